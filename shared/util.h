@@ -1,0 +1,48 @@
+/* Small helpers every module uses: allocation that aborts on OOM, a growable byte
+ * buffer, hex, SHA-256 and secure random bytes (OpenSSL libcrypto). */
+#ifndef CC_UTIL_H
+#define CC_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CC_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+
+/* Allocation for small, bounded sizes: aborts the process on out-of-memory. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+
+/* A growable byte buffer. init/free pair; free is safe on a zeroed buffer. */
+struct ccbuf {
+    uint8_t *data;
+    size_t len;
+    size_t cap;
+};
+void ccbuf_init(struct ccbuf *b);
+void ccbuf_free(struct ccbuf *b);
+/* Ensures room for n more bytes; aborts on OOM. Returns a pointer to data + len. */
+uint8_t *ccbuf_reserve(struct ccbuf *b, size_t n);
+void ccbuf_append(struct ccbuf *b, const void *p, size_t n);
+
+/* Writes 2*n lowercase hex chars and a NUL into out (size ≥ 2*n + 1). */
+void hex_encode(const uint8_t *in, size_t n, char *out);
+/* Decodes exactly 2*n hex chars (either case) into out. Returns 0 or -1 if malformed. */
+int hex_decode(const char *in, uint8_t *out, size_t n);
+
+#define CC_SHA256_LEN 32
+void sha256(const void *p, size_t n, uint8_t out[CC_SHA256_LEN]);
+/* Fills buf with n cryptographically secure random bytes; aborts if the RNG fails. */
+void random_bytes(void *buf, size_t n);
+
+/* Current wall-clock time in Unix seconds and in milliseconds. */
+int64_t now_unix(void);
+uint64_t now_ms_monotonic(void);
+
+/* Big-endian u64 (for LMDB keys that sort numerically). */
+void put_be64(uint8_t out[8], uint64_t v);
+uint64_t get_be64(const uint8_t in[8]);
+
+#endif

@@ -1,0 +1,32 @@
+/* cocreate: offline tools on the same shared/ code as the server. Subcommands are the
+ * entries of `commands` below; each lives in its own file in this folder. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct cli_cmd commands[] = {
+    {NULL, NULL, NULL, NULL},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: cocreate COMMAND [ARGS]\n\ncommands:\n");
+    for (const struct cli_cmd *c = commands; c->name; c++)
+        fprintf(f, "  %s %s\n      %s\n", c->name, c->usage, c->summary);
+    fprintf(f, "  help\n      this text\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
+        !strcmp(argv[1], "-h")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    for (const struct cli_cmd *c = commands; c->name; c++)
+        if (!strcmp(c->name, argv[1]))
+            return c->run(argc - 2, argv + 2);
+    fprintf(stderr, "cocreate: unknown command '%s' (try: cocreate help)\n", argv[1]);
+    return 2;
+}
