@@ -1,1 +1,219 @@
-int main(void){return 0;}
+/* cocreated: the Cocreate daemon. Parses flags and either runs the server (server.c)
+ * or does a one-shot operator task (--make-brand). Where everything lives:
+ *   server.c  lifecycle, graceful shutdown      net.c     libwebsockets on libuv
+ *   proto.c   JSON envelope, dispatch, replies  ops.c     the op table → ops_*.c
+ *   store.c   LMDB environment, schema, growth  writer.c  group-commit writer thread
+ *   accounts.c  accounts and tokens             http.c    HTTP routes
+ * See docs/architecture.md. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "accounts.h"
+#include "ccerr.h"
+#include "log.h"
+#include "server.h"
+#include "store.h"
+#include "version.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: cocreated [OPTIONS]\n"
+            "       cocreated --data DIR --make-brand NAME\n"
+            "\n"
+            "The Cocreate server: WebSocket (ws://HOST:PORT/ws, subprotocol cocreate.v1)\n"
+            "and HTTP on one port, data in one LMDB environment.\n"
+            "\n"
+            "  --listen HOST:PORT   address to listen on (default 127.0.0.1:8080)\n"
+            "  --data DIR           data directory, created if missing (default ./var)\n"
+            "  --make-brand NAME    create a brand account NAME, print its token, exit\n"
+            "  --map-size BYTES     initial LMDB map size (default %zu); the map doubles\n"
+            "                       by itself whenever it is full\n"
+            "  --send-queue BYTES   per-connection send queue bound (default %u); a client\n"
+            "                       that lets more pile up unread is disconnected\n"
+            "  --drain-ms MS        at shutdown, longest wait for requests in flight and\n"
+            "                       unsent replies (default 5000)\n"
+            "  --log-level LEVEL    error, warn, info (default) or debug\n"
+            "  --version            print the version and exit\n"
+            "  --help               this text\n"
+            "\n"
+            "SIGINT or SIGTERM stop it gracefully: no new connections, requests in flight\n"
+            "are committed and answered, then it exits 0.\n",
+            (size_t)STORE_DEFAULT_MAP_SIZE, NET_DEFAULT_SEND_QUEUE);
+}
+
+/* Parses a non-negative size with an optional K/M/G suffix (powers of 1024). */
+static int parse_size(const char *s, size_t *out)
+{
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s || s[0] == '-')
+        return -1;
+    int shift = 0;
+    if (*end == 'K' || *end == 'k')
+        shift = 10, end++;
+    else if (*end == 'M' || *end == 'm')
+        shift = 20, end++;
+    else if (*end == 'G' || *end == 'g')
+        shift = 30, end++;
+    if (*end || v > (~0ull >> shift))
+        return -1;
+    *out = (size_t)(v << shift);
+    return 0;
+}
+
+static int parse_listen(const char *arg, char *host, size_t hostlen, int *port)
+{
+    const char *colon = strrchr(arg, ':');
+    if (!colon || colon == arg || (size_t)(colon - arg) >= hostlen)
+        return -1;
+    char *end;
+    long p = strtol(colon + 1, &end, 10);
+    if (*end || p < 1 || p > 65535)
+        return -1;
+    memcpy(host, arg, (size_t)(colon - arg));
+    host[colon - arg] = '\0';
+    *port = (int)p;
+    return 0;
+}
+
+static int make_brand(const char *dir, const char *name)
+{
+    char why[128];
+    if (account_check_name(name, why, sizeof why)) {
+        fprintf(stderr, "cocreated: brand name %s\n", why);
+        return 1;
+    }
+    struct store *st;
+    char err[512];
+    if (store_open(&st, dir, 0, err, sizeof err)) {
+        fprintf(stderr, "cocreated: %s\n", err);
+        return 1;
+    }
+    struct account_new a;
+    account_prepare(&a, name, ROLE_BRAND);
+    int rc;
+    for (;;) {
+        MDB_txn *txn;
+        if ((rc = store_write_begin(st, &txn)))
+            break;
+        rc = account_create(txn, st, &a);
+        if (rc) {
+            store_write_abort(st, txn);
+        } else {
+            rc = store_write_commit(st, txn);
+        }
+        if (rc != STORE_EMAPFULL || store_grow(st))
+            break;
+    }
+    store_close(st);
+    if (rc == CC_ECONFLICT) {
+        fprintf(stderr, "cocreated: the name '%s' is taken\n", name);
+        return 1;
+    }
+    if (rc) {
+        fprintf(stderr, "cocreated: could not create the account (%s)\n", ccerr_wire(rc));
+        return 1;
+    }
+    printf("%s\n", a.token);
+    fprintf(stderr, "brand account '%s' created (id %llu); its token is printed above\n",
+            name, (unsigned long long)a.id);
+    return 0;
+}
+
+/* Up to the hard limit: every WebSocket connection is a descriptor. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"listen", required_argument, NULL, 'l'},
+        {"data", required_argument, NULL, 'd'},
+        {"make-brand", required_argument, NULL, 'b'},
+        {"map-size", required_argument, NULL, 'm'},
+        {"send-queue", required_argument, NULL, 'q'},
+        {"drain-ms", required_argument, NULL, 'D'},
+        {"log-level", required_argument, NULL, 'L'},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    char host[256] = "127.0.0.1";
+    struct server_config cfg = {.host = host, .port = 8080, .data_dir = "./var"};
+    const char *brand = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'l':
+            if (parse_listen(optarg, host, sizeof host, &cfg.port)) {
+                fprintf(stderr, "cocreated: --listen wants HOST:PORT, got '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 'd':
+            cfg.data_dir = optarg;
+            break;
+        case 'b':
+            brand = optarg;
+            break;
+        case 'm':
+        case 'q':
+            if (parse_size(optarg, c == 'm' ? &cfg.map_size : &cfg.send_queue_max)) {
+                fprintf(stderr, "cocreated: --%s wants a size like 65536 or 64M, got '%s'\n",
+                        c == 'm' ? "map-size" : "send-queue", optarg);
+                return 2;
+            }
+            break;
+        case 'D':
+            cfg.drain_ms = atoi(optarg);
+            if (cfg.drain_ms <= 0) {
+                fprintf(stderr, "cocreated: --drain-ms wants a positive number\n");
+                return 2;
+            }
+            break;
+        case 'L':
+            if (!strcmp(optarg, "error"))
+                log_max_level = LOG_ERROR;
+            else if (!strcmp(optarg, "warn"))
+                log_max_level = LOG_WARN;
+            else if (!strcmp(optarg, "info"))
+                log_max_level = LOG_INFO;
+            else if (!strcmp(optarg, "debug"))
+                log_max_level = LOG_DEBUG;
+            else {
+                fprintf(stderr, "cocreated: unknown --log-level '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 'V':
+            printf("%s %s\n", cc_server_name, cc_server_version);
+            return 0;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "cocreated: unexpected argument '%s' (see --help)\n", argv[optind]);
+        return 2;
+    }
+    if (brand)
+        return make_brand(cfg.data_dir, brand);
+    signal(SIGPIPE, SIG_IGN);
+    raise_fd_limit();
+    return server_run(&cfg);
+}

@@ -1,0 +1,511 @@
+/* libwebsockets on the application's libuv loop. See net.h and the shutdown notes in
+ * docs/architecture.md (lws 4.1 needs lws_context_destroy twice: once from a loop
+ * callback, once after uv_run returns).
+ * Thread use: loop thread only. */
+#include "net.h"
+
+#include <libwebsockets.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ccerr.h"
+#include "log.h"
+#include "util.h"
+
+/* One queued outgoing message; data starts LWS_PRE bytes into buf. */
+struct outmsg {
+    struct outmsg *next;
+    size_t len;
+    int binary;
+    unsigned char buf[];
+};
+
+struct net_conn {
+    struct net *net;
+    struct lws *wsi; /* NULL once closed */
+    int refs;        /* 1 for the open connection + 1 per holder */
+    int closing;     /* close once the queue is empty */
+    struct outmsg *q_head, **q_tail;
+    size_t queued;
+    struct ccbuf rx;  /* text message being reassembled */
+    size_t rx_total;  /* its length so far, counting discarded bytes */
+    int rx_binary;    /* the message in progress is binary */
+    void *app;
+    char peer[64];
+};
+
+struct net_http {
+    struct net *net;
+    struct lws *wsi;
+    int responded;
+    int status;
+    const char *content_type;
+    char *hdr_name[NET_HTTP_MAX_HEADERS], *hdr_value[NET_HTTP_MAX_HEADERS];
+    int nhdr;
+    unsigned char *body;
+    size_t len, sent;
+};
+
+/* lws's per-session area (for both HTTP and WebSocket wsi). */
+struct pss {
+    struct net_conn *conn;
+    struct net_http *http;
+};
+
+struct net {
+    struct lws_context *ctx;
+    struct lws_protocols protocols[2];
+    struct net_handlers h;
+    size_t app_size, send_queue_max;
+    int refusing;
+    size_t queued_total;
+    struct net_stats stats;
+    void *loops[1];
+};
+
+/* ---- connections ---- */
+
+void *net_conn_app(struct net_conn *c)
+{
+    return c->app;
+}
+
+void net_conn_ref(struct net_conn *c)
+{
+    c->refs++;
+}
+
+void net_conn_unref(struct net_conn *c)
+{
+    if (--c->refs > 0)
+        return;
+    ccbuf_free(&c->rx);
+    free(c->app);
+    free(c);
+}
+
+int net_conn_closed(const struct net_conn *c)
+{
+    return c->wsi == NULL;
+}
+
+const char *net_conn_peer(const struct net_conn *c)
+{
+    return c->peer;
+}
+
+size_t net_conn_queued(const struct net_conn *c)
+{
+    return c->queued;
+}
+
+static void drop_queue(struct net_conn *c)
+{
+    struct outmsg *m = c->q_head;
+    while (m) {
+        struct outmsg *next = m->next;
+        free(m);
+        m = next;
+    }
+    c->net->queued_total -= c->queued;
+    c->queued = 0;
+    c->q_head = NULL;
+    c->q_tail = &c->q_head;
+}
+
+int net_conn_send(struct net_conn *c, const void *buf, size_t len, int binary)
+{
+    if (!c->wsi || c->closing)
+        return 0;
+    if (c->queued + len > c->net->send_queue_max) {
+        c->net->stats.queue_overflows++;
+        log_warn("closing %s: its send queue passed %zu bytes", c->peer,
+                 c->net->send_queue_max);
+        drop_queue(c);
+        net_conn_close(c);
+        return CC_ETOOLARGE;
+    }
+    struct outmsg *m = xmalloc(sizeof *m + LWS_PRE + len);
+    m->next = NULL;
+    m->len = len;
+    m->binary = binary;
+    memcpy(m->buf + LWS_PRE, buf, len);
+    *c->q_tail = m;
+    c->q_tail = &m->next;
+    c->queued += len;
+    c->net->queued_total += len;
+    lws_callback_on_writable(c->wsi);
+    return 0;
+}
+
+void net_conn_close(struct net_conn *c)
+{
+    if (!c->wsi || c->closing)
+        return;
+    c->closing = 1;
+    lws_callback_on_writable(c->wsi);
+}
+
+/* Writes queued messages while the socket takes them. Returns -1 to close. */
+static int conn_writeable(struct net_conn *c)
+{
+    while (c->q_head && !lws_send_pipe_choked(c->wsi)) {
+        struct outmsg *m = c->q_head;
+        int n = lws_write(c->wsi, m->buf + LWS_PRE, m->len,
+                          m->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+        if (n < (int)m->len)
+            return -1; /* lws buffers partial writes itself; < len means the socket died */
+        c->q_head = m->next;
+        if (!c->q_head)
+            c->q_tail = &c->q_head;
+        c->queued -= m->len;
+        c->net->queued_total -= m->len;
+        c->net->stats.msgs_out++;
+        c->net->stats.bytes_out += m->len;
+        free(m);
+    }
+    if (c->q_head) {
+        lws_callback_on_writable(c->wsi);
+        return 0;
+    }
+    if (c->closing) {
+        lws_close_reason(c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, NULL, 0);
+        return -1;
+    }
+    return 0;
+}
+
+static void conn_receive(struct net_conn *c, const void *in, size_t len)
+{
+    struct net *n = c->net;
+    struct lws *wsi = c->wsi;
+    int final = lws_is_final_fragment(wsi);
+    n->stats.bytes_in += len;
+    if (c->rx_total == 0 && c->rx.len == 0)
+        c->rx_binary = lws_frame_is_binary(wsi);
+    if (c->rx_binary) {
+        c->rx_total += len;
+        if (final)
+            c->rx_total = 0, n->stats.msgs_in++;
+        if (n->h.on_binary)
+            n->h.on_binary(c, in, len, final, n->h.user);
+        return;
+    }
+    c->rx_total += len;
+    if (c->rx_total <= NET_MAX_TEXT)
+        ccbuf_append(&c->rx, in, len);
+    else if (c->rx.data) /* past the bound: stop buffering, keep counting */
+        ccbuf_free(&c->rx);
+    if (!final)
+        return;
+    n->stats.msgs_in++;
+    size_t total = c->rx_total;
+    c->rx_total = 0;
+    if (total > NET_MAX_TEXT) {
+        n->h.on_text_too_large(c, total, n->h.user);
+        return;
+    }
+    ccbuf_append(&c->rx, "", 1); /* NUL for the JSON parser */
+    c->rx.len = 0;
+    n->h.on_text(c, (char *)c->rx.data, total, n->h.user);
+    /* Keep small buffers for the next message; give back big ones. */
+    if (c->rx.cap > 4096)
+        ccbuf_free(&c->rx);
+}
+
+/* ---- HTTP ---- */
+
+int net_http_header(struct net_http *h, int lws_token, char *buf, size_t len)
+{
+    int n = lws_hdr_total_length(h->wsi, (enum lws_token_indexes)lws_token);
+    if (n <= 0 || (size_t)n >= len)
+        return -1;
+    return lws_hdr_copy(h->wsi, buf, (int)len, (enum lws_token_indexes)lws_token);
+}
+
+void net_http_add_header(struct net_http *h, const char *name, const char *value)
+{
+    if (h->nhdr == NET_HTTP_MAX_HEADERS) {
+        log_error("http: too many response headers, dropping %s", name);
+        return;
+    }
+    h->hdr_name[h->nhdr] = xstrdup(name);
+    h->hdr_value[h->nhdr] = xstrdup(value);
+    h->nhdr++;
+}
+
+void net_http_respond(struct net_http *h, int status, const char *content_type, void *body,
+                      size_t len)
+{
+    if (h->responded) {
+        free(body);
+        return;
+    }
+    h->responded = 1;
+    h->status = status;
+    h->content_type = content_type;
+    h->body = body;
+    h->len = len;
+}
+
+static void http_free(struct net_http *h)
+{
+    if (!h)
+        return;
+    for (int i = 0; i < h->nhdr; i++) {
+        free(h->hdr_name[i]);
+        free(h->hdr_value[i]);
+    }
+    free(h->body);
+    free(h);
+}
+
+/* Writes the status line and headers. Returns -1 to close. */
+static int http_send_headers(struct net_http *h)
+{
+    unsigned char buf[LWS_PRE + 2048], *start = buf + LWS_PRE, *p = start,
+                                       *end = buf + sizeof buf - 1;
+    if (lws_add_http_common_headers(h->wsi, (unsigned)h->status, h->content_type,
+                                    (lws_filepos_t)h->len, &p, end))
+        return -1;
+    for (int i = 0; i < h->nhdr; i++)
+        if (lws_add_http_header_by_name(h->wsi, (const unsigned char *)h->hdr_name[i],
+                                        (const unsigned char *)h->hdr_value[i],
+                                        (int)strlen(h->hdr_value[i]), &p, end))
+            return -1;
+    if (lws_finalize_write_http_header(h->wsi, start, &p, end))
+        return -1;
+    return 0;
+}
+
+/* Writes body chunks while the socket takes them. Returns -1 to close the connection,
+ * 1 when the transaction is complete, 0 to wait for the next writeable callback. */
+static int http_writeable(struct net_http *h)
+{
+    enum { CHUNK = 32 * 1024 };
+    unsigned char buf[LWS_PRE + CHUNK];
+    while (h->sent < h->len && !lws_send_pipe_choked(h->wsi)) {
+        size_t n = h->len - h->sent < CHUNK ? h->len - h->sent : CHUNK;
+        int last = h->sent + n == h->len;
+        memcpy(buf + LWS_PRE, h->body + h->sent, n);
+        if (lws_write(h->wsi, buf + LWS_PRE, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) <
+            (int)n)
+            return -1;
+        h->sent += n;
+        h->net->stats.bytes_out += n;
+    }
+    if (h->sent < h->len) {
+        lws_callback_on_writable(h->wsi);
+        return 0;
+    }
+    return 1;
+}
+
+static int http_finish(struct pss *pss, struct lws *wsi)
+{
+    http_free(pss->http);
+    pss->http = NULL;
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+static int http_request(struct net *n, struct pss *pss, struct lws *wsi, const char *path)
+{
+    n->stats.http_requests++;
+    http_free(pss->http);
+    struct net_http *h = pss->http = xcalloc(1, sizeof *h);
+    h->net = n;
+    h->wsi = wsi;
+    n->h.on_http(h, path, n->h.user);
+    if (!h->responded) {
+        log_error("http: no response for %s", path);
+        net_http_respond(h, 500, "text/plain", xstrdup("internal error\n"), 15);
+    }
+    if (http_send_headers(h))
+        return -1;
+    if (h->len == 0)
+        return http_finish(pss, wsi);
+    lws_callback_on_writable(wsi);
+    return 0;
+}
+
+/* ---- the lws protocol callback ---- */
+
+static int is_ws_path(struct lws *wsi)
+{
+    char uri[16];
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) >= (int)sizeof uri)
+        return 0;
+    if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0)
+        return 0;
+    return !strcmp(uri, "/ws");
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len)
+{
+    struct lws_context *ctx = lws_get_context(wsi);
+    struct net *n = ctx ? lws_context_user(ctx) : NULL;
+    struct pss *pss = user;
+    struct net_conn *c;
+
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+        if (n && n->refusing) {
+            n->stats.conns_refused++;
+            return 1;
+        }
+        return 0;
+
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        return (n->refusing || !is_ws_path(wsi)) ? 1 : 0;
+
+    case LWS_CALLBACK_ESTABLISHED:
+        c = xcalloc(1, sizeof *c);
+        c->net = n;
+        c->wsi = wsi;
+        c->refs = 1;
+        c->q_tail = &c->q_head;
+        c->app = xcalloc(1, n->app_size ? n->app_size : 1);
+        lws_get_peer_simple(wsi, c->peer, sizeof c->peer);
+        pss->conn = c;
+        n->stats.conns_open++;
+        n->stats.conns_total++;
+        if (n->h.on_open)
+            n->h.on_open(c, n->h.user);
+        return 0;
+
+    case LWS_CALLBACK_RECEIVE:
+        if (pss->conn && !pss->conn->closing)
+            conn_receive(pss->conn, in, len);
+        return 0;
+
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return pss->conn ? conn_writeable(pss->conn) : 0;
+
+    case LWS_CALLBACK_CLOSED:
+        if (!(c = pss->conn))
+            return 0;
+        pss->conn = NULL;
+        drop_queue(c);
+        c->wsi = NULL;
+        n->stats.conns_open--;
+        if (n->h.on_close)
+            n->h.on_close(c, n->h.user);
+        net_conn_unref(c);
+        return 0;
+
+    case LWS_CALLBACK_HTTP:
+        return http_request(n, pss, wsi, in ? (const char *)in : "/");
+
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        /* We serve GET only; a body we did not ask for ends the transaction. */
+        return lws_http_transaction_completed(wsi) ? -1 : 0;
+
+    case LWS_CALLBACK_HTTP_WRITEABLE: {
+        if (!pss || !pss->http)
+            return 0;
+        int rc = http_writeable(pss->http);
+        if (rc < 0)
+            return -1;
+        return rc ? http_finish(pss, wsi) : 0;
+    }
+
+    case LWS_CALLBACK_CLOSED_HTTP:
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+        if (pss) {
+            http_free(pss->http);
+            pss->http = NULL;
+        }
+        return 0;
+
+    default:
+        return 0;
+    }
+}
+
+/* ---- lifecycle ---- */
+
+static void lws_log(int level, const char *line)
+{
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
+    log_msg(level == LLL_ERR ? LOG_ERROR : LOG_WARN, "lws: %.*s", (int)n, line);
+}
+
+int net_start(struct net **out, uv_loop_t *loop, const struct net_config *cfg,
+              const struct net_handlers *h, char *err, size_t errlen)
+{
+    struct net *n = xcalloc(1, sizeof *n);
+    *out = n;
+    n->h = *h;
+    n->app_size = cfg->app_size;
+    n->send_queue_max = cfg->send_queue_max ? cfg->send_queue_max : NET_DEFAULT_SEND_QUEUE;
+    n->loops[0] = loop;
+    n->protocols[0] = (struct lws_protocols){
+        .name = "cocreate.v1",
+        .callback = callback,
+        .per_session_data_size = sizeof(struct pss),
+        .rx_buffer_size = 4096,
+    };
+
+    lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_DISABLE_IPV6;
+    info.foreign_loops = n->loops;
+    info.pcontext = &n->ctx;
+    info.port = cfg->port;
+    info.iface = cfg->host;
+    info.protocols = n->protocols;
+    info.user = n;
+    info.server_string = "cocreated";
+    info.vhost_name = "default";
+
+    n->ctx = lws_create_context(&info);
+    if (!n->ctx) {
+        snprintf(err, errlen,
+                 "cannot start libwebsockets on the libuv loop (is the Debian package "
+                 "libwebsockets-evlib-uv installed?)");
+        return CC_EINTERNAL;
+    }
+    if (!lws_get_vhost_by_name(n->ctx, "default")) {
+        snprintf(err, errlen, "cannot listen on %s:%d (address in use or not local?)",
+                 cfg->host, cfg->port);
+        return CC_EINTERNAL;
+    }
+    return 0;
+}
+
+void net_refuse_new(struct net *n)
+{
+    n->refusing = 1;
+}
+
+size_t net_queued_total(const struct net *n)
+{
+    return n->queued_total;
+}
+
+void net_get_stats(const struct net *n, struct net_stats *out)
+{
+    *out = n->stats;
+}
+
+void net_stop(struct net *n)
+{
+    if (n && n->ctx)
+        lws_context_destroy(n->ctx);
+}
+
+void net_free(struct net *n)
+{
+    if (!n)
+        return;
+    /* lws 4.1 on a foreign loop: the context outlives the first destroy until this
+     * second one, after the loop has stopped (upstream issue #2595). */
+    if (n->ctx)
+        lws_context_destroy(n->ctx);
+    free(n);
+}

@@ -1,0 +1,100 @@
+/* The network layer: libwebsockets running on the application's libuv loop as a
+ * foreign loop, serving WebSocket (`/ws`, subprotocol cocreate.v1) and HTTP on one
+ * port. It owns connections, reassembles text messages (≤ NET_MAX_TEXT bytes), streams
+ * binary fragments, keeps a bounded send queue per connection, and hands everything
+ * else to the application through struct net_handlers.
+ *
+ * Thread use: loop thread only. */
+#ifndef CC_NET_H
+#define CC_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+/* SPEC §6: text frames ≤ 64 KiB. */
+#define NET_MAX_TEXT (64 * 1024)
+/* Default bound of one connection's outgoing queue (SPEC §6 bounded memory). */
+#define NET_DEFAULT_SEND_QUEUE (4u << 20)
+
+struct net;
+struct net_conn;
+struct net_http;
+
+struct net_handlers {
+    void *user;
+    /* A WebSocket connection opened; its app area (app_size bytes) is zeroed. */
+    void (*on_open)(struct net_conn *c, void *user);
+    /* One whole text message of len ≤ NET_MAX_TEXT bytes (NUL-terminated; buf borrowed). */
+    void (*on_text)(struct net_conn *c, char *buf, size_t len, void *user);
+    /* A text message longer than NET_MAX_TEXT arrived and was discarded. */
+    void (*on_text_too_large)(struct net_conn *c, size_t len, void *user);
+    /* Part of a binary message (buf borrowed); final = last part of the message. */
+    void (*on_binary)(struct net_conn *c, const uint8_t *buf, size_t len, int final, void *user);
+    /* The connection closed; the app area stays valid until the last reference goes. */
+    void (*on_close)(struct net_conn *c, void *user);
+    /* An HTTP request for path (borrowed): answer it with net_http_respond, now. */
+    void (*on_http)(struct net_http *h, const char *path, void *user);
+};
+
+struct net_config {
+    const char *host;       /* IPv4 address to listen on */
+    int port;
+    size_t app_size;        /* bytes of per-connection application area */
+    size_t send_queue_max;  /* 0 = NET_DEFAULT_SEND_QUEUE */
+};
+
+struct net_stats {
+    uint64_t conns_open, conns_total, conns_refused;
+    uint64_t msgs_in, msgs_out, bytes_in, bytes_out, http_requests;
+    uint64_t queue_overflows;
+};
+
+/* Creates the lws context on loop and starts listening. Returns 0, or CC_EINTERNAL with
+ * a one-line reason in err (port in use, the libuv plugin missing, ...). On failure the
+ * caller runs the loop until it returns and then calls net_free. */
+int net_start(struct net **out, uv_loop_t *loop, const struct net_config *cfg,
+              const struct net_handlers *h, char *err, size_t errlen);
+/* Refuse new TCP connections from now on (graceful shutdown). */
+void net_refuse_new(struct net *n);
+/* Bytes waiting in all send queues. */
+size_t net_queued_total(const struct net *n);
+void net_get_stats(const struct net *n, struct net_stats *out);
+/* Begins destroying the context (closes every connection). Call once, from a loop
+ * callback. NULL-safe. */
+void net_stop(struct net *n);
+/* After uv_run returned: finishes the destruction and frees n. NULL-safe. */
+void net_free(struct net *n);
+
+/* The connection's application area (app_size bytes, zeroed at open). */
+void *net_conn_app(struct net_conn *c);
+/* References keep c (and its app area) allocated after it closes; loop thread only. */
+void net_conn_ref(struct net_conn *c);
+void net_conn_unref(struct net_conn *c);
+/* Whether the peer is gone (sends are then dropped). */
+int net_conn_closed(const struct net_conn *c);
+/* The peer's address as text (borrowed, valid while c is). */
+const char *net_conn_peer(const struct net_conn *c);
+/* Queues a copy of a text (binary = 0) or binary message. Returns 0, or CC_ETOOLARGE
+ * when the queue would pass its bound: the connection is then closed (the peer is not
+ * reading). A closed connection drops the message and returns 0. */
+int net_conn_send(struct net_conn *c, const void *buf, size_t len, int binary);
+/* Bytes queued for c. */
+size_t net_conn_queued(const struct net_conn *c);
+/* Closes the connection after what is queued so far has been sent. */
+void net_conn_close(struct net_conn *c);
+
+/* The request header named by an lws token (e.g. WSI_TOKEN_HTTP_IF_NONE_MATCH) copied
+ * into buf; returns its length, or -1 when absent or too long. */
+int net_http_header(struct net_http *h, int lws_token, char *buf, size_t len);
+/* Adds a response header (name with the colon, e.g. "etag:") before responding. Both
+ * strings are copied. At most NET_HTTP_MAX_HEADERS. */
+#define NET_HTTP_MAX_HEADERS 8
+void net_http_add_header(struct net_http *h, const char *name, const char *value);
+/* Responds with status, content type and a body of len bytes, which is taken: it is
+ * freed with free() when sent (body may be NULL for len 0). Sent in chunks as the
+ * socket accepts them. */
+void net_http_respond(struct net_http *h, int status, const char *content_type, void *body,
+                      size_t len);
+
+#endif

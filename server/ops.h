@@ -1,0 +1,31 @@
+/* The op table: every op of SPEC §4 this server answers, with its handler. Adding an
+ * op is one entry in ops.c plus its handler in the ops_<area>.c file it belongs to.
+ * A handler owns the req it is given and must end it with exactly one req_ok /
+ * req_fail, now or later. */
+#ifndef CC_OPS_H
+#define CC_OPS_H
+
+#include "proto.h"
+
+typedef void (*op_fn)(struct req *r);
+
+enum op_flags {
+    OP_AUTH = 1,  /* needs a logged-in account (unauthorized otherwise) */
+    OP_BRAND = 2, /* needs a brand account (forbidden otherwise) */
+};
+
+struct op {
+    const char *name;
+    op_fn fn;
+    unsigned flags;
+};
+
+/* The op named name, or NULL. */
+const struct op *ops_find(const char *name);
+
+/* Handlers, by area. */
+void op_hello(struct req *r);
+void op_auth_register(struct req *r);
+void op_auth_login(struct req *r);
+
+#endif

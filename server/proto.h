@@ -1,0 +1,54 @@
+/* The WebSocket protocol of SPEC §4: one JSON object per text frame, the envelope
+ * (`id`, `op`, args → `ok`, `result` / `error`), dispatch through the op table of
+ * ops.c, error replies, and pushed events. A request lives in a struct req from the
+ * frame that carries it until its one reply (which may come later, e.g. after the
+ * writer committed it). Thread use: loop thread only. */
+#ifndef CC_PROTO_H
+#define CC_PROTO_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "jargs.h"
+#include "net.h"
+#include "writer.h"
+
+struct server;
+
+/* Roles of SPEC §1. */
+enum role { ROLE_NONE = 0, ROLE_MEMBER = 1, ROLE_BRAND = 2 };
+
+/* Per-connection state: the application area of each net_conn. */
+struct session {
+    struct server *srv;
+    struct net_conn *conn;
+    uint64_t account; /* 0 until auth.register / auth.login */
+    enum role role;
+};
+
+/* One request, from its frame to its reply. */
+struct req {
+    struct session *sess; /* holds a reference on sess->conn */
+    json_t *msg;          /* the request object (owned): args are its members */
+    json_t *id;           /* the client's id (borrowed from msg), NULL if missing */
+    struct write_req wr;  /* for ops that go through the writer */
+    void *ctx;            /* op-specific state; the op frees it before replying */
+};
+
+/* The net_handlers of the protocol, user = struct server. */
+extern const struct net_handlers proto_handlers;
+
+/* Replies ok with result (taken; NULL = {}), then frees r. */
+void req_ok(struct req *r, json_t *result);
+/* Replies with error code err (CC_E*), a message (NULL = the default for the code) and
+ * detail (taken; may be NULL), then frees r. */
+void req_fail(struct req *r, int err, const char *message, json_t *detail);
+/* Replies bad_args from a jargs error: detail {"field": ...}. */
+void req_fail_args(struct req *r, const struct jargs_err *e);
+/* The server a request belongs to. */
+struct server *req_server(const struct req *r);
+
+/* Sends an event object (taken) to a connection. */
+void proto_send_event(struct net_conn *c, json_t *ev);
+
+#endif

@@ -1,0 +1,141 @@
+/* The daemon's lifecycle: start (store → writer → network), serve, and the graceful
+ * stop of SIGINT/SIGTERM: refuse new connections, let every request in flight commit
+ * and be answered, flush the send queues (at most cfg.drain_ms), then close the
+ * network, the writer and the store in that order. Loop thread only. */
+#include "server.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "ccerr.h"
+#include "http.h"
+#include "log.h"
+#include "net.h"
+#include "proto.h"
+#include "store.h"
+#include "util.h"
+#include "writer.h"
+
+json_t *server_limits(const struct server *s)
+{
+    return json_pack("{sisIsi}", "text_frame_bytes", NET_MAX_TEXT, "send_queue_bytes",
+                     (json_int_t)(s->cfg.send_queue_max ? s->cfg.send_queue_max
+                                                        : NET_DEFAULT_SEND_QUEUE),
+                     "writer_queue", WRITER_MAX_QUEUED);
+}
+
+static void close_handle(uv_handle_t *h)
+{
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+/* Ends the loop: everything that keeps it alive is closed here. */
+static void stop_now(struct server *s)
+{
+    uv_timer_stop(&s->drain_timer);
+    close_handle((uv_handle_t *)&s->drain_timer);
+    close_handle((uv_handle_t *)&s->sigint);
+    close_handle((uv_handle_t *)&s->sigterm);
+    if (s->writer) {
+        writer_stop(s->writer);
+        s->writer = NULL;
+    }
+    net_stop(s->net);
+}
+
+static void drain_tick(uv_timer_t *t)
+{
+    struct server *s = container_of(t, struct server, drain_timer);
+    int idle = s->inflight == 0 && net_queued_total(s->net) == 0;
+    if (idle || now_ms_monotonic() >= s->drain_deadline) {
+        if (!idle)
+            log_warn("shutdown: %llu requests / %zu queued bytes left after %d ms",
+                     (unsigned long long)s->inflight, net_queued_total(s->net),
+                     s->cfg.drain_ms);
+        stop_now(s);
+    }
+}
+
+static void on_signal(uv_signal_t *sig, int signum)
+{
+    struct server *s = sig->data;
+    if (s->draining)
+        return;
+    log_info("%s: shutting down (refusing new connections, finishing %llu requests)",
+             signum == SIGINT ? "SIGINT" : "SIGTERM", (unsigned long long)s->inflight);
+    s->draining = 1;
+    s->drain_deadline = now_ms_monotonic() + (uint64_t)s->cfg.drain_ms;
+    net_refuse_new(s->net);
+    uv_timer_start(&s->drain_timer, drain_tick, 0, 10);
+}
+
+int server_run(const struct server_config *cfg)
+{
+    struct server s;
+    memset(&s, 0, sizeof s);
+    s.cfg = *cfg;
+    if (s.cfg.drain_ms <= 0)
+        s.cfg.drain_ms = 5000;
+    char err[512];
+    uv_loop_t loop;
+    int rc = 1;
+    if (uv_loop_init(&loop)) {
+        log_error("cannot create the event loop");
+        return 1;
+    }
+    s.loop = &loop;
+
+    if (store_open(&s.store, cfg->data_dir, cfg->map_size, err, sizeof err)) {
+        log_error("%s", err);
+        uv_loop_close(&loop);
+        return 1;
+    }
+    if (writer_start(&s.writer, &loop, s.store)) {
+        log_error("cannot start the writer thread");
+        store_close(s.store);
+        uv_loop_close(&loop);
+        return 1;
+    }
+    uv_timer_init(&loop, &s.drain_timer);
+    uv_signal_init(&loop, &s.sigint);
+    uv_signal_init(&loop, &s.sigterm);
+    s.sigint.data = s.sigterm.data = &s;
+
+    struct net_handlers h = proto_handlers;
+    h.user = &s;
+    h.on_http = http_route;
+    struct net_config nc = {
+        .host = cfg->host,
+        .port = cfg->port,
+        .app_size = sizeof(struct session),
+        .send_queue_max = cfg->send_queue_max,
+    };
+    if (net_start(&s.net, &loop, &nc, &h, err, sizeof err)) {
+        /* lws 4.1: a context that failed to listen must not be destroyed before the
+         * loop ran. Close ours, run the loop, then destroy once (net_free). */
+        log_error("%s", err);
+        struct net *net = s.net;
+        s.net = NULL;
+        stop_now(&s);
+        uv_run(&loop, UV_RUN_DEFAULT);
+        s.net = net;
+        goto out_net;
+    }
+    uv_signal_start(&s.sigint, on_signal, SIGINT);
+    uv_signal_start(&s.sigterm, on_signal, SIGTERM);
+    log_info("listening on ws://%s:%d/ws and http://%s:%d/ (data in %s)", cfg->host,
+             cfg->port, cfg->host, cfg->port, cfg->data_dir);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    rc = 0;
+    log_info("stopped");
+
+out_net:
+    net_free(s.net);
+    store_close(s.store);
+    if (uv_loop_close(&loop)) {
+        log_error("the event loop still has open handles at exit");
+        rc = 1;
+    }
+    return rc;
+}

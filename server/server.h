@@ -1,0 +1,48 @@
+/* The daemon as one object: configuration, the loop, the store, the writer, the
+ * network, and the graceful shutdown. server/main.c parses flags into a
+ * server_config and calls server_run. Thread use: loop thread, except where noted. */
+#ifndef CC_SERVER_H
+#define CC_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include <uv.h>
+
+struct server_config {
+    const char *host;       /* --listen host (IPv4) */
+    int port;               /* --listen port */
+    const char *data_dir;   /* --data */
+    size_t map_size;        /* --map-size: initial LMDB map size, 0 = default */
+    size_t send_queue_max;  /* --send-queue: per-connection bound, 0 = default */
+    int drain_ms;           /* longest wait for in-flight work at shutdown */
+};
+
+/* Counters for /metrics (loop thread). */
+struct server_stats {
+    uint64_t requests;
+    uint64_t errors[14]; /* by -CC_E* code */
+};
+
+struct server {
+    struct server_config cfg;
+    uv_loop_t *loop;
+    struct store *store;
+    struct writer *writer;
+    struct net *net;
+    uv_signal_t sigint, sigterm;
+    uv_timer_t drain_timer;
+    int draining;
+    uint64_t drain_deadline;
+    uint64_t inflight; /* requests received and not yet answered */
+    struct server_stats stats;
+};
+
+/* Runs the server until SIGINT/SIGTERM and a clean shutdown. Returns the process exit
+ * code: 0 after a clean stop, 1 when it could not start (reason logged). */
+int server_run(const struct server_config *cfg);
+
+/* The limits in force, as `hello` reports them (new reference). */
+json_t *server_limits(const struct server *s);
+
+#endif

@@ -1,0 +1,71 @@
+/* The LMDB environment under --data: opening, the schema-version check, the named
+ * databases, short read transactions for any thread, and map growth on MDB_MAP_FULL.
+ * Writes happen only on the writer thread (writer.h); readers never block it except
+ * for the instant the map is grown. */
+#ifndef CC_STORE_H
+#define CC_STORE_H
+
+#include <lmdb.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Schema of the records this build writes. Bump on any incompatible change. */
+#define STORE_SCHEMA_VERSION 1
+/* Default initial map size; the map doubles whenever a write finds it full. */
+#define STORE_DEFAULT_MAP_SIZE ((size_t)64 << 20)
+
+/* Returned by store_put/store_del when the map is full: the writer grows the map and
+ * retries the whole batch. Never reaches a client. */
+#define STORE_EMAPFULL (-1000)
+
+/* The named databases. Keys and values are described in docs/architecture.md. */
+struct store_dbs {
+    MDB_dbi meta;     /* "schema", "seq.<object>" → counters */
+    MDB_dbi accounts; /* be64 account id → account JSON */
+    MDB_dbi names;    /* lowercase name → be64 account id */
+    MDB_dbi tokens;   /* first 16 bytes of SHA-256(token) → be64 id + 32-byte hash */
+};
+
+struct store;
+
+/* Opens (creating if needed) the environment in dir with the given initial map size
+ * (0 = default). Refuses a data dir written by a newer schema. On failure returns a
+ * negative CC_E* code and writes a one-line reason into err. */
+int store_open(struct store **out, const char *dir, size_t map_size, char *err, size_t errlen);
+/* Closes the environment. NULL-safe. No transaction may be open. */
+void store_close(struct store *s);
+
+MDB_env *store_env(struct store *s);
+const struct store_dbs *store_dbs(const struct store *s);
+/* The current map size in bytes. */
+size_t store_map_size(struct store *s);
+
+/* A read-only transaction, from any thread. Keep it short: never across a loop
+ * iteration. Returns 0 or CC_EINTERNAL. Pointers into values die with the txn. */
+int store_read_begin(struct store *s, MDB_txn **txn);
+void store_read_end(struct store *s, MDB_txn *txn);
+
+/* Writer thread only: begins the one write transaction, ended by exactly one of
+ * store_write_commit (durable when it returns 0) or store_write_abort. */
+int store_write_begin(struct store *s, MDB_txn **txn);
+int store_write_commit(struct store *s, MDB_txn *txn);
+void store_write_abort(struct store *s, MDB_txn *txn);
+/* Writer thread only, with no write txn open: doubles the map size, waiting for
+ * readers to leave their transactions. Returns 0 or CC_EINTERNAL. */
+int store_grow(struct store *s);
+
+/* mdb_put / mdb_get / mdb_del with errors translated: MDB_KEYEXIST → CC_ECONFLICT,
+ * MDB_NOTFOUND → CC_ENOTFOUND, MDB_MAP_FULL → STORE_EMAPFULL, others → CC_EINTERNAL. */
+int store_put(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t klen, const void *v,
+              size_t vlen, unsigned flags);
+int store_get(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t klen, MDB_val *v);
+int store_del(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t klen);
+
+/* Writer thread only: returns the next value of the named sequence (1, 2, …), stored
+ * in meta under "seq.<name>". Returns 0 or an error as store_put. */
+int store_next_id(MDB_txn *txn, const struct store *s, const char *name, uint64_t *out);
+
+/* Translates an LMDB return code as store_put does. */
+int store_err(int mdb_rc);
+
+#endif

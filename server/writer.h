@@ -1,0 +1,65 @@
+/* The group-commit writer: one thread owns the LMDB write transaction. Requests from
+ * the loop thread queue up; the writer takes everything queued, applies each request
+ * in its own nested transaction (so one failure rolls back only itself), commits and
+ * syncs once, then hands every request back to the loop thread. Requests that arrive
+ * while a commit is syncing join the next transaction. The loop never waits on disk.
+ *
+ * Thread use: writer_submit and done callbacks on the loop thread; apply callbacks on
+ * the writer thread, where they may touch only the txn and what their request owns. */
+#ifndef CC_WRITER_H
+#define CC_WRITER_H
+
+#include <lmdb.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "store.h"
+
+struct write_req;
+
+/* Applies one request inside txn (a nested transaction of the batch) on the writer
+ * thread. Returns 0 to keep its changes, or a CC_E* code / STORE_EMAPFULL to roll
+ * them back. It may run more than once (after a map growth): it must be idempotent
+ * up to its own writes and keep its outputs in its request. */
+typedef int (*write_apply_fn)(struct write_req *req, MDB_txn *txn);
+/* Runs on the loop thread once the batch holding req is durably committed (status 0)
+ * or failed (status < 0: the apply's code, or CC_EINTERNAL if the commit failed). */
+typedef void (*write_done_fn)(struct write_req *req, int status);
+
+/* Embed in the caller's request struct; reach the owner with container_of. */
+struct write_req {
+    struct write_req *next; /* private to the writer */
+    write_apply_fn apply;
+    write_done_fn done;
+    int status; /* private to the writer */
+};
+
+/* Statistics for /metrics, read on the loop thread. */
+struct writer_stats {
+    uint64_t commits;      /* transactions committed */
+    uint64_t requests;     /* requests applied (committed or rolled back) */
+    uint64_t max_batch;    /* largest number of requests in one commit */
+    uint64_t map_growths;  /* times the map was grown */
+    uint64_t queued;       /* requests waiting or in the current batch */
+};
+
+struct writer;
+
+/* Most requests that may wait at once; writer_submit says CC_EBUSY beyond it. */
+#define WRITER_MAX_QUEUED 65536
+
+/* Starts the writer thread for store on loop. Returns 0 or CC_EINTERNAL. */
+int writer_start(struct writer **out, uv_loop_t *loop, struct store *store);
+/* Queues req (borrowed until its done callback runs). Returns 0, or CC_EBUSY when
+ * WRITER_MAX_QUEUED requests wait or the writer is stopping; then done never runs. */
+int writer_submit(struct writer *w, struct write_req *req, write_apply_fn apply,
+                  write_done_fn done);
+/* Number of submitted requests whose done callback has not run yet. */
+uint64_t writer_pending(const struct writer *w);
+void writer_get_stats(struct writer *w, struct writer_stats *out);
+/* Stops accepting requests, lets the queued ones commit and their done callbacks run
+ * (they run from the loop as usual), then joins the thread and closes its handle;
+ * the struct is freed from the handle's close callback. Call once, on the loop thread. */
+void writer_stop(struct writer *w);
+
+#endif
