@@ -37,14 +37,16 @@ struct net_conn {
 
 struct net_http {
     struct net *net;
-    struct lws *wsi;
-    int responded;
+    struct lws *wsi; /* NULL once the client left */
+    int refs;        /* 1 for the transaction + 1 while the app holds it */
+    int responded, headers_sent;
     int status;
     const char *content_type;
     char *hdr_name[NET_HTTP_MAX_HEADERS], *hdr_value[NET_HTTP_MAX_HEADERS];
     int nhdr;
-    unsigned char *body;
     size_t len, sent;
+    unsigned char *body; /* a buffered body, or */
+    struct net_body stream;
 };
 
 /* lws's per-session area (for both HTTP and WebSocket wsi). */
@@ -235,10 +237,18 @@ void net_http_add_header(struct net_http *h, const char *name, const char *value
     h->nhdr++;
 }
 
+static void http_start(struct net_http *h)
+{
+    if (h->wsi && h->refs > 1) { /* responding later, from outside lws's callback */
+        lws_set_timeout(h->wsi, NO_PENDING_TIMEOUT, 0);
+        lws_callback_on_writable(h->wsi);
+    }
+}
+
 void net_http_respond(struct net_http *h, int status, const char *content_type, void *body,
                       size_t len)
 {
-    if (h->responded) {
+    if (h->responded || !h->wsi) {
         free(body);
         return;
     }
@@ -247,18 +257,59 @@ void net_http_respond(struct net_http *h, int status, const char *content_type, 
     h->content_type = content_type;
     h->body = body;
     h->len = len;
+    http_start(h);
 }
 
-static void http_free(struct net_http *h)
+void net_http_respond_stream(struct net_http *h, int status, const char *content_type,
+                             size_t len, struct net_body body)
 {
-    if (!h)
+    if (h->responded || !h->wsi) {
+        body.free(body.user);
+        return;
+    }
+    h->responded = 1;
+    h->status = status;
+    h->content_type = content_type;
+    h->stream = body;
+    h->len = len;
+    http_start(h);
+}
+
+void net_http_hold(struct net_http *h)
+{
+    h->refs++;
+    /* Work off the loop may take a while: keep lws from timing the client out. */
+    lws_set_timeout(h->wsi, PENDING_TIMEOUT_HTTP_CONTENT, 60);
+}
+
+static void http_unref(struct net_http *h)
+{
+    if (!h || --h->refs > 0)
         return;
     for (int i = 0; i < h->nhdr; i++) {
         free(h->hdr_name[i]);
         free(h->hdr_value[i]);
     }
     free(h->body);
+    if (h->stream.free)
+        h->stream.free(h->stream.user);
     free(h);
+}
+
+void net_http_release(struct net_http *h)
+{
+    http_unref(h);
+}
+
+/* The transaction is over (sent or the client left): lws forgets h. */
+static void http_detach(struct pss *pss)
+{
+    struct net_http *h = pss->http;
+    if (!h)
+        return;
+    pss->http = NULL;
+    h->wsi = NULL;
+    http_unref(h);
 }
 
 /* Writes the status line and headers. Returns -1 to close. */
@@ -266,6 +317,7 @@ static int http_send_headers(struct net_http *h)
 {
     unsigned char buf[LWS_PRE + 2048], *start = buf + LWS_PRE, *p = start,
                                        *end = buf + sizeof buf - 1;
+    h->headers_sent = 1;
     if (lws_add_http_common_headers(h->wsi, (unsigned)h->status, h->content_type,
                                     (lws_filepos_t)h->len, &p, end))
         return -1;
@@ -285,10 +337,27 @@ static int http_writeable(struct net_http *h)
 {
     enum { CHUNK = 32 * 1024 };
     unsigned char buf[LWS_PRE + CHUNK];
+    if (!h->responded)
+        return 0; /* held: the answer is not ready */
+    if (!h->headers_sent) {
+        if (http_send_headers(h))
+            return -1;
+        if (h->len == 0)
+            return 1;
+    }
     while (h->sent < h->len && !lws_send_pipe_choked(h->wsi)) {
         size_t n = h->len - h->sent < CHUNK ? h->len - h->sent : CHUNK;
+        if (h->body) {
+            memcpy(buf + LWS_PRE, h->body + h->sent, n);
+        } else {
+            long got = h->stream.read(h->stream.user, buf + LWS_PRE, n);
+            if (got <= 0 || (size_t)got > n) {
+                log_error("http: a streamed body ended at %zu of %zu bytes", h->sent, h->len);
+                return -1;
+            }
+            n = (size_t)got;
+        }
         int last = h->sent + n == h->len;
-        memcpy(buf + LWS_PRE, h->body + h->sent, n);
         if (lws_write(h->wsi, buf + LWS_PRE, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) <
             (int)n)
             return -1;
@@ -304,20 +373,22 @@ static int http_writeable(struct net_http *h)
 
 static int http_finish(struct pss *pss, struct lws *wsi)
 {
-    http_free(pss->http);
-    pss->http = NULL;
+    http_detach(pss);
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
 static int http_request(struct net *n, struct pss *pss, struct lws *wsi, const char *path)
 {
     n->stats.http_requests++;
-    http_free(pss->http);
+    http_detach(pss);
     struct net_http *h = pss->http = xcalloc(1, sizeof *h);
     h->net = n;
     h->wsi = wsi;
+    h->refs = 1;
     n->h.on_http(h, path, n->h.user);
     if (!h->responded) {
+        if (h->refs > 1)
+            return 0; /* held: answered later */
         log_error("http: no response for %s", path);
         net_http_respond(h, 500, "text/plain", xstrdup("internal error\n"), 15);
     }
@@ -413,10 +484,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
-        if (pss) {
-            http_free(pss->http);
-            pss->http = NULL;
-        }
+        if (pss)
+            http_detach(pss);
         return 0;
 
     default:

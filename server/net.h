@@ -33,7 +33,8 @@ struct net_handlers {
     void (*on_binary)(struct net_conn *c, const uint8_t *buf, size_t len, int final, void *user);
     /* The connection closed; the app area stays valid until the last reference goes. */
     void (*on_close)(struct net_conn *c, void *user);
-    /* An HTTP request for path (borrowed): answer it with net_http_respond, now. */
+    /* An HTTP GET for path (borrowed): answer it with net_http_respond*, now or, after
+     * net_http_hold, later. */
     void (*on_http)(struct net_http *h, const char *path, void *user);
 };
 
@@ -96,5 +97,24 @@ void net_http_add_header(struct net_http *h, const char *name, const char *value
  * socket accepts them. */
 void net_http_respond(struct net_http *h, int status, const char *content_type, void *body,
                       size_t len);
+
+/* A body produced piece by piece as the socket drains, for large responses. */
+struct net_body {
+    /* Writes up to cap bytes into buf; returns how many (> 0 unless the body is done),
+     * or -1 on an error (the connection is then closed). Called on the loop thread. */
+    long (*read)(void *user, uint8_t *buf, size_t cap);
+    /* Releases user; called exactly once, when the response ends or is abandoned. */
+    void (*free)(void *user);
+    void *user;
+};
+/* Responds with a body of exactly len bytes read from body (taken). */
+void net_http_respond_stream(struct net_http *h, int status, const char *content_type,
+                             size_t len, struct net_body body);
+
+/* Keeps h for a response given later (after work off the loop): call inside on_http,
+ * then net_http_respond* later, then net_http_release. If the client leaves first,
+ * responding just frees the body. */
+void net_http_hold(struct net_http *h);
+void net_http_release(struct net_http *h);
 
 #endif
