@@ -7,7 +7,9 @@
 static const struct op table[] = {
     {"auth.login", op_auth_login, 0},
     {"auth.register", op_auth_register, 0},
+    {"design.get", op_design_get, 0},
     {"hello", op_hello, 0},
+
 };
 
 static int cmp(const void *key, const void *elem)

@@ -27,5 +27,16 @@ const struct op *ops_find(const char *name);
 void op_hello(struct req *r);
 void op_auth_register(struct req *r);
 void op_auth_login(struct req *r);
+void op_upload_begin(struct req *r);
+void op_upload_commit(struct req *r);
+void op_upload_abort(struct req *r);
+void op_design_get(struct req *r);
+
+/* ops_upload.c: binary frames and the end of a connection, for its upload. */
+void upload_on_binary(struct session *s, const uint8_t *buf, size_t len, int final);
+void upload_on_close(struct session *s);
+
+/* ops_design.c: whether viewer (0 = anonymous) with role may see the design record. */
+int design_visible(const json_t *record, uint64_t viewer, enum role role);
 
 #endif

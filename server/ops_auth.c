@@ -42,6 +42,7 @@ static void register_done(struct write_req *wr, int status)
     /* The new account is this connection's from now on (as after auth.login). */
     r->sess->account = ctx->a.id;
     r->sess->role = ctx->a.role;
+    snprintf(r->sess->name, sizeof r->sess->name, "%s", ctx->a.name);
     char id[24];
     snprintf(id, sizeof id, "%llu", (unsigned long long)ctx->a.id);
     json_t *account = json_pack("{sssssssIsI}", "id", id, "name", ctx->a.name, "role",
@@ -104,5 +105,7 @@ void op_auth_login(struct req *r)
     }
     r->sess->account = id;
     r->sess->role = account_role(account);
+    snprintf(r->sess->name, sizeof r->sess->name, "%s",
+             json_string_value(json_object_get(account, "name")));
     req_ok(r, json_pack("{so}", "account", account));
 }

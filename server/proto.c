@@ -109,8 +109,8 @@ static void on_open(struct net_conn *c, void *user)
 
 static void on_close(struct net_conn *c, void *user)
 {
-    (void)c;
     (void)user;
+    (void)c;
 }
 
 static void on_text_too_large(struct net_conn *c, size_t len, void *user)
@@ -125,10 +125,9 @@ static void on_text_too_large(struct net_conn *c, size_t len, void *user)
 static void on_binary(struct net_conn *c, const uint8_t *buf, size_t len, int final,
                       void *user)
 {
+    (void)user;
     (void)buf;
     (void)len;
-    (void)user;
-    /* No upload is in progress (uploads are not served yet): refuse once a message. */
     if (final)
         send_error(net_conn_app(c), NULL, CC_EBADARGS, "binary frame without an upload",
                    NULL);

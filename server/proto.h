@@ -19,11 +19,16 @@ struct server;
 enum role { ROLE_NONE = 0, ROLE_MEMBER = 1, ROLE_BRAND = 2 };
 
 /* Per-connection state: the application area of each net_conn. */
+struct upload;
+
 struct session {
     struct server *srv;
     struct net_conn *conn;
     uint64_t account; /* 0 until auth.register / auth.login */
     enum role role;
+    char name[33];          /* the account's name */
+    struct upload *upload;  /* the one upload in flight (ops_upload.c), or NULL */
+    uint64_t upload_seq;    /* last upload id handed out on this connection */
 };
 
 /* One request, from its frame to its reply. */

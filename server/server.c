@@ -24,6 +24,11 @@ json_t *server_limits(const struct server *s)
                      "writer_queue", WRITER_MAX_QUEUED);
 }
 
+int64_t server_now(const struct server *s)
+{
+    return now_unix() + s->cfg.clock_offset;
+}
+
 static void close_handle(uv_handle_t *h)
 {
     if (!uv_is_closing(h))

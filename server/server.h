@@ -16,6 +16,7 @@ struct server_config {
     size_t map_size;        /* --map-size: initial LMDB map size, 0 = default */
     size_t send_queue_max;  /* --send-queue: per-connection bound, 0 = default */
     int drain_ms;           /* longest wait for in-flight work at shutdown */
+    int64_t clock_offset;   /* TEST ONLY: seconds added to the wall clock */
 };
 
 /* Counters for /metrics (loop thread). */
@@ -36,11 +37,15 @@ struct server {
     uint64_t drain_deadline;
     uint64_t inflight; /* requests received and not yet answered */
     struct server_stats stats;
+    struct blobs_registry *blobs; /* blobs.c: dictionaries */
 };
 
 /* Runs the server until SIGINT/SIGTERM and a clean shutdown. Returns the process exit
  * code: 0 after a clean stop, 1 when it could not start (reason logged). */
 int server_run(const struct server_config *cfg);
+
+/* The server's clock in Unix seconds (the wall clock plus the test-only offset). */
+int64_t server_now(const struct server *s);
 
 /* The limits in force, as `hello` reports them (new reference). */
 json_t *server_limits(const struct server *s);

@@ -39,11 +39,6 @@ int store_err(int rc)
     }
 }
 
-static int open_dbi(MDB_txn *txn, const char *name, MDB_dbi *dbi)
-{
-    return mdb_dbi_open(txn, name, MDB_CREATE, dbi);
-}
-
 /* Reads the schema record, writing it on a fresh environment. */
 static int check_schema(MDB_txn *txn, MDB_dbi meta, char *err, size_t errlen)
 {
@@ -95,9 +90,19 @@ int store_open(struct store **out, const char *dir, size_t map_size, char *err, 
         goto fail_mdb;
     if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)))
         goto fail_mdb;
-    if ((rc = open_dbi(txn, "meta", &s->dbs.meta)) || (rc = open_dbi(txn, "accounts", &s->dbs.accounts)) ||
-        (rc = open_dbi(txn, "names", &s->dbs.names)) || (rc = open_dbi(txn, "tokens", &s->dbs.tokens)))
-        goto fail_mdb;
+    const struct {
+        const char *name;
+        MDB_dbi *dbi;
+    } dbs[] = {
+        {"meta", &s->dbs.meta},       {"accounts", &s->dbs.accounts},
+        {"names", &s->dbs.names},     {"tokens", &s->dbs.tokens},
+        {"designs", &s->dbs.designs}, {"blobs", &s->dbs.blobs},
+        {"thumbs", &s->dbs.thumbs},   {"renders", &s->dbs.renders},
+        {"dicts", &s->dbs.dicts},
+    };
+    for (size_t i = 0; i < CC_ARRAY_LEN(dbs); i++)
+        if ((rc = mdb_dbi_open(txn, dbs[i].name, MDB_CREATE, dbs[i].dbi)))
+            goto fail_mdb;
     if ((rc = check_schema(txn, s->dbs.meta, err, errlen)))
         goto fail_mdb;
     if ((rc = mdb_txn_commit(txn))) {

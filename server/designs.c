@@ -1,0 +1,171 @@
+/* Design records and content-addressed tables. See designs.h. */
+#include "designs.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ccerr.h"
+#include "util.h"
+
+/* Unicode scalar values in valid UTF-8 (jansson guarantees validity). */
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+int design_check_meta(const char *title, json_t *tags, json_t **tags_out, struct jargs_err *e)
+{
+    size_t n = utf8_chars(title);
+    if (n < 1 || n > DESIGN_TITLE_MAX) {
+        e->field = "title";
+        snprintf(e->why, sizeof e->why, "must be 1 to %d characters long", DESIGN_TITLE_MAX);
+        return CC_EBADARGS;
+    }
+    for (const char *p = title; *p; p++)
+        if ((unsigned char)*p < 0x20) {
+            e->field = "title";
+            snprintf(e->why, sizeof e->why, "must not contain control characters");
+            return CC_EBADARGS;
+        }
+    json_t *out = json_array();
+    if (tags && !json_is_null(tags)) {
+        e->field = "tags";
+        if (!json_is_array(tags)) {
+            snprintf(e->why, sizeof e->why, "must be an array of strings");
+            goto fail;
+        }
+        size_t i;
+        json_t *t;
+        json_array_foreach(tags, i, t)
+        {
+            const char *s = json_string_value(t);
+            size_t len = s ? strlen(s) : 0;
+            if (!s || len < 1 || len > DESIGN_TAG_MAX || strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") != len) {
+                snprintf(e->why, sizeof e->why,
+                         "tag %zu must be 1 to %d characters of a-z 0-9 -", i + 1,
+                         DESIGN_TAG_MAX);
+                goto fail;
+            }
+            int dup = 0;
+            for (size_t j = 0; j < json_array_size(out); j++)
+                dup |= !strcmp(json_string_value(json_array_get(out, j)), s);
+            if (!dup)
+                json_array_append(out, t);
+        }
+        if (json_array_size(out) > DESIGN_TAGS_MAX) {
+            snprintf(e->why, sizeof e->why, "at most %d tags", DESIGN_TAGS_MAX);
+            goto fail;
+        }
+    }
+    *tags_out = out;
+    return 0;
+fail:
+    json_decref(out);
+    return CC_EBADARGS;
+}
+
+uint64_t design_parse_id(const char *s)
+{
+    if (!s || !*s || strlen(s) > 20)
+        return 0;
+    uint64_t v = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9' || (p == s && *p == '0'))
+            return 0;
+        uint64_t d = (uint64_t)(*p - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return 0;
+        v = v * 10 + d;
+    }
+    return v;
+}
+
+int design_create(MDB_txn *txn, const struct store *st, struct design_new *d)
+{
+    json_decref(d->record);
+    d->record = NULL;
+    int rc = store_next_id(txn, st, "design", &d->id);
+    if (rc)
+        return rc;
+    char id[24], creator[24], blob[65];
+    snprintf(id, sizeof id, "%llu", (unsigned long long)d->id);
+    snprintf(creator, sizeof creator, "%llu", (unsigned long long)d->creator);
+    hex_encode(d->sha, 32, blob);
+    json_t *rec = json_pack(
+        "{sssssssssssssOsssIsIsssbs[{sssnsssI}]}", "id", id, "contest", d->contest, "creator",
+        creator, "creator_name", d->creator_name, "kind", d->kind, "title", d->title, "tags",
+        d->tags, "blob", blob, "bytes", (json_int_t)d->bytes, "created",
+        (json_int_t)d->created, "status", "submitted", "hidden", 0, "timeline", "status",
+        "submitted", "note", "by", creator, "at", (json_int_t)d->created);
+    if (!rec)
+        return CC_EINTERNAL;
+    char *text = json_dumps(rec, JSON_COMPACT);
+    uint8_t key[8];
+    put_be64(key, d->id);
+    rc = store_put(txn, store_dbs(st)->designs, key, 8, text, strlen(text), MDB_NOOVERWRITE);
+    free(text);
+    if (rc) {
+        json_decref(rec);
+        return rc;
+    }
+    d->record = rec;
+    return 0;
+}
+
+int design_load(MDB_txn *txn, const struct store *st, uint64_t id, json_t **record)
+{
+    uint8_t key[8];
+    put_be64(key, id);
+    MDB_val v;
+    int rc = store_get(txn, store_dbs(st)->designs, key, 8, &v);
+    if (rc)
+        return rc;
+    json_error_t e;
+    *record = json_loadb(v.mv_data, v.mv_size, 0, &e);
+    return *record ? 0 : CC_EINTERNAL;
+}
+
+json_t *design_public(const json_t *record, const struct tally *t, enum scale scale,
+                      double score)
+{
+    json_t *o = json_deep_copy(record);
+    json_object_del(o, "timeline");
+    json_object_set_new(o, "tally", tally_json(t, scale));
+    json_object_set_new(o, "score", json_real(score));
+    char thumb[64];
+    snprintf(thumb, sizeof thumb, "/t/%s.png",
+             json_string_value(json_object_get(record, "id")));
+    json_object_set_new(o, "thumb", json_string(thumb));
+    return o;
+}
+
+int design_blob(const json_t *record, uint8_t sha[32])
+{
+    const char *hex = json_string_value(json_object_get(record, "blob"));
+    if (!hex || strlen(hex) != 64 || hex_decode(hex, sha, 32))
+        return -1;
+    return 0;
+}
+
+int blob_put(MDB_txn *txn, const struct store *st, MDB_dbi dbi, const uint8_t sha[32],
+             const void *data, size_t len)
+{
+    (void)st;
+    int rc = store_put(txn, dbi, sha, 32, data, len, MDB_NOOVERWRITE);
+    if (rc == CC_ECONFLICT)
+        return 0;
+    return rc ? rc : 1;
+}
+
+int blob_exists(MDB_txn *txn, const struct store *st, const uint8_t sha[32])
+{
+    MDB_val v;
+    int rc = store_get(txn, store_dbs(st)->blobs, sha, 32, &v);
+    if (rc == CC_ENOTFOUND)
+        return 0;
+    return rc ? rc : 1;
+}

@@ -1,0 +1,64 @@
+/* Design records (SPEC §2) in LMDB and their wire form, plus the content-addressed
+ * blob, thumbnail, render and dictionary tables they point to.
+ * Writer thread for *_put / design_create; any thread with a read txn for the rest. */
+#ifndef CC_DESIGNS_H
+#define CC_DESIGNS_H
+
+#include <jansson.h>
+#include <lmdb.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jargs.h"
+#include "store.h"
+#include "tally.h"
+
+/* SPEC §2: title 1–80 chars, up to 8 tags of 1–24 chars [a-z0-9-]. */
+#define DESIGN_TITLE_MAX 80
+#define DESIGN_TAGS_MAX 8
+#define DESIGN_TAG_MAX 24
+
+/* Checks title and tags (a JSON array or NULL) of an upload. Returns 0 with *tags_out a
+ * new array of the distinct tags in order, or CC_EBADARGS with e filled. */
+int design_check_meta(const char *title, json_t *tags, json_t **tags_out, struct jargs_err *e);
+
+/* Parses a wire design id ("17"); 0 if it is not one. */
+uint64_t design_parse_id(const char *s);
+
+/* What the writer needs to store a new design. Strings are owned by the caller. */
+struct design_new {
+    uint64_t creator;
+    const char *creator_name;
+    const char *contest;
+    const char *kind;
+    const char *title;
+    json_t *tags;
+    uint8_t sha[32];
+    uint64_t bytes;
+    int64_t created;
+    uint64_t id;    /* out: the new id */
+    json_t *record; /* out: the stored record (new reference, caller frees) */
+};
+
+/* Writer thread: allocates an id and stores the record (status `submitted`, one
+ * timeline entry). Returns 0 or a store error. On a retry after map growth it is
+ * called again; it releases a previous d->record itself. */
+int design_create(MDB_txn *txn, const struct store *st, struct design_new *d);
+/* Loads the stored record of design id (new reference). CC_ENOTFOUND if none. */
+int design_load(MDB_txn *txn, const struct store *st, uint64_t id, json_t **record);
+/* The SPEC §2 design object from a stored record: every field but the timeline, with
+ * tally, score and thumb (new reference). */
+json_t *design_public(const json_t *record, const struct tally *t, enum scale scale,
+                      double score);
+/* The blob hash of a record (binary), 0 or -1 if the record has none. */
+int design_blob(const json_t *record, uint8_t sha[32]);
+
+/* Content-addressed tables. *_put store the value unless the key is already there
+ * (identical uploads are stored once); they return 1 when stored, 0 when present,
+ * or a store error. */
+int blob_put(MDB_txn *txn, const struct store *st, MDB_dbi dbi, const uint8_t sha[32],
+             const void *data, size_t len);
+/* Whether a blob is stored (1) or not (0), or a store error. */
+int blob_exists(MDB_txn *txn, const struct store *st, const uint8_t sha[32]);
+
+#endif
