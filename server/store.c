@@ -233,7 +233,7 @@ int store_grow(struct store *s)
         log_error("lmdb: cannot grow the map to %zu bytes: %s", size, mdb_strerror(rc));
         return CC_EINTERNAL;
     }
-    log_info("lmdb: map grown to %zu MiB", size >> 20);
+    log_info("lmdb: map grown to %zu KiB", size >> 10);
     return 0;
 }
 
