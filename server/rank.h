@@ -1,0 +1,38 @@
+/* A ranked index: an order-statistic skip list with spans (after Redis's zset), keyed
+ * by a score (higher first) and, among equal scores, by a caller's tie order. Insert,
+ * delete and rank-of are O(log n); a page of `limit` items from any offset is
+ * O(log n + limit). Items are the caller's (borrowed) and must keep their tie order
+ * fixed while indexed. Loop thread only (not thread-safe). */
+#ifndef CC_RANK_H
+#define CC_RANK_H
+
+#include <stddef.h>
+
+/* <0 when item a comes before item b among equal scores, >0 after, 0 only for a == b. */
+typedef int (*rank_tie_fn)(const void *a, const void *b);
+
+struct rank;
+
+/* A new, empty index. Never NULL (aborts on out-of-memory). */
+struct rank *rank_new(rank_tie_fn tie);
+/* Frees the index (not the items). NULL-safe. */
+void rank_free(struct rank *r);
+/* Number of items. */
+size_t rank_count(const struct rank *r);
+/* Adds item with score. The (score, item) pair must not be present. */
+void rank_insert(struct rank *r, double score, void *item);
+/* Removes item, indexed with score. Returns 0, or -1 if that pair is not present. */
+int rank_delete(struct rank *r, double score, void *item);
+/* Moves item from old_score to new_score (in place when its position is unchanged).
+ * Returns 0, or -1 if (old_score, item) is not present. */
+int rank_update(struct rank *r, double old_score, double new_score, void *item);
+/* The 0-based position of (score, item), or (size_t)-1 if absent. */
+size_t rank_position(const struct rank *r, double score, const void *item);
+/* Copies up to limit items from position offset on into out; returns how many. */
+size_t rank_page(const struct rank *r, size_t offset, size_t limit, void **out);
+/* Calls fn(item, score, user) for every item in order; stops when it returns non-zero. */
+void rank_each(const struct rank *r, int (*fn)(void *item, double score, void *user), void *user);
+/* Bytes of memory the index uses (nodes and header), for metrics. */
+size_t rank_memory(const struct rank *r);
+
+#endif
