@@ -95,12 +95,11 @@ int design_create(MDB_txn *txn, const struct store *st, struct design_new *d)
     snprintf(id, sizeof id, "%llu", (unsigned long long)d->id);
     snprintf(creator, sizeof creator, "%llu", (unsigned long long)d->creator);
     hex_encode(d->sha, 32, blob);
-    json_t *rec = json_pack(
-        "{sssssssssssssOsssIsIsssbs[{sssnsssI}]}", "id", id, "contest", d->contest, "creator",
-        creator, "creator_name", d->creator_name, "kind", d->kind, "title", d->title, "tags",
-        d->tags, "blob", blob, "bytes", (json_int_t)d->bytes, "created",
-        (json_int_t)d->created, "status", "submitted", "hidden", 0, "timeline", "status",
-        "submitted", "note", "by", creator, "at", (json_int_t)d->created);
+    json_t *rec = json_pack("{sssssssssssssOsssIsIsssb}", "id", id, "contest", d->contest,
+                            "creator", creator, "creator_name", d->creator_name, "kind",
+                            d->kind, "title", d->title, "tags", d->tags, "blob", blob,
+                            "bytes", (json_int_t)d->bytes, "created", (json_int_t)d->created,
+                            "status", "submitted", "hidden", 0);
     if (!rec)
         return CC_EINTERNAL;
     char *text = json_dumps(rec, JSON_COMPACT);
@@ -108,6 +107,8 @@ int design_create(MDB_txn *txn, const struct store *st, struct design_new *d)
     put_be64(key, d->id);
     rc = store_put(txn, store_dbs(st)->designs, key, 8, text, strlen(text), MDB_NOOVERWRITE);
     free(text);
+    if (!rc)
+        rc = design_timeline_add(txn, st, d->id, "submitted", NULL, d->creator, d->created);
     if (rc) {
         json_decref(rec);
         return rc;
@@ -129,11 +130,71 @@ int design_load(MDB_txn *txn, const struct store *st, uint64_t id, json_t **reco
     return *record ? 0 : CC_EINTERNAL;
 }
 
+/* timeline db: key = be64 design id + be32 sequence number. */
+int design_timeline_add(MDB_txn *txn, const struct store *st, uint64_t id, const char *status,
+                        const char *note, uint64_t by, int64_t at)
+{
+    MDB_dbi dbi = store_dbs(st)->timeline;
+    uint8_t key[12];
+    put_be64(key, id);
+    uint32_t seq = 0;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc)
+        return store_err(rc);
+    /* The last entry of this design: position after its range and step back. */
+    uint8_t next[8];
+    put_be64(next, id + 1);
+    MDB_val k = {8, next}, v;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    rc = rc == MDB_NOTFOUND ? mdb_cursor_get(cur, &k, &v, MDB_LAST)
+                            : (rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_PREV));
+    if (!rc && k.mv_size == 12 && !memcmp(k.mv_data, key, 8)) {
+        const uint8_t *p = (const uint8_t *)k.mv_data + 8;
+        seq = ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]) + 1;
+    }
+    mdb_cursor_close(cur);
+    key[8] = (uint8_t)(seq >> 24);
+    key[9] = (uint8_t)(seq >> 16);
+    key[10] = (uint8_t)(seq >> 8);
+    key[11] = (uint8_t)seq;
+    char by_s[24];
+    snprintf(by_s, sizeof by_s, "%llu", (unsigned long long)by);
+    json_t *e = json_pack("{sssossI}", "status", status, "note",
+                          note ? json_string(note) : json_null(), "by", by_s, "at",
+                          (json_int_t)at);
+    char *text = json_dumps(e, JSON_COMPACT);
+    json_decref(e);
+    rc = store_put(txn, dbi, key, 12, text, strlen(text), 0);
+    free(text);
+    return rc;
+}
+
+json_t *design_timeline(MDB_txn *txn, const struct store *st, uint64_t id)
+{
+    json_t *arr = json_array();
+    MDB_cursor *cur;
+    if (mdb_cursor_open(txn, store_dbs(st)->timeline, &cur))
+        return arr;
+    uint8_t key[8];
+    put_be64(key, id);
+    MDB_val k = {8, key}, v;
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+         !rc && k.mv_size == 12 && !memcmp(k.mv_data, key, 8);
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        json_error_t e;
+        json_t *entry = json_loadb(v.mv_data, v.mv_size, 0, &e);
+        if (entry)
+            json_array_append_new(arr, entry);
+    }
+    mdb_cursor_close(cur);
+    return arr;
+}
+
 json_t *design_public(const json_t *record, const struct tally *t, enum scale scale,
                       double score)
 {
     json_t *o = json_deep_copy(record);
-    json_object_del(o, "timeline");
     json_object_set_new(o, "tally", tally_json(t, scale));
     json_object_set_new(o, "score", json_real(score));
     char thumb[64];

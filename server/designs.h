@@ -40,14 +40,19 @@ struct design_new {
     json_t *record; /* out: the stored record (new reference, caller frees) */
 };
 
-/* Writer thread: allocates an id and stores the record (status `submitted`, one
- * timeline entry). Returns 0 or a store error. On a retry after map growth it is
+/* Writer thread: allocates an id and stores the record (status `submitted`) and its
+ * first timeline entry. Returns 0 or a store error. On a retry after map growth it is
  * called again; it releases a previous d->record itself. */
 int design_create(MDB_txn *txn, const struct store *st, struct design_new *d);
 /* Loads the stored record of design id (new reference). CC_ENOTFOUND if none. */
 int design_load(MDB_txn *txn, const struct store *st, uint64_t id, json_t **record);
-/* The SPEC §2 design object from a stored record: every field but the timeline, with
- * tally, score and thumb (new reference). */
+/* Writer thread: appends an entry {status, note, by, at} to design id's timeline. */
+int design_timeline_add(MDB_txn *txn, const struct store *st, uint64_t id, const char *status,
+                        const char *note, uint64_t by, int64_t at);
+/* Design id's timeline, oldest first (new reference; empty when none). */
+json_t *design_timeline(MDB_txn *txn, const struct store *st, uint64_t id);
+/* The SPEC §2 design object from a stored record, with tally, score and thumb (new
+ * reference). */
 json_t *design_public(const json_t *record, const struct tally *t, enum scale scale,
                       double score);
 /* The blob hash of a record (binary), 0 or -1 if the record has none. */

@@ -8,8 +8,11 @@ static const struct op table[] = {
     {"auth.login", op_auth_login, 0},
     {"auth.register", op_auth_register, 0},
     {"design.get", op_design_get, 0},
+    {"gallery.get", op_gallery_get, 0},
     {"hello", op_hello, 0},
 
+    {"vote.cast", op_vote_cast, OP_AUTH},
+    {"vote.clear", op_vote_clear, OP_AUTH},
 };
 
 static int cmp(const void *key, const void *elem)

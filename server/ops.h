@@ -31,6 +31,17 @@ void op_upload_begin(struct req *r);
 void op_upload_commit(struct req *r);
 void op_upload_abort(struct req *r);
 void op_design_get(struct req *r);
+void op_vote_cast(struct req *r);
+void op_vote_clear(struct req *r);
+void op_gallery_get(struct req *r);
+
+/* ops_gallery.c: parses gallery.get / gallery.subscribe args (fails r and returns -1 on
+ * bad args), and appends a window {<prefix>"total":N,"items":[...]} as JSON text. */
+struct gallery_query;
+struct ccbuf;
+int gallery_parse_query(struct req *r, struct gallery_query *q);
+int gallery_window_json(struct server *srv, const struct gallery_query *q, struct ccbuf *out,
+                        const char *prefix);
 
 /* ops_upload.c: binary frames and the end of a connection, for its upload. */
 void upload_on_binary(struct session *s, const uint8_t *buf, size_t len, int final);

@@ -1,7 +1,9 @@
 /* Op `design.get` (SPEC §4): the design object with tally, status timeline and comment
  * count. Hidden designs exist only for their creator and the brand. */
+#include <stdlib.h>
 #include <string.h>
 
+#include "catalog.h"
 #include "ccerr.h"
 #include "contests.h"
 #include "designs.h"
@@ -27,31 +29,34 @@ void op_design_get(struct req *r)
         return;
     }
     struct server *srv = req_server(r);
-    uint64_t did = design_parse_id(id);
-    json_t *rec = NULL;
-    struct contest c;
-    MDB_txn *txn;
-    int rc = did ? store_read_begin(srv->store, &txn) : CC_ENOTFOUND;
-    if (!rc) {
-        rc = design_load(txn, srv->store, did, &rec);
-        if (!rc)
-            rc = contest_load(txn, srv->store,
-                              json_string_value(json_object_get(rec, "contest")), &c);
-        store_read_end(srv->store, txn);
-    }
-    if (!rc && !design_visible(rec, r->sess->account, r->sess->role))
-        rc = CC_ENOTFOUND;
-    if (rc) {
-        json_decref(rec);
-        req_fail(r, rc == CC_ENOTFOUND ? rc : CC_EINTERNAL,
-                 rc == CC_ENOTFOUND ? "no such design" : NULL,
-                 rc == CC_ENOTFOUND ? json_pack("{ss}", "field", "design") : NULL);
+    struct dmem *d = catalog_design(srv, design_parse_id(id));
+    if (!d || (d->hidden && r->sess->role != ROLE_BRAND && d->creator != r->sess->account)) {
+        req_fail(r, CC_ENOTFOUND, "no such design", json_pack("{ss}", "field", "design"));
         return;
     }
-    struct tally t = {0};
-    json_t *d = design_public(rec, &t, c.scale, 0);
-    json_object_set(d, "timeline", json_object_get(rec, "timeline"));
-    json_object_set_new(d, "comments", json_integer(0));
-    json_decref(rec);
-    req_ok(r, json_pack("{so}", "design", d));
+    MDB_txn *txn;
+    struct ccbuf b;
+    ccbuf_init(&b);
+    int rc = store_read_begin(srv->store, &txn);
+    if (!rc) {
+        ccbuf_append(&b, "{\"design\":", 10);
+        rc = catalog_item_json(srv, txn, d, &b);
+        if (!rc) {
+            /* The timeline and the comment count join the design object. */
+            b.len--;
+            json_t *tl = design_timeline(txn, srv->store, d->id);
+            char *text = json_dumps(tl, JSON_COMPACT);
+            json_decref(tl);
+            ccbuf_append(&b, ",\"timeline\":", 12);
+            ccbuf_append(&b, text, strlen(text));
+            free(text);
+            ccbuf_append(&b, ",\"comments\":0}}", 15);
+        }
+        store_read_end(srv->store, txn);
+    }
+    if (rc)
+        req_fail(r, CC_EINTERNAL, NULL, NULL);
+    else
+        req_ok_raw(r, (const char *)b.data, b.len);
+    ccbuf_free(&b);
 }

@@ -65,6 +65,21 @@ void req_ok(struct req *r, json_t *result)
     req_free(r);
 }
 
+void req_ok_raw(struct req *r, const char *result, size_t len)
+{
+    struct ccbuf b;
+    ccbuf_init(&b);
+    char head[64];
+    int n = snprintf(head, sizeof head, "{\"id\":%" JSON_INTEGER_FORMAT ",\"ok\":true,\"result\":",
+                     json_integer_value(r->id));
+    ccbuf_append(&b, head, (size_t)n);
+    ccbuf_append(&b, result, len);
+    ccbuf_append(&b, "}", 1);
+    net_conn_send(r->sess->conn, b.data, b.len, 0);
+    ccbuf_free(&b);
+    req_free(r);
+}
+
 /* Sends an error reply for id on c. */
 static void send_error(struct session *s, json_t *id, int err, const char *message,
                        json_t *detail)

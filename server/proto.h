@@ -45,6 +45,9 @@ extern const struct net_handlers proto_handlers;
 
 /* Replies ok with result (taken; NULL = {}), then frees r. */
 void req_ok(struct req *r, json_t *result);
+/* Replies ok with a result already serialised as a JSON object (len bytes), then
+ * frees r. For hot paths that build their JSON by hand. */
+void req_ok_raw(struct req *r, const char *result, size_t len);
 /* Replies with error code err (CC_E*), a message (NULL = the default for the code) and
  * detail (taken; may be NULL), then frees r. */
 void req_fail(struct req *r, int err, const char *message, json_t *detail);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "catalog.h"
 #include "ccerr.h"
 #include "http.h"
 #include "log.h"
@@ -42,6 +43,7 @@ static void stop_now(struct server *s)
     close_handle((uv_handle_t *)&s->drain_timer);
     close_handle((uv_handle_t *)&s->sigint);
     close_handle((uv_handle_t *)&s->sigterm);
+    catalog_stop(s);
     if (s->writer) {
         writer_stop(s->writer);
         s->writer = NULL;
@@ -102,6 +104,15 @@ int server_run(const struct server_config *cfg)
         uv_loop_close(&loop);
         return 1;
     }
+    if (catalog_open(&s)) {
+        log_error("cannot load the catalog from %s", cfg->data_dir);
+        writer_stop(s.writer);
+        uv_run(&loop, UV_RUN_DEFAULT);
+        catalog_close(&s);
+        store_close(s.store);
+        uv_loop_close(&loop);
+        return 1;
+    }
     uv_timer_init(&loop, &s.drain_timer);
     uv_signal_init(&loop, &s.sigint);
     uv_signal_init(&loop, &s.sigterm);
@@ -137,6 +148,7 @@ int server_run(const struct server_config *cfg)
 
 out_net:
     net_free(s.net);
+    catalog_close(&s);
     store_close(s.store);
     if (uv_loop_close(&loop)) {
         log_error("the event loop still has open handles at exit");

@@ -38,6 +38,7 @@ struct server {
     uint64_t inflight; /* requests received and not yet answered */
     struct server_stats stats;
     struct blobs_registry *blobs; /* blobs.c: dictionaries */
+    struct catalog *catalog;      /* catalog.c: designs in memory, ranked indexes */
 };
 
 /* Runs the server until SIGINT/SIGTERM and a clean shutdown. Returns the process exit

@@ -98,7 +98,8 @@ int store_open(struct store **out, const char *dir, size_t map_size, char *err, 
         {"names", &s->dbs.names},     {"tokens", &s->dbs.tokens},
         {"designs", &s->dbs.designs}, {"blobs", &s->dbs.blobs},
         {"thumbs", &s->dbs.thumbs},   {"renders", &s->dbs.renders},
-        {"dicts", &s->dbs.dicts},
+        {"dicts", &s->dbs.dicts},     {"timeline", &s->dbs.timeline},
+        {"votes", &s->dbs.votes},
     };
     for (size_t i = 0; i < CC_ARRAY_LEN(dbs); i++)
         if ((rc = mdb_dbi_open(txn, dbs[i].name, MDB_CREATE, dbs[i].dbi)))

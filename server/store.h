@@ -24,7 +24,9 @@ struct store_dbs {
     MDB_dbi accounts; /* be64 account id → account JSON */
     MDB_dbi names;    /* lowercase name → be64 account id */
     MDB_dbi tokens;   /* first 16 bytes of SHA-256(token) → be64 id + 32-byte hash */
-    MDB_dbi designs;  /* be64 design id → design record JSON */
+    MDB_dbi designs;  /* be64 design id → design record JSON (the static fields) */
+    MDB_dbi timeline; /* be64 design id + be32 seq → timeline entry JSON */
+    MDB_dbi votes;    /* be64 design id + be64 account id → int8 vote value */
     MDB_dbi blobs;    /* SHA-256 of the uploaded bytes → codec-framed stored bytes */
     MDB_dbi thumbs;   /* SHA-256 of the blob → thumbnail PNG */
     MDB_dbi renders;  /* SHA-256 of the blob → full-size render PNG (made on demand) */

@@ -1,0 +1,764 @@
+/* The in-memory catalog. See catalog.h. */
+#include "catalog.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "ccerr.h"
+#include "contests.h"
+#include "designs.h"
+#include "log.h"
+#include "rank.h"
+#include "server.h"
+#include "store.h"
+#include "u64map.h"
+
+/* SPEC §5 constants. */
+#define BAYES_C 10.0     /* stars5: weight of the contest mean */
+#define BAYES_M0 3.0     /* stars5: mean while the contest has no votes */
+#define WILSON_Z 1.96    /* updown: 95 % */
+#define HOT_GRAVITY 1.8  /* hot: p / (age_hours + 2)^1.8 */
+
+/* An unordered list of designs (a secondary index). */
+struct dvec {
+    struct dmem **v;
+    size_t n, cap;
+};
+
+struct cgal {
+    char id[65];
+    enum scale scale;
+    struct rank *rank[SORT_COUNT]; /* visible designs */
+    struct dvec all;               /* every design, for rescoring */
+    size_t rescore_at;             /* next index in `all` to rescore */
+    struct u64map by_creator;      /* creator id → struct dvec * (visible) */
+    struct u64map by_tag;          /* tag id → struct dvec * (visible) */
+    struct dvec by_status[ST_COUNT];
+    uint64_t star_sum, star_votes; /* stars5: for the contest mean m */
+    double mean_ranked;            /* the m that the top scores were computed with */
+    struct cgal *next;
+};
+
+struct tag_name {
+    uint64_t hash;
+    uint32_t id;
+    char name[25];
+    struct tag_name *next; /* same hash */
+};
+
+struct catalog {
+    struct dmem **by_id; /* index = design id */
+    size_t cap_id;
+    size_t designs;
+    struct cgal *gals;
+    struct u64map tags; /* FNV-1a hash → struct tag_name chain */
+    uint32_t next_tag;
+    uv_timer_t rescore;
+    size_t bytes;
+};
+
+static const char *const sort_names[] = {"new", "top", "hot"};
+static const char *const status_names[] = {"submitted", "shortlisted", "winner",
+                                           "not_selected", "in_production", "launched"};
+
+const char *sort_name(enum sort s)
+{
+    return sort_names[s];
+}
+
+int sort_parse(const char *name)
+{
+    for (int i = 0; i < SORT_COUNT; i++)
+        if (!strcmp(name, sort_names[i]))
+            return i;
+    return -1;
+}
+
+const char *status_name(enum dstatus s)
+{
+    return status_names[s];
+}
+
+int status_parse(const char *name)
+{
+    for (int i = 0; i < ST_COUNT; i++)
+        if (!strcmp(name, status_names[i]))
+            return i;
+    return -1;
+}
+
+/* ---- lists ---- */
+
+static void dvec_push(struct dvec *v, struct dmem *d)
+{
+    if (v->n == v->cap) {
+        v->cap = v->cap ? v->cap * 2 : 4;
+        v->v = xrealloc(v->v, v->cap * sizeof *v->v);
+    }
+    v->v[v->n++] = d;
+}
+
+static void dvec_remove(struct dvec *v, struct dmem *d)
+{
+    for (size_t i = v->n; i-- > 0;)
+        if (v->v[i] == d) {
+            v->v[i] = v->v[--v->n];
+            return;
+        }
+}
+
+static struct dvec *map_list(struct u64map *m, uint64_t key)
+{
+    struct dvec *v = u64map_get(m, key);
+    if (!v) {
+        v = xcalloc(1, sizeof *v);
+        u64map_put(m, key, v);
+    }
+    return v;
+}
+
+/* ---- scores (SPEC §5) ---- */
+
+/* Ties: older design first, then smaller id. */
+static int tie(const void *a, const void *b)
+{
+    const struct dmem *x = a, *y = b;
+    if (x->created != y->created)
+        return x->created < y->created ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static double contest_mean(const struct cgal *g)
+{
+    return g->star_votes ? (double)g->star_sum / (double)g->star_votes : BAYES_M0;
+}
+
+static double score_top(const struct dmem *d, double mean)
+{
+    switch (d->gal->scale) {
+    case SCALE_HEART:
+        return d->c[0];
+    case SCALE_UPDOWN: {
+        double n = (double)d->c[0] + d->c[1];
+        if (n == 0)
+            return 0;
+        double p = d->c[0] / n, z2 = WILSON_Z * WILSON_Z;
+        return (p + z2 / (2 * n) - WILSON_Z * sqrt((p * (1 - p) + z2 / (4 * n)) / n)) /
+               (1 + z2 / n);
+    }
+    case SCALE_STARS5: {
+        double n = 0, sum = 0;
+        for (int i = 0; i < 5; i++) {
+            n += d->c[i];
+            sum += (double)(i + 1) * d->c[i];
+        }
+        return (BAYES_C * mean + sum) / (BAYES_C + n);
+    }
+    }
+    return 0;
+}
+
+/* p = supports minus downs, at least 0. */
+static double hot_points(const struct dmem *d)
+{
+    switch (d->gal->scale) {
+    case SCALE_HEART:
+        return d->c[0];
+    case SCALE_UPDOWN:
+        return d->c[0] > d->c[1] ? (double)(d->c[0] - d->c[1]) : 0;
+    case SCALE_STARS5:
+        return (double)d->c[3] + d->c[4];
+    }
+    return 0;
+}
+
+static double score_hot(const struct dmem *d, int64_t now)
+{
+    double p = hot_points(d);
+    if (p == 0)
+        return 0;
+    double age = now > d->created ? (double)(now - d->created) / 3600.0 : 0;
+    return p / pow(age + 2, HOT_GRAVITY);
+}
+
+/* Re-keys d in every index it is in after its scores may have changed. */
+static void rescore(struct dmem *d, int64_t now, double mean)
+{
+    double top = score_top(d, mean), hot = score_hot(d, now);
+    if (!d->hidden) {
+        if (top != d->score[SORT_TOP])
+            rank_update(d->gal->rank[SORT_TOP], d->score[SORT_TOP], top, d);
+        if (hot != d->score[SORT_HOT])
+            rank_update(d->gal->rank[SORT_HOT], d->score[SORT_HOT], hot, d);
+    }
+    d->score[SORT_TOP] = top;
+    d->score[SORT_HOT] = hot;
+}
+
+/* ---- galleries ---- */
+
+static struct cgal *gal_find(struct catalog *cat, const char *id)
+{
+    for (struct cgal *g = cat->gals; g; g = g->next)
+        if (!strcmp(g->id, id))
+            return g;
+    return NULL;
+}
+
+static struct cgal *gal_get(struct server *srv, const char *id)
+{
+    struct catalog *cat = srv->catalog;
+    struct cgal *g = gal_find(cat, id);
+    if (g)
+        return g;
+    struct contest c;
+    MDB_txn *txn;
+    int rc = store_read_begin(srv->store, &txn);
+    if (!rc) {
+        rc = contest_load(txn, srv->store, id, &c);
+        store_read_end(srv->store, txn);
+    }
+    if (rc)
+        return NULL;
+    g = xcalloc(1, sizeof *g);
+    snprintf(g->id, sizeof g->id, "%s", id);
+    g->scale = c.scale;
+    for (int s = 0; s < SORT_COUNT; s++)
+        g->rank[s] = rank_new(tie);
+    u64map_init(&g->by_creator);
+    u64map_init(&g->by_tag);
+    g->mean_ranked = BAYES_M0;
+    g->next = cat->gals;
+    cat->gals = g;
+    return g;
+}
+
+static void index_add(struct dmem *d)
+{
+    struct cgal *g = d->gal;
+    for (int s = 0; s < SORT_COUNT; s++)
+        rank_insert(g->rank[s], d->score[s], d);
+    dvec_push(map_list(&g->by_creator, d->creator), d);
+    for (int i = 0; i < d->ntags; i++)
+        dvec_push(map_list(&g->by_tag, d->tags[i]), d);
+    dvec_push(&g->by_status[d->status], d);
+}
+
+static void index_remove(struct dmem *d)
+{
+    struct cgal *g = d->gal;
+    for (int s = 0; s < SORT_COUNT; s++)
+        rank_delete(g->rank[s], d->score[s], d);
+    dvec_remove(map_list(&g->by_creator, d->creator), d);
+    for (int i = 0; i < d->ntags; i++)
+        dvec_remove(map_list(&g->by_tag, d->tags[i]), d);
+    dvec_remove(&g->by_status[d->status], d);
+}
+
+/* ---- tags ---- */
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+    return h ? h : 1;
+}
+
+/* The id of tag (interned when create), or 0 when unknown. */
+static uint32_t tag_id(struct catalog *cat, const char *tag, int create)
+{
+    uint64_t h = fnv1a(tag);
+    struct tag_name *t = u64map_get(&cat->tags, h);
+    for (struct tag_name *x = t; x; x = x->next)
+        if (!strcmp(x->name, tag))
+            return x->id;
+    if (!create)
+        return 0;
+    struct tag_name *n = xcalloc(1, sizeof *n);
+    n->hash = h;
+    n->id = ++cat->next_tag;
+    snprintf(n->name, sizeof n->name, "%s", tag);
+    n->next = t;
+    u64map_put(&cat->tags, h, n);
+    return n->id;
+}
+
+/* ---- designs ---- */
+
+struct dmem *catalog_design(struct server *srv, uint64_t id)
+{
+    struct catalog *cat = srv->catalog;
+    return id < cat->cap_id ? cat->by_id[id] : NULL;
+}
+
+enum scale catalog_scale(const struct dmem *d)
+{
+    return d->gal->scale;
+}
+
+const char *catalog_contest_id(const struct dmem *d)
+{
+    return d->gal->id;
+}
+
+struct dmem *catalog_add(struct server *srv, const json_t *record)
+{
+    struct catalog *cat = srv->catalog;
+    uint64_t id = design_parse_id(json_string_value(json_object_get(record, "id")));
+    const char *contest = json_string_value(json_object_get(record, "contest"));
+    struct cgal *g = contest ? gal_get(srv, contest) : NULL;
+    if (!id || !g) {
+        log_error("catalog: design record %llu is malformed or names an unknown contest",
+                  (unsigned long long)id);
+        return NULL;
+    }
+    if (id >= cat->cap_id) {
+        size_t cap = cat->cap_id ? cat->cap_id : 1024;
+        while (cap <= id)
+            cap *= 2;
+        cat->by_id = xrealloc(cat->by_id, cap * sizeof *cat->by_id);
+        memset(cat->by_id + cat->cap_id, 0, (cap - cat->cap_id) * sizeof *cat->by_id);
+        cat->bytes += (cap - cat->cap_id) * sizeof *cat->by_id;
+        cat->cap_id = cap;
+    }
+    if (cat->by_id[id])
+        return cat->by_id[id];
+    struct dmem *d = xcalloc(1, sizeof *d);
+    d->id = id;
+    d->gal = g;
+    d->created = json_integer_value(json_object_get(record, "created"));
+    d->creator = design_parse_id(json_string_value(json_object_get(record, "creator")));
+    int st = status_parse(json_string_value(json_object_get(record, "status")));
+    d->status = (uint8_t)(st < 0 ? ST_SUBMITTED : st);
+    d->hidden = json_is_true(json_object_get(record, "hidden"));
+    size_t i;
+    json_t *t;
+    json_array_foreach(json_object_get(record, "tags"), i, t)
+    {
+        if (d->ntags < CC_ARRAY_LEN(d->tags) && json_is_string(t))
+            d->tags[d->ntags++] = tag_id(cat, json_string_value(t), 1);
+    }
+    d->score[SORT_NEW] = (double)d->created;
+    d->score[SORT_TOP] = score_top(d, contest_mean(g));
+    d->score[SORT_HOT] = 0;
+    cat->by_id[id] = d;
+    cat->designs++;
+    dvec_push(&g->all, d);
+    if (d->hidden)
+        return d;
+    index_add(d);
+    return d;
+}
+
+void catalog_tally(const struct dmem *d, struct tally *t)
+{
+    memset(t, 0, sizeof *t);
+    switch (d->gal->scale) {
+    case SCALE_HEART:
+        t->votes = t->supports = t->hearts = d->c[0];
+        break;
+    case SCALE_UPDOWN:
+        t->up = d->c[0];
+        t->down = d->c[1];
+        t->votes = d->c[0] + d->c[1];
+        t->supports = d->c[0];
+        break;
+    case SCALE_STARS5:
+        for (int i = 0; i < 5; i++) {
+            t->stars[i] = d->c[i];
+            t->votes += d->c[i];
+            t->sum += (uint64_t)(i + 1) * d->c[i];
+        }
+        t->supports = d->c[3] + d->c[4];
+        break;
+    }
+}
+
+/* The counter a vote of value v adds to (see struct dmem). */
+static uint32_t *counter(struct dmem *d, int v)
+{
+    switch (d->gal->scale) {
+    case SCALE_HEART:
+        return &d->c[0];
+    case SCALE_UPDOWN:
+        return v > 0 ? &d->c[0] : &d->c[1];
+    case SCALE_STARS5:
+        return &d->c[v - 1];
+    }
+    return &d->c[0];
+}
+
+/* Applies a vote change to the counts only (start-up and catalog_vote). */
+static void count_vote(struct dmem *d, int old_value, int new_value)
+{
+    struct cgal *g = d->gal;
+    if (old_value) {
+        (*counter(d, old_value))--;
+        if (g->scale == SCALE_STARS5) {
+            g->star_sum -= (uint64_t)old_value;
+            g->star_votes--;
+        }
+    }
+    if (new_value) {
+        (*counter(d, new_value))++;
+        if (g->scale == SCALE_STARS5) {
+            g->star_sum += (uint64_t)new_value;
+            g->star_votes++;
+        }
+    }
+}
+
+void catalog_vote(struct server *srv, struct dmem *d, int old_value, int new_value)
+{
+    count_vote(d, old_value, new_value);
+    rescore(d, server_now(srv), d->gal->mean_ranked);
+}
+
+void catalog_set_hidden(struct server *srv, struct dmem *d, int hidden)
+{
+    (void)srv;
+    if (d->hidden == !!hidden)
+        return;
+    if (hidden)
+        index_remove(d);
+    d->hidden = (uint8_t)!!hidden;
+    if (!hidden)
+        index_add(d);
+}
+
+void catalog_set_status(struct server *srv, struct dmem *d, enum dstatus status)
+{
+    (void)srv;
+    if (d->status == status)
+        return;
+    if (!d->hidden)
+        dvec_remove(&d->gal->by_status[d->status], d);
+    d->status = (uint8_t)status;
+    if (!d->hidden)
+        dvec_push(&d->gal->by_status[d->status], d);
+}
+
+/* ---- pages ---- */
+
+static enum sort qsort_key; /* loop thread only: the sort of the current qsort */
+
+static int cmp_dmem(const void *a, const void *b)
+{
+    const struct dmem *x = *(struct dmem *const *)a, *y = *(struct dmem *const *)b;
+    double sx = x->score[qsort_key], sy = y->score[qsort_key];
+    if (sx != sy)
+        return sx > sy ? -1 : 1;
+    return tie(x, y);
+}
+
+static int matches(const struct dmem *d, const struct gallery_query *q, uint32_t tag)
+{
+    if (q->creator && d->creator != q->creator)
+        return 0;
+    if (q->status >= 0 && d->status != q->status)
+        return 0;
+    if (tag) {
+        for (int i = 0; i < d->ntags; i++)
+            if (d->tags[i] == tag)
+                return 1;
+        return 0;
+    }
+    return 1;
+}
+
+int catalog_page(struct server *srv, const struct gallery_query *q, struct dmem **out,
+                 size_t *total)
+{
+    struct catalog *cat = srv->catalog;
+    struct cgal *g = gal_find(cat, q->contest);
+    if (!g && !(g = gal_get(srv, q->contest)))
+        return CC_ENOTFOUND;
+    size_t limit = q->limit > CATALOG_PAGE_MAX ? CATALOG_PAGE_MAX : q->limit;
+    struct rank *r = g->rank[q->sort];
+    uint32_t tag = 0;
+    if (q->tag[0] && !(tag = tag_id(cat, q->tag, 0))) {
+        *total = 0; /* a tag nobody used */
+        return 0;
+    }
+    if (!q->creator && !tag && q->status < 0) {
+        *total = rank_count(r);
+        return (int)rank_page(r, q->offset, limit, (void **)out);
+    }
+    /* The smallest secondary index that applies. */
+    static const struct dvec empty;
+    const struct dvec *cand = NULL;
+    if (q->creator) {
+        const struct dvec *v = u64map_get(&g->by_creator, q->creator);
+        cand = v ? v : &empty;
+    }
+    if (tag) {
+        const struct dvec *v = u64map_get(&g->by_tag, tag);
+        if (!v)
+            v = &empty;
+        if (!cand || v->n < cand->n)
+            cand = v;
+    }
+    if (q->status >= 0 && (!cand || g->by_status[q->status].n < cand->n))
+        cand = &g->by_status[q->status];
+
+    size_t n = 0;
+    if (cand->n <= CATALOG_SELECTIVE) {
+        struct dmem **m = xmalloc((cand->n ? cand->n : 1) * sizeof *m);
+        size_t k = 0;
+        for (size_t i = 0; i < cand->n; i++)
+            if (matches(cand->v[i], q, tag))
+                m[k++] = cand->v[i];
+        qsort_key = q->sort;
+        qsort(m, k, sizeof *m, cmp_dmem);
+        *total = k;
+        for (size_t i = q->offset; i < k && n < limit; i++)
+            out[n++] = m[i];
+        free(m);
+        return (int)n;
+    }
+    /* Not selective: count the matches, then walk the ranked index in order. */
+    size_t k = 0;
+    for (size_t i = 0; i < cand->n; i++)
+        k += matches(cand->v[i], q, tag);
+    *total = k;
+    if (q->offset >= k)
+        return 0;
+    size_t skipped = 0, pos = 0, count = rank_count(r);
+    struct dmem *chunk[256];
+    while (n < limit && pos < count) {
+        size_t got = rank_page(r, pos, CC_ARRAY_LEN(chunk), (void **)chunk);
+        pos += got;
+        for (size_t i = 0; i < got && n < limit; i++) {
+            if (!matches(chunk[i], q, tag))
+                continue;
+            if (skipped < q->offset)
+                skipped++;
+            else
+                out[n++] = chunk[i];
+        }
+    }
+    return (int)n;
+}
+
+/* ---- JSON ---- */
+
+static void appendf(struct ccbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void appendf(struct ccbuf *b, const char *fmt, ...)
+{
+    char tmp[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    ccbuf_append(b, tmp, (size_t)(n < (int)sizeof tmp ? n : (int)sizeof tmp - 1));
+}
+
+int catalog_item_json(struct server *srv, MDB_txn *txn, const struct dmem *d,
+                      struct ccbuf *out)
+{
+    uint8_t key[8];
+    put_be64(key, d->id);
+    MDB_val v;
+    int rc = store_get(txn, store_dbs(srv->store)->designs, key, 8, &v);
+    if (rc)
+        return rc;
+    /* The stored record is a compact JSON object: splice the live fields before its
+     * closing brace. */
+    if (v.mv_size < 2 || ((const char *)v.mv_data)[v.mv_size - 1] != '}')
+        return CC_EINTERNAL;
+    ccbuf_append(out, v.mv_data, v.mv_size - 1);
+    struct tally t;
+    catalog_tally(d, &t);
+    appendf(out, ",\"tally\":{\"votes\":%u,\"supports\":%u", t.votes, t.supports);
+    switch (d->gal->scale) {
+    case SCALE_HEART:
+        appendf(out, ",\"hearts\":%u}", t.hearts);
+        break;
+    case SCALE_UPDOWN:
+        appendf(out, ",\"up\":%u,\"down\":%u}", t.up, t.down);
+        break;
+    case SCALE_STARS5:
+        appendf(out, ",\"stars\":[%u,%u,%u,%u,%u],\"sum\":%llu}", t.stars[0], t.stars[1],
+                t.stars[2], t.stars[3], t.stars[4], (unsigned long long)t.sum);
+        break;
+    }
+    appendf(out, ",\"score\":%.17g,\"thumb\":\"/t/%llu.png\"}", d->score[SORT_TOP],
+            (unsigned long long)d->id);
+    return 0;
+}
+
+/* ---- rescoring ---- */
+
+static void on_rescore(uv_timer_t *t)
+{
+    struct server *srv = t->data;
+    struct catalog *cat = srv->catalog;
+    int64_t now = server_now(srv);
+    for (struct cgal *g = cat->gals; g; g = g->next) {
+        double mean = contest_mean(g);
+        size_t n = g->all.n < CATALOG_RESCORE_BATCH ? g->all.n : CATALOG_RESCORE_BATCH;
+        /* A new mean applies to every design; visit them all over the next ticks. */
+        g->mean_ranked = mean;
+        for (size_t i = 0; i < n; i++) {
+            if (g->rescore_at >= g->all.n)
+                g->rescore_at = 0;
+            rescore(g->all.v[g->rescore_at++], now, mean);
+        }
+    }
+}
+
+/* ---- start-up ---- */
+
+static int load_designs(struct server *srv, MDB_txn *txn)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, store_dbs(srv->store)->designs, &cur);
+    if (rc)
+        return store_err(rc);
+    MDB_val k, v;
+    for (int op = MDB_FIRST; !(rc = mdb_cursor_get(cur, &k, &v, op)); op = MDB_NEXT) {
+        json_error_t e;
+        json_t *rec = json_loadb(v.mv_data, v.mv_size, 0, &e);
+        if (!rec || !catalog_add(srv, rec)) {
+            json_decref(rec);
+            mdb_cursor_close(cur);
+            return CC_EINTERNAL;
+        }
+        json_decref(rec);
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : store_err(rc);
+}
+
+/* votes db: key = be64 design + be64 account, value = one signed byte. */
+static int load_votes(struct server *srv, MDB_txn *txn, uint64_t *count)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, store_dbs(srv->store)->votes, &cur);
+    if (rc)
+        return store_err(rc);
+    MDB_val k, v;
+    struct dmem *d = NULL;
+    uint64_t did = 0;
+    for (int op = MDB_FIRST; !(rc = mdb_cursor_get(cur, &k, &v, op)); op = MDB_NEXT) {
+        if (k.mv_size != 16 || v.mv_size != 1)
+            continue;
+        uint64_t id = get_be64(k.mv_data);
+        if (id != did) {
+            did = id;
+            d = catalog_design(srv, id);
+        }
+        if (d)
+            count_vote(d, 0, (int8_t)((const uint8_t *)v.mv_data)[0]);
+        (*count)++;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : store_err(rc);
+}
+
+int catalog_open(struct server *srv)
+{
+    struct catalog *cat = xcalloc(1, sizeof *cat);
+    srv->catalog = cat;
+    u64map_init(&cat->tags);
+    uint64_t t0 = now_ms_monotonic(), votes = 0;
+    if (!gal_get(srv, CONTEST_OPEN))
+        return CC_EINTERNAL;
+    MDB_txn *txn;
+    int rc = store_read_begin(srv->store, &txn);
+    if (rc)
+        return rc;
+    rc = load_designs(srv, txn);
+    if (!rc)
+        rc = load_votes(srv, txn, &votes);
+    store_read_end(srv->store, txn);
+    if (rc)
+        return rc;
+    /* Scores from the loaded tallies, all at once. */
+    int64_t now = server_now(srv);
+    for (struct cgal *g = cat->gals; g; g = g->next) {
+        g->mean_ranked = contest_mean(g);
+        for (size_t i = 0; i < g->all.n; i++)
+            rescore(g->all.v[i], now, g->mean_ranked);
+    }
+    log_info("catalog: %zu designs and %llu votes loaded in %llu ms", cat->designs,
+             (unsigned long long)votes, (unsigned long long)(now_ms_monotonic() - t0));
+    uv_timer_init(srv->loop, &cat->rescore);
+    cat->rescore.data = srv;
+    uv_timer_start(&cat->rescore, on_rescore, CATALOG_RESCORE_MS, CATALOG_RESCORE_MS);
+    return 0;
+}
+
+void catalog_stop(struct server *srv)
+{
+    struct catalog *cat = srv->catalog;
+    if (cat && !uv_is_closing((uv_handle_t *)&cat->rescore) && cat->rescore.loop)
+        uv_close((uv_handle_t *)&cat->rescore, NULL);
+}
+
+static void free_list_map(struct u64map *m)
+{
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->keys[i]) {
+            struct dvec *v = m->vals[i];
+            free(v->v);
+            free(v);
+        }
+    u64map_free(m);
+}
+
+void catalog_close(struct server *srv)
+{
+    struct catalog *cat = srv->catalog;
+    if (!cat)
+        return;
+    struct cgal *g = cat->gals;
+    while (g) {
+        struct cgal *next = g->next;
+        for (int s = 0; s < SORT_COUNT; s++)
+            rank_free(g->rank[s]);
+        free(g->all.v);
+        free_list_map(&g->by_creator);
+        free_list_map(&g->by_tag);
+        for (int s = 0; s < ST_COUNT; s++)
+            free(g->by_status[s].v);
+        free(g);
+        g = next;
+    }
+    for (size_t i = 0; i < cat->cap_id; i++)
+        free(cat->by_id[i]);
+    free(cat->by_id);
+    for (size_t i = 0; i < cat->tags.cap; i++)
+        if (cat->tags.keys[i]) {
+            struct tag_name *t = cat->tags.vals[i];
+            while (t) {
+                struct tag_name *next = t->next;
+                free(t);
+                t = next;
+            }
+        }
+    u64map_free(&cat->tags);
+    free(cat);
+    srv->catalog = NULL;
+}
+
+void catalog_memory(struct server *srv, size_t *bytes, size_t *designs)
+{
+    struct catalog *cat = srv->catalog;
+    size_t b = cat->cap_id * sizeof *cat->by_id + cat->designs * sizeof(struct dmem);
+    for (struct cgal *g = cat->gals; g; g = g->next) {
+        for (int s = 0; s < SORT_COUNT; s++)
+            b += rank_memory(g->rank[s]);
+        b += g->all.cap * sizeof(void *) + u64map_memory(&g->by_creator) +
+             u64map_memory(&g->by_tag);
+        for (int s = 0; s < ST_COUNT; s++)
+            b += g->by_status[s].cap * sizeof(void *);
+    }
+    *bytes = b;
+    *designs = cat->designs;
+}

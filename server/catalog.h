@@ -1,0 +1,110 @@
+/* The in-memory catalog: every design's ranking facts (tally, scores, status, tags)
+ * and, per contest, the ranked indexes of SPEC §5 (`new`, `top`, `hot`: rank.c skip
+ * lists, visible designs only) with secondary indexes for the filters (creator, tag,
+ * status). Rebuilt from LMDB at start (designs, then votes); afterwards changed only
+ * after the writer committed, so it never runs ahead of what is durable.
+ * `hot` scores decay with time and `stars5` scores depend on the contest's mean: both
+ * are refreshed by a rescoring timer that visits at most CATALOG_RESCORE_BATCH designs
+ * per gallery per tick (see docs/architecture.md for the staleness bound).
+ * Thread use: loop thread only. */
+#ifndef CC_CATALOG_H
+#define CC_CATALOG_H
+
+#include <jansson.h>
+#include <lmdb.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tally.h"
+#include "util.h"
+
+struct server;
+struct cgal;
+
+/* SPEC §4: limit ≤ 100, default 24. */
+#define CATALOG_PAGE_MAX 100
+#define CATALOG_PAGE_DEFAULT 24
+/* Rescoring: one tick a second, at most this many designs per gallery per tick. */
+#define CATALOG_RESCORE_MS 1000
+#define CATALOG_RESCORE_BATCH 50000
+/* A filter whose smallest index has at most this many designs is answered by sorting
+ * those designs; a larger one by walking the ranked index and skipping non-matches. */
+#define CATALOG_SELECTIVE 4096
+
+enum sort { SORT_NEW = 0, SORT_TOP = 1, SORT_HOT = 2, SORT_COUNT = 3 };
+
+/* SPEC §2 design statuses. */
+enum dstatus {
+    ST_SUBMITTED,
+    ST_SHORTLISTED,
+    ST_WINNER,
+    ST_NOT_SELECTED,
+    ST_IN_PRODUCTION,
+    ST_LAUNCHED,
+    ST_COUNT
+};
+
+struct dmem {
+    uint64_t id;
+    int64_t created;
+    uint64_t creator;
+    struct cgal *gal;
+    double score[SORT_COUNT]; /* the keys it is indexed under */
+    uint32_t c[5];            /* heart: c[0] hearts; updown: c[0] up, c[1] down;
+                                 stars5: c[i] votes of i+1 stars */
+    uint8_t status;           /* enum dstatus */
+    uint8_t hidden;
+    uint8_t ntags;
+    uint32_t tags[8]; /* interned tag ids */
+};
+
+/* A gallery query (gallery.get / gallery.subscribe). */
+struct gallery_query {
+    char contest[65];
+    enum sort sort;
+    size_t offset, limit;
+    uint64_t creator; /* 0 = any */
+    char tag[25];     /* "" = any */
+    int status;       /* -1 = any */
+};
+
+const char *sort_name(enum sort s);
+int sort_parse(const char *name); /* -1 if unknown */
+const char *status_name(enum dstatus s);
+int status_parse(const char *name); /* -1 if unknown */
+
+/* Start-up: builds the catalog from LMDB and starts the rescoring timer. */
+int catalog_open(struct server *srv);
+/* Shutdown (loop thread, before the loop ends): stops the timer. */
+void catalog_stop(struct server *srv);
+/* After the loop ended: frees everything. NULL-safe. */
+void catalog_close(struct server *srv);
+
+/* The design with this id, or NULL. */
+struct dmem *catalog_design(struct server *srv, uint64_t id);
+/* Adds a design from its stored record (after the commit that stored it). */
+struct dmem *catalog_add(struct server *srv, const json_t *record);
+/* The tally of d as SPEC §2's struct. */
+void catalog_tally(const struct dmem *d, struct tally *t);
+enum scale catalog_scale(const struct dmem *d);
+/* The id of d's contest (borrowed). */
+const char *catalog_contest_id(const struct dmem *d);
+/* Applies one voter's change on d from old (0 = none) to new (0 = cleared) and
+ * re-ranks d. Values are checked by the caller for the scale. */
+void catalog_vote(struct server *srv, struct dmem *d, int old_value, int new_value);
+/* Moves d out of (hidden) or back into (visible) the galleries. */
+void catalog_set_hidden(struct server *srv, struct dmem *d, int hidden);
+/* Records d's new status for the status filter. */
+void catalog_set_status(struct server *srv, struct dmem *d, enum dstatus status);
+/* Answers q: up to q->limit designs into out (room for CATALOG_PAGE_MAX), *total the
+ * number matching. Returns the count, or CC_ENOTFOUND for an unknown contest. */
+int catalog_page(struct server *srv, const struct gallery_query *q, struct dmem **out,
+                 size_t *total);
+/* Appends d's SPEC §2 design object as JSON text to out, from its record in txn and
+ * the live tally and score. Returns 0 or a store error. */
+int catalog_item_json(struct server *srv, MDB_txn *txn, const struct dmem *d,
+                      struct ccbuf *out);
+/* Bytes used by designs and indexes, and the number of designs (for /metrics). */
+void catalog_memory(struct server *srv, size_t *bytes, size_t *designs);
+
+#endif

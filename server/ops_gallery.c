@@ -1,0 +1,97 @@
+/* Op `gallery.get` (SPEC §4, §5): a page of a contest's ranked gallery. The reply is
+ * built as text straight from the stored records plus the live tallies. */
+#include <stdio.h>
+#include <string.h>
+
+#include "catalog.h"
+#include "ccerr.h"
+#include "contests.h"
+#include "designs.h"
+#include "ops.h"
+#include "server.h"
+
+int gallery_parse_query(struct req *r, struct gallery_query *q)
+{
+    struct jargs_err e;
+    const char *contest = CONTEST_OPEN, *sort, *creator = NULL, *tag = NULL, *status = NULL;
+    json_int_t offset = 0, limit = CATALOG_PAGE_DEFAULT;
+    if (jargs_string(r->msg, "contest", JARGS_OPTIONAL, 1, CONTEST_ID_MAX, &contest, &e) < 0 ||
+        jargs_string(r->msg, "sort", JARGS_REQUIRED, 1, 16, &sort, &e) < 0 ||
+        jargs_int(r->msg, "offset", JARGS_OPTIONAL, 0, INT32_MAX, &offset, &e) < 0 ||
+        jargs_int(r->msg, "limit", JARGS_OPTIONAL, 1, CATALOG_PAGE_MAX, &limit, &e) < 0 ||
+        jargs_string(r->msg, "creator", JARGS_OPTIONAL, 1, 32, &creator, &e) < 0 ||
+        jargs_string(r->msg, "tag", JARGS_OPTIONAL, 1, DESIGN_TAG_MAX, &tag, &e) < 0 ||
+        jargs_string(r->msg, "status", JARGS_OPTIONAL, 1, 32, &status, &e) < 0) {
+        req_fail_args(r, &e);
+        return -1;
+    }
+    memset(q, 0, sizeof *q);
+    snprintf(q->contest, sizeof q->contest, "%s", contest);
+    int s = sort_parse(sort);
+    if (s < 0) {
+        e.field = "sort";
+        snprintf(e.why, sizeof e.why, "must be new, top or hot");
+        req_fail_args(r, &e);
+        return -1;
+    }
+    q->sort = (enum sort)s;
+    q->offset = (size_t)offset;
+    q->limit = (size_t)limit;
+    q->status = -1;
+    if (creator && !(q->creator = design_parse_id(creator))) {
+        e.field = "creator";
+        snprintf(e.why, sizeof e.why, "must be an account id");
+        req_fail_args(r, &e);
+        return -1;
+    }
+    if (tag)
+        snprintf(q->tag, sizeof q->tag, "%s", tag);
+    if (status && (q->status = status_parse(status)) < 0) {
+        e.field = "status";
+        snprintf(e.why, sizeof e.why, "is not a design status");
+        req_fail_args(r, &e);
+        return -1;
+    }
+    return 0;
+}
+
+int gallery_window_json(struct server *srv, const struct gallery_query *q, struct ccbuf *out,
+                        const char *prefix)
+{
+    struct dmem *items[CATALOG_PAGE_MAX];
+    size_t total = 0;
+    int n = catalog_page(srv, q, items, &total);
+    if (n < 0)
+        return n;
+    MDB_txn *txn;
+    int rc = store_read_begin(srv->store, &txn);
+    if (rc)
+        return rc;
+    char head[96];
+    int len = snprintf(head, sizeof head, "{%s\"total\":%zu,\"items\":[", prefix, total);
+    ccbuf_append(out, head, (size_t)len);
+    for (int i = 0; i < n && !rc; i++) {
+        if (i)
+            ccbuf_append(out, ",", 1);
+        rc = catalog_item_json(srv, txn, items[i], out);
+    }
+    store_read_end(srv->store, txn);
+    ccbuf_append(out, "]}", 2);
+    return rc;
+}
+
+void op_gallery_get(struct req *r)
+{
+    struct gallery_query q;
+    if (gallery_parse_query(r, &q))
+        return;
+    struct ccbuf b;
+    ccbuf_init(&b);
+    int rc = gallery_window_json(req_server(r), &q, &b, "");
+    if (rc)
+        req_fail(r, rc, rc == CC_ENOTFOUND ? "no such contest" : NULL,
+                 rc == CC_ENOTFOUND ? json_pack("{ss}", "field", "contest") : NULL);
+    else
+        req_ok_raw(r, (const char *)b.data, b.len);
+    ccbuf_free(&b);
+}

@@ -1,0 +1,152 @@
+/* Ops `vote.cast` and `vote.clear` (SPEC §2, §4): one vote per (account, design),
+ * casting again replaces it. The writer reads the previous vote inside the commit
+ * (so concurrent votes serialise correctly) and the catalog applies the change only
+ * after the commit: the tally in the reply is durable. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "catalog.h"
+#include "ccerr.h"
+#include "contests.h"
+#include "designs.h"
+#include "ops.h"
+#include "server.h"
+#include "util.h"
+
+struct vote_ctx {
+    struct dmem *d;
+    uint64_t account;
+    int value; /* new value; 0 = clear */
+    int old;   /* set by the writer: previous value, 0 = none */
+};
+
+static int vote_apply(struct write_req *wr, MDB_txn *txn)
+{
+    struct req *r = container_of(wr, struct req, wr);
+    struct vote_ctx *v = r->ctx;
+    const struct store *st = req_server(r)->store;
+    MDB_dbi dbi = store_dbs(st)->votes;
+    uint8_t key[16];
+    put_be64(key, v->d->id);
+    put_be64(key + 8, v->account);
+    MDB_val old;
+    int rc = store_get(txn, dbi, key, 16, &old);
+    if (rc && rc != CC_ENOTFOUND)
+        return rc;
+    v->old = rc == 0 && old.mv_size == 1 ? (int8_t)((const uint8_t *)old.mv_data)[0] : 0;
+    if (v->value == v->old)
+        return 0;
+    if (!v->value)
+        return store_del(txn, dbi, key, 16);
+    uint8_t val = (uint8_t)(int8_t)v->value;
+    return store_put(txn, dbi, key, 16, &val, 1, 0);
+}
+
+static void vote_done(struct write_req *wr, int status)
+{
+    struct req *r = container_of(wr, struct req, wr);
+    struct vote_ctx *v = r->ctx;
+    r->ctx = NULL;
+    if (status) {
+        free(v);
+        req_fail(r, status, NULL, NULL);
+        return;
+    }
+    if (v->old != v->value)
+        catalog_vote(req_server(r), v->d, v->old, v->value);
+    struct tally t;
+    catalog_tally(v->d, &t);
+    json_t *res = json_pack("{so}", "tally", tally_json(&t, catalog_scale(v->d)));
+    free(v);
+    req_ok(r, res);
+}
+
+/* Checks what vote.cast and vote.clear share; returns the design or fails r. */
+static struct dmem *vote_target(struct req *r)
+{
+    struct jargs_err e;
+    const char *id;
+    if (jargs_string(r->msg, "design", JARGS_REQUIRED, 1, 32, &id, &e)) {
+        req_fail_args(r, &e);
+        return NULL;
+    }
+    struct server *srv = req_server(r);
+    struct dmem *d = catalog_design(srv, design_parse_id(id));
+    if (!d || (d->hidden && r->sess->role != ROLE_BRAND && d->creator != r->sess->account)) {
+        req_fail(r, CC_ENOTFOUND, "no such design", json_pack("{ss}", "field", "design"));
+        return NULL;
+    }
+    if (d->creator == r->sess->account) {
+        req_fail(r, CC_EFORBIDDEN, "you cannot vote on your own design", NULL);
+        return NULL;
+    }
+    struct contest c;
+    MDB_txn *txn;
+    int rc = store_read_begin(srv->store, &txn);
+    if (!rc) {
+        rc = contest_load(txn, srv->store, catalog_contest_id(d), &c);
+        store_read_end(srv->store, txn);
+    }
+    if (rc) {
+        req_fail(r, CC_EINTERNAL, NULL, NULL);
+        return NULL;
+    }
+    enum phase p = contest_phase(&c, server_now(srv));
+    if (p != PHASE_SUBMISSIONS && p != PHASE_VOTING) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "voting is not open (the contest is in %s)", phase_name(p));
+        req_fail(r, CC_ECLOSED, msg, json_pack("{ss}", "phase", phase_name(p)));
+        return NULL;
+    }
+    return d;
+}
+
+static void vote_submit(struct req *r, struct dmem *d, int value)
+{
+    struct vote_ctx *v = xcalloc(1, sizeof *v);
+    v->d = d;
+    v->account = r->sess->account;
+    v->value = value;
+    r->ctx = v;
+    int rc = writer_submit(req_server(r)->writer, &r->wr, vote_apply, vote_done);
+    if (rc) {
+        r->ctx = NULL;
+        free(v);
+        req_fail(r, rc, NULL, NULL);
+    }
+}
+
+void op_vote_cast(struct req *r)
+{
+    struct dmem *d = vote_target(r);
+    if (!d)
+        return;
+    json_int_t value;
+    struct jargs_err e;
+    if (jargs_int(r->msg, "value", JARGS_REQUIRED, -1000, 1000, &value, &e)) {
+        req_fail_args(r, &e);
+        return;
+    }
+    enum scale s = catalog_scale(d);
+    int ok = s == SCALE_HEART    ? value == 1
+             : s == SCALE_UPDOWN ? value == 1 || value == -1
+                                 : value >= 1 && value <= 5;
+    if (!ok) {
+        e.field = "value";
+        snprintf(e.why, sizeof e.why, "must be %s on the %s scale",
+                 s == SCALE_HEART    ? "1"
+                 : s == SCALE_UPDOWN ? "1 or -1"
+                                     : "1 to 5",
+                 scale_name(s));
+        req_fail_args(r, &e);
+        return;
+    }
+    vote_submit(r, d, (int)value);
+}
+
+void op_vote_clear(struct req *r)
+{
+    struct dmem *d = vote_target(r);
+    if (d)
+        vote_submit(r, d, 0);
+}
