@@ -1,0 +1,181 @@
+/* echod: the benchmarks' baseline server. The project's own network layer (server/net.c:
+ * libwebsockets on a libuv loop, same send queues and settings as cocreated) echoing
+ * every WebSocket message back, with no JSON, dispatch or storage. What cocreated does
+ * beyond this costs the difference between the two in tools/bench/run.
+ *
+ *   echod [--listen HOST:PORT]       (default 127.0.0.1:9001)
+ *
+ * GET /healthz answers 200 "ok" (readiness); SIGINT/SIGTERM stop it cleanly. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "net.h"
+#include "util.h"
+#include "wsclient.h"
+
+/* Longest binary message echoed; a longer one closes the connection (SPEC §6: every
+ * buffer has a bound). Big enough for the upload benchmarks' chunks. */
+#define ECHOD_MAX_BINARY (1u << 20)
+/* Descriptors wanted: the fan-out benchmarks hold 10,000+ connections. */
+#define ECHOD_FDS 65536
+
+/* Loop thread only. */
+struct echod {
+    uv_loop_t loop;
+    uv_signal_t sigint, sigterm;
+    struct net *net;
+};
+
+/* Per-connection application area: the binary message being reassembled. */
+struct echo_conn {
+    struct ccbuf bin;
+};
+
+static void on_text(struct net_conn *c, char *buf, size_t len, void *user)
+{
+    (void)user;
+    net_conn_send(c, buf, len, 0);
+}
+
+static void on_text_too_large(struct net_conn *c, size_t len, void *user)
+{
+    (void)user;
+    (void)len;
+    net_conn_close(c);
+}
+
+static void on_binary(struct net_conn *c, const uint8_t *buf, size_t len, int final, void *user)
+{
+    (void)user;
+    struct echo_conn *e = net_conn_app(c);
+    if (e->bin.len + len > ECHOD_MAX_BINARY) {
+        ccbuf_free(&e->bin);
+        net_conn_close(c);
+        return;
+    }
+    ccbuf_append(&e->bin, buf, len);
+    if (!final)
+        return;
+    net_conn_send(c, e->bin.data, e->bin.len, 1);
+    e->bin.len = 0;
+}
+
+static void on_close(struct net_conn *c, void *user)
+{
+    (void)user;
+    struct echo_conn *e = net_conn_app(c);
+    ccbuf_free(&e->bin);
+}
+
+static void on_http(struct net_http *h, const char *path, void *user)
+{
+    (void)user;
+    int ok = !strcmp(path, "/healthz");
+    const char *body = ok ? "ok\n" : "not found\n";
+    net_http_respond(h, ok ? 200 : 404, "text/plain", xstrdup(body), strlen(body));
+}
+
+/* Shutdown order of NOTES.md / server.c: destroy the lws context once from a loop
+ * callback and close our own handles; uv_run then returns by itself. */
+static void on_signal(uv_signal_t *sig, int signum)
+{
+    struct echod *d = sig->data;
+    (void)signum;
+    if (uv_is_closing((uv_handle_t *)&d->sigint))
+        return;
+    uv_close((uv_handle_t *)&d->sigint, NULL);
+    uv_close((uv_handle_t *)&d->sigterm, NULL);
+    net_stop(d->net);
+}
+
+static int parse_listen(const char *arg, char *host, size_t hostlen, int *port)
+{
+    const char *colon = strrchr(arg, ':');
+    char *end;
+    long p = colon ? strtol(colon + 1, &end, 10) : 0;
+    if (!colon || colon == arg || (size_t)(colon - arg) >= hostlen || *end || p < 1 ||
+        p > 65535)
+        return -1;
+    snprintf(host, hostlen, "%.*s", (int)(colon - arg), arg);
+    *port = (int)p;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"listen", required_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    char host[256] = "127.0.0.1";
+    int port = 9001, c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'l' && !parse_listen(optarg, host, sizeof host, &port))
+            continue;
+        if (c == 'h') {
+            printf("usage: echod [--listen HOST:PORT]  (default 127.0.0.1:9001)\n"
+                   "WebSocket echo on ws://HOST:PORT/ws over the cocreated network layer.\n");
+            return 0;
+        }
+        fprintf(stderr, "usage: echod [--listen HOST:PORT]\n");
+        return 2;
+    }
+    if (optind < argc) {
+        fprintf(stderr, "echod: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    log_max_level = LOG_WARN;
+    signal(SIGPIPE, SIG_IGN);
+    wsc_raise_fd_limit(ECHOD_FDS);
+
+    struct echod d;
+    memset(&d, 0, sizeof d);
+    if (uv_loop_init(&d.loop)) {
+        fprintf(stderr, "echod: cannot create the event loop\n");
+        return 1;
+    }
+    uv_signal_init(&d.loop, &d.sigint);
+    uv_signal_init(&d.loop, &d.sigterm);
+    d.sigint.data = d.sigterm.data = &d;
+
+    struct net_handlers h = {
+        .user = &d,
+        .on_text = on_text,
+        .on_text_too_large = on_text_too_large,
+        .on_binary = on_binary,
+        .on_close = on_close,
+        .on_http = on_http,
+    };
+    struct net_config nc = {.host = host, .port = port, .app_size = sizeof(struct echo_conn)};
+    char err[256];
+    int rc = 0;
+    if (net_start(&d.net, &d.loop, &nc, &h, err, sizeof err)) {
+        /* lws 4.1: a context that failed to listen is destroyed only after the loop ran. */
+        fprintf(stderr, "echod: %s\n", err);
+        uv_close((uv_handle_t *)&d.sigint, NULL);
+        uv_close((uv_handle_t *)&d.sigterm, NULL);
+        rc = 1;
+    } else {
+        uv_signal_start(&d.sigint, on_signal, SIGINT);
+        uv_signal_start(&d.sigterm, on_signal, SIGTERM);
+        fprintf(stderr, "echod: listening on ws://%s:%d/ws\n", host, port);
+    }
+    uv_run(&d.loop, UV_RUN_DEFAULT);
+    if (rc == 0) {
+        struct net_stats st;
+        net_get_stats(d.net, &st);
+        fprintf(stderr, "echod: stopped after %llu connections, %llu messages echoed\n",
+                (unsigned long long)st.conns_total, (unsigned long long)st.msgs_out);
+    }
+    net_free(d.net);
+    if (uv_loop_close(&d.loop)) {
+        fprintf(stderr, "echod: the event loop still has open handles at exit\n");
+        rc = 1;
+    }
+    return rc;
+}
