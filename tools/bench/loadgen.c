@@ -26,6 +26,8 @@
 #define ECHO_BYTES 64
 /* Longest wait for the requests still in flight after the window. */
 #define DRAIN_NS (10ull * 1000000000u)
+/* Longest wait for the server's close frames at the end. */
+#define CLOSE_NS (2ull * 1000000000u)
 /* Defaults of the bounds every run has. */
 #define DEFAULT_MAX_REQUESTS 20000000ull
 #define CONNECT_BATCH 256
@@ -364,6 +366,9 @@ static void on_close(struct wsc_conn *c, int code, const char *why, void *user)
 {
     struct loadgen *lg = user;
     struct lg_conn *l = wsc_conn_user(c);
+    if (l && !l->c && lg->t_start == 0 && lg->closed++ == 0) /* still connecting */
+        fprintf(stderr, "loadgen: cannot connect to %s:%d: %s\n", lg->host, lg->port,
+                why ? why : "closed");
     if (l && l->c == c) {
         lg->inflight -= (uint64_t)l->inflight;
         l->inflight = 0;
@@ -590,6 +595,16 @@ int main(int argc, char **argv)
     }
     report(&lg, opened);
     rc = lg.errors || lg.closed || lg.inflight || lg.ok_measured == 0 ? 3 : 0;
+
+    /* Say goodbye properly (close frames), for at most CLOSE_NS. */
+    for (int i = 0; i < lg.conns; i++)
+        if (lg.lc[i].c)
+            wsc_close(lg.lc[i].c, 1000);
+    struct wsc_stats st;
+    uint64_t close_end = wsc_now_ns() + CLOSE_NS;
+    do
+        wsc_run(lg.w, 5);
+    while (wsc_get_stats(lg.w, &st), st.open > 0 && wsc_now_ns() < close_end);
 
 out:
     lg.phase = PH_DONE;

@@ -582,8 +582,11 @@ static void conn_readable(struct wsc_conn *c)
             return;
         }
         if (n == 0) {
-            conn_kill(c, c->peer_close ? c->peer_close : 1006,
-                      c->peer_close ? NULL : "connection closed by the server");
+            if (c->state == ST_HANDSHAKE)
+                conn_kill(c, 0, "the server closed the connection during the handshake");
+            else
+                conn_kill(c, c->peer_close ? c->peer_close : 1006,
+                          c->peer_close ? NULL : "connection closed by the server");
             return;
         }
         conn_input(c, (size_t)n);
