@@ -11,6 +11,7 @@
 #include "ccerr.h"
 #include "contests.h"
 #include "designs.h"
+#include "live.h"
 #include "log.h"
 #include "rank.h"
 #include "server.h"
@@ -185,10 +186,14 @@ static double score_hot(const struct dmem *d, int64_t now)
     return p / pow(age + 2, HOT_GRAVITY);
 }
 
-/* Re-keys d in every index it is in after its scores may have changed. */
-static void rescore(struct dmem *d, int64_t now, double mean)
+/* Re-keys d in every index it is in after its scores may have changed. Returns
+ * whether any score changed. */
+static int rescore(struct dmem *d, int64_t now, double mean)
 {
     double top = score_top(d, mean), hot = score_hot(d, now);
+    int changed = top != d->score[SORT_TOP] || hot != d->score[SORT_HOT];
+    if (top != d->score[SORT_TOP])
+        d->version++; /* the design object shows the top score */
     if (!d->hidden) {
         if (top != d->score[SORT_TOP])
             rank_update(d->gal->rank[SORT_TOP], d->score[SORT_TOP], top, d);
@@ -197,6 +202,7 @@ static void rescore(struct dmem *d, int64_t now, double mean)
     }
     d->score[SORT_TOP] = top;
     d->score[SORT_HOT] = hot;
+    return changed;
 }
 
 /* ---- galleries ---- */
@@ -349,9 +355,10 @@ struct dmem *catalog_add(struct server *srv, const json_t *record)
     cat->by_id[id] = d;
     cat->designs++;
     dvec_push(&g->all, d);
-    if (d->hidden)
-        return d;
-    index_add(d);
+    if (!d->hidden)
+        index_add(d);
+    if (srv->live)
+        live_gallery_changed(srv, g);
     return d;
 }
 
@@ -413,15 +420,41 @@ static void count_vote(struct dmem *d, int old_value, int new_value)
     }
 }
 
+/* Positions of d in the sorts someone watches (for live.c), else (size_t)-1. */
+static void positions(struct server *srv, const struct dmem *d, size_t *pos)
+{
+    for (int s = 0; s < SORT_COUNT; s++)
+        pos[s] = (size_t)-1;
+    if (d->hidden)
+        return;
+    for (int s = SORT_TOP; s <= SORT_HOT; s++)
+        if (live_watching(srv, d->gal, (enum sort)s))
+            pos[s] = rank_position(d->gal->rank[s], d->score[s], d);
+}
+
 void catalog_vote(struct server *srv, struct dmem *d, int old_value, int new_value)
 {
+    size_t before[SORT_COUNT], after[SORT_COUNT];
+    positions(srv, d, before);
     count_vote(d, old_value, new_value);
     rescore(d, server_now(srv), d->gal->mean_ranked);
+    d->version++;
+    positions(srv, d, after);
+    live_design_changed(srv, d, before, after);
+}
+
+const struct cgal *catalog_gallery(struct server *srv, const char *contest)
+{
+    return gal_get(srv, contest);
+}
+
+const struct cgal *catalog_gallery_of(const struct dmem *d)
+{
+    return d->gal;
 }
 
 void catalog_set_hidden(struct server *srv, struct dmem *d, int hidden)
 {
-    (void)srv;
     if (d->hidden == !!hidden)
         return;
     if (hidden)
@@ -429,11 +462,12 @@ void catalog_set_hidden(struct server *srv, struct dmem *d, int hidden)
     d->hidden = (uint8_t)!!hidden;
     if (!hidden)
         index_add(d);
+    d->version++;
+    live_gallery_changed(srv, d->gal);
 }
 
 void catalog_set_status(struct server *srv, struct dmem *d, enum dstatus status)
 {
-    (void)srv;
     if (d->status == status)
         return;
     if (!d->hidden)
@@ -441,6 +475,9 @@ void catalog_set_status(struct server *srv, struct dmem *d, enum dstatus status)
     d->status = (uint8_t)status;
     if (!d->hidden)
         dvec_push(&d->gal->by_status[d->status], d);
+    d->version++;
+    size_t none[SORT_COUNT] = {(size_t)-1, (size_t)-1, (size_t)-1};
+    live_design_changed(srv, d, none, none);
 }
 
 /* ---- pages ---- */
@@ -604,11 +641,14 @@ static void on_rescore(uv_timer_t *t)
         size_t n = g->all.n < CATALOG_RESCORE_BATCH ? g->all.n : CATALOG_RESCORE_BATCH;
         /* A new mean applies to every design; visit them all over the next ticks. */
         g->mean_ranked = mean;
+        int changed = 0;
         for (size_t i = 0; i < n; i++) {
             if (g->rescore_at >= g->all.n)
                 g->rescore_at = 0;
-            rescore(g->all.v[g->rescore_at++], now, mean);
+            changed |= rescore(g->all.v[g->rescore_at++], now, mean);
         }
+        if (changed)
+            live_gallery_changed(srv, g);
     }
 }
 

@@ -52,6 +52,7 @@ struct dmem {
     double score[SORT_COUNT]; /* the keys it is indexed under */
     uint32_t c[5];            /* heart: c[0] hearts; updown: c[0] up, c[1] down;
                                  stars5: c[i] votes of i+1 stars */
+    uint32_t version;         /* bumped on every change of its data (live.c diffs) */
     uint8_t status;           /* enum dstatus */
     uint8_t hidden;
     uint8_t ntags;
@@ -80,6 +81,10 @@ void catalog_stop(struct server *srv);
 /* After the loop ended: frees everything. NULL-safe. */
 void catalog_close(struct server *srv);
 
+/* The gallery of contest id (made on first use), or NULL if there is no such contest. */
+const struct cgal *catalog_gallery(struct server *srv, const char *contest);
+/* The gallery d is in. */
+const struct cgal *catalog_gallery_of(const struct dmem *d);
 /* The design with this id, or NULL. */
 struct dmem *catalog_design(struct server *srv, uint64_t id);
 /* Adds a design from its stored record (after the commit that stored it). */

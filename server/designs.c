@@ -160,7 +160,7 @@ int design_timeline_add(MDB_txn *txn, const struct store *st, uint64_t id, const
     key[11] = (uint8_t)seq;
     char by_s[24];
     snprintf(by_s, sizeof by_s, "%llu", (unsigned long long)by);
-    json_t *e = json_pack("{sssossI}", "status", status, "note",
+    json_t *e = json_pack("{sssosssI}", "status", status, "note",
                           note ? json_string(note) : json_null(), "by", by_s, "at",
                           (json_int_t)at);
     char *text = json_dumps(e, JSON_COMPACT);

@@ -5,11 +5,27 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <libwebsockets.h>
+#include <stdlib.h>
+
+#include "accounts.h"
+#include "blobs.h"
 #include "ccerr.h"
+#include "kind.h"
+#include "designs.h"
+#include "log.h"
+#include "ops.h"
 #include "server.h"
+#include "store.h"
 #include "util.h"
 #include "writer.h"
-#include "store.h"
+
+/* Bumped whenever a renderer's output changes, so cached renders get a new ETag. */
+#define CC_RENDER_VERSION "1"
+/* SPEC §4: immutable content is cached for a year. */
+#define CACHE_IMMUTABLE "public, max-age=31536000, immutable"
+/* Hidden designs are shown only to their creator and the brand: never shared caches. */
+#define CACHE_PRIVATE "private, no-store"
 
 static void respond_text(struct net_http *h, int status, const char *text)
 {
@@ -72,13 +88,316 @@ static void metrics(struct net_http *h, struct server *s)
     net_http_respond(h, 200, "text/plain; version=0.0.4", b.data, b.len);
 }
 
+/* ---- design content: /t/<id>.png, /r/<id>.png, /d/<id> ---- */
+
+/* Who is asking: a token from "Authorization: Bearer <token>" or the cookie cc_token
+ * (for <img> tags in the web client). Anonymous when absent or unknown. */
+static void http_viewer(struct net_http *h, MDB_txn *txn, struct server *s, uint64_t *id,
+                        enum role *role)
+{
+    char buf[512], token[ACCOUNT_TOKEN_LEN + 1] = "";
+    *id = 0;
+    *role = ROLE_NONE;
+    if (net_http_header(h, WSI_TOKEN_HTTP_AUTHORIZATION, buf, sizeof buf) > 7 &&
+        !strncasecmp(buf, "Bearer ", 7)) {
+        snprintf(token, sizeof token, "%s", buf + 7);
+    } else if (net_http_header(h, WSI_TOKEN_HTTP_COOKIE, buf, sizeof buf) > 0) {
+        for (char *save = NULL, *kv = strtok_r(buf, ";", &save); kv;
+             kv = strtok_r(NULL, ";", &save)) {
+            kv += strspn(kv, " ");
+            if (!strncmp(kv, "cc_token=", 9))
+                snprintf(token, sizeof token, "%s", kv + 9);
+        }
+    }
+    json_t *account = NULL;
+    if (token[0] && !account_by_token(txn, s->store, token, id) &&
+        !account_get(txn, s->store, *id, &account)) {
+        *role = account_role(account);
+        json_decref(account);
+    } else {
+        *id = 0;
+    }
+}
+
+/* Streams a value of an LMDB table from offset `skip`, reopening a short read
+ * transaction per chunk: nothing is copied whole, no transaction outlives a callback. */
+struct lmdb_body {
+    struct server *srv;
+    MDB_dbi dbi;
+    uint8_t key[32];
+    size_t off;
+};
+
+static long lmdb_body_read(void *user, uint8_t *buf, size_t cap)
+{
+    struct lmdb_body *b = user;
+    MDB_txn *txn;
+    MDB_val v;
+    long n = -1;
+    if (store_read_begin(b->srv->store, &txn))
+        return -1;
+    if (!store_get(txn, b->dbi, b->key, 32, &v) && b->off < v.mv_size) {
+        n = (long)(v.mv_size - b->off < cap ? v.mv_size - b->off : cap);
+        memcpy(buf, (const uint8_t *)v.mv_data + b->off, (size_t)n);
+        b->off += (size_t)n;
+    }
+    store_read_end(b->srv->store, txn);
+    return n;
+}
+
+/* Responds with the value of dbi[sha] from byte skip on, streamed. The caller checked
+ * that it exists and is len bytes long (after skip). */
+static void respond_lmdb(struct net_http *h, struct server *s, MDB_dbi dbi,
+                         const uint8_t sha[32], size_t skip, size_t len, const char *ctype)
+{
+    struct lmdb_body *b = xmalloc(sizeof *b);
+    b->srv = s;
+    b->dbi = dbi;
+    memcpy(b->key, sha, 32);
+    b->off = skip;
+    net_http_respond_stream(h, 200, ctype, len,
+                            (struct net_body){.read = lmdb_body_read, .free = free, .user = b});
+}
+
+enum content { CONTENT_THUMB, CONTENT_RENDER, CONTENT_ORIGINAL };
+
+/* Parses "/t/<id>.png", "/r/<id>.png" or "/d/<id>". Returns the design id or 0. */
+static uint64_t parse_content_path(const char *path, enum content *what)
+{
+    char id[32];
+    const char *p = path + 3;
+    size_t n = strlen(p);
+    if (!strncmp(path, "/t/", 3) || !strncmp(path, "/r/", 3)) {
+        *what = path[1] == 't' ? CONTENT_THUMB : CONTENT_RENDER;
+        if (n < 5 || strcmp(p + n - 4, ".png") != 0)
+            return 0;
+        n -= 4;
+    } else if (!strncmp(path, "/d/", 3)) {
+        *what = CONTENT_ORIGINAL;
+    } else {
+        return 0;
+    }
+    if (n == 0 || n >= sizeof id)
+        return 0;
+    memcpy(id, p, n);
+    id[n] = '\0';
+    return design_parse_id(id);
+}
+
+/* The strong ETag of a representation: its kind of content and the blob's hash (the
+ * renderer's version too, so a new renderer is a new entity). */
+static void make_etag(enum content what, const char *blob_hex, char *out, size_t len)
+{
+    static const char *const prefix[] = {"t" CC_RENDER_VERSION "-", "r" CC_RENDER_VERSION "-",
+                                         ""};
+    snprintf(out, len, "\"%s%s\"", prefix[what], blob_hex);
+}
+
+/* Whether If-None-Match lists etag (or is "*"). */
+static int etag_matches(struct net_http *h, const char *etag)
+{
+    char buf[1024];
+    if (net_http_header(h, WSI_TOKEN_HTTP_IF_NONE_MATCH, buf, sizeof buf) <= 0)
+        return 0;
+    if (!strcmp(buf, "*"))
+        return 1;
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        t += strspn(t, " ");
+        size_t n = strlen(t);
+        while (n && t[n - 1] == ' ')
+            t[--n] = '\0';
+        if (!strcmp(t, etag))
+            return 1;
+    }
+    return 0;
+}
+
+/* /d/<id>: the uploaded bytes. A raw blob streams from LMDB; a compressed one (≤ its
+ * kind's max_bytes, 1 MiB for levels) is decompressed once into the response. */
+static void content_original(struct net_http *h, struct server *s, MDB_txn *txn,
+                             const uint8_t sha[32], const char *kind_name)
+{
+    const struct kind *kind = kind_find(kind_name ? kind_name : "");
+    MDB_val v;
+    if (!kind || store_get(txn, store_dbs(s->store)->blobs, sha, 32, &v)) {
+        respond_text(h, 404, "no such blob\n");
+        return;
+    }
+    if (blobs_is_raw(v.mv_data, v.mv_size)) {
+        respond_lmdb(h, s, store_dbs(s->store)->blobs, sha, BLOBS_HEADER,
+                     v.mv_size - BLOBS_HEADER, kind->content_type);
+        return;
+    }
+    struct ccbuf out;
+    ccbuf_init(&out);
+    if (blobs_decode(s, v.mv_data, v.mv_size, kind->max_bytes, &out)) {
+        ccbuf_free(&out);
+        respond_text(h, 500, "stored blob unreadable\n");
+        return;
+    }
+    net_http_respond(h, 200, kind->content_type, out.data, out.len);
+}
+
+/* /r/<id>.png when not cached yet: rendered on the thread pool, answered, then stored
+ * in the renders table by the writer so the next request streams it from LMDB. */
+struct render_job {
+    uv_work_t work;
+    struct write_req wr;
+    struct server *srv;
+    struct net_http *h;
+    const struct kind *kind;
+    uint8_t sha[32];
+    int status;
+    struct ccbuf png;
+};
+
+static void render_work(uv_work_t *w)
+{
+    struct render_job *j = container_of(w, struct render_job, work);
+    struct ccbuf plain;
+    ccbuf_init(&plain);
+    MDB_txn *txn;
+    MDB_val v;
+    j->status = CC_EINTERNAL;
+    if (store_read_begin(j->srv->store, &txn))
+        return;
+    int rc = store_get(txn, store_dbs(j->srv->store)->blobs, j->sha, 32, &v);
+    if (!rc)
+        rc = blobs_decode(j->srv, v.mv_data, v.mv_size, j->kind->max_bytes, &plain);
+    store_read_end(j->srv->store, txn);
+    if (!rc) {
+        struct kind_error err;
+        j->status = kind_render(j->kind, plain.data, plain.len, 0, &j->png, &err);
+    }
+    ccbuf_free(&plain);
+}
+
+static int render_apply(struct write_req *wr, MDB_txn *txn)
+{
+    struct render_job *j = container_of(wr, struct render_job, wr);
+    int rc = blob_put(txn, j->srv->store, store_dbs(j->srv->store)->renders, j->sha,
+                      j->png.data, j->png.len);
+    return rc < 0 ? rc : 0;
+}
+
+static void render_free(struct write_req *wr, int status)
+{
+    (void)status;
+    struct render_job *j = container_of(wr, struct render_job, wr);
+    ccbuf_free(&j->png);
+    free(j);
+}
+
+static void render_after(uv_work_t *w, int status)
+{
+    struct render_job *j = container_of(w, struct render_job, work);
+    if (status || j->status) {
+        respond_text(j->h, 500, "cannot render this design\n");
+    } else {
+        void *copy = xmalloc(j->png.len);
+        memcpy(copy, j->png.data, j->png.len);
+        net_http_respond(j->h, 200, "image/png", copy, j->png.len);
+    }
+    net_http_release(j->h);
+    if (status || j->status || !j->srv->writer ||
+        writer_submit(j->srv->writer, &j->wr, render_apply, render_free))
+        render_free(&j->wr, 0);
+}
+
+static void content_render(struct net_http *h, struct server *s, const uint8_t sha[32],
+                           const char *kind_name)
+{
+    const struct kind *kind = kind_find(kind_name ? kind_name : "");
+    if (!kind) {
+        respond_text(h, 404, "unknown kind\n");
+        return;
+    }
+    struct render_job *j = xcalloc(1, sizeof *j);
+    j->srv = s;
+    j->h = h;
+    j->kind = kind;
+    memcpy(j->sha, sha, 32);
+    ccbuf_init(&j->png);
+    net_http_hold(h);
+    if (uv_queue_work(s->loop, &j->work, render_work, render_after)) {
+        net_http_release(h);
+        free(j);
+        respond_text(h, 503, "busy\n");
+    }
+}
+
+static void design_content(struct net_http *h, struct server *s, uint64_t id, enum content what)
+{
+    MDB_txn *txn;
+    if (store_read_begin(s->store, &txn)) {
+        respond_text(h, 503, "storage unavailable\n");
+        return;
+    }
+    json_t *rec = NULL;
+    uint64_t viewer;
+    enum role role;
+    uint8_t sha[32];
+    if (design_load(txn, s->store, id, &rec) || design_blob(rec, sha)) {
+        store_read_end(s->store, txn);
+        json_decref(rec);
+        respond_text(h, 404, "no such design\n");
+        return;
+    }
+    int hidden = json_is_true(json_object_get(rec, "hidden"));
+    if (hidden) {
+        http_viewer(h, txn, s, &viewer, &role);
+        if (!design_visible(rec, viewer, role)) {
+            store_read_end(s->store, txn);
+            json_decref(rec);
+            respond_text(h, 404, "no such design\n");
+            return;
+        }
+    }
+    char etag[96];
+    make_etag(what, json_string_value(json_object_get(rec, "blob")), etag, sizeof etag);
+    net_http_add_header(h, "etag:", etag);
+    net_http_add_header(h, "cache-control:", hidden ? CACHE_PRIVATE : CACHE_IMMUTABLE);
+    if (etag_matches(h, etag)) {
+        store_read_end(s->store, txn);
+        json_decref(rec);
+        net_http_respond(h, 304, "image/png", NULL, 0);
+        return;
+    }
+    const struct store_dbs *db = store_dbs(s->store);
+    MDB_val v;
+    switch (what) {
+    case CONTENT_THUMB:
+        if (store_get(txn, db->thumbs, sha, 32, &v)) {
+            respond_text(h, 404, "no thumbnail\n");
+            break;
+        }
+        respond_lmdb(h, s, db->thumbs, sha, 0, v.mv_size, "image/png");
+        break;
+    case CONTENT_RENDER:
+        if (!store_get(txn, db->renders, sha, 32, &v))
+            respond_lmdb(h, s, db->renders, sha, 0, v.mv_size, "image/png");
+        else
+            content_render(h, s, sha, json_string_value(json_object_get(rec, "kind")));
+        break;
+    case CONTENT_ORIGINAL:
+        content_original(h, s, txn, sha, json_string_value(json_object_get(rec, "kind")));
+        break;
+    }
+    store_read_end(s->store, txn);
+    json_decref(rec);
+}
+
 void http_route(struct net_http *h, const char *path, void *user)
 {
     struct server *s = user;
+    enum content what;
+    uint64_t id;
     if (!strcmp(path, "/healthz"))
         respond_text(h, 200, "ok\n");
     else if (!strcmp(path, "/metrics"))
         metrics(h, s);
+    else if ((id = parse_content_path(path, &what)))
+        design_content(h, s, id, what);
     else
         respond_text(h, 404, "not found\n");
 }

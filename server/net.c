@@ -171,6 +171,8 @@ static int conn_writeable(struct net_conn *c)
         lws_callback_on_writable(c->wsi);
         return 0;
     }
+    if (!c->closing && c->net->h.on_drain)
+        c->net->h.on_drain(c, c->net->h.user);
     if (c->closing) {
         lws_close_reason(c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, NULL, 0);
         return -1;

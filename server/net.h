@@ -31,6 +31,9 @@ struct net_handlers {
     void (*on_text_too_large)(struct net_conn *c, size_t len, void *user);
     /* Part of a binary message (buf borrowed); final = last part of the message. */
     void (*on_binary)(struct net_conn *c, const uint8_t *buf, size_t len, int final, void *user);
+    /* The send queue has just been written out completely (it had something queued):
+     * a reader that fell behind has caught up. May be NULL. */
+    void (*on_drain)(struct net_conn *c, void *user);
     /* The connection closed; the app area stays valid until the last reference goes. */
     void (*on_close)(struct net_conn *c, void *user);
     /* An HTTP GET for path (borrowed): answer it with net_http_respond*, now or, after

@@ -34,6 +34,10 @@ void op_design_get(struct req *r);
 void op_vote_cast(struct req *r);
 void op_vote_clear(struct req *r);
 void op_gallery_get(struct req *r);
+void op_gallery_subscribe(struct req *r);
+void op_gallery_unsubscribe(struct req *r);
+void op_design_watch(struct req *r);
+void op_design_unwatch(struct req *r);
 
 /* ops_gallery.c: parses gallery.get / gallery.subscribe args (fails r and returns -1 on
  * bad args), and appends a window {<prefix>"total":N,"items":[...]} as JSON text. */

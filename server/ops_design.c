@@ -7,6 +7,7 @@
 #include "ccerr.h"
 #include "contests.h"
 #include "designs.h"
+#include "live.h"
 #include "ops.h"
 #include "server.h"
 
@@ -20,20 +21,28 @@ int design_visible(const json_t *record, uint64_t viewer, enum role role)
                          viewer;
 }
 
-void op_design_get(struct req *r)
+/* The design named by the request's `design` arg if the caller may see it, else
+ * fails r and returns NULL. */
+static struct dmem *find_design(struct req *r)
 {
     struct jargs_err e;
     const char *id;
     if (jargs_string(r->msg, "design", JARGS_REQUIRED, 1, 32, &id, &e)) {
         req_fail_args(r, &e);
-        return;
+        return NULL;
     }
-    struct server *srv = req_server(r);
-    struct dmem *d = catalog_design(srv, design_parse_id(id));
+    struct dmem *d = catalog_design(req_server(r), design_parse_id(id));
     if (!d || (d->hidden && r->sess->role != ROLE_BRAND && d->creator != r->sess->account)) {
         req_fail(r, CC_ENOTFOUND, "no such design", json_pack("{ss}", "field", "design"));
-        return;
+        return NULL;
     }
+    return d;
+}
+
+/* Replies {design} with the timeline and comment count. */
+static void reply_design(struct req *r, struct dmem *d)
+{
+    struct server *srv = req_server(r);
     MDB_txn *txn;
     struct ccbuf b;
     ccbuf_init(&b);
@@ -59,4 +68,40 @@ void op_design_get(struct req *r)
     else
         req_ok_raw(r, (const char *)b.data, b.len);
     ccbuf_free(&b);
+}
+
+void op_design_get(struct req *r)
+{
+    struct dmem *d = find_design(r);
+    if (d)
+        reply_design(r, d);
+}
+
+void op_design_watch(struct req *r)
+{
+    struct dmem *d = find_design(r);
+    if (!d)
+        return;
+    int rc = live_watch(req_server(r), r->sess, d);
+    if (rc) {
+        req_fail(r, rc, "too many subscriptions on this connection",
+                 json_pack("{si}", "limit", LIVE_SUBS_PER_CONN));
+        return;
+    }
+    reply_design(r, d);
+}
+
+void op_design_unwatch(struct req *r)
+{
+    struct jargs_err e;
+    const char *id;
+    if (jargs_string(r->msg, "design", JARGS_REQUIRED, 1, 32, &id, &e)) {
+        req_fail_args(r, &e);
+        return;
+    }
+    if (live_unwatch(req_server(r), r->sess, design_parse_id(id)))
+        req_fail(r, CC_ENOTFOUND, "this connection does not watch that design",
+                 json_pack("{ss}", "field", "design"));
+    else
+        req_ok(r, NULL);
 }

@@ -7,6 +7,7 @@
 #include "ccerr.h"
 #include "contests.h"
 #include "designs.h"
+#include "live.h"
 #include "ops.h"
 #include "server.h"
 
@@ -94,4 +95,38 @@ void op_gallery_get(struct req *r)
     else
         req_ok_raw(r, (const char *)b.data, b.len);
     ccbuf_free(&b);
+}
+
+void op_gallery_subscribe(struct req *r)
+{
+    struct gallery_query q;
+    if (gallery_parse_query(r, &q))
+        return;
+    struct ccbuf b;
+    ccbuf_init(&b);
+    int rc = live_subscribe(req_server(r), r->sess, &q, &b);
+    if (rc == CC_ETOOLARGE)
+        req_fail(r, rc, "too many subscriptions on this connection",
+                 json_pack("{si}", "limit", LIVE_SUBS_PER_CONN));
+    else if (rc)
+        req_fail(r, rc, rc == CC_ENOTFOUND ? "no such contest" : NULL,
+                 rc == CC_ENOTFOUND ? json_pack("{ss}", "field", "contest") : NULL);
+    else
+        req_ok_raw(r, (const char *)b.data, b.len);
+    ccbuf_free(&b);
+}
+
+void op_gallery_unsubscribe(struct req *r)
+{
+    struct jargs_err e;
+    const char *sub;
+    if (jargs_string(r->msg, "sub", JARGS_REQUIRED, 1, 23, &sub, &e)) {
+        req_fail_args(r, &e);
+        return;
+    }
+    if (live_unsubscribe(req_server(r), r->sess, sub))
+        req_fail(r, CC_ENOTFOUND, "no such subscription on this connection",
+                 json_pack("{ss}", "field", "sub"));
+    else
+        req_ok(r, NULL);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ccerr.h"
+#include "live.h"
 #include "log.h"
 #include "ops.h"
 #include "server.h"
@@ -125,7 +126,16 @@ static void on_open(struct net_conn *c, void *user)
 static void on_close(struct net_conn *c, void *user)
 {
     (void)user;
-    (void)c;
+    struct session *s = net_conn_app(c);
+    upload_on_close(s);
+    live_session_closed(s->srv, s);
+}
+
+static void on_drain(struct net_conn *c, void *user)
+{
+    (void)user;
+    struct session *s = net_conn_app(c);
+    live_session_drained(s->srv, s);
 }
 
 static void on_text_too_large(struct net_conn *c, size_t len, void *user)
@@ -141,11 +151,7 @@ static void on_binary(struct net_conn *c, const uint8_t *buf, size_t len, int fi
                       void *user)
 {
     (void)user;
-    (void)buf;
-    (void)len;
-    if (final)
-        send_error(net_conn_app(c), NULL, CC_EBADARGS, "binary frame without an upload",
-                   NULL);
+    upload_on_binary(net_conn_app(c), buf, len, final);
 }
 
 static void on_text(struct net_conn *c, char *buf, size_t len, void *user)
@@ -210,5 +216,6 @@ const struct net_handlers proto_handlers = {
     .on_text_too_large = on_text_too_large,
     .on_binary = on_binary,
     .on_close = on_close,
+    .on_drain = on_drain,
     .on_http = NULL, /* set by server.c (http.c) */
 };

@@ -20,6 +20,7 @@ enum role { ROLE_NONE = 0, ROLE_MEMBER = 1, ROLE_BRAND = 2 };
 
 /* Per-connection state: the application area of each net_conn. */
 struct upload;
+struct live_sub;
 
 struct session {
     struct server *srv;
@@ -29,6 +30,10 @@ struct session {
     char name[33];          /* the account's name */
     struct upload *upload;  /* the one upload in flight (ops_upload.c), or NULL */
     uint64_t upload_seq;    /* last upload id handed out on this connection */
+    struct live_sub *live;  /* subscriptions and watches (live.c) */
+    uint64_t live_seq;      /* last sub id handed out */
+    size_t live_count;      /* entries in `live` */
+    size_t live_stale;      /* of them, skipped while the connection was backed up */
 };
 
 /* One request, from its frame to its reply. */

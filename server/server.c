@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "blobs.h"
 #include "catalog.h"
 #include "ccerr.h"
 #include "http.h"
+#include "live.h"
 #include "log.h"
 #include "net.h"
 #include "proto.h"
@@ -43,11 +45,12 @@ static void stop_now(struct server *s)
     close_handle((uv_handle_t *)&s->drain_timer);
     close_handle((uv_handle_t *)&s->sigint);
     close_handle((uv_handle_t *)&s->sigterm);
-    catalog_stop(s);
     if (s->writer) {
-        writer_stop(s->writer);
+        writer_stop(s->writer); /* runs the last done callbacks, which may touch live */
         s->writer = NULL;
     }
+    catalog_stop(s);
+    live_stop(s);
     net_stop(s->net);
 }
 
@@ -104,11 +107,16 @@ int server_run(const struct server_config *cfg)
         uv_loop_close(&loop);
         return 1;
     }
-    if (catalog_open(&s)) {
+    if (blobs_open(&s) || catalog_open(&s) || live_open(&s)) {
         log_error("cannot load the catalog from %s", cfg->data_dir);
         writer_stop(s.writer);
         uv_run(&loop, UV_RUN_DEFAULT);
+        catalog_stop(&s);
+        live_stop(&s);
+        uv_run(&loop, UV_RUN_DEFAULT);
+        live_close(&s);
         catalog_close(&s);
+        blobs_close(&s);
         store_close(s.store);
         uv_loop_close(&loop);
         return 1;
@@ -148,7 +156,9 @@ int server_run(const struct server_config *cfg)
 
 out_net:
     net_free(s.net);
+    live_close(&s);
     catalog_close(&s);
+    blobs_close(&s);
     store_close(s.store);
     if (uv_loop_close(&loop)) {
         log_error("the event loop still has open handles at exit");

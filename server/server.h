@@ -39,6 +39,7 @@ struct server {
     struct server_stats stats;
     struct blobs_registry *blobs; /* blobs.c: dictionaries */
     struct catalog *catalog;      /* catalog.c: designs in memory, ranked indexes */
+    struct live *live;            /* live.c: subscriptions and watches */
 };
 
 /* Runs the server until SIGINT/SIGTERM and a clean shutdown. Returns the process exit

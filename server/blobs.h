@@ -1,0 +1,50 @@
+/* Stored blobs on the server: decoding any blob ever written (its header names its
+ * codec and dictionary), the registry of dictionaries (loaded from LMDB at start, shared
+ * read-only with the thread pool), and training a new dictionary when enough blobs of
+ * a kind exist. The stored form itself is shared/codec.h's. */
+#ifndef CC_BLOBS_H
+#define CC_BLOBS_H
+
+#include <lmdb.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codec.h"
+#include "kind.h"
+#include "store.h"
+#include "util.h"
+
+struct server;
+struct codec_dict;
+
+#define BLOBS_HEADER CODEC_HEADER_LEN
+/* Stored blobs of a kind before its first dictionary is trained (issue 3); a new one
+ * is trained each time the count doubles since the last. */
+#define BLOBS_DICT_TRAIN_AT 200
+/* Most samples a dictionary is trained on (the newest designs' blobs). */
+#define BLOBS_DICT_SAMPLES 2000
+
+/* Loop thread, at start: loads every dictionary in LMDB into the registry. */
+int blobs_open(struct server *srv);
+/* After the loop stopped: frees the registry. NULL-safe. */
+void blobs_close(struct server *srv);
+
+/* Any thread: the dictionary new blobs of kind are encoded with (codec_encode), or
+ * NULL. Borrowed: dictionaries live until blobs_close. */
+const struct codec_dict *blobs_dict_current(struct server *srv, const struct kind *kind);
+/* Any thread: decodes a stored blob back to the uploaded bytes, at most max of them
+ * (checked from the frame header before allocating). CC_EINTERNAL if it is corrupt,
+ * too large, or names an unknown dictionary. */
+int blobs_decode(struct server *srv, const uint8_t *stored, size_t len, size_t max,
+                 struct ccbuf *out);
+/* Whether a stored blob is raw (its payload, from BLOBS_HEADER on, is the upload). */
+int blobs_is_raw(const uint8_t *stored, size_t len);
+
+/* Writer thread: counts a newly stored blob of kind. Returns 0 or a store error. */
+int blobs_count(MDB_txn *txn, const struct store *st, const struct kind *kind);
+/* Loop thread, after a commit stored a new blob of kind: starts training a dictionary
+ * on the thread pool when one is due (at most one at a time). */
+void blobs_stored(struct server *srv, const struct kind *kind);
+
+
+#endif

@@ -1,0 +1,612 @@
+/* Live updates. See live.h. */
+#include "live.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "ccerr.h"
+#include "log.h"
+#include "net.h"
+#include "ops.h"
+#include "server.h"
+#include "u64map.h"
+#include "util.h"
+
+struct window;
+struct watch;
+
+/* One subscription (gallery.subscribe) or watch (design.watch) of one connection. */
+struct live_sub {
+    char id[24];
+    struct session *sess;
+    struct window *w; /* a gallery subscription, or */
+    struct watch *wt; /* a design watch */
+    int stale;        /* skipped while its connection was backed up */
+    struct live_sub *prev, *next; /* in its window's or watch's list */
+    struct live_sub *snext;       /* in its session's list */
+};
+
+/* A gallery window shared by every subscription with the same query. */
+struct window {
+    struct gallery_query q;
+    const struct cgal *gal;
+    int filtered;
+    struct live_sub *subs;
+    size_t nsubs;
+    uint64_t ids[CATALOG_PAGE_MAX]; /* as last sent */
+    uint32_t versions[CATALOG_PAGE_MAX];
+    size_t n, total;
+    int dirty;
+    uint64_t last_flush;
+    struct window *gnext, *gprev; /* in the (gallery, sort) list */
+    struct window *dnext;         /* in the dirty list */
+};
+
+struct watch {
+    uint64_t design;
+    struct live_sub *subs;
+    int dirty;
+    uint64_t last_flush;
+    struct watch *dnext;
+};
+
+struct live {
+    struct u64map lists;   /* gallery pointer * SORT_COUNT + sort + 1 → struct window * */
+    struct u64map watches; /* design id → struct watch * */
+    struct window *dirty_w;
+    struct watch *dirty_d;
+    uv_timer_t timer;
+    size_t subs, windows;
+};
+
+static uint64_t list_key(const struct cgal *g, enum sort s)
+{
+    return (uint64_t)(uintptr_t)g * SORT_COUNT + (uint64_t)s + 1;
+}
+
+static uint64_t now_ms(void)
+{
+    return now_ms_monotonic();
+}
+
+/* ---- scheduling ---- */
+
+static void on_timer(uv_timer_t *t);
+
+/* Makes sure the timer fires when the earliest dirty entry is due. */
+static void schedule(struct live *lv, uint64_t last_flush)
+{
+    uint64_t due = last_flush + LIVE_INTERVAL_MS, now = now_ms();
+    uint64_t wait = due > now ? due - now : 0;
+    if (uv_is_active((uv_handle_t *)&lv->timer) && uv_timer_get_due_in(&lv->timer) <= wait)
+        return;
+    uv_timer_start(&lv->timer, on_timer, wait, 0);
+}
+
+static void window_dirty(struct live *lv, struct window *w)
+{
+    if (w->dirty)
+        return;
+    w->dirty = 1;
+    w->dnext = lv->dirty_w;
+    lv->dirty_w = w;
+    schedule(lv, w->last_flush);
+}
+
+static void watch_dirty(struct live *lv, struct watch *wt)
+{
+    if (wt->dirty)
+        return;
+    wt->dirty = 1;
+    wt->dnext = lv->dirty_d;
+    lv->dirty_d = wt;
+    schedule(lv, wt->last_flush);
+}
+
+/* ---- sending ---- */
+
+/* Sends pre + sub id + post (or pre alone when post is NULL) to sub's connection,
+ * unless the connection is backed up: then marks sub stale instead. */
+static void send_to(struct live_sub *sub, const struct ccbuf *pre, const struct ccbuf *post)
+{
+    struct net_conn *c = sub->sess->conn;
+    if (sub->stale || net_conn_closed(c))
+        return;
+    if (net_conn_queued(c) > LIVE_QUEUE_BOUND) {
+        sub->stale = 1;
+        sub->sess->live_stale++;
+        return;
+    }
+    if (!post) {
+        net_conn_send(c, pre->data, pre->len, 0);
+        return;
+    }
+    struct ccbuf msg;
+    ccbuf_init(&msg);
+    ccbuf_append(&msg, pre->data, pre->len);
+    ccbuf_append(&msg, sub->id, strlen(sub->id));
+    ccbuf_append(&msg, post->data, post->len);
+    net_conn_send(c, msg.data, msg.len, 0);
+    ccbuf_free(&msg);
+}
+
+static void append_str(struct ccbuf *b, const char *s)
+{
+    ccbuf_append(b, s, strlen(s));
+}
+
+/* Appends the design objects of items (all, or only those marked) to b. */
+static int append_items(struct server *srv, struct ccbuf *b, struct dmem **items, size_t n,
+                        const int *changed)
+{
+    MDB_txn *txn;
+    int rc = store_read_begin(srv->store, &txn);
+    if (rc)
+        return rc;
+    append_str(b, "\"items\":[");
+    int first = 1;
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (changed && !changed[i])
+            continue;
+        if (!first)
+            ccbuf_append(b, ",", 1);
+        first = 0;
+        rc = catalog_item_json(srv, txn, items[i], b);
+    }
+    store_read_end(srv->store, txn);
+    ccbuf_append(b, "]", 1);
+    return rc;
+}
+
+static void append_order(struct ccbuf *b, struct dmem **items, size_t n)
+{
+    append_str(b, ",\"order\":[");
+    for (size_t i = 0; i < n; i++) {
+        char id[32];
+        int len = snprintf(id, sizeof id, "%s\"%llu\"", i ? "," : "",
+                           (unsigned long long)items[i]->id);
+        ccbuf_append(b, id, (size_t)len);
+    }
+    ccbuf_append(b, "]", 1);
+}
+
+/* Builds the two halves of a gallery.update around the sub id: with every item and
+ * the order when full, else only what changed since the window was last sent. Updates
+ * the window's memory of what was sent. Returns 0 when there is nothing to send. */
+static int window_event(struct server *srv, struct window *w, int full, struct ccbuf *pre,
+                        struct ccbuf *post)
+{
+    struct dmem *items[CATALOG_PAGE_MAX];
+    size_t total = 0;
+    int n = catalog_page(srv, &w->q, items, &total);
+    if (n < 0)
+        return 0;
+    int changed[CATALOG_PAGE_MAX], any = 0, order = (size_t)n != w->n;
+    for (int i = 0; i < n; i++) {
+        changed[i] = 1;
+        if (!order && w->ids[i] != items[i]->id)
+            order = 1;
+        for (size_t j = 0; j < w->n; j++)
+            if (w->ids[j] == items[i]->id) {
+                changed[i] = w->versions[j] != items[i]->version;
+                break;
+            }
+        any |= changed[i];
+    }
+    if (!full && !any && !order && total == w->total)
+        return 0;
+    append_str(pre, "{\"ev\":\"gallery.update\",\"sub\":\"");
+    char head[64];
+    int len = snprintf(head, sizeof head, "\",\"total\":%zu", total);
+    ccbuf_append(post, head, (size_t)len);
+    if (full || order)
+        append_order(post, items, (size_t)n);
+    ccbuf_append(post, ",", 1);
+    if (append_items(srv, post, items, (size_t)n, full ? NULL : changed))
+        return 0;
+    ccbuf_append(post, "}", 1);
+    if (!full) {
+        w->n = (size_t)n;
+        w->total = total;
+        for (int i = 0; i < n; i++) {
+            w->ids[i] = items[i]->id;
+            w->versions[i] = items[i]->version;
+        }
+    }
+    return 1;
+}
+
+static void window_flush(struct server *srv, struct window *w)
+{
+    struct ccbuf pre, post;
+    ccbuf_init(&pre);
+    ccbuf_init(&post);
+    if (window_event(srv, w, 0, &pre, &post))
+        for (struct live_sub *s = w->subs; s; s = s->next)
+            send_to(s, &pre, &post);
+    ccbuf_free(&pre);
+    ccbuf_free(&post);
+}
+
+/* {"ev":"design.update","design":{...}} for a watch's design (no sub id: the design
+ * names it). */
+static int watch_event(struct server *srv, uint64_t design, struct ccbuf *msg)
+{
+    struct dmem *d = catalog_design(srv, design);
+    MDB_txn *txn;
+    if (!d || store_read_begin(srv->store, &txn))
+        return 0;
+    append_str(msg, "{\"ev\":\"design.update\",\"design\":");
+    int rc = catalog_item_json(srv, txn, d, msg);
+    store_read_end(srv->store, txn);
+    ccbuf_append(msg, "}", 1);
+    return rc == 0;
+}
+
+static void watch_flush(struct server *srv, struct watch *wt)
+{
+    struct ccbuf msg;
+    ccbuf_init(&msg);
+    if (watch_event(srv, wt->design, &msg))
+        for (struct live_sub *s = wt->subs; s; s = s->next)
+            send_to(s, &msg, NULL);
+    ccbuf_free(&msg);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    struct server *srv = t->data;
+    struct live *lv = srv->live;
+    uint64_t now = now_ms(), next = UINT64_MAX;
+    struct window **pw = &lv->dirty_w;
+    while (*pw) {
+        struct window *w = *pw;
+        if (w->last_flush + LIVE_INTERVAL_MS <= now) {
+            *pw = w->dnext;
+            w->dirty = 0;
+            w->last_flush = now;
+            window_flush(srv, w);
+        } else {
+            if (w->last_flush + LIVE_INTERVAL_MS < next)
+                next = w->last_flush + LIVE_INTERVAL_MS;
+            pw = &w->dnext;
+        }
+    }
+    struct watch **pd = &lv->dirty_d;
+    while (*pd) {
+        struct watch *wt = *pd;
+        if (wt->last_flush + LIVE_INTERVAL_MS <= now) {
+            *pd = wt->dnext;
+            wt->dirty = 0;
+            wt->last_flush = now;
+            watch_flush(srv, wt);
+        } else {
+            if (wt->last_flush + LIVE_INTERVAL_MS < next)
+                next = wt->last_flush + LIVE_INTERVAL_MS;
+            pd = &wt->dnext;
+        }
+    }
+    if (next != UINT64_MAX)
+        uv_timer_start(&lv->timer, on_timer, next > now ? next - now : 0, 0);
+}
+
+/* ---- windows, watches, subscriptions ---- */
+
+static int same_query(const struct gallery_query *a, const struct gallery_query *b)
+{
+    return a->sort == b->sort && a->offset == b->offset && a->limit == b->limit &&
+           a->creator == b->creator && a->status == b->status && !strcmp(a->contest, b->contest) &&
+           !strcmp(a->tag, b->tag);
+}
+
+static struct window *window_get(struct server *srv, const struct cgal *g,
+                                 const struct gallery_query *q)
+{
+    struct live *lv = srv->live;
+    uint64_t key = list_key(g, q->sort);
+    struct window *head = u64map_get(&lv->lists, key);
+    for (struct window *w = head; w; w = w->gnext)
+        if (same_query(&w->q, q))
+            return w;
+    struct window *w = xcalloc(1, sizeof *w);
+    w->q = *q;
+    w->gal = g;
+    w->filtered = q->creator || q->tag[0] || q->status >= 0;
+    struct dmem *items[CATALOG_PAGE_MAX];
+    int n = catalog_page(srv, q, items, &w->total);
+    for (int i = 0; i < n; i++) {
+        w->ids[i] = items[i]->id;
+        w->versions[i] = items[i]->version;
+    }
+    w->n = n > 0 ? (size_t)n : 0;
+    w->gnext = head;
+    if (head)
+        head->gprev = w;
+    u64map_put(&lv->lists, key, w);
+    lv->windows++;
+    return w;
+}
+
+/* Drops a window with no subscriber left. A dirty one is freed by the timer. */
+static void window_release(struct server *srv, struct window *w)
+{
+    struct live *lv = srv->live;
+    if (w->nsubs)
+        return;
+    uint64_t key = list_key(w->gal, w->q.sort);
+    if (w->gprev)
+        w->gprev->gnext = w->gnext;
+    else if (w->gnext)
+        u64map_put(&lv->lists, key, w->gnext);
+    else
+        u64map_del(&lv->lists, key);
+    if (w->gnext)
+        w->gnext->gprev = w->gprev;
+    lv->windows--;
+    if (w->dirty) { /* unlink from the dirty list */
+        for (struct window **p = &lv->dirty_w; *p; p = &(*p)->dnext)
+            if (*p == w) {
+                *p = w->dnext;
+                break;
+            }
+    }
+    free(w);
+}
+
+static void watch_release(struct server *srv, struct watch *wt)
+{
+    struct live *lv = srv->live;
+    if (wt->subs)
+        return;
+    u64map_del(&lv->watches, wt->design);
+    if (wt->dirty)
+        for (struct watch **p = &lv->dirty_d; *p; p = &(*p)->dnext)
+            if (*p == wt) {
+                *p = wt->dnext;
+                break;
+            }
+    free(wt);
+}
+
+static struct live_sub *sub_new(struct session *s, const char *prefix)
+{
+    struct live_sub *sub = xcalloc(1, sizeof *sub);
+    snprintf(sub->id, sizeof sub->id, "%s%llu", prefix, (unsigned long long)++s->live_seq);
+    sub->sess = s;
+    sub->snext = s->live;
+    s->live = sub;
+    s->live_count++;
+    return sub;
+}
+
+static void link_sub(struct live_sub **head, struct live_sub *sub)
+{
+    sub->next = *head;
+    if (*head)
+        (*head)->prev = sub;
+    *head = sub;
+}
+
+/* Unlinks sub from its window or watch and frees it (not from its session's list). */
+static void sub_free(struct server *srv, struct live_sub *sub)
+{
+    struct live_sub **head = sub->w ? &sub->w->subs : &sub->wt->subs;
+    if (sub->prev)
+        sub->prev->next = sub->next;
+    else
+        *head = sub->next;
+    if (sub->next)
+        sub->next->prev = sub->prev;
+    if (sub->stale)
+        sub->sess->live_stale--;
+    sub->sess->live_count--;
+    srv->live->subs--;
+    if (sub->w) {
+        sub->w->nsubs--;
+        window_release(srv, sub->w);
+    } else {
+        watch_release(srv, sub->wt);
+    }
+    free(sub);
+}
+
+int live_subscribe(struct server *srv, struct session *s, const struct gallery_query *q,
+                   struct ccbuf *out)
+{
+    if (s->live_count >= LIVE_SUBS_PER_CONN)
+        return CC_ETOOLARGE;
+    const struct cgal *g = catalog_gallery(srv, q->contest);
+    if (!g)
+        return CC_ENOTFOUND;
+    struct window *w = window_get(srv, g, q);
+    struct live_sub *sub = sub_new(s, "s");
+    sub->w = w;
+    link_sub(&w->subs, sub);
+    w->nsubs++;
+    srv->live->subs++;
+    char prefix[48];
+    snprintf(prefix, sizeof prefix, "\"sub\":\"%s\",", sub->id);
+    return gallery_window_json(srv, q, out, prefix);
+}
+
+/* Finds and unlinks s's sub with this id from the session list. */
+static struct live_sub *session_take(struct session *s, const char *id)
+{
+    for (struct live_sub **p = &s->live; *p; p = &(*p)->snext)
+        if (!strcmp((*p)->id, id)) {
+            struct live_sub *sub = *p;
+            *p = sub->snext;
+            return sub;
+        }
+    return NULL;
+}
+
+int live_unsubscribe(struct server *srv, struct session *s, const char *id)
+{
+    struct live_sub *sub = session_take(s, id);
+    if (!sub)
+        return CC_ENOTFOUND;
+    if (!sub->w) { /* a watch's id: put it back */
+        sub->snext = s->live;
+        s->live = sub;
+        return CC_ENOTFOUND;
+    }
+    sub_free(srv, sub);
+    return 0;
+}
+
+int live_watch(struct server *srv, struct session *s, struct dmem *d)
+{
+    struct live *lv = srv->live;
+    if (s->live_count >= LIVE_SUBS_PER_CONN)
+        return CC_ETOOLARGE;
+    for (struct live_sub *x = s->live; x; x = x->snext)
+        if (x->wt && x->wt->design == d->id)
+            return 0; /* already watching */
+    struct watch *wt = u64map_get(&lv->watches, d->id);
+    if (!wt) {
+        wt = xcalloc(1, sizeof *wt);
+        wt->design = d->id;
+        u64map_put(&lv->watches, d->id, wt);
+    }
+    struct live_sub *sub = sub_new(s, "w");
+    sub->wt = wt;
+    link_sub(&wt->subs, sub);
+    lv->subs++;
+    return 0;
+}
+
+int live_unwatch(struct server *srv, struct session *s, uint64_t design)
+{
+    for (struct live_sub **p = &s->live; *p; p = &(*p)->snext)
+        if ((*p)->wt && (*p)->wt->design == design) {
+            struct live_sub *sub = *p;
+            *p = sub->snext;
+            sub_free(srv, sub);
+            return 0;
+        }
+    return CC_ENOTFOUND;
+}
+
+void live_session_closed(struct server *srv, struct session *s)
+{
+    while (s->live) {
+        struct live_sub *sub = s->live;
+        s->live = sub->snext;
+        sub_free(srv, sub);
+    }
+}
+
+void live_session_drained(struct server *srv, struct session *s)
+{
+    if (!s->live_stale)
+        return;
+    for (struct live_sub *sub = s->live; sub; sub = sub->snext) {
+        if (!sub->stale)
+            continue;
+        sub->stale = 0;
+        s->live_stale--;
+        struct ccbuf pre, post;
+        ccbuf_init(&pre);
+        ccbuf_init(&post);
+        if (sub->w ? window_event(srv, sub->w, 1, &pre, &post)
+                   : watch_event(srv, sub->wt->design, &pre))
+            send_to(sub, &pre, sub->w ? &post : NULL);
+        ccbuf_free(&pre);
+        ccbuf_free(&post);
+    }
+}
+
+/* ---- changes ---- */
+
+int live_watching(struct server *srv, const struct cgal *g, enum sort sort)
+{
+    return u64map_get(&srv->live->lists, list_key(g, sort)) != NULL;
+}
+
+static int window_has(const struct window *w, uint64_t id)
+{
+    for (size_t i = 0; i < w->n; i++)
+        if (w->ids[i] == id)
+            return 1;
+    return 0;
+}
+
+void live_design_changed(struct server *srv, struct dmem *d, const size_t *pos_old,
+                         const size_t *pos_new)
+{
+    struct live *lv = srv->live;
+    const struct cgal *g = catalog_gallery_of(d);
+    for (int s = 0; s < SORT_COUNT; s++) {
+        for (struct window *w = u64map_get(&lv->lists, list_key(g, (enum sort)s)); w;
+             w = w->gnext) {
+            size_t a = pos_old[s], b = pos_new[s];
+            int hit;
+            if (w->filtered || a == (size_t)-1 || b == (size_t)-1) {
+                /* Without positions: the window shows d now, or might after a move. */
+                hit = window_has(w, d->id) || w->filtered || a != b;
+            } else {
+                size_t lo = a < b ? a : b, hi = a < b ? b : a;
+                hit = lo < w->q.offset + w->q.limit && hi >= w->q.offset;
+            }
+            if (hit)
+                window_dirty(lv, w);
+        }
+    }
+    struct watch *wt = u64map_get(&lv->watches, d->id);
+    if (wt)
+        watch_dirty(lv, wt);
+}
+
+void live_gallery_changed(struct server *srv, const struct cgal *g)
+{
+    struct live *lv = srv->live;
+    for (int s = 0; s < SORT_COUNT; s++)
+        for (struct window *w = u64map_get(&lv->lists, list_key(g, (enum sort)s)); w;
+             w = w->gnext)
+            window_dirty(lv, w);
+}
+
+void live_counts(struct server *srv, size_t *subs, size_t *windows, size_t *watches)
+{
+    struct live *lv = srv->live;
+    *subs = lv->subs;
+    *windows = lv->windows;
+    *watches = lv->watches.count;
+}
+
+/* ---- lifecycle ---- */
+
+int live_open(struct server *srv)
+{
+    struct live *lv = xcalloc(1, sizeof *lv);
+    u64map_init(&lv->lists);
+    u64map_init(&lv->watches);
+    uv_timer_init(srv->loop, &lv->timer);
+    lv->timer.data = srv;
+    srv->live = lv;
+    return 0;
+}
+
+void live_stop(struct server *srv)
+{
+    struct live *lv = srv->live;
+    if (lv && !uv_is_closing((uv_handle_t *)&lv->timer))
+        uv_close((uv_handle_t *)&lv->timer, NULL);
+}
+
+void live_close(struct server *srv)
+{
+    struct live *lv = srv->live;
+    if (!lv)
+        return;
+    /* Every connection closed before this, taking its subscriptions with it. */
+    if (lv->subs)
+        log_error("live: %zu subscriptions left at exit", lv->subs);
+    u64map_free(&lv->lists);
+    u64map_free(&lv->watches);
+    free(lv);
+    srv->live = NULL;
+}

@@ -1,0 +1,401 @@
+/* Ops `upload.begin`, `upload.commit`, `upload.abort` and the binary frames between
+ * them (SPEC §4). One upload per connection. Bytes are counted against the declared
+ * size (itself bounded by the kind's limit) before they are buffered. At commit the
+ * SHA-256 check, validation, storage encoding and the thumbnail run on libuv's thread
+ * pool; the records are then written by the group-commit writer and only then is the
+ * design acknowledged. Loop thread, except upload_work (thread pool). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blobs.h"
+#include "catalog.h"
+#include "ccerr.h"
+#include "contests.h"
+#include "designs.h"
+#include "kind.h"
+#include "log.h"
+#include "ops.h"
+#include "server.h"
+#include "util.h"
+
+struct upload {
+    char id[24];
+    const struct kind *kind;
+    char contest[CONTEST_ID_MAX + 1];
+    char *title;
+    json_t *tags;
+    uint64_t bytes;
+    uint8_t sha[32];
+    int have;       /* the server already holds the blob: no bytes expected */
+    int committing; /* upload.commit is being processed */
+    struct ccbuf data;
+};
+
+static void upload_free(struct upload *u)
+{
+    if (!u)
+        return;
+    free(u->title);
+    json_decref(u->tags);
+    ccbuf_free(&u->data);
+    free(u);
+}
+
+/* Ends the session's upload (if it is still u). */
+static void upload_end(struct session *s, struct upload *u)
+{
+    if (s->upload == u)
+        s->upload = NULL;
+    upload_free(u);
+}
+
+void upload_on_close(struct session *s)
+{
+    /* A commit in progress owns its upload and ends it; anything else goes now, and
+     * nothing of it was stored. */
+    if (s->upload && !s->upload->committing)
+        upload_end(s, s->upload);
+}
+
+/* An error event about the upload (binary frames carry no request id). */
+static void upload_error(struct session *s, int err, const char *message)
+{
+    json_t *o = json_pack("{snsbs{sssss{ss}}}", "id", "ok", 0, "error", "code",
+                          ccerr_wire(err), "message", message, "detail", "upload",
+                          s->upload ? s->upload->id : "");
+    proto_send_event(s->conn, o);
+}
+
+void upload_on_binary(struct session *s, const uint8_t *buf, size_t len, int final)
+{
+    struct upload *u = s->upload;
+    (void)final;
+    if (!u || u->committing || u->have) {
+        /* Report once per message, not per fragment. */
+        if (final)
+            upload_error(s, CC_EBADARGS,
+                         !u ? "binary frame without an upload (send upload.begin first)"
+                            : u->have ? "the server has this blob already: send no bytes"
+                                      : "binary frame after upload.commit");
+        return;
+    }
+    if (len > u->bytes - u->data.len) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "more bytes than the %llu declared in upload.begin; "
+                 "the upload is dropped", (unsigned long long)u->bytes);
+        upload_error(s, CC_ETOOLARGE, msg);
+        upload_end(s, u);
+        return;
+    }
+    ccbuf_append(&u->data, buf, len);
+}
+
+/* ---- upload.begin ---- */
+
+void op_upload_begin(struct req *r)
+{
+    struct session *s = r->sess;
+    struct jargs_err e;
+    const char *kind_name, *title, *sha_hex, *contest_id = CONTEST_OPEN;
+    json_int_t bytes;
+    int rc;
+    if ((rc = jargs_string(r->msg, "kind", JARGS_REQUIRED, 1, 32, &kind_name, &e)) ||
+        (rc = jargs_string(r->msg, "title", JARGS_REQUIRED, 0, 4 * DESIGN_TITLE_MAX, &title,
+                           &e)) < 0 ||
+        (rc = jargs_string(r->msg, "contest", JARGS_OPTIONAL, 1, CONTEST_ID_MAX, &contest_id,
+                           &e)) < 0 ||
+        (rc = jargs_int(r->msg, "bytes", JARGS_REQUIRED, 1, INT64_MAX, &bytes, &e)) ||
+        (rc = jargs_string(r->msg, "sha256", JARGS_REQUIRED, 64, 64, &sha_hex, &e))) {
+        req_fail_args(r, &e);
+        return;
+    }
+    const struct kind *kind = kind_find(kind_name);
+    if (!kind) {
+        e.field = "kind";
+        int n = snprintf(e.why, sizeof e.why, "must be one of:");
+        for (const struct kind *const *k = kind_all(); *k && n < (int)sizeof e.why; k++)
+            n += snprintf(e.why + n, sizeof e.why - (size_t)n, " %s", (*k)->name);
+        req_fail_args(r, &e);
+        return;
+    }
+    uint8_t sha[32];
+    if (hex_decode(sha_hex, sha, 32)) {
+        e.field = "sha256";
+        snprintf(e.why, sizeof e.why, "must be 64 hex digits");
+        req_fail_args(r, &e);
+        return;
+    }
+    if ((uint64_t)bytes > kind->max_bytes) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "a %s may be at most %zu bytes", kind->name, kind->max_bytes);
+        req_fail(r, CC_ETOOLARGE, msg,
+                 json_pack("{sIsI}", "bytes", bytes, "limit", (json_int_t)kind->max_bytes));
+        return;
+    }
+    json_t *clean_tags;
+    if (design_check_meta(title, json_object_get(r->msg, "tags"), &clean_tags, &e)) {
+        req_fail_args(r, &e);
+        return;
+    }
+    if (s->upload) {
+        json_decref(clean_tags);
+        req_fail(r, CC_ECONFLICT, "an upload is already in progress on this connection",
+                 json_pack("{ss}", "upload", s->upload->id));
+        return;
+    }
+
+    struct server *srv = req_server(r);
+    MDB_txn *txn;
+    struct contest c;
+    int have = 0;
+    if (!(rc = store_read_begin(srv->store, &txn))) {
+        rc = contest_load(txn, srv->store, contest_id, &c);
+        if (!rc)
+            have = blob_exists(txn, srv->store, sha);
+        store_read_end(srv->store, txn);
+    }
+    if (rc || have < 0) {
+        json_decref(clean_tags);
+        req_fail(r, rc == CC_ENOTFOUND ? rc : CC_EINTERNAL,
+                 rc == CC_ENOTFOUND ? "no such contest" : NULL,
+                 rc == CC_ENOTFOUND ? json_pack("{ss}", "field", "contest") : NULL);
+        return;
+    }
+    if (!contest_accepts_kind(&c, kind->name)) {
+        json_decref(clean_tags);
+        e.field = "kind";
+        snprintf(e.why, sizeof e.why, "must be %s for this contest", c.kind);
+        req_fail_args(r, &e);
+        return;
+    }
+    if (contest_phase(&c, server_now(srv)) != PHASE_SUBMISSIONS) {
+        json_decref(clean_tags);
+        req_fail(r, CC_ECLOSED, "this contest does not take submissions now", NULL);
+        return;
+    }
+
+    struct upload *u = xcalloc(1, sizeof *u);
+    snprintf(u->id, sizeof u->id, "%llu", (unsigned long long)++s->upload_seq);
+    u->kind = kind;
+    snprintf(u->contest, sizeof u->contest, "%s", c.id);
+    u->title = xstrdup(title);
+    u->tags = clean_tags;
+    u->bytes = (uint64_t)bytes;
+    memcpy(u->sha, sha, 32);
+    u->have = have;
+    ccbuf_init(&u->data);
+    s->upload = u;
+    req_ok(r, json_pack("{sssb}", "upload", u->id, "have", have));
+}
+
+/* Finds the session's upload named by the request's `upload` arg, or fails r. */
+static struct upload *find_upload(struct req *r)
+{
+    struct jargs_err e;
+    const char *id;
+    if (jargs_string(r->msg, "upload", JARGS_REQUIRED, 1, 23, &id, &e)) {
+        req_fail_args(r, &e);
+        return NULL;
+    }
+    struct upload *u = r->sess->upload;
+    if (!u || strcmp(u->id, id) != 0) {
+        req_fail(r, CC_ENOTFOUND, "no such upload on this connection",
+                 json_pack("{ss}", "field", "upload"));
+        return NULL;
+    }
+    if (u->committing) {
+        req_fail(r, CC_ECONFLICT, "this upload is being committed", NULL);
+        return NULL;
+    }
+    return u;
+}
+
+void op_upload_abort(struct req *r)
+{
+    struct upload *u = find_upload(r);
+    if (!u)
+        return;
+    upload_end(r->sess, u);
+    req_ok(r, NULL);
+}
+
+/* ---- upload.commit ---- */
+
+struct commit_job {
+    uv_work_t work;
+    struct req *r;
+    struct upload *u;
+    const struct codec_dict *dict; /* the dictionary to encode with, or NULL */
+    /* outputs of the pool */
+    int status;
+    struct kind_error kerr;
+    struct ccbuf stored, thumb;
+    /* the writer's */
+    struct design_new d;
+    int new_blob; /* the writer stored a new blob */
+};
+
+static void commit_job_free(struct commit_job *j)
+{
+    ccbuf_free(&j->stored);
+    ccbuf_free(&j->thumb);
+    json_decref(j->d.record);
+    free(j);
+}
+
+/* Thread pool: everything CPU-heavy, on data the job owns. */
+static void commit_work(uv_work_t *w)
+{
+    struct commit_job *j = container_of(w, struct commit_job, work);
+    struct upload *u = j->u;
+    uint8_t sha[32];
+    sha256(u->data.data, u->data.len, sha);
+    if (memcmp(sha, u->sha, 32) != 0) {
+        j->status = CC_EBADARGS;
+        kind_error_clear(&j->kerr);
+        snprintf(j->kerr.message, sizeof j->kerr.message,
+                 "the bytes received do not match sha256");
+        return;
+    }
+    j->status = kind_validate(u->kind, u->data.data, u->data.len, &j->kerr);
+    if (j->status)
+        return;
+    j->status = codec_encode(u->kind, u->data.data, u->data.len, j->dict, &j->stored);
+    if (j->status)
+        return;
+    j->status = kind_render(u->kind, u->data.data, u->data.len, 1, &j->thumb, &j->kerr);
+}
+
+static int commit_apply(struct write_req *wr, MDB_txn *txn)
+{
+    struct req *r = container_of(wr, struct req, wr);
+    struct commit_job *j = r->ctx;
+    const struct store *st = req_server(r)->store;
+    const struct store_dbs *db = store_dbs(st);
+    int rc;
+    j->new_blob = 0;
+    if (j->u->have) {
+        if ((rc = blob_exists(txn, st, j->u->sha)) <= 0)
+            return rc ? rc : CC_EINTERNAL;
+    } else {
+        if ((rc = blob_put(txn, st, db->blobs, j->u->sha, j->stored.data, j->stored.len)) < 0)
+            return rc;
+        j->new_blob = rc;
+        if ((rc = blob_put(txn, st, db->thumbs, j->u->sha, j->thumb.data, j->thumb.len)) < 0)
+            return rc;
+        if (j->new_blob && (rc = blobs_count(txn, st, j->u->kind)) < 0)
+            return rc;
+    }
+    return design_create(txn, st, &j->d);
+}
+
+static void commit_done(struct write_req *wr, int status)
+{
+    struct req *r = container_of(wr, struct req, wr);
+    struct commit_job *j = r->ctx;
+    struct server *srv = req_server(r);
+    r->ctx = NULL;
+    if (status) {
+        upload_end(r->sess, j->u);
+        commit_job_free(j);
+        req_fail(r, status, NULL, NULL);
+        return;
+    }
+    if (j->new_blob)
+        blobs_stored(srv, j->u->kind);
+    struct dmem *d = catalog_add(srv, j->d.record);
+    upload_end(r->sess, j->u);
+    commit_job_free(j);
+    struct ccbuf b;
+    ccbuf_init(&b);
+    MDB_txn *txn;
+    int rc = d ? store_read_begin(srv->store, &txn) : CC_EINTERNAL;
+    if (!rc) {
+        ccbuf_append(&b, "{\"design\":", 10);
+        rc = catalog_item_json(srv, txn, d, &b);
+        ccbuf_append(&b, "}", 1);
+        store_read_end(srv->store, txn);
+    }
+    if (rc)
+        req_fail(r, CC_EINTERNAL, NULL, NULL);
+    else
+        req_ok_raw(r, (const char *)b.data, b.len);
+    ccbuf_free(&b);
+}
+
+static void commit_to_writer(struct req *r, struct commit_job *j)
+{
+    struct session *s = r->sess;
+    j->d.creator = s->account;
+    j->d.creator_name = s->name;
+    j->d.contest = j->u->contest;
+    j->d.kind = j->u->kind->name;
+    j->d.title = j->u->title;
+    j->d.tags = j->u->tags;
+    memcpy(j->d.sha, j->u->sha, 32);
+    j->d.bytes = j->u->bytes;
+    j->d.created = server_now(req_server(r));
+    int rc = writer_submit(req_server(r)->writer, &r->wr, commit_apply, commit_done);
+    if (rc) {
+        r->ctx = NULL;
+        upload_end(s, j->u);
+        commit_job_free(j);
+        req_fail(r, rc, NULL, NULL);
+    }
+}
+
+static void commit_after_work(uv_work_t *w, int status)
+{
+    struct commit_job *j = container_of(w, struct commit_job, work);
+    struct req *r = j->r;
+    if (status == 0 && j->status == 0) {
+        ccbuf_free(&j->u->data); /* the stored form and thumbnail are all we need now */
+        commit_to_writer(r, j);
+        return;
+    }
+    int err = status ? CC_EINTERNAL : j->status;
+    json_t *detail = NULL;
+    if ((err == CC_EINVALID || err == CC_ETOOLARGE) && j->kerr.rule) {
+        detail = kind_error_detail(&j->kerr);
+    } else if (err == CC_EBADARGS) {
+        detail = json_pack("{ss}", "field", "sha256");
+    }
+    r->ctx = NULL;
+    upload_end(r->sess, j->u);
+    char msg[sizeof j->kerr.message];
+    snprintf(msg, sizeof msg, "%s", j->kerr.message);
+    commit_job_free(j);
+    req_fail(r, err, msg[0] ? msg : NULL, detail);
+}
+
+void op_upload_commit(struct req *r)
+{
+    struct upload *u = find_upload(r);
+    if (!u)
+        return;
+    struct server *srv = req_server(r);
+    if (!u->have && u->data.len != u->bytes) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "received %zu of the %llu bytes declared", u->data.len,
+                 (unsigned long long)u->bytes);
+        req_fail(r, CC_EBADARGS, msg, json_pack("{ss}", "field", "bytes"));
+        return;
+    }
+    u->committing = 1;
+    struct commit_job *j = xcalloc(1, sizeof *j);
+    j->r = r;
+    j->u = u;
+    r->ctx = j;
+    if (u->have) {
+        commit_to_writer(r, j);
+        return;
+    }
+    j->dict = blobs_dict_current(srv, u->kind);
+    if (uv_queue_work(srv->loop, &j->work, commit_work, commit_after_work)) {
+        r->ctx = NULL;
+        upload_end(r->sess, u);
+        commit_job_free(j);
+        req_fail(r, CC_EINTERNAL, NULL, NULL);
+    }
+}
