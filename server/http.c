@@ -98,17 +98,20 @@ static void http_viewer(struct net_http *h, MDB_txn *txn, struct server *s, uint
     char buf[512], token[ACCOUNT_TOKEN_LEN + 1] = "";
     *id = 0;
     *role = ROLE_NONE;
+    const char *found = NULL;
     if (net_http_header(h, WSI_TOKEN_HTTP_AUTHORIZATION, buf, sizeof buf) > 7 &&
         !strncasecmp(buf, "Bearer ", 7)) {
-        snprintf(token, sizeof token, "%s", buf + 7);
+        found = buf + 7;
     } else if (net_http_header(h, WSI_TOKEN_HTTP_COOKIE, buf, sizeof buf) > 0) {
         for (char *save = NULL, *kv = strtok_r(buf, ";", &save); kv;
              kv = strtok_r(NULL, ";", &save)) {
             kv += strspn(kv, " ");
             if (!strncmp(kv, "cc_token=", 9))
-                snprintf(token, sizeof token, "%s", kv + 9);
+                found = kv + 9;
         }
     }
+    if (found && strlen(found) == ACCOUNT_TOKEN_LEN)
+        memcpy(token, found, ACCOUNT_TOKEN_LEN + 1);
     json_t *account = NULL;
     if (token[0] && !account_by_token(txn, s->store, token, id) &&
         !account_get(txn, s->store, *id, &account)) {
