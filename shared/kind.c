@@ -10,9 +10,11 @@
 #include "ccerr.h"
 
 extern const struct kind kind_level;
+extern const struct kind kind_artwork;
 
 static const struct kind *const kinds[] = {
     &kind_level,
+    &kind_artwork,
     NULL,
 };
 
