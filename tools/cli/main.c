@@ -4,8 +4,12 @@
 #include <string.h>
 
 #include "cli.h"
+#include "designfile.h"
 
 static const struct cli_cmd commands[] = {
+    {"lint", "FILE [--kind level|artwork]", "validate a design as the server would", cli_lint},
+    {"render", "FILE -o OUT.png [--thumb] [--kind level|artwork]",
+     "draw a design's full-size render or thumbnail", cli_render},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -1,0 +1,55 @@
+/* Shared by the design-file subcommands: reading, kind selection, error output. */
+#include "designfile.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "ccerr.h"
+
+int designfile_read(const char *path, const char *kind_name, struct ccbuf *buf,
+                    const struct kind **kind)
+{
+    size_t cap = 0;
+    for (const struct kind *const *k = kind_all(); *k; k++)
+        if ((*k)->max_bytes > cap)
+            cap = (*k)->max_bytes;
+    cap++;
+    if (kind_name && !kind_find(kind_name)) {
+        fprintf(stderr, "cocreate: unknown kind '%s'\n", kind_name);
+        return 2;
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "cocreate: %s: %s\n", path, strerror(errno));
+        return 2;
+    }
+    size_t n;
+    while (buf->len < cap && (n = fread(ccbuf_reserve(buf, 65536), 1,
+                                        cap - buf->len < 65536 ? cap - buf->len : 65536, f)))
+        buf->len += n;
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        fprintf(stderr, "cocreate: %s: read error\n", path);
+        return 2;
+    }
+    *kind = kind_name ? kind_find(kind_name) : kind_sniff(buf->data, buf->len);
+    return 0;
+}
+
+void designfile_print_error(int rc, const struct kind_error *err)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "code", json_string(ccerr_wire(rc)));
+    json_object_set_new(o, "detail", kind_error_detail(err));
+    json_object_set_new(o, "message",
+                        json_string(err->message[0] ? err->message : ccerr_message(rc)));
+    char *s = json_dumps(o, JSON_COMPACT);
+    fprintf(stderr, "%s\n", s ? s : "{\"code\":\"internal\"}");
+    free(s);
+    json_decref(o);
+}
