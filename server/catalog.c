@@ -1,7 +1,6 @@
 /* The in-memory catalog. See catalog.h. */
 #include "catalog.h"
 
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,15 +13,11 @@
 #include "live.h"
 #include "log.h"
 #include "rank.h"
+#include "score.h"
 #include "server.h"
 #include "store.h"
 #include "u64map.h"
 
-/* SPEC §5 constants. */
-#define BAYES_C 10.0     /* stars5: weight of the contest mean */
-#define BAYES_M0 3.0     /* stars5: mean while the contest has no votes */
-#define WILSON_Z 1.96    /* updown: 95 % */
-#define HOT_GRAVITY 1.8  /* hot: p / (age_hours + 2)^1.8 */
 
 /* An unordered list of designs (a secondary index). */
 struct dvec {
@@ -135,7 +130,7 @@ static int tie(const void *a, const void *b)
 
 static double contest_mean(const struct cgal *g)
 {
-    return g->star_votes ? (double)g->star_sum / (double)g->star_votes : BAYES_M0;
+    return g->star_votes ? (double)g->star_sum / (double)g->star_votes : SCORE_BAYES_M0;
 }
 
 static double score_top(const struct dmem *d, double mean)
@@ -143,21 +138,15 @@ static double score_top(const struct dmem *d, double mean)
     switch (d->gal->scale) {
     case SCALE_HEART:
         return d->c[0];
-    case SCALE_UPDOWN: {
-        double n = (double)d->c[0] + d->c[1];
-        if (n == 0)
-            return 0;
-        double p = d->c[0] / n, z2 = WILSON_Z * WILSON_Z;
-        return (p + z2 / (2 * n) - WILSON_Z * sqrt((p * (1 - p) + z2 / (4 * n)) / n)) /
-               (1 + z2 / n);
-    }
+    case SCALE_UPDOWN:
+        return score_wilson(d->c[0], d->c[1]);
     case SCALE_STARS5: {
         double n = 0, sum = 0;
         for (int i = 0; i < 5; i++) {
             n += d->c[i];
             sum += (double)(i + 1) * d->c[i];
         }
-        return (BAYES_C * mean + sum) / (BAYES_C + n);
+        return score_bayes(sum, n, mean);
     }
     }
     return 0;
@@ -177,20 +166,16 @@ static double hot_points(const struct dmem *d)
     return 0;
 }
 
-static double score_hot(const struct dmem *d, int64_t now)
+static double hot_score(const struct dmem *d, int64_t now)
 {
-    double p = hot_points(d);
-    if (p == 0)
-        return 0;
-    double age = now > d->created ? (double)(now - d->created) / 3600.0 : 0;
-    return p / pow(age + 2, HOT_GRAVITY);
+    return score_hot(hot_points(d), now - d->created);
 }
 
 /* Re-keys d in every index it is in after its scores may have changed. Returns
  * whether any score changed. */
 static int rescore(struct dmem *d, int64_t now, double mean)
 {
-    double top = score_top(d, mean), hot = score_hot(d, now);
+    double top = score_top(d, mean), hot = hot_score(d, now);
     int changed = top != d->score[SORT_TOP] || hot != d->score[SORT_HOT];
     if (top != d->score[SORT_TOP])
         d->version++; /* the design object shows the top score */
@@ -237,7 +222,7 @@ static struct cgal *gal_get(struct server *srv, const char *id)
         g->rank[s] = rank_new(tie);
     u64map_init(&g->by_creator);
     u64map_init(&g->by_tag);
-    g->mean_ranked = BAYES_M0;
+    g->mean_ranked = SCORE_BAYES_M0;
     g->next = cat->gals;
     cat->gals = g;
     return g;
