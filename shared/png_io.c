@@ -19,12 +19,14 @@
 /* Largest non-IDAT chunk libpng will accept (PLTE is 768 bytes, tRNS 256; others are
  * skipped, but a larger one is refused rather than read past). */
 #define PNG_IO_CHUNK_MALLOC_MAX (4u << 20)
-/* Compressed bytes that may legitimately remain after the last row: the end of the
- * last deflate block, empty flush blocks, the Adler-32, chunk framing. More means the
- * stream goes on past the image — a decompression bomb — and is refused before libpng
- * inflates it (png_read_end would inflate all of it only to report "too much data").
- * libpng itself has read ahead at most PNG_ZBUF_SIZE (8 KiB) compressed bytes. */
-#define PNG_IO_IDAT_SLACK 1024
+/* libpng inflates, within the call that reads the last row, whatever compressed data
+ * follows the image, only to report "too much image data" at the end: a bomb would be
+ * inflated whole (16 MiB of IDAT can hold 16 GiB). So the input that call may read is
+ * bounded: twice the last row's unfiltered size (a row never needs more unless its
+ * encoder wasted bytes on purpose) plus this slack for libpng's 8 KiB read-ahead, the
+ * zlib trailer and chunk framing. At deflate's ~1032:1 that caps the waste at ~100 MiB
+ * of inflation (for a 6000-pixel 16-bit row), never at the bomb's size. */
+#define PNG_IO_LAST_ROW_SLACK (16u << 10)
 /* zlib level for our own PNGs (NOTES.md: filter NONE at level 6, ~1–4 ms / 256×256). */
 #define PNG_IO_ZLIB_LEVEL 6
 
@@ -35,12 +37,6 @@ static uint32_t be32(const uint8_t *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
-
-/* What a walk over the chunk headers tells before libpng runs (no CRC or zlib work). */
-struct layout {
-    uint32_t width, height;
-    size_t idat_end; /* offset just past the last IDAT chunk (0: none) */
-};
 
 static int check_dims(uint32_t w, uint32_t h, const struct png_io_limits *lim,
                       struct kind_error *err)
@@ -57,9 +53,11 @@ static int check_dims(uint32_t w, uint32_t h, const struct png_io_limits *lim,
     return 0;
 }
 
-/* Checks the signature and IHDR's declared size, and finds where the image data ends. */
-static int scan(const uint8_t *buf, size_t len, const struct png_io_limits *lim,
-                struct layout *lay, struct kind_error *err)
+/* Checks the signature and the declared size in IHDR before libpng runs, so that
+ * dimensions over the limit are reported as such (libpng's own user limits, set too,
+ * would refuse them as a generic error). No CRC or zlib work. */
+static int check_header(const uint8_t *buf, size_t len, const struct png_io_limits *lim,
+                        struct kind_error *err)
 {
     static const uint8_t sig[PNG_IO_SIG_LEN] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     if (len < PNG_IO_SIG_LEN || memcmp(buf, sig, PNG_IO_SIG_LEN))
@@ -69,30 +67,14 @@ static int scan(const uint8_t *buf, size_t len, const struct png_io_limits *lim,
     const uint8_t *ihdr = buf + PNG_IO_SIG_LEN;
     if (be32(ihdr) != PNG_IO_IHDR_LEN || memcmp(ihdr + 4, "IHDR", 4))
         return kind_fail(err, CC_EINVALID, "png", -1, -1, "the first chunk is not IHDR");
-    lay->width = be32(ihdr + 8);
-    lay->height = be32(ihdr + 12);
-    int rc = check_dims(lay->width, lay->height, lim, err);
-    if (rc)
-        return rc;
-    lay->idat_end = 0;
-    for (size_t pos = PNG_IO_SIG_LEN; len - pos >= 8;) {
-        uint32_t clen = be32(buf + pos);
-        if (clen > PNG_UINT_31_MAX)
-            break; /* libpng refuses it when it gets there */
-        size_t end = pos + 12 + clen;
-        if (!memcmp(buf + pos + 4, "IDAT", 4))
-            lay->idat_end = end < len ? end : len;
-        if (!memcmp(buf + pos + 4, "IEND", 4) || end >= len)
-            break;
-        pos = end;
-    }
-    return 0;
+    return check_dims(be32(ihdr + 8), be32(ihdr + 12), lim, err);
 }
 
 struct rd {
     jmp_buf jmp;
     const uint8_t *buf;
     size_t len, pos;
+    size_t limit; /* if not 0: libpng may not read past this offset */
     struct kind_error *err;
     png_structp png;
     png_infop info;
@@ -117,11 +99,21 @@ static void rd_read(png_structp png, png_bytep out, size_t n)
     struct rd *rd = png_get_io_ptr(png);
     if (n > rd->len - rd->pos)
         png_error(png, "truncated file");
+    if (rd->limit && rd->pos + n > rd->limit)
+        png_error(png, "compressed image data goes on past the end of the image");
     memcpy(out, rd->buf + rd->pos, n);
     rd->pos += n;
 }
 
-static int run_decode(struct rd *rd, const struct layout *lay, const struct png_io_limits *lim,
+/* Rows libpng delivers in this pass: 0 for an empty Adam7 pass (libpng skips it). */
+static uint32_t pass_rows(int interlaced, int pass, uint32_t w, uint32_t h)
+{
+    if (!interlaced)
+        return h;
+    return PNG_PASS_COLS(w, pass) ? PNG_PASS_ROWS(h, pass) : 0;
+}
+
+static int run_decode(struct rd *rd, const struct png_io_limits *lim,
                       const struct png_io_sink *sink)
 {
     rd->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, rd, rd_error, ignore_warning);
@@ -148,6 +140,7 @@ static int run_decode(struct rd *rd, const struct layout *lay, const struct png_
     if (rc)
         return rc;
     int interlaced = png_get_interlace_type(png, rd->info) != PNG_INTERLACE_NONE;
+    size_t raw_row = png_get_rowbytes(png, rd->info); /* before the transforms below */
     /* Normalise to 8-bit RGBA: palette and tRNS to RGB(A), low-depth grey to 8 bits,
      * 16 bits scaled down, grey to RGB, opaque alpha added where there is none. No
      * png_set_interlace_handling: we take the Adam7 passes as they come (png_io.h). */
@@ -162,12 +155,16 @@ static int run_decode(struct rd *rd, const struct layout *lay, const struct png_
     if (sink->begin && (rc = sink->begin(sink->user, w, h)))
         return rc;
 
-    for (int pass = 0; pass < (interlaced ? 7 : 1); pass++) {
-        uint32_t rows = interlaced ? PNG_PASS_ROWS(h, pass) : h;
+    const int passes = interlaced ? 7 : 1;
+    uint64_t rows_left = 0;
+    for (int pass = 0; pass < passes; pass++)
+        rows_left += pass_rows(interlaced, pass, w, h);
+    for (int pass = 0; pass < passes; pass++) {
+        uint32_t rows = pass_rows(interlaced, pass, w, h);
         uint32_t cols = interlaced ? PNG_PASS_COLS(w, pass) : w;
-        if (!rows || !cols)
-            continue; /* libpng skips empty passes too */
         for (uint32_t yp = 0; yp < rows; yp++) {
+            if (--rows_left == 0) /* see PNG_IO_LAST_ROW_SLACK */
+                rd->limit = rd->pos + 2 * (raw_row + 1) + PNG_IO_LAST_ROW_SLACK;
             png_read_row(png, rd->row, NULL);
             if (!sink->row)
                 continue;
@@ -178,23 +175,19 @@ static int run_decode(struct rd *rd, const struct layout *lay, const struct png_
                 sink->row(sink->user, yp, 0, 1, cols, rd->row);
         }
     }
-    if (lay->idat_end > rd->pos + PNG_IO_IDAT_SLACK)
-        return kind_fail(rd->err, CC_EINVALID, "png", -1, -1,
-                         "%zu bytes of image data go on past the end of the image",
-                         lay->idat_end - rd->pos);
-    png_read_end(png, NULL); /* the rest of the zlib stream, its Adler-32, CRCs, IEND */
+    rd->limit = 0;
+    png_read_end(png, NULL); /* the chunks after the image data, CRCs, IEND */
     return 0;
 }
 
 int png_io_decode(const uint8_t *buf, size_t len, const struct png_io_limits *lim,
                   const struct png_io_sink *sink, struct kind_error *err)
 {
-    struct layout lay;
-    int rc = scan(buf, len, lim, &lay, err);
+    int rc = check_header(buf, len, lim, err);
     if (rc)
         return rc;
     struct rd rd = {.buf = buf, .len = len, .err = err};
-    rc = run_decode(&rd, &lay, lim, sink);
+    rc = run_decode(&rd, lim, sink);
     png_destroy_read_struct(&rd.png, &rd.info, NULL);
     free(rd.row);
     return rc;

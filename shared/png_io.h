@@ -34,9 +34,10 @@ struct png_io_sink {
 
 /* Decodes the whole PNG in buf (borrowed), checking every chunk CRC and the complete
  * zlib stream (Adler-32 included) up to IEND; bytes after IEND are ignored. Refuses
- * before allocating: a bad signature or first chunk, dimensions outside lim, and image
- * data that goes on (more than a few bytes) past the end of the declared image.
- * Ancillary chunks other than tRNS are skipped unread (their CRCs still checked).
+ * before allocating: a bad signature or first chunk, dimensions outside lim. Refuses a
+ * compressed stream that goes on past the declared image (a decompression bomb) after
+ * a bounded amount of inflation, not the bomb's size. Memory: one row, whatever the
+ * image. Ancillary chunks other than tRNS are skipped unread (CRCs still checked).
  * Returns 0, CC_EINVALID with err filled (rule "png" or "dimensions"), CC_EINTERNAL, or
  * what sink->begin returned. */
 int png_io_decode(const uint8_t *buf, size_t len, const struct png_io_limits *lim,
