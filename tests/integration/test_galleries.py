@@ -1,0 +1,303 @@
+"""Votes, ranked galleries and live updates (issue 4): vote arithmetic and refusals,
+pagination stability and filters, a live update within a second, coalescing of a
+burst, a subscriber that stops reading (bounded queue, then one fresh full window),
+and durability of acknowledged votes across kill -9."""
+import asyncio
+import base64
+import json
+import os
+import socket
+import struct
+import subprocess
+import tempfile
+import time
+
+from cc import Client, Server, register, run, simple_level
+
+LIVE_QUEUE_BOUND = 64 * 1024
+SUBS = 60  # subscriptions per slow connection (the limit is 64)
+GENDATA = os.environ.get('CC_GENDATA', os.path.join(os.path.dirname(os.environ.get(
+    'COCREATED', 'build/cocreated')), 'tools', 'bench', 'gendata'))
+
+
+async def votes_and_pages(srv):
+    ann = await register(srv, 'ann_g')
+    bob = await register(srv, 'bob_g')
+    cy = await register(srv, 'cy_g')
+    ids = []
+    for i in range(30):
+        who = ann if i % 3 else bob
+        tags = ['even'] if i % 2 == 0 else ['odd']
+        if i % 5 == 0:
+            tags.append('five')
+        r = await who.upload('level', simple_level(variant=1000 + i), title=f'G{i}', tags=tags)
+        assert r['ok'], r
+        ids.append(r['result']['design']['id'])
+
+    # vote arithmetic on the heart scale (the open contest)
+    d = ids[1]  # by ann
+    t = await bob.ok('vote.cast', design=d, value=1)
+    assert t['tally'] == {'votes': 1, 'supports': 1, 'hearts': 1}
+    t = await bob.ok('vote.cast', design=d, value=1)  # again: replaces, same tally
+    assert t['tally']['hearts'] == 1
+    t = await cy.ok('vote.cast', design=d, value=1)
+    assert t['tally']['hearts'] == 2
+    t = await bob.ok('vote.clear', design=d)
+    assert t['tally'] == {'votes': 1, 'supports': 1, 'hearts': 1}
+    t = await bob.ok('vote.clear', design=d)  # nothing to clear: unchanged
+    assert t['tally']['hearts'] == 1
+    await ann.err('vote.cast', 'forbidden', design=d, value=1)
+    e = await bob.err('vote.cast', 'bad_args', design=d, value=2)
+    assert e['detail']['field'] == 'value'
+    await bob.err('vote.cast', 'bad_args', design=d, value=-1)
+    await bob.err('vote.cast', 'not_found', design='99999', value=1)
+    await bob.err('vote.cast', 'bad_args', design=d)
+    anon = await Client.connect(srv)
+    await anon.err('vote.cast', 'unauthorized', design=d, value=1)
+    g = (await anon.ok('design.get', design=d))['design']
+    assert g['tally']['hearts'] == 1 and g['score'] == 1
+
+    # ranking: more hearts first; ties older first, then smaller id
+    for voter in (bob, cy):
+        await voter.ok('vote.cast', design=ids[4], value=1)
+    top = await anon.ok('gallery.get', sort='top', limit=3)
+    assert [x['id'] for x in top['items']] == [ids[4], ids[1], ids[0]], top['items']
+    hot = await anon.ok('gallery.get', sort='hot', limit=2)
+    assert [x['id'] for x in hot['items']] == [ids[4], ids[1]]
+    new = await anon.ok('gallery.get', sort='new', limit=100)
+    created = [x['created'] for x in new['items']]
+    assert created == sorted(created, reverse=True)
+
+    # pagination: walking every page yields each design exactly once, in every sort
+    for sort in ('new', 'top', 'hot'):
+        seen = []
+        for off in range(0, 40, 7):
+            page = await anon.ok('gallery.get', sort=sort, offset=off, limit=7)
+            assert page['total'] == 30
+            seen += [x['id'] for x in page['items']]
+        assert sorted(seen, key=int) == sorted(ids, key=int), sort
+    await anon.err('gallery.get', 'bad_args', sort='best')
+    await anon.err('gallery.get', 'bad_args', sort='new', limit=101)
+    await anon.err('gallery.get', 'bad_args', sort='new', limit=0)
+    assert len((await anon.ok('gallery.get', sort='new', limit=100))['items']) == 30
+    await anon.err('gallery.get', 'bad_args', sort='new', offset=-1)
+    await anon.err('gallery.get', 'bad_args', sort='new', status='lost')
+    await anon.err('gallery.get', 'not_found', sort='new', contest='nope')
+
+    # filters
+    by_bob = await anon.ok('gallery.get', sort='new', creator=bob.account['id'], limit=100)
+    assert by_bob['total'] == 10 and all(x['creator'] == bob.account['id'] for x in by_bob['items'])
+    five = await anon.ok('gallery.get', sort='top', tag='five', limit=100)
+    assert five['total'] == 6 and all('five' in x['tags'] for x in five['items'])
+    assert five['items'][0]['id'] == ids[0] or five['items'][0]['tally']['hearts'] >= 0
+    both = await anon.ok('gallery.get', sort='new', tag='even', creator=bob.account['id'])
+    assert both['total'] == 5
+    sub = await anon.ok('gallery.get', sort='new', status='submitted')
+    assert sub['total'] == 30
+    assert (await anon.ok('gallery.get', sort='new', status='winner'))['total'] == 0
+    assert (await anon.ok('gallery.get', sort='new', tag='nobody-uses-this'))['total'] == 0
+    for c in (ann, bob, cy, anon):
+        await c.close()
+    return ids
+
+
+async def live(srv, ids):
+    a = await Client.connect(srv)
+    voters = [await register(srv, f'v{i}_live') for i in range(50)]
+    s = await a.ok('gallery.subscribe', sort='top', limit=5)
+    assert s['sub'] and s['total'] == 30 and len(s['items']) == 5
+    target = ids[20]
+    t0 = time.time()
+    await voters[0].ok('vote.cast', design=target, value=1)
+    ev = await a.event('gallery.update', timeout=1.0)
+    assert time.time() - t0 < 1.0
+    assert ev['sub'] == s['sub'] and ev['total'] == 30
+    item = [x for x in ev['items'] if x['id'] == target]
+    assert item and item[0]['tally']['hearts'] == 1, ev
+    # 50 rapid votes: a few coalesced updates, the last one right
+    a.events.clear()
+    await asyncio.gather(*(v.ok('vote.cast', design=target, value=1) for v in voters))
+    await asyncio.sleep(0.6)
+    updates = [e for e in a.events if e['ev'] == 'gallery.update']
+    assert 1 <= len(updates) <= 8, len(updates)
+    last = [x for e in updates for x in e['items'] if x['id'] == target][-1]
+    assert last['tally']['hearts'] == 50
+    assert updates[-1].get('order', None) is None or updates[-1]['order'][0] == target
+    # design.watch pushes the tally
+    w = await a.ok('design.watch', design=target)
+    assert w['design']['tally']['hearts'] == 50
+    await voters[1].ok('vote.clear', design=target)
+    ev = await a.event('design.update', timeout=1.0)
+    assert ev['design']['id'] == target and ev['design']['tally']['hearts'] == 49
+    await a.ok('design.unwatch', design=target)
+    await a.err('design.unwatch', 'not_found', design=target)
+    await a.ok('gallery.unsubscribe', sub=s['sub'])
+    await a.err('gallery.unsubscribe', 'not_found', sub=s['sub'])
+    a.events.clear()
+    await voters[2].ok('vote.clear', design=target)
+    await a.no_event('gallery.update', 0.4)
+    for v in voters:
+        await v.close()
+    await a.close()
+
+
+# ---- a subscriber that stops reading: raw socket with a tiny receive buffer ----
+
+class RawWS:
+    def __init__(self, port):
+        self.s = socket.socket()
+        self.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        self.s.connect(('127.0.0.1', port))
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.s.sendall((f'GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n'
+                        f'Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n'
+                        f'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: cocreate.v1\r\n\r\n').encode())
+        self.buf = b''
+        while b'\r\n\r\n' not in self.buf:
+            self.buf += self.s.recv(4096)
+        assert self.buf.startswith(b'HTTP/1.1 101'), self.buf[:80]
+        self.buf = self.buf.split(b'\r\n\r\n', 1)[1]
+
+    def send(self, obj):
+        data = json.dumps(obj).encode()
+        mask = os.urandom(4)
+        hdr = bytes([0x81])
+        n = len(data)
+        hdr += bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + struct.pack('>H', n)
+        self.s.sendall(hdr + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
+
+    def messages(self, until, timeout=20):
+        """Reads frames until until(list of messages so far) is true."""
+        out = []
+        self.s.settimeout(timeout)
+        while not until(out):
+            while True:
+                if len(self.buf) >= 2:
+                    n = self.buf[1] & 127
+                    off = 2
+                    if n == 126:
+                        n, off = struct.unpack('>H', self.buf[2:4])[0], 4
+                    elif n == 127:
+                        n, off = struct.unpack('>Q', self.buf[2:10])[0], 10
+                    if len(self.buf) >= off + n:
+                        out.append(json.loads(self.buf[off:off + n]))
+                        self.buf = self.buf[off + n:]
+                        break
+                chunk = self.s.recv(65536)
+                assert chunk, 'closed'
+                self.buf += chunk
+        return out
+
+
+async def slow_reader(srv, ids):
+    raw = [RawWS(srv.port) for _ in range(4)]
+    for r in raw:
+        for i in range(SUBS):
+            r.send({'id': i + 1, 'op': 'gallery.subscribe', 'sort': 'top', 'limit': 100,
+                    'offset': 0})
+    await asyncio.sleep(0.3)
+    voters = [await register(srv, f'slow{i}') for i in range(40)]
+    peak = 0
+    rounds = 0
+    for rnd in range(16):
+        # every round changes tallies inside the window: updates for every subscriber
+        await asyncio.gather(*(v.ok('vote.cast' if rnd % 2 == 0 else 'vote.clear',
+                                    design=ids[(k + rnd) % 24], **({'value': 1} if rnd % 2 == 0 else {}))
+                               for k, v in enumerate(voters)))
+        await asyncio.sleep(0.15)
+        peak = max(peak, srv.metric('cocreate_send_queue_bytes'))
+        rounds += 1
+    # four non-readers × (the bound + one update of every window) at most
+    assert peak <= 4 * (LIVE_QUEUE_BOUND + SUBS * 30 * 1024), peak
+    assert peak > 0, 'the non-readers never backed up: the test did not test anything'
+    # resume: read everything; each subscription ends with a full window of the truth
+    truth = await voters[0].ok('gallery.get', sort='top', limit=100)
+    want = {x['id']: x['tally']['hearts'] for x in truth['items']}
+    r = raw[0]
+    latest = {}
+
+    def caught_up(msgs):
+        for m in msgs[len(caught_up.seen):]:
+            if m.get('ev') == 'gallery.update':
+                st = latest.setdefault(m['sub'], {})
+                if 'order' in m:
+                    st['order'] = m['order']
+                for it in m['items']:
+                    st[it['id']] = it['tally']['hearts']
+        caught_up.seen = list(msgs)
+        return len(latest) == SUBS and all(
+            st.get('order') == truth_order and all(st.get(i) == want[i] for i in truth_order)
+            for st in latest.values())
+    caught_up.seen = []
+    truth_order = [x['id'] for x in truth['items']]
+    r.messages(caught_up, timeout=30)
+    for v in voters:
+        await v.close()
+    for x in raw:
+        x.s.close()
+    return peak
+
+
+async def crash(tmp):
+    data = os.path.join(tmp, 'crashdata')
+    os.makedirs(data)
+    subprocess.run([GENDATA, '--data', os.path.join(data, 'data'), '--designs', '700',
+                    '--votes', '0', '--accounts', '2'], check=True, capture_output=True)
+    srv = Server(data=data)
+    voters = [await register(srv, f'crash{i}') for i in range(16)]
+    acked = {}
+
+    async def vote_all(v, k):
+        designs = [str(1 + (k * 37 + j) % 700) for j in range(625)]
+        pending = set()
+        for d in designs:
+            pending.add(asyncio.ensure_future(v.call('vote.cast', design=d, value=1)))
+            if len(pending) >= 32:
+                _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.gather(*pending)
+
+    # count acks per design from the replies themselves
+    orig_call = Client.call
+
+    async def counting_call(self, op, timeout=30, **args):
+        r = await orig_call(self, op, timeout, **args)
+        if op == 'vote.cast':
+            assert r['ok'], r
+            acked[args['design']] = acked.get(args['design'], 0) + 1
+        return r
+    Client.call = counting_call
+    try:
+        await asyncio.gather(*(vote_all(v, k) for k, v in enumerate(voters)))
+    finally:
+        Client.call = orig_call
+    srv.kill9()  # the instant the last ack arrived
+    assert sum(acked.values()) == 16 * 625
+    srv.start()
+    c = await Client.connect(srv)
+    for d, n in acked.items():
+        g = (await c.ok('design.get', design=d))['design']
+        assert g['tally']['hearts'] == n, (d, g['tally'], n)
+    await c.close()
+    for v in voters:
+        await v.ws.close()
+    srv.stop()
+    return sum(acked.values())
+
+
+async def main():
+    srv = Server()
+    tmp = tempfile.mkdtemp(prefix='cc-it-gal-')
+    try:
+        ids = await votes_and_pages(srv)
+        await live(srv, ids)
+        peak = await slow_reader(srv, ids)
+        srv.stop()
+        n = await crash(tmp)
+        print(f'galleries: ok (slow readers peaked at {int(peak)} queued bytes; '
+              f'{n} acknowledged votes survived kill -9)')
+    finally:
+        if srv.proc.poll() is None:
+            srv.kill9()
+
+
+run(main)
