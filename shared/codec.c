@@ -32,10 +32,7 @@ int codec_dict_new(const void *buf, size_t len, struct codec_dict **out)
     return 0;
 }
 
-uint32_t codec_dict_id(const struct codec_dict *d)
-{
-    return d->id;
-}
+uint32_t codec_dict_id(const struct codec_dict *d) { return d->id; }
 
 void codec_dict_free(struct codec_dict *d)
 {
@@ -91,8 +88,8 @@ int codec_header(const uint8_t *stored, size_t len, enum codec_id *codec, uint32
     if (len < CODEC_HEADER_LEN || stored[0] > CODEC_ZSTD)
         return CC_EINTERNAL;
     *codec = (enum codec_id)stored[0];
-    *dict_id = (uint32_t)stored[1] << 24 | (uint32_t)stored[2] << 16 |
-               (uint32_t)stored[3] << 8 | stored[4];
+    *dict_id = (uint32_t)stored[1] << 24 | (uint32_t)stored[2] << 16 | (uint32_t)stored[3] << 8 |
+               stored[4];
     return 0;
 }
 
@@ -139,8 +136,8 @@ int codec_decode(const uint8_t *stored, size_t len, size_t max_bytes, codec_dict
     return 0;
 }
 
-int codec_train_dict(const void *samples, const size_t *sizes, unsigned n,
-                     struct ccbuf *dict_out, uint32_t *id)
+int codec_train_dict(const void *samples, const size_t *sizes, unsigned n, struct ccbuf *dict_out,
+                     uint32_t *id)
 {
     uint8_t *dst = ccbuf_reserve(dict_out, CODEC_DICT_BYTES);
     size_t got = ZDICT_trainFromBuffer(dst, CODEC_DICT_BYTES, samples, sizes, n);

@@ -61,7 +61,7 @@ int codec_decode(const uint8_t *stored, size_t len, size_t max_bytes, codec_dict
  * samples (sizes[i] bytes each), ZDICT_trainFromBuffer. Appends it to dict_out and
  * sets *id. Returns 0, or CC_EINVALID if zstd cannot train on these samples (too few
  * or too small: it wants some hundreds, a few times the dictionary size in all). */
-int codec_train_dict(const void *samples, const size_t *sizes, unsigned n,
-                     struct ccbuf *dict_out, uint32_t *id);
+int codec_train_dict(const void *samples, const size_t *sizes, unsigned n, struct ccbuf *dict_out,
+                     uint32_t *id);
 
 #endif

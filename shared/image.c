@@ -114,13 +114,9 @@ void resample_add(struct resample *r, uint32_t y, uint32_t x0, uint32_t dx, uint
     }
 }
 
-static uint8_t clamp_round(float v)
-{
-    return v <= 0 ? 0 : v >= 255 ? 255 : (uint8_t)(v + 0.5f);
-}
+static uint8_t clamp_round(float v) { return v <= 0 ? 0 : v >= 255 ? 255 : (uint8_t)(v + 0.5f); }
 
-void resample_over(const struct resample *r, uint8_t *canvas, uint32_t cw, uint32_t cx,
-                   uint32_t cy)
+void resample_over(const struct resample *r, uint8_t *canvas, uint32_t cw, uint32_t cx, uint32_t cy)
 {
     for (uint32_t Y = 0; Y < r->dh; Y++)
         for (uint32_t X = 0; X < r->dw; X++) {

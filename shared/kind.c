@@ -26,10 +26,7 @@ const struct kind *kind_find(const char *name)
     return NULL;
 }
 
-const struct kind *const *kind_all(void)
-{
-    return kinds;
-}
+const struct kind *const *kind_all(void) { return kinds; }
 
 const struct kind *kind_sniff(const uint8_t *buf, size_t len)
 {
@@ -52,8 +49,8 @@ void kind_error_clear(struct kind_error *err)
     err->message[0] = '\0';
 }
 
-int kind_fail(struct kind_error *err, int code, const char *rule, int row, int col,
-              const char *fmt, ...)
+int kind_fail(struct kind_error *err, int code, const char *rule, int row, int col, const char *fmt,
+              ...)
 {
     va_list ap;
     err->rule = rule;
@@ -70,8 +67,8 @@ static int check_size(const struct kind *k, size_t len, struct kind_error *err)
 {
     kind_error_clear(err);
     if (len > k->max_bytes)
-        return kind_fail(err, CC_ETOOLARGE, "bytes", -1, -1,
-                         "%zu bytes; a %s may have at most %zu", len, k->name, k->max_bytes);
+        return kind_fail(err, CC_ETOOLARGE, "bytes", -1, -1, "%zu bytes; a %s may have at most %zu",
+                         len, k->name, k->max_bytes);
     return 0;
 }
 

@@ -39,8 +39,8 @@ struct kind {
     const char *content_type; /* of the original bytes (GET /d/<design>) */
     const char *magic;        /* leading bytes that identify the kind, or NULL */
     size_t magic_len;
-    int compress;             /* 1: stored zstd-compressed (a dictionary may be trained);
-                                 0: stored as uploaded (see codec.h) */
+    int compress;              /* 1: stored zstd-compressed (a dictionary may be trained);
+                                  0: stored as uploaded (see codec.h) */
     uint32_t thumb_w, thumb_h; /* size of the thumbnail render */
     kind_validate_fn validate;
     kind_render_fn render;
@@ -60,8 +60,8 @@ const struct kind *kind_sniff(const uint8_t *buf, size_t len);
 void kind_error_clear(struct kind_error *err);
 
 /* Fills err (rule static; message printf-formatted, truncated to fit) and returns code. */
-int kind_fail(struct kind_error *err, int code, const char *rule, int row, int col,
-              const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+int kind_fail(struct kind_error *err, int code, const char *rule, int row, int col, const char *fmt,
+              ...) __attribute__((format(printf, 6, 7)));
 
 /* Validates buf (borrowed) as a design of kind k: checks max_bytes, then k->validate.
  * Use these two wrappers rather than the function pointers: they clear err first. */

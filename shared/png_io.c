@@ -212,10 +212,7 @@ static void wr_write(png_structp png, png_bytep data, size_t n)
     ccbuf_append(((struct wr *)png_get_io_ptr(png))->out, data, n);
 }
 
-static void wr_flush(png_structp png)
-{
-    (void)png;
-}
+static void wr_flush(png_structp png) { (void)png; }
 
 static int run_encode(struct wr *wr, uint32_t w, uint32_t h, png_io_row_fn row, void *user)
 {
@@ -240,8 +237,7 @@ static int run_encode(struct wr *wr, uint32_t w, uint32_t h, png_io_row_fn row, 
     return 0;
 }
 
-int png_io_encode(uint32_t width, uint32_t height, png_io_row_fn row, void *user,
-                  struct ccbuf *out)
+int png_io_encode(uint32_t width, uint32_t height, png_io_row_fn row, void *user, struct ccbuf *out)
 {
     size_t len0 = out->len;
     struct wr wr = {.out = out};

@@ -27,8 +27,7 @@ struct png_io_sink {
      * A plain image arrives as rows 0..h-1 with x0 = 0, dx = 1, n = width. An
      * interlaced one arrives in its 7 Adam7 passes: each call has a pass's sparse
      * pixels, every pixel of the image exactly once over the whole decode. */
-    void (*row)(void *user, uint32_t y, uint32_t x0, uint32_t dx, uint32_t n,
-                const uint8_t *rgba);
+    void (*row)(void *user, uint32_t y, uint32_t x0, uint32_t dx, uint32_t n, const uint8_t *rgba);
     void *user;
 };
 

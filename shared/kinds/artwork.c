@@ -10,7 +10,7 @@
 #include "util.h"
 
 #define ARTWORK_MAX_BYTES (16u << 20) /* SPEC §3: at most 16 MiB */
-#define ARTWORK_MIN_SIDE 64          /* SPEC §3: width and height 64–6000 */
+#define ARTWORK_MIN_SIDE 64           /* SPEC §3: width and height 64–6000 */
 #define ARTWORK_MAX_SIDE 6000
 #define ARTWORK_MAX_PIXELS 36000000u /* SPEC §3: at most 36 million pixels */
 #define ARTWORK_THUMB_PX 320         /* SPEC §3: 320×320 thumbnail */
@@ -99,7 +99,7 @@ static int artwork_render(const uint8_t *buf, size_t len, int thumb, struct ccbu
         free(canvas);
     }
     if (rc == CC_EINTERNAL)
-        kind_fail(err, rc, "internal", -1, -1, "%s", "could not render the artwork");
+        kind_fail(err, rc, "internal", -1, -1, "could not render the artwork");
     resample_free(&rd.rs);
     return rc;
 }

@@ -16,14 +16,14 @@
 
 #define LEVEL_MAX_BYTES (1u << 20) /* SPEC §3: at most 1 MiB */
 #define LEVEL_FORMAT "cocreate.level/1"
-#define LEVEL_MIN_W 16   /* SPEC §3: 16 ≤ W ≤ 1024 */
+#define LEVEL_MIN_W 16 /* SPEC §3: 16 ≤ W ≤ 1024 */
 #define LEVEL_MAX_W 1024
-#define LEVEL_MIN_H 8    /* SPEC §3: 8 ≤ H ≤ 256 */
+#define LEVEL_MIN_H 8 /* SPEC §3: 8 ≤ H ≤ 256 */
 #define LEVEL_MAX_H 256
 #define LEVEL_TILES ".#=^~oESG" /* SPEC §3: the tile alphabet */
-#define LEVEL_MAX_RISE 3 /* SPEC §3: a jump rises k cells, 0 ≤ k ≤ 3 */
-#define LEVEL_MAX_RUN 4  /* SPEC §3: then moves up to 4 cells left or right */
-#define LEVEL_THUMB_W 320 /* SPEC §3: 320×180 thumbnail */
+#define LEVEL_MAX_RISE 3        /* SPEC §3: a jump rises k cells, 0 ≤ k ≤ 3 */
+#define LEVEL_MAX_RUN 4         /* SPEC §3: then moves up to 4 cells left or right */
+#define LEVEL_THUMB_W 320       /* SPEC §3: 320×180 thumbnail */
 #define LEVEL_THUMB_H 180
 #define LEVEL_TILE_PX 8 /* full render: 8×8 pixels per tile */
 
@@ -53,7 +53,8 @@ static int check_format(json_t *root, struct kind_error *err)
     static const char *const keys[] = {"format", "width", "height", "rows"};
     const char *key;
     json_t *v;
-    json_object_foreach(root, key, v) {
+    json_object_foreach(root, key, v)
+    {
         size_t i = 0;
         while (i < CC_ARRAY_LEN(keys) && strcmp(key, keys[i]))
             i++;
@@ -62,24 +63,23 @@ static int check_format(json_t *root, struct kind_error *err)
     }
     v = json_object_get(root, "format");
     if (!json_is_string(v) || strcmp(json_string_value(v), LEVEL_FORMAT))
-        return kind_fail(err, CC_EINVALID, "format", -1, -1, "\"format\" must be \"%s\"", LEVEL_FORMAT);
+        return kind_fail(err, CC_EINVALID, "format", -1, -1, "\"format\" must be \"%s\"",
+                         LEVEL_FORMAT);
     if (!json_is_integer(json_object_get(root, "width")))
-        return kind_fail(err, CC_EINVALID, "format", -1, -1, "\"%s\" must be an integer", "width");
+        return kind_fail(err, CC_EINVALID, "format", -1, -1, "\"width\" must be an integer");
     if (!json_is_integer(json_object_get(root, "height")))
-        return kind_fail(err, CC_EINVALID, "format", -1, -1, "\"%s\" must be an integer", "height");
+        return kind_fail(err, CC_EINVALID, "format", -1, -1, "\"height\" must be an integer");
     json_t *rows = json_object_get(root, "rows");
     if (!json_is_array(rows))
-        return kind_fail(err, CC_EINVALID, "format", -1, -1, "\"%s\" must be an array of strings", "rows");
+        return kind_fail(err, CC_EINVALID, "format", -1, -1,
+                         "\"rows\" must be an array of strings");
     for (size_t r = 0; r < json_array_size(rows); r++)
         if (!json_is_string(json_array_get(rows, r)))
-            return kind_fail(err, CC_EINVALID, "format", (int)r, -1, "row must be a %s", "string");
+            return kind_fail(err, CC_EINVALID, "format", (int)r, -1, "a row must be a string");
     return 0;
 }
 
-static int is_tile(uint8_t t)
-{
-    return t && memchr(LEVEL_TILES, t, sizeof LEVEL_TILES - 1);
-}
+static int is_tile(uint8_t t) { return t && memchr(LEVEL_TILES, t, sizeof LEVEL_TILES - 1); }
 
 /* Sizes and tiles ("size", "tile"). W and H first; then the rows top to bottom, each
  * reporting its first problem in reading order: the first non-tile byte among its
@@ -126,23 +126,21 @@ static int check_grid(json_t *root, struct level *lv, struct kind_error *err)
 static int level_parse(const uint8_t *buf, size_t len, struct level *lv, struct kind_error *err)
 {
     json_error_t je;
-    lv->grid = NULL;
+    *lv = (struct level){0, 0, NULL};
     json_t *root = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &je);
     if (!root)
         return kind_fail(err, CC_EINVALID, "json", -1, -1, "line %d column %d: %s", je.line,
                          je.column, je.text);
-    int rc = json_is_object(root) ? check_format(root, err)
-                                   : kind_fail(err, CC_EINVALID, "json", -1, -1, "%s", "not a JSON object");
+    int rc = json_is_object(root)
+                 ? check_format(root, err)
+                 : kind_fail(err, CC_EINVALID, "json", -1, -1, "not a JSON object");
     if (!rc)
         rc = check_grid(root, lv, err);
     json_decref(root);
     return rc;
 }
 
-static int solid(uint8_t t)
-{
-    return t == '#';
-}
+static int solid(uint8_t t) { return t == '#'; }
 
 /* SPEC §3: not # or ^, and the cell below is # or = (the bottom row has no below). */
 static int standable(const struct level *lv, int i)
@@ -251,18 +249,19 @@ static int check_play(const struct level *lv, struct kind_error *err)
         if (lv->grid[i] != 'S')
             continue;
         if (spawn != NOWHERE)
-            return kind_fail(err, CC_EINVALID, "spawn", i / lv->w, i % lv->w, "%s", "a second spawn (S)");
+            return kind_fail(err, CC_EINVALID, "spawn", i / lv->w, i % lv->w, "a second spawn (S)");
         spawn = i;
     }
     if (spawn == NOWHERE)
-        return kind_fail(err, CC_EINVALID, "spawn", -1, -1, "%s", "no spawn (S)");
+        return kind_fail(err, CC_EINVALID, "spawn", -1, -1, "no spawn (S)");
     int sr = spawn / lv->w, sc = spawn % lv->w;
     if (!standable(lv, spawn))
-        return kind_fail(err, CC_EINVALID, "spawn", sr, sc, "%s", "the spawn is not standing on # or =");
+        return kind_fail(err, CC_EINVALID, "spawn", sr, sc, "the spawn is not standing on # or =");
     if (!memchr(lv->grid, 'G', (size_t)n))
-        return kind_fail(err, CC_EINVALID, "goal", -1, -1, "%s", "no goal (G)");
+        return kind_fail(err, CC_EINVALID, "goal", -1, -1, "no goal (G)");
     if (!playable(lv, spawn))
-        return kind_fail(err, CC_EINVALID, "playable", sr, sc, "%s", "no path from the spawn reaches a goal");
+        return kind_fail(err, CC_EINVALID, "playable", sr, sc,
+                         "no path from the spawn reaches a goal");
     return 0;
 }
 
@@ -281,15 +280,24 @@ static int level_validate(const uint8_t *buf, size_t len, struct kind_error *err
 static uint32_t tile_color(uint8_t t)
 {
     switch (t) {
-    case '#': return LEVEL_GROUND;
-    case '=': return LEVEL_PLATFORM;
-    case '^': return LEVEL_SPIKES;
-    case '~': return LEVEL_WATER;
-    case 'o': return LEVEL_COIN;
-    case 'E': return LEVEL_ENEMY;
-    case 'S': return LEVEL_SPAWN;
-    case 'G': return LEVEL_GOAL;
-    default: return LEVEL_SKY;
+    case '#':
+        return LEVEL_GROUND;
+    case '=':
+        return LEVEL_PLATFORM;
+    case '^':
+        return LEVEL_SPIKES;
+    case '~':
+        return LEVEL_WATER;
+    case 'o':
+        return LEVEL_COIN;
+    case 'E':
+        return LEVEL_ENEMY;
+    case 'S':
+        return LEVEL_SPAWN;
+    case 'G':
+        return LEVEL_GOAL;
+    default:
+        return LEVEL_SKY;
     }
 }
 
@@ -361,7 +369,7 @@ static int level_render(const uint8_t *buf, size_t len, int thumb, struct ccbuf 
                    : png_io_encode((uint32_t)lv.w * LEVEL_TILE_PX, (uint32_t)lv.h * LEVEL_TILE_PX,
                                    full_row, &lv, png_out);
     if (rc == CC_EINTERNAL)
-        kind_fail(err, rc, "internal", -1, -1, "%s", "could not encode the render");
+        kind_fail(err, rc, "internal", -1, -1, "could not encode the render");
     free(lv.grid);
     return rc;
 }

@@ -158,15 +158,12 @@ static void lib_write(png_structp png, png_bytep p, size_t n)
     ccbuf_append(png_get_io_ptr(png), p, n);
 }
 
-static void lib_flush(png_structp png)
-{
-    (void)png;
-}
+static void lib_flush(png_structp png) { (void)png; }
 
 /* A PNG of raw rows (libpng's packing: rowbytes each) in any format. */
-static void lib_png(struct ccbuf *b, uint32_t w, uint32_t h, int depth, int color,
-                    int interlace, const uint8_t *raw, size_t rowbytes, const png_color *plte,
-                    int nplte, const uint8_t *trns, int ntrns)
+static void lib_png(struct ccbuf *b, uint32_t w, uint32_t h, int depth, int color, int interlace,
+                    const uint8_t *raw, size_t rowbytes, const png_color *plte, int nplte,
+                    const uint8_t *trns, int ntrns)
 {
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, lib_error, NULL);
     png_infop info = png_create_info_struct(png);
@@ -224,8 +221,8 @@ static void expect_pixels(int line, const struct ccbuf *b, pixel_fn want)
             const uint8_t *p = im.rgba + 4 * ((size_t)y * im.w + x);
             want(x, y, w);
             if (memcmp(p, w, 4)) {
-                fprintf(stderr, "line %d: pixel (%u, %u) is %u,%u,%u,%u, want %u,%u,%u,%u\n",
-                        line, x, y, p[0], p[1], p[2], p[3], w[0], w[1], w[2], w[3]);
+                fprintf(stderr, "line %d: pixel (%u, %u) is %u,%u,%u,%u, want %u,%u,%u,%u\n", line,
+                        x, y, p[0], p[1], p[2], p[3], w[0], w[1], w[2], w[3]);
                 exit(1);
             }
         }
@@ -324,8 +321,8 @@ static void test_formats(void)
         for (uint32_t y = 0; y < N; y++)
             for (uint32_t x = 0; x < N; x++)
                 raw[y * N + x] = (uint8_t)((x + 2 * y) % 4);
-        lib_png(&b, N, N, 8, PNG_COLOR_TYPE_PALETTE, interlace, raw, N, palette, 4,
-                palette_alpha, 2);
+        lib_png(&b, N, N, 8, PNG_COLOR_TYPE_PALETTE, interlace, raw, N, palette, 4, palette_alpha,
+                2);
         EXPECT(&b, 0, NULL);
         expect_pixels(__LINE__, &b, palette_pattern);
         b.len = 0;
@@ -608,7 +605,7 @@ static void test_render(void)
     ASSERT_EQ(testimg_rgb(&im, 2, 2), BACKGROUND);
     ASSERT_EQ(testimg_rgb(&im, 317, 317), BACKGROUND);
     ASSERT_EQ(testimg_rgb(&im, cx, cy), SHIRT);
-    ASSERT_EQ(testimg_rgb(&im, 160, 280), SHIRT); /* lower body */
+    ASSERT_EQ(testimg_rgb(&im, 160, 280), SHIRT);     /* lower body */
     ASSERT_EQ(testimg_rgb(&im, 160, 20), BACKGROUND); /* above the collar */
     ASSERT_EQ(testimg_rgb(&im, 40, 100), SHIRT);      /* left sleeve */
     ASSERT_EQ(testimg_alpha(&im, cx, cy), 255);

@@ -104,11 +104,11 @@ static void test_raw(void)
 static void test_declared_size(void)
 {
     static const uint8_t frame[] = {
-        0, 0, 0, 0, 0,                            /* our header: raw?, patched below */
-        0x28, 0xb5, 0x2f, 0xfd,                   /* zstd magic */
-        0xe0,                                     /* 8-byte content size, single segment */
-        0, 0, 0, 0, 0x01, 0, 0, 0,                /* content size 2^40, little-endian */
-        0x0b, 0, 0,                               /* last block, RLE, 1 byte */
+        0,    0,    0,    0,    0,             /* our header: raw?, patched below */
+        0x28, 0xb5, 0x2f, 0xfd,                /* zstd magic */
+        0xe0,                                  /* 8-byte content size, single segment */
+        0,    0,    0,    0,    0x01, 0, 0, 0, /* content size 2^40, little-endian */
+        0x0b, 0,    0,                         /* last block, RLE, 1 byte */
         'x',
     };
     uint8_t blob[sizeof frame];
@@ -215,8 +215,7 @@ static void test_dict(void)
 
     /* the dictionary id is unknown: not found, however asked */
     the_dict = NULL;
-    ASSERT_EQ(codec_decode(with.data, with.len, lvl->max_bytes, lookup, NULL, &out),
-              CC_ENOTFOUND);
+    ASSERT_EQ(codec_decode(with.data, with.len, lvl->max_bytes, lookup, NULL, &out), CC_ENOTFOUND);
     ASSERT_EQ(codec_decode(with.data, with.len, lvl->max_bytes, NULL, NULL, &out), CC_ENOTFOUND);
     ASSERT_EQ(out.len, 0);
     /* the artwork kind stores raw whatever dictionary it is handed */

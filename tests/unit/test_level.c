@@ -58,37 +58,36 @@ static void free_rows(char **rows, int h)
     free(rows);
 }
 
-static void expect_json(int line, const char *json, size_t len, int rc, const char *rule,
-                        int row, int col)
+static void expect_json(int line, const char *json, size_t len, int rc, const char *rule, int row,
+                        int col)
 {
     struct kind_error err;
     int got = kind_validate(level, (const uint8_t *)json, len, &err);
     if (got != rc || (rule && (!err.rule || strcmp(err.rule, rule))) || (!rule && err.rule) ||
         err.row != row || err.col != col) {
-        fprintf(stderr, "line %d: got %d rule %s row %d col %d (%s); want %d %s %d %d\n", line,
-                got, err.rule ? err.rule : "-", err.row, err.col, err.message, rc,
-                rule ? rule : "-", row, col);
+        fprintf(stderr, "line %d: got %d rule %s row %d col %d (%s); want %d %s %d %d\n", line, got,
+                err.rule ? err.rule : "-", err.row, err.col, err.message, rc, rule ? rule : "-",
+                row, col);
         exit(1);
     }
 }
 
-#define EXPECT_TEXT(json, rc, rule, row, col)                                                  \
+#define EXPECT_TEXT(json, rc, rule, row, col)                                                      \
     expect_json(__LINE__, json, strlen(json), rc, rule, row, col)
 
 /* A level given as rows of a string array (width from the first row). */
-#define EXPECT_MAP(map, rc, rule, row, col)                                                    \
-    do {                                                                                       \
-        char *j_ = level_json((int)strlen((map)[0]), (int)CC_ARRAY_LEN(map), map,             \
-                              (int)CC_ARRAY_LEN(map));                                         \
-        expect_json(__LINE__, j_, strlen(j_), rc, rule, row, col);                             \
-        free(j_);                                                                              \
+#define EXPECT_MAP(map, rc, rule, row, col)                                                        \
+    do {                                                                                           \
+        char *j_ = level_json((int)strlen((map)[0]), (int)CC_ARRAY_LEN(map), map,                  \
+                              (int)CC_ARRAY_LEN(map));                                             \
+        expect_json(__LINE__, j_, strlen(j_), rc, rule, row, col);                                 \
+        free(j_);                                                                                  \
     } while (0)
 
 #define OK_MAP(map) EXPECT_MAP(map, 0, NULL, -1, -1)
 
 /* A floor level of w × h, optionally with the declared width or height changed. */
-static void expect_floor(int line, int w, int h, int decl_w, int decl_h, int rc,
-                         const char *rule)
+static void expect_floor(int line, int w, int h, int decl_w, int decl_h, int rc, const char *rule)
 {
     char **rows = floor_rows(w, h);
     char *j = level_json(decl_w, decl_h, (const char *const *)rows, h);
@@ -123,7 +122,7 @@ static void test_sizes(void)
     };
     EXPECT_MAP(short_row, CC_EINVALID, "size", 3, -1);
     static const char *const long_row[] = {
-        "................", "................", "................", "................",
+        "................", "................",  "................", "................",
         "................", ".................", "S..............G", "################",
     };
     EXPECT_MAP(long_row, CC_EINVALID, "size", 5, -1);
@@ -146,7 +145,7 @@ static void test_tiles(void)
     /* é is two bytes (c3 a9): the row is 16 bytes, the first bad one at column 5 */
     static const char *const utf8[] = {
         "................", "................", "S....\xc3\xa9........G", "################",
-        "................", "................", "................", "................",
+        "................", "................", "................",       "................",
     };
     EXPECT_MAP(utf8, CC_EINVALID, "tile", 2, 5);
     static const char *const lower[] = {
@@ -156,7 +155,7 @@ static void test_tiles(void)
     EXPECT_MAP(lower, CC_EINVALID, "tile", 6, 8);
     /* a tab, as a JSON escape: one byte in the decoded row */
     static const char *const tab8[] = {
-        "................", "................", "................", "................",
+        "................", "................", "................",       "................",
         "................", "................", "S\\u0009.............G", "################",
     };
     char *j = level_json(16, 8, tab8, 8);
@@ -164,7 +163,7 @@ static void test_tiles(void)
     free(j);
     /* a bad byte past the width is reported as the row's length */
     static const char *const past[] = {
-        "................", "................", "................", "................",
+        "................", "................", "................",  "................",
         "................", "................", "S..............GX", "################",
     };
     char *jp = level_json(16, 8, past, 8);
@@ -191,8 +190,8 @@ static void test_json_and_format(void)
                 CC_EINVALID, "format", -1, -1);
     EXPECT_TEXT("{\"format\":\"cocreate.level/1\",\"width\":16.0,\"height\":8,\"rows\":[]}",
                 CC_EINVALID, "format", -1, -1);
-    EXPECT_TEXT("{\"format\":\"cocreate.level/1\",\"width\":16,\"rows\":[]}", CC_EINVALID,
-                "format", -1, -1);
+    EXPECT_TEXT("{\"format\":\"cocreate.level/1\",\"width\":16,\"rows\":[]}", CC_EINVALID, "format",
+                -1, -1);
     EXPECT_TEXT("{\"format\":\"cocreate.level/1\",\"width\":16,\"height\":8,\"rows\":\"...\"}",
                 CC_EINVALID, "format", -1, -1);
     EXPECT_TEXT("{\"format\":\"cocreate.level/1\",\"width\":16,\"height\":8,\"rows\":[],"
@@ -429,9 +428,9 @@ static void test_render(void)
     ASSERT_EQ(testimg_rgb(&im, 160, 5), LETTERBOX);
     ASSERT_EQ(testimg_rgb(&im, 160, 175), LETTERBOX);
     ASSERT_EQ(testimg_rgb(&im, 0, 10), SKY);
-    ASSERT_EQ(testimg_rgb(&im, 110, 160), GROUND);   /* tile (7, 5) */
-    ASSERT_EQ(testimg_rgb(&im, 10, 140), SPAWN);     /* tile (6, 0) */
-    ASSERT_EQ(testimg_rgb(&im, 110, 140), SKY);      /* tile (6, 5) */
+    ASSERT_EQ(testimg_rgb(&im, 110, 160), GROUND); /* tile (7, 5) */
+    ASSERT_EQ(testimg_rgb(&im, 10, 140), SPAWN);   /* tile (6, 0) */
+    ASSERT_EQ(testimg_rgb(&im, 110, 140), SKY);    /* tile (6, 5) */
     ASSERT_EQ(testimg_alpha(&im, 110, 160), 255);
     free(im.rgba);
 
@@ -442,7 +441,7 @@ static void test_render(void)
     ASSERT_EQ(testimg_rgb(&im, 44, 60), GROUND);
     ASSERT_EQ(testimg_rgb(&im, 40, 56), GROUND); /* ground fills its block */
     ASSERT_EQ(testimg_rgb(&im, 4, 52), SPAWN);
-    ASSERT_EQ(testimg_rgb(&im, 0, 48), SKY);     /* spawn is inset: sky at its corner */
+    ASSERT_EQ(testimg_rgb(&im, 0, 48), SKY); /* spawn is inset: sky at its corner */
     ASSERT_EQ(testimg_rgb(&im, 44, 20), SKY);
     free(im.rgba);
 
