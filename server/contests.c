@@ -1,21 +1,62 @@
-/* Contests. Only the built-in `open` contest exists until contest.create lands
- * (issue 5); the phase rules are already SPEC §2's. */
+/* Contests. See contests.h. */
 #include "contests.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ccerr.h"
+#include "kind.h"
+
+static json_t *open_record(void)
+{
+    return json_pack("{sssssssssnssss sIsIsIsbsI}", "id", CONTEST_OPEN, "slug", CONTEST_OPEN,
+                     "title", "Open gallery", "brief",
+                     "Everything, any time: no deadlines, hearts for what you like.", "prize",
+                     "kind", "any", "scale", "heart", "submit_open", (json_int_t)0,
+                     "submit_close", (json_int_t)0, "vote_close", (json_int_t)0, "closed", 0,
+                     "threshold", (json_int_t)0);
+}
+
+int contest_record(MDB_txn *txn, const struct store *st, const char *id, json_t **out)
+{
+    if (!strcmp(id, CONTEST_OPEN)) {
+        *out = open_record();
+        return 0;
+    }
+    MDB_val v;
+    int rc = store_get(txn, store_dbs(st)->contests, id, strlen(id), &v);
+    if (rc)
+        return rc;
+    json_error_t e;
+    *out = json_loadb(v.mv_data, v.mv_size, 0, &e);
+    return *out ? 0 : CC_EINTERNAL;
+}
+
+static int64_t get_int(const json_t *o, const char *k)
+{
+    return (int64_t)json_integer_value(json_object_get(o, k));
+}
 
 int contest_load(MDB_txn *txn, const struct store *st, const char *id, struct contest *out)
 {
-    (void)txn;
-    (void)st;
-    if (strcmp(id, CONTEST_OPEN) != 0)
-        return CC_ENOTFOUND;
+    json_t *rec;
+    int rc = contest_record(txn, st, id, &rec);
+    if (rc)
+        return rc;
     memset(out, 0, sizeof *out);
-    snprintf(out->id, sizeof out->id, "%s", CONTEST_OPEN);
-    out->scale = SCALE_HEART;
+    snprintf(out->id, sizeof out->id, "%s", id);
+    const char *kind = json_string_value(json_object_get(rec, "kind"));
+    if (kind && strcmp(kind, "any") != 0)
+        snprintf(out->kind, sizeof out->kind, "%s", kind);
+    int scale = scale_parse(json_string_value(json_object_get(rec, "scale")) ?: "");
+    out->scale = scale < 0 ? SCALE_HEART : (enum scale)scale;
+    out->submit_open = get_int(rec, "submit_open");
+    out->submit_close = get_int(rec, "submit_close");
+    out->vote_close = get_int(rec, "vote_close");
+    out->closed = json_is_true(json_object_get(rec, "closed"));
+    out->threshold = (uint64_t)get_int(rec, "threshold");
+    json_decref(rec);
     return 0;
 }
 
@@ -32,14 +73,197 @@ enum phase contest_phase(const struct contest *c, int64_t now)
     return PHASE_JUDGING;
 }
 
+static const char *const phase_names[] = {"upcoming", "submissions", "voting", "judging",
+                                          "closed"};
+
 const char *phase_name(enum phase p)
 {
-    static const char *const names[] = {"upcoming", "submissions", "voting", "judging",
-                                        "closed"};
-    return names[p];
+    return phase_names[p];
+}
+
+int phase_parse(const char *name)
+{
+    for (int i = 0; i < 5; i++)
+        if (!strcmp(name, phase_names[i]))
+            return i;
+    return -1;
 }
 
 int contest_accepts_kind(const struct contest *c, const char *kind)
 {
     return !c->kind[0] || !strcmp(c->kind, kind);
+}
+
+json_t *contest_json(const json_t *record, int64_t now)
+{
+    struct contest c;
+    memset(&c, 0, sizeof c);
+    c.submit_open = get_int(record, "submit_open");
+    c.submit_close = get_int(record, "submit_close");
+    c.vote_close = get_int(record, "vote_close");
+    c.closed = json_is_true(json_object_get(record, "closed"));
+    json_t *o = json_deep_copy(record);
+    json_object_set_new(o, "phase", json_string(phase_name(contest_phase(&c, now))));
+    return o;
+}
+
+/* ---- create / update ---- */
+
+static int fail(struct jargs_err *e, const char *field, const char *why)
+{
+    e->field = field;
+    snprintf(e->why, sizeof e->why, "%s", why);
+    return CC_EBADARGS;
+}
+
+static size_t utf8_len(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+/* A text field of 1..max characters (0..max when it may be empty). */
+static int text_arg(json_t *args, json_t *rec, const char *name, size_t min, size_t max,
+                    int required, struct jargs_err *e)
+{
+    const char *v;
+    int rc = jargs_string(args, name, required, 0, 4 * max, &v, e);
+    if (rc < 0)
+        return rc;
+    if (rc == 1)
+        return 0;
+    size_t n = utf8_len(v);
+    if (n < min || n > max) {
+        e->field = name;
+        snprintf(e->why, sizeof e->why, "must be %zu to %zu characters long", min, max);
+        return CC_EBADARGS;
+    }
+    json_object_set_new(rec, name, json_string(v));
+    return 0;
+}
+
+static int time_arg(json_t *args, json_t *rec, const char *name, struct jargs_err *e)
+{
+    json_int_t t;
+    int rc = jargs_int(args, name, JARGS_OPTIONAL, 0, (json_int_t)1 << 40, &t, e);
+    if (rc < 0)
+        return rc;
+    if (rc == 0)
+        json_object_set_new(rec, name, json_integer(t));
+    return 0;
+}
+
+int contest_from_args(json_t *args, const json_t *base, json_t **out, struct jargs_err *e)
+{
+    int create = base == NULL;
+    json_t *rec = create ? json_object() : json_deep_copy(base);
+    int rc;
+    if (create) {
+        const char *slug, *kind, *scale;
+        if ((rc = jargs_string(args, "slug", JARGS_REQUIRED, 1, CONTEST_ID_MAX, &slug, e)))
+            goto fail;
+        if (strspn(slug, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(slug) ||
+            !strcmp(slug, CONTEST_OPEN)) {
+            rc = fail(e, "slug", "must be a-z 0-9 - and not \"open\"");
+            goto fail;
+        }
+        if ((rc = jargs_string(args, "kind", JARGS_REQUIRED, 1, 16, &kind, e)))
+            goto fail;
+        if (!kind_find(kind)) {
+            rc = fail(e, "kind", "must be artwork or level");
+            goto fail;
+        }
+        if ((rc = jargs_string(args, "scale", JARGS_REQUIRED, 1, 16, &scale, e)))
+            goto fail;
+        if (scale_parse(scale) < 0) {
+            rc = fail(e, "scale", "must be stars5, updown or heart");
+            goto fail;
+        }
+        json_object_set_new(rec, "id", json_string(slug));
+        json_object_set_new(rec, "slug", json_string(slug));
+        json_object_set_new(rec, "kind", json_string(kind));
+        json_object_set_new(rec, "scale", json_string(scale));
+        json_object_set_new(rec, "brief", json_string(""));
+        json_object_set_new(rec, "prize", json_null());
+        json_object_set_new(rec, "submit_open", json_integer(0));
+        json_object_set_new(rec, "submit_close", json_integer(0));
+        json_object_set_new(rec, "vote_close", json_integer(0));
+        json_object_set_new(rec, "threshold", json_integer(0));
+        json_object_set_new(rec, "closed", json_false());
+    } else {
+        static const char *const fixed[] = {"slug", "kind", "scale"};
+        for (size_t i = 0; i < 3; i++)
+            if (json_object_get(args, fixed[i])) {
+                rc = fail(e, fixed[i], "cannot change after the contest is created");
+                goto fail;
+            }
+    }
+    if ((rc = text_arg(args, rec, "title", 1, CONTEST_TITLE_MAX, create, e)) ||
+        (rc = text_arg(args, rec, "brief", 0, CONTEST_BRIEF_MAX, 0, e)) ||
+        (rc = text_arg(args, rec, "prize", 0, CONTEST_PRIZE_MAX, 0, e)) ||
+        (rc = time_arg(args, rec, "submit_open", e)) ||
+        (rc = time_arg(args, rec, "submit_close", e)) ||
+        (rc = time_arg(args, rec, "vote_close", e)))
+        goto fail;
+    json_int_t threshold;
+    if ((rc = jargs_int(args, "threshold", JARGS_OPTIONAL, 0, 1000000000, &threshold, e)) < 0)
+        goto fail;
+    if (rc == 0)
+        json_object_set_new(rec, "threshold", json_integer(threshold));
+    int closed;
+    if ((rc = jargs_bool(args, "closed", JARGS_OPTIONAL, &closed, e)) < 0)
+        goto fail;
+    if (rc == 0) {
+        if (create || (!closed && json_is_true(json_object_get(rec, "closed")))) {
+            rc = fail(e, "closed", create ? "a new contest is not closed"
+                                          : "a closed contest stays closed");
+            goto fail;
+        }
+        json_object_set_new(rec, "closed", json_boolean(closed));
+    }
+    int64_t so = get_int(rec, "submit_open"), sc = get_int(rec, "submit_close"),
+            vc = get_int(rec, "vote_close");
+    if (sc && so > sc) {
+        rc = fail(e, "submit_close", "must not be before submit_open");
+        goto fail;
+    }
+    if (vc && (!sc || vc < sc)) {
+        rc = fail(e, "vote_close", "needs submit_close and must not be before it");
+        goto fail;
+    }
+    *out = rec;
+    return 0;
+fail:
+    json_decref(rec);
+    return rc < 0 ? rc : CC_EBADARGS;
+}
+
+int contest_put(MDB_txn *txn, const struct store *st, const json_t *record, int create)
+{
+    const char *id = json_string_value(json_object_get(record, "id"));
+    char *text = json_dumps(record, JSON_COMPACT | JSON_SORT_KEYS);
+    int rc = store_put(txn, store_dbs(st)->contests, id, strlen(id), text, strlen(text),
+                       create ? MDB_NOOVERWRITE : 0);
+    free(text);
+    return rc;
+}
+
+int contest_all(MDB_txn *txn, const struct store *st, json_t *arr)
+{
+    json_array_append_new(arr, open_record());
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, store_dbs(st)->contests, &cur);
+    if (rc)
+        return store_err(rc);
+    MDB_val k, v;
+    for (int op = MDB_FIRST; !(rc = mdb_cursor_get(cur, &k, &v, op)); op = MDB_NEXT) {
+        json_error_t e;
+        json_t *rec = json_loadb(v.mv_data, v.mv_size, 0, &e);
+        if (rec)
+            json_array_append_new(arr, rec);
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : store_err(rc);
 }

@@ -1,15 +1,24 @@
-/* Contests (SPEC §2): their records and phases. The `open` contest is built in: no
- * deadlines, `heart` scale, both kinds. Loop thread, or any thread with a read txn. */
+/* Contests (SPEC §2): records in LMDB, phases derived from the server's clock, and
+ * their JSON. The `open` contest is built in: no deadlines, `heart` scale, both kinds.
+ * A contest's id is its slug, chosen at creation and fixed after it, as are its kind
+ * and scale (designs and votes depend on them). Loop thread, or any thread with a
+ * read txn; *_put on the writer thread. */
 #ifndef CC_CONTESTS_H
 #define CC_CONTESTS_H
 
+#include <jansson.h>
 #include <lmdb.h>
 #include <stdint.h>
 
+#include "jargs.h"
 #include "store.h"
 #include "tally.h"
 
+/* Limits (SPEC §2 gives prize ≤ 200 chars; the rest are ours, see docs/protocol.md). */
 #define CONTEST_ID_MAX 64
+#define CONTEST_TITLE_MAX 120
+#define CONTEST_BRIEF_MAX 4000
+#define CONTEST_PRIZE_MAX 200
 #define CONTEST_OPEN "open"
 
 enum phase { PHASE_UPCOMING, PHASE_SUBMISSIONS, PHASE_VOTING, PHASE_JUDGING, PHASE_CLOSED };
@@ -25,10 +34,24 @@ struct contest {
 
 /* Loads contest id into out. CC_ENOTFOUND if there is none. */
 int contest_load(MDB_txn *txn, const struct store *st, const char *id, struct contest *out);
+/* The stored record of contest id (new reference; the built-in one for `open`). */
+int contest_record(MDB_txn *txn, const struct store *st, const char *id, json_t **out);
+/* The SPEC §2 contest object: the record plus its phase at now (new reference). */
+json_t *contest_json(const json_t *record, int64_t now);
 /* The phase at time now (SPEC §2). */
 enum phase contest_phase(const struct contest *c, int64_t now);
 const char *phase_name(enum phase p);
+int phase_parse(const char *name); /* -1 if unknown */
 /* Whether kind may be uploaded to c (its kind, or any for the open contest). */
 int contest_accepts_kind(const struct contest *c, const char *kind);
+
+/* Builds a contest record from create args (all fields) or update args (changed
+ * fields over `base`), checking every field. Returns 0 with *out a new record, or
+ * CC_EBADARGS with e filled. */
+int contest_from_args(json_t *args, const json_t *base, json_t **out, struct jargs_err *e);
+/* Writer thread: stores a record; with create, CC_ECONFLICT if the id exists. */
+int contest_put(MDB_txn *txn, const struct store *st, const json_t *record, int create);
+/* Appends every stored contest's record (and `open`) to arr, ids in order. */
+int contest_all(MDB_txn *txn, const struct store *st, json_t *arr);
 
 #endif

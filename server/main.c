@@ -38,6 +38,9 @@ static void usage(FILE *f)
             "  --drain-ms MS        at shutdown, longest wait for requests in flight and\n"
             "                       unsent replies (default 5000)\n"
             "  --log-level LEVEL    error, warn, info (default) or debug\n"
+            "  --test-clock         TEST ONLY: the server's clock stands still (at the start\n"
+            "                       time) and the op test.clock {now} sets it, to move\n"
+            "                       contests between phases in tests; never in production\n"
             "  --version            print the version and exit\n"
             "  --help               this text\n"
             "\n"
@@ -145,6 +148,7 @@ int main(int argc, char **argv)
         {"send-queue", required_argument, NULL, 'q'},
         {"drain-ms", required_argument, NULL, 'D'},
         {"log-level", required_argument, NULL, 'L'},
+        {"test-clock", no_argument, NULL, 'C'},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -195,6 +199,9 @@ int main(int argc, char **argv)
                 fprintf(stderr, "cocreated: unknown --log-level '%s'\n", optarg);
                 return 2;
             }
+            break;
+        case 'C':
+            cfg.test_clock = 1;
             break;
         case 'V':
             printf("%s %s\n", cc_server_name, cc_server_version);

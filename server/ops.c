@@ -7,6 +7,10 @@
 static const struct op table[] = {
     {"auth.login", op_auth_login, 0},
     {"auth.register", op_auth_register, 0},
+    {"contest.create", op_contest_create, OP_BRAND},
+    {"contest.get", op_contest_get, 0},
+    {"contest.list", op_contest_list, 0},
+    {"contest.update", op_contest_update, OP_BRAND},
     {"design.get", op_design_get, 0},
     {"design.unwatch", op_design_unwatch, 0},
     {"design.watch", op_design_watch, 0},
@@ -14,6 +18,7 @@ static const struct op table[] = {
     {"gallery.subscribe", op_gallery_subscribe, 0},
     {"gallery.unsubscribe", op_gallery_unsubscribe, 0},
     {"hello", op_hello, 0},
+    {"test.clock", op_test_clock, 0},
     {"upload.abort", op_upload_abort, OP_AUTH},
     {"upload.begin", op_upload_begin, OP_AUTH},
     {"upload.commit", op_upload_commit, OP_AUTH},
@@ -25,6 +30,14 @@ static const struct op table[] = {
 static int cmp(const void *key, const void *elem)
 {
     return strcmp(key, ((const struct op *)elem)->name);
+}
+
+int ops_check(void)
+{
+    for (size_t i = 1; i < sizeof table / sizeof table[0]; i++)
+        if (strcmp(table[i - 1].name, table[i].name) >= 0)
+            return -1;
+    return 0;
 }
 
 const struct op *ops_find(const char *name)

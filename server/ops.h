@@ -20,6 +20,8 @@ struct op {
     unsigned flags;
 };
 
+/* 0 if the table is sorted with unique names (ops_find bisects it), else -1. */
+int ops_check(void);
 /* The op named name, or NULL. */
 const struct op *ops_find(const char *name);
 
@@ -38,6 +40,11 @@ void op_gallery_subscribe(struct req *r);
 void op_gallery_unsubscribe(struct req *r);
 void op_design_watch(struct req *r);
 void op_design_unwatch(struct req *r);
+void op_contest_create(struct req *r);
+void op_contest_update(struct req *r);
+void op_contest_get(struct req *r);
+void op_contest_list(struct req *r);
+void op_test_clock(struct req *r);
 
 /* ops_gallery.c: parses gallery.get / gallery.subscribe args (fails r and returns -1 on
  * bad args), and appends a window {<prefix>"total":N,"items":[...]} as JSON text. */

@@ -15,6 +15,25 @@ void op_hello(struct req *r)
                         "limits", server_limits(req_server(r))));
 }
 
+/* test.clock {now}: sets the frozen clock of a server started with --test-clock (and
+ * is an unknown op on any other). */
+void op_test_clock(struct req *r)
+{
+    struct server *srv = req_server(r);
+    if (!srv->cfg.test_clock) {
+        req_fail(r, CC_EUNKNOWNOP, "unknown op 'test.clock'", NULL);
+        return;
+    }
+    struct jargs_err e;
+    json_int_t now;
+    if (jargs_int(r->msg, "now", JARGS_REQUIRED, 0, (json_int_t)1 << 40, &now, &e)) {
+        req_fail_args(r, &e);
+        return;
+    }
+    srv->test_now = now;
+    req_ok(r, json_pack("{sI}", "now", now));
+}
+
 /* auth.register: prepared here, written by the writer, answered after the commit. */
 struct register_ctx {
     struct req *r;

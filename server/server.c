@@ -29,7 +29,7 @@ json_t *server_limits(const struct server *s)
 
 int64_t server_now(const struct server *s)
 {
-    return now_unix() + s->cfg.clock_offset;
+    return s->cfg.test_clock ? s->test_now : now_unix();
 }
 
 static void close_handle(uv_handle_t *h)
@@ -95,6 +95,7 @@ int server_run(const struct server_config *cfg)
         return 1;
     }
     s.loop = &loop;
+    s.test_now = now_unix();
 
     if (store_open(&s.store, cfg->data_dir, cfg->map_size, err, sizeof err)) {
         log_error("%s", err);
@@ -148,6 +149,8 @@ int server_run(const struct server_config *cfg)
     }
     uv_signal_start(&s.sigint, on_signal, SIGINT);
     uv_signal_start(&s.sigterm, on_signal, SIGTERM);
+    if (cfg->test_clock)
+        log_warn("TEST ONLY: --test-clock: the clock stands still; test.clock sets it");
     log_info("listening on ws://%s:%d/ws and http://%s:%d/ (data in %s)", cfg->host,
              cfg->port, cfg->host, cfg->port, cfg->data_dir);
     uv_run(&loop, UV_RUN_DEFAULT);

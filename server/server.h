@@ -16,7 +16,7 @@ struct server_config {
     size_t map_size;        /* --map-size: initial LMDB map size, 0 = default */
     size_t send_queue_max;  /* --send-queue: per-connection bound, 0 = default */
     int drain_ms;           /* longest wait for in-flight work at shutdown */
-    int64_t clock_offset;   /* TEST ONLY: seconds added to the wall clock */
+    int test_clock;         /* TEST ONLY: a frozen clock set by the op test.clock */
 };
 
 /* Counters for /metrics (loop thread). */
@@ -40,13 +40,15 @@ struct server {
     struct blobs_registry *blobs; /* blobs.c: dictionaries */
     struct catalog *catalog;      /* catalog.c: designs in memory, ranked indexes */
     struct live *live;            /* live.c: subscriptions and watches */
+    int64_t test_now;             /* with cfg.test_clock: the clock's reading */
 };
 
 /* Runs the server until SIGINT/SIGTERM and a clean shutdown. Returns the process exit
  * code: 0 after a clean stop, 1 when it could not start (reason logged). */
 int server_run(const struct server_config *cfg);
 
-/* The server's clock in Unix seconds (the wall clock plus the test-only offset). */
+/* The server's clock in Unix seconds: the wall clock, or with --test-clock the time
+ * test.clock last set. */
 int64_t server_now(const struct server *s);
 
 /* The limits in force, as `hello` reports them (new reference). */

@@ -99,7 +99,7 @@ int store_open(struct store **out, const char *dir, size_t map_size, char *err, 
         {"designs", &s->dbs.designs}, {"blobs", &s->dbs.blobs},
         {"thumbs", &s->dbs.thumbs},   {"renders", &s->dbs.renders},
         {"dicts", &s->dbs.dicts},     {"timeline", &s->dbs.timeline},
-        {"votes", &s->dbs.votes},
+        {"votes", &s->dbs.votes},     {"contests", &s->dbs.contests},
     };
     for (size_t i = 0; i < CC_ARRAY_LEN(dbs); i++)
         if ((rc = mdb_dbi_open(txn, dbs[i].name, MDB_CREATE, dbs[i].dbi)))

@@ -31,6 +31,7 @@ struct store_dbs {
     MDB_dbi thumbs;   /* SHA-256 of the blob → thumbnail PNG */
     MDB_dbi renders;  /* SHA-256 of the blob → full-size render PNG (made on demand) */
     MDB_dbi dicts;    /* be32 zstd dictionary id → dictionary bytes */
+    MDB_dbi contests; /* contest id (its slug) → contest record JSON */
 };
 
 struct store;
