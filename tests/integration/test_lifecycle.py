@@ -1,0 +1,243 @@
+"""ctest `lifecycle` (issue 2): the daemon's life on a real cocreated. --help and bad
+flags; --make-brand before and while a server runs; a port already in use; a data dir
+from a newer schema (or with a corrupt schema record) refused; LMDB map growth from a
+64 KiB map under 3,000 registrations, durable across a restart; graceful SIGTERM in
+the middle of pipelined registrations (exit 0, every ok durable, no reply lost for a
+request the server read, `busy` changes nothing) and SIGINT."""
+import ctypes
+import os
+import re
+import signal
+import subprocess
+
+from harness import (COCREATED, Client, Server, check_accounts, check_no_sanitizer_report,
+                     free_port, register_many, run)
+
+FLAGS = ('--listen', '--data', '--make-brand', '--map-size', '--send-queue', '--drain-ms',
+         '--log-level')
+notes = []
+
+
+def daemon(*args):
+    """Runs $COCREATED to completion: (exit code, stdout, stderr)."""
+    p = subprocess.run([COCREATED, *args], capture_output=True, text=True, timeout=120,
+                       stdin=subprocess.DEVNULL)
+    check_no_sanitizer_report(p.stdout + p.stderr, f'cocreated {" ".join(args)}')
+    return p.returncode, p.stdout, p.stderr
+
+
+class Lmdb:
+    """Just enough of liblmdb (ctypes) to read and rewrite a record of the data dir."""
+
+    class Val(ctypes.Structure):
+        _fields_ = [('size', ctypes.c_size_t), ('data', ctypes.c_void_p)]
+
+    def __init__(self):
+        lib = self.lib = ctypes.CDLL('liblmdb.so.0')
+        p, u = ctypes.c_void_p, ctypes.c_uint
+        pp, pv = ctypes.POINTER(p), ctypes.POINTER(self.Val)
+        for name, args in (('mdb_env_create', [pp]), ('mdb_env_set_maxdbs', [p, u]),
+                           ('mdb_env_open', [p, ctypes.c_char_p, u, u]),
+                           ('mdb_txn_begin', [p, p, u, pp]),
+                           ('mdb_dbi_open', [p, ctypes.c_char_p, u, ctypes.POINTER(u)]),
+                           ('mdb_get', [p, u, pv, pv]), ('mdb_put', [p, u, pv, pv, u]),
+                           ('mdb_txn_commit', [p]), ('mdb_txn_abort', [p]),
+                           ('mdb_env_close', [p])):
+            getattr(lib, name).argtypes = args
+            getattr(lib, name).restype = None if name in ('mdb_txn_abort', 'mdb_env_close') \
+                else ctypes.c_int
+
+    def _open(self, path, db):
+        env, txn, dbi = ctypes.c_void_p(), ctypes.c_void_p(), ctypes.c_uint()
+        assert self.lib.mdb_env_create(ctypes.byref(env)) == 0
+        self.lib.mdb_env_set_maxdbs(env, 32)
+        rc = self.lib.mdb_env_open(env, path.encode(), 0, 0o640)
+        assert rc == 0, f'mdb_env_open {path}: {rc}'
+        assert self.lib.mdb_txn_begin(env, None, 0, ctypes.byref(txn)) == 0
+        assert self.lib.mdb_dbi_open(txn, db.encode(), 0, ctypes.byref(dbi)) == 0
+        return env, txn, dbi
+
+    def get(self, path, db, key):
+        env, txn, dbi = self._open(path, db)
+        k, v = self.Val(len(key), ctypes.cast(ctypes.c_char_p(key), ctypes.c_void_p)), self.Val()
+        rc = self.lib.mdb_get(txn, dbi, ctypes.byref(k), ctypes.byref(v))
+        value = ctypes.string_at(v.data, v.size) if rc == 0 else None
+        self.lib.mdb_txn_abort(txn)
+        self.lib.mdb_env_close(env)
+        return value
+
+    def put(self, path, db, key, value):
+        env, txn, dbi = self._open(path, db)
+        kb, vb = ctypes.create_string_buffer(key, len(key)), ctypes.create_string_buffer(
+            value, len(value))
+        k = self.Val(len(key), ctypes.cast(kb, ctypes.c_void_p))
+        v = self.Val(len(value), ctypes.cast(vb, ctypes.c_void_p))
+        assert self.lib.mdb_put(txn, dbi, ctypes.byref(k), ctypes.byref(v), 0) == 0
+        assert self.lib.mdb_txn_commit(txn) == 0
+        self.lib.mdb_env_close(env)
+
+
+def test_flags():
+    rc, out, err = daemon('--help')
+    assert rc == 0, (rc, err)
+    for flag in FLAGS:
+        assert flag in out, f'--help does not mention {flag}:\n{out}'
+    bad = (['--bogus'], ['--listen'], ['--listen', 'nowhere'], ['--listen', '127.0.0.1:0'],
+           ['--listen', '127.0.0.1:70000'], ['--listen', ':8080'], ['--map-size', 'lots'],
+           ['--map-size', '-1'], ['--map-size', '1T'], ['--send-queue', '12Q'],
+           ['--drain-ms', '0'], ['--drain-ms', 'soon'], ['--log-level', 'loud'],
+           ['stray-argument'])
+    for args in bad:
+        rc, out, err = daemon(*args)
+        assert rc == 2, f'cocreated {args} exited {rc}, wanted 2:\n{err}'
+        assert err.strip() and not out.strip(), (args, out, err)
+    notes.append(f'{len(bad)} bad flags exit 2')
+
+
+async def test_brand_and_port():
+    srv = Server(start=False)
+    rc, out, err = daemon('--data', srv.data, '--make-brand', 'acme')
+    assert rc == 0, (rc, err)
+    token = out.strip()
+    assert re.fullmatch(r'[0-9a-f]{64}\n', out), f'--make-brand printed {out!r}'
+    for name in ('acme', 'ACME'):
+        rc, out, err = daemon('--data', srv.data, '--make-brand', name)
+        assert rc == 1 and 'taken' in err and not out.strip(), (name, rc, out, err)
+    rc, out, err = daemon('--data', srv.data, '--make-brand', 'x')
+    assert rc == 1 and not out.strip(), (rc, out, err)
+
+    srv.start()
+    c = await Client.connect(srv)
+    acc = (await c.ok('auth.login', token=token))['account']
+    assert acc['role'] == 'brand' and acc['name'] == 'acme', acc
+    await c.err('auth.register', 'conflict', name='Acme')
+    await c.ok('auth.register', name='member1')
+
+    # another brand while the server runs: LMDB is shared between the two processes
+    rc, out, err = daemon('--data', srv.data, '--make-brand', 'acme2')
+    assert rc == 0, (rc, err)
+    acc2 = (await c.ok('auth.login', token=out.strip()))['account']
+    assert acc2['role'] == 'brand' and acc2['name'] == 'acme2' and acc2['id'] != acc['id']
+    rc, out, err = daemon('--data', srv.data, '--make-brand', 'MEMBER1')
+    assert rc == 1 and 'taken' in err, (rc, err)
+    await c.ok('auth.register', name='member2')  # the server's writer still works
+
+    # the port is taken: a clear error and a non-zero exit, not a crash
+    other = Server(start=False)
+    rc, out, err = daemon('--listen', f'127.0.0.1:{srv.port}', '--data', other.data)
+    assert rc > 0 and 'cannot listen' in err, f'port in use: exit {rc}:\n{err}'
+    assert (await c.ok('hello'))['server'] == 'cocreated'  # the first one is unharmed
+    await c.close()
+    srv.stop()
+    notes.append('brand tokens made before and while running log in as brand')
+    return srv, token
+
+
+async def test_brand_past_tiny_map():
+    """--make-brand (default map size) writes past the end of a running server's
+    64 KiB map: the server must adopt the larger map for its reads and writes."""
+    srv = Server(['--map-size', '65536'])
+    server_map = srv.metric('cocreate_lmdb_map_bytes')
+    tokens = {}
+    while os.path.getsize(os.path.join(srv.data, 'data.mdb')) <= server_map:
+        assert len(tokens) < 500, 'the brands never filled a 64 KiB map'
+        name = f'brand{len(tokens):03d}'
+        rc, out, err = daemon('--data', srv.data, '--make-brand', name)
+        assert rc == 0, (rc, err)
+        tokens[name] = out.strip()
+    await check_accounts(srv, tokens)  # reads, then writes (the names are taken)
+    acked, _ = await register_many(srv, [f'tiny{i:03d}' for i in range(200)], conns=2)
+    assert len(acked) == 200, len(acked)
+    srv.restart()
+    await check_accounts(srv, {**tokens, **acked})
+    srv.stop()
+    notes.append(f'{len(tokens)} brands made past a running 64 KiB map: adopted')
+
+
+async def test_schema(srv, brand_token):
+    """srv is stopped; its data dir has a schema record."""
+    lmdb = Lmdb()
+    orig = lmdb.get(srv.data, 'meta', b'schema')
+    assert orig is not None and len(orig) == 8, orig
+    version = int.from_bytes(orig, 'big')
+    assert 1 <= version < 999, version
+    for record, words in ((999 .to_bytes(8, 'big'), ('newer', 'schema 999')),
+                          ((version + 1).to_bytes(8, 'big'), ('newer', 'schema')),
+                          (b'\x00\x00\x00\x01', ('schema', 'corrupt'))):
+        lmdb.put(srv.data, 'meta', b'schema', record)
+        rc, out, err = daemon('--listen', f'127.0.0.1:{free_port()}', '--data', srv.data)
+        assert rc == 1, f'schema record {record.hex()}: exit {rc}, wanted 1:\n{err}'
+        for w in words:
+            assert w in err, f'schema record {record.hex()}: no {w!r} in:\n{err}'
+    lmdb.put(srv.data, 'meta', b'schema', orig)
+    srv.start()  # the refusals changed nothing
+    c = await Client.connect(srv)
+    assert (await c.ok('auth.login', token=brand_token))['account']['role'] == 'brand'
+    await c.close()
+    srv.stop()
+    notes.append(f'schema {version}: newer and corrupt records refused')
+
+
+async def test_map_growth():
+    srv = Server(['--map-size', '65536'])
+    names = [f'grow{i:04d}' for i in range(3000)]
+    acked, _ = await register_many(srv, names, conns=8, depth=8)
+    missing = sorted(set(names) - set(acked))
+    assert not missing, f'{len(missing)} registrations not acknowledged: {missing[:5]}'
+    growths = srv.metric('cocreate_lmdb_map_growths_total')
+    size = srv.metric('cocreate_lmdb_map_bytes')
+    assert growths > 0 and size > 65536, (growths, size)
+    srv.restart()
+    await check_accounts(srv, acked)
+    c = await Client.connect(srv)
+    await c.ok('auth.register', name='after-growth')  # the grown map still takes writes
+    await c.close()
+    srv.stop()
+    notes.append(f'map 64 KiB -> {int(size) >> 10} KiB in {int(growths)} growths, '
+                 f'3000 accounts durable')
+
+
+async def test_graceful(sig):
+    """Pipelined registrations on 8 connections, `sig` after the 300th ok."""
+    srv = Server(['--drain-ms', '20000'])
+    names = [f'gs{i:05d}' for i in range(5000)]
+
+    def on_ok(count):
+        if count == 300:
+            srv.proc.send_signal(sig)
+
+    acked, streams = await register_many(srv, names, conns=8, depth=8, on_ok=on_ok)
+    srv.wait_exit(0)
+    assert 300 <= len(acked) < len(names), len(acked)
+    busy, unanswered = [], 0
+    for k, s in enumerate(streams):
+        answered = [i for i, (_, r) in enumerate(s.sent) if r is not None]
+        last = answered[-1] if answered else -1
+        lost = [s.sent[i][0] for i in range(last) if s.sent[i][1] is None]
+        assert not lost, (f'connection {k}: no reply to {lost} though a request sent '
+                          f'after them (#{last}) was answered: replies were lost')
+        busy += [n for n, r in s.sent if r is not None and not r['ok']]
+        unanswered += len(s.sent) - last - 1
+    srv.start()
+    await check_accounts(srv, acked)
+    c = await Client.connect(srv)
+    for name in busy:  # `busy` means not done: the name is still free
+        await c.ok('auth.register', name=name)
+    await c.close()
+    srv.stop()
+    notes.append(f'{signal.Signals(sig).name} after 300 acks: exit 0, {len(acked)} acked '
+                 f'and durable, {len(busy)} busy, {unanswered} unanswered after the close')
+
+
+async def main():
+    test_flags()
+    srv, token = await test_brand_and_port()
+    await test_schema(srv, token)
+    await test_brand_past_tiny_map()
+    await test_map_growth()
+    await test_graceful(signal.SIGTERM)
+    await test_graceful(signal.SIGINT)
+    print('lifecycle: ok (' + '; '.join(notes) + ')')
+
+
+run(main)
