@@ -4,10 +4,16 @@
  * Thread use: loop thread only. */
 #include "net.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
 #include <libwebsockets.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "ccerr.h"
 #include "log.h"
@@ -64,6 +70,7 @@ struct net {
     size_t queued_total;
     struct net_stats stats;
     void *loops[1];
+    char iface[INET_ADDRSTRLEN]; /* the listen address as lws wants it (kept by lws) */
 };
 
 /* ---- connections ---- */
@@ -505,6 +512,40 @@ static void lws_log(int level, const char *line)
     log_msg(level == LLL_ERR ? LOG_ERROR : LOG_WARN, "lws: %.*s", (int)n, line);
 }
 
+/* lws 4.1 binds info.iface only as an IP literal or an interface name; it takes any
+ * other host, or an address this machine lacks, for an interface that may come up
+ * later: it logs and retries while the daemon runs without listening. So resolve the
+ * host here (IPv4: lws runs with IPv6 off), try the bind, and hand lws the literal. */
+static int resolve_listen(const char *host, int port, char *ip, size_t iplen, char *err,
+                          size_t errlen)
+{
+    struct addrinfo hints, *res;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_INET;
+    hints.ai_socktype = SOCK_STREAM;
+    int rc = getaddrinfo(host, NULL, &hints, &res);
+    if (rc) {
+        snprintf(err, errlen, "cannot listen on %s:%d: %s", host, port, gai_strerror(rc));
+        return CC_EINTERNAL;
+    }
+    struct sockaddr_in sa;
+    memcpy(&sa, res->ai_addr, sizeof sa);
+    freeaddrinfo(res);
+    sa.sin_port = htons((uint16_t)port);
+    inet_ntop(AF_INET, &sa.sin_addr, ip, (socklen_t)iplen);
+    int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
+        bind(fd, (struct sockaddr *)&sa, sizeof sa)) {
+        int e = errno;
+        snprintf(err, errlen, "cannot listen on %s:%d: %s", host, port, strerror(e));
+        if (fd >= 0)
+            close(fd);
+        return CC_EINTERNAL;
+    }
+    close(fd);
+    return 0;
+}
+
 int net_start(struct net **out, uv_loop_t *loop, const struct net_config *cfg,
               const struct net_handlers *h, char *err, size_t errlen)
 {
@@ -521,6 +562,8 @@ int net_start(struct net **out, uv_loop_t *loop, const struct net_config *cfg,
         .rx_buffer_size = 4096,
     };
 
+    if (resolve_listen(cfg->host, cfg->port, n->iface, sizeof n->iface, err, errlen))
+        return CC_EINTERNAL;
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
@@ -528,7 +571,7 @@ int net_start(struct net **out, uv_loop_t *loop, const struct net_config *cfg,
     info.foreign_loops = n->loops;
     info.pcontext = &n->ctx;
     info.port = cfg->port;
-    info.iface = cfg->host;
+    info.iface = n->iface;
     info.protocols = n->protocols;
     info.user = n;
     info.server_string = "cocreated";
