@@ -9,9 +9,11 @@ import os
 import re
 import signal
 import subprocess
+import time
+import urllib.request
 
 from harness import (COCREATED, Client, Server, check_accounts, check_no_sanitizer_report,
-                     free_port, register_many, run)
+                     daemon_command, free_port, register_many, run)
 
 FLAGS = ('--listen', '--data', '--make-brand', '--map-size', '--send-queue', '--drain-ms',
          '--log-level')
@@ -133,6 +135,51 @@ async def test_brand_and_port():
     return srv, token
 
 
+def test_listen_address():
+    """--listen with a host lws 4.1 cannot bind as given (a name, or an address this
+    machine lacks): lws takes it for an interface that may appear later and keeps
+    retrying. The daemon must serve on it, or exit non-zero saying it cannot listen;
+    never run without listening."""
+    for host in ('localhost', '0.0.0.1'):
+        tmp = Server(start=False)
+        port = free_port()
+        log_path = os.path.join(tmp.dir, 'listen.log')
+        with open(log_path, 'wb') as log:
+            proc = subprocess.Popen(daemon_command('--listen', f'{host}:{port}', '--data',
+                                                   tmp.data), stdout=log, stderr=log)
+        try:
+            outcome = None
+            deadline = time.monotonic() + 20
+            while outcome is None and time.monotonic() < deadline:
+                if proc.poll() is not None:
+                    outcome = 'refused'
+                    break
+                try:
+                    with urllib.request.urlopen(f'http://127.0.0.1:{port}/healthz',
+                                                timeout=2) as r:
+                        outcome = 'served' if r.status == 200 else None
+                except OSError:
+                    time.sleep(0.1)
+            if outcome == 'served':
+                proc.send_signal(signal.SIGTERM)
+            elif outcome is None:
+                proc.kill()
+            rc = proc.wait(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        with open(log_path, errors='replace') as f:
+            text = f.read()
+        check_no_sanitizer_report(text)
+        assert outcome, f'--listen {host}:{port}: runs without listening:\n{text}'
+        if outcome == 'refused':
+            assert rc > 0 and 'cannot listen' in text, f'--listen {host}: exit {rc}:\n{text}'
+        else:
+            assert rc == 0, f'--listen {host}: exit {rc} after SIGTERM:\n{text}'
+        notes.append(f'--listen {host}: {outcome}')
+
+
 async def test_brand_past_tiny_map():
     """--make-brand (default map size) writes past the end of a running server's
     64 KiB map: the server must adopt the larger map for its reads and writes."""
@@ -231,6 +278,7 @@ async def test_graceful(sig):
 
 async def main():
     test_flags()
+    test_listen_address()
     srv, token = await test_brand_and_port()
     await test_schema(srv, token)
     await test_brand_past_tiny_map()
