@@ -338,8 +338,8 @@ class Client:
     async def close(self):
         try:
             await asyncio.wait_for(self.ws.close(), WAIT)
-        except (OSError, asyncio.TimeoutError):
-            pass  # the server is gone: nothing to say goodbye to
+        except (websockets.ConnectionClosed, OSError, asyncio.TimeoutError):
+            pass  # the server went away during the closing handshake
         await self._reader
 
 

@@ -4,6 +4,7 @@ from a newer schema (or with a corrupt schema record) refused; LMDB map growth f
 64 KiB map under 3,000 registrations, durable across a restart; graceful SIGTERM in
 the middle of pipelined registrations (exit 0, every ok durable, no reply lost for a
 request the server read, `busy` changes nothing) and SIGINT."""
+import asyncio
 import ctypes
 import os
 import re
@@ -11,6 +12,8 @@ import signal
 import subprocess
 import time
 import urllib.request
+
+import websockets
 
 from harness import (COCREATED, Client, Server, check_accounts, check_no_sanitizer_report,
                      daemon_command, free_port, register_many, run)
@@ -276,6 +279,27 @@ async def test_graceful(sig):
                  f'and durable, {len(busy)} busy, {unanswered} unanswered after the close')
 
 
+async def test_drain_deadline():
+    """A client that never reads cannot hold the shutdown: with its replies still
+    queued, SIGTERM stops the daemon after --drain-ms, exit 0, nothing leaked."""
+    srv = Server(['--drain-ms', '200', '--send-queue', '256M'])
+    ws = await websockets.connect(srv.ws_url, subprotocols=['cocreate.v1'], max_queue=1,
+                                  compression=None, ping_interval=None)
+    base = srv.metric('cocreate_requests_total')
+    n = 150_000  # ~25 MB of replies: more than the socket buffers hold
+    for i in range(n):
+        await ws.send(f'{{"id":{i},"op":"hello"}}')
+    while srv.metric('cocreate_requests_total') < base + n:
+        await asyncio.sleep(0.05)
+    queued = srv.metric('cocreate_send_queue_bytes')
+    assert queued > 0, 'the replies all fit in the socket buffers: nothing to drain'
+    srv.stop()
+    ws.transport.abort()
+    srv.start()  # and the data dir is fine
+    srv.stop()
+    notes.append(f'SIGTERM with {int(queued) >> 20} MiB unread: exit 0 after --drain-ms')
+
+
 async def main():
     test_flags()
     test_listen_address()
@@ -285,6 +309,7 @@ async def main():
     await test_map_growth()
     await test_graceful(signal.SIGTERM)
     await test_graceful(signal.SIGINT)
+    await test_drain_deadline()
     print('lifecycle: ok (' + '; '.join(notes) + ')')
 
 
