@@ -15,7 +15,7 @@ import urllib.request
 
 import websockets
 
-from harness import (COCREATED, Client, Server, check_accounts, check_no_sanitizer_report,
+from harness import (Client, Server, check_accounts, check_no_sanitizer_report,
                      daemon_command, free_port, register_many, run)
 
 FLAGS = ('--listen', '--data', '--make-brand', '--map-size', '--send-queue', '--drain-ms',
@@ -25,7 +25,7 @@ notes = []
 
 def daemon(*args):
     """Runs $COCREATED to completion: (exit code, stdout, stderr)."""
-    p = subprocess.run([COCREATED, *args], capture_output=True, text=True, timeout=120,
+    p = subprocess.run(daemon_command(*args), capture_output=True, text=True, timeout=120,
                        stdin=subprocess.DEVNULL)
     check_no_sanitizer_report(p.stdout + p.stderr, f'cocreated {" ".join(args)}')
     return p.returncode, p.stdout, p.stderr
