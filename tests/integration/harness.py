@@ -22,7 +22,8 @@ Client — one WebSocket connection (subprotocol cocreate.v1):
     res = await c.ok('hello')                       # the result; AssertionError if not ok
     e = await c.err('auth.login', 'unauthorized', token='x')  # the error object
     rid = await c.send(op, **args); r = await c.reply(rid)    # pipelining
-    await c.send_raw(text_or_bytes)      # a frame as is (ids in it are not tracked)
+    await c.send_raw(text_or_bytes)      # a frame as is; give its id a value send()
+                                         # will not reach (send() counts up from 1)
     m = await c.recv_json()              # next reply the client did not ask for by id
                                          # (id null, or an id sent with send_raw)
     ev = await c.event('gallery.update') # next pushed event (has "ev", no "id")

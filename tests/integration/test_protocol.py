@@ -102,8 +102,8 @@ async def test_envelope(c):
                   '{"id":null,"op":"hello"}'):
         e = await raw_error(c, frame, 'bad_args')
         assert e['detail']['field'] == 'id', (frame, e)
-    for rid, frame in ((1001, '{"id":1001}'), (1002, '{"id":1002,"op":17}'),
-                       (1003, '{"id":1003,"op":null}')):
+    for rid, frame in ((1001001, '{"id":1001001}'), (1001002, '{"id":1001002,"op":17}'),
+                       (1001003, '{"id":1001003,"op":null}')):
         await c.send_raw(frame)
         m = await c.recv_json()
         assert m['id'] == rid and m['ok'] is False, (frame, m)
@@ -112,30 +112,30 @@ async def test_envelope(c):
 
     r = await c.call('no.such.op')
     assert r['ok'] is False and r['error']['code'] == 'unknown_op', r
-    await c.send_raw('{"id":1004,"op":"auth.registerx","name":"abc"}')
+    await c.send_raw('{"id":1001004,"op":"auth.registerx","name":"abc"}')
     m = await c.recv_json()
-    assert m['id'] == 1004 and m['error']['code'] == 'unknown_op', m
+    assert m['id'] == 1001004 and m['error']['code'] == 'unknown_op', m
     # test.clock exists only with --test-clock
     await c.err('test.clock', 'unknown_op', now=5)
     await still_usable(c)
 
 
 async def test_frames(c):
-    await c.send_raw(padded_hello(2001, LIMIT))
+    await c.send_raw(padded_hello(1002001, LIMIT))
     m = await c.recv_json()
-    assert m['id'] == 2001 and m['ok'] is True, f'a {LIMIT}-byte frame was refused: {m}'
+    assert m['id'] == 1002001 and m['ok'] is True, f'a {LIMIT}-byte frame was refused: {m}'
     for size in (LIMIT + 1, 1 << 20):
-        await raw_error(c, padded_hello(2002, size), 'too_large')
+        await raw_error(c, padded_hello(1002002, size), 'too_large')
     # a fragmented message counts as one: whole when small, too large past the limit
-    await c.send_raw(['{"id":2003,', '"op":"hello"}'])
+    await c.send_raw(['{"id":1002003,', '"op":"hello"}'])
     m = await c.recv_json()
-    assert m['id'] == 2003 and m['ok'] is True, m
-    text = padded_hello(2004, LIMIT + 1)
+    assert m['id'] == 1002003 and m['ok'] is True, m
+    text = padded_hello(1002004, LIMIT + 1)
     await raw_error(c, [text[:40000], text[40000:]], 'too_large')
-    text = padded_hello(2005, LIMIT)
+    text = padded_hello(1002005, LIMIT)
     await c.send_raw([text[:30000], text[30000:]])
     m = await c.recv_json()
-    assert m['id'] == 2005 and m['ok'] is True, m
+    assert m['id'] == 1002005 and m['ok'] is True, m
 
     # a binary frame with no upload in progress
     for frame in (b'\x00\x01\x02', b'x' * 70000):
