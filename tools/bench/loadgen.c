@@ -1,5 +1,6 @@
 /* loadgen: closed-loop WebSocket load against cocreated (or echod), over wsclient.
- * Every connection keeps --depth requests in flight; each reply sends the next one.
+ * Every connection keeps --depth requests in flight; each reply sends the next one
+ * (with --interval-ms, no sooner than that long after the previous one: a paced probe).
  * After --warmup seconds the measured window runs --seconds (or until --max-requests
  * were sent), then no new requests go out and the ones in flight are waited for.
  * Prints one JSON line on stdout and a human summary on stderr; exits 0 on a clean run,
@@ -7,7 +8,15 @@
  * could not start (bad flags, connections refused), 2 on usage errors.
  *
  *   loadgen --port P [--host H] [--conns 64] [--depth 1] [--seconds 5] [--warmup 0]
- *           --scenario echo|hello|register [--max-requests N] [--run-id ID] */
+ *           --scenario echo|hello|register|vote|gallery [--designs N]
+ *           [--interval-ms MS] [--max-requests N] [--run-id ID]
+ *
+ * Scenarios: echo (a 64-byte message, for echod), hello, register (auth.register with
+ * a new name), vote (each connection registers its own account first, then votes
+ * heart=1 on designs 1..N of the `open` contest, each connection starting at its own
+ * place: a first pass of vote.cast on N distinct designs, then vote.clear on the same,
+ * and so on, so that every request changes a vote), gallery (gallery.get sort top,
+ * limit 24, at a random offset in [0, N - 24]). vote and gallery need --designs N. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -18,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "benchlib.h"
 #include "wsclient.h"
 
 /* SPEC §4: the subprotocol every client asks for. */
@@ -27,204 +37,23 @@
 /* Longest wait for the requests still in flight after the window. */
 #define DRAIN_NS (10ull * 1000000000u)
 /* Longest wait for the server's close frames at the end. */
-#define CLOSE_NS (2ull * 1000000000u)
+#define CLOSE_MS 2000
 /* Defaults of the bounds every run has. */
 #define DEFAULT_MAX_REQUESTS 20000000ull
 #define CONNECT_BATCH 256
 #define CONNECT_TIMEOUT_MS 30000
-/* Distinct error codes remembered for the report (SPEC §4 has 13). */
-#define MAX_CODES 16
 
-enum scenario { SC_ECHO, SC_HELLO, SC_REGISTER };
-static const char *const scenario_names[] = {"echo", "hello", "register"};
+/* Longest wait for every connection's account (vote). */
+#define SETUP_NS (30ull * 1000000000u)
+/* The id of a connection's auth.register before the run (never a slot's id). */
+#define SETUP_ID (1ll << 40)
+/* SPEC §4: the default page. */
+#define GALLERY_PAGE 24
 
-enum phase { PH_WARMUP, PH_MEASURE, PH_DRAIN, PH_DONE };
+enum scenario { SC_ECHO, SC_HELLO, SC_REGISTER, SC_VOTE, SC_GALLERY };
+static const char *const scenario_names[] = {"echo", "hello", "register", "vote", "gallery"};
 
-/* ---- latency histogram ----
- * Log-linear over microseconds: values below HIST_SUB are exact, above that every
- * power of two is cut into HIST_SUB/2 buckets (relative error < 2/HIST_SUB ≈ 3 %). */
-#define HIST_SUB_BITS 6
-#define HIST_SUB (1u << HIST_SUB_BITS)
-#define HIST_BUCKETS (HIST_SUB + (32 - HIST_SUB_BITS) * (HIST_SUB / 2))
-
-struct hist {
-    uint64_t n[HIST_BUCKETS];
-    uint64_t count, max;
-};
-
-static unsigned hist_index(uint32_t v)
-{
-    if (v < HIST_SUB)
-        return v;
-    unsigned msb = 31 - (unsigned)__builtin_clz(v);
-    unsigned shift = msb - (HIST_SUB_BITS - 1);
-    return HIST_SUB + (shift - 1) * (HIST_SUB / 2) + ((v >> shift) - HIST_SUB / 2);
-}
-
-/* The middle of bucket i, in microseconds. */
-static double hist_value(unsigned i)
-{
-    if (i < HIST_SUB)
-        return i;
-    unsigned shift = (i - HIST_SUB) / (HIST_SUB / 2) + 1;
-    unsigned sub = (i - HIST_SUB) % (HIST_SUB / 2) + HIST_SUB / 2;
-    return ((double)sub + 0.5) * (double)(1u << shift);
-}
-
-static void hist_add(struct hist *h, uint64_t us)
-{
-    uint32_t v = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
-    h->n[hist_index(v)]++;
-    h->count++;
-    if (us > h->max)
-        h->max = us;
-}
-
-/* The q-quantile (0..1) in milliseconds; 0 when empty. */
-static double hist_quantile_ms(const struct hist *h, double q)
-{
-    if (!h->count)
-        return 0;
-    uint64_t rank = (uint64_t)(q * (double)(h->count - 1)) + 1, seen = 0;
-    for (unsigned i = 0; i < HIST_BUCKETS; i++) {
-        seen += h->n[i];
-        if (seen >= rank)
-            return hist_value(i) / 1000.0;
-    }
-    return (double)h->max / 1000.0;
-}
-
-/* ---- reply scanning ----
- * Only what the counting needs: the top-level "id", "ok", "ev" and error.code. */
-struct reply {
-    int has_id;
-    long long id;
-    int ok; /* 1 true, 0 false, -1 absent */
-    int is_event;
-    char code[32];
-};
-
-static const char *skip_ws(const char *p, const char *end)
-{
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-        p++;
-    return p;
-}
-
-/* Skips a string starting at its opening quote; returns just past the closing quote. */
-static const char *skip_string(const char *p, const char *end)
-{
-    for (p++; p < end; p++) {
-        if (*p == '\\')
-            p++;
-        else if (*p == '"')
-            return p + 1;
-    }
-    return NULL;
-}
-
-/* Skips one JSON value; returns just past it, or NULL when malformed. */
-static const char *skip_value(const char *p, const char *end)
-{
-    p = skip_ws(p, end);
-    if (p >= end)
-        return NULL;
-    if (*p == '"')
-        return skip_string(p, end);
-    if (*p != '{' && *p != '[') {
-        while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ')
-            p++;
-        return p;
-    }
-    int depth = 0;
-    while (p < end) {
-        if (*p == '"') {
-            if (!(p = skip_string(p, end)))
-                return NULL;
-            continue;
-        }
-        if (*p == '{' || *p == '[')
-            depth++;
-        else if ((*p == '}' || *p == ']') && --depth == 0)
-            return p + 1;
-        p++;
-    }
-    return NULL;
-}
-
-/* Walks the members of the object at p, calling member() with each key (the bytes
- * between the quotes) and a pointer to its value. Returns 0, or -1 when malformed. */
-static int scan_object(const char *p, const char *end,
-                       void (*member)(const char *key, size_t klen, const char *val,
-                                      const char *end, void *arg),
-                       void *arg)
-{
-    p = skip_ws(p, end);
-    if (p >= end || *p != '{')
-        return -1;
-    p = skip_ws(p + 1, end);
-    while (p < end && *p != '}') {
-        if (*p != '"')
-            return -1;
-        const char *k = p + 1, *kend = skip_string(p, end);
-        if (!kend)
-            return -1;
-        p = skip_ws(kend, end);
-        if (p >= end || *p != ':')
-            return -1;
-        const char *val = skip_ws(p + 1, end);
-        member(k, (size_t)(kend - 1 - k), val, end, arg);
-        if (!(p = skip_value(val, end)))
-            return -1;
-        p = skip_ws(p, end);
-        if (p < end && *p == ',')
-            p = skip_ws(p + 1, end);
-    }
-    return p < end ? 0 : -1;
-}
-
-static int key_is(const char *k, size_t klen, const char *name)
-{
-    return strlen(name) == klen && !memcmp(k, name, klen);
-}
-
-static void error_member(const char *k, size_t klen, const char *val, const char *end,
-                         void *arg)
-{
-    struct reply *r = arg;
-    const char *e;
-    if (!key_is(k, klen, "code") || *val != '"' || !(e = skip_string(val, end)))
-        return;
-    snprintf(r->code, sizeof r->code, "%.*s", (int)(e - val - 2), val + 1);
-}
-
-static void reply_member(const char *k, size_t klen, const char *val, const char *end,
-                         void *arg)
-{
-    struct reply *r = arg;
-    if (key_is(k, klen, "id")) {
-        char *e;
-        errno = 0;
-        long long id = strtoll(val, &e, 10);
-        if (e != val && !errno) {
-            r->has_id = 1;
-            r->id = id;
-        }
-    } else if (key_is(k, klen, "ok")) {
-        r->ok = end - val >= 4 && !memcmp(val, "true", 4);
-    } else if (key_is(k, klen, "ev")) {
-        r->is_event = 1;
-    } else if (key_is(k, klen, "error")) {
-        scan_object(val, end, error_member, r);
-    }
-}
-
-static int scan_reply(const char *s, size_t len, struct reply *r)
-{
-    memset(r, 0, sizeof *r);
-    r->ok = -1;
-    return scan_object(s, s + len, reply_member, r);
-}
+enum phase { PH_SETUP, PH_WARMUP, PH_MEASURE, PH_DRAIN, PH_DONE };
 
 /* ---- the run ---- */
 
@@ -235,11 +64,10 @@ struct lg_conn {
     int inflight;
     uint64_t *sent_ns;  /* per slot: when its request went out */
     long long *slot_id; /* per slot: the id in flight, -1 when free */
-};
-
-struct code_count {
-    char code[32];
-    uint64_t n;
+    long long *next_id; /* --interval-ms: per slot, the id to send when due (-1: none) */
+    int ready;          /* vote: its account is registered */
+    uint64_t k;         /* vote: requests made so far */
+    uint64_t rng;       /* gallery: offsets */
 };
 
 struct loadgen {
@@ -249,6 +77,8 @@ struct loadgen {
     double seconds, warmup;
     enum scenario sc;
     uint64_t max_requests;
+    uint64_t designs;     /* vote, gallery: designs 1..designs exist */
+    uint64_t interval_ns; /* paced: least time between a slot's requests (0 = closed loop) */
     char run_id[16];
     /* state */
     struct wsc *w;
@@ -256,26 +86,17 @@ struct loadgen {
     enum phase phase;
     uint64_t t_start, t_measure, t_end, t_drain_end;
     uint64_t sent, inflight;
+    int ready; /* connections with their account (vote) */
     /* results */
     uint64_t ok_measured, ok_total;
-    uint64_t errors, closed, events;
-    struct code_count codes[MAX_CODES];
-    int ncodes;
+    uint64_t closed, events;
+    struct errcount err;
     struct hist hist;
 };
 
 static void count_error(struct loadgen *lg, const char *code)
 {
-    lg->errors++;
-    for (int i = 0; i < lg->ncodes; i++)
-        if (!strcmp(lg->codes[i].code, code)) {
-            lg->codes[i].n++;
-            return;
-        }
-    if (lg->ncodes == MAX_CODES)
-        return;
-    snprintf(lg->codes[lg->ncodes].code, sizeof lg->codes[0].code, "%s", code);
-    lg->codes[lg->ncodes++].n = 1;
+    errcount_add(&lg->err, code);
 }
 
 /* Ends the measured window: nothing new is sent from now on. */
@@ -308,6 +129,29 @@ static void send_request(struct lg_conn *l, int slot, long long id)
     case SC_HELLO:
         n = snprintf(buf, sizeof buf, "{\"id\":%lld,\"op\":\"hello\"}", id);
         break;
+    case SC_VOTE: {
+        /* Pass p = k / N over this connection's N designs: cast on even passes, clear
+         * on odd ones, so each request changes the stored vote. */
+        uint64_t k = l->k++, start = (uint64_t)l->index * lg->designs / (uint64_t)lg->conns;
+        unsigned long long design = 1 + (start + k) % lg->designs;
+        if ((k / lg->designs) % 2 == 0)
+            n = snprintf(buf, sizeof buf,
+                         "{\"id\":%lld,\"op\":\"vote.cast\",\"design\":\"%llu\",\"value\":1}",
+                         id, design);
+        else
+            n = snprintf(buf, sizeof buf,
+                         "{\"id\":%lld,\"op\":\"vote.clear\",\"design\":\"%llu\"}", id,
+                         design);
+        break;
+    }
+    case SC_GALLERY: {
+        uint64_t span = lg->designs > GALLERY_PAGE ? lg->designs - GALLERY_PAGE + 1 : 1;
+        n = snprintf(buf, sizeof buf,
+                     "{\"id\":%lld,\"op\":\"gallery.get\",\"sort\":\"top\",\"offset\":%llu,"
+                     "\"limit\":%d}",
+                     id, (unsigned long long)(bench_rand(&l->rng) % span), GALLERY_PAGE);
+        break;
+    }
     default:
         n = snprintf(buf, sizeof buf,
                      "{\"id\":%lld,\"op\":\"auth.register\",\"name\":\"b%s_%d_%lld\"}", id,
@@ -339,6 +183,15 @@ static void on_message(struct wsc_conn *c, int binary, const uint8_t *data, size
         lg->events++;
         return;
     }
+    if (r.has_id && r.id == SETUP_ID && !l->ready) {
+        if (r.ok == 1) {
+            l->ready = 1;
+            lg->ready++;
+        } else {
+            count_error(lg, r.code[0] ? r.code : "(auth.register failed)");
+        }
+        return;
+    }
     int slot = r.has_id && r.id >= 0 ? (int)(r.id % lg->depth) : -1;
     if (slot < 0 || l->slot_id[slot] != r.id) {
         /* an error about a frame the server could not read has "id":null */
@@ -358,8 +211,55 @@ static void on_message(struct wsc_conn *c, int binary, const uint8_t *data, size
         lg->ok_measured++;
         hist_add(&lg->hist, (now - l->sent_ns[slot]) / 1000);
     }
-    if (lg->phase <= PH_MEASURE)
+    if (lg->phase > PH_MEASURE)
+        return;
+    if (lg->interval_ns)
+        l->next_id[slot] = r.id + lg->depth; /* sent by send_due when it is time */
+    else
         send_request(l, slot, r.id + lg->depth);
+}
+
+/* --interval-ms: sends every slot's next request once interval has passed since the
+ * previous one went out. Returns the ms until the next is due (for wsc_run). */
+static int send_due(struct loadgen *lg, uint64_t now)
+{
+    uint64_t next = now + 5000000u;
+    for (int i = 0; i < lg->conns; i++) {
+        struct lg_conn *l = &lg->lc[i];
+        for (int s = 0; s < lg->depth && l->c; s++) {
+            if (l->next_id[s] < 0)
+                continue;
+            uint64_t due = l->sent_ns[s] + lg->interval_ns;
+            if (due <= now && lg->phase <= PH_MEASURE) {
+                long long id = l->next_id[s];
+                l->next_id[s] = -1;
+                send_request(l, s, id);
+            } else if (due < next) {
+                next = due;
+            }
+        }
+    }
+    return next > now ? (int)((next - now + 999999) / 1000000) : 0;
+}
+
+/* vote: every connection registers its own account before the run. Returns 0 when
+ * all did within SETUP_NS. */
+static int setup_accounts(struct loadgen *lg)
+{
+    for (int i = 0; i < lg->conns; i++) {
+        char buf[128];
+        int n = snprintf(buf, sizeof buf,
+                         "{\"id\":%lld,\"op\":\"auth.register\",\"name\":\"v%s_%d\"}",
+                         SETUP_ID, lg->run_id, i);
+        wsc_send_text(lg->lc[i].c, buf, (size_t)n);
+    }
+    uint64_t end = wsc_now_ns() + SETUP_NS;
+    while (lg->ready < lg->conns && !lg->err.total && !lg->closed && wsc_now_ns() < end)
+        wsc_run(lg->w, 5);
+    if (lg->ready == lg->conns)
+        return 0;
+    fprintf(stderr, "loadgen: only %d of %d accounts registered\n", lg->ready, lg->conns);
+    return -1;
 }
 
 static void on_close(struct wsc_conn *c, int code, const char *why, void *user)
@@ -383,25 +283,16 @@ static void on_close(struct wsc_conn *c, int code, const char *why, void *user)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: loadgen --port P --scenario echo|hello|register [--host 127.0.0.1]\n"
-               "               [--conns 64] [--depth 1] [--seconds 5] [--warmup 0]\n"
+    fprintf(f, "usage: loadgen --port P --scenario echo|hello|register|vote|gallery\n"
+               "               [--host 127.0.0.1] [--conns 64] [--depth 1] [--seconds 5]\n"
+               "               [--warmup 0] [--designs N] [--interval-ms MS]\n"
                "               [--max-requests %llu] [--run-id ID]\n"
-               "Closed-loop WebSocket load: each connection keeps DEPTH requests in flight.\n"
+               "Closed-loop WebSocket load: each connection keeps DEPTH requests in flight\n"
+               "(paced: a slot's next request no sooner than MS after its previous one).\n"
+               "vote and gallery act on designs 1..N of the open contest (--designs N).\n"
                "Prints one JSON line on stdout and a summary on stderr. Exit 0: clean run;\n"
                "3: error replies, closed connections or unanswered requests; 1: no start.\n",
             DEFAULT_MAX_REQUESTS);
-}
-
-/* A short id that makes this run's account names unique: base36 of clock and pid. */
-static void make_run_id(char *out, size_t len)
-{
-    uint64_t v = wsc_now_ns() / 1000 ^ ((uint64_t)getpid() << 20);
-    size_t i = 0;
-    while (i < 6 && i + 1 < len) {
-        out[i++] = "0123456789abcdefghijklmnopqrstuvwxyz"[v % 36];
-        v /= 36;
-    }
-    out[i] = '\0';
 }
 
 static int parse_args(struct loadgen *lg, int argc, char **argv)
@@ -416,6 +307,8 @@ static int parse_args(struct loadgen *lg, int argc, char **argv)
         {"scenario", required_argument, NULL, 'S'},
         {"max-requests", required_argument, NULL, 'm'},
         {"run-id", required_argument, NULL, 'r'},
+        {"designs", required_argument, NULL, 'D'},
+        {"interval-ms", required_argument, NULL, 'i'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -452,6 +345,12 @@ static int parse_args(struct loadgen *lg, int argc, char **argv)
         case 'm':
             lg->max_requests = strtoull(optarg, NULL, 10);
             break;
+        case 'D':
+            lg->designs = strtoull(optarg, NULL, 10);
+            break;
+        case 'i':
+            lg->interval_ns = (uint64_t)(atof(optarg) * 1e6);
+            break;
         case 'r':
             if (strlen(optarg) > 6 || strspn(optarg, "abcdefghijklmnopqrstuvwxyz0123456789") !=
                                           strlen(optarg)) {
@@ -474,6 +373,10 @@ static int parse_args(struct loadgen *lg, int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if ((sc == SC_VOTE || sc == SC_GALLERY) && lg->designs < 1) {
+        fprintf(stderr, "loadgen: --scenario %s needs --designs N\n", scenario_names[sc]);
+        return 2;
+    }
     lg->sc = (enum scenario)sc;
     return 0;
 }
@@ -486,27 +389,28 @@ static void report(struct loadgen *lg, int opened)
            p99 = hist_quantile_ms(&lg->hist, 0.99), mx = (double)lg->hist.max / 1000.0;
     printf("{\"scenario\":\"%s\",\"conns\":%d,\"opened\":%d,\"depth\":%d,\"seconds\":%.3f,"
            "\"requests\":%" PRIu64 ",\"rps\":%.1f,\"p50_ms\":%.3f,\"p90_ms\":%.3f,"
-           "\"p99_ms\":%.3f,\"max_ms\":%.3f,\"errors\":%" PRIu64 ",\"error_codes\":{",
+           "\"p99_ms\":%.3f,\"max_ms\":%.3f,",
            scenario_names[lg->sc], lg->conns, opened, lg->depth, secs, lg->ok_measured, rps,
-           p50, p90, p99, mx, lg->errors);
-    for (int i = 0; i < lg->ncodes; i++)
-        printf("%s\"%s\":%" PRIu64, i ? "," : "", lg->codes[i].code, lg->codes[i].n);
-    printf("},\"closed\":%" PRIu64 ",\"unanswered\":%" PRIu64 ",\"sent\":%" PRIu64
-           ",\"ok_total\":%" PRIu64 ",\"warmup_s\":%.3f,\"run_id\":\"%s\"}\n",
-           lg->closed, lg->inflight, lg->sent, lg->ok_total, lg->warmup, lg->run_id);
+           p50, p90, p99, mx);
+    errcount_json(&lg->err, stdout);
+    struct wsc_stats st;
+    wsc_get_stats(lg->w, &st);
+    printf(",\"closed\":%" PRIu64 ",\"unanswered\":%" PRIu64 ",\"sent\":%" PRIu64
+           ",\"ok_total\":%" PRIu64 ",\"bytes_in\":%" PRIu64 ",\"warmup_s\":%.3f,"
+           "\"run_id\":\"%s\"}\n",
+           lg->closed, lg->inflight, lg->sent, lg->ok_total, st.bytes_in, lg->warmup,
+           lg->run_id);
     fflush(stdout);
 
     fprintf(stderr,
             "%s: %d conns x depth %d, %.2f s: %.0f req/s, p50 %.3f ms, p90 %.3f ms, "
             "p99 %.3f ms, max %.3f ms\n",
             scenario_names[lg->sc], opened, lg->depth, secs, rps, p50, p90, p99, mx);
-    if (lg->errors || lg->closed || lg->inflight) {
-        fprintf(stderr, "%s: THIS RUN HAD ERRORS: %" PRIu64 " error replies", scenario_names[lg->sc],
-                lg->errors);
-        for (int i = 0; i < lg->ncodes; i++)
-            fprintf(stderr, "%s%s ×%" PRIu64, i ? ", " : " (", lg->codes[i].code, lg->codes[i].n);
-        fprintf(stderr, "%s, %" PRIu64 " connections closed, %" PRIu64 " unanswered\n",
-                lg->ncodes ? ")" : "", lg->closed, lg->inflight);
+    if (lg->err.total || lg->closed || lg->inflight) {
+        fprintf(stderr, "%s: THIS RUN HAD ERRORS: ", scenario_names[lg->sc]);
+        errcount_text(&lg->err, stderr);
+        fprintf(stderr, ", %" PRIu64 " connections closed, %" PRIu64 " unanswered\n", lg->closed,
+                lg->inflight);
     }
 }
 
@@ -522,7 +426,7 @@ int main(int argc, char **argv)
     if (rc)
         return rc;
     if (!lg.run_id[0])
-        make_run_id(lg.run_id, sizeof lg.run_id);
+        bench_run_id(lg.run_id, sizeof lg.run_id);
     signal(SIGPIPE, SIG_IGN);
     long fds = wsc_raise_fd_limit(lg.conns + 64L);
     if (fds < lg.conns + 16L) {
@@ -550,12 +454,14 @@ int main(int argc, char **argv)
         l->index = i;
         l->sent_ns = calloc((size_t)lg.depth, sizeof *l->sent_ns);
         l->slot_id = malloc((size_t)lg.depth * sizeof *l->slot_id);
-        if (!l->sent_ns || !l->slot_id) {
+        l->next_id = malloc((size_t)lg.depth * sizeof *l->next_id);
+        if (!l->sent_ns || !l->slot_id || !l->next_id) {
             fprintf(stderr, "loadgen: out of memory\n");
             return 1;
         }
         for (int s = 0; s < lg.depth; s++)
-            l->slot_id[s] = -1;
+            l->slot_id[s] = l->next_id[s] = -1;
+        l->rng = 0x9E3779B97F4A7C15ull * (uint64_t)(i + 1) ^ wsc_now_ns();
         users[i] = l;
     }
     int opened = wsc_connect_many(lg.w, lg.conns, CONNECT_BATCH, CONNECT_TIMEOUT_MS, conns, users);
@@ -565,19 +471,24 @@ int main(int argc, char **argv)
         rc = 1;
         goto out;
     }
+    for (int i = 0; i < lg.conns; i++)
+        lg.lc[i].c = conns[i];
+    if (lg.sc == SC_VOTE && setup_accounts(&lg)) {
+        rc = 1;
+        goto out;
+    }
 
     lg.t_start = wsc_now_ns();
     uint64_t warm_end = lg.t_start + (uint64_t)(lg.warmup * 1e9);
     lg.phase = lg.warmup > 0 ? PH_WARMUP : PH_MEASURE;
     lg.t_measure = lg.t_start;
-    for (int i = 0; i < lg.conns; i++) {
-        lg.lc[i].c = conns[i];
+    for (int i = 0; i < lg.conns; i++)
         for (int s = 0; s < lg.depth && lg.phase <= PH_MEASURE; s++)
             send_request(&lg.lc[i], s, s);
-    }
     uint64_t measure_end = warm_end + (uint64_t)(lg.seconds * 1e9);
+    int wait_ms = 5;
     while (lg.phase != PH_DONE) {
-        int n = wsc_run(lg.w, 5);
+        int n = wsc_run(lg.w, wait_ms);
         if (n < 0) {
             fprintf(stderr, "loadgen: epoll: %s\n", strerror(-n));
             break;
@@ -592,19 +503,13 @@ int main(int argc, char **argv)
             start_drain(&lg, now);
         if (lg.phase == PH_DRAIN && (lg.inflight == 0 || now >= lg.t_drain_end))
             lg.phase = PH_DONE;
+        if (lg.interval_ns)
+            wait_ms = send_due(&lg, now);
     }
     report(&lg, opened);
-    rc = lg.errors || lg.closed || lg.inflight || lg.ok_measured == 0 ? 3 : 0;
-
-    /* Say goodbye properly (close frames), for at most CLOSE_NS. */
-    for (int i = 0; i < lg.conns; i++)
-        if (lg.lc[i].c)
-            wsc_close(lg.lc[i].c, 1000);
-    struct wsc_stats st;
-    uint64_t close_end = wsc_now_ns() + CLOSE_NS;
-    do
-        wsc_run(lg.w, 5);
-    while (wsc_get_stats(lg.w, &st), st.open > 0 && wsc_now_ns() < close_end);
+    rc = lg.err.total || lg.closed || lg.inflight || lg.ok_measured == 0 ? 3 : 0;
+    /* Say goodbye properly (close frames). */
+    wsc_close_all(lg.w, 1000, CLOSE_MS);
 
 out:
     lg.phase = PH_DONE;
@@ -612,6 +517,7 @@ out:
     for (int i = 0; i < lg.conns; i++) {
         free(lg.lc[i].sent_ns);
         free(lg.lc[i].slot_id);
+        free(lg.lc[i].next_id);
     }
     free(lg.lc);
     free(conns);

@@ -806,6 +806,16 @@ int wsc_connect_many(struct wsc *w, int n, int batch, int timeout_ms, struct wsc
     return (int)(w->stats.opened - opened0);
 }
 
+void wsc_close_all(struct wsc *w, int code, int timeout_ms)
+{
+    for (struct wsc_conn *c = w->all; c; c = c->next_all)
+        if (c->state == ST_OPEN)
+            wsc_close(c, code);
+    uint64_t end = wsc_now_ns() + (uint64_t)timeout_ms * 1000000u;
+    while (w->stats.open > 0 && wsc_now_ns() < end)
+        wsc_run(w, 5);
+}
+
 void *wsc_conn_user(const struct wsc_conn *c)
 {
     return c->user;

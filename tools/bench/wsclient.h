@@ -92,6 +92,10 @@ void wsc_flush(struct wsc *w);
  * at once when the handshake is not done. on_close follows. */
 void wsc_close(struct wsc_conn *c, int code);
 
+/* Closes every open connection with code (close handshakes) and runs the loop until
+ * all are closed or timeout_ms passed. Do not call from a callback. */
+void wsc_close_all(struct wsc *w, int code, int timeout_ms);
+
 /* The user pointer given at connect; wsc_conn_set_user replaces it. */
 void *wsc_conn_user(const struct wsc_conn *c);
 void wsc_conn_set_user(struct wsc_conn *c, void *user);
