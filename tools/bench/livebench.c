@@ -90,7 +90,7 @@ struct lb {
     uint32_t acked_h[MAX_WINDOW]; /* highest h acknowledged */
     uint64_t *vote_send;          /* by vote number: send time */
     uint64_t max_votes, sent, acked, measured_votes;
-    int measuring, voting;
+    int measuring, voting, done;
     struct parsed cache[CACHE];
     int cache_next;
     /* results */
@@ -322,6 +322,8 @@ static void on_close(struct wsc_conn *c, int code, const char *why, void *user)
     if (!l || l->c != c)
         return;
     l->c = NULL;
+    if (lb->done) /* our own goodbye */
+        return;
     if (lb->closed++ < 5)
         fprintf(stderr, "livebench: connection %d closed (%d%s%s)\n", l->index, code,
                 why ? ": " : "", why ? why : "");
@@ -604,6 +606,7 @@ int main(int argc, char **argv)
         return 1;
     }
     int rc = mem ? memory(&lb) : fanout(&lb);
+    lb.done = 1;
     wsc_close_all(lb.w, 1000, 5000);
     wsc_free(lb.w);
     for (int i = 0; i < CACHE; i++)
