@@ -166,23 +166,37 @@ class RawWS:
         hdr += bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + struct.pack('>H', n)
         self.s.sendall(hdr + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
 
+    def take_frame(self):
+        """The payload of the first whole frame in buf (removed from it), or None while
+        its header or payload is still incomplete."""
+        if len(self.buf) < 2:
+            return None
+        n, off = self.buf[1] & 127, 2
+        if n == 126:
+            off = 4
+        elif n == 127:
+            off = 10
+        if len(self.buf) < off:
+            return None
+        if off == 4:
+            n = struct.unpack('>H', self.buf[2:4])[0]
+        elif off == 10:
+            n = struct.unpack('>Q', self.buf[2:10])[0]
+        if len(self.buf) < off + n:
+            return None
+        frame, self.buf = self.buf[off:off + n], self.buf[off + n:]
+        return frame
+
     def messages(self, until, timeout=20):
         """Reads frames until until(list of messages so far) is true."""
         out = []
         self.s.settimeout(timeout)
         while not until(out):
             while True:
-                if len(self.buf) >= 2:
-                    n = self.buf[1] & 127
-                    off = 2
-                    if n == 126:
-                        n, off = struct.unpack('>H', self.buf[2:4])[0], 4
-                    elif n == 127:
-                        n, off = struct.unpack('>Q', self.buf[2:10])[0], 10
-                    if len(self.buf) >= off + n:
-                        out.append(json.loads(self.buf[off:off + n]))
-                        self.buf = self.buf[off + n:]
-                        break
+                frame = self.take_frame()
+                if frame is not None:
+                    out.append(json.loads(frame))
+                    break
                 chunk = self.s.recv(65536)
                 assert chunk, 'closed'
                 self.buf += chunk
