@@ -18,6 +18,7 @@
 #include "server.h"
 #include "store.h"
 #include "util.h"
+#include "web.h"
 #include "writer.h"
 
 /* Bumped whenever a renderer's output changes, so cached renders get a new ETag. */
@@ -196,8 +197,7 @@ static void make_etag(enum content what, const char *blob_hex, char *out, size_t
     snprintf(out, len, "\"%s%s\"", prefix[what], blob_hex);
 }
 
-/* Whether If-None-Match lists etag (or is "*"). */
-static int etag_matches(struct net_http *h, const char *etag)
+int http_etag_matches(struct net_http *h, const char *etag)
 {
     char buf[1024];
     if (net_http_header(h, WSI_TOKEN_HTTP_IF_NONE_MATCH, buf, sizeof buf) <= 0)
@@ -360,7 +360,7 @@ static void design_content(struct net_http *h, struct server *s, uint64_t id, en
     make_etag(what, json_string_value(json_object_get(rec, "blob")), etag, sizeof etag);
     net_http_add_header(h, "etag:", etag);
     net_http_add_header(h, "cache-control:", hidden ? CACHE_PRIVATE : CACHE_IMMUTABLE);
-    if (etag_matches(h, etag)) {
+    if (http_etag_matches(h, etag)) {
         store_read_end(s->store, txn);
         json_decref(rec);
         net_http_respond(h, 304, "image/png", NULL, 0);
@@ -401,6 +401,6 @@ void http_route(struct net_http *h, const char *path, void *user)
         metrics(h, s);
     else if ((id = parse_content_path(path, &what)))
         design_content(h, s, id, what);
-    else
+    else if (!web_route(s->web, h, path))
         respond_text(h, 404, "not found\n");
 }

@@ -38,6 +38,8 @@ static void usage(FILE *f)
             "  --drain-ms MS        at shutdown, longest wait for requests in flight and\n"
             "                       unsent replies (default 5000)\n"
             "  --log-level LEVEL    error, warn, info (default) or debug\n"
+            "  --web DIR            the web client's files, served at / (default %s);\n"
+            "                       --web '' serves none\n"
             "  --test-clock         TEST ONLY: the server's clock stands still (at the start\n"
             "                       time) and the op test.clock {now} sets it, to move\n"
             "                       contests between phases in tests; never in production\n"
@@ -46,7 +48,7 @@ static void usage(FILE *f)
             "\n"
             "SIGINT or SIGTERM stop it gracefully: no new connections, requests in flight\n"
             "are committed and answered, then it exits 0.\n",
-            (size_t)STORE_DEFAULT_MAP_SIZE, NET_DEFAULT_SEND_QUEUE);
+            (size_t)STORE_DEFAULT_MAP_SIZE, NET_DEFAULT_SEND_QUEUE, CC_WEB_DIR);
 }
 
 /* Parses a non-negative size with an optional K/M/G suffix (powers of 1024). */
@@ -149,12 +151,14 @@ int main(int argc, char **argv)
         {"drain-ms", required_argument, NULL, 'D'},
         {"log-level", required_argument, NULL, 'L'},
         {"test-clock", no_argument, NULL, 'C'},
+        {"web", required_argument, NULL, 'w'},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     char host[256] = "127.0.0.1";
-    struct server_config cfg = {.host = host, .port = 8080, .data_dir = "./var"};
+    struct server_config cfg = {
+        .host = host, .port = 8080, .data_dir = "./var", .web_dir = CC_WEB_DIR};
     const char *brand = NULL;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -202,6 +206,10 @@ int main(int argc, char **argv)
             break;
         case 'C':
             cfg.test_clock = 1;
+            break;
+        case 'w':
+            cfg.web_dir = optarg[0] ? optarg : NULL;
+            cfg.web_required = 1;
             break;
         case 'V':
             printf("%s %s\n", cc_server_name, cc_server_version);

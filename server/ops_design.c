@@ -1,5 +1,6 @@
 /* Op `design.get` (SPEC §4): the design object with tally, status timeline and comment
  * count. Hidden designs exist only for their creator and the brand. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 #include "live.h"
 #include "ops.h"
 #include "server.h"
+#include "util.h"
 
 int design_visible(const json_t *record, uint64_t viewer, enum role role)
 {
@@ -39,7 +41,31 @@ static struct dmem *find_design(struct req *r)
     return d;
 }
 
-/* Replies {design} with the timeline and comment count. */
+/* Appends ,"my_vote":V (the viewer's vote on design id, null when none) for a
+ * logged-in viewer: a client shows the viewer's own vote from it (docs/protocol.md). */
+static int append_my_vote(struct server *srv, MDB_txn *txn, uint64_t design, uint64_t viewer,
+                          struct ccbuf *b)
+{
+    if (!viewer)
+        return 0;
+    uint8_t key[16];
+    put_be64(key, design);
+    put_be64(key + 8, viewer);
+    MDB_val v;
+    int rc = store_get(txn, store_dbs(srv->store)->votes, key, 16, &v);
+    if (rc && rc != CC_ENOTFOUND)
+        return rc;
+    char text[32];
+    int n = rc || v.mv_size != 1
+                ? snprintf(text, sizeof text, ",\"my_vote\":null")
+                : snprintf(text, sizeof text, ",\"my_vote\":%d",
+                           (int)(int8_t)((const uint8_t *)v.mv_data)[0]);
+    ccbuf_append(b, text, (size_t)n);
+    return 0;
+}
+
+/* Replies {design} with the timeline, comment count and, for a logged-in viewer, the
+ * viewer's own vote. */
 static void reply_design(struct req *r, struct dmem *d)
 {
     struct server *srv = req_server(r);
@@ -59,6 +85,7 @@ static void reply_design(struct req *r, struct dmem *d)
             ccbuf_append(&b, ",\"timeline\":", 12);
             ccbuf_append(&b, text, strlen(text));
             free(text);
+            rc = append_my_vote(srv, txn, d->id, r->sess->account, &b);
             ccbuf_append(&b, ",\"comments\":0}}", 15);
         }
         store_read_end(srv->store, txn);

@@ -17,6 +17,7 @@
 #include "proto.h"
 #include "store.h"
 #include "util.h"
+#include "web.h"
 #include "writer.h"
 
 json_t *server_limits(const struct server *s)
@@ -96,14 +97,26 @@ int server_run(const struct server_config *cfg)
     }
     s.loop = &loop;
     s.test_now = now_unix();
+    if (cfg->web_dir && web_load(&s.web, cfg->web_dir, err, sizeof err)) {
+        if (cfg->web_required) {
+            log_error("%s", err);
+            uv_loop_close(&loop);
+            return 1;
+        }
+        log_warn("%s; serving no web client (give --web DIR)", err);
+    } else if (s.web) {
+        log_info("web client from %s (version %s)", cfg->web_dir, web_version(s.web));
+    }
 
     if (store_open(&s.store, cfg->data_dir, cfg->map_size, err, sizeof err)) {
         log_error("%s", err);
+        web_free(s.web);
         uv_loop_close(&loop);
         return 1;
     }
     if (writer_start(&s.writer, &loop, s.store)) {
         log_error("cannot start the writer thread");
+        web_free(s.web);
         store_close(s.store);
         uv_loop_close(&loop);
         return 1;
@@ -119,6 +132,7 @@ int server_run(const struct server_config *cfg)
         catalog_close(&s);
         blobs_close(&s);
         store_close(s.store);
+        web_free(s.web);
         uv_loop_close(&loop);
         return 1;
     }
@@ -163,6 +177,7 @@ out_net:
     catalog_close(&s);
     blobs_close(&s);
     store_close(s.store);
+    web_free(s.web);
     if (uv_loop_close(&loop)) {
         log_error("the event loop still has open handles at exit");
         rc = 1;

@@ -17,6 +17,8 @@ struct server_config {
     size_t send_queue_max;  /* --send-queue: per-connection bound, 0 = default */
     int drain_ms;           /* longest wait for in-flight work at shutdown */
     int test_clock;         /* TEST ONLY: a frozen clock set by the op test.clock */
+    const char *web_dir;    /* --web: the web client's files (assets/web), NULL = none */
+    int web_required;       /* --web given explicitly: a client that fails to load is fatal */
 };
 
 /* Counters for /metrics (loop thread). */
@@ -41,6 +43,7 @@ struct server {
     struct catalog *catalog;      /* catalog.c: designs in memory, ranked indexes */
     struct live *live;            /* live.c: subscriptions and watches */
     int64_t test_now;             /* with cfg.test_clock: the clock's reading */
+    struct web *web;              /* web.c: the web client's files, NULL when none */
 };
 
 /* Runs the server until SIGINT/SIGTERM and a clean shutdown. Returns the process exit

@@ -8,7 +8,10 @@ packages=(
   libuv1-dev libwebsockets-dev libwebsockets-evlib-uv
   liblmdb-dev lmdb-utils libjansson-dev libzstd-dev libpng-dev zlib1g-dev libssl-dev
   python3 python3-websockets curl
+  chromium nodejs # the web client's browser tests (tests/browser: playwright-core)
 )
+# npm comes with some nodejs builds and is its own Debian package with others.
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 if [ "${1:-}" = "--test" ]; then
   shift
 fi

@@ -1,0 +1,228 @@
+// The one WebSocket to cocreated (SPEC §4: /ws, subprotocol cocreate.v1): requests
+// matched to replies by id, pushed events routed to live handles, the account kept
+// logged in, and everything re-established after a reconnect.
+
+const TOKEN_KEY = 'cc_token';
+const RETRY_MS = [250, 500, 1000, 2000, 4000];
+
+export class ApiError extends Error {
+  constructor(err) {
+    super(err.message || err.code);
+    this.code = err.code;
+    this.detail = err.detail || {};
+  }
+}
+
+function setCookie(token) {
+  // For <img src="/t/…"> and the other HTTP routes (hidden designs, exports).
+  const attrs = '; path=/; SameSite=Lax' + (location.protocol === 'https:' ? '; Secure' : '');
+  document.cookie = token ? `cc_token=${token}${attrs}; max-age=31536000`
+                          : `cc_token=${attrs}; max-age=0`;
+}
+
+class Api extends EventTarget {
+  constructor() {
+    super();
+    this.ws = null;
+    this.nextId = 1;
+    this.pending = new Map();   // id -> {resolve, reject, msg}
+    this.live = new Set();      // gallery subscriptions and design watches
+    this.account = null;
+    this.limits = {};
+    this.state = 'connecting';
+    this.attempt = 0;
+    this.waiters = [];          // resolved when the socket is open (and logged in)
+    this.connect();
+  }
+
+  get token() { return localStorage.getItem(TOKEN_KEY); }
+
+  connect() {
+    const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
+    const ws = new WebSocket(url, 'cocreate.v1');
+    ws.binaryType = 'arraybuffer';
+    this.ws = ws;
+    ws.onopen = async () => {
+      this.attempt = 0;
+      try {
+        const hello = await this.raw('hello', { client: 'cocreate-web/1' });
+        this.limits = hello.limits || {};
+        if (this.token) {
+          try {
+            const r = await this.raw('auth.login', { token: this.token });
+            this.setAccount(r.account);
+          } catch (e) {
+            if (e.code === 'unauthorized') this.forget();
+          }
+        }
+      } catch (e) { /* the close handler retries */ }
+      if (this.ws !== ws) return;
+      this.setState('open');
+      for (const w of this.waiters.splice(0)) w();
+      for (const h of this.live) h.resume();
+    };
+    ws.onmessage = (m) => this.onMessage(m.data);
+    ws.onclose = () => {
+      if (this.ws !== ws) return;
+      this.setState('closed');
+      for (const [, p] of this.pending) p.reject(new ApiError({ code: 'closed_connection', message: 'connection lost' }));
+      this.pending.clear();
+      for (const h of this.live) h.suspend();
+      const wait = RETRY_MS[Math.min(this.attempt++, RETRY_MS.length - 1)];
+      setTimeout(() => this.connect(), wait);
+    };
+  }
+
+  setState(s) {
+    this.state = s;
+    this.dispatchEvent(new CustomEvent('state', { detail: s }));
+  }
+
+  setAccount(a) {
+    const same = (this.account && this.account.id) === (a && a.id);
+    this.account = a;
+    if (same) return;
+    this.dispatchEvent(new CustomEvent('account', { detail: a }));
+  }
+
+  onMessage(text) {
+    let m;
+    try { m = JSON.parse(text); } catch { return; }
+    if (m.ev) {
+      for (const h of this.live) h.event(m);
+      return;
+    }
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    this.pending.delete(m.id);
+    if (m.ok) p.resolve(m.result || {});
+    else p.reject(new ApiError(m.error || { code: 'internal' }));
+  }
+
+  // Sends now, on the current socket (used while connecting, before `ready`).
+  raw(op, args = {}) {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.ws.send(JSON.stringify({ id, op, ...args }));
+    });
+  }
+
+  // Resolves with the op's result, rejects with ApiError.
+  async call(op, args = {}) {
+    while (this.state !== 'open') await new Promise((res) => this.waiters.push(res));
+    return this.raw(op, args);
+  }
+
+  // Binary frame (upload bytes). Resolves once the socket has handed it to the network.
+  sendBinary(buf) {
+    if (this.state !== 'open') throw new ApiError({ code: 'closed_connection', message: 'connection lost' });
+    this.ws.send(buf);
+  }
+
+  buffered() { return this.ws ? this.ws.bufferedAmount : 0; }
+
+  async register(name) {
+    const r = await this.call('auth.register', { name });
+    this.remember(r.token);
+    this.setAccount(r.account);
+    return r;
+  }
+
+  async login(token) {
+    const r = await this.call('auth.login', { token });
+    this.remember(token);
+    this.setAccount(r.account);
+    return r;
+  }
+
+  remember(token) {
+    localStorage.setItem(TOKEN_KEY, token);
+    setCookie(token);
+  }
+
+  forget() {
+    localStorage.removeItem(TOKEN_KEY);
+    setCookie(null);
+    this.setAccount(null);
+  }
+
+  // Logging out: the server has no op for it, and a connection stays the account it
+  // logged in as (SPEC §4), so a fresh connection starts anonymous.
+  logout() {
+    this.forget();
+    const ws = this.ws;
+    ws.onclose = null;
+    for (const [, p] of this.pending) p.reject(new ApiError({ code: 'closed_connection', message: 'logged out' }));
+    this.pending.clear();
+    for (const h of this.live) h.suspend();
+    this.setState('connecting');
+    ws.close();
+    this.connect();
+  }
+
+  // A live gallery window (gallery.subscribe): onWindow({total, order, items}) with
+  // the full window first and after every reconnect, onUpdate(ev) for each
+  // gallery.update. Returns a handle with close() and set(args).
+  gallery(args, onWindow, onUpdate) {
+    const api = this;
+    const h = {
+      args, sub: null, closed: false,
+      async resume() {
+        try {
+          const r = await api.call('gallery.subscribe', h.args);
+          if (h.closed) { api.call('gallery.unsubscribe', { sub: r.sub }).catch(() => {}); return; }
+          h.sub = r.sub;
+          onWindow({ total: r.total, items: r.items, order: r.items.map((d) => d.id) });
+        } catch (e) {
+          if (h.onError) h.onError(e);
+        }
+      },
+      suspend() { h.sub = null; },
+      event(m) { if (m.ev === 'gallery.update' && m.sub === h.sub && h.sub) onUpdate(m); },
+      close() {
+        h.closed = true;
+        api.live.delete(h);
+        if (h.sub) api.call('gallery.unsubscribe', { sub: h.sub }).catch(() => {});
+        h.sub = null;
+      },
+    };
+    this.live.add(h);
+    if (this.state === 'open') h.resume();
+    return h;
+  }
+
+  // A watched design (design.watch): onDesign(result) first and after reconnects,
+  // onUpdate(ev) for each design.update.
+  watch(id, onDesign, onUpdate, onError) {
+    const api = this;
+    const h = {
+      closed: false, active: false,
+      async resume() {
+        try {
+          const r = await api.call('design.watch', { design: id });
+          if (h.closed) { api.call('design.unwatch', { design: id }).catch(() => {}); return; }
+          h.active = true;
+          onDesign(r);
+        } catch (e) {
+          if (onError) onError(e);
+        }
+      },
+      suspend() { h.active = false; },
+      event(m) {
+        if (m.ev === 'design.update' && h.active && m.design && m.design.id === id) onUpdate(m);
+      },
+      close() {
+        h.closed = true;
+        api.live.delete(h);
+        if (h.active) api.call('design.unwatch', { design: id }).catch(() => {});
+        h.active = false;
+      },
+    };
+    this.live.add(h);
+    if (this.state === 'open') h.resume();
+    return h;
+  }
+}
+
+export const api = new Api();

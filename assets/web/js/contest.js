@@ -1,0 +1,93 @@
+// The contest page (/contest/<id>): brief, prize, phase with a countdown to the next
+// one, the live ranking, and once closed the results with the audit-log head.
+import { api } from './api.js';
+import { h, clear, link, fmtDate, fmtDuration, fmtTally, errText } from './dom.js';
+import { liveGrid } from './gallery.js';
+
+const PHASE_TEXT = {
+  upcoming: 'Not open yet',
+  submissions: 'Open for submissions and votes',
+  voting: 'Voting (submissions closed)',
+  judging: 'Judging: the brand is deciding',
+  closed: 'Closed: results are final',
+};
+
+// The next phase change: {label, at} or null.
+export function nextPhase(c) {
+  if (c.phase === 'upcoming' && c.submit_open) return { label: 'Submissions open', at: c.submit_open };
+  if (c.phase === 'submissions' && c.submit_close) return { label: c.vote_close ? 'Submissions close' : 'Submissions and votes close', at: c.submit_close };
+  if (c.phase === 'voting' && c.vote_close) return { label: 'Voting closes', at: c.vote_close };
+  return null;
+}
+
+export function contestPage(id) {
+  const el = h('section.contest', h('p', 'Loading…'));
+  let timer = null, grid = null;
+
+  async function load() {
+    let c;
+    try {
+      c = (await api.call('contest.get', { contest: id })).contest;
+    } catch (e) {
+      clear(el, h('h1', 'Contest not found'), h('p', errText(e)));
+      return;
+    }
+    show(c);
+  }
+
+  function show(c) {
+    if (grid) grid.destroy();
+    clearInterval(timer);
+    const countdown = h('p.countdown', { 'data-testid': 'countdown' });
+    const next = nextPhase(c);
+    const tick = () => {
+      if (!next) { countdown.textContent = ''; return; }
+      const left = next.at - Date.now() / 1000;
+      if (left <= 0) { clearInterval(timer); countdown.textContent = `${next.label} now.`; setTimeout(load, 1000); return; }
+      countdown.textContent = `${next.label} in ${fmtDuration(left)} (${fmtDate(next.at)})`;
+    };
+    tick();
+    if (next) timer = setInterval(tick, 1000);
+    const results = h('section.results', { 'aria-labelledby': 'res-h' });
+    grid = liveGrid({ contest: c.id, sort: 'top' }, { scale: c.scale, label: `Ranking of ${c.title}`, empty: 'No designs yet.' });
+    grid.el.classList.add('ranked');
+    clear(el,
+      h('div.page-head', h('h1', c.title),
+        c.phase === 'submissions' ? link(`/submit?contest=${encodeURIComponent(c.id)}`, 'Submit a design') : null),
+      h('p.phase', h('span.badge.phase-' + c.phase, { 'data-testid': 'phase' }, c.phase), ' ', PHASE_TEXT[c.phase] || ''),
+      countdown,
+      c.brief ? h('p.brief', c.brief) : null,
+      c.prize ? h('p.prize', h('strong', 'Prize: '), c.prize) : null,
+      h('p.help', `${c.kind === 'any' ? 'Artwork and levels' : c.kind === 'level' ? 'Game levels' : 'T-shirt artwork'}, voted with `,
+        c.scale === 'stars5' ? '1–5 stars' : c.scale === 'updown' ? 'up and down votes' : 'hearts',
+        c.threshold ? `; ${c.threshold} supports put a design on the shortlist` : '', '. ',
+        link(`/?contest=${encodeURIComponent(c.id)}`, 'Browse the gallery')),
+      c.phase === 'closed' ? results : null,
+      h('section', { 'aria-labelledby': 'rank-h' }, h('h2', { id: 'rank-h' }, c.phase === 'closed' ? 'Final ranking (live view)' : 'Live ranking'), grid.el));
+    if (c.phase === 'closed') loadResults(c, results);
+  }
+
+  async function loadResults(c, box) {
+    clear(box, h('h2', { id: 'res-h' }, 'Results'), h('p', 'Loading…'));
+    try {
+      const r = await api.call('contest.results', { contest: c.id });
+      const rows = (r.ranking || []).map((x) => {
+        const d = typeof x.design === 'object' ? x.design : { id: x.design };
+        return h('tr', h('td', String(x.rank)), h('td', link(`/design/${d.id}`, d.title || `Design ${d.id}`)),
+          h('td', fmtTally(x.tally, c.scale)), h('td', typeof x.score === 'number' ? x.score.toFixed(3) : ''));
+      });
+      clear(box, h('h2', { id: 'res-h' }, 'Results'),
+        h('table.results-table', h('caption', `Final results of ${c.title}`),
+          h('thead', h('tr', h('th', { scope: 'col' }, 'Rank'), h('th', { scope: 'col' }, 'Design'), h('th', { scope: 'col' }, 'Tally'), h('th', { scope: 'col' }, 'Score'))),
+          h('tbody', rows)),
+        h('p.audit', 'Audit log head: ', h('code', { 'data-testid': 'log-head' }, r.log_head || '(empty)'), ' · ',
+          h('a', { href: `/log/${encodeURIComponent(c.id)}` }, 'Download the audit log'),
+          ' (check it with ', h('code', 'cocreate verify'), ')'));
+    } catch (e) {
+      clear(box, h('h2', { id: 'res-h' }, 'Results'), h('p.error', errText(e)));
+    }
+  }
+
+  load();
+  return { el, destroy() { clearInterval(timer); if (grid) grid.destroy(); } };
+}

@@ -1,0 +1,62 @@
+// The creator page (/creator/<id>: points, designs, wins; creator.get) and the
+// leaderboard (/leaderboard: creator.top).
+import { api } from './api.js';
+import { h, clear, link, badge, fmtDate, errText } from './dom.js';
+import { liveGrid } from './gallery.js';
+
+const TOP = 50;
+
+function count(v) {
+  return Array.isArray(v) ? v.length : (v ?? 0);
+}
+
+// The list a result holds, whatever it is called.
+function firstArray(r) {
+  return Object.values(r).find(Array.isArray) || [];
+}
+
+export function creatorPage(id) {
+  const el = h('section.creator', h('p', 'Loading…'));
+  let grid = null;
+  api.call('creator.get', { account: id }).then((r) => {
+    const a = r.account || r.creator || r;
+    const designs = Array.isArray(a.designs) ? a.designs : Array.isArray(r.designs) ? r.designs : null;
+    const wins = a.wins ?? (designs ? designs.filter((d) => ['winner', 'in_production', 'launched'].includes(d.status)).length : 0);
+    const stats = h('dl.stats',
+      h('div', h('dt', 'Points'), h('dd', { 'data-testid': 'points' }, String(a.points ?? 0))),
+      h('div', h('dt', 'Designs'), h('dd', String(count(a.designs ?? r.designs)))),
+      h('div', h('dt', 'Wins'), h('dd', String(count(wins)))));
+    let list;
+    if (designs && designs.length && typeof designs[0] === 'object') {
+      list = h('ul.grid', { 'aria-label': `Designs by ${a.name}` }, designs.map((d) => h('li.card',
+        link(`/design/${d.id}`, h('img', { src: d.thumb || `/t/${d.id}.png`, alt: `${d.title} (thumbnail)`, loading: 'lazy', width: 320, height: d.kind === 'level' ? 180 : 320 }), h('span.title', d.title)),
+        h('div.meta', h('span.by', link(`/contest/${d.contest}`, d.contest)), d.status !== 'submitted' ? badge(d.status) : null))));
+    } else {
+      grid = liveGrid({ contest: 'open', sort: 'new', creator: String(a.id ?? id) }, { label: `Designs by ${a.name}` });
+      list = grid.el;
+    }
+    clear(el, h('h1', a.name || `Creator ${id}`),
+      h('p.help', a.role === 'brand' ? 'Brand staff' : 'Creator', a.created ? ` since ${fmtDate(a.created)}` : ''),
+      stats, h('h2', 'Designs'), list);
+  }).catch((e) => clear(el, h('h1', 'Creator'), h('p.error', e.code === 'not_found' ? 'No such creator.' : errText(e))));
+  return { el, destroy() { if (grid) grid.destroy(); } };
+}
+
+export function leaderboardPage() {
+  const body = h('tbody');
+  const msg = h('p', 'Loading…');
+  const el = h('section.leaderboard', h('h1', 'Leaderboard'),
+    h('p.help', 'Points: +10 per accepted design, +1 per support received, +100 per win.'), msg,
+    h('table.board', h('caption.visually-hidden', 'Creators by points'),
+      h('thead', h('tr', ['Rank', 'Creator', 'Points', 'Designs', 'Wins'].map((t) => h('th', { scope: 'col' }, t)))), body));
+  api.call('creator.top', { limit: TOP }).then((r) => {
+    const list = firstArray(r);
+    msg.textContent = list.length ? '' : 'Nobody has points yet.';
+    clear(body, list.map((x, i) => {
+      const a = x.account || x;
+      return h('tr', h('td', String(x.rank ?? i + 1)), h('td', link(`/creator/${a.id}`, a.name)),
+        h('td', String(a.points ?? x.points ?? 0)), h('td', String(count(a.designs ?? x.designs))), h('td', String(count(a.wins ?? x.wins))));
+    }));
+  }).catch((e) => { msg.textContent = errText(e); });
+  return { el };
+}

@@ -1,0 +1,59 @@
+// Scenario 1 (issue 6): register, draw a level in the editor, see the server's
+// validation error for a level without a goal, fix it, submit, and see the design
+// appear live in a second browser context's gallery.
+import { scenario, person, register, go, shot, paintCell, chooseTile, card, check, noPageErrors, WAIT } from './lib.mjs';
+
+await scenario('level_editor', [], async ({ srv, b }) => {
+  const watcher = await person(b, srv);
+  await watcher.goto('/?sort=new');
+  await watcher.getByText('0 designs').waitFor();
+
+  const maker = await person(b, srv);
+  await maker.goto('/');
+  await register(maker, 'leveller');
+  await go(maker, '/submit');
+  await maker.getByLabel('Game level').check();
+  await maker.getByLabel('Title').fill('Goal Rush');
+  await maker.getByLabel('Tags').fill('speedrun, first');
+
+  // A spawn but no goal: the server refuses it (rule "goal").
+  await chooseTile(maker, 'Spawn');
+  await paintCell(maker, 9, 2);
+  await maker.getByRole('button', { name: 'Submit', exact: true }).click();
+  const err = maker.getByTestId('editor-error');
+  await err.waitFor();
+  check(/goal/i.test(await err.textContent()), `the editor shows the goal error, got "${await err.textContent()}"`);
+  await shot(maker, 'submit-level-error');
+
+  // A tile error points at its cell: spikes under the spawn make the spawn unstandable.
+  await chooseTile(maker, 'Goal');
+  await paintCell(maker, 9, 12);
+  await chooseTile(maker, 'Spikes');
+  await paintCell(maker, 10, 2);
+  await maker.getByRole('button', { name: 'Submit', exact: true }).click();
+  await maker.getByTestId('editor-error').filter({ hasText: /Row 9, column 2/ }).waitFor();
+
+  // Fixed: ground again under the spawn.
+  await chooseTile(maker, 'Ground');
+  await paintCell(maker, 10, 2);
+  check(!(await maker.getByTestId('editor-error').isVisible()), 'the error clears once the grid changes');
+  await maker.getByRole('button', { name: 'Submit', exact: true }).click();
+  const done = maker.getByTestId('done').getByRole('link', { name: 'See “Goal Rush”' });
+  await done.waitFor();
+  await shot(maker, 'submit-level-done');
+
+  // The watcher's gallery shows it without a reload.
+  await card(watcher, 'Goal Rush').waitFor({ timeout: WAIT });
+  await watcher.getByText('1 design', { exact: true }).waitFor();
+  check(await card(watcher, 'Goal Rush').getByText('by leveller').isVisible(), 'the card names the creator');
+  await shot(watcher, 'gallery-live');
+
+  // The design page renders it.
+  await done.click();
+  await maker.getByRole('heading', { name: 'Goal Rush' }).waitFor();
+  await maker.locator('img.render').evaluate((img) => img.decode());
+  check(await maker.locator('img.render').evaluate((img) => img.naturalWidth > 0), 'the full render loads');
+  check(await maker.getByRole('link', { name: '#speedrun' }).isVisible(), 'tags are shown');
+  await shot(maker, 'design-level');
+  noPageErrors(watcher, maker);
+});

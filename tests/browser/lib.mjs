@@ -1,0 +1,205 @@
+// Shared by the browser scenarios: a real cocreated on a free loopback port with a
+// temp data dir, Debian's headless Chromium through playwright-core, screenshots, and
+// the UI steps several scenarios take (sign in, submit a level).
+//
+// Environment (ctest sets it): COCREATED the daemon, CC_WEB_DIR the client's files,
+// CC_BROWSER_OUT where screenshots go, CC_SANITIZE=1 when the daemon runs under ASan.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const SOURCE = join(here, '..', '..');
+const COCREATED = process.env.COCREATED || join(SOURCE, 'build', 'cocreated');
+const WEB_DIR = process.env.CC_WEB_DIR || join(SOURCE, 'assets', 'web');
+export const OUT = process.env.CC_BROWSER_OUT || join(SOURCE, 'build', 'browser-out');
+// Every wait has this bound (a guard against hangs, generous for ASan on 2 cores).
+export const WAIT = 30000;
+const SANITIZER_MARKS = ['ERROR: AddressSanitizer', 'runtime error:', 'LeakSanitizer'];
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export class Server {
+  constructor(args = []) {
+    this.dir = mkdtempSync(join(tmpdir(), 'cc-browser-'));
+    this.data = join(this.dir, 'data');
+    this.args = args;
+    this.log = '';
+  }
+
+  async start() {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      this.port = await freePort();
+      this.url = `http://127.0.0.1:${this.port}`;
+      this.log = '';
+      this.proc = spawn(COCREATED, ['--listen', `127.0.0.1:${this.port}`, '--data', this.data,
+        '--web', WEB_DIR, ...this.args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      this.proc.stdout.on('data', (d) => { this.log += d; });
+      this.proc.stderr.on('data', (d) => { this.log += d; });
+      this.exited = new Promise((r) => this.proc.on('exit', (code, sig) => r({ code, sig })));
+      const deadline = Date.now() + WAIT;
+      while (Date.now() < deadline) {
+        if (this.proc.exitCode !== null) break;
+        try {
+          const r = await fetch(`${this.url}/healthz`);
+          if (r.ok) return this;
+        } catch { /* not yet */ }
+        await sleep(50);
+      }
+      await this.exited;
+      if (!this.log.includes('cannot listen')) break;
+    }
+    throw new Error(`cocreated did not start:\n${this.log}`);
+  }
+
+  // A brand account made by the operator's command (works while the server runs).
+  makeBrand(name) {
+    const r = spawnSync(COCREATED, ['--data', this.data, '--make-brand', name], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`--make-brand failed: ${r.stderr}`);
+    return r.stdout.trim();
+  }
+
+  // SIGTERM; the daemon must exit 0 with no sanitizer report.
+  async stop() {
+    if (!this.proc || this.proc.exitCode !== null) return;
+    this.proc.kill('SIGTERM');
+    const { code, sig } = await this.exited;
+    for (const m of SANITIZER_MARKS) if (this.log.includes(m)) throw new Error(`sanitizer report in cocreated's log:\n${this.log}`);
+    if (code !== 0) throw new Error(`cocreated exited ${code ?? sig}:\n${this.log}`);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+// Chromium as the machine runs it (no network but loopback); launch() gives each
+// browser a fresh temporary profile (its own --user-data-dir).
+export async function browser() {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+// A new context (its own localStorage and cookies: another person) with one page.
+export async function person(b, srv, { width = 1200, height = 900 } = {}) {
+  const ctx = await b.newContext({ baseURL: srv.url, viewport: { width, height } });
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(WAIT);
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') page.errors.push(m.text()); });
+  return page;
+}
+
+export async function shot(page, name) {
+  mkdirSync(OUT, { recursive: true });
+  await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
+}
+
+export async function register(page, name) {
+  if (!page.url().startsWith('http')) await page.goto('/');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByLabel('Name').fill(name);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByTestId('me').filter({ hasText: name }).waitFor();
+}
+
+export async function loginWithToken(page, token, name) {
+  if (!page.url().startsWith('http')) await page.goto('/');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByLabel('Token').fill(token);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByTestId('me').filter({ hasText: name }).waitFor();
+}
+
+// Navigates inside the page (no reload: the connection and login stay).
+export async function go(page, path) {
+  await page.evaluate((p) => {
+    history.pushState(null, '', p);
+    dispatchEvent(new PopStateEvent('popstate'));
+  }, path);
+}
+
+// Clicks the centre of cell (row, col) of the level editor's canvas.
+export async function paintCell(page, row, col) {
+  const canvas = page.getByTestId('level-canvas');
+  const box = await canvas.boundingBox();
+  const { w, h } = await canvas.evaluate((c) => ({ w: c.width / 24, h: c.height / 24 }));
+  await page.mouse.click(box.x + ((col + 0.5) * box.width) / w, box.y + ((row + 0.5) * box.height) / h);
+}
+
+export async function chooseTile(page, name) {
+  await page.getByRole('radio', { name }).check();
+}
+
+// Submits a playable level through the submit page; returns the new design's id.
+export async function submitLevel(page, { title, contest = null, tags = '' }) {
+  await go(page, contest ? `/submit?contest=${contest}` : '/submit');
+  await page.getByLabel('Game level').check();
+  await page.getByLabel('Title').fill(title);
+  if (tags) await page.getByLabel('Tags').fill(tags);
+  await chooseTile(page, 'Spawn');
+  await paintCell(page, 9, 1);
+  await chooseTile(page, 'Goal');
+  await paintCell(page, 9, 6);
+  await page.getByRole('button', { name: 'Submit', exact: true }).click();
+  const link = page.getByTestId('done').getByRole('link', { name: `See “${title}”` });
+  await link.waitFor();
+  return (await link.getAttribute('href')).split('/').pop();
+}
+
+export function card(page, title) {
+  return page.getByTestId('grid').locator('li.card', { hasText: title });
+}
+
+export function check(cond, what) {
+  if (!cond) throw new Error(`check failed: ${what}`);
+}
+
+export function noPageErrors(...pages) {
+  for (const p of pages) {
+    const errs = p.errors.filter((e) => !/Failed to load resource.*404/.test(e));
+    check(errs.length === 0, `no errors in the page, got:\n${errs.join('\n')}`);
+  }
+}
+
+// Runs a scenario: server up, browser up, fn({srv, b}), everything down; exit code 1
+// with the error (and the server's log) on failure.
+export async function scenario(name, serverArgs, fn) {
+  const srv = new Server(serverArgs);
+  let b = null;
+  const t0 = Date.now();
+  try {
+    await srv.start();
+    b = await browser();
+    await fn({ srv, b });
+    await b.close();
+    b = null;
+    await srv.stop();
+    console.log(`${name}: ok (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  } catch (e) {
+    console.error(`${name}: FAILED\n${e.stack || e}\n--- cocreated log ---\n${srv.log}`);
+    if (b) await b.close().catch(() => {});
+    if (srv.proc && srv.proc.exitCode === null) srv.proc.kill('SIGKILL');
+    process.exit(1);
+  }
+}
+
+export { readFileSync, sleep };
