@@ -124,7 +124,7 @@ export async function register(page, name) {
 export async function loginWithToken(page, token, name) {
   if (!page.url().startsWith('http')) await page.goto('/');
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByLabel('Token').fill(token);
+  await page.getByLabel('Token', { exact: true }).fill(token);
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.getByTestId('me').filter({ hasText: name }).waitFor();
 }
@@ -150,7 +150,7 @@ export async function chooseTile(page, name) {
 }
 
 // Submits a playable level through the submit page; returns the new design's id.
-export async function submitLevel(page, { title, contest = null, tags = '' }) {
+export async function submitLevel(page, { title, contest = null, tags = '', goalCol = 6 }) {
   await go(page, contest ? `/submit?contest=${contest}` : '/submit');
   await page.getByLabel('Game level').check();
   await page.getByLabel('Title').fill(title);
@@ -158,7 +158,7 @@ export async function submitLevel(page, { title, contest = null, tags = '' }) {
   await chooseTile(page, 'Spawn');
   await paintCell(page, 9, 1);
   await chooseTile(page, 'Goal');
-  await paintCell(page, 9, 6);
+  await paintCell(page, 9, goalCol);
   await page.getByRole('button', { name: 'Submit', exact: true }).click();
   const link = page.getByTestId('done').getByRole('link', { name: `See “${title}”` });
   await link.waitFor();
@@ -203,3 +203,31 @@ export async function scenario(name, serverArgs, fn) {
 }
 
 export { readFileSync, sleep };
+
+// Calls an op on the page's own connection (as whoever the page is logged in as), for
+// set-up steps that are not what the scenario tests (e.g. test.clock).
+export async function rpc(page, op, args = {}) {
+  return page.evaluate(async ([o, a]) => {
+    const src = document.querySelector('script[type=module]').src;
+    const { api } = await import(src.replace(/app\.js$/, 'api.js'));
+    return api.call(o, a);
+  }, [op, args]);
+}
+
+// Creates a contest through the brand dashboard (the page is logged in as a brand).
+export async function createContest(page, { slug, title, brief = '', prize = '', kind = 'level', scale = 'heart' }) {
+  await go(page, '/brand');
+  await page.getByLabel('Slug (the contest id)').fill(slug);
+  await page.getByLabel('Title').fill(title);
+  await page.getByLabel('Brief').fill(brief);
+  await page.getByLabel('Prize').fill(prize);
+  await page.getByLabel('Kind').selectOption(kind);
+  await page.getByLabel('Voting scale').selectOption(scale);
+  await page.getByRole('button', { name: 'Create contest' }).click();
+  await page.getByRole('heading', { name: `Ranking of “${title}”` }).waitFor();
+}
+
+// The brand dashboard's row of a design.
+export function adminRow(page, id) {
+  return page.locator(`table.admin tr[data-id="${id}"]`);
+}

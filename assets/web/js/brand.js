@@ -66,7 +66,7 @@ function contestForm(c) {
       [['heart', 'Hearts'], ['stars5', '1–5 stars'], ['updown', 'Up / down']].map(([v, l]) => h('option', { value: v, selected: c && c.scale === v }, l)))),
     submit_open: field('b-submit_open', 'Submissions open', h('input', { type: 'datetime-local', value: toLocal(c && c.submit_open) }), 'Empty: open now.'),
     submit_close: field('b-submit_close', 'Submissions close', h('input', { type: 'datetime-local', value: toLocal(c && c.submit_close) }), 'Empty: no deadline.'),
-    vote_close: field('b-vote_close', 'Voting closes', h('input', { type: 'datetime-local', value: toLocal(c && c.vote_close) }), 'Empty: votes close with submissions.'),
+    vote_close: field('b-vote_close', 'Voting closes', h('input', { type: 'datetime-local', value: toLocal(c && c.vote_close) }), 'Empty: voting stays open until you close the contest.'),
     threshold: field('b-threshold', 'Support threshold', h('input', { type: 'number', min: 0, value: c ? c.threshold || 0 : 0 }), 'Supports that shortlist a design by themselves; 0 = off.'),
   };
   const msg = h('p', { role: 'status', 'data-testid': 'contest-msg' });

@@ -48,6 +48,7 @@ export function submitPage() {
   const file = field('s-file', 'PNG file', h('input', { type: 'file', name: 'file', accept: 'image/png' }),
     `PNG, 64–6000 pixels a side, at most ${fmtBytes(MAX_BYTES.artwork)}.`);
   const preview = h('img.preview', { alt: 'Preview of the chosen file', hidden: true });
+  preview.addEventListener('error', () => { preview.hidden = true; });
   const artBox = h('div.art', file.el, preview);
   const editor = levelEditor();
   const levelBox = h('div.level', { hidden: true }, editor.el);

@@ -1,0 +1,73 @@
+// Scenario 2 (issue 6): upload a PNG artwork. Before that: the client's own checks (no
+// file, not a PNG, past 16 MiB: nothing is sent) and a server error shown at the file
+// field (a PNG whose CRC is broken: invalid_design).
+import { join } from 'node:path';
+import { scenario, person, register, go, shot, card, check, noPageErrors, readFileSync, SOURCE } from './lib.mjs';
+
+const PNG = readFileSync(join(SOURCE, 'assets', 'samples', 'artwork-03.png'));
+
+await scenario('artwork_upload', [], async ({ srv, b }) => {
+  const page = await person(b, srv, { width: 390, height: 844 }); // phone width
+  await page.goto('/');
+  await register(page, 'painter');
+  await go(page, '/submit');
+  const fileErr = page.locator('#s-file-err');
+  const submit = page.getByRole('button', { name: 'Submit', exact: true });
+  await page.getByLabel('Title').fill('Night Owl');
+  await page.getByLabel('Tags').fill('owl night');
+
+  await submit.click();
+  await fileErr.filter({ hasText: 'Choose a PNG file.' }).waitFor();
+
+  await page.getByLabel('PNG file').setInputFiles({ name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('not a png at all') });
+  await submit.click();
+  await fileErr.filter({ hasText: 'This is not a PNG file.' }).waitFor();
+
+  const huge = Buffer.alloc((16 << 20) + 1);
+  PNG.copy(huge);
+  await page.getByLabel('PNG file').setInputFiles({ name: 'huge.png', mimeType: 'image/png', buffer: huge });
+  await fileErr.filter({ hasText: 'the limit is 16.0 MiB' }).waitFor();
+  await submit.click();
+  await fileErr.filter({ hasText: 'the limit is 16.0 MiB' }).waitFor();
+
+  const broken = Buffer.from(PNG);
+  broken[29] ^= 0xff; // inside IHDR: its CRC no longer matches
+  await page.getByLabel('PNG file').setInputFiles({ name: 'broken.png', mimeType: 'image/png', buffer: broken });
+  await submit.click();
+  await fileErr.filter({ hasText: /\S/ }).waitFor();
+  const text = await fileErr.textContent();
+  check(!/Choose|not a PNG|limit/.test(text), `the server's refusal is shown at the file field, got "${text}"`);
+  check(await page.evaluate(() => document.activeElement.id) === 's-file', 'focus moves to the field in error');
+  await shot(page, 'submit-artwork-error');
+
+  await page.getByLabel('PNG file').setInputFiles({ name: 'owl.png', mimeType: 'image/png', buffer: PNG });
+  check(!(await fileErr.isVisible()), 'the error clears with a good file');
+  await page.evaluate(() => { // what the progress bar shows while it is visible
+    const p = document.querySelector('[data-testid=progress]');
+    window.seen = new Set();
+    const look = () => { if (!p.hidden) window.seen.add(p.value); requestAnimationFrame(look); };
+    look();
+    const orig = Object.getOwnPropertyDescriptor(HTMLProgressElement.prototype, 'value');
+    Object.defineProperty(p, 'value', { get() { return orig.get.call(p); }, set(v) { orig.set.call(p, v); if (!p.hidden) window.seen.add(orig.get.call(p)); } });
+  });
+  await submit.click();
+  const done = page.getByTestId('done').getByRole('link', { name: 'See “Night Owl”' });
+  await done.waitFor();
+  check(await page.getByTestId('progress').isHidden(), 'the progress bar is gone when done');
+  check(await page.evaluate(() => window.seen.has(100)), 'the progress bar reached 100 %');
+  await shot(page, 'submit-artwork-done');
+
+  await done.click();
+  await page.getByRole('heading', { name: 'Night Owl' }).waitFor();
+  await page.locator('img.render').evaluate((img) => img.decode());
+  check(await page.locator('img.render').evaluate((img) => img.naturalWidth > 0), 'the full render loads');
+  const orig = await page.evaluate(async (id) => { const r = await fetch(`/d/${id}`); return [r.status, r.headers.get('content-type'), (await r.arrayBuffer()).byteLength]; },
+    page.url().split('/').pop());
+  check(orig[0] === 200 && orig[1] === 'image/png' && orig[2] === PNG.length, `the original downloads as uploaded, got ${orig}`);
+  await shot(page, 'design-artwork-phone');
+
+  await page.getByRole('link', { name: 'Gallery', exact: true }).click();
+  await card(page, 'Night Owl').waitFor();
+  await shot(page, 'gallery-phone');
+  noPageErrors(page);
+});

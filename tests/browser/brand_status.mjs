@@ -1,0 +1,57 @@
+// Scenario 4 (issue 6): the brand creates a contest in its dashboard, a creator submits
+// to it, a voter rates it (stars5), the brand shortlists it and then picks it as the
+// winner with a note, and the voter's open design page shows the note live.
+import { scenario, person, register, loginWithToken, go, shot, submitLevel, createContest, adminRow, check, noPageErrors } from './lib.mjs';
+
+const NOTE = 'Congratulations: this level ships in the summer update!';
+
+await scenario('brand_status', [], async ({ srv, b }) => {
+  const token = srv.makeBrand('acme');
+  const brand = await person(b, srv);
+  await brand.goto('/');
+  await loginWithToken(brand, token, 'acme');
+  await brand.getByRole('link', { name: 'Brand', exact: true }).waitFor();
+  await createContest(brand, { slug: 'summer-levels', title: 'Summer Levels', brief: 'Beach-themed levels.', prize: '$500 and credits', scale: 'stars5' });
+  await shot(brand, 'brand-new-contest');
+
+  const maker = await person(b, srv);
+  await maker.goto('/');
+  await register(maker, 'surfer');
+  const id = await submitLevel(maker, { title: 'Wave Rider', contest: 'summer-levels' });
+  await adminRow(brand, id).waitFor(); // the dashboard's ranking is live
+
+  const voter = await person(b, srv, { width: 390, height: 844 });
+  await voter.goto(`/design/${id}`);
+  await register(voter, 'fan');
+  await voter.getByRole('heading', { name: 'Wave Rider' }).waitFor();
+  await voter.getByRole('button', { name: '4 stars' }).click();
+  await voter.getByTestId('tally').filter({ hasText: '★ 4.0 (1 vote)' }).waitFor();
+  check(await voter.getByRole('button', { name: '4 stars' }).getAttribute('aria-pressed') === 'true', 'the own rating shows');
+  await adminRow(brand, id).getByText('★ 4.0 (1 vote)').waitFor();
+
+  const row = adminRow(brand, id);
+  await row.getByRole('combobox').selectOption('shortlisted');
+  await row.getByRole('button', { name: 'Set' }).click();
+  await row.getByText('Now Shortlisted.').waitFor();
+  await voter.getByTestId('status').filter({ hasText: 'Shortlisted' }).waitFor();
+
+  await row.getByRole('combobox').selectOption('winner');
+  await row.getByPlaceholder('Public note (optional)').fill(NOTE);
+  await row.getByRole('button', { name: 'Set' }).click();
+  await row.getByText('Now Winner.').waitFor();
+  await shot(brand, 'brand-dashboard');
+
+  // Live on the voter's page: no reload.
+  await voter.getByTestId('note').filter({ hasText: NOTE }).waitFor();
+  await voter.getByTestId('status').filter({ hasText: 'Winner' }).waitFor();
+  await shot(voter, 'design-winner-note');
+
+  // The public contest page and the gallery's status filter agree.
+  await go(voter, '/contest/summer-levels');
+  await voter.getByText('Prize: $500 and credits').waitFor();
+  await voter.locator('li.card', { hasText: 'Wave Rider' }).waitFor();
+  await shot(voter, 'contest-page');
+  await go(voter, '/?contest=summer-levels&status=winner');
+  await voter.locator('li.card', { hasText: 'Wave Rider' }).getByText('Winner').waitFor();
+  noPageErrors(brand, maker, voter);
+});
