@@ -156,3 +156,11 @@ uint64_t get_be64(const uint8_t in[8])
         v = v << 8 | in[i];
     return v;
 }
+
+size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}

@@ -27,6 +27,9 @@ void ccbuf_free(struct ccbuf *b);
 uint8_t *ccbuf_reserve(struct ccbuf *b, size_t n);
 void ccbuf_append(struct ccbuf *b, const void *p, size_t n);
 
+/* Unicode scalar values in s, which must be valid UTF-8 (as jansson's strings are). */
+size_t utf8_chars(const char *s);
+
 /* Writes 2*n lowercase hex chars and a NUL into out (size ≥ 2*n + 1). */
 void hex_encode(const uint8_t *in, size_t n, char *out);
 /* Decodes exactly 2*n hex chars (either case) into out. Returns 0 or -1 if malformed. */
