@@ -36,7 +36,7 @@ static int text_arg(struct req *r, const char *name, int required, size_t max, c
     struct jargs_err e;
     int rc = jargs_string(r->msg, name, required, 0, 4 * max, out, &e);
     if (rc == 0) {
-        size_t n = utf8_chars(*out);
+        size_t n = utf8_count(*out);
         if (n >= 1 && n <= max)
             return 0;
         e.field = name;

@@ -27,9 +27,6 @@ void ccbuf_free(struct ccbuf *b);
 uint8_t *ccbuf_reserve(struct ccbuf *b, size_t n);
 void ccbuf_append(struct ccbuf *b, const void *p, size_t n);
 
-/* Unicode scalar values in s, which must be valid UTF-8 (as jansson's strings are). */
-size_t utf8_chars(const char *s);
-
 /* Writes 2*n lowercase hex chars and a NUL into out (size ≥ 2*n + 1). */
 void hex_encode(const uint8_t *in, size_t n, char *out);
 /* Decodes exactly 2*n hex chars (either case) into out. Returns 0 or -1 if malformed. */
@@ -43,6 +40,10 @@ void random_bytes(void *buf, size_t n);
 /* Current wall-clock time in Unix seconds and in milliseconds. */
 int64_t now_unix(void);
 uint64_t now_ms_monotonic(void);
+
+/* Number of Unicode scalar values in s, which must be valid UTF-8 (jansson checks every
+ * string it parses). Text limits of SPEC §2 count these, not bytes. */
+size_t utf8_count(const char *s);
 
 /* Big-endian u64 (for LMDB keys that sort numerically). */
 void put_be64(uint8_t out[8], uint64_t v);
