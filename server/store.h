@@ -32,6 +32,8 @@ struct store_dbs {
     MDB_dbi renders;  /* SHA-256 of the blob → full-size render PNG (made on demand) */
     MDB_dbi dicts;    /* be32 zstd dictionary id → dictionary bytes */
     MDB_dbi contests; /* contest id (its slug) → contest record JSON */
+    MDB_dbi audit;       /* contest id + 0x00 + be64 seq → entry hash + canonical entry */
+    MDB_dbi audit_heads; /* contest id → be64 log length + hash of the last entry */
 };
 
 struct store;
