@@ -1,6 +1,7 @@
 /* The audit log in LMDB. See audit.h. Tables (docs/architecture.md):
  *   audit:       contest id + 0x00 + be64 seq → 32-byte entry hash + canonical bytes
- *   audit_heads: contest id → be64 length + 32-byte hash of the last entry
+ *   audit_heads: contest id → be64 length + be64 bytes of the served log + 32-byte hash
+ *                of the last entry
  *   meta "audit.secret" → the 32-byte pseudonym key. */
 #include "audit.h"
 
@@ -35,10 +36,11 @@ int audit_head(MDB_txn *txn, const struct store *st, const char *contest,
         return 0;
     if (rc)
         return rc;
-    if (v.mv_size != 40)
+    if (v.mv_size != 48)
         return CC_EINTERNAL;
     out->length = get_be64(v.mv_data);
-    memcpy(out->hash, (const uint8_t *)v.mv_data + 8, 32);
+    out->bytes = get_be64((const uint8_t *)v.mv_data + 8);
+    memcpy(out->hash, (const uint8_t *)v.mv_data + 16, 32);
     return 0;
 }
 
@@ -91,10 +93,11 @@ int audit_append(MDB_txn *txn, const struct store *st, const char *contest, int6
     free(val);
     if (rc)
         return rc == CC_ECONFLICT ? CC_EINTERNAL : rc;
-    uint8_t head[40];
+    uint8_t head[48];
     put_be64(head, h.length + 1);
-    memcpy(head + 8, hash, 32);
-    return store_put(txn, store_dbs(st)->audit_heads, contest, strlen(contest), head, 40, 0);
+    put_be64(head + 8, h.bytes + AUDIT_LINE_LEN(len));
+    memcpy(head + 16, hash, 32);
+    return store_put(txn, store_dbs(st)->audit_heads, contest, strlen(contest), head, 48, 0);
 }
 
 /* The pseudonym key, made in txn on first use. */

@@ -12,14 +12,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auditlog.h"
 #include "store.h"
 #include "util.h"
 
-/* A contest's chain head: entries so far and the hash of the last one (zeros if none). */
+/* A contest's chain head: entries so far, the size of their served lines (what
+ * GET /log/ sends for them) and the hash of the last one (zeros if none). */
 struct audit_head {
     uint64_t length;
+    uint64_t bytes;
     uint8_t hash[32];
 };
+/* Bytes of the served line (newline included) of canonical bytes of length n. */
+#define AUDIT_LINE_LEN(n) ((n)-1 + AUDITLOG_HASH_SUFFIX + 1)
 
 /* Appends an entry {seq, at, type, prev, <fields>} to contest's log in txn, chained to
  * the head read from txn (so entries of one transaction chain in apply order, and a

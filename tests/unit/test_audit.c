@@ -21,9 +21,12 @@ static char dir[] = "/tmp/cc-test-audit-XXXXXX";
 
 /* Reads every served line of contest in chunks of `chunk` entries and checks the chain
  * from scratch: seq 1.., prev, hash = SHA-256(prev || canonical). Returns the count. */
+static uint64_t chain_bytes; /* served bytes the last check_chain read */
+
 static uint64_t check_chain(struct store *st, const char *contest, size_t chunk,
                             uint8_t head[32])
 {
+    chain_bytes = 0;
     uint8_t prev[32] = {0};
     uint64_t from = 1, count = 0;
     for (;;) {
@@ -40,6 +43,7 @@ static uint64_t check_chain(struct store *st, const char *contest, size_t chunk,
             break;
         }
         ASSERT(next - from <= chunk);
+        chain_bytes += b.len;
         size_t off = 0;
         while (off < b.len) {
             char *nl = memchr(b.data + off, '\n', b.len - off);
@@ -75,6 +79,7 @@ static uint64_t check_chain(struct store *st, const char *contest, size_t chunk,
     return count;
 }
 
+/* The stored head: n entries, hash h, and (when n > 0) the bytes check_chain read. */
 static void check_head(struct store *st, const char *contest, uint64_t n, const uint8_t h[32])
 {
     MDB_txn *txn;
@@ -83,6 +88,7 @@ static void check_head(struct store *st, const char *contest, uint64_t n, const 
     ASSERT_EQ(audit_head(txn, st, contest, &head), 0);
     store_read_end(st, txn);
     ASSERT_EQ(head.length, n);
+    ASSERT_EQ(head.bytes, n ? chain_bytes : 0);
     ASSERT(!memcmp(head.hash, h, 32));
 }
 
