@@ -141,6 +141,14 @@ uint64_t now_ms_monotonic(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+size_t utf8_count(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80; /* count every byte but continuations */
+    return n;
+}
+
 void put_be64(uint8_t out[8], uint64_t v)
 {
     for (int i = 7; i >= 0; i--) {

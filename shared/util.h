@@ -41,6 +41,10 @@ void random_bytes(void *buf, size_t n);
 int64_t now_unix(void);
 uint64_t now_ms_monotonic(void);
 
+/* Number of Unicode scalar values in s, which must be valid UTF-8 (jansson checks every
+ * string it parses). Text limits of SPEC §2 count these, not bytes. */
+size_t utf8_count(const char *s);
+
 /* Big-endian u64 (for LMDB keys that sort numerically). */
 void put_be64(uint8_t out[8], uint64_t v);
 uint64_t get_be64(const uint8_t in[8]);
