@@ -422,6 +422,14 @@ static void positions(struct server *srv, const struct dmem *d, size_t *pos)
             pos[s] = rank_position(d->gal->rank[s], d->score[s], d);
 }
 
+size_t catalog_rank(const struct dmem *d)
+{
+    if (d->hidden)
+        return 0;
+    size_t pos = rank_position(d->gal->rank[SORT_TOP], d->score[SORT_TOP], d);
+    return pos == (size_t)-1 ? 0 : pos + 1;
+}
+
 void catalog_vote(struct server *srv, struct dmem *d, int old_value, int new_value)
 {
     size_t before[SORT_COUNT], after[SORT_COUNT];

@@ -10,6 +10,7 @@ static const struct op table[] = {
     {"contest.create", op_contest_create, OP_BRAND},
     {"contest.get", op_contest_get, 0},
     {"contest.list", op_contest_list, 0},
+    {"contest.results", op_contest_results, 0},
     {"contest.update", op_contest_update, OP_BRAND},
     {"creator.get", op_creator_get, 0},
     {"creator.top", op_creator_top, 0},

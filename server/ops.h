@@ -5,6 +5,8 @@
 #ifndef CC_OPS_H
 #define CC_OPS_H
 
+#include <lmdb.h>
+
 #include "proto.h"
 
 typedef void (*op_fn)(struct req *r);
@@ -50,6 +52,7 @@ void op_design_report(struct req *r);
 void op_creator_get(struct req *r);
 void op_creator_top(struct req *r);
 void op_test_clock(struct req *r);
+void op_contest_results(struct req *r);
 
 /* ops_gallery.c: parses gallery.get / gallery.subscribe args (fails r and returns -1 on
  * bad args), and appends a window {<prefix>"total":N,"items":[...]} as JSON text, its
@@ -63,6 +66,20 @@ int gallery_window_json(struct server *srv, const struct gallery_query *q,
 /* ops_upload.c: binary frames and the end of a connection, for its upload. */
 void upload_on_binary(struct session *s, const uint8_t *buf, size_t len, int final);
 void upload_on_close(struct session *s);
+
+/* ops_results.c: contest.results' page bound; the consistent snapshot of a contest
+ * (results and the export): cb runs on the loop once every write submitted before it
+ * is applied to the catalog, with the log head as of then (status 0) or an error.
+ * Returns 0, or CC_EBUSY (then cb never runs). */
+#define RESULTS_LIMIT_MAX 1000
+struct audit_head;
+struct dmem;
+typedef void (*results_snapshot_fn)(void *user, int status, const struct audit_head *head);
+int results_snapshot(struct server *srv, const char *contest, results_snapshot_fn cb,
+                     void *user);
+/* A ranking item {design, title, creator, creator_name, status, tally, score, rank} of d
+ * (new reference), its record read in txn; NULL if the record is unreadable. */
+json_t *results_item(MDB_txn *txn, struct server *srv, const struct dmem *d, size_t rank);
 
 /* ops_design.c: whether viewer (0 = anonymous) with role may see the design record. */
 int design_visible(const json_t *record, uint64_t viewer, enum role role);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "audit.h"
 #include "catalog.h"
 #include "ccerr.h"
 #include "contests.h"
@@ -18,6 +19,9 @@
 
 struct vote_ctx {
     struct dmem *d;
+    uint64_t design;
+    char contest[CONTEST_ID_MAX + 1]; /* copied on the loop: the writer never reads d */
+    int64_t at;                       /* the server's clock when the vote arrived */
     uint64_t account;
     int value; /* new value; 0 = clear */
     int old;   /* set by the writer: previous value, 0 = none */
@@ -31,7 +35,7 @@ static int vote_apply(struct write_req *wr, MDB_txn *txn)
     const struct store *st = req_server(r)->store;
     MDB_dbi dbi = store_dbs(st)->votes;
     uint8_t key[16];
-    put_be64(key, v->d->id);
+    put_be64(key, v->design);
     put_be64(key + 8, v->account);
     MDB_val old;
     int rc = store_get(txn, dbi, key, 16, &old);
@@ -40,9 +44,13 @@ static int vote_apply(struct write_req *wr, MDB_txn *txn)
     v->old = rc == 0 && old.mv_size == 1 ? (int8_t)((const uint8_t *)old.mv_data)[0] : 0;
     v->wv.promoted = 0;
     if (v->value == v->old)
-        return 0;
+        return 0; /* nothing changes: no log entry either */
     uint8_t val = (uint8_t)(int8_t)v->value;
     rc = v->value ? store_put(txn, dbi, key, 16, &val, 1, 0) : store_del(txn, dbi, key, 16);
+    if (rc)
+        return rc;
+    /* In the same transaction as the vote: the log and the tallies never disagree. */
+    rc = audit_vote(txn, st, v->contest, v->at, v->design, v->account, v->old, v->value);
     if (rc)
         return rc;
     v->wv.old_value = v->old;
@@ -117,6 +125,9 @@ static void vote_submit(struct req *r, struct dmem *d, int value, uint64_t thres
 {
     struct vote_ctx *v = xcalloc(1, sizeof *v);
     v->d = d;
+    v->design = d->id;
+    snprintf(v->contest, sizeof v->contest, "%s", catalog_contest_id(d));
+    v->at = server_now(req_server(r));
     v->account = r->sess->account;
     v->value = value;
     v->wv.design = d->id;
