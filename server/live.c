@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include "ccerr.h"
+#include "designs.h"
 #include "log.h"
 #include "net.h"
 #include "ops.h"
@@ -231,7 +232,7 @@ static void window_flush(struct server *srv, struct window *w)
 }
 
 /* {"ev":"design.update","design":{...}} for a watch's design (no sub id: the design
- * names it). */
+ * names it), with its status timeline as design.get has it. */
 static int watch_event(struct server *srv, uint64_t design, struct ccbuf *msg)
 {
     struct dmem *d = catalog_design(srv, design);
@@ -240,6 +241,8 @@ static int watch_event(struct server *srv, uint64_t design, struct ccbuf *msg)
         return 0;
     append_str(msg, "{\"ev\":\"design.update\",\"design\":");
     int rc = catalog_item_json(srv, txn, d, msg);
+    if (!rc)
+        design_timeline_splice(txn, srv->store, d->id, msg);
     store_read_end(srv->store, txn);
     ccbuf_append(msg, "}", 1);
     return rc == 0;
@@ -249,9 +252,11 @@ static void watch_flush(struct server *srv, struct watch *wt)
 {
     struct ccbuf msg;
     ccbuf_init(&msg);
+    struct dmem *d = catalog_design(srv, wt->design);
     if (watch_event(srv, wt->design, &msg))
         for (struct live_sub *s = wt->subs; s; s = s->next)
-            send_to(s, &msg, NULL);
+            if (dmem_visible(d, s->sess)) /* a hidden design: creator and brand only */
+                send_to(s, &msg, NULL);
     ccbuf_free(&msg);
 }
 
@@ -428,7 +433,7 @@ int live_subscribe(struct server *srv, struct session *s, const struct gallery_q
     srv->live->subs++;
     char prefix[48];
     snprintf(prefix, sizeof prefix, "\"sub\":\"%s\",", sub->id);
-    return gallery_window_json(srv, q, out, prefix);
+    return gallery_window_json(srv, q, s, out, prefix);
 }
 
 /* Finds and unlinks s's sub with this id from the session list. */
@@ -511,8 +516,9 @@ void live_session_drained(struct server *srv, struct session *s)
         struct ccbuf pre, post;
         ccbuf_init(&pre);
         ccbuf_init(&post);
+        struct dmem *d = sub->w ? NULL : catalog_design(srv, sub->wt->design);
         if (sub->w ? window_event(srv, sub->w, 1, &pre, &post)
-                   : watch_event(srv, sub->wt->design, &pre))
+                   : d && dmem_visible(d, s) && watch_event(srv, sub->wt->design, &pre))
             send_to(sub, &pre, sub->w ? &post : NULL);
         ccbuf_free(&pre);
         ccbuf_free(&post);
