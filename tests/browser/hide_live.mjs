@@ -27,7 +27,7 @@ await scenario('hide_live', [], async ({ srv, b }) => {
   await watcher.getByText('1 design', { exact: true }).waitFor();
   check(await card(watcher, 'Blossom').isVisible(), 'the other design stays');
   await shot(watcher, 'gallery-after-hide');
-  await adminRow(brand, gone).getByText('Hidden').waitFor();
+  await adminRow(brand, gone).getByText('Hidden', { exact: true }).waitFor();
   await shot(brand, 'brand-hidden');
 
   // Hidden from everyone but the brand and the creator.

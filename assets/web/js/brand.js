@@ -129,11 +129,12 @@ function rankedList(c) {
 
   async function hide(id, hidden, msgEl) {
     try {
-      await api.call('design.hide', { design: id, hidden });
-      if (hidden && designs.get(id)) hiddenHere.set(id, { ...designs.get(id), hidden: true });
-      if (!hidden) hiddenHere.delete(id);
-      msgEl.textContent = hidden ? 'Hidden.' : 'Visible again.';
-      announce(hidden ? `Design ${id} hidden.` : `Design ${id} visible again.`);
+      const r = await api.call('design.hide', { design: id, hidden });
+      const d = Object.assign(designs.get(id) || {}, r.design);
+      designs.set(id, d);
+      if (d.hidden) hiddenHere.set(id, d); else hiddenHere.delete(id);
+      msgEl.textContent = d.hidden ? 'Hidden.' : 'Visible again.';
+      announce(d.hidden ? `Design ${id} hidden.` : `Design ${id} visible again.`);
       render();
     } catch (e) { msgEl.textContent = errText(e); }
   }
@@ -169,7 +170,7 @@ function rankedList(c) {
         vis: h('td', hideBtn),
         hideBtn, msg,
       };
-      hideBtn.addEventListener('click', () => hide(d.id, !(designs.get(d.id) || hiddenHere.get(d.id) || {}).hidden, msg));
+      hideBtn.addEventListener('click', () => hide(d.id, !hiddenHere.has(d.id), msg));
       r.tr.append(r.rank, r.title, r.creator, r.tally, r.reports, r.status, r.set, r.vis);
       rows.set(d.id, r);
     }
@@ -184,7 +185,7 @@ function rankedList(c) {
     ids.forEach((id, i) => {
       const d = designs.get(id) || hiddenHere.get(id);
       if (!d) return;
-      const hidden = !!(d.hidden || (hiddenHere.has(id) && !order.includes(id)));
+      const hidden = hiddenHere.has(id);
       const r = row(d);
       r.rank.textContent = order.includes(id) ? String(i + 1) : '–';
       clear(r.title, link(`/design/${id}`, d.title), hidden ? h('span.badge.status-hidden', 'Hidden') : null);

@@ -1,8 +1,10 @@
 // The contest page (/contest/<id>): brief, prize, phase with a countdown to the next
 // one, the live ranking, and once closed the results with the audit-log head.
 import { api } from './api.js';
-import { h, clear, link, fmtDate, fmtDuration, fmtTally, errText } from './dom.js';
+import { h, clear, link, badge, fmtDate, fmtDuration, fmtTally, errText } from './dom.js';
 import { liveGrid } from './gallery.js';
+
+const RESULTS_LIMIT = 100; // rows of the results table (contest.results pages ≤ 1000)
 
 const PHASE_TEXT = {
   upcoming: 'Not open yet',
@@ -70,17 +72,17 @@ export function contestPage(id) {
   async function loadResults(c, box) {
     clear(box, h('h2', { id: 'res-h' }, 'Results'), h('p', 'Loading…'));
     try {
-      const r = await api.call('contest.results', { contest: c.id });
-      const rows = (r.ranking || []).map((x) => {
-        const d = typeof x.design === 'object' ? x.design : { id: x.design };
-        return h('tr', h('td', String(x.rank)), h('td', link(`/design/${d.id}`, d.title || `Design ${d.id}`)),
-          h('td', fmtTally(x.tally, c.scale)), h('td', typeof x.score === 'number' ? x.score.toFixed(3) : ''));
-      });
+      const r = await api.call('contest.results', { contest: c.id, limit: RESULTS_LIMIT });
+      const rows = (r.ranking || []).map((x) => h('tr', h('td', String(x.rank)),
+        h('td', link(`/design/${x.design}`, x.title || `Design ${x.design}`), x.status && x.status !== 'submitted' ? [' ', badge(x.status)] : null),
+        h('td', link(`/creator/${x.creator}`, x.creator_name || x.creator)),
+        h('td', fmtTally(x.tally, c.scale)), h('td', typeof x.score === 'number' ? x.score.toFixed(3) : '')));
       clear(box, h('h2', { id: 'res-h' }, 'Results'),
         h('table.results-table', h('caption', `Final results of ${c.title}`),
-          h('thead', h('tr', h('th', { scope: 'col' }, 'Rank'), h('th', { scope: 'col' }, 'Design'), h('th', { scope: 'col' }, 'Tally'), h('th', { scope: 'col' }, 'Score'))),
+          h('thead', h('tr', ['Rank', 'Design', 'Creator', 'Tally', 'Score'].map((t) => h('th', { scope: 'col' }, t)))),
           h('tbody', rows)),
-        h('p.audit', 'Audit log head: ', h('code', { 'data-testid': 'log-head' }, r.log_head || '(empty)'), ' · ',
+        r.total > (r.ranking || []).length ? h('p.help', `The first ${r.ranking.length} of ${r.total} designs.`) : null,
+        h('p.audit', `Audit log: ${r.log_length ?? '?'} entries, head `, h('code', { 'data-testid': 'log-head' }, r.log_head || '(empty)'), ' · ',
           h('a', { href: `/log/${encodeURIComponent(c.id)}` }, 'Download the audit log'),
           ' (check it with ', h('code', 'cocreate verify'), ')'));
     } catch (e) {

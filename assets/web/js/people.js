@@ -24,13 +24,17 @@ export function creatorPage(id) {
     const wins = a.wins ?? (designs ? designs.filter((d) => ['winner', 'in_production', 'launched'].includes(d.status)).length : 0);
     const stats = h('dl.stats',
       h('div', h('dt', 'Points'), h('dd', { 'data-testid': 'points' }, String(a.points ?? 0))),
-      h('div', h('dt', 'Designs'), h('dd', String(count(a.designs ?? r.designs)))),
-      h('div', h('dt', 'Wins'), h('dd', String(count(wins)))));
+      h('div', h('dt', 'Designs'), h('dd', { 'data-testid': 'designs' }, String(a.designs_total ?? count(a.designs)))),
+      h('div', h('dt', 'Wins'), h('dd', { 'data-testid': 'wins' }, String(count(wins)))),
+      a.rank ? h('div', h('dt', 'Rank'), h('dd', `#${a.rank}`)) : null);
     let list;
-    if (designs && designs.length && typeof designs[0] === 'object') {
-      list = h('ul.grid', { 'aria-label': `Designs by ${a.name}` }, designs.map((d) => h('li.card',
+    if (designs && !designs.length) {
+      list = h('p.empty', 'No designs yet.');
+    } else if (designs) {
+      list = h('ul.grid', { 'aria-label': `Designs by ${a.name}`, 'data-testid': 'grid' }, designs.map((d) => h('li.card', { dataset: { id: d.id } },
         link(`/design/${d.id}`, h('img', { src: d.thumb || `/t/${d.id}.png`, alt: `${d.title} (thumbnail)`, loading: 'lazy', width: 320, height: d.kind === 'level' ? 180 : 320 }), h('span.title', d.title)),
-        h('div.meta', h('span.by', link(`/contest/${d.contest}`, d.contest)), d.status !== 'submitted' ? badge(d.status) : null))));
+        h('div.meta', h('span.by', link(`/contest/${d.contest}`, d.contest)), d.status !== 'submitted' ? badge(d.status) : null,
+          d.hidden ? h('span.badge.status-hidden', 'Hidden') : null))));
     } else {
       grid = liveGrid({ contest: 'open', sort: 'new', creator: String(a.id ?? id) }, { label: `Designs by ${a.name}` });
       list = grid.el;
@@ -48,14 +52,14 @@ export function leaderboardPage() {
   const el = h('section.leaderboard', h('h1', 'Leaderboard'),
     h('p.help', 'Points: +10 per accepted design, +1 per support received, +100 per win.'), msg,
     h('table.board', h('caption.visually-hidden', 'Creators by points'),
-      h('thead', h('tr', ['Rank', 'Creator', 'Points', 'Designs', 'Wins'].map((t) => h('th', { scope: 'col' }, t)))), body));
+      h('thead', h('tr', ['Rank', 'Creator', 'Points', 'Wins'].map((t) => h('th', { scope: 'col' }, t)))), body));
   api.call('creator.top', { limit: TOP }).then((r) => {
     const list = firstArray(r);
     msg.textContent = list.length ? '' : 'Nobody has points yet.';
     clear(body, list.map((x, i) => {
       const a = x.account || x;
       return h('tr', h('td', String(x.rank ?? i + 1)), h('td', link(`/creator/${a.id}`, a.name)),
-        h('td', String(a.points ?? x.points ?? 0)), h('td', String(count(a.designs ?? x.designs))), h('td', String(count(a.wins ?? x.wins))));
+        h('td', String(a.points ?? 0)), h('td', String(a.wins ?? 0)));
     }));
   }).catch((e) => { msg.textContent = errText(e); });
   return { el };
