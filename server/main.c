@@ -4,6 +4,7 @@
  *   proto.c   JSON envelope, dispatch, replies  ops.c     the op table → ops_*.c
  *   store.c   LMDB environment, schema, growth  writer.c  group-commit writer thread
  *   accounts.c  accounts and tokens             http.c    HTTP routes
+ *   web.c     the web client's files (--web)
  * See docs/architecture.md. */
 #include <getopt.h>
 #include <signal.h>
