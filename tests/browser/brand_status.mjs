@@ -53,5 +53,19 @@ await scenario('brand_status', [], async ({ srv, b }) => {
   await shot(voter, 'contest-page');
   await go(voter, '/?contest=summer-levels&status=winner');
   await voter.locator('li.card', { hasText: 'Wave Rider' }).getByText('Winner').waitFor();
+
+  // Points: +10 accepted, +1 support (4 stars), +100 winner; the leaderboard agrees.
+  await go(voter, '/leaderboard');
+  const top = voter.locator('table.board tbody tr').first();
+  await top.filter({ hasText: 'surfer' }).waitFor();
+  check((await top.locator('td').allTextContents()).join('|') === '1|surfer|111|1', `leaderboard row, got ${await top.locator('td').allTextContents()}`);
+  await shot(voter, 'leaderboard');
+  await top.getByRole('link', { name: 'surfer' }).click();
+  await voter.getByRole('heading', { name: 'surfer' }).waitFor();
+  check(await voter.getByTestId('points').textContent() === '111', 'creator page points');
+  check(await voter.getByTestId('wins').textContent() === '1', 'creator page wins');
+  check(await voter.getByTestId('designs').textContent() === '1', 'creator page designs');
+  await voter.locator('li.card', { hasText: 'Wave Rider' }).getByText('Winner').waitFor();
+  await shot(voter, 'creator-page');
   noPageErrors(brand, maker, voter);
 });

@@ -21,6 +21,7 @@ export function designPage(id) {
     ui.vote = h('div.vote', { 'data-testid': 'vote' });
     ui.voteMsg = h('p.field-error', { role: 'alert' });
     ui.status = h('span', { 'data-testid': 'status' });
+    ui.hidden = h('p.notice', { role: 'status' });
     ui.timeline = h('ol.timeline', { 'data-testid': 'timeline', 'aria-live': 'polite' });
     ui.comments = h('ol.comments', { 'data-testid': 'comments' });
     ui.commentCount = h('span');
@@ -38,7 +39,7 @@ export function designPage(id) {
             ' in ', link(`/contest/${d.contest}`, contest ? contest.title : d.contest),
             ' · ', fmtDate(d.created)),
           tags.length ? h('ul.tags', { 'aria-label': 'Tags' }, tags) : null,
-          h('p', 'Status: ', ui.status),
+          h('p', 'Status: ', ui.status), ui.hidden,
           ui.tally, ui.vote, ui.voteMsg,
           h('p.links', h('a', { href: `/d/${d.id}`, download: '' }, 'Download original')),
           reportForm())),
@@ -54,6 +55,8 @@ export function designPage(id) {
     const d = design;
     ui.tally.textContent = fmtTally(d.tally, contest && contest.scale);
     clear(ui.status, badge(d.status));
+    ui.hidden.textContent = d.hidden ? 'Hidden by the brand: only its creator and the brand can see it.' : '';
+    ui.hidden.hidden = !d.hidden;
     clear(ui.timeline, (d.timeline || []).map((t) => h('li', { class: t.note ? 'has-note' : '' },
       h('div', badge(t.status), ' ', h('time', fmtDate(t.at))),
       t.note ? h('blockquote.official', { 'data-testid': 'note' }, h('span.label', 'Official note: '), t.note) : null)));
@@ -125,6 +128,13 @@ export function designPage(id) {
     renderComments();
   }
 
+  async function refreshNewest() {
+    try {
+      const r = await api.call('comment.list', { design: id, limit: COMMENT_PAGE });
+      addComments(r.comments || []);
+    } catch { /* the next event tries again */ }
+  }
+
   async function loadOlder() {
     const args = { design: id, limit: COMMENT_PAGE };
     const ids = [...comments.keys()].map(Number);
@@ -162,7 +172,7 @@ export function designPage(id) {
   }
 
   function reportForm() {
-    if (!api.account) return null;
+    if (!api.account || String(api.account.id) === String(design.creator)) return null;
     const reason = h('select', { id: 'r-reason', name: 'reason' },
       ['copied from someone else', 'offensive', 'spam', 'other'].map((r) => h('option', { value: r }, r)));
     const msg = h('p.help', { role: 'status' });
@@ -194,6 +204,8 @@ export function designPage(id) {
     const { my_vote: _ignored, ...fields } = ev.design;
     Object.assign(design, fields);
     if (ev.comments_new) addComments(ev.comments_new);
+    // Comments left out of the event (a gap, or a watcher that fell behind): re-read.
+    if (ev.comments_gap || (!ev.comments_new && design.comments > comments.size && !moreComments)) refreshNewest();
     update();
   }, (e) => {
     clear(el, h('h1', 'Design not found'), h('p', e.code === 'not_found' ? 'It does not exist or was hidden.' : errText(e)));
