@@ -8,18 +8,9 @@
 #include "ccerr.h"
 #include "util.h"
 
-/* Unicode scalar values in valid UTF-8 (jansson guarantees validity). */
-static size_t utf8_chars(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
-
 int design_check_meta(const char *title, json_t *tags, json_t **tags_out, struct jargs_err *e)
 {
-    size_t n = utf8_chars(title);
+    long n = utf8_count(title, strlen(title), NULL);
     if (n < 1 || n > DESIGN_TITLE_MAX) {
         e->field = "title";
         snprintf(e->why, sizeof e->why, "must be 1 to %d characters long", DESIGN_TITLE_MAX);

@@ -45,6 +45,8 @@ void op_contest_update(struct req *r);
 void op_contest_get(struct req *r);
 void op_contest_list(struct req *r);
 void op_test_clock(struct req *r);
+void op_comment_post(struct req *r);
+void op_comment_list(struct req *r);
 
 /* ops_gallery.c: parses gallery.get / gallery.subscribe args (fails r and returns -1 on
  * bad args), and appends a window {<prefix>"total":N,"items":[...]} as JSON text. */
@@ -60,5 +62,10 @@ void upload_on_close(struct session *s);
 
 /* ops_design.c: whether viewer (0 = anonymous) with role may see the design record. */
 int design_visible(const json_t *record, uint64_t viewer, enum role role);
+/* ops_design.c: the design named by the request's `design` arg if the caller may see
+ * it (hidden designs: only their creator and the brand), else fails r (bad_args or
+ * not_found naming `design`) and returns NULL. */
+struct dmem;
+struct dmem *find_design(struct req *r);
 
 #endif

@@ -103,6 +103,8 @@ static struct dmem *vote_target(struct req *r)
 
 static void vote_submit(struct req *r, struct dmem *d, int value)
 {
+    if (req_rate_limit(r, RATE_VOTES))
+        return;
     struct vote_ctx *v = xcalloc(1, sizeof *v);
     v->d = d;
     v->account = r->sess->account;

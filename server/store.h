@@ -32,6 +32,8 @@ struct store_dbs {
     MDB_dbi renders;  /* SHA-256 of the blob → full-size render PNG (made on demand) */
     MDB_dbi dicts;    /* be32 zstd dictionary id → dictionary bytes */
     MDB_dbi contests; /* contest id (its slug) → contest record JSON */
+    MDB_dbi comments; /* be64 design id + be64 comment id → comment JSON */
+    MDB_dbi comment_counts; /* be64 design id → be64 number of comments */
 };
 
 struct store;
