@@ -8,6 +8,7 @@
 #include <uv.h>
 
 #include "ccerr.h"
+#include "comments.h"
 #include "contests.h"
 #include "creators.h"
 #include "designs.h"
@@ -470,6 +471,14 @@ void catalog_set_hidden(struct server *srv, struct dmem *d, int hidden)
     live_gallery_changed(srv, d->gal);
 }
 
+void catalog_set_comments(struct server *srv, struct dmem *d, uint64_t count)
+{
+    d->comments = count > UINT32_MAX ? UINT32_MAX : (uint32_t)count;
+    d->version++;
+    size_t none[SORT_COUNT] = {(size_t)-1, (size_t)-1, (size_t)-1};
+    live_design_changed(srv, d, none, none);
+}
+
 void catalog_set_status(struct server *srv, struct dmem *d, enum dstatus status)
 {
     if (d->status == status)
@@ -631,8 +640,8 @@ int catalog_item_json(struct server *srv, MDB_txn *txn, const struct dmem *d,
                 t.stars[2], t.stars[3], t.stars[4], (unsigned long long)t.sum);
         break;
     }
-    appendf(out, ",\"score\":%.17g,\"thumb\":\"/t/%llu.png\"}", d->score[SORT_TOP],
-            (unsigned long long)d->id);
+    appendf(out, ",\"comments\":%u,\"score\":%.17g,\"thumb\":\"/t/%llu.png\"}", d->comments,
+            d->score[SORT_TOP], (unsigned long long)d->id);
     return 0;
 }
 
@@ -708,6 +717,13 @@ static int load_votes(struct server *srv, MDB_txn *txn, uint64_t *count)
     return rc == MDB_NOTFOUND ? 0 : store_err(rc);
 }
 
+static void set_count(void *user, uint64_t design, uint64_t count)
+{
+    struct dmem *d = catalog_design(user, design);
+    if (d)
+        d->comments = count > UINT32_MAX ? UINT32_MAX : (uint32_t)count;
+}
+
 int catalog_open(struct server *srv)
 {
     struct catalog *cat = xcalloc(1, sizeof *cat);
@@ -728,6 +744,8 @@ int catalog_open(struct server *srv)
         rc = creators_loaded(srv, txn);
     if (!rc)
         rc = reports_load(srv, txn);
+    if (!rc)
+        rc = comment_counts(txn, srv->store, set_count, srv);
     store_read_end(srv->store, txn);
     if (rc)
         return rc;

@@ -57,6 +57,7 @@ struct dmem {
     uint8_t hidden;
     uint8_t ntags;
     uint32_t tags[8]; /* interned tag ids */
+    uint32_t comments; /* comments posted on it */
 };
 
 /* A gallery query (gallery.get / gallery.subscribe). */
@@ -101,6 +102,8 @@ void catalog_vote(struct server *srv, struct dmem *d, int old_value, int new_val
 size_t catalog_rank(const struct dmem *d);
 /* Moves d out of (hidden) or back into (visible) the galleries. */
 void catalog_set_hidden(struct server *srv, struct dmem *d, int hidden);
+/* d's comment count is now count (after the commit that stored a new comment). */
+void catalog_set_comments(struct server *srv, struct dmem *d, uint64_t count);
 /* Records d's new status for the status filter. */
 void catalog_set_status(struct server *srv, struct dmem *d, enum dstatus status);
 /* Answers q: up to q->limit designs into out (room for CATALOG_PAGE_MAX), *total the

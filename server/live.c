@@ -48,6 +48,9 @@ struct window {
 struct watch {
     uint64_t design;
     struct live_sub *subs;
+    char **comments;  /* new comments since the last event, oldest first (malloc'd) */
+    size_t ncomments; /* ≤ LIVE_COMMENTS_MAX */
+    int comments_gap; /* some were left out */
     int dirty;
     uint64_t last_flush;
     struct watch *dnext;
@@ -232,10 +235,10 @@ static void window_flush(struct server *srv, struct window *w)
 }
 
 /* {"ev":"design.update","design":{...}} for a watch's design (no sub id: the design
- * names it), with its status timeline as design.get has it. */
-static int watch_event(struct server *srv, uint64_t design, struct ccbuf *msg)
+ * names it), with the watch's new comments (newest first) when comments is set. */
+static int watch_event(struct server *srv, struct watch *wt, int comments, struct ccbuf *msg)
 {
-    struct dmem *d = catalog_design(srv, design);
+    struct dmem *d = catalog_design(srv, wt->design);
     MDB_txn *txn;
     if (!d || store_read_begin(srv->store, &txn))
         return 0;
@@ -244,8 +247,29 @@ static int watch_event(struct server *srv, uint64_t design, struct ccbuf *msg)
     if (!rc)
         design_timeline_splice(txn, srv->store, d->id, msg);
     store_read_end(srv->store, txn);
+    if (comments && wt->ncomments) {
+        append_str(msg, ",\"comments_new\":[");
+        for (size_t i = wt->ncomments; i-- > 0;) {
+            append_str(msg, wt->comments[i]);
+            if (i)
+                ccbuf_append(msg, ",", 1);
+        }
+        ccbuf_append(msg, "]", 1);
+        if (wt->comments_gap)
+            append_str(msg, ",\"comments_gap\":true");
+    }
     ccbuf_append(msg, "}", 1);
     return rc == 0;
+}
+
+static void watch_clear_comments(struct watch *wt)
+{
+    for (size_t i = 0; i < wt->ncomments; i++)
+        free(wt->comments[i]);
+    free(wt->comments);
+    wt->comments = NULL;
+    wt->ncomments = 0;
+    wt->comments_gap = 0;
 }
 
 static void watch_flush(struct server *srv, struct watch *wt)
@@ -253,11 +277,12 @@ static void watch_flush(struct server *srv, struct watch *wt)
     struct ccbuf msg;
     ccbuf_init(&msg);
     struct dmem *d = catalog_design(srv, wt->design);
-    if (watch_event(srv, wt->design, &msg))
+    if (d && watch_event(srv, wt, 1, &msg))
         for (struct live_sub *s = wt->subs; s; s = s->next)
             if (dmem_visible(d, s->sess)) /* a hidden design: creator and brand only */
                 send_to(s, &msg, NULL);
     ccbuf_free(&msg);
+    watch_clear_comments(wt);
 }
 
 static void on_timer(uv_timer_t *t)
@@ -366,6 +391,7 @@ static void watch_release(struct server *srv, struct watch *wt)
     if (wt->subs)
         return;
     u64map_del(&lv->watches, wt->design);
+    watch_clear_comments(wt);
     if (wt->dirty)
         for (struct watch **p = &lv->dirty_d; *p; p = &(*p)->dnext)
             if (*p == wt) {
@@ -518,7 +544,7 @@ void live_session_drained(struct server *srv, struct session *s)
         ccbuf_init(&post);
         struct dmem *d = sub->w ? NULL : catalog_design(srv, sub->wt->design);
         if (sub->w ? window_event(srv, sub->w, 1, &pre, &post)
-                   : d && dmem_visible(d, s) && watch_event(srv, sub->wt->design, &pre))
+                   : d && dmem_visible(d, s) && watch_event(srv, sub->wt, 0, &pre))
             send_to(sub, &pre, sub->w ? &post : NULL);
         ccbuf_free(&pre);
         ccbuf_free(&post);
@@ -564,6 +590,24 @@ void live_design_changed(struct server *srv, struct dmem *d, const size_t *pos_o
     struct watch *wt = u64map_get(&lv->watches, d->id);
     if (wt)
         watch_dirty(lv, wt);
+}
+
+void live_comment_posted(struct server *srv, struct dmem *d, const char *json)
+{
+    struct live *lv = srv->live;
+    struct watch *wt = u64map_get(&lv->watches, d->id);
+    if (!wt)
+        return;
+    if (wt->ncomments == LIVE_COMMENTS_MAX) {
+        free(wt->comments[0]);
+        memmove(wt->comments, wt->comments + 1, (LIVE_COMMENTS_MAX - 1) * sizeof *wt->comments);
+        wt->ncomments--;
+        wt->comments_gap = 1;
+    }
+    if (!wt->comments)
+        wt->comments = xmalloc(LIVE_COMMENTS_MAX * sizeof *wt->comments);
+    wt->comments[wt->ncomments++] = xstrdup(json);
+    watch_dirty(lv, wt);
 }
 
 void live_gallery_changed(struct server *srv, const struct cgal *g)
