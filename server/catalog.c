@@ -582,20 +582,9 @@ static void appendf(struct ccbuf *b, const char *fmt, ...)
     ccbuf_append(b, tmp, (size_t)(n < (int)sizeof tmp ? n : (int)sizeof tmp - 1));
 }
 
-int catalog_item_json(struct server *srv, MDB_txn *txn, const struct dmem *d,
-                      struct ccbuf *out)
+/* Appends d's live fields: ,"tally":{...},"score":S. */
+static void append_live(const struct dmem *d, struct ccbuf *out)
 {
-    uint8_t key[8];
-    put_be64(key, d->id);
-    MDB_val v;
-    int rc = store_get(txn, store_dbs(srv->store)->designs, key, 8, &v);
-    if (rc)
-        return rc;
-    /* The stored record is a compact JSON object: splice the live fields before its
-     * closing brace. */
-    if (v.mv_size < 2 || ((const char *)v.mv_data)[v.mv_size - 1] != '}')
-        return CC_EINTERNAL;
-    ccbuf_append(out, v.mv_data, v.mv_size - 1);
     struct tally t;
     catalog_tally(d, &t);
     appendf(out, ",\"tally\":{\"votes\":%u,\"supports\":%u", t.votes, t.supports);
@@ -611,9 +600,33 @@ int catalog_item_json(struct server *srv, MDB_txn *txn, const struct dmem *d,
                 t.stars[2], t.stars[3], t.stars[4], (unsigned long long)t.sum);
         break;
     }
-    appendf(out, ",\"score\":%.17g,\"thumb\":\"/t/%llu.png\"}", d->score[SORT_TOP],
-            (unsigned long long)d->id);
+    appendf(out, ",\"score\":%.17g", d->score[SORT_TOP]);
+}
+
+int catalog_item_json(struct server *srv, MDB_txn *txn, const struct dmem *d,
+                      struct ccbuf *out)
+{
+    uint8_t key[8];
+    put_be64(key, d->id);
+    MDB_val v;
+    int rc = store_get(txn, store_dbs(srv->store)->designs, key, 8, &v);
+    if (rc)
+        return rc;
+    /* The stored record is a compact JSON object: splice the live fields before its
+     * closing brace. */
+    if (v.mv_size < 2 || ((const char *)v.mv_data)[v.mv_size - 1] != '}')
+        return CC_EINTERNAL;
+    ccbuf_append(out, v.mv_data, v.mv_size - 1);
+    append_live(d, out);
+    appendf(out, ",\"thumb\":\"/t/%llu.png\"}", (unsigned long long)d->id);
     return 0;
+}
+
+void catalog_item_delta_json(const struct dmem *d, struct ccbuf *out)
+{
+    appendf(out, "{\"id\":\"%llu\"", (unsigned long long)d->id);
+    append_live(d, out);
+    appendf(out, ",\"status\":\"%s\"}", status_name((enum dstatus)d->status));
 }
 
 /* ---- rescoring ---- */

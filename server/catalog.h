@@ -112,6 +112,10 @@ int catalog_page(struct server *srv, const struct gallery_query *q, struct dmem 
  * the live tally and score. Returns 0 or a store error. */
 int catalog_item_json(struct server *srv, MDB_txn *txn, const struct dmem *d,
                       struct ccbuf *out);
+/* Appends the part of d's design object that changes while it sits in a gallery
+ * window: {"id","tally","score","status"} (gallery.update items for designs the
+ * subscriber already holds; docs/protocol.md). */
+void catalog_item_delta_json(const struct dmem *d, struct ccbuf *out);
 /* Bytes used by designs and indexes, and the number of designs (for /metrics). */
 void catalog_memory(struct server *srv, size_t *bytes, size_t *designs);
 
