@@ -36,10 +36,11 @@ function freePort() {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export class Server {
-  constructor(args = []) {
+  // Like the Python harness: --no-rate-limits unless rateLimits (common.md).
+  constructor(args = [], { rateLimits = false } = {}) {
     this.dir = mkdtempSync(join(tmpdir(), 'cc-browser-'));
     this.data = join(this.dir, 'data');
-    this.args = args;
+    this.args = rateLimits ? args : [...args, '--no-rate-limits'];
     this.log = '';
   }
 
