@@ -232,3 +232,26 @@ export async function createContest(page, { slug, title, brief = '', prize = '',
 export function adminRow(page, id) {
   return page.locator(`table.admin tr[data-id="${id}"]`);
 }
+
+// Uploads n small playable levels (distinct bytes) on the page's own connection, as
+// its account: set-up for scenarios about many designs. Returns their ids.
+export async function uploadLevels(page, n, { contest = 'open', prefix = 'Level' } = {}) {
+  return page.evaluate(async ([count, c, p]) => {
+    const base = document.querySelector('script[type=module]').src.replace(/app\.js$/, '');
+    const { api } = await import(base + 'api.js');
+    const { sha256Hex } = await import(base + 'sha256.js');
+    const ids = [];
+    for (let i = 0; i < count; i++) {
+      const rows = [];
+      for (let r = 0; r < 8; r++) rows.push('.'.repeat(20));
+      rows[1] = [...Array(20)].map((_, k) => ((i >> k) & 1 ? 'o' : '.')).join('');
+      rows[6] = 'S' + '.'.repeat(18) + 'G';
+      rows[7] = '#'.repeat(20);
+      const bytes = new TextEncoder().encode(JSON.stringify({ format: 'cocreate.level/1', width: 20, height: 8, rows }));
+      const b = await api.call('upload.begin', { kind: 'level', title: `${p} ${i + 1}`, contest: c, bytes: bytes.length, sha256: await sha256Hex(bytes) });
+      if (!b.have) api.sendBinary(bytes);
+      ids.push((await api.call('upload.commit', { upload: b.upload })).design.id);
+    }
+    return ids;
+  }, [n, contest, prefix]);
+}

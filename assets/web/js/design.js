@@ -112,7 +112,7 @@ export function designPage(id) {
 
   function commentEl(c) {
     return h('li', { class: c.official ? 'official' : '', dataset: { id: c.id } },
-      h('div.c-head', h('strong', c.author_name || `member ${c.author}`), c.official ? h('span.badge.status-official', 'Official') : null,
+      h('div.c-head', h('strong', c.author_name || `member ${c.author}`), c.official ? [' ', h('span.badge.status-official', 'Official')] : null,
         ' ', h('time', fmtDate(c.created))),
       h('p.c-text', c.text));
   }
@@ -155,6 +155,7 @@ export function designPage(id) {
     const text = h('textarea', { id: 'c-text', name: 'text', rows: 3, maxlength: COMMENT_MAX, required: true, 'aria-describedby': 'c-err' });
     const err = h('p.field-error', { id: 'c-err', role: 'alert' });
     const form = h('form.comment-form', {
+      novalidate: true,
       onsubmit: async (e) => {
         e.preventDefault();
         err.textContent = '';

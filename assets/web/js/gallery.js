@@ -65,11 +65,12 @@ export function liveGrid(args, { scale = 'heart', label = 'Designs', empty = 'No
       const by = h('span.by');
       const tally = h('span.tally', { 'data-testid': 'tally' });
       const status = h('span.status');
+      const talk = h('span.talk');
       const a = link(`/design/${d.id}`, img, title);
-      c = { li: h('li.card', { dataset: { id: d.id } }, a, h('div.meta', by, tally, status)), img, title, by, tally, status, key: '' };
+      c = { li: h('li.card', { dataset: { id: d.id } }, a, h('div.meta', by, tally, talk, status)), img, title, by, tally, talk, status, key: '' };
       cards.set(d.id, c);
     }
-    const key = JSON.stringify([d.title, d.creator_name, d.tally, d.status, d.thumb]);
+    const key = JSON.stringify([d.title, d.creator_name, d.tally, d.status, d.thumb, d.comments]);
     if (key !== c.key) {
       const tallyText = fmtTally(d.tally, scale);
       if (c.key && c.tally.textContent !== tallyText && !reduceMotion()) {
@@ -81,6 +82,8 @@ export function liveGrid(args, { scale = 'heart', label = 'Designs', empty = 'No
       c.by.textContent = `by ${d.creator_name || 'creator ' + d.creator}`;
       c.tally.textContent = tallyText;
       clear(c.status, d.status && d.status !== 'submitted' ? badge(d.status) : null);
+      c.talk.textContent = d.comments ? `💬 ${d.comments}` : '';
+      c.talk.setAttribute('aria-label', `${d.comments || 0} comments`);
       c.key = key;
     }
     return c;
@@ -118,14 +121,15 @@ export function liveGrid(args, { scale = 'heart', label = 'Designs', empty = 'No
     count.textContent = ready ? `${total} ${total === 1 ? 'design' : 'designs'}` : 'Loading…';
     emptyEl.hidden = !ready || total > 0;
     more.hidden = !(loaded() < total && windows.length < MAX_WINDOWS);
-    if (ready && sentinelVisible) grow();
+    // The observer reports crossings only: after a render, look again.
+    if (ready && nearEnd()) requestAnimationFrame(() => { if (nearEnd()) grow(); });
   }
 
-  let sentinelVisible = false;
+  const MARGIN = 400; // px below the viewport at which the next window loads
+  const nearEnd = () => sentinel.isConnected && sentinel.getBoundingClientRect().top < innerHeight + MARGIN;
   const io = new IntersectionObserver((es) => {
-    sentinelVisible = es.some((e) => e.isIntersecting);
-    if (sentinelVisible) grow();
-  }, { rootMargin: '400px' });
+    if (es.some((e) => e.isIntersecting) && nearEnd()) grow(); // entries can be stale
+  }, { rootMargin: `${MARGIN}px` });
   io.observe(sentinel);
   addWindow();
   render();
