@@ -3,8 +3,9 @@ allowed and refused move, notes at and past their limit, the timeline in design.
 pushed to a watcher, status-filtered windows, phases), the threshold promotion at exactly
 the threshold, creator points under cast / replace / clear / winner / hide (hand-computed),
 creator.get and creator.top (order, limits), design.hide for anonymous, member, creator and
-brand (galleries, design.get, HTTP, live removal), design.report rules, and all of it
-again after kill -9 and a restart."""
+brand (galleries, design.get, HTTP, live removal), design.report rules, the audit log's
+status / hide / threshold entries (and `cocreate verify` on them), and all of it again
+after kill -9 and a restart."""
 import asyncio
 import json
 import os
@@ -19,6 +20,8 @@ ALLOWED = {('submitted', 'shortlisted'), ('submitted', 'not_selected'),
 NOTE_MAX = 1000
 REASON_MAX = 500
 T0 = 2_000_000_000  # the test clock
+CLI = os.environ.get('COCREATE_CLI', os.path.join(os.path.dirname(COCREATED), 'tools',
+                                                  'cocreate'))
 
 
 def make_brand(srv, name):
@@ -165,6 +168,7 @@ async def workflow(srv, brand, up, st):
     res = await anon.ok('gallery.get', sort='new', status='not_selected', limit=100)
     assert d2 in gallery_ids(res)
     st['moved'] = {x: s for s, x in at.items()}
+    st['moved_sub'] = at['submitted']
     await watcher.close()
     await anon.close()
     return ann, bob
@@ -495,6 +499,56 @@ async def reporting(srv, brand, up, st, ann, bob):
     await anon.close()
 
 
+# ---- the audit log ----
+
+def log_entries(srv, contest):
+    status, _, body = srv.get(f'/log/{contest}')
+    assert status == 200, status
+    return [json.loads(line) for line in body.decode().splitlines()]
+
+
+def verify(srv, contest):
+    p = subprocess.run([CLI, 'verify', '--server', f'http://127.0.0.1:{srv.port}',
+                        '--contest', contest], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0 and p.stdout.startswith('verified:'), (contest, p.stdout,
+                                                                    p.stderr)
+
+
+def audit_checks(srv, st):
+    brand = st['brand']
+    lego = log_entries(srv, 'lego')
+    d = st['lego']
+    mine = [e for e in lego if e['design'] == d and e['type'] != 'vote']
+    assert [e['type'] for e in mine] == ['threshold', 'status', 'status'], mine
+    assert mine[0]['supports'] == 3
+    assert {k: mine[1][k] for k in ('from', 'to', 'note', 'by')} == {
+        'from': 'submitted', 'to': 'shortlisted', 'note': None, 'by': '0'}, mine[1]
+    assert (mine[2]['from'], mine[2]['to'], mine[2]['by']) == ('shortlisted', 'winner', brand)
+    # the threshold entry follows the vote that reached it, in the same commit
+    i = lego.index(mine[0])
+    assert lego[i - 1]['type'] == 'vote' and lego[i - 1]['design'] == d
+    assert lego[i - 1]['value'] == 1 and lego[i - 1]['at'] == mine[0]['at'] == T0 + 7
+    stars = log_entries(srv, 'stars')
+    th = [e for e in stars if e['type'] == 'threshold']
+    assert [(e['design'], e['supports']) for e in th] == [(st['stars'], 2)], th
+    # hides (a hide that changes nothing is not logged) and notes
+    opn = log_entries(srv, 'open')
+    hides = [(e['hidden'], e['by']) for e in opn if e['type'] == 'hide' and
+             e['design'] == st['hidden']]
+    assert hides == [(True, brand), (False, brand), (True, brand)], hides
+    noted = [e for e in opn if e['type'] == 'status' and e['design'] == st['noted']]
+    assert [(e['from'], e['to']) for e in noted] == [('submitted', 'shortlisted'),
+                                                     ('shortlisted', 'winner')]
+    assert noted[0]['note'] == 'é' * NOTE_MAX and noted[1]['note'] == 'We make it!'
+    refused = [e for e in opn if e['type'] == 'status' and e['design'] == st['moved_sub']]
+    assert refused == []  # refused moves leave no entry
+    tees = log_entries(srv, 'tees')
+    assert [e['to'] for e in tees if e['type'] == 'status'] == [
+        'shortlisted', 'not_selected', 'winner', 'shortlisted', 'in_production', 'launched']
+    for contest in ('open', 'lego', 'stars', 'tees'):
+        verify(srv, contest)
+
+
 # ---- after a crash ----
 
 async def after_restart(srv, st, brand_token, bob_token):
@@ -532,7 +586,7 @@ async def main():
     brand = await login(srv, brand_token)
     await brand.ok('test.clock', now=T0)
     up = Uploader()
-    st = {}
+    st = {'brand': brand.account['id']}
     ann, bob = await workflow(srv, brand, up, st)
     await phases(srv, brand, up, ann)
     await thresholds(srv, brand, up, st)
@@ -545,9 +599,11 @@ async def main():
     st['board'] = await bob.ok('creator.top', limit=100)
     for c in (brand, ann, bob):
         await c.close()
+    audit_checks(srv, st)
     srv.kill9()
     srv.start()
     await after_restart(srv, st, brand_token, bob_token)
+    audit_checks(srv, st)
     srv.stop()
     print('brand: ok')
 
