@@ -260,6 +260,21 @@ async def thresholds(srv, brand, up, st):
     g = await get(w, n)
     assert g['status'] == 'not_selected' and len(g['timeline']) == 2
     st['stars'], st['stars_ns'] = s, n
+    # six votes at once on a threshold of 5 (they share commits: the count is the
+    # transaction's, not the catalog's): promoted once, by the fifth support
+    await brand.ok('contest.create', slug='burst', title='Burst', kind='level',
+                   scale='heart', threshold=5)
+    crowd = [await register(srv, f'vb{i}') for i in range(6)]
+    b = await up(cre, contest='burst')
+    await asyncio.gather(*(v.ok('vote.cast', design=b, value=1) for v in crowd))
+    g = await get(w, b)
+    assert g['tally']['supports'] == 6 and g['status'] == 'shortlisted'
+    assert [x['status'] for x in g['timeline']] == ['submitted', 'shortlisted']
+    burst = log_entries(srv, 'burst')
+    assert [e['type'] for e in burst] == ['vote'] * 5 + ['threshold', 'status', 'vote'], burst
+    assert burst[5]['supports'] == 5
+    for v in crowd:
+        await v.close()
     # the open contest has no threshold
     o = await up(cre)
     for v in voters:
