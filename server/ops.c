@@ -7,6 +7,8 @@
 static const struct op table[] = {
     {"auth.login", op_auth_login, 0},
     {"auth.register", op_auth_register, 0},
+    {"comment.list", op_comment_list, 0},
+    {"comment.post", op_comment_post, OP_AUTH},
     {"contest.create", op_contest_create, OP_BRAND},
     {"contest.get", op_contest_get, 0},
     {"contest.list", op_contest_list, 0},

@@ -53,6 +53,8 @@ void op_creator_get(struct req *r);
 void op_creator_top(struct req *r);
 void op_test_clock(struct req *r);
 void op_contest_results(struct req *r);
+void op_comment_post(struct req *r);
+void op_comment_list(struct req *r);
 
 /* ops_gallery.c: parses gallery.get / gallery.subscribe args (fails r and returns -1 on
  * bad args), and appends a window {<prefix>"total":N,"items":[...]} as JSON text, its

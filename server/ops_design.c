@@ -63,10 +63,9 @@ void design_reply(struct req *r, struct dmem *d)
         ccbuf_append(&b, "{\"design\":", 10);
         rc = design_item_json(srv, txn, d, r->sess, &b);
         if (!rc) {
-            /* The timeline and the comment count join the design object. */
+            /* The timeline joins the design object (which has the comment count). */
             design_timeline_splice(txn, srv->store, d->id, &b);
-            b.len--;
-            ccbuf_append(&b, ",\"comments\":0}}", 15);
+            ccbuf_append(&b, "}", 1);
         }
         store_read_end(srv->store, txn);
     }

@@ -123,6 +123,8 @@ static struct dmem *vote_target(struct req *r, uint64_t *threshold)
 
 static void vote_submit(struct req *r, struct dmem *d, int value, uint64_t threshold)
 {
+    if (req_rate_limit(r, RATE_VOTES))
+        return;
     struct vote_ctx *v = xcalloc(1, sizeof *v);
     v->d = d;
     v->design = d->id;
