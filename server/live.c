@@ -262,7 +262,10 @@ static int window_event(struct server *srv, struct window *w, int full, struct c
     if (full || order)
         append_order(post, items, (size_t)n);
     ccbuf_append(post, ",", 1);
-    if (append_items(srv, post, items, (size_t)n, full ? NULL : changed, full ? NULL : delta))
+    /* Windows that show hidden designs (the brand's, a creator's own) send changed items
+     * whole: `hidden` changes while such a window shows the design. */
+    if (append_items(srv, post, items, (size_t)n, full ? NULL : changed,
+                     full || w->q.hidden_of ? NULL : delta))
         return 0;
     ccbuf_append(post, "}", 1);
     if (!full) {
@@ -428,7 +431,7 @@ static int same_query(const struct gallery_query *a, const struct gallery_query 
 {
     return a->sort == b->sort && a->offset == b->offset && a->limit == b->limit &&
            a->creator == b->creator && a->status == b->status && !strcmp(a->contest, b->contest) &&
-           !strcmp(a->tag, b->tag);
+           !strcmp(a->tag, b->tag) && a->hidden_of == b->hidden_of;
 }
 
 static struct window *window_get(struct server *srv, const struct cgal *g,
@@ -443,7 +446,7 @@ static struct window *window_get(struct server *srv, const struct cgal *g,
     struct window *w = xcalloc(1, sizeof *w);
     w->q = *q;
     w->gal = g;
-    w->filtered = q->creator || q->tag[0] || q->status >= 0;
+    w->filtered = q->creator || q->tag[0] || q->status >= 0 || q->hidden_of;
     struct dmem *items[CATALOG_PAGE_MAX];
     int n = catalog_page(srv, q, items, &w->total);
     for (int i = 0; i < n; i++) {

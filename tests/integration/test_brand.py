@@ -416,6 +416,9 @@ async def hiding(srv, brand, up, st, ann, bob):
     wc = await Client.connect(srv)
     await wc.ok('auth.login', token=ann.token)
     await wc.ok('design.watch', design=h)
+    bsub = await brand.ok('gallery.subscribe', sort='new', limit=5)
+    bsub_ids = gallery_ids(bsub)
+    assert bsub_ids[0] == h
 
     await bob.err('design.hide', 'forbidden', design=h, hidden=True)
     await anon.err('design.hide', 'unauthorized', design=h, hidden=True)
@@ -432,6 +435,18 @@ async def hiding(srv, brand, up, st, ann, bob):
     ev = await wc.event('design.update', pred=lambda e: e['design']['hidden'] is True)
     await wm.no_event('design.update', 0.5)
     await check_hidden(srv, brand, ann, bob, anon, h, True)
+    # the brand's live window keeps it, marked hidden
+    ev = await brand.event('gallery.update', pred=lambda e: e['sub'] == bsub['sub'] and any(
+        x['id'] == h and x.get('hidden') is True for x in e['items']))
+    assert ev['total'] == total and h in (ev.get('order') or bsub_ids)
+    # several hidden designs merge into the brand's pages in their places (top order)
+    others = [x['id'] for x in (await anon.ok('gallery.get', sort='top', limit=30))['items']]
+    extra = [others[2], others[9], others[10], others[25]]
+    for x in extra:
+        await brand.ok('design.hide', design=x, hidden=True)
+    await merged_pages(brand, anon, h, extra)
+    for x in extra:
+        await brand.ok('design.hide', design=x, hidden=False)
     # hiding twice changes nothing
     res = await brand.ok('design.hide', design=h, hidden=True)
     assert res['design']['hidden'] is True
@@ -446,11 +461,58 @@ async def hiding(srv, brand, up, st, ann, bob):
         await c.close()
 
 
+async def merged_pages(brand, anon, h, extra):
+    """The brand's pages (sort top, pages of 7 at every offset) are the public order with
+    the hidden designs in their places: each design once, in (score, age, id) order."""
+    hidden = set(extra) | {h}
+    public, off = [], 0
+    while True:
+        g = await anon.ok('gallery.get', sort='top', offset=off, limit=100)
+        public += g['items']
+        off += 100
+        if off >= g['total']:
+            break
+    assert not hidden & {x['id'] for x in public}
+    seen, off = [], 0
+    while True:
+        g = await brand.ok('gallery.get', sort='top', offset=off, limit=7)
+        assert g['total'] == len(public) + len(hidden), g['total']
+        seen += g['items']
+        off += 7
+        if off >= g['total']:
+            break
+    assert len(seen) == len(public) + len(hidden)
+    keys = [(-x['score'], x['created'], int(x['id'])) for x in seen]
+    assert keys == sorted(keys)
+    assert [x['id'] for x in seen if x['id'] not in hidden] == [x['id'] for x in public]
+    assert {x['id'] for x in seen if x['hidden']} == hidden
+    # pages at offsets around the hidden ones agree with the walk
+    for off in (0, 1, 2, 3, 8, 9, 10, 11, 12, len(seen) - 3, len(seen)):
+        g = await brand.ok('gallery.get', sort='top', offset=off, limit=5)
+        assert gallery_ids(g) == [x['id'] for x in seen[off:off + 5]], off
+    # filtered by creator (the selective path) and by tag nobody used
+    cre = seen[0]['creator']
+    g = await brand.ok('gallery.get', sort='top', creator=cre, limit=100)
+    assert gallery_ids(g) == [x['id'] for x in seen if x['creator'] == cre][:100]
+    g = await brand.ok('gallery.get', sort='top', tag='nosuchtag')
+    assert g['total'] == 0 and g['items'] == []
+
+
 async def check_hidden(srv, brand, ann, bob, anon, h, hidden):
-    """What each role sees of design h."""
-    for who in (anon, bob, ann, brand):
-        g = await who.ok('gallery.get', sort='new', limit=100)
-        assert (h in gallery_ids(g)) == (not hidden)  # galleries: nobody sees it hidden
+    """What each role sees of design h (the newest design of the open gallery)."""
+    mine = ann.account['id']
+    public = await anon.ok('gallery.get', sort='new', limit=100)
+    for who, creator, sees in ((anon, None, not hidden), (bob, None, not hidden),
+                               (ann, None, not hidden), (anon, mine, not hidden),
+                               (bob, mine, not hidden), (ann, mine, True),
+                               (brand, None, True), (brand, mine, True)):
+        args = {'creator': creator} if creator else {}
+        g = await who.ok('gallery.get', sort='new', limit=100, **args)
+        assert (h in gallery_ids(g)) == sees, (who is brand, creator, g['total'])
+        if sees:
+            assert g['items'][0]['id'] == h and g['items'][0]['hidden'] == hidden
+        if creator is None:  # the brand's total counts it, nobody else's does
+            assert g['total'] == public['total'] + (hidden and who is brand), g['total']
     for who, sees in ((anon, not hidden), (bob, not hidden), (ann, True), (brand, True)):
         r = await who.call('design.get', design=h)
         assert r['ok'] == sees, r
