@@ -11,6 +11,7 @@
 #include "log.h"
 #include "net.h"
 #include "ops.h"
+#include "reports.h"
 #include "server.h"
 #include "u64map.h"
 #include "util.h"
@@ -185,9 +186,10 @@ static void append_str(struct ccbuf *b, const char *s)
 
 /* Appends "items":[...] to b: the whole design object of each item, except those
  * marked 1 in delta (already held by the subscribers), which carry only what changes
- * (catalog_item_delta_json); items marked 0 in changed are left out. */
+ * (catalog_item_delta_json); items marked 0 in changed are left out. For the brand's
+ * windows (brand), whole items carry `reports`. */
 static int append_items(struct server *srv, struct ccbuf *b, struct dmem **items, size_t n,
-                        const int *changed, const int *delta)
+                        const int *changed, const int *delta, int brand)
 {
     MDB_txn *txn = NULL;
     int rc = 0;
@@ -206,6 +208,8 @@ static int append_items(struct server *srv, struct ccbuf *b, struct dmem **items
         if (!txn && (rc = store_read_begin(srv->store, &txn)))
             break;
         rc = catalog_item_json(srv, txn, items[i], b);
+        if (!rc && brand)
+            reports_splice(srv, items[i]->id, b);
     }
     if (txn)
         store_read_end(srv->store, txn);
@@ -265,7 +269,8 @@ static int window_event(struct server *srv, struct window *w, int full, struct c
     /* Windows that show hidden designs (the brand's, a creator's own) send changed items
      * whole: `hidden` changes while such a window shows the design. */
     if (append_items(srv, post, items, (size_t)n, full ? NULL : changed,
-                     full || w->q.hidden_of ? NULL : delta))
+                     full || w->q.hidden_of ? NULL : delta,
+                     w->q.hidden_of == CATALOG_HIDDEN_ALL))
         return 0;
     ccbuf_append(post, "}", 1);
     if (!full) {

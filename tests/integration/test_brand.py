@@ -439,6 +439,8 @@ async def hiding(srv, brand, up, st, ann, bob):
     ev = await brand.event('gallery.update', pred=lambda e: e['sub'] == bsub['sub'] and any(
         x['id'] == h and x.get('hidden') is True for x in e['items']))
     assert ev['total'] == total and h in (ev.get('order') or bsub_ids)
+    assert all('reports' in x for x in ev['items']) and all('reports' in x for x in
+                                                          bsub['items'])
     # several hidden designs merge into the brand's pages in their places (top order)
     others = [x['id'] for x in (await anon.ok('gallery.get', sort='top', limit=30))['items']]
     extra = [others[2], others[9], others[10], others[25]]
@@ -454,6 +456,8 @@ async def hiding(srv, brand, up, st, ann, bob):
     assert res['design']['hidden'] is False
     ev = await anon.event('gallery.update', pred=lambda e: h in (e.get('order') or []))
     assert ev['total'] == total
+    assert [x for x in ev['items'] if x['id'] == h] and all('reports' not in x for x in
+                                                            ev['items'])
     await check_hidden(srv, brand, ann, bob, anon, h, False)
     await brand.ok('design.hide', design=h, hidden=True)  # hidden for the restart
     st['hidden'] = h
