@@ -111,7 +111,7 @@ function rankedList(c) {
   const rows = new Map();   // id -> {tr, cells...}
   const designs = new Map();
   let order = [];
-  const hiddenHere = new Map(); // hidden in this session: kept listed for unhiding
+  const hiddenHere = new Map(); // hidden here but not (or no longer) in the window: kept listed
   const body = h('tbody');
   const count = h('p.count');
   const unhideId = h('input', { id: 'b-unhide', inputmode: 'numeric', size: 8 });
@@ -170,7 +170,7 @@ function rankedList(c) {
         vis: h('td', hideBtn),
         hideBtn, msg,
       };
-      hideBtn.addEventListener('click', () => hide(d.id, !hiddenHere.has(d.id), msg));
+      hideBtn.addEventListener('click', () => hide(d.id, !(designs.get(d.id) || {}).hidden, msg));
       r.tr.append(r.rank, r.title, r.creator, r.tally, r.reports, r.status, r.set, r.vis);
       rows.set(d.id, r);
     }
@@ -185,7 +185,7 @@ function rankedList(c) {
     ids.forEach((id, i) => {
       const d = designs.get(id) || hiddenHere.get(id);
       if (!d) return;
-      const hidden = hiddenHere.has(id);
+      const hidden = !!d.hidden; // the brand's windows list hidden designs too
       const r = row(d);
       r.rank.textContent = order.includes(id) ? String(i + 1) : '–';
       clear(r.title, link(`/design/${id}`, d.title), hidden ? h('span.badge.status-hidden', 'Hidden') : null);

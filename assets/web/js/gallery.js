@@ -70,7 +70,7 @@ export function liveGrid(args, { scale = 'heart', label = 'Designs', empty = 'No
       c = { li: h('li.card', { dataset: { id: d.id } }, a, h('div.meta', by, tally, talk, status)), img, title, by, tally, talk, status, key: '' };
       cards.set(d.id, c);
     }
-    const key = JSON.stringify([d.title, d.creator_name, d.tally, d.status, d.thumb, d.comments]);
+    const key = JSON.stringify([d.title, d.creator_name, d.tally, d.status, d.thumb, d.comments, d.hidden]);
     if (key !== c.key) {
       const tallyText = fmtTally(d.tally, scale);
       if (c.key && c.tally.textContent !== tallyText && !reduceMotion()) {
@@ -81,7 +81,8 @@ export function liveGrid(args, { scale = 'heart', label = 'Designs', empty = 'No
       c.title.textContent = d.title;
       c.by.textContent = `by ${d.creator_name || 'creator ' + d.creator}`;
       c.tally.textContent = tallyText;
-      clear(c.status, d.status && d.status !== 'submitted' ? badge(d.status) : null);
+      clear(c.status, d.status && d.status !== 'submitted' ? badge(d.status) : null,
+        d.hidden ? h('span.badge.status-hidden', 'Hidden') : null); // seen by the brand and the creator
       c.talk.textContent = d.comments ? `💬 ${d.comments}` : '';
       c.talk.setAttribute('aria-label', `${d.comments || 0} comments`);
       c.key = key;
