@@ -2,7 +2,7 @@
 // file, not a PNG, past 16 MiB: nothing is sent) and a server error shown at the file
 // field (a PNG whose CRC is broken: invalid_design).
 import { join } from 'node:path';
-import { scenario, person, register, go, shot, card, check, noPageErrors, readFileSync, SOURCE } from './lib.mjs';
+import { scenario, person, register, loginWithToken, go, shot, card, check, checkLabels, noPageErrors, readFileSync, SOURCE } from './lib.mjs';
 
 const PNG = readFileSync(join(SOURCE, 'assets', 'samples', 'artwork-03.png'));
 
@@ -69,5 +69,19 @@ await scenario('artwork_upload', [], async ({ srv, b }) => {
   await page.getByRole('link', { name: 'Gallery', exact: true }).click();
   await card(page, 'Night Owl').waitFor();
   await shot(page, 'gallery-phone');
+  await checkLabels(page, 'gallery');
+
+  // Log out: read-only, the token and its cookie gone; log in again with the token.
+  const token = await page.evaluate(() => localStorage.getItem('cc_token'));
+  check(/^[0-9a-f]{64}$/.test(token), 'the token is kept in localStorage');
+  check((await page.context().cookies()).some((c) => c.name === 'cc_token' && c.value === token), 'and as the cc_token cookie');
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  check(await page.evaluate(() => localStorage.getItem('cc_token')) === null, 'logged out: no token');
+  check(!(await page.context().cookies()).some((c) => c.name === 'cc_token'), 'logged out: no cookie');
+  await go(page, '/submit');
+  await page.getByText('Sign in to submit a design.', { exact: false }).waitFor();
+  await loginWithToken(page, token, 'painter');
+  await page.getByLabel('PNG file').waitFor(); // the page follows the login
   noPageErrors(page);
 });

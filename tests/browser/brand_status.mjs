@@ -1,7 +1,7 @@
 // Scenario 4 (issue 6): the brand creates a contest in its dashboard, a creator submits
 // to it, a voter rates it (stars5), the brand shortlists it and then picks it as the
 // winner with a note, and the voter's open design page shows the note live.
-import { scenario, person, register, loginWithToken, go, shot, submitLevel, createContest, adminRow, check, noPageErrors } from './lib.mjs';
+import { scenario, person, register, loginWithToken, go, shot, submitLevel, createContest, adminRow, check, checkLabels, noPageErrors } from './lib.mjs';
 
 const NOTE = 'Congratulations: this level ships in the summer update!';
 
@@ -40,11 +40,13 @@ await scenario('brand_status', [], async ({ srv, b }) => {
   await row.getByRole('button', { name: 'Set' }).click();
   await row.getByText('Now Winner.').waitFor();
   await shot(brand, 'brand-dashboard');
+  await checkLabels(brand, 'brand dashboard');
 
   // Live on the voter's page: no reload.
   await voter.getByTestId('note').filter({ hasText: NOTE }).waitFor();
   await voter.getByTestId('status').filter({ hasText: 'Winner' }).waitFor();
   await shot(voter, 'design-winner-note');
+  await checkLabels(voter, 'design page');
 
   // The public contest page and the gallery's status filter agree.
   await go(voter, '/contest/summer-levels');
@@ -67,5 +69,6 @@ await scenario('brand_status', [], async ({ srv, b }) => {
   check(await voter.getByTestId('designs').textContent() === '1', 'creator page designs');
   await voter.locator('li.card', { hasText: 'Wave Rider' }).getByText('Winner').waitFor();
   await shot(voter, 'creator-page');
+  await checkLabels(voter, 'creator page');
   noPageErrors(brand, maker, voter);
 });

@@ -2,7 +2,7 @@
 // live ranking; the brand sets a deadline in its dashboard, the (test) clock passes
 // it, the brand closes the contest, and the page shows the results with the
 // audit-log head and a link to the log. Runs the server with --test-clock.
-import { scenario, person, register, loginWithToken, go, shot, submitLevel, createContest, rpc, check, noPageErrors } from './lib.mjs';
+import { scenario, person, register, loginWithToken, go, shot, submitLevel, createContest, rpc, check, checkLabels, noPageErrors } from './lib.mjs';
 
 function localInput(sec) { // a datetime-local value in the browser's zone (UTC here)
   const d = new Date(sec * 1000);
@@ -15,7 +15,7 @@ await scenario('contest_results', ['--test-clock'], async ({ srv, b }) => {
   const brand = await person(b, srv);
   await brand.goto('/');
   await loginWithToken(brand, token, 'acme');
-  await createContest(brand, { slug: 'autumn', title: 'Autumn Levels', brief: 'Falling leaves.', prize: 'A signed poster' });
+  await createContest(brand, { slug: 'autumn', title: 'Autumn Levels', brief: 'Falling leaves.', prize: 'A signed poster', scale: 'updown' });
   const now = Math.floor(Date.now() / 1000);
   const close = now - (now % 60) + 2 * 3600; // whole minutes: datetime-local has no seconds
   await brand.getByLabel('Submissions close').fill(localInput(close));
@@ -38,8 +38,12 @@ await scenario('contest_results', ['--test-clock'], async ({ srv, b }) => {
   await viewer.getByText('Prize: A signed poster').waitFor();
   await register(viewer, 'judge-fan');
   await go(viewer, `/design/${z}`);
-  await viewer.getByRole('button', { name: '♡ Heart' }).click();
-  await viewer.getByTestId('tally').filter({ hasText: '♥ 1' }).waitFor();
+  await viewer.getByRole('button', { name: 'Vote down' }).click();
+  await viewer.getByTestId('tally').filter({ hasText: '▲ 0 ▼ 1' }).waitFor();
+  await viewer.getByRole('button', { name: 'Vote up' }).click(); // replaces the down vote
+  await viewer.getByTestId('tally').filter({ hasText: '▲ 1 ▼ 0' }).waitFor();
+  check(await viewer.getByRole('button', { name: 'Vote up' }).getAttribute('aria-pressed') === 'true', 'up shows pressed');
+  check(await viewer.getByRole('button', { name: 'Vote down' }).getAttribute('aria-pressed') === 'false', 'down does not');
   await go(viewer, '/contest/autumn');
   await viewer.waitForFunction((id) => document.querySelector('.ranked li.card')?.dataset.id === id, z);
   await shot(viewer, 'contest-submissions');
@@ -65,13 +69,14 @@ await scenario('contest_results', ['--test-clock'], async ({ srv, b }) => {
   check(/^[0-9a-f]{64}$/.test(results.log_head), `a SHA-256 head, got ${results.log_head}`);
   const rows = viewer.locator('table.results-table tbody tr');
   check(await rows.count() === 2, 'both designs ranked');
-  check((await rows.first().textContent()).includes('Oak Climb'), 'the hearted design ranks first');
+  check((await rows.first().textContent()).includes('Oak Climb'), 'the up-voted design ranks first');
   const log = await viewer.evaluate(async () => {
     const r = await fetch(document.querySelector('a[href^="/log/"]').href);
     return [r.status, (await r.text()).length];
   });
   check(log[0] === 200 && log[1] > 0, `the log link works, got ${log}`);
   await shot(viewer, 'contest-results');
+  await checkLabels(viewer, 'contest page');
   check(a !== z, 'two designs');
   noPageErrors(brand, maker, viewer);
 });

@@ -1,7 +1,7 @@
 // Scenario 1 (issue 6): register, draw a level in the editor, see the server's
 // validation error for a level without a goal, fix it, submit, and see the design
 // appear live in a second browser context's gallery.
-import { scenario, person, register, go, shot, paintCell, chooseTile, card, check, noPageErrors, WAIT } from './lib.mjs';
+import { scenario, person, register, go, shot, paintCell, chooseTile, card, check, checkLabels, noPageErrors, WAIT } from './lib.mjs';
 
 await scenario('level_editor', [], async ({ srv, b }) => {
   const watcher = await person(b, srv);
@@ -24,6 +24,17 @@ await scenario('level_editor', [], async ({ srv, b }) => {
   await err.waitFor();
   check(/goal/i.test(await err.textContent()), `the editor shows the goal error, got "${await err.textContent()}"`);
   await shot(maker, 'submit-level-error');
+  await checkLabels(maker, 'submit page');
+
+  // The keyboard paints too: the cursor is where the last click was (row 9, col 2);
+  // move it, pick a tile by its letter, Space paints.
+  await maker.getByTestId('level-canvas').focus();
+  await maker.keyboard.press('ArrowUp');
+  for (let i = 0; i < 3; i++) await maker.keyboard.press('ArrowRight');
+  await maker.keyboard.press('ArrowDown');
+  await maker.keyboard.press('o');
+  await maker.keyboard.press(' ');
+  await maker.getByText('Cursor at row 9, column 5: Coin. Painting Coin.').waitFor();
 
   // A tile error points at its cell: spikes under the spawn make the spawn unstandable.
   await chooseTile(maker, 'Goal');

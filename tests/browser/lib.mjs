@@ -111,6 +111,7 @@ export async function person(b, srv, { width = 1200, height = 900 } = {}) {
 
 export async function shot(page, name) {
   mkdirSync(OUT, { recursive: true });
+  await page.waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running'));
   await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
 }
 
@@ -254,4 +255,21 @@ export async function uploadLevels(page, n, { contest = 'open', prefix = 'Level'
     }
     return ids;
   }, [n, contest, prefix]);
+}
+
+// Every visible form control has an accessible name (a label, aria-label or
+// aria-labelledby), and every image an alt text.
+export async function checkLabels(page, where) {
+  const bad = await page.evaluate(() => {
+    const out = [];
+    for (const el of document.querySelectorAll('input, select, textarea, button')) {
+      if (el.type === 'hidden' || !el.offsetParent) continue;
+      const named = (el.labels && el.labels.length) || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby')
+        || (el.tagName === 'BUTTON' && el.textContent.trim());
+      if (!named) out.push(el.outerHTML.slice(0, 80));
+    }
+    for (const img of document.querySelectorAll('img')) if (!img.hasAttribute('alt')) out.push(img.outerHTML.slice(0, 80));
+    return out;
+  });
+  check(bad.length === 0, `${where}: controls without a name: ${bad.join(' ')}`);
 }

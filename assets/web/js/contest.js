@@ -82,7 +82,7 @@ export function contestPage(id) {
           h('thead', h('tr', ['Rank', 'Design', 'Creator', 'Tally', 'Score'].map((t) => h('th', { scope: 'col' }, t)))),
           h('tbody', rows)),
         r.total > (r.ranking || []).length ? h('p.help', `The first ${r.ranking.length} of ${r.total} designs.`) : null,
-        h('p.audit', `Audit log: ${r.log_length ?? '?'} entries, head `, h('code', { 'data-testid': 'log-head' }, r.log_head || '(empty)'), ' · ',
+        h('p.audit', `Audit log: ${r.log_length ?? '?'} ${r.log_length === 1 ? 'entry' : 'entries'}, head `, h('code', { 'data-testid': 'log-head' }, r.log_head || '(empty)'), ' · ',
           h('a', { href: `/log/${encodeURIComponent(c.id)}` }, 'Download the audit log'),
           ' (check it with ', h('code', 'cocreate verify'), ')'));
     } catch (e) {
