@@ -44,9 +44,9 @@ export class Server {
     this.log = '';
   }
 
-  async start() {
+  async start(port = null) {
     for (let attempt = 0; attempt < 5; attempt++) {
-      this.port = await freePort();
+      this.port = port || await freePort();
       this.url = `http://127.0.0.1:${this.port}`;
       this.log = '';
       this.proc = spawn(COCREATED, ['--listen', `127.0.0.1:${this.port}`, '--data', this.data,
@@ -76,14 +76,22 @@ export class Server {
     return r.stdout.trim();
   }
 
-  // SIGTERM; the daemon must exit 0 with no sanitizer report.
-  async stop() {
+  // SIGTERM; the daemon must exit 0 with no sanitizer report. keep: leave the data.
+  async stop(keep = false) {
     if (!this.proc || this.proc.exitCode !== null) return;
     this.proc.kill('SIGTERM');
     const { code, sig } = await this.exited;
     for (const m of SANITIZER_MARKS) if (this.log.includes(m)) throw new Error(`sanitizer report in cocreated's log:\n${this.log}`);
     if (code !== 0) throw new Error(`cocreated exited ${code ?? sig}:\n${this.log}`);
-    rmSync(this.dir, { recursive: true, force: true });
+    if (!keep) rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  // Stops and starts again on the same data and port (pages reconnect by themselves).
+  async restart(between = async () => {}) {
+    const port = this.port;
+    await this.stop(true);
+    await between();
+    await this.start(port);
   }
 }
 
