@@ -26,8 +26,8 @@
 #define CACHE_IMMUTABLE "public, max-age=31536000, immutable"
 /* The HTML is revalidated every time (cheap with its ETag): a new version shows at once. */
 #define CACHE_HTML "no-cache"
-#define CSP                                                                                    \
-    "default-src 'self'; img-src 'self' data: blob:; connect-src 'self'; "                    \
+#define CSP                                                                                        \
+    "default-src 'self'; img-src 'self' data: blob:; connect-src 'self'; "                         \
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 
 struct web_file {
@@ -265,8 +265,7 @@ int web_load(struct web **out, const char *dir, char *err, size_t errlen)
     char samples[4096];
     struct stat st;
     if (snprintf(samples, sizeof samples, "%s/../samples", dir) < (int)sizeof samples &&
-        !stat(samples, &st) && S_ISDIR(st.st_mode) &&
-        walk(&l, samples, "samples/", 0, 0, ".json"))
+        !stat(samples, &st) && S_ISDIR(st.st_mode) && walk(&l, samples, "samples/", 0, 0, ".json"))
         goto fail;
     qsort(w->files, w->n, sizeof *w->files, cmp_file);
     /* The version hashes every path and body (index.html before expansion, so its
@@ -316,10 +315,7 @@ void web_free(struct web *w)
     free(w);
 }
 
-const char *web_version(const struct web *w)
-{
-    return w->version;
-}
+const char *web_version(const struct web *w) { return w->version; }
 
 /* Whether Accept-Encoding allows gzip (a "gzip" or "*" coding without q=0). */
 static int accepts_gzip(struct net_http *h)
