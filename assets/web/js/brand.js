@@ -7,6 +7,8 @@ import { contests } from './gallery.js';
 import { navigate } from './app.js';
 
 const MOVES = ['shortlisted', 'winner', 'not_selected', 'in_production', 'launched'];
+// The usual next move from a status (SPEC §2), preselected in each row.
+const NEXT = { submitted: 'shortlisted', shortlisted: 'winner', winner: 'in_production', in_production: 'launched' };
 const LIST_LIMIT = 100; // gallery.subscribe's largest window
 
 // datetime-local value <-> Unix seconds (0 = not set).
@@ -49,6 +51,7 @@ export function brandPage() {
     const c = mine.find((x) => x.id === selected) || null;
     formBox.append(contestForm(c));
     if (c) { list = rankedList(c); listBox.append(list.el); }
+    if (c) formBox.before(listBox); // an open contest: its ranking first, then its settings
   }).catch((e) => formBox.append(h('p.error', errText(e))));
   return { el, destroy() { if (list) list.destroy(); } };
 }
@@ -143,7 +146,7 @@ function rankedList(c) {
     let r = rows.get(d.id);
     if (!r) {
       const note = h('input', { id: `note-${d.id}`, placeholder: 'Public note (optional)', maxlength: 2000 });
-      const sel = h('select', { id: `st-${d.id}`, 'aria-label': `New status for ${d.title}` },
+      const sel = h('select', { id: `st-${d.id}`, 'aria-label': `New status for ${d.title}`, onchange: () => { sel.dataset.touched = '1'; } },
         MOVES.map((s) => h('option', { value: s }, STATUS_LABEL[s])));
       const msg = h('p.row-msg', { role: 'status' });
       const hideBtn = h('button.secondary', { type: 'button' });
@@ -161,6 +164,7 @@ function rankedList(c) {
               if (res.design) Object.assign(designs.get(d.id) || {}, res.design);
               note.value = '';
               msg.textContent = `Now ${STATUS_LABEL[sel.value]}.`;
+              delete sel.dataset.touched;
               render();
             } catch (x) { msg.textContent = errText(x); }
           },
@@ -168,7 +172,7 @@ function rankedList(c) {
           h('label.visually-hidden', { for: `note-${d.id}` }, 'Note'), note,
           h('button', { type: 'submit' }, 'Set'), msg)),
         vis: h('td', hideBtn),
-        hideBtn, msg,
+        hideBtn, msg, sel,
       };
       hideBtn.addEventListener('click', () => hide(d.id, !(designs.get(d.id) || {}).hidden, msg));
       r.tr.append(r.rank, r.title, r.creator, r.tally, r.reports, r.status, r.set, r.vis);
@@ -193,13 +197,14 @@ function rankedList(c) {
       r.tally.textContent = fmtTally(d.tally, c.scale);
       r.reports.textContent = String(d.reports ?? d.report_count ?? 0);
       clear(r.status, badge(d.status));
+      if (!r.sel.dataset.touched && NEXT[d.status]) r.sel.value = NEXT[d.status];
       r.hideBtn.textContent = hidden ? 'Unhide' : 'Hide';
       r.hideBtn.setAttribute('aria-label', `${hidden ? 'Unhide' : 'Hide'} ${d.title}`);
       const next = prev ? prev.nextSibling : body.firstChild;
       if (next !== r.tr) body.insertBefore(r.tr, next);
       prev = r.tr;
     });
-    count.textContent = `${order.length} designs shown`;
+    count.textContent = `${order.length} ${order.length === 1 ? 'design' : 'designs'} shown`;
   }
 
   const merge = (items) => { for (const it of items) designs.set(it.id, Object.assign(designs.get(it.id) || {}, it)); };
