@@ -56,7 +56,7 @@ class Api extends EventTarget {
           }
         }
       } catch (e) { /* the close handler retries */ }
-      if (this.ws !== ws) return;
+      if (this.ws !== ws || ws.readyState !== WebSocket.OPEN) return; // closed meanwhile
       this.setState('open');
       for (const w of this.waiters.splice(0)) w();
       for (const h of this.live) h.resume();
