@@ -192,8 +192,8 @@ export function noPageErrors(...pages) {
 
 // Runs a scenario: server up, browser up, fn({srv, b}), everything down; exit code 1
 // with the error (and the server's log) on failure.
-export async function scenario(name, serverArgs, fn) {
-  const srv = new Server(serverArgs);
+export async function scenario(name, serverArgs, fn, opts = {}) {
+  const srv = new Server(serverArgs, opts);
   let b = null;
   const t0 = Date.now();
   try {
