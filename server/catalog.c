@@ -10,10 +10,12 @@
 #include "ccerr.h"
 #include "comments.h"
 #include "contests.h"
+#include "creators.h"
 #include "designs.h"
 #include "live.h"
 #include "log.h"
 #include "rank.h"
+#include "reports.h"
 #include "score.h"
 #include "server.h"
 #include "store.h"
@@ -343,6 +345,9 @@ struct dmem *catalog_add(struct server *srv, const json_t *record)
     dvec_push(&g->all, d);
     if (!d->hidden)
         index_add(d);
+    if (creators_design_added(srv, d))
+        log_error("catalog: the account of design %llu cannot be read: no points for it",
+                  (unsigned long long)id);
     if (srv->live)
         live_gallery_changed(srv, g);
     return d;
@@ -418,13 +423,24 @@ static void positions(struct server *srv, const struct dmem *d, size_t *pos)
             pos[s] = rank_position(d->gal->rank[s], d->score[s], d);
 }
 
+size_t catalog_rank(const struct dmem *d)
+{
+    if (d->hidden)
+        return 0;
+    size_t pos = rank_position(d->gal->rank[SORT_TOP], d->score[SORT_TOP], d);
+    return pos == (size_t)-1 ? 0 : pos + 1;
+}
+
 void catalog_vote(struct server *srv, struct dmem *d, int old_value, int new_value)
 {
     size_t before[SORT_COUNT], after[SORT_COUNT];
+    struct creator_share share;
+    creators_before(d, &share);
     positions(srv, d, before);
     count_vote(d, old_value, new_value);
     rescore(d, server_now(srv), d->gal->mean_ranked);
     d->version++;
+    creators_after(srv, d, &share);
     positions(srv, d, after);
     live_design_changed(srv, d, before, after);
 }
@@ -443,12 +459,15 @@ void catalog_set_hidden(struct server *srv, struct dmem *d, int hidden)
 {
     if (d->hidden == !!hidden)
         return;
+    struct creator_share share;
+    creators_before(d, &share);
     if (hidden)
         index_remove(d);
     d->hidden = (uint8_t)!!hidden;
     if (!hidden)
         index_add(d);
     d->version++;
+    creators_after(srv, d, &share);
     live_gallery_changed(srv, d->gal);
 }
 
@@ -464,12 +483,15 @@ void catalog_set_status(struct server *srv, struct dmem *d, enum dstatus status)
 {
     if (d->status == status)
         return;
+    struct creator_share share;
+    creators_before(d, &share);
     if (!d->hidden)
         dvec_remove(&d->gal->by_status[d->status], d);
     d->status = (uint8_t)status;
     if (!d->hidden)
         dvec_push(&d->gal->by_status[d->status], d);
     d->version++;
+    creators_after(srv, d, &share);
     size_t none[SORT_COUNT] = {(size_t)-1, (size_t)-1, (size_t)-1};
     live_design_changed(srv, d, none, none);
 }
@@ -714,9 +736,14 @@ int catalog_open(struct server *srv)
     int rc = store_read_begin(srv->store, &txn);
     if (rc)
         return rc;
+    creators_open(srv);
     rc = load_designs(srv, txn);
     if (!rc)
         rc = load_votes(srv, txn, &votes);
+    if (!rc)
+        rc = creators_loaded(srv, txn);
+    if (!rc)
+        rc = reports_load(srv, txn);
     if (!rc)
         rc = comment_counts(txn, srv->store, set_count, srv);
     store_read_end(srv->store, txn);
@@ -758,6 +785,8 @@ static void free_list_map(struct u64map *m)
 void catalog_close(struct server *srv)
 {
     struct catalog *cat = srv->catalog;
+    creators_close(srv);
+    reports_close(srv);
     if (!cat)
         return;
     struct cgal *g = cat->gals;

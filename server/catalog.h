@@ -98,6 +98,8 @@ const char *catalog_contest_id(const struct dmem *d);
 /* Applies one voter's change on d from old (0 = none) to new (0 = cleared) and
  * re-ranks d. Values are checked by the caller for the scale. */
 void catalog_vote(struct server *srv, struct dmem *d, int old_value, int new_value);
+/* d's 1-based position in its contest's `top` ranking, 0 when hidden. */
+size_t catalog_rank(const struct dmem *d);
 /* Moves d out of (hidden) or back into (visible) the galleries. */
 void catalog_set_hidden(struct server *srv, struct dmem *d, int hidden);
 /* d's comment count is now count (after the commit that stored a new comment). */

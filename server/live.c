@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include "ccerr.h"
+#include "designs.h"
 #include "log.h"
 #include "net.h"
 #include "ops.h"
@@ -233,14 +234,9 @@ static void window_flush(struct server *srv, struct window *w)
     ccbuf_free(&post);
 }
 
-/* Whether the session may see d (hidden designs: only their creator and the brand). */
-static int may_see(const struct dmem *d, const struct session *s)
-{
-    return !d->hidden || s->role == ROLE_BRAND || (s->account && s->account == d->creator);
-}
-
 /* {"ev":"design.update","design":{...}} for a watch's design (no sub id: the design
- * names it), with the watch's new comments (newest first) when comments is set. */
+ * names it), with its status timeline as design.get has it, and the watch's new
+ * comments (newest first) when comments is set. */
 static int watch_event(struct server *srv, struct watch *wt, int comments, struct ccbuf *msg)
 {
     struct dmem *d = catalog_design(srv, wt->design);
@@ -249,6 +245,8 @@ static int watch_event(struct server *srv, struct watch *wt, int comments, struc
         return 0;
     append_str(msg, "{\"ev\":\"design.update\",\"design\":");
     int rc = catalog_item_json(srv, txn, d, msg);
+    if (!rc)
+        design_timeline_splice(txn, srv->store, d->id, msg);
     store_read_end(srv->store, txn);
     if (comments && wt->ncomments) {
         append_str(msg, ",\"comments_new\":[");
@@ -282,7 +280,7 @@ static void watch_flush(struct server *srv, struct watch *wt)
     struct dmem *d = catalog_design(srv, wt->design);
     if (d && watch_event(srv, wt, 1, &msg))
         for (struct live_sub *s = wt->subs; s; s = s->next)
-            if (may_see(d, s->sess))
+            if (dmem_visible(d, s->sess)) /* a hidden design: creator and brand only */
                 send_to(s, &msg, NULL);
     ccbuf_free(&msg);
     watch_clear_comments(wt);
@@ -462,7 +460,7 @@ int live_subscribe(struct server *srv, struct session *s, const struct gallery_q
     srv->live->subs++;
     char prefix[48];
     snprintf(prefix, sizeof prefix, "\"sub\":\"%s\",", sub->id);
-    return gallery_window_json(srv, q, out, prefix);
+    return gallery_window_json(srv, q, s, out, prefix);
 }
 
 /* Finds and unlinks s's sub with this id from the session list. */
@@ -547,7 +545,7 @@ void live_session_drained(struct server *srv, struct session *s)
         ccbuf_init(&post);
         struct dmem *d = sub->w ? NULL : catalog_design(srv, sub->wt->design);
         if (sub->w ? window_event(srv, sub->w, 1, &pre, &post)
-                   : d && may_see(d, s) && watch_event(srv, sub->wt, 0, &pre))
+                   : d && dmem_visible(d, s) && watch_event(srv, sub->wt, 0, &pre))
             send_to(sub, &pre, sub->w ? &post : NULL);
         ccbuf_free(&pre);
         ccbuf_free(&post);

@@ -2,7 +2,7 @@
  * loop, stored by the writer (record and the design's count in one transaction) and
  * only then counted in the catalog, pushed to the design's watchers and acknowledged.
  * Comments of a hidden design exist only for its creator and the brand, like the
- * design itself (find_design). Loop thread, except comment_apply (writer). */
+ * design itself (design_arg). Loop thread, except comment_apply (writer). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +56,7 @@ static void comment_done(struct write_req *wr, int status)
 
 void op_comment_post(struct req *r)
 {
-    struct dmem *d = find_design(r);
+    struct dmem *d = design_arg(r);
     if (!d)
         return;
     struct jargs_err e;
@@ -100,7 +100,7 @@ void op_comment_post(struct req *r)
 
 void op_comment_list(struct req *r)
 {
-    struct dmem *d = find_design(r);
+    struct dmem *d = design_arg(r);
     if (!d)
         return;
     struct jargs_err e;

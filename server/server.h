@@ -43,6 +43,8 @@ struct server {
     struct blobs_registry *blobs; /* blobs.c: dictionaries */
     struct catalog *catalog;      /* catalog.c: designs in memory, ranked indexes */
     struct live *live;            /* live.c: subscriptions and watches */
+    struct creators *creators;    /* creators.c: points per creator, the leaderboard */
+    struct reports *reports;      /* reports.c: report counts per design */
     int64_t test_now_ms;          /* with cfg.test_clock: the clock's reading (ms) */
     struct ratelimit *rate;       /* ratelimit.c: the token buckets */
 };
