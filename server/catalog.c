@@ -34,6 +34,7 @@ struct cgal {
     struct rank *rank[SORT_COUNT]; /* visible designs */
     struct dvec all;               /* every design, for rescoring */
     size_t rescore_at;             /* next index in `all` to rescore */
+    size_t rescore_left;           /* designs still to rescore in this pass */
     struct u64map by_creator;      /* creator id → struct dvec * (visible) */
     struct u64map by_tag;          /* tag id → struct dvec * (visible) */
     struct dvec by_status[ST_COUNT];
@@ -57,6 +58,7 @@ struct catalog {
     struct u64map tags; /* FNV-1a hash → struct tag_name chain */
     uint32_t next_tag;
     uv_timer_t rescore;
+    uv_idle_t slice; /* runs rescoring slices while a pass has work left */
     size_t bytes;
 };
 
@@ -611,20 +613,9 @@ static void appendf(struct ccbuf *b, const char *fmt, ...)
     ccbuf_append(b, tmp, (size_t)(n < (int)sizeof tmp ? n : (int)sizeof tmp - 1));
 }
 
-int catalog_item_json(struct server *srv, MDB_txn *txn, const struct dmem *d,
-                      struct ccbuf *out)
+/* Appends d's live fields: ,"tally":{...},"comments":N,"score":S. */
+static void append_live(const struct dmem *d, struct ccbuf *out)
 {
-    uint8_t key[8];
-    put_be64(key, d->id);
-    MDB_val v;
-    int rc = store_get(txn, store_dbs(srv->store)->designs, key, 8, &v);
-    if (rc)
-        return rc;
-    /* The stored record is a compact JSON object: splice the live fields before its
-     * closing brace. */
-    if (v.mv_size < 2 || ((const char *)v.mv_data)[v.mv_size - 1] != '}')
-        return CC_EINTERNAL;
-    ccbuf_append(out, v.mv_data, v.mv_size - 1);
     struct tally t;
     catalog_tally(d, &t);
     appendf(out, ",\"tally\":{\"votes\":%u,\"supports\":%u", t.votes, t.supports);
@@ -640,32 +631,86 @@ int catalog_item_json(struct server *srv, MDB_txn *txn, const struct dmem *d,
                 t.stars[2], t.stars[3], t.stars[4], (unsigned long long)t.sum);
         break;
     }
-    appendf(out, ",\"comments\":%u,\"score\":%.17g,\"thumb\":\"/t/%llu.png\"}", d->comments,
-            d->score[SORT_TOP], (unsigned long long)d->id);
+    appendf(out, ",\"comments\":%u,\"score\":%.17g", d->comments, d->score[SORT_TOP]);
+}
+
+int catalog_item_json(struct server *srv, MDB_txn *txn, const struct dmem *d,
+                      struct ccbuf *out)
+{
+    uint8_t key[8];
+    put_be64(key, d->id);
+    MDB_val v;
+    int rc = store_get(txn, store_dbs(srv->store)->designs, key, 8, &v);
+    if (rc)
+        return rc;
+    /* The stored record is a compact JSON object: splice the live fields before its
+     * closing brace. */
+    if (v.mv_size < 2 || ((const char *)v.mv_data)[v.mv_size - 1] != '}')
+        return CC_EINTERNAL;
+    ccbuf_append(out, v.mv_data, v.mv_size - 1);
+    append_live(d, out);
+    appendf(out, ",\"thumb\":\"/t/%llu.png\"}", (unsigned long long)d->id);
     return 0;
 }
 
+void catalog_item_delta_json(const struct dmem *d, struct ccbuf *out)
+{
+    appendf(out, "{\"id\":\"%llu\"", (unsigned long long)d->id);
+    append_live(d, out);
+    appendf(out, ",\"status\":\"%s\"}", status_name((enum dstatus)d->status));
+}
+
 /* ---- rescoring ---- */
+
+/* Rescoring runs in slices so that no loop turn pauses for long: each second the
+ * timer gives every gallery a pass of up to CATALOG_RESCORE_BATCH designs (round
+ * robin over `all`), and an idle handle rescores CATALOG_RESCORE_SLICE of them per
+ * loop turn, between the turns' I/O, until the passes are done. A pass not finished
+ * when the next tick comes is carried over (capped at the gallery's size), so a
+ * loaded loop rescores at its own pace instead of stalling. */
+static void on_slice(uv_idle_t *h)
+{
+    struct server *srv = h->data;
+    struct catalog *cat = srv->catalog;
+    int64_t now = server_now(srv);
+    size_t budget = CATALOG_RESCORE_SLICE;
+    int more = 0;
+    for (struct cgal *g = cat->gals; g; g = g->next) {
+        if (!g->rescore_left)
+            continue;
+        size_t n = g->rescore_left < budget ? g->rescore_left : budget;
+        int changed = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (g->rescore_at >= g->all.n)
+                g->rescore_at = 0;
+            changed |= rescore(g->all.v[g->rescore_at++], now, g->mean_ranked);
+        }
+        g->rescore_left -= n;
+        budget -= n;
+        more |= g->rescore_left != 0;
+        if (changed)
+            live_gallery_changed(srv, g);
+        if (!budget)
+            break;
+    }
+    if (!more && budget) /* every pass done (a break above may leave some) */
+        uv_idle_stop(h);
+}
 
 static void on_rescore(uv_timer_t *t)
 {
     struct server *srv = t->data;
     struct catalog *cat = srv->catalog;
-    int64_t now = server_now(srv);
+    int any = 0;
     for (struct cgal *g = cat->gals; g; g = g->next) {
-        double mean = contest_mean(g);
-        size_t n = g->all.n < CATALOG_RESCORE_BATCH ? g->all.n : CATALOG_RESCORE_BATCH;
-        /* A new mean applies to every design; visit them all over the next ticks. */
-        g->mean_ranked = mean;
-        int changed = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (g->rescore_at >= g->all.n)
-                g->rescore_at = 0;
-            changed |= rescore(g->all.v[g->rescore_at++], now, mean);
-        }
-        if (changed)
-            live_gallery_changed(srv, g);
+        /* A new mean applies to every design; visit them all over the next passes. */
+        g->mean_ranked = contest_mean(g);
+        size_t n = g->rescore_left + CATALOG_RESCORE_BATCH;
+        g->rescore_left = n < g->all.n ? n : g->all.n;
+        any |= g->rescore_left != 0;
     }
+    if (any && !uv_is_active((uv_handle_t *)&cat->slice))
+        uv_idle_start(&cat->slice, on_slice);
 }
 
 /* ---- start-up ---- */
@@ -761,6 +806,8 @@ int catalog_open(struct server *srv)
     uv_timer_init(srv->loop, &cat->rescore);
     cat->rescore.data = srv;
     uv_timer_start(&cat->rescore, on_rescore, CATALOG_RESCORE_MS, CATALOG_RESCORE_MS);
+    uv_idle_init(srv->loop, &cat->slice);
+    cat->slice.data = srv;
     return 0;
 }
 
@@ -769,6 +816,8 @@ void catalog_stop(struct server *srv)
     struct catalog *cat = srv->catalog;
     if (cat && !uv_is_closing((uv_handle_t *)&cat->rescore) && cat->rescore.loop)
         uv_close((uv_handle_t *)&cat->rescore, NULL);
+    if (cat && !uv_is_closing((uv_handle_t *)&cat->slice) && cat->slice.loop)
+        uv_close((uv_handle_t *)&cat->slice, NULL);
 }
 
 static void free_list_map(struct u64map *m)

@@ -5,7 +5,8 @@
  * after the writer committed, so it never runs ahead of what is durable.
  * `hot` scores decay with time and `stars5` scores depend on the contest's mean: both
  * are refreshed by a rescoring timer that visits at most CATALOG_RESCORE_BATCH designs
- * per gallery per tick (see docs/architecture.md for the staleness bound).
+ * per gallery per second, in slices of CATALOG_RESCORE_SLICE per loop turn (see
+ * docs/architecture.md for the staleness bound).
  * Thread use: loop thread only. */
 #ifndef CC_CATALOG_H
 #define CC_CATALOG_H
@@ -24,9 +25,11 @@ struct cgal;
 /* SPEC §4: limit ≤ 100, default 24. */
 #define CATALOG_PAGE_MAX 100
 #define CATALOG_PAGE_DEFAULT 24
-/* Rescoring: one tick a second, at most this many designs per gallery per tick. */
+/* Rescoring: one tick a second starts a pass of at most CATALOG_RESCORE_BATCH designs
+ * per gallery, done CATALOG_RESCORE_SLICE designs per loop turn (a few ms at most). */
 #define CATALOG_RESCORE_MS 1000
 #define CATALOG_RESCORE_BATCH 50000
+#define CATALOG_RESCORE_SLICE 512
 /* A filter whose smallest index has at most this many designs is answered by sorting
  * those designs; a larger one by walking the ranked index and skipping non-matches. */
 #define CATALOG_SELECTIVE 4096
@@ -114,6 +117,10 @@ int catalog_page(struct server *srv, const struct gallery_query *q, struct dmem 
  * the live tally and score. Returns 0 or a store error. */
 int catalog_item_json(struct server *srv, MDB_txn *txn, const struct dmem *d,
                       struct ccbuf *out);
+/* Appends the part of d's design object that changes while it sits in a gallery
+ * window: {"id","tally","score","status"} (gallery.update items for designs the
+ * subscriber already holds; docs/protocol.md). */
+void catalog_item_delta_json(const struct dmem *d, struct ccbuf *out);
 /* Bytes used by designs and indexes, and the number of designs (for /metrics). */
 void catalog_memory(struct server *srv, size_t *bytes, size_t *designs);
 

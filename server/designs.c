@@ -10,7 +10,7 @@
 
 int design_check_meta(const char *title, json_t *tags, json_t **tags_out, struct jargs_err *e)
 {
-    size_t n = utf8_count(title);
+    long n = utf8_count(title, strlen(title), NULL);
     if (n < 1 || n > DESIGN_TITLE_MAX) {
         e->field = "title";
         snprintf(e->why, sizeof e->why, "must be 1 to %d characters long", DESIGN_TITLE_MAX);

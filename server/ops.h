@@ -52,9 +52,9 @@ void op_design_report(struct req *r);
 void op_creator_get(struct req *r);
 void op_creator_top(struct req *r);
 void op_test_clock(struct req *r);
+void op_contest_results(struct req *r);
 void op_comment_post(struct req *r);
 void op_comment_list(struct req *r);
-void op_contest_results(struct req *r);
 
 /* ops_gallery.c: parses gallery.get / gallery.subscribe args (fails r and returns -1 on
  * bad args), and appends a window {<prefix>"total":N,"items":[...]} as JSON text, its

@@ -36,8 +36,8 @@ static int text_arg(struct req *r, const char *name, int required, size_t max, c
     struct jargs_err e;
     int rc = jargs_string(r->msg, name, required, 0, 4 * max, out, &e);
     if (rc == 0) {
-        size_t n = utf8_count(*out);
-        if (n >= 1 && n <= max)
+        long n = utf8_count(*out, strlen(*out), NULL);
+        if (n >= 1 && (size_t)n <= max)
             return 0;
         e.field = name;
         snprintf(e.why, sizeof e.why, "must be 1 to %zu characters long", max);

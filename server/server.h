@@ -45,6 +45,7 @@ struct server {
     struct live *live;            /* live.c: subscriptions and watches */
     struct creators *creators;    /* creators.c: points per creator, the leaderboard */
     struct reports *reports;      /* reports.c: report counts per design */
+    int64_t test_now;             /* with cfg.test_clock: the clock's reading */
     int64_t test_now_ms;          /* with cfg.test_clock: the clock's reading (ms) */
     struct ratelimit *rate;       /* ratelimit.c: the token buckets */
 };

@@ -173,7 +173,7 @@ int utf8_decode(const uint8_t *s, size_t len, uint32_t *cp)
     return n;
 }
 
-long utf8_scan(const char *s, size_t len, size_t *bad)
+long utf8_count(const char *s, size_t len, size_t *bad)
 {
     const uint8_t *p = (const uint8_t *)s;
     long count = 0;
@@ -188,12 +188,6 @@ long utf8_scan(const char *s, size_t len, size_t *bad)
         i += (size_t)n;
     }
     return count;
-}
-
-size_t utf8_count(const char *s)
-{
-    long n = utf8_scan(s, strlen(s), NULL);
-    return n < 0 ? SIZE_MAX : (size_t)n;
 }
 
 void put_be64(uint8_t out[8], uint64_t v)

@@ -48,11 +48,7 @@ uint64_t now_ms_monotonic(void);
 int utf8_decode(const uint8_t *s, size_t len, uint32_t *cp);
 /* The number of scalar values in s (len bytes), or -1 if s is not valid UTF-8 (then
  * *bad, if not NULL, gets the offset of the first invalid byte). */
-long utf8_scan(const char *s, size_t len, size_t *bad);
-/* Number of Unicode scalar values in the NUL-terminated s (jansson checks every string
- * it parses), or SIZE_MAX if s is not valid UTF-8, so that a length limit refuses it.
- * Text limits of SPEC §2 count these, not bytes. */
-size_t utf8_count(const char *s);
+long utf8_count(const char *s, size_t len, size_t *bad);
 
 /* Big-endian u64 (for LMDB keys that sort numerically). */
 void put_be64(uint8_t out[8], uint64_t v);

@@ -127,7 +127,7 @@ async def workflow(srv, brand, up, st):
     await brand.err('design.set_status', 'bad_args', design=d, status='shortlisted', note=5)
     await brand.ws.send('{"id":900001,"op":"design.set_status","design":"%s",'
                         '"status":"shortlisted","note":"bad \\udc80 half"}' % d)
-    e = await brand.reply(900001)  # not UTF-8: bad_args naming it (docs/protocol.md)
+    e = await brand.reply(900001)  # a lone surrogate: bad_args naming the argument
     assert e['error']['code'] == 'bad_args' and e['error']['detail']['field'] == 'note', e
     assert (await get(anon, d))['status'] == 'submitted'  # none of those moved it
     watcher = await Client.connect(srv)
@@ -468,7 +468,7 @@ async def reporting(srv, brand, up, st, ann, bob):
     await bob.err('design.report', 'not_found', design='999999', reason='spam')
     await bob.ws.send('{"id":900002,"op":"design.report","design":"%s",'
                       '"reason":"\\ud800"}' % d)
-    e = await bob.reply(900002)  # not UTF-8: bad_args naming it (docs/protocol.md)
+    e = await bob.reply(900002)  # a lone surrogate: bad_args naming the argument
     assert e['error']['code'] == 'bad_args' and e['error']['detail']['field'] == 'reason', e
     assert (await get(brand, d))['reports'] == 0
     assert await bob.ok('design.report', design=d, reason='ñ' * REASON_MAX) == {}

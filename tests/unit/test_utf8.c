@@ -19,7 +19,7 @@ static void ok(const char *s, size_t len, uint32_t want)
     uint32_t cp = 0xFFFFFFFF;
     ASSERT_EQ(decode(s, len, &cp), (long long)len);
     ASSERT_EQ(cp, want);
-    ASSERT_EQ(utf8_scan(s, len, NULL), 1);
+    ASSERT_EQ(utf8_count(s, len, NULL), 1);
 }
 
 static void bad(const char *s, size_t len)
@@ -27,7 +27,7 @@ static void bad(const char *s, size_t len)
     uint32_t cp;
     size_t at = 99;
     ASSERT_EQ(decode(s, len, &cp), 0);
-    ASSERT_EQ(utf8_scan(s, len, &at), -1);
+    ASSERT_EQ(utf8_count(s, len, &at), -1);
     ASSERT_EQ(at, 0);
 }
 
@@ -83,12 +83,12 @@ int main(void)
     bad("\xfe", 1);
     bad("\xff", 1);
     /* counting, and where the first bad byte is */
-    ASSERT_EQ(utf8_scan("", 0, NULL), 0);
-    ASSERT_EQ(utf8_scan("a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 10, NULL), 4);
+    ASSERT_EQ(utf8_count("", 0, NULL), 0);
+    ASSERT_EQ(utf8_count("a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 10, NULL), 4);
     size_t at = 0;
-    ASSERT_EQ(utf8_scan("ab\xc3\xa9\xed\xa0\x80", 7, &at), -1);
+    ASSERT_EQ(utf8_count("ab\xc3\xa9\xed\xa0\x80", 7, &at), -1);
     ASSERT_EQ(at, 4);
-    ASSERT_EQ(utf8_scan("abc\xe2\x82", 5, &at), -1);
+    ASSERT_EQ(utf8_count("abc\xe2\x82", 5, &at), -1);
     ASSERT_EQ(at, 3);
     /* a sequence cut short by the length, not by a NUL */
     uint32_t cp;
