@@ -782,6 +782,24 @@ static void on_rescore(uv_timer_t *t)
         uv_idle_start(&cat->slice, on_slice);
 }
 
+void catalog_settle(struct server *srv, const char *contest)
+{
+    struct cgal *g = gal_find(srv->catalog, contest);
+    if (!g || g->scale != SCALE_STARS5)
+        return; /* heart and updown top scores never depend on other designs */
+    double mean = contest_mean(g);
+    if (mean == g->mean_ranked && !g->rescore_left)
+        return;
+    g->mean_ranked = mean;
+    g->rescore_left = 0;
+    int64_t now = server_now(srv);
+    int changed = 0;
+    for (size_t i = 0; i < g->all.n; i++)
+        changed |= rescore(g->all.v[i], now, mean);
+    if (changed)
+        live_gallery_changed(srv, g);
+}
+
 /* ---- start-up ---- */
 
 static int load_designs(struct server *srv, MDB_txn *txn)

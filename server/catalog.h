@@ -113,6 +113,11 @@ void catalog_set_hidden(struct server *srv, struct dmem *d, int hidden);
 void catalog_set_comments(struct server *srv, struct dmem *d, uint64_t count);
 /* Records d's new status for the status filter. */
 void catalog_set_status(struct server *srv, struct dmem *d, enum dstatus status);
+/* Brings the `top` scores of contest's gallery up to date at once, where the rescoring
+ * timer may not have yet: a stars5 gallery whose contest mean moved since its last
+ * pass is re-scored whole (O(n log n)); any other gallery needs nothing. For answers
+ * that must be exact (contest.results, the export's manifest). */
+void catalog_settle(struct server *srv, const char *contest);
 /* Answers q: up to q->limit designs into out (room for CATALOG_PAGE_MAX), *total the
  * number matching (hidden designs only as q->hidden_of allows). Returns the count, or
  * CC_ENOTFOUND for an unknown contest. */
