@@ -1,7 +1,8 @@
 // Scenario 1 (issue 6): register, draw a level in the editor, see the server's
 // validation error for a level without a goal, fix it, submit, and see the design
 // appear live in a second browser context's gallery.
-import { scenario, person, register, go, shot, paintCell, chooseTile, card, check, checkLabels, noPageErrors, WAIT } from './lib.mjs';
+import { join } from 'node:path';
+import { scenario, person, register, go, shot, paintCell, chooseTile, card, check, checkLabels, noPageErrors, WAIT, readFileSync, SOURCE } from './lib.mjs';
 
 await scenario('level_editor', [], async ({ srv, b }) => {
   const watcher = await person(b, srv);
@@ -66,5 +67,22 @@ await scenario('level_editor', [], async ({ srv, b }) => {
   check(await maker.locator('img.render').evaluate((img) => img.naturalWidth > 0), 'the full render loads');
   check(await maker.getByRole('link', { name: '#speedrun' }).isVisible(), 'tags are shown');
   await shot(maker, 'design-level');
+  // Resize within SPEC §3's bounds (and not past them); load a sample from assets/samples.
+  await go(maker, '/submit');
+  await maker.getByLabel('Game level').check();
+  const cols = () => maker.getByTestId('level-canvas').evaluate((c) => [c.width / 24, c.height / 24]);
+  await maker.getByLabel('Width').fill('15');
+  await maker.getByRole('button', { name: 'Resize' }).click();
+  await maker.getByText('Width must be 16–1024 and height 8–256.').waitFor();
+  check(JSON.stringify(await cols()) === '[24,12]', 'a refused size changes nothing');
+  await maker.getByLabel('Width').fill('16');
+  await maker.getByLabel('Height').fill('8');
+  await maker.getByRole('button', { name: 'Resize' }).click();
+  check(JSON.stringify(await cols()) === '[16,8]', `resized to the minimum, got ${await cols()}`);
+  await maker.getByLabel('Load a sample').selectOption({ label: 'Cavern Hop 1' });
+  await maker.waitForFunction(() => document.getElementById('ed-w').value !== '16');
+  const sample = JSON.parse(readFileSync(join(SOURCE, 'assets', 'samples', 'level-02.json'), 'utf8'));
+  check(JSON.stringify(await cols()) === JSON.stringify([sample.width, sample.height]), 'the sample is loaded');
+
   noPageErrors(watcher, maker);
 });
