@@ -29,8 +29,7 @@ struct cgal {
     char id[65];
     enum scale scale;
     struct rank *rank[SORT_COUNT]; /* visible designs */
-    struct dvec all;               /* every design, for rescoring */
-    size_t rescore_at;             /* next index in `all` to rescore */
+    size_t rescore_at;             /* next position in rank[SORT_NEW] to rescore */
     size_t rescore_left;           /* designs still to rescore in this pass */
     struct u64map by_creator;      /* creator id → struct dvec * (visible) */
     struct u64map by_tag;          /* tag id → struct dvec * (visible) */
@@ -47,7 +46,16 @@ struct tag_name {
     struct tag_name *next; /* same hash */
 };
 
+/* Bump allocation for struct dmem: no allocator header per design. */
+#define CATALOG_ARENA_CHUNK (1u << 20)
+struct arena_chunk {
+    struct arena_chunk *next;
+    size_t used;
+    _Alignas(8) unsigned char mem[CATALOG_ARENA_CHUNK];
+};
+
 struct catalog {
+    struct arena_chunk *arena;
     struct dmem **by_id; /* index = design id */
     size_t cap_id;
     size_t designs;
@@ -128,6 +136,22 @@ static int tie(const void *a, const void *b)
     if (x->created != y->created)
         return x->created < y->created ? -1 : 1;
     return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* The keys of the three ranked indexes (rank_key_fn). */
+static double key_new(const void *item)
+{
+    return ((const struct dmem *)item)->score[SORT_NEW];
+}
+
+static double key_top(const void *item)
+{
+    return ((const struct dmem *)item)->score[SORT_TOP];
+}
+
+static double key_hot(const void *item)
+{
+    return ((const struct dmem *)item)->score[SORT_HOT];
 }
 
 static double contest_mean(const struct cgal *g)
@@ -220,8 +244,9 @@ static struct cgal *gal_get(struct server *srv, const char *id)
     g = xcalloc(1, sizeof *g);
     snprintf(g->id, sizeof g->id, "%s", id);
     g->scale = c.scale;
+    static const rank_key_fn keys[SORT_COUNT] = {key_new, key_top, key_hot};
     for (int s = 0; s < SORT_COUNT; s++)
-        g->rank[s] = rank_new(tie);
+        g->rank[s] = rank_new(tie, keys[s]);
     u64map_init(&g->by_creator);
     u64map_init(&g->by_tag);
     g->mean_ranked = SCORE_BAYES_M0;
@@ -299,17 +324,64 @@ const char *catalog_contest_id(const struct dmem *d)
     return d->gal->id;
 }
 
-struct dmem *catalog_add(struct server *srv, const json_t *record)
+/* The fields of a design record the catalog keeps (strings borrowed, not terminated). */
+struct facts {
+    uint64_t id, creator;
+    int64_t created;
+    char contest[65];
+    int status; /* -1 when absent or unknown */
+    int hidden;
+    int ntags;
+    char tags[DESIGN_TAGS_MAX][DESIGN_TAG_MAX + 1];
+};
+
+static void facts_from_json(const json_t *record, struct facts *f)
+{
+    memset(f, 0, sizeof *f);
+    f->id = design_parse_id(json_string_value(json_object_get(record, "id")));
+    const char *contest = json_string_value(json_object_get(record, "contest"));
+    snprintf(f->contest, sizeof f->contest, "%s", contest ? contest : "");
+    f->created = json_integer_value(json_object_get(record, "created"));
+    f->creator = design_parse_id(json_string_value(json_object_get(record, "creator")));
+    const char *st = json_string_value(json_object_get(record, "status"));
+    f->status = st ? status_parse(st) : -1;
+    f->hidden = json_is_true(json_object_get(record, "hidden"));
+    size_t i;
+    json_t *t;
+    json_array_foreach(json_object_get(record, "tags"), i, t)
+    {
+        if (f->ntags < DESIGN_TAGS_MAX && json_is_string(t))
+            snprintf(f->tags[f->ntags++], sizeof f->tags[0], "%s", json_string_value(t));
+    }
+}
+
+static void *arena_alloc(struct catalog *cat, size_t size)
+{
+    size = (size + 7) & ~(size_t)7;
+    if (!cat->arena || cat->arena->used + size > CATALOG_ARENA_CHUNK) {
+        struct arena_chunk *c = xmalloc(sizeof *c);
+        c->next = cat->arena;
+        c->used = 0;
+        cat->arena = c;
+        cat->bytes += sizeof *c;
+    }
+    void *p = cat->arena->mem + cat->arena->used;
+    cat->arena->used += size;
+    memset(p, 0, size);
+    return p;
+}
+
+/* Makes d for the record's facts, not yet indexed; NULL when malformed or known. */
+static struct dmem *design_new(struct server *srv, const struct facts *f)
 {
     struct catalog *cat = srv->catalog;
-    uint64_t id = design_parse_id(json_string_value(json_object_get(record, "id")));
-    const char *contest = json_string_value(json_object_get(record, "contest"));
-    struct cgal *g = contest ? gal_get(srv, contest) : NULL;
-    if (!id || !g) {
+    struct cgal *g = f->contest[0] ? gal_get(srv, f->contest) : NULL;
+    if (!f->id || !g) {
         log_error("catalog: design record %llu is malformed or names an unknown contest",
-                  (unsigned long long)id);
+                  (unsigned long long)f->id);
         return NULL;
     }
+    uint64_t id = f->id;
     if (id >= cat->cap_id) {
         size_t cap = cat->cap_id ? cat->cap_id : 1024;
         while (cap <= id)
@@ -320,32 +392,38 @@ struct dmem *catalog_add(struct server *srv, const json_t *record)
         cat->cap_id = cap;
     }
     if (cat->by_id[id])
-        return cat->by_id[id];
-    struct dmem *d = xcalloc(1, sizeof *d);
+        return NULL;
+    struct dmem *d = arena_alloc(cat, sizeof *d + (size_t)f->ntags * sizeof d->tags[0]);
     d->id = id;
     d->gal = g;
-    d->created = json_integer_value(json_object_get(record, "created"));
-    d->creator = design_parse_id(json_string_value(json_object_get(record, "creator")));
-    int st = status_parse(json_string_value(json_object_get(record, "status")));
-    d->status = (uint8_t)(st < 0 ? ST_SUBMITTED : st);
-    d->hidden = json_is_true(json_object_get(record, "hidden"));
-    size_t i;
-    json_t *t;
-    json_array_foreach(json_object_get(record, "tags"), i, t)
-    {
-        if (d->ntags < CC_ARRAY_LEN(d->tags) && json_is_string(t))
-            d->tags[d->ntags++] = tag_id(cat, json_string_value(t), 1);
-    }
+    d->created = f->created;
+    d->creator = f->creator;
+    d->status = (uint8_t)(f->status < 0 ? ST_SUBMITTED : f->status);
+    d->hidden = (uint8_t)!!f->hidden;
+    for (int i = 0; i < f->ntags; i++)
+        d->tags[d->ntags++] = tag_id(cat, f->tags[i], 1);
     d->score[SORT_NEW] = (double)d->created;
-    d->score[SORT_TOP] = score_top(d, contest_mean(g));
-    d->score[SORT_HOT] = 0;
     cat->by_id[id] = d;
     cat->designs++;
-    dvec_push(&g->all, d);
+    return d;
+}
+
+struct dmem *catalog_add(struct server *srv, const json_t *record)
+{
+    struct facts f;
+    facts_from_json(record, &f);
+    struct catalog *cat = srv->catalog;
+    if (f.id && f.id < cat->cap_id && cat->by_id[f.id])
+        return cat->by_id[f.id];
+    struct dmem *d = design_new(srv, &f);
+    if (!d)
+        return NULL;
+    d->score[SORT_TOP] = score_top(d, contest_mean(d->gal));
+    d->score[SORT_HOT] = 0;
     if (!d->hidden)
         index_add(d);
     if (srv->live)
-        live_gallery_changed(srv, g);
+        live_gallery_changed(srv, d->gal);
     return d;
 }
 
@@ -447,8 +525,11 @@ void catalog_set_hidden(struct server *srv, struct dmem *d, int hidden)
     if (hidden)
         index_remove(d);
     d->hidden = (uint8_t)!!hidden;
-    if (!hidden)
+    if (!hidden) { /* the rescoring passes skipped it while hidden */
+        d->score[SORT_TOP] = score_top(d, d->gal->mean_ranked);
+        d->score[SORT_HOT] = hot_score(d, server_now(srv));
         index_add(d);
+    }
     d->version++;
     live_gallery_changed(srv, d->gal);
 }
@@ -649,10 +730,20 @@ static void on_slice(uv_idle_t *h)
             continue;
         size_t n = g->rescore_left < budget ? g->rescore_left : budget;
         int changed = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (g->rescore_at >= g->all.n)
+        /* Round robin over the visible designs in `new` order (rescoring never moves
+         * them there); hidden ones are rescored when they come back. */
+        struct dmem *chunk[256];
+        for (size_t done = 0; done < n;) {
+            size_t want = n - done < CC_ARRAY_LEN(chunk) ? n - done : CC_ARRAY_LEN(chunk);
+            if (g->rescore_at >= rank_count(g->rank[SORT_NEW]))
                 g->rescore_at = 0;
-            changed |= rescore(g->all.v[g->rescore_at++], now, g->mean_ranked);
+            size_t got = rank_page(g->rank[SORT_NEW], g->rescore_at, want, (void **)chunk);
+            if (!got)
+                break;
+            for (size_t i = 0; i < got; i++)
+                changed |= rescore(chunk[i], now, g->mean_ranked);
+            g->rescore_at += got;
+            done += got;
         }
         g->rescore_left -= n;
         budget -= n;
@@ -675,7 +766,8 @@ static void on_rescore(uv_timer_t *t)
         /* A new mean applies to every design; visit them all over the next passes. */
         g->mean_ranked = contest_mean(g);
         size_t n = g->rescore_left + CATALOG_RESCORE_BATCH;
-        g->rescore_left = n < g->all.n ? n : g->all.n;
+        size_t all = rank_count(g->rank[SORT_NEW]);
+        g->rescore_left = n < all ? n : all;
         any |= g->rescore_left != 0;
     }
     if (any && !uv_is_active((uv_handle_t *)&cat->slice))
@@ -683,6 +775,163 @@ static void on_rescore(uv_timer_t *t)
 }
 
 /* ---- start-up ---- */
+
+/* A scanner for the catalog's fields of a stored design record (compact JSON written
+ * by jansson), without building a JSON tree: at start-up that tree was half of the
+ * load time. It walks the top-level object, skipping values it does not need; it
+ * returns 0 on anything unusual (an escape in a field it keeps, nesting it does not
+ * expect) and the caller parses that record with jansson instead. */
+struct scan {
+    const char *p, *end;
+};
+
+static void scan_ws(struct scan *sc)
+{
+    while (sc->p < sc->end && (*sc->p == ' ' || *sc->p == '\n' || *sc->p == '\t' ||
+                               *sc->p == '\r'))
+        sc->p++;
+}
+
+static int scan_char(struct scan *sc, char c)
+{
+    scan_ws(sc);
+    if (sc->p < sc->end && *sc->p == c) {
+        sc->p++;
+        return 1;
+    }
+    return 0;
+}
+
+/* A string without escapes: its bytes in *s, *n. Returns 0 otherwise. */
+static int scan_plain_string(struct scan *sc, const char **s, size_t *n)
+{
+    if (!scan_char(sc, '"'))
+        return 0;
+    const char *b = sc->p;
+    while (sc->p < sc->end && *sc->p != '"') {
+        if (*sc->p == '\\')
+            return 0;
+        sc->p++;
+    }
+    if (sc->p >= sc->end)
+        return 0;
+    *s = b;
+    *n = (size_t)(sc->p - b);
+    sc->p++;
+    return 1;
+}
+
+/* Skips one value of any kind (strings with escapes, arrays, objects). */
+static int scan_skip(struct scan *sc)
+{
+    scan_ws(sc);
+    int depth = 0;
+    do {
+        if (sc->p >= sc->end)
+            return 0;
+        char c = *sc->p;
+        if (c == '"') {
+            for (sc->p++; sc->p < sc->end && *sc->p != '"'; sc->p++)
+                if (*sc->p == '\\')
+                    sc->p++;
+            if (sc->p >= sc->end)
+                return 0;
+            sc->p++;
+        } else if (c == '[' || c == '{') {
+            depth++;
+            sc->p++;
+        } else if (c == ']' || c == '}') {
+            if (--depth < 0)
+                return 0;
+            sc->p++;
+        } else if (depth == 0) { /* number, true, false, null */
+            while (sc->p < sc->end && *sc->p != ',' && *sc->p != '}' && *sc->p != ']')
+                sc->p++;
+        } else {
+            sc->p++;
+        }
+        scan_ws(sc);
+    } while (depth > 0);
+    return 1;
+}
+
+static int copy_str(char *dst, size_t cap, const char *s, size_t n)
+{
+    if (n >= cap)
+        return 0;
+    memcpy(dst, s, n);
+    dst[n] = 0;
+    return 1;
+}
+
+static uint64_t parse_id_n(const char *s, size_t n)
+{
+    char buf[24];
+    return copy_str(buf, sizeof buf, s, n) ? design_parse_id(buf) : 0;
+}
+
+/* Fills f from a record's bytes. Returns 1, or 0 to fall back to jansson. */
+static int facts_scan(const char *data, size_t len, struct facts *f)
+{
+    struct scan sc = {data, data + len};
+    memset(f, 0, sizeof *f);
+    f->status = -1;
+    if (!scan_char(&sc, '{'))
+        return 0;
+    if (scan_char(&sc, '}'))
+        return 1;
+    do {
+        const char *k, *v;
+        size_t kn, vn;
+        if (!scan_plain_string(&sc, &k, &kn) || !scan_char(&sc, ':'))
+            return 0;
+        scan_ws(&sc);
+#define KEY(lit) (kn == sizeof lit - 1 && !memcmp(k, lit, kn))
+        if (KEY("id") || KEY("creator")) {
+            if (!scan_plain_string(&sc, &v, &vn))
+                return 0;
+            *(KEY("id") ? &f->id : &f->creator) = parse_id_n(v, vn);
+        } else if (KEY("contest")) {
+            if (!scan_plain_string(&sc, &v, &vn) || !copy_str(f->contest, sizeof f->contest, v, vn))
+                return 0;
+        } else if (KEY("status")) {
+            char st[24];
+            if (!scan_plain_string(&sc, &v, &vn) || !copy_str(st, sizeof st, v, vn))
+                return 0;
+            f->status = status_parse(st);
+        } else if (KEY("created")) {
+            char num[24];
+            const char *b = sc.p;
+            while (sc.p < sc.end && (*sc.p == '-' || (*sc.p >= '0' && *sc.p <= '9')))
+                sc.p++;
+            if (!copy_str(num, sizeof num, b, (size_t)(sc.p - b)) || !num[0])
+                return 0;
+            f->created = strtoll(num, NULL, 10);
+        } else if (KEY("hidden")) {
+            f->hidden = sc.end - sc.p >= 4 && !memcmp(sc.p, "true", 4);
+            if (!scan_skip(&sc))
+                return 0;
+        } else if (KEY("tags")) {
+            if (!scan_char(&sc, '['))
+                return 0;
+            if (!scan_char(&sc, ']')) {
+                do {
+                    if (!scan_plain_string(&sc, &v, &vn))
+                        return 0;
+                    if (f->ntags < DESIGN_TAGS_MAX &&
+                        !copy_str(f->tags[f->ntags++], sizeof f->tags[0], v, vn))
+                        return 0;
+                } while (scan_char(&sc, ','));
+                if (!scan_char(&sc, ']'))
+                    return 0;
+            }
+        } else if (!scan_skip(&sc)) {
+            return 0;
+        }
+#undef KEY
+    } while (scan_char(&sc, ','));
+    return scan_char(&sc, '}');
+}
 
 static int load_designs(struct server *srv, MDB_txn *txn)
 {
@@ -692,14 +941,22 @@ static int load_designs(struct server *srv, MDB_txn *txn)
         return store_err(rc);
     MDB_val k, v;
     for (int op = MDB_FIRST; !(rc = mdb_cursor_get(cur, &k, &v, op)); op = MDB_NEXT) {
-        json_error_t e;
-        json_t *rec = json_loadb(v.mv_data, v.mv_size, 0, &e);
-        if (!rec || !catalog_add(srv, rec)) {
+        struct facts f;
+        if (!facts_scan(v.mv_data, v.mv_size, &f)) {
+            json_error_t e;
+            json_t *rec = json_loadb(v.mv_data, v.mv_size, 0, &e);
+            if (rec)
+                facts_from_json(rec, &f);
             json_decref(rec);
+            if (!rec) {
+                mdb_cursor_close(cur);
+                return CC_EINTERNAL;
+            }
+        }
+        if (!design_new(srv, &f)) {
             mdb_cursor_close(cur);
             return CC_EINTERNAL;
         }
-        json_decref(rec);
     }
     mdb_cursor_close(cur);
     return rc == MDB_NOTFOUND ? 0 : store_err(rc);
@@ -749,12 +1006,19 @@ int catalog_open(struct server *srv)
     store_read_end(srv->store, txn);
     if (rc)
         return rc;
-    /* Scores from the loaded tallies, all at once. */
+    /* Every tally is counted: score each design once and index it with its final keys
+     * (designs were loaded unindexed). */
     int64_t now = server_now(srv);
-    for (struct cgal *g = cat->gals; g; g = g->next) {
+    for (struct cgal *g = cat->gals; g; g = g->next)
         g->mean_ranked = contest_mean(g);
-        for (size_t i = 0; i < g->all.n; i++)
-            rescore(g->all.v[i], now, g->mean_ranked);
+    for (size_t i = 0; i < cat->cap_id; i++) {
+        struct dmem *d = cat->by_id[i];
+        if (!d)
+            continue;
+        d->score[SORT_TOP] = score_top(d, d->gal->mean_ranked);
+        d->score[SORT_HOT] = hot_score(d, now);
+        if (!d->hidden)
+            index_add(d);
     }
     log_info("catalog: %zu designs and %llu votes loaded in %llu ms", cat->designs,
              (unsigned long long)votes, (unsigned long long)(now_ms_monotonic() - t0));
@@ -796,7 +1060,6 @@ void catalog_close(struct server *srv)
         struct cgal *next = g->next;
         for (int s = 0; s < SORT_COUNT; s++)
             rank_free(g->rank[s]);
-        free(g->all.v);
         free_list_map(&g->by_creator);
         free_list_map(&g->by_tag);
         for (int s = 0; s < ST_COUNT; s++)
@@ -804,8 +1067,11 @@ void catalog_close(struct server *srv)
         free(g);
         g = next;
     }
-    for (size_t i = 0; i < cat->cap_id; i++)
-        free(cat->by_id[i]);
+    while (cat->arena) {
+        struct arena_chunk *next = cat->arena->next;
+        free(cat->arena);
+        cat->arena = next;
+    }
     free(cat->by_id);
     for (size_t i = 0; i < cat->tags.cap; i++)
         if (cat->tags.keys[i]) {
@@ -824,11 +1090,13 @@ void catalog_close(struct server *srv)
 void catalog_memory(struct server *srv, size_t *bytes, size_t *designs)
 {
     struct catalog *cat = srv->catalog;
-    size_t b = cat->cap_id * sizeof *cat->by_id + cat->designs * sizeof(struct dmem);
+    size_t b = cat->cap_id * sizeof *cat->by_id;
+    for (struct arena_chunk *c = cat->arena; c; c = c->next)
+        b += sizeof *c;
     for (struct cgal *g = cat->gals; g; g = g->next) {
         for (int s = 0; s < SORT_COUNT; s++)
             b += rank_memory(g->rank[s]);
-        b += g->all.cap * sizeof(void *) + u64map_memory(&g->by_creator) +
+        b += u64map_memory(&g->by_creator) +
              u64map_memory(&g->by_tag);
         for (int s = 0; s < ST_COUNT; s++)
             b += g->by_status[s].cap * sizeof(void *);

@@ -47,6 +47,8 @@ enum dstatus {
     ST_COUNT
 };
 
+/* One design in memory: ~90 bytes, allocated from the catalog's arena (designs are
+ * never freed one by one), tags inline after it. */
 struct dmem {
     uint64_t id;
     int64_t created;
@@ -59,7 +61,7 @@ struct dmem {
     uint8_t status;           /* enum dstatus */
     uint8_t hidden;
     uint8_t ntags;
-    uint32_t tags[8]; /* interned tag ids */
+    uint32_t tags[]; /* ntags interned tag ids (≤ DESIGN_TAGS_MAX) */
 };
 
 /* A gallery query (gallery.get / gallery.subscribe). */

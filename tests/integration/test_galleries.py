@@ -276,6 +276,40 @@ async def slow_reader(srv, ids):
     return peak
 
 
+async def reload(srv):
+    """The catalog rebuilt at start-up (records read without a JSON tree unless they
+    need one) serves exactly the pages it served before the restart."""
+    ed = await register(srv, 'ed_reload')
+    fan = await register(srv, 'fan_reload')
+    titles = ['Q"uote \\back\\slash', 'uni \u2603 \u00e9 \U0001F600', '{"contest":"nope","id":"1"}',
+              'a}b]c,d:e', '"tags":["nope"],"status":"winner"']
+    for i, t in enumerate(titles):
+        r = await ed.upload('level', simple_level(variant=5000 + i), title=t,
+                            tags=['reload', f'r{i}', 'x-y-z'][:1 + i % 3])
+        assert r['ok'], r
+        if i % 2:
+            await fan.ok('vote.cast', design=r['result']['design']['id'], value=1)
+    queries = [dict(sort=s, limit=100) for s in ('new', 'top')] + [
+        dict(sort='top', tag='reload', limit=100), dict(sort='new', tag='x-y-z', limit=100),
+        dict(sort='top', creator=ed.account['id'], limit=100),
+        dict(sort='new', status='submitted', offset=3, limit=7)]
+    before = [await fan.ok('gallery.get', **q) for q in queries]
+    hot_before = await fan.ok('gallery.get', sort='hot', limit=100)
+    assert [x['title'] for x in before[4]['items'] if x['title'] in titles] != []
+    await ed.close()
+    await fan.close()
+    srv.stop()
+    srv.start()
+    c = await Client.connect(srv)
+    after = [await c.ok('gallery.get', **q) for q in queries]
+    for q, b, a in zip(queries, before, after):
+        assert a == b, (q, b, a)
+    hot_after = await c.ok('gallery.get', sort='hot', limit=100)
+    assert hot_after['total'] == hot_before['total']
+    assert sorted(x['id'] for x in hot_after['items']) == sorted(x['id'] for x in hot_before['items'])
+    await c.close()
+
+
 async def crash(tmp):
     data = os.path.join(tmp, 'crashdata')
     os.makedirs(data)
@@ -329,6 +363,7 @@ async def main():
         ids = await votes_and_pages(srv)
         await live(srv, ids)
         peak = await slow_reader(srv, ids)
+        await reload(srv)
         srv.stop()
         n = await crash(tmp)
         print(f'galleries: ok (slow readers peaked at {int(peak)} queued bytes; '

@@ -23,6 +23,11 @@ static int tie(const void *a, const void *b)
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
+static double key(const void *a)
+{
+    return ((const struct item *)a)->score;
+}
+
 static int cmp_model(const void *a, const void *b)
 {
     const struct item *x = *(const struct item *const *)a, *y = *(const struct item *const *)b;
@@ -73,7 +78,7 @@ static void check(struct rank *r)
 
 int main(void)
 {
-    struct rank *r = rank_new(tie);
+    struct rank *r = rank_new(tie, key);
     ASSERT_EQ(rank_count(r), 0);
     void *page[4];
     ASSERT_EQ(rank_page(r, 0, 4, page), 0);
