@@ -255,15 +255,22 @@ static struct cgal *gal_get(struct server *srv, const char *id)
     return g;
 }
 
+/* d into its gallery's secondary indexes (the filters). */
+static void index_add_lists(struct dmem *d)
+{
+    struct cgal *g = d->gal;
+    dvec_push(map_list(&g->by_creator, d->creator), d);
+    for (int i = 0; i < d->ntags; i++)
+        dvec_push(map_list(&g->by_tag, d->tags[i]), d);
+    dvec_push(&g->by_status[d->status], d);
+}
+
 static void index_add(struct dmem *d)
 {
     struct cgal *g = d->gal;
     for (int s = 0; s < SORT_COUNT; s++)
         rank_insert(g->rank[s], d->score[s], d);
-    dvec_push(map_list(&g->by_creator, d->creator), d);
-    for (int i = 0; i < d->ntags; i++)
-        dvec_push(map_list(&g->by_tag, d->tags[i]), d);
-    dvec_push(&g->by_status[d->status], d);
+    index_add_lists(d);
 }
 
 static void index_remove(struct dmem *d)
@@ -988,6 +995,55 @@ static int load_votes(struct server *srv, MDB_txn *txn, uint64_t *count)
     return rc == MDB_NOTFOUND ? 0 : store_err(rc);
 }
 
+/* A design with its sort key and tie fields side by side, so sorting reads no dmem. */
+struct keyed {
+    double key;
+    int64_t created;
+    uint64_t id;
+    struct dmem *d;
+};
+
+static int cmp_keyed(const void *a, const void *b)
+{
+    const struct keyed *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key > y->key ? -1 : 1;
+    if (x->created != y->created)
+        return x->created < y->created ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Start-up: every visible design into its gallery's indexes, each ranked index built
+ * by sorting and appending (rank_append, O(n log n) with sequential memory) instead
+ * of n inserts at random places. */
+static void build_indexes(struct catalog *cat)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < cat->cap_id; i++)
+        n += cat->by_id[i] != NULL;
+    struct keyed *k = xmalloc((n ? n : 1) * sizeof *k);
+    for (struct cgal *g = cat->gals; g; g = g->next) {
+        for (int s = 0; s < SORT_COUNT; s++) {
+            size_t m = 0;
+            for (size_t i = 0; i < cat->cap_id; i++) {
+                struct dmem *d = cat->by_id[i];
+                if (d && d->gal == g && !d->hidden)
+                    k[m++] = (struct keyed){d->score[s], d->created, d->id, d};
+            }
+            qsort(k, m, sizeof *k, cmp_keyed);
+            for (size_t i = 0; i < m; i++)
+                if (rank_append(g->rank[s], k[i].d))
+                    rank_insert(g->rank[s], k[i].key, k[i].d);
+        }
+        for (size_t i = 0; i < cat->cap_id; i++) {
+            struct dmem *d = cat->by_id[i];
+            if (d && d->gal == g && !d->hidden)
+                index_add_lists(d);
+        }
+    }
+    free(k);
+}
+
 int catalog_open(struct server *srv)
 {
     struct catalog *cat = xcalloc(1, sizeof *cat);
@@ -1017,9 +1073,8 @@ int catalog_open(struct server *srv)
             continue;
         d->score[SORT_TOP] = score_top(d, d->gal->mean_ranked);
         d->score[SORT_HOT] = hot_score(d, now);
-        if (!d->hidden)
-            index_add(d);
     }
+    build_indexes(cat);
     log_info("catalog: %zu designs and %llu votes loaded in %llu ms", cat->designs,
              (unsigned long long)votes, (unsigned long long)(now_ms_monotonic() - t0));
     uv_timer_init(srv->loop, &cat->rescore);

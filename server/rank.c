@@ -58,6 +58,9 @@ struct rank {
     rank_key_fn key;
     uint64_t rng;
     struct rank_slab *slabs;                  /* newest first; nodes are carved from it */
+    int tail_ok;                              /* tail[] is current (rank_append) */
+    struct rank_node *tail[RANK_MAX_LEVEL];   /* last node on each level */
+    size_t tail_pos[RANK_MAX_LEVEL];          /* its 1-based position (0: head) */
     struct rank_node *free_nodes[RANK_MAX_LEVEL + 1]; /* by levels; linked via item */
 };
 
@@ -153,6 +156,7 @@ static int before(const struct rank *r, const struct rank_node *n, double score,
 void rank_insert(struct rank *r, double score, void *item)
 {
     struct rank_node *update[RANK_MAX_LEVEL], *x = r->head;
+    r->tail_ok = 0;
     size_t pos[RANK_MAX_LEVEL];
     for (int i = r->level - 1; i >= 0; i--) {
         pos[i] = i == r->level - 1 ? 0 : pos[i + 1];
@@ -203,6 +207,7 @@ int rank_delete(struct rank *r, double score, void *item)
     struct rank_node *x = find(r, score, item, update);
     if (!x)
         return -1;
+    r->tail_ok = 0;
     for (int i = 0; i < r->level; i++) {
         if (NEXT(update[i], i) == x) {
             SPAN(update[i], i) += SPAN(x, i) - 1;
@@ -232,6 +237,48 @@ int rank_update(struct rank *r, double old_score, double new_score, void *item)
     }
     rank_delete(r, old_score, item);
     rank_insert(r, new_score, item);
+    return 0;
+}
+
+int rank_append(struct rank *r, void *item)
+{
+    if (!r->tail_ok) { /* find the last node of every level: O(n) once per run */
+        struct rank_node *x = r->head;
+        size_t pos = 0;
+        for (int i = RANK_MAX_LEVEL - 1; i >= 0; i--) {
+            if (i < r->level)
+                while (NEXT(x, i)) {
+                    pos += SPAN(x, i);
+                    x = NEXT(x, i);
+                }
+            r->tail[i] = i < r->level ? x : r->head;
+            r->tail_pos[i] = i < r->level ? pos : 0;
+        }
+        r->tail_ok = 1;
+    }
+    double score = r->key(item);
+    if (r->count && before(r, r->tail[0], score, item) == 0)
+        return -1; /* would not be last */
+    int level = random_level(r);
+    for (int i = r->level; i < level; i++) {
+        r->tail[i] = r->head;
+        r->tail_pos[i] = 0;
+        SPAN(r->head, i) = r->count;
+    }
+    if (level > r->level)
+        r->level = level;
+    struct rank_node *x = node_new(r, (unsigned)level, item);
+    size_t pos = r->count + 1;
+    for (int i = 0; i < level; i++) {
+        NEXT(r->tail[i], i) = x;
+        SPAN(r->tail[i], i) = pos - r->tail_pos[i];
+        SPAN(x, i) = 0;
+        r->tail[i] = x;
+        r->tail_pos[i] = pos;
+    }
+    for (int i = level; i < r->level; i++)
+        SPAN(r->tail[i], i)++;
+    r->count++;
     return 0;
 }
 

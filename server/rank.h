@@ -25,6 +25,10 @@ void rank_free(struct rank *r);
 size_t rank_count(const struct rank *r);
 /* Adds item with score. The (score, item) pair must not be present. */
 void rank_insert(struct rank *r, double score, void *item);
+/* Adds item, with score key(item), after every item present: O(1) amortised, for
+ * building an index from items in order (the first call after other changes walks
+ * the index once). Returns 0, or -1 (nothing added) if item would not be last. */
+int rank_append(struct rank *r, void *item);
 /* Removes item, indexed with score. Returns 0, or -1 if that pair is not present. */
 int rank_delete(struct rank *r, double score, void *item);
 /* Moves item from old_score to new_score (in place when its position is unchanged);
