@@ -8,11 +8,14 @@
 #include <uv.h>
 
 #include "ccerr.h"
+#include "comments.h"
 #include "contests.h"
+#include "creators.h"
 #include "designs.h"
 #include "live.h"
 #include "log.h"
 #include "rank.h"
+#include "reports.h"
 #include "score.h"
 #include "server.h"
 #include "store.h"
@@ -429,6 +432,9 @@ struct dmem *catalog_add(struct server *srv, const json_t *record)
     d->score[SORT_HOT] = 0;
     if (!d->hidden)
         index_add(d);
+    if (creators_design_added(srv, d))
+        log_error("catalog: the account of design %llu cannot be read: no points for it",
+                  (unsigned long long)d->id);
     if (srv->live)
         live_gallery_changed(srv, d->gal);
     return d;
@@ -504,13 +510,24 @@ static void positions(struct server *srv, const struct dmem *d, size_t *pos)
             pos[s] = rank_position(d->gal->rank[s], d->score[s], d);
 }
 
+size_t catalog_rank(const struct dmem *d)
+{
+    if (d->hidden)
+        return 0;
+    size_t pos = rank_position(d->gal->rank[SORT_TOP], d->score[SORT_TOP], d);
+    return pos == (size_t)-1 ? 0 : pos + 1;
+}
+
 void catalog_vote(struct server *srv, struct dmem *d, int old_value, int new_value)
 {
     size_t before[SORT_COUNT], after[SORT_COUNT];
+    struct creator_share share;
+    creators_before(d, &share);
     positions(srv, d, before);
     count_vote(d, old_value, new_value);
     rescore(d, server_now(srv), d->gal->mean_ranked);
     d->version++;
+    creators_after(srv, d, &share);
     positions(srv, d, after);
     live_design_changed(srv, d, before, after);
 }
@@ -529,6 +546,8 @@ void catalog_set_hidden(struct server *srv, struct dmem *d, int hidden)
 {
     if (d->hidden == !!hidden)
         return;
+    struct creator_share share;
+    creators_before(d, &share);
     if (hidden)
         index_remove(d);
     d->hidden = (uint8_t)!!hidden;
@@ -538,19 +557,31 @@ void catalog_set_hidden(struct server *srv, struct dmem *d, int hidden)
         index_add(d);
     }
     d->version++;
+    creators_after(srv, d, &share);
     live_gallery_changed(srv, d->gal);
+}
+
+void catalog_set_comments(struct server *srv, struct dmem *d, uint64_t count)
+{
+    d->comments = count > UINT32_MAX ? UINT32_MAX : (uint32_t)count;
+    d->version++;
+    size_t none[SORT_COUNT] = {(size_t)-1, (size_t)-1, (size_t)-1};
+    live_design_changed(srv, d, none, none);
 }
 
 void catalog_set_status(struct server *srv, struct dmem *d, enum dstatus status)
 {
     if (d->status == status)
         return;
+    struct creator_share share;
+    creators_before(d, &share);
     if (!d->hidden)
         dvec_remove(&d->gal->by_status[d->status], d);
     d->status = (uint8_t)status;
     if (!d->hidden)
         dvec_push(&d->gal->by_status[d->status], d);
     d->version++;
+    creators_after(srv, d, &share);
     size_t none[SORT_COUNT] = {(size_t)-1, (size_t)-1, (size_t)-1};
     live_design_changed(srv, d, none, none);
 }
@@ -670,7 +701,7 @@ static void appendf(struct ccbuf *b, const char *fmt, ...)
     ccbuf_append(b, tmp, (size_t)(n < (int)sizeof tmp ? n : (int)sizeof tmp - 1));
 }
 
-/* Appends d's live fields: ,"tally":{...},"score":S. */
+/* Appends d's live fields: ,"tally":{...},"comments":N,"score":S. */
 static void append_live(const struct dmem *d, struct ccbuf *out)
 {
     struct tally t;
@@ -688,7 +719,7 @@ static void append_live(const struct dmem *d, struct ccbuf *out)
                 t.stars[2], t.stars[3], t.stars[4], (unsigned long long)t.sum);
         break;
     }
-    appendf(out, ",\"score\":%.17g", d->score[SORT_TOP]);
+    appendf(out, ",\"comments\":%u,\"score\":%.17g", d->comments, d->score[SORT_TOP]);
 }
 
 int catalog_item_json(struct server *srv, MDB_txn *txn, const struct dmem *d,
@@ -960,7 +991,8 @@ static int load_designs(struct server *srv, MDB_txn *txn)
                 return CC_EINTERNAL;
             }
         }
-        if (!design_new(srv, &f)) {
+        struct dmem *d = design_new(srv, &f);
+        if (!d || creators_design_added(srv, d)) {
             mdb_cursor_close(cur);
             return CC_EINTERNAL;
         }
@@ -1044,6 +1076,13 @@ static void build_indexes(struct catalog *cat)
     free(k);
 }
 
+static void set_count(void *user, uint64_t design, uint64_t count)
+{
+    struct dmem *d = catalog_design(user, design);
+    if (d)
+        d->comments = count > UINT32_MAX ? UINT32_MAX : (uint32_t)count;
+}
+
 int catalog_open(struct server *srv)
 {
     struct catalog *cat = xcalloc(1, sizeof *cat);
@@ -1056,9 +1095,16 @@ int catalog_open(struct server *srv)
     int rc = store_read_begin(srv->store, &txn);
     if (rc)
         return rc;
+    creators_open(srv);
     rc = load_designs(srv, txn);
     if (!rc)
         rc = load_votes(srv, txn, &votes);
+    if (!rc)
+        rc = creators_loaded(srv, txn);
+    if (!rc)
+        rc = reports_load(srv, txn);
+    if (!rc)
+        rc = comment_counts(txn, srv->store, set_count, srv);
     store_read_end(srv->store, txn);
     if (rc)
         return rc;
@@ -1108,6 +1154,8 @@ static void free_list_map(struct u64map *m)
 void catalog_close(struct server *srv)
 {
     struct catalog *cat = srv->catalog;
+    creators_close(srv);
+    reports_close(srv);
     if (!cat)
         return;
     struct cgal *g = cat->gals;

@@ -61,7 +61,8 @@ struct dmem {
     uint8_t status;           /* enum dstatus */
     uint8_t hidden;
     uint8_t ntags;
-    uint32_t tags[]; /* ntags interned tag ids (≤ DESIGN_TAGS_MAX) */
+    uint32_t comments; /* comments posted on it */
+    uint32_t tags[];   /* ntags interned tag ids (≤ DESIGN_TAGS_MAX) */
 };
 
 /* A gallery query (gallery.get / gallery.subscribe). */
@@ -102,8 +103,12 @@ const char *catalog_contest_id(const struct dmem *d);
 /* Applies one voter's change on d from old (0 = none) to new (0 = cleared) and
  * re-ranks d. Values are checked by the caller for the scale. */
 void catalog_vote(struct server *srv, struct dmem *d, int old_value, int new_value);
+/* d's 1-based position in its contest's `top` ranking, 0 when hidden. */
+size_t catalog_rank(const struct dmem *d);
 /* Moves d out of (hidden) or back into (visible) the galleries. */
 void catalog_set_hidden(struct server *srv, struct dmem *d, int hidden);
+/* d's comment count is now count (after the commit that stored a new comment). */
+void catalog_set_comments(struct server *srv, struct dmem *d, uint64_t count);
 /* Records d's new status for the status filter. */
 void catalog_set_status(struct server *srv, struct dmem *d, enum dstatus status);
 /* Answers q: up to q->limit designs into out (room for CATALOG_PAGE_MAX), *total the

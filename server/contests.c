@@ -7,6 +7,7 @@
 
 #include "ccerr.h"
 #include "kind.h"
+#include "util.h"
 
 static json_t *open_record(void)
 {
@@ -116,14 +117,6 @@ static int fail(struct jargs_err *e, const char *field, const char *why)
     return CC_EBADARGS;
 }
 
-static size_t utf8_len(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
-
 /* A text field of 1..max characters (0..max when it may be empty). */
 static int text_arg(json_t *args, json_t *rec, const char *name, size_t min, size_t max,
                     int required, struct jargs_err *e)
@@ -134,8 +127,8 @@ static int text_arg(json_t *args, json_t *rec, const char *name, size_t min, siz
         return rc;
     if (rc == 1)
         return 0;
-    size_t n = utf8_len(v);
-    if (n < min || n > max) {
+    long n = utf8_count(v, strlen(v), NULL);
+    if (n < 0 || (size_t)n < min || (size_t)n > max) {
         e->field = name;
         snprintf(e->why, sizeof e->why, "must be %zu to %zu characters long", min, max);
         return CC_EBADARGS;

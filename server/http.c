@@ -9,12 +9,15 @@
 #include <stdlib.h>
 
 #include "accounts.h"
+#include "audit.h"
 #include "blobs.h"
 #include "ccerr.h"
+#include "contests.h"
 #include "kind.h"
 #include "designs.h"
 #include "log.h"
 #include "ops.h"
+#include "ratelimit.h"
 #include "server.h"
 #include "store.h"
 #include "util.h"
@@ -83,6 +86,18 @@ static void metrics(struct net_http *h, struct server *s)
         char line[128];
         int n = snprintf(line, sizeof line, "cocreate_errors_total{code=\"%s\"} %llu\n",
                          ccerr_wire(-code), (unsigned long long)s->stats.errors[code]);
+        ccbuf_append(&b, line, (size_t)n);
+    }
+    metric(&b, "cocreate_rate_buckets", "gauge", "Rate-limit buckets held (all limits).",
+           ratelimit_buckets(s->rate));
+    hdr = "# HELP cocreate_rate_limited_total Requests refused by a rate limit, by kind.\n"
+          "# TYPE cocreate_rate_limited_total counter\n";
+    ccbuf_append(&b, hdr, strlen(hdr));
+    for (int k = 0; k < RATE_KINDS; k++) {
+        char line[128];
+        int n = snprintf(line, sizeof line, "cocreate_rate_limited_total{kind=\"%s\"} %llu\n",
+                         rate_kind_name((enum rate_kind)k),
+                         (unsigned long long)ratelimit_refused(s->rate, (enum rate_kind)k));
         ccbuf_append(&b, line, (size_t)n);
     }
     net_http_respond(h, 200, "text/plain; version=0.0.4", b.data, b.len);
@@ -390,6 +405,91 @@ static void design_content(struct net_http *h, struct server *s, uint64_t id, en
     json_decref(rec);
 }
 
+/* ---- /log/<contest>: the audit log as JSON lines ---- */
+
+/* Entries read per short read transaction while streaming the log. */
+#define LOG_CHUNK_ENTRIES 256
+
+/* Streams entries next..last of a contest's log, a chunk of entries per read txn. */
+struct log_body {
+    struct server *srv;
+    char contest[CONTEST_ID_MAX + 1];
+    uint64_t next, last;
+    struct ccbuf buf; /* lines read and not yet sent: buf.data[off..len) */
+    size_t off;
+};
+
+static long log_body_read(void *user, uint8_t *out, size_t cap)
+{
+    struct log_body *b = user;
+    if (b->off == b->buf.len) {
+        b->buf.len = b->off = 0;
+        if (b->next > b->last)
+            return -1; /* asked past the length announced */
+        MDB_txn *txn;
+        if (store_read_begin(b->srv->store, &txn))
+            return -1;
+        uint64_t next;
+        uint64_t want = b->last - b->next + 1;
+        int rc = audit_read(txn, b->srv->store, b->contest, b->next,
+                            want < LOG_CHUNK_ENTRIES ? want : LOG_CHUNK_ENTRIES, SIZE_MAX,
+                            &b->buf, &next);
+        store_read_end(b->srv->store, txn);
+        if (rc || next == b->next)
+            return -1;
+        b->next = next;
+    }
+    size_t n = b->buf.len - b->off < cap ? b->buf.len - b->off : cap;
+    memcpy(out, b->buf.data + b->off, n);
+    b->off += n;
+    return (long)n;
+}
+
+static void log_body_free(void *user)
+{
+    struct log_body *b = user;
+    ccbuf_free(&b->buf);
+    free(b);
+}
+
+/* The log as of now: exactly the entries committed when the request arrived (its
+ * length and head in X-Log-Length / X-Log-Head), however many are appended while it
+ * streams. */
+static void audit_log(struct net_http *h, struct server *s, const char *contest)
+{
+    MDB_txn *txn;
+    if (store_read_begin(s->store, &txn)) {
+        respond_text(h, 503, "storage unavailable\n");
+        return;
+    }
+    struct contest c;
+    struct audit_head head;
+    int rc = contest_load(txn, s->store, contest, &c);
+    if (!rc)
+        rc = audit_head(txn, s->store, contest, &head);
+    store_read_end(s->store, txn);
+    if (rc) {
+        respond_text(h, rc == CC_ENOTFOUND ? 404 : 500,
+                     rc == CC_ENOTFOUND ? "no such contest\n" : "cannot read the log\n");
+        return;
+    }
+    char hex[65], len[24];
+    hex_encode(head.hash, 32, hex);
+    snprintf(len, sizeof len, "%llu", (unsigned long long)head.length);
+    net_http_add_header(h, "x-log-length:", len);
+    net_http_add_header(h, "x-log-head:", hex);
+    net_http_add_header(h, "cache-control:", "no-cache");
+    struct log_body *b = xcalloc(1, sizeof *b);
+    b->srv = s;
+    snprintf(b->contest, sizeof b->contest, "%s", contest);
+    b->next = 1;
+    b->last = head.length;
+    ccbuf_init(&b->buf);
+    net_http_respond_stream(h, 200, "application/x-ndjson", (size_t)head.bytes,
+                            (struct net_body){.read = log_body_read, .free = log_body_free,
+                                              .user = b});
+}
+
 void http_route(struct net_http *h, const char *path, void *user)
 {
     struct server *s = user;
@@ -401,6 +501,8 @@ void http_route(struct net_http *h, const char *path, void *user)
         metrics(h, s);
     else if ((id = parse_content_path(path, &what)))
         design_content(h, s, id, what);
+    else if (!strncmp(path, "/log/", 5) && path[5] && strlen(path + 5) <= CONTEST_ID_MAX)
+        audit_log(h, s, path + 5);
     else
         respond_text(h, 404, "not found\n");
 }

@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include "ccerr.h"
+#include "designs.h"
 #include "log.h"
 #include "net.h"
 #include "ops.h"
@@ -49,6 +50,9 @@ struct window {
 struct watch {
     uint64_t design;
     struct live_sub *subs;
+    char **comments;  /* new comments since the last event, oldest first (malloc'd) */
+    size_t ncomments; /* ≤ LIVE_COMMENTS_MAX */
+    int comments_gap; /* some were left out */
     int dirty;
     uint64_t last_flush;
     struct watch *dnext;
@@ -328,32 +332,57 @@ static void window_flush(struct server *srv, struct window *w)
 }
 
 /* {"ev":"design.update","design":{...}} for a watch's design (no sub id: the design
- * names it). */
-static int watch_event(struct server *srv, uint64_t design, struct ccbuf *msg)
+ * names it), with the watch's new comments (newest first) when comments is set. */
+static int watch_event(struct server *srv, struct watch *wt, int comments, struct ccbuf *msg)
 {
-    struct dmem *d = catalog_design(srv, design);
+    struct dmem *d = catalog_design(srv, wt->design);
     MDB_txn *txn;
     if (!d || store_read_begin(srv->store, &txn))
         return 0;
     append_str(msg, "{\"ev\":\"design.update\",\"design\":");
     int rc = catalog_item_json(srv, txn, d, msg);
+    if (!rc)
+        design_timeline_splice(txn, srv->store, d->id, msg);
     store_read_end(srv->store, txn);
+    if (comments && wt->ncomments) {
+        append_str(msg, ",\"comments_new\":[");
+        for (size_t i = wt->ncomments; i-- > 0;) {
+            append_str(msg, wt->comments[i]);
+            if (i)
+                ccbuf_append(msg, ",", 1);
+        }
+        ccbuf_append(msg, "]", 1);
+        if (wt->comments_gap)
+            append_str(msg, ",\"comments_gap\":true");
+    }
     ccbuf_append(msg, "}", 1);
     return rc == 0;
+}
+
+static void watch_clear_comments(struct watch *wt)
+{
+    for (size_t i = 0; i < wt->ncomments; i++)
+        free(wt->comments[i]);
+    free(wt->comments);
+    wt->comments = NULL;
+    wt->ncomments = 0;
+    wt->comments_gap = 0;
 }
 
 static void watch_flush(struct server *srv, struct watch *wt)
 {
     struct ccbuf msg;
     ccbuf_init(&msg);
-    if (watch_event(srv, wt->design, &msg)) {
+    struct dmem *d = catalog_design(srv, wt->design);
+    if (d && watch_event(srv, wt, 1, &msg)) {
         struct net_msg *m = net_msg_new(msg.data, msg.len);
         for (struct live_sub *s = wt->subs; s; s = s->next)
-            if (can_send(s))
+            if (dmem_visible(d, s->sess) && can_send(s)) /* hidden: creator and brand only */
                 net_conn_send_msg(s->sess->conn, m);
         net_msg_unref(m);
     }
     ccbuf_free(&msg);
+    watch_clear_comments(wt);
 }
 
 static void on_timer(uv_timer_t *t)
@@ -462,6 +491,7 @@ static void watch_release(struct server *srv, struct watch *wt)
     if (wt->subs)
         return;
     u64map_del(&lv->watches, wt->design);
+    watch_clear_comments(wt);
     if (wt->dirty)
         for (struct watch **p = &lv->dirty_d; *p; p = &(*p)->dnext)
             if (*p == wt) {
@@ -530,7 +560,7 @@ int live_subscribe(struct server *srv, struct session *s, const struct gallery_q
     srv->live->subs++;
     char prefix[48];
     snprintf(prefix, sizeof prefix, "\"sub\":\"%s\",", sub->id);
-    return gallery_window_json(srv, q, out, prefix);
+    return gallery_window_json(srv, q, s, out, prefix);
 }
 
 /* Finds and unlinks s's sub with this id from the session list. */
@@ -616,7 +646,8 @@ void live_session_drained(struct server *srv, struct session *s)
         }
         struct ccbuf msg;
         ccbuf_init(&msg);
-        if (watch_event(srv, sub->wt->design, &msg))
+        struct dmem *d = catalog_design(srv, sub->wt->design);
+        if (d && dmem_visible(d, s) && watch_event(srv, sub->wt, 0, &msg))
             net_conn_send(s->conn, msg.data, msg.len, 0);
         ccbuf_free(&msg);
     }
@@ -661,6 +692,24 @@ void live_design_changed(struct server *srv, struct dmem *d, const size_t *pos_o
     struct watch *wt = u64map_get(&lv->watches, d->id);
     if (wt)
         watch_dirty(lv, wt);
+}
+
+void live_comment_posted(struct server *srv, struct dmem *d, const char *json)
+{
+    struct live *lv = srv->live;
+    struct watch *wt = u64map_get(&lv->watches, d->id);
+    if (!wt)
+        return;
+    if (wt->ncomments == LIVE_COMMENTS_MAX) {
+        free(wt->comments[0]);
+        memmove(wt->comments, wt->comments + 1, (LIVE_COMMENTS_MAX - 1) * sizeof *wt->comments);
+        wt->ncomments--;
+        wt->comments_gap = 1;
+    }
+    if (!wt->comments)
+        wt->comments = xmalloc(LIVE_COMMENTS_MAX * sizeof *wt->comments);
+    wt->comments[wt->ncomments++] = xstrdup(json);
+    watch_dirty(lv, wt);
 }
 
 void live_gallery_changed(struct server *srv, const struct cgal *g)

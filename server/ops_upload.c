@@ -169,12 +169,20 @@ void op_upload_begin(struct req *r)
         req_fail_args(r, &e);
         return;
     }
-    if (contest_phase(&c, server_now(srv)) != PHASE_SUBMISSIONS) {
+    enum phase p = contest_phase(&c, server_now(srv));
+    if (p != PHASE_SUBMISSIONS) {
         json_decref(clean_tags);
-        req_fail(r, CC_ECLOSED, "this contest does not take submissions now", NULL);
+        char msg[96];
+        snprintf(msg, sizeof msg, "this contest does not take submissions (it is in %s)",
+                 phase_name(p));
+        req_fail(r, CC_ECLOSED, msg, json_pack("{ss}", "phase", phase_name(p)));
         return;
     }
 
+    if (req_rate_limit(r, RATE_UPLOADS)) {
+        json_decref(clean_tags);
+        return;
+    }
     struct upload *u = xcalloc(1, sizeof *u);
     snprintf(u->id, sizeof u->id, "%llu", (unsigned long long)++s->upload_seq);
     u->kind = kind;

@@ -124,7 +124,7 @@ async def live(srv, ids):
     assert last['tally']['hearts'] == 50
     assert updates[-1].get('order', None) is None or updates[-1]['order'][0] == target
     # the target was already in the window: its items carry only what changes
-    assert set(last) == {'id', 'tally', 'score', 'status'}, last
+    assert set(last) == {'id', 'tally', 'comments', 'score', 'status'}, last
     assert last['score'] == 50 and last['status'] == 'submitted'
     # merging every update by id onto the designs held gives exactly gallery.get's page
     held = {x['id']: dict(x) for x in s['items']}

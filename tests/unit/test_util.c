@@ -1,4 +1,5 @@
-/* util.c and ccerr.c: hex, SHA-256 known answer, big-endian keys, buffers, wire codes. */
+/* util.c and ccerr.c: hex, SHA-256 known answer, big-endian keys, buffers,
+ * wire codes. */
 #include "ccerr.h"
 #include "check.h"
 #include "util.h"

@@ -12,4 +12,7 @@ struct cli_cmd {
     cli_cmd_fn run;
 };
 
+/* Subcommands that talk to a running server (client.h). */
+int cli_verify(int argc, char **argv); /* verify.c */
+
 #endif

@@ -10,6 +10,9 @@ static const struct cli_cmd commands[] = {
     {"lint", "FILE [--kind level|artwork]", "validate a design as the server would", cli_lint},
     {"render", "FILE -o OUT.png [--thumb] [--kind level|artwork]",
      "draw a design's full-size render or thumbnail", cli_render},
+    {"verify", "--server URL --contest ID [--log FILE]",
+     "check a contest's audit log: hashes, chain head and tallies against contest.results",
+     cli_verify},
     {NULL, NULL, NULL, NULL},
 };
 
