@@ -34,7 +34,6 @@ struct cgal {
     struct rank *rank[SORT_COUNT]; /* visible designs */
     size_t rescore_at;             /* next position in rank[SORT_NEW] to rescore */
     size_t rescore_left;           /* designs still to rescore in this pass */
-    struct u64map by_creator;      /* creator id → struct dvec * (visible) */
     struct u64map by_tag;          /* tag id → struct dvec * (visible) */
     struct dvec by_status[ST_COUNT];
     uint64_t star_sum, star_votes; /* stars5: for the contest mean m */
@@ -136,9 +135,14 @@ static struct dvec *map_list(struct u64map *m, uint64_t key)
 static int tie(const void *a, const void *b)
 {
     const struct dmem *x = a, *y = b;
-    if (x->created != y->created)
-        return x->created < y->created ? -1 : 1;
+    if (x->score[SORT_NEW] != y->score[SORT_NEW])
+        return x->score[SORT_NEW] < y->score[SORT_NEW] ? -1 : 1;
     return x->id < y->id ? -1 : x->id > y->id;
+}
+
+int64_t catalog_created(const struct dmem *d)
+{
+    return (int64_t)d->score[SORT_NEW];
 }
 
 /* The keys of the three ranked indexes (rank_key_fn). */
@@ -197,7 +201,7 @@ static double hot_points(const struct dmem *d)
 
 static double hot_score(const struct dmem *d, int64_t now)
 {
-    return score_hot(hot_points(d), now - d->created);
+    return score_hot(hot_points(d), now - catalog_created(d));
 }
 
 /* Re-keys d in every index it is in after its scores may have changed. Returns
@@ -250,7 +254,6 @@ static struct cgal *gal_get(struct server *srv, const char *id)
     static const rank_key_fn keys[SORT_COUNT] = {key_new, key_top, key_hot};
     for (int s = 0; s < SORT_COUNT; s++)
         g->rank[s] = rank_new(tie, keys[s]);
-    u64map_init(&g->by_creator);
     u64map_init(&g->by_tag);
     g->mean_ranked = SCORE_BAYES_M0;
     g->next = cat->gals;
@@ -262,10 +265,10 @@ static struct cgal *gal_get(struct server *srv, const char *id)
 static void index_add_lists(struct dmem *d)
 {
     struct cgal *g = d->gal;
-    dvec_push(map_list(&g->by_creator, d->creator), d);
     for (int i = 0; i < d->ntags; i++)
         dvec_push(map_list(&g->by_tag, d->tags[i]), d);
-    dvec_push(&g->by_status[d->status], d);
+    if (d->status != ST_SUBMITTED)
+        dvec_push(&g->by_status[d->status], d);
 }
 
 static void index_add(struct dmem *d)
@@ -281,10 +284,10 @@ static void index_remove(struct dmem *d)
     struct cgal *g = d->gal;
     for (int s = 0; s < SORT_COUNT; s++)
         rank_delete(g->rank[s], d->score[s], d);
-    dvec_remove(map_list(&g->by_creator, d->creator), d);
     for (int i = 0; i < d->ntags; i++)
         dvec_remove(map_list(&g->by_tag, d->tags[i]), d);
-    dvec_remove(&g->by_status[d->status], d);
+    if (d->status != ST_SUBMITTED)
+        dvec_remove(&g->by_status[d->status], d);
 }
 
 /* ---- tags ---- */
@@ -406,13 +409,12 @@ static struct dmem *design_new(struct server *srv, const struct facts *f)
     struct dmem *d = arena_alloc(cat, sizeof *d + (size_t)f->ntags * sizeof d->tags[0]);
     d->id = id;
     d->gal = g;
-    d->created = f->created;
     d->creator = f->creator;
     d->status = (uint8_t)(f->status < 0 ? ST_SUBMITTED : f->status);
     d->hidden = (uint8_t)!!f->hidden;
     for (int i = 0; i < f->ntags; i++)
         d->tags[d->ntags++] = tag_id(cat, f->tags[i], 1);
-    d->score[SORT_NEW] = (double)d->created;
+    d->score[SORT_NEW] = (double)f->created;
     cat->by_id[id] = d;
     cat->designs++;
     return d;
@@ -575,10 +577,10 @@ void catalog_set_status(struct server *srv, struct dmem *d, enum dstatus status)
         return;
     struct creator_share share;
     creators_before(d, &share);
-    if (!d->hidden)
+    if (!d->hidden && d->status != ST_SUBMITTED)
         dvec_remove(&d->gal->by_status[d->status], d);
     d->status = (uint8_t)status;
-    if (!d->hidden)
+    if (!d->hidden && d->status != ST_SUBMITTED)
         dvec_push(&d->gal->by_status[d->status], d);
     d->version++;
     creators_after(srv, d, &share);
@@ -599,8 +601,13 @@ static int cmp_dmem(const void *a, const void *b)
     return tie(x, y);
 }
 
-static int matches(const struct dmem *d, const struct gallery_query *q, uint32_t tag)
+/* Whether d, a visible design of g, matches the filters (candidates from a creator's
+ * list may be of any gallery, or hidden). */
+static int matches(const struct cgal *g, const struct dmem *d, const struct gallery_query *q,
+                   uint32_t tag)
 {
+    if (d->gal != g || d->hidden)
+        return 0;
     if (q->creator && d->creator != q->creator)
         return 0;
     if (q->status >= 0 && d->status != q->status)
@@ -612,6 +619,38 @@ static int matches(const struct dmem *d, const struct gallery_query *q, uint32_t
         return 0;
     }
     return 1;
+}
+
+/* The candidates of cand (NULL: every visible design of g) that match q, into m when
+ * not NULL (room for all of cand). Returns how many. */
+static size_t gather(const struct cgal *g, const struct dvec *cand, const struct gallery_query *q,
+                     uint32_t tag, struct dmem **m)
+{
+    size_t k = 0;
+    if (cand) {
+        for (size_t i = 0; i < cand->n; i++)
+            if (matches(g, cand->v[i], q, tag)) {
+                if (m)
+                    m[k] = cand->v[i];
+                k++;
+            }
+        return k;
+    }
+    struct dmem *chunk[256];
+    size_t count = rank_count(g->rank[SORT_NEW]);
+    for (size_t pos = 0; pos < count;) {
+        size_t got = rank_page(g->rank[SORT_NEW], pos, CC_ARRAY_LEN(chunk), (void **)chunk);
+        if (!got)
+            break;
+        pos += got;
+        for (size_t i = 0; i < got; i++)
+            if (matches(g, chunk[i], q, tag)) {
+                if (m)
+                    m[k] = chunk[i];
+                k++;
+            }
+    }
+    return k;
 }
 
 int catalog_page(struct server *srv, const struct gallery_query *q, struct dmem **out,
@@ -632,30 +671,42 @@ int catalog_page(struct server *srv, const struct gallery_query *q, struct dmem 
         *total = rank_count(r);
         return (int)rank_page(r, q->offset, limit, (void **)out);
     }
-    /* The smallest secondary index that applies. */
-    static const struct dvec empty;
+    /* The smallest secondary index that applies. A creator's designs are the
+     * creators module's list (every contest, hidden ones too: matches() sorts them
+     * out), so the catalog keeps no list of its own per creator. Nor one of the
+     * `submitted` designs, usually nearly all of them: that filter walks the gallery. */
     const struct dvec *cand = NULL;
+    size_t cand_n = SIZE_MAX;
+    static const struct dvec empty;
+    struct dvec by_creator;
     if (q->creator) {
-        const struct dvec *v = u64map_get(&g->by_creator, q->creator);
-        cand = v ? v : &empty;
+        const struct creator *c = creators_get(srv, q->creator);
+        by_creator = (struct dvec){c ? c->designs : NULL, c ? c->n : 0, c ? c->cap : 0};
+        cand = &by_creator;
+        cand_n = by_creator.n;
     }
     if (tag) {
         const struct dvec *v = u64map_get(&g->by_tag, tag);
         if (!v)
             v = &empty;
-        if (!cand || v->n < cand->n)
-            cand = v;
+        if (v->n < cand_n)
+            cand = v, cand_n = v->n;
     }
-    if (q->status >= 0 && (!cand || g->by_status[q->status].n < cand->n))
-        cand = &g->by_status[q->status];
+    if (q->status >= 0) {
+        size_t sn = rank_count(g->rank[SORT_NEW]);
+        if (q->status == ST_SUBMITTED)
+            for (int st = 0; st < ST_COUNT; st++)
+                sn -= st == ST_SUBMITTED ? 0 : g->by_status[st].n;
+        else
+            sn = g->by_status[q->status].n;
+        if (sn < cand_n) /* NULL: every visible design of g */
+            cand = q->status == ST_SUBMITTED ? NULL : &g->by_status[q->status], cand_n = sn;
+    }
 
     size_t n = 0;
-    if (cand->n <= CATALOG_SELECTIVE) {
-        struct dmem **m = xmalloc((cand->n ? cand->n : 1) * sizeof *m);
-        size_t k = 0;
-        for (size_t i = 0; i < cand->n; i++)
-            if (matches(cand->v[i], q, tag))
-                m[k++] = cand->v[i];
+    if (cand_n <= CATALOG_SELECTIVE) {
+        struct dmem **m = xmalloc((cand_n ? cand_n : 1) * sizeof *m);
+        size_t k = gather(g, cand, q, tag, m);
         qsort_key = q->sort;
         qsort(m, k, sizeof *m, cmp_dmem);
         *total = k;
@@ -665,9 +716,7 @@ int catalog_page(struct server *srv, const struct gallery_query *q, struct dmem 
         return (int)n;
     }
     /* Not selective: count the matches, then walk the ranked index in order. */
-    size_t k = 0;
-    for (size_t i = 0; i < cand->n; i++)
-        k += matches(cand->v[i], q, tag);
+    size_t k = gather(g, cand, q, tag, NULL);
     *total = k;
     if (q->offset >= k)
         return 0;
@@ -677,7 +726,7 @@ int catalog_page(struct server *srv, const struct gallery_query *q, struct dmem 
         size_t got = rank_page(r, pos, CC_ARRAY_LEN(chunk), (void **)chunk);
         pos += got;
         for (size_t i = 0; i < got && n < limit; i++) {
-            if (!matches(chunk[i], q, tag))
+            if (!matches(g, chunk[i], q, tag))
                 continue;
             if (skipped < q->offset)
                 skipped++;
@@ -1060,7 +1109,7 @@ static void build_indexes(struct catalog *cat)
             for (size_t i = 0; i < cat->cap_id; i++) {
                 struct dmem *d = cat->by_id[i];
                 if (d && d->gal == g && !d->hidden)
-                    k[m++] = (struct keyed){d->score[s], d->created, d->id, d};
+                    k[m++] = (struct keyed){d->score[s], catalog_created(d), d->id, d};
             }
             qsort(k, m, sizeof *k, cmp_keyed);
             for (size_t i = 0; i < m; i++)
@@ -1163,7 +1212,6 @@ void catalog_close(struct server *srv)
         struct cgal *next = g->next;
         for (int s = 0; s < SORT_COUNT; s++)
             rank_free(g->rank[s]);
-        free_list_map(&g->by_creator);
         free_list_map(&g->by_tag);
         for (int s = 0; s < ST_COUNT; s++)
             free(g->by_status[s].v);
@@ -1199,8 +1247,7 @@ void catalog_memory(struct server *srv, size_t *bytes, size_t *designs)
     for (struct cgal *g = cat->gals; g; g = g->next) {
         for (int s = 0; s < SORT_COUNT; s++)
             b += rank_memory(g->rank[s]);
-        b += u64map_memory(&g->by_creator) +
-             u64map_memory(&g->by_tag);
+        b += u64map_memory(&g->by_tag);
         for (int s = 0; s < ST_COUNT; s++)
             b += g->by_status[s].cap * sizeof(void *);
     }
