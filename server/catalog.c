@@ -1,7 +1,6 @@
 /* The in-memory catalog. See catalog.h. */
 #include "catalog.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -739,15 +738,32 @@ int catalog_page(struct server *srv, const struct gallery_query *q, struct dmem 
 
 /* ---- JSON ---- */
 
-static void appendf(struct ccbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void appendf(struct ccbuf *b, const char *fmt, ...)
+/* Appends the decimal digits of v (the page writer's hot path: no printf). */
+static void append_u64(struct ccbuf *out, uint64_t v)
 {
-    char tmp[256];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    ccbuf_append(b, tmp, (size_t)(n < (int)sizeof tmp ? n : (int)sizeof tmp - 1));
+    char buf[24], *p = buf + sizeof buf;
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    ccbuf_append(out, p, (size_t)(buf + sizeof buf - p));
+}
+
+static void append_lit(struct ccbuf *out, const char *s)
+{
+    ccbuf_append(out, s, strlen(s));
+}
+
+/* Appends x as %.17g would: integral scores (hearts, counts) without printf. */
+static void append_score(struct ccbuf *out, double x)
+{
+    if (x > 0 && x < 1e15 && x == (double)(uint64_t)x) {
+        append_u64(out, (uint64_t)x);
+        return;
+    }
+    char tmp[32];
+    int n = snprintf(tmp, sizeof tmp, "%.17g", x);
+    ccbuf_append(out, tmp, (size_t)n);
 }
 
 /* Appends d's live fields: ,"tally":{...},"comments":N,"score":S. */
@@ -755,20 +771,36 @@ static void append_live(const struct dmem *d, struct ccbuf *out)
 {
     struct tally t;
     catalog_tally(d, &t);
-    appendf(out, ",\"tally\":{\"votes\":%u,\"supports\":%u", t.votes, t.supports);
+    append_lit(out, ",\"tally\":{\"votes\":");
+    append_u64(out, t.votes);
+    append_lit(out, ",\"supports\":");
+    append_u64(out, t.supports);
     switch (d->gal->scale) {
     case SCALE_HEART:
-        appendf(out, ",\"hearts\":%u}", t.hearts);
+        append_lit(out, ",\"hearts\":");
+        append_u64(out, t.hearts);
         break;
     case SCALE_UPDOWN:
-        appendf(out, ",\"up\":%u,\"down\":%u}", t.up, t.down);
+        append_lit(out, ",\"up\":");
+        append_u64(out, t.up);
+        append_lit(out, ",\"down\":");
+        append_u64(out, t.down);
         break;
     case SCALE_STARS5:
-        appendf(out, ",\"stars\":[%u,%u,%u,%u,%u],\"sum\":%llu}", t.stars[0], t.stars[1],
-                t.stars[2], t.stars[3], t.stars[4], (unsigned long long)t.sum);
+        append_lit(out, ",\"stars\":[");
+        for (int i = 0; i < 5; i++) {
+            if (i)
+                append_lit(out, ",");
+            append_u64(out, t.stars[i]);
+        }
+        append_lit(out, "],\"sum\":");
+        append_u64(out, t.sum);
         break;
     }
-    appendf(out, ",\"comments\":%u,\"score\":%.17g", d->comments, d->score[SORT_TOP]);
+    append_lit(out, "},\"comments\":");
+    append_u64(out, d->comments);
+    append_lit(out, ",\"score\":");
+    append_score(out, d->score[SORT_TOP]);
 }
 
 int catalog_item_json(struct server *srv, MDB_txn *txn, const struct dmem *d,
@@ -786,15 +818,21 @@ int catalog_item_json(struct server *srv, MDB_txn *txn, const struct dmem *d,
         return CC_EINTERNAL;
     ccbuf_append(out, v.mv_data, v.mv_size - 1);
     append_live(d, out);
-    appendf(out, ",\"thumb\":\"/t/%llu.png\"}", (unsigned long long)d->id);
+    append_lit(out, ",\"thumb\":\"/t/");
+    append_u64(out, d->id);
+    append_lit(out, ".png\"}");
     return 0;
 }
 
 void catalog_item_delta_json(const struct dmem *d, struct ccbuf *out)
 {
-    appendf(out, "{\"id\":\"%llu\"", (unsigned long long)d->id);
+    append_lit(out, "{\"id\":\"");
+    append_u64(out, d->id);
+    append_lit(out, "\"");
     append_live(d, out);
-    appendf(out, ",\"status\":\"%s\"}", status_name((enum dstatus)d->status));
+    append_lit(out, ",\"status\":\"");
+    append_lit(out, status_name((enum dstatus)d->status));
+    append_lit(out, "\"}");
 }
 
 /* ---- rescoring ---- */
