@@ -19,6 +19,10 @@ await scenario('live_votes', [], async ({ srv, b }) => {
   await card(watcher, 'Second Wind').waitFor();
   check(JSON.stringify(await order()) === JSON.stringify([first, second]), 'ties: the older design first');
 
+  const reader = await person(b, srv); // watches the design page
+  await reader.goto(`/design/${second}`);
+  await reader.getByTestId('tally').filter({ hasText: '♥ 0' }).waitFor();
+
   const voter = await person(b, srv); // context A
   await voter.goto('/');
   await register(voter, 'voter');
@@ -33,6 +37,7 @@ await scenario('live_votes', [], async ({ srv, b }) => {
   }, [second], { timeout: LIVE_MS });
   console.log(`live_votes: gallery B showed the new order ${Date.now() - acked} ms after A's vote was acknowledged`);
   check(JSON.stringify(await order()) === JSON.stringify([second, first]), 'the voted design moved first');
+  await reader.getByTestId('tally').filter({ hasText: '♥ 1' }).waitFor(); // design.watch
   await shot(watcher, 'gallery-after-vote');
 
   // The own vote survives a reload; the control says it is pressed.
@@ -53,5 +58,5 @@ await scenario('live_votes', [], async ({ srv, b }) => {
   await go(maker, `/design/${first}`);
   await maker.getByText('This is your design.').waitFor();
   check(await maker.getByRole('button', { name: '♡ Heart' }).isDisabled(), 'own design: voting disabled');
-  noPageErrors(maker, watcher, voter);
+  noPageErrors(maker, watcher, voter, reader);
 });
