@@ -8,11 +8,14 @@
 #include <uv.h>
 
 #include "ccerr.h"
+#include "comments.h"
 #include "contests.h"
+#include "creators.h"
 #include "designs.h"
 #include "live.h"
 #include "log.h"
 #include "rank.h"
+#include "reports.h"
 #include "score.h"
 #include "server.h"
 #include "store.h"
@@ -31,6 +34,7 @@ struct cgal {
     struct rank *rank[SORT_COUNT]; /* visible designs */
     struct dvec all;               /* every design, for rescoring */
     size_t rescore_at;             /* next index in `all` to rescore */
+    size_t rescore_left;           /* designs still to rescore in this pass */
     struct u64map by_creator;      /* creator id → struct dvec * (visible) */
     struct u64map by_tag;          /* tag id → struct dvec * (visible) */
     struct dvec by_status[ST_COUNT];
@@ -54,6 +58,7 @@ struct catalog {
     struct u64map tags; /* FNV-1a hash → struct tag_name chain */
     uint32_t next_tag;
     uv_timer_t rescore;
+    uv_idle_t slice; /* runs rescoring slices while a pass has work left */
     size_t bytes;
 };
 
@@ -342,6 +347,9 @@ struct dmem *catalog_add(struct server *srv, const json_t *record)
     dvec_push(&g->all, d);
     if (!d->hidden)
         index_add(d);
+    if (creators_design_added(srv, d))
+        log_error("catalog: the account of design %llu cannot be read: no points for it",
+                  (unsigned long long)id);
     if (srv->live)
         live_gallery_changed(srv, g);
     return d;
@@ -428,10 +436,13 @@ size_t catalog_rank(const struct dmem *d)
 void catalog_vote(struct server *srv, struct dmem *d, int old_value, int new_value)
 {
     size_t before[SORT_COUNT], after[SORT_COUNT];
+    struct creator_share share;
+    creators_before(d, &share);
     positions(srv, d, before);
     count_vote(d, old_value, new_value);
     rescore(d, server_now(srv), d->gal->mean_ranked);
     d->version++;
+    creators_after(srv, d, &share);
     positions(srv, d, after);
     live_design_changed(srv, d, before, after);
 }
@@ -450,25 +461,39 @@ void catalog_set_hidden(struct server *srv, struct dmem *d, int hidden)
 {
     if (d->hidden == !!hidden)
         return;
+    struct creator_share share;
+    creators_before(d, &share);
     if (hidden)
         index_remove(d);
     d->hidden = (uint8_t)!!hidden;
     if (!hidden)
         index_add(d);
     d->version++;
+    creators_after(srv, d, &share);
     live_gallery_changed(srv, d->gal);
+}
+
+void catalog_set_comments(struct server *srv, struct dmem *d, uint64_t count)
+{
+    d->comments = count > UINT32_MAX ? UINT32_MAX : (uint32_t)count;
+    d->version++;
+    size_t none[SORT_COUNT] = {(size_t)-1, (size_t)-1, (size_t)-1};
+    live_design_changed(srv, d, none, none);
 }
 
 void catalog_set_status(struct server *srv, struct dmem *d, enum dstatus status)
 {
     if (d->status == status)
         return;
+    struct creator_share share;
+    creators_before(d, &share);
     if (!d->hidden)
         dvec_remove(&d->gal->by_status[d->status], d);
     d->status = (uint8_t)status;
     if (!d->hidden)
         dvec_push(&d->gal->by_status[d->status], d);
     d->version++;
+    creators_after(srv, d, &share);
     size_t none[SORT_COUNT] = {(size_t)-1, (size_t)-1, (size_t)-1};
     live_design_changed(srv, d, none, none);
 }
@@ -588,20 +613,9 @@ static void appendf(struct ccbuf *b, const char *fmt, ...)
     ccbuf_append(b, tmp, (size_t)(n < (int)sizeof tmp ? n : (int)sizeof tmp - 1));
 }
 
-int catalog_item_json(struct server *srv, MDB_txn *txn, const struct dmem *d,
-                      struct ccbuf *out)
+/* Appends d's live fields: ,"tally":{...},"comments":N,"score":S. */
+static void append_live(const struct dmem *d, struct ccbuf *out)
 {
-    uint8_t key[8];
-    put_be64(key, d->id);
-    MDB_val v;
-    int rc = store_get(txn, store_dbs(srv->store)->designs, key, 8, &v);
-    if (rc)
-        return rc;
-    /* The stored record is a compact JSON object: splice the live fields before its
-     * closing brace. */
-    if (v.mv_size < 2 || ((const char *)v.mv_data)[v.mv_size - 1] != '}')
-        return CC_EINTERNAL;
-    ccbuf_append(out, v.mv_data, v.mv_size - 1);
     struct tally t;
     catalog_tally(d, &t);
     appendf(out, ",\"tally\":{\"votes\":%u,\"supports\":%u", t.votes, t.supports);
@@ -617,32 +631,86 @@ int catalog_item_json(struct server *srv, MDB_txn *txn, const struct dmem *d,
                 t.stars[2], t.stars[3], t.stars[4], (unsigned long long)t.sum);
         break;
     }
-    appendf(out, ",\"score\":%.17g,\"thumb\":\"/t/%llu.png\"}", d->score[SORT_TOP],
-            (unsigned long long)d->id);
+    appendf(out, ",\"comments\":%u,\"score\":%.17g", d->comments, d->score[SORT_TOP]);
+}
+
+int catalog_item_json(struct server *srv, MDB_txn *txn, const struct dmem *d,
+                      struct ccbuf *out)
+{
+    uint8_t key[8];
+    put_be64(key, d->id);
+    MDB_val v;
+    int rc = store_get(txn, store_dbs(srv->store)->designs, key, 8, &v);
+    if (rc)
+        return rc;
+    /* The stored record is a compact JSON object: splice the live fields before its
+     * closing brace. */
+    if (v.mv_size < 2 || ((const char *)v.mv_data)[v.mv_size - 1] != '}')
+        return CC_EINTERNAL;
+    ccbuf_append(out, v.mv_data, v.mv_size - 1);
+    append_live(d, out);
+    appendf(out, ",\"thumb\":\"/t/%llu.png\"}", (unsigned long long)d->id);
     return 0;
 }
 
+void catalog_item_delta_json(const struct dmem *d, struct ccbuf *out)
+{
+    appendf(out, "{\"id\":\"%llu\"", (unsigned long long)d->id);
+    append_live(d, out);
+    appendf(out, ",\"status\":\"%s\"}", status_name((enum dstatus)d->status));
+}
+
 /* ---- rescoring ---- */
+
+/* Rescoring runs in slices so that no loop turn pauses for long: each second the
+ * timer gives every gallery a pass of up to CATALOG_RESCORE_BATCH designs (round
+ * robin over `all`), and an idle handle rescores CATALOG_RESCORE_SLICE of them per
+ * loop turn, between the turns' I/O, until the passes are done. A pass not finished
+ * when the next tick comes is carried over (capped at the gallery's size), so a
+ * loaded loop rescores at its own pace instead of stalling. */
+static void on_slice(uv_idle_t *h)
+{
+    struct server *srv = h->data;
+    struct catalog *cat = srv->catalog;
+    int64_t now = server_now(srv);
+    size_t budget = CATALOG_RESCORE_SLICE;
+    int more = 0;
+    for (struct cgal *g = cat->gals; g; g = g->next) {
+        if (!g->rescore_left)
+            continue;
+        size_t n = g->rescore_left < budget ? g->rescore_left : budget;
+        int changed = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (g->rescore_at >= g->all.n)
+                g->rescore_at = 0;
+            changed |= rescore(g->all.v[g->rescore_at++], now, g->mean_ranked);
+        }
+        g->rescore_left -= n;
+        budget -= n;
+        more |= g->rescore_left != 0;
+        if (changed)
+            live_gallery_changed(srv, g);
+        if (!budget)
+            break;
+    }
+    if (!more && budget) /* every pass done (a break above may leave some) */
+        uv_idle_stop(h);
+}
 
 static void on_rescore(uv_timer_t *t)
 {
     struct server *srv = t->data;
     struct catalog *cat = srv->catalog;
-    int64_t now = server_now(srv);
+    int any = 0;
     for (struct cgal *g = cat->gals; g; g = g->next) {
-        double mean = contest_mean(g);
-        size_t n = g->all.n < CATALOG_RESCORE_BATCH ? g->all.n : CATALOG_RESCORE_BATCH;
-        /* A new mean applies to every design; visit them all over the next ticks. */
-        g->mean_ranked = mean;
-        int changed = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (g->rescore_at >= g->all.n)
-                g->rescore_at = 0;
-            changed |= rescore(g->all.v[g->rescore_at++], now, mean);
-        }
-        if (changed)
-            live_gallery_changed(srv, g);
+        /* A new mean applies to every design; visit them all over the next passes. */
+        g->mean_ranked = contest_mean(g);
+        size_t n = g->rescore_left + CATALOG_RESCORE_BATCH;
+        g->rescore_left = n < g->all.n ? n : g->all.n;
+        any |= g->rescore_left != 0;
     }
+    if (any && !uv_is_active((uv_handle_t *)&cat->slice))
+        uv_idle_start(&cat->slice, on_slice);
 }
 
 /* ---- start-up ---- */
@@ -694,6 +762,13 @@ static int load_votes(struct server *srv, MDB_txn *txn, uint64_t *count)
     return rc == MDB_NOTFOUND ? 0 : store_err(rc);
 }
 
+static void set_count(void *user, uint64_t design, uint64_t count)
+{
+    struct dmem *d = catalog_design(user, design);
+    if (d)
+        d->comments = count > UINT32_MAX ? UINT32_MAX : (uint32_t)count;
+}
+
 int catalog_open(struct server *srv)
 {
     struct catalog *cat = xcalloc(1, sizeof *cat);
@@ -706,9 +781,16 @@ int catalog_open(struct server *srv)
     int rc = store_read_begin(srv->store, &txn);
     if (rc)
         return rc;
+    creators_open(srv);
     rc = load_designs(srv, txn);
     if (!rc)
         rc = load_votes(srv, txn, &votes);
+    if (!rc)
+        rc = creators_loaded(srv, txn);
+    if (!rc)
+        rc = reports_load(srv, txn);
+    if (!rc)
+        rc = comment_counts(txn, srv->store, set_count, srv);
     store_read_end(srv->store, txn);
     if (rc)
         return rc;
@@ -724,6 +806,8 @@ int catalog_open(struct server *srv)
     uv_timer_init(srv->loop, &cat->rescore);
     cat->rescore.data = srv;
     uv_timer_start(&cat->rescore, on_rescore, CATALOG_RESCORE_MS, CATALOG_RESCORE_MS);
+    uv_idle_init(srv->loop, &cat->slice);
+    cat->slice.data = srv;
     return 0;
 }
 
@@ -732,6 +816,8 @@ void catalog_stop(struct server *srv)
     struct catalog *cat = srv->catalog;
     if (cat && !uv_is_closing((uv_handle_t *)&cat->rescore) && cat->rescore.loop)
         uv_close((uv_handle_t *)&cat->rescore, NULL);
+    if (cat && !uv_is_closing((uv_handle_t *)&cat->slice) && cat->slice.loop)
+        uv_close((uv_handle_t *)&cat->slice, NULL);
 }
 
 static void free_list_map(struct u64map *m)
@@ -748,6 +834,8 @@ static void free_list_map(struct u64map *m)
 void catalog_close(struct server *srv)
 {
     struct catalog *cat = srv->catalog;
+    creators_close(srv);
+    reports_close(srv);
     if (!cat)
         return;
     struct cgal *g = cat->gals;

@@ -5,7 +5,8 @@
  * after the writer committed, so it never runs ahead of what is durable.
  * `hot` scores decay with time and `stars5` scores depend on the contest's mean: both
  * are refreshed by a rescoring timer that visits at most CATALOG_RESCORE_BATCH designs
- * per gallery per tick (see docs/architecture.md for the staleness bound).
+ * per gallery per second, in slices of CATALOG_RESCORE_SLICE per loop turn (see
+ * docs/architecture.md for the staleness bound).
  * Thread use: loop thread only. */
 #ifndef CC_CATALOG_H
 #define CC_CATALOG_H
@@ -24,9 +25,11 @@ struct cgal;
 /* SPEC §4: limit ≤ 100, default 24. */
 #define CATALOG_PAGE_MAX 100
 #define CATALOG_PAGE_DEFAULT 24
-/* Rescoring: one tick a second, at most this many designs per gallery per tick. */
+/* Rescoring: one tick a second starts a pass of at most CATALOG_RESCORE_BATCH designs
+ * per gallery, done CATALOG_RESCORE_SLICE designs per loop turn (a few ms at most). */
 #define CATALOG_RESCORE_MS 1000
 #define CATALOG_RESCORE_BATCH 50000
+#define CATALOG_RESCORE_SLICE 512
 /* A filter whose smallest index has at most this many designs is answered by sorting
  * those designs; a larger one by walking the ranked index and skipping non-matches. */
 #define CATALOG_SELECTIVE 4096
@@ -57,6 +60,7 @@ struct dmem {
     uint8_t hidden;
     uint8_t ntags;
     uint32_t tags[8]; /* interned tag ids */
+    uint32_t comments; /* comments posted on it */
 };
 
 /* A gallery query (gallery.get / gallery.subscribe). */
@@ -101,6 +105,8 @@ void catalog_vote(struct server *srv, struct dmem *d, int old_value, int new_val
 size_t catalog_rank(const struct dmem *d);
 /* Moves d out of (hidden) or back into (visible) the galleries. */
 void catalog_set_hidden(struct server *srv, struct dmem *d, int hidden);
+/* d's comment count is now count (after the commit that stored a new comment). */
+void catalog_set_comments(struct server *srv, struct dmem *d, uint64_t count);
 /* Records d's new status for the status filter. */
 void catalog_set_status(struct server *srv, struct dmem *d, enum dstatus status);
 /* Answers q: up to q->limit designs into out (room for CATALOG_PAGE_MAX), *total the
@@ -111,6 +117,10 @@ int catalog_page(struct server *srv, const struct gallery_query *q, struct dmem 
  * the live tally and score. Returns 0 or a store error. */
 int catalog_item_json(struct server *srv, MDB_txn *txn, const struct dmem *d,
                       struct ccbuf *out);
+/* Appends the part of d's design object that changes while it sits in a gallery
+ * window: {"id","tally","score","status"} (gallery.update items for designs the
+ * subscriber already holds; docs/protocol.md). */
+void catalog_item_delta_json(const struct dmem *d, struct ccbuf *out);
 /* Bytes used by designs and indexes, and the number of designs (for /metrics). */
 void catalog_memory(struct server *srv, size_t *bytes, size_t *designs);
 

@@ -127,8 +127,8 @@ static int text_arg(json_t *args, json_t *rec, const char *name, size_t min, siz
         return rc;
     if (rc == 1)
         return 0;
-    size_t n = utf8_count(v);
-    if (n < min || n > max) {
+    long n = utf8_count(v, strlen(v), NULL);
+    if (n < 0 || (size_t)n < min || (size_t)n > max) {
         e->field = name;
         snprintf(e->why, sizeof e->why, "must be %zu to %zu characters long", min, max);
         return CC_EBADARGS;

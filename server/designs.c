@@ -10,7 +10,7 @@
 
 int design_check_meta(const char *title, json_t *tags, json_t **tags_out, struct jargs_err *e)
 {
-    size_t n = utf8_count(title);
+    long n = utf8_count(title, strlen(title), NULL);
     if (n < 1 || n > DESIGN_TITLE_MAX) {
         e->field = "title";
         snprintf(e->why, sizeof e->why, "must be 1 to %d characters long", DESIGN_TITLE_MAX);
@@ -121,6 +121,18 @@ int design_load(MDB_txn *txn, const struct store *st, uint64_t id, json_t **reco
     return *record ? 0 : CC_EINTERNAL;
 }
 
+int design_save(MDB_txn *txn, const struct store *st, uint64_t id, const json_t *record)
+{
+    uint8_t key[8];
+    put_be64(key, id);
+    char *text = json_dumps(record, JSON_COMPACT);
+    if (!text)
+        return CC_EINTERNAL;
+    int rc = store_put(txn, store_dbs(st)->designs, key, 8, text, strlen(text), 0);
+    free(text);
+    return rc;
+}
+
 /* timeline db: key = be64 design id + be32 sequence number. */
 int design_timeline_add(MDB_txn *txn, const struct store *st, uint64_t id, const char *status,
                         const char *note, uint64_t by, int64_t at)
@@ -180,6 +192,21 @@ json_t *design_timeline(MDB_txn *txn, const struct store *st, uint64_t id)
     }
     mdb_cursor_close(cur);
     return arr;
+}
+
+void design_timeline_splice(MDB_txn *txn, const struct store *st, uint64_t id,
+                            struct ccbuf *out)
+{
+    if (!out->len || out->data[out->len - 1] != '}')
+        return;
+    out->len--;
+    json_t *tl = design_timeline(txn, st, id);
+    char *text = json_dumps(tl, JSON_COMPACT);
+    json_decref(tl);
+    ccbuf_append(out, ",\"timeline\":", 12);
+    ccbuf_append(out, text, strlen(text));
+    ccbuf_append(out, "}", 1);
+    free(text);
 }
 
 json_t *design_public(const json_t *record, const struct tally *t, enum scale scale,

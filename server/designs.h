@@ -12,6 +12,7 @@
 #include "jargs.h"
 #include "store.h"
 #include "tally.h"
+#include "util.h"
 
 /* SPEC §2: title 1–80 chars, up to 8 tags of 1–24 chars [a-z0-9-]. */
 #define DESIGN_TITLE_MAX 80
@@ -46,11 +47,17 @@ struct design_new {
 int design_create(MDB_txn *txn, const struct store *st, struct design_new *d);
 /* Loads the stored record of design id (new reference). CC_ENOTFOUND if none. */
 int design_load(MDB_txn *txn, const struct store *st, uint64_t id, json_t **record);
+/* Writer thread: stores record (borrowed) as design id's record, replacing the old one
+ * (status and hidden change; the rest is fixed at upload). Returns 0 or a store error. */
+int design_save(MDB_txn *txn, const struct store *st, uint64_t id, const json_t *record);
 /* Writer thread: appends an entry {status, note, by, at} to design id's timeline. */
 int design_timeline_add(MDB_txn *txn, const struct store *st, uint64_t id, const char *status,
                         const char *note, uint64_t by, int64_t at);
 /* Design id's timeline, oldest first (new reference; empty when none). */
 json_t *design_timeline(MDB_txn *txn, const struct store *st, uint64_t id);
+/* out ends with a design object's closing brace: adds "timeline":[...] inside it. */
+void design_timeline_splice(MDB_txn *txn, const struct store *st, uint64_t id,
+                            struct ccbuf *out);
 /* The SPEC §2 design object from a stored record, with tally, score and thumb (new
  * reference). */
 json_t *design_public(const json_t *record, const struct tally *t, enum scale scale,

@@ -17,6 +17,7 @@
 #include "designs.h"
 #include "log.h"
 #include "ops.h"
+#include "ratelimit.h"
 #include "server.h"
 #include "store.h"
 #include "util.h"
@@ -85,6 +86,18 @@ static void metrics(struct net_http *h, struct server *s)
         char line[128];
         int n = snprintf(line, sizeof line, "cocreate_errors_total{code=\"%s\"} %llu\n",
                          ccerr_wire(-code), (unsigned long long)s->stats.errors[code]);
+        ccbuf_append(&b, line, (size_t)n);
+    }
+    metric(&b, "cocreate_rate_buckets", "gauge", "Rate-limit buckets held (all limits).",
+           ratelimit_buckets(s->rate));
+    hdr = "# HELP cocreate_rate_limited_total Requests refused by a rate limit, by kind.\n"
+          "# TYPE cocreate_rate_limited_total counter\n";
+    ccbuf_append(&b, hdr, strlen(hdr));
+    for (int k = 0; k < RATE_KINDS; k++) {
+        char line[128];
+        int n = snprintf(line, sizeof line, "cocreate_rate_limited_total{kind=\"%s\"} %llu\n",
+                         rate_kind_name((enum rate_kind)k),
+                         (unsigned long long)ratelimit_refused(s->rate, (enum rate_kind)k));
         ccbuf_append(&b, line, (size_t)n);
     }
     net_http_respond(h, 200, "text/plain; version=0.0.4", b.data, b.len);

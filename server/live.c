@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include "ccerr.h"
+#include "designs.h"
 #include "log.h"
 #include "net.h"
 #include "ops.h"
@@ -24,6 +25,8 @@ struct live_sub {
     struct window *w; /* a gallery subscription, or */
     struct watch *wt; /* a design watch */
     int stale;        /* skipped while its connection was backed up */
+    int fresh;        /* holds a newer window than the one last sent to the others:
+                         its next update is the full window */
     struct live_sub *prev, *next; /* in its window's or watch's list */
     struct live_sub *snext;       /* in its session's list */
 };
@@ -47,6 +50,9 @@ struct window {
 struct watch {
     uint64_t design;
     struct live_sub *subs;
+    char **comments;  /* new comments since the last event, oldest first (malloc'd) */
+    size_t ncomments; /* ≤ LIVE_COMMENTS_MAX */
+    int comments_gap; /* some were left out */
     int dirty;
     uint64_t last_flush;
     struct watch *dnext;
@@ -107,29 +113,69 @@ static void watch_dirty(struct live *lv, struct watch *wt)
 
 /* ---- sending ---- */
 
-/* Sends pre + sub id + post (or pre alone when post is NULL) to sub's connection,
- * unless the connection is backed up: then marks sub stale instead. */
-static void send_to(struct live_sub *sub, const struct ccbuf *pre, const struct ccbuf *post)
+/* Whether sub's connection can take an event now; if it is backed up, marks sub stale
+ * (it gets a fresh full window when the connection drains). */
+static int can_send(struct live_sub *sub)
 {
     struct net_conn *c = sub->sess->conn;
     if (sub->stale || net_conn_closed(c))
-        return;
+        return 0;
     if (net_conn_queued(c) > LIVE_QUEUE_BOUND) {
         sub->stale = 1;
         sub->sess->live_stale++;
-        return;
+        return 0;
     }
-    if (!post) {
-        net_conn_send(c, pre->data, pre->len, 0);
-        return;
+    return 1;
+}
+
+/* The bytes of one gallery.update, pre + sub id + post, shared by every subscriber
+ * whose sub id is the same (ids are per connection: most connections' first
+ * subscription is "s1"), so a window's update is built once, not once per subscriber. */
+#define LIVE_MSG_CACHE 8
+struct msg_cache {
+    const struct ccbuf *pre, *post;
+    struct {
+        char id[24];
+        struct net_msg *msg;
+    } e[LIVE_MSG_CACHE];
+    size_t n, next;
+};
+
+static void cache_init(struct msg_cache *mc, const struct ccbuf *pre, const struct ccbuf *post)
+{
+    memset(mc, 0, sizeof *mc);
+    mc->pre = pre;
+    mc->post = post;
+}
+
+static struct net_msg *cache_get(struct msg_cache *mc, const char *id)
+{
+    for (size_t i = 0; i < mc->n; i++)
+        if (!strcmp(mc->e[i].id, id))
+            return mc->e[i].msg;
+    size_t idl = strlen(id), k;
+    if (mc->n < LIVE_MSG_CACHE) {
+        k = mc->n++;
+    } else { /* replace round robin */
+        k = mc->next;
+        mc->next = (mc->next + 1) % LIVE_MSG_CACHE;
+        net_msg_unref(mc->e[k].msg);
     }
-    struct ccbuf msg;
-    ccbuf_init(&msg);
-    ccbuf_append(&msg, pre->data, pre->len);
-    ccbuf_append(&msg, sub->id, strlen(sub->id));
-    ccbuf_append(&msg, post->data, post->len);
-    net_conn_send(c, msg.data, msg.len, 0);
-    ccbuf_free(&msg);
+    struct ccbuf b;
+    ccbuf_init(&b);
+    ccbuf_append(&b, mc->pre->data, mc->pre->len);
+    ccbuf_append(&b, id, idl);
+    ccbuf_append(&b, mc->post->data, mc->post->len);
+    snprintf(mc->e[k].id, sizeof mc->e[k].id, "%s", id);
+    mc->e[k].msg = net_msg_new(b.data, b.len);
+    ccbuf_free(&b);
+    return mc->e[k].msg;
+}
+
+static void cache_free(struct msg_cache *mc)
+{
+    for (size_t i = 0; i < mc->n; i++)
+        net_msg_unref(mc->e[i].msg);
 }
 
 static void append_str(struct ccbuf *b, const char *s)
@@ -137,14 +183,14 @@ static void append_str(struct ccbuf *b, const char *s)
     ccbuf_append(b, s, strlen(s));
 }
 
-/* Appends the design objects of items (all, or only those marked) to b. */
+/* Appends "items":[...] to b: the whole design object of each item, except those
+ * marked 1 in delta (already held by the subscribers), which carry only what changes
+ * (catalog_item_delta_json); items marked 0 in changed are left out. */
 static int append_items(struct server *srv, struct ccbuf *b, struct dmem **items, size_t n,
-                        const int *changed)
+                        const int *changed, const int *delta)
 {
-    MDB_txn *txn;
-    int rc = store_read_begin(srv->store, &txn);
-    if (rc)
-        return rc;
+    MDB_txn *txn = NULL;
+    int rc = 0;
     append_str(b, "\"items\":[");
     int first = 1;
     for (size_t i = 0; i < n && !rc; i++) {
@@ -153,9 +199,16 @@ static int append_items(struct server *srv, struct ccbuf *b, struct dmem **items
         if (!first)
             ccbuf_append(b, ",", 1);
         first = 0;
+        if (delta && delta[i]) {
+            catalog_item_delta_json(items[i], b);
+            continue;
+        }
+        if (!txn && (rc = store_read_begin(srv->store, &txn)))
+            break;
         rc = catalog_item_json(srv, txn, items[i], b);
     }
-    store_read_end(srv->store, txn);
+    if (txn)
+        store_read_end(srv->store, txn);
     ccbuf_append(b, "]", 1);
     return rc;
 }
@@ -172,9 +225,11 @@ static void append_order(struct ccbuf *b, struct dmem **items, size_t n)
     ccbuf_append(b, "]", 1);
 }
 
-/* Builds the two halves of a gallery.update around the sub id: with every item and
- * the order when full, else only what changed since the window was last sent. Updates
- * the window's memory of what was sent. Returns 0 when there is nothing to send. */
+/* Builds the two halves of a gallery.update around the sub id: with every item (whole)
+ * and the order when full, else only what changed since the window was last sent —
+ * designs new to the window whole, designs already in it as a delta — and then
+ * updates the window's memory of what was sent. Returns 0 when there is nothing to
+ * send. */
 static int window_event(struct server *srv, struct window *w, int full, struct ccbuf *pre,
                         struct ccbuf *post)
 {
@@ -183,14 +238,17 @@ static int window_event(struct server *srv, struct window *w, int full, struct c
     int n = catalog_page(srv, &w->q, items, &total);
     if (n < 0)
         return 0;
-    int changed[CATALOG_PAGE_MAX], any = 0, order = (size_t)n != w->n;
+    int changed[CATALOG_PAGE_MAX], delta[CATALOG_PAGE_MAX], any = 0,
+        order = (size_t)n != w->n;
     for (int i = 0; i < n; i++) {
         changed[i] = 1;
+        delta[i] = 0;
         if (!order && w->ids[i] != items[i]->id)
             order = 1;
         for (size_t j = 0; j < w->n; j++)
             if (w->ids[j] == items[i]->id) {
                 changed[i] = w->versions[j] != items[i]->version;
+                delta[i] = 1;
                 break;
             }
         any |= changed[i];
@@ -204,7 +262,7 @@ static int window_event(struct server *srv, struct window *w, int full, struct c
     if (full || order)
         append_order(post, items, (size_t)n);
     ccbuf_append(post, ",", 1);
-    if (append_items(srv, post, items, (size_t)n, full ? NULL : changed))
+    if (append_items(srv, post, items, (size_t)n, full ? NULL : changed, full ? NULL : delta))
         return 0;
     ccbuf_append(post, "}", 1);
     if (!full) {
@@ -218,41 +276,113 @@ static int window_event(struct server *srv, struct window *w, int full, struct c
     return 1;
 }
 
-static void window_flush(struct server *srv, struct window *w)
+/* Sends sub the full window now (a resync), outside the window's flushes. */
+static void send_full(struct server *srv, struct live_sub *sub)
 {
     struct ccbuf pre, post;
     ccbuf_init(&pre);
     ccbuf_init(&post);
-    if (window_event(srv, w, 0, &pre, &post))
-        for (struct live_sub *s = w->subs; s; s = s->next)
-            send_to(s, &pre, &post);
+    if (window_event(srv, sub->w, 1, &pre, &post)) {
+        struct msg_cache mc;
+        cache_init(&mc, &pre, &post);
+        net_conn_send_msg(sub->sess->conn, cache_get(&mc, sub->id));
+        cache_free(&mc);
+        /* Changes not yet flushed: the others will get them as deltas against the
+         * window last sent, which this subscriber may not hold whole. */
+        sub->fresh = sub->w->dirty;
+    }
     ccbuf_free(&pre);
     ccbuf_free(&post);
 }
 
-/* {"ev":"design.update","design":{...}} for a watch's design (no sub id: the design
- * names it). */
-static int watch_event(struct server *srv, uint64_t design, struct ccbuf *msg)
+static void window_flush(struct server *srv, struct window *w)
 {
-    struct dmem *d = catalog_design(srv, design);
+    int fresh = 0;
+    for (struct live_sub *s = w->subs; s; s = s->next)
+        fresh |= s->fresh;
+    struct ccbuf pre, post, fpre, fpost;
+    ccbuf_init(&pre);
+    ccbuf_init(&post);
+    ccbuf_init(&fpre);
+    ccbuf_init(&fpost);
+    /* Subscribers that joined (or resynced) since the last flush get the full window,
+     * built before window_event below moves the window's memory on. */
+    int have_full = fresh && window_event(srv, w, 1, &fpre, &fpost);
+    if (window_event(srv, w, 0, &pre, &post) || have_full) {
+        struct msg_cache mc, fmc;
+        cache_init(&mc, &pre, &post);
+        cache_init(&fmc, &fpre, &fpost);
+        for (struct live_sub *s = w->subs; s; s = s->next) {
+            int f = s->fresh;
+            if (!can_send(s))
+                continue;
+            s->fresh = 0;
+            if (f && have_full)
+                net_conn_send_msg(s->sess->conn, cache_get(&fmc, s->id));
+            else if (pre.len)
+                net_conn_send_msg(s->sess->conn, cache_get(&mc, s->id));
+        }
+        cache_free(&mc);
+        cache_free(&fmc);
+    }
+    ccbuf_free(&pre);
+    ccbuf_free(&post);
+    ccbuf_free(&fpre);
+    ccbuf_free(&fpost);
+}
+
+/* {"ev":"design.update","design":{...}} for a watch's design (no sub id: the design
+ * names it), with the watch's new comments (newest first) when comments is set. */
+static int watch_event(struct server *srv, struct watch *wt, int comments, struct ccbuf *msg)
+{
+    struct dmem *d = catalog_design(srv, wt->design);
     MDB_txn *txn;
     if (!d || store_read_begin(srv->store, &txn))
         return 0;
     append_str(msg, "{\"ev\":\"design.update\",\"design\":");
     int rc = catalog_item_json(srv, txn, d, msg);
+    if (!rc)
+        design_timeline_splice(txn, srv->store, d->id, msg);
     store_read_end(srv->store, txn);
+    if (comments && wt->ncomments) {
+        append_str(msg, ",\"comments_new\":[");
+        for (size_t i = wt->ncomments; i-- > 0;) {
+            append_str(msg, wt->comments[i]);
+            if (i)
+                ccbuf_append(msg, ",", 1);
+        }
+        ccbuf_append(msg, "]", 1);
+        if (wt->comments_gap)
+            append_str(msg, ",\"comments_gap\":true");
+    }
     ccbuf_append(msg, "}", 1);
     return rc == 0;
+}
+
+static void watch_clear_comments(struct watch *wt)
+{
+    for (size_t i = 0; i < wt->ncomments; i++)
+        free(wt->comments[i]);
+    free(wt->comments);
+    wt->comments = NULL;
+    wt->ncomments = 0;
+    wt->comments_gap = 0;
 }
 
 static void watch_flush(struct server *srv, struct watch *wt)
 {
     struct ccbuf msg;
     ccbuf_init(&msg);
-    if (watch_event(srv, wt->design, &msg))
+    struct dmem *d = catalog_design(srv, wt->design);
+    if (d && watch_event(srv, wt, 1, &msg)) {
+        struct net_msg *m = net_msg_new(msg.data, msg.len);
         for (struct live_sub *s = wt->subs; s; s = s->next)
-            send_to(s, &msg, NULL);
+            if (dmem_visible(d, s->sess) && can_send(s)) /* hidden: creator and brand only */
+                net_conn_send_msg(s->sess->conn, m);
+        net_msg_unref(m);
+    }
     ccbuf_free(&msg);
+    watch_clear_comments(wt);
 }
 
 static void on_timer(uv_timer_t *t)
@@ -361,6 +491,7 @@ static void watch_release(struct server *srv, struct watch *wt)
     if (wt->subs)
         return;
     u64map_del(&lv->watches, wt->design);
+    watch_clear_comments(wt);
     if (wt->dirty)
         for (struct watch **p = &lv->dirty_d; *p; p = &(*p)->dnext)
             if (*p == wt) {
@@ -423,12 +554,13 @@ int live_subscribe(struct server *srv, struct session *s, const struct gallery_q
     struct window *w = window_get(srv, g, q);
     struct live_sub *sub = sub_new(s, "s");
     sub->w = w;
+    sub->fresh = w->dirty; /* its first window is newer than the one last sent */
     link_sub(&w->subs, sub);
     w->nsubs++;
     srv->live->subs++;
     char prefix[48];
     snprintf(prefix, sizeof prefix, "\"sub\":\"%s\",", sub->id);
-    return gallery_window_json(srv, q, out, prefix);
+    return gallery_window_json(srv, q, s, out, prefix);
 }
 
 /* Finds and unlinks s's sub with this id from the session list. */
@@ -508,14 +640,16 @@ void live_session_drained(struct server *srv, struct session *s)
             continue;
         sub->stale = 0;
         s->live_stale--;
-        struct ccbuf pre, post;
-        ccbuf_init(&pre);
-        ccbuf_init(&post);
-        if (sub->w ? window_event(srv, sub->w, 1, &pre, &post)
-                   : watch_event(srv, sub->wt->design, &pre))
-            send_to(sub, &pre, sub->w ? &post : NULL);
-        ccbuf_free(&pre);
-        ccbuf_free(&post);
+        if (sub->w) {
+            send_full(srv, sub);
+            continue;
+        }
+        struct ccbuf msg;
+        ccbuf_init(&msg);
+        struct dmem *d = catalog_design(srv, sub->wt->design);
+        if (d && dmem_visible(d, s) && watch_event(srv, sub->wt, 0, &msg))
+            net_conn_send(s->conn, msg.data, msg.len, 0);
+        ccbuf_free(&msg);
     }
 }
 
@@ -558,6 +692,24 @@ void live_design_changed(struct server *srv, struct dmem *d, const size_t *pos_o
     struct watch *wt = u64map_get(&lv->watches, d->id);
     if (wt)
         watch_dirty(lv, wt);
+}
+
+void live_comment_posted(struct server *srv, struct dmem *d, const char *json)
+{
+    struct live *lv = srv->live;
+    struct watch *wt = u64map_get(&lv->watches, d->id);
+    if (!wt)
+        return;
+    if (wt->ncomments == LIVE_COMMENTS_MAX) {
+        free(wt->comments[0]);
+        memmove(wt->comments, wt->comments + 1, (LIVE_COMMENTS_MAX - 1) * sizeof *wt->comments);
+        wt->ncomments--;
+        wt->comments_gap = 1;
+    }
+    if (!wt->comments)
+        wt->comments = xmalloc(LIVE_COMMENTS_MAX * sizeof *wt->comments);
+    wt->comments[wt->ncomments++] = xstrdup(json);
+    watch_dirty(lv, wt);
 }
 
 void live_gallery_changed(struct server *srv, const struct cgal *g)

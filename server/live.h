@@ -24,6 +24,9 @@
 #define LIVE_QUEUE_BOUND (64 * 1024)
 /* Most subscriptions and watches one connection may hold. */
 #define LIVE_SUBS_PER_CONN 64
+/* Most new comments one design.update carries; when more came in one interval, the
+ * oldest are left out and the event says "comments_gap": true. */
+#define LIVE_COMMENTS_MAX 100
 
 struct server;
 
@@ -54,6 +57,9 @@ int live_watching(struct server *srv, const struct cgal *g, enum sort sort);
  * sort before and after, (size_t)-1 where not indexed or not computed. */
 void live_design_changed(struct server *srv, struct dmem *d, const size_t *pos_old,
                          const size_t *pos_new);
+/* A comment (its JSON object, copied) was stored on d: its watchers get it in their
+ * next design.update as "comments_new". Call after catalog_set_comments. */
+void live_comment_posted(struct server *srv, struct dmem *d, const char *json);
 /* Designs were added to or removed from gallery g: every window of g may change. */
 void live_gallery_changed(struct server *srv, const struct cgal *g);
 /* Subscriptions and watches open (for /metrics and the benchmarks). */

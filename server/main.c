@@ -15,12 +15,19 @@
 #include "accounts.h"
 #include "ccerr.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "server.h"
 #include "store.h"
 #include "version.h"
 
 static void usage(FILE *f)
 {
+    struct rate_config d;
+    rate_config_defaults(&d);
+    char r[RATE_KINDS][RATE_SCOPES][32];
+    for (int k = 0; k < RATE_KINDS; k++)
+        for (int s = 0; s < RATE_SCOPES; s++)
+            rate_rule_format(&d.rules[k][s], r[k][s], sizeof r[k][s]);
     fprintf(f,
             "usage: cocreated [OPTIONS]\n"
             "       cocreated --data DIR --make-brand NAME\n"
@@ -38,15 +45,33 @@ static void usage(FILE *f)
             "  --drain-ms MS        at shutdown, longest wait for requests in flight and\n"
             "                       unsent replies (default 5000)\n"
             "  --log-level LEVEL    error, warn, info (default) or debug\n"
+            "\n"
+            "Rate limits (SPEC 6), token buckets per account and per remote address: a rule\n"
+            "N/PERIOD allows a burst of N and N per PERIOD after it (PERIOD: 10s, 1m, 1h,\n"
+            "1d, ...); 'off' removes that bucket. Refusals are rate_limited with\n"
+            "detail.retry_after in seconds. Brand accounts are never limited.\n"
+            "  --rate-registrations ADDRESS       auth.register (default %s)\n"
+            "  --rate-uploads ACCOUNT,ADDRESS     upload.begin (default %s,%s)\n"
+            "  --rate-votes ACCOUNT,ADDRESS       vote.cast, vote.clear (default %s,%s)\n"
+            "  --rate-comments ACCOUNT,ADDRESS    comment.post (default %s,%s)\n"
+            "  --rate-table N       most buckets kept per limit (default %d); buckets that are\n"
+            "                       full again are dropped, and at the bound the one closest\n"
+            "                       to full goes\n"
+            "  --no-rate-limits     no rate limits at all: for benchmarks and load tests\n"
+            "\n"
             "  --test-clock         TEST ONLY: the server's clock stands still (at the start\n"
-            "                       time) and the op test.clock {now} sets it, to move\n"
-            "                       contests between phases in tests; never in production\n"
+            "                       time) and the op test.clock {now} or {now_ms} sets it,\n"
+            "                       to move contests between phases and rate-limit buckets\n"
+            "                       through time in tests; never in production\n"
             "  --version            print the version and exit\n"
             "  --help               this text\n"
             "\n"
             "SIGINT or SIGTERM stop it gracefully: no new connections, requests in flight\n"
             "are committed and answered, then it exits 0.\n",
-            (size_t)STORE_DEFAULT_MAP_SIZE, NET_DEFAULT_SEND_QUEUE);
+            (size_t)STORE_DEFAULT_MAP_SIZE, NET_DEFAULT_SEND_QUEUE,
+            r[RATE_REGISTRATIONS][RATE_ADDRESS], r[RATE_UPLOADS][RATE_ACCOUNT],
+            r[RATE_UPLOADS][RATE_ADDRESS], r[RATE_VOTES][RATE_ACCOUNT], r[RATE_VOTES][RATE_ADDRESS],
+            r[RATE_COMMENTS][RATE_ACCOUNT], r[RATE_COMMENTS][RATE_ADDRESS], RATE_TABLE_DEFAULT);
 }
 
 /* Parses a non-negative size with an optional K/M/G suffix (powers of 1024). */
@@ -149,6 +174,12 @@ int main(int argc, char **argv)
         {"drain-ms", required_argument, NULL, 'D'},
         {"log-level", required_argument, NULL, 'L'},
         {"test-clock", no_argument, NULL, 'C'},
+        {"rate-registrations", required_argument, NULL, 0x100 + RATE_REGISTRATIONS},
+        {"rate-uploads", required_argument, NULL, 0x100 + RATE_UPLOADS},
+        {"rate-votes", required_argument, NULL, 0x100 + RATE_VOTES},
+        {"rate-comments", required_argument, NULL, 0x100 + RATE_COMMENTS},
+        {"rate-table", required_argument, NULL, 0x110},
+        {"no-rate-limits", no_argument, NULL, 0x111},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -156,6 +187,7 @@ int main(int argc, char **argv)
     char host[256] = "127.0.0.1";
     struct server_config cfg = {.host = host, .port = 8080, .data_dir = "./var"};
     const char *brand = NULL;
+    rate_config_defaults(&cfg.rate);
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -202,6 +234,30 @@ int main(int argc, char **argv)
             break;
         case 'C':
             cfg.test_clock = 1;
+            break;
+        case 0x100 + RATE_REGISTRATIONS:
+        case 0x100 + RATE_UPLOADS:
+        case 0x100 + RATE_VOTES:
+        case 0x100 + RATE_COMMENTS: {
+            char err[200];
+            if (rate_parse_flag(&cfg.rate, (enum rate_kind)(c - 0x100), optarg, err, sizeof err)) {
+                fprintf(stderr, "cocreated: %s\n", err);
+                return 2;
+            }
+            break;
+        }
+        case 0x110: {
+            char *end;
+            unsigned long n = strtoul(optarg, &end, 10);
+            if (*end || optarg[0] < '0' || optarg[0] > '9' || n < 1 || n > 100000000) {
+                fprintf(stderr, "cocreated: --rate-table wants a number from 1 to 100000000\n");
+                return 2;
+            }
+            cfg.rate.table_max = n;
+            break;
+        }
+        case 0x111:
+            cfg.rate.off = 1;
             break;
         case 'V':
             printf("%s %s\n", cc_server_name, cc_server_version);

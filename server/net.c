@@ -19,9 +19,23 @@
 #include "log.h"
 #include "util.h"
 
-/* One queued outgoing message; data starts LWS_PRE bytes into buf. */
+/* Most bytes one lws_write may hand to send() at once (lws's default is rx_buffer_size,
+ * 4 KiB, which split every bigger message into a send, a copy into lws's own buffer
+ * and a second send after another POLLOUT round trip). */
+#define NET_TX_PACKET (256 * 1024)
+
+/* A refcounted message many connections may queue (net.h): data at buf + LWS_PRE. */
+struct net_msg {
+    int refs;
+    size_t len;
+    unsigned char buf[];
+};
+
+/* One queued outgoing message: its own copy (data starts LWS_PRE bytes into buf) or a
+ * reference to a shared net_msg. */
 struct outmsg {
     struct outmsg *next;
+    struct net_msg *shared;
     size_t len;
     int binary;
     unsigned char buf[];
@@ -110,12 +124,39 @@ size_t net_conn_queued(const struct net_conn *c)
     return c->queued;
 }
 
+struct net_msg *net_msg_new(const void *buf, size_t len)
+{
+    struct net_msg *m = xmalloc(sizeof *m + LWS_PRE + len);
+    m->refs = 1;
+    m->len = len;
+    if (len)
+        memcpy(m->buf + LWS_PRE, buf, len);
+    return m;
+}
+
+void net_msg_unref(struct net_msg *m)
+{
+    if (m && --m->refs == 0)
+        free(m);
+}
+
+static void outmsg_free(struct outmsg *m)
+{
+    net_msg_unref(m->shared);
+    free(m);
+}
+
+static unsigned char *outmsg_data(struct outmsg *m)
+{
+    return m->shared ? m->shared->buf + LWS_PRE : m->buf + LWS_PRE;
+}
+
 static void drop_queue(struct net_conn *c)
 {
     struct outmsg *m = c->q_head;
     while (m) {
         struct outmsg *next = m->next;
-        free(m);
+        outmsg_free(m);
         m = next;
     }
     c->net->queued_total -= c->queued;
@@ -124,8 +165,11 @@ static void drop_queue(struct net_conn *c)
     c->q_tail = &c->q_head;
 }
 
-int net_conn_send(struct net_conn *c, const void *buf, size_t len, int binary)
+/* Whether a message of len bytes may be queued on c; closes c when it would pass the
+ * queue's bound. Sets *rc to what the send returns. */
+static int can_queue(struct net_conn *c, size_t len, int *rc)
 {
+    *rc = 0;
     if (!c->wsi || c->closing)
         return 0;
     if (c->queued + len > c->net->send_queue_max) {
@@ -134,18 +178,75 @@ int net_conn_send(struct net_conn *c, const void *buf, size_t len, int binary)
                  c->net->send_queue_max);
         drop_queue(c);
         net_conn_close(c);
-        return CC_ETOOLARGE;
+        *rc = CC_ETOOLARGE;
+        return 0;
     }
-    struct outmsg *m = xmalloc(sizeof *m + LWS_PRE + len);
+    return 1;
+}
+
+/* Writes data (with LWS_PRE writable bytes before it) at once when nothing is queued
+ * ahead of it and the socket takes it: one send() instead of a POLLOUT round trip
+ * (two epoll_ctl and a writeable callback). lws keeps what a short send leaves and
+ * finishes it itself before its next writeable callback. Returns 1 when written, 0
+ * when the message must be queued, -1 when the socket failed (c is closing). */
+static int write_now(struct net_conn *c, unsigned char *data, size_t len, int binary)
+{
+    if (c->q_head || lws_send_pipe_choked(c->wsi))
+        return 0;
+    int n = lws_write(c->wsi, data, len, binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+    if (n < (int)len) {
+        net_conn_close(c);
+        return -1;
+    }
+    c->net->stats.msgs_out++;
+    c->net->stats.bytes_out += len;
+    return 1;
+}
+
+static void enqueue(struct net_conn *c, struct outmsg *m)
+{
     m->next = NULL;
+    *c->q_tail = m;
+    c->q_tail = &m->next;
+    c->queued += m->len;
+    c->net->queued_total += m->len;
+    lws_callback_on_writable(c->wsi);
+}
+
+int net_conn_send(struct net_conn *c, const void *buf, size_t len, int binary)
+{
+    int rc;
+    if (!can_queue(c, len, &rc))
+        return rc;
+    struct outmsg *m = xmalloc(sizeof *m + LWS_PRE + len);
+    m->shared = NULL;
     m->len = len;
     m->binary = binary;
     memcpy(m->buf + LWS_PRE, buf, len);
-    *c->q_tail = m;
-    c->q_tail = &m->next;
-    c->queued += len;
-    c->net->queued_total += len;
-    lws_callback_on_writable(c->wsi);
+    if (write_now(c, m->buf + LWS_PRE, len, binary)) {
+        free(m);
+        return 0;
+    }
+    enqueue(c, m);
+    return 0;
+}
+
+int net_conn_send_msg(struct net_conn *c, struct net_msg *msg)
+{
+    int rc;
+    if (!can_queue(c, msg->len, &rc))
+        return rc;
+    /* lws writes the frame header into the LWS_PRE bytes before the data: the same
+     * bytes for every connection (server frames are unmasked), so sharing is safe on
+     * this one thread. */
+    if (write_now(c, msg->buf + LWS_PRE, msg->len, 0))
+        return 0;
+    struct outmsg *m = xmalloc(sizeof *m);
+    m->shared = msg;
+    msg->refs++;
+    m->len = msg->len;
+    m->binary = 0;
+    enqueue(c, m);
     return 0;
 }
 
@@ -162,7 +263,7 @@ static int conn_writeable(struct net_conn *c)
 {
     while (c->q_head && !lws_send_pipe_choked(c->wsi)) {
         struct outmsg *m = c->q_head;
-        int n = lws_write(c->wsi, m->buf + LWS_PRE, m->len,
+        int n = lws_write(c->wsi, outmsg_data(m), m->len,
                           m->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
         if (n < (int)m->len)
             return -1; /* lws buffers partial writes itself; < len means the socket died */
@@ -173,7 +274,7 @@ static int conn_writeable(struct net_conn *c)
         c->net->queued_total -= m->len;
         c->net->stats.msgs_out++;
         c->net->stats.bytes_out += m->len;
-        free(m);
+        outmsg_free(m);
     }
     if (c->q_head) {
         lws_callback_on_writable(c->wsi);
@@ -579,6 +680,7 @@ int net_start(struct net **out, uv_loop_t *loop, const struct net_config *cfg,
         .callback = callback,
         .per_session_data_size = sizeof(struct pss),
         .rx_buffer_size = 4096,
+        .tx_packet_size = NET_TX_PACKET,
     };
 
     if (resolve_listen(cfg->host, cfg->port, n->iface, sizeof n->iface, err, errlen))

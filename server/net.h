@@ -83,6 +83,17 @@ const char *net_conn_peer(const struct net_conn *c);
  * when the queue would pass its bound: the connection is then closed (the peer is not
  * reading). A closed connection drops the message and returns 0. */
 int net_conn_send(struct net_conn *c, const void *buf, size_t len, int binary);
+/* A text message that many connections can queue without a copy each (a live update
+ * sent to every subscriber of a window). Reference-counted; loop thread only. */
+struct net_msg;
+/* A new message holding a copy of buf (len bytes), with one reference for the caller. */
+struct net_msg *net_msg_new(const void *buf, size_t len);
+/* Drops the caller's reference; the message is freed when the last queue lets go.
+ * NULL-safe. */
+void net_msg_unref(struct net_msg *m);
+/* Like net_conn_send for the text message m: the queue takes its own reference, m
+ * stays the caller's. */
+int net_conn_send_msg(struct net_conn *c, struct net_msg *m);
 /* Bytes queued for c. */
 size_t net_conn_queued(const struct net_conn *c);
 /* Closes the connection after what is queued so far has been sent. */

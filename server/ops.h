@@ -46,16 +46,24 @@ void op_contest_create(struct req *r);
 void op_contest_update(struct req *r);
 void op_contest_get(struct req *r);
 void op_contest_list(struct req *r);
+void op_design_set_status(struct req *r);
+void op_design_hide(struct req *r);
+void op_design_report(struct req *r);
+void op_creator_get(struct req *r);
+void op_creator_top(struct req *r);
 void op_test_clock(struct req *r);
 void op_contest_results(struct req *r);
+void op_comment_post(struct req *r);
+void op_comment_list(struct req *r);
 
 /* ops_gallery.c: parses gallery.get / gallery.subscribe args (fails r and returns -1 on
- * bad args), and appends a window {<prefix>"total":N,"items":[...]} as JSON text. */
+ * bad args), and appends a window {<prefix>"total":N,"items":[...]} as JSON text, its
+ * items as viewer (NULL = anyone) sees them. */
 struct gallery_query;
 struct ccbuf;
 int gallery_parse_query(struct req *r, struct gallery_query *q);
-int gallery_window_json(struct server *srv, const struct gallery_query *q, struct ccbuf *out,
-                        const char *prefix);
+int gallery_window_json(struct server *srv, const struct gallery_query *q,
+                        const struct session *viewer, struct ccbuf *out, const char *prefix);
 
 /* ops_upload.c: binary frames and the end of a connection, for its upload. */
 void upload_on_binary(struct session *s, const uint8_t *buf, size_t len, int final);
@@ -77,5 +85,16 @@ json_t *results_item(MDB_txn *txn, struct server *srv, const struct dmem *d, siz
 
 /* ops_design.c: whether viewer (0 = anonymous) with role may see the design record. */
 int design_visible(const json_t *record, uint64_t viewer, enum role role);
+/* ops_design.c, for the ops that name a design: whether s may see d (hidden designs:
+ * only their creator and the brand); the design named by r's `design` arg if r's
+ * session may see it (else fails r: bad_args / not_found, and returns NULL); the reply
+ * {design} with its timeline and comment count; d's design object as s sees it (with
+ * `reports` for the brand; s may be NULL) appended to out. */
+struct dmem;
+int dmem_visible(const struct dmem *d, const struct session *s);
+struct dmem *design_arg(struct req *r);
+void design_reply(struct req *r, struct dmem *d);
+int design_item_json(struct server *srv, MDB_txn *txn, const struct dmem *d,
+                     const struct session *viewer, struct ccbuf *out);
 
 #endif

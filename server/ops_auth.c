@@ -4,6 +4,7 @@
 
 #include "accounts.h"
 #include "ccerr.h"
+#include "creators.h"
 #include "ops.h"
 #include "server.h"
 #include "util.h"
@@ -15,8 +16,9 @@ void op_hello(struct req *r)
                         "limits", server_limits(req_server(r))));
 }
 
-/* test.clock {now}: sets the frozen clock of a server started with --test-clock (and
- * is an unknown op on any other). */
+/* test.clock {now} (Unix seconds) or {now_ms} (milliseconds, for rate-limit buckets):
+ * sets the frozen clock of a server started with --test-clock (and is an unknown op on
+ * any other). Replies {now, now_ms}. */
 void op_test_clock(struct req *r)
 {
     struct server *srv = req_server(r);
@@ -25,13 +27,18 @@ void op_test_clock(struct req *r)
         return;
     }
     struct jargs_err e;
-    json_int_t now;
-    if (jargs_int(r->msg, "now", JARGS_REQUIRED, 0, (json_int_t)1 << 40, &now, &e)) {
+    json_int_t now, now_ms;
+    int rc = jargs_int(r->msg, "now_ms", JARGS_OPTIONAL, 0, (json_int_t)1 << 50, &now_ms, &e);
+    if (rc == 1) {
+        rc = jargs_int(r->msg, "now", JARGS_REQUIRED, 0, (json_int_t)1 << 40, &now, &e);
+        now_ms = now * 1000;
+    }
+    if (rc) {
         req_fail_args(r, &e);
         return;
     }
-    srv->test_now = now;
-    req_ok(r, json_pack("{sI}", "now", now));
+    srv->test_now_ms = now_ms;
+    req_ok(r, json_pack("{sIsI}", "now", now_ms / 1000, "now_ms", now_ms));
 }
 
 /* auth.register: prepared here, written by the writer, answered after the commit. */
@@ -85,6 +92,8 @@ void op_auth_register(struct req *r)
         req_fail_args(r, &e);
         return;
     }
+    if (req_rate_limit(r, RATE_REGISTRATIONS))
+        return;
     struct register_ctx *ctx = xmalloc(sizeof *ctx);
     ctx->r = r;
     account_prepare(&ctx->a, name, ROLE_MEMBER);
@@ -122,6 +131,7 @@ void op_auth_login(struct req *r)
                  rc == CC_EUNAUTHORIZED ? "unknown token" : NULL, NULL);
         return;
     }
+    creators_account_json(req_server(r), account, 0); /* points are derived, not stored */
     r->sess->account = id;
     r->sess->role = account_role(account);
     snprintf(r->sess->name, sizeof r->sess->name, "%s",

@@ -9,6 +9,7 @@
 #include "designs.h"
 #include "live.h"
 #include "ops.h"
+#include "reports.h"
 #include "server.h"
 
 int design_visible(const json_t *record, uint64_t viewer, enum role role)
@@ -21,9 +22,21 @@ int design_visible(const json_t *record, uint64_t viewer, enum role role)
                          viewer;
 }
 
-/* The design named by the request's `design` arg if the caller may see it, else
- * fails r and returns NULL. */
-static struct dmem *find_design(struct req *r)
+int dmem_visible(const struct dmem *d, const struct session *s)
+{
+    return !d->hidden || s->role == ROLE_BRAND || (s->account && d->creator == s->account);
+}
+
+int design_item_json(struct server *srv, MDB_txn *txn, const struct dmem *d,
+                     const struct session *viewer, struct ccbuf *out)
+{
+    int rc = catalog_item_json(srv, txn, d, out);
+    if (!rc && viewer && viewer->role == ROLE_BRAND)
+        reports_splice(srv, d->id, out);
+    return rc;
+}
+
+struct dmem *design_arg(struct req *r)
 {
     struct jargs_err e;
     const char *id;
@@ -32,15 +45,14 @@ static struct dmem *find_design(struct req *r)
         return NULL;
     }
     struct dmem *d = catalog_design(req_server(r), design_parse_id(id));
-    if (!d || (d->hidden && r->sess->role != ROLE_BRAND && d->creator != r->sess->account)) {
+    if (!d || !dmem_visible(d, r->sess)) {
         req_fail(r, CC_ENOTFOUND, "no such design", json_pack("{ss}", "field", "design"));
         return NULL;
     }
     return d;
 }
 
-/* Replies {design} with the timeline and comment count. */
-static void reply_design(struct req *r, struct dmem *d)
+void design_reply(struct req *r, struct dmem *d)
 {
     struct server *srv = req_server(r);
     MDB_txn *txn;
@@ -49,17 +61,11 @@ static void reply_design(struct req *r, struct dmem *d)
     int rc = store_read_begin(srv->store, &txn);
     if (!rc) {
         ccbuf_append(&b, "{\"design\":", 10);
-        rc = catalog_item_json(srv, txn, d, &b);
+        rc = design_item_json(srv, txn, d, r->sess, &b);
         if (!rc) {
-            /* The timeline and the comment count join the design object. */
-            b.len--;
-            json_t *tl = design_timeline(txn, srv->store, d->id);
-            char *text = json_dumps(tl, JSON_COMPACT);
-            json_decref(tl);
-            ccbuf_append(&b, ",\"timeline\":", 12);
-            ccbuf_append(&b, text, strlen(text));
-            free(text);
-            ccbuf_append(&b, ",\"comments\":0}}", 15);
+            /* The timeline joins the design object (which has the comment count). */
+            design_timeline_splice(txn, srv->store, d->id, &b);
+            ccbuf_append(&b, "}", 1);
         }
         store_read_end(srv->store, txn);
     }
@@ -72,14 +78,14 @@ static void reply_design(struct req *r, struct dmem *d)
 
 void op_design_get(struct req *r)
 {
-    struct dmem *d = find_design(r);
+    struct dmem *d = design_arg(r);
     if (d)
-        reply_design(r, d);
+        design_reply(r, d);
 }
 
 void op_design_watch(struct req *r)
 {
-    struct dmem *d = find_design(r);
+    struct dmem *d = design_arg(r);
     if (!d)
         return;
     int rc = live_watch(req_server(r), r->sess, d);
@@ -88,7 +94,7 @@ void op_design_watch(struct req *r)
                  json_pack("{si}", "limit", LIVE_SUBS_PER_CONN));
         return;
     }
-    reply_design(r, d);
+    design_reply(r, d);
 }
 
 void op_design_unwatch(struct req *r)

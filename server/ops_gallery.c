@@ -56,8 +56,8 @@ int gallery_parse_query(struct req *r, struct gallery_query *q)
     return 0;
 }
 
-int gallery_window_json(struct server *srv, const struct gallery_query *q, struct ccbuf *out,
-                        const char *prefix)
+int gallery_window_json(struct server *srv, const struct gallery_query *q,
+                        const struct session *viewer, struct ccbuf *out, const char *prefix)
 {
     struct dmem *items[CATALOG_PAGE_MAX];
     size_t total = 0;
@@ -74,7 +74,7 @@ int gallery_window_json(struct server *srv, const struct gallery_query *q, struc
     for (int i = 0; i < n && !rc; i++) {
         if (i)
             ccbuf_append(out, ",", 1);
-        rc = catalog_item_json(srv, txn, items[i], out);
+        rc = design_item_json(srv, txn, items[i], viewer, out);
     }
     store_read_end(srv->store, txn);
     ccbuf_append(out, "]}", 2);
@@ -88,7 +88,7 @@ void op_gallery_get(struct req *r)
         return;
     struct ccbuf b;
     ccbuf_init(&b);
-    int rc = gallery_window_json(req_server(r), &q, &b, "");
+    int rc = gallery_window_json(req_server(r), &q, r->sess, &b, "");
     if (rc)
         req_fail(r, rc, rc == CC_ENOTFOUND ? "no such contest" : NULL,
                  rc == CC_ENOTFOUND ? json_pack("{ss}", "field", "contest") : NULL);

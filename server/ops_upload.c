@@ -179,6 +179,10 @@ void op_upload_begin(struct req *r)
         return;
     }
 
+    if (req_rate_limit(r, RATE_UPLOADS)) {
+        json_decref(clean_tags);
+        return;
+    }
     struct upload *u = xcalloc(1, sizeof *u);
     snprintf(u->id, sizeof u->id, "%llu", (unsigned long long)++s->upload_seq);
     u->kind = kind;

@@ -1,7 +1,9 @@
 /* Ops `vote.cast` and `vote.clear` (SPEC §2, §4): one vote per (account, design),
  * casting again replaces it. The writer reads the previous vote inside the commit
  * (so concurrent votes serialise correctly) and the catalog applies the change only
- * after the commit: the tally in the reply is durable. */
+ * after the commit: the tally in the reply is durable. A vote that brings a design's
+ * supports to its contest's threshold shortlists it in the same transaction
+ * (workflow.c). */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -13,6 +15,7 @@
 #include "ops.h"
 #include "server.h"
 #include "util.h"
+#include "workflow.h"
 
 struct vote_ctx {
     struct dmem *d;
@@ -22,6 +25,7 @@ struct vote_ctx {
     uint64_t account;
     int value; /* new value; 0 = clear */
     int old;   /* set by the writer: previous value, 0 = none */
+    struct workflow_vote wv; /* the threshold's view of it (workflow.h) */
 };
 
 static int vote_apply(struct write_req *wr, MDB_txn *txn)
@@ -38,18 +42,20 @@ static int vote_apply(struct write_req *wr, MDB_txn *txn)
     if (rc && rc != CC_ENOTFOUND)
         return rc;
     v->old = rc == 0 && old.mv_size == 1 ? (int8_t)((const uint8_t *)old.mv_data)[0] : 0;
+    v->wv.promoted = 0;
     if (v->value == v->old)
         return 0; /* nothing changes: no log entry either */
-    if (!v->value) {
-        rc = store_del(txn, dbi, key, 16);
-    } else {
-        uint8_t val = (uint8_t)(int8_t)v->value;
-        rc = store_put(txn, dbi, key, 16, &val, 1, 0);
-    }
+    uint8_t val = (uint8_t)(int8_t)v->value;
+    rc = v->value ? store_put(txn, dbi, key, 16, &val, 1, 0) : store_del(txn, dbi, key, 16);
     if (rc)
         return rc;
     /* In the same transaction as the vote: the log and the tallies never disagree. */
-    return audit_vote(txn, st, v->contest, v->at, v->design, v->account, v->old, v->value);
+    rc = audit_vote(txn, st, v->contest, v->at, v->design, v->account, v->old, v->value);
+    if (rc)
+        return rc;
+    v->wv.old_value = v->old;
+    v->wv.new_value = v->value;
+    return workflow_vote(txn, st, &v->wv);
 }
 
 static void vote_done(struct write_req *wr, int status)
@@ -64,6 +70,8 @@ static void vote_done(struct write_req *wr, int status)
     }
     if (v->old != v->value)
         catalog_vote(req_server(r), v->d, v->old, v->value);
+    if (v->wv.promoted)
+        catalog_set_status(req_server(r), v->d, ST_SHORTLISTED);
     struct tally t;
     catalog_tally(v->d, &t);
     json_t *res = json_pack("{so}", "tally", tally_json(&t, catalog_scale(v->d)));
@@ -71,8 +79,9 @@ static void vote_done(struct write_req *wr, int status)
     req_ok(r, res);
 }
 
-/* Checks what vote.cast and vote.clear share; returns the design or fails r. */
-static struct dmem *vote_target(struct req *r)
+/* Checks what vote.cast and vote.clear share; returns the design (and its contest's
+ * threshold) or fails r. */
+static struct dmem *vote_target(struct req *r, uint64_t *threshold)
 {
     struct jargs_err e;
     const char *id;
@@ -82,7 +91,7 @@ static struct dmem *vote_target(struct req *r)
     }
     struct server *srv = req_server(r);
     struct dmem *d = catalog_design(srv, design_parse_id(id));
-    if (!d || (d->hidden && r->sess->role != ROLE_BRAND && d->creator != r->sess->account)) {
+    if (!d || !dmem_visible(d, r->sess)) {
         req_fail(r, CC_ENOTFOUND, "no such design", json_pack("{ss}", "field", "design"));
         return NULL;
     }
@@ -108,11 +117,14 @@ static struct dmem *vote_target(struct req *r)
         req_fail(r, CC_ECLOSED, msg, json_pack("{ss}", "phase", phase_name(p)));
         return NULL;
     }
+    *threshold = c.threshold;
     return d;
 }
 
-static void vote_submit(struct req *r, struct dmem *d, int value)
+static void vote_submit(struct req *r, struct dmem *d, int value, uint64_t threshold)
 {
+    if (req_rate_limit(r, RATE_VOTES))
+        return;
     struct vote_ctx *v = xcalloc(1, sizeof *v);
     v->d = d;
     v->design = d->id;
@@ -120,6 +132,11 @@ static void vote_submit(struct req *r, struct dmem *d, int value)
     v->at = server_now(req_server(r));
     v->account = r->sess->account;
     v->value = value;
+    v->wv.design = d->id;
+    v->wv.scale = catalog_scale(d);
+    v->wv.threshold = threshold;
+    v->wv.maybe_submitted = d->status == ST_SUBMITTED;
+    v->wv.at = server_now(req_server(r));
     r->ctx = v;
     int rc = writer_submit(req_server(r)->writer, &r->wr, vote_apply, vote_done);
     if (rc) {
@@ -131,7 +148,8 @@ static void vote_submit(struct req *r, struct dmem *d, int value)
 
 void op_vote_cast(struct req *r)
 {
-    struct dmem *d = vote_target(r);
+    uint64_t threshold;
+    struct dmem *d = vote_target(r, &threshold);
     if (!d)
         return;
     json_int_t value;
@@ -154,12 +172,13 @@ void op_vote_cast(struct req *r)
         req_fail_args(r, &e);
         return;
     }
-    vote_submit(r, d, (int)value);
+    vote_submit(r, d, (int)value, threshold);
 }
 
 void op_vote_clear(struct req *r)
 {
-    struct dmem *d = vote_target(r);
+    uint64_t threshold;
+    struct dmem *d = vote_target(r, &threshold);
     if (d)
-        vote_submit(r, d, 0);
+        vote_submit(r, d, 0, threshold);
 }

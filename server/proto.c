@@ -109,6 +109,23 @@ void req_fail_args(struct req *r, const struct jargs_err *e)
     req_fail(r, CC_EBADARGS, msg, json_pack("{ss}", "field", e->field));
 }
 
+int req_rate_limit(struct req *r, enum rate_kind kind)
+{
+    struct server *srv = r->sess->srv;
+    struct rate_verdict v;
+    if (r->sess->role == ROLE_BRAND ||
+        !ratelimit_take(srv->rate, kind, r->sess->account, r->sess->addr_key,
+                        server_now_ms(srv), &v))
+        return 0;
+    char msg[128];
+    snprintf(msg, sizeof msg, "too many %s from this %s: retry in %llu s", rate_kind_name(kind),
+             rate_scope_name(v.scope), (unsigned long long)v.retry_after_s);
+    req_fail(r, CC_ERATELIMITED, msg,
+             json_pack("{sIssss}", "retry_after", (json_int_t)v.retry_after_s, "kind",
+                       rate_kind_name(kind), "scope", rate_scope_name(v.scope)));
+    return -1;
+}
+
 void proto_send_event(struct net_conn *c, json_t *ev)
 {
     send_json(c, ev);
@@ -121,6 +138,7 @@ static void on_open(struct net_conn *c, void *user)
     struct session *s = net_conn_app(c);
     s->srv = user;
     s->conn = c;
+    s->addr_key = rate_addr_key(net_conn_peer(c));
 }
 
 static void on_close(struct net_conn *c, void *user)
@@ -154,12 +172,110 @@ static void on_binary(struct net_conn *c, const uint8_t *buf, size_t len, int fi
     upload_on_binary(net_conn_app(c), buf, len, final);
 }
 
+/* Four hex digits at s (n bytes available) into *v; 0 if there are not. */
+static int hex4(const char *s, size_t n, uint32_t *v)
+{
+    uint8_t b[2];
+    if (n < 4 || hex_decode(s, b, 2))
+        return 0;
+    *v = (uint32_t)b[0] << 8 | b[1];
+    return 1;
+}
+
+/* Copies a frame into out, replacing with the character mark each invalid UTF-8
+ * sequence inside a string and each \u escape JSON text may not carry here (a lone
+ * surrogate, \u0000). Returns how many it replaced. */
+static size_t repair_strings(const char *buf, size_t len, char mark, struct ccbuf *out)
+{
+    size_t bad = 0, i = 0;
+    int in_str = 0;
+    while (i < len) {
+        unsigned char ch = (unsigned char)buf[i];
+        size_t n = 1;
+        uint32_t u, lo;
+        if (!in_str) {
+            in_str = ch == '"';
+        } else if (ch == '"') {
+            in_str = 0;
+        } else if (ch == '\\' && i + 1 < len && buf[i + 1] == 'u' &&
+                   hex4(buf + i + 2, len - i - 2, &u)) {
+            n = 6;
+            if (u >= 0xD800 && u <= 0xDBFF && i + 12 <= len && buf[i + 6] == '\\' &&
+                buf[i + 7] == 'u' && hex4(buf + i + 8, len - i - 8, &lo) && lo >= 0xDC00 &&
+                lo <= 0xDFFF) {
+                n = 12; /* a surrogate pair */
+            } else if (u == 0 || (u >= 0xD800 && u <= 0xDFFF)) {
+                ccbuf_append(out, &mark, 1);
+                bad++;
+                i += n;
+                continue;
+            }
+        } else if (ch == '\\') {
+            n = i + 1 < len ? 2 : 1;
+        } else if (ch >= 0x80) {
+            n = (size_t)utf8_decode((const uint8_t *)buf + i, len - i, &u);
+            if (!n) {
+                ccbuf_append(out, &mark, 1);
+                bad++;
+                i++;
+                continue;
+            }
+        }
+        ccbuf_append(out, buf + i, n);
+        i += n;
+    }
+    return bad;
+}
+
+/* A frame jansson refused may be a good request but for a string that is not valid
+ * UTF-8: then this returns the request with those strings patched, and names the
+ * top-level argument that holds them in *field (borrowed from the result). Patching
+ * twice with different marks shows which argument the bad bytes are in. NULL when the
+ * frame is bad JSON for another reason. */
+static json_t *parse_bad_utf8(const char *buf, size_t len, const char **field)
+{
+    struct ccbuf a, b;
+    ccbuf_init(&a);
+    ccbuf_init(&b);
+    json_t *ja = NULL, *jb = NULL;
+    if (repair_strings(buf, len, 'A', &a) && repair_strings(buf, len, 'B', &b)) {
+        ja = json_loadb((const char *)a.data, a.len, JSON_REJECT_DUPLICATES, NULL);
+        jb = json_loadb((const char *)b.data, b.len, JSON_REJECT_DUPLICATES, NULL);
+    }
+    ccbuf_free(&a);
+    ccbuf_free(&b);
+    *field = NULL;
+    if (json_is_object(ja) && json_is_object(jb)) {
+        const char *key;
+        json_t *v;
+        json_object_foreach(ja, key, v)
+        {
+            json_t *w = json_object_get(jb, key);
+            if (!w)
+                break; /* the bad bytes are in a name: bad JSON */
+            if (!json_equal(v, w)) {
+                *field = key;
+                break;
+            }
+        }
+    }
+    json_decref(jb);
+    if (!*field) {
+        json_decref(ja);
+        return NULL;
+    }
+    return ja;
+}
+
 static void on_text(struct net_conn *c, char *buf, size_t len, void *user)
 {
     (void)user;
     struct session *s = net_conn_app(c);
     json_error_t jerr;
+    const char *bad_utf8 = NULL;
     json_t *msg = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!msg)
+        msg = parse_bad_utf8(buf, len, &bad_utf8);
     if (!msg || !json_is_object(msg)) {
         char text[200];
         if (msg)
@@ -180,6 +296,16 @@ static void on_text(struct net_conn *c, char *buf, size_t len, void *user)
         return;
     }
     r->id = id;
+    char utf8_msg[160];
+    if (bad_utf8)
+        snprintf(utf8_msg, sizeof utf8_msg,
+                 "%.40s must be valid UTF-8 (no stray, overlong or truncated sequences, "
+                 "surrogates, code points past U+10FFFF or \\u0000)",
+                 bad_utf8);
+    if (bad_utf8 && !strcmp(bad_utf8, "op")) {
+        req_fail(r, CC_EBADARGS, utf8_msg, json_pack("{ss}", "field", bad_utf8));
+        return;
+    }
     json_t *name = json_object_get(msg, "op");
     if (!json_is_string(name)) {
         struct jargs_err e = {"op", "must be a string"};
@@ -205,6 +331,10 @@ static void on_text(struct net_conn *c, char *buf, size_t len, void *user)
     }
     if ((op->flags & OP_BRAND) && s->role != ROLE_BRAND) {
         req_fail(r, CC_EFORBIDDEN, "only the brand may do this", NULL);
+        return;
+    }
+    if (bad_utf8) {
+        req_fail(r, CC_EBADARGS, utf8_msg, json_pack("{ss}", "field", bad_utf8));
         return;
     }
     op->fn(r);

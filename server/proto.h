@@ -11,6 +11,7 @@
 
 #include "jargs.h"
 #include "net.h"
+#include "ratelimit.h"
 #include "writer.h"
 
 struct server;
@@ -26,6 +27,7 @@ struct session {
     struct server *srv;
     struct net_conn *conn;
     uint64_t account; /* 0 until auth.register / auth.login */
+    uint64_t addr_key; /* the peer address's rate-limit key (rate_addr_key) */
     enum role role;
     char name[33];          /* the account's name */
     struct upload *upload;  /* the one upload in flight (ops_upload.c), or NULL */
@@ -58,6 +60,10 @@ void req_ok_raw(struct req *r, const char *result, size_t len);
 void req_fail(struct req *r, int err, const char *message, json_t *detail);
 /* Replies bad_args from a jargs error: detail {"field": ...}. */
 void req_fail_args(struct req *r, const struct jargs_err *e);
+/* Takes a token of kind for the request's account and address (ratelimit.h). Returns
+ * 0, or fails r with rate_limited (detail {retry_after, kind, scope}) and returns -1.
+ * Brand accounts are never limited. */
+int req_rate_limit(struct req *r, enum rate_kind kind);
 /* The server a request belongs to. */
 struct server *req_server(const struct req *r);
 

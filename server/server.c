@@ -10,26 +10,34 @@
 #include "blobs.h"
 #include "catalog.h"
 #include "ccerr.h"
+#include "comments.h"
 #include "http.h"
 #include "live.h"
 #include "log.h"
 #include "net.h"
 #include "proto.h"
+#include "ratelimit.h"
 #include "store.h"
 #include "util.h"
 #include "writer.h"
 
 json_t *server_limits(const struct server *s)
 {
-    return json_pack("{sisIsi}", "text_frame_bytes", NET_MAX_TEXT, "send_queue_bytes",
+    return json_pack("{sisIsisisiso}", "text_frame_bytes", NET_MAX_TEXT, "send_queue_bytes",
                      (json_int_t)(s->cfg.send_queue_max ? s->cfg.send_queue_max
                                                         : NET_DEFAULT_SEND_QUEUE),
-                     "writer_queue", WRITER_MAX_QUEUED);
+                     "writer_queue", WRITER_MAX_QUEUED, "comment_chars", COMMENT_TEXT_MAX,
+                     "comment_page", COMMENT_PAGE_MAX, "rate", rate_config_json(&s->cfg.rate));
 }
 
 int64_t server_now(const struct server *s)
 {
-    return s->cfg.test_clock ? s->test_now : now_unix();
+    return s->cfg.test_clock ? s->test_now_ms / 1000 : now_unix();
+}
+
+uint64_t server_now_ms(const struct server *s)
+{
+    return s->cfg.test_clock ? (uint64_t)s->test_now_ms : now_ms_monotonic();
 }
 
 static void close_handle(uv_handle_t *h)
@@ -95,7 +103,7 @@ int server_run(const struct server_config *cfg)
         return 1;
     }
     s.loop = &loop;
-    s.test_now = now_unix();
+    s.test_now_ms = now_unix() * 1000;
 
     if (store_open(&s.store, cfg->data_dir, cfg->map_size, err, sizeof err)) {
         log_error("%s", err);
@@ -127,6 +135,7 @@ int server_run(const struct server_config *cfg)
     uv_signal_init(&loop, &s.sigterm);
     s.sigint.data = s.sigterm.data = &s;
 
+    s.rate = ratelimit_new(&s.cfg.rate, server_now_ms(&s));
     struct net_handlers h = proto_handlers;
     h.user = &s;
     h.on_http = http_route;
@@ -151,6 +160,8 @@ int server_run(const struct server_config *cfg)
     uv_signal_start(&s.sigterm, on_signal, SIGTERM);
     if (cfg->test_clock)
         log_warn("TEST ONLY: --test-clock: the clock stands still; test.clock sets it");
+    if (cfg->rate.off)
+        log_warn("--no-rate-limits: no rate limits (for benchmarks and load tests only)");
     log_info("listening on ws://%s:%d/ws and http://%s:%d/ (data in %s)", cfg->host,
              cfg->port, cfg->host, cfg->port, cfg->data_dir);
     uv_run(&loop, UV_RUN_DEFAULT);
@@ -159,6 +170,7 @@ int server_run(const struct server_config *cfg)
 
 out_net:
     net_free(s.net);
+    ratelimit_free(s.rate);
     live_close(&s);
     catalog_close(&s);
     blobs_close(&s);

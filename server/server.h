@@ -9,6 +9,8 @@
 #include <jansson.h>
 #include <uv.h>
 
+#include "ratelimit.h"
+
 struct server_config {
     const char *host;       /* --listen host (IPv4) */
     int port;               /* --listen port */
@@ -17,6 +19,7 @@ struct server_config {
     size_t send_queue_max;  /* --send-queue: per-connection bound, 0 = default */
     int drain_ms;           /* longest wait for in-flight work at shutdown */
     int test_clock;         /* TEST ONLY: a frozen clock set by the op test.clock */
+    struct rate_config rate; /* --rate-*, --no-rate-limits, --rate-table */
 };
 
 /* Counters for /metrics (loop thread). */
@@ -40,7 +43,11 @@ struct server {
     struct blobs_registry *blobs; /* blobs.c: dictionaries */
     struct catalog *catalog;      /* catalog.c: designs in memory, ranked indexes */
     struct live *live;            /* live.c: subscriptions and watches */
+    struct creators *creators;    /* creators.c: points per creator, the leaderboard */
+    struct reports *reports;      /* reports.c: report counts per design */
     int64_t test_now;             /* with cfg.test_clock: the clock's reading */
+    int64_t test_now_ms;          /* with cfg.test_clock: the clock's reading (ms) */
+    struct ratelimit *rate;       /* ratelimit.c: the token buckets */
 };
 
 /* Runs the server until SIGINT/SIGTERM and a clean shutdown. Returns the process exit
@@ -50,6 +57,10 @@ int server_run(const struct server_config *cfg);
 /* The server's clock in Unix seconds: the wall clock, or with --test-clock the time
  * test.clock last set. */
 int64_t server_now(const struct server *s);
+
+/* The clock of rate limits in milliseconds: monotonic, or with --test-clock the test
+ * clock (so tests can move buckets through time). */
+uint64_t server_now_ms(const struct server *s);
 
 /* The limits in force, as `hello` reports them (new reference). */
 json_t *server_limits(const struct server *s);

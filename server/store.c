@@ -100,7 +100,9 @@ int store_open(struct store **out, const char *dir, size_t map_size, char *err, 
         {"thumbs", &s->dbs.thumbs},   {"renders", &s->dbs.renders},
         {"dicts", &s->dbs.dicts},     {"timeline", &s->dbs.timeline},
         {"votes", &s->dbs.votes},     {"contests", &s->dbs.contests},
+        {"supports", &s->dbs.supports}, {"reports", &s->dbs.reports},
         {"audit", &s->dbs.audit},     {"audit_heads", &s->dbs.audit_heads},
+        {"comments", &s->dbs.comments}, {"comment_counts", &s->dbs.comment_counts},
     };
     for (size_t i = 0; i < CC_ARRAY_LEN(dbs); i++)
         if ((rc = mdb_dbi_open(txn, dbs[i].name, MDB_CREATE, dbs[i].dbi)))

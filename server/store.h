@@ -32,8 +32,12 @@ struct store_dbs {
     MDB_dbi renders;  /* SHA-256 of the blob → full-size render PNG (made on demand) */
     MDB_dbi dicts;    /* be32 zstd dictionary id → dictionary bytes */
     MDB_dbi contests; /* contest id (its slug) → contest record JSON */
+    MDB_dbi supports; /* be64 design id → be32 supports count (threshold contests) */
+    MDB_dbi reports;  /* be64 design id + be64 account id → report JSON {reason, at} */
     MDB_dbi audit;       /* contest id + 0x00 + be64 seq → entry hash + canonical entry */
     MDB_dbi audit_heads; /* contest id → be64 log length + hash of the last entry */
+    MDB_dbi comments; /* be64 design id + be64 comment id → comment JSON */
+    MDB_dbi comment_counts; /* be64 design id → be64 number of comments */
 };
 
 struct store;

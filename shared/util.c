@@ -141,12 +141,53 @@ uint64_t now_ms_monotonic(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-size_t utf8_count(const char *s)
+int utf8_decode(const uint8_t *s, size_t len, uint32_t *cp)
 {
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80; /* count every byte but continuations */
+    if (!len)
+        return 0;
+    uint8_t b = s[0];
+    if (b < 0x80) {
+        *cp = b;
+        return 1;
+    }
+    int n;
+    uint32_t v, min;
+    if (b >= 0xC2 && b <= 0xDF)
+        n = 2, v = b & 0x1Fu, min = 0x80;
+    else if (b >= 0xE0 && b <= 0xEF)
+        n = 3, v = b & 0x0Fu, min = 0x800;
+    else if (b >= 0xF0 && b <= 0xF4)
+        n = 4, v = b & 0x07u, min = 0x10000;
+    else
+        return 0; /* a continuation byte, C0/C1 (always overlong) or F5–FF */
+    if (len < (size_t)n)
+        return 0;
+    for (int i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        v = v << 6 | (s[i] & 0x3Fu);
+    }
+    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+        return 0;
+    *cp = v;
     return n;
+}
+
+long utf8_count(const char *s, size_t len, size_t *bad)
+{
+    const uint8_t *p = (const uint8_t *)s;
+    long count = 0;
+    for (size_t i = 0; i < len; count++) {
+        uint32_t cp;
+        int n = utf8_decode(p + i, len - i, &cp);
+        if (!n) {
+            if (bad)
+                *bad = i;
+            return -1;
+        }
+        i += (size_t)n;
+    }
+    return count;
 }
 
 void put_be64(uint8_t out[8], uint64_t v)

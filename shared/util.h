@@ -41,9 +41,14 @@ void random_bytes(void *buf, size_t n);
 int64_t now_unix(void);
 uint64_t now_ms_monotonic(void);
 
-/* Number of Unicode scalar values in s, which must be valid UTF-8 (jansson checks every
- * string it parses). Text limits of SPEC §2 count these, not bytes. */
-size_t utf8_count(const char *s);
+/* UTF-8 (RFC 3629). utf8_decode reads one Unicode scalar value from s (len bytes
+ * available) into *cp and returns its length in bytes (1–4), or 0 if the bytes there
+ * are not one: a stray continuation byte, a truncated sequence, an overlong form, a
+ * surrogate (U+D800–U+DFFF) or a code point past U+10FFFF. */
+int utf8_decode(const uint8_t *s, size_t len, uint32_t *cp);
+/* The number of scalar values in s (len bytes), or -1 if s is not valid UTF-8 (then
+ * *bad, if not NULL, gets the offset of the first invalid byte). */
+long utf8_count(const char *s, size_t len, size_t *bad);
 
 /* Big-endian u64 (for LMDB keys that sort numerically). */
 void put_be64(uint8_t out[8], uint64_t v);

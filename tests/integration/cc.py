@@ -3,7 +3,8 @@ a real cocreated on a free loopback port with a temp data dir (Server), and a sm
 protocol client on asyncio + websockets (Client). Standard library + Debian's
 python3-websockets only; run with /usr/bin/python3.
 
-    srv = Server()                      # starts $COCREATED, waits for /healthz
+    srv = Server()                      # starts $COCREATED, waits for /healthz; with
+                                        # --no-rate-limits unless rate_limits=True
     c = await Client.connect(srv)       # subprotocol cocreate.v1
     r = await c.call('hello')           # the whole reply {id, ok, result|error}
     res = await c.ok('auth.register', name='ann')   # result, or AssertionError
@@ -39,9 +40,11 @@ def free_port():
 
 
 class Server:
-    def __init__(self, args=(), data=None):
+    def __init__(self, args=(), data=None, rate_limits=False):
         self.dir = data or tempfile.mkdtemp(prefix='cc-it-')
-        self.args = list(args)
+        # Tests act far faster than any person: rate limits are off unless a test is
+        # about them.
+        self.args = list(args) + ([] if rate_limits else ['--no-rate-limits'])
         self.proc = None
         self.start()
 

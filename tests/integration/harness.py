@@ -5,6 +5,7 @@ Environment: COCREATED is the daemon to test (ctest sets it; default build/cocre
 
 Server — one daemon on 127.0.0.1, a free port and a fresh temp data dir:
     srv = Server(args=('--map-size', '256K'))  # starts it, waits for GET /healthz == 200
+                      # with --no-rate-limits, unless Server(rate_limits=True)
     srv.port, srv.data, srv.ws_url             # port, LMDB data dir, ws://127.0.0.1:P/ws
     srv.get('/metrics') -> (status, headers, body bytes)
     srv.metric('cocreate_requests_total') -> float
@@ -101,10 +102,12 @@ def daemon_command(*args):
 
 
 class Server:
-    def __init__(self, args=(), start=True):
+    def __init__(self, args=(), start=True, rate_limits=False):
         self.dir = tempfile.mkdtemp(prefix='cc-harness-')
         self.data = os.path.join(self.dir, 'data')
-        self.args = list(args)
+        # Tests register and vote far faster than any person: rate limits are off
+        # unless a test is about them.
+        self.args = list(args) + ([] if rate_limits else ['--no-rate-limits'])
         self.proc = None
         self.runs = 0
         _servers.append(self)

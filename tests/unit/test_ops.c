@@ -10,7 +10,9 @@ int main(void)
                                       "design.watch", "design.unwatch", "gallery.get",
                                       "gallery.subscribe", "gallery.unsubscribe", "vote.cast",
                                       "vote.clear", "contest.create", "contest.update",
-                                      "contest.get", "contest.list"};
+                                      "contest.get", "contest.list", "design.set_status",
+                                      "design.hide", "design.report", "creator.get",
+                                      "creator.top"};
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         const struct op *op = ops_find(ops[i]);
         ASSERT(op != NULL);
@@ -21,5 +23,9 @@ int main(void)
     ASSERT((ops_find("contest.create")->flags & OP_BRAND) != 0);
     ASSERT((ops_find("vote.cast")->flags & OP_AUTH) != 0);
     ASSERT_EQ(ops_find("gallery.get")->flags, 0);
+    ASSERT((ops_find("design.set_status")->flags & OP_BRAND) != 0);
+    ASSERT((ops_find("design.hide")->flags & OP_BRAND) != 0);
+    ASSERT((ops_find("design.report")->flags & OP_AUTH) != 0);
+    ASSERT_EQ(ops_find("creator.top")->flags, 0);
     return 0;
 }

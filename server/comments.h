@@ -1,0 +1,53 @@
+/* Comments (SPEC §2) in LMDB: the text rules, records keyed by design then comment id
+ * (so a design's comments, newest first from any cursor, are one bounded walk), and
+ * each design's comment count, stored beside them in the same transaction.
+ * Writer thread for comment_create; any thread with a read txn for the rest. */
+#ifndef CC_COMMENTS_H
+#define CC_COMMENTS_H
+
+#include <lmdb.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jargs.h"
+#include "store.h"
+#include "util.h"
+
+/* SPEC §2: text of 1–2000 Unicode scalar values. */
+#define COMMENT_TEXT_MAX 2000
+/* comment.list: limit ≤ 100, default 24 (as SPEC §4 has for galleries). */
+#define COMMENT_PAGE_MAX 100
+#define COMMENT_PAGE_DEFAULT 24
+
+/* Checks a comment's text (len bytes): valid UTF-8 of 1..COMMENT_TEXT_MAX scalar
+ * values, not only white space, and no control characters but tab, line feed and
+ * carriage return (so no NUL, DEL or C1 controls). Returns 0, or CC_EBADARGS with e
+ * naming "text". */
+int comment_check_text(const char *text, size_t len, struct jargs_err *e);
+
+/* What the writer needs to store a comment; strings borrowed from the request. */
+struct comment_new {
+    uint64_t design;
+    uint64_t author;
+    const char *author_name;
+    const char *text;
+    int official;
+    int64_t created;
+    uint64_t id;    /* out: the new comment's id */
+    uint64_t count; /* out: the design's comment count, this one included */
+    char *json;     /* out: the stored comment object (malloc'd; the caller frees) */
+};
+
+/* Writer thread: allocates an id, stores the comment and bumps the design's count.
+ * Idempotent under the writer's retry (it frees a previous c->json itself). */
+int comment_create(MDB_txn *txn, const struct store *st, struct comment_new *c);
+/* Appends to out, comma-separated, the stored objects of up to limit comments on
+ * design with ids below before (0 = from the newest), newest first; *more says whether
+ * older ones remain. Returns 0 or a store error. */
+int comment_page(MDB_txn *txn, const struct store *st, uint64_t design, uint64_t before,
+                 size_t limit, struct ccbuf *out, int *more);
+/* Start-up: calls fn(user, design, count) for every design with comments. */
+int comment_counts(MDB_txn *txn, const struct store *st,
+                   void (*fn)(void *user, uint64_t design, uint64_t count), void *user);
+
+#endif

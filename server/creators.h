@@ -1,0 +1,72 @@
+/* Creators in memory (SPEC §2 points, after My Starbucks Idea): for every account that
+ * has uploaded a design, its points, its wins and its designs, and the leaderboard of
+ * creator.top. A design is worth POINTS_DESIGN + 1 per support + POINTS_WINNER while
+ * its status is winner, in_production or launched (a winner stays a winner on its way
+ * to production), and nothing while it is hidden. Nothing is stored: the catalog
+ * rebuilds it at start-up from what it loaded and reports every change of a design
+ * (creators_before / creators_after around it). The leaderboard is a rank.c skip list
+ * keyed by points; ties: older account first, then smaller id. Loop thread only. */
+#ifndef CC_CREATORS_H
+#define CC_CREATORS_H
+
+#include <jansson.h>
+#include <lmdb.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct server;
+struct dmem;
+
+/* SPEC §2: +10 per accepted design, +1 per support received, +100 per winner. */
+#define POINTS_DESIGN 10
+#define POINTS_SUPPORT 1
+#define POINTS_WINNER 100
+
+struct creator {
+    uint64_t id;
+    int64_t created; /* the account's: the leaderboard's tie order */
+    char name[33];
+    char role[8];          /* "member" or "brand" */
+    int64_t points;        /* the key it is ranked under */
+    uint32_t wins;         /* visible designs that are winner / in_production / launched */
+    struct dmem **designs; /* every design of the account, oldest first */
+    size_t n, cap;
+};
+
+/* What one design adds to its creator (creators_before fills it). */
+struct creator_share {
+    int64_t points;
+    int wins;
+};
+
+/* Start-up, from catalog_open: an empty set, filled by creators_design_added while
+ * the designs load; creators_loaded then computes the points (votes are loaded by
+ * then) and builds the leaderboard, reading the accounts in txn. */
+void creators_open(struct server *srv);
+int creators_loaded(struct server *srv, MDB_txn *txn);
+/* Frees everything. NULL-safe. */
+void creators_close(struct server *srv);
+
+/* A design joined the catalog (at start-up or after its upload committed). Returns 0,
+ * or a store error reading its account (a new creator, after start-up). */
+int creators_design_added(struct server *srv, struct dmem *d);
+/* Around any change of d (tally, status, hidden): before it, what d adds; after it,
+ * the creator's totals and rank move by the difference. */
+void creators_before(const struct dmem *d, struct creator_share *s);
+void creators_after(struct server *srv, const struct dmem *d, const struct creator_share *s);
+
+/* The creator with this account id, or NULL (an account without designs). */
+const struct creator *creators_get(struct server *srv, uint64_t account);
+/* The points of an account (0 without designs). */
+int64_t creators_points(struct server *srv, uint64_t account);
+/* 1-based position of c on the leaderboard. */
+size_t creators_rank(struct server *srv, const struct creator *c);
+/* Up to limit creators from position offset (0-based) into out; returns how many. */
+size_t creators_top(struct server *srv, size_t offset, size_t limit, const struct creator **out);
+/* Number of creators on the leaderboard. */
+size_t creators_count(struct server *srv);
+/* Sets the derived fields (points; with detail also wins and rank) on an account
+ * object of SPEC §2 (borrowed, changed in place). */
+void creators_account_json(struct server *srv, json_t *account, int detail);
+
+#endif

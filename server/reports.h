@@ -1,0 +1,34 @@
+/* Reports of designs (SPEC §4 design.report): one per (account, design), kept in
+ * LMDB with its reason, and a count per design in memory for the brand's views
+ * (loaded at start-up, raised after each committed report). Loop thread, except
+ * report_put (writer thread). */
+#ifndef CC_REPORTS_H
+#define CC_REPORTS_H
+
+#include <lmdb.h>
+#include <stdint.h>
+
+#include "store.h"
+#include "util.h"
+
+struct server;
+
+/* Ours: a reason is 1–500 Unicode characters (see docs/protocol.md). */
+#define REPORT_REASON_MAX 500
+
+/* Writer thread: stores account's report of design. CC_ECONFLICT if it has one. */
+int report_put(MDB_txn *txn, const struct store *st, uint64_t design, uint64_t account,
+               const char *reason, int64_t at);
+
+/* Start-up (from catalog_open): counts the stored reports. Returns 0 or a store error. */
+int reports_load(struct server *srv, MDB_txn *txn);
+/* Frees the counts. NULL-safe. */
+void reports_close(struct server *srv);
+/* A report of design committed. */
+void reports_added(struct server *srv, uint64_t design);
+/* Reports of design. */
+uint32_t reports_count(struct server *srv, uint64_t design);
+/* out ends with a design object's closing brace: adds "reports":N inside it. */
+void reports_splice(struct server *srv, uint64_t design, struct ccbuf *out);
+
+#endif

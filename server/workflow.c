@@ -1,0 +1,116 @@
+/* The status workflow and the threshold. See workflow.h. */
+#include "workflow.h"
+
+#include <jansson.h>
+#include <string.h>
+
+#include "ccerr.h"
+#include "designs.h"
+#include "util.h"
+
+int workflow_allowed(enum dstatus from, enum dstatus to)
+{
+    switch (from) {
+    case ST_SUBMITTED:
+        return to == ST_SHORTLISTED || to == ST_NOT_SELECTED;
+    case ST_SHORTLISTED:
+        return to == ST_WINNER || to == ST_NOT_SELECTED;
+    case ST_WINNER:
+        return to == ST_IN_PRODUCTION;
+    case ST_IN_PRODUCTION:
+        return to == ST_LAUNCHED;
+    default:
+        return 0;
+    }
+}
+
+int workflow_move(MDB_txn *txn, const struct store *st, uint64_t id, enum dstatus to,
+                  const char *note, uint64_t by, int64_t at, enum dstatus *from)
+{
+    json_t *rec;
+    int rc = design_load(txn, st, id, &rec);
+    if (rc)
+        return rc;
+    int s = status_parse(json_string_value(json_object_get(rec, "status")) ?: "");
+    *from = s < 0 ? ST_SUBMITTED : (enum dstatus)s;
+    if (!workflow_allowed(*from, to)) {
+        json_decref(rec);
+        return CC_ECONFLICT;
+    }
+    json_object_set_new(rec, "status", json_string(status_name(to)));
+    rc = design_save(txn, st, id, rec);
+    json_decref(rec);
+    if (!rc)
+        rc = design_timeline_add(txn, st, id, status_name(to), note, by, at);
+    return rc;
+}
+
+static int is_support(enum scale s, int v) { return s == SCALE_STARS5 ? v >= 4 : v == 1; }
+
+/* Supports among the stored votes of design (the vote of this transaction included). */
+static int count_supports(MDB_txn *txn, const struct store *st, const struct workflow_vote *v,
+                          uint32_t *out)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, store_dbs(st)->votes, &cur);
+    if (rc)
+        return store_err(rc);
+    uint8_t prefix[8];
+    put_be64(prefix, v->design);
+    MDB_val k = {8, prefix}, val;
+    uint32_t n = 0;
+    for (rc = mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE);
+         !rc && k.mv_size == 16 && !memcmp(k.mv_data, prefix, 8);
+         rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT))
+        if (val.mv_size == 1)
+            n += (uint32_t)is_support(v->scale, (int8_t)((const uint8_t *)val.mv_data)[0]);
+    mdb_cursor_close(cur);
+    if (rc && rc != MDB_NOTFOUND)
+        return store_err(rc);
+    *out = n;
+    return 0;
+}
+
+int workflow_vote(MDB_txn *txn, const struct store *st, struct workflow_vote *v)
+{
+    v->promoted = 0;
+    v->supports = 0;
+    int delta = is_support(v->scale, v->new_value) - is_support(v->scale, v->old_value);
+    if (!delta)
+        return 0; /* supports unchanged: neither the counter nor the threshold moves */
+    MDB_dbi dbi = store_dbs(st)->supports;
+    uint8_t key[8];
+    put_be64(key, v->design);
+    MDB_val cur;
+    int rc = store_get(txn, dbi, key, 8, &cur);
+    uint32_t n = 0;
+    if (rc == CC_ENOTFOUND) {
+        /* No counter yet: only a threshold needs one (the catalog counts in memory). */
+        if (!v->threshold)
+            return 0;
+        if ((rc = count_supports(txn, st, v, &n)))
+            return rc;
+    } else if (rc) {
+        return rc;
+    } else if (cur.mv_size != 4) {
+        return CC_EINTERNAL;
+    } else {
+        const uint8_t *p = cur.mv_data;
+        uint32_t was = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+        n = delta > 0 ? was + 1 : (was ? was - 1 : 0);
+    }
+    uint8_t val[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
+    if ((rc = store_put(txn, dbi, key, 8, val, 4, 0)))
+        return rc;
+    v->supports = n;
+    if (delta < 0 || !v->threshold || n < v->threshold || !v->maybe_submitted)
+        return 0;
+    enum dstatus from;
+    rc = workflow_move(txn, st, v->design, ST_SHORTLISTED, NULL, WORKFLOW_BY_SYSTEM, v->at, &from);
+    if (rc == CC_ECONFLICT)
+        return 0; /* already past `submitted` (the catalog had not caught up) */
+    if (rc)
+        return rc;
+    v->promoted = 1;
+    return 0;
+}
