@@ -364,7 +364,8 @@ static void export_begin(void *user, int status, const struct audit_head *head)
             q.offset += (size_t)n;
         }
     }
-    qsort(x->list, x->n, sizeof *x->list, by_rank);
+    if (x->n > 1)
+        qsort(x->list, x->n, sizeof *x->list, by_rank);
     json_t *contest = contest_json(rec, x->now);
     json_decref(rec);
     char *ctext = json_dumps(contest, JSON_COMPACT);
