@@ -609,4 +609,5 @@ async def main():
             srv.kill9()
 
 
-run(main)
+if __name__ == "__main__":
+    run(main)
