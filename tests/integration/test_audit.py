@@ -478,6 +478,17 @@ async def export_checks(srv, brand, token, story_designs):
     s.close()
     st, _, again = srv.get('/export/shirts', headers={'Authorization': 'Bearer ' + token})
     assert st == 200 and len(again) == len(body), (st, len(again), len(body))
+    # A hidden winner leaves the results (for everyone, the brand too) and the export.
+    hid = by_rank[0]
+    await brand.ok('design.hide', design=hid, hidden=True)
+    r = await brand.ok('contest.results', contest='shirts')
+    assert hid not in [i['design'] for i in r['ranking']] and r['total'] == len(ids) - 1, r
+    assert [i['rank'] for i in r['ranking']] == list(range(1, len(ids)))
+    st, hdr, _ = srv.get('/export/shirts', headers={'Authorization': 'Bearer ' + token})
+    assert st == 200 and hdr['X-Export-Designs'] == '2', hdr
+    await brand.ok('design.hide', design=hid, hidden=False)
+    r = await brand.ok('contest.results', contest='shirts')
+    assert [i['design'] for i in r['ranking']] == [i['design'] for i in items]
     # status and vote entries together still verify
     rc, out, err = verify(srv, 'shirts')
     assert rc == 0, (out, err)
