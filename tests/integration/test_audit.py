@@ -498,20 +498,18 @@ async def export_checks(srv, brand, token, story_designs):
 
 
 async def many_entries(srv):
-    """A log of several thousand entries streams whole and verifies."""
+    """A log of several thousand entries (more than ten of the server's 256-entry read
+    chunks) streams whole, with its Content-Length, and verifies."""
     designs = []
     cr = await register(srv, 'bulkmaker')
-    for i in range(25):
+    for i in range(40):
         r = await cr.upload('level', simple_level(variant=5000 + i), title=f'B{i}')
         designs.append(r['result']['design']['id'])
-    voters = [await register(srv, f'bulk{i:02d}') for i in range(40)]
+    voters = [await register(srv, f'bulk{i:02d}') for i in range(60)]
 
     async def burst(v, k):
-        pend = []
-        for d in designs:
-            pend.append(v.call('vote.cast', design=d, value=1))
-        for d in designs[k % 5::5]:
-            pend.append(v.call('vote.clear', design=d))
+        pend = [v.call('vote.cast', design=d, value=1) for d in designs]
+        pend += [v.call('vote.clear', design=d) for d in designs[k % 5::5]]
         for r in await asyncio.gather(*pend):
             assert r['ok'], r
     await asyncio.gather(*(burst(v, k) for k, v in enumerate(voters)))
@@ -519,8 +517,10 @@ async def many_entries(srv):
         await v.close()
     await cr.close()
     st, hdr, body = srv.get('/log/open')
+    assert st == 200 and int(hdr['Content-Length']) == len(body)
     entries = parse_log(body)
-    assert len(entries) >= 1000 + 40 * 5, len(entries)
+    assert len(entries) >= 60 * 40 + 60 * 8 and len(entries) > 11 * 256, len(entries)
+    assert hdr['X-Log-Length'] == str(len(entries)) and hdr['X-Log-Head'] == entries[-1][1]
     rc, out, err = verify(srv, 'open')
     assert rc == 0, (out, err)
     return len(entries)
