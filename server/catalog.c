@@ -38,6 +38,7 @@ struct cgal {
     struct u64map by_creator;      /* creator id → struct dvec * (visible) */
     struct u64map by_tag;          /* tag id → struct dvec * (visible) */
     struct dvec by_status[ST_COUNT];
+    struct dvec hidden;            /* hidden designs (few: moderation), for the brand */
     uint64_t star_sum, star_votes; /* stars5: for the contest mean m */
     double mean_ranked;            /* the m that the top scores were computed with */
     struct cgal *next;
@@ -347,6 +348,8 @@ struct dmem *catalog_add(struct server *srv, const json_t *record)
     dvec_push(&g->all, d);
     if (!d->hidden)
         index_add(d);
+    else
+        dvec_push(&g->hidden, d);
     if (creators_design_added(srv, d))
         log_error("catalog: the account of design %llu cannot be read: no points for it",
                   (unsigned long long)id);
@@ -463,8 +466,12 @@ void catalog_set_hidden(struct server *srv, struct dmem *d, int hidden)
         return;
     struct creator_share share;
     creators_before(d, &share);
-    if (hidden)
+    if (hidden) {
         index_remove(d);
+        dvec_push(&d->gal->hidden, d);
+    } else {
+        dvec_remove(&d->gal->hidden, d);
+    }
     d->hidden = (uint8_t)!!hidden;
     if (!hidden)
         index_add(d);
@@ -526,6 +533,9 @@ static int matches(const struct dmem *d, const struct gallery_query *q, uint32_t
     return 1;
 }
 
+static int page_with_hidden(struct server *srv, struct cgal *g, const struct gallery_query *q,
+                            struct dmem **out, size_t *total);
+
 int catalog_page(struct server *srv, const struct gallery_query *q, struct dmem **out,
                  size_t *total)
 {
@@ -533,6 +543,8 @@ int catalog_page(struct server *srv, const struct gallery_query *q, struct dmem 
     struct cgal *g = gal_find(cat, q->contest);
     if (!g && !(g = gal_get(srv, q->contest)))
         return CC_ENOTFOUND;
+    if (q->hidden_of && g->hidden.n)
+        return page_with_hidden(srv, g, q, out, total);
     size_t limit = q->limit > CATALOG_PAGE_MAX ? CATALOG_PAGE_MAX : q->limit;
     struct rank *r = g->rank[q->sort];
     uint32_t tag = 0;
@@ -597,6 +609,63 @@ int catalog_page(struct server *srv, const struct gallery_query *q, struct dmem 
                 out[n++] = chunk[i];
         }
     }
+    return (int)n;
+}
+
+/* q's page for a viewer who also sees some hidden designs H (the brand, or a creator
+ * in their own gallery): the visible matches and H merged in the sort's order. H is
+ * small (moderation) and sorted per request. The visible matches are read from index
+ * vs = max(0, offset - |H|): when vs > 0, the vs visible and the a hidden designs
+ * ahead of the first one read all come before offset (vs + a ≤ vs + |H| = offset), so
+ * the merge of what follows starts at position vs + a. At most limit + |H| visible
+ * designs are read. */
+static int page_with_hidden(struct server *srv, struct cgal *g, const struct gallery_query *q,
+                            struct dmem **out, size_t *total)
+{
+    struct gallery_query vq = *q;
+    vq.hidden_of = 0;
+    uint32_t tag = 0;
+    if (q->tag[0] && !(tag = tag_id(srv->catalog, q->tag, 0)))
+        return catalog_page(srv, &vq, out, total); /* a tag nobody used */
+    struct dmem **h = xmalloc(g->hidden.n * sizeof *h);
+    size_t k = 0;
+    for (size_t i = 0; i < g->hidden.n; i++) {
+        struct dmem *d = g->hidden.v[i];
+        if ((q->hidden_of == CATALOG_HIDDEN_ALL || d->creator == q->hidden_of) &&
+            matches(d, q, tag))
+            h[k++] = d;
+    }
+    if (!k) {
+        free(h);
+        return catalog_page(srv, &vq, out, total);
+    }
+    qsort_key = q->sort;
+    qsort(h, k, sizeof *h, cmp_dmem);
+    size_t limit = q->limit > CATALOG_PAGE_MAX ? CATALOG_PAGE_MAX : q->limit;
+    size_t vs = q->offset > k ? q->offset - k : 0, want = limit + k, nv = 0, vtotal = 0;
+    struct dmem **v = xmalloc(want * sizeof *v);
+    do {
+        vq.offset = vs + nv;
+        vq.limit = want - nv < CATALOG_PAGE_MAX ? want - nv : CATALOG_PAGE_MAX;
+        int got = catalog_page(srv, &vq, v + nv, &vtotal);
+        if (got <= 0)
+            break;
+        nv += (size_t)got;
+    } while (nv < want);
+    *total = vtotal + k;
+    size_t a = 0; /* hidden designs ahead of v[0]: before the page when vs > 0 */
+    qsort_key = q->sort;
+    if (vs > 0)
+        while (a < k && (!nv || cmp_dmem(&h[a], &v[0]) < 0))
+            a++;
+    size_t pos = vs + a, n = 0, i = 0, j = a;
+    while (n < limit && (i < nv || j < k)) {
+        struct dmem *next = j >= k || (i < nv && cmp_dmem(&v[i], &h[j]) < 0) ? v[i++] : h[j++];
+        if (pos++ >= q->offset)
+            out[n++] = next;
+    }
+    free(v);
+    free(h);
     return (int)n;
 }
 
@@ -844,6 +913,7 @@ void catalog_close(struct server *srv)
         for (int s = 0; s < SORT_COUNT; s++)
             rank_free(g->rank[s]);
         free(g->all.v);
+        free(g->hidden.v);
         free_list_map(&g->by_creator);
         free_list_map(&g->by_tag);
         for (int s = 0; s < ST_COUNT; s++)

@@ -71,7 +71,11 @@ struct gallery_query {
     uint64_t creator; /* 0 = any */
     char tag[25];     /* "" = any */
     int status;       /* -1 = any */
+    uint64_t hidden_of; /* whose hidden designs the viewer sees too (SPEC §5): 0 nobody's,
+                           CATALOG_HIDDEN_ALL (the brand), or an account id (a creator,
+                           in a gallery filtered to their own designs) */
 };
+#define CATALOG_HIDDEN_ALL UINT64_MAX
 
 const char *sort_name(enum sort s);
 int sort_parse(const char *name); /* -1 if unknown */
@@ -110,7 +114,8 @@ void catalog_set_comments(struct server *srv, struct dmem *d, uint64_t count);
 /* Records d's new status for the status filter. */
 void catalog_set_status(struct server *srv, struct dmem *d, enum dstatus status);
 /* Answers q: up to q->limit designs into out (room for CATALOG_PAGE_MAX), *total the
- * number matching. Returns the count, or CC_ENOTFOUND for an unknown contest. */
+ * number matching (hidden designs only as q->hidden_of allows). Returns the count, or
+ * CC_ENOTFOUND for an unknown contest. */
 int catalog_page(struct server *srv, const struct gallery_query *q, struct dmem **out,
                  size_t *total);
 /* Appends d's SPEC §2 design object as JSON text to out, from its record in txn and

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "net.h"
 #include "ops.h"
+#include "reports.h"
 #include "server.h"
 #include "u64map.h"
 #include "util.h"
@@ -185,9 +186,10 @@ static void append_str(struct ccbuf *b, const char *s)
 
 /* Appends "items":[...] to b: the whole design object of each item, except those
  * marked 1 in delta (already held by the subscribers), which carry only what changes
- * (catalog_item_delta_json); items marked 0 in changed are left out. */
+ * (catalog_item_delta_json); items marked 0 in changed are left out. For the brand's
+ * windows (brand), whole items carry `reports`. */
 static int append_items(struct server *srv, struct ccbuf *b, struct dmem **items, size_t n,
-                        const int *changed, const int *delta)
+                        const int *changed, const int *delta, int brand)
 {
     MDB_txn *txn = NULL;
     int rc = 0;
@@ -206,6 +208,8 @@ static int append_items(struct server *srv, struct ccbuf *b, struct dmem **items
         if (!txn && (rc = store_read_begin(srv->store, &txn)))
             break;
         rc = catalog_item_json(srv, txn, items[i], b);
+        if (!rc && brand)
+            reports_splice(srv, items[i]->id, b);
     }
     if (txn)
         store_read_end(srv->store, txn);
@@ -262,7 +266,11 @@ static int window_event(struct server *srv, struct window *w, int full, struct c
     if (full || order)
         append_order(post, items, (size_t)n);
     ccbuf_append(post, ",", 1);
-    if (append_items(srv, post, items, (size_t)n, full ? NULL : changed, full ? NULL : delta))
+    /* Windows that show hidden designs (the brand's, a creator's own) send changed items
+     * whole: `hidden` changes while such a window shows the design. */
+    if (append_items(srv, post, items, (size_t)n, full ? NULL : changed,
+                     full || w->q.hidden_of ? NULL : delta,
+                     w->q.hidden_of == CATALOG_HIDDEN_ALL))
         return 0;
     ccbuf_append(post, "}", 1);
     if (!full) {
@@ -428,7 +436,7 @@ static int same_query(const struct gallery_query *a, const struct gallery_query 
 {
     return a->sort == b->sort && a->offset == b->offset && a->limit == b->limit &&
            a->creator == b->creator && a->status == b->status && !strcmp(a->contest, b->contest) &&
-           !strcmp(a->tag, b->tag);
+           !strcmp(a->tag, b->tag) && a->hidden_of == b->hidden_of;
 }
 
 static struct window *window_get(struct server *srv, const struct cgal *g,
@@ -443,7 +451,7 @@ static struct window *window_get(struct server *srv, const struct cgal *g,
     struct window *w = xcalloc(1, sizeof *w);
     w->q = *q;
     w->gal = g;
-    w->filtered = q->creator || q->tag[0] || q->status >= 0;
+    w->filtered = q->creator || q->tag[0] || q->status >= 0 || q->hidden_of;
     struct dmem *items[CATALOG_PAGE_MAX];
     int n = catalog_page(srv, q, items, &w->total);
     for (int i = 0; i < n; i++) {

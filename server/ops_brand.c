@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "catalog.h"
 #include "ccerr.h"
 #include "contests.h"
@@ -74,7 +75,7 @@ static int status_apply(struct write_req *wr, MDB_txn *txn)
         return rc == CC_ENOTFOUND ? CC_EINTERNAL : rc;
     if (k.closed && !production_move(c->to))
         return CC_ECLOSED;
-    return workflow_move(txn, st, c->d->id, c->to, c->note, c->by, c->at, &c->from);
+    return workflow_move(txn, st, c->contest, c->d->id, c->to, c->note, c->by, c->at, &c->from);
 }
 
 static void status_done(struct write_req *wr, int status)
@@ -136,7 +137,10 @@ void op_design_set_status(struct req *r)
 
 struct hide_ctx {
     struct dmem *d;
+    const char *contest; /* the catalog's (fixed for the process) */
     int hidden;
+    uint64_t by;
+    int64_t at;
     int changed; /* out: the stored flag was different */
 };
 
@@ -156,6 +160,14 @@ static int hide_apply(struct write_req *wr, MDB_txn *txn)
         c->changed = 1;
     }
     json_decref(rec);
+    if (rc || !c->changed)
+        return rc; /* nothing changed: nothing to log */
+    char id[24], by[24];
+    snprintf(id, sizeof id, "%llu", (unsigned long long)c->d->id);
+    snprintf(by, sizeof by, "%llu", (unsigned long long)c->by);
+    json_t *f = json_pack("{sssbss}", "design", id, "hidden", c->hidden, "by", by);
+    rc = audit_append(txn, st, c->contest, c->at, "hide", f);
+    json_decref(f);
     return rc;
 }
 
@@ -195,7 +207,10 @@ void op_design_hide(struct req *r)
     }
     struct hide_ctx *c = xcalloc(1, sizeof *c);
     c->d = d;
+    c->contest = catalog_contest_id(d);
     c->hidden = !!hidden;
+    c->by = r->sess->account;
+    c->at = server_now(req_server(r));
     submit(r, c, hide_apply, hide_done);
 }
 

@@ -53,6 +53,12 @@ int gallery_parse_query(struct req *r, struct gallery_query *q)
         req_fail_args(r, &e);
         return -1;
     }
+    /* SPEC §5: hidden designs appear to the brand, and to their creator (in the gallery
+     * of their own designs: a general gallery is the same for every member). */
+    if (r->sess->role == ROLE_BRAND)
+        q->hidden_of = CATALOG_HIDDEN_ALL;
+    else if (q->creator && q->creator == r->sess->account)
+        q->hidden_of = q->creator;
     return 0;
 }
 

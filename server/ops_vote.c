@@ -133,6 +133,7 @@ static void vote_submit(struct req *r, struct dmem *d, int value, uint64_t thres
     v->account = r->sess->account;
     v->value = value;
     v->wv.design = d->id;
+    v->wv.contest = catalog_contest_id(d);
     v->wv.scale = catalog_scale(d);
     v->wv.threshold = threshold;
     v->wv.maybe_submitted = d->status == ST_SUBMITTED;

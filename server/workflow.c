@@ -2,8 +2,10 @@
 #include "workflow.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "audit.h"
 #include "ccerr.h"
 #include "designs.h"
 #include "util.h"
@@ -24,25 +26,53 @@ int workflow_allowed(enum dstatus from, enum dstatus to)
     }
 }
 
-int workflow_move(MDB_txn *txn, const struct store *st, uint64_t id, enum dstatus to,
-                  const char *note, uint64_t by, int64_t at, enum dstatus *from)
+/* The stored record of design id (*rec, new reference) and status, if the move to
+ * `to` is allowed from it; else CC_ECONFLICT (or a store error) and no record. */
+static int move_check(MDB_txn *txn, const struct store *st, uint64_t id, enum dstatus to,
+                      json_t **rec, enum dstatus *from)
 {
-    json_t *rec;
-    int rc = design_load(txn, st, id, &rec);
+    int rc = design_load(txn, st, id, rec);
     if (rc)
         return rc;
-    int s = status_parse(json_string_value(json_object_get(rec, "status")) ?: "");
+    int s = status_parse(json_string_value(json_object_get(*rec, "status")) ?: "");
     *from = s < 0 ? ST_SUBMITTED : (enum dstatus)s;
     if (!workflow_allowed(*from, to)) {
-        json_decref(rec);
+        json_decref(*rec);
+        *rec = NULL;
         return CC_ECONFLICT;
     }
+    return 0;
+}
+
+/* Writes a checked move: record (taken), timeline, audit entry. */
+static int move_write(MDB_txn *txn, const struct store *st, const char *contest, uint64_t id,
+                      json_t *rec, enum dstatus from, enum dstatus to, const char *note,
+                      uint64_t by, int64_t at)
+{
     json_object_set_new(rec, "status", json_string(status_name(to)));
-    rc = design_save(txn, st, id, rec);
+    int rc = design_save(txn, st, id, rec);
     json_decref(rec);
     if (!rc)
         rc = design_timeline_add(txn, st, id, status_name(to), note, by, at);
+    if (rc)
+        return rc;
+    char ids[24], bys[24];
+    snprintf(ids, sizeof ids, "%llu", (unsigned long long)id);
+    snprintf(bys, sizeof bys, "%llu", (unsigned long long)by);
+    json_t *f =
+        json_pack("{sssssssoss}", "design", ids, "from", status_name(from), "to", status_name(to),
+                  "note", note ? json_string(note) : json_null(), "by", bys);
+    rc = audit_append(txn, st, contest, at, "status", f);
+    json_decref(f);
     return rc;
+}
+
+int workflow_move(MDB_txn *txn, const struct store *st, const char *contest, uint64_t id,
+                  enum dstatus to, const char *note, uint64_t by, int64_t at, enum dstatus *from)
+{
+    json_t *rec;
+    int rc = move_check(txn, st, id, to, &rec, from);
+    return rc ? rc : move_write(txn, st, contest, id, rec, *from, to, note, by, at);
 }
 
 static int is_support(enum scale s, int v) { return s == SCALE_STARS5 ? v >= 4 : v == 1; }
@@ -106,11 +136,24 @@ int workflow_vote(MDB_txn *txn, const struct store *st, struct workflow_vote *v)
     if (delta < 0 || !v->threshold || n < v->threshold || !v->maybe_submitted)
         return 0;
     enum dstatus from;
-    rc = workflow_move(txn, st, v->design, ST_SHORTLISTED, NULL, WORKFLOW_BY_SYSTEM, v->at, &from);
+    json_t *rec;
+    rc = move_check(txn, st, v->design, ST_SHORTLISTED, &rec, &from);
     if (rc == CC_ECONFLICT)
         return 0; /* already past `submitted` (the catalog had not caught up) */
     if (rc)
         return rc;
-    v->promoted = 1;
-    return 0;
+    char ids[24];
+    snprintf(ids, sizeof ids, "%llu", (unsigned long long)v->design);
+    json_t *f = json_pack("{sssI}", "design", ids, "supports", (json_int_t)n);
+    rc = audit_append(txn, st, v->contest, v->at, "threshold", f);
+    json_decref(f);
+    if (rc) {
+        json_decref(rec);
+        return rc;
+    }
+    rc = move_write(txn, st, v->contest, v->design, rec, from, ST_SHORTLISTED, NULL,
+                    WORKFLOW_BY_SYSTEM, v->at);
+    if (!rc)
+        v->promoted = 1;
+    return rc;
 }

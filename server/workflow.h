@@ -22,16 +22,18 @@
 /* Whether from → to is one of SPEC §2's moves (a status to itself is not). */
 int workflow_allowed(enum dstatus from, enum dstatus to);
 
-/* Moves design id to `to` if SPEC §2 allows it from its stored status: stores the
- * record with the new status and appends {to, note (NULL = none), by, at} to its
- * timeline. *from gets the stored status. Returns 0, CC_ECONFLICT (not allowed:
+/* Moves design id of contest to `to` if SPEC §2 allows it from its stored status:
+ * stores the record with the new status, appends {to, note (NULL = none), by, at} to
+ * its timeline and a "status" entry {design, from, to, note, by} to the contest's
+ * audit log. *from gets the stored status. Returns 0, CC_ECONFLICT (not allowed:
  * nothing written), CC_ENOTFOUND, or a store error. */
-int workflow_move(MDB_txn *txn, const struct store *st, uint64_t id, enum dstatus to,
-                  const char *note, uint64_t by, int64_t at, enum dstatus *from);
+int workflow_move(MDB_txn *txn, const struct store *st, const char *contest, uint64_t id,
+                  enum dstatus to, const char *note, uint64_t by, int64_t at, enum dstatus *from);
 
 /* One committed-or-not vote change, as the threshold sees it. */
 struct workflow_vote {
     uint64_t design;
+    const char *contest; /* its id, for the audit log */
     enum scale scale;
     int old_value, new_value; /* 0 = none */
     uint64_t threshold;       /* the contest's when the vote was submitted; 0 = none */
@@ -45,7 +47,8 @@ struct workflow_vote {
 /* Call after the vote itself was written in txn. Keeps the design's supports counter
  * (made, by counting its votes, the first time its contest has a threshold; kept on
  * every later vote) and promotes the design when a support brings it to the
- * threshold. Returns 0 or a store error. */
+ * threshold: audit entries "threshold" {design, supports}, then the move's "status".
+ * Returns 0 or a store error. */
 int workflow_vote(MDB_txn *txn, const struct store *st, struct workflow_vote *v);
 
 #endif

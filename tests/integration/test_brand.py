@@ -3,8 +3,9 @@ allowed and refused move, notes at and past their limit, the timeline in design.
 pushed to a watcher, status-filtered windows, phases), the threshold promotion at exactly
 the threshold, creator points under cast / replace / clear / winner / hide (hand-computed),
 creator.get and creator.top (order, limits), design.hide for anonymous, member, creator and
-brand (galleries, design.get, HTTP, live removal), design.report rules, and all of it
-again after kill -9 and a restart."""
+brand (galleries, design.get, HTTP, live removal), design.report rules, the audit log's
+status / hide / threshold entries (and `cocreate verify` on them), and all of it again
+after kill -9 and a restart."""
 import asyncio
 import json
 import os
@@ -19,6 +20,8 @@ ALLOWED = {('submitted', 'shortlisted'), ('submitted', 'not_selected'),
 NOTE_MAX = 1000
 REASON_MAX = 500
 T0 = 2_000_000_000  # the test clock
+CLI = os.environ.get('COCREATE_CLI', os.path.join(os.path.dirname(COCREATED), 'tools',
+                                                  'cocreate'))
 
 
 def make_brand(srv, name):
@@ -165,6 +168,7 @@ async def workflow(srv, brand, up, st):
     res = await anon.ok('gallery.get', sort='new', status='not_selected', limit=100)
     assert d2 in gallery_ids(res)
     st['moved'] = {x: s for s, x in at.items()}
+    st['moved_sub'] = at['submitted']
     await watcher.close()
     await anon.close()
     return ann, bob
@@ -256,6 +260,21 @@ async def thresholds(srv, brand, up, st):
     g = await get(w, n)
     assert g['status'] == 'not_selected' and len(g['timeline']) == 2
     st['stars'], st['stars_ns'] = s, n
+    # six votes at once on a threshold of 5 (they share commits: the count is the
+    # transaction's, not the catalog's): promoted once, by the fifth support
+    await brand.ok('contest.create', slug='burst', title='Burst', kind='level',
+                   scale='heart', threshold=5)
+    crowd = [await register(srv, f'vb{i}') for i in range(6)]
+    b = await up(cre, contest='burst')
+    await asyncio.gather(*(v.ok('vote.cast', design=b, value=1) for v in crowd))
+    g = await get(w, b)
+    assert g['tally']['supports'] == 6 and g['status'] == 'shortlisted'
+    assert [x['status'] for x in g['timeline']] == ['submitted', 'shortlisted']
+    burst = log_entries(srv, 'burst')
+    assert [e['type'] for e in burst] == ['vote'] * 5 + ['threshold', 'status', 'vote'], burst
+    assert burst[5]['supports'] == 5
+    for v in crowd:
+        await v.close()
     # the open contest has no threshold
     o = await up(cre)
     for v in voters:
@@ -397,6 +416,9 @@ async def hiding(srv, brand, up, st, ann, bob):
     wc = await Client.connect(srv)
     await wc.ok('auth.login', token=ann.token)
     await wc.ok('design.watch', design=h)
+    bsub = await brand.ok('gallery.subscribe', sort='new', limit=5)
+    bsub_ids = gallery_ids(bsub)
+    assert bsub_ids[0] == h
 
     await bob.err('design.hide', 'forbidden', design=h, hidden=True)
     await anon.err('design.hide', 'unauthorized', design=h, hidden=True)
@@ -413,6 +435,20 @@ async def hiding(srv, brand, up, st, ann, bob):
     ev = await wc.event('design.update', pred=lambda e: e['design']['hidden'] is True)
     await wm.no_event('design.update', 0.5)
     await check_hidden(srv, brand, ann, bob, anon, h, True)
+    # the brand's live window keeps it, marked hidden
+    ev = await brand.event('gallery.update', pred=lambda e: e['sub'] == bsub['sub'] and any(
+        x['id'] == h and x.get('hidden') is True for x in e['items']))
+    assert ev['total'] == total and h in (ev.get('order') or bsub_ids)
+    assert all('reports' in x for x in ev['items']) and all('reports' in x for x in
+                                                          bsub['items'])
+    # several hidden designs merge into the brand's pages in their places (top order)
+    others = [x['id'] for x in (await anon.ok('gallery.get', sort='top', limit=30))['items']]
+    extra = [others[2], others[9], others[10], others[25]]
+    for x in extra:
+        await brand.ok('design.hide', design=x, hidden=True)
+    await merged_pages(brand, anon, h, extra)
+    for x in extra:
+        await brand.ok('design.hide', design=x, hidden=False)
     # hiding twice changes nothing
     res = await brand.ok('design.hide', design=h, hidden=True)
     assert res['design']['hidden'] is True
@@ -420,6 +456,8 @@ async def hiding(srv, brand, up, st, ann, bob):
     assert res['design']['hidden'] is False
     ev = await anon.event('gallery.update', pred=lambda e: h in (e.get('order') or []))
     assert ev['total'] == total
+    assert [x for x in ev['items'] if x['id'] == h] and all('reports' not in x for x in
+                                                            ev['items'])
     await check_hidden(srv, brand, ann, bob, anon, h, False)
     await brand.ok('design.hide', design=h, hidden=True)  # hidden for the restart
     st['hidden'] = h
@@ -427,11 +465,58 @@ async def hiding(srv, brand, up, st, ann, bob):
         await c.close()
 
 
+async def merged_pages(brand, anon, h, extra):
+    """The brand's pages (sort top, pages of 7 at every offset) are the public order with
+    the hidden designs in their places: each design once, in (score, age, id) order."""
+    hidden = set(extra) | {h}
+    public, off = [], 0
+    while True:
+        g = await anon.ok('gallery.get', sort='top', offset=off, limit=100)
+        public += g['items']
+        off += 100
+        if off >= g['total']:
+            break
+    assert not hidden & {x['id'] for x in public}
+    seen, off = [], 0
+    while True:
+        g = await brand.ok('gallery.get', sort='top', offset=off, limit=7)
+        assert g['total'] == len(public) + len(hidden), g['total']
+        seen += g['items']
+        off += 7
+        if off >= g['total']:
+            break
+    assert len(seen) == len(public) + len(hidden)
+    keys = [(-x['score'], x['created'], int(x['id'])) for x in seen]
+    assert keys == sorted(keys)
+    assert [x['id'] for x in seen if x['id'] not in hidden] == [x['id'] for x in public]
+    assert {x['id'] for x in seen if x['hidden']} == hidden
+    # pages at offsets around the hidden ones agree with the walk
+    for off in (0, 1, 2, 3, 8, 9, 10, 11, 12, len(seen) - 3, len(seen)):
+        g = await brand.ok('gallery.get', sort='top', offset=off, limit=5)
+        assert gallery_ids(g) == [x['id'] for x in seen[off:off + 5]], off
+    # filtered by creator (the selective path) and by tag nobody used
+    cre = seen[0]['creator']
+    g = await brand.ok('gallery.get', sort='top', creator=cre, limit=100)
+    assert gallery_ids(g) == [x['id'] for x in seen if x['creator'] == cre][:100]
+    g = await brand.ok('gallery.get', sort='top', tag='nosuchtag')
+    assert g['total'] == 0 and g['items'] == []
+
+
 async def check_hidden(srv, brand, ann, bob, anon, h, hidden):
-    """What each role sees of design h."""
-    for who in (anon, bob, ann, brand):
-        g = await who.ok('gallery.get', sort='new', limit=100)
-        assert (h in gallery_ids(g)) == (not hidden)  # galleries: nobody sees it hidden
+    """What each role sees of design h (the newest design of the open gallery)."""
+    mine = ann.account['id']
+    public = await anon.ok('gallery.get', sort='new', limit=100)
+    for who, creator, sees in ((anon, None, not hidden), (bob, None, not hidden),
+                               (ann, None, not hidden), (anon, mine, not hidden),
+                               (bob, mine, not hidden), (ann, mine, True),
+                               (brand, None, True), (brand, mine, True)):
+        args = {'creator': creator} if creator else {}
+        g = await who.ok('gallery.get', sort='new', limit=100, **args)
+        assert (h in gallery_ids(g)) == sees, (who is brand, creator, g['total'])
+        if sees:
+            assert g['items'][0]['id'] == h and g['items'][0]['hidden'] == hidden
+        if creator is None:  # the brand's total counts it, nobody else's does
+            assert g['total'] == public['total'] + (hidden and who is brand), g['total']
     for who, sees in ((anon, not hidden), (bob, not hidden), (ann, True), (brand, True)):
         r = await who.call('design.get', design=h)
         assert r['ok'] == sees, r
@@ -495,6 +580,56 @@ async def reporting(srv, brand, up, st, ann, bob):
     await anon.close()
 
 
+# ---- the audit log ----
+
+def log_entries(srv, contest):
+    status, _, body = srv.get(f'/log/{contest}')
+    assert status == 200, status
+    return [json.loads(line) for line in body.decode().splitlines()]
+
+
+def verify(srv, contest):
+    p = subprocess.run([CLI, 'verify', '--server', f'http://127.0.0.1:{srv.port}',
+                        '--contest', contest], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0 and p.stdout.startswith('verified:'), (contest, p.stdout,
+                                                                    p.stderr)
+
+
+def audit_checks(srv, st):
+    brand = st['brand']
+    lego = log_entries(srv, 'lego')
+    d = st['lego']
+    mine = [e for e in lego if e['design'] == d and e['type'] != 'vote']
+    assert [e['type'] for e in mine] == ['threshold', 'status', 'status'], mine
+    assert mine[0]['supports'] == 3
+    assert {k: mine[1][k] for k in ('from', 'to', 'note', 'by')} == {
+        'from': 'submitted', 'to': 'shortlisted', 'note': None, 'by': '0'}, mine[1]
+    assert (mine[2]['from'], mine[2]['to'], mine[2]['by']) == ('shortlisted', 'winner', brand)
+    # the threshold entry follows the vote that reached it, in the same commit
+    i = lego.index(mine[0])
+    assert lego[i - 1]['type'] == 'vote' and lego[i - 1]['design'] == d
+    assert lego[i - 1]['value'] == 1 and lego[i - 1]['at'] == mine[0]['at'] == T0 + 7
+    stars = log_entries(srv, 'stars')
+    th = [e for e in stars if e['type'] == 'threshold']
+    assert [(e['design'], e['supports']) for e in th] == [(st['stars'], 2)], th
+    # hides (a hide that changes nothing is not logged) and notes
+    opn = log_entries(srv, 'open')
+    hides = [(e['hidden'], e['by']) for e in opn if e['type'] == 'hide' and
+             e['design'] == st['hidden']]
+    assert hides == [(True, brand), (False, brand), (True, brand)], hides
+    noted = [e for e in opn if e['type'] == 'status' and e['design'] == st['noted']]
+    assert [(e['from'], e['to']) for e in noted] == [('submitted', 'shortlisted'),
+                                                     ('shortlisted', 'winner')]
+    assert noted[0]['note'] == 'é' * NOTE_MAX and noted[1]['note'] == 'We make it!'
+    refused = [e for e in opn if e['type'] == 'status' and e['design'] == st['moved_sub']]
+    assert refused == []  # refused moves leave no entry
+    tees = log_entries(srv, 'tees')
+    assert [e['to'] for e in tees if e['type'] == 'status'] == [
+        'shortlisted', 'not_selected', 'winner', 'shortlisted', 'in_production', 'launched']
+    for contest in ('open', 'lego', 'stars', 'tees'):
+        verify(srv, contest)
+
+
 # ---- after a crash ----
 
 async def after_restart(srv, st, brand_token, bob_token):
@@ -532,7 +667,7 @@ async def main():
     brand = await login(srv, brand_token)
     await brand.ok('test.clock', now=T0)
     up = Uploader()
-    st = {}
+    st = {'brand': brand.account['id']}
     ann, bob = await workflow(srv, brand, up, st)
     await phases(srv, brand, up, ann)
     await thresholds(srv, brand, up, st)
@@ -545,9 +680,11 @@ async def main():
     st['board'] = await bob.ok('creator.top', limit=100)
     for c in (brand, ann, bob):
         await c.close()
+    audit_checks(srv, st)
     srv.kill9()
     srv.start()
     await after_restart(srv, st, brand_token, bob_token)
+    audit_checks(srv, st)
     srv.stop()
     print('brand: ok')
 
