@@ -54,7 +54,24 @@ struct xjob {
     size_t orig_len, render_len;
     uint32_t render_w, render_h;
     char original[48], render[48]; /* member names */
+    size_t counted; /* bytes of tar counted in stats.held (once the loop has it) */
 };
+
+/* Loop thread: the design bytes (archive members made and not yet sent) all exports
+ * hold; an export holds one design's at a time. */
+static struct export_stats stats;
+
+static void held_add(size_t n)
+{
+    stats.held += n;
+    if (stats.held > stats.held_max)
+        stats.held_max = stats.held;
+}
+
+void export_get_stats(struct export_stats *out)
+{
+    *out = stats;
+}
 
 struct export {
     struct server *srv;
@@ -67,6 +84,7 @@ struct export {
     int busy, abandoned, failed, finished;
     struct ccbuf out; /* bytes to send: out.data[off..len) */
     size_t off;
+    size_t held; /* bytes of out counted in stats.held */
     struct ccbuf manifest;
 };
 
@@ -185,6 +203,7 @@ static void job_free(struct xjob *j)
 
 static void export_free_now(struct export *x)
 {
+    stats.held -= x->held + (x->job ? x->job->counted : 0);
     if (x->job)
         job_free(x->job);
     free(x->list);
@@ -207,6 +226,8 @@ static void export_after(uv_work_t *w, int status)
                   (unsigned long long)j->id);
         x->failed = 1;
     }
+    j->counted = j->tar.len;
+    held_add(j->counted);
     net_http_resume(x->h);
 }
 
@@ -267,6 +288,8 @@ static long export_read(void *user, uint8_t *buf, size_t cap)
             x->off += n;
             return (long)n;
         }
+        stats.held -= x->held; /* what was held is sent (or was never made) */
+        x->held = 0;
         x->off = x->out.len = 0;
         if (x->out.cap > EXPORT_KEEP)
             ccbuf_free(&x->out);
@@ -276,6 +299,7 @@ static long export_read(void *user, uint8_t *buf, size_t cap)
             return NET_BODY_WAIT;
         if (x->job) { /* a design is ready: send it, note it, cache its render */
             struct xjob *j = x->job;
+            x->held = j->counted; /* moves from the job to out */
             x->job = NULL;
             ccbuf_free(&x->out);
             x->out = j->tar;
@@ -424,6 +448,7 @@ void export_http(struct net_http *h, struct server *s, const char *contest)
     x->h = h;
     snprintf(x->contest, sizeof x->contest, "%s", contest);
     x->now = server_now(s);
+    stats.started++;
     ccbuf_init(&x->out);
     ccbuf_init(&x->manifest);
     net_http_hold(h);

@@ -79,6 +79,13 @@ static void metrics(struct net_http *h, struct server *s)
            store_map_size(s->store));
     metric(&b, "cocreate_lmdb_map_growths_total", "counter", "Times the map grew.",
            ws.map_growths);
+    struct export_stats xs;
+    export_get_stats(&xs);
+    metric(&b, "cocreate_exports_total", "counter", "Production exports started.", xs.started);
+    metric(&b, "cocreate_export_held_bytes", "gauge",
+           "Design bytes the exports hold (made, not yet sent).", xs.held);
+    metric(&b, "cocreate_export_held_bytes_max", "gauge",
+           "Most design bytes the exports held at once.", xs.held_max);
     const char *hdr = "# HELP cocreate_errors_total Error replies by code.\n"
                       "# TYPE cocreate_errors_total counter\n";
     ccbuf_append(&b, hdr, strlen(hdr));

@@ -24,5 +24,12 @@ void http_cache_render(struct server *s, const uint8_t sha[32], struct ccbuf *pn
 /* export.c: GET /export/<contest> (brand only): the production export, a ustar archive
  * streamed one design at a time. */
 void export_http(struct net_http *h, struct server *s, const char *contest);
+/* For /metrics: exports started, design bytes the exports hold now (made and not yet
+ * sent) and the most they ever held at once. */
+struct export_stats {
+    uint64_t started;
+    size_t held, held_max;
+};
+void export_get_stats(struct export_stats *out);
 
 #endif

@@ -313,8 +313,14 @@ async def tampering(srv, contest):
     assert rc == 1 and 'not_found' in err, (out, err)
 
 
-def png(w, h, rgba):
-    raw = b''.join(b'\x00' + bytes(rgba) * w for _ in range(h))
+def png(w, h, rgba, noise=None):
+    """An RGBA PNG of one colour, or of random pixels (seeded by noise) that do not
+    compress."""
+    if noise is None:
+        raw = b''.join(b'\x00' + bytes(rgba) * w for _ in range(h))
+    else:
+        rnd = random.Random(noise)
+        raw = b''.join(b'\x00' + rnd.randbytes(4 * w) for _ in range(h))
 
     def chunk(k, d):
         return struct.pack('>I', len(d)) + k + d + struct.pack('>I', zlib.crc32(k + d))
@@ -351,8 +357,8 @@ async def export_checks(srv, brand, token, story_designs):
     await new_contest_kind(brand, 'shirts', 'artwork', 'stars5')
     cr = await register(srv, 'shirtmaker')
     arts, ids = {}, []
-    for i, (w, h) in enumerate([(300, 200), (64, 64), (640, 480), (100, 150), (90, 90)]):
-        data = png(w, h, (40 * i, 90, 200 - 30 * i, 255))
+    for i, (w, h) in enumerate([(400, 300), (420, 280), (380, 320), (100, 150), (64, 64)]):
+        data = png(w, h, (40 * i, 90, 200 - 30 * i, 255), noise=i if i < 3 else None)
         r = await cr.upload('artwork', data, title=f'Shirt {i}', contest='shirts')
         assert r['ok'], r
         ids.append(r['result']['design']['id'])
@@ -469,6 +475,21 @@ async def export_checks(srv, brand, token, story_designs):
     # A contest without winners: an archive holding only the manifest.
     rc, out, err = export_cli(srv, 'ups', os.path.join(tmp, 'ups'), token=token)
     assert rc == 0 and os.listdir(os.path.join(tmp, 'ups')) == ['manifest.json'], err
+
+    # Streamed one design at a time: the most the server held at once is exactly the
+    # largest design's two members, far less than the archive.
+    sizes, pos = {}, 0
+    while body[pos:pos + 512] != b'\0' * 512:
+        name = body[pos:pos + 100].rstrip(b'\0').decode()
+        size = int(body[pos + 124:pos + 136].rstrip(b'\0 '), 8)
+        step = 512 + (size + 511) // 512 * 512
+        if '/' in name:
+            sizes[name.split('/')[0]] = sizes.get(name.split('/')[0], 0) + step
+        pos += step
+    assert srv.metric('cocreate_export_held_bytes') == 0
+    assert srv.metric('cocreate_export_held_bytes_max') == max(sizes.values()), sizes
+    assert len(sizes) == 3 and max(sizes.values()) < sum(sizes.values()) / 2, sizes
+    assert srv.metric('cocreate_exports_total') >= 5
 
     # A client that leaves mid-archive: the server carries on.
     s = socket.create_connection(('127.0.0.1', srv.port))
