@@ -1,7 +1,6 @@
 /* The in-memory catalog. See catalog.h. */
 #include "catalog.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,10 +31,8 @@ struct cgal {
     char id[65];
     enum scale scale;
     struct rank *rank[SORT_COUNT]; /* visible designs */
-    struct dvec all;               /* every design, for rescoring */
-    size_t rescore_at;             /* next index in `all` to rescore */
+    size_t rescore_at;             /* next position in rank[SORT_NEW] to rescore */
     size_t rescore_left;           /* designs still to rescore in this pass */
-    struct u64map by_creator;      /* creator id → struct dvec * (visible) */
     struct u64map by_tag;          /* tag id → struct dvec * (visible) */
     struct dvec by_status[ST_COUNT];
     struct dvec hidden;            /* hidden designs (few: moderation), for the brand */
@@ -51,7 +48,16 @@ struct tag_name {
     struct tag_name *next; /* same hash */
 };
 
+/* Bump allocation for struct dmem: no allocator header per design. */
+#define CATALOG_ARENA_CHUNK (1u << 20)
+struct arena_chunk {
+    struct arena_chunk *next;
+    size_t used;
+    _Alignas(8) unsigned char mem[CATALOG_ARENA_CHUNK];
+};
+
 struct catalog {
+    struct arena_chunk *arena;
     struct dmem **by_id; /* index = design id */
     size_t cap_id;
     size_t designs;
@@ -129,9 +135,30 @@ static struct dvec *map_list(struct u64map *m, uint64_t key)
 static int tie(const void *a, const void *b)
 {
     const struct dmem *x = a, *y = b;
-    if (x->created != y->created)
-        return x->created < y->created ? -1 : 1;
+    if (x->score[SORT_NEW] != y->score[SORT_NEW])
+        return x->score[SORT_NEW] < y->score[SORT_NEW] ? -1 : 1;
     return x->id < y->id ? -1 : x->id > y->id;
+}
+
+int64_t catalog_created(const struct dmem *d)
+{
+    return (int64_t)d->score[SORT_NEW];
+}
+
+/* The keys of the three ranked indexes (rank_key_fn). */
+static double key_new(const void *item)
+{
+    return ((const struct dmem *)item)->score[SORT_NEW];
+}
+
+static double key_top(const void *item)
+{
+    return ((const struct dmem *)item)->score[SORT_TOP];
+}
+
+static double key_hot(const void *item)
+{
+    return ((const struct dmem *)item)->score[SORT_HOT];
 }
 
 static double contest_mean(const struct cgal *g)
@@ -174,7 +201,7 @@ static double hot_points(const struct dmem *d)
 
 static double hot_score(const struct dmem *d, int64_t now)
 {
-    return score_hot(hot_points(d), now - d->created);
+    return score_hot(hot_points(d), now - catalog_created(d));
 }
 
 /* Re-keys d in every index it is in after its scores may have changed. Returns
@@ -224,9 +251,9 @@ static struct cgal *gal_get(struct server *srv, const char *id)
     g = xcalloc(1, sizeof *g);
     snprintf(g->id, sizeof g->id, "%s", id);
     g->scale = c.scale;
+    static const rank_key_fn keys[SORT_COUNT] = {key_new, key_top, key_hot};
     for (int s = 0; s < SORT_COUNT; s++)
-        g->rank[s] = rank_new(tie);
-    u64map_init(&g->by_creator);
+        g->rank[s] = rank_new(tie, keys[s]);
     u64map_init(&g->by_tag);
     g->mean_ranked = SCORE_BAYES_M0;
     g->next = cat->gals;
@@ -234,15 +261,22 @@ static struct cgal *gal_get(struct server *srv, const char *id)
     return g;
 }
 
+/* d into its gallery's secondary indexes (the filters). */
+static void index_add_lists(struct dmem *d)
+{
+    struct cgal *g = d->gal;
+    for (int i = 0; i < d->ntags; i++)
+        dvec_push(map_list(&g->by_tag, d->tags[i]), d);
+    if (d->status != ST_SUBMITTED)
+        dvec_push(&g->by_status[d->status], d);
+}
+
 static void index_add(struct dmem *d)
 {
     struct cgal *g = d->gal;
     for (int s = 0; s < SORT_COUNT; s++)
         rank_insert(g->rank[s], d->score[s], d);
-    dvec_push(map_list(&g->by_creator, d->creator), d);
-    for (int i = 0; i < d->ntags; i++)
-        dvec_push(map_list(&g->by_tag, d->tags[i]), d);
-    dvec_push(&g->by_status[d->status], d);
+    index_add_lists(d);
 }
 
 static void index_remove(struct dmem *d)
@@ -250,10 +284,10 @@ static void index_remove(struct dmem *d)
     struct cgal *g = d->gal;
     for (int s = 0; s < SORT_COUNT; s++)
         rank_delete(g->rank[s], d->score[s], d);
-    dvec_remove(map_list(&g->by_creator, d->creator), d);
     for (int i = 0; i < d->ntags; i++)
         dvec_remove(map_list(&g->by_tag, d->tags[i]), d);
-    dvec_remove(&g->by_status[d->status], d);
+    if (d->status != ST_SUBMITTED)
+        dvec_remove(&g->by_status[d->status], d);
 }
 
 /* ---- tags ---- */
@@ -303,17 +337,64 @@ const char *catalog_contest_id(const struct dmem *d)
     return d->gal->id;
 }
 
-struct dmem *catalog_add(struct server *srv, const json_t *record)
+/* The fields of a design record the catalog keeps (strings borrowed, not terminated). */
+struct facts {
+    uint64_t id, creator;
+    int64_t created;
+    char contest[65];
+    int status; /* -1 when absent or unknown */
+    int hidden;
+    int ntags;
+    char tags[DESIGN_TAGS_MAX][DESIGN_TAG_MAX + 1];
+};
+
+static void facts_from_json(const json_t *record, struct facts *f)
+{
+    memset(f, 0, sizeof *f);
+    f->id = design_parse_id(json_string_value(json_object_get(record, "id")));
+    const char *contest = json_string_value(json_object_get(record, "contest"));
+    snprintf(f->contest, sizeof f->contest, "%s", contest ? contest : "");
+    f->created = json_integer_value(json_object_get(record, "created"));
+    f->creator = design_parse_id(json_string_value(json_object_get(record, "creator")));
+    const char *st = json_string_value(json_object_get(record, "status"));
+    f->status = st ? status_parse(st) : -1;
+    f->hidden = json_is_true(json_object_get(record, "hidden"));
+    size_t i;
+    json_t *t;
+    json_array_foreach(json_object_get(record, "tags"), i, t)
+    {
+        if (f->ntags < DESIGN_TAGS_MAX && json_is_string(t))
+            snprintf(f->tags[f->ntags++], sizeof f->tags[0], "%s", json_string_value(t));
+    }
+}
+
+static void *arena_alloc(struct catalog *cat, size_t size)
+{
+    size = (size + 7) & ~(size_t)7;
+    if (!cat->arena || cat->arena->used + size > CATALOG_ARENA_CHUNK) {
+        struct arena_chunk *c = xmalloc(sizeof *c);
+        c->next = cat->arena;
+        c->used = 0;
+        cat->arena = c;
+        cat->bytes += sizeof *c;
+    }
+    void *p = cat->arena->mem + cat->arena->used;
+    cat->arena->used += size;
+    memset(p, 0, size);
+    return p;
+}
+
+/* Makes d for the record's facts, not yet indexed; NULL when malformed or known. */
+static struct dmem *design_new(struct server *srv, const struct facts *f)
 {
     struct catalog *cat = srv->catalog;
-    uint64_t id = design_parse_id(json_string_value(json_object_get(record, "id")));
-    const char *contest = json_string_value(json_object_get(record, "contest"));
-    struct cgal *g = contest ? gal_get(srv, contest) : NULL;
-    if (!id || !g) {
+    struct cgal *g = f->contest[0] ? gal_get(srv, f->contest) : NULL;
+    if (!f->id || !g) {
         log_error("catalog: design record %llu is malformed or names an unknown contest",
-                  (unsigned long long)id);
+                  (unsigned long long)f->id);
         return NULL;
     }
+    uint64_t id = f->id;
     if (id >= cat->cap_id) {
         size_t cap = cat->cap_id ? cat->cap_id : 1024;
         while (cap <= id)
@@ -324,37 +405,42 @@ struct dmem *catalog_add(struct server *srv, const json_t *record)
         cat->cap_id = cap;
     }
     if (cat->by_id[id])
-        return cat->by_id[id];
-    struct dmem *d = xcalloc(1, sizeof *d);
+        return NULL;
+    struct dmem *d = arena_alloc(cat, sizeof *d + (size_t)f->ntags * sizeof d->tags[0]);
     d->id = id;
     d->gal = g;
-    d->created = json_integer_value(json_object_get(record, "created"));
-    d->creator = design_parse_id(json_string_value(json_object_get(record, "creator")));
-    int st = status_parse(json_string_value(json_object_get(record, "status")));
-    d->status = (uint8_t)(st < 0 ? ST_SUBMITTED : st);
-    d->hidden = json_is_true(json_object_get(record, "hidden"));
-    size_t i;
-    json_t *t;
-    json_array_foreach(json_object_get(record, "tags"), i, t)
-    {
-        if (d->ntags < CC_ARRAY_LEN(d->tags) && json_is_string(t))
-            d->tags[d->ntags++] = tag_id(cat, json_string_value(t), 1);
-    }
-    d->score[SORT_NEW] = (double)d->created;
-    d->score[SORT_TOP] = score_top(d, contest_mean(g));
-    d->score[SORT_HOT] = 0;
+    d->creator = f->creator;
+    d->status = (uint8_t)(f->status < 0 ? ST_SUBMITTED : f->status);
+    d->hidden = (uint8_t)!!f->hidden;
+    for (int i = 0; i < f->ntags; i++)
+        d->tags[d->ntags++] = tag_id(cat, f->tags[i], 1);
+    d->score[SORT_NEW] = (double)f->created;
+    if (d->hidden) /* the few the brand (and their creators) still see */
+        dvec_push(&g->hidden, d);
     cat->by_id[id] = d;
     cat->designs++;
-    dvec_push(&g->all, d);
+    return d;
+}
+
+struct dmem *catalog_add(struct server *srv, const json_t *record)
+{
+    struct facts f;
+    facts_from_json(record, &f);
+    struct catalog *cat = srv->catalog;
+    if (f.id && f.id < cat->cap_id && cat->by_id[f.id])
+        return cat->by_id[f.id];
+    struct dmem *d = design_new(srv, &f);
+    if (!d)
+        return NULL;
+    d->score[SORT_TOP] = score_top(d, contest_mean(d->gal));
+    d->score[SORT_HOT] = 0;
     if (!d->hidden)
         index_add(d);
-    else
-        dvec_push(&g->hidden, d);
     if (creators_design_added(srv, d))
         log_error("catalog: the account of design %llu cannot be read: no points for it",
-                  (unsigned long long)id);
+                  (unsigned long long)d->id);
     if (srv->live)
-        live_gallery_changed(srv, g);
+        live_gallery_changed(srv, d->gal);
     return d;
 }
 
@@ -473,8 +559,11 @@ void catalog_set_hidden(struct server *srv, struct dmem *d, int hidden)
         dvec_remove(&d->gal->hidden, d);
     }
     d->hidden = (uint8_t)!!hidden;
-    if (!hidden)
+    if (!hidden) { /* the rescoring passes skipped it while hidden */
+        d->score[SORT_TOP] = score_top(d, d->gal->mean_ranked);
+        d->score[SORT_HOT] = hot_score(d, server_now(srv));
         index_add(d);
+    }
     d->version++;
     creators_after(srv, d, &share);
     live_gallery_changed(srv, d->gal);
@@ -494,10 +583,10 @@ void catalog_set_status(struct server *srv, struct dmem *d, enum dstatus status)
         return;
     struct creator_share share;
     creators_before(d, &share);
-    if (!d->hidden)
+    if (!d->hidden && d->status != ST_SUBMITTED)
         dvec_remove(&d->gal->by_status[d->status], d);
     d->status = (uint8_t)status;
-    if (!d->hidden)
+    if (!d->hidden && d->status != ST_SUBMITTED)
         dvec_push(&d->gal->by_status[d->status], d);
     d->version++;
     creators_after(srv, d, &share);
@@ -518,7 +607,10 @@ static int cmp_dmem(const void *a, const void *b)
     return tie(x, y);
 }
 
-static int matches(const struct dmem *d, const struct gallery_query *q, uint32_t tag)
+/* Whether d, a visible design of g, matches the filters (candidates from a creator's
+ * list may be of any gallery, or hidden). */
+/* Whether d passes q's filters (creator, status, tag id: 0 = any). */
+static int filters_match(const struct dmem *d, const struct gallery_query *q, uint32_t tag)
 {
     if (q->creator && d->creator != q->creator)
         return 0;
@@ -533,8 +625,47 @@ static int matches(const struct dmem *d, const struct gallery_query *q, uint32_t
     return 1;
 }
 
+/* Whether d is a visible design of g that passes q's filters. */
+static int matches(const struct cgal *g, const struct dmem *d, const struct gallery_query *q,
+                   uint32_t tag)
+{
+    return d->gal == g && !d->hidden && filters_match(d, q, tag);
+}
+
 static int page_with_hidden(struct server *srv, struct cgal *g, const struct gallery_query *q,
                             struct dmem **out, size_t *total);
+
+/* The candidates of cand (NULL: every visible design of g) that match q, into m when
+ * not NULL (room for all of cand). Returns how many. */
+static size_t gather(const struct cgal *g, const struct dvec *cand, const struct gallery_query *q,
+                     uint32_t tag, struct dmem **m)
+{
+    size_t k = 0;
+    if (cand) {
+        for (size_t i = 0; i < cand->n; i++)
+            if (matches(g, cand->v[i], q, tag)) {
+                if (m)
+                    m[k] = cand->v[i];
+                k++;
+            }
+        return k;
+    }
+    struct dmem *chunk[256];
+    size_t count = rank_count(g->rank[SORT_NEW]);
+    for (size_t pos = 0; pos < count;) {
+        size_t got = rank_page(g->rank[SORT_NEW], pos, CC_ARRAY_LEN(chunk), (void **)chunk);
+        if (!got)
+            break;
+        pos += got;
+        for (size_t i = 0; i < got; i++)
+            if (matches(g, chunk[i], q, tag)) {
+                if (m)
+                    m[k] = chunk[i];
+                k++;
+            }
+    }
+    return k;
+}
 
 int catalog_page(struct server *srv, const struct gallery_query *q, struct dmem **out,
                  size_t *total)
@@ -556,30 +687,42 @@ int catalog_page(struct server *srv, const struct gallery_query *q, struct dmem 
         *total = rank_count(r);
         return (int)rank_page(r, q->offset, limit, (void **)out);
     }
-    /* The smallest secondary index that applies. */
-    static const struct dvec empty;
+    /* The smallest secondary index that applies. A creator's designs are the
+     * creators module's list (every contest, hidden ones too: matches() sorts them
+     * out), so the catalog keeps no list of its own per creator. Nor one of the
+     * `submitted` designs, usually nearly all of them: that filter walks the gallery. */
     const struct dvec *cand = NULL;
+    size_t cand_n = SIZE_MAX;
+    static const struct dvec empty;
+    struct dvec by_creator;
     if (q->creator) {
-        const struct dvec *v = u64map_get(&g->by_creator, q->creator);
-        cand = v ? v : &empty;
+        const struct creator *c = creators_get(srv, q->creator);
+        by_creator = (struct dvec){c ? c->designs : NULL, c ? c->n : 0, c ? c->cap : 0};
+        cand = &by_creator;
+        cand_n = by_creator.n;
     }
     if (tag) {
         const struct dvec *v = u64map_get(&g->by_tag, tag);
         if (!v)
             v = &empty;
-        if (!cand || v->n < cand->n)
-            cand = v;
+        if (v->n < cand_n)
+            cand = v, cand_n = v->n;
     }
-    if (q->status >= 0 && (!cand || g->by_status[q->status].n < cand->n))
-        cand = &g->by_status[q->status];
+    if (q->status >= 0) {
+        size_t sn = rank_count(g->rank[SORT_NEW]);
+        if (q->status == ST_SUBMITTED)
+            for (int st = 0; st < ST_COUNT; st++)
+                sn -= st == ST_SUBMITTED ? 0 : g->by_status[st].n;
+        else
+            sn = g->by_status[q->status].n;
+        if (sn < cand_n) /* NULL: every visible design of g */
+            cand = q->status == ST_SUBMITTED ? NULL : &g->by_status[q->status], cand_n = sn;
+    }
 
     size_t n = 0;
-    if (cand->n <= CATALOG_SELECTIVE) {
-        struct dmem **m = xmalloc((cand->n ? cand->n : 1) * sizeof *m);
-        size_t k = 0;
-        for (size_t i = 0; i < cand->n; i++)
-            if (matches(cand->v[i], q, tag))
-                m[k++] = cand->v[i];
+    if (cand_n <= CATALOG_SELECTIVE) {
+        struct dmem **m = xmalloc((cand_n ? cand_n : 1) * sizeof *m);
+        size_t k = gather(g, cand, q, tag, m);
         qsort_key = q->sort;
         qsort(m, k, sizeof *m, cmp_dmem);
         *total = k;
@@ -589,9 +732,7 @@ int catalog_page(struct server *srv, const struct gallery_query *q, struct dmem 
         return (int)n;
     }
     /* Not selective: count the matches, then walk the ranked index in order. */
-    size_t k = 0;
-    for (size_t i = 0; i < cand->n; i++)
-        k += matches(cand->v[i], q, tag);
+    size_t k = gather(g, cand, q, tag, NULL);
     *total = k;
     if (q->offset >= k)
         return 0;
@@ -601,7 +742,7 @@ int catalog_page(struct server *srv, const struct gallery_query *q, struct dmem 
         size_t got = rank_page(r, pos, CC_ARRAY_LEN(chunk), (void **)chunk);
         pos += got;
         for (size_t i = 0; i < got && n < limit; i++) {
-            if (!matches(chunk[i], q, tag))
+            if (!matches(g, chunk[i], q, tag))
                 continue;
             if (skipped < q->offset)
                 skipped++;
@@ -632,7 +773,7 @@ static int page_with_hidden(struct server *srv, struct cgal *g, const struct gal
     for (size_t i = 0; i < g->hidden.n; i++) {
         struct dmem *d = g->hidden.v[i];
         if ((q->hidden_of == CATALOG_HIDDEN_ALL || d->creator == q->hidden_of) &&
-            matches(d, q, tag))
+            filters_match(d, q, tag))
             h[k++] = d;
     }
     if (!k) {
@@ -671,15 +812,32 @@ static int page_with_hidden(struct server *srv, struct cgal *g, const struct gal
 
 /* ---- JSON ---- */
 
-static void appendf(struct ccbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void appendf(struct ccbuf *b, const char *fmt, ...)
+/* Appends the decimal digits of v (the page writer's hot path: no printf). */
+static void append_u64(struct ccbuf *out, uint64_t v)
 {
-    char tmp[256];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    ccbuf_append(b, tmp, (size_t)(n < (int)sizeof tmp ? n : (int)sizeof tmp - 1));
+    char buf[24], *p = buf + sizeof buf;
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    ccbuf_append(out, p, (size_t)(buf + sizeof buf - p));
+}
+
+static void append_lit(struct ccbuf *out, const char *s)
+{
+    ccbuf_append(out, s, strlen(s));
+}
+
+/* Appends x as %.17g would: integral scores (hearts, counts) without printf. */
+static void append_score(struct ccbuf *out, double x)
+{
+    if (x > 0 && x < 1e15 && x == (double)(uint64_t)x) {
+        append_u64(out, (uint64_t)x);
+        return;
+    }
+    char tmp[32];
+    int n = snprintf(tmp, sizeof tmp, "%.17g", x);
+    ccbuf_append(out, tmp, (size_t)n);
 }
 
 /* Appends d's live fields: ,"tally":{...},"comments":N,"score":S. */
@@ -687,20 +845,36 @@ static void append_live(const struct dmem *d, struct ccbuf *out)
 {
     struct tally t;
     catalog_tally(d, &t);
-    appendf(out, ",\"tally\":{\"votes\":%u,\"supports\":%u", t.votes, t.supports);
+    append_lit(out, ",\"tally\":{\"votes\":");
+    append_u64(out, t.votes);
+    append_lit(out, ",\"supports\":");
+    append_u64(out, t.supports);
     switch (d->gal->scale) {
     case SCALE_HEART:
-        appendf(out, ",\"hearts\":%u}", t.hearts);
+        append_lit(out, ",\"hearts\":");
+        append_u64(out, t.hearts);
         break;
     case SCALE_UPDOWN:
-        appendf(out, ",\"up\":%u,\"down\":%u}", t.up, t.down);
+        append_lit(out, ",\"up\":");
+        append_u64(out, t.up);
+        append_lit(out, ",\"down\":");
+        append_u64(out, t.down);
         break;
     case SCALE_STARS5:
-        appendf(out, ",\"stars\":[%u,%u,%u,%u,%u],\"sum\":%llu}", t.stars[0], t.stars[1],
-                t.stars[2], t.stars[3], t.stars[4], (unsigned long long)t.sum);
+        append_lit(out, ",\"stars\":[");
+        for (int i = 0; i < 5; i++) {
+            if (i)
+                append_lit(out, ",");
+            append_u64(out, t.stars[i]);
+        }
+        append_lit(out, "],\"sum\":");
+        append_u64(out, t.sum);
         break;
     }
-    appendf(out, ",\"comments\":%u,\"score\":%.17g", d->comments, d->score[SORT_TOP]);
+    append_lit(out, "},\"comments\":");
+    append_u64(out, d->comments);
+    append_lit(out, ",\"score\":");
+    append_score(out, d->score[SORT_TOP]);
 }
 
 int catalog_item_json(struct server *srv, MDB_txn *txn, const struct dmem *d,
@@ -718,15 +892,21 @@ int catalog_item_json(struct server *srv, MDB_txn *txn, const struct dmem *d,
         return CC_EINTERNAL;
     ccbuf_append(out, v.mv_data, v.mv_size - 1);
     append_live(d, out);
-    appendf(out, ",\"thumb\":\"/t/%llu.png\"}", (unsigned long long)d->id);
+    append_lit(out, ",\"thumb\":\"/t/");
+    append_u64(out, d->id);
+    append_lit(out, ".png\"}");
     return 0;
 }
 
 void catalog_item_delta_json(const struct dmem *d, struct ccbuf *out)
 {
-    appendf(out, "{\"id\":\"%llu\"", (unsigned long long)d->id);
+    append_lit(out, "{\"id\":\"");
+    append_u64(out, d->id);
+    append_lit(out, "\"");
     append_live(d, out);
-    appendf(out, ",\"status\":\"%s\"}", status_name((enum dstatus)d->status));
+    append_lit(out, ",\"status\":\"");
+    append_lit(out, status_name((enum dstatus)d->status));
+    append_lit(out, "\"}");
 }
 
 /* ---- rescoring ---- */
@@ -749,10 +929,20 @@ static void on_slice(uv_idle_t *h)
             continue;
         size_t n = g->rescore_left < budget ? g->rescore_left : budget;
         int changed = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (g->rescore_at >= g->all.n)
+        /* Round robin over the visible designs in `new` order (rescoring never moves
+         * them there); hidden ones are rescored when they come back. */
+        struct dmem *chunk[256];
+        for (size_t done = 0; done < n;) {
+            size_t want = n - done < CC_ARRAY_LEN(chunk) ? n - done : CC_ARRAY_LEN(chunk);
+            if (g->rescore_at >= rank_count(g->rank[SORT_NEW]))
                 g->rescore_at = 0;
-            changed |= rescore(g->all.v[g->rescore_at++], now, g->mean_ranked);
+            size_t got = rank_page(g->rank[SORT_NEW], g->rescore_at, want, (void **)chunk);
+            if (!got)
+                break;
+            for (size_t i = 0; i < got; i++)
+                changed |= rescore(chunk[i], now, g->mean_ranked);
+            g->rescore_at += got;
+            done += got;
         }
         g->rescore_left -= n;
         budget -= n;
@@ -775,14 +965,195 @@ static void on_rescore(uv_timer_t *t)
         /* A new mean applies to every design; visit them all over the next passes. */
         g->mean_ranked = contest_mean(g);
         size_t n = g->rescore_left + CATALOG_RESCORE_BATCH;
-        g->rescore_left = n < g->all.n ? n : g->all.n;
+        size_t all = rank_count(g->rank[SORT_NEW]);
+        g->rescore_left = n < all ? n : all;
         any |= g->rescore_left != 0;
     }
     if (any && !uv_is_active((uv_handle_t *)&cat->slice))
         uv_idle_start(&cat->slice, on_slice);
 }
 
+void catalog_settle(struct server *srv, const char *contest)
+{
+    struct cgal *g = gal_find(srv->catalog, contest);
+    if (!g || g->scale != SCALE_STARS5)
+        return; /* heart and updown top scores never depend on other designs */
+    double mean = contest_mean(g);
+    if (mean == g->mean_ranked && !g->rescore_left)
+        return;
+    g->mean_ranked = mean;
+    g->rescore_left = 0;
+    int64_t now = server_now(srv);
+    int changed = 0;
+    struct dmem *chunk[256]; /* the visible designs; hidden ones are rescored on return */
+    size_t got;
+    for (size_t pos = 0;
+         (got = rank_page(g->rank[SORT_NEW], pos, CC_ARRAY_LEN(chunk), (void **)chunk));
+         pos += got)
+        for (size_t i = 0; i < got; i++)
+            changed |= rescore(chunk[i], now, mean);
+    if (changed)
+        live_gallery_changed(srv, g);
+}
+
 /* ---- start-up ---- */
+
+/* A scanner for the catalog's fields of a stored design record (compact JSON written
+ * by jansson), without building a JSON tree: at start-up that tree was half of the
+ * load time. It walks the top-level object, skipping values it does not need; it
+ * returns 0 on anything unusual (an escape in a field it keeps, nesting it does not
+ * expect) and the caller parses that record with jansson instead. */
+struct scan {
+    const char *p, *end;
+};
+
+static void scan_ws(struct scan *sc)
+{
+    while (sc->p < sc->end && (*sc->p == ' ' || *sc->p == '\n' || *sc->p == '\t' ||
+                               *sc->p == '\r'))
+        sc->p++;
+}
+
+static int scan_char(struct scan *sc, char c)
+{
+    scan_ws(sc);
+    if (sc->p < sc->end && *sc->p == c) {
+        sc->p++;
+        return 1;
+    }
+    return 0;
+}
+
+/* A string without escapes: its bytes in *s, *n. Returns 0 otherwise. */
+static int scan_plain_string(struct scan *sc, const char **s, size_t *n)
+{
+    if (!scan_char(sc, '"'))
+        return 0;
+    const char *b = sc->p;
+    while (sc->p < sc->end && *sc->p != '"') {
+        if (*sc->p == '\\')
+            return 0;
+        sc->p++;
+    }
+    if (sc->p >= sc->end)
+        return 0;
+    *s = b;
+    *n = (size_t)(sc->p - b);
+    sc->p++;
+    return 1;
+}
+
+/* Skips one value of any kind (strings with escapes, arrays, objects). */
+static int scan_skip(struct scan *sc)
+{
+    scan_ws(sc);
+    int depth = 0;
+    do {
+        if (sc->p >= sc->end)
+            return 0;
+        char c = *sc->p;
+        if (c == '"') {
+            for (sc->p++; sc->p < sc->end && *sc->p != '"'; sc->p++)
+                if (*sc->p == '\\')
+                    sc->p++;
+            if (sc->p >= sc->end)
+                return 0;
+            sc->p++;
+        } else if (c == '[' || c == '{') {
+            depth++;
+            sc->p++;
+        } else if (c == ']' || c == '}') {
+            if (--depth < 0)
+                return 0;
+            sc->p++;
+        } else if (depth == 0) { /* number, true, false, null */
+            while (sc->p < sc->end && *sc->p != ',' && *sc->p != '}' && *sc->p != ']')
+                sc->p++;
+        } else {
+            sc->p++;
+        }
+        scan_ws(sc);
+    } while (depth > 0);
+    return 1;
+}
+
+static int copy_str(char *dst, size_t cap, const char *s, size_t n)
+{
+    if (n >= cap)
+        return 0;
+    memcpy(dst, s, n);
+    dst[n] = 0;
+    return 1;
+}
+
+static uint64_t parse_id_n(const char *s, size_t n)
+{
+    char buf[24];
+    return copy_str(buf, sizeof buf, s, n) ? design_parse_id(buf) : 0;
+}
+
+/* Fills f from a record's bytes. Returns 1, or 0 to fall back to jansson. */
+static int facts_scan(const char *data, size_t len, struct facts *f)
+{
+    struct scan sc = {data, data + len};
+    memset(f, 0, sizeof *f);
+    f->status = -1;
+    if (!scan_char(&sc, '{'))
+        return 0;
+    if (scan_char(&sc, '}'))
+        return 1;
+    do {
+        const char *k, *v;
+        size_t kn, vn;
+        if (!scan_plain_string(&sc, &k, &kn) || !scan_char(&sc, ':'))
+            return 0;
+        scan_ws(&sc);
+#define KEY(lit) (kn == sizeof lit - 1 && !memcmp(k, lit, kn))
+        if (KEY("id") || KEY("creator")) {
+            if (!scan_plain_string(&sc, &v, &vn))
+                return 0;
+            *(KEY("id") ? &f->id : &f->creator) = parse_id_n(v, vn);
+        } else if (KEY("contest")) {
+            if (!scan_plain_string(&sc, &v, &vn) || !copy_str(f->contest, sizeof f->contest, v, vn))
+                return 0;
+        } else if (KEY("status")) {
+            char st[24];
+            if (!scan_plain_string(&sc, &v, &vn) || !copy_str(st, sizeof st, v, vn))
+                return 0;
+            f->status = status_parse(st);
+        } else if (KEY("created")) {
+            char num[24];
+            const char *b = sc.p;
+            while (sc.p < sc.end && (*sc.p == '-' || (*sc.p >= '0' && *sc.p <= '9')))
+                sc.p++;
+            if (!copy_str(num, sizeof num, b, (size_t)(sc.p - b)) || !num[0])
+                return 0;
+            f->created = strtoll(num, NULL, 10);
+        } else if (KEY("hidden")) {
+            f->hidden = sc.end - sc.p >= 4 && !memcmp(sc.p, "true", 4);
+            if (!scan_skip(&sc))
+                return 0;
+        } else if (KEY("tags")) {
+            if (!scan_char(&sc, '['))
+                return 0;
+            if (!scan_char(&sc, ']')) {
+                do {
+                    if (!scan_plain_string(&sc, &v, &vn))
+                        return 0;
+                    if (f->ntags < DESIGN_TAGS_MAX &&
+                        !copy_str(f->tags[f->ntags++], sizeof f->tags[0], v, vn))
+                        return 0;
+                } while (scan_char(&sc, ','));
+                if (!scan_char(&sc, ']'))
+                    return 0;
+            }
+        } else if (!scan_skip(&sc)) {
+            return 0;
+        }
+#undef KEY
+    } while (scan_char(&sc, ','));
+    return scan_char(&sc, '}');
+}
 
 static int load_designs(struct server *srv, MDB_txn *txn)
 {
@@ -792,14 +1163,23 @@ static int load_designs(struct server *srv, MDB_txn *txn)
         return store_err(rc);
     MDB_val k, v;
     for (int op = MDB_FIRST; !(rc = mdb_cursor_get(cur, &k, &v, op)); op = MDB_NEXT) {
-        json_error_t e;
-        json_t *rec = json_loadb(v.mv_data, v.mv_size, 0, &e);
-        if (!rec || !catalog_add(srv, rec)) {
+        struct facts f;
+        if (!facts_scan(v.mv_data, v.mv_size, &f)) {
+            json_error_t e;
+            json_t *rec = json_loadb(v.mv_data, v.mv_size, 0, &e);
+            if (rec)
+                facts_from_json(rec, &f);
             json_decref(rec);
+            if (!rec) {
+                mdb_cursor_close(cur);
+                return CC_EINTERNAL;
+            }
+        }
+        struct dmem *d = design_new(srv, &f);
+        if (!d || creators_design_added(srv, d)) {
             mdb_cursor_close(cur);
             return CC_EINTERNAL;
         }
-        json_decref(rec);
     }
     mdb_cursor_close(cur);
     return rc == MDB_NOTFOUND ? 0 : store_err(rc);
@@ -829,6 +1209,55 @@ static int load_votes(struct server *srv, MDB_txn *txn, uint64_t *count)
     }
     mdb_cursor_close(cur);
     return rc == MDB_NOTFOUND ? 0 : store_err(rc);
+}
+
+/* A design with its sort key and tie fields side by side, so sorting reads no dmem. */
+struct keyed {
+    double key;
+    int64_t created;
+    uint64_t id;
+    struct dmem *d;
+};
+
+static int cmp_keyed(const void *a, const void *b)
+{
+    const struct keyed *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key > y->key ? -1 : 1;
+    if (x->created != y->created)
+        return x->created < y->created ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Start-up: every visible design into its gallery's indexes, each ranked index built
+ * by sorting and appending (rank_append, O(n log n) with sequential memory) instead
+ * of n inserts at random places. */
+static void build_indexes(struct catalog *cat)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < cat->cap_id; i++)
+        n += cat->by_id[i] != NULL;
+    struct keyed *k = xmalloc((n ? n : 1) * sizeof *k);
+    for (struct cgal *g = cat->gals; g; g = g->next) {
+        for (int s = 0; s < SORT_COUNT; s++) {
+            size_t m = 0;
+            for (size_t i = 0; i < cat->cap_id; i++) {
+                struct dmem *d = cat->by_id[i];
+                if (d && d->gal == g && !d->hidden)
+                    k[m++] = (struct keyed){d->score[s], catalog_created(d), d->id, d};
+            }
+            qsort(k, m, sizeof *k, cmp_keyed);
+            for (size_t i = 0; i < m; i++)
+                if (rank_append(g->rank[s], k[i].d))
+                    rank_insert(g->rank[s], k[i].key, k[i].d);
+        }
+        for (size_t i = 0; i < cat->cap_id; i++) {
+            struct dmem *d = cat->by_id[i];
+            if (d && d->gal == g && !d->hidden)
+                index_add_lists(d);
+        }
+    }
+    free(k);
 }
 
 static void set_count(void *user, uint64_t design, uint64_t count)
@@ -863,13 +1292,19 @@ int catalog_open(struct server *srv)
     store_read_end(srv->store, txn);
     if (rc)
         return rc;
-    /* Scores from the loaded tallies, all at once. */
+    /* Every tally is counted: score each design once and index it with its final keys
+     * (designs were loaded unindexed). */
     int64_t now = server_now(srv);
-    for (struct cgal *g = cat->gals; g; g = g->next) {
+    for (struct cgal *g = cat->gals; g; g = g->next)
         g->mean_ranked = contest_mean(g);
-        for (size_t i = 0; i < g->all.n; i++)
-            rescore(g->all.v[i], now, g->mean_ranked);
+    for (size_t i = 0; i < cat->cap_id; i++) {
+        struct dmem *d = cat->by_id[i];
+        if (!d)
+            continue;
+        d->score[SORT_TOP] = score_top(d, d->gal->mean_ranked);
+        d->score[SORT_HOT] = hot_score(d, now);
     }
+    build_indexes(cat);
     log_info("catalog: %zu designs and %llu votes loaded in %llu ms", cat->designs,
              (unsigned long long)votes, (unsigned long long)(now_ms_monotonic() - t0));
     uv_timer_init(srv->loop, &cat->rescore);
@@ -912,17 +1347,18 @@ void catalog_close(struct server *srv)
         struct cgal *next = g->next;
         for (int s = 0; s < SORT_COUNT; s++)
             rank_free(g->rank[s]);
-        free(g->all.v);
         free(g->hidden.v);
-        free_list_map(&g->by_creator);
         free_list_map(&g->by_tag);
         for (int s = 0; s < ST_COUNT; s++)
             free(g->by_status[s].v);
         free(g);
         g = next;
     }
-    for (size_t i = 0; i < cat->cap_id; i++)
-        free(cat->by_id[i]);
+    while (cat->arena) {
+        struct arena_chunk *next = cat->arena->next;
+        free(cat->arena);
+        cat->arena = next;
+    }
     free(cat->by_id);
     for (size_t i = 0; i < cat->tags.cap; i++)
         if (cat->tags.keys[i]) {
@@ -941,12 +1377,13 @@ void catalog_close(struct server *srv)
 void catalog_memory(struct server *srv, size_t *bytes, size_t *designs)
 {
     struct catalog *cat = srv->catalog;
-    size_t b = cat->cap_id * sizeof *cat->by_id + cat->designs * sizeof(struct dmem);
+    size_t b = cat->cap_id * sizeof *cat->by_id;
+    for (struct arena_chunk *c = cat->arena; c; c = c->next)
+        b += sizeof *c;
     for (struct cgal *g = cat->gals; g; g = g->next) {
         for (int s = 0; s < SORT_COUNT; s++)
             b += rank_memory(g->rank[s]);
-        b += g->all.cap * sizeof(void *) + u64map_memory(&g->by_creator) +
-             u64map_memory(&g->by_tag);
+        b += u64map_memory(&g->by_tag);
         for (int s = 0; s < ST_COUNT; s++)
             b += g->by_status[s].cap * sizeof(void *);
     }

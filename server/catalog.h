@@ -47,20 +47,23 @@ enum dstatus {
     ST_COUNT
 };
 
+/* One design in memory: ~90 bytes, allocated from the catalog's arena (designs are
+ * never freed one by one), tags inline after it. */
 struct dmem {
     uint64_t id;
-    int64_t created;
     uint64_t creator;
     struct cgal *gal;
-    double score[SORT_COUNT]; /* the keys it is indexed under */
+    double score[SORT_COUNT]; /* the keys it is indexed under; score[SORT_NEW] is the
+                                 creation time (Unix seconds, exact in a double): see
+                                 catalog_created() */
     uint32_t c[5];            /* heart: c[0] hearts; updown: c[0] up, c[1] down;
                                  stars5: c[i] votes of i+1 stars */
     uint32_t version;         /* bumped on every change of its data (live.c diffs) */
     uint8_t status;           /* enum dstatus */
     uint8_t hidden;
     uint8_t ntags;
-    uint32_t tags[8]; /* interned tag ids */
     uint32_t comments; /* comments posted on it */
+    uint32_t tags[];   /* ntags interned tag ids (≤ DESIGN_TAGS_MAX) */
 };
 
 /* A gallery query (gallery.get / gallery.subscribe). */
@@ -97,6 +100,8 @@ const struct cgal *catalog_gallery_of(const struct dmem *d);
 struct dmem *catalog_design(struct server *srv, uint64_t id);
 /* Adds a design from its stored record (after the commit that stored it). */
 struct dmem *catalog_add(struct server *srv, const json_t *record);
+/* d's creation time (Unix seconds). */
+int64_t catalog_created(const struct dmem *d);
 /* The tally of d as SPEC §2's struct. */
 void catalog_tally(const struct dmem *d, struct tally *t);
 enum scale catalog_scale(const struct dmem *d);
@@ -113,6 +118,11 @@ void catalog_set_hidden(struct server *srv, struct dmem *d, int hidden);
 void catalog_set_comments(struct server *srv, struct dmem *d, uint64_t count);
 /* Records d's new status for the status filter. */
 void catalog_set_status(struct server *srv, struct dmem *d, enum dstatus status);
+/* Brings the `top` scores of contest's gallery up to date at once, where the rescoring
+ * timer may not have yet: a stars5 gallery whose contest mean moved since its last
+ * pass is re-scored whole (O(n log n)); any other gallery needs nothing. For answers
+ * that must be exact (contest.results, the export's manifest). */
+void catalog_settle(struct server *srv, const char *contest);
 /* Answers q: up to q->limit designs into out (room for CATALOG_PAGE_MAX), *total the
  * number matching (hidden designs only as q->hidden_of allows). Returns the count, or
  * CC_ENOTFOUND for an unknown contest. */

@@ -31,11 +31,17 @@ static int tie(const void *a, const void *b)
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
+/* The leaderboard's key (rank_key_fn): points, kept equal to what c is ranked under. */
+static double key(const void *a)
+{
+    return (double)((const struct creator *)a)->points;
+}
+
 void creators_open(struct server *srv)
 {
     struct creators *cs = xcalloc(1, sizeof *cs);
     u64map_init(&cs->by_id);
-    cs->top = rank_new(tie);
+    cs->top = rank_new(tie, key);
     cs->loading = 1;
     srv->creators = cs;
 }

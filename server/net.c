@@ -23,6 +23,8 @@
  * 4 KiB, which split every bigger message into a send, a copy into lws's own buffer
  * and a second send after another POLLOUT round trip). */
 #define NET_TX_PACKET (256 * 1024)
+/* The scratch buffer of immediate writes is kept up to this size between messages. */
+#define NET_SCRATCH_KEEP (64 * 1024)
 
 /* A refcounted message many connections may queue (net.h): data at buf + LWS_PRE. */
 struct net_msg {
@@ -85,6 +87,7 @@ struct net {
     size_t queued_total;
     struct net_stats stats;
     void *loops[1];
+    struct ccbuf scratch; /* LWS_PRE + a message, for writes that need no queue */
     char iface[INET_ADDRSTRLEN]; /* the listen address as lws wants it (kept by lws) */
 };
 
@@ -218,15 +221,22 @@ int net_conn_send(struct net_conn *c, const void *buf, size_t len, int binary)
     int rc;
     if (!can_queue(c, len, &rc))
         return rc;
+    if (!c->q_head) { /* try at once from the net's scratch buffer: no allocation */
+        struct ccbuf *sc = &c->net->scratch;
+        sc->len = 0;
+        unsigned char *p = ccbuf_reserve(sc, LWS_PRE + len) + LWS_PRE;
+        memcpy(p, buf, len);
+        int w = write_now(c, p, len, binary);
+        if (sc->cap > NET_SCRATCH_KEEP)
+            ccbuf_free(sc);
+        if (w)
+            return 0;
+    }
     struct outmsg *m = xmalloc(sizeof *m + LWS_PRE + len);
     m->shared = NULL;
     m->len = len;
     m->binary = binary;
     memcpy(m->buf + LWS_PRE, buf, len);
-    if (write_now(c, m->buf + LWS_PRE, len, binary)) {
-        free(m);
-        return 0;
-    }
     enqueue(c, m);
     return 0;
 }
@@ -742,5 +752,6 @@ void net_free(struct net *n)
      * second one, after the loop has stopped (upstream issue #2595). */
     if (n->ctx)
         lws_context_destroy(n->ctx);
+    ccbuf_free(&n->scratch);
     free(n);
 }

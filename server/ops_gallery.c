@@ -74,6 +74,7 @@ int gallery_window_json(struct server *srv, const struct gallery_query *q,
     int rc = store_read_begin(srv->store, &txn);
     if (rc)
         return rc;
+    ccbuf_reserve(out, (size_t)n * 512 + 128); /* one allocation for most pages */
     char head[96];
     int len = snprintf(head, sizeof head, "{%s\"total\":%zu,\"items\":[", prefix, total);
     ccbuf_append(out, head, (size_t)len);

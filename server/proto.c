@@ -70,6 +70,7 @@ void req_ok_raw(struct req *r, const char *result, size_t len)
 {
     struct ccbuf b;
     ccbuf_init(&b);
+    ccbuf_reserve(&b, len + 64);
     char head[64];
     int n = snprintf(head, sizeof head, "{\"id\":%" JSON_INTEGER_FORMAT ",\"ok\":true,\"result\":",
                      json_integer_value(r->id));

@@ -3,24 +3,50 @@
  * up positions: that is what makes rank-of and page-at-offset logarithmic. */
 #include "rank.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "util.h"
 
 /* 32 levels at p = 1/4 cover 2^64 items. */
 #define RANK_MAX_LEVEL 32
+/* Nodes come from slabs of this many bytes, one free list per level count. */
+#define RANK_SLAB (64 * 1024)
 
-struct rank_level {
-    struct rank_node *next;
-    size_t span;
+/* A node of L levels is one block: item, L spans (32-bit: an index holds fewer than
+ * 2^32 items), then, 8-byte aligned, L forward pointers: 24 bytes for the 3 in 4 nodes
+ * that have one level, no allocator header (slabs). The score is not kept: it is
+ * key(item), which the caller keeps equal to the score the item is indexed under. */
+struct rank_node {
+    void *item;
+    uint32_t levels;
+    uint32_t span[]; /* levels entries, then the next pointers (see nexts()) */
 };
 
-struct rank_node {
-    double score;
-    void *item;
-    unsigned char levels;
-    struct rank_level lv[]; /* levels entries */
+static size_t next_offset(unsigned levels)
+{
+    return (offsetof(struct rank_node, span) + levels * sizeof(uint32_t) + 7) & ~(size_t)7;
+}
+
+static size_t node_size(unsigned levels)
+{
+    return next_offset(levels) + levels * sizeof(struct rank_node *);
+}
+
+static struct rank_node **nexts(const struct rank_node *n)
+{
+    return (struct rank_node **)(void *)((char *)(uintptr_t)n + next_offset(n->levels));
+}
+
+#define NEXT(n, i) (nexts(n)[i])
+#define SPAN(n, i) ((n)->span[i])
+
+struct rank_slab {
+    struct rank_slab *next;
+    size_t used;
+    _Alignas(8) unsigned char mem[RANK_SLAB];
 };
 
 struct rank {
@@ -29,26 +55,53 @@ struct rank {
     size_t count;
     size_t bytes;
     rank_tie_fn tie;
+    rank_key_fn key;
     uint64_t rng;
+    struct rank_slab *slabs;                  /* newest first; nodes are carved from it */
+    int tail_ok;                              /* tail[] is current (rank_append) */
+    struct rank_node *tail[RANK_MAX_LEVEL];   /* last node on each level */
+    size_t tail_pos[RANK_MAX_LEVEL];          /* its 1-based position (0: head) */
+    struct rank_node *free_nodes[RANK_MAX_LEVEL + 1]; /* by levels; linked via item */
 };
 
-static struct rank_node *node_new(int levels, double score, void *item)
+static struct rank_node *node_new(struct rank *r, unsigned levels, void *item)
 {
-    struct rank_node *n = xcalloc(1, sizeof *n + (size_t)levels * sizeof(struct rank_level));
-    n->score = score;
+    struct rank_node *n = r->free_nodes[levels];
+    size_t size = node_size(levels);
+    if (n) {
+        r->free_nodes[levels] = n->item;
+    } else {
+        if (!r->slabs || r->slabs->used + size > RANK_SLAB) {
+            struct rank_slab *sl = xmalloc(sizeof *sl);
+            sl->next = r->slabs;
+            sl->used = 0;
+            r->slabs = sl;
+            r->bytes += sizeof *sl;
+        }
+        n = (struct rank_node *)(void *)(r->slabs->mem + r->slabs->used);
+        r->slabs->used += size;
+    }
+    memset(n, 0, size);
     n->item = item;
-    n->levels = (unsigned char)levels;
+    n->levels = levels;
     return n;
 }
 
-struct rank *rank_new(rank_tie_fn tie)
+static void node_free(struct rank *r, struct rank_node *n)
+{
+    n->item = r->free_nodes[n->levels];
+    r->free_nodes[n->levels] = n;
+}
+
+struct rank *rank_new(rank_tie_fn tie, rank_key_fn key)
 {
     struct rank *r = xcalloc(1, sizeof *r);
-    r->head = node_new(RANK_MAX_LEVEL, 0, NULL);
+    r->bytes = sizeof *r;
+    r->head = node_new(r, RANK_MAX_LEVEL, NULL);
     r->level = 1;
     r->tie = tie;
+    r->key = key;
     r->rng = 0x9e3779b97f4a7c15ull;
-    r->bytes = sizeof *r + sizeof *r->head + RANK_MAX_LEVEL * sizeof(struct rank_level);
     return r;
 }
 
@@ -56,11 +109,11 @@ void rank_free(struct rank *r)
 {
     if (!r)
         return;
-    struct rank_node *n = r->head;
-    while (n) {
-        struct rank_node *next = n->lv[0].next;
-        free(n);
-        n = next;
+    struct rank_slab *sl = r->slabs;
+    while (sl) {
+        struct rank_slab *next = sl->next;
+        free(sl);
+        sl = next;
     }
     free(r);
 }
@@ -94,20 +147,22 @@ static int random_level(struct rank *r)
 static int before(const struct rank *r, const struct rank_node *n, double score,
                   const void *item)
 {
-    if (n->score != score)
-        return n->score > score;
+    double k = r->key(n->item);
+    if (k != score)
+        return k > score;
     return r->tie(n->item, item) < 0;
 }
 
 void rank_insert(struct rank *r, double score, void *item)
 {
     struct rank_node *update[RANK_MAX_LEVEL], *x = r->head;
+    r->tail_ok = 0;
     size_t pos[RANK_MAX_LEVEL];
     for (int i = r->level - 1; i >= 0; i--) {
         pos[i] = i == r->level - 1 ? 0 : pos[i + 1];
-        while (x->lv[i].next && before(r, x->lv[i].next, score, item)) {
-            pos[i] += x->lv[i].span;
-            x = x->lv[i].next;
+        while (NEXT(x, i) && before(r, NEXT(x, i), score, item)) {
+            pos[i] += SPAN(x, i);
+            x = NEXT(x, i);
         }
         update[i] = x;
     }
@@ -116,20 +171,19 @@ void rank_insert(struct rank *r, double score, void *item)
         for (int i = r->level; i < level; i++) {
             pos[i] = 0;
             update[i] = r->head;
-            r->head->lv[i].span = r->count;
+            SPAN(r->head, i) = r->count;
         }
         r->level = level;
     }
-    x = node_new(level, score, item);
-    r->bytes += sizeof *x + (size_t)level * sizeof(struct rank_level);
+    x = node_new(r, (unsigned)level, item);
     for (int i = 0; i < level; i++) {
-        x->lv[i].next = update[i]->lv[i].next;
-        update[i]->lv[i].next = x;
-        x->lv[i].span = update[i]->lv[i].span - (pos[0] - pos[i]);
-        update[i]->lv[i].span = pos[0] - pos[i] + 1;
+        NEXT(x, i) = NEXT(update[i], i);
+        NEXT(update[i], i) = x;
+        SPAN(x, i) = SPAN(update[i], i) - (pos[0] - pos[i]);
+        SPAN(update[i], i) = pos[0] - pos[i] + 1;
     }
     for (int i = level; i < r->level; i++)
-        update[i]->lv[i].span++;
+        SPAN(update[i], i)++;
     r->count++;
 }
 
@@ -139,12 +193,12 @@ static struct rank_node *find(const struct rank *r, double score, const void *it
 {
     struct rank_node *x = r->head;
     for (int i = r->level - 1; i >= 0; i--) {
-        while (x->lv[i].next && before(r, x->lv[i].next, score, item))
-            x = x->lv[i].next;
+        while (NEXT(x, i) && before(r, NEXT(x, i), score, item))
+            x = NEXT(x, i);
         update[i] = x;
     }
-    x = x->lv[0].next;
-    return x && x->item == item && x->score == score ? x : NULL;
+    x = NEXT(x, 0);
+    return x && x->item == item && r->key(item) == score ? x : NULL;
 }
 
 int rank_delete(struct rank *r, double score, void *item)
@@ -153,19 +207,19 @@ int rank_delete(struct rank *r, double score, void *item)
     struct rank_node *x = find(r, score, item, update);
     if (!x)
         return -1;
+    r->tail_ok = 0;
     for (int i = 0; i < r->level; i++) {
-        if (update[i]->lv[i].next == x) {
-            update[i]->lv[i].span += x->lv[i].span - 1;
-            update[i]->lv[i].next = x->lv[i].next;
+        if (NEXT(update[i], i) == x) {
+            SPAN(update[i], i) += SPAN(x, i) - 1;
+            NEXT(update[i], i) = NEXT(x, i);
         } else {
-            update[i]->lv[i].span--;
+            SPAN(update[i], i)--;
         }
     }
-    while (r->level > 1 && !r->head->lv[r->level - 1].next)
+    while (r->level > 1 && !NEXT(r->head, r->level - 1))
         r->level--;
     r->count--;
-    r->bytes -= sizeof *x + (size_t)x->levels * sizeof(struct rank_level);
-    free(x);
+    node_free(r, x);
     return 0;
 }
 
@@ -176,14 +230,55 @@ int rank_update(struct rank *r, double old_score, double new_score, void *item)
     if (!x)
         return -1;
     /* Still between its neighbours: change the score in place, O(log n) for the find. */
-    struct rank_node *next = x->lv[0].next;
+    struct rank_node *next = NEXT(x, 0);
     if ((update[0] == r->head || before(r, update[0], new_score, item)) &&
         (!next || !before(r, next, new_score, item))) {
-        x->score = new_score;
-        return 0;
+        return 0; /* the caller now sets key(item) to new_score */
     }
     rank_delete(r, old_score, item);
     rank_insert(r, new_score, item);
+    return 0;
+}
+
+int rank_append(struct rank *r, void *item)
+{
+    if (!r->tail_ok) { /* find the last node of every level: O(n) once per run */
+        struct rank_node *x = r->head;
+        size_t pos = 0;
+        for (int i = RANK_MAX_LEVEL - 1; i >= 0; i--) {
+            if (i < r->level)
+                while (NEXT(x, i)) {
+                    pos += SPAN(x, i);
+                    x = NEXT(x, i);
+                }
+            r->tail[i] = i < r->level ? x : r->head;
+            r->tail_pos[i] = i < r->level ? pos : 0;
+        }
+        r->tail_ok = 1;
+    }
+    double score = r->key(item);
+    if (r->count && before(r, r->tail[0], score, item) == 0)
+        return -1; /* would not be last */
+    int level = random_level(r);
+    for (int i = r->level; i < level; i++) {
+        r->tail[i] = r->head;
+        r->tail_pos[i] = 0;
+        SPAN(r->head, i) = r->count;
+    }
+    if (level > r->level)
+        r->level = level;
+    struct rank_node *x = node_new(r, (unsigned)level, item);
+    size_t pos = r->count + 1;
+    for (int i = 0; i < level; i++) {
+        NEXT(r->tail[i], i) = x;
+        SPAN(r->tail[i], i) = pos - r->tail_pos[i];
+        SPAN(x, i) = 0;
+        r->tail[i] = x;
+        r->tail_pos[i] = pos;
+    }
+    for (int i = level; i < r->level; i++)
+        SPAN(r->tail[i], i)++;
+    r->count++;
     return 0;
 }
 
@@ -192,13 +287,13 @@ size_t rank_position(const struct rank *r, double score, const void *item)
     struct rank_node *x = r->head;
     size_t pos = 0;
     for (int i = r->level - 1; i >= 0; i--) {
-        while (x->lv[i].next && before(r, x->lv[i].next, score, item)) {
-            pos += x->lv[i].span;
-            x = x->lv[i].next;
+        while (NEXT(x, i) && before(r, NEXT(x, i), score, item)) {
+            pos += SPAN(x, i);
+            x = NEXT(x, i);
         }
     }
-    x = x->lv[0].next;
-    return x && x->item == item && x->score == score ? pos : (size_t)-1;
+    x = NEXT(x, 0);
+    return x && x->item == item && r->key(item) == score ? pos : (size_t)-1;
 }
 
 size_t rank_page(const struct rank *r, size_t offset, size_t limit, void **out)
@@ -209,19 +304,19 @@ size_t rank_page(const struct rank *r, size_t offset, size_t limit, void **out)
     size_t target = offset + 1, traversed = 0;
     struct rank_node *x = r->head;
     for (int i = r->level - 1; i >= 0; i--)
-        while (x->lv[i].next && traversed + x->lv[i].span <= target) {
-            traversed += x->lv[i].span;
-            x = x->lv[i].next;
+        while (NEXT(x, i) && traversed + SPAN(x, i) <= target) {
+            traversed += SPAN(x, i);
+            x = NEXT(x, i);
         }
     size_t n = 0;
-    for (; x && n < limit; x = x->lv[0].next)
+    for (; x && n < limit; x = NEXT(x, 0))
         out[n++] = x->item;
     return n;
 }
 
 void rank_each(const struct rank *r, int (*fn)(void *item, double score, void *user), void *user)
 {
-    for (struct rank_node *x = r->head->lv[0].next; x; x = x->lv[0].next)
-        if (fn(x->item, x->score, user))
+    for (struct rank_node *x = NEXT(r->head, 0); x; x = NEXT(x, 0))
+        if (fn(x->item, r->key(x->item), user))
             return;
 }

@@ -10,21 +10,30 @@
 
 /* <0 when item a comes before item b among equal scores, >0 after, 0 only for a == b. */
 typedef int (*rank_tie_fn)(const void *a, const void *b);
+/* The score item is indexed under. The index does not copy scores: the caller keeps
+ * key(item) equal to the score it inserted the item with, and changes it only right
+ * after rank_update (or while the item is not indexed). */
+typedef double (*rank_key_fn)(const void *item);
 
 struct rank;
 
 /* A new, empty index. Never NULL (aborts on out-of-memory). */
-struct rank *rank_new(rank_tie_fn tie);
+struct rank *rank_new(rank_tie_fn tie, rank_key_fn key);
 /* Frees the index (not the items). NULL-safe. */
 void rank_free(struct rank *r);
 /* Number of items. */
 size_t rank_count(const struct rank *r);
 /* Adds item with score. The (score, item) pair must not be present. */
 void rank_insert(struct rank *r, double score, void *item);
+/* Adds item, with score key(item), after every item present: O(1) amortised, for
+ * building an index from items in order (the first call after other changes walks
+ * the index once). Returns 0, or -1 (nothing added) if item would not be last. */
+int rank_append(struct rank *r, void *item);
 /* Removes item, indexed with score. Returns 0, or -1 if that pair is not present. */
 int rank_delete(struct rank *r, double score, void *item);
-/* Moves item from old_score to new_score (in place when its position is unchanged).
- * Returns 0, or -1 if (old_score, item) is not present. */
+/* Moves item from old_score to new_score (in place when its position is unchanged);
+ * the caller then sets key(item) to new_score. Returns 0, or -1 if (old_score, item)
+ * is not present. */
 int rank_update(struct rank *r, double old_score, double new_score, void *item);
 /* The 0-based position of (score, item), or (size_t)-1 if absent. */
 size_t rank_position(const struct rank *r, double score, const void *item);

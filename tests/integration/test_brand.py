@@ -649,6 +649,8 @@ async def after_restart(srv, st, brand_token, bob_token):
     await anon.err('design.get', 'not_found', design=st['hidden'])
     assert (await get(brand, st['hidden']))['hidden'] is True
     assert st['hidden'] not in gallery_ids(await anon.ok('gallery.get', sort='new', limit=100))
+    # the brand's galleries still hold it in its place, rebuilt at start-up
+    assert st['hidden'] in gallery_ids(await brand.ok('gallery.get', sort='new', limit=100))
     assert (await get(brand, st['reported']))['reports'] == 2
     assert (await get(brand, st['hidden']))['reports'] == 1
     await bob.err('design.report', 'conflict', design=st['reported'], reason='again')

@@ -12,7 +12,7 @@ import subprocess
 import tempfile
 import time
 
-from cc import Client, Server, register, run, simple_level
+from cc import COCREATED, Client, Server, register, run, simple_level
 
 LIVE_QUEUE_BOUND = 64 * 1024
 SUBS = 60  # subscriptions per slow connection (the limit is 64)
@@ -276,6 +276,62 @@ async def slow_reader(srv, ids):
     return peak
 
 
+async def reload(srv):
+    """The catalog rebuilt at start-up (records read without a JSON tree unless they
+    need one) serves exactly the pages it served before the restart."""
+    ed = await register(srv, 'ed_reload')
+    fan = await register(srv, 'fan_reload')
+    titles = ['Q"uote \\back\\slash', 'uni \u2603 \u00e9 \U0001F600', '{"contest":"nope","id":"1"}',
+              'a}b]c,d:e', '"tags":["nope"],"status":"winner"']
+    for i, t in enumerate(titles):
+        r = await ed.upload('level', simple_level(variant=5000 + i), title=t,
+                            tags=['reload', f'r{i}', 'x-y-z'][:1 + i % 3])
+        assert r['ok'], r
+        if i % 2:
+            await fan.ok('vote.cast', design=r['result']['design']['id'], value=1)
+    # statuses: the submitted ones are found by walking the gallery, the others by list
+    token = subprocess.run([COCREATED, '--data', os.path.join(srv.dir, 'data'), '--make-brand',
+                            'acme_reload'], check=True, capture_output=True, text=True).stdout.strip()
+    brand = await Client.connect(srv)
+    await brand.ok('auth.login', token=token)
+    mine = [x['id'] for x in (await fan.ok('gallery.get', sort='new', creator=ed.account['id'],
+                                           limit=100))['items']]
+    assert len(mine) == len(titles)
+    await brand.ok('design.set_status', design=mine[0], status='shortlisted')
+    await brand.ok('design.set_status', design=mine[1], status='not_selected')
+    await brand.ok('design.set_status', design=mine[0], status='winner')
+    all_new = (await fan.ok('gallery.get', sort='new', limit=100))['items']
+    for st, want in (('winner', [mine[0]]), ('not_selected', [mine[1]]), ('shortlisted', [])):
+        page = await fan.ok('gallery.get', sort='new', status=st, limit=100)
+        assert [x['id'] for x in page['items']] == want and page['total'] == len(want), (st, page)
+    sub = await fan.ok('gallery.get', sort='new', status='submitted', limit=100)
+    assert [x['id'] for x in sub['items']] == [x['id'] for x in all_new
+                                               if x['id'] not in mine[:2]][:100]
+    assert sub['total'] == (await fan.ok('gallery.get', sort='new'))['total'] - 2
+    await brand.close()
+    queries = [dict(sort=s, limit=100) for s in ('new', 'top')] + [
+        dict(sort='new', status='winner'), dict(sort='top', status='submitted', offset=2, limit=50),
+        dict(sort='new', creator=ed.account['id'], status='submitted'),
+        dict(sort='top', tag='reload', limit=100), dict(sort='new', tag='x-y-z', limit=100),
+        dict(sort='top', creator=ed.account['id'], limit=100),
+        dict(sort='new', status='submitted', offset=3, limit=7)]
+    before = [await fan.ok('gallery.get', **q) for q in queries]
+    hot_before = await fan.ok('gallery.get', sort='hot', limit=100)
+    assert [x['title'] for x in before[4]['items'] if x['title'] in titles] != []
+    await ed.close()
+    await fan.close()
+    srv.stop()
+    srv.start()
+    c = await Client.connect(srv)
+    after = [await c.ok('gallery.get', **q) for q in queries]
+    for q, b, a in zip(queries, before, after):
+        assert a == b, (q, b, a)
+    hot_after = await c.ok('gallery.get', sort='hot', limit=100)
+    assert hot_after['total'] == hot_before['total']
+    assert sorted(x['id'] for x in hot_after['items']) == sorted(x['id'] for x in hot_before['items'])
+    await c.close()
+
+
 async def crash(tmp):
     data = os.path.join(tmp, 'crashdata')
     os.makedirs(data)
@@ -329,6 +385,7 @@ async def main():
         ids = await votes_and_pages(srv)
         await live(srv, ids)
         peak = await slow_reader(srv, ids)
+        await reload(srv)
         srv.stop()
         n = await crash(tmp)
         print(f'galleries: ok (slow readers peaked at {int(peak)} queued bytes; '

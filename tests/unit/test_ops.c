@@ -12,7 +12,7 @@ int main(void)
                                       "vote.clear", "contest.create", "contest.update",
                                       "contest.get", "contest.list", "design.set_status",
                                       "design.hide", "design.report", "creator.get",
-                                      "creator.top"};
+                                      "creator.top", "comment.post", "comment.list"};
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         const struct op *op = ops_find(ops[i]);
         ASSERT(op != NULL);
@@ -27,5 +27,7 @@ int main(void)
     ASSERT((ops_find("design.hide")->flags & OP_BRAND) != 0);
     ASSERT((ops_find("design.report")->flags & OP_AUTH) != 0);
     ASSERT_EQ(ops_find("creator.top")->flags, 0);
+    ASSERT_EQ(ops_find("comment.post")->flags, OP_AUTH);
+    ASSERT_EQ(ops_find("comment.list")->flags, 0);
     return 0;
 }

@@ -23,6 +23,11 @@ static int tie(const void *a, const void *b)
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
+static double key(const void *a)
+{
+    return ((const struct item *)a)->score;
+}
+
 static int cmp_model(const void *a, const void *b)
 {
     const struct item *x = *(const struct item *const *)a, *y = *(const struct item *const *)b;
@@ -73,7 +78,7 @@ static void check(struct rank *r)
 
 int main(void)
 {
-    struct rank *r = rank_new(tie);
+    struct rank *r = rank_new(tie, key);
     ASSERT_EQ(rank_count(r), 0);
     void *page[4];
     ASSERT_EQ(rank_page(r, 0, 4, page), 0);
@@ -108,5 +113,43 @@ int main(void)
     ASSERT(rank_memory(r) > 0);
     rank_free(r);
     rank_free(NULL);
+
+    /* Bulk build: rank_append in order gives the same index; then it keeps working
+     * under random changes, and appends again after them. */
+    r = rank_new(tie, key);
+    size_t n = build_model();
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && i % 300 == 0) { /* not after the last: refused, nothing added */
+            ASSERT_EQ(rank_append(r, model[0]), -1);
+            ASSERT_EQ(rank_append(r, model[i - 1]), -1);
+        }
+        ASSERT_EQ(rank_append(r, model[i]), 0);
+    }
+    check(r);
+    for (int step = 0; step < 5000; step++) {
+        struct item *it = &items[next_rand() % N];
+        double score = (double)(next_rand() % 20);
+        if (!it->present) {
+            it->score = score;
+            it->present = 1;
+            rank_insert(r, score, it);
+        } else if (step % 2) {
+            ASSERT_EQ(rank_update(r, it->score, score, it), 0);
+            it->score = score;
+        } else {
+            ASSERT_EQ(rank_delete(r, it->score, it), 0);
+            it->present = 0;
+        }
+    }
+    check(r);
+    /* append items scored below everything present */
+    for (int i = 0; i < N; i++)
+        if (!items[i].present) {
+            items[i].score = -1 - (double)i;
+            items[i].present = 1;
+            ASSERT_EQ(rank_append(r, &items[i]), 0);
+        }
+    check(r);
+    rank_free(r);
     return 0;
 }
