@@ -367,6 +367,9 @@ async def export_checks(srv, brand, token, story_designs):
     for k, f in enumerate(fans):
         for j, d in enumerate(ids):
             await f.ok('vote.cast', design=d, value=1 + (k + j) % 5)
+    # stars5 scores follow the contest mean at the next rescoring tick (at most 1 s):
+    # let it pass so this manifest's scores are the ones a restart computes
+    await asyncio.sleep(1.5)
     moves = {ids[0]: ['shortlisted', 'winner'],
              ids[1]: ['shortlisted', 'winner', 'in_production'],
              ids[2]: ['shortlisted', 'winner', 'in_production', 'launched'],
