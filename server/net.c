@@ -137,6 +137,12 @@ struct net_msg *net_msg_new(const void *buf, size_t len)
     return m;
 }
 
+struct net_msg *net_msg_ref(struct net_msg *m)
+{
+    m->refs++;
+    return m;
+}
+
 void net_msg_unref(struct net_msg *m)
 {
     if (m && --m->refs == 0)
@@ -252,8 +258,7 @@ int net_conn_send_msg(struct net_conn *c, struct net_msg *msg)
     if (write_now(c, msg->buf + LWS_PRE, msg->len, 0))
         return 0;
     struct outmsg *m = xmalloc(sizeof *m);
-    m->shared = msg;
-    msg->refs++;
+    m->shared = net_msg_ref(msg);
     m->len = msg->len;
     m->binary = 0;
     enqueue(c, m);

@@ -88,6 +88,8 @@ int net_conn_send(struct net_conn *c, const void *buf, size_t len, int binary);
 struct net_msg;
 /* A new message holding a copy of buf (len bytes), with one reference for the caller. */
 struct net_msg *net_msg_new(const void *buf, size_t len);
+/* Takes one more reference on m for the caller; returns m. */
+struct net_msg *net_msg_ref(struct net_msg *m);
 /* Drops the caller's reference; the message is freed when the last queue lets go.
  * NULL-safe. */
 void net_msg_unref(struct net_msg *m);

@@ -72,11 +72,14 @@ static void vote_done(struct write_req *wr, int status)
         catalog_vote(req_server(r), v->d, v->old, v->value);
     if (v->wv.promoted)
         catalog_set_status(req_server(r), v->d, ST_SHORTLISTED);
-    struct tally t;
-    catalog_tally(v->d, &t);
-    json_t *res = json_pack("{so}", "tally", tally_json(&t, catalog_scale(v->d)));
+    struct ccbuf res; /* {"tally":{...}}, written without a JSON tree */
+    ccbuf_init(&res);
+    ccbuf_append(&res, "{\"tally\":", 9);
+    catalog_tally_json(v->d, &res);
+    ccbuf_append(&res, "}", 1);
     free(v);
-    req_ok(r, res);
+    req_ok_raw(r, (const char *)res.data, res.len);
+    ccbuf_free(&res);
 }
 
 /* Checks what vote.cast and vote.clear share; returns the design (and its contest's
