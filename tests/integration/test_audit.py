@@ -502,12 +502,24 @@ async def export_checks(srv, brand, token, story_designs):
     s.close()
     st, _, again = srv.get('/export/shirts', headers={'Authorization': 'Bearer ' + token})
     assert st == 200 and len(again) == len(body), (st, len(again), len(body))
-    # A hidden winner leaves the results (for everyone, the brand too) and the export.
+    # A hidden winner leaves the results and the export, but for the brand and its
+    # creator, who see it in its place, unranked; the public ranks close up.
     hid = by_rank[0]
     await brand.ok('design.hide', design=hid, hidden=True)
-    r = await brand.ok('contest.results', contest='shirts')
+    anon = await Client.connect(srv)
+    r = await anon.ok('contest.results', contest='shirts')
     assert hid not in [i['design'] for i in r['ranking']] and r['total'] == len(ids) - 1, r
     assert [i['rank'] for i in r['ranking']] == list(range(1, len(ids)))
+    assert not any('hidden' in i for i in r['ranking'])
+    public = r['ranking']
+    for viewer in (brand, cr):
+        r = await viewer.ok('contest.results', contest='shirts')
+        assert [i['design'] for i in r['ranking']] == [i['design'] for i in items], r
+        assert r['total'] == len(ids)
+        mine = [i for i in r['ranking'] if i['design'] == hid]
+        assert mine and mine[0]['hidden'] is True and mine[0]['rank'] is None, mine
+        assert [i for i in r['ranking'] if i['design'] != hid] == public
+    await anon.close()
     st, hdr, _ = srv.get('/export/shirts', headers={'Authorization': 'Bearer ' + token})
     assert st == 200 and hdr['X-Export-Designs'] == '2', hdr
     await brand.ok('design.hide', design=hid, hidden=False)
