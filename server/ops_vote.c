@@ -141,13 +141,7 @@ static void vote_submit(struct req *r, struct dmem *d, int value, uint64_t thres
     v->wv.threshold = threshold;
     v->wv.maybe_submitted = d->status == ST_SUBMITTED;
     v->wv.at = server_now(req_server(r));
-    r->ctx = v;
-    int rc = writer_submit(req_server(r)->writer, &r->wr, vote_apply, vote_done);
-    if (rc) {
-        r->ctx = NULL;
-        free(v);
-        req_fail(r, rc, NULL, NULL);
-    }
+    req_submit(r, v, vote_apply, vote_done);
 }
 
 void op_vote_cast(struct req *r)
