@@ -840,12 +840,11 @@ static void append_score(struct ccbuf *out, double x)
     ccbuf_append(out, tmp, (size_t)n);
 }
 
-/* Appends d's live fields: ,"tally":{...},"comments":N,"score":S. */
-static void append_live(const struct dmem *d, struct ccbuf *out)
+void catalog_tally_json(const struct dmem *d, struct ccbuf *out)
 {
     struct tally t;
     catalog_tally(d, &t);
-    append_lit(out, ",\"tally\":{\"votes\":");
+    append_lit(out, "{\"votes\":");
     append_u64(out, t.votes);
     append_lit(out, ",\"supports\":");
     append_u64(out, t.supports);
@@ -871,7 +870,15 @@ static void append_live(const struct dmem *d, struct ccbuf *out)
         append_u64(out, t.sum);
         break;
     }
-    append_lit(out, "},\"comments\":");
+    append_lit(out, "}");
+}
+
+/* Appends d's live fields: ,"tally":{...},"comments":N,"score":S. */
+static void append_live(const struct dmem *d, struct ccbuf *out)
+{
+    append_lit(out, ",\"tally\":");
+    catalog_tally_json(d, out);
+    append_lit(out, ",\"comments\":");
     append_u64(out, d->comments);
     append_lit(out, ",\"score\":");
     append_score(out, d->score[SORT_TOP]);

@@ -102,6 +102,9 @@ struct dmem *catalog_design(struct server *srv, uint64_t id);
 struct dmem *catalog_add(struct server *srv, const json_t *record);
 /* d's creation time (Unix seconds). */
 int64_t catalog_created(const struct dmem *d);
+/* Appends d's tally as its JSON object (as tally_json writes it), without jansson:
+ * the vote reply and the page writer's hot path. */
+void catalog_tally_json(const struct dmem *d, struct ccbuf *out);
 /* The tally of d as SPEC §2's struct. */
 void catalog_tally(const struct dmem *d, struct tally *t);
 enum scale catalog_scale(const struct dmem *d);

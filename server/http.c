@@ -80,6 +80,13 @@ static void metrics(struct net_http *h, struct server *s)
            store_map_size(s->store));
     metric(&b, "cocreate_lmdb_map_growths_total", "counter", "Times the map grew.",
            ws.map_growths);
+    struct export_stats xs;
+    export_get_stats(&xs);
+    metric(&b, "cocreate_exports_total", "counter", "Production exports started.", xs.started);
+    metric(&b, "cocreate_export_held_bytes", "gauge",
+           "Design bytes the exports hold (made, not yet sent).", xs.held);
+    metric(&b, "cocreate_export_held_bytes_max", "gauge",
+           "Most design bytes the exports held at once.", xs.held_max);
     const char *hdr = "# HELP cocreate_errors_total Error replies by code.\n"
                       "# TYPE cocreate_errors_total counter\n";
     ccbuf_append(&b, hdr, strlen(hdr));
@@ -108,8 +115,8 @@ static void metrics(struct net_http *h, struct server *s)
 
 /* Who is asking: a token from "Authorization: Bearer <token>" or the cookie cc_token
  * (for <img> tags in the web client). Anonymous when absent or unknown. */
-static void http_viewer(struct net_http *h, MDB_txn *txn, struct server *s, uint64_t *id,
-                        enum role *role)
+void http_viewer(struct net_http *h, MDB_txn *txn, struct server *s, uint64_t *id,
+                 enum role *role)
 {
     char buf[512], token[ACCOUNT_TOKEN_LEN + 1] = "";
     *id = 0;
@@ -260,7 +267,6 @@ static void content_original(struct net_http *h, struct server *s, MDB_txn *txn,
  * in the renders table by the writer so the next request streams it from LMDB. */
 struct render_job {
     uv_work_t work;
-    struct write_req wr;
     struct server *srv;
     struct net_http *h;
     const struct kind *kind;
@@ -290,20 +296,39 @@ static void render_work(uv_work_t *w)
     ccbuf_free(&plain);
 }
 
+/* A render on its way into the renders table. */
+struct render_cache {
+    struct write_req wr;
+    struct server *srv;
+    uint8_t sha[32];
+    struct ccbuf png;
+};
+
 static int render_apply(struct write_req *wr, MDB_txn *txn)
 {
-    struct render_job *j = container_of(wr, struct render_job, wr);
-    int rc = blob_put(txn, j->srv->store, store_dbs(j->srv->store)->renders, j->sha,
-                      j->png.data, j->png.len);
+    struct render_cache *c = container_of(wr, struct render_cache, wr);
+    int rc = blob_put(txn, c->srv->store, store_dbs(c->srv->store)->renders, c->sha,
+                      c->png.data, c->png.len);
     return rc < 0 ? rc : 0;
 }
 
 static void render_free(struct write_req *wr, int status)
 {
     (void)status;
-    struct render_job *j = container_of(wr, struct render_job, wr);
-    ccbuf_free(&j->png);
-    free(j);
+    struct render_cache *c = container_of(wr, struct render_cache, wr);
+    ccbuf_free(&c->png);
+    free(c);
+}
+
+void http_cache_render(struct server *s, const uint8_t sha[32], struct ccbuf *png)
+{
+    struct render_cache *c = xcalloc(1, sizeof *c);
+    c->srv = s;
+    memcpy(c->sha, sha, 32);
+    c->png = *png;
+    ccbuf_init(png);
+    if (!s->writer || writer_submit(s->writer, &c->wr, render_apply, render_free))
+        render_free(&c->wr, 0); /* not cached this time: the next request renders again */
 }
 
 static void render_after(uv_work_t *w, int status)
@@ -317,9 +342,10 @@ static void render_after(uv_work_t *w, int status)
         net_http_respond(j->h, 200, "image/png", copy, j->png.len);
     }
     net_http_release(j->h);
-    if (status || j->status || !j->srv->writer ||
-        writer_submit(j->srv->writer, &j->wr, render_apply, render_free))
-        render_free(&j->wr, 0);
+    if (!status && !j->status)
+        http_cache_render(j->srv, j->sha, &j->png);
+    ccbuf_free(&j->png);
+    free(j);
 }
 
 static void content_render(struct net_http *h, struct server *s, const uint8_t sha[32],
@@ -503,6 +529,8 @@ void http_route(struct net_http *h, const char *path, void *user)
         design_content(h, s, id, what);
     else if (!strncmp(path, "/log/", 5) && path[5] && strlen(path + 5) <= CONTEST_ID_MAX)
         audit_log(h, s, path + 5);
+    else if (!strncmp(path, "/export/", 8) && path[8] && strlen(path + 8) <= CONTEST_ID_MAX)
+        export_http(h, s, path + 8);
     else if (!web_route(s->web, h, path))
         respond_text(h, 404, "not found\n");
 }

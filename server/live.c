@@ -44,6 +44,11 @@ struct window {
     size_t n, total;
     int dirty;
     uint64_t last_flush;
+    /* The last full window sent (a resync), for the other subscribers with the same
+     * sub id that resync before the window changes: built once, not per reader. */
+    struct net_msg *full;
+    char full_id[24];
+    uint64_t full_at;
     struct window *gnext, *gprev; /* in the (gallery, sort) list */
     struct window *dnext;         /* in the dirty list */
 };
@@ -96,6 +101,8 @@ static void window_dirty(struct live *lv, struct window *w)
 {
     if (w->dirty)
         return;
+    net_msg_unref(w->full); /* the window may change: a resync builds a new one */
+    w->full = NULL;
     w->dirty = 1;
     w->dnext = lv->dirty_w;
     lv->dirty_w = w;
@@ -287,17 +294,34 @@ static int window_event(struct server *srv, struct window *w, int full, struct c
 /* Sends sub the full window now (a resync), outside the window's flushes. */
 static void send_full(struct server *srv, struct live_sub *sub)
 {
+    struct window *w = sub->w;
+    uint64_t now = now_ms();
+    /* Readers that fell behind together catch up together: reuse the full window
+     * built for the last of them while the window has not changed (not dirty since;
+     * at most LIVE_INTERVAL_MS old, for what changes without dirtying it). */
+    if (w->full && !strcmp(w->full_id, sub->id) && now - w->full_at < LIVE_INTERVAL_MS) {
+        net_conn_send_msg(sub->sess->conn, w->full);
+        sub->fresh = 0; /* not dirty: nothing unflushed to miss */
+        return;
+    }
     struct ccbuf pre, post;
     ccbuf_init(&pre);
     ccbuf_init(&post);
-    if (window_event(srv, sub->w, 1, &pre, &post)) {
+    if (window_event(srv, w, 1, &pre, &post)) {
         struct msg_cache mc;
         cache_init(&mc, &pre, &post);
-        net_conn_send_msg(sub->sess->conn, cache_get(&mc, sub->id));
+        struct net_msg *m = cache_get(&mc, sub->id);
+        net_conn_send_msg(sub->sess->conn, m);
+        if (!w->dirty) {
+            net_msg_unref(w->full);
+            w->full = net_msg_ref(m);
+            snprintf(w->full_id, sizeof w->full_id, "%s", sub->id);
+            w->full_at = now;
+        }
         cache_free(&mc);
         /* Changes not yet flushed: the others will get them as deltas against the
          * window last sent, which this subscriber may not hold whole. */
-        sub->fresh = sub->w->dirty;
+        sub->fresh = w->dirty;
     }
     ccbuf_free(&pre);
     ccbuf_free(&post);
@@ -490,6 +514,7 @@ static void window_release(struct server *srv, struct window *w)
                 break;
             }
     }
+    net_msg_unref(w->full);
     free(w);
 }
 

@@ -62,6 +62,7 @@ struct net_http {
     struct lws *wsi; /* NULL once the client left */
     int refs;        /* 1 for the transaction + 1 while the app holds it */
     int responded, headers_sent;
+    int waiting; /* the stream's read said NET_BODY_WAIT */
     int status;
     const char *content_type;
     char *hdr_name[NET_HTTP_MAX_HEADERS], *hdr_value[NET_HTTP_MAX_HEADERS];
@@ -133,6 +134,12 @@ struct net_msg *net_msg_new(const void *buf, size_t len)
     m->len = len;
     if (len)
         memcpy(m->buf + LWS_PRE, buf, len);
+    return m;
+}
+
+struct net_msg *net_msg_ref(struct net_msg *m)
+{
+    m->refs++;
     return m;
 }
 
@@ -251,8 +258,7 @@ int net_conn_send_msg(struct net_conn *c, struct net_msg *msg)
     if (write_now(c, msg->buf + LWS_PRE, msg->len, 0))
         return 0;
     struct outmsg *m = xmalloc(sizeof *m);
-    m->shared = msg;
-    msg->refs++;
+    m->shared = net_msg_ref(msg);
     m->len = msg->len;
     m->binary = 0;
     enqueue(c, m);
@@ -395,6 +401,14 @@ void net_http_respond_stream(struct net_http *h, int status, const char *content
     http_start(h);
 }
 
+void net_http_resume(struct net_http *h)
+{
+    if (h->waiting && h->wsi) {
+        h->waiting = 0;
+        lws_callback_on_writable(h->wsi);
+    }
+}
+
 void net_http_hold(struct net_http *h)
 {
     h->refs++;
@@ -438,8 +452,11 @@ static int http_send_headers(struct net_http *h)
     unsigned char buf[LWS_PRE + 2048], *start = buf + LWS_PRE, *p = start,
                                        *end = buf + sizeof buf - 1;
     h->headers_sent = 1;
-    if (lws_add_http_common_headers(h->wsi, (unsigned)h->status, h->content_type,
-                                    (lws_filepos_t)h->len, &p, end))
+    /* Unknown length: lws then says `connection: close`, and the close ends the body. */
+    lws_filepos_t len = h->len == NET_HTTP_LENGTH_UNKNOWN ? LWS_ILLEGAL_HTTP_CONTENT_LEN
+                                                          : (lws_filepos_t)h->len;
+    if (lws_add_http_common_headers(h->wsi, (unsigned)h->status, h->content_type, len, &p,
+                                    end))
         return -1;
     for (int i = 0; i < h->nhdr; i++)
         if (lws_add_http_header_by_name(h->wsi, (const unsigned char *)h->hdr_name[i],
@@ -465,26 +482,33 @@ static int http_writeable(struct net_http *h)
         if (h->len == 0)
             return 1;
     }
-    while (h->sent < h->len && !lws_send_pipe_choked(h->wsi)) {
-        size_t n = h->len - h->sent < CHUNK ? h->len - h->sent : CHUNK;
+    int unknown = h->len == NET_HTTP_LENGTH_UNKNOWN;
+    while ((unknown || h->sent < h->len) && !lws_send_pipe_choked(h->wsi)) {
+        size_t n = unknown || h->len - h->sent >= CHUNK ? CHUNK : h->len - h->sent;
         if (h->body) {
             memcpy(buf + LWS_PRE, h->body + h->sent, n);
         } else {
             long got = h->stream.read(h->stream.user, buf + LWS_PRE, n);
+            if (got == NET_BODY_WAIT) {
+                h->waiting = 1; /* net_http_resume asks for the next writeable */
+                return 0;
+            }
+            if (got == 0 && unknown)
+                return 1; /* the end: lws closes once what it buffered is out */
             if (got <= 0 || (size_t)got > n) {
                 log_error("http: a streamed body ended at %zu of %zu bytes", h->sent, h->len);
                 return -1;
             }
             n = (size_t)got;
         }
-        int last = h->sent + n == h->len;
+        int last = !unknown && h->sent + n == h->len;
         if (lws_write(h->wsi, buf + LWS_PRE, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) <
             (int)n)
             return -1;
         h->sent += n;
         h->net->stats.bytes_out += n;
     }
-    if (h->sent < h->len) {
+    if (unknown || h->sent < h->len) {
         lws_callback_on_writable(h->wsi);
         return 0;
     }

@@ -88,6 +88,8 @@ int net_conn_send(struct net_conn *c, const void *buf, size_t len, int binary);
 struct net_msg;
 /* A new message holding a copy of buf (len bytes), with one reference for the caller. */
 struct net_msg *net_msg_new(const void *buf, size_t len);
+/* Takes one more reference on m for the caller; returns m. */
+struct net_msg *net_msg_ref(struct net_msg *m);
 /* Drops the caller's reference; the message is freed when the last queue lets go.
  * NULL-safe. */
 void net_msg_unref(struct net_msg *m);
@@ -113,17 +115,28 @@ void net_http_respond(struct net_http *h, int status, const char *content_type, 
                       size_t len);
 
 /* A body produced piece by piece as the socket drains, for large responses. */
+/* Returned by a net_body read that has nothing yet (work off the loop is making the
+ * next piece): writing pauses until net_http_resume. */
+#define NET_BODY_WAIT (-2)
+/* A response length of net_http_respond_stream that is not known up front: no
+ * Content-Length, the body ends when read returns 0 and the connection then closes. */
+#define NET_HTTP_LENGTH_UNKNOWN ((size_t)-1)
 struct net_body {
-    /* Writes up to cap bytes into buf; returns how many (> 0 unless the body is done),
-     * or -1 on an error (the connection is then closed). Called on the loop thread. */
+    /* Writes up to cap bytes into buf; returns how many (> 0 unless the body is done;
+     * 0 ends a body of unknown length), NET_BODY_WAIT, or -1 on an error (the
+     * connection is then closed). Called on the loop thread. */
     long (*read)(void *user, uint8_t *buf, size_t cap);
     /* Releases user; called exactly once, when the response ends or is abandoned. */
     void (*free)(void *user);
     void *user;
 };
-/* Responds with a body of exactly len bytes read from body (taken). */
+/* Responds with a body of exactly len bytes (or NET_HTTP_LENGTH_UNKNOWN) read from
+ * body (taken). */
 void net_http_respond_stream(struct net_http *h, int status, const char *content_type,
                              size_t len, struct net_body body);
+/* After a read returned NET_BODY_WAIT: its next piece is ready, write on. Call only while
+ * the body is alive (it is freed, through its free callback, when the client leaves). */
+void net_http_resume(struct net_http *h);
 
 /* Keeps h for a response given later (after work off the loop): call inside on_http,
  * then net_http_respond* later, then net_http_release. If the client leaves first,

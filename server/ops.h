@@ -80,7 +80,8 @@ typedef void (*results_snapshot_fn)(void *user, int status, const struct audit_h
 int results_snapshot(struct server *srv, const char *contest, results_snapshot_fn cb,
                      void *user);
 /* A ranking item {design, title, creator, creator_name, status, tally, score, rank} of d
- * (new reference), its record read in txn; NULL if the record is unreadable. */
+ * (new reference; rank 0 = unranked, as null, and a hidden d gets "hidden": true), its
+ * record read in txn; NULL if the record is unreadable. */
 json_t *results_item(MDB_txn *txn, struct server *srv, const struct dmem *d, size_t rank);
 
 /* ops_design.c: whether viewer (0 = anonymous) with role may see the design record. */

@@ -97,13 +97,7 @@ void op_auth_register(struct req *r)
     struct register_ctx *ctx = xmalloc(sizeof *ctx);
     ctx->r = r;
     account_prepare(&ctx->a, name, ROLE_MEMBER);
-    r->ctx = ctx;
-    int rc = writer_submit(req_server(r)->writer, &r->wr, register_apply, register_done);
-    if (rc) {
-        free(ctx);
-        r->ctx = NULL;
-        req_fail(r, rc, NULL, NULL);
-    }
+    req_submit(r, ctx, register_apply, register_done);
 }
 
 void op_auth_login(struct req *r)

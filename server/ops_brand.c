@@ -19,18 +19,6 @@
 #include "util.h"
 #include "workflow.h"
 
-/* Submits r to the writer with ctx, or fails r (and frees ctx) when it cannot. */
-static void submit(struct req *r, void *ctx, write_apply_fn apply, write_done_fn done)
-{
-    r->ctx = ctx;
-    int rc = writer_submit(req_server(r)->writer, &r->wr, apply, done);
-    if (rc) {
-        r->ctx = NULL;
-        free(ctx);
-        req_fail(r, rc, NULL, NULL);
-    }
-}
-
 /* A text argument of 1..max Unicode characters; 1 when absent and optional. */
 static int text_arg(struct req *r, const char *name, int required, size_t max, const char **out)
 {
@@ -130,7 +118,7 @@ void op_design_set_status(struct req *r)
     c->note = note;
     c->by = r->sess->account;
     c->at = server_now(req_server(r));
-    submit(r, c, status_apply, status_done);
+    req_submit(r, c, status_apply, status_done);
 }
 
 /* ---- design.hide ---- */
@@ -211,7 +199,7 @@ void op_design_hide(struct req *r)
     c->hidden = !!hidden;
     c->by = r->sess->account;
     c->at = server_now(req_server(r));
-    submit(r, c, hide_apply, hide_done);
+    req_submit(r, c, hide_apply, hide_done);
 }
 
 /* ---- design.report ---- */
@@ -265,5 +253,5 @@ void op_design_report(struct req *r)
     c->account = r->sess->account;
     c->reason = reason;
     c->at = server_now(req_server(r));
-    submit(r, c, report_apply, report_done);
+    req_submit(r, c, report_apply, report_done);
 }

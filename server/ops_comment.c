@@ -89,13 +89,7 @@ void op_comment_post(struct req *r)
     ctx->c.text = json_string_value(text);
     ctx->c.official = r->sess->role == ROLE_BRAND;
     ctx->c.created = server_now(srv);
-    r->ctx = ctx;
-    int rc = writer_submit(srv->writer, &r->wr, comment_apply, comment_done);
-    if (rc) {
-        r->ctx = NULL;
-        free(ctx);
-        req_fail(r, rc, NULL, NULL);
-    }
+    req_submit(r, ctx, comment_apply, comment_done);
 }
 
 void op_comment_list(struct req *r)

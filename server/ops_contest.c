@@ -65,13 +65,7 @@ static void submit(struct req *r, int create)
 {
     struct contest_ctx *c = xcalloc(1, sizeof *c);
     c->create = create;
-    r->ctx = c;
-    int rc = writer_submit(req_server(r)->writer, &r->wr, contest_apply, contest_done);
-    if (rc) {
-        r->ctx = NULL;
-        free(c);
-        req_fail(r, rc, NULL, NULL);
-    }
+    req_submit(r, c, contest_apply, contest_done);
 }
 
 void op_contest_create(struct req *r)

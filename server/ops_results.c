@@ -64,13 +64,15 @@ json_t *results_item(MDB_txn *txn, struct server *srv, const struct dmem *d, siz
     catalog_tally(d, &t);
     char id[24];
     snprintf(id, sizeof id, "%llu", (unsigned long long)d->id);
-    json_t *o = json_pack("{sssOsOsOsssosfsI}", "design", id, "title",
+    json_t *o = json_pack("{sssOsOsOsssosfso}", "design", id, "title",
                           json_object_get(rec, "title"), "creator",
                           json_object_get(rec, "creator"), "creator_name",
                           json_object_get(rec, "creator_name"), "status",
                           status_name((enum dstatus)d->status), "tally",
                           tally_json(&t, catalog_scale(d)), "score", d->score[SORT_TOP],
-                          "rank", (json_int_t)rank);
+                          "rank", rank ? json_integer((json_int_t)rank) : json_null());
+    if (d->hidden) /* only the brand and its creator are shown it */
+        json_object_set_new(o, "hidden", json_true());
     json_decref(rec);
     return o;
 }
@@ -113,6 +115,12 @@ static void results_done(void *user, int status, const struct audit_head *head)
     q.sort = SORT_TOP;
     q.status = -1;
     q.limit = CATALOG_PAGE_MAX;
+    /* Hidden designs vanish from the results for everyone but the brand (all of them)
+     * and their creator (their own), who see them in their places, unranked. */
+    if (r->sess->role == ROLE_BRAND)
+        q.hidden_of = CATALOG_HIDDEN_ALL;
+    else if (r->sess->account)
+        q.hidden_of = r->sess->account;
     json_t *ranking = json_array();
     size_t total = 0;
     for (q.offset = offset; q.offset < offset + limit && !rc;) {
@@ -125,7 +133,7 @@ static void results_done(void *user, int status, const struct audit_head *head)
             break;
         }
         for (int i = 0; i < n && !rc; i++) {
-            json_t *item = results_item(txn, srv, page[i], q.offset + (size_t)i + 1);
+            json_t *item = results_item(txn, srv, page[i], catalog_rank(page[i]));
             if (!item)
                 rc = CC_EINTERNAL;
             else

@@ -72,11 +72,14 @@ static void vote_done(struct write_req *wr, int status)
         catalog_vote(req_server(r), v->d, v->old, v->value);
     if (v->wv.promoted)
         catalog_set_status(req_server(r), v->d, ST_SHORTLISTED);
-    struct tally t;
-    catalog_tally(v->d, &t);
-    json_t *res = json_pack("{so}", "tally", tally_json(&t, catalog_scale(v->d)));
+    struct ccbuf res; /* {"tally":{...}}, written without a JSON tree */
+    ccbuf_init(&res);
+    ccbuf_append(&res, "{\"tally\":", 9);
+    catalog_tally_json(v->d, &res);
+    ccbuf_append(&res, "}", 1);
     free(v);
-    req_ok(r, res);
+    req_ok_raw(r, (const char *)res.data, res.len);
+    ccbuf_free(&res);
 }
 
 /* Checks what vote.cast and vote.clear share; returns the design (and its contest's
@@ -138,13 +141,7 @@ static void vote_submit(struct req *r, struct dmem *d, int value, uint64_t thres
     v->wv.threshold = threshold;
     v->wv.maybe_submitted = d->status == ST_SUBMITTED;
     v->wv.at = server_now(req_server(r));
-    r->ctx = v;
-    int rc = writer_submit(req_server(r)->writer, &r->wr, vote_apply, vote_done);
-    if (rc) {
-        r->ctx = NULL;
-        free(v);
-        req_fail(r, rc, NULL, NULL);
-    }
+    req_submit(r, v, vote_apply, vote_done);
 }
 
 void op_vote_cast(struct req *r)

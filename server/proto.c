@@ -58,6 +58,17 @@ static json_t *envelope(json_t *id, int ok)
     return o;
 }
 
+void req_submit(struct req *r, void *ctx, write_apply_fn apply, write_done_fn done)
+{
+    r->ctx = ctx;
+    int rc = writer_submit(req_server(r)->writer, &r->wr, apply, done);
+    if (rc) {
+        r->ctx = NULL;
+        free(ctx);
+        req_fail(r, rc, NULL, NULL);
+    }
+}
+
 void req_ok(struct req *r, json_t *result)
 {
     json_t *o = envelope(r->id, 1);

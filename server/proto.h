@@ -50,6 +50,10 @@ struct req {
 /* The net_handlers of the protocol, user = struct server. */
 extern const struct net_handlers proto_handlers;
 
+/* Hands r to the group-commit writer with op state ctx (taken, from malloc) as r->ctx:
+ * done runs after the commit and owns ctx from then on. When the writer refuses (busy
+ * or stopping), ctx is freed and r fails with the writer's code. */
+void req_submit(struct req *r, void *ctx, write_apply_fn apply, write_done_fn done);
 /* Replies ok with result (taken; NULL = {}), then frees r. */
 void req_ok(struct req *r, json_t *result);
 /* Replies ok with a result already serialised as a JSON object (len bytes), then

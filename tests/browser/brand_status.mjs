@@ -1,7 +1,7 @@
 // Scenario 4 (issue 6): the brand creates a contest in its dashboard, a creator submits
 // to it, a voter rates it (stars5), the brand shortlists it and then picks it as the
 // winner with a note, and the voter's open design page shows the note live.
-import { scenario, person, register, loginWithToken, go, shot, submitLevel, createContest, adminRow, check, checkLabels, noPageErrors } from './lib.mjs';
+import { scenario, person, register, loginWithToken, go, shot, submitLevel, createContest, adminRow, check, checkLabels, noPageErrors, readFileSync } from './lib.mjs';
 
 const NOTE = 'Congratulations: this level ships in the summer update!';
 
@@ -40,6 +40,16 @@ await scenario('brand_status', [], async ({ srv, b }) => {
   await row.getByRole('button', { name: 'Set' }).click();
   await row.getByText('Now Winner.').waitFor();
   await shot(brand, 'brand-dashboard');
+
+  // The production export downloads from the dashboard's link (the brand's cookie).
+  const [dl] = await Promise.all([brand.waitForEvent('download'), brand.getByTestId('export').click()]);
+  check(dl.suggestedFilename() === 'summer-levels-export.tar', `export file name ${dl.suggestedFilename()}`);
+  const tar = readFileSync(await dl.path());
+  check(tar.length % 512 === 0 && tar.subarray(257, 262).toString() === 'ustar', 'a ustar archive');
+  check(tar.includes(Buffer.from(`${id}/original.json`)) && tar.includes(Buffer.from('manifest.json')), 'with the winner and the manifest');
+  const asMember = await voter.evaluate(async () => (await fetch('/export/summer-levels')).status);
+  check(asMember === 403, `a member gets 403 for the export, got ${asMember}`);
+  voter.errors = voter.errors.filter((e) => !/status of 403/.test(e)); // that refusal, expected
   await checkLabels(brand, 'brand dashboard');
 
   // Live on the voter's page: no reload.

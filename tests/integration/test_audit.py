@@ -2,18 +2,26 @@
 `cocreate verify` accepts against contest.results; verify exits 1 naming the entry on a
 changed, dropped or reordered entry (served by a proxy in front of the real server)
 and on a rewritten chain; GET /log/ streams thousands of entries; results ranking,
-paging and limits; everything survives a restart and kill -9."""
+paging and limits; the production export (GET /export/ and `cocreate export`): who may
+fetch it, files that decode and match their blobs, a manifest that matches
+contest.results, progress on a terminal and off it, a client leaving mid-stream;
+everything survives a restart and kill -9."""
 import asyncio
 import hashlib
 import json
 import os
+import pty
 import random
+import re
 import socket
+import struct
 import subprocess
 import tempfile
 import threading
+import zlib
 
 from cc import Client, Server, register, run, simple_level
+from pngread import read_png
 
 CLI = os.environ.get('COCREATE_CLI', os.path.join(os.path.dirname(os.environ.get(
     'COCREATED', 'build/cocreated')), 'tools', 'cocreate'))
@@ -125,7 +133,11 @@ class TamperProxy:
 
 
 async def new_contest(brand, slug, scale):
-    return (await brand.ok('contest.create', slug=slug, title=f'Contest {slug}', kind='level',
+    return await new_contest_kind(brand, slug, 'level', scale)
+
+
+async def new_contest_kind(brand, slug, kind, scale):
+    return (await brand.ok('contest.create', slug=slug, title=f'Contest {slug}', kind=kind,
                            scale=scale))['contest']
 
 
@@ -144,7 +156,8 @@ async def story(srv):
     """Three contests (heart, stars5, updown), creators, 20 voters casting, changing and
     clearing votes. Returns what later checks need."""
     brand = await Client.connect(srv)
-    await brand.ok('auth.login', token=make_brand(srv, 'acme_audit'))
+    brand.token = make_brand(srv, 'acme_audit')
+    await brand.ok('auth.login', token=brand.token)
     await new_contest(brand, 'stars', 'stars5')
     await new_contest(brand, 'ups', 'updown')
     creators = [await register(srv, f'maker{i}') for i in range(3)]
@@ -300,21 +313,239 @@ async def tampering(srv, contest):
     assert rc == 1 and 'not_found' in err, (out, err)
 
 
+def png(w, h, rgba, noise=None):
+    """An RGBA PNG of one colour, or of random pixels (seeded by noise) that do not
+    compress."""
+    if noise is None:
+        raw = b''.join(b'\x00' + bytes(rgba) * w for _ in range(h))
+    else:
+        rnd = random.Random(noise)
+        raw = b''.join(b'\x00' + rnd.randbytes(4 * w) for _ in range(h))
+
+    def chunk(k, d):
+        return struct.pack('>I', len(d)) + k + d + struct.pack('>I', zlib.crc32(k + d))
+    return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 6, 0, 0, 0))
+            + chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b''))
+
+
+def export_cli(srv, contest, out, token=None, tty=False, env=None):
+    args = [CLI, 'export', '--server', f'http://127.0.0.1:{srv.port}', '--contest', contest,
+            '--out', out] + (['--token', token] if token else [])
+    if not tty:
+        p = subprocess.run(args, capture_output=True, text=True, timeout=300,
+                           env={**os.environ, **(env or {})})
+        return p.returncode, p.stdout, p.stderr
+    master, slave = os.openpty()  # stderr on a terminal: the progress bar
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    err = b''
+    while True:
+        try:
+            d = os.read(master, 65536)
+        except OSError:
+            break
+        if not d:
+            break
+        err += d
+    os.close(master)
+    out_text = p.stdout.read().decode()
+    return p.wait(timeout=300), out_text, err.decode()
+
+
+async def export_checks(srv, brand, token, story_designs):
+    """Winners of an artwork contest and of a level contest, exported and checked."""
+    await new_contest_kind(brand, 'shirts', 'artwork', 'stars5')
+    cr = await register(srv, 'shirtmaker')
+    arts, ids = {}, []
+    for i, (w, h) in enumerate([(400, 300), (420, 280), (380, 320), (100, 150), (64, 64)]):
+        data = png(w, h, (40 * i, 90, 200 - 30 * i, 255), noise=i if i < 3 else None)
+        r = await cr.upload('artwork', data, title=f'Shirt {i}', contest='shirts')
+        assert r['ok'], r
+        ids.append(r['result']['design']['id'])
+        arts[ids[-1]] = data
+    fans = [await register(srv, f'fan{i}') for i in range(4)]
+    for k, f in enumerate(fans):
+        for j, d in enumerate(ids):
+            await f.ok('vote.cast', design=d, value=1 + (k + j) % 5)
+    # stars5 scores follow the contest mean at the next rescoring tick (at most 1 s):
+    # let it pass so this manifest's scores are the ones a restart computes
+    await asyncio.sleep(1.5)
+    moves = {ids[0]: ['shortlisted', 'winner'],
+             ids[1]: ['shortlisted', 'winner', 'in_production'],
+             ids[2]: ['shortlisted', 'winner', 'in_production', 'launched'],
+             ids[3]: ['shortlisted'], ids[4]: ['not_selected']}
+    for d, path in moves.items():
+        for st in path:
+            await brand.ok('design.set_status', design=d, status=st, note=f'to {st}')
+    exported = ids[:3]
+    level_winner = story_designs['stars'][1]
+    for st in ('shortlisted', 'winner'):
+        await brand.ok('design.set_status', design=level_winner, status=st)
+
+    # Who may fetch it.
+    st, _, _ = srv.get('/export/shirts')
+    assert st == 401, st
+    st, _, _ = srv.get('/export/shirts', headers={'Authorization': 'Bearer ' + '0' * 64})
+    assert st == 401, st
+    st, _, _ = srv.get('/export/shirts', headers={'Authorization': 'Bearer ' + cr.token})
+    assert st == 403, st
+    st, _, _ = srv.get('/export/shirts', headers={'Cookie': 'cc_token=' + cr.token})
+    assert st == 403, st
+    st, _, _ = srv.get('/export/nosuch', headers={'Authorization': 'Bearer ' + token})
+    assert st == 404, st
+    tmp = tempfile.mkdtemp(prefix='cc-export-')
+    rc, out, err = export_cli(srv, 'shirts', os.path.join(tmp, 'no'), token=cr.token)
+    assert rc == 1 and '403' in err, (rc, out, err)
+    rc, out, err = export_cli(srv, 'shirts', os.path.join(tmp, 'no'))
+    assert rc == 2 and 'token' in err, (rc, err)
+
+    # The archive over HTTP, cookie auth, parsed independently.
+    st, hdr, body = srv.get('/export/shirts', headers={'Cookie': 'cc_token=' + token})
+    assert st == 200 and hdr['Content-Type'] == 'application/x-tar', (st, hdr)
+    assert hdr['X-Export-Designs'] == '3' and 'Content-Length' not in hdr, hdr
+    names = []
+    pos = 0
+    while body[pos:pos + 512] != b'\0' * 512:
+        h = body[pos:pos + 512]
+        name = h[:100].rstrip(b'\0').decode()
+        size = int(h[124:136].rstrip(b'\0 ') or b'0', 8)
+        assert h[257:262] == b'ustar' and h[156:157] == b'0', h
+        chk = sum(h[:148]) + 8 * 32 + sum(h[156:])
+        assert int(h[148:154], 8) == chk, name
+        names.append(name)
+        pos += 512 + (size + 511) // 512 * 512
+    assert body[pos:] == b'\0' * 1024, len(body) - pos
+    res, items = await results_all(brand, 'shirts')
+    by_rank = [i['design'] for i in items if i['design'] in exported]
+    want_names = [f'{d}/{f}' for d in by_rank for f in ('original.png', 'render.png')]
+    assert names == want_names + ['manifest.json'], names
+
+    # cocreate export: plain progress lines off a terminal, the token from the env.
+    dest = os.path.join(tmp, 'shirts')
+    rc, out, err = export_cli(srv, 'shirts', dest, env={'COCREATE_TOKEN': token})
+    assert rc == 0, (rc, out, err)
+    lines = err.strip().split('\n')
+    assert len(lines) == 4 and '\r' not in err, err
+    for i in (1, 2, 3):
+        assert re.fullmatch(rf'export: {i}/3 designs, [0-9]+\.[0-9] MiB', lines[i - 1]), err
+    assert lines[-1].startswith('export: 3 designs, ') and dest in lines[-1], err
+    files = sorted(os.path.relpath(os.path.join(r, f), dest)
+                   for r, _, fs in os.walk(dest) for f in fs)
+    assert files == sorted(want_names + ['manifest.json']), files
+    with open(os.path.join(dest, 'manifest.json')) as f:
+        man = json.load(f)
+    assert man['log_head'] == res['log_head'] and man['log_length'] == res['log_length']
+    assert man['contest']['id'] == 'shirts' and man['contest']['scale'] == 'stars5'
+    assert [d['id'] for d in man['designs']] == by_rank
+    ranked = {i['design']: i for i in items}
+    for d in man['designs']:
+        i = ranked[d['id']]
+        assert (d['tally'], d['rank'], d['score'], d['title'], d['status']) == \
+            (i['tally'], i['rank'], i['score'], i['title'], i['status']), (d, i)
+        assert d['creator'] == {'id': cr.account['id'], 'name': 'shirtmaker'}, d
+        assert [t['status'] for t in d['timeline']] == ['submitted'] + moves[d['id']]
+        assert [t['note'] for t in d['timeline'][1:]] == [f'to {s}' for s in moves[d['id']]]
+        with open(os.path.join(dest, d['original']), 'rb') as f:
+            orig = f.read()
+        assert orig == arts[d['id']] and hashlib.sha256(orig).hexdigest() == d['blob']
+        assert d['bytes'] == len(orig) and d['kind'] == 'artwork'
+        g = (await brand.ok('design.get', design=d['id']))['design']
+        assert g['blob'] == d['blob']
+        with open(os.path.join(dest, d['render']), 'rb') as f:
+            render = f.read()
+        w, h, _ = read_png(render)
+        assert (w, h) == (1200, 1200) == (d['render_width'], d['render_height']), (w, h)
+        assert srv.get(f'/r/{d["id"]}.png')[2] == render
+
+    # On a terminal: a progress bar redrawn in place.
+    rc, out, err = export_cli(srv, 'shirts', os.path.join(tmp, 'tty'), token=token, tty=True)
+    assert rc == 0, (rc, err)
+    assert '\r[' in err and '3/3 designs' in err and '] 1/3 designs' in err, repr(err)
+
+    # A level contest: the original JSON and an 8 px-per-tile render.
+    dest2 = os.path.join(tmp, 'stars')
+    rc, out, err = export_cli(srv, 'stars', dest2, token=token)
+    assert rc == 0, (rc, err)
+    with open(os.path.join(dest2, 'manifest.json')) as f:
+        man2 = json.load(f)
+    assert [d['id'] for d in man2['designs']] == [level_winner]
+    with open(os.path.join(dest2, level_winner, 'original.json'), 'rb') as f:
+        lv = f.read()
+    assert hashlib.sha256(lv).hexdigest() == man2['designs'][0]['blob']
+    doc = json.loads(lv)
+    w, h, _ = read_png(open(os.path.join(dest2, level_winner, 'render.png'), 'rb').read())
+    assert (w, h) == (doc['width'] * 8, doc['height'] * 8), (w, h)
+    # A contest without winners: an archive holding only the manifest.
+    rc, out, err = export_cli(srv, 'ups', os.path.join(tmp, 'ups'), token=token)
+    assert rc == 0 and os.listdir(os.path.join(tmp, 'ups')) == ['manifest.json'], err
+
+    # Streamed one design at a time: the most the server held at once is exactly the
+    # largest design's two members, far less than the archive.
+    sizes, pos = {}, 0
+    while body[pos:pos + 512] != b'\0' * 512:
+        name = body[pos:pos + 100].rstrip(b'\0').decode()
+        size = int(body[pos + 124:pos + 136].rstrip(b'\0 '), 8)
+        step = 512 + (size + 511) // 512 * 512
+        if '/' in name:
+            sizes[name.split('/')[0]] = sizes.get(name.split('/')[0], 0) + step
+        pos += step
+    assert srv.metric('cocreate_export_held_bytes') == 0
+    assert srv.metric('cocreate_export_held_bytes_max') == max(sizes.values()), sizes
+    assert len(sizes) == 3 and max(sizes.values()) < sum(sizes.values()) / 2, sizes
+    assert srv.metric('cocreate_exports_total') >= 5
+
+    # A client that leaves mid-archive: the server carries on.
+    s = socket.create_connection(('127.0.0.1', srv.port))
+    s.sendall(b'GET /export/shirts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer '
+              + token.encode() + b'\r\n\r\n')
+    s.recv(1000)
+    s.close()
+    st, _, again = srv.get('/export/shirts', headers={'Authorization': 'Bearer ' + token})
+    assert st == 200 and len(again) == len(body), (st, len(again), len(body))
+    # A hidden winner leaves the results and the export, but for the brand and its
+    # creator, who see it in its place, unranked; the public ranks close up.
+    hid = by_rank[0]
+    await brand.ok('design.hide', design=hid, hidden=True)
+    anon = await Client.connect(srv)
+    r = await anon.ok('contest.results', contest='shirts')
+    assert hid not in [i['design'] for i in r['ranking']] and r['total'] == len(ids) - 1, r
+    assert [i['rank'] for i in r['ranking']] == list(range(1, len(ids)))
+    assert not any('hidden' in i for i in r['ranking'])
+    public = r['ranking']
+    for viewer in (brand, cr):
+        r = await viewer.ok('contest.results', contest='shirts')
+        assert [i['design'] for i in r['ranking']] == [i['design'] for i in items], r
+        assert r['total'] == len(ids)
+        mine = [i for i in r['ranking'] if i['design'] == hid]
+        assert mine and mine[0]['hidden'] is True and mine[0]['rank'] is None, mine
+        assert [i for i in r['ranking'] if i['design'] != hid] == public
+    await anon.close()
+    st, hdr, _ = srv.get('/export/shirts', headers={'Authorization': 'Bearer ' + token})
+    assert st == 200 and hdr['X-Export-Designs'] == '2', hdr
+    await brand.ok('design.hide', design=hid, hidden=False)
+    r = await brand.ok('contest.results', contest='shirts')
+    assert [i['design'] for i in r['ranking']] == [i['design'] for i in items]
+    # status and vote entries together still verify
+    rc, out, err = verify(srv, 'shirts')
+    assert rc == 0, (out, err)
+    for c in fans + [cr]:
+        await c.close()
+    return tmp, man
+
+
 async def many_entries(srv):
-    """A log of several thousand entries streams whole and verifies."""
+    """A log of several thousand entries (more than ten of the server's 256-entry read
+    chunks) streams whole, with its Content-Length, and verifies."""
     designs = []
     cr = await register(srv, 'bulkmaker')
-    for i in range(25):
+    for i in range(40):
         r = await cr.upload('level', simple_level(variant=5000 + i), title=f'B{i}')
         designs.append(r['result']['design']['id'])
-    voters = [await register(srv, f'bulk{i:02d}') for i in range(40)]
+    voters = [await register(srv, f'bulk{i:02d}') for i in range(60)]
 
     async def burst(v, k):
-        pend = []
-        for d in designs:
-            pend.append(v.call('vote.cast', design=d, value=1))
-        for d in designs[k % 5::5]:
-            pend.append(v.call('vote.clear', design=d))
+        pend = [v.call('vote.cast', design=d, value=1) for d in designs]
+        pend += [v.call('vote.clear', design=d) for d in designs[k % 5::5]]
         for r in await asyncio.gather(*pend):
             assert r['ok'], r
     await asyncio.gather(*(burst(v, k) for k, v in enumerate(voters)))
@@ -322,8 +553,10 @@ async def many_entries(srv):
         await v.close()
     await cr.close()
     st, hdr, body = srv.get('/log/open')
+    assert st == 200 and int(hdr['Content-Length']) == len(body)
     entries = parse_log(body)
-    assert len(entries) >= 1000 + 40 * 5, len(entries)
+    assert len(entries) >= 60 * 40 + 60 * 8 and len(entries) > 11 * 256, len(entries)
+    assert hdr['X-Log-Length'] == str(len(entries)) and hdr['X-Log-Head'] == entries[-1][1]
     rc, out, err = verify(srv, 'open')
     assert rc == 0, (out, err)
     return len(entries)
@@ -370,12 +603,13 @@ async def main():
         await check_results_and_log(srv, brand, designs, changes)
         await tampering(srv, 'stars')
         n = await many_entries(srv)
+        tmp_export, manifest = await export_checks(srv, brand, brand.token, designs)
         # stars5 scores use the contest mean as of the last rescoring tick (at most
         # CATALOG_RESCORE_MS = 1 s old, docs/architecture.md); a restart computes them
         # with the exact mean: let a tick pass so both sides use the same one.
         await asyncio.sleep(1.5)
         before = {}
-        for contest in ('open', 'stars', 'ups'):
+        for contest in ('open', 'stars', 'ups', 'shirts'):
             before[contest] = await results_all(brand, contest)
         await brand.close()
         # a restart keeps the log, its head and the pseudonym secret
@@ -403,6 +637,25 @@ async def main():
         assert new[-1][0]['voter'] == new[-2][0]['voter']
         rc, out, err = verify(srv, 'stars')
         assert rc == 0, (out, err)
+        # the export after the restarts: the same files (renders now from the cache)
+        dest = os.path.join(tmp_export, 'again')
+        rc, out, err = export_cli(srv, 'shirts', dest, token=brand.token)
+        assert rc == 0, err
+        with open(os.path.join(dest, 'manifest.json')) as f:
+            m2 = json.load(f)
+        # the same designs, tallies, ranks and timelines; the head is today's (the hide
+        # and unhide of export_checks came after that manifest)
+        assert m2['designs'] == manifest['designs'] and m2['contest'] == manifest['contest']
+        c2 = await Client.connect(srv)
+        r2 = await c2.ok('contest.results', contest='shirts')
+        await c2.close()
+        assert (m2['log_head'], m2['log_length']) == (r2['log_head'], r2['log_length'])
+        assert m2['log_length'] == manifest['log_length'] + 2
+        for d in m2['designs']:
+            for f in (d['original'], d['render']):
+                with open(os.path.join(dest, f), 'rb') as a, \
+                        open(os.path.join(tmp_export, 'shirts', f), 'rb') as b:
+                    assert a.read() == b.read(), f
         await c.close()
         srv.stop()
         await limits(tmp)
@@ -413,4 +666,5 @@ async def main():
             srv.kill9()
 
 
-run(main)
+if __name__ == "__main__":
+    run(main)

@@ -14,5 +14,6 @@ struct cli_cmd {
 
 /* Subcommands that talk to a running server (client.h). */
 int cli_verify(int argc, char **argv); /* verify.c */
+int cli_export(int argc, char **argv); /* export.c */
 
 #endif

@@ -13,6 +13,10 @@ static const struct cli_cmd commands[] = {
     {"verify", "--server URL --contest ID [--log FILE]",
      "check a contest's audit log: hashes, chain head and tallies against contest.results",
      cli_verify},
+    {"export", "--contest ID --out DIR --server URL [--token TOKEN]",
+     "download a contest's production export (winners' originals, renders, manifest.json; "
+     "brand token, also from COCREATE_TOKEN)",
+     cli_export},
     {NULL, NULL, NULL, NULL},
 };
 

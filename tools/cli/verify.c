@@ -273,7 +273,8 @@ static int log_sink(void *user, const uint8_t *data, size_t len)
         if (v->line.len + n > AUDITLOG_ENTRY_MAX + AUDITLOG_HASH_SUFFIX)
             return fail(v, "line %llu: longer than %d bytes", (unsigned long long)v->seq + 1,
                         AUDITLOG_ENTRY_MAX + AUDITLOG_HASH_SUFFIX);
-        ccbuf_append(&v->line, data, n);
+        if (n)
+            ccbuf_append(&v->line, data, n);
         if (!nl)
             break;
         if (check_line(v, (const char *)v->line.data, v->line.len))

@@ -1,0 +1,460 @@
+/* GET /export/<contest> (brand only): the production export, a POSIX ustar archive of
+ * every visible design of the contest in status winner, in_production or launched, in
+ * `top` rank order: `<id>/original.<png|json>` (the uploaded bytes, decoded from the
+ * stored blob and checked against its SHA-256), `<id>/render.png` (the full-size render,
+ * from the renders table or made now on the thread pool and then cached), and at the
+ * end `manifest.json`. The archive is streamed: one design's files are read and
+ * rendered on the thread pool while the socket drains the previous one, so at most one
+ * design's bytes are in memory; the manifest keeps only each design's metadata.
+ * The list, tallies, ranks and log head come from one snapshot (results_snapshot).
+ * Loop thread, except export_work (thread pool, its own read transaction). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "blobs.h"
+#include "catalog.h"
+#include "ccerr.h"
+#include "contests.h"
+#include "designs.h"
+#include "http.h"
+#include "kind.h"
+#include "log.h"
+#include "ops.h"
+#include "server.h"
+#include "store.h"
+
+/* ustar: 512-byte blocks; an archive ends with two zero blocks. */
+#define TAR_BLOCK 512
+/* A sent buffer larger than this is given back rather than kept for the next design. */
+#define EXPORT_KEEP (1u << 20)
+
+/* One design of the export, as the snapshot saw it. */
+struct xdesign {
+    uint64_t id;
+    size_t rank;
+    struct tally tally;
+    enum scale scale;
+    double score;
+};
+
+/* One design's files, made on the thread pool. */
+struct xjob {
+    uv_work_t work;
+    struct export *x;
+    struct server *srv;
+    uint64_t id;
+    int64_t mtime;
+    int status;
+    json_t *record, *timeline; /* out */
+    struct ccbuf tar;          /* out: both files as archive members */
+    struct ccbuf new_render;   /* out: a render made now, to cache */
+    uint8_t sha[32];
+    size_t orig_len, render_len;
+    uint32_t render_w, render_h;
+    char original[48], render[48]; /* member names */
+    size_t counted; /* bytes of tar counted in stats.held (once the loop has it) */
+};
+
+/* Loop thread: the design bytes (archive members made and not yet sent) all exports
+ * hold; an export holds one design's at a time. */
+static struct export_stats stats;
+
+static void held_add(size_t n)
+{
+    stats.held += n;
+    if (stats.held > stats.held_max)
+        stats.held_max = stats.held;
+}
+
+void export_get_stats(struct export_stats *out)
+{
+    *out = stats;
+}
+
+struct export {
+    struct server *srv;
+    struct net_http *h;
+    char contest[CONTEST_ID_MAX + 1];
+    int64_t now;
+    struct xdesign *list;
+    size_t n, next;
+    struct xjob *job; /* on the pool (busy) or done and not yet consumed */
+    int busy, abandoned, failed, finished;
+    struct ccbuf out; /* bytes to send: out.data[off..len) */
+    size_t off;
+    size_t held; /* bytes of out counted in stats.held */
+    struct ccbuf manifest;
+};
+
+static void respond_text(struct net_http *h, int status, const char *text)
+{
+    net_http_respond(h, status, "text/plain; charset=utf-8", xstrdup(text), strlen(text));
+}
+
+/* Appends a ustar header for a regular file. */
+static void tar_header(struct ccbuf *out, const char *name, uint64_t size, int64_t mtime)
+{
+    uint8_t *h = ccbuf_reserve(out, TAR_BLOCK);
+    char *c = (char *)h;
+    memset(h, 0, TAR_BLOCK);
+    snprintf(c, 100, "%s", name);
+    snprintf(c + 100, 8, "%07o", 0644u);
+    snprintf(c + 108, 8, "%07o", 0u);
+    snprintf(c + 116, 8, "%07o", 0u);
+    snprintf(c + 124, 12, "%011llo", (unsigned long long)(size & 077777777777ull));
+    snprintf(c + 136, 12, "%011llo", (unsigned long long)mtime & 077777777777ull);
+    memset(c + 148, ' ', 8);
+    c[156] = '0';
+    memcpy(c + 257, "ustar", 6);
+    memcpy(c + 263, "00", 2);
+    snprintf(c + 265, 32, "cocreate");
+    snprintf(c + 297, 32, "cocreate");
+    unsigned sum = 0;
+    for (int i = 0; i < TAR_BLOCK; i++)
+        sum += h[i];
+    snprintf(c + 148, 8, "%06o", sum & 0777777u);
+    c[155] = ' ';
+    out->len += TAR_BLOCK;
+}
+
+/* Appends a member: header, bytes, zero padding to the block. */
+static void tar_member(struct ccbuf *out, const char *name, const void *data, size_t len,
+                       int64_t mtime)
+{
+    tar_header(out, name, len, mtime);
+    ccbuf_append(out, data, len);
+    size_t pad = (TAR_BLOCK - len % TAR_BLOCK) % TAR_BLOCK;
+    memset(ccbuf_reserve(out, pad), 0, pad);
+    out->len += pad;
+}
+
+/* ---- one design, on the thread pool ---- */
+
+static void export_work(uv_work_t *w)
+{
+    struct xjob *j = container_of(w, struct xjob, work);
+    struct store *st = j->srv->store;
+    struct ccbuf plain, render;
+    ccbuf_init(&plain);
+    ccbuf_init(&render);
+    j->status = CC_EINTERNAL;
+    MDB_txn *txn;
+    if (store_read_begin(st, &txn))
+        return;
+    const struct kind *kind = NULL;
+    MDB_val v;
+    int rc = design_load(txn, st, j->id, &j->record);
+    if (!rc && design_blob(j->record, j->sha))
+        rc = CC_EINTERNAL;
+    if (!rc && !(kind = kind_find(json_string_value(json_object_get(j->record, "kind")))))
+        rc = CC_EINTERNAL;
+    if (!rc)
+        j->timeline = design_timeline(txn, st, j->id);
+    if (!rc && !(rc = store_get(txn, store_dbs(st)->blobs, j->sha, 32, &v)))
+        rc = blobs_decode(j->srv, v.mv_data, v.mv_size, kind->max_bytes, &plain);
+    if (!rc && !store_get(txn, store_dbs(st)->renders, j->sha, 32, &v))
+        ccbuf_append(&render, v.mv_data, v.mv_size);
+    store_read_end(st, txn);
+    uint8_t got[32];
+    if (!rc) {
+        sha256(plain.data, plain.len, got);
+        if (memcmp(got, j->sha, 32)) {
+            log_error("export: design %llu: its stored blob does not match its SHA-256",
+                      (unsigned long long)j->id);
+            rc = CC_EINTERNAL;
+        }
+    }
+    if (!rc && !render.len) {
+        struct kind_error err;
+        if (!(rc = kind_render(kind, plain.data, plain.len, 0, &render, &err)))
+            ccbuf_append(&j->new_render, render.data, render.len);
+    }
+    if (!rc && (render.len < 24 || memcmp(render.data + 12, "IHDR", 4)))
+        rc = CC_EINTERNAL;
+    if (!rc) {
+        const uint8_t *p = render.data + 16;
+        j->render_w = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+        p += 4;
+        j->render_h = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+        snprintf(j->original, sizeof j->original, "%llu/original.%s",
+                 (unsigned long long)j->id,
+                 !strcmp(kind->content_type, "image/png") ? "png" : "json");
+        snprintf(j->render, sizeof j->render, "%llu/render.png", (unsigned long long)j->id);
+        j->orig_len = plain.len;
+        j->render_len = render.len;
+        tar_member(&j->tar, j->original, plain.data, plain.len, j->mtime);
+        tar_member(&j->tar, j->render, render.data, render.len, j->mtime);
+        j->status = 0;
+    }
+    ccbuf_free(&plain);
+    ccbuf_free(&render);
+}
+
+static void job_free(struct xjob *j)
+{
+    json_decref(j->record);
+    json_decref(j->timeline);
+    ccbuf_free(&j->tar);
+    ccbuf_free(&j->new_render);
+    free(j);
+}
+
+static void export_free_now(struct export *x)
+{
+    stats.held -= x->held + (x->job ? x->job->counted : 0);
+    if (x->job)
+        job_free(x->job);
+    free(x->list);
+    ccbuf_free(&x->out);
+    ccbuf_free(&x->manifest);
+    free(x);
+}
+
+static void export_after(uv_work_t *w, int status)
+{
+    struct xjob *j = container_of(w, struct xjob, work);
+    struct export *x = j->x;
+    x->busy = 0;
+    if (x->abandoned) { /* the client left while the pool worked */
+        export_free_now(x);
+        return;
+    }
+    if (status || j->status) {
+        log_error("export %s: design %llu could not be read or rendered", x->contest,
+                  (unsigned long long)j->id);
+        x->failed = 1;
+    }
+    j->counted = j->tar.len;
+    held_add(j->counted);
+    net_http_resume(x->h);
+}
+
+/* Appends design d's manifest entry (from its job) to the manifest text. */
+static void manifest_add(struct export *x, const struct xdesign *d, struct xjob *j)
+{
+    json_t *rec = j->record;
+    char blob[65];
+    hex_encode(j->sha, 32, blob);
+    json_t *e = json_pack(
+        "{sOsOsOs{sOsO}sOsOsosfsIsssIsssssIsI}", "id", json_object_get(rec, "id"), "title",
+        json_object_get(rec, "title"), "kind", json_object_get(rec, "kind"), "creator", "id",
+        json_object_get(rec, "creator"), "name", json_object_get(rec, "creator_name"),
+        "status", json_object_get(rec, "status"), "timeline", j->timeline, "tally",
+        tally_json(&d->tally, d->scale), "score", d->score, "rank", (json_int_t)d->rank,
+        "blob", blob, "bytes", (json_int_t)j->orig_len, "original", j->original, "render",
+        j->render, "render_width", (json_int_t)j->render_w, "render_height",
+        (json_int_t)j->render_h);
+    char *text = e ? json_dumps(e, JSON_COMPACT) : NULL;
+    if (text) {
+        if (x->next > 1)
+            ccbuf_append(&x->manifest, ",", 1);
+        ccbuf_append(&x->manifest, text, strlen(text));
+    } else {
+        x->failed = 1;
+    }
+    free(text);
+    json_decref(e);
+}
+
+static int start_job(struct export *x)
+{
+    struct xjob *j = xcalloc(1, sizeof *j);
+    j->x = x;
+    j->srv = x->srv;
+    j->id = x->list[x->next].id;
+    j->mtime = x->now;
+    ccbuf_init(&j->tar);
+    ccbuf_init(&j->new_render);
+    x->next++;
+    if (uv_queue_work(x->srv->loop, &j->work, export_work, export_after)) {
+        job_free(j);
+        return -1;
+    }
+    x->job = j;
+    x->busy = 1;
+    return 0;
+}
+
+/* The body: the next bytes of the archive, or NET_BODY_WAIT while the pool works. */
+static long export_read(void *user, uint8_t *buf, size_t cap)
+{
+    struct export *x = user;
+    for (;;) {
+        if (x->off < x->out.len) {
+            size_t n = x->out.len - x->off < cap ? x->out.len - x->off : cap;
+            memcpy(buf, x->out.data + x->off, n);
+            x->off += n;
+            return (long)n;
+        }
+        stats.held -= x->held; /* what was held is sent (or was never made) */
+        x->held = 0;
+        x->off = x->out.len = 0;
+        if (x->out.cap > EXPORT_KEEP)
+            ccbuf_free(&x->out);
+        if (x->failed)
+            return -1; /* cut short: the client sees no end-of-archive */
+        if (x->busy)
+            return NET_BODY_WAIT;
+        if (x->job) { /* a design is ready: send it, note it, cache its render */
+            struct xjob *j = x->job;
+            x->held = j->counted; /* moves from the job to out */
+            x->job = NULL;
+            ccbuf_free(&x->out);
+            x->out = j->tar;
+            ccbuf_init(&j->tar);
+            manifest_add(x, &x->list[x->next - 1], j);
+            if (j->new_render.len)
+                http_cache_render(x->srv, j->sha, &j->new_render);
+            job_free(j);
+            continue;
+        }
+        if (x->next < x->n) {
+            if (start_job(x))
+                return -1;
+            return NET_BODY_WAIT;
+        }
+        if (x->finished)
+            return 0;
+        ccbuf_append(&x->manifest, "]}\n", 3);
+        tar_member(&x->out, "manifest.json", x->manifest.data, x->manifest.len, x->now);
+        memset(ccbuf_reserve(&x->out, 2 * TAR_BLOCK), 0, 2 * TAR_BLOCK);
+        x->out.len += 2 * TAR_BLOCK;
+        x->finished = 1;
+    }
+}
+
+static void export_free(void *user)
+{
+    struct export *x = user;
+    if (x->busy)
+        x->abandoned = 1; /* export_after frees it */
+    else
+        export_free_now(x);
+}
+
+static int by_rank(const void *a, const void *b)
+{
+    const struct xdesign *x = a, *y = b;
+    return x->rank < y->rank ? -1 : x->rank > y->rank;
+}
+
+/* The snapshot is taken: list the designs and start the response. */
+static void export_begin(void *user, int status, const struct audit_head *head)
+{
+    struct export *x = user;
+    struct server *s = x->srv;
+    struct net_http *h = x->h;
+    json_t *rec = NULL;
+    MDB_txn *txn;
+    if (!status && !(status = store_read_begin(s->store, &txn))) {
+        status = contest_record(txn, s->store, x->contest, &rec);
+        store_read_end(s->store, txn);
+    }
+    if (status) {
+        respond_text(h, status == CC_EBUSY ? 503 : 500, "cannot export now\n");
+        net_http_release(h);
+        export_free_now(x);
+        return;
+    }
+    static const enum dstatus wanted[] = {ST_WINNER, ST_IN_PRODUCTION, ST_LAUNCHED};
+    size_t cap = 0;
+    for (size_t i = 0; i < CC_ARRAY_LEN(wanted); i++) {
+        struct gallery_query q;
+        memset(&q, 0, sizeof q);
+        snprintf(q.contest, sizeof q.contest, "%s", x->contest);
+        q.sort = SORT_TOP;
+        q.status = (int)wanted[i];
+        q.limit = CATALOG_PAGE_MAX;
+        for (;;) {
+            struct dmem *page[CATALOG_PAGE_MAX];
+            size_t total;
+            int n = catalog_page(s, &q, page, &total);
+            for (int k = 0; k < n; k++) {
+                if (x->n == cap) {
+                    cap = cap ? cap * 2 : 64;
+                    x->list = xrealloc(x->list, cap * sizeof *x->list);
+                }
+                struct xdesign *d = &x->list[x->n++];
+                d->id = page[k]->id;
+                d->rank = catalog_rank(page[k]);
+                catalog_tally(page[k], &d->tally);
+                d->scale = catalog_scale(page[k]);
+                d->score = page[k]->score[SORT_TOP];
+            }
+            if (n < (int)q.limit)
+                break;
+            q.offset += (size_t)n;
+        }
+    }
+    if (x->n > 1)
+        qsort(x->list, x->n, sizeof *x->list, by_rank);
+    json_t *contest = contest_json(rec, x->now);
+    json_decref(rec);
+    char *ctext = json_dumps(contest, JSON_COMPACT);
+    json_decref(contest);
+    char hex[65], line[256];
+    hex_encode(head->hash, 32, hex);
+    ccbuf_append(&x->manifest, "{\"contest\":", 11);
+    ccbuf_append(&x->manifest, ctext, strlen(ctext));
+    free(ctext);
+    int len = snprintf(line, sizeof line,
+                       ",\"exported_at\":%lld,\"log_head\":\"%s\",\"log_length\":%llu,"
+                       "\"designs\":[",
+                       (long long)x->now, hex, (unsigned long long)head->length);
+    ccbuf_append(&x->manifest, line, (size_t)len);
+    char count[24], disp[128];
+    snprintf(count, sizeof count, "%zu", x->n);
+    snprintf(disp, sizeof disp, "attachment; filename=\"%s-export.tar\"", x->contest);
+    net_http_add_header(h, "x-export-designs:", count);
+    net_http_add_header(h, "content-disposition:", disp);
+    net_http_add_header(h, "cache-control:", "no-store");
+    net_http_respond_stream(h, 200, "application/x-tar", NET_HTTP_LENGTH_UNKNOWN,
+                            (struct net_body){.read = export_read, .free = export_free,
+                                              .user = x});
+    net_http_release(h);
+}
+
+void export_http(struct net_http *h, struct server *s, const char *contest)
+{
+    MDB_txn *txn;
+    if (store_read_begin(s->store, &txn)) {
+        respond_text(h, 503, "storage unavailable\n");
+        return;
+    }
+    struct contest c;
+    uint64_t viewer;
+    enum role role;
+    int rc = contest_load(txn, s->store, contest, &c);
+    http_viewer(h, txn, s, &viewer, &role);
+    store_read_end(s->store, txn);
+    if (!viewer) {
+        net_http_add_header(h, "www-authenticate:", "Bearer");
+        respond_text(h, 401, "the export needs a brand token\n");
+        return;
+    }
+    if (role != ROLE_BRAND) {
+        respond_text(h, 403, "only the brand may export\n");
+        return;
+    }
+    if (rc) {
+        respond_text(h, rc == CC_ENOTFOUND ? 404 : 500,
+                     rc == CC_ENOTFOUND ? "no such contest\n" : "cannot read the contest\n");
+        return;
+    }
+    struct export *x = xcalloc(1, sizeof *x);
+    x->srv = s;
+    x->h = h;
+    snprintf(x->contest, sizeof x->contest, "%s", contest);
+    x->now = server_now(s);
+    stats.started++;
+    ccbuf_init(&x->out);
+    ccbuf_init(&x->manifest);
+    net_http_hold(h);
+    if (results_snapshot(s, contest, export_begin, x)) {
+        respond_text(h, 503, "busy\n");
+        net_http_release(h);
+        export_free_now(x);
+    }
+}
