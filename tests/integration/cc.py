@@ -17,6 +17,7 @@ import asyncio
 import hashlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -52,8 +53,11 @@ class Server:
         self.port = free_port()
         self.log_path = os.path.join(self.dir, 'server.log')
         self.log = open(self.log_path, 'ab')
+        # setpriv execs cocreated with a parent-death signal: a test that fails (or a
+        # ctest timeout) leaves no server running behind it
+        pre = ['setpriv', '--pdeathsig', 'KILL', '--'] if shutil.which('setpriv') else []
         self.proc = subprocess.Popen(
-            [COCREATED, '--listen', f'127.0.0.1:{self.port}', '--data',
+            [*pre, COCREATED, '--listen', f'127.0.0.1:{self.port}', '--data',
              os.path.join(self.dir, 'data'), *self.args],
             stdout=self.log, stderr=self.log)
         deadline = time.time() + 60
