@@ -1,10 +1,21 @@
 /* cocreated: the Cocreate daemon. Parses flags and either runs the server (server.c)
  * or does a one-shot operator task (--make-brand). Where everything lives:
- *   server.c  lifecycle, graceful shutdown      net.c     libwebsockets on libuv
- *   proto.c   JSON envelope, dispatch, replies  ops.c     the op table → ops_*.c
- *   store.c   LMDB environment, schema, growth  writer.c  group-commit writer thread
- *   accounts.c  accounts and tokens             http.c    HTTP routes
- *   web.c     the web client's files (--web)
+ *   the process   server.c  start-up order, graceful shutdown   log.c  stderr log
+ *   network       net.c     libwebsockets on libuv: sockets, frames, send queues
+ *                 http.c    HTTP routes /t/ /r/ /d/ /log/ /healthz /metrics
+ *                 web.c     the web client's files (--web)   export.c  /export/
+ *   protocol      proto.c   JSON envelope, dispatch, replies, req_submit
+ *                 ops.c     the op table → ops_<area>.c (auth, upload, design,
+ *                           gallery, vote, contest, brand, creator, comment, results)
+ *                 ratelimit.c  token buckets per account and address
+ *   storage       store.c   LMDB environment, schema, growth
+ *                 writer.c  the group-commit writer thread (every durable change)
+ *   records       accounts.c designs.c contests.c comments.c reports.c blobs.c
+ *                 workflow.c (status moves, thresholds)  audit.c (hash-chained log)
+ *   in memory     catalog.c (designs, ranked indexes, rescoring)  rank.c (skip list)
+ *                 creators.c (points, leaderboard)  live.c (subscriptions, watches)
+ *                 score.c tally.c (SPEC §5 formulas, tallies)
+ * The content kinds (validate, codec, render) are in shared/kinds/.
  * See docs/architecture.md. */
 #include <getopt.h>
 #include <signal.h>
