@@ -367,9 +367,8 @@ async def export_checks(srv, brand, token, story_designs):
     for k, f in enumerate(fans):
         for j, d in enumerate(ids):
             await f.ok('vote.cast', design=d, value=1 + (k + j) % 5)
-    # stars5 scores follow the contest mean at the next rescoring tick (at most 1 s):
-    # let it pass so this manifest's scores are the ones a restart computes
-    await asyncio.sleep(1.5)
+    # no wait for a rescoring tick: the manifest, like contest.results, settles the
+    # stars5 scores on the contest's current mean (catalog_settle), as a restart does
     moves = {ids[0]: ['shortlisted', 'winner'],
              ids[1]: ['shortlisted', 'winner', 'in_production'],
              ids[2]: ['shortlisted', 'winner', 'in_production', 'launched'],
@@ -604,10 +603,8 @@ async def main():
         await tampering(srv, 'stars')
         n = await many_entries(srv)
         tmp_export, manifest = await export_checks(srv, brand, brand.token, designs)
-        # stars5 scores use the contest mean as of the last rescoring tick (at most
-        # CATALOG_RESCORE_MS = 1 s old, docs/architecture.md); a restart computes them
-        # with the exact mean: let a tick pass so both sides use the same one.
-        await asyncio.sleep(1.5)
+        # compared right after the last votes: results settle stars5 scores on the
+        # current mean (catalog_settle), which is what a restart computes
         before = {}
         for contest in ('open', 'stars', 'ups', 'shirts'):
             before[contest] = await results_all(brand, contest)
