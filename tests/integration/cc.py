@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 import urllib.error
 import urllib.request
 
@@ -266,9 +267,11 @@ def simple_level(width=20, height=8, variant=0):
 
 
 def run(main):
-    """Runs an async test main; prints its failure and exits 1."""
+    """Runs an async test main; on a failed check prints where it failed (the
+    traceback: a bare `assert` has no message) and exits 1."""
     try:
         asyncio.run(main())
     except AssertionError as e:
-        print('FAIL:', e, file=sys.stderr)
+        traceback.print_exc()
+        print(f'FAIL: {e}'[:2000], file=sys.stderr)
         sys.exit(1)
