@@ -1,44 +1,66 @@
-"""harness: run the real cocreated and talk to it, for the integration tests.
+"""harness: run the real cocreated and talk to it — the one module every integration
+test uses to start a server and be its client.
 
 Standard library + Debian's python3-websockets (10.4) only; run with /usr/bin/python3.
 Environment: COCREATED is the daemon to test (ctest sets it; default build/cocreated).
 
-Server — one daemon on 127.0.0.1, a free port and a fresh temp data dir:
+Server — one daemon on 127.0.0.1, a free port and a fresh temp dir (cc-harness-*):
     srv = Server(args=('--map-size', '256K'))  # starts it, waits for GET /healthz == 200
                       # with --no-rate-limits, unless Server(rate_limits=True)
+    srv = Server(start=False)   # the dir only: prepare srv.data (gendata, --make-brand),
+    srv.start()                 # then start it
     srv.port, srv.data, srv.ws_url             # port, LMDB data dir, ws://127.0.0.1:P/ws
-    srv.get('/metrics') -> (status, headers, body bytes)
+    srv.dir                                    # the temp dir: data/ and server.N.log
+    srv.url('/t/1.png')                        # http://127.0.0.1:P/t/1.png
+    srv.get('/metrics', headers) -> (status, headers, body bytes)
     srv.metric('cocreate_requests_total') -> float
-    srv.stop()        # SIGTERM; asserts exit 0 and a stderr free of sanitizer reports
-    srv.kill9()       # SIGKILL, no checks but the sanitizer one
+    srv.make_brand('acme') -> token            # cocreated --make-brand on srv.data
+    srv.stop()        # SIGTERM; asserts exit 0 and a log free of sanitizer reports
+    srv.wait_exit()   # the same checks, for a daemon signalled by the test itself
+    srv.kill9()       # SIGKILL; checks only the sanitizer log
     srv.start()       # start again on the same data dir (new port); srv.restart() = both
-    srv.log_text()    # the current run's stderr (+ stdout)
-  Every Server's process is killed and its temp dir removed at exit, unless the test
-  failed: then the dir (data and logs) is kept and its path printed. The daemon also
-  dies with the test process (setpriv --pdeathsig), so a ctest timeout leaves no orphan.
+    srv.running()     # the daemon is alive
+    srv.log_text()    # the current run's stderr + stdout (each run has its own log)
+  start() retries on another port when the daemon lost a race for its port, and raises
+  AssertionError when it exits or is not ready within WAIT seconds.
 
 Client — one WebSocket connection (subprotocol cocreate.v1):
-    c = await Client.connect(srv)
+    c = await Client.connect(srv)                   # kw go to websockets.connect
     r = await c.call('auth.register', name='ann')   # whole reply {id, ok, result|error}
     res = await c.ok('hello')                       # the result; AssertionError if not ok
-    e = await c.err('auth.login', 'unauthorized', token='x')  # the error object
+    e = await c.err('auth.login', 'unauthorized', token='x')  # the error object;
+                                                    # AssertionError unless that code
     rid = await c.send(op, **args); r = await c.reply(rid)    # pipelining
-    await c.send_raw(text_or_bytes)      # a frame as is; give its id a value send()
-                                         # will not reach (send() counts up from 1)
-    m = await c.recv_json()              # next reply the client did not ask for by id
-                                         # (id null, or an id sent with send_raw)
-    ev = await c.event('gallery.update') # next pushed event (has "ev", no "id")
+    await c.send_raw(text_or_bytes)  # a frame as is (bytes: upload data); give its id a
+                                     # value send() will not reach (send() counts from 1)
+    r = await c.reply(900001)        # the reply to an id sent with send_raw
+    m = await c.orphan()             # the next reply no send() asked for (id null, an id
+                                     # sent with send_raw, a second reply); c.orphans
+    ev = await c.event('gallery.update', pred=lambda e: e['total'] == 3)
+                                     # the next pushed event (has "ev", no "id") named
+                                     # so, for which pred holds; c.events holds the rest
+    await c.no_event('design.update', 0.5)  # waits, then fails if one came (or had come)
+    r = await c.upload(kind, data, title=...)   # begin + bytes + commit: commit's reply
     await c.close()
   Replies are matched by id, so they may arrive in any order. When the connection
-  closes, waiting calls raise Closed. Every wait has a timeout (a guard against hangs,
-  never a speed check) and raises AssertionError when it passes.
+  closes, waiting calls raise Closed. Every wait has a timeout (WAIT = 60 s unless
+  given: a guard against hangs, never a speed check) and raises AssertionError when it
+  passes.
 
-Helpers: register_many() registers names over several pipelined connections;
-check_accounts() logs each in and checks its name is taken; run(main) runs an async
-test and exits 1 with the error on failure.
+Helpers: register(srv, name) is a new client logged in as a new account (c.account,
+c.token); register_many() registers names over several pipelined connections;
+check_accounts() logs each in and checks its name is taken; level() and simple_level()
+make level documents; tmpdir() is a temp dir for a test's own files; daemon_command()
+is the argv running $COCREATED; run(main) runs an async test.
+
+Cleanup: at exit every server still running is killed, and every Server's dir and every
+tmpdir() is removed, unless the test failed: then they are kept (data and server logs)
+and their paths printed. The daemon also dies with the test process (setpriv
+--pdeathsig), so a ctest timeout leaves no orphan.
 """
 import asyncio
 import atexit
+import hashlib
 import json
 import os
 import shutil
@@ -61,22 +83,31 @@ HOST = '127.0.0.1'
 WAIT = 60  # seconds: guard against hangs (generous for the ASan build on 2 busy cores)
 
 _servers = []
+_dirs = []
 _failed = False
 
 
 def mark_failed():
-    """Keeps the temp dirs of this process's servers for a post-mortem."""
+    """Keeps the temp dirs of this process (servers' and tmpdir()s) for a post-mortem."""
     global _failed
     _failed = True
+
+
+def tmpdir(prefix='cc-it-'):
+    """A new temp dir, removed at exit unless the test failed."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    _dirs.append(d)
+    return d
 
 
 def _cleanup():
     for s in _servers:
         s._reap()
+    for d in _dirs:
         if _failed:
-            print(f'harness: kept {s.dir} (data and server logs)', file=sys.stderr)
+            print(f'harness: kept {d}', file=sys.stderr)
         else:
-            shutil.rmtree(s.dir, ignore_errors=True)
+            shutil.rmtree(d, ignore_errors=True)
 
 
 atexit.register(_cleanup)
@@ -103,13 +134,14 @@ def daemon_command(*args):
 
 class Server:
     def __init__(self, args=(), start=True, rate_limits=False):
-        self.dir = tempfile.mkdtemp(prefix='cc-harness-')
+        self.dir = tmpdir('cc-harness-')
         self.data = os.path.join(self.dir, 'data')
         # Tests register and vote far faster than any person: rate limits are off
         # unless a test is about them.
         self.args = list(args) + ([] if rate_limits else ['--no-rate-limits'])
         self.proc = None
         self.runs = 0
+        self.log_path = None
         _servers.append(self)
         if start:
             self.start()
@@ -121,7 +153,7 @@ class Server:
     def url(self, path):
         return f'http://{HOST}:{self.port}{path}'
 
-    def start(self, ready_timeout=20):
+    def start(self, ready_timeout=WAIT):
         """Starts the daemon on the data dir; retries on another port if it lost a race
         for the one it was given. Raises AssertionError if it dies or is never ready."""
         assert not self.running(), 'already running'
@@ -162,6 +194,7 @@ class Server:
         return self.proc is not None and self.proc.poll() is None
 
     def log_text(self):
+        """The current (last started) run's log."""
         with open(self.log_path, 'rb') as f:
             return f.read().decode(errors='replace')
 
@@ -172,7 +205,8 @@ class Server:
         self.wait_exit(expect_rc)
 
     def wait_exit(self, expect_rc=0):
-        """Waits for the daemon to exit by itself (after a signal sent elsewhere)."""
+        """Waits for the daemon to exit by itself (after a signal sent elsewhere), then
+        asserts the exit code and a clean sanitizer log."""
         try:
             rc = self.proc.wait(timeout=WAIT)
         except subprocess.TimeoutExpired:
@@ -182,6 +216,8 @@ class Server:
         assert rc == expect_rc, f'cocreated exited {rc}, wanted {expect_rc}:\n' + self.log_text()
 
     def kill9(self):
+        """SIGKILL (a crash); asserts only a clean sanitizer log."""
+        assert self.proc is not None, 'cocreated was never started'
         self.proc.kill()
         self.proc.wait()
         check_no_sanitizer_report(self.log_text())
@@ -212,6 +248,15 @@ class Server:
                 return float(line.split()[1])
         raise AssertionError(f'no metric {name} in /metrics')
 
+    def make_brand(self, name='acme'):
+        """Creates brand account name (cocreated --make-brand on the data dir, running
+        or not) and returns its token."""
+        p = subprocess.run(daemon_command('--data', self.data, '--make-brand', name),
+                           capture_output=True, text=True, timeout=WAIT,
+                           stdin=subprocess.DEVNULL)
+        assert p.returncode == 0, f'--make-brand {name} exited {p.returncode}: {p.stderr}'
+        return p.stdout.strip()
+
 
 class Closed(Exception):
     """The connection closed while a reply or message was awaited."""
@@ -222,17 +267,18 @@ class Client:
         self.ws = ws
         self._next = 0
         self._pending = {}  # id -> future of its reply, until reply() collects it
-        self._unasked = asyncio.Queue()  # replies nobody waits for by id
-        self._events = []
-        self._event_added = asyncio.Event()
+        self.orphans = []   # replies nobody waits for by id, oldest first
+        self.events = []    # pushed events not taken by event() yet, oldest first
+        self._arrived = asyncio.Event()  # set when an orphan or event arrives
         self.closed = asyncio.Event()
         self._reader = asyncio.ensure_future(self._read())
 
     @classmethod
-    async def connect(cls, srv, path='/ws'):
+    async def connect(cls, srv, path='/ws', **kw):
+        """A connection to srv (kw go to websockets.connect, e.g. local_addr)."""
         ws = await asyncio.wait_for(websockets.connect(
             f'ws://{HOST}:{srv.port}{path}', subprotocols=['cocreate.v1'], max_size=None,
-            compression=None, ping_interval=None, close_timeout=5), WAIT)
+            compression=None, ping_interval=None, close_timeout=5, **kw), WAIT)
         return cls(ws)
 
     async def _read(self):
@@ -241,21 +287,38 @@ class Client:
                 msg = json.loads(frame)
                 fut = self._pending.get(msg.get('id')) if 'id' in msg else None
                 if 'ev' in msg and 'id' not in msg:
-                    self._events.append(msg)
-                    self._event_added.set()
+                    self.events.append(msg)
                 elif fut is not None and not fut.done():
                     fut.set_result(msg)
                 else:  # not asked for by id (or a second reply: the test will see it)
-                    self._unasked.put_nowait(msg)
+                    self.orphans.append(msg)
+                self._arrived.set()
         except websockets.ConnectionClosed:
             pass
         finally:
             self.closed.set()
-            self._event_added.set()
+            self._arrived.set()
             for fut in self._pending.values():
                 if not fut.done():
                     fut.set_exception(Closed('connection closed before the reply'))
                     fut.exception()  # raised to whoever awaits it; never logged
+
+    async def _wait(self, take, what, timeout):
+        """take()'s first value that is not None, looked for each time a message
+        arrives; Closed if the connection closes first, AssertionError after timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            v = take()
+            if v is not None:
+                return v
+            if self.closed.is_set():
+                raise Closed(f'connection closed while waiting for {what}')
+            self._arrived.clear()
+            try:
+                await asyncio.wait_for(self._arrived.wait(),
+                                       max(deadline - time.monotonic(), 0))
+            except asyncio.TimeoutError:
+                raise AssertionError(f'no {what} within {timeout} s')
 
     async def send(self, op, **args):
         """Sends {id, op, **args} and returns the id; the reply is kept for reply(id)."""
@@ -272,10 +335,16 @@ class Client:
         return rid
 
     async def reply(self, rid, timeout=WAIT):
-        """The reply to request rid (from send()); each is collected once."""
-        fut = self._pending.get(rid)
-        if fut is None:
-            raise AssertionError(f'no request {rid} waiting for a reply')
+        """The reply to request rid (from send(), or an id sent with send_raw());
+        each is collected once."""
+        if rid not in self._pending:  # sent raw: it may have come already
+            for i, m in enumerate(self.orphans):
+                if m.get('id') == rid:
+                    return self.orphans.pop(i)
+            if self.closed.is_set():
+                raise Closed('connection closed before the reply')
+            self._pending[rid] = asyncio.get_running_loop().create_future()
+        fut = self._pending[rid]
         try:
             msg = await asyncio.wait_for(asyncio.shield(fut), timeout)
         except asyncio.TimeoutError:
@@ -305,39 +374,44 @@ class Client:
         except websockets.ConnectionClosed:
             raise Closed('connection closed')
 
-    async def recv_json(self, timeout=WAIT):
+    async def orphan(self, timeout=WAIT):
         """The next message that is neither an event nor a reply to send()/call()."""
-        async def get():
-            if self._unasked.empty() and self.closed.is_set():
-                raise Closed('connection closed')
-            getter = asyncio.ensure_future(self._unasked.get())
-            closer = asyncio.ensure_future(self.closed.wait())
-            await asyncio.wait({getter, closer}, return_when=asyncio.FIRST_COMPLETED)
-            closer.cancel()
-            if getter.done():
-                return getter.result()
-            getter.cancel()
-            raise Closed('connection closed')
-        try:
-            return await asyncio.wait_for(get(), timeout)
-        except asyncio.TimeoutError:
-            raise AssertionError(f'no message within {timeout} s')
+        return await self._wait(lambda: self.orphans.pop(0) if self.orphans else None,
+                                'message', timeout)
 
-    async def event(self, name=None, timeout=WAIT):
-        """The next pushed event (named name, if given)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            for i, ev in enumerate(self._events):
-                if name is None or ev['ev'] == name:
-                    return self._events.pop(i)
-            if self.closed.is_set():
-                raise Closed('connection closed')
-            self._event_added.clear()
-            left = deadline - time.monotonic()
-            try:
-                await asyncio.wait_for(self._event_added.wait(), max(left, 0))
-            except asyncio.TimeoutError:
-                raise AssertionError(f'no event {name or ""} within {timeout} s')
+    async def event(self, name=None, timeout=WAIT, pred=None):
+        """The next pushed event (named name, if given, and for which pred(ev) holds);
+        the events it passes over stay in self.events."""
+        def take():
+            for i, ev in enumerate(self.events):
+                if (name is None or ev['ev'] == name) and (pred is None or pred(ev)):
+                    return self.events.pop(i)
+            return None
+        return await self._wait(take, f'event {name or ""}', timeout)
+
+    async def no_event(self, name, wait=0.5):
+        """Waits `wait` seconds, then asserts no event named name came (or was
+        waiting in self.events)."""
+        await asyncio.sleep(wait)
+        came = [e for e in self.events if e['ev'] == name]
+        assert not came, f'unexpected {name} events: {came}'
+
+    async def upload(self, kind, data, title='A design', tags=(), contest=None,
+                     chunk=60000):
+        """upload.begin, the bytes (unless the server has them) and upload.commit:
+        commit's reply, or begin's when begin failed."""
+        args = dict(kind=kind, title=title, tags=list(tags), bytes=len(data),
+                    sha256=hashlib.sha256(data).hexdigest())
+        if contest:
+            args['contest'] = contest
+        b = await self.call('upload.begin', **args)
+        if not b['ok']:
+            return b
+        if not b['result']['have']:
+            for off in range(0, len(data), chunk):
+                await self.send_raw(data[off:off + chunk])
+        return await self.call('upload.commit', upload=b['result']['upload'],
+                               timeout=2 * WAIT)
 
     async def close(self):
         try:
@@ -345,6 +419,14 @@ class Client:
         except (websockets.ConnectionClosed, OSError, asyncio.TimeoutError):
             pass  # the server went away during the closing handshake
         await self._reader
+
+
+async def register(srv, name):
+    """A new client logged in as new account name (c.account, c.token)."""
+    c = await Client.connect(srv)
+    res = await c.ok('auth.register', name=name)
+    c.account, c.token = res['account'], res['token']
+    return c
 
 
 class Stream:
@@ -430,9 +512,31 @@ async def check_accounts(srv, accounts, conns=4):
         await c.close()
 
 
+def level(rows, **over):
+    """A level document (bytes) from its rows; over replaces or adds fields."""
+    doc = {'format': 'cocreate.level/1', 'width': len(rows[0]), 'height': len(rows),
+           'rows': rows}
+    doc.update(over)
+    return json.dumps(doc).encode()
+
+
+def simple_level(width=20, height=8, variant=0):
+    """A small playable level; variant changes coins so the bytes differ."""
+    rows = ['.' * width for _ in range(height)]
+    rows[height - 2] = 'S' + '.' * (width - 2) + 'G'
+    rows[height - 1] = '#' * width
+    if variant:
+        r = list(rows[1])
+        for i in range(width):
+            if (variant >> i) & 1:
+                r[i] = 'o'
+        rows[1] = ''.join(r)
+    return level(rows)
+
+
 def run(main):
-    """Runs the async test main(); on any exception prints it, keeps the temp dirs and
-    exits 1 (the atexit cleanup kills every server still running)."""
+    """Runs the async test main(); on any exception prints its traceback, keeps the
+    temp dirs and exits 1 (the atexit cleanup kills every server still running)."""
     try:
         asyncio.run(main())
     except BaseException as e:  # noqa: B902 — a failing test must report whatever broke

@@ -20,7 +20,7 @@ import tempfile
 import threading
 import zlib
 
-from cc import Client, Server, register, run, simple_level, tmpdir
+from harness import Client, Server, register, run, simple_level, tmpdir
 from pngread import read_png
 
 CLI = os.environ.get('COCREATE_CLI', os.path.join(os.path.dirname(os.environ.get(
@@ -28,13 +28,6 @@ CLI = os.environ.get('COCREATE_CLI', os.path.join(os.path.dirname(os.environ.get
 GENDATA = os.environ.get('CC_GENDATA', os.path.join(os.path.dirname(os.environ.get(
     'COCREATED', 'build/cocreated')), 'tools', 'bench', 'gendata'))
 ZERO = '0' * 64
-
-
-def make_brand(srv, name):
-    out = subprocess.run([os.environ.get('COCREATED', 'build/cocreated'), '--data',
-                          os.path.join(srv.dir, 'data'), '--make-brand', name],
-                         check=True, capture_output=True, text=True).stdout
-    return out.strip()
 
 
 def cli(*args, env=None):
@@ -156,7 +149,7 @@ async def story(srv):
     """Three contests (heart, stars5, updown), creators, 20 voters casting, changing and
     clearing votes. Returns what later checks need."""
     brand = await Client.connect(srv)
-    brand.token = make_brand(srv, 'acme_audit')
+    brand.token = srv.make_brand('acme_audit')
     await brand.ok('auth.login', token=brand.token)
     await new_contest(brand, 'stars', 'stars5')
     await new_contest(brand, 'ups', 'updown')
@@ -561,13 +554,12 @@ async def many_entries(srv):
     return len(entries)
 
 
-async def limits(tmp):
+async def limits():
     """1,001 designs: results pages at the 1,000 limit; past it is bad_args."""
-    data = os.path.join(tmp, 'many')
-    os.makedirs(data)
-    subprocess.run([GENDATA, '--data', os.path.join(data, 'data'), '--designs', '1001',
+    srv = Server(start=False)
+    subprocess.run([GENDATA, '--data', srv.data, '--designs', '1001',
                     '--votes', '0', '--accounts', '2'], check=True, capture_output=True)
-    srv = Server(data=data)
+    srv.start()
     c = await Client.connect(srv)
     r = await c.ok('contest.results', contest='open')
     assert r['total'] == 1001 and len(r['ranking']) == 1000 and r['limit'] == 1000, r['total']
@@ -595,7 +587,6 @@ async def limits(tmp):
 
 
 async def main():
-    tmp = tmpdir('cc-it-audit-')
     srv = Server()
     try:
         brand, designs, changes = await story(srv)
@@ -655,11 +646,11 @@ async def main():
                     assert a.read() == b.read(), f
         await c.close()
         srv.stop()
-        await limits(tmp)
+        await limits()
         print(f'audit: ok ({sum(changes.values())} story entries, {n} streamed, '
               'tampering caught)')
     finally:
-        if srv.proc.poll() is None:
+        if srv.running():
             srv.kill9()
 
 

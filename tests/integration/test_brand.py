@@ -11,7 +11,7 @@ import json
 import os
 import subprocess
 
-from cc import COCREATED, Client, Server, register, run, simple_level
+from harness import COCREATED, Client, Server, register, run, simple_level
 
 STATUSES = ['submitted', 'shortlisted', 'winner', 'not_selected', 'in_production', 'launched']
 ALLOWED = {('submitted', 'shortlisted'), ('submitted', 'not_selected'),
@@ -22,12 +22,6 @@ REASON_MAX = 500
 T0 = 2_000_000_000  # the test clock
 CLI = os.environ.get('COCREATE_CLI', os.path.join(os.path.dirname(COCREATED), 'tools',
                                                   'cocreate'))
-
-
-def make_brand(srv, name):
-    out = subprocess.run([COCREATED, '--data', os.path.join(srv.dir, 'data'), '--make-brand',
-                          name], check=True, capture_output=True, text=True).stdout
-    return out.strip()
 
 
 async def login(srv, token):
@@ -128,8 +122,8 @@ async def workflow(srv, brand, up, st):
                         note='é' * (NOTE_MAX + 1))
     assert e['detail']['field'] == 'note'
     await brand.err('design.set_status', 'bad_args', design=d, status='shortlisted', note=5)
-    await brand.ws.send('{"id":900001,"op":"design.set_status","design":"%s",'
-                        '"status":"shortlisted","note":"bad \\udc80 half"}' % d)
+    await brand.send_raw('{"id":900001,"op":"design.set_status","design":"%s",'
+                         '"status":"shortlisted","note":"bad \\udc80 half"}' % d)
     e = await brand.reply(900001)  # a lone surrogate: bad_args naming the argument
     assert e['error']['code'] == 'bad_args' and e['error']['detail']['field'] == 'note', e
     assert (await get(anon, d))['status'] == 'submitted'  # none of those moved it
@@ -551,8 +545,8 @@ async def reporting(srv, brand, up, st, ann, bob):
     e = await bob.err('design.report', 'bad_args', design=d)
     assert e['detail']['field'] == 'reason'
     await bob.err('design.report', 'not_found', design='999999', reason='spam')
-    await bob.ws.send('{"id":900002,"op":"design.report","design":"%s",'
-                      '"reason":"\\ud800"}' % d)
+    await bob.send_raw('{"id":900002,"op":"design.report","design":"%s",'
+                       '"reason":"\\ud800"}' % d)
     e = await bob.reply(900002)  # a lone surrogate: bad_args naming the argument
     assert e['error']['code'] == 'bad_args' and e['error']['detail']['field'] == 'reason', e
     assert (await get(brand, d))['reports'] == 0
@@ -665,7 +659,7 @@ async def after_restart(srv, st, brand_token, bob_token):
 
 async def main():
     srv = Server(args=['--test-clock'])
-    brand_token = make_brand(srv, 'acme')
+    brand_token = srv.make_brand('acme')
     brand = await login(srv, brand_token)
     await brand.ok('test.clock', now=T0)
     up = Uploader()

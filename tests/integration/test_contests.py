@@ -6,24 +6,16 @@ scores against hand-computed Bayesian averages and Wilson bounds, with ties brok
 by age then id; gallery.subscribe's first window equals gallery.get's page."""
 import asyncio
 import math
-import os
-import subprocess
 
-from cc import COCREATED, Client, Server, register, run, simple_level
+from harness import Client, Server, register, run, simple_level
 
 T0 = 1_800_000_000  # the test clock's start (any fixed time)
 SUBMIT_OPEN, SUBMIT_CLOSE, VOTE_CLOSE = T0 + 100, T0 + 200, T0 + 300
 
 
-def brand_token(srv, name='acme'):
-    out = subprocess.run([COCREATED, '--data', os.path.join(srv.dir, 'data'),
-                          '--make-brand', name], check=True, capture_output=True, text=True)
-    return out.stdout.strip()
-
-
 async def brand_client(srv):
     c = await Client.connect(srv)
-    res = await c.ok('auth.login', token=brand_token(srv))
+    res = await c.ok('auth.login', token=srv.make_brand('acme'))
     assert res['account']['role'] == 'brand', res
     return c
 

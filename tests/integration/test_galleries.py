@@ -13,7 +13,7 @@ import struct
 import subprocess
 import time
 
-from cc import COCREATED, Client, Server, register, run, simple_level, tmpdir
+from harness import WAIT, Client, Server, register, run, simple_level
 
 LIVE_QUEUE_BOUND = 64 * 1024
 SUBS = 60  # subscriptions per slow connection (the limit is 64)
@@ -291,8 +291,7 @@ async def reload(srv):
         if i % 2:
             await fan.ok('vote.cast', design=r['result']['design']['id'], value=1)
     # statuses: the submitted ones are found by walking the gallery, the others by list
-    token = subprocess.run([COCREATED, '--data', os.path.join(srv.dir, 'data'), '--make-brand',
-                            'acme_reload'], check=True, capture_output=True, text=True).stdout.strip()
+    token = srv.make_brand('acme_reload')
     brand = await Client.connect(srv)
     await brand.ok('auth.login', token=token)
     mine = [x['id'] for x in (await fan.ok('gallery.get', sort='new', creator=ed.account['id'],
@@ -359,15 +358,14 @@ async def drain_to_slow_reader(srv):
         time.sleep(0.002)  # a slow reader: the server's socket stays choked
     assert sorted(got) == list(range(1, n + 1))
     r.s.close()
-    srv.stop()  # exit 0, clean log
+    srv.wait_exit(0)  # exit 0, clean log
 
 
-async def crash(tmp):
-    data = os.path.join(tmp, 'crashdata')
-    os.makedirs(data)
-    subprocess.run([GENDATA, '--data', os.path.join(data, 'data'), '--designs', '700',
+async def crash():
+    srv = Server(start=False)
+    subprocess.run([GENDATA, '--data', srv.data, '--designs', '700',
                     '--votes', '0', '--accounts', '2'], check=True, capture_output=True)
-    srv = Server(data=data)
+    srv.start()
     voters = [await register(srv, f'crash{i}') for i in range(16)]
     acked = {}
 
@@ -383,7 +381,7 @@ async def crash(tmp):
     # count acks per design from the replies themselves
     orig_call = Client.call
 
-    async def counting_call(self, op, timeout=30, **args):
+    async def counting_call(self, op, timeout=WAIT, **args):
         r = await orig_call(self, op, timeout, **args)
         if op == 'vote.cast':
             assert r['ok'], r
@@ -403,25 +401,24 @@ async def crash(tmp):
         assert g['tally']['hearts'] == n, (d, g['tally'], n)
     await c.close()
     for v in voters:
-        await v.ws.close()
+        await v.close()
     srv.stop()
     return sum(acked.values())
 
 
 async def main():
     srv = Server()
-    tmp = tmpdir('cc-it-gal-')
     try:
         ids = await votes_and_pages(srv)
         await live(srv, ids)
         peak = await slow_reader(srv, ids)
         await reload(srv)
         await drain_to_slow_reader(srv)
-        n = await crash(tmp)
+        n = await crash()
         print(f'galleries: ok (slow readers peaked at {int(peak)} queued bytes; '
               f'{n} acknowledged votes survived kill -9)')
     finally:
-        if srv.proc.poll() is None:
+        if srv.running():
             srv.kill9()
 
 

@@ -14,24 +14,17 @@ comments), per account and per address (two accounts on one address, a second
 loopback address), rounding up, recovery when the test clock moves, brand accounts
 unlimited, the bounded bucket table and idle expiry, --no-rate-limits, bad flags."""
 import asyncio
-import os
 import subprocess
 
-from cc import COCREATED, Client, Server, register, run, simple_level
+from harness import COCREATED, Client, Server, register, run, simple_level
 
 T0 = 1_800_000_000  # the test clock's start (any fixed time)
-
-
-def brand_token(srv, name='acme'):
-    out = subprocess.run([COCREATED, '--data', os.path.join(srv.dir, 'data'),
-                          '--make-brand', name], check=True, capture_output=True, text=True)
-    return out.stdout.strip()
 
 
 async def brand_client(srv, **kw):
     """A client logged in as the server's brand account `acme` (made on first use)."""
     if not hasattr(srv, 'brand'):
-        srv.brand = brand_token(srv)
+        srv.brand = srv.make_brand('acme')
     c = await Client.connect(srv, **kw)
     res = await c.ok('auth.login', token=srv.brand)
     assert res['account']['role'] == 'brand', res

@@ -6,8 +6,8 @@ production, the brand closes the contest (results final), and `cocreate verify` 
 import json
 import os
 
-from cc import Client, Server, register, run, tmpdir
-from test_audit import export_cli, make_brand, parse_log, png, results_all, verify
+from harness import Client, Server, register, run, tmpdir
+from test_audit import export_cli, parse_log, png, results_all, verify
 
 T0 = 1_900_000_000
 
@@ -16,7 +16,7 @@ async def main():
     srv = Server(['--test-clock'])
     try:
         brand = await Client.connect(srv)
-        token = make_brand(srv, 'acme_story')
+        token = srv.make_brand('acme_story')
         await brand.ok('auth.login', token=token)
         await brand.ok('test.clock', now=T0)
         c = (await brand.ok('contest.create', slug='summer-tees', title='Summer tees',
@@ -93,7 +93,7 @@ async def main():
         srv.stop()
         print('story: ok (3 creators, 20 voters, judged, produced, verified, exported)')
     finally:
-        if srv.proc.poll() is None:
+        if srv.running():
             srv.kill9()
 
 

@@ -9,7 +9,7 @@ import os
 import struct
 import zlib
 
-from cc import Client, Server, level, register, run, simple_level
+from harness import Client, Server, level, register, run, simple_level
 from pngread import read_png
 
 LEVEL_MAX = 1 << 20
@@ -85,7 +85,7 @@ async def flow(srv):
     # sending bytes after have:true is refused, the connection stays usable
     b = await ann.ok('upload.begin', kind='level', title='Again', bytes=len(data),
                      sha256=hashlib.sha256(data).hexdigest())
-    await ann.ws.send(data)
+    await ann.send_raw(data)
     o = await ann.orphan()
     assert o['error']['code'] == 'bad_args'
     await ann.ok('upload.abort', upload=b['upload'])
@@ -94,7 +94,7 @@ async def flow(srv):
     other = simple_level(variant=2)
     b = await ann.ok('upload.begin', kind='level', title='Bad sum', bytes=len(other),
                      sha256=hashlib.sha256(b'nope').hexdigest())
-    await ann.ws.send(other)
+    await ann.send_raw(other)
     e = await ann.err('upload.commit', 'bad_args', upload=b['upload'])
     assert e['detail']['field'] == 'sha256'
     await ann.err('upload.commit', 'not_found', upload=b['upload'])  # the upload is over
@@ -112,7 +112,7 @@ async def flow(srv):
     # commit before all bytes arrived
     b = await ann.ok('upload.begin', kind='level', title='t', bytes=len(other),
                      sha256=hashlib.sha256(other).hexdigest())
-    await ann.ws.send(other[:10])
+    await ann.send_raw(other[:10])
     e = await ann.err('upload.commit', 'bad_args', upload=b['upload'])
     assert e['detail']['field'] == 'bytes'
     await ann.ok('upload.abort', upload=b['upload'])
@@ -129,7 +129,7 @@ async def flow(srv):
     # ... and sent: more bytes than declared drop the upload
     b = await ann.ok('upload.begin', kind='level', title='t', bytes=100,
                      sha256=hashlib.sha256(b'x' * 100).hexdigest())
-    await ann.ws.send(b'x' * 150)
+    await ann.send_raw(b'x' * 150)
     o = await ann.orphan()
     assert o['error']['code'] == 'too_large' and o['error']['detail']['upload'] == b['upload']
     await ann.err('upload.commit', 'not_found', upload=b['upload'])
@@ -180,7 +180,7 @@ async def flow(srv):
     half = simple_level(variant=77)
     await bob.ok('upload.begin', kind='level', title='half', bytes=len(half),
                  sha256=hashlib.sha256(half).hexdigest())
-    await bob.ws.send(half[:30])
+    await bob.send_raw(half[:30])
     await bob.close()
     await asyncio.sleep(0.2)
     assert (await ann.ok('gallery.get', sort='new'))['total'] == before
@@ -209,7 +209,7 @@ async def dictionary_round_trip(srv):
         if i == 205:
             await asyncio.sleep(1.0)  # let the training job finish
     await ann.close()
-    assert 'trained zstd dictionary' in srv.logtext(), 'no dictionary was trained'
+    assert 'trained zstd dictionary' in srv.log_text(), 'no dictionary was trained'
     srv.restart()
     for did, data in sent.items():
         st, _, body = srv.get(f'/d/{did}')
@@ -228,7 +228,7 @@ async def main():
         srv.stop()
         print(f'uploads: ok ({n} levels round-tripped across a restart with a dictionary)')
     finally:
-        if srv.proc.poll() is None:
+        if srv.running():
             srv.kill9()
 
 

@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 
-from cc import COCREATED, Client, Server, register, run, simple_level, tmpdir
+from harness import COCREATED, Client, Server, register, run, simple_level, tmpdir
 
 SOURCE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 WEB = os.path.join(SOURCE, 'assets', 'web')
@@ -213,8 +213,8 @@ def check_special_tree():
 def version_of_any(srv):
     """The version of a tree whose index.html names no asset: from a page's ETag is not
     enough, so read it from the server's log line."""
-    m = re.search(r'\(version ([0-9a-f]{12})\)', srv.logtext())
-    assert m, srv.logtext()
+    m = re.search(r'\(version ([0-9a-f]{12})\)', srv.log_text())
+    assert m, srv.log_text()
     return m.group(1)
 
 
@@ -229,11 +229,8 @@ def check_no_client():
 
 
 async def check_my_vote(srv):
-    brand_token = subprocess.run([COCREATED, '--data', os.path.join(srv.dir, 'data'),
-                                  '--make-brand', 'acme'], capture_output=True, text=True,
-                                 check=True).stdout.strip()
     brand = await Client.connect(srv)
-    await brand.ok('auth.login', token=brand_token)
+    await brand.ok('auth.login', token=srv.make_brand('acme'))
     for slug, scale in (('stars', 'stars5'), ('ud', 'updown')):
         await brand.ok('contest.create', slug=slug, title=slug, kind='level', scale=scale)
     maker = await register(srv, 'maker')
