@@ -194,7 +194,9 @@ class Server:
         return self.proc is not None and self.proc.poll() is None
 
     def log_text(self):
-        """The current (last started) run's log."""
+        """The current (last started) run's log ('' before the first start)."""
+        if self.log_path is None:
+            return ''
         with open(self.log_path, 'rb') as f:
             return f.read().decode(errors='replace')
 
