@@ -277,6 +277,27 @@ void bench_run_id(char *out, size_t len)
     out[i] = '\0';
 }
 
+int bench_lmdb_tmpdir(char *out, size_t len, const char *parent, const char *name)
+{
+    int n = snprintf(out, len, "%s/%s.XXXXXX", parent, name);
+    if (n < 0 || (size_t)n >= len) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return mkdtemp(out) ? 0 : -1;
+}
+
+void bench_lmdb_rmdir(const char *dir)
+{
+    static const char *const files[] = {"data.mdb", "lock.mdb"};
+    char path[4200];
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
 int proc_memory_kib(int pid, long *rss_kib, long *anon_kib)
 {
     char path[64], line[256];
