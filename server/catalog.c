@@ -30,6 +30,7 @@ struct dvec {
 struct cgal {
     char id[65];
     enum scale scale;
+    struct contest contest; /* its settings, kept current by catalog_contest_changed */
     struct rank *rank[SORT_COUNT]; /* visible designs */
     size_t rescore_at;             /* next position in rank[SORT_NEW] to rescore */
     size_t rescore_left;           /* designs still to rescore in this pass */
@@ -251,6 +252,7 @@ static struct cgal *gal_get(struct server *srv, const char *id)
     g = xcalloc(1, sizeof *g);
     snprintf(g->id, sizeof g->id, "%s", id);
     g->scale = c.scale;
+    g->contest = c;
     static const rank_key_fn keys[SORT_COUNT] = {key_new, key_top, key_hot};
     for (int s = 0; s < SORT_COUNT; s++)
         g->rank[s] = rank_new(tie, keys[s]);
@@ -335,6 +337,20 @@ enum scale catalog_scale(const struct dmem *d)
 const char *catalog_contest_id(const struct dmem *d)
 {
     return d->gal->id;
+}
+
+const struct contest *catalog_contest(const struct dmem *d)
+{
+    return &d->gal->contest;
+}
+
+void catalog_contest_changed(struct server *srv, const json_t *record)
+{
+    struct contest c;
+    contest_from_record(record, &c);
+    struct cgal *g = gal_find(srv->catalog, c.id);
+    if (g)
+        g->contest = c; /* kind and scale are fixed at creation (contests.h) */
 }
 
 /* The fields of a design record the catalog keeps (strings borrowed, not terminated). */

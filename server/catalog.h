@@ -19,6 +19,8 @@
 #include "tally.h"
 #include "util.h"
 
+struct contest;
+
 struct server;
 struct cgal;
 
@@ -110,6 +112,12 @@ void catalog_tally(const struct dmem *d, struct tally *t);
 enum scale catalog_scale(const struct dmem *d);
 /* The id of d's contest (borrowed). */
 const char *catalog_contest_id(const struct dmem *d);
+/* The settings of d's contest (borrowed), as last committed: loaded with its gallery,
+ * then kept current by catalog_contest_changed. */
+const struct contest *catalog_contest(const struct dmem *d);
+/* After a contest record was committed (created or updated): refreshes the settings
+ * its gallery keeps, if it has one yet. */
+void catalog_contest_changed(struct server *srv, const json_t *record);
 /* Applies one voter's change on d from old (0 = none) to new (0 = cleared) and
  * re-ranks d. Values are checked by the caller for the scale. */
 void catalog_vote(struct server *srv, struct dmem *d, int old_value, int new_value);

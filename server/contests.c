@@ -39,14 +39,10 @@ static int64_t get_int(const json_t *o, const char *k)
     return (int64_t)json_integer_value(json_object_get(o, k));
 }
 
-int contest_load(MDB_txn *txn, const struct store *st, const char *id, struct contest *out)
+void contest_from_record(const json_t *rec, struct contest *out)
 {
-    json_t *rec;
-    int rc = contest_record(txn, st, id, &rec);
-    if (rc)
-        return rc;
     memset(out, 0, sizeof *out);
-    snprintf(out->id, sizeof out->id, "%s", id);
+    snprintf(out->id, sizeof out->id, "%s", json_string_value(json_object_get(rec, "id")) ?: "");
     const char *kind = json_string_value(json_object_get(rec, "kind"));
     if (kind && strcmp(kind, "any") != 0)
         snprintf(out->kind, sizeof out->kind, "%s", kind);
@@ -57,6 +53,16 @@ int contest_load(MDB_txn *txn, const struct store *st, const char *id, struct co
     out->vote_close = get_int(rec, "vote_close");
     out->closed = json_is_true(json_object_get(rec, "closed"));
     out->threshold = (uint64_t)get_int(rec, "threshold");
+}
+
+int contest_load(MDB_txn *txn, const struct store *st, const char *id, struct contest *out)
+{
+    json_t *rec;
+    int rc = contest_record(txn, st, id, &rec);
+    if (rc)
+        return rc;
+    contest_from_record(rec, out);
+    snprintf(out->id, sizeof out->id, "%s", id);
     json_decref(rec);
     return 0;
 }

@@ -32,6 +32,8 @@ struct contest {
     uint64_t threshold;
 };
 
+/* The settings of a stored contest record (its id from the record's "id"). */
+void contest_from_record(const json_t *rec, struct contest *out);
 /* Loads contest id into out. CC_ENOTFOUND if there is none. */
 int contest_load(MDB_txn *txn, const struct store *st, const char *id, struct contest *out);
 /* The stored record of contest id (new reference; the built-in one for `open`). */

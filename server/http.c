@@ -78,6 +78,8 @@ static void metrics(struct net_http *h, struct server *s)
     metric(&b, "cocreate_writer_queue", "gauge", "Requests waiting for the writer.", ws.queued);
     metric(&b, "cocreate_lmdb_map_bytes", "gauge", "LMDB map size.",
            store_map_size(s->store));
+    metric(&b, "cocreate_commit_isolated_total", "counter",
+           "Batches re-applied request by request because one request failed.", ws.isolated);
     metric(&b, "cocreate_lmdb_map_growths_total", "counter", "Times the map grew.",
            ws.map_growths);
     struct export_stats xs;

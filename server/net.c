@@ -222,6 +222,16 @@ static void enqueue(struct net_conn *c, struct outmsg *m)
     lws_callback_on_writable(c->wsi);
 }
 
+static void queue_copy(struct net_conn *c, const void *buf, size_t len, int binary)
+{
+    struct outmsg *m = xmalloc(sizeof *m + LWS_PRE + len);
+    m->shared = NULL;
+    m->len = len;
+    m->binary = binary;
+    memcpy(m->buf + LWS_PRE, buf, len);
+    enqueue(c, m);
+}
+
 int net_conn_send(struct net_conn *c, const void *buf, size_t len, int binary)
 {
     int rc;
@@ -238,12 +248,19 @@ int net_conn_send(struct net_conn *c, const void *buf, size_t len, int binary)
         if (w)
             return 0;
     }
-    struct outmsg *m = xmalloc(sizeof *m + LWS_PRE + len);
-    m->shared = NULL;
-    m->len = len;
-    m->binary = binary;
-    memcpy(m->buf + LWS_PRE, buf, len);
-    enqueue(c, m);
+    queue_copy(c, buf, len, binary);
+    return 0;
+}
+
+_Static_assert(NET_PRE == LWS_PRE, "NET_PRE must be lws's LWS_PRE");
+
+int net_conn_send_pre(struct net_conn *c, unsigned char *msg, size_t len)
+{
+    int rc;
+    if (!can_queue(c, len, &rc))
+        return rc;
+    if (!write_now(c, msg, len, 0))
+        queue_copy(c, msg, len, 0);
     return 0;
 }
 

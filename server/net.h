@@ -83,6 +83,13 @@ const char *net_conn_peer(const struct net_conn *c);
  * when the queue would pass its bound: the connection is then closed (the peer is not
  * reading). A closed connection drops the message and returns 0. */
 int net_conn_send(struct net_conn *c, const void *buf, size_t len, int binary);
+/* Room a message built in place must leave before its first byte (the WebSocket frame
+ * header is written there): lws's LWS_PRE, checked in net.c. */
+#define NET_PRE 16
+/* Like net_conn_send for a text message at msg, with NET_PRE writable bytes before
+ * it: sent from there without a copy when the socket takes it at once (a copy is
+ * queued otherwise). The caller keeps the buffer. */
+int net_conn_send_pre(struct net_conn *c, unsigned char *msg, size_t len);
 /* A text message that many connections can queue without a copy each (a live update
  * sent to every subscriber of a window). Reference-counted; loop thread only. */
 struct net_msg;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog.h"
 #include "ccerr.h"
 #include "contests.h"
 #include "ops.h"
@@ -54,6 +55,7 @@ static void contest_done(struct write_req *wr, int status)
                                                     : NULL;
         req_fail(r, status, msg, NULL);
     } else {
+        catalog_contest_changed(req_server(r), c->record);
         req_ok(r, json_pack("{so}", "contest",
                             contest_json(c->record, server_now(req_server(r)))));
     }

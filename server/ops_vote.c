@@ -102,25 +102,15 @@ static struct dmem *vote_target(struct req *r, uint64_t *threshold)
         req_fail(r, CC_EFORBIDDEN, "you cannot vote on your own design", NULL);
         return NULL;
     }
-    struct contest c;
-    MDB_txn *txn;
-    int rc = store_read_begin(srv->store, &txn);
-    if (!rc) {
-        rc = contest_load(txn, srv->store, catalog_contest_id(d), &c);
-        store_read_end(srv->store, txn);
-    }
-    if (rc) {
-        req_fail(r, CC_EINTERNAL, NULL, NULL);
-        return NULL;
-    }
-    enum phase p = contest_phase(&c, server_now(srv));
+    const struct contest *c = catalog_contest(d);
+    enum phase p = contest_phase(c, server_now(srv));
     if (p != PHASE_SUBMISSIONS && p != PHASE_VOTING) {
         char msg[96];
         snprintf(msg, sizeof msg, "voting is not open (the contest is in %s)", phase_name(p));
         req_fail(r, CC_ECLOSED, msg, json_pack("{ss}", "phase", phase_name(p)));
         return NULL;
     }
-    *threshold = c.threshold;
+    *threshold = c->threshold;
     return d;
 }
 

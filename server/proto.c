@@ -77,20 +77,31 @@ void req_ok(struct req *r, json_t *result)
     req_free(r);
 }
 
-void req_ok_raw(struct req *r, const char *result, size_t len)
+void req_reply_open(struct req *r, struct ccbuf *b, size_t hint)
 {
-    struct ccbuf b;
-    ccbuf_init(&b);
-    ccbuf_reserve(&b, len + 64);
+    ccbuf_init(b);
+    ccbuf_reserve(b, NET_PRE + 64 + hint);
+    b->len = NET_PRE;
     char head[64];
     int n = snprintf(head, sizeof head, "{\"id\":%" JSON_INTEGER_FORMAT ",\"ok\":true,\"result\":",
                      json_integer_value(r->id));
-    ccbuf_append(&b, head, (size_t)n);
-    ccbuf_append(&b, result, len);
-    ccbuf_append(&b, "}", 1);
-    net_conn_send(r->sess->conn, b.data, b.len, 0);
-    ccbuf_free(&b);
+    ccbuf_append(b, head, (size_t)n);
+}
+
+void req_reply_send(struct req *r, struct ccbuf *b)
+{
+    ccbuf_append(b, "}", 1);
+    net_conn_send_pre(r->sess->conn, b->data + NET_PRE, b->len - NET_PRE);
+    ccbuf_free(b);
     req_free(r);
+}
+
+void req_ok_raw(struct req *r, const char *result, size_t len)
+{
+    struct ccbuf b;
+    req_reply_open(r, &b, len);
+    ccbuf_append(&b, result, len);
+    req_reply_send(r, &b);
 }
 
 /* Sends an error reply for id on c. */

@@ -12,6 +12,7 @@
 #include "jargs.h"
 #include "net.h"
 #include "ratelimit.h"
+#include "util.h"
 #include "writer.h"
 
 struct server;
@@ -59,6 +60,13 @@ void req_ok(struct req *r, json_t *result);
 /* Replies ok with a result already serialised as a JSON object (len bytes), then
  * frees r. For hot paths that build their JSON by hand. */
 void req_ok_raw(struct req *r, const char *result, size_t len);
+/* An ok reply built in place, for results too big to copy around: req_reply_open
+ * starts b (its own buffer, room for about hint more bytes) with the reply's head;
+ * append the serialised result object to b; req_reply_send closes it, sends it
+ * without another copy, frees b, then frees r. To fail instead, ccbuf_free(b) and
+ * req_fail(r, ...). */
+void req_reply_open(struct req *r, struct ccbuf *b, size_t hint);
+void req_reply_send(struct req *r, struct ccbuf *b);
 /* Replies with error code err (CC_E*), a message (NULL = the default for the code) and
  * detail (taken; may be NULL), then frees r. */
 void req_fail(struct req *r, int err, const char *message, json_t *detail);

@@ -25,19 +25,34 @@ struct writer {
     struct writer_stats stats;
 };
 
-/* Applies every request of the batch in one transaction and commits it. Retries the
- * whole batch after growing the map when it is full. Sets each request's status. */
+/* Applies every request of the batch in one transaction and commits it. Sets each
+ * request's status.
+ *
+ * Fast path: every request applied straight into the batch's transaction. A nested
+ * transaction per request costs LMDB two allocations of its page lists and a merge
+ * into the parent, ~4 us a request; most batches have no failing request, so they
+ * do not need the isolation. When one fails (its writes may be half done), the whole
+ * transaction is dropped and the batch re-applied with a nested transaction per
+ * request, so that only the failing one rolls back (writer.h: applies may run more
+ * than once). A full map grows and the batch is re-applied either way. */
 static void run_batch(struct writer *w, struct write_req *batch, uint64_t n)
 {
+    int isolate = 0;
     for (;;) {
         MDB_txn *txn;
-        int rc = store_write_begin(w->store, &txn), full = 0;
+        int rc = store_write_begin(w->store, &txn), full = 0, failed = 0;
         if (rc) {
             for (struct write_req *r = batch; r; r = r->next)
                 r->status = CC_EINTERNAL;
             return;
         }
-        for (struct write_req *r = batch; r && !full; r = r->next) {
+        for (struct write_req *r = batch; r && !full && !failed; r = r->next) {
+            if (!isolate) {
+                r->status = r->apply(r, txn);
+                full = r->status == STORE_EMAPFULL;
+                failed = r->status != 0;
+                continue;
+            }
             MDB_txn *child;
             if ((rc = mdb_txn_begin(store_env(w->store), txn, 0, &child))) {
                 r->status = store_err(rc);
@@ -51,6 +66,15 @@ static void run_batch(struct writer *w, struct write_req *batch, uint64_t n)
                 mdb_txn_abort(child);
             if (r->status == STORE_EMAPFULL)
                 full = 1;
+        }
+        if (failed && !full) {
+            /* one request failed on the fast path: redo the batch isolated */
+            store_write_abort(w->store, txn);
+            isolate = 1;
+            uv_mutex_lock(&w->mu);
+            w->stats.isolated++;
+            uv_mutex_unlock(&w->mu);
+            continue;
         }
         if (!full) {
             rc = store_write_commit(w->store, txn);

@@ -1,7 +1,7 @@
 /* The group-commit writer: one thread owns the LMDB write transaction. Requests from
- * the loop thread queue up; the writer takes everything queued, applies each request
- * in its own nested transaction (so one failure rolls back only itself), commits and
- * syncs once, then hands every request back to the loop thread. Requests that arrive
+ * the loop thread queue up; the writer takes everything queued, applies it in one
+ * transaction (when a request fails, the batch is re-applied with a nested transaction
+ * per request, so a failure rolls back only itself), commits and syncs once, then hands every request back to the loop thread. Requests that arrive
  * while a commit is syncing join the next transaction. The loop never waits on disk.
  *
  * Thread use: writer_submit and done callbacks on the loop thread; apply callbacks on
@@ -17,10 +17,11 @@
 
 struct write_req;
 
-/* Applies one request inside txn (a nested transaction of the batch) on the writer
- * thread. Returns 0 to keep its changes, or a CC_E* code / STORE_EMAPFULL to roll
- * them back. It may run more than once (after a map growth): it must be idempotent
- * up to its own writes and keep its outputs in its request. */
+/* Applies one request inside txn (the batch's transaction, or a nested one of it) on
+ * the writer thread. Returns 0 to keep its changes, or a CC_E* code / STORE_EMAPFULL
+ * to roll them back. It may run more than once (after a map growth, or when another
+ * request of its batch failed): it must be idempotent up to its own writes and keep
+ * its outputs in its request. */
 typedef int (*write_apply_fn)(struct write_req *req, MDB_txn *txn);
 /* Runs on the loop thread once the batch holding req is durably committed (status 0)
  * or failed (status < 0: the apply's code, or CC_EINTERNAL if the commit failed). */
@@ -40,6 +41,7 @@ struct writer_stats {
     uint64_t requests;     /* requests applied (committed or rolled back) */
     uint64_t max_batch;    /* largest number of requests in one commit */
     uint64_t map_growths;  /* times the map was grown */
+    uint64_t isolated;     /* batches re-applied one nested transaction a request */
     uint64_t queued;       /* requests waiting or in the current batch */
 };
 

@@ -12,8 +12,12 @@ python3-websockets only; run with /usr/bin/python3.
     ev = await c.event('gallery.update', timeout=2)
     await c.upload(kind, data, title=...) # begin + bytes + commit → the commit reply
     srv.stop()                          # SIGTERM; asserts exit 0 and a clean ASan log
+    d = tmpdir('cc-it-x-')              # a temp dir removed at exit
+Every Server's temp dir and every tmpdir() is removed at exit (servers still running
+are killed first), unless the test failed: then they are kept and their paths printed.
 """
 import asyncio
+import atexit
 import hashlib
 import json
 import os
@@ -24,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 import urllib.error
 import urllib.request
 
@@ -34,6 +39,33 @@ SANITIZER_MARKS = ('ERROR: AddressSanitizer', 'runtime error:', 'LeakSanitizer',
                    'ERROR: UndefinedBehaviorSanitizer')
 
 
+_servers = []
+_dirs = []
+_failed = False
+
+
+def tmpdir(prefix='cc-it-'):
+    """A new temp dir, removed at exit unless the test failed."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    _dirs.append(d)
+    return d
+
+
+def _cleanup():
+    for s in _servers:
+        if s.proc and s.proc.poll() is None:
+            s.proc.kill()
+            s.proc.wait()
+    for d in _dirs:
+        if _failed:
+            print(f'cc: kept {d} (data and server logs)', file=sys.stderr)
+        else:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+atexit.register(_cleanup)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
@@ -42,7 +74,8 @@ def free_port():
 
 class Server:
     def __init__(self, args=(), data=None, rate_limits=False):
-        self.dir = data or tempfile.mkdtemp(prefix='cc-it-')
+        self.dir = data or tmpdir('cc-it-')
+        _servers.append(self)
         # Tests act far faster than any person: rate limits are off unless a test is
         # about them.
         self.args = list(args) + ([] if rate_limits else ['--no-rate-limits'])
@@ -266,9 +299,13 @@ def simple_level(width=20, height=8, variant=0):
 
 
 def run(main):
-    """Runs an async test main; prints its failure and exits 1."""
+    """Runs an async test main; on a failed check prints where it failed (the
+    traceback: a bare `assert` has no message) and exits 1."""
     try:
         asyncio.run(main())
     except AssertionError as e:
-        print('FAIL:', e, file=sys.stderr)
+        global _failed
+        _failed = True
+        traceback.print_exc()
+        print(f'FAIL: {e}'[:2000], file=sys.stderr)
         sys.exit(1)

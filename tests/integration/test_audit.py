@@ -20,7 +20,7 @@ import tempfile
 import threading
 import zlib
 
-from cc import Client, Server, register, run, simple_level
+from cc import Client, Server, register, run, simple_level, tmpdir
 from pngread import read_png
 
 CLI = os.environ.get('COCREATE_CLI', os.path.join(os.path.dirname(os.environ.get(
@@ -392,7 +392,7 @@ async def export_checks(srv, brand, token, story_designs):
     assert st == 403, st
     st, _, _ = srv.get('/export/nosuch', headers={'Authorization': 'Bearer ' + token})
     assert st == 404, st
-    tmp = tempfile.mkdtemp(prefix='cc-export-')
+    tmp = tmpdir('cc-export-')
     rc, out, err = export_cli(srv, 'shirts', os.path.join(tmp, 'no'), token=cr.token)
     assert rc == 1 and '403' in err, (rc, out, err)
     rc, out, err = export_cli(srv, 'shirts', os.path.join(tmp, 'no'))
@@ -595,7 +595,7 @@ async def limits(tmp):
 
 
 async def main():
-    tmp = tempfile.mkdtemp(prefix='cc-it-audit-')
+    tmp = tmpdir('cc-it-audit-')
     srv = Server()
     try:
         brand, designs, changes = await story(srv)

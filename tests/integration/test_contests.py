@@ -155,6 +155,14 @@ async def phases(srv, brand, creator, voter):
     assert not (await upload())['ok']
     g = (await voter.ok('design.get', design=d))['design']
     assert g['tally'] == {'votes': 1, 'supports': 1, 'hearts': 1}, g
+    # the brand moves the deadline: the next vote follows the stored contest at once
+    await brand.ok('contest.update', contest='levels', vote_close=VOTE_CLOSE + 100)
+    await phase_is('voting')
+    assert await vote_outcome(d) == 'ok'
+    await voter.ok('vote.cast', design=d, value=1)
+    await brand.ok('contest.update', contest='levels', vote_close=VOTE_CLOSE)
+    await phase_is('judging')
+    assert await vote_outcome(d) == 'closed'
     await brand.ok('contest.update', contest='levels', closed=True)
     await phase_is('closed')
     assert await vote_outcome(d) == 'closed'

@@ -11,10 +11,9 @@ import signal
 import socket
 import struct
 import subprocess
-import tempfile
 import time
 
-from cc import COCREATED, Client, Server, register, run, simple_level
+from cc import COCREATED, Client, Server, register, run, simple_level, tmpdir
 
 LIVE_QUEUE_BOUND = 64 * 1024
 SUBS = 60  # subscriptions per slow connection (the limit is 64)
@@ -411,7 +410,7 @@ async def crash(tmp):
 
 async def main():
     srv = Server()
-    tmp = tempfile.mkdtemp(prefix='cc-it-gal-')
+    tmp = tmpdir('cc-it-gal-')
     try:
         ids = await votes_and_pages(srv)
         await live(srv, ids)

@@ -5,9 +5,8 @@ production, the brand closes the contest (results final), and `cocreate verify` 
 `cocreate export` succeed, the export's manifest matching contest.results."""
 import json
 import os
-import tempfile
 
-from cc import Client, Server, register, run
+from cc import Client, Server, register, run, tmpdir
 from test_audit import export_cli, make_brand, parse_log, png, results_all, verify
 
 T0 = 1_900_000_000
@@ -74,7 +73,7 @@ async def main():
         assert len(votes) == 60 + 5 and all(e['at'] in (T0 + 10, T0 + 150) for e in votes)
         assert [e['at'] for e in votes[-5:]] == [T0 + 150] * 5
 
-        out_dir = os.path.join(tempfile.mkdtemp(prefix='cc-story-'), 'export')
+        out_dir = os.path.join(tmpdir('cc-story-'), 'export')
         rc, out, err = export_cli(srv, 'summer-tees', out_dir, token=token)
         assert rc == 0, (rc, err)
         assert sorted(os.listdir(out_dir)) == sorted([ids[0], 'manifest.json'])

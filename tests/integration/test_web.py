@@ -9,9 +9,8 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 
-from cc import COCREATED, Client, Server, register, run, simple_level
+from cc import COCREATED, Client, Server, register, run, simple_level, tmpdir
 
 SOURCE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 WEB = os.path.join(SOURCE, 'assets', 'web')
@@ -144,7 +143,7 @@ def tree(root, files):
 
 def start_fails(web_dir, want):
     """cocreated --web web_dir exits 1 at start, saying want."""
-    data = tempfile.mkdtemp(prefix='cc-web-data-')
+    data = tmpdir('cc-web-data-')
     try:
         p = subprocess.run([COCREATED, '--listen', '127.0.0.1:1', '--data', data, '--web', web_dir],
                            capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
@@ -156,7 +155,7 @@ def start_fails(web_dir, want):
 
 def check_special_tree():
     """Hidden files, symlinks and the limits of the tree (WEB_MAX_*, server/web.h)."""
-    root = tempfile.mkdtemp(prefix='cc-web-')
+    root = tmpdir('cc-web-')
     try:
         web = os.path.join(root, 'web')
         shutil.copytree(WEB, web)

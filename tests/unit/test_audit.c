@@ -301,7 +301,34 @@ int main(void)
     ASSERT_STREQ(p1, p2);
     store_close(st);
 
+    /* Another store has another secret: its pseudonyms are HMACs under its own key
+     * (the cached key state is rebuilt), and the first store's come back unchanged. */
+    char dir2[] = "/tmp/cc-test-audit2-XXXXXX";
+    ASSERT(mkdtemp(dir2));
+    struct store *st2;
+    ASSERT_EQ(store_open(&st2, dir2, 0, err, sizeof err), 0);
+    ASSERT_EQ(store_write_begin(st2, &txn), 0);
+    ASSERT_EQ(audit_pseudonym(txn, st2, "c1", 42, p3), 0);
+    ASSERT_EQ(store_get(txn, store_dbs(st2)->meta, "audit.secret", 12, &sv), 0);
+    uint8_t key2[32];
+    memcpy(key2, sv.mv_data, 32);
+    ASSERT_EQ(store_write_commit(st2, txn), 0);
+    store_close(st2);
+    ASSERT(memcmp(key, key2, 32) != 0);
+    ASSERT(HMAC(EVP_sha256(), key2, 32, (const unsigned char *)"c1\00042", 5, mac, &ml));
+    hex_encode(mac, 32, hex);
+    ASSERT_STREQ(p3, hex);
+    ASSERT(strcmp(p3, p1) != 0);
+    ASSERT_EQ(store_open(&st, dir, 0, err, sizeof err), 0);
+    ASSERT_EQ(store_read_begin(st, &txn), 0);
+    ASSERT_EQ(audit_pseudonym(txn, st, "c1", 42, p2), 0);
+    store_read_end(st, txn);
+    ASSERT_STREQ(p1, p2);
+    store_close(st);
+
     char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir2);
+    ASSERT_EQ(system(cmd), 0);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     ASSERT_EQ(system(cmd), 0);
     return 0;
