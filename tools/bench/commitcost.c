@@ -8,7 +8,9 @@
  * B votes, each committed durably (mdb_txn_commit) before the next begins: the
  * server's writer (server/writer.c) with a batch of B requests, alone on the machine.
  *
- * Each vote, in its own nested transaction as the writer applies a request:
+ * Each vote, applied straight into the batch's transaction as the writer's fast path
+ * does (--nested: each in its own nested transaction, as the writer re-applies a
+ * batch in which a request failed):
  *   votes        get of (be64 design, be64 account), design uniform in 1..D and account
  *                from a pool of --accounts; then a put of the 1-byte value when absent
  *                or a delete when present (like loadgen's cast/clear: every vote changes
@@ -18,13 +20,13 @@
  *                --audit-bytes under contest id + NUL + be64 seq (seqs in increasing
  *                order, MDB_NOOVERWRITE as audit.c does), a put of the new head.
  *                --audit server: the server's own audit_vote() instead (the same
- *                reads and writes plus its HMAC pseudonym, JSON and SHA-256 chain link;
- *                its entries weigh ~258 bytes, hence the default --audit-bytes 260).
+ *                reads and writes plus its HMAC pseudonym, entry text and SHA-256
+ *                chain link; its entries weigh ~258 bytes, hence --audit-bytes 260).
  *
  *   commitcost --dir DIR [--designs 10000] [--accounts 64] [--batches 1,8,32,64,128,256]
  *              [--seconds 3] [--warmup 0.5] [--conns 64] [--rtt-ms MS]
  *              [--rounds 1] [--audit raw|server] [--audit-bytes 260] [--map-size BYTES]
- *              [--markdown] [--vs-echo REQ_PER_S]
+ *              [--nested] [--markdown] [--vs-echo REQ_PER_S]
  *
  * --rounds N runs all the sizes N times, interleaved, and reports for each size its
  * median round (the machine is shared: noise then falls on every size alike).
@@ -80,6 +82,7 @@ struct cfg {
     int conns, rounds;
     double rtt_ms; /* < 0: not given */
     int server_audit;
+    int nested; /* a nested txn per vote */
     size_t audit_bytes;
     size_t map_size;
     int markdown;
@@ -149,29 +152,36 @@ static int audit_raw(MDB_txn *txn, struct run *r)
     return store_put(txn, db->audit_heads, contest, clen, head, sizeof head, 0);
 }
 
-/* One vote in its own nested transaction, as the writer applies a request. */
-static int vote(MDB_txn *parent, struct run *r, uint64_t design, uint64_t account)
+/* One vote into txn: what vote_apply and audit_vote write. */
+static int vote_apply(MDB_txn *txn, struct run *r, uint64_t design, uint64_t account)
 {
-    MDB_txn *txn;
-    int rc = mdb_txn_begin(store_env(r->st), parent, 0, &txn);
-    if (rc)
-        return store_err(rc);
     MDB_dbi votes = store_dbs(r->st)->votes;
     uint8_t key[16];
     put_be64(key, design);
     put_be64(key + 8, account);
     MDB_val old;
-    rc = store_get(txn, votes, key, 16, &old);
-    int had = rc == 0;
-    if (rc == 0 || rc == CC_ENOTFOUND) {
-        uint8_t one = 1;
-        rc = had ? store_del(txn, votes, key, 16) : store_put(txn, votes, key, 16, &one, 1, 0);
-    }
-    if (!rc)
-        rc = r->cfg->server_audit
-                 ? audit_vote(txn, r->st, r->cfg->contest, r->at, design, account, had, !had)
-                 : audit_raw(txn, r);
-    if (rc) {
+    int rc = store_get(txn, votes, key, 16, &old), had = rc == 0;
+    if (rc && rc != CC_ENOTFOUND)
+        return rc;
+    uint8_t one = 1;
+    rc = had ? store_del(txn, votes, key, 16) : store_put(txn, votes, key, 16, &one, 1, 0);
+    if (rc)
+        return rc;
+    return r->cfg->server_audit
+               ? audit_vote(txn, r->st, r->cfg->contest, r->at, design, account, had, !had)
+               : audit_raw(txn, r);
+}
+
+/* One vote into the batch's transaction, or (--nested) in its own nested one. */
+static int vote(MDB_txn *parent, struct run *r, uint64_t design, uint64_t account)
+{
+    if (!r->cfg->nested)
+        return vote_apply(parent, r, design, account);
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(store_env(r->st), parent, 0, &txn);
+    if (rc)
+        return store_err(rc);
+    if ((rc = vote_apply(txn, r, design, account))) {
         mdb_txn_abort(txn);
         return rc;
     }
@@ -388,13 +398,14 @@ static void print_markdown(const struct cfg *c, const struct result *res, int n,
             printf(" %.2fx |", votes_per_s(x) / c->vs_echo);
         printf("\n");
     }
-    printf("\n- each vote: a nested txn with a get and a put or delete in `votes` (design "
+    printf("\n- each vote%s: a get and a put or delete in `votes` (design "
            "uniform in 1..%" PRIu64 ", account one of %" PRIu64 "), then %s; one durable "
            "mdb_txn_commit per batch; one thread, nothing else in the process; %.1f s a "
            "size after %.1f s of warm-up\n",
-           c->designs, c->accounts,
+           c->nested ? " (each in a nested txn)" : " (straight into the batch's txn)", c->designs,
+           c->accounts,
            c->server_audit
-               ? "the server's own audit_vote() (HMAC pseudonym, JSON entry, SHA-256 link)"
+               ? "the server's own audit_vote() (HMAC pseudonym, entry text, SHA-256 link)"
                : "the audit writes: a get of the pseudonym key and of the chain head, a put of "
                  "the entry, a put of the 48-byte head",
            c->seconds, c->warmup);
@@ -516,7 +527,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: commitcost --dir DIR [--designs 10000] [--accounts 64]\n"
                "         [--batches 1,8,32,64,128,256] [--seconds 3] [--warmup 0.5] [--rounds 1]\n"
                "         [--conns 64] [--rtt-ms MS] [--audit raw|server] [--audit-bytes 260]\n"
-               "         [--map-size BYTES] [--markdown] [--vs-echo REQ_PER_S]\n"
+               "         [--map-size BYTES] [--nested] [--markdown] [--vs-echo REQ_PER_S]\n"
                "Durable LMDB commits of vote-shaped transactions of each batch size, in a new\n"
                "environment under DIR (the filesystem being measured), with the server's\n"
                "store settings. One JSON line per batch size and one with the closed-loop\n"
@@ -540,6 +551,7 @@ static int parse_args(struct cfg *c, int argc, char **argv)
         {"map-size", required_argument, NULL, 'm'},
         {"markdown", no_argument, NULL, 'M'},
         {"vs-echo", required_argument, NULL, 'v'},
+        {"nested", no_argument, NULL, 'N'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -588,6 +600,9 @@ static int parse_args(struct cfg *c, int argc, char **argv)
             break;
         case 'M':
             c->markdown = 1;
+            break;
+        case 'N':
+            c->nested = 1;
             break;
         case 'v':
             rc = flag_double("--vs-echo", optarg, 0, 1e9, &c->vs_echo);

@@ -9,10 +9,10 @@
  * with exactly N bytes instead, the message itself with the contents of its "pad"
  * string lengthened (or shortened) to fit — what loadgen's echo scenario sends and
  * accepts back — so the network layer's cost of replies as big as a gallery page can
- * be measured beside the echo. The reply is built in one reused buffer and sent with
- * net_conn_send, as cocreated sends its replies. A text message without a plain
- * "pad":"..." string, or too long to fit in N bytes with its pad emptied, is echoed
- * unchanged and counted ("unpadded" in the exit summary).
+ * be measured beside the echo. The reply is built in one reused buffer with NET_PRE
+ * bytes of room and sent with net_conn_send_pre, as cocreated sends its replies. A
+ * text message without a plain "pad":"..." string, or too long to fit in N bytes with
+ * its pad emptied, is echoed unchanged and counted ("unpadded" in the exit summary).
  *
  * GET /healthz answers 200 "ok" (readiness); SIGINT/SIGTERM stop it cleanly. */
 #define _GNU_SOURCE /* memmem */
@@ -44,9 +44,10 @@ struct echod {
     uint64_t unpadded;  /* --reply-bytes: messages echoed unchanged (no pad to resize) */
 };
 
-/* Writes into d->reply the message buf[0, len) with the contents of its "pad" string
- * resized so that the whole is d->reply_bytes long. Returns -1 (nothing written) when
- * it has no "pad":"..." string without escapes, or cannot be made that short. */
+/* Writes into d->reply, after NET_PRE bytes of room, the message buf[0, len) with the
+ * contents of its "pad" string resized so that the whole is d->reply_bytes long.
+ * Returns -1 (nothing written) when it has no "pad":"..." string without escapes, or
+ * cannot be made that short. */
 static int pad_reply(struct echod *d, const char *buf, size_t len)
 {
     static const char key[] = "\"pad\":\"";
@@ -62,11 +63,11 @@ static int pad_reply(struct echod *d, const char *buf, size_t len)
         return -1;
     size_t pad = d->reply_bytes - head - tail;
     d->reply.len = 0;
-    uint8_t *p = ccbuf_reserve(&d->reply, d->reply_bytes);
+    uint8_t *p = ccbuf_reserve(&d->reply, NET_PRE + d->reply_bytes) + NET_PRE;
     memcpy(p, buf, head);
     memset(p + head, 'x', pad);
     memcpy(p + head + pad, q, tail);
-    d->reply.len = d->reply_bytes;
+    d->reply.len = NET_PRE + d->reply_bytes;
     return 0;
 }
 
@@ -80,7 +81,7 @@ static void on_text(struct net_conn *c, char *buf, size_t len, void *user)
     struct echod *d = user;
     if (d->reply_bytes) {
         if (!pad_reply(d, buf, len)) {
-            net_conn_send(c, d->reply.data, d->reply.len, 0);
+            net_conn_send_pre(c, d->reply.data + NET_PRE, d->reply.len - NET_PRE);
             return;
         }
         d->unpadded++;
