@@ -1,7 +1,8 @@
 /* benchlib: what the benchmark programs share — a latency histogram with percentiles,
  * a scanner for the top-level fields of a SPEC §4 reply, a key finder for the few
- * nested values a benchmark checks (`have`, `hearts`, ...), a PRNG, run ids, and
- * reading a process's memory from /proc. Single-threaded use, no allocation. */
+ * nested values a benchmark checks (`have`, `hearts`, ...), a PRNG, run ids, reading
+ * a process's memory from /proc, and throw-away LMDB directories. Single-threaded use,
+ * no allocation. */
 #ifndef CC_BENCHLIB_H
 #define CC_BENCHLIB_H
 
@@ -76,6 +77,11 @@ uint64_t bench_rand(uint64_t *s);
 /* A short [a-z0-9] id (6 characters) from the clock and the pid, to make the names
  * a run registers unique. */
 void bench_run_id(char *out, size_t len);
+/* Makes a new directory parent/name.XXXXXX (mkdtemp) for a throw-away LMDB
+ * environment and writes its path into out. Returns 0, or -1 with errno set. */
+int bench_lmdb_tmpdir(char *out, size_t len, const char *parent, const char *name);
+/* Removes such a directory: its data.mdb and lock.mdb, then itself. */
+void bench_lmdb_rmdir(const char *dir);
 /* Resident and anonymous resident memory of process pid in KiB (VmRSS, RssAnon of
  * /proc/PID/status). Returns 0, or -1 when the process is gone. */
 int proc_memory_kib(int pid, long *rss_kib, long *anon_kib);

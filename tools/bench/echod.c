@@ -3,9 +3,20 @@
  * every WebSocket message back, with no JSON, dispatch or storage. What cocreated does
  * beyond this costs the difference between the two in tools/bench/run.
  *
- *   echod [--listen HOST:PORT]       (default 127.0.0.1:9001)
+ *   echod [--listen HOST:PORT] [--reply-bytes N]     (default 127.0.0.1:9001, N = 0)
+ *
+ * --reply-bytes N (1..65536, SPEC §6's text frame bound): each text message is answered
+ * with exactly N bytes instead, the message itself with the contents of its "pad"
+ * string lengthened (or shortened) to fit — what loadgen's echo scenario sends and
+ * accepts back — so the network layer's cost of replies as big as a gallery page can
+ * be measured beside the echo. The reply is built in one reused buffer with NET_PRE
+ * bytes of room and sent with net_conn_send_pre, as cocreated sends its replies. A
+ * text message without a plain "pad":"..." string, or too long to fit in N bytes with
+ * its pad emptied, is echoed unchanged and counted ("unpadded" in the exit summary).
  *
  * GET /healthz answers 200 "ok" (readiness); SIGINT/SIGTERM stop it cleanly. */
+#define _GNU_SOURCE /* memmem */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,7 +39,37 @@ struct echod {
     uv_loop_t loop;
     uv_signal_t sigint, sigterm;
     struct net *net;
+    size_t reply_bytes; /* 0: echo as received */
+    struct ccbuf reply; /* the padded reply being built (reused) */
+    uint64_t unpadded;  /* --reply-bytes: messages echoed unchanged (no pad to resize) */
 };
+
+/* Writes into d->reply, after NET_PRE bytes of room, the message buf[0, len) with the
+ * contents of its "pad" string resized so that the whole is d->reply_bytes long.
+ * Returns -1 (nothing written) when it has no "pad":"..." string without escapes, or
+ * cannot be made that short. */
+static int pad_reply(struct echod *d, const char *buf, size_t len)
+{
+    static const char key[] = "\"pad\":\"";
+    const char *v = memmem(buf, len, key, sizeof key - 1);
+    if (!v)
+        return -1;
+    v += sizeof key - 1; /* the pad's first byte */
+    const char *q = memchr(v, '"', len - (size_t)(v - buf));
+    if (!q || memchr(v, '\\', (size_t)(q - v)))
+        return -1;
+    size_t head = (size_t)(v - buf), tail = len - (size_t)(q - buf);
+    if (head + tail > d->reply_bytes)
+        return -1;
+    size_t pad = d->reply_bytes - head - tail;
+    d->reply.len = 0;
+    uint8_t *p = ccbuf_reserve(&d->reply, NET_PRE + d->reply_bytes) + NET_PRE;
+    memcpy(p, buf, head);
+    memset(p + head, 'x', pad);
+    memcpy(p + head + pad, q, tail);
+    d->reply.len = NET_PRE + d->reply_bytes;
+    return 0;
+}
 
 /* Per-connection application area: the binary message being reassembled. */
 struct echo_conn {
@@ -37,7 +78,14 @@ struct echo_conn {
 
 static void on_text(struct net_conn *c, char *buf, size_t len, void *user)
 {
-    (void)user;
+    struct echod *d = user;
+    if (d->reply_bytes) {
+        if (!pad_reply(d, buf, len)) {
+            net_conn_send_pre(c, d->reply.data + NET_PRE, d->reply.len - NET_PRE);
+            return;
+        }
+        d->unpadded++;
+    }
     net_conn_send(c, buf, len, 0);
 }
 
@@ -105,24 +153,53 @@ static int parse_listen(const char *arg, char *host, size_t hostlen, int *port)
     return 0;
 }
 
+/* --reply-bytes: a decimal number of bytes, 0 (echo) or 1..NET_MAX_TEXT. */
+static int parse_reply_bytes(const char *arg, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(arg, &end, 10);
+    if (!*arg || *arg == '-' || *end || errno || v > NET_MAX_TEXT) {
+        fprintf(stderr,
+                "echod: --reply-bytes wants a number of bytes from 0 (echo) to %d "
+                "(SPEC's text frame bound), not '%s'\n",
+                NET_MAX_TEXT, arg);
+        return -1;
+    }
+    *out = (size_t)v;
+    return 0;
+}
+
+#define USAGE "usage: echod [--listen HOST:PORT] [--reply-bytes N]\n"
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"listen", required_argument, NULL, 'l'},
+        {"reply-bytes", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     char host[256] = "127.0.0.1";
     int port = 9001, c;
+    size_t reply_bytes = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (c == 'l' && !parse_listen(optarg, host, sizeof host, &port))
             continue;
+        if (c == 'r') {
+            if (parse_reply_bytes(optarg, &reply_bytes))
+                return 2;
+            continue;
+        }
         if (c == 'h') {
-            printf("usage: echod [--listen HOST:PORT]  (default 127.0.0.1:9001)\n"
-                   "WebSocket echo on ws://HOST:PORT/ws over the cocreated network layer.\n");
+            printf(USAGE
+                   "WebSocket echo on ws://HOST:PORT/ws over the cocreated network layer\n"
+                   "(default 127.0.0.1:9001). --reply-bytes N (1..%d): answer each text\n"
+                   "message with exactly N bytes, its \"pad\" string resized to fit.\n",
+                   NET_MAX_TEXT);
             return 0;
         }
-        fprintf(stderr, "usage: echod [--listen HOST:PORT]\n");
+        fprintf(stderr, USAGE);
         return 2;
     }
     if (optind < argc) {
@@ -135,6 +212,8 @@ int main(int argc, char **argv)
 
     struct echod d;
     memset(&d, 0, sizeof d);
+    d.reply_bytes = reply_bytes;
+    ccbuf_init(&d.reply);
     if (uv_loop_init(&d.loop)) {
         fprintf(stderr, "echod: cannot create the event loop\n");
         return 1;
@@ -163,16 +242,24 @@ int main(int argc, char **argv)
     } else {
         uv_signal_start(&d.sigint, on_signal, SIGINT);
         uv_signal_start(&d.sigterm, on_signal, SIGTERM);
-        fprintf(stderr, "echod: listening on ws://%s:%d/ws\n", host, port);
+        fprintf(stderr, "echod: listening on ws://%s:%d/ws", host, port);
+        if (reply_bytes)
+            fprintf(stderr, ", answering text messages with %zu bytes", reply_bytes);
+        fprintf(stderr, "\n");
     }
     uv_run(&d.loop, UV_RUN_DEFAULT);
     if (rc == 0) {
         struct net_stats st;
         net_get_stats(d.net, &st);
-        fprintf(stderr, "echod: stopped after %llu connections, %llu messages echoed\n",
+        fprintf(stderr, "echod: stopped after %llu connections, %llu messages echoed",
                 (unsigned long long)st.conns_total, (unsigned long long)st.msgs_out);
+        if (reply_bytes)
+            fprintf(stderr, " (%llu unpadded: no \"pad\" string to resize)",
+                    (unsigned long long)d.unpadded);
+        fprintf(stderr, "\n");
     }
     net_free(d.net);
+    ccbuf_free(&d.reply);
     if (uv_loop_close(&d.loop)) {
         fprintf(stderr, "echod: the event loop still has open handles at exit\n");
         rc = 1;

@@ -9,14 +9,16 @@
  *
  *   loadgen --port P [--host H] [--conns 64] [--depth 1] [--seconds 5] [--warmup 0]
  *           --scenario echo|hello|register|vote|gallery [--designs N]
- *           [--interval-ms MS] [--max-requests N] [--run-id ID]
+ *           [--interval-ms MS] [--max-requests N] [--run-id ID] [--expect-bytes N]
  *
  * Scenarios: echo (a 64-byte message, for echod), hello, register (auth.register with
  * a new name), vote (each connection registers its own account first, then votes
  * heart=1 on designs 1..N of the `open` contest, each connection starting at its own
  * place: a first pass of vote.cast on N distinct designs, then vote.clear on the same,
  * and so on, so that every request changes a vote), gallery (gallery.get sort top,
- * limit 24, at a random offset in [0, N - 24]). vote and gallery need --designs N. */
+ * limit 24, at a random offset in [0, N - 24]). vote and gallery need --designs N.
+ * --expect-bytes N counts every reply that is not exactly N bytes long as an error
+ * (echo against `echod --reply-bytes N`: the run measured the replies it says). */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -79,6 +81,7 @@ struct loadgen {
     uint64_t max_requests;
     uint64_t designs;     /* vote, gallery: designs 1..designs exist */
     uint64_t interval_ns; /* paced: least time between a slot's requests (0 = closed loop) */
+    size_t expect_bytes;  /* replies must be this long (0 = any) */
     char run_id[16];
     /* state */
     struct wsc *w;
@@ -177,6 +180,10 @@ static void on_message(struct wsc_conn *c, int binary, const uint8_t *data, size
     struct reply r;
     if (binary || scan_reply((const char *)data, len, &r)) {
         count_error(lg, "(unparsable reply)");
+        return;
+    }
+    if (lg->expect_bytes && len != lg->expect_bytes && !r.is_event) {
+        count_error(lg, "(reply not of --expect-bytes)");
         return;
     }
     if (r.is_event && !r.has_id) {
@@ -286,10 +293,11 @@ static void usage(FILE *f)
     fprintf(f, "usage: loadgen --port P --scenario echo|hello|register|vote|gallery\n"
                "               [--host 127.0.0.1] [--conns 64] [--depth 1] [--seconds 5]\n"
                "               [--warmup 0] [--designs N] [--interval-ms MS]\n"
-               "               [--max-requests %llu] [--run-id ID]\n"
+               "               [--max-requests %llu] [--run-id ID] [--expect-bytes N]\n"
                "Closed-loop WebSocket load: each connection keeps DEPTH requests in flight\n"
                "(paced: a slot's next request no sooner than MS after its previous one).\n"
                "vote and gallery act on designs 1..N of the open contest (--designs N).\n"
+               "--expect-bytes N: a reply of any other length counts as an error.\n"
                "Prints one JSON line on stdout and a summary on stderr. Exit 0: clean run;\n"
                "3: error replies, closed connections or unanswered requests; 1: no start.\n",
             DEFAULT_MAX_REQUESTS);
@@ -309,6 +317,7 @@ static int parse_args(struct loadgen *lg, int argc, char **argv)
         {"run-id", required_argument, NULL, 'r'},
         {"designs", required_argument, NULL, 'D'},
         {"interval-ms", required_argument, NULL, 'i'},
+        {"expect-bytes", required_argument, NULL, 'e'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -350,6 +359,9 @@ static int parse_args(struct loadgen *lg, int argc, char **argv)
             break;
         case 'i':
             lg->interval_ns = (uint64_t)(atof(optarg) * 1e6);
+            break;
+        case 'e':
+            lg->expect_bytes = (size_t)strtoull(optarg, NULL, 10);
             break;
         case 'r':
             if (strlen(optarg) > 6 || strspn(optarg, "abcdefghijklmnopqrstuvwxyz0123456789") !=

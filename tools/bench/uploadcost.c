@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "benchlib.h"
 #include "ccerr.h"
 #include "codec.h"
 #include "gen.h"
@@ -93,8 +94,7 @@ static void store_item(struct store *st, const uint8_t sha[32], const struct ccb
 static int run_items(struct input *in, int items, const char *tmp)
 {
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s/uploadcost.XXXXXX", tmp);
-    if (!mkdtemp(dir)) {
+    if (bench_lmdb_tmpdir(dir, sizeof dir, tmp, "uploadcost")) {
         perror("uploadcost: mkdtemp");
         return 1;
     }
@@ -141,12 +141,7 @@ static int run_items(struct input *in, int items, const char *tmp)
         stored_bytes += (double)stored.len;
     }
     store_close(st);
-    char path[4200];
-    snprintf(path, sizeof path, "%s/data.mdb", dir);
-    unlink(path);
-    snprintf(path, sizeof path, "%s/lock.mdb", dir);
-    unlink(path);
-    rmdir(dir);
+    bench_lmdb_rmdir(dir);
     ccbuf_free(&buf);
     ccbuf_free(&stored);
     ccbuf_free(&thumb);
