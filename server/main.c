@@ -54,6 +54,9 @@ static void usage(FILE *f)
             "                       by itself whenever it is full\n"
             "  --send-queue BYTES   per-connection send queue bound (default %u); a client\n"
             "                       that lets more pile up unread is disconnected\n"
+            "  --ws-sndbuf BYTES    kernel send buffer of a WebSocket connection (default\n"
+            "                       %u, SO_SNDBUF); 0 leaves it to the kernel, which grows\n"
+            "                       it to megabytes for a client that stops reading\n"
             "  --drain-ms MS        at shutdown, longest wait for requests in flight and\n"
             "                       unsent replies (default 5000)\n"
             "  --log-level LEVEL    error, warn, info (default) or debug\n"
@@ -82,7 +85,8 @@ static void usage(FILE *f)
             "\n"
             "SIGINT or SIGTERM stop it gracefully: no new connections, requests in flight\n"
             "are committed and answered, then it exits 0.\n",
-            (size_t)STORE_DEFAULT_MAP_SIZE, NET_DEFAULT_SEND_QUEUE, CC_WEB_DIR,
+            (size_t)STORE_DEFAULT_MAP_SIZE, NET_DEFAULT_SEND_QUEUE, NET_DEFAULT_WS_SNDBUF,
+            CC_WEB_DIR,
             r[RATE_REGISTRATIONS][RATE_ADDRESS], r[RATE_UPLOADS][RATE_ACCOUNT],
             r[RATE_UPLOADS][RATE_ADDRESS], r[RATE_VOTES][RATE_ACCOUNT], r[RATE_VOTES][RATE_ADDRESS],
             r[RATE_COMMENTS][RATE_ACCOUNT], r[RATE_COMMENTS][RATE_ADDRESS], RATE_TABLE_DEFAULT);
@@ -185,6 +189,7 @@ int main(int argc, char **argv)
         {"make-brand", required_argument, NULL, 'b'},
         {"map-size", required_argument, NULL, 'm'},
         {"send-queue", required_argument, NULL, 'q'},
+        {"ws-sndbuf", required_argument, NULL, 'S'},
         {"drain-ms", required_argument, NULL, 'D'},
         {"log-level", required_argument, NULL, 'L'},
         {"test-clock", no_argument, NULL, 'C'},
@@ -201,7 +206,8 @@ int main(int argc, char **argv)
     };
     char host[256] = "127.0.0.1";
     struct server_config cfg = {
-        .host = host, .port = 8080, .data_dir = "./var", .web_dir = CC_WEB_DIR};
+        .host = host, .port = 8080, .data_dir = "./var", .web_dir = CC_WEB_DIR,
+        .ws_sndbuf = NET_DEFAULT_WS_SNDBUF};
     const char *brand = NULL;
     rate_config_defaults(&cfg.rate);
     int c;
@@ -224,6 +230,13 @@ int main(int argc, char **argv)
             if (parse_size(optarg, c == 'm' ? &cfg.map_size : &cfg.send_queue_max)) {
                 fprintf(stderr, "cocreated: --%s wants a size like 65536 or 64M, got '%s'\n",
                         c == 'm' ? "map-size" : "send-queue", optarg);
+                return 2;
+            }
+            break;
+        case 'S':
+            if (parse_size(optarg, &cfg.ws_sndbuf) || cfg.ws_sndbuf > (64u << 20)) {
+                fprintf(stderr, "cocreated: --ws-sndbuf wants 0 or a size up to 64M, got '%s'\n",
+                        optarg);
                 return 2;
             }
             break;

@@ -82,7 +82,7 @@ struct net {
     struct lws_context *ctx;
     struct lws_protocols protocols[2];
     struct net_handlers h;
-    size_t app_size, send_queue_max;
+    size_t app_size, send_queue_max, ws_sndbuf;
     int refusing;
     size_t queued_total;
     struct net_stats stats;
@@ -600,6 +600,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         c->q_tail = &c->q_head;
         c->app = xcalloc(1, n->app_size ? n->app_size : 1);
         lws_get_peer_simple(wsi, c->peer, sizeof c->peer);
+        if (n->ws_sndbuf) {
+            int fd = (int)lws_get_socket_fd(wsi), sz = (int)n->ws_sndbuf;
+            if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz))
+                log_debug("%s: cannot set SO_SNDBUF to %d", c->peer, sz);
+        }
         pss->conn = c;
         n->stats.conns_open++;
         n->stats.conns_total++;
@@ -706,6 +711,7 @@ int net_start(struct net **out, uv_loop_t *loop, const struct net_config *cfg,
     n->h = *h;
     n->app_size = cfg->app_size;
     n->send_queue_max = cfg->send_queue_max ? cfg->send_queue_max : NET_DEFAULT_SEND_QUEUE;
+    n->ws_sndbuf = cfg->ws_sndbuf;
     n->loops[0] = loop;
     n->protocols[0] = (struct lws_protocols){
         .name = "cocreate.v1",

@@ -16,6 +16,12 @@
 #define NET_MAX_TEXT (64 * 1024)
 /* Default bound of one connection's outgoing queue (SPEC §6 bounded memory). */
 #define NET_DEFAULT_SEND_QUEUE (4u << 20)
+/* Default SO_SNDBUF of a WebSocket connection's socket (the kernel doubles it for its
+ * bookkeeping). Without it Linux grows a socket's send buffer up to tcp_wmem's maximum
+ * (4 MiB here) for a peer that stops reading: 1,000 stalled subscribers would hold up
+ * to 4 GB of kernel memory. WebSocket traffic from the server is small messages; HTTP
+ * responses (thumbnails, originals, exports) keep the kernel's autotuning. */
+#define NET_DEFAULT_WS_SNDBUF (64u << 10)
 
 struct net;
 struct net_conn;
@@ -46,6 +52,7 @@ struct net_config {
     int port;
     size_t app_size;        /* bytes of per-connection application area */
     size_t send_queue_max;  /* 0 = NET_DEFAULT_SEND_QUEUE */
+    size_t ws_sndbuf;       /* SO_SNDBUF of WebSocket sockets; 0 = the kernel's autotuning */
 };
 
 struct net_stats {

@@ -158,6 +158,7 @@ int server_run(const struct server_config *cfg)
         .port = cfg->port,
         .app_size = sizeof(struct session),
         .send_queue_max = cfg->send_queue_max,
+        .ws_sndbuf = cfg->ws_sndbuf,
     };
     if (net_start(&s.net, &loop, &nc, &h, err, sizeof err)) {
         /* lws 4.1: a context that failed to listen must not be destroyed before the

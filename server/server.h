@@ -17,6 +17,7 @@ struct server_config {
     const char *data_dir;   /* --data */
     size_t map_size;        /* --map-size: initial LMDB map size, 0 = default */
     size_t send_queue_max;  /* --send-queue: per-connection bound, 0 = default */
+    size_t ws_sndbuf;       /* --ws-sndbuf: SO_SNDBUF of WebSocket sockets, 0 = kernel's */
     int drain_ms;           /* longest wait for in-flight work at shutdown */
     int test_clock;         /* TEST ONLY: a frozen clock set by the op test.clock */
     struct rate_config rate; /* --rate-*, --no-rate-limits, --rate-table */

@@ -1,12 +1,15 @@
 """Votes, ranked galleries and live updates (issue 4): vote arithmetic and refusals,
 pagination stability and filters, a live update within a second, coalescing of a
 burst, a subscriber that stops reading (bounded queue, then one fresh full window),
-a graceful shutdown that delivers every reply to a slow reader, and durability of
+1,000 subscribers that never read (the server's queues stop at their bound, then a
+reader gets one full window), a graceful shutdown that delivers every reply to a slow
+reader, and durability of
 acknowledged votes across kill -9."""
 import asyncio
 import base64
 import json
 import os
+import resource
 import signal
 import socket
 import struct
@@ -17,6 +20,8 @@ from harness import WAIT, Client, Server, register, run, simple_level
 
 LIVE_QUEUE_BOUND = 64 * 1024
 SUBS = 60  # subscriptions per slow connection (the limit is 64)
+STALLED = 1000  # subscribers that never read (issue 4: memory stays flat)
+WS_SNDBUF = 64 * 1024  # cocreated's default --ws-sndbuf
 GENDATA = os.environ.get('CC_GENDATA', os.path.join(os.path.dirname(os.environ.get(
     'COCREATED', 'build/cocreated')), 'tools', 'bench', 'gendata'))
 
@@ -277,6 +282,88 @@ async def slow_reader(srv, ids):
     return peak
 
 
+def kernel_send_queues(port):
+    """Bytes in the kernel send queue of each established TCP socket on local port
+    (/proc/net/tcp: tx_queue), i.e. the server's side of its connections."""
+    out = []
+    with open('/proc/net/tcp') as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            local, state, queues = fields[1], fields[3], fields[4]
+            if state == '01' and int(local.split(':')[1], 16) == port:
+                out.append(int(queues.split(':')[0], 16))
+    return out
+
+
+async def stalled_many(srv, ids):
+    """STALLED connections, one subscription each, never read while voters keep every
+    window design changing: the server's send queues (its own metric) stop growing at
+    about 64 KiB a connection plus one update, no connection is closed, the kernel
+    holds at most about twice --ws-sndbuf (64 KiB by default) for each, and one of the
+    subscribers, reading again, ends on a full window equal to gallery.get's."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = STALLED + 256
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, want), hard))
+    raw = []
+    for i in range(STALLED):
+        r = RawWS(srv.port)
+        r.send({'id': 1, 'op': 'gallery.subscribe', 'sort': 'top', 'limit': 24, 'offset': 0})
+        raw.append(r)
+    overflows0 = srv.metric('cocreate_send_queue_overflows_total')
+    voters = [await register(srv, f'stall{i}') for i in range(24)]
+    bound = STALLED * (LIVE_QUEUE_BOUND + 30 * 1024)  # each: the bound + one update
+    samples = []
+    deadline = time.monotonic() + 120  # a guard; a plateau is seen within ~10-20 s
+    rnd = 0
+    while time.monotonic() < deadline:
+        # voter k casts on design k, then clears it: every round changes every tally
+        # of the window, so every subscriber has an update each round
+        await asyncio.gather(*(v.ok('vote.cast' if rnd % 2 == 0 else 'vote.clear',
+                                    design=ids[k], **({'value': 1} if rnd % 2 == 0 else {}))
+                               for k, v in enumerate(voters)))
+        rnd += 1
+        await asyncio.sleep(0.12)
+        q = srv.metric('cocreate_send_queue_bytes')
+        samples.append(q)
+        assert q <= bound, (q, bound)
+        # a plateau: every connection at its bound, for the last 10 rounds (~1.5 s
+        # of updates that were all skipped) without growing
+        last = samples[-10:]
+        if len(last) == 10 and min(last) >= STALLED * LIVE_QUEUE_BOUND and \
+                max(last) - min(last) <= STALLED * 30 * 1024:
+            break
+    else:
+        raise AssertionError(f'no plateau of the send queues: {samples[-12:]}')
+    assert srv.metric('cocreate_send_queue_overflows_total') == overflows0
+    # SO_SNDBUF 64 KiB: the kernel allows about twice that (Linux doubles it)
+    kq = kernel_send_queues(srv.port)
+    assert len(kq) >= STALLED, len(kq)
+    assert max(kq) <= 2 * WS_SNDBUF + 16 * 1024, sorted(kq)[-5:]
+    truth = await voters[0].ok('gallery.get', sort='top', limit=24)
+    truth_order = [x['id'] for x in truth['items']]
+    want_h = {x['id']: x['tally']['hearts'] for x in truth['items']}
+    state = {}
+    seen = [0]
+
+    def caught_up(msgs):
+        for m in msgs[seen[0]:]:
+            if m.get('ev') == 'gallery.update':
+                if 'order' in m:
+                    state['order'] = m['order']
+                for it in m['items']:
+                    state[it['id']] = it['tally']['hearts']
+        seen[0] = len(msgs)
+        return state.get('order') == truth_order and all(
+            state.get(i) == want_h[i] for i in truth_order)
+    raw[0].messages(caught_up, timeout=30)
+    for v in voters:
+        await v.close()
+    for r in raw:
+        r.s.close()
+    return int(max(samples)), len(samples)
+
+
 async def reload(srv):
     """The catalog rebuilt at start-up (records read without a JSON tree unless they
     need one) serves exactly the pages it served before the restart."""
@@ -412,10 +499,12 @@ async def main():
         ids = await votes_and_pages(srv)
         await live(srv, ids)
         peak = await slow_reader(srv, ids)
+        stalled_peak, stalled_rounds = await stalled_many(srv, ids)
         await reload(srv)
         await drain_to_slow_reader(srv)
         n = await crash()
         print(f'galleries: ok (slow readers peaked at {int(peak)} queued bytes; '
+              f'{STALLED} stalled subscribers at {stalled_peak} after {stalled_rounds} rounds; '
               f'{n} acknowledged votes survived kill -9)')
     finally:
         if srv.running():

@@ -18,8 +18,8 @@ import websockets
 from harness import (Client, Server, check_accounts, check_no_sanitizer_report,
                      daemon_command, free_port, register_many, run)
 
-FLAGS = ('--listen', '--data', '--make-brand', '--map-size', '--send-queue', '--drain-ms',
-         '--log-level')
+FLAGS = ('--listen', '--data', '--make-brand', '--map-size', '--send-queue', '--ws-sndbuf',
+         '--drain-ms', '--log-level')
 notes = []
 
 
@@ -90,6 +90,7 @@ def test_flags():
     bad = (['--bogus'], ['--listen'], ['--listen', 'nowhere'], ['--listen', '127.0.0.1:0'],
            ['--listen', '127.0.0.1:70000'], ['--listen', ':8080'], ['--map-size', 'lots'],
            ['--map-size', '-1'], ['--map-size', '1T'], ['--send-queue', '12Q'],
+           ['--ws-sndbuf', 'x'], ['--ws-sndbuf', '65M'], ['--ws-sndbuf', '-1'],
            ['--drain-ms', '0'], ['--drain-ms', 'soon'], ['--log-level', 'loud'],
            ['stray-argument'])
     for args in bad:
@@ -97,6 +98,17 @@ def test_flags():
         assert rc == 2, f'cocreated {args} exited {rc}, wanted 2:\n{err}'
         assert err.strip() and not out.strip(), (args, out, err)
     notes.append(f'{len(bad)} bad flags exit 2')
+
+
+async def test_ws_sndbuf():
+    """--ws-sndbuf at its limit (64M) and 0 (the kernel's autotuning) both serve."""
+    for value in ('64M', '0'):
+        srv = Server(['--ws-sndbuf', value])
+        c = await Client.connect(srv)
+        assert (await c.ok('hello'))['server'] == 'cocreated'
+        await c.close()
+        srv.stop()
+    notes.append('--ws-sndbuf 64M and 0 serve; 65M, -1, x refused')
 
 
 async def test_brand_and_port():
@@ -303,6 +315,7 @@ async def test_drain_deadline():
 async def main():
     test_flags()
     test_listen_address()
+    await test_ws_sndbuf()
     srv, token = await test_brand_and_port()
     await test_schema(srv, token)
     await test_brand_past_tiny_map()
