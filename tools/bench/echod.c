@@ -230,7 +230,11 @@ int main(int argc, char **argv)
         .on_close = on_close,
         .on_http = on_http,
     };
-    struct net_config nc = {.host = host, .port = port, .app_size = sizeof(struct echo_conn)};
+    /* the same socket settings as cocreated's defaults */
+    struct net_config nc = {.host = host,
+                            .port = port,
+                            .app_size = sizeof(struct echo_conn),
+                            .ws_sndbuf = NET_DEFAULT_WS_SNDBUF};
     char err[256];
     int rc = 0;
     if (net_start(&d.net, &d.loop, &nc, &h, err, sizeof err)) {
