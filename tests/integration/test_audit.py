@@ -10,7 +10,6 @@ import asyncio
 import hashlib
 import json
 import os
-import pty
 import random
 import re
 import socket

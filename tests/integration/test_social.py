@@ -13,7 +13,6 @@ Rate limits: refusal with retry_after per kind (registrations, uploads, votes,
 comments), per account and per address (two accounts on one address, a second
 loopback address), rounding up, recovery when the test clock moves, brand accounts
 unlimited, the bounded bucket table and idle expiry, --no-rate-limits, bad flags."""
-import asyncio
 import subprocess
 
 from harness import COCREATED, Client, Server, register, run, simple_level

@@ -4,8 +4,6 @@ ETags, design.get, and the round trip of every stored blob — with and without 
 trained zstd dictionary — across a restart."""
 import asyncio
 import hashlib
-import json
-import os
 import struct
 import zlib
 

@@ -8,7 +8,6 @@ import re
 import shutil
 import socket
 import subprocess
-import sys
 
 from harness import COCREATED, Client, Server, register, run, simple_level, tmpdir
 
