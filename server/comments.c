@@ -97,8 +97,11 @@ int comment_create(MDB_txn *txn, const struct store *st, struct comment_new *c)
     return 0;
 }
 
-int comment_page(MDB_txn *txn, const struct store *st, uint64_t design, uint64_t before,
-                 size_t limit, struct ccbuf *out, int *more)
+/* Walks design's comments with after < id < before (before 0 = no bound) newest first,
+ * appending up to limit of them to out (comma-separated); *more when more remain,
+ * *newest the first id seen (0 if none). */
+static int walk(MDB_txn *txn, const struct store *st, uint64_t design, uint64_t after,
+                uint64_t before, size_t limit, struct ccbuf *out, int *more, uint64_t *newest)
 {
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, store_dbs(st)->comments, &cur);
@@ -114,19 +117,51 @@ int comment_page(MDB_txn *txn, const struct store *st, uint64_t design, uint64_t
     rc = mdb_cursor_get(cur, &k, &v, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
     size_t n = 0;
     *more = 0;
+    *newest = 0;
     for (; !rc; rc = mdb_cursor_get(cur, &k, &v, MDB_PREV)) {
         if (k.mv_size != 16 || get_be64(k.mv_data) != design)
             break;
+        uint64_t id = get_be64((const uint8_t *)k.mv_data + 8);
+        if (id <= after)
+            break;
+        if (!*newest)
+            *newest = id;
         if (n == limit) {
             *more = 1;
             break;
         }
-        if (n++)
-            ccbuf_append(out, ",", 1);
-        ccbuf_append(out, v.mv_data, v.mv_size);
+        if (out) {
+            if (n)
+                ccbuf_append(out, ",", 1);
+            ccbuf_append(out, v.mv_data, v.mv_size);
+        }
+        n++;
     }
     mdb_cursor_close(cur);
     return rc == 0 || rc == MDB_NOTFOUND ? 0 : store_err(rc);
+}
+
+int comment_page(MDB_txn *txn, const struct store *st, uint64_t design, uint64_t before,
+                 size_t limit, struct ccbuf *out, int *more)
+{
+    uint64_t newest;
+    return walk(txn, st, design, 0, before, limit, out, more, &newest);
+}
+
+int comment_range(MDB_txn *txn, const struct store *st, uint64_t design, uint64_t after,
+                  uint64_t upto, size_t limit, struct ccbuf *out, int *more)
+{
+    uint64_t newest;
+    *more = 0;
+    if (upto <= after || upto == UINT64_MAX)
+        return 0;
+    return walk(txn, st, design, after, upto + 1, limit, out, more, &newest);
+}
+
+int comment_newest(MDB_txn *txn, const struct store *st, uint64_t design, uint64_t *id)
+{
+    int more;
+    return walk(txn, st, design, 0, 0, 0, NULL, &more, id);
 }
 
 int comment_counts(MDB_txn *txn, const struct store *st,

@@ -46,6 +46,14 @@ int comment_create(MDB_txn *txn, const struct store *st, struct comment_new *c);
  * older ones remain. Returns 0 or a store error. */
 int comment_page(MDB_txn *txn, const struct store *st, uint64_t design, uint64_t before,
                  size_t limit, struct ccbuf *out, int *more);
+/* Appends to out, comma-separated, the stored objects of up to limit comments on
+ * design with after < id <= upto, newest first; *more says whether more of them remain.
+ * Returns 0 or a store error. */
+int comment_range(MDB_txn *txn, const struct store *st, uint64_t design, uint64_t after,
+                  uint64_t upto, size_t limit, struct ccbuf *out, int *more);
+/* The id of design's newest stored comment (0 if none) into *id. Returns 0 or a store
+ * error. */
+int comment_newest(MDB_txn *txn, const struct store *st, uint64_t design, uint64_t *id);
 /* Start-up: calls fn(user, design, count) for every design with comments. */
 int comment_counts(MDB_txn *txn, const struct store *st,
                    void (*fn)(void *user, uint64_t design, uint64_t count), void *user);

@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include "ccerr.h"
+#include "comments.h"
 #include "designs.h"
 #include "log.h"
 #include "net.h"
@@ -28,6 +29,8 @@ struct live_sub {
     int stale;        /* skipped while its connection was backed up */
     int fresh;        /* holds a newer window than the one last sent to the others:
                          its next update is the full window */
+    uint64_t seen_comment; /* a watch: the newest comment id it was sent or had when it
+                              started watching (a resync sends it the ones after) */
     struct live_sub *prev, *next; /* in its window's or watch's list */
     struct live_sub *snext;       /* in its session's list */
 };
@@ -59,6 +62,8 @@ struct watch {
     char **comments;  /* new comments since the last event, oldest first (malloc'd) */
     size_t ncomments; /* ≤ LIVE_COMMENTS_MAX */
     int comments_gap; /* some were left out */
+    uint64_t last_comment;    /* the newest comment id posted while watched */
+    uint64_t flushed_comment; /* the newest one an event has carried */
     int dirty;
     uint64_t last_flush;
     struct watch *dnext;
@@ -364,8 +369,12 @@ static void window_flush(struct server *srv, struct window *w)
 }
 
 /* {"ev":"design.update","design":{...}} for a watch's design (no sub id: the design
- * names it), with the watch's new comments (newest first) when comments is set. */
-static int watch_event(struct server *srv, struct watch *wt, int comments, struct ccbuf *msg)
+ * names it), with the watch's new comments (newest first) when comments is set; for a
+ * resync (resync set), the stored comments it missed instead: those after its
+ * seen_comment up to the last one an event carried (newer ones are pending, and come
+ * with the next event). */
+static int watch_event(struct server *srv, struct watch *wt, int comments,
+                       struct live_sub *resync, struct ccbuf *msg)
 {
     struct dmem *d = catalog_design(srv, wt->design);
     MDB_txn *txn;
@@ -375,6 +384,23 @@ static int watch_event(struct server *srv, struct watch *wt, int comments, struc
     int rc = catalog_item_json(srv, txn, d, msg);
     if (!rc)
         design_timeline_splice(txn, srv->store, d->id, msg);
+    if (!rc && resync && resync->seen_comment < wt->flushed_comment) {
+        struct ccbuf missed;
+        ccbuf_init(&missed);
+        int more = 0;
+        rc = comment_range(txn, srv->store, d->id, resync->seen_comment, wt->flushed_comment,
+                           LIVE_COMMENTS_MAX, &missed, &more);
+        if (!rc && missed.len) {
+            append_str(msg, ",\"comments_new\":[");
+            ccbuf_append(msg, missed.data, missed.len);
+            ccbuf_append(msg, "]", 1);
+            if (more)
+                append_str(msg, ",\"comments_gap\":true");
+        }
+        ccbuf_free(&missed);
+        if (!rc)
+            resync->seen_comment = wt->flushed_comment;
+    }
     store_read_end(srv->store, txn);
     if (comments && wt->ncomments) {
         append_str(msg, ",\"comments_new\":[");
@@ -406,11 +432,14 @@ static void watch_flush(struct server *srv, struct watch *wt)
     struct ccbuf msg;
     ccbuf_init(&msg);
     struct dmem *d = catalog_design(srv, wt->design);
-    if (d && watch_event(srv, wt, 1, &msg)) {
+    if (d && watch_event(srv, wt, 1, NULL, &msg)) {
+        wt->flushed_comment = wt->last_comment;
         struct net_msg *m = net_msg_new(msg.data, msg.len);
         for (struct live_sub *s = wt->subs; s; s = s->next)
-            if (dmem_visible(d, s->sess) && can_send(s)) /* hidden: creator and brand only */
+            if (dmem_visible(d, s->sess) && can_send(s)) { /* hidden: creator, brand */
                 net_conn_send_msg(s->sess->conn, m);
+                s->seen_comment = wt->flushed_comment;
+            }
         net_msg_unref(m);
     }
     ccbuf_free(&msg);
@@ -638,6 +667,13 @@ int live_watch(struct server *srv, struct session *s, struct dmem *d)
     }
     struct live_sub *sub = sub_new(s, "w");
     sub->wt = wt;
+    /* A resync sends what came after this (comments pending on wt come anyway). */
+    MDB_txn *txn;
+    if (!store_read_begin(srv->store, &txn)) {
+        if (comment_newest(txn, srv->store, d->id, &sub->seen_comment))
+            sub->seen_comment = 0;
+        store_read_end(srv->store, txn);
+    }
     link_sub(&wt->subs, sub);
     lv->subs++;
     return 0;
@@ -680,7 +716,7 @@ void live_session_drained(struct server *srv, struct session *s)
         struct ccbuf msg;
         ccbuf_init(&msg);
         struct dmem *d = catalog_design(srv, sub->wt->design);
-        if (d && dmem_visible(d, s) && watch_event(srv, sub->wt, 0, &msg))
+        if (d && dmem_visible(d, s) && watch_event(srv, sub->wt, 0, sub, &msg))
             net_conn_send(s->conn, msg.data, msg.len, 0);
         ccbuf_free(&msg);
     }
@@ -727,12 +763,14 @@ void live_design_changed(struct server *srv, struct dmem *d, const size_t *pos_o
         watch_dirty(lv, wt);
 }
 
-void live_comment_posted(struct server *srv, struct dmem *d, const char *json)
+void live_comment_posted(struct server *srv, struct dmem *d, uint64_t id, const char *json)
 {
     struct live *lv = srv->live;
     struct watch *wt = u64map_get(&lv->watches, d->id);
     if (!wt)
         return;
+    if (id > wt->last_comment)
+        wt->last_comment = id;
     if (wt->ncomments == LIVE_COMMENTS_MAX) {
         free(wt->comments[0]);
         memmove(wt->comments, wt->comments + 1, (LIVE_COMMENTS_MAX - 1) * sizeof *wt->comments);

@@ -57,9 +57,10 @@ int live_watching(struct server *srv, const struct cgal *g, enum sort sort);
  * sort before and after, (size_t)-1 where not indexed or not computed. */
 void live_design_changed(struct server *srv, struct dmem *d, const size_t *pos_old,
                          const size_t *pos_new);
-/* A comment (its JSON object, copied) was stored on d: its watchers get it in their
- * next design.update as "comments_new". Call after catalog_set_comments. */
-void live_comment_posted(struct server *srv, struct dmem *d, const char *json);
+/* Comment id (its JSON object, copied) was stored on d: its watchers get it in their
+ * next design.update as "comments_new" (a watcher skipped while backed up gets the
+ * ones it missed with its resync). Call after catalog_set_comments. */
+void live_comment_posted(struct server *srv, struct dmem *d, uint64_t id, const char *json);
 /* Designs were added to or removed from gallery g: every window of g may change. */
 void live_gallery_changed(struct server *srv, const struct cgal *g);
 /* Subscriptions and watches open (for /metrics and the benchmarks). */

@@ -42,7 +42,7 @@ static void comment_done(struct write_req *wr, int status)
     }
     struct server *srv = req_server(r);
     catalog_set_comments(srv, ctx->d, ctx->c.count);
-    live_comment_posted(srv, ctx->d, ctx->c.json);
+    live_comment_posted(srv, ctx->d, ctx->c.id, ctx->c.json);
     struct ccbuf b;
     ccbuf_init(&b);
     ccbuf_append(&b, "{\"comment\":", 11);

@@ -364,6 +364,49 @@ async def stalled_many(srv, ids):
     return int(max(samples)), len(samples)
 
 
+async def watch_resync_comments(srv, ids, count):
+    """A design.watch on a connection that stopped reading: the `count` comments posted
+    while it was skipped come with its resync (comments_new, newest first, at most 100:
+    past that the oldest are left out and comments_gap is set), not only a count."""
+    raw = RawWS(srv.port)
+    d = ids[1]
+    raw.send({'id': 1, 'op': 'design.watch', 'design': d})
+    for i in range(SUBS - 1):  # traffic to back the connection up quickly
+        raw.send({'id': i + 2, 'op': 'gallery.subscribe', 'sort': 'top', 'limit': 100,
+                  'offset': 0})
+    voters = [await register(srv, f'wrs{count}_{i}') for i in range(24)]
+    for rnd in range(400):
+        await asyncio.gather(*(v.ok('vote.cast' if rnd % 2 == 0 else 'vote.clear',
+                                    design=ids[k], **({'value': 1} if rnd % 2 == 0 else {}))
+                               for k, v in enumerate(voters)))
+        await asyncio.sleep(0.12)
+        if srv.metric('cocreate_send_queue_bytes') > 2 * LIVE_QUEUE_BOUND:
+            break
+    else:
+        raise AssertionError('the watcher never backed up')
+    posted = [(await voters[0].ok('comment.post', design=d, text=f'while away {i}'))
+              ['comment']['id'] for i in range(count)]
+    await asyncio.sleep(0.4)  # the watch's next event is due: the watcher is skipped
+    assert srv.metric('cocreate_send_queue_bytes') > LIVE_QUEUE_BOUND  # still backed up
+    want = posted[::-1][:100]  # newest first, the newest 100
+    found = []
+
+    def got_them(msgs):
+        for m in msgs:
+            if m.get('ev') == 'design.update' and m['design']['id'] == d and \
+                    'comments_new' in m:
+                found.append(m)
+        have = [c['id'] for m in found for c in m['comments_new']]
+        return all(p in have for p in want)
+    raw.messages(got_them, timeout=30)
+    resync = found[-1]
+    assert [c['id'] for c in resync['comments_new']] == want, resync['comments_new']
+    assert resync.get('comments_gap', False) == (count > 100), resync.keys()
+    for v in voters:
+        await v.close()
+    raw.s.close()
+
+
 async def reload(srv):
     """The catalog rebuilt at start-up (records read without a JSON tree unless they
     need one) serves exactly the pages it served before the restart."""
@@ -500,6 +543,8 @@ async def main():
         await live(srv, ids)
         peak = await slow_reader(srv, ids)
         stalled_peak, stalled_rounds = await stalled_many(srv, ids)
+        await watch_resync_comments(srv, ids, 100)
+        await watch_resync_comments(srv, ids, 101)
         await reload(srv)
         await drain_to_slow_reader(srv)
         n = await crash()
