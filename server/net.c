@@ -48,6 +48,9 @@ struct net_conn {
     struct lws *wsi; /* NULL once closed */
     int refs;        /* 1 for the open connection + 1 per holder */
     int closing;     /* close once the queue is empty */
+    int close_code;  /* the close frame's status (0: 1008, policy violation) */
+    int close_sent;  /* the closing handshake was started */
+    struct net_conn *prev, *next; /* in the net's list of open connections */
     struct outmsg *q_head, **q_tail;
     size_t queued;
     struct ccbuf rx;  /* text message being reassembled */
@@ -84,6 +87,7 @@ struct net {
     struct net_handlers h;
     size_t app_size, send_queue_max, ws_sndbuf;
     int refusing;
+    struct net_conn *conns; /* open WebSocket connections */
     size_t queued_total;
     struct net_stats stats;
     void *loops[1];
@@ -314,9 +318,20 @@ static int conn_writeable(struct net_conn *c)
     }
     if (!c->closing && c->net->h.on_drain)
         c->net->h.on_drain(c, c->net->h.user);
-    if (c->closing) {
-        lws_close_reason(c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, NULL, 0);
-        return -1;
+    if (c->closing && !c->close_sent) {
+        /* The closing handshake: lws sends the close frame (after the queue, which
+         * is empty now), waits for the client's close and only then closes the
+         * socket, by which time the client has stopped sending. Returning -1 here
+         * would not do: lws takes -1 from a writeable callback for a dead socket and
+         * drops it without a close frame, and a socket closed with unread input is
+         * reset, which throws away replies still in its buffer. A close requested
+         * from the wsi's timer callback takes the polite path (LWS_CALLBACK_TIMER). */
+        c->close_sent = 1;
+        lws_close_reason(c->wsi,
+                         c->close_code ? (enum lws_close_status)c->close_code
+                                       : LWS_CLOSE_STATUS_POLICY_VIOLATION,
+                         NULL, 0);
+        lws_set_timer_usecs(c->wsi, 1);
     }
     return 0;
 }
@@ -606,11 +621,18 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
                 log_debug("%s: cannot set SO_SNDBUF to %d", c->peer, sz);
         }
         pss->conn = c;
+        c->next = n->conns;
+        if (n->conns)
+            n->conns->prev = c;
+        n->conns = c;
         n->stats.conns_open++;
         n->stats.conns_total++;
         if (n->h.on_open)
             n->h.on_open(c, n->h.user);
         return 0;
+
+    case LWS_CALLBACK_TIMER: /* set by conn_writeable: start the closing handshake */
+        return pss && pss->conn && pss->conn->close_sent ? -1 : 0;
 
     case LWS_CALLBACK_RECEIVE:
         if (pss->conn && !pss->conn->closing)
@@ -626,6 +648,13 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         pss->conn = NULL;
         drop_queue(c);
         c->wsi = NULL;
+        if (c->prev)
+            c->prev->next = c->next;
+        else
+            n->conns = c->next;
+        if (c->next)
+            c->next->prev = c->prev;
+        c->prev = c->next = NULL;
         n->stats.conns_open--;
         if (n->h.on_close)
             n->h.on_close(c, n->h.user);
@@ -764,6 +793,20 @@ size_t net_queued_total(const struct net *n)
 void net_get_stats(const struct net *n, struct net_stats *out)
 {
     *out = n->stats;
+}
+
+void net_close_all(struct net *n)
+{
+    for (struct net_conn *c = n->conns; c; c = c->next)
+        if (!c->closing) {
+            c->close_code = LWS_CLOSE_STATUS_GOINGAWAY;
+            net_conn_close(c);
+        }
+}
+
+size_t net_conns_open(const struct net *n)
+{
+    return (size_t)n->stats.conns_open;
 }
 
 void net_stop(struct net *n)

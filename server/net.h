@@ -71,8 +71,16 @@ void net_refuse_new(struct net *n);
 /* Bytes waiting in all send queues. */
 size_t net_queued_total(const struct net *n);
 void net_get_stats(const struct net *n, struct net_stats *out);
-/* Begins destroying the context (closes every connection). Call once, from a loop
- * callback. NULL-safe. */
+/* Graceful shutdown: closes every WebSocket connection with status 1001 (going away)
+ * once its queue is sent, by the closing handshake: lws sends the close frame and
+ * waits (reading and dropping what the client still sends) for the client's own close
+ * before closing the socket. A socket closed with unread input is reset by the kernel,
+ * and a reset discards the replies still in its send buffer. */
+void net_close_all(struct net *n);
+/* WebSocket connections open now. */
+size_t net_conns_open(const struct net *n);
+/* Begins destroying the context (closes every connection at once). Call once, from a
+ * loop callback. NULL-safe. */
 void net_stop(struct net *n);
 /* After uv_run returned: finishes the destruction and frees n. NULL-safe. */
 void net_free(struct net *n);

@@ -1,7 +1,8 @@
 /* The daemon's lifecycle: start (store → writer → network), serve, and the graceful
  * stop of SIGINT/SIGTERM: refuse new connections, let every request in flight commit
- * and be answered, flush the send queues (at most cfg.drain_ms), then close the
- * network, the writer and the store in that order. Loop thread only. */
+ * and be answered, flush the send queues, close every WebSocket with the closing
+ * handshake (1001 going away; all of it at most cfg.drain_ms), then close the network,
+ * the writer and the store in that order. Loop thread only. */
 #include "server.h"
 
 #include <stdio.h>
@@ -67,11 +68,22 @@ static void drain_tick(uv_timer_t *t)
 {
     struct server *s = container_of(t, struct server, drain_timer);
     int idle = s->inflight == 0 && net_queued_total(s->net) == 0;
-    if (idle || now_ms_monotonic() >= s->drain_deadline) {
+    if (idle && !s->closing_conns) {
+        /* Everything answered and handed to the kernel: now the closing handshakes
+         * (requests that arrive meanwhile are refused busy, then dropped once the
+         * close frame is out). */
+        s->closing_conns = 1;
+        net_close_all(s->net);
+        return;
+    }
+    if ((idle && net_conns_open(s->net) == 0) || now_ms_monotonic() >= s->drain_deadline) {
         if (!idle)
             log_warn("shutdown: %llu requests / %zu queued bytes left after %d ms",
                      (unsigned long long)s->inflight, net_queued_total(s->net),
                      s->cfg.drain_ms);
+        else if (net_conns_open(s->net))
+            log_warn("shutdown: %zu connections did not finish closing in %d ms",
+                     net_conns_open(s->net), s->cfg.drain_ms);
         stop_now(s);
     }
 }

@@ -40,6 +40,7 @@ struct server {
     uv_signal_t sigint, sigterm;
     uv_timer_t drain_timer;
     int draining;
+    int closing_conns; /* draining: the closing handshakes have begun */
     uint64_t drain_deadline;
     uint64_t inflight; /* requests received and not yet answered */
     struct server_stats stats;

@@ -6,6 +6,7 @@ the middle of pipelined registrations (exit 0, every ok durable, no reply lost f
 request the server read, `busy` changes nothing) and SIGINT."""
 import asyncio
 import ctypes
+import json
 import os
 import re
 import signal
@@ -291,6 +292,44 @@ async def test_graceful(sig):
                  f'and durable, {len(busy)} busy, {unanswered} unanswered after the close')
 
 
+async def test_going_away():
+    """SIGTERM while a client keeps pipelining requests: every reply the server sent
+    arrives (nothing reset away: requests are answered in order here, so no gap before
+    the last answered one), and the connection ends with the closing handshake, status
+    1001 (going away), not a dropped socket (1006). Requests still unread when the
+    close frame went out get no reply: they were not processed, a client may retry them."""
+    srv = Server(['--drain-ms', '5000'])
+    ws = await websockets.connect(srv.ws_url, subprotocols=['cocreate.v1'], max_size=None,
+                                  max_queue=None, compression=None, ping_interval=None)
+    got = {}
+
+    async def reader():
+        async for m in ws:
+            r = json.loads(m)
+            got[r['id']] = r
+
+    rt = asyncio.ensure_future(reader())
+    sent = 0
+    try:
+        while sent < 100_000:
+            sent += 1
+            await ws.send(json.dumps({'id': sent, 'op': 'hello'}))
+            if sent == 2000:
+                srv.proc.send_signal(signal.SIGTERM)
+            if sent % 5 == 0:
+                await asyncio.sleep(0)
+    except websockets.ConnectionClosed:
+        pass
+    await asyncio.wait_for(rt, 30)
+    srv.wait_exit(0)
+    assert ws.close_code == 1001, (ws.close_code, ws.close_reason)
+    last = max(got)
+    lost = [i for i in range(1, last) if i not in got]
+    assert not lost, f'{len(lost)} replies lost before #{last}, e.g. {lost[:5]}'
+    notes.append(f'SIGTERM while pipelining: {len(got)} of {sent} answered, none lost '
+                 f'before the last, close 1001')
+
+
 async def test_drain_deadline():
     """A client that never reads cannot hold the shutdown: with its replies still
     queued, SIGTERM stops the daemon after --drain-ms, exit 0, nothing leaked."""
@@ -322,6 +361,7 @@ async def main():
     await test_map_growth()
     await test_graceful(signal.SIGTERM)
     await test_graceful(signal.SIGINT)
+    await test_going_away()
     await test_drain_deadline()
     print('lifecycle: ok (' + '; '.join(notes) + ')')
 
