@@ -71,6 +71,8 @@ static void usage(FILE *f)
             "  --rate-uploads ACCOUNT,ADDRESS     upload.begin (default %s,%s)\n"
             "  --rate-votes ACCOUNT,ADDRESS       vote.cast, vote.clear (default %s,%s)\n"
             "  --rate-comments ACCOUNT,ADDRESS    comment.post (default %s,%s)\n"
+            "  --rate-logins ACCOUNT,ADDRESS      failed auth.login (default %s,%s); while\n"
+            "                       a bucket is empty every login from there is refused\n"
             "  --rate-table N       most buckets kept per limit (default %d); buckets that are\n"
             "                       full again are dropped, and at the bound the one closest\n"
             "                       to full goes\n"
@@ -89,7 +91,8 @@ static void usage(FILE *f)
             CC_WEB_DIR,
             r[RATE_REGISTRATIONS][RATE_ADDRESS], r[RATE_UPLOADS][RATE_ACCOUNT],
             r[RATE_UPLOADS][RATE_ADDRESS], r[RATE_VOTES][RATE_ACCOUNT], r[RATE_VOTES][RATE_ADDRESS],
-            r[RATE_COMMENTS][RATE_ACCOUNT], r[RATE_COMMENTS][RATE_ADDRESS], RATE_TABLE_DEFAULT);
+            r[RATE_COMMENTS][RATE_ACCOUNT], r[RATE_COMMENTS][RATE_ADDRESS],
+            r[RATE_LOGINS][RATE_ACCOUNT], r[RATE_LOGINS][RATE_ADDRESS], RATE_TABLE_DEFAULT);
 }
 
 /* Parses a non-negative size with an optional K/M/G suffix (powers of 1024). */
@@ -198,6 +201,7 @@ int main(int argc, char **argv)
         {"rate-uploads", required_argument, NULL, 0x100 + RATE_UPLOADS},
         {"rate-votes", required_argument, NULL, 0x100 + RATE_VOTES},
         {"rate-comments", required_argument, NULL, 0x100 + RATE_COMMENTS},
+        {"rate-logins", required_argument, NULL, 0x100 + RATE_LOGINS},
         {"rate-table", required_argument, NULL, 0x110},
         {"no-rate-limits", no_argument, NULL, 0x111},
         {"version", no_argument, NULL, 'V'},
@@ -271,7 +275,8 @@ int main(int argc, char **argv)
         case 0x100 + RATE_REGISTRATIONS:
         case 0x100 + RATE_UPLOADS:
         case 0x100 + RATE_VOTES:
-        case 0x100 + RATE_COMMENTS: {
+        case 0x100 + RATE_COMMENTS:
+        case 0x100 + RATE_LOGINS: {
             char err[200];
             if (rate_parse_flag(&cfg.rate, (enum rate_kind)(c - 0x100), optarg, err, sizeof err)) {
                 fprintf(stderr, "cocreated: %s\n", err);

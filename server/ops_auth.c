@@ -1,4 +1,5 @@
-/* Ops `hello`, `auth.register` and `auth.login` (SPEC §2, §4). */
+/* Ops `hello`, `auth.register` and `auth.login` (SPEC §2, §4; failed logins are rate
+ * limited, issue 13). */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -108,7 +109,15 @@ void op_auth_login(struct req *r)
         req_fail_args(r, &e);
         return;
     }
-    struct store *st = req_server(r)->store;
+    /* Failed logins are limited per address (and, for logins by name, per account):
+     * while the bucket is empty every login is refused unchecked, so guessing stalls. */
+    struct server *srv = req_server(r);
+    struct rate_verdict v;
+    if (ratelimit_check(srv->rate, RATE_LOGINS, 0, r->sess->addr_key, server_now_ms(srv), &v)) {
+        req_fail_rate(r, RATE_LOGINS, &v);
+        return;
+    }
+    struct store *st = srv->store;
     MDB_txn *txn;
     int rc = store_read_begin(st, &txn);
     if (rc) {
@@ -120,6 +129,8 @@ void op_auth_login(struct req *r)
     if (!(rc = account_by_token(txn, st, token, &id)))
         rc = account_get(txn, st, id, &account);
     store_read_end(st, txn);
+    if (rc == CC_EUNAUTHORIZED)
+        ratelimit_take(srv->rate, RATE_LOGINS, 0, r->sess->addr_key, server_now_ms(srv), &v);
     if (rc) {
         req_fail(r, rc == CC_EUNAUTHORIZED ? rc : CC_EINTERNAL,
                  rc == CC_EUNAUTHORIZED ? "unknown token" : NULL, NULL);

@@ -132,6 +132,16 @@ void req_fail_args(struct req *r, const struct jargs_err *e)
     req_fail(r, CC_EBADARGS, msg, json_pack("{ss}", "field", e->field));
 }
 
+void req_fail_rate(struct req *r, enum rate_kind kind, const struct rate_verdict *v)
+{
+    char msg[128];
+    snprintf(msg, sizeof msg, "too many %s from this %s: retry in %llu s", rate_kind_name(kind),
+             rate_scope_name(v->scope), (unsigned long long)v->retry_after_s);
+    req_fail(r, CC_ERATELIMITED, msg,
+             json_pack("{sIssss}", "retry_after", (json_int_t)v->retry_after_s, "kind",
+                       rate_kind_name(kind), "scope", rate_scope_name(v->scope)));
+}
+
 int req_rate_limit(struct req *r, enum rate_kind kind)
 {
     struct server *srv = r->sess->srv;
@@ -140,12 +150,7 @@ int req_rate_limit(struct req *r, enum rate_kind kind)
         !ratelimit_take(srv->rate, kind, r->sess->account, r->sess->addr_key,
                         server_now_ms(srv), &v))
         return 0;
-    char msg[128];
-    snprintf(msg, sizeof msg, "too many %s from this %s: retry in %llu s", rate_kind_name(kind),
-             rate_scope_name(v.scope), (unsigned long long)v.retry_after_s);
-    req_fail(r, CC_ERATELIMITED, msg,
-             json_pack("{sIssss}", "retry_after", (json_int_t)v.retry_after_s, "kind",
-                       rate_kind_name(kind), "scope", rate_scope_name(v.scope)));
+    req_fail_rate(r, kind, &v);
     return -1;
 }
 

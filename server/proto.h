@@ -76,6 +76,8 @@ void req_fail_args(struct req *r, const struct jargs_err *e);
  * 0, or fails r with rate_limited (detail {retry_after, kind, scope}) and returns -1.
  * Brand accounts are never limited. */
 int req_rate_limit(struct req *r, enum rate_kind kind);
+/* Fails r with rate_limited for the refusal v of a limit of kind. */
+void req_fail_rate(struct req *r, enum rate_kind kind, const struct rate_verdict *v);
 /* The server a request belongs to. */
 struct server *req_server(const struct req *r);
 

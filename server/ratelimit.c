@@ -39,9 +39,10 @@ struct ratelimit {
 };
 
 static const char *const kind_names[RATE_KINDS] = {"registrations", "uploads", "votes",
-                                                   "comments"};
+                                                   "comments", "logins"};
 static const char *const kind_flags[RATE_KINDS] = {"rate-registrations", "rate-uploads",
-                                                   "rate-votes", "rate-comments"};
+                                                   "rate-votes", "rate-comments",
+                                                   "rate-logins"};
 static const char *const scope_names[RATE_SCOPES] = {"account", "address"};
 
 const char *rate_kind_name(enum rate_kind k)
@@ -72,6 +73,8 @@ void rate_config_defaults(struct rate_config *c)
     c->rules[RATE_VOTES][RATE_ADDRESS] = (struct rate_rule){1200, 60};
     c->rules[RATE_COMMENTS][RATE_ACCOUNT] = (struct rate_rule){10, 60};
     c->rules[RATE_COMMENTS][RATE_ADDRESS] = (struct rate_rule){60, 60};
+    c->rules[RATE_LOGINS][RATE_ACCOUNT] = (struct rate_rule){10, 60};
+    c->rules[RATE_LOGINS][RATE_ADDRESS] = (struct rate_rule){30, 60};
     c->table_max = RATE_TABLE_DEFAULT;
 }
 
@@ -298,21 +301,12 @@ static int bucket_check(const struct rate_table *t, uint64_t key, uint64_t now,
     return 1;
 }
 
-int ratelimit_take(struct ratelimit *rl, enum rate_kind kind, uint64_t account, uint64_t addr,
-                   uint64_t now_ms, struct rate_verdict *v)
+/* Finds whether every bucket of kind for (account, addr) has a token at now_ms; fills v
+ * and counts the refusal when one has none. tats[] gets each bucket's TAT after taking. */
+static int check(struct ratelimit *rl, enum rate_kind kind, const uint64_t keys[RATE_SCOPES],
+                 uint64_t now, uint64_t tats[RATE_SCOPES], struct rate_verdict *v)
 {
     memset(v, 0, sizeof *v);
-    if (rl->cfg.off)
-        return 0;
-    uint64_t now = now_ms > rl->epoch ? now_ms - rl->epoch : 0;
-    if (now - rl->last_sweep >= RATE_SWEEP_MS || now < rl->last_sweep) {
-        rl->last_sweep = now;
-        for (int k = 0; k < RATE_KINDS; k++)
-            for (int s = 0; s < RATE_SCOPES; s++)
-                if (rl->t[k][s].n)
-                    sweep(&rl->t[k][s], now);
-    }
-    uint64_t keys[RATE_SCOPES] = {account, addr}, tats[RATE_SCOPES] = {0, 0};
     uint64_t worst = 0;
     for (int s = 0; s < RATE_SCOPES; s++) {
         struct rate_table *t = &rl->t[kind][s];
@@ -329,8 +323,34 @@ int ratelimit_take(struct ratelimit *rl, enum rate_kind kind, uint64_t account, 
         uint64_t secs = (worst + 999) / 1000;
         v->retry_after_s = secs ? secs : 1;
         rl->refused[kind]++;
-        return 1;
     }
+    return v->limited;
+}
+
+/* Milliseconds since the limiter's creation, sweeping the tables when it is time. */
+static uint64_t rel_now(struct ratelimit *rl, uint64_t now_ms)
+{
+    uint64_t now = now_ms > rl->epoch ? now_ms - rl->epoch : 0;
+    if (now - rl->last_sweep >= RATE_SWEEP_MS || now < rl->last_sweep) {
+        rl->last_sweep = now;
+        for (int k = 0; k < RATE_KINDS; k++)
+            for (int s = 0; s < RATE_SCOPES; s++)
+                if (rl->t[k][s].n)
+                    sweep(&rl->t[k][s], now);
+    }
+    return now;
+}
+
+/* ratelimit_check (take 0) and ratelimit_take (take 1). */
+static int ask(struct ratelimit *rl, enum rate_kind kind, uint64_t account, uint64_t addr,
+               uint64_t now_ms, struct rate_verdict *v, int take)
+{
+    memset(v, 0, sizeof *v);
+    if (rl->cfg.off)
+        return 0;
+    uint64_t keys[RATE_SCOPES] = {account, addr}, tats[RATE_SCOPES] = {0, 0};
+    if (check(rl, kind, keys, rel_now(rl, now_ms), tats, v) || !take)
+        return v->limited;
     for (int s = 0; s < RATE_SCOPES; s++) {
         struct rate_table *t = &rl->t[kind][s];
         if (!t->n || !keys[s])
@@ -340,6 +360,18 @@ int ratelimit_take(struct ratelimit *rl, enum rate_kind kind, uint64_t account, 
         tat_put(t, keys[s], tats[s]);
     }
     return 0;
+}
+
+int ratelimit_check(struct ratelimit *rl, enum rate_kind kind, uint64_t account, uint64_t addr,
+                    uint64_t now_ms, struct rate_verdict *v)
+{
+    return ask(rl, kind, account, addr, now_ms, v, 0);
+}
+
+int ratelimit_take(struct ratelimit *rl, enum rate_kind kind, uint64_t account, uint64_t addr,
+                   uint64_t now_ms, struct rate_verdict *v)
+{
+    return ask(rl, kind, account, addr, now_ms, v, 1);
 }
 
 size_t ratelimit_buckets(const struct ratelimit *rl)

@@ -14,15 +14,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum rate_kind { RATE_REGISTRATIONS, RATE_UPLOADS, RATE_VOTES, RATE_COMMENTS, RATE_KINDS };
+/* RATE_LOGINS counts failed logins only (ratelimit_check before, ratelimit_take after a
+ * failure): a person who signs in never uses it up, a guesser soon does. */
+enum rate_kind {
+    RATE_REGISTRATIONS,
+    RATE_UPLOADS,
+    RATE_VOTES,
+    RATE_COMMENTS,
+    RATE_LOGINS,
+    RATE_KINDS
+};
 enum rate_scope { RATE_ACCOUNT, RATE_ADDRESS, RATE_SCOPES };
 
 /* Bounds of a rule (docs/protocol.md): count 1..RATE_COUNT_MAX per a period of
  * 1 s .. RATE_PERIOD_MAX_S. */
 #define RATE_COUNT_MAX 1000000u
 #define RATE_PERIOD_MAX_S (7u * 24 * 3600)
-/* Default bound of each bucket table (7 tables of 16-byte slots at ≤ 3/4 load: at
- * most 7 MiB in all). */
+/* Default bound of each bucket table (9 tables of 16-byte slots at ≤ 3/4 load: at
+ * most 9 MiB in all). */
 #define RATE_TABLE_DEFAULT 49152
 /* Buckets that are full again are swept out at most this often. */
 #define RATE_SWEEP_MS 10000
@@ -79,6 +88,10 @@ struct rate_verdict {
  * v says who must wait and how long. Returns v->limited. */
 int ratelimit_take(struct ratelimit *rl, enum rate_kind kind, uint64_t account, uint64_t addr,
                    uint64_t now_ms, struct rate_verdict *v);
+/* Whether take would refuse now, without taking anything: v as for take (a refusal is
+ * counted for /metrics). Returns v->limited. */
+int ratelimit_check(struct ratelimit *rl, enum rate_kind kind, uint64_t account, uint64_t addr,
+                    uint64_t now_ms, struct rate_verdict *v);
 /* Buckets held (all tables), and refusals so far of kind (for /metrics). */
 size_t ratelimit_buckets(const struct ratelimit *rl);
 uint64_t ratelimit_refused(const struct ratelimit *rl, enum rate_kind kind);

@@ -10,7 +10,7 @@ for their creator and the brand, design.watch pushing new comments, the comment
 count in design.get and galleries, and durability across a restart.
 
 Rate limits: refusal with retry_after per kind (registrations, uploads, votes,
-comments), per account and per address (two accounts on one address, a second
+comments, failed logins), per account and per address (two accounts on one address, a second
 loopback address), rounding up, recovery when the test clock moves, brand accounts
 unlimited, the bounded bucket table and idle expiry, --no-rate-limits, bad flags."""
 import subprocess
@@ -403,7 +403,8 @@ async def comments_suite():
 # ---------------------------------------------------------------- rate limits
 
 RATE_ARGS = ['--test-clock', '--rate-registrations', '3/1m', '--rate-uploads', '2/1h,3/1h',
-             '--rate-votes', '3/10s,5/10s', '--rate-comments', '2/1m,3/1m']
+             '--rate-votes', '3/10s,5/10s', '--rate-comments', '2/1m,3/1m',
+             '--rate-logins', 'off,3/1m']
 
 
 def limited(r, kind, scope, retry_after):
@@ -535,6 +536,33 @@ async def comments_and_brand(srv, t):
         await c.close()
 
 
+async def logins(srv, t):
+    """Failed logins, 3/1m per address (issue 13): three wrong tokens, then every login
+    from that address is refused unchecked, a right token too, until a token is back;
+    logins that succeed take nothing."""
+    owner = await register_from(srv, 'login_ok', '127.0.0.9')
+    c = await connect_from(srv, '127.0.0.9')
+    await clock_ms(c, t)
+    for _ in range(5):
+        await c.ok('auth.login', token=owner.token)
+    for _ in range(3):
+        await c.err('auth.login', 'unauthorized', token='not-a-token')
+    limited(await c.call('auth.login', token='not-a-token'), 'logins', 'address', 20)
+    limited(await c.call('auth.login', token=owner.token), 'logins', 'address', 20)
+    # bad arguments are answered before the limit is asked
+    e = await c.err('auth.login', 'bad_args', token='')
+    assert e['detail']['field'] == 'token', e
+    other = await connect_from(srv, '127.0.0.10')
+    await other.ok('auth.login', token=owner.token)
+    await other.err('auth.login', 'unauthorized', token='not-a-token')
+    await clock_ms(c, t + 20_000)
+    await c.ok('auth.login', token=owner.token)
+    await c.err('auth.login', 'unauthorized', token='not-a-token')
+    limited(await c.call('auth.login', token=owner.token), 'logins', 'address', 20)
+    for x in (owner, c, other):
+        await x.close()
+
+
 async def rate_suite():
     srv = Server(RATE_ARGS, rate_limits=True)
     c = await Client.connect(srv)
@@ -546,7 +574,8 @@ async def rate_suite():
         'votes': {'account': {'count': 3, 'period_s': 10},
                   'address': {'count': 5, 'period_s': 10}},
         'comments': {'account': {'count': 2, 'period_s': 60},
-                     'address': {'count': 3, 'period_s': 60}}}, rate
+                     'address': {'count': 3, 'period_s': 60}},
+        'logins': {'account': None, 'address': {'count': 3, 'period_s': 60}}}, rate
     await c.close()
     hour = 3_600_000
     t = T0 * 1000
@@ -554,8 +583,9 @@ async def rate_suite():
     await uploads(srv, t + 2 * hour)
     await votes(srv, t + 4 * hour)
     await comments_and_brand(srv, t + 6 * hour)
+    await logins(srv, t + 8 * hour)
     assert srv.metric('cocreate_errors_total{code="rate_limited"}') >= 15
-    for kind in ('registrations', 'uploads', 'votes', 'comments'):
+    for kind in ('registrations', 'uploads', 'votes', 'comments', 'logins'):
         assert srv.metric(f'cocreate_rate_limited_total{{kind="{kind}"}}') >= 2, kind
     srv.stop()
 
@@ -565,6 +595,12 @@ async def rate_suite():
     c = await Client.connect(srv)
     rate = (await c.ok('hello'))['limits']['rate']
     assert rate['votes']['account'] == {'count': 120, 'period_s': 60}, rate
+    assert rate['logins'] == {'account': {'count': 10, 'period_s': 60},
+                              'address': {'count': 30, 'period_s': 60}}, rate
+    # failed logins: 30 a minute from one address are answered, the 31st is refused
+    for _ in range(30):
+        await c.err('auth.login', 'unauthorized', token='guess')
+    limited(await c.call('auth.login', token='guess'), 'logins', 'address', 2)
     await c.close()
     creators = [await register(srv, f'demo{i}') for i in range(4)]
     ds = []
@@ -616,6 +652,8 @@ async def bounded_table():
         await other.ok('vote.cast', design=d, value=1)
     for i in range(40):
         await c.ok('auth.register', name=f'many{i}')
+    for i in range(100):
+        await other.err('auth.login', 'unauthorized', token=f'guess{i}')
     assert srv.metric('cocreate_rate_buckets') == 0
     assert srv.metric('cocreate_errors_total{code="rate_limited"}') == 0
     await c.close()
@@ -629,7 +667,8 @@ def flags():
            ('--rate-votes', '1/1x,off'), ('--rate-votes', '1/0s,off'),
            ('--rate-comments', '1/1m,2/1m,3/1m'), ('--rate-registrations', '1/1m,1/1m'),
            ('--rate-uploads', 'x/1h,1/1h'), ('--rate-uploads', '1000001/1h,off'),
-           ('--rate-votes', '1/8d,off'), ('--rate-table', '0'), ('--rate-table', 'many')]
+           ('--rate-votes', '1/8d,off'), ('--rate-table', '0'), ('--rate-table', 'many'),
+           ('--rate-logins', '3/1m')]
     for args in bad:
         p = subprocess.run([COCREATED, *args, '--data', '/nonexistent/x'],
                            capture_output=True, text=True, timeout=60)
@@ -638,6 +677,7 @@ def flags():
     assert p.returncode == 0
     for text in ('--rate-votes', '120/1m,1200/1m', '--rate-registrations', '30/1h',
                  '--rate-uploads', '30/1h,100/1h', '--rate-comments', '10/1m,60/1m',
+                 '--rate-logins', '10/1m,30/1m',
                  '--no-rate-limits', '--rate-table'):
         assert text in p.stdout, text
     print('rate limits: flags and --help: ok')

@@ -1,6 +1,7 @@
 /* ratelimit.c: the token bucket arithmetic (bursts, refill, exact waits rounded up to
  * whole seconds), account and address buckets taken together or not at all, the rule
- * and flag syntax, idle buckets swept out, and the table bound. */
+ * and flag syntax, idle buckets swept out, the table bound, and checking without
+ * taking (failed logins). */
 #include <string.h>
 
 #include "check.h"
@@ -83,10 +84,39 @@ static void addresses(void)
     ASSERT(rate_addr_key("") == 0);
 }
 
+/* ratelimit_check looks without taking: only the takes after it use tokens. */
+static void check_only(void)
+{
+    struct rate_config c =
+        cfg_with(RATE_LOGINS, (struct rate_rule){0, 0}, (struct rate_rule){2, 60});
+    struct ratelimit *rl = ratelimit_new(&c, 0);
+    struct rate_verdict v;
+    for (int i = 0; i < 10; i++)
+        ASSERT_EQ(ratelimit_check(rl, RATE_LOGINS, 0, 5, 0, &v), 0);
+    ASSERT_EQ(ratelimit_buckets(rl), 0);
+    ASSERT_EQ(ratelimit_take(rl, RATE_LOGINS, 0, 5, 0, &v), 0);
+    ASSERT_EQ(ratelimit_check(rl, RATE_LOGINS, 0, 5, 0, &v), 0);
+    ASSERT_EQ(ratelimit_take(rl, RATE_LOGINS, 0, 5, 0, &v), 0);
+    ASSERT_EQ(ratelimit_check(rl, RATE_LOGINS, 0, 5, 0, &v), 1);
+    ASSERT_EQ(v.scope, RATE_ADDRESS);
+    ASSERT_EQ(v.retry_after_s, 30);
+    ASSERT_EQ(ratelimit_check(rl, RATE_LOGINS, 0, 6, 0, &v), 0); /* another address */
+    ASSERT_EQ(ratelimit_check(rl, RATE_LOGINS, 0, 5, 30000, &v), 0);
+    ASSERT_EQ(ratelimit_refused(rl, RATE_LOGINS), 1);
+    ratelimit_free(rl);
+    c.off = 1;
+    rl = ratelimit_new(&c, 0);
+    for (int i = 0; i < 5; i++)
+        ASSERT_EQ(ratelimit_take(rl, RATE_LOGINS, 0, 5, 0, &v), 0);
+    ASSERT_EQ(ratelimit_check(rl, RATE_LOGINS, 0, 5, 0, &v), 0);
+    ratelimit_free(rl);
+}
+
 int main(void)
 {
     rules();
     addresses();
+    check_only();
 
     /* 3 per 10 s: a burst of 3, then one every 3.33 s */
     struct rate_config c = cfg_with(RATE_VOTES, (struct rate_rule){3, 10}, (struct rate_rule){0, 0});
