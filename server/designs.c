@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ccerr.h"
+#include "log.h"
 #include "util.h"
 
 int design_check_meta(const char *title, json_t *tags, json_t **tags_out, struct jargs_err *e)
@@ -75,6 +76,128 @@ uint64_t design_parse_id(const char *s)
     return v;
 }
 
+/* blob_refs: key = SHA-256 + be64 design id; value = be64 creator, be64 bytes, the
+ * kind, NUL, the contest id. */
+#define REF_KEY 40
+#define REF_FIXED 16
+
+static int blob_ref_put(MDB_txn *txn, const struct store *st, const uint8_t sha[32],
+                        uint64_t design, uint64_t creator, uint64_t bytes, const char *kind,
+                        const char *contest)
+{
+    uint8_t key[REF_KEY], val[REF_FIXED + 16 + 1 + 64];
+    size_t klen = strlen(kind), clen = strlen(contest);
+    if (klen >= 16 || clen > 64)
+        return CC_EINTERNAL;
+    memcpy(key, sha, 32);
+    put_be64(key + 32, design);
+    put_be64(val, creator);
+    put_be64(val + 8, bytes);
+    memcpy(val + REF_FIXED, kind, klen + 1);
+    memcpy(val + REF_FIXED + klen + 1, contest, clen);
+    return store_put(txn, store_dbs(st)->blob_refs, key, REF_KEY, val,
+                     REF_FIXED + klen + 1 + clen, 0);
+}
+
+int blob_holders(MDB_txn *txn, const struct store *st, const uint8_t sha[32], uint64_t creator,
+                 const char *contest, struct blob_holders *h)
+{
+    memset(h, 0, sizeof *h);
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, store_dbs(st)->blob_refs, &cur);
+    if (rc)
+        return store_err(rc);
+    uint8_t start[REF_KEY];
+    memcpy(start, sha, 32);
+    memset(start + 32, 0, 8);
+    MDB_val k = {REF_KEY, start}, v;
+    size_t clen = strlen(contest);
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); !rc;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != REF_KEY || memcmp(k.mv_data, sha, 32))
+            break;
+        const uint8_t *p = v.mv_data;
+        size_t klen = v.mv_size > REF_FIXED ? strnlen((const char *)p + REF_FIXED,
+                                                      v.mv_size - REF_FIXED) : 0;
+        if (v.mv_size <= REF_FIXED + klen || klen >= sizeof h->kind) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        uint64_t design = get_be64((const uint8_t *)k.mv_data + 32), who = get_be64(p);
+        const char *c = (const char *)p + REF_FIXED + klen + 1;
+        size_t cl = v.mv_size - REF_FIXED - klen - 1;
+        if (who != creator && !h->other)
+            h->other = design;
+        if (who == creator && cl == clen && !memcmp(c, contest, clen) && !h->own)
+            h->own = design;
+        if (!h->known) {
+            h->known = 1;
+            h->bytes = get_be64(p + 8);
+            memcpy(h->kind, p + REF_FIXED, klen + 1);
+        }
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND || rc == 0 ? 0 : store_err(rc);
+}
+
+/* Schema 1 → 2: a blob_refs row for every design record. */
+static int build_refs(MDB_txn *txn, struct store *st)
+{
+    MDB_cursor *cur;
+    int mrc = mdb_cursor_open(txn, store_dbs(st)->designs, &cur), rc = 0;
+    if (mrc)
+        return store_err(mrc);
+    MDB_val k, v;
+    size_t n = 0;
+    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !mrc && !rc;
+         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        json_t *rec = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+        uint8_t sha[32];
+        const char *kind = json_string_value(json_object_get(rec, "kind"));
+        const char *contest = json_string_value(json_object_get(rec, "contest"));
+        const char *creator = json_string_value(json_object_get(rec, "creator"));
+        json_int_t bytes = json_integer_value(json_object_get(rec, "bytes"));
+        if (k.mv_size != 8 || !rec || design_blob(rec, sha) || !kind || !contest ||
+            !creator || bytes <= 0) {
+            log_error("upgrade: a design record is unreadable");
+            rc = CC_EINTERNAL;
+        } else {
+            rc = blob_ref_put(txn, st, sha, get_be64(k.mv_data), strtoull(creator, NULL, 10),
+                              (uint64_t)bytes, kind, contest);
+            n++;
+        }
+        json_decref(rec);
+    }
+    mdb_cursor_close(cur);
+    if (!rc && mrc != MDB_NOTFOUND)
+        rc = store_err(mrc);
+    if (rc)
+        return rc;
+    log_info("upgrade: schema 1 -> 2, blob references of %zu designs", n);
+    return store_set_schema(txn, st, 2);
+}
+
+int designs_upgrade(struct store *st)
+{
+    if (store_schema(st) >= 2)
+        return 0;
+    for (;;) {
+        MDB_txn *txn;
+        int rc = store_write_begin(st, &txn);
+        if (rc)
+            return rc;
+        rc = build_refs(txn, st);
+        if (rc)
+            store_write_abort(st, txn);
+        else
+            rc = store_write_commit(st, txn);
+        if (rc != STORE_EMAPFULL)
+            return rc ? CC_EINTERNAL : 0;
+        if (store_grow(st))
+            return CC_EINTERNAL;
+    }
+}
+
 int design_create(MDB_txn *txn, const struct store *st, struct design_new *d)
 {
     json_decref(d->record);
@@ -100,6 +223,8 @@ int design_create(MDB_txn *txn, const struct store *st, struct design_new *d)
     free(text);
     if (!rc)
         rc = design_timeline_add(txn, st, d->id, "submitted", NULL, d->creator, d->created);
+    if (!rc)
+        rc = blob_ref_put(txn, st, d->sha, d->id, d->creator, d->bytes, d->kind, d->contest);
     if (rc) {
         json_decref(rec);
         return rc;

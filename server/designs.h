@@ -41,8 +41,8 @@ struct design_new {
     json_t *record; /* out: the stored record (new reference, caller frees) */
 };
 
-/* Writer thread: allocates an id and stores the record (status `submitted`) and its
- * first timeline entry. Returns 0 or a store error. On a retry after map growth it is
+/* Writer thread: allocates an id and stores the record (status `submitted`), its
+ * first timeline entry and its blob_refs row. Returns 0 or a store error. On a retry after map growth it is
  * called again; it releases a previous d->record itself. */
 int design_create(MDB_txn *txn, const struct store *st, struct design_new *d);
 /* Loads the stored record of design id (new reference). CC_ENOTFOUND if none. */
@@ -64,6 +64,23 @@ json_t *design_public(const json_t *record, const struct tally *t, enum scale sc
                       double score);
 /* The blob hash of a record (binary), 0 or -1 if the record has none. */
 int design_blob(const json_t *record, uint8_t sha[32]);
+
+/* Who already holds an upload's bytes (SPEC §7's duplicate rules), read from the
+ * blob_refs table (a row per design: which bytes, whose, how many, what kind). */
+struct blob_holders {
+    uint64_t other; /* a design of another creator holding the bytes (0: none) */
+    uint64_t own;   /* the creator's own design holding them in the contest (0: none) */
+    int known;      /* some design holds them: kind and bytes as validated at its upload */
+    char kind[16];
+    uint64_t bytes;
+};
+/* Fills h for bytes sha uploaded by creator to contest. Returns 0 or a store error. */
+int blob_holders(MDB_txn *txn, const struct store *st, const uint8_t sha[32], uint64_t creator,
+                 const char *contest, struct blob_holders *h);
+/* At start, alone (no writer yet): upgrades data of schema 1 to 2 by building
+ * blob_refs from the design records, in one durable transaction. Returns 0, or
+ * CC_EINTERNAL with a reason logged. A no-op at schema 2. */
+int designs_upgrade(struct store *st);
 
 /* Content-addressed tables. *_put store the value unless the key is already there
  * (identical uploads are stored once); they return 1 when stored, 0 when present,

@@ -3,7 +3,9 @@
  * `top` rank order: `<id>/original.<png|json>` (the uploaded bytes, decoded from the
  * stored blob and checked against its SHA-256), `<id>/render.png` (the full-size render,
  * from the renders table or made now on the thread pool and then cached), and at the
- * end `manifest.json`. The archive is streamed: one design's files are read and
+ * end `manifest.json`. A design whose files cannot be made (its stored bytes unreadable
+ * or not matching its hash, its record broken) is left out and named in the manifest's
+ * `skipped` list: the archive is always whole and well-formed. The archive is streamed: one design's files are read and
  * rendered on the thread pool while the socket drains the previous one, so at most one
  * design's bytes are in memory; the manifest keeps only each design's metadata.
  * The list, tallies, ranks and log head come from one snapshot (results_snapshot).
@@ -54,6 +56,7 @@ struct xjob {
     size_t orig_len, render_len;
     uint32_t render_w, render_h;
     char original[48], render[48]; /* member names */
+    const char *why; /* when status != 0: why the design is left out (static text) */
     size_t counted; /* bytes of tar counted in stats.held (once the loop has it) */
 };
 
@@ -81,11 +84,13 @@ struct export {
     struct xdesign *list;
     size_t n, next;
     struct xjob *job; /* on the pool (busy) or done and not yet consumed */
-    int busy, abandoned, failed, finished;
+    int busy, abandoned, finished;
     struct ccbuf out; /* bytes to send: out.data[off..len) */
     size_t off;
     size_t held; /* bytes of out counted in stats.held */
     struct ccbuf manifest;
+    size_t listed;        /* designs in the manifest's list */
+    struct ccbuf skipped; /* the manifest's "skipped" entries, comma-separated */
 };
 
 static void respond_text(struct net_http *h, int status, const char *text)
@@ -145,6 +150,7 @@ static void export_work(uv_work_t *w)
         return;
     const struct kind *kind = NULL;
     MDB_val v;
+    j->why = "its design record cannot be read";
     int rc = design_load(txn, st, j->id, &j->record);
     if (!rc && design_blob(j->record, j->sha))
         rc = CC_EINTERNAL;
@@ -152,8 +158,11 @@ static void export_work(uv_work_t *w)
         rc = CC_EINTERNAL;
     if (!rc)
         j->timeline = design_timeline(txn, st, j->id);
-    if (!rc && !(rc = store_get(txn, store_dbs(st)->blobs, j->sha, 32, &v)))
-        rc = blobs_decode(j->srv, v.mv_data, v.mv_size, kind->max_bytes, &plain);
+    if (!rc) {
+        j->why = "its stored bytes cannot be read as its kind";
+        if (!(rc = store_get(txn, store_dbs(st)->blobs, j->sha, 32, &v)))
+            rc = blobs_decode(j->srv, v.mv_data, v.mv_size, kind->max_bytes, &plain);
+    }
     if (!rc && !store_get(txn, store_dbs(st)->renders, j->sha, 32, &v))
         ccbuf_append(&render, v.mv_data, v.mv_size);
     store_read_end(st, txn);
@@ -163,16 +172,20 @@ static void export_work(uv_work_t *w)
         if (memcmp(got, j->sha, 32)) {
             log_error("export: design %llu: its stored blob does not match its SHA-256",
                       (unsigned long long)j->id);
+            j->why = "its stored bytes do not match its SHA-256";
             rc = CC_EINTERNAL;
         }
     }
     if (!rc && !render.len) {
         struct kind_error err;
+        j->why = "it cannot be rendered";
         if (!(rc = kind_render(kind, plain.data, plain.len, 0, &render, &err)))
             ccbuf_append(&j->new_render, render.data, render.len);
     }
-    if (!rc && (render.len < 24 || memcmp(render.data + 12, "IHDR", 4)))
+    if (!rc && (render.len < 24 || memcmp(render.data + 12, "IHDR", 4))) {
+        j->why = "its render is not a PNG";
         rc = CC_EINTERNAL;
+    }
     if (!rc) {
         const uint8_t *p = render.data + 16;
         j->render_w = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
@@ -209,6 +222,7 @@ static void export_free_now(struct export *x)
     free(x->list);
     ccbuf_free(&x->out);
     ccbuf_free(&x->manifest);
+    ccbuf_free(&x->skipped);
     free(x);
 }
 
@@ -221,18 +235,21 @@ static void export_after(uv_work_t *w, int status)
         export_free_now(x);
         return;
     }
-    if (status || j->status) {
-        log_error("export %s: design %llu could not be read or rendered", x->contest,
-                  (unsigned long long)j->id);
-        x->failed = 1;
+    if (status) {
+        j->status = CC_EINTERNAL;
+        j->why = "the server could not process it";
     }
+    if (j->status)
+        log_error("export %s: design %llu is left out: %s", x->contest,
+                  (unsigned long long)j->id, j->why);
     j->counted = j->tar.len;
     held_add(j->counted);
     net_http_resume(x->h);
 }
 
-/* Appends design d's manifest entry (from its job) to the manifest text. */
-static void manifest_add(struct export *x, const struct xdesign *d, struct xjob *j)
+/* Appends design d's manifest entry (from its job) to the manifest text. Returns 0, or
+ * -1 (nothing appended) when its record lacks a field the entry needs. */
+static int manifest_add(struct export *x, const struct xdesign *d, struct xjob *j)
 {
     json_t *rec = j->record;
     char blob[65];
@@ -247,15 +264,23 @@ static void manifest_add(struct export *x, const struct xdesign *d, struct xjob 
         j->render, "render_width", (json_int_t)j->render_w, "render_height",
         (json_int_t)j->render_h);
     char *text = e ? json_dumps(e, JSON_COMPACT) : NULL;
-    if (text) {
-        if (x->next > 1)
-            ccbuf_append(&x->manifest, ",", 1);
-        ccbuf_append(&x->manifest, text, strlen(text));
-    } else {
-        x->failed = 1;
-    }
-    free(text);
     json_decref(e);
+    if (!text)
+        return -1;
+    if (x->listed++)
+        ccbuf_append(&x->manifest, ",", 1);
+    ccbuf_append(&x->manifest, text, strlen(text));
+    free(text);
+    return 0;
+}
+
+/* Names design id in the manifest's skipped list with the reason it is left out. */
+static void manifest_skip(struct export *x, uint64_t id, const char *why)
+{
+    char entry[160];
+    int n = snprintf(entry, sizeof entry, "%s{\"id\":\"%llu\",\"reason\":\"%s\"}",
+                     x->skipped.len ? "," : "", (unsigned long long)id, why);
+    ccbuf_append(&x->skipped, entry, (size_t)n);
 }
 
 static int start_job(struct export *x)
@@ -293,30 +318,41 @@ static long export_read(void *user, uint8_t *buf, size_t cap)
         x->off = x->out.len = 0;
         if (x->out.cap > EXPORT_KEEP)
             ccbuf_free(&x->out);
-        if (x->failed)
-            return -1; /* cut short: the client sees no end-of-archive */
         if (x->busy)
             return NET_BODY_WAIT;
         if (x->job) { /* a design is ready: send it, note it, cache its render */
             struct xjob *j = x->job;
-            x->held = j->counted; /* moves from the job to out */
             x->job = NULL;
+            stats.held -= j->counted;
+            if (!j->status && manifest_add(x, &x->list[x->next - 1], j)) {
+                j->status = CC_EINTERNAL;
+                j->why = "its design record lacks fields";
+            }
+            if (j->status) { /* left out: none of its bytes are sent */
+                manifest_skip(x, j->id, j->why);
+                job_free(j);
+                continue;
+            }
+            x->held = j->counted; /* moves from the job to out */
+            held_add(x->held);
             ccbuf_free(&x->out);
             x->out = j->tar;
             ccbuf_init(&j->tar);
-            manifest_add(x, &x->list[x->next - 1], j);
             if (j->new_render.len)
                 http_cache_render(x->srv, j->sha, &j->new_render);
             job_free(j);
             continue;
         }
         if (x->next < x->n) {
-            if (start_job(x))
-                return -1;
-            return NET_BODY_WAIT;
+            if (!start_job(x))
+                return NET_BODY_WAIT;
+            manifest_skip(x, x->list[x->next - 1].id, "the server could not process it");
+            continue;
         }
         if (x->finished)
             return 0;
+        ccbuf_append(&x->manifest, "],\"skipped\":[", 13);
+        ccbuf_append(&x->manifest, x->skipped.data, x->skipped.len);
         ccbuf_append(&x->manifest, "]}\n", 3);
         tar_member(&x->out, "manifest.json", x->manifest.data, x->manifest.len, x->now);
         memset(ccbuf_reserve(&x->out, 2 * TAR_BLOCK), 0, 2 * TAR_BLOCK);
@@ -451,6 +487,7 @@ void export_http(struct net_http *h, struct server *s, const char *contest)
     stats.started++;
     ccbuf_init(&x->out);
     ccbuf_init(&x->manifest);
+    ccbuf_init(&x->skipped);
     net_http_hold(h);
     if (results_snapshot(s, contest, export_begin, x)) {
         respond_text(h, 503, "busy\n");

@@ -93,6 +93,27 @@ void upload_on_binary(struct session *s, const uint8_t *buf, size_t len, int fin
 
 /* ---- upload.begin ---- */
 
+/* SPEC §7: bytes another creator's design holds are `conflict` with detail.rule
+ * "duplicate" (naming no design: it may be hidden); the creator's own design holding
+ * them in the same contest is `conflict` naming it. Fails r and returns 1, or 0. */
+static int fail_duplicate(struct req *r, const struct blob_holders *bh)
+{
+    if (bh->other) {
+        req_fail(r, CC_ECONFLICT, "another creator has already uploaded these exact bytes",
+                 json_pack("{ss}", "rule", "duplicate"));
+        return 1;
+    }
+    if (bh->own) {
+        char id[24], msg[128];
+        snprintf(id, sizeof id, "%llu", (unsigned long long)bh->own);
+        snprintf(msg, sizeof msg, "you have already entered these bytes in this contest "
+                 "(design %s)", id);
+        req_fail(r, CC_ECONFLICT, msg, json_pack("{ss}", "design", id));
+        return 1;
+    }
+    return 0;
+}
+
 void op_upload_begin(struct req *r)
 {
     struct session *s = r->sess;
@@ -148,10 +169,14 @@ void op_upload_begin(struct req *r)
     struct server *srv = req_server(r);
     MDB_txn *txn;
     struct contest c;
+    struct blob_holders bh;
     int have = 0;
     if (!(rc = store_read_begin(srv->store, &txn))) {
         rc = contest_load(txn, srv->store, contest_id, &c);
         if (!rc)
+            rc = blob_holders(txn, srv->store, sha, s->account, c.id, &bh);
+        /* Bytes held by no design (none are today) are sent and validated again. */
+        if (!rc && bh.known)
             have = blob_exists(txn, srv->store, sha);
         store_read_end(srv->store, txn);
     }
@@ -179,6 +204,27 @@ void op_upload_begin(struct req *r)
         return;
     }
 
+    if (fail_duplicate(r, &bh)) {
+        json_decref(clean_tags);
+        return;
+    }
+    /* have: true skips the bytes, so what the client says of them must be what the
+     * server validated when it stored them. */
+    if (have && strcmp(bh.kind, kind->name)) {
+        json_decref(clean_tags);
+        e.field = "kind";
+        snprintf(e.why, sizeof e.why, "does not match these bytes: they are a %s", bh.kind);
+        req_fail_args(r, &e);
+        return;
+    }
+    if (have && bh.bytes != (uint64_t)bytes) {
+        json_decref(clean_tags);
+        e.field = "bytes";
+        snprintf(e.why, sizeof e.why, "does not match these bytes: they are %llu bytes long",
+                 (unsigned long long)bh.bytes);
+        req_fail_args(r, &e);
+        return;
+    }
     if (req_rate_limit(r, RATE_UPLOADS)) {
         json_decref(clean_tags);
         return;
@@ -242,6 +288,7 @@ struct commit_job {
     /* the writer's */
     struct design_new d;
     int new_blob; /* the writer stored a new blob */
+    struct blob_holders bh; /* who held the bytes when the writer applied it */
 };
 
 static void commit_job_free(struct commit_job *j)
@@ -283,6 +330,12 @@ static int commit_apply(struct write_req *wr, MDB_txn *txn)
     const struct store_dbs *db = store_dbs(st);
     int rc;
     j->new_blob = 0;
+    /* The duplicate rules again, where they are decided for good: another upload of the
+     * same bytes may have committed since upload.begin. */
+    if ((rc = blob_holders(txn, st, j->u->sha, j->d.creator, j->d.contest, &j->bh)))
+        return rc;
+    if (j->bh.other || j->bh.own)
+        return CC_ECONFLICT;
     if (j->u->have) {
         if ((rc = blob_exists(txn, st, j->u->sha)) <= 0)
             return rc ? rc : CC_EINTERNAL;
@@ -306,8 +359,10 @@ static void commit_done(struct write_req *wr, int status)
     r->ctx = NULL;
     if (status) {
         upload_end(r->sess, j->u);
+        struct blob_holders bh = j->bh;
         commit_job_free(j);
-        req_fail(r, status, NULL, NULL);
+        if (status != CC_ECONFLICT || !fail_duplicate(r, &bh))
+            req_fail(r, status, NULL, NULL);
         return;
     }
     if (j->new_blob)

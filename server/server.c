@@ -11,6 +11,7 @@
 #include "blobs.h"
 #include "catalog.h"
 #include "ccerr.h"
+#include "designs.h"
 #include "comments.h"
 #include "http.h"
 #include "live.h"
@@ -131,6 +132,14 @@ int server_run(const struct server_config *cfg)
     if (store_open(&s.store, cfg->data_dir, cfg->map_size, err, sizeof err)) {
         log_error("%s", err);
         web_free(s.web);
+        uv_loop_close(&loop);
+        return 1;
+    }
+    if (designs_upgrade(s.store)) {
+        log_error("cannot upgrade the data in %s to schema %d", cfg->data_dir,
+                  STORE_SCHEMA_VERSION);
+        web_free(s.web);
+        store_close(s.store);
         uv_loop_close(&loop);
         return 1;
     }

@@ -20,6 +20,7 @@ struct store {
     struct store_dbs dbs;
     uv_rwlock_t resize;
     size_t map_size;
+    uint64_t schema; /* as found when opened */
 };
 
 int store_err(int rc)
@@ -39,17 +40,22 @@ int store_err(int rc)
     }
 }
 
-/* Reads the schema record, writing it on a fresh environment. */
-static int check_schema(MDB_txn *txn, MDB_dbi meta, char *err, size_t errlen)
+static int put_schema(MDB_txn *txn, MDB_dbi meta, uint64_t version)
+{
+    uint8_t buf[8];
+    put_be64(buf, version);
+    MDB_val k = {6, "schema"}, v = {8, buf};
+    return mdb_put(txn, meta, &k, &v, 0);
+}
+
+/* Reads the schema record into *found, writing it on a fresh environment. */
+static int check_schema(MDB_txn *txn, MDB_dbi meta, uint64_t *found, char *err, size_t errlen)
 {
     MDB_val k = {6, "schema"}, v;
     int rc = mdb_get(txn, meta, &k, &v);
     if (rc == MDB_NOTFOUND) {
-        uint8_t buf[8];
-        put_be64(buf, STORE_SCHEMA_VERSION);
-        v.mv_size = 8;
-        v.mv_data = buf;
-        return mdb_put(txn, meta, &k, &v, 0);
+        *found = STORE_SCHEMA_VERSION;
+        return put_schema(txn, meta, STORE_SCHEMA_VERSION);
     }
     if (rc)
         return rc;
@@ -58,6 +64,7 @@ static int check_schema(MDB_txn *txn, MDB_dbi meta, char *err, size_t errlen)
         return -1;
     }
     uint64_t have = get_be64(v.mv_data);
+    *found = have;
     if (have > STORE_SCHEMA_VERSION) {
         snprintf(err, errlen,
                  "the data was written by a newer cocreated (schema %llu; this build reads "
@@ -103,11 +110,12 @@ int store_open(struct store **out, const char *dir, size_t map_size, char *err, 
         {"supports", &s->dbs.supports}, {"reports", &s->dbs.reports},
         {"audit", &s->dbs.audit},     {"audit_heads", &s->dbs.audit_heads},
         {"comments", &s->dbs.comments}, {"comment_counts", &s->dbs.comment_counts},
+        {"blob_refs", &s->dbs.blob_refs},
     };
     for (size_t i = 0; i < CC_ARRAY_LEN(dbs); i++)
         if ((rc = mdb_dbi_open(txn, dbs[i].name, MDB_CREATE, dbs[i].dbi)))
             goto fail_mdb;
-    if ((rc = check_schema(txn, s->dbs.meta, err, errlen)))
+    if ((rc = check_schema(txn, s->dbs.meta, &s->schema, err, errlen)))
         goto fail_mdb;
     if ((rc = mdb_txn_commit(txn))) {
         txn = NULL;
@@ -144,6 +152,19 @@ void store_close(struct store *s)
 MDB_env *store_env(struct store *s)
 {
     return s->env;
+}
+
+uint64_t store_schema(const struct store *s)
+{
+    return s->schema;
+}
+
+int store_set_schema(MDB_txn *txn, struct store *s, uint64_t v)
+{
+    int rc = store_err(put_schema(txn, s->dbs.meta, v));
+    if (!rc)
+        s->schema = v;
+    return rc;
 }
 
 const struct store_dbs *store_dbs(const struct store *s)

@@ -9,8 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Schema of the records this build writes. Bump on any incompatible change. */
-#define STORE_SCHEMA_VERSION 1
+/* Schema of the records this build writes. Bump on any incompatible change; an older
+ * environment is upgraded at start (schema 2: the blob_refs table, built from the
+ * design records of schema 1 by designs_upgrade). */
+#define STORE_SCHEMA_VERSION 2
 /* Default initial map size; the map doubles whenever a write finds it full. */
 #define STORE_DEFAULT_MAP_SIZE ((size_t)64 << 20)
 
@@ -38,6 +40,7 @@ struct store_dbs {
     MDB_dbi audit_heads; /* contest id → be64 log length + hash of the last entry */
     MDB_dbi comments; /* be64 design id + be64 comment id → comment JSON */
     MDB_dbi comment_counts; /* be64 design id → be64 number of comments */
+    MDB_dbi blob_refs; /* SHA-256 + be64 design id → be64 creator, be64 bytes, kind NUL contest */
 };
 
 struct store;
@@ -50,6 +53,10 @@ int store_open(struct store **out, const char *dir, size_t map_size, char *err, 
 void store_close(struct store *s);
 
 MDB_env *store_env(struct store *s);
+/* The schema the environment was at when opened (STORE_SCHEMA_VERSION when new). */
+uint64_t store_schema(const struct store *s);
+/* In a write txn: records that the data is now at schema v (after an upgrade). */
+int store_set_schema(MDB_txn *txn, struct store *s, uint64_t v);
 const struct store_dbs *store_dbs(const struct store *s);
 /* The current map size in bytes. */
 size_t store_map_size(struct store *s);

@@ -74,19 +74,11 @@ async def flow(srv):
         assert srv.get(p)[0] == 404, p
     await ann.err('design.get', 'not_found', design='999')
 
-    # dedupe: the same bytes again → have:true, a new design, the same blob
-    b = await ann.ok('upload.begin', kind='level', title='Again', bytes=len(data),
-                     sha256=hashlib.sha256(data).hexdigest())
-    assert b['have'] is True
-    c = await ann.ok('upload.commit', upload=b['upload'])
-    assert c['design']['id'] != d['id'] and c['design']['blob'] == d['blob']
-    # sending bytes after have:true is refused, the connection stays usable
-    b = await ann.ok('upload.begin', kind='level', title='Again', bytes=len(data),
-                     sha256=hashlib.sha256(data).hexdigest())
-    await ann.send_raw(data)
-    o = await ann.orphan()
-    assert o['error']['code'] == 'bad_args'
-    await ann.ok('upload.abort', upload=b['upload'])
+    # the same bytes again from the same creator in the same contest: a conflict
+    # naming the design that holds them (SPEC §7)
+    e = await ann.err('upload.begin', 'conflict', kind='level', title='Again',
+                      bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
+    assert e['detail'] == {'design': d['id']}, e
 
     # SHA-256 mismatch
     other = simple_level(variant=2)
@@ -190,6 +182,161 @@ async def flow(srv):
     await anon.close()
 
 
+async def duplicates():
+    """Issue 13, items 1 and 2: `have: true` checks the kind and size the client
+    declares against the bytes the server holds, and SPEC §7's duplicate rules: bytes
+    of another creator's design (visible or hidden) are `conflict` with detail.rule
+    "duplicate" and no design id; the same creator's bytes in the same contest are
+    `conflict` naming the design; in another contest they are a new design sharing
+    the blob. Decided again at commit, where two uploads of the same bytes race."""
+    srv = Server()
+    brand_token = srv.make_brand('acme')
+    brand = await Client.connect(srv)
+    await brand.ok('auth.login', token=brand_token)
+    await brand.ok('contest.create', slug='levels2', title='More levels', kind='level',
+                   scale='heart')
+    await brand.ok('contest.create', slug='shirts', title='Shirts', kind='artwork',
+                   scale='heart')
+    ann = await register(srv, 'dup_ann')
+    bob = await register(srv, 'dup_bob')
+    data = simple_level(variant=31)
+    sha = hashlib.sha256(data).hexdigest()
+    r = await ann.upload('level', data, title='Original')
+    assert r['ok'], r
+    first = r['result']['design']
+
+    # the attack of the issue: a level's hash declared as a 999,999-byte artwork
+    e = await ann.err('upload.begin', 'bad_args', kind='artwork', title='Shirt',
+                      bytes=999999, sha256=sha, contest='shirts')
+    assert e['detail'] == {'field': 'kind'}, e
+    assert 'level' in e['message'], e
+    # the right kind, the wrong size
+    for wrong in (len(data) - 1, len(data) + 1, 999999):
+        e = await ann.err('upload.begin', 'bad_args', kind='level', title='Copy',
+                          bytes=wrong, sha256=sha, contest='levels2')
+        assert e['detail'] == {'field': 'bytes'}, e
+        assert str(len(data)) in e['message'], e
+    # kind and size right, another contest of the same creator: have, a new design
+    b = await ann.ok('upload.begin', kind='level', title='Copy', bytes=len(data),
+                     sha256=sha, contest='levels2')
+    assert b['have'] is True
+    c = (await ann.ok('upload.commit', upload=b['upload']))['design']
+    assert c['id'] != first['id'] and c['blob'] == first['blob'] and c['bytes'] == len(data)
+    assert c['kind'] == 'level' and c['contest'] == 'levels2'
+    # ... and once there, the same again in that contest is a conflict naming it
+    e = await ann.err('upload.begin', 'conflict', kind='level', title='Third',
+                      bytes=len(data), sha256=sha, contest='levels2')
+    assert e['detail'] == {'design': c['id']}, e
+    # nothing was made by the refusals
+    assert (await ann.ok('gallery.get', contest='shirts', sort='new'))['total'] == 0
+
+    # another creator: a duplicate whatever is declared, in any contest
+    for contest in ('open', 'levels2'):
+        e = await bob.err('upload.begin', 'conflict', kind='level', title='Mine now',
+                          bytes=len(data), sha256=sha, contest=contest)
+        assert e['detail'] == {'rule': 'duplicate'}, e
+    e = await bob.err('upload.begin', 'conflict', kind='artwork', title='Mine now',
+                      bytes=5, sha256=sha, contest='shirts')
+    assert e['detail'] == {'rule': 'duplicate'}, e
+    # hidden by the brand, still not to be re-posted: and its id is not revealed
+    await brand.ok('design.hide', design=first['id'], hidden=True)
+    await brand.ok('design.hide', design=c['id'], hidden=True)
+    e = await bob.err('upload.begin', 'conflict', kind='level', title='Sneaky',
+                      bytes=len(data), sha256=sha)
+    assert e['detail'] == {'rule': 'duplicate'} and first['id'] not in e['message'], e
+    st, _, _ = srv.get(f'/d/{first["id"]}')
+    assert st == 404
+
+    # a race: both begin with bytes the server does not hold yet and send them; the
+    # first commit wins, the second is a duplicate, found by the writer
+    art = png(96, 96, (10, 200, 30, 255))
+    art_sha = hashlib.sha256(art).hexdigest()
+    begins = []
+    for cl in (ann, bob):
+        b = await cl.ok('upload.begin', kind='artwork', title='Green', bytes=len(art),
+                        sha256=art_sha, contest='shirts')
+        assert b['have'] is False
+        await cl.send_raw(art)
+        begins.append(b['upload'])
+    ok = await ann.ok('upload.commit', upload=begins[0])
+    e = await bob.err('upload.commit', 'conflict', upload=begins[1])
+    assert e['detail'] == {'rule': 'duplicate'}, e
+    g = await brand.ok('gallery.get', contest='shirts', sort='new')
+    assert [i['id'] for i in g['items']] == [ok['design']['id']], g
+    # the same creator racing itself on two connections in one contest
+    ann2 = await Client.connect(srv)
+    await ann2.ok('auth.login', token=ann.token)
+    art2 = png(96, 96, (10, 20, 230, 255))
+    begins = []
+    for cl in (ann, ann2):
+        b = await cl.ok('upload.begin', kind='artwork', title='Blue', bytes=len(art2),
+                        sha256=hashlib.sha256(art2).hexdigest(), contest='shirts')
+        await cl.send_raw(art2)
+        begins.append(b['upload'])
+    won = await ann.ok('upload.commit', upload=begins[0])
+    e = await ann2.err('upload.commit', 'conflict', upload=begins[1])
+    assert e['detail'] == {'design': won['design']['id']}, e
+
+    # the rules hold across a restart (they live in LMDB, not in memory)
+    for cl in (ann, ann2, bob, brand):
+        await cl.close()
+    srv.restart()
+    again = await Client.connect(srv)
+    await again.ok('auth.login', token=ann.token)
+    e = await again.err('upload.begin', 'conflict', kind='level', title='Again',
+                        bytes=len(data), sha256=sha)
+    assert e['detail'] == {'design': first['id']}, e
+    await again.close()
+    srv.stop()
+    print('duplicates: have:true checks kind and size; SPEC §7 duplicate rules: ok')
+
+
+def lmdb_env(path):
+    import lmdb  # Debian's python3-lmdb (tools/setup/deps.sh)
+    return lmdb.open(path, max_dbs=32, subdir=True)
+
+
+async def upgrade_from_schema_1():
+    """Data written before blob_refs existed (schema 1) is upgraded at start: the
+    references are built from the design records, so the duplicate rules cover
+    designs uploaded before the upgrade."""
+    srv = Server()
+    ann = await register(srv, 'old_ann')
+    data = simple_level(variant=41)
+    first = (await ann.upload('level', data, title='Old'))['result']['design']
+    art = png(80, 80, (250, 250, 0, 255))
+    assert (await ann.upload('artwork', art, title='Old art'))['ok']
+    token = ann.token
+    await ann.close()
+    srv.stop()
+    env = lmdb_env(srv.data)
+    with env.begin(write=True) as txn:
+        txn.drop(env.open_db(b'blob_refs', txn=txn), delete=True)
+        txn.put(b'schema', struct.pack('>Q', 1), db=env.open_db(b'meta', txn=txn))
+    env.close()
+    srv.start()
+    assert 'upgrade: schema 1 -> 2, blob references of 2 designs' in srv.log_text()
+    ann = await Client.connect(srv)
+    await ann.ok('auth.login', token=token)
+    e = await ann.err('upload.begin', 'conflict', kind='level', title='Again',
+                      bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
+    assert e['detail'] == {'design': first['id']}, e
+    bob = await register(srv, 'old_bob')
+    e = await bob.err('upload.begin', 'conflict', kind='artwork', title='Mine',
+                      bytes=len(art), sha256=hashlib.sha256(art).hexdigest())
+    assert e['detail'] == {'rule': 'duplicate'}, e
+    await ann.close()
+    await bob.close()
+    srv.restart()  # upgraded once: the next start finds schema 2
+    assert 'upgrade:' not in srv.log_text()
+    srv.stop()
+    env = lmdb_env(srv.data)
+    with env.begin() as txn:
+        assert txn.get(b'schema', db=env.open_db(b'meta', txn=txn)) == struct.pack('>Q', 2)
+    env.close()
+    print('upgrade from schema 1: blob references built: ok')
+
+
 async def dictionary_round_trip(srv):
     """Enough levels to train a dictionary, more after it, then a restart: every
     design's original bytes come back exactly."""
@@ -216,6 +363,8 @@ async def dictionary_round_trip(srv):
 
 
 async def main():
+    await duplicates()
+    await upgrade_from_schema_1()
     srv = Server()
     try:
         await flow(srv)

@@ -3,8 +3,9 @@
  * from --token or $COCREATE_TOKEN) and writes its files into DIR as they arrive. It
  * checks each header's checksum, each original against the SHA-256 the manifest names,
  * and that the archive ended properly (a cut-off stream is an error). Progress: a bar
- * on a terminal (stderr is a tty), else one plain line per design. Exit 0 when all is
- * written and checked, 1 on any failure, 2 on a usage error. */
+ * on a terminal (stderr is a tty), else one plain line per design. Designs the server
+ * left out (the manifest's `skipped`) are named. Exit 0 when all is written and
+ * checked, 1 on any failure or a design left out, 2 on a usage error. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,6 +231,24 @@ static int sink(void *user, const uint8_t *data, size_t len)
     return 0;
 }
 
+/* Prints the designs the server left out (the manifest's skipped list), one a line.
+ * Returns how many. */
+static size_t report_skipped(const struct xstate *s)
+{
+    json_t *m = json_loadb((const char *)s->manifest.data, s->manifest.len, 0, NULL);
+    json_t *skipped = json_object_get(m, "skipped"), *d;
+    size_t i;
+    json_array_foreach(skipped, i, d)
+    {
+        fprintf(stderr, "export: design %s was left out: %s\n",
+                json_string_value(json_object_get(d, "id")),
+                json_string_value(json_object_get(d, "reason")));
+    }
+    size_t n = json_array_size(skipped);
+    json_decref(m);
+    return n;
+}
+
 /* Every original's SHA-256 must be the blob the manifest names for it. */
 static int check_manifest(struct xstate *s)
 {
@@ -350,7 +369,13 @@ int cli_export(int argc, char **argv)
     progress(&s, 1);
     fprintf(stderr, "export: %zu designs, %.1f MiB written to %s\n", s.designs,
             (double)s.bytes / (1 << 20), dir);
-    rc = 0;
+    /* A design the server could not read is not in the archive: the export is not
+     * complete until the brand deals with it (hides it, or restores its data). */
+    size_t left_out = report_skipped(&s);
+    if (left_out)
+        fprintf(stderr, "export: incomplete: %zu design%s left out (see manifest.json)\n",
+                left_out, left_out == 1 ? "" : "s");
+    rc = left_out ? 1 : 0;
 out:
     if (s.f)
         fclose(s.f);

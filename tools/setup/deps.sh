@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config
   libuv1-dev libwebsockets-dev libwebsockets-evlib-uv
   liblmdb-dev lmdb-utils libjansson-dev libzstd-dev libpng-dev zlib1g-dev libssl-dev
-  python3 python3-websockets curl
+  python3 python3-websockets python3-lmdb curl
   chromium nodejs # the web client's browser tests (tests/browser: playwright-core)
 )
 # npm comes with some nodejs builds and is its own Debian package with others.
