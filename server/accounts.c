@@ -32,19 +32,6 @@ int account_check_name(const char *name, char *why, size_t whylen)
     return 0;
 }
 
-void account_prepare(struct account_new *a, const char *name, enum role role)
-{
-    memset(a, 0, sizeof *a);
-    snprintf(a->name, sizeof a->name, "%s", name);
-    a->role = role;
-    a->created = now_unix();
-    uint8_t raw[ACCOUNT_TOKEN_BYTES];
-    random_bytes(raw, sizeof raw);
-    hex_encode(raw, sizeof raw, a->token);
-    sha256(a->token, ACCOUNT_TOKEN_LEN, a->token_hash);
-    OPENSSL_cleanse(raw, sizeof raw);
-}
-
 static const char *role_name(enum role r)
 {
     return r == ROLE_BRAND ? "brand" : "member";

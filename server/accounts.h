@@ -18,20 +18,17 @@
 #define ACCOUNT_TOKEN_BYTES 32
 #define ACCOUNT_TOKEN_LEN (2 * ACCOUNT_TOKEN_BYTES)
 
-/* A new account: inputs of account_create, prepared off the writer. */
+/* A new account: the inputs of account_create (from an account.create record). */
 struct account_new {
     char name[ACCOUNT_NAME_MAX + 1];
     enum role role;
     int64_t created;
-    uint8_t token_hash[32];
-    char token[ACCOUNT_TOKEN_LEN + 1]; /* given to the client once, never stored */
-    uint64_t id;                       /* set by account_create */
+    uint8_t token_hash[32]; /* SHA-256 of the token (the token never reaches the store) */
+    uint64_t id;            /* set by account_create */
 };
 
 /* 0 if name follows SPEC §2's rules, else CC_EBADARGS with a reason in why. */
 int account_check_name(const char *name, char *why, size_t whylen);
-/* Fills a with name (valid), role, now, and a fresh random token and its hash. */
-void account_prepare(struct account_new *a, const char *name, enum role role);
 /* Writer thread: stores a in txn. CC_ECONFLICT when the name is taken (any case). */
 int account_create(MDB_txn *txn, const struct store *st, struct account_new *a);
 /* The account id whose token this is, or CC_EUNAUTHORIZED. */

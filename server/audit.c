@@ -2,7 +2,7 @@
  *   audit:       contest id + 0x00 + be64 seq → 32-byte entry hash + canonical bytes
  *   audit_heads: contest id → be64 length + be64 bytes of the served log + 32-byte hash
  *                of the last entry
- *   meta "audit.secret" → the 32-byte pseudonym key. */
+ * The pseudonym key is the node's secret (secret.h), handed to the store at start. */
 #include "audit.h"
 
 #include <openssl/evp.h>
@@ -13,7 +13,6 @@
 #include "auditlog.h"
 #include "ccerr.h"
 
-#define SECRET_KEY "audit.secret"
 #define KEY_MAX 80 /* contest id (≤ 64) + 0x00 + be64 */
 
 static size_t entry_key(uint8_t *key, const char *contest, uint64_t seq)
@@ -110,22 +109,15 @@ int audit_append(MDB_txn *txn, const struct store *st, const char *contest, int6
     return rc;
 }
 
-/* The pseudonym key, made in txn on first use. */
-static int secret(MDB_txn *txn, const struct store *st, uint8_t out[32])
+/* The pseudonym key: the node's configured secret (secret.h), the same on every node
+ * and every replay; never made inside an apply. */
+static int secret(const struct store *st, uint8_t out[32])
 {
-    MDB_val v;
-    int rc = store_get(txn, store_dbs(st)->meta, SECRET_KEY, strlen(SECRET_KEY), &v);
-    if (rc == 0 && v.mv_size == 32) {
-        memcpy(out, v.mv_data, 32);
-        return 0;
-    }
-    if (rc == 0)
-        return CC_EINTERNAL; /* corrupt: never replace the key pseudonyms depend on */
-    if (rc != CC_ENOTFOUND)
-        return rc;
-    random_bytes(out, 32);
-    return store_put(txn, store_dbs(st)->meta, SECRET_KEY, strlen(SECRET_KEY), out, 32,
-                     MDB_NOOVERWRITE);
+    const uint8_t *k = store_secret(st);
+    if (!k)
+        return CC_EINTERNAL;
+    memcpy(out, k, 32);
+    return 0;
 }
 
 /* HMAC-SHA256 under one key with the key's two padded blocks hashed once (RFC 2104:
@@ -178,8 +170,9 @@ static int hmac_sha256(const uint8_t key[32], const void *msg, size_t n, uint8_t
 int audit_pseudonym(MDB_txn *txn, const struct store *st, const char *contest,
                     uint64_t account, char out[65])
 {
+    (void)txn;
     uint8_t key[32];
-    int rc = secret(txn, st, key);
+    int rc = secret(st, key);
     if (rc)
         return rc;
     char msg[KEY_MAX + 24];

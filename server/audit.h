@@ -1,6 +1,6 @@
 /* The per-contest audit log (SPEC §6 transparency): an append-only, hash-chained list of
  * entries ("vote", "status", "hide", "threshold") in LMDB, the chain head per contest,
- * and voter pseudonyms (HMAC-SHA256 under a per-server secret kept in meta).
+ * and voter pseudonyms (HMAC-SHA256 under the node's secret, secret.h).
  * The format of an entry is shared/auditlog.h; docs/protocol.md describes it exactly.
  * Thread use: audit_append / audit_pseudonym on the writer thread inside an apply
  * callback; audit_head / audit_read from any thread with a read txn. */
@@ -35,8 +35,8 @@ struct audit_head {
 int audit_append(MDB_txn *txn, const struct store *st, const char *contest, int64_t at,
                  const char *type, json_t *fields);
 /* Writer thread: account's pseudonym in contest as 64 hex chars + NUL:
- * HMAC-SHA256(server secret, contest id || 0x00 || decimal account id). Makes the
- * 32-byte secret (meta "audit.secret") on first use, in txn. Returns 0 or a store error. */
+ * HMAC-SHA256(the node's secret, contest id || 0x00 || decimal account id), the secret
+ * given with store_set_secret. Returns 0, or CC_EINTERNAL when the store has none. */
 int audit_pseudonym(MDB_txn *txn, const struct store *st, const char *contest,
                     uint64_t account, char out[65]);
 /* Writer thread: appends a "vote" entry {voter, design, value, old} (value 0 = cleared,

@@ -11,6 +11,7 @@
 #include <uv.h>
 
 #include "ccerr.h"
+#include "changes.h"
 #include "codec.h"
 #include "designs.h"
 #include "log.h"
@@ -199,13 +200,12 @@ static uint64_t meta_u64(MDB_txn *txn, const struct store *st, const char *key)
 
 struct train_job {
     uv_work_t work;
-    struct write_req wr;
     struct server *srv;
     const struct kind *kind;
     uint64_t count; /* blobs of the kind when training began */
     int status;
     struct ccbuf dict;
-    uint32_t id; /* zstd's dictionary id */
+    uint32_t dict_id; /* zstd's dictionary id (what codec_train_dict says) */
 };
 
 /* Thread pool: collects the newest designs' blobs of the kind and trains on them. */
@@ -246,7 +246,7 @@ static void train_work(uv_work_t *w)
 out_txn:
     store_read_end(srv->store, txn);
     if (nsamples > 0 &&
-        !codec_train_dict(samples.data, sizes, nsamples, &j->dict, &j->id))
+        !codec_train_dict(samples.data, sizes, nsamples, &j->dict, &j->dict_id))
         j->status = 0;
     else
         log_warn("blobs: could not train a %s dictionary on %u samples", j->kind->name,
@@ -257,16 +257,18 @@ out:
     free(sizes);
 }
 
-static int train_apply(struct write_req *wr, MDB_txn *txn)
+int blobs_dict_put(MDB_txn *txn, const struct store *st, const struct kind *kind,
+                   const uint8_t *dict, size_t len, uint64_t count)
 {
-    struct train_job *j = container_of(wr, struct train_job, wr);
-    const struct store *st = j->srv->store;
-    uint8_t key[4] = {(uint8_t)(j->id >> 24), (uint8_t)(j->id >> 16), (uint8_t)(j->id >> 8),
-                      (uint8_t)j->id};
+    uint32_t id;
+    if (len < 8 || codec_dict_peek_id(dict, len, &id) || !id)
+        return CC_EBADARGS;
+    uint8_t key[4] = {(uint8_t)(id >> 24), (uint8_t)(id >> 16), (uint8_t)(id >> 8),
+                      (uint8_t)id};
     struct ccbuf val;
     ccbuf_init(&val);
-    ccbuf_append(&val, j->kind->name, strlen(j->kind->name) + 1);
-    ccbuf_append(&val, j->dict.data, j->dict.len);
+    ccbuf_append(&val, kind->name, strlen(kind->name) + 1);
+    ccbuf_append(&val, dict, len);
     int rc = store_put(txn, store_dbs(st)->dicts, key, 4, val.data, val.len, 0);
     ccbuf_free(&val);
     if (rc)
@@ -274,13 +276,26 @@ static int train_apply(struct write_req *wr, MDB_txn *txn)
     /* meta: the kind's current dictionary, and the blob count it was trained at. */
     char mkey[64];
     uint8_t num[8];
-    snprintf(mkey, sizeof mkey, "dict.%s", j->kind->name);
-    put_be64(num, j->id);
+    snprintf(mkey, sizeof mkey, "dict.%s", kind->name);
+    put_be64(num, id);
     if ((rc = store_put(txn, store_dbs(st)->meta, mkey, strlen(mkey), num, 8, 0)))
         return rc;
-    snprintf(mkey, sizeof mkey, "dict.at.%s", j->kind->name);
-    put_be64(num, j->count);
+    snprintf(mkey, sizeof mkey, "dict.at.%s", kind->name);
+    put_be64(num, count);
     return store_put(txn, store_dbs(st)->meta, mkey, strlen(mkey), num, 8, 0);
+}
+
+void blobs_dict_published(struct server *srv, const struct kind *kind, const uint8_t *dict,
+                          size_t len, uint64_t count)
+{
+    struct blobs_dict *d = dict_new(kind->name, dict, len);
+    if (!d) {
+        log_error("blobs: a committed %s dictionary cannot be loaded", kind->name);
+        return;
+    }
+    registry_add(srv->blobs, d);
+    log_info("blobs: trained zstd dictionary %u for %s (%zu bytes, at %llu blobs)",
+             codec_dict_id(d->dict), kind->name, len, (unsigned long long)count);
 }
 
 static void train_free(struct train_job *j)
@@ -290,26 +305,31 @@ static void train_free(struct train_job *j)
     free(j);
 }
 
-static void train_done(struct write_req *wr, int status)
+static void train_reply(struct change *c, int status, void *user)
 {
-    struct train_job *j = container_of(wr, struct train_job, wr);
-    if (!status) {
-        struct blobs_dict *d = dict_new(j->kind->name, j->dict.data, j->dict.len);
-        if (d) {
-            registry_add(j->srv->blobs, d);
-            log_info("blobs: trained zstd dictionary %u for %s (%zu bytes, at %llu blobs)",
-                     j->id, j->kind->name, j->dict.len, (unsigned long long)j->count);
-        }
-    }
-    train_free(j);
+    (void)status; /* published by the post-commit step (change_dict.c) when applied */
+    change_free(c);
+    train_free(user);
 }
 
+/* The trained dictionary becomes a "dict" change record, so every node (and every
+ * replay) compresses with the same dictionary. */
 static void train_after(uv_work_t *w, int status)
 {
     struct train_job *j = container_of(w, struct train_job, work);
-    if (status || j->status || !j->srv->writer ||
-        writer_submit(j->srv->writer, &j->wr, train_apply, train_done))
+    struct server *srv = j->srv;
+    if (status || j->status || !srv->changes) {
         train_free(j);
+        return;
+    }
+    struct change *c = change_new(CH_DICT, server_now(srv), 0,
+                                  json_pack("{sssI}", "kind", j->kind->name, "count",
+                                            (json_int_t)j->count));
+    ccbuf_append(&c->att[ATT_DICT], j->dict.data, j->dict.len);
+    if (changes_submit(srv->changes, c, train_reply, j)) {
+        change_free(c);
+        train_free(j);
+    }
 }
 
 void blobs_stored(struct server *srv, const struct kind *kind)

@@ -40,6 +40,15 @@ int blobs_decode(struct server *srv, const uint8_t *stored, size_t len, size_t m
 /* Whether a stored blob is raw (its payload, from BLOBS_HEADER on, is the upload). */
 int blobs_is_raw(const uint8_t *stored, size_t len);
 
+/* Writer thread (a "dict" record's apply): stores the zstd dictionary dict of kind
+ * (its id read from its header; a content hash), makes it the kind's current one and
+ * notes the blob count it was trained at. Returns 0, CC_EBADARGS if dict is not a zstd
+ * dictionary, or a store error. */
+int blobs_dict_put(MDB_txn *txn, const struct store *st, const struct kind *kind,
+                   const uint8_t *dict, size_t len, uint64_t count);
+/* Loop thread, after that commit: new blobs of kind are encoded with it from now on. */
+void blobs_dict_published(struct server *srv, const struct kind *kind, const uint8_t *dict,
+                          size_t len, uint64_t count);
 /* Writer thread: counts a newly stored blob of kind. Returns 0 or a store error. */
 int blobs_count(MDB_txn *txn, const struct store *st, const struct kind *kind);
 /* Loop thread, after a commit stored a new blob of kind: starts training a dictionary

@@ -26,8 +26,11 @@
 
 #include "accounts.h"
 #include "ccerr.h"
+#include "changes.h"
+#include "designs.h"
 #include "log.h"
 #include "ratelimit.h"
+#include "secret.h"
 #include "server.h"
 #include "store.h"
 #include "version.h"
@@ -50,6 +53,9 @@ static void usage(FILE *f)
             "  --listen HOST:PORT   address to listen on (default 127.0.0.1:8080)\n"
             "  --data DIR           data directory, created if missing (default ./var)\n"
             "  --make-brand NAME    create a brand account NAME, print its token, exit\n"
+            "  --secret FILE        the node's secret: the key of the audit log's voter\n"
+            "                       pseudonyms (default DIR/secret, made at the first start,\n"
+            "                       mode 0600); keep it with backups, give every node the same\n"
             "  --map-size BYTES     initial LMDB map size (default %zu); the map doubles\n"
             "                       by itself whenever it is full\n"
             "  --send-queue BYTES   per-connection send queue bound (default %u); a client\n"
@@ -78,6 +84,9 @@ static void usage(FILE *f)
             "                       to full goes\n"
             "  --no-rate-limits     no rate limits at all: for benchmarks and load tests\n"
             "\n"
+            "  --record-changes FILE  TEST ONLY: append every applied change record to FILE\n"
+            "  --apply-records FILE apply the change records of FILE (as --record-changes\n"
+            "                       writes them) to --data DIR in order, then exit\n"
             "  --test-clock         TEST ONLY: the server's clock stands still (at the start\n"
             "                       time) and the op test.clock {now} or {now_ms} sets it,\n"
             "                       to move contests between phases and rate-limit buckets\n"
@@ -130,35 +139,46 @@ static int parse_listen(const char *arg, char *host, size_t hostlen, int *port)
     return 0;
 }
 
-static int make_brand(const char *dir, const char *name)
+/* The data directory for a command that writes it without the server (--make-brand,
+ * --apply-records): the store, upgraded, with the node's secret. NULL after saying why. */
+static struct store *open_offline(const char *dir, const char *secret_path)
+{
+    struct store *st;
+    char err[512], path[4096];
+    if (store_open(&st, dir, 0, err, sizeof err)) {
+        fprintf(stderr, "cocreated: %s\n", err);
+        return NULL;
+    }
+    if (!secret_path) {
+        secret_default_path(dir, path, sizeof path);
+        secret_path = path;
+    }
+    if (designs_upgrade(st) || secret_load(st, secret_path, err, sizeof err)) {
+        fprintf(stderr, "cocreated: %s\n",
+                err[0] ? err : "cannot upgrade the data to this build's schema");
+        store_close(st);
+        return NULL;
+    }
+    return st;
+}
+
+/* --make-brand: an account.create record applied to the data directory, as the server
+ * would apply it (a running server reads the new account from LMDB at its login). */
+static int make_brand(const char *dir, const char *secret_path, const char *name)
 {
     char why[128];
     if (account_check_name(name, why, sizeof why)) {
         fprintf(stderr, "cocreated: brand name %s\n", why);
         return 1;
     }
-    struct store *st;
-    char err[512];
-    if (store_open(&st, dir, 0, err, sizeof err)) {
-        fprintf(stderr, "cocreated: %s\n", err);
+    struct store *st = open_offline(dir, secret_path);
+    if (!st)
         return 1;
-    }
-    struct account_new a;
-    account_prepare(&a, name, ROLE_BRAND);
-    int rc;
-    for (;;) {
-        MDB_txn *txn;
-        if ((rc = store_write_begin(st, &txn)))
-            break;
-        rc = account_create(txn, st, &a);
-        if (rc) {
-            store_write_abort(st, txn);
-        } else {
-            rc = store_write_commit(st, txn);
-        }
-        if (rc != STORE_EMAPFULL || store_grow(st))
-            break;
-    }
+    char token[ACCOUNT_TOKEN_LEN + 1];
+    struct change *c = change_account_new(name, ROLE_BRAND, now_unix(), token);
+    int rc = changes_apply_now(st, c);
+    uint64_t id = c->out.id;
+    change_free(c);
     store_close(st);
     if (rc == CC_ECONFLICT) {
         fprintf(stderr, "cocreated: the name '%s' is taken\n", name);
@@ -168,13 +188,30 @@ static int make_brand(const char *dir, const char *name)
         fprintf(stderr, "cocreated: could not create the account (%s)\n", ccerr_wire(rc));
         return 1;
     }
-    printf("%s\n", a.token);
+    printf("%s\n", token);
     fprintf(stderr, "brand account '%s' created (id %llu); its token is printed above\n",
-            name, (unsigned long long)a.id);
+            name, (unsigned long long)id);
     return 0;
 }
 
-/* Up to the hard limit: every WebSocket connection is a descriptor. */
+/* --apply-records FILE: the records of FILE applied in order to the data directory. */
+static int apply_records(const char *dir, const char *secret_path, const char *file)
+{
+    struct store *st = open_offline(dir, secret_path);
+    if (!st)
+        return 1;
+    char err[512];
+    long failed;
+    long n = changes_apply_file(st, file, &failed, err, sizeof err);
+    store_close(st);
+    if (n < 0) {
+        fprintf(stderr, "cocreated: %s\n", err);
+        return 1;
+    }
+    fprintf(stderr, "cocreated: %ld records applied, %ld refused by their apply\n", n, failed);
+    return 0;
+}
+
 static void raise_fd_limit(void)
 {
     struct rlimit rl;
@@ -204,6 +241,9 @@ int main(int argc, char **argv)
         {"rate-logins", required_argument, NULL, 0x100 + RATE_LOGINS},
         {"rate-table", required_argument, NULL, 0x110},
         {"no-rate-limits", no_argument, NULL, 0x111},
+        {"secret", required_argument, NULL, 0x120},
+        {"record-changes", required_argument, NULL, 0x121},
+        {"apply-records", required_argument, NULL, 0x122},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -212,7 +252,7 @@ int main(int argc, char **argv)
     struct server_config cfg = {
         .host = host, .port = 8080, .data_dir = "./var", .web_dir = CC_WEB_DIR,
         .ws_sndbuf = NET_DEFAULT_WS_SNDBUF};
-    const char *brand = NULL;
+    const char *brand = NULL, *apply = NULL;
     rate_config_defaults(&cfg.rate);
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -297,6 +337,15 @@ int main(int argc, char **argv)
         case 0x111:
             cfg.rate.off = 1;
             break;
+        case 0x120:
+            cfg.secret_path = optarg;
+            break;
+        case 0x121:
+            cfg.record_path = optarg;
+            break;
+        case 0x122:
+            apply = optarg;
+            break;
         case 'V':
             printf("%s %s\n", cc_server_name, cc_server_version);
             return 0;
@@ -312,8 +361,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "cocreated: unexpected argument '%s' (see --help)\n", argv[optind]);
         return 2;
     }
+    if (brand && apply) {
+        fprintf(stderr, "cocreated: --make-brand and --apply-records are separate runs\n");
+        return 2;
+    }
     if (brand)
-        return make_brand(cfg.data_dir, brand);
+        return make_brand(cfg.data_dir, cfg.secret_path, brand);
+    if (apply)
+        return apply_records(cfg.data_dir, cfg.secret_path, apply);
     signal(SIGPIPE, SIG_IGN);
     raise_fd_limit();
     return server_run(&cfg);

@@ -5,6 +5,7 @@
 
 #include "accounts.h"
 #include "ccerr.h"
+#include "changes.h"
 #include "creators.h"
 #include "ops.h"
 #include "server.h"
@@ -17,9 +18,22 @@ void op_hello(struct req *r)
                         "limits", server_limits(req_server(r))));
 }
 
+static void clock_reply(struct req *r, struct change *c, int status)
+{
+    change_free(c);
+    if (status) {
+        req_fail(r, status, NULL, NULL);
+        return;
+    }
+    int64_t now_ms = req_server(r)->test_now_ms;
+    req_ok(r, json_pack("{sIsI}", "now", now_ms / 1000, "now_ms", now_ms));
+}
+
 /* test.clock {now} (Unix seconds) or {now_ms} (milliseconds, for rate-limit buckets):
  * sets the frozen clock of a server started with --test-clock (and is an unknown op on
- * any other). Replies {now, now_ms}. */
+ * any other). The setting is a "clock" change record too: records accepted after it
+ * take its time even when it is back in time (changes.c clamps time forward
+ * otherwise), the same in a replay. Replies {now, now_ms} once it is applied. */
 void op_test_clock(struct req *r)
 {
     struct server *srv = req_server(r);
@@ -39,44 +53,34 @@ void op_test_clock(struct req *r)
         return;
     }
     srv->test_now_ms = now_ms;
-    req_ok(r, json_pack("{sIsI}", "now", now_ms / 1000, "now_ms", now_ms));
+    req_change(r, change_new(CH_CLOCK, now_ms / 1000, 0, NULL), clock_reply);
 }
 
-/* auth.register: prepared here, written by the writer, answered after the commit. */
-struct register_ctx {
-    struct req *r;
-    struct account_new a;
-};
-
-static int register_apply(struct write_req *wr, MDB_txn *txn)
+/* auth.register: an account.create record; answered once it is applied. The token is
+ * made here and kept in r->ctx until the reply: the record holds only its hash. */
+static void register_reply(struct req *r, struct change *c, int status)
 {
-    struct req *r = container_of(wr, struct req, wr);
-    struct register_ctx *ctx = r->ctx;
-    return account_create(txn, req_server(r)->store, &ctx->a);
-}
-
-static void register_done(struct write_req *wr, int status)
-{
-    struct req *r = container_of(wr, struct req, wr);
-    struct register_ctx *ctx = r->ctx;
+    char *token = r->ctx;
     r->ctx = NULL;
     if (status) {
-        free(ctx);
+        change_free(c);
+        free(token);
         req_fail(r, status, status == CC_ECONFLICT ? "that name is taken" : NULL,
                  status == CC_ECONFLICT ? json_pack("{ss}", "field", "name") : NULL);
         return;
     }
     /* The new account is this connection's from now on (as after auth.login). */
-    r->sess->account = ctx->a.id;
-    r->sess->role = ctx->a.role;
-    snprintf(r->sess->name, sizeof r->sess->name, "%s", ctx->a.name);
+    const char *name = change_str(c, "name");
+    r->sess->account = c->out.id;
+    r->sess->role = ROLE_MEMBER;
+    snprintf(r->sess->name, sizeof r->sess->name, "%s", name);
     char id[24];
-    snprintf(id, sizeof id, "%llu", (unsigned long long)ctx->a.id);
-    json_t *account = json_pack("{sssssssIsI}", "id", id, "name", ctx->a.name, "role",
-                                ctx->a.role == ROLE_BRAND ? "brand" : "member", "created",
-                                (json_int_t)ctx->a.created, "points", (json_int_t)0);
-    json_t *res = json_pack("{soss}", "account", account, "token", ctx->a.token);
-    free(ctx);
+    snprintf(id, sizeof id, "%llu", (unsigned long long)c->out.id);
+    json_t *account = json_pack("{sssssssIsI}", "id", id, "name", name, "role", "member",
+                                "created", (json_int_t)c->out.at, "points", (json_int_t)0);
+    json_t *res = json_pack("{soss}", "account", account, "token", token);
+    free(token);
+    change_free(c);
     req_ok(r, res);
 }
 
@@ -95,10 +99,10 @@ void op_auth_register(struct req *r)
     }
     if (req_rate_limit(r, RATE_REGISTRATIONS))
         return;
-    struct register_ctx *ctx = xmalloc(sizeof *ctx);
-    ctx->r = r;
-    account_prepare(&ctx->a, name, ROLE_MEMBER);
-    req_submit(r, ctx, register_apply, register_done);
+    char *token = xmalloc(ACCOUNT_TOKEN_LEN + 1);
+    struct change *c = change_account_new(name, ROLE_MEMBER, server_now(req_server(r)), token);
+    r->ctx = token;
+    req_change(r, c, register_reply);
 }
 
 void op_auth_login(struct req *r)

@@ -1,18 +1,18 @@
 /* The brand's ops on designs and the members' reports (SPEC §2, §4):
  * `design.set_status` (brand) along SPEC §2's moves with an optional public note,
- * `design.hide` (brand), and `design.report` (any member, once per design). Each is
- * decided on the writer thread against the stored record, so concurrent moves (or a
- * threshold promotion) serialise; the catalog and live views follow after the commit. */
+ * `design.hide` (brand), and `design.report` (any member, once per design). Each is a
+ * change record ("status", "hide", "report": change_design.c) decided by its apply
+ * against the stored record, so concurrent moves (or a threshold promotion)
+ * serialise; the catalog and live views follow in the post-commit step. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
 #include "catalog.h"
 #include "ccerr.h"
+#include "changes.h"
 #include "contests.h"
 #include "designs.h"
-#include "live.h"
 #include "ops.h"
 #include "reports.h"
 #include "server.h"
@@ -39,41 +39,12 @@ static int text_arg(struct req *r, const char *name, int required, size_t max, c
 
 /* ---- design.set_status ---- */
 
-struct status_ctx {
-    struct dmem *d;
-    const char *contest; /* the catalog's (fixed for the process) */
-    enum dstatus to;
-    enum dstatus from; /* out: the stored status */
-    const char *note;  /* borrowed from r->msg; NULL = none */
-    uint64_t by;
-    int64_t at;
-};
-
-/* The moves still open once a contest is closed (its results are final). */
-static int production_move(enum dstatus to) { return to == ST_IN_PRODUCTION || to == ST_LAUNCHED; }
-
-static int status_apply(struct write_req *wr, MDB_txn *txn)
+static void status_reply(struct req *r, struct change *c, int status)
 {
-    struct req *r = container_of(wr, struct req, wr);
-    struct status_ctx *c = r->ctx;
-    const struct store *st = req_server(r)->store;
-    struct contest k;
-    int rc = contest_load(txn, st, c->contest, &k);
-    if (rc)
-        return rc == CC_ENOTFOUND ? CC_EINTERNAL : rc;
-    if (k.closed && !production_move(c->to))
-        return CC_ECLOSED;
-    return workflow_move(txn, st, c->contest, c->d->id, c->to, c->note, c->by, c->at, &c->from);
-}
-
-static void status_done(struct write_req *wr, int status)
-{
-    struct req *r = container_of(wr, struct req, wr);
-    struct status_ctx *c = r->ctx;
-    r->ctx = NULL;
-    struct dmem *d = c->d;
-    enum dstatus from = c->from, to = c->to;
-    free(c);
+    struct dmem *d = catalog_design(req_server(r), change_id(c, "design"));
+    enum dstatus from = (enum dstatus)c->out.old;
+    enum dstatus to = (enum dstatus)status_parse(change_str(c, "status"));
+    change_free(c);
     if (status == CC_ECONFLICT) {
         char msg[96];
         snprintf(msg, sizeof msg, "a design cannot move from %s to %s", status_name(from),
@@ -83,12 +54,17 @@ static void status_done(struct write_req *wr, int status)
     } else if (status == CC_ECLOSED) {
         req_fail(r, status, "the contest is closed: only production moves remain",
                  json_pack("{ss}", "phase", phase_name(PHASE_CLOSED)));
-    } else if (status) {
-        req_fail(r, status, NULL, NULL);
+    } else if (status || !d) {
+        req_fail(r, status ? status : CC_EINTERNAL, NULL, NULL);
     } else {
-        catalog_set_status(req_server(r), d, to);
         design_reply(r, d);
     }
+}
+
+/* The design arg as the record's id (a string). */
+static void design_id(const struct dmem *d, char id[24])
+{
+    snprintf(id, 24, "%llu", (unsigned long long)d->id);
 }
 
 void op_design_set_status(struct req *r)
@@ -111,75 +87,24 @@ void op_design_set_status(struct req *r)
     }
     if (text_arg(r, "note", JARGS_OPTIONAL, WORKFLOW_NOTE_MAX, &note) < 0)
         return;
-    struct status_ctx *c = xcalloc(1, sizeof *c);
-    c->d = d;
-    c->contest = catalog_contest_id(d);
-    c->to = (enum dstatus)to;
-    c->note = note;
-    c->by = r->sess->account;
-    c->at = server_now(req_server(r));
-    req_submit(r, c, status_apply, status_done);
+    char id[24];
+    design_id(d, id);
+    json_t *args = json_pack("{ssss}", "design", id, "status", status);
+    if (note)
+        json_object_set_new(args, "note", json_string(note));
+    req_change_new(r, CH_STATUS, args, status_reply);
 }
 
 /* ---- design.hide ---- */
 
-struct hide_ctx {
-    struct dmem *d;
-    const char *contest; /* the catalog's (fixed for the process) */
-    int hidden;
-    uint64_t by;
-    int64_t at;
-    int changed; /* out: the stored flag was different */
-};
-
-static int hide_apply(struct write_req *wr, MDB_txn *txn)
+static void hide_reply(struct req *r, struct change *c, int status)
 {
-    struct req *r = container_of(wr, struct req, wr);
-    struct hide_ctx *c = r->ctx;
-    const struct store *st = req_server(r)->store;
-    json_t *rec;
-    c->changed = 0;
-    int rc = design_load(txn, st, c->d->id, &rec);
-    if (rc)
-        return rc;
-    if (json_is_true(json_object_get(rec, "hidden")) != c->hidden) {
-        json_object_set_new(rec, "hidden", json_boolean(c->hidden));
-        rc = design_save(txn, st, c->d->id, rec);
-        c->changed = 1;
-    }
-    json_decref(rec);
-    if (rc || !c->changed)
-        return rc; /* nothing changed: nothing to log */
-    char id[24], by[24];
-    snprintf(id, sizeof id, "%llu", (unsigned long long)c->d->id);
-    snprintf(by, sizeof by, "%llu", (unsigned long long)c->by);
-    json_t *f = json_pack("{sssbss}", "design", id, "hidden", c->hidden, "by", by);
-    rc = audit_append(txn, st, c->contest, c->at, "hide", f);
-    json_decref(f);
-    return rc;
-}
-
-static void hide_done(struct write_req *wr, int status)
-{
-    struct req *r = container_of(wr, struct req, wr);
-    struct hide_ctx *c = r->ctx;
-    r->ctx = NULL;
-    struct dmem *d = c->d;
-    int hidden = c->hidden, changed = c->changed;
-    free(c);
-    if (status) {
-        req_fail(r, status, NULL, NULL);
-        return;
-    }
-    if (changed) {
-        struct server *srv = req_server(r);
-        /* Out of (or back into) every window of its gallery, and its watchers told
-         * (those who may still see it: creator and brand). */
-        catalog_set_hidden(srv, d, hidden);
-        size_t none[SORT_COUNT] = {(size_t)-1, (size_t)-1, (size_t)-1};
-        live_design_changed(srv, d, none, none);
-    }
-    design_reply(r, d);
+    struct dmem *d = catalog_design(req_server(r), change_id(c, "design"));
+    change_free(c);
+    if (status || !d)
+        req_fail(r, status ? status : CC_EINTERNAL, NULL, NULL);
+    else
+        design_reply(r, d);
 }
 
 void op_design_hide(struct req *r)
@@ -193,47 +118,23 @@ void op_design_hide(struct req *r)
         req_fail_args(r, &e);
         return;
     }
-    struct hide_ctx *c = xcalloc(1, sizeof *c);
-    c->d = d;
-    c->contest = catalog_contest_id(d);
-    c->hidden = !!hidden;
-    c->by = r->sess->account;
-    c->at = server_now(req_server(r));
-    req_submit(r, c, hide_apply, hide_done);
+    char id[24];
+    design_id(d, id);
+    req_change_new(r, CH_HIDE, json_pack("{sssb}", "design", id, "hidden", hidden), hide_reply);
 }
 
 /* ---- design.report ---- */
 
-struct report_ctx {
-    struct dmem *d;
-    uint64_t account;
-    const char *reason; /* borrowed from r->msg */
-    int64_t at;
-};
-
-static int report_apply(struct write_req *wr, MDB_txn *txn)
+static void report_reply(struct req *r, struct change *c, int status)
 {
-    struct req *r = container_of(wr, struct req, wr);
-    struct report_ctx *c = r->ctx;
-    return report_put(txn, req_server(r)->store, c->d->id, c->account, c->reason, c->at);
-}
-
-static void report_done(struct write_req *wr, int status)
-{
-    struct req *r = container_of(wr, struct req, wr);
-    struct report_ctx *c = r->ctx;
-    r->ctx = NULL;
-    uint64_t id = c->d->id;
-    free(c);
-    if (status == CC_ECONFLICT) {
+    change_free(c);
+    if (status == CC_ECONFLICT)
         req_fail(r, status, "you have reported this design already",
                  json_pack("{ss}", "field", "design"));
-    } else if (status) {
+    else if (status)
         req_fail(r, status, NULL, NULL);
-    } else {
-        reports_added(req_server(r), id);
+    else
         req_ok(r, NULL);
-    }
 }
 
 void op_design_report(struct req *r)
@@ -248,10 +149,8 @@ void op_design_report(struct req *r)
         req_fail(r, CC_EFORBIDDEN, "you cannot report your own design", NULL);
         return;
     }
-    struct report_ctx *c = xcalloc(1, sizeof *c);
-    c->d = d;
-    c->account = r->sess->account;
-    c->reason = reason;
-    c->at = server_now(req_server(r));
-    req_submit(r, c, report_apply, report_done);
+    char id[24];
+    design_id(d, id);
+    req_change_new(r, CH_REPORT, json_pack("{ssss}", "design", id, "reason", reason),
+                   report_reply);
 }

@@ -1,55 +1,37 @@
 /* Ops `comment.post` and `comment.list` (SPEC §2, §4). A comment is checked on the
- * loop, stored by the writer (record and the design's count in one transaction) and
- * only then counted in the catalog, pushed to the design's watchers and acknowledged.
- * Comments of a hidden design exist only for its creator and the brand, like the
- * design itself (design_arg). Loop thread, except comment_apply (writer). */
+ * loop and made a "comment" change record (change_comment.c: the comment and the
+ * design's count in one transaction); the post-commit step counts it in the catalog
+ * and pushes it to the design's watchers, then it is acknowledged. Comments of a
+ * hidden design exist only for its creator and the brand, like the design itself
+ * (design_arg). Loop thread. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "catalog.h"
 #include "ccerr.h"
+#include "changes.h"
 #include "comments.h"
 #include "designs.h"
-#include "live.h"
 #include "ops.h"
 #include "server.h"
 #include "util.h"
 
-struct comment_ctx {
-    struct dmem *d;
-    struct comment_new c;
-    char author_name[33]; /* copied: the connection may log in as another account */
-};
-
-static int comment_apply(struct write_req *wr, MDB_txn *txn)
+/* The reply: the stored comment object, once the post-commit step counted it and told
+ * the design's watchers. */
+static void comment_reply(struct req *r, struct change *c, int status)
 {
-    struct req *r = container_of(wr, struct req, wr);
-    struct comment_ctx *ctx = r->ctx;
-    return comment_create(txn, req_server(r)->store, &ctx->c);
-}
-
-static void comment_done(struct write_req *wr, int status)
-{
-    struct req *r = container_of(wr, struct req, wr);
-    struct comment_ctx *ctx = r->ctx;
-    r->ctx = NULL;
     if (status) {
-        free(ctx->c.json);
-        free(ctx);
+        change_free(c);
         req_fail(r, status, NULL, NULL);
         return;
     }
-    struct server *srv = req_server(r);
-    catalog_set_comments(srv, ctx->d, ctx->c.count);
-    live_comment_posted(srv, ctx->d, ctx->c.id, ctx->c.json);
     struct ccbuf b;
     ccbuf_init(&b);
     ccbuf_append(&b, "{\"comment\":", 11);
-    ccbuf_append(&b, ctx->c.json, strlen(ctx->c.json));
+    ccbuf_append(&b, c->out.text, strlen(c->out.text));
     ccbuf_append(&b, "}", 1);
-    free(ctx->c.json);
-    free(ctx);
+    change_free(c);
     req_ok_raw(r, (const char *)b.data, b.len);
     ccbuf_free(&b);
 }
@@ -79,17 +61,11 @@ void op_comment_post(struct req *r)
     }
     if (req_rate_limit(r, RATE_COMMENTS))
         return;
-    struct server *srv = req_server(r);
-    struct comment_ctx *ctx = xcalloc(1, sizeof *ctx);
-    ctx->d = d;
-    ctx->c.design = d->id;
-    ctx->c.author = r->sess->account;
-    snprintf(ctx->author_name, sizeof ctx->author_name, "%s", r->sess->name);
-    ctx->c.author_name = ctx->author_name;
-    ctx->c.text = json_string_value(text);
-    ctx->c.official = r->sess->role == ROLE_BRAND;
-    ctx->c.created = server_now(srv);
-    req_submit(r, ctx, comment_apply, comment_done);
+    char id[24];
+    snprintf(id, sizeof id, "%llu", (unsigned long long)d->id);
+    req_change_new(r, CH_COMMENT,
+                   json_pack("{ssss}", "design", id, "text", json_string_value(text)),
+                   comment_reply);
 }
 
 void op_comment_list(struct req *r)

@@ -1,53 +1,23 @@
 /* Ops `contest.create`, `contest.update` (brand), `contest.get`, `contest.list`
- * (SPEC §2, §4). Creates and updates are checked in full on the writer thread against
- * the stored record, so two concurrent updates cannot lose each other's fields. */
+ * (SPEC §2, §4). Creates and updates are "contest" change records (change_contest.c),
+ * checked in full by their apply against the stored record, so two concurrent updates
+ * cannot lose each other's fields. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "catalog.h"
 #include "ccerr.h"
+#include "changes.h"
 #include "contests.h"
 #include "ops.h"
 #include "server.h"
 #include "util.h"
 
-struct contest_ctx {
-    int create;
-    struct jargs_err e;
-    json_t *record; /* out: as stored */
-};
-
-static int contest_apply(struct write_req *wr, MDB_txn *txn)
+static void contest_reply(struct req *r, struct change *c, int status)
 {
-    struct req *r = container_of(wr, struct req, wr);
-    struct contest_ctx *c = r->ctx;
-    const struct store *st = req_server(r)->store;
-    json_decref(c->record);
-    c->record = NULL;
-    json_t *base = NULL;
-    int rc;
-    if (!c->create) {
-        const char *id = json_string_value(json_object_get(r->msg, "contest"));
-        if (!strcmp(id, CONTEST_OPEN))
-            return CC_EFORBIDDEN;
-        if ((rc = contest_record(txn, st, id, &base)))
-            return rc;
-    }
-    rc = contest_from_args(r->msg, base, &c->record, &c->e);
-    json_decref(base);
-    if (rc)
-        return rc;
-    return contest_put(txn, st, c->record, c->create);
-}
-
-static void contest_done(struct write_req *wr, int status)
-{
-    struct req *r = container_of(wr, struct req, wr);
-    struct contest_ctx *c = r->ctx;
-    r->ctx = NULL;
     if (status == CC_EBADARGS) {
-        req_fail_args(r, &c->e);
+        req_fail_args(r, &c->out.e);
     } else if (status) {
         const char *msg = status == CC_ECONFLICT    ? "a contest with this slug exists"
                           : status == CC_ENOTFOUND  ? "no such contest"
@@ -55,19 +25,20 @@ static void contest_done(struct write_req *wr, int status)
                                                     : NULL;
         req_fail(r, status, msg, NULL);
     } else {
-        catalog_contest_changed(req_server(r), c->record);
         req_ok(r, json_pack("{so}", "contest",
-                            contest_json(c->record, server_now(req_server(r)))));
+                            contest_json(c->out.record, server_now(req_server(r)))));
     }
-    json_decref(c->record);
-    free(c);
+    change_free(c);
 }
 
+/* A "contest" record of the request's fields (all but the envelope's). */
 static void submit(struct req *r, int create)
 {
-    struct contest_ctx *c = xcalloc(1, sizeof *c);
-    c->create = create;
-    req_submit(r, c, contest_apply, contest_done);
+    json_t *args = json_deep_copy(r->msg);
+    json_object_del(args, "id");
+    json_object_del(args, "op");
+    req_change_new(r, CH_CONTEST, json_pack("{sbso}", "create", create, "args", args),
+                   contest_reply);
 }
 
 void op_contest_create(struct req *r)

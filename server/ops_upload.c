@@ -11,6 +11,7 @@
 #include "blobs.h"
 #include "catalog.h"
 #include "ccerr.h"
+#include "changes.h"
 #include "contests.h"
 #include "designs.h"
 #include "kind.h"
@@ -285,17 +286,12 @@ struct commit_job {
     int status;
     struct kind_error kerr;
     struct ccbuf stored, thumb;
-    /* the writer's */
-    struct design_new d;
-    int new_blob; /* the writer stored a new blob */
-    struct blob_holders bh; /* who held the bytes when the writer applied it */
 };
 
 static void commit_job_free(struct commit_job *j)
 {
     ccbuf_free(&j->stored);
     ccbuf_free(&j->thumb);
-    json_decref(j->d.record);
     free(j);
 }
 
@@ -322,54 +318,23 @@ static void commit_work(uv_work_t *w)
     j->status = kind_render(u->kind, u->data.data, u->data.len, 1, &j->thumb, &j->kerr);
 }
 
-static int commit_apply(struct write_req *wr, MDB_txn *txn)
+static void commit_reply(struct req *r, struct change *c, int status)
 {
-    struct req *r = container_of(wr, struct req, wr);
-    struct commit_job *j = r->ctx;
-    const struct store *st = req_server(r)->store;
-    const struct store_dbs *db = store_dbs(st);
-    int rc;
-    j->new_blob = 0;
-    /* The duplicate rules again, where they are decided for good: another upload of the
-     * same bytes may have committed since upload.begin. */
-    if ((rc = blob_holders(txn, st, j->u->sha, j->d.creator, j->d.contest, &j->bh)))
-        return rc;
-    if (j->bh.other || j->bh.own)
-        return CC_ECONFLICT;
-    if (j->u->have) {
-        if ((rc = blob_exists(txn, st, j->u->sha)) <= 0)
-            return rc ? rc : CC_EINTERNAL;
-    } else {
-        if ((rc = blob_put(txn, st, db->blobs, j->u->sha, j->stored.data, j->stored.len)) < 0)
-            return rc;
-        j->new_blob = rc;
-        if ((rc = blob_put(txn, st, db->thumbs, j->u->sha, j->thumb.data, j->thumb.len)) < 0)
-            return rc;
-        if (j->new_blob && (rc = blobs_count(txn, st, j->u->kind)) < 0)
-            return rc;
-    }
-    return design_create(txn, st, &j->d);
-}
-
-static void commit_done(struct write_req *wr, int status)
-{
-    struct req *r = container_of(wr, struct req, wr);
     struct commit_job *j = r->ctx;
     struct server *srv = req_server(r);
     r->ctx = NULL;
-    if (status) {
-        upload_end(r->sess, j->u);
-        struct blob_holders bh = j->bh;
-        commit_job_free(j);
-        if (status != CC_ECONFLICT || !fail_duplicate(r, &bh))
-            req_fail(r, status, NULL, NULL);
-        return;
-    }
-    if (j->new_blob)
-        blobs_stored(srv, j->u->kind);
-    struct dmem *d = catalog_add(srv, j->d.record);
     upload_end(r->sess, j->u);
     commit_job_free(j);
+    if (status) {
+        if (status == CC_ECLOSED)
+            req_fail(r, status, "this contest no longer takes submissions", NULL);
+        else if (status != CC_ECONFLICT || !fail_duplicate(r, &c->out.holders))
+            req_fail(r, status, NULL, NULL);
+        change_free(c);
+        return;
+    }
+    struct dmem *d = catalog_design(srv, c->out.id);
+    change_free(c);
     struct ccbuf b;
     ccbuf_init(&b);
     MDB_txn *txn;
@@ -387,25 +352,22 @@ static void commit_done(struct write_req *wr, int status)
     ccbuf_free(&b);
 }
 
+/* The upload becomes a "design.create" change record: the validated upload's facts and,
+ * when the bytes are new, their stored form and thumbnail (moved from the job). */
 static void commit_to_writer(struct req *r, struct commit_job *j)
 {
-    struct session *s = r->sess;
-    j->d.creator = s->account;
-    j->d.creator_name = s->name;
-    j->d.contest = j->u->contest;
-    j->d.kind = j->u->kind->name;
-    j->d.title = j->u->title;
-    j->d.tags = j->u->tags;
-    memcpy(j->d.sha, j->u->sha, 32);
-    j->d.bytes = j->u->bytes;
-    j->d.created = server_now(req_server(r));
-    int rc = writer_submit(req_server(r)->writer, &r->wr, commit_apply, commit_done);
-    if (rc) {
-        r->ctx = NULL;
-        upload_end(s, j->u);
-        commit_job_free(j);
-        req_fail(r, rc, NULL, NULL);
-    }
+    struct upload *u = j->u;
+    char blob[65];
+    hex_encode(u->sha, 32, blob);
+    struct change *c = change_new(
+        CH_DESIGN_CREATE, server_now(req_server(r)), r->sess->account,
+        json_pack("{sssssssOsssI}", "contest", u->contest, "kind", u->kind->name, "title",
+                  u->title, "tags", u->tags, "blob", blob, "bytes", (json_int_t)u->bytes));
+    c->att[ATT_STORED] = j->stored;
+    c->att[ATT_THUMB] = j->thumb;
+    ccbuf_init(&j->stored);
+    ccbuf_init(&j->thumb);
+    req_change(r, c, commit_reply);
 }
 
 static void commit_after_work(uv_work_t *w, int status)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ccerr.h"
+#include "changes.h"
 #include "live.h"
 #include "log.h"
 #include "ops.h"
@@ -67,6 +68,28 @@ void req_submit(struct req *r, void *ctx, write_apply_fn apply, write_done_fn do
         free(ctx);
         req_fail(r, rc, NULL, NULL);
     }
+}
+
+static void change_replied(struct change *c, int status, void *user)
+{
+    struct req *r = user;
+    r->change_reply(r, c, status);
+}
+
+void req_change(struct req *r, struct change *c, req_change_fn reply)
+{
+    r->change_reply = reply;
+    int rc = changes_submit(req_server(r)->changes, c, change_replied, r);
+    if (rc)
+        reply(r, c, rc);
+}
+
+void req_change_new(struct req *r, int kind, json_t *args, req_change_fn reply)
+{
+    req_change(r,
+               change_new((enum change_kind)kind, server_now(req_server(r)), r->sess->account,
+                          args),
+               reply);
 }
 
 void req_ok(struct req *r, json_t *result)

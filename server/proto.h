@@ -12,13 +12,19 @@
 #include "jargs.h"
 #include "net.h"
 #include "ratelimit.h"
+#include "role.h"
 #include "util.h"
 #include "writer.h"
 
 struct server;
+struct change;
+struct req;
 
-/* Roles of SPEC §1. */
-enum role { ROLE_NONE = 0, ROLE_MEMBER = 1, ROLE_BRAND = 2 };
+/* The reply of a request made into a change record (req_change): runs on the loop once
+ * the change is applied and durable (status 0) or failed (status < 0), after the
+ * post-commit step. It owns c (change_free) and must end r. */
+typedef void (*req_change_fn)(struct req *r, struct change *c, int status);
+
 
 /* Per-connection state: the application area of each net_conn. */
 struct upload;
@@ -46,6 +52,7 @@ struct req {
     json_t *id;           /* the client's id (borrowed from msg), NULL if missing */
     struct write_req wr;  /* for ops that go through the writer */
     void *ctx;            /* op-specific state; the op frees it before replying */
+    req_change_fn change_reply; /* req_change's */
 };
 
 /* The net_handlers of the protocol, user = struct server. */
@@ -55,6 +62,13 @@ extern const struct net_handlers proto_handlers;
  * done runs after the commit and owns ctx from then on. When the writer refuses (busy
  * or stopping), ctx is freed and r fails with the writer's code. */
 void req_submit(struct req *r, void *ctx, write_apply_fn apply, write_done_fn done);
+/* Submits the change c (taken) that r makes (changes.h). reply runs exactly once and
+ * owns c: after c is applied, or at once with the writer's code when it refuses
+ * (CC_EBUSY: full or stopping). */
+void req_change(struct req *r, struct change *c, req_change_fn reply);
+/* req_change of a new change of kind (changes.h) with fields args (taken), made by the
+ * request's account and accepted now. */
+void req_change_new(struct req *r, int kind, json_t *args, req_change_fn reply);
 /* Replies ok with result (taken; NULL = {}), then frees r. */
 void req_ok(struct req *r, json_t *result);
 /* Replies ok with a result already serialised as a JSON object (len bytes), then

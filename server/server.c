@@ -11,11 +11,13 @@
 #include "blobs.h"
 #include "catalog.h"
 #include "ccerr.h"
+#include "changes.h"
 #include "designs.h"
 #include "comments.h"
 #include "http.h"
 #include "live.h"
 #include "log.h"
+#include "secret.h"
 #include "net.h"
 #include "proto.h"
 #include "ratelimit.h"
@@ -135,21 +137,40 @@ int server_run(const struct server_config *cfg)
         uv_loop_close(&loop);
         return 1;
     }
-    if (designs_upgrade(s.store)) {
-        log_error("cannot upgrade the data in %s to schema %d", cfg->data_dir,
-                  STORE_SCHEMA_VERSION);
+    char secret_path[4096];
+    if (cfg->secret_path)
+        snprintf(secret_path, sizeof secret_path, "%s", cfg->secret_path);
+    else
+        secret_default_path(cfg->data_dir, secret_path, sizeof secret_path);
+    FILE *record = NULL;
+    err[0] = '\0';
+    if (designs_upgrade(s.store) || secret_load(s.store, secret_path, err, sizeof err) ||
+        (cfg->record_path && !(record = fopen(cfg->record_path, "a")))) {
+        if (err[0])
+            log_error("%s", err);
+        else if (cfg->record_path && !record)
+            log_error("cannot open --record-changes %s", cfg->record_path);
+        else
+            log_error("cannot upgrade the data in %s to schema %d", cfg->data_dir,
+                      STORE_SCHEMA_VERSION);
         web_free(s.web);
         store_close(s.store);
         uv_loop_close(&loop);
         return 1;
     }
+    if (record)
+        log_warn("TEST ONLY: --record-changes: every applied change record goes to %s",
+                 cfg->record_path);
     if (writer_start(&s.writer, &loop, s.store)) {
         log_error("cannot start the writer thread");
         web_free(s.web);
         store_close(s.store);
+        if (record)
+            fclose(record);
         uv_loop_close(&loop);
         return 1;
     }
+    changes_open(&s.changes, &s, record);
     if (blobs_open(&s) || catalog_open(&s) || live_open(&s)) {
         log_error("cannot load the catalog from %s", cfg->data_dir);
         writer_stop(s.writer);
@@ -160,6 +181,9 @@ int server_run(const struct server_config *cfg)
         live_close(&s);
         catalog_close(&s);
         blobs_close(&s);
+        changes_close(s.changes);
+        if (record)
+            fclose(record);
         store_close(s.store);
         web_free(s.web);
         uv_loop_close(&loop);
@@ -210,6 +234,9 @@ out_net:
     live_close(&s);
     catalog_close(&s);
     blobs_close(&s);
+    changes_close(s.changes);
+    if (record)
+        fclose(record);
     store_close(s.store);
     web_free(s.web);
     if (uv_loop_close(&loop)) {

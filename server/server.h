@@ -22,6 +22,8 @@ struct server_config {
     int test_clock;         /* TEST ONLY: a frozen clock set by the op test.clock */
     struct rate_config rate; /* --rate-*, --no-rate-limits, --rate-table */
     const char *web_dir;    /* --web: the web client's files (assets/web), NULL = none */
+    const char *secret_path; /* --secret: the node's secret file (NULL: <data>/secret) */
+    const char *record_path; /* --record-changes: append applied records (tests), or NULL */
     int web_required;       /* --web given explicitly: a client that fails to load is fatal */
 };
 
@@ -36,6 +38,7 @@ struct server {
     uv_loop_t *loop;
     struct store *store;
     struct writer *writer;
+    struct changes *changes;      /* changes.c: change records, post-commit steps */
     struct net *net;
     uv_signal_t sigint, sigterm;
     uv_timer_t drain_timer;

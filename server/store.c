@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <openssl/crypto.h>
 #include <uv.h>
 
 #include "ccerr.h"
@@ -21,6 +22,8 @@ struct store {
     uv_rwlock_t resize;
     size_t map_size;
     uint64_t schema; /* as found when opened */
+    uint8_t secret[32];
+    int has_secret;
 };
 
 int store_err(int rc)
@@ -144,6 +147,7 @@ void store_close(struct store *s)
 {
     if (!s)
         return;
+    OPENSSL_cleanse(s->secret, sizeof s->secret);
     mdb_env_close(s->env);
     uv_rwlock_destroy(&s->resize);
     free(s);
@@ -152,6 +156,17 @@ void store_close(struct store *s)
 MDB_env *store_env(struct store *s)
 {
     return s->env;
+}
+
+void store_set_secret(struct store *s, const uint8_t key[32])
+{
+    memcpy(s->secret, key, 32);
+    s->has_secret = 1;
+}
+
+const uint8_t *store_secret(const struct store *s)
+{
+    return s->has_secret ? s->secret : NULL;
 }
 
 uint64_t store_schema(const struct store *s)

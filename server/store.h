@@ -53,6 +53,10 @@ int store_open(struct store **out, const char *dir, size_t map_size, char *err, 
 void store_close(struct store *s);
 
 MDB_env *store_env(struct store *s);
+/* The node's secret (secret.h: the key of the audit log's voter pseudonyms), given
+ * once after opening; NULL until then. Change applies read it, never make it. */
+void store_set_secret(struct store *s, const uint8_t key[32]);
+const uint8_t *store_secret(const struct store *s);
 /* The schema the environment was at when opened (STORE_SCHEMA_VERSION when new). */
 uint64_t store_schema(const struct store *s);
 /* In a write txn: records that the data is now at schema v (after an upgrade). */

@@ -34,6 +34,12 @@ int codec_dict_new(const void *buf, size_t len, struct codec_dict **out)
 
 uint32_t codec_dict_id(const struct codec_dict *d) { return d->id; }
 
+int codec_dict_peek_id(const void *buf, size_t len, uint32_t *id)
+{
+    *id = (uint32_t)ZDICT_getDictID(buf, len);
+    return *id ? 0 : CC_EINVALID;
+}
+
 void codec_dict_free(struct codec_dict *d)
 {
     if (!d)

@@ -28,6 +28,9 @@ struct codec_dict;
  * Returns 0, CC_EINVALID if buf is not a zstd dictionary with a non-zero id, or
  * CC_EINTERNAL. Free with codec_dict_free. */
 int codec_dict_new(const void *buf, size_t len, struct codec_dict **out);
+/* The id a dictionary's bytes name (ZDICT_getDictID: zstd derives it from the content
+ * when it trains). Returns 0, or CC_EINVALID if buf is not a zstd dictionary. */
+int codec_dict_peek_id(const void *buf, size_t len, uint32_t *id);
 /* Its id (ZDICT_getDictID), as recorded in the blobs it compresses. */
 uint32_t codec_dict_id(const struct codec_dict *d);
 /* NULL-safe. */

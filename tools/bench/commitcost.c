@@ -664,6 +664,9 @@ int main(int argc, char **argv)
         bench_lmdb_rmdir(dir);
         return 1;
     }
+    uint8_t secret[32];
+    random_bytes(secret, sizeof secret); /* the node's secret (secret.h): any key will do */
+    store_set_secret(r.st, secret);
     r.pairs = xmalloc(2 * sizeof *r.pairs * (size_t)c.batches[c.nbatches - 1]);
     r.entry = xmalloc(c.audit_bytes);
     memset(r.entry, 'e', c.audit_bytes);

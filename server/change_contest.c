@@ -1,0 +1,41 @@
+/* Change records of contests: "contest" {create, args} by a brand — args are the
+ * fields of contest.create / contest.update as the brand sent them (the contest's id
+ * as "contest" for an update). The apply checks them in full against the stored
+ * record (contests.c: contest_from_args), so two updates in flight never lose each
+ * other's fields, and a slug taken is decided in apply order. */
+#include <string.h>
+
+#include "catalog.h"
+#include "ccerr.h"
+#include "change_kinds.h"
+#include "contests.h"
+#include "server.h"
+
+int ch_contest_apply(struct change *c, MDB_txn *txn, const struct store *st)
+{
+    json_t *args = json_object_get(c->args, "args");
+    json_t *create = json_object_get(c->args, "create");
+    if (!json_is_object(args) || !json_is_boolean(create))
+        return CC_EBADARGS;
+    json_t *base = NULL;
+    int rc;
+    if (!json_is_true(create)) {
+        const char *id = json_string_value(json_object_get(args, "contest"));
+        if (!id)
+            return CC_EBADARGS;
+        if (!strcmp(id, CONTEST_OPEN))
+            return CC_EFORBIDDEN;
+        if ((rc = contest_record(txn, st, id, &base)))
+            return rc;
+    }
+    rc = contest_from_args(args, base, &c->out.record, &c->out.e);
+    json_decref(base);
+    if (rc)
+        return rc;
+    return contest_put(txn, st, c->out.record, json_is_true(create));
+}
+
+void ch_contest_post(struct change *c, struct server *srv)
+{
+    catalog_contest_changed(srv, c->out.record);
+}

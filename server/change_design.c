@@ -1,0 +1,218 @@
+/* Change records of designs:
+ *   "design.create" {contest, kind, title, tags, blob, bytes} + binary "stored" (the
+ *       codec-framed blob) and "thumb" (its thumbnail) when the bytes are new — an
+ *       upload validated, encoded and rendered by the accepting side;
+ *   "status" {design, status, note?} — the brand's move (SPEC §2);
+ *   "hide" {design, hidden} — the brand's hide;
+ *   "report" {design, reason} — a member's report.
+ * Each apply decides against the stored state (the duplicate rules, the phase at the
+ * record's time, the stored status and flag), so concurrent changes serialise in
+ * apply order the same way everywhere. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accounts.h"
+#include "audit.h"
+#include "blobs.h"
+#include "catalog.h"
+#include "ccerr.h"
+#include "change_kinds.h"
+#include "contests.h"
+#include "designs.h"
+#include "kind.h"
+#include "live.h"
+#include "reports.h"
+#include "server.h"
+#include "util.h"
+#include "workflow.h"
+
+/* ---- design.create ---- */
+
+int ch_design_create_apply(struct change *c, MDB_txn *txn, const struct store *st)
+{
+    const char *contest = change_str(c, "contest"), *title = change_str(c, "title");
+    const char *hex = change_str(c, "blob");
+    const struct kind *kind = kind_find(change_str(c, "kind") ? change_str(c, "kind") : "");
+    json_t *tags = json_object_get(c->args, "tags");
+    json_int_t bytes = json_integer_value(json_object_get(c->args, "bytes"));
+    uint8_t sha[32];
+    if (!contest || !title || !kind || !json_is_array(tags) || bytes < 1 || !hex ||
+        strlen(hex) != 64 || hex_decode(hex, sha, 32) || !c->by)
+        return CC_EBADARGS;
+    const struct store_dbs *db = store_dbs(st);
+    int rc;
+    /* SPEC §7's duplicate rules, decided here for good: another upload of the same bytes
+     * may have been applied since the accepting side looked. */
+    if ((rc = blob_holders(txn, st, sha, c->by, contest, &c->out.holders)))
+        return rc;
+    if (c->out.holders.other || c->out.holders.own)
+        return CC_ECONFLICT;
+    struct contest k;
+    if ((rc = contest_load(txn, st, contest, &k)))
+        return rc == CC_ENOTFOUND ? CC_EBADARGS : rc;
+    if (!contest_accepts_kind(&k, kind->name))
+        return CC_EBADARGS;
+    if (contest_phase(&k, c->out.at) != PHASE_SUBMISSIONS)
+        return CC_ECLOSED;
+    const struct ccbuf *stored = &c->att[ATT_STORED], *thumb = &c->att[ATT_THUMB];
+    if (!stored->len) {
+        /* have: true — the bytes are held, as the kind and size they were validated as */
+        const struct blob_holders *h = &c->out.holders;
+        if ((rc = blob_exists(txn, st, sha)) <= 0)
+            return rc ? rc : CC_EBADARGS;
+        if (h->known && (strcmp(h->kind, kind->name) || h->bytes != (uint64_t)bytes))
+            return CC_EBADARGS;
+    } else {
+        if (!thumb->len)
+            return CC_EBADARGS;
+        if ((rc = blob_put(txn, st, db->blobs, sha, stored->data, stored->len)) < 0)
+            return rc;
+        c->out.flag = rc; /* a new blob */
+        if ((rc = blob_put(txn, st, db->thumbs, sha, thumb->data, thumb->len)) < 0)
+            return rc;
+        if (c->out.flag && (rc = blobs_count(txn, st, kind)) < 0)
+            return rc;
+    }
+    json_t *account;
+    if ((rc = account_get(txn, st, c->by, &account)))
+        return rc == CC_ENOTFOUND ? CC_EBADARGS : rc;
+    struct design_new d = {
+        .creator = c->by,
+        .creator_name = json_string_value(json_object_get(account, "name")),
+        .contest = contest,
+        .kind = kind->name,
+        .title = title,
+        .tags = tags,
+        .bytes = (uint64_t)bytes,
+        .created = c->out.at,
+    };
+    memcpy(d.sha, sha, 32);
+    rc = d.creator_name ? design_create(txn, st, &d) : CC_EINTERNAL;
+    json_decref(account);
+    c->out.id = d.id;
+    c->out.record = d.record;
+    return rc;
+}
+
+void ch_design_create_post(struct change *c, struct server *srv)
+{
+    if (c->out.flag)
+        blobs_stored(srv, kind_find(change_str(c, "kind")));
+    catalog_add(srv, c->out.record);
+}
+
+/* ---- status ---- */
+
+/* The moves still open once a contest is closed (its results are final). */
+static int production_move(enum dstatus to)
+{
+    return to == ST_IN_PRODUCTION || to == ST_LAUNCHED;
+}
+
+/* The stored record of the record's design and its contest's settings. */
+static int load_design(struct change *c, MDB_txn *txn, const struct store *st, json_t **rec,
+                       struct contest *k)
+{
+    uint64_t id = change_id(c, "design");
+    if (!id)
+        return CC_EBADARGS;
+    int rc = design_load(txn, st, id, rec);
+    if (rc)
+        return rc;
+    rc = contest_load(txn, st, json_string_value(json_object_get(*rec, "contest")), k);
+    if (rc) {
+        json_decref(*rec);
+        *rec = NULL;
+        return rc == CC_ENOTFOUND ? CC_EINTERNAL : rc;
+    }
+    return 0;
+}
+
+int ch_status_apply(struct change *c, MDB_txn *txn, const struct store *st)
+{
+    int to = status_parse(change_str(c, "status") ? change_str(c, "status") : "");
+    json_t *note = json_object_get(c->args, "note");
+    if (to < 0 || (note && !json_is_string(note)))
+        return CC_EBADARGS;
+    json_t *rec;
+    struct contest k;
+    int rc = load_design(c, txn, st, &rec, &k);
+    if (rc)
+        return rc;
+    json_decref(rec);
+    enum dstatus from = ST_SUBMITTED;
+    if (k.closed && !production_move((enum dstatus)to))
+        rc = CC_ECLOSED;
+    else
+        rc = workflow_move(txn, st, k.id, change_id(c, "design"), (enum dstatus)to,
+                           json_string_value(note), c->by, c->out.at, &from);
+    c->out.old = (int)from;
+    return rc;
+}
+
+void ch_status_post(struct change *c, struct server *srv)
+{
+    struct dmem *d = catalog_design(srv, change_id(c, "design"));
+    if (d)
+        catalog_set_status(srv, d, (enum dstatus)status_parse(change_str(c, "status")));
+}
+
+/* ---- hide ---- */
+
+int ch_hide_apply(struct change *c, MDB_txn *txn, const struct store *st)
+{
+    json_t *jh = json_object_get(c->args, "hidden");
+    if (!json_is_boolean(jh))
+        return CC_EBADARGS;
+    int hidden = json_is_true(jh);
+    json_t *rec;
+    struct contest k;
+    int rc = load_design(c, txn, st, &rec, &k);
+    if (rc)
+        return rc;
+    uint64_t id = change_id(c, "design");
+    if (json_is_true(json_object_get(rec, "hidden")) != hidden) {
+        json_object_set_new(rec, "hidden", json_boolean(hidden));
+        rc = design_save(txn, st, id, rec);
+        c->out.flag = 1;
+    }
+    json_decref(rec);
+    if (rc || !c->out.flag)
+        return rc; /* nothing changed: nothing to log */
+    char ids[24], by[24];
+    snprintf(ids, sizeof ids, "%llu", (unsigned long long)id);
+    snprintf(by, sizeof by, "%llu", (unsigned long long)c->by);
+    json_t *f = json_pack("{sssbss}", "design", ids, "hidden", hidden, "by", by);
+    rc = audit_append(txn, st, k.id, c->out.at, "hide", f);
+    json_decref(f);
+    return rc;
+}
+
+void ch_hide_post(struct change *c, struct server *srv)
+{
+    struct dmem *d = catalog_design(srv, change_id(c, "design"));
+    if (!d || !c->out.flag)
+        return;
+    /* Out of (or back into) every window of its gallery, and its watchers told (those
+     * who may still see it: creator and brand). */
+    catalog_set_hidden(srv, d, json_is_true(json_object_get(c->args, "hidden")));
+    size_t none[SORT_COUNT] = {(size_t)-1, (size_t)-1, (size_t)-1};
+    live_design_changed(srv, d, none, none);
+}
+
+/* ---- report ---- */
+
+int ch_report_apply(struct change *c, MDB_txn *txn, const struct store *st)
+{
+    uint64_t id = change_id(c, "design");
+    const char *reason = change_str(c, "reason");
+    if (!id || !reason || !c->by)
+        return CC_EBADARGS;
+    return report_put(txn, st, id, c->by, reason, c->out.at);
+}
+
+void ch_report_post(struct change *c, struct server *srv)
+{
+    reports_added(srv, change_id(c, "design"));
+}

@@ -1,0 +1,43 @@
+/* The kinds of change records, each an apply (writer thread: the record into a write
+ * transaction, deterministically) and a post-commit step (loop thread: the in-memory
+ * views follow the committed change). changes.c holds the table; the functions live
+ * with their area in change_<area>.c. Internal to changes.c and those files. */
+#ifndef CC_CHANGE_KINDS_H
+#define CC_CHANGE_KINDS_H
+
+#include <lmdb.h>
+
+#include "changes.h"
+#include "store.h"
+
+struct server;
+
+typedef int (*change_apply_fn)(struct change *c, MDB_txn *txn, const struct store *st);
+typedef void (*change_post_fn)(struct change *c, struct server *srv);
+
+
+/* change_account.c */
+int ch_account_create_apply(struct change *c, MDB_txn *txn, const struct store *st);
+/* change_design.c */
+int ch_design_create_apply(struct change *c, MDB_txn *txn, const struct store *st);
+void ch_design_create_post(struct change *c, struct server *srv);
+int ch_status_apply(struct change *c, MDB_txn *txn, const struct store *st);
+void ch_status_post(struct change *c, struct server *srv);
+int ch_hide_apply(struct change *c, MDB_txn *txn, const struct store *st);
+void ch_hide_post(struct change *c, struct server *srv);
+int ch_report_apply(struct change *c, MDB_txn *txn, const struct store *st);
+void ch_report_post(struct change *c, struct server *srv);
+/* change_vote.c */
+int ch_vote_apply(struct change *c, MDB_txn *txn, const struct store *st);
+void ch_vote_post(struct change *c, struct server *srv);
+/* change_comment.c */
+int ch_comment_apply(struct change *c, MDB_txn *txn, const struct store *st);
+void ch_comment_post(struct change *c, struct server *srv);
+/* change_contest.c */
+int ch_contest_apply(struct change *c, MDB_txn *txn, const struct store *st);
+void ch_contest_post(struct change *c, struct server *srv);
+/* change_dict.c */
+int ch_dict_apply(struct change *c, MDB_txn *txn, const struct store *st);
+void ch_dict_post(struct change *c, struct server *srv);
+
+#endif

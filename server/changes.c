@@ -1,0 +1,389 @@
+/* Change records: the table of kinds, the encoding, the apply's common part (the
+ * clamped clock), submission through the writer, the post-commit step, recording and
+ * offline application. See changes.h and docs/changes.md.
+ * Thread use: as changes.h says. */
+#include "changes.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "ccerr.h"
+#include "change_kinds.h"
+#include "log.h"
+#include "server.h"
+
+/* meta key: the effective `at` of the last applied record (big-endian i64). */
+#define LAST_AT_KEY "changes.at"
+/* Longest record line --apply-records reads (a 16 MiB artwork and its thumbnail in
+ * base64, with room). */
+#define RECORD_LINE_MAX ((size_t)48 << 20)
+
+static const struct {
+    const char *name;
+    change_apply_fn apply;
+    change_post_fn post; /* NULL: nothing in memory follows this kind */
+} kinds[CH_KINDS] = {
+    [CH_ACCOUNT_CREATE] = {"account.create", ch_account_create_apply, NULL},
+    [CH_DESIGN_CREATE] = {"design.create", ch_design_create_apply, ch_design_create_post},
+    [CH_VOTE] = {"vote", ch_vote_apply, ch_vote_post},
+    [CH_COMMENT] = {"comment", ch_comment_apply, ch_comment_post},
+    [CH_REPORT] = {"report", ch_report_apply, ch_report_post},
+    [CH_STATUS] = {"status", ch_status_apply, ch_status_post},
+    [CH_HIDE] = {"hide", ch_hide_apply, ch_hide_post},
+    [CH_CONTEST] = {"contest", ch_contest_apply, ch_contest_post},
+    [CH_DICT] = {"dict", ch_dict_apply, ch_dict_post},
+    [CH_CLOCK] = {"clock", NULL, NULL},
+};
+
+static const char *const att_names[ATT_COUNT] = {"stored", "thumb", "dict"};
+
+const char *change_kind_name(enum change_kind k)
+{
+    return k < CH_KINDS ? kinds[k].name : "?";
+}
+
+int change_kind_parse(const char *name)
+{
+    for (int k = 0; k < CH_KINDS; k++)
+        if (!strcmp(kinds[k].name, name))
+            return k;
+    return -1;
+}
+
+/* ---- records ---- */
+
+static void out_clear(struct change_out *o)
+{
+    json_decref(o->record);
+    free(o->text);
+    memset(o, 0, sizeof *o);
+}
+
+struct change *change_new(enum change_kind kind, int64_t at, uint64_t by, json_t *args)
+{
+    struct change *c = xcalloc(1, sizeof *c);
+    c->kind = kind;
+    c->at = at;
+    c->by = by;
+    c->args = args ? args : json_object();
+    for (int i = 0; i < ATT_COUNT; i++)
+        ccbuf_init(&c->att[i]);
+    return c;
+}
+
+void change_free(struct change *c)
+{
+    if (!c)
+        return;
+    json_decref(c->args);
+    for (int i = 0; i < ATT_COUNT; i++)
+        ccbuf_free(&c->att[i]);
+    out_clear(&c->out);
+    free(c);
+}
+
+uint64_t change_id(const struct change *c, const char *field)
+{
+    const char *s = json_string_value(json_object_get(c->args, field));
+    if (!s || !*s || strlen(s) > 20 || strspn(s, "0123456789") != strlen(s))
+        return 0;
+    return strtoull(s, NULL, 10);
+}
+
+const char *change_str(const struct change *c, const char *field)
+{
+    return json_string_value(json_object_get(c->args, field));
+}
+
+/* The common fields and the binary ones' names: never a kind's field name. */
+static int reserved(const char *key)
+{
+    if (!strcmp(key, "v") || !strcmp(key, "type") || !strcmp(key, "at") || !strcmp(key, "by"))
+        return 1;
+    for (int i = 0; i < ATT_COUNT; i++)
+        if (!strcmp(key, att_names[i]))
+            return 1;
+    return 0;
+}
+
+int change_encode(const struct change *c, struct ccbuf *out)
+{
+    json_t *o = json_object();
+    const char *key;
+    json_t *val;
+    json_object_foreach(c->args, key, val)
+    {
+        if (reserved(key)) {
+            json_decref(o);
+            return CC_EINTERNAL;
+        }
+        json_object_set(o, key, val);
+    }
+    char by[24];
+    snprintf(by, sizeof by, "%llu", (unsigned long long)c->by);
+    json_object_set_new(o, "v", json_integer(CHANGE_FORMAT));
+    json_object_set_new(o, "type", json_string(kinds[c->kind].name));
+    json_object_set_new(o, "at", json_integer((json_int_t)c->at));
+    json_object_set_new(o, "by", json_string(by));
+    int rc = 0;
+    for (int i = 0; i < ATT_COUNT && !rc; i++) {
+        const struct ccbuf *a = &c->att[i];
+        if (!a->len)
+            continue;
+        char *b64 = xmalloc(4 * ((a->len + 2) / 3) + 1);
+        int n = EVP_EncodeBlock((unsigned char *)b64, a->data, (int)a->len);
+        if (n < 0 || a->len > INT32_MAX)
+            rc = CC_EINTERNAL;
+        else
+            json_object_set_new(o, att_names[i], json_stringn(b64, (size_t)n));
+        free(b64);
+    }
+    char *text = rc ? NULL : json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(o);
+    if (!text)
+        return CC_EINTERNAL;
+    ccbuf_append(out, text, strlen(text));
+    free(text);
+    return 0;
+}
+
+/* Decodes base64 text into out (which must be empty). Returns 0 or -1. */
+static int b64_decode(const char *in, size_t n, struct ccbuf *out)
+{
+    if (n % 4 || n > INT32_MAX)
+        return -1;
+    uint8_t *p = ccbuf_reserve(out, n / 4 * 3 + 1);
+    int len = EVP_DecodeBlock(p, (const unsigned char *)in, (int)n);
+    if (len < 0)
+        return -1;
+    size_t pad = n && in[n - 1] == '=' ? (n > 1 && in[n - 2] == '=' ? 2 : 1) : 0;
+    out->len = (size_t)len - pad;
+    return 0;
+}
+
+int change_decode(const char *text, size_t len, struct change **out, char *why,
+                  size_t whylen)
+{
+    json_error_t e;
+    json_t *o = json_loadb(text, len, 0, &e);
+    if (!json_is_object(o)) {
+        snprintf(why, whylen, "not a JSON object (%s)", o ? "another value" : e.text);
+        json_decref(o);
+        return CC_EBADARGS;
+    }
+    json_t *v = json_object_get(o, "v"), *at = json_object_get(o, "at");
+    const char *type = json_string_value(json_object_get(o, "type"));
+    const char *by = json_string_value(json_object_get(o, "by"));
+    int kind = type ? change_kind_parse(type) : -1;
+    const char *bad = !json_is_integer(v) || json_integer_value(v) < 1 ||
+                              json_integer_value(v) > CHANGE_FORMAT
+                          ? "v: an unknown format version"
+                      : kind < 0            ? "type: an unknown kind of change"
+                      : !json_is_integer(at) ? "at: not an integer"
+                      : !by || !*by || strlen(by) > 20 || strspn(by, "0123456789") != strlen(by)
+                          ? "by: not an account id"
+                          : NULL;
+    if (bad) {
+        snprintf(why, whylen, "%s", bad);
+        json_decref(o);
+        return CC_EBADARGS;
+    }
+    struct change *c = change_new((enum change_kind)kind, json_integer_value(at),
+                                  strtoull(by, NULL, 10), NULL);
+    const char *key;
+    json_t *val;
+    json_object_foreach(o, key, val)
+    {
+        int att = -1;
+        for (int i = 0; i < ATT_COUNT; i++)
+            if (!strcmp(key, att_names[i]))
+                att = i;
+        if (att >= 0) {
+            if (!json_is_string(val) ||
+                b64_decode(json_string_value(val), json_string_length(val), &c->att[att])) {
+                snprintf(why, whylen, "%s: not base64", key);
+                change_free(c);
+                json_decref(o);
+                return CC_EBADARGS;
+            }
+        } else if (!reserved(key)) {
+            json_object_set(c->args, key, val);
+        }
+    }
+    json_decref(o);
+    *out = c;
+    return 0;
+}
+
+/* ---- applying ---- */
+
+static int put_last_at(MDB_txn *txn, const struct store *st, int64_t at)
+{
+    uint8_t buf[8];
+    put_be64(buf, (uint64_t)at);
+    return store_put(txn, store_dbs(st)->meta, LAST_AT_KEY, strlen(LAST_AT_KEY), buf, 8, 0);
+}
+
+int change_apply(struct change *c, MDB_txn *txn, const struct store *st)
+{
+    out_clear(&c->out);
+    if (c->kind == CH_CLOCK) { /* TEST ONLY: the clock was set, maybe back in time */
+        c->out.at = c->at;
+        return put_last_at(txn, st, c->at);
+    }
+    /* Time runs forward in apply order: a record accepted by a clock that was behind
+     * the last applied one's takes that one's time. */
+    MDB_val v;
+    int64_t last = INT64_MIN;
+    int rc = store_get(txn, store_dbs(st)->meta, LAST_AT_KEY, strlen(LAST_AT_KEY), &v);
+    if (rc == 0 && v.mv_size == 8)
+        last = (int64_t)get_be64(v.mv_data);
+    else if (rc != CC_ENOTFOUND)
+        return rc ? rc : CC_EINTERNAL;
+    c->out.at = c->at > last ? c->at : last;
+    if (c->out.at != last && (rc = put_last_at(txn, st, c->out.at)))
+        return rc;
+    return kinds[c->kind].apply(c, txn, st);
+}
+
+struct changes {
+    struct server *srv;
+    FILE *record;
+    struct ccbuf line;
+};
+
+int changes_open(struct changes **out, struct server *srv, FILE *record)
+{
+    struct changes *cs = xcalloc(1, sizeof *cs);
+    cs->srv = srv;
+    cs->record = record;
+    ccbuf_init(&cs->line);
+    *out = cs;
+    return 0;
+}
+
+void changes_close(struct changes *cs)
+{
+    if (!cs)
+        return;
+    ccbuf_free(&cs->line);
+    free(cs);
+}
+
+static int wr_apply(struct write_req *wr, MDB_txn *txn)
+{
+    struct change *c = container_of(wr, struct change, wr);
+    return change_apply(c, txn, c->cs->srv->store);
+}
+
+/* Appends c to the record file (test replays): written as applied, failed or not. */
+static void record(struct changes *cs, const struct change *c)
+{
+    cs->line.len = 0;
+    if (change_encode(c, &cs->line)) {
+        log_error("changes: cannot encode a %s record", kinds[c->kind].name);
+        return;
+    }
+    ccbuf_append(&cs->line, "\n", 1);
+    if (fwrite(cs->line.data, 1, cs->line.len, cs->record) != cs->line.len ||
+        fflush(cs->record))
+        log_error("changes: cannot write the record file: %s", strerror(errno));
+}
+
+/* Loop thread, in apply order: the one post-commit step, then the op's reply. */
+static void wr_done(struct write_req *wr, int status)
+{
+    struct change *c = container_of(wr, struct change, wr);
+    struct changes *cs = c->cs;
+    if (cs->record)
+        record(cs, c);
+    if (!status && kinds[c->kind].post)
+        kinds[c->kind].post(c, cs->srv);
+    c->reply(c, status, c->user);
+}
+
+int changes_submit(struct changes *cs, struct change *c, change_reply_fn reply, void *user)
+{
+    c->cs = cs;
+    c->reply = reply;
+    c->user = user;
+    return writer_submit(cs->srv->writer, &c->wr, wr_apply, wr_done);
+}
+
+/* ---- offline ---- */
+
+int changes_apply_now(struct store *st, struct change *c)
+{
+    for (;;) {
+        MDB_txn *txn;
+        int rc = store_write_begin(st, &txn);
+        if (rc)
+            return rc;
+        rc = change_apply(c, txn, st);
+        if (rc)
+            store_write_abort(st, txn);
+        else
+            rc = store_write_commit(st, txn);
+        if (rc != STORE_EMAPFULL)
+            return rc;
+        if (store_grow(st))
+            return CC_EINTERNAL;
+    }
+}
+
+long changes_apply_file(struct store *st, const char *path, long *failed, char *err,
+                        size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    long applied = 0, lineno = 0;
+    *failed = 0;
+    int rc = 0;
+    while (!rc && (n = getline(&line, &cap, f)) > 0) {
+        lineno++;
+        if ((size_t)n > RECORD_LINE_MAX) {
+            snprintf(err, errlen, "%s:%ld: a record longer than %zu bytes", path, lineno,
+                     RECORD_LINE_MAX);
+            rc = -1;
+            break;
+        }
+        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            n--;
+        if (!n)
+            continue;
+        struct change *c;
+        char why[128];
+        if (change_decode(line, (size_t)n, &c, why, sizeof why)) {
+            snprintf(err, errlen, "%s:%ld: %s", path, lineno, why);
+            rc = -1;
+            break;
+        }
+        int arc = changes_apply_now(st, c);
+        if (arc == CC_EINTERNAL || arc == STORE_EMAPFULL) {
+            snprintf(err, errlen, "%s:%ld: a %s record could not be stored", path, lineno,
+                     kinds[c->kind].name);
+            rc = -1;
+        } else if (arc) {
+            ++*failed; /* refused by its apply, as when it was first applied */
+        } else {
+            applied++;
+        }
+        change_free(c);
+    }
+    if (!rc && ferror(f)) {
+        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        rc = -1;
+    }
+    free(line);
+    fclose(f);
+    return rc ? -1 : applied;
+}

@@ -1,0 +1,147 @@
+/* Change records (issue 14): every write is data. An op checks its request, makes a
+ * `struct change` — who (`by`), when (`at`, the accepting side's clock), what (its kind
+ * and fields, already validated) — and submits it. The writer applies it to LMDB with
+ * the kind's apply, which depends only on the record, the database and the node's
+ * secret: no clock (it uses `at`, clamped so time never runs backwards in apply
+ * order), no randomness, no in-memory state, so applying the same records in the same
+ * order to the same data gives the same bytes on any node and any replay. After the
+ * batch commits, one post-commit step per kind updates the in-memory views (catalog,
+ * creators, reports, live) in a fixed order; then the op's reply runs.
+ *
+ * The encoding (docs/changes.md) is one JSON object per record,
+ * {"v":1,"type":...,"at":...,"by":"<id>",<fields>}, binary fields in base64. A new
+ * write op adds: a kind here, its apply and post-commit step (change_<area>.c), its
+ * line in changes.c's table, its handler, its op table line, and their tests.
+ *
+ * Thread use: changes_submit, the post-commit steps and replies on the loop thread;
+ * applies on the writer thread (or the offline caller of changes_apply_now). */
+#ifndef CC_CHANGES_H
+#define CC_CHANGES_H
+
+#include <jansson.h>
+#include <lmdb.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "designs.h"
+#include "jargs.h"
+#include "role.h"
+#include "store.h"
+#include "util.h"
+#include "writer.h"
+
+/* The format version written in every record ("v"). Readers accept every version up
+ * to this one. */
+#define CHANGE_FORMAT 1
+
+enum change_kind {
+    CH_ACCOUNT_CREATE, /* "account.create" {name, role, token_hash} */
+    CH_DESIGN_CREATE,  /* "design.create" {contest, kind, title, tags, blob, bytes}
+                          + binary "stored" and "thumb" unless the blob exists */
+    CH_VOTE,           /* "vote" {design, contest, value} (value 0 = cleared) */
+    CH_COMMENT,        /* "comment" {design, text} */
+    CH_REPORT,         /* "report" {design, reason} */
+    CH_STATUS,         /* "status" {design, status, note?} */
+    CH_HIDE,           /* "hide" {design, hidden} */
+    CH_CONTEST,        /* "contest" {create, args} */
+    CH_DICT,           /* "dict" {kind, count} + binary "dict" */
+    CH_CLOCK,          /* "clock" {} — TEST ONLY (--test-clock): test.clock set the
+                          clock to `at`, which may be back in time */
+    CH_KINDS
+};
+
+/* Binary fields of a record (encoded in base64 under these names). */
+enum change_att { ATT_STORED, ATT_THUMB, ATT_DICT, ATT_COUNT };
+
+/* What an apply found and did: read by the post-commit step and the reply, never
+ * encoded. Cleared before each (re-)apply. */
+struct change_out {
+    int64_t at;        /* the effective time: max(record's at, the last applied one's) */
+    uint64_t id;       /* a new object's id (account, design, comment) */
+    json_t *record;    /* a stored record (design.create, contest): owned */
+    char *text;        /* comment: the stored comment object (malloc'd) */
+    int old;           /* vote: the previous value (0 = none); status: the stored status */
+    int flag;          /* vote: promoted; hide: changed; design.create: a new blob */
+    uint64_t count;    /* comment: the design's comments; vote: supports when counted */
+    struct blob_holders holders; /* design.create: who held the bytes */
+    struct jargs_err e;          /* contest: which argument was wrong (CC_EBADARGS) */
+};
+
+struct change;
+struct server;
+/* Runs on the loop thread once c is applied and durable (status 0) or failed (status <
+ * 0: the apply's code or CC_EINTERNAL); the post-commit step has run. It owns c
+ * (change_free). */
+typedef void (*change_reply_fn)(struct change *c, int status, void *user);
+
+struct change {
+    enum change_kind kind;
+    int64_t at;   /* accepted at (Unix seconds, the accepting side's clock) */
+    uint64_t by;  /* the acting account; 0 = the operator or the server's clock */
+    json_t *args; /* the kind's fields (owned) */
+    struct ccbuf att[ATT_COUNT];
+    struct change_out out;
+    /* private */
+    struct write_req wr;
+    struct changes *cs;
+    change_reply_fn reply;
+    void *user;
+};
+
+/* A new change of kind (fields args, taken; NULL = none yet). Free with change_free. */
+struct change *change_new(enum change_kind kind, int64_t at, uint64_t by, json_t *args);
+/* NULL-safe. */
+void change_free(struct change *c);
+/* The wire name of a kind ("vote"), and the kind of a name (-1 if unknown). */
+const char *change_kind_name(enum change_kind k);
+int change_kind_parse(const char *name);
+
+/* A record's decimal id field (a string), 0 if absent or malformed; a string field
+ * (borrowed from c->args), or NULL. */
+uint64_t change_id(const struct change *c, const char *field);
+const char *change_str(const struct change *c, const char *field);
+
+/* Record makers for the ops and the command line (change_<area>.c). */
+/* account.create: a new account with a fresh token (written into token, given to the
+ * client once; only its hash is in the record). */
+struct change *change_account_new(const char *name, enum role role, int64_t at,
+                                  char token[65]);
+
+/* Appends c's encoding (docs/changes.md: one JSON object, no newline). Returns 0 or
+ * CC_EINTERNAL. */
+int change_encode(const struct change *c, struct ccbuf *out);
+/* Decodes one record. Returns 0 with *out a new change, or CC_EBADARGS with a reason
+ * in why (unknown version or kind, missing or mistyped common fields, bad base64). */
+int change_decode(const char *text, size_t len, struct change **out, char *why,
+                  size_t whylen);
+
+/* Writer thread (or alone): applies c in txn with the kind's apply. Deterministic as
+ * said above; may run more than once (writer.h). Returns 0 or a CC_E* code. */
+int change_apply(struct change *c, MDB_txn *txn, const struct store *st);
+
+/* The module on the server: submits to the writer, runs post-commit steps, records. */
+struct changes;
+/* srv (borrowed) gives the writer, the store and the views the post-commit steps
+ * update. record: a file every applied record — failed ones too — is appended to,
+ * one a line, in apply order (cocreated --record-changes, for replay tests), or NULL. */
+int changes_open(struct changes **out, struct server *srv, FILE *record);
+void changes_close(struct changes *cs); /* NULL-safe; the FILE is the caller's */
+/* Submits c (taken by reply). reply runs later, or never when this returns an error
+ * (CC_EBUSY: the writer is full or stopping); then c is still the caller's. */
+int changes_submit(struct changes *cs, struct change *c, change_reply_fn reply, void *user);
+
+/* Alone, with no writer running (cocreated --make-brand, --apply-records): applies c
+ * in its own durable transaction, growing the map as needed. No post-commit step.
+ * Returns 0 or the apply's code. */
+int changes_apply_now(struct store *st, struct change *c);
+
+/* cocreated --apply-records FILE: applies every record of FILE (one a line, as
+ * --record-changes writes them) to st in order, each in its own transaction. A record
+ * whose apply fails changes nothing, as it did when it was first applied (a name
+ * taken, a phase closed): it is counted in *failed and the rest go on. Returns the
+ * number applied, or -1 with a reason in err (unreadable file, undecodable record, a
+ * storage error). */
+long changes_apply_file(struct store *st, const char *path, long *failed, char *err,
+                        size_t errlen);
+
+#endif
