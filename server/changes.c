@@ -150,6 +150,21 @@ int change_encode(const struct change *c, struct ccbuf *out)
     return 0;
 }
 
+int change_append(const struct change *c, const char *path)
+{
+    struct ccbuf b;
+    ccbuf_init(&b);
+    int rc = change_encode(c, &b) ? -1 : 0;
+    ccbuf_append(&b, "\n", 1);
+    FILE *f = rc ? NULL : fopen(path, "a");
+    if (!f || fwrite(b.data, 1, b.len, f) != b.len)
+        rc = -1;
+    if (f && fclose(f))
+        rc = -1;
+    ccbuf_free(&b);
+    return rc;
+}
+
 /* Decodes base64 text into out (which must be empty). Returns 0 or -1. */
 static int b64_decode(const char *in, size_t n, struct ccbuf *out)
 {

@@ -110,6 +110,9 @@ struct change *change_account_new(const char *name, enum role role, int64_t at,
 /* Appends c's encoding (docs/changes.md: one JSON object, no newline). Returns 0 or
  * CC_EINTERNAL. */
 int change_encode(const struct change *c, struct ccbuf *out);
+/* Appends c's encoding and a newline to the file at path (--record-changes of a
+ * command that applies a record itself, --make-brand). Returns 0 or -1. */
+int change_append(const struct change *c, const char *path);
 /* Decodes one record. Returns 0 with *out a new change, or CC_EBADARGS with a reason
  * in why (unknown version or kind, missing or mistyped common fields, bad base64). */
 int change_decode(const char *text, size_t len, struct change **out, char *why,

@@ -164,7 +164,8 @@ static struct store *open_offline(const char *dir, const char *secret_path)
 
 /* --make-brand: an account.create record applied to the data directory, as the server
  * would apply it (a running server reads the new account from LMDB at its login). */
-static int make_brand(const char *dir, const char *secret_path, const char *name)
+static int make_brand(const char *dir, const char *secret_path, const char *record,
+                      const char *name)
 {
     char why[128];
     if (account_check_name(name, why, sizeof why)) {
@@ -178,6 +179,8 @@ static int make_brand(const char *dir, const char *secret_path, const char *name
     struct change *c = change_account_new(name, ROLE_BRAND, now_unix(), token);
     int rc = changes_apply_now(st, c);
     uint64_t id = c->out.id;
+    if (!rc && record && change_append(c, record))
+        fprintf(stderr, "cocreated: cannot append the record to %s\n", record);
     change_free(c);
     store_close(st);
     if (rc == CC_ECONFLICT) {
@@ -366,7 +369,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (brand)
-        return make_brand(cfg.data_dir, cfg.secret_path, brand);
+        return make_brand(cfg.data_dir, cfg.secret_path, cfg.record_path, brand);
     if (apply)
         return apply_records(cfg.data_dir, cfg.secret_path, apply);
     signal(SIGPIPE, SIG_IGN);

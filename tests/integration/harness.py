@@ -14,7 +14,7 @@ Server — one daemon on 127.0.0.1, a free port and a fresh temp dir (cc-harness
     srv.url('/t/1.png')                        # http://127.0.0.1:P/t/1.png
     srv.get('/metrics', headers) -> (status, headers, body bytes)
     srv.metric('cocreate_requests_total') -> float
-    srv.make_brand('acme') -> token            # cocreated --make-brand on srv.data
+    srv.make_brand('acme', *args) -> token     # cocreated --make-brand on srv.data
     srv.stop()        # SIGTERM; asserts exit 0 and a log free of sanitizer reports
     srv.wait_exit()   # the same checks, for a daemon signalled by the test itself
     srv.kill9()       # SIGKILL; checks only the sanitizer log
@@ -250,10 +250,10 @@ class Server:
                 return float(line.split()[1])
         raise AssertionError(f'no metric {name} in /metrics')
 
-    def make_brand(self, name='acme'):
+    def make_brand(self, name='acme', *args):
         """Creates brand account name (cocreated --make-brand on the data dir, running
-        or not) and returns its token."""
-        p = subprocess.run(daemon_command('--data', self.data, '--make-brand', name),
+        or not; args are passed on) and returns its token."""
+        p = subprocess.run(daemon_command('--data', self.data, '--make-brand', name, *args),
                            capture_output=True, text=True, timeout=WAIT,
                            stdin=subprocess.DEVNULL)
         assert p.returncode == 0, f'--make-brand {name} exited {p.returncode}: {p.stderr}'

@@ -1,0 +1,254 @@
+"""Replay determinism (issue 14): every write is a change record applied by one
+deterministic apply, so the records a server applied, applied again in order to an
+empty data directory by `cocreated --apply-records`, give the same database and the
+same answers.
+
+Server A runs a mixed workload under --test-clock with --record-changes: every write
+op (registrations — one refused, a name taken —, a brand made from the command line,
+contest create and update, level and artwork uploads, a have:true upload into another
+contest, votes on every scale with clears and a threshold promotion, comments member
+and official, reports, status moves with notes, hides and unhides, enough levels to
+train a zstd dictionary and uploads compressed with it, the clock moved forward and
+back). Then B = --apply-records of A's records onto an empty dir with A's secret file:
+every table but the declared local cache (`renders`) is identical key by key and byte
+by byte, and the two servers answer every gallery, design, results, leaderboard and
+/log/ request identically. A record file with a broken line is refused with its line
+number."""
+import asyncio
+import os
+import struct
+import subprocess
+import time
+import zlib
+
+import lmdb  # Debian's python3-lmdb (tools/setup/deps.sh)
+
+from harness import WAIT, Client, Server, daemon_command, register, run, simple_level, \
+    tmpdir
+
+T0 = 2_000_000_000
+LOCAL_CACHES = {b'renders'}  # docs/changes.md: derived, recomputed by any node
+SORTS = ('new', 'top', 'hot')
+
+
+def png(w, h, seed):
+    """An RGBA PNG of a gradient that depends on seed."""
+    rows = b''.join(b'\x00' + b''.join(bytes(((x * seed) % 251, (y * 7 + seed) % 253,
+                                               seed % 255, 255)) for x in range(w))
+                    for y in range(h))
+
+    def chunk(k, d):
+        return struct.pack('>I', len(d)) + k + d + struct.pack('>I', zlib.crc32(k + d))
+    return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 6, 0, 0, 0))
+            + chunk(b'IDAT', zlib.compress(rows)) + chunk(b'IEND', b''))
+
+
+def dump(path):
+    """Every named table of the LMDB environment at path: {name: {key: value}}."""
+    env = lmdb.open(path, max_dbs=64, readonly=True, lock=False)
+    out = {}
+    with env.begin() as txn:
+        names = [k for k, _ in txn.cursor()]
+    for name in names:
+        db = env.open_db(name, create=False)
+        with env.begin(db=db) as txn:
+            out[name] = dict(txn.cursor())
+    env.close()
+    return out
+
+
+async def clock(c, t):
+    await c.ok('test.clock', now=t)
+
+
+async def upload_ok(c, kind, data, **kw):
+    r = await c.upload(kind, data, **kw)
+    assert r['ok'], r
+    return r['result']['design']['id']
+
+
+async def workload(srv, rec):
+    brand_token = srv.make_brand('acme', '--record-changes', rec)
+    brand = await Client.connect(srv)
+    await brand.ok('auth.login', token=brand_token)
+    await clock(brand, T0)
+    for slug, kind, scale, extra in (('hearts', 'level', 'heart', {'threshold': 2}),
+                                     ('stars', 'artwork', 'stars5', {}),
+                                     ('ups', 'level', 'updown', {})):
+        await brand.ok('contest.create', slug=slug, title=f'The {slug}', kind=kind,
+                       scale=scale, submit_open=T0, submit_close=T0 + 1000,
+                       vote_close=T0 + 2000, **extra)
+    await brand.ok('contest.update', contest='stars', brief='Bold shirts', prize='$500')
+    await brand.err('contest.create', 'conflict', slug='ups', title='Again', kind='level',
+                    scale='heart')  # a record refused by its apply
+    c1 = await register(srv, 'maker1')
+    c2 = await register(srv, 'maker2')
+    await (await Client.connect(srv)).err('auth.register', 'conflict', name='MAKER1')
+    voters = [await register(srv, f'voter{i}') for i in range(4)]
+
+    lv = simple_level(variant=3)
+    h1 = await upload_ok(c1, 'level', lv, title='Heart one', tags=['jump'], contest='hearts')
+    h2 = await upload_ok(c2, 'level', simple_level(variant=5), title='Heart two',
+                         contest='hearts')
+    u1 = await upload_ok(c1, 'level', lv, title='Same bytes', contest='ups')  # have:true
+    u2 = await upload_ok(c2, 'level', simple_level(variant=9), title='Up two', contest='ups')
+    s1 = await upload_ok(c1, 'artwork', png(80, 70, 3), title='Shirt one', contest='stars')
+    s2 = await upload_ok(c2, 'artwork', png(90, 64, 5), title='Shirt two', tags=['bold'],
+                         contest='stars')
+    o1 = await upload_ok(c2, 'artwork', png(64, 64, 11), title='Open art')
+
+    await clock(brand, T0 + 10)
+    for v in voters[:2]:
+        await v.ok('vote.cast', design=h1, value=1)  # the second reaches the threshold
+    await voters[2].ok('vote.cast', design=h2, value=1)
+    await voters[2].ok('vote.clear', design=h2)
+    for i, v in enumerate(voters):
+        await v.ok('vote.cast', design=s1, value=i + 2)
+        await v.ok('vote.cast', design=s2, value=5 - i)
+        await v.ok('vote.cast', design=u1 if i % 2 else u2, value=1 if i < 3 else -1)
+    await voters[0].ok('vote.cast', design=s1, value=1)  # replaces their 2
+    await voters[1].ok('vote.cast', design=o1, value=1)
+    await voters[0].ok('comment.post', design=s1, text='Love the colours')
+    await brand.ok('comment.post', design=s1, text='Thanks for entering!')
+    await voters[1].ok('design.report', design=u2, reason='Looks copied')
+    await brand.ok('design.hide', design=u2, hidden=True)
+    await brand.ok('design.hide', design=u2, hidden=False)
+    await brand.ok('design.hide', design=o1, hidden=True)
+
+    # back in time: later records take the clock's time again (a clock record)
+    await clock(brand, T0 + 5)
+    await voters[3].ok('vote.cast', design=h2, value=1)
+    await clock(brand, T0 + 1500)  # voting only
+    await voters[2].ok('vote.clear', design=s2)
+    await clock(brand, T0 + 2500)  # judging
+    for st, note in (('shortlisted', None), ('winner', 'Going to print'),
+                     ('in_production', None)):
+        args = {'note': note} if note else {}
+        await brand.ok('design.set_status', design=s1, status=st, **args)
+    await brand.ok('design.set_status', design=s2, status='not_selected')
+    await brand.err('design.set_status', 'conflict', design=s2, status='winner')
+    await brand.ok('contest.update', contest='stars', closed=True)
+
+    # a dictionary: enough levels to train one, and levels compressed with it after
+    c3 = await register(srv, 'leveller')
+    for i in range(212):
+        rows = ['.' * 32 for _ in range(10)]
+        rows[8] = 'S' + ''.join('o' if (i >> (k % 9)) & 1 else '.' for k in range(30)) + 'G'
+        rows[9] = '#' * 32
+        rows[i % 7] = '=' * (i % 32) + '.' * (32 - i % 32)
+        await upload_ok(c3, 'level', ('{"format":"cocreate.level/1","width":32,"height":10,'
+                                      '"rows":[%s]}' % ','.join(f'"{r}"' for r in rows))
+                        .encode(), title=f'L{i}')
+        if i == 205:
+            await wait_for_log(srv, 'trained zstd dictionary')
+    for c in [brand, c1, c2, c3] + voters:
+        await c.close()
+    return brand_token
+
+
+async def wait_for_log(srv, text):
+    deadline = time.monotonic() + WAIT
+    while text not in srv.log_text():
+        assert time.monotonic() < deadline, f'never logged: {text}'
+        await asyncio.sleep(0.05)
+
+
+async def answers(srv, token):
+    """Everything the two servers are compared on, as the brand (who sees hidden
+    designs) and anonymously."""
+    out = {}
+    brand = await Client.connect(srv)
+    await brand.ok('auth.login', token=token)
+    anon = await Client.connect(srv)
+    await clock(brand, T0 + 3000)
+    contests = [c['id'] for c in (await anon.ok('contest.list'))['contests']]
+    out['contests'] = await anon.ok('contest.list')
+    for who, c in (('brand', brand), ('anon', anon)):
+        for contest in contests:
+            for sort in SORTS:
+                out[who, contest, sort] = await c.ok('gallery.get', contest=contest,
+                                                     sort=sort, limit=100)
+                if who == 'brand':
+                    offset = 100
+                    while offset < out[who, contest, sort]['total']:
+                        out[who, contest, sort, offset] = await c.ok(
+                            'gallery.get', contest=contest, sort=sort, limit=100,
+                            offset=offset)
+                        offset += 100
+            out[who, contest, 'results'] = await c.ok('contest.results', contest=contest)
+    total = out['brand', 'open', 'new']['total'] + sum(
+        out['brand', c, 'new']['total'] for c in contests if c != 'open')
+    for d in range(1, total + 1):
+        out['design', d] = await brand.call('design.get', design=str(d))
+        out['comments', d] = await brand.call('comment.list', design=str(d))
+    out['top'] = await anon.ok('creator.top', limit=100)
+    for contest in contests:
+        out['log', contest] = srv.get(f'/log/{contest}')[2]
+    for d in (1, 3, 5):
+        out['orig', d] = srv.get(f'/d/{d}', {'Authorization': 'Bearer ' + token})[2]
+        out['thumb', d] = srv.get(f'/t/{d}.png', {'Authorization': 'Bearer ' + token})[2]
+    await brand.close()
+    await anon.close()
+    return out
+
+
+async def main():
+    work = tmpdir('cc-replay-')
+    rec = os.path.join(work, 'records.jsonl')
+    a = Server(['--test-clock', '--record-changes', rec])
+    token = await workload(a, rec)
+    a.stop()
+    with open(rec) as f:
+        lines = f.read().splitlines()
+    types = {line.split('"type":"')[1].split('"')[0] for line in lines}
+    assert types >= {'account.create', 'design.create', 'vote', 'comment', 'report',
+                     'status', 'hide', 'contest', 'dict', 'clock'}, types
+
+    b = Server(['--test-clock', '--secret', os.path.join(a.data, 'secret')], start=False)
+    p = subprocess.run(daemon_command('--data', b.data, '--secret',
+                                      os.path.join(a.data, 'secret'), '--apply-records', rec),
+                       capture_output=True, text=True, timeout=WAIT, stdin=subprocess.DEVNULL)
+    assert p.returncode == 0, p.stderr
+    assert f'{len(lines) - 3} records applied, 3 refused by their apply' in p.stderr, p.stderr
+
+    da, db = dump(a.data), dump(b.data)
+    assert set(da) == set(db), (set(da) ^ set(db))
+    compared = 0
+    for name in sorted(da):
+        if name in LOCAL_CACHES:
+            continue
+        ka, kb = da[name], db[name]
+        assert ka.keys() == kb.keys(), (name, set(ka) ^ set(kb))
+        for k in ka:
+            assert ka[k] == kb[k], (name, k, ka[k][:200], kb[k][:200])
+        compared += len(ka)
+    assert b'level' in b''.join(db[b'dicts'].values()), 'no dictionary was replayed'
+
+    a.start()
+    b.start()
+    ra, rb = await answers(a, token), await answers(b, token)
+    assert ra.keys() == rb.keys()
+    for k in ra:
+        assert ra[k] == rb[k], (k, ra[k], rb[k])
+    a.stop()
+    b.stop()
+
+    # a broken record file is refused with where it broke
+    bad = os.path.join(work, 'bad.jsonl')
+    with open(bad, 'w') as f:
+        f.write(lines[0] + '\n' + '{"v":1,"type":"vote","at":1}\n')
+    c = Server(start=False)
+    p = subprocess.run(daemon_command('--data', c.data, '--apply-records', bad),
+                       capture_output=True, text=True, timeout=WAIT, stdin=subprocess.DEVNULL)
+    assert p.returncode == 1 and 'bad.jsonl:2: by: not an account id' in p.stderr, p.stderr
+    with open(bad, 'w') as f:
+        f.write('{"v":2,"type":"vote","at":1,"by":"1"}\n')
+    p = subprocess.run(daemon_command('--data', c.data, '--apply-records', bad),
+                       capture_output=True, text=True, timeout=WAIT, stdin=subprocess.DEVNULL)
+    assert p.returncode == 1 and 'bad.jsonl:1: v: an unknown format version' in p.stderr, \
+        p.stderr
+    print(f'replay: {len(lines)} records, {compared} rows identical, {len(ra)} answers '
+          'identical: ok')
+
+
+run(main)
