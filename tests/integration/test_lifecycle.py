@@ -17,7 +17,7 @@ import urllib.request
 import websockets
 
 from harness import (Client, Server, check_accounts, check_no_sanitizer_report,
-                     daemon_command, free_port, register_many, run)
+                     daemon_command, free_port, register, register_many, run)
 
 FLAGS = ('--listen', '--data', '--make-brand', '--map-size', '--send-queue', '--ws-sndbuf',
          '--drain-ms', '--log-level')
@@ -241,6 +241,55 @@ async def test_schema(srv, brand_token):
     notes.append(f'schema {version}: newer and corrupt records refused')
 
 
+async def test_secret():
+    """The node's secret (docs/changes.md): DATA/secret made at the first start (mode
+    0600, 64 hex digits), kept across restarts; --secret FILE elsewhere; a file that is
+    not a key refused; data written when the key lived in LMDB (meta audit.secret)
+    gets a file with that key, and a file with another key is refused (pseudonyms
+    would change)."""
+    srv = Server()
+    path = os.path.join(srv.data, 'secret')
+    st = os.stat(path)
+    assert st.st_mode & 0o777 == 0o600, oct(st.st_mode)
+    with open(path) as f:
+        key = f.read()
+    assert len(key) == 65 and key[64] == '\n' and int(key[:64], 16) >= 0, repr(key)
+    c = await register(srv, 'secret_voter')
+    await c.close()
+    srv.restart()
+    with open(path) as f:
+        assert f.read() == key
+    srv.stop()
+    port = free_port()
+    for text, why in (('xyz\n', 'not 64 hex digits'), ('ab' * 40 + '\n', 'not 64 hex')):
+        with open(path, 'w') as f:
+            f.write(text)
+        rc, out, err = daemon('--listen', f'127.0.0.1:{port}', '--data', srv.data)
+        assert rc == 1 and why in err and path in err, (rc, err)
+    with open(path, 'w') as f:
+        f.write(key)
+    # elsewhere: made there, the data dir gets none
+    other = Server(start=False)
+    elsewhere = os.path.join(other.dir, 'node.secret')
+    other.args += ['--secret', elsewhere]
+    other.start()
+    assert os.path.exists(elsewhere) and not os.path.exists(os.path.join(other.data, 'secret'))
+    other.stop()
+    # data of the time the key was in LMDB: the file is made from it
+    lmdb = Lmdb()
+    old = bytes(range(32))
+    lmdb.put(srv.data, 'meta', b'audit.secret', old)
+    rc, out, err = daemon('--listen', f'127.0.0.1:{port}', '--data', srv.data)
+    assert rc == 1 and 'not the one this data' in err, (rc, err)
+    os.unlink(path)
+    srv.start()
+    with open(path) as f:
+        assert f.read() == old.hex() + '\n'
+    srv.stop()
+    notes.append('secret file: made 0600, kept, --secret, bad files and other keys refused, '
+                 'migrated from LMDB')
+
+
 async def test_map_growth():
     srv = Server(['--map-size', '65536'])
     names = [f'grow{i:04d}' for i in range(3000)]
@@ -359,6 +408,7 @@ async def main():
     await test_schema(srv, token)
     await test_brand_past_tiny_map()
     await test_map_growth()
+    await test_secret()
     await test_graceful(signal.SIGTERM)
     await test_graceful(signal.SIGINT)
     await test_going_away()
