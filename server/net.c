@@ -65,7 +65,9 @@ struct net_http {
     struct lws *wsi; /* NULL once the client left */
     int refs;        /* 1 for the transaction + 1 while the app holds it */
     int responded, headers_sent;
-    int waiting; /* the stream's read said NET_BODY_WAIT */
+    int waiting;     /* the stream's read said NET_BODY_WAIT */
+    int head;        /* a HEAD request: headers only */
+    int close_after; /* `connection: close`, and close once the response is out */
     int status;
     const char *content_type;
     char *hdr_name[NET_HTTP_MAX_HEADERS], *hdr_value[NET_HTTP_MAX_HEADERS];
@@ -478,17 +480,36 @@ static void http_detach(struct pss *pss)
     http_unref(h);
 }
 
-/* Writes the status line and headers. Returns -1 to close. */
+/* Whether wsi is an HTTP/1 connection, not a stream of an HTTP/2 one (lws serves h2
+ * after an `Upgrade: h2c`): h2 has no Connection header. */
+static int is_h1(struct lws *wsi)
+{
+    return lws_get_network_wsi(wsi) == wsi;
+}
+
+/* Writes the status line and headers: Content-Length (a HEAD's too: what its GET would
+ * send; none on a 304, RFC 9110 §8.6), or `connection: close` when the close ends the
+ * body or the connection cannot be kept. Returns -1 to close. */
 static int http_send_headers(struct net_http *h)
 {
     unsigned char buf[LWS_PRE + 2048], *start = buf + LWS_PRE, *p = start,
                                        *end = buf + sizeof buf - 1;
     h->headers_sent = 1;
-    /* Unknown length: lws then says `connection: close`, and the close ends the body. */
-    lws_filepos_t len = h->len == NET_HTTP_LENGTH_UNKNOWN ? LWS_ILLEGAL_HTTP_CONTENT_LEN
-                                                          : (lws_filepos_t)h->len;
-    if (lws_add_http_common_headers(h->wsi, (unsigned)h->status, h->content_type, len, &p,
-                                    end))
+    if (h->len == NET_HTTP_LENGTH_UNKNOWN)
+        h->close_after = 1;
+    if (lws_add_http_header_status(h->wsi, (unsigned)h->status, &p, end))
+        return -1;
+    if (h->content_type &&
+        lws_add_http_header_by_token(h->wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
+                                     (const unsigned char *)h->content_type,
+                                     (int)strlen(h->content_type), &p, end))
+        return -1;
+    if (h->len != NET_HTTP_LENGTH_UNKNOWN && h->status != 304 &&
+        lws_add_http_header_content_length(h->wsi, (lws_filepos_t)h->len, &p, end))
+        return -1;
+    if (h->close_after && is_h1(h->wsi) &&
+        lws_add_http_header_by_token(h->wsi, WSI_TOKEN_CONNECTION,
+                                     (const unsigned char *)"close", 5, &p, end))
         return -1;
     for (int i = 0; i < h->nhdr; i++)
         if (lws_add_http_header_by_name(h->wsi, (const unsigned char *)h->hdr_name[i],
@@ -511,7 +532,7 @@ static int http_writeable(struct net_http *h)
     if (!h->headers_sent) {
         if (http_send_headers(h))
             return -1;
-        if (h->len == 0)
+        if (h->len == 0 || h->head)
             return 1;
     }
     int unknown = h->len == NET_HTTP_LENGTH_UNKNOWN;
@@ -547,9 +568,17 @@ static int http_writeable(struct net_http *h)
     return 1;
 }
 
+/* The response is out (or in lws's buffer, which lws sends before it closes). lws
+ * completes the transaction once the request's body is read too (it drops what is
+ * left of it: LRS_DISCARD_BODY), then waits for the next request. A close_after
+ * response closes the connection (over h2: ends the stream, as a completed
+ * transaction does there). */
 static int http_finish(struct pss *pss, struct lws *wsi)
 {
+    int close_after = pss->http && pss->http->close_after;
     http_detach(pss);
+    if (close_after)
+        return -1;
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
@@ -561,6 +590,7 @@ static int http_request(struct net *n, struct pss *pss, struct lws *wsi, const c
     h->net = n;
     h->wsi = wsi;
     h->refs = 1;
+    h->head = lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) > 0;
     n->h.on_http(h, path, n->h.user);
     if (!h->responded) {
         if (h->refs > 1)
@@ -570,7 +600,7 @@ static int http_request(struct net *n, struct pss *pss, struct lws *wsi, const c
     }
     if (http_send_headers(h))
         return -1;
-    if (h->len == 0)
+    if (h->len == 0 || h->head)
         return http_finish(pss, wsi);
     lws_callback_on_writable(wsi);
     return 0;

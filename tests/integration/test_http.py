@@ -1,0 +1,179 @@
+"""Integration test of HTTP/1.1 on the WebSocket port (server/net.c; SPEC §4's HTTP
+paragraph, docs/protocol.md "HTTP"), byte for byte over raw sockets:
+- HEAD gets the headers of GET (Content-Length of the body GET would send) and no
+  body, on every route, and the next request on the keep-alive connection is answered
+  in step.
+"""
+import collections
+import hashlib
+import os
+import re
+import socket
+
+from harness import HOST, WAIT, Client, Server, register, run, simple_level
+
+SOURCE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ARTWORK = os.path.join(SOURCE, 'assets', 'samples', 'artwork-01.png')
+HOST_FIELD = b'Host: x\r\n'
+HEALTHZ_HEAD = (b'HTTP/1.1 200 OK\r\nserver: cocreated\r\n'
+                b'content-type: text/plain; charset=utf-8\r\ncontent-length: 3\r\n\r\n')
+
+Resp = collections.namedtuple('Resp', 'line status headers body')
+
+
+def request(method, target, fields=b'', body=b''):
+    """A request's bytes: the request line, Host, the fields given (CRLF-terminated
+    lines), the empty line, the body."""
+    return f'{method} {target} HTTP/1.1\r\n'.encode() + HOST_FIELD + fields + b'\r\n' + body
+
+
+class Raw:
+    """One TCP connection that reads HTTP/1.1 responses one at a time, by their own
+    framing, so that a stray body byte shows up as a broken next status line."""
+
+    def __init__(self, srv):
+        self.sock = socket.create_connection((HOST, srv.port), timeout=WAIT)
+        self.buf = b''
+
+    def send(self, data):
+        try:
+            self.sock.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server closed first: what it answered is checked by reading
+
+    def _more(self):
+        try:
+            chunk = self.sock.recv(65536)
+        except ConnectionResetError:
+            chunk = b''
+        if not chunk:
+            raise EOFError(f'connection closed; unread: {self.buf[:200]!r}')
+        self.buf += chunk
+
+    def response(self, head=False):
+        """The next response; head: it answers a HEAD (no body whatever it says)."""
+        while b'\r\n\r\n' not in self.buf:
+            self._more()
+        raw, self.buf = self.buf.split(b'\r\n\r\n', 1)
+        lines = raw.decode('latin-1').split('\r\n')
+        m = re.fullmatch(r'HTTP/1\.1 (\d{3}) (.*)', lines[0])
+        assert m, f'not a status line: {raw[:200]!r} (bytes of an earlier body?)'
+        headers = {}
+        for line in lines[1:]:
+            name, colon, value = line.partition(':')
+            assert colon and name == name.strip(), f'bad header line {line!r}'
+            assert name.lower() not in headers, f'{name} twice in {lines}'
+            headers[name.lower()] = value.strip()
+        status = int(m.group(1))
+        if head or status == 304:
+            body = b''
+        elif 'content-length' in headers:
+            n = int(headers['content-length'])
+            while len(self.buf) < n:
+                self._more()
+            body, self.buf = self.buf[:n], self.buf[n:]
+        else:  # the close ends the body
+            assert headers.get('connection') == 'close', lines
+            body = self.rest()
+        return Resp(lines[0], status, headers, body)
+
+    def rest(self):
+        """Everything the server sends until it closes the connection."""
+        try:
+            while True:
+                self._more()
+        except EOFError:
+            pass
+        out, self.buf = self.buf, b''
+        return out
+
+    def closed(self):
+        """Asserts the server closes the connection without sending anything more."""
+        rest = self.rest()
+        assert rest == b'', f'bytes after the last response: {rest[:300]!r}'
+
+    def close(self):
+        self.sock.close()
+
+
+def exchange(srv, data, n=1, head=False):
+    """Sends data on a new connection and returns it with its next n responses."""
+    c = Raw(srv)
+    c.send(data)
+    return c, [c.response(head=head and i == 0) for i in range(n)]
+
+
+# ---- HEAD ----
+
+def check_head(srv, routes):
+    """Each route's HEAD, then its GET on the same connection: same status line and
+    headers, no body after the HEAD's headers (else the GET's status line is broken)."""
+    for target, fields in routes:
+        c, (h, g) = exchange(srv, request('HEAD', target, fields) +
+                             request('GET', target, fields), n=2, head=True)
+        assert h.line == g.line, (target, h.line, g.line)
+        hh, gh = dict(h.headers), dict(g.headers)
+        if target == '/metrics':  # the counters (http requests) move between the two
+            assert int(hh.pop('content-length')) > 0 and gh.pop('content-length')
+        assert hh == gh, (target, h.headers, g.headers)
+        if 'content-length' in gh:
+            assert int(gh['content-length']) == len(g.body), (target, g.headers)
+        c.close()
+    # Exact bytes: the HEAD's headers, then at once the GET's whole response.
+    c = Raw(srv)
+    c.send(request('HEAD', '/healthz') + request('GET', '/healthz', b'Connection: close\r\n'))
+    assert c.rest() == HEALTHZ_HEAD + HEALTHZ_HEAD + b'ok\n'
+
+
+def check_head_export(srv, brand):
+    """A response of unknown length (the export: close-delimited): HEAD gets the same
+    headers (`connection: close`) and the connection closes with no body."""
+    auth = f'Authorization: Bearer {brand}\r\n'.encode()
+    c, (g,) = exchange(srv, request('GET', '/export/open', auth))
+    assert g.status == 200 and g.body[257:262] == b'ustar', g.line
+    c, (h,) = exchange(srv, request('HEAD', '/export/open', auth), head=True)
+    assert (h.line, h.headers) == (g.line, g.headers), (h, g.headers)
+    assert h.headers['connection'] == 'close' and 'content-length' not in h.headers
+    c.closed()
+
+
+async def main():
+    srv = Server()
+    try:
+        ann = await register(srv, 'ann')
+        with open(ARTWORK, 'rb') as f:
+            art = f.read()
+        lvl = simple_level()
+        designs = {}
+        for kind, data in (('artwork', art), ('level', lvl)):
+            r = await ann.upload(kind, data, title=f'My {kind}')
+            assert r['ok'], r
+            designs[r['result']['design']['id']] = (kind, data)
+        await ann.close()
+        brand = srv.make_brand('acme')
+        a, l = list(designs)
+        status, _, index = srv.get('/')
+        assert status == 200
+        v = re.search(rb'/assets/([0-9a-f]{12})/js/app\.js', index).group(1).decode()
+        check_head(srv, [
+            ('/healthz', b''), ('/metrics', b''),
+            (f'/t/{a}.png', b''), (f'/r/{a}.png', b''), (f'/d/{a}', b''),
+            (f'/r/{l}.png', b''), (f'/t/{l}.png', b''), (f'/d/{l}', b''),
+            (f'/d/{a}', f'If-None-Match: "{hashlib.sha256(art).hexdigest()}"\r\n'.encode()),
+            ('/t/999.png', b''), ('/log/open', b''), ('/log/nope', b''),
+            ('/', b''), ('/design/1', b''), (f'/assets/{v}/js/app.js', b''),
+            (f'/assets/{v}/js/app.js', b'Accept-Encoding: gzip\r\n'),
+            ('/nope', b''), ('/export/open', b''),
+            ('/export/open', f'Authorization: Bearer {brand[:-1]}x\r\n'.encode())])
+        check_head_export(srv, brand)
+        # Still serving WebSocket clients after all that.
+        c = await Client.connect(srv)
+        await c.ok('hello')
+        await c.close()
+    finally:
+        srv.stop()
+    print('test_http: ok')
+
+
+if __name__ == '__main__':
+    run(main)
