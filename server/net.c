@@ -25,6 +25,16 @@
 #define NET_TX_PACKET (256 * 1024)
 /* The scratch buffer of immediate writes is kept up to this size between messages. */
 #define NET_SCRATCH_KEEP (64 * 1024)
+/* A request body (on a 405, or a GET that carries one) up to this size is read and
+ * dropped so the connection stays usable; a longer one closes it after the response. */
+#define NET_HTTP_MAX_DISCARD (64 * 1024)
+/* The Server header of every response (lws's info.server_string). */
+#define NET_SERVER_STRING "cocreated"
+/* The methods every route allows (SPEC §4) and the 405 for the others. */
+#define NET_HTTP_ALLOW "GET, HEAD"
+#define NET_HTTP_405_TEXT "method not allowed\n"
+/* The content type of the texts this layer answers itself (405, 500). */
+#define NET_TEXT_TYPE "text/plain; charset=utf-8"
 
 /* A refcounted message many connections may queue (net.h): data at buf + LWS_PRE. */
 struct net_msg {
@@ -582,6 +592,39 @@ static int http_finish(struct pss *pss, struct lws *wsi)
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
+/* Whether the connection must close after the response because the request's body
+ * cannot be skipped in step with the next request. lws 4.1.6 (lws_http_action in
+ * roles/http/server/server.c) reads a body by Content-Length only: it does not decode
+ * Transfer-Encoding (it would parse a chunked body as the next request), and from a
+ * POST, PUT or PATCH without Content-Length it expects 100 MiB. A client that sent
+ * `Expect: 100-continue` may never send its body. Bodies past NET_HTTP_MAX_DISCARD are
+ * not worth reading. */
+static int body_forces_close(struct lws *wsi)
+{
+    char cl[24];
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0)
+        return 1;
+    int n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+    if (n <= 0)
+        return lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0 ||
+               lws_hdr_total_length(wsi, WSI_TOKEN_PUT_URI) > 0 ||
+               lws_hdr_total_length(wsi, WSI_TOKEN_PATCH_URI) > 0;
+    if (n >= (int)sizeof cl ||
+        lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) != n ||
+        cl[strspn(cl, "0123456789")] != '\0')
+        return 1;
+    unsigned long long body = strtoull(cl, NULL, 10);
+    return body > NET_HTTP_MAX_DISCARD ||
+           (body > 0 && lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_EXPECT) > 0);
+}
+
+static void respond_plain(struct net_http *h, int status, const char *text)
+{
+    net_http_respond(h, status, NET_TEXT_TYPE, xstrdup(text), strlen(text));
+}
+
+/* One HTTP request, from lws's LWS_CALLBACK_HTTP: the check every route shares (the
+ * method), then the application's on_http for GET and HEAD. */
 static int http_request(struct net *n, struct pss *pss, struct lws *wsi, const char *path)
 {
     n->stats.http_requests++;
@@ -591,12 +634,20 @@ static int http_request(struct net *n, struct pss *pss, struct lws *wsi, const c
     h->wsi = wsi;
     h->refs = 1;
     h->head = lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) > 0;
-    n->h.on_http(h, path, n->h.user);
+    h->close_after = body_forces_close(wsi);
+    if (!h->head && lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0) {
+        /* POST, PUT, PATCH, DELETE, OPTIONS: lws answers methods it does not know
+         * (TRACE, ...) 403 itself and turns CONNECT into a raw socket. */
+        net_http_add_header(h, "allow:", NET_HTTP_ALLOW);
+        respond_plain(h, 405, NET_HTTP_405_TEXT);
+    } else {
+        n->h.on_http(h, path, n->h.user);
+    }
     if (!h->responded) {
         if (h->refs > 1)
             return 0; /* held: answered later */
         log_error("http: no response for %s", path);
-        net_http_respond(h, 500, "text/plain", xstrdup("internal error\n"), 15);
+        respond_plain(h, 500, "internal error\n");
     }
     if (http_send_headers(h))
         return -1;
@@ -694,9 +745,33 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_HTTP:
         return http_request(n, pss, wsi, in ? (const char *)in : "/");
 
+    case LWS_CALLBACK_RAW_ADOPT: {
+        /* Only a CONNECT request gets here: lws 4.1.6 turns it into a raw socket bound
+         * to protocols[0] (lws_http_to_fallback, roles/http/server/server.c), with no
+         * timeout. Answer it as any other method, then close. */
+        unsigned char buf[LWS_PRE + 256];
+        int resp = snprintf((char *)buf + LWS_PRE, sizeof buf - LWS_PRE,
+                           "HTTP/1.1 405 Method Not Allowed\r\n"
+                           "server: " NET_SERVER_STRING "\r\n"
+                           "content-type: " NET_TEXT_TYPE "\r\n"
+                           "content-length: %zu\r\n"
+                           "connection: close\r\n"
+                           "allow: " NET_HTTP_ALLOW "\r\n"
+                           "\r\n" NET_HTTP_405_TEXT,
+                           strlen(NET_HTTP_405_TEXT));
+        if (n)
+            n->stats.http_requests++;
+        if (resp > 0 && (size_t)resp < sizeof buf - LWS_PRE)
+            lws_write(wsi, buf + LWS_PRE, (size_t)resp, LWS_WRITE_RAW);
+        return -1;
+    }
+
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        /* We serve GET only; a body we did not ask for ends the transaction. */
-        return lws_http_transaction_completed(wsi) ? -1 : 0;
+        /* A body we did not ask for has been read (and dropped): nothing to do. The
+         * response's end completes the transaction (http_finish); completing it here
+         * too, while the response may still be going out, would let lws read the next
+         * request in the middle of it. */
+        return 0;
 
     case LWS_CALLBACK_HTTP_WRITEABLE: {
         if (!pss || !pss->http)
@@ -792,7 +867,7 @@ int net_start(struct net **out, uv_loop_t *loop, const struct net_config *cfg,
     info.iface = n->iface;
     info.protocols = n->protocols;
     info.user = n;
-    info.server_string = "cocreated";
+    info.server_string = NET_SERVER_STRING;
     info.vhost_name = "default";
 
     n->ctx = lws_create_context(&info);

@@ -42,9 +42,10 @@ struct net_handlers {
     void (*on_drain)(struct net_conn *c, void *user);
     /* The connection closed; the app area stays valid until the last reference goes. */
     void (*on_close)(struct net_conn *c, void *user);
-    /* An HTTP request for path (borrowed): answer it with net_http_respond*, now or,
-     * after net_http_hold, later. Answer a HEAD exactly as a GET: this layer sends its
-     * headers (Content-Length included) without the body. */
+    /* An HTTP GET or HEAD for path (borrowed): answer it with net_http_respond*, now
+     * or, after net_http_hold, later. Answer a HEAD exactly as a GET: this layer sends
+     * its headers (Content-Length included) without the body. Other methods never get
+     * here (405). */
     void (*on_http)(struct net_http *h, const char *path, void *user);
 };
 
