@@ -8,7 +8,9 @@ paragraph, docs/protocol.md "HTTP"), byte for byte over raw sockets:
   connection closes after the 405 when lws cannot skip it;
 - header fields of exactly 8 KiB are served and one byte more is 431; a request
   target of exactly 4096 bytes is served and one more is 414; both then close; past
-  lws's own 16 KiB header buffer the connection closes without a response.
+  lws's own 16 KiB header buffer the connection closes without a response;
+- the user's bytes on /d/ /t/ /r/ (level and artwork, 200, 304 and HEAD) carry
+  nosniff, a sandboxing CSP and Content-Disposition.
 """
 import collections
 import hashlib
@@ -282,6 +284,34 @@ def check_url_limit(srv):
         c.closed()
 
 
+# ---- user bytes: /d/ /t/ /r/ ----
+
+CSP = "default-src 'none'; sandbox"
+
+
+def check_user_bytes(srv, designs):
+    """designs: {id: (kind, original bytes)}."""
+    for did, (kind, data) in designs.items():
+        for target, disp in ((f'/d/{did}', 'inline' if kind == 'artwork' else
+                              f'attachment; filename="design-{did}.json"'),
+                             (f'/t/{did}.png', 'inline'), (f'/r/{did}.png', 'inline')):
+            c, (r,) = exchange(srv, request('GET', target))
+            assert r.status == 200, (target, r.line)
+            if target.startswith('/d/'):
+                assert r.body == data, target
+            else:
+                assert r.body[:8] == b'\x89PNG\r\n\x1a\n', target
+            want = {'x-content-type-options': 'nosniff', 'content-security-policy': CSP,
+                    'content-disposition': disp}
+            got = {k: r.headers.get(k) for k in want}
+            assert got == want, (target, r.headers)
+            # The 304 carries them too (RFC 9110 §15.4.5: it updates the cached ones).
+            etag = r.headers['etag'].encode()
+            c, (n,) = exchange(srv, request('GET', target, b'If-None-Match: ' + etag + b'\r\n'))
+            assert n.status == 304 and 'content-length' not in n.headers, (target, n)
+            assert {k: n.headers.get(k) for k in want} == want, (target, n.headers)
+
+
 async def main():
     srv = Server()
     try:
@@ -314,6 +344,7 @@ async def main():
         check_methods(srv, a)
         check_header_limit(srv)
         check_url_limit(srv)
+        check_user_bytes(srv, designs)
         # Still serving WebSocket clients after all that.
         c = await Client.connect(srv)
         await c.ok('hello')
