@@ -30,6 +30,9 @@
 #define CACHE_IMMUTABLE "public, max-age=31536000, immutable"
 /* Hidden designs are shown only to their creator and the brand: never shared caches. */
 #define CACHE_PRIVATE "private, no-store"
+/* Uploaded bytes are served from the web client's origin: a document made of them may
+ * run nothing and reach nothing (a sandbox: a unique origin, no script). */
+#define CSP_USER_BYTES "default-src 'none'; sandbox"
 
 static void respond_text(struct net_http *h, int status, const char *text)
 {
@@ -239,6 +242,24 @@ int http_etag_matches(struct net_http *h, const char *etag)
     return 0;
 }
 
+/* The headers of a design's bytes (/t/ /r/ /d/, their 304s too: RFC 9110 §15.4.5):
+ * whatever a creator uploaded must not be sniffed into HTML or script (nosniff) nor run
+ * with the site's rights when opened directly (CSP_USER_BYTES). Images are shown
+ * inline; other originals (a level's JSON) are downloads named design-<id>.<ext>,
+ * plain ASCII from the id and the kind's table. */
+static void user_bytes_headers(struct net_http *h, uint64_t id, enum content what,
+                               const char *kind_name)
+{
+    const struct kind *kind = kind_find(kind_name ? kind_name : "");
+    char disp[64] = "inline";
+    if (what == CONTENT_ORIGINAL && (!kind || strncmp(kind->content_type, "image/", 6)))
+        snprintf(disp, sizeof disp, "attachment; filename=\"design-%llu.%s\"",
+                 (unsigned long long)id, kind ? kind->ext : "bin");
+    net_http_add_header(h, "x-content-type-options:", "nosniff");
+    net_http_add_header(h, "content-security-policy:", CSP_USER_BYTES);
+    net_http_add_header(h, "content-disposition:", disp);
+}
+
 /* /d/<id>: the uploaded bytes. A raw blob streams from LMDB; a compressed one (≤ its
  * kind's max_bytes, 1 MiB for levels) is decompressed once into the response. */
 static void content_original(struct net_http *h, struct server *s, MDB_txn *txn,
@@ -403,6 +424,7 @@ static void design_content(struct net_http *h, struct server *s, uint64_t id, en
     make_etag(what, json_string_value(json_object_get(rec, "blob")), etag, sizeof etag);
     net_http_add_header(h, "etag:", etag);
     net_http_add_header(h, "cache-control:", hidden ? CACHE_PRIVATE : CACHE_IMMUTABLE);
+    user_bytes_headers(h, id, what, json_string_value(json_object_get(rec, "kind")));
     if (http_etag_matches(h, etag)) {
         store_read_end(s->store, txn);
         json_decref(rec);

@@ -25,6 +25,35 @@
 #define NET_TX_PACKET (256 * 1024)
 /* The scratch buffer of immediate writes is kept up to this size between messages. */
 #define NET_SCRATCH_KEEP (64 * 1024)
+/* lws's buffer for one request's header (info.max_http_header_data; lws 4.1.6's default
+ * is 4096). It holds the request target and the field values lws knows by name, and
+ * the names and values of the fields it does not know (plus 8 bytes each); a request
+ * that does not fit is closed by lws without a response (lws_parse fails in
+ * roles/http/parsers.c, lws_handshake_server drops the connection). It must hold a
+ * target one byte past NET_HTTP_MAX_URL with fields one byte past
+ * NET_HTTP_MAX_HEADER_BYTES, so that those requests are seen whole and answered 414 and
+ * 431. lws allocates it per connection only while a request header is being read (from
+ * the accept, or the end of the previous request, until the header is complete, at
+ * most 10 s: lws's timeout_secs_ah_idle) and frees it then. It is malloc'd, not zeroed:
+ * a header costs the pages it fills (measured, docs/protocol.md: +3.4 KiB RSS for 3.5 KB
+ * of fields, +11.7 KiB for 12 KB; idle connections cost what they did with 4096).
+ * info.max_http_header_pool stays at lws's default, one buffer per connection up to the
+ * fd limit: a smaller pool would make new connections queue for a buffer behind as few
+ * clients as the pool holds, each keeping one for 10 s. */
+#define NET_LWS_HEADER_DATA (16 * 1024)
+_Static_assert(NET_LWS_HEADER_DATA >= NET_HTTP_MAX_URL + NET_HTTP_MAX_HEADER_BYTES + 1024 &&
+                   NET_LWS_HEADER_DATA <= 65535,
+               "lws's header buffer holds both limits (and is an unsigned short)");
+/* A request body (on a 405, or a GET that carries one) up to this size is read and
+ * dropped so the connection stays usable; a longer one closes it after the response. */
+#define NET_HTTP_MAX_DISCARD (64 * 1024)
+/* The Server header of every response (lws's info.server_string). */
+#define NET_SERVER_STRING "cocreated"
+/* The methods every route allows (SPEC §4) and the 405 for the others. */
+#define NET_HTTP_ALLOW "GET, HEAD"
+#define NET_HTTP_405_TEXT "method not allowed\n"
+/* The content type of the texts this layer answers itself (405, 414, 431, 500). */
+#define NET_TEXT_TYPE "text/plain; charset=utf-8"
 
 /* A refcounted message many connections may queue (net.h): data at buf + LWS_PRE. */
 struct net_msg {
@@ -65,7 +94,9 @@ struct net_http {
     struct lws *wsi; /* NULL once the client left */
     int refs;        /* 1 for the transaction + 1 while the app holds it */
     int responded, headers_sent;
-    int waiting; /* the stream's read said NET_BODY_WAIT */
+    int waiting;     /* the stream's read said NET_BODY_WAIT */
+    int head;        /* a HEAD request: headers only */
+    int close_after; /* `connection: close`, and close once the response is out */
     int status;
     const char *content_type;
     char *hdr_name[NET_HTTP_MAX_HEADERS], *hdr_value[NET_HTTP_MAX_HEADERS];
@@ -478,17 +509,57 @@ static void http_detach(struct pss *pss)
     http_unref(h);
 }
 
-/* Writes the status line and headers. Returns -1 to close. */
+/* Whether wsi is an HTTP/1 connection, not a stream of an HTTP/2 one (lws serves h2
+ * after an `Upgrade: h2c`): h2 has no reason phrases and no Connection header. */
+static int is_h1(struct lws *wsi)
+{
+    return lws_get_network_wsi(wsi) == wsi;
+}
+
+/* The status line (and Server header). lws 4.1.6's lws_add_http_header_status has no
+ * reason phrase for 431 ("HTTP/1.1 431 ") and spells 414's "Request URI too Long":
+ * over HTTP/1 those two lines are written here, as lws would write them otherwise. */
+static int http_status_line(struct lws *wsi, int status, unsigned char **p, unsigned char *end)
+{
+    const char *reason = status == 414   ? "URI Too Long"
+                         : status == 431 ? "Request Header Fields Too Large"
+                                         : NULL;
+    if (!reason || !is_h1(wsi))
+        return lws_add_http_header_status(wsi, (unsigned)status, p, end);
+    char version[16] = "", line[64];
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP) < (int)sizeof version)
+        lws_hdr_copy(wsi, version, sizeof version, WSI_TOKEN_HTTP);
+    int n = snprintf(line, sizeof line, "%s %d %s",
+                     strcmp(version, "HTTP/1.0") ? "HTTP/1.1" : "HTTP/1.0", status, reason);
+    return lws_add_http_header_by_name(wsi, NULL, (const unsigned char *)line, n, p, end) ||
+           lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_SERVER,
+                                        (const unsigned char *)NET_SERVER_STRING,
+                                        (int)strlen(NET_SERVER_STRING), p, end);
+}
+
+/* Writes the status line and headers: Content-Length (a HEAD's too: what its GET would
+ * send; none on a 304, RFC 9110 §8.6), or `connection: close` when the close ends the
+ * body or the connection cannot be kept. Returns -1 to close. */
 static int http_send_headers(struct net_http *h)
 {
     unsigned char buf[LWS_PRE + 2048], *start = buf + LWS_PRE, *p = start,
                                        *end = buf + sizeof buf - 1;
     h->headers_sent = 1;
-    /* Unknown length: lws then says `connection: close`, and the close ends the body. */
-    lws_filepos_t len = h->len == NET_HTTP_LENGTH_UNKNOWN ? LWS_ILLEGAL_HTTP_CONTENT_LEN
-                                                          : (lws_filepos_t)h->len;
-    if (lws_add_http_common_headers(h->wsi, (unsigned)h->status, h->content_type, len, &p,
-                                    end))
+    if (h->len == NET_HTTP_LENGTH_UNKNOWN)
+        h->close_after = 1;
+    if (http_status_line(h->wsi, h->status, &p, end))
+        return -1;
+    if (h->content_type &&
+        lws_add_http_header_by_token(h->wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
+                                     (const unsigned char *)h->content_type,
+                                     (int)strlen(h->content_type), &p, end))
+        return -1;
+    if (h->len != NET_HTTP_LENGTH_UNKNOWN && h->status != 304 &&
+        lws_add_http_header_content_length(h->wsi, (lws_filepos_t)h->len, &p, end))
+        return -1;
+    if (h->close_after && is_h1(h->wsi) &&
+        lws_add_http_header_by_token(h->wsi, WSI_TOKEN_CONNECTION,
+                                     (const unsigned char *)"close", 5, &p, end))
         return -1;
     for (int i = 0; i < h->nhdr; i++)
         if (lws_add_http_header_by_name(h->wsi, (const unsigned char *)h->hdr_name[i],
@@ -511,7 +582,7 @@ static int http_writeable(struct net_http *h)
     if (!h->headers_sent) {
         if (http_send_headers(h))
             return -1;
-        if (h->len == 0)
+        if (h->len == 0 || h->head)
             return 1;
     }
     int unknown = h->len == NET_HTTP_LENGTH_UNKNOWN;
@@ -547,13 +618,86 @@ static int http_writeable(struct net_http *h)
     return 1;
 }
 
+/* The response is out (or in lws's buffer, which lws sends before it closes). lws
+ * completes the transaction once the request's body is read too (it drops what is
+ * left of it: LRS_DISCARD_BODY), then waits for the next request. A close_after
+ * response closes the connection (over h2: ends the stream, as a completed
+ * transaction does there). */
 static int http_finish(struct pss *pss, struct lws *wsi)
 {
+    int close_after = pss->http && pss->http->close_after;
     http_detach(pss);
+    if (close_after)
+        return -1;
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
-static int http_request(struct net *n, struct pss *pss, struct lws *wsi, const char *path)
+/* The bytes of the request's header fields, each counted as `Name: value` CRLF, for
+ * the fields lws 4.1.6 knows by name (its token table: Host, Cookie, Authorization,
+ * User-Agent, Referer, Accept*, ... every name that lws_token_to_string spells with a
+ * colon; a repeated field is counted as one line holding all its values). lws has no
+ * way to list the fields it does not know (lws_hdr_custom_length needs the name;
+ * lws_hdr_custom_name_foreach came in 4.3): those are bounded by NET_LWS_HEADER_DATA
+ * only. docs/protocol.md, HTTP. */
+static size_t request_header_bytes(struct lws *wsi)
+{
+    size_t total = 0;
+    for (int t = 0; t < (int)WSI_TOKEN_COUNT; t++) {
+        const char *name = (const char *)lws_token_to_string((enum lws_token_indexes)t);
+        size_t nlen = name ? strlen(name) : 0;
+        /* methods ("get "), versions, "uri-args" and h2's ":path" are not fields */
+        if (nlen < 2 || name[0] == ':' || name[nlen - 1] != ':')
+            continue;
+        int n = lws_hdr_total_length(wsi, (enum lws_token_indexes)t);
+        if (n > 0)
+            total += nlen + 1 + (size_t)n + 2;
+    }
+    return total;
+}
+
+/* The request target as lws hands it over: the path (percent-decoded, dot segments and
+ * repeated slashes removed), then `?` and the query. */
+static size_t request_url_bytes(struct lws *wsi, size_t path_len)
+{
+    int args = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS);
+    return path_len + (args > 0 ? 1 + (size_t)args : 0);
+}
+
+/* Whether the connection must close after the response because the request's body
+ * cannot be skipped in step with the next request. lws 4.1.6 (lws_http_action in
+ * roles/http/server/server.c) reads a body by Content-Length only: it does not decode
+ * Transfer-Encoding (it would parse a chunked body as the next request), and from a
+ * POST, PUT or PATCH without Content-Length it expects 100 MiB. A client that sent
+ * `Expect: 100-continue` may never send its body. Bodies past NET_HTTP_MAX_DISCARD are
+ * not worth reading. */
+static int body_forces_close(struct lws *wsi)
+{
+    char cl[24];
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0)
+        return 1;
+    int n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+    if (n <= 0)
+        return lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0 ||
+               lws_hdr_total_length(wsi, WSI_TOKEN_PUT_URI) > 0 ||
+               lws_hdr_total_length(wsi, WSI_TOKEN_PATCH_URI) > 0;
+    if (n >= (int)sizeof cl ||
+        lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) != n ||
+        cl[strspn(cl, "0123456789")] != '\0')
+        return 1;
+    unsigned long long body = strtoull(cl, NULL, 10);
+    return body > NET_HTTP_MAX_DISCARD ||
+           (body > 0 && lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_EXPECT) > 0);
+}
+
+static void respond_plain(struct net_http *h, int status, const char *text)
+{
+    net_http_respond(h, status, NET_TEXT_TYPE, xstrdup(text), strlen(text));
+}
+
+/* One HTTP request, from lws's LWS_CALLBACK_HTTP: the checks every route shares (the
+ * limits, the method), then the application's on_http for GET and HEAD. */
+static int http_request(struct net *n, struct pss *pss, struct lws *wsi, const char *path,
+                        size_t path_len)
 {
     n->stats.http_requests++;
     http_detach(pss);
@@ -561,16 +705,31 @@ static int http_request(struct net *n, struct pss *pss, struct lws *wsi, const c
     h->net = n;
     h->wsi = wsi;
     h->refs = 1;
-    n->h.on_http(h, path, n->h.user);
+    h->head = lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) > 0;
+    h->close_after = body_forces_close(wsi);
+    if (request_url_bytes(wsi, path_len) > NET_HTTP_MAX_URL) {
+        h->close_after = 1;
+        respond_plain(h, 414, "URI too long\n");
+    } else if (request_header_bytes(wsi) > NET_HTTP_MAX_HEADER_BYTES) {
+        h->close_after = 1;
+        respond_plain(h, 431, "request header fields too large\n");
+    } else if (!h->head && lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0) {
+        /* POST, PUT, PATCH, DELETE, OPTIONS: lws answers methods it does not know
+         * (TRACE, ...) 403 itself and turns CONNECT into a raw socket. */
+        net_http_add_header(h, "allow:", NET_HTTP_ALLOW);
+        respond_plain(h, 405, NET_HTTP_405_TEXT);
+    } else {
+        n->h.on_http(h, path, n->h.user);
+    }
     if (!h->responded) {
         if (h->refs > 1)
             return 0; /* held: answered later */
         log_error("http: no response for %s", path);
-        net_http_respond(h, 500, "text/plain", xstrdup("internal error\n"), 15);
+        respond_plain(h, 500, "internal error\n");
     }
     if (http_send_headers(h))
         return -1;
-    if (h->len == 0)
+    if (h->len == 0 || h->head)
         return http_finish(pss, wsi);
     lws_callback_on_writable(wsi);
     return 0;
@@ -662,11 +821,35 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         return 0;
 
     case LWS_CALLBACK_HTTP:
-        return http_request(n, pss, wsi, in ? (const char *)in : "/");
+        return in ? http_request(n, pss, wsi, in, len) : http_request(n, pss, wsi, "/", 1);
+
+    case LWS_CALLBACK_RAW_ADOPT: {
+        /* Only a CONNECT request gets here: lws 4.1.6 turns it into a raw socket bound
+         * to protocols[0] (lws_http_to_fallback, roles/http/server/server.c), with no
+         * timeout. Answer it as any other method, then close. */
+        unsigned char buf[LWS_PRE + 256];
+        int resp = snprintf((char *)buf + LWS_PRE, sizeof buf - LWS_PRE,
+                           "HTTP/1.1 405 Method Not Allowed\r\n"
+                           "server: " NET_SERVER_STRING "\r\n"
+                           "content-type: " NET_TEXT_TYPE "\r\n"
+                           "content-length: %zu\r\n"
+                           "connection: close\r\n"
+                           "allow: " NET_HTTP_ALLOW "\r\n"
+                           "\r\n" NET_HTTP_405_TEXT,
+                           strlen(NET_HTTP_405_TEXT));
+        if (n)
+            n->stats.http_requests++;
+        if (resp > 0 && (size_t)resp < sizeof buf - LWS_PRE)
+            lws_write(wsi, buf + LWS_PRE, (size_t)resp, LWS_WRITE_RAW);
+        return -1;
+    }
 
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        /* We serve GET only; a body we did not ask for ends the transaction. */
-        return lws_http_transaction_completed(wsi) ? -1 : 0;
+        /* A body we did not ask for has been read (and dropped): nothing to do. The
+         * response's end completes the transaction (http_finish); completing it here
+         * too, while the response may still be going out, would let lws read the next
+         * request in the middle of it. */
+        return 0;
 
     case LWS_CALLBACK_HTTP_WRITEABLE: {
         if (!pss || !pss->http)
@@ -762,8 +945,9 @@ int net_start(struct net **out, uv_loop_t *loop, const struct net_config *cfg,
     info.iface = n->iface;
     info.protocols = n->protocols;
     info.user = n;
-    info.server_string = "cocreated";
+    info.server_string = NET_SERVER_STRING;
     info.vhost_name = "default";
+    info.max_http_header_data = NET_LWS_HEADER_DATA;
 
     n->ctx = lws_create_context(&info);
     if (!n->ctx) {

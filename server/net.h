@@ -16,6 +16,13 @@
 #define NET_MAX_TEXT (64 * 1024)
 /* Default bound of one connection's outgoing queue (SPEC §6 bounded memory). */
 #define NET_DEFAULT_SEND_QUEUE (4u << 20)
+/* HTTP request limits (RFC 9110 §15.5.15, §15.5.20; docs/protocol.md, HTTP). A request
+ * target (the path lws hands over, after percent-decoding and dot-segment removal, plus
+ * `?` and the query) longer than NET_HTTP_MAX_URL bytes is answered 414; header fields
+ * longer than NET_HTTP_MAX_HEADER_BYTES in total (each counted as `Name: value` CRLF)
+ * 431. Both then close the connection. */
+#define NET_HTTP_MAX_URL 4096
+#define NET_HTTP_MAX_HEADER_BYTES (8 * 1024)
 /* Default SO_SNDBUF of a WebSocket connection's socket (the kernel doubles it for its
  * bookkeeping). Without it Linux grows a socket's send buffer up to tcp_wmem's maximum
  * (4 MiB here) for a peer that stops reading: 1,000 stalled subscribers would hold up
@@ -42,8 +49,10 @@ struct net_handlers {
     void (*on_drain)(struct net_conn *c, void *user);
     /* The connection closed; the app area stays valid until the last reference goes. */
     void (*on_close)(struct net_conn *c, void *user);
-    /* An HTTP GET for path (borrowed): answer it with net_http_respond*, now or, after
-     * net_http_hold, later. */
+    /* An HTTP GET or HEAD for path (borrowed): answer it with net_http_respond*, now
+     * or, after net_http_hold, later. Answer a HEAD exactly as a GET: this layer sends
+     * its headers (Content-Length included) without the body. Other methods never get
+     * here (405), nor requests past the limits above (414, 431). */
     void (*on_http)(struct net_http *h, const char *path, void *user);
 };
 

@@ -37,6 +37,7 @@ struct kind {
     const char *name;         /* wire name: "level", "artwork" */
     size_t max_bytes;         /* largest upload; more is `too_large` */
     const char *content_type; /* of the original bytes (GET /d/<design>) */
+    const char *ext;          /* their file name extension, without the dot */
     const char *magic;        /* leading bytes that identify the kind, or NULL */
     size_t magic_len;
     int compress;              /* 1: stored zstd-compressed (a dictionary may be trained);

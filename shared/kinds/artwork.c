@@ -108,6 +108,7 @@ const struct kind kind_artwork = {
     .name = "artwork",
     .max_bytes = ARTWORK_MAX_BYTES,
     .content_type = "image/png",
+    .ext = "png",
     .magic = "\x89PNG\r\n\x1a\n",
     .magic_len = 8,
     .compress = 0,

@@ -378,6 +378,7 @@ const struct kind kind_level = {
     .name = "level",
     .max_bytes = LEVEL_MAX_BYTES,
     .content_type = "application/json",
+    .ext = "json",
     .compress = 1,
     .thumb_w = LEVEL_THUMB_W,
     .thumb_h = LEVEL_THUMB_H,
