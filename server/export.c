@@ -193,7 +193,7 @@ static void export_work(uv_work_t *w)
         j->render_h = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
         snprintf(j->original, sizeof j->original, "%llu/original.%s",
                  (unsigned long long)j->id,
-                 !strcmp(kind->content_type, "image/png") ? "png" : "json");
+                 kind->ext);
         snprintf(j->render, sizeof j->render, "%llu/render.png", (unsigned long long)j->id);
         j->orig_len = plain.len;
         j->render_len = render.len;
