@@ -1,6 +1,8 @@
 // Scenario 2 (issue 6): upload a PNG artwork. Before that: the client's own checks (no
 // file, not a PNG, past 16 MiB: nothing is sent) and a server error shown at the file
-// field (a PNG whose CRC is broken: invalid_design).
+// field (a PNG whose CRC is broken: invalid_design). After it, the same file again
+// (issue 13, SPEC §7): by its creator, a link to the design that has it; by another
+// creator, a refusal that names no design.
 import { join } from 'node:path';
 import { scenario, person, register, loginWithToken, go, shot, card, check, checkLabels, noPageErrors, readFileSync, SOURCE } from './lib.mjs';
 
@@ -83,5 +85,25 @@ await scenario('artwork_upload', [], async ({ srv, b }) => {
   await page.getByText('Sign in to submit a design.', { exact: false }).waitFor();
   await loginWithToken(page, token, 'painter');
   await page.getByLabel('PNG file').waitFor(); // the page follows the login
+
+  // The same file again (SPEC §7): refused, with a way to the design that has it; and
+  // another creator cannot enter it at all.
+  const formErr = page.getByTestId('form-error');
+  const again = async (who) => {
+    await page.getByLabel('Title').fill(`Owl by ${who}`);
+    await page.getByLabel('PNG file').setInputFiles({ name: 'owl.png', mimeType: 'image/png', buffer: PNG });
+    await page.getByRole('button', { name: 'Submit', exact: true }).click();
+  };
+  await again('painter');
+  await formErr.getByText('You have already entered this file in this contest').waitFor();
+  const mine = formErr.getByRole('link', { name: 'see your design' });
+  check((await mine.getAttribute('href')).startsWith('/design/'), 'the refusal links to the design');
+  await shot(page, 'submit-duplicate-own');
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await register(page, 'copycat');
+  await go(page, '/submit');
+  await again('copycat');
+  await formErr.getByText('Another creator has already uploaded this exact file').waitFor();
+  check(!(await formErr.getByRole('link').count()), 'another creator\'s design is not named');
   noPageErrors(page);
 });

@@ -106,6 +106,14 @@ export function submitPage() {
       file.err.textContent = e.code === 'too_large' && d.limit ? `Too large: the limit is ${fmtBytes(d.limit)}.` : errText(e);
       return file.input;
     }
+    if (e.code === 'conflict' && d.design) { // SPEC §7: the same creator's bytes, same contest
+      clear(formErr, 'You have already entered this file in this contest: ', link(`/design/${d.design}`, 'see your design'), '.');
+      return formErr.querySelector('a');
+    }
+    if (e.code === 'conflict' && d.rule === 'duplicate') {
+      formErr.textContent = 'Another creator has already uploaded this exact file, so it cannot be entered again.';
+      return kind() === 'level' ? null : file.input;
+    }
     const f = at[d.field];
     if (f) { f.err.textContent = errText(e); return f.input; }
     formErr.textContent = errText(e);
