@@ -85,6 +85,8 @@ static void usage(FILE *f)
             "  --no-rate-limits     no rate limits at all: for benchmarks and load tests\n"
             "\n"
             "  --record-changes FILE  TEST ONLY: append every applied change record to FILE\n"
+            "  --backup OUT         write a consistent, compacted copy of --data DIR and its\n"
+            "                       secret into the new directory OUT (while the server runs)\n"
             "  --apply-records FILE apply the change records of FILE (as --record-changes\n"
             "                       writes them) to --data DIR in order, then exit\n"
             "  --test-clock         TEST ONLY: the server's clock stands still (at the start\n"
@@ -197,6 +199,25 @@ static int make_brand(const char *dir, const char *secret_path, const char *reco
     return 0;
 }
 
+/* --backup OUT: a consistent, compacted copy of the data directory (LMDB's own copy of
+ * one read transaction: the server may go on writing meanwhile) and the node's secret,
+ * into OUT, which must not exist yet or be empty. */
+static int backup(const char *dir, const char *secret_path, const char *out)
+{
+    struct store *st = open_offline(dir, secret_path);
+    if (!st)
+        return 1;
+    char err[512];
+    int rc = store_backup(st, out, err, sizeof err);
+    store_close(st);
+    if (rc) {
+        fprintf(stderr, "cocreated: %s\n", err);
+        return 1;
+    }
+    fprintf(stderr, "cocreated: backup of %s written to %s (data.mdb and secret)\n", dir, out);
+    return 0;
+}
+
 /* --apply-records FILE: the records of FILE applied in order to the data directory. */
 static int apply_records(const char *dir, const char *secret_path, const char *file)
 {
@@ -247,6 +268,7 @@ int main(int argc, char **argv)
         {"secret", required_argument, NULL, 0x120},
         {"record-changes", required_argument, NULL, 0x121},
         {"apply-records", required_argument, NULL, 0x122},
+        {"backup", required_argument, NULL, 0x123},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -255,7 +277,7 @@ int main(int argc, char **argv)
     struct server_config cfg = {
         .host = host, .port = 8080, .data_dir = "./var", .web_dir = CC_WEB_DIR,
         .ws_sndbuf = NET_DEFAULT_WS_SNDBUF};
-    const char *brand = NULL, *apply = NULL;
+    const char *brand = NULL, *apply = NULL, *backup_to = NULL;
     rate_config_defaults(&cfg.rate);
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -349,6 +371,9 @@ int main(int argc, char **argv)
         case 0x122:
             apply = optarg;
             break;
+        case 0x123:
+            backup_to = optarg;
+            break;
         case 'V':
             printf("%s %s\n", cc_server_name, cc_server_version);
             return 0;
@@ -364,10 +389,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "cocreated: unexpected argument '%s' (see --help)\n", argv[optind]);
         return 2;
     }
-    if (brand && apply) {
-        fprintf(stderr, "cocreated: --make-brand and --apply-records are separate runs\n");
+    if (!!brand + !!apply + !!backup_to > 1) {
+        fprintf(stderr, "cocreated: --make-brand, --apply-records and --backup are separate "
+                        "runs\n");
         return 2;
     }
+    if (backup_to)
+        return backup(cfg.data_dir, cfg.secret_path, backup_to);
     if (brand)
         return make_brand(cfg.data_dir, cfg.secret_path, cfg.record_path, brand);
     if (apply)

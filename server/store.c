@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <openssl/crypto.h>
 #include <uv.h>
 
@@ -167,6 +169,55 @@ void store_set_secret(struct store *s, const uint8_t key[32])
 const uint8_t *store_secret(const struct store *s)
 {
     return s->has_secret ? s->secret : NULL;
+}
+
+static void adopt_map_size(struct store *s);
+
+int store_backup(struct store *s, const char *out, char *err, size_t errlen)
+{
+    if (mkdir(out, 0750) && errno != EEXIST) {
+        snprintf(err, errlen, "cannot create %s: %s", out, strerror(errno));
+        return -1;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/data.mdb", out);
+    struct stat sb;
+    if (stat(path, &sb) == 0) {
+        snprintf(err, errlen, "%s already holds a data.mdb: back up into a new directory", out);
+        return -1;
+    }
+    int rc;
+    for (int tries = 0;; tries++) {
+        uv_rwlock_rdlock(&s->resize);
+        rc = mdb_env_copy2(s->env, out, MDB_CP_COMPACT);
+        uv_rwlock_rdunlock(&s->resize);
+        if (rc != MDB_MAP_RESIZED || tries == 8)
+            break;
+        /* The server grew the map while we began: adopt its size and copy again. */
+        unlink(path);
+        adopt_map_size(s);
+    }
+    if (rc) {
+        unlink(path);
+        snprintf(err, errlen, "cannot copy the data into %s: %s", out, mdb_strerror(rc));
+        return -1;
+    }
+    if (!s->has_secret)
+        return 0;
+    char text[66];
+    hex_encode(s->secret, 32, text);
+    text[64] = '\n';
+    snprintf(path, sizeof path, "%s/secret", out);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int ok = fd >= 0 && write(fd, text, 65) == 65 && fsync(fd) == 0;
+    if (fd >= 0)
+        close(fd);
+    OPENSSL_cleanse(text, sizeof text);
+    if (!ok) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 uint64_t store_schema(const struct store *s)
