@@ -207,8 +207,9 @@ static int backup(const char *dir, const char *secret_path, const char *out)
     struct store *st = open_offline(dir, secret_path);
     if (!st)
         return 1;
-    char err[512];
-    int rc = store_backup(st, out, err, sizeof err);
+    char err[512], path[4096];
+    snprintf(path, sizeof path, "%s/secret", out);
+    int rc = store_backup(st, out, err, sizeof err) || secret_save(st, path, err, sizeof err);
     store_close(st);
     if (rc) {
         fprintf(stderr, "cocreated: %s\n", err);

@@ -127,3 +127,13 @@ int secret_load(struct store *st, const char *path, char *err, size_t errlen)
     OPENSSL_cleanse(old, sizeof old);
     return rc;
 }
+
+int secret_save(const struct store *st, const char *path, char *err, size_t errlen)
+{
+    const uint8_t *key = store_secret(st);
+    if (!key) {
+        snprintf(err, errlen, "no secret to save");
+        return -1;
+    }
+    return create_file(path, key, err, errlen);
+}

@@ -24,4 +24,8 @@ void secret_default_path(const char *dir, char *buf, size_t len);
  * one-line reason in err. */
 int secret_load(struct store *st, const char *path, char *err, size_t errlen);
 
+/* Writes the secret st was given (secret_load) to a new file at path, mode 0600 (a
+ * backup's copy). Returns 0, or -1 with a one-line reason in err. */
+int secret_save(const struct store *st, const char *path, char *err, size_t errlen);
+
 #endif

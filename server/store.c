@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <openssl/crypto.h>
@@ -200,21 +199,6 @@ int store_backup(struct store *s, const char *out, char *err, size_t errlen)
     if (rc) {
         unlink(path);
         snprintf(err, errlen, "cannot copy the data into %s: %s", out, mdb_strerror(rc));
-        return -1;
-    }
-    if (!s->has_secret)
-        return 0;
-    char text[66];
-    hex_encode(s->secret, 32, text);
-    text[64] = '\n';
-    snprintf(path, sizeof path, "%s/secret", out);
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    int ok = fd >= 0 && write(fd, text, 65) == 65 && fsync(fd) == 0;
-    if (fd >= 0)
-        close(fd);
-    OPENSSL_cleanse(text, sizeof text);
-    if (!ok) {
-        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
         return -1;
     }
     return 0;

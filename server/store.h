@@ -58,8 +58,8 @@ MDB_env *store_env(struct store *s);
 void store_set_secret(struct store *s, const uint8_t key[32]);
 const uint8_t *store_secret(const struct store *s);
 /* A consistent, compacted copy of the environment (one read transaction: writers go on)
- * and the secret (as a secret file, mode 0600) into directory out, which is created and
- * must not exist or be empty. Returns 0, or -1 with a one-line reason in err. */
+ * into directory out, which is created and must not hold a data.mdb yet. Returns 0, or
+ * -1 with a one-line reason in err. */
 int store_backup(struct store *s, const char *out, char *err, size_t errlen);
 /* The schema the environment was at when opened (STORE_SCHEMA_VERSION when new). */
 uint64_t store_schema(const struct store *s);
