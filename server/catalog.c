@@ -116,45 +116,17 @@ static double key_hot(const void *item)
 
 double cat_contest_mean(const struct cgal *g)
 {
-    return g->star_votes ? (double)g->star_sum / (double)g->star_votes : SCORE_BAYES_M0;
+    return g->mean_votes ? (double)g->mean_sum / (double)g->mean_votes : SCORE_BAYES_M0;
 }
 
 double cat_score_top(const struct dmem *d, double mean)
 {
-    switch (d->gal->scale) {
-    case SCALE_HEART:
-        return d->c[0];
-    case SCALE_UPDOWN:
-        return score_wilson(d->c[0], d->c[1]);
-    case SCALE_STARS5: {
-        double n = 0, sum = 0;
-        for (int i = 0; i < 5; i++) {
-            n += d->c[i];
-            sum += (double)(i + 1) * d->c[i];
-        }
-        return score_bayes(sum, n, mean);
-    }
-    }
-    return 0;
-}
-
-/* p = supports minus downs, at least 0. */
-static double hot_points(const struct dmem *d)
-{
-    switch (d->gal->scale) {
-    case SCALE_HEART:
-        return d->c[0];
-    case SCALE_UPDOWN:
-        return d->c[0] > d->c[1] ? (double)(d->c[0] - d->c[1]) : 0;
-    case SCALE_STARS5:
-        return (double)d->c[3] + d->c[4];
-    }
-    return 0;
+    return d->gal->scale->score_top(d->c, mean);
 }
 
 double cat_hot_score(const struct dmem *d, int64_t now)
 {
-    return score_hot(hot_points(d), now - catalog_created(d));
+    return score_hot(d->gal->scale->hot_points(d->c), now - catalog_created(d));
 }
 
 /* Re-keys d in every index it is in after its scores may have changed. Returns
@@ -281,7 +253,7 @@ struct dmem *catalog_design(struct server *srv, uint64_t id)
     return id < cat->cap_id ? cat->by_id[id] : NULL;
 }
 
-enum scale catalog_scale(const struct dmem *d)
+const struct scale *catalog_scale(const struct dmem *d)
 {
     return d->gal->scale;
 }
@@ -404,58 +376,26 @@ struct dmem *catalog_add(struct server *srv, const json_t *record)
 
 void catalog_tally(const struct dmem *d, struct tally *t)
 {
-    memset(t, 0, sizeof *t);
-    switch (d->gal->scale) {
-    case SCALE_HEART:
-        t->votes = t->supports = t->hearts = d->c[0];
-        break;
-    case SCALE_UPDOWN:
-        t->up = d->c[0];
-        t->down = d->c[1];
-        t->votes = d->c[0] + d->c[1];
-        t->supports = d->c[0];
-        break;
-    case SCALE_STARS5:
-        for (int i = 0; i < 5; i++) {
-            t->stars[i] = d->c[i];
-            t->votes += d->c[i];
-            t->sum += (uint64_t)(i + 1) * d->c[i];
-        }
-        t->supports = d->c[3] + d->c[4];
-        break;
-    }
-}
-
-/* The counter a vote of value v adds to (see struct dmem). */
-static uint32_t *counter(struct dmem *d, int v)
-{
-    switch (d->gal->scale) {
-    case SCALE_HEART:
-        return &d->c[0];
-    case SCALE_UPDOWN:
-        return v > 0 ? &d->c[0] : &d->c[1];
-    case SCALE_STARS5:
-        return &d->c[v - 1];
-    }
-    return &d->c[0];
+    d->gal->scale->tally(d->c, t);
 }
 
 /* Applies a vote change to the counts only (start-up and catalog_vote). */
 void cat_count_vote(struct dmem *d, int old_value, int new_value)
 {
     struct cgal *g = d->gal;
+    const struct scale *sc = g->scale;
     if (old_value) {
-        (*counter(d, old_value))--;
-        if (g->scale == SCALE_STARS5) {
-            g->star_sum -= (uint64_t)old_value;
-            g->star_votes--;
+        d->c[sc->counter(old_value)]--;
+        if (sc->uses_mean) {
+            g->mean_sum -= (uint64_t)old_value;
+            g->mean_votes--;
         }
     }
     if (new_value) {
-        (*counter(d, new_value))++;
-        if (g->scale == SCALE_STARS5) {
-            g->star_sum += (uint64_t)new_value;
-            g->star_votes++;
+        d->c[sc->counter(new_value)]++;
+        if (sc->uses_mean) {
+            g->mean_sum += (uint64_t)new_value;
+            g->mean_votes++;
         }
     }
 }
@@ -554,17 +494,6 @@ void catalog_set_status(struct server *srv, struct dmem *d, enum dstatus status)
 
 /* ---- JSON ---- */
 
-/* Appends the decimal digits of v (the page writer's hot path: no printf). */
-static void append_u64(struct ccbuf *out, uint64_t v)
-{
-    char buf[24], *p = buf + sizeof buf;
-    do {
-        *--p = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    ccbuf_append(out, p, (size_t)(buf + sizeof buf - p));
-}
-
 static void append_lit(struct ccbuf *out, const char *s)
 {
     ccbuf_append(out, s, strlen(s));
@@ -574,7 +503,7 @@ static void append_lit(struct ccbuf *out, const char *s)
 static void append_score(struct ccbuf *out, double x)
 {
     if (x > 0 && x < 1e15 && x == (double)(uint64_t)x) {
-        append_u64(out, (uint64_t)x);
+        ccbuf_append_u64(out, (uint64_t)x);
         return;
     }
     char tmp[32];
@@ -586,33 +515,7 @@ void catalog_tally_json(const struct dmem *d, struct ccbuf *out)
 {
     struct tally t;
     catalog_tally(d, &t);
-    append_lit(out, "{\"votes\":");
-    append_u64(out, t.votes);
-    append_lit(out, ",\"supports\":");
-    append_u64(out, t.supports);
-    switch (d->gal->scale) {
-    case SCALE_HEART:
-        append_lit(out, ",\"hearts\":");
-        append_u64(out, t.hearts);
-        break;
-    case SCALE_UPDOWN:
-        append_lit(out, ",\"up\":");
-        append_u64(out, t.up);
-        append_lit(out, ",\"down\":");
-        append_u64(out, t.down);
-        break;
-    case SCALE_STARS5:
-        append_lit(out, ",\"stars\":[");
-        for (int i = 0; i < 5; i++) {
-            if (i)
-                append_lit(out, ",");
-            append_u64(out, t.stars[i]);
-        }
-        append_lit(out, "],\"sum\":");
-        append_u64(out, t.sum);
-        break;
-    }
-    append_lit(out, "}");
+    tally_text(&t, d->gal->scale, out);
 }
 
 /* Appends d's live fields: ,"tally":{...},"comments":N,"score":S. */
@@ -621,7 +524,7 @@ static void append_live(const struct dmem *d, struct ccbuf *out)
     append_lit(out, ",\"tally\":");
     catalog_tally_json(d, out);
     append_lit(out, ",\"comments\":");
-    append_u64(out, d->comments);
+    ccbuf_append_u64(out, d->comments);
     append_lit(out, ",\"score\":");
     append_score(out, d->score[SORT_TOP]);
 }
@@ -642,7 +545,7 @@ int catalog_item_json(struct server *srv, MDB_txn *txn, const struct dmem *d,
     ccbuf_append(out, v.mv_data, v.mv_size - 1);
     append_live(d, out);
     append_lit(out, ",\"thumb\":\"/t/");
-    append_u64(out, d->id);
+    ccbuf_append_u64(out, d->id);
     append_lit(out, ".png\"}");
     return 0;
 }
@@ -650,7 +553,7 @@ int catalog_item_json(struct server *srv, MDB_txn *txn, const struct dmem *d,
 void catalog_item_delta_json(const struct dmem *d, struct ccbuf *out)
 {
     append_lit(out, "{\"id\":\"");
-    append_u64(out, d->id);
+    ccbuf_append_u64(out, d->id);
     append_lit(out, "\"");
     append_live(d, out);
     append_lit(out, ",\"status\":\"");
@@ -725,8 +628,8 @@ static void on_rescore(uv_timer_t *t)
 void catalog_settle(struct server *srv, const char *contest)
 {
     struct cgal *g = cat_gal_find(srv->catalog, contest);
-    if (!g || g->scale != SCALE_STARS5)
-        return; /* heart and updown top scores never depend on other designs */
+    if (!g || !g->scale->uses_mean)
+        return; /* other scales' top scores never depend on other designs */
     double mean = cat_contest_mean(g);
     if (mean == g->mean_ranked && !g->rescore_left)
         return;

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tally.h"
+#include "scale.h"
 #include "util.h"
 
 struct contest;
@@ -58,8 +58,8 @@ struct dmem {
     double score[SORT_COUNT]; /* the keys it is indexed under; score[SORT_NEW] is the
                                  creation time (Unix seconds, exact in a double): see
                                  catalog_created() */
-    uint32_t c[5];            /* heart: c[0] hearts; updown: c[0] up, c[1] down;
-                                 stars5: c[i] votes of i+1 stars */
+    uint32_t c[SCALE_COUNTERS]; /* vote counters, as its scale defines them
+                                   (scale.h, server/scales/) */
     uint32_t version;         /* bumped on every change of its data (live.c diffs) */
     uint8_t status;           /* enum dstatus */
     uint8_t hidden;
@@ -109,7 +109,8 @@ int64_t catalog_created(const struct dmem *d);
 void catalog_tally_json(const struct dmem *d, struct ccbuf *out);
 /* The tally of d as SPEC §2's struct. */
 void catalog_tally(const struct dmem *d, struct tally *t);
-enum scale catalog_scale(const struct dmem *d);
+/* The voting scale of d's contest. */
+const struct scale *catalog_scale(const struct dmem *d);
 /* The id of d's contest (borrowed). */
 const char *catalog_contest_id(const struct dmem *d);
 /* The settings of d's contest (borrowed), as last committed: loaded with its gallery,

@@ -22,7 +22,7 @@ struct dvec {
 
 struct cgal {
     char id[65];
-    enum scale scale;
+    const struct scale *scale;
     struct contest contest; /* its settings, kept current by catalog_contest_changed */
     struct rank *rank[SORT_COUNT]; /* visible designs */
     size_t rescore_at;             /* next position in rank[SORT_NEW] to rescore */
@@ -30,7 +30,7 @@ struct cgal {
     struct u64map by_tag;          /* tag id → struct dvec * (visible) */
     struct dvec by_status[ST_COUNT];
     struct dvec hidden;            /* hidden designs (few: moderation), for the brand */
-    uint64_t star_sum, star_votes; /* stars5: for the contest mean m */
+    uint64_t mean_sum, mean_votes; /* scales that use_mean: for the contest mean m */
     double mean_ranked;            /* the m that the top scores were computed with */
     struct cgal *next;
 };
@@ -80,7 +80,7 @@ void cat_dvec_remove(struct dvec *v, struct dmem *d);
 struct dvec *cat_map_list(struct u64map *m, uint64_t key);
 /* Ties of every ranked index: older design first, then smaller id. */
 int cat_tie(const void *a, const void *b);
-/* The stars5 contest mean m of g (SCORE_BAYES_M0 without votes). */
+/* The contest mean m of g (scales that use it) (SCORE_BAYES_M0 without votes). */
 double cat_contest_mean(const struct cgal *g);
 /* d's `top` score with contest mean mean, and its `hot` score at now. */
 double cat_score_top(const struct dmem *d, double mean);

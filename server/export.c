@@ -37,7 +37,7 @@ struct xdesign {
     uint64_t id;
     size_t rank;
     struct tally tally;
-    enum scale scale;
+    const struct scale *scale;
     double score;
 };
 

@@ -146,17 +146,10 @@ void op_vote_cast(struct req *r)
         req_fail_args(r, &e);
         return;
     }
-    enum scale s = catalog_scale(d);
-    int ok = s == SCALE_HEART    ? value == 1
-             : s == SCALE_UPDOWN ? value == 1 || value == -1
-                                 : value >= 1 && value <= 5;
-    if (!ok) {
+    const struct scale *s = catalog_scale(d);
+    if (!s->valid((int)value)) {
         e.field = "value";
-        snprintf(e.why, sizeof e.why, "must be %s on the %s scale",
-                 s == SCALE_HEART    ? "1"
-                 : s == SCALE_UPDOWN ? "1 or -1"
-                                     : "1 to 5",
-                 scale_name(s));
+        snprintf(e.why, sizeof e.why, "must be %s on the %s scale", s->values, s->name);
         req_fail_args(r, &e);
         return;
     }
