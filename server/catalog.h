@@ -104,9 +104,6 @@ struct dmem *catalog_design(struct server *srv, uint64_t id);
 struct dmem *catalog_add(struct server *srv, const json_t *record);
 /* d's creation time (Unix seconds). */
 int64_t catalog_created(const struct dmem *d);
-/* Appends d's tally as its JSON object (as tally_json writes it), without jansson:
- * the vote reply and the page writer's hot path. */
-void catalog_tally_json(const struct dmem *d, struct ccbuf *out);
 /* The tally of d as SPEC §2's struct. */
 void catalog_tally(const struct dmem *d, struct tally *t);
 /* The voting scale of d's contest. */
@@ -140,14 +137,6 @@ void catalog_settle(struct server *srv, const char *contest);
  * CC_ENOTFOUND for an unknown contest. */
 int catalog_page(struct server *srv, const struct gallery_query *q, struct dmem **out,
                  size_t *total);
-/* Appends d's SPEC §2 design object as JSON text to out, from its record in txn and
- * the live tally and score. Returns 0 or a store error. */
-int catalog_item_json(struct server *srv, MDB_txn *txn, const struct dmem *d,
-                      struct ccbuf *out);
-/* Appends the part of d's design object that changes while it sits in a gallery
- * window: {"id","tally","score","status"} (gallery.update items for designs the
- * subscriber already holds; docs/protocol.md). */
-void catalog_item_delta_json(const struct dmem *d, struct ccbuf *out);
 /* Bytes used by designs and indexes, and the number of designs (for /metrics). */
 void catalog_memory(struct server *srv, size_t *bytes, size_t *designs);
 

@@ -8,10 +8,10 @@
 
 #include "ccerr.h"
 #include "comments.h"
+#include "design_view.h"
 #include "designs.h"
 #include "log.h"
 #include "net.h"
-#include "ops.h"
 #include "reports.h"
 #include "server.h"
 #include "u64map.h"
@@ -214,12 +214,12 @@ static int append_items(struct server *srv, struct ccbuf *b, struct dmem **items
             ccbuf_append(b, ",", 1);
         first = 0;
         if (delta && delta[i]) {
-            catalog_item_delta_json(items[i], b);
+            design_delta_json(items[i], b);
             continue;
         }
         if (!txn && (rc = store_read_begin(srv->store, &txn)))
             break;
-        rc = catalog_item_json(srv, txn, items[i], b);
+        rc = design_json(srv->store, txn, items[i], b);
         if (!rc && brand)
             reports_splice(srv, items[i]->id, b);
     }
@@ -381,7 +381,7 @@ static int watch_event(struct server *srv, struct watch *wt, int comments,
     if (!d || store_read_begin(srv->store, &txn))
         return 0;
     append_str(msg, "{\"ev\":\"design.update\",\"design\":");
-    int rc = catalog_item_json(srv, txn, d, msg);
+    int rc = design_json(srv->store, txn, d, msg);
     if (!rc)
         design_timeline_splice(txn, srv->store, d->id, msg);
     if (!rc && resync && resync->seen_comment < wt->flushed_comment) {

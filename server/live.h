@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "catalog.h"
-#include "proto.h"
+#include "session.h"
 
 /* SPEC §4: at most one event per subscription per 100 ms. */
 #define LIVE_INTERVAL_MS 100

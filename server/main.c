@@ -27,6 +27,7 @@
 #include "accounts.h"
 #include "ccerr.h"
 #include "log.h"
+#include "net.h"
 #include "ratelimit.h"
 #include "server.h"
 #include "store.h"

@@ -9,6 +9,7 @@
 #include "catalog.h"
 #include "ccerr.h"
 #include "creators.h"
+#include "design_view.h"
 #include "designs.h"
 #include "ops.h"
 #include "server.h"

@@ -7,36 +7,13 @@
 #include "catalog.h"
 #include "ccerr.h"
 #include "contests.h"
+#include "design_view.h"
 #include "designs.h"
 #include "live.h"
 #include "ops.h"
 #include "reports.h"
 #include "server.h"
 #include "util.h"
-
-int design_visible(const json_t *record, uint64_t viewer, enum role role)
-{
-    if (!json_is_true(json_object_get(record, "hidden")))
-        return 1;
-    if (role == ROLE_BRAND)
-        return 1;
-    return viewer && design_parse_id(json_string_value(json_object_get(record, "creator"))) ==
-                         viewer;
-}
-
-int dmem_visible(const struct dmem *d, const struct session *s)
-{
-    return !d->hidden || s->role == ROLE_BRAND || (s->account && d->creator == s->account);
-}
-
-int design_item_json(struct server *srv, MDB_txn *txn, const struct dmem *d,
-                     const struct session *viewer, struct ccbuf *out)
-{
-    int rc = catalog_item_json(srv, txn, d, out);
-    if (!rc && viewer && viewer->role == ROLE_BRAND)
-        reports_splice(srv, d->id, out);
-    return rc;
-}
 
 struct dmem *design_arg(struct req *r)
 {

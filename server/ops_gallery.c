@@ -6,6 +6,7 @@
 #include "catalog.h"
 #include "ccerr.h"
 #include "contests.h"
+#include "design_view.h"
 #include "designs.h"
 #include "live.h"
 #include "ops.h"
@@ -60,32 +61,6 @@ int gallery_parse_query(struct req *r, struct gallery_query *q)
     else if (q->creator && q->creator == r->sess->account)
         q->hidden_of = q->creator;
     return 0;
-}
-
-int gallery_window_json(struct server *srv, const struct gallery_query *q,
-                        const struct session *viewer, struct ccbuf *out, const char *prefix)
-{
-    struct dmem *items[CATALOG_PAGE_MAX];
-    size_t total = 0;
-    int n = catalog_page(srv, q, items, &total);
-    if (n < 0)
-        return n;
-    MDB_txn *txn;
-    int rc = store_read_begin(srv->store, &txn);
-    if (rc)
-        return rc;
-    ccbuf_reserve(out, (size_t)n * 512 + 128); /* one allocation for most pages */
-    char head[96];
-    int len = snprintf(head, sizeof head, "{%s\"total\":%zu,\"items\":[", prefix, total);
-    ccbuf_append(out, head, (size_t)len);
-    for (int i = 0; i < n && !rc; i++) {
-        if (i)
-            ccbuf_append(out, ",", 1);
-        rc = design_item_json(srv, txn, items[i], viewer, out);
-    }
-    store_read_end(srv->store, txn);
-    ccbuf_append(out, "]}", 2);
-    return rc;
 }
 
 void op_gallery_get(struct req *r)

@@ -12,6 +12,7 @@
 #include "catalog.h"
 #include "ccerr.h"
 #include "contests.h"
+#include "design_view.h"
 #include "designs.h"
 #include "kind.h"
 #include "log.h"
@@ -376,7 +377,7 @@ static void commit_done(struct write_req *wr, int status)
     int rc = d ? store_read_begin(srv->store, &txn) : CC_EINTERNAL;
     if (!rc) {
         ccbuf_append(&b, "{\"design\":", 10);
-        rc = catalog_item_json(srv, txn, d, &b);
+        rc = design_json(srv->store, txn, d, &b);
         ccbuf_append(&b, "}", 1);
         store_read_end(srv->store, txn);
     }

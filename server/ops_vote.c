@@ -11,6 +11,7 @@
 #include "catalog.h"
 #include "ccerr.h"
 #include "contests.h"
+#include "design_view.h"
 #include "designs.h"
 #include "ops.h"
 #include "server.h"
@@ -75,7 +76,7 @@ static void vote_done(struct write_req *wr, int status)
     struct ccbuf res; /* {"tally":{...}}, written without a JSON tree */
     ccbuf_init(&res);
     ccbuf_append(&res, "{\"tally\":", 9);
-    catalog_tally_json(v->d, &res);
+    design_tally_json(v->d, &res);
     ccbuf_append(&res, "}", 1);
     free(v);
     req_ok_raw(r, (const char *)res.data, res.len);

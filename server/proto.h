@@ -12,32 +12,11 @@
 #include "jargs.h"
 #include "net.h"
 #include "ratelimit.h"
+#include "session.h"
 #include "util.h"
 #include "writer.h"
 
 struct server;
-
-/* Roles of SPEC §1. */
-enum role { ROLE_NONE = 0, ROLE_MEMBER = 1, ROLE_BRAND = 2 };
-
-/* Per-connection state: the application area of each net_conn. */
-struct upload;
-struct live_sub;
-
-struct session {
-    struct server *srv;
-    struct net_conn *conn;
-    uint64_t account; /* 0 until auth.register / auth.login */
-    uint64_t addr_key; /* the peer address's rate-limit key (rate_addr_key) */
-    enum role role;
-    char name[33];          /* the account's name */
-    struct upload *upload;  /* the one upload in flight (ops_upload.c), or NULL */
-    uint64_t upload_seq;    /* last upload id handed out on this connection */
-    struct live_sub *live;  /* subscriptions and watches (live.c) */
-    uint64_t live_seq;      /* last sub id handed out */
-    size_t live_count;      /* entries in `live` */
-    size_t live_stale;      /* of them, skipped while the connection was backed up */
-};
 
 /* One request, from its frame to its reply. */
 struct req {
