@@ -11,14 +11,10 @@
 #include "catalog_int.h"
 #include "ccerr.h"
 #include "contests.h"
-#include "creators.h"
 #include "designs.h"
-#include "live.h"
 #include "log.h"
 #include "rank.h"
-#include "reports.h"
 #include "score.h"
-#include "server.h"
 #include "store.h"
 #include "u64map.h"
 
@@ -158,18 +154,17 @@ struct cgal *cat_gal_find(struct catalog *cat, const char *id)
     return NULL;
 }
 
-struct cgal *cat_gal_get(struct server *srv, const char *id)
+struct cgal *cat_gal_get(struct catalog *cat, const char *id)
 {
-    struct catalog *cat = srv->catalog;
     struct cgal *g = cat_gal_find(cat, id);
     if (g)
         return g;
     struct contest c;
     MDB_txn *txn;
-    int rc = store_read_begin(srv->store, &txn);
+    int rc = store_read_begin(cat->store, &txn);
     if (!rc) {
-        rc = contest_load(txn, srv->store, id, &c);
-        store_read_end(srv->store, txn);
+        rc = contest_load(txn, cat->store, id, &c);
+        store_read_end(cat->store, txn);
     }
     if (rc)
         return NULL;
@@ -247,9 +242,8 @@ uint32_t cat_tag_id(struct catalog *cat, const char *tag, int create)
 
 /* ---- designs ---- */
 
-struct dmem *catalog_design(struct server *srv, uint64_t id)
+struct dmem *catalog_design(const struct catalog *cat, uint64_t id)
 {
-    struct catalog *cat = srv->catalog;
     return id < cat->cap_id ? cat->by_id[id] : NULL;
 }
 
@@ -268,11 +262,11 @@ const struct contest *catalog_contest(const struct dmem *d)
     return &d->gal->contest;
 }
 
-void catalog_contest_changed(struct server *srv, const json_t *record)
+void catalog_contest_changed(struct catalog *cat, const json_t *record)
 {
     struct contest c;
     contest_from_record(record, &c);
-    struct cgal *g = cat_gal_find(srv->catalog, c.id);
+    struct cgal *g = cat_gal_find(cat, c.id);
     if (g)
         g->contest = c; /* kind and scale are fixed at creation (contests.h) */
 }
@@ -315,10 +309,9 @@ static void *arena_alloc(struct catalog *cat, size_t size)
 }
 
 /* Makes d for the record's facts, not yet indexed; NULL when malformed or known. */
-struct dmem *cat_design_new(struct server *srv, const struct facts *f)
+struct dmem *cat_design_new(struct catalog *cat, const struct facts *f)
 {
-    struct catalog *cat = srv->catalog;
-    struct cgal *g = f->contest[0] ? cat_gal_get(srv, f->contest) : NULL;
+    struct cgal *g = f->contest[0] ? cat_gal_get(cat, f->contest) : NULL;
     if (!f->id || !g) {
         log_error("catalog: design record %llu is malformed or names an unknown contest",
                   (unsigned long long)f->id);
@@ -349,28 +342,48 @@ struct dmem *cat_design_new(struct server *srv, const struct facts *f)
         cat_dvec_push(&g->hidden, d);
     cat->by_id[id] = d;
     cat->designs++;
+    cat_dvec_push(cat_map_list(&cat->by_creator, d->creator), d);
     return d;
 }
 
-struct dmem *catalog_add(struct server *srv, const json_t *record)
+struct dmem *const *catalog_designs_of(const struct catalog *cat, uint64_t creator, size_t *n)
+{
+    const struct dvec *v = u64map_get(&cat->by_creator, creator);
+    *n = v ? v->n : 0;
+    return v ? v->v : NULL;
+}
+
+int catalog_each_creator(const struct catalog *cat,
+                         int (*fn)(void *user, uint64_t creator, struct dmem *const *designs,
+                                   size_t n),
+                         void *user)
+{
+    for (size_t i = 0; i < cat->by_creator.cap; i++) {
+        if (!cat->by_creator.keys[i])
+            continue;
+        const struct dvec *v = cat->by_creator.vals[i];
+        int rc = fn(user, cat->by_creator.keys[i], v->v, v->n);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+struct dmem *catalog_add(struct catalog *cat, const json_t *record, int *added)
 {
     struct facts f;
     cat_facts_from_json(record, &f);
-    struct catalog *cat = srv->catalog;
+    *added = 0;
     if (f.id && f.id < cat->cap_id && cat->by_id[f.id])
         return cat->by_id[f.id];
-    struct dmem *d = cat_design_new(srv, &f);
+    struct dmem *d = cat_design_new(cat, &f);
     if (!d)
         return NULL;
     d->score[SORT_TOP] = cat_score_top(d, cat_contest_mean(d->gal));
     d->score[SORT_HOT] = 0;
     if (!d->hidden)
         index_add(d);
-    if (creators_design_added(srv, d))
-        log_error("catalog: the account of design %llu cannot be read: no points for it",
-                  (unsigned long long)d->id);
-    if (srv->live)
-        live_gallery_changed(srv, d->gal);
+    *added = 1;
     return d;
 }
 
@@ -400,15 +413,14 @@ void cat_count_vote(struct dmem *d, int old_value, int new_value)
     }
 }
 
-/* Positions of d in the sorts someone watches (for live.c), else (size_t)-1. */
-static void positions(struct server *srv, const struct dmem *d, size_t *pos)
+void catalog_positions(const struct dmem *d, unsigned sorts, size_t *pos)
 {
     for (int s = 0; s < SORT_COUNT; s++)
         pos[s] = (size_t)-1;
     if (d->hidden)
         return;
     for (int s = SORT_TOP; s <= SORT_HOT; s++)
-        if (live_watching(srv, d->gal, (enum sort)s))
+        if (sorts & (1u << s))
             pos[s] = rank_position(d->gal->rank[s], d->score[s], d);
 }
 
@@ -420,23 +432,16 @@ size_t catalog_rank(const struct dmem *d)
     return pos == (size_t)-1 ? 0 : pos + 1;
 }
 
-void catalog_vote(struct server *srv, struct dmem *d, int old_value, int new_value)
+void catalog_vote(struct catalog *cat, struct dmem *d, int old_value, int new_value)
 {
-    size_t before[SORT_COUNT], after[SORT_COUNT];
-    struct creator_share share;
-    creators_before(d, &share);
-    positions(srv, d, before);
     cat_count_vote(d, old_value, new_value);
-    rescore(d, server_now(srv), d->gal->mean_ranked);
+    rescore(d, clock_now(&cat->clock), d->gal->mean_ranked);
     d->version++;
-    creators_after(srv, d, &share);
-    positions(srv, d, after);
-    live_design_changed(srv, d, before, after);
 }
 
-const struct cgal *catalog_gallery(struct server *srv, const char *contest)
+const struct cgal *catalog_gallery(struct catalog *cat, const char *contest)
 {
-    return cat_gal_get(srv, contest);
+    return cat_gal_get(cat, contest);
 }
 
 const struct cgal *catalog_gallery_of(const struct dmem *d)
@@ -444,12 +449,10 @@ const struct cgal *catalog_gallery_of(const struct dmem *d)
     return d->gal;
 }
 
-void catalog_set_hidden(struct server *srv, struct dmem *d, int hidden)
+int catalog_set_hidden(struct catalog *cat, struct dmem *d, int hidden)
 {
     if (d->hidden == !!hidden)
-        return;
-    struct creator_share share;
-    creators_before(d, &share);
+        return 0;
     if (hidden) {
         index_remove(d);
         cat_dvec_push(&d->gal->hidden, d);
@@ -459,37 +462,30 @@ void catalog_set_hidden(struct server *srv, struct dmem *d, int hidden)
     d->hidden = (uint8_t)!!hidden;
     if (!hidden) { /* the rescoring passes skipped it while hidden */
         d->score[SORT_TOP] = cat_score_top(d, d->gal->mean_ranked);
-        d->score[SORT_HOT] = cat_hot_score(d, server_now(srv));
+        d->score[SORT_HOT] = cat_hot_score(d, clock_now(&cat->clock));
         index_add(d);
     }
     d->version++;
-    creators_after(srv, d, &share);
-    live_gallery_changed(srv, d->gal);
+    return 1;
 }
 
-void catalog_set_comments(struct server *srv, struct dmem *d, uint64_t count)
+void catalog_set_comments(struct dmem *d, uint64_t count)
 {
     d->comments = count > UINT32_MAX ? UINT32_MAX : (uint32_t)count;
     d->version++;
-    size_t none[SORT_COUNT] = {(size_t)-1, (size_t)-1, (size_t)-1};
-    live_design_changed(srv, d, none, none);
 }
 
-void catalog_set_status(struct server *srv, struct dmem *d, enum dstatus status)
+int catalog_set_status(struct dmem *d, enum dstatus status)
 {
     if (d->status == status)
-        return;
-    struct creator_share share;
-    creators_before(d, &share);
+        return 0;
     if (!d->hidden && d->status != ST_SUBMITTED)
         cat_dvec_remove(&d->gal->by_status[d->status], d);
     d->status = (uint8_t)status;
     if (!d->hidden && d->status != ST_SUBMITTED)
         cat_dvec_push(&d->gal->by_status[d->status], d);
     d->version++;
-    creators_after(srv, d, &share);
-    size_t none[SORT_COUNT] = {(size_t)-1, (size_t)-1, (size_t)-1};
-    live_design_changed(srv, d, none, none);
+    return 1;
 }
 
 /* ---- rescoring ---- */
@@ -502,9 +498,8 @@ void catalog_set_status(struct server *srv, struct dmem *d, enum dstatus status)
  * loaded loop rescores at its own pace instead of stalling. */
 static void on_slice(uv_idle_t *h)
 {
-    struct server *srv = h->data;
-    struct catalog *cat = srv->catalog;
-    int64_t now = server_now(srv);
+    struct catalog *cat = container_of(h, struct catalog, slice);
+    int64_t now = clock_now(&cat->clock);
     size_t budget = CATALOG_RESCORE_SLICE;
     int more = 0;
     for (struct cgal *g = cat->gals; g; g = g->next) {
@@ -530,8 +525,8 @@ static void on_slice(uv_idle_t *h)
         g->rescore_left -= n;
         budget -= n;
         more |= g->rescore_left != 0;
-        if (changed)
-            live_gallery_changed(srv, g);
+        if (changed && cat->on_rescored)
+            cat->on_rescored(cat->on_rescored_user, g);
         if (!budget)
             break;
     }
@@ -541,8 +536,7 @@ static void on_slice(uv_idle_t *h)
 
 static void on_rescore(uv_timer_t *t)
 {
-    struct server *srv = t->data;
-    struct catalog *cat = srv->catalog;
+    struct catalog *cat = container_of(t, struct catalog, rescore);
     int any = 0;
     for (struct cgal *g = cat->gals; g; g = g->next) {
         /* A new mean applies to every design; visit them all over the next passes. */
@@ -556,9 +550,9 @@ static void on_rescore(uv_timer_t *t)
         uv_idle_start(&cat->slice, on_slice);
 }
 
-void catalog_settle(struct server *srv, const char *contest)
+void catalog_settle(struct catalog *cat, const char *contest)
 {
-    struct cgal *g = cat_gal_find(srv->catalog, contest);
+    struct cgal *g = cat_gal_find(cat, contest);
     if (!g || !g->scale->uses_mean)
         return; /* other scales' top scores never depend on other designs */
     double mean = cat_contest_mean(g);
@@ -566,7 +560,7 @@ void catalog_settle(struct server *srv, const char *contest)
         return;
     g->mean_ranked = mean;
     g->rescore_left = 0;
-    int64_t now = server_now(srv);
+    int64_t now = clock_now(&cat->clock);
     int changed = 0;
     struct dmem *chunk[256]; /* the visible designs; hidden ones are rescored on return */
     size_t got;
@@ -575,31 +569,38 @@ void catalog_settle(struct server *srv, const char *contest)
          pos += got)
         for (size_t i = 0; i < got; i++)
             changed |= rescore(chunk[i], now, mean);
-    if (changed)
-        live_gallery_changed(srv, g);
+    if (changed && cat->on_rescored)
+        cat->on_rescored(cat->on_rescored_user, g);
 }
 
-int catalog_open(struct server *srv)
+int catalog_open(struct catalog **out, uv_loop_t *loop, struct store *st,
+                 const struct clock *clock)
 {
     struct catalog *cat = xcalloc(1, sizeof *cat);
-    srv->catalog = cat;
+    *out = cat;
+    cat->store = st;
+    cat->clock = *clock;
     u64map_init(&cat->tags);
-    if (!cat_gal_get(srv, CONTEST_OPEN))
+    u64map_init(&cat->by_creator);
+    uv_timer_init(loop, &cat->rescore);
+    uv_idle_init(loop, &cat->slice);
+    if (!cat_gal_get(cat, CONTEST_OPEN))
         return CC_EINTERNAL;
-    int rc = cat_load(srv);
+    int rc = cat_load(cat);
     if (rc)
         return rc;
-    uv_timer_init(srv->loop, &cat->rescore);
-    cat->rescore.data = srv;
     uv_timer_start(&cat->rescore, on_rescore, CATALOG_RESCORE_MS, CATALOG_RESCORE_MS);
-    uv_idle_init(srv->loop, &cat->slice);
-    cat->slice.data = srv;
     return 0;
 }
 
-void catalog_stop(struct server *srv)
+void catalog_on_rescored(struct catalog *cat, catalog_rescored_fn fn, void *user)
 {
-    struct catalog *cat = srv->catalog;
+    cat->on_rescored = fn;
+    cat->on_rescored_user = user;
+}
+
+void catalog_stop(struct catalog *cat)
+{
     if (cat && !uv_is_closing((uv_handle_t *)&cat->rescore) && cat->rescore.loop)
         uv_close((uv_handle_t *)&cat->rescore, NULL);
     if (cat && !uv_is_closing((uv_handle_t *)&cat->slice) && cat->slice.loop)
@@ -617,11 +618,8 @@ static void free_list_map(struct u64map *m)
     u64map_free(m);
 }
 
-void catalog_close(struct server *srv)
+void catalog_close(struct catalog *cat)
 {
-    struct catalog *cat = srv->catalog;
-    creators_close(srv);
-    reports_close(srv);
     if (!cat)
         return;
     struct cgal *g = cat->gals;
@@ -652,13 +650,12 @@ void catalog_close(struct server *srv)
             }
         }
     u64map_free(&cat->tags);
+    free_list_map(&cat->by_creator);
     free(cat);
-    srv->catalog = NULL;
 }
 
-void catalog_memory(struct server *srv, size_t *bytes, size_t *designs)
+void catalog_memory(const struct catalog *cat, size_t *bytes, size_t *designs)
 {
-    struct catalog *cat = srv->catalog;
     size_t b = cat->cap_id * sizeof *cat->by_id;
     for (struct arena_chunk *c = cat->arena; c; c = c->next)
         b += sizeof *c;

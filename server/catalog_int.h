@@ -6,13 +6,13 @@
 
 #include <uv.h>
 
+#include "clock.h"
+
 #include "catalog.h"
 #include "contests.h"
 #include "designs.h"
 #include "rank.h"
 #include "u64map.h"
-
-struct server;
 
 /* An unordered list of designs (a secondary index). */
 struct dvec {
@@ -51,12 +51,18 @@ struct arena_chunk {
 };
 
 struct catalog {
+    struct store *store;  /* borrowed: contests are read when a gallery is made */
+    struct clock clock;
+    catalog_rescored_fn on_rescored;
+    void *on_rescored_user;
     struct arena_chunk *arena;
     struct dmem **by_id; /* index = design id */
     size_t cap_id;
     size_t designs;
     struct cgal *gals;
     struct u64map tags; /* FNV-1a hash → struct tag_name chain */
+    struct u64map by_creator; /* account id → struct dvec * of its designs, oldest first
+                                 (every contest, hidden ones too) */
     uint32_t next_tag;
     uv_timer_t rescore;
     uv_idle_t slice; /* runs rescoring slices while a pass has work left */
@@ -88,7 +94,7 @@ double cat_hot_score(const struct dmem *d, int64_t now);
 /* The gallery of contest id if the catalog has it; cat_gal_get also makes it (reading
  * the contest's settings), NULL when there is no such contest. */
 struct cgal *cat_gal_find(struct catalog *cat, const char *id);
-struct cgal *cat_gal_get(struct server *srv, const char *id);
+struct cgal *cat_gal_get(struct catalog *cat, const char *id);
 /* d into its gallery's secondary indexes (the filters). */
 void cat_index_add_lists(struct dmem *d);
 /* The id of tag (interned when create), or 0 when unknown. */
@@ -96,11 +102,11 @@ uint32_t cat_tag_id(struct catalog *cat, const char *tag, int create);
 /* The facts of a design record parsed by jansson. */
 void cat_facts_from_json(const json_t *record, struct facts *f);
 /* Makes d for the record's facts, not yet indexed; NULL when malformed or known. */
-struct dmem *cat_design_new(struct server *srv, const struct facts *f);
+struct dmem *cat_design_new(struct catalog *cat, const struct facts *f);
 /* Applies a vote change to the counts only (start-up and catalog_vote). */
 void cat_count_vote(struct dmem *d, int old_value, int new_value);
-/* catalog_load.c: reads designs, votes, creators, reports and comment counts, then
- * scores and indexes every design. Returns 0 or an error. */
-int cat_load(struct server *srv);
+/* catalog_load.c: reads designs, votes and comment counts, then scores and indexes
+ * every design. Returns 0 or an error. */
+int cat_load(struct catalog *cat);
 
 #endif

@@ -1,6 +1,6 @@
 /* The catalog's start-up: every design record read with a scanner of the fields it
- * keeps (jansson only for records that need it), the votes counted, then creators,
- * reports and comment counts, and every ranked index built by sorting. Loop thread. */
+ * keeps (jansson only for records that need it), the votes counted, the comment
+ * counts read, and every ranked index built by sorting. Loop thread. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,12 +8,9 @@
 #include "catalog_int.h"
 #include "ccerr.h"
 #include "comments.h"
-#include "creators.h"
 #include "designs.h"
 #include "log.h"
 #include "rank.h"
-#include "reports.h"
-#include "server.h"
 #include "store.h"
 
 /* A scanner for the catalog's fields of a stored design record (compact JSON written
@@ -173,10 +170,10 @@ static int facts_scan(const char *data, size_t len, struct facts *f)
     return scan_char(&sc, '}');
 }
 
-static int load_designs(struct server *srv, MDB_txn *txn)
+static int load_designs(struct catalog *cat, MDB_txn *txn)
 {
     MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, store_dbs(srv->store)->designs, &cur);
+    int rc = mdb_cursor_open(txn, store_dbs(cat->store)->designs, &cur);
     if (rc)
         return store_err(rc);
     MDB_val k, v;
@@ -193,8 +190,7 @@ static int load_designs(struct server *srv, MDB_txn *txn)
                 return CC_EINTERNAL;
             }
         }
-        struct dmem *d = cat_design_new(srv, &f);
-        if (!d || creators_design_added(srv, d)) {
+        if (!cat_design_new(cat, &f)) {
             mdb_cursor_close(cur);
             return CC_EINTERNAL;
         }
@@ -204,10 +200,10 @@ static int load_designs(struct server *srv, MDB_txn *txn)
 }
 
 /* votes db: key = be64 design + be64 account, value = one signed byte. */
-static int load_votes(struct server *srv, MDB_txn *txn, uint64_t *count)
+static int load_votes(struct catalog *cat, MDB_txn *txn, uint64_t *count)
 {
     MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, store_dbs(srv->store)->votes, &cur);
+    int rc = mdb_cursor_open(txn, store_dbs(cat->store)->votes, &cur);
     if (rc)
         return store_err(rc);
     MDB_val k, v;
@@ -219,7 +215,7 @@ static int load_votes(struct server *srv, MDB_txn *txn, uint64_t *count)
         uint64_t id = get_be64(k.mv_data);
         if (id != did) {
             did = id;
-            d = catalog_design(srv, id);
+            d = catalog_design(cat, id);
         }
         if (d)
             cat_count_vote(d, 0, (int8_t)((const uint8_t *)v.mv_data)[0]);
@@ -285,32 +281,26 @@ static void set_count(void *user, uint64_t design, uint64_t count)
         d->comments = count > UINT32_MAX ? UINT32_MAX : (uint32_t)count;
 }
 
-/* Start-up: the designs, votes, creators, reports and comment counts in one read
- * transaction, then every design scored once and indexed with its final keys. */
-int cat_load(struct server *srv)
+/* Start-up: the designs, votes and comment counts in one read transaction, then every
+ * design scored once and indexed with its final keys. */
+int cat_load(struct catalog *cat)
 {
-    struct catalog *cat = srv->catalog;
     uint64_t t0 = now_ms_monotonic(), votes = 0;
     MDB_txn *txn;
-    int rc = store_read_begin(srv->store, &txn);
+    int rc = store_read_begin(cat->store, &txn);
     if (rc)
         return rc;
-    creators_open(srv);
-    rc = load_designs(srv, txn);
+    rc = load_designs(cat, txn);
     if (!rc)
-        rc = load_votes(srv, txn, &votes);
+        rc = load_votes(cat, txn, &votes);
     if (!rc)
-        rc = creators_loaded(srv, txn);
-    if (!rc)
-        rc = reports_load(srv, txn);
-    if (!rc)
-        rc = comment_counts(txn, srv->store, set_count, srv);
-    store_read_end(srv->store, txn);
+        rc = comment_counts(txn, cat->store, set_count, cat);
+    store_read_end(cat->store, txn);
     if (rc)
         return rc;
     /* Every tally is counted: score each design once and index it with its final keys
      * (designs were loaded unindexed). */
-    int64_t now = server_now(srv);
+    int64_t now = clock_now(&cat->clock);
     for (struct cgal *g = cat->gals; g; g = g->next)
         g->mean_ranked = cat_contest_mean(g);
     for (size_t i = 0; i < cat->cap_id; i++) {

@@ -7,9 +7,7 @@
 #include "catalog.h"
 #include "catalog_int.h"
 #include "ccerr.h"
-#include "creators.h"
 #include "rank.h"
-#include "server.h"
 #include "u64map.h"
 #include "util.h"
 
@@ -49,7 +47,7 @@ static int matches(const struct cgal *g, const struct dmem *d, const struct gall
     return d->gal == g && !d->hidden && filters_match(d, q, tag);
 }
 
-static int page_with_hidden(struct server *srv, struct cgal *g, const struct gallery_query *q,
+static int page_with_hidden(struct catalog *cat, struct cgal *g, const struct gallery_query *q,
                             struct dmem **out, size_t *total);
 
 /* The candidates of cand (NULL: every visible design of g) that match q, into m when
@@ -84,15 +82,14 @@ static size_t gather(const struct cgal *g, const struct dvec *cand, const struct
     return k;
 }
 
-int catalog_page(struct server *srv, const struct gallery_query *q, struct dmem **out,
+int catalog_page(struct catalog *cat, const struct gallery_query *q, struct dmem **out,
                  size_t *total)
 {
-    struct catalog *cat = srv->catalog;
     struct cgal *g = cat_gal_find(cat, q->contest);
-    if (!g && !(g = cat_gal_get(srv, q->contest)))
+    if (!g && !(g = cat_gal_get(cat, q->contest)))
         return CC_ENOTFOUND;
     if (q->hidden_of && g->hidden.n)
-        return page_with_hidden(srv, g, q, out, total);
+        return page_with_hidden(cat, g, q, out, total);
     size_t limit = q->limit > CATALOG_PAGE_MAX ? CATALOG_PAGE_MAX : q->limit;
     struct rank *r = g->rank[q->sort];
     uint32_t tag = 0;
@@ -104,19 +101,17 @@ int catalog_page(struct server *srv, const struct gallery_query *q, struct dmem 
         *total = rank_count(r);
         return (int)rank_page(r, q->offset, limit, (void **)out);
     }
-    /* The smallest secondary index that applies. A creator's designs are the
-     * creators module's list (every contest, hidden ones too: matches() sorts them
-     * out), so the catalog keeps no list of its own per creator. Nor one of the
-     * `submitted` designs, usually nearly all of them: that filter walks the gallery. */
+    /* The smallest secondary index that applies. A creator's list holds their designs
+     * of every contest, hidden ones too: matches() sorts them out. There is no list of
+     * the `submitted` designs, usually nearly all of them: that filter walks the
+     * gallery. */
     const struct dvec *cand = NULL;
     size_t cand_n = SIZE_MAX;
     static const struct dvec empty;
-    struct dvec by_creator;
     if (q->creator) {
-        const struct creator *c = creators_get(srv, q->creator);
-        by_creator = (struct dvec){c ? c->designs : NULL, c ? c->n : 0, c ? c->cap : 0};
-        cand = &by_creator;
-        cand_n = by_creator.n;
+        const struct dvec *v = u64map_get(&cat->by_creator, q->creator);
+        cand = v ? v : &empty;
+        cand_n = cand->n;
     }
     if (tag) {
         const struct dvec *v = u64map_get(&g->by_tag, tag);
@@ -177,14 +172,14 @@ int catalog_page(struct server *srv, const struct gallery_query *q, struct dmem 
  * ahead of the first one read all come before offset (vs + a ≤ vs + |H| = offset), so
  * the merge of what follows starts at position vs + a. At most limit + |H| visible
  * designs are read. */
-static int page_with_hidden(struct server *srv, struct cgal *g, const struct gallery_query *q,
+static int page_with_hidden(struct catalog *cat, struct cgal *g, const struct gallery_query *q,
                             struct dmem **out, size_t *total)
 {
     struct gallery_query vq = *q;
     vq.hidden_of = 0;
     uint32_t tag = 0;
-    if (q->tag[0] && !(tag = cat_tag_id(srv->catalog, q->tag, 0)))
-        return catalog_page(srv, &vq, out, total); /* a tag nobody used */
+    if (q->tag[0] && !(tag = cat_tag_id(cat, q->tag, 0)))
+        return catalog_page(cat, &vq, out, total); /* a tag nobody used */
     struct dmem **h = xmalloc(g->hidden.n * sizeof *h);
     size_t k = 0;
     for (size_t i = 0; i < g->hidden.n; i++) {
@@ -195,7 +190,7 @@ static int page_with_hidden(struct server *srv, struct cgal *g, const struct gal
     }
     if (!k) {
         free(h);
-        return catalog_page(srv, &vq, out, total);
+        return catalog_page(cat, &vq, out, total);
     }
     qsort_key = q->sort;
     qsort(h, k, sizeof *h, cmp_dmem);
@@ -205,7 +200,7 @@ static int page_with_hidden(struct server *srv, struct cgal *g, const struct gal
     do {
         vq.offset = vs + nv;
         vq.limit = want - nv < CATALOG_PAGE_MAX ? want - nv : CATALOG_PAGE_MAX;
-        int got = catalog_page(srv, &vq, v + nv, &vtotal);
+        int got = catalog_page(cat, &vq, v + nv, &vtotal);
         if (got <= 0)
             break;
         nv += (size_t)got;

@@ -11,15 +11,14 @@
 #include "designs.h"
 #include "log.h"
 #include "rank.h"
-#include "server.h"
 #include "store.h"
 #include "u64map.h"
 #include "util.h"
 
 struct creators {
+    struct store *store; /* borrowed: a new creator's account is read */
     struct u64map by_id; /* account id → struct creator * */
     struct rank *top;    /* every creator, by points */
-    int loading;         /* between creators_open and creators_loaded */
 };
 
 /* Ties: older account first, then smaller id. */
@@ -37,30 +36,16 @@ static double key(const void *a)
     return (double)((const struct creator *)a)->points;
 }
 
-void creators_open(struct server *srv)
+void creators_close(struct creators *cs)
 {
-    struct creators *cs = xcalloc(1, sizeof *cs);
-    u64map_init(&cs->by_id);
-    cs->top = rank_new(tie, key);
-    cs->loading = 1;
-    srv->creators = cs;
-}
-
-void creators_close(struct server *srv)
-{
-    struct creators *cs = srv->creators;
     if (!cs)
         return;
     for (size_t i = 0; i < cs->by_id.cap; i++)
-        if (cs->by_id.keys[i]) {
-            struct creator *c = cs->by_id.vals[i];
-            free(c->designs);
-            free(c);
-        }
+        if (cs->by_id.keys[i])
+            free(cs->by_id.vals[i]);
     u64map_free(&cs->by_id);
     rank_free(cs->top);
     free(cs);
-    srv->creators = NULL;
 }
 
 static int winner_status(int status)
@@ -90,77 +75,86 @@ static void set_account(struct creator *c, const json_t *account)
     c->created = json_integer_value(json_object_get(account, "created"));
 }
 
-int creators_design_added(struct server *srv, struct dmem *d)
+int creators_design_added(struct creators *cs, const struct dmem *d)
 {
-    struct creators *cs = srv->creators;
     struct creator *c = u64map_get(&cs->by_id, d->creator);
     if (!c) {
+        /* A first design after start-up: its account joins the leaderboard. */
         c = xcalloc(1, sizeof *c);
         c->id = d->creator;
-        if (!cs->loading) {
-            /* A first design after start-up: its account joins the leaderboard. */
-            MDB_txn *txn;
-            json_t *account = NULL;
-            int rc = store_read_begin(srv->store, &txn);
-            if (!rc) {
-                rc = account_get(txn, srv->store, d->creator, &account);
-                store_read_end(srv->store, txn);
-            }
-            if (rc) {
-                free(c);
-                return rc;
-            }
-            set_account(c, account);
-            json_decref(account);
-            rank_insert(cs->top, 0, c);
+        MDB_txn *txn;
+        json_t *account = NULL;
+        int rc = store_read_begin(cs->store, &txn);
+        if (!rc) {
+            rc = account_get(txn, cs->store, d->creator, &account);
+            store_read_end(cs->store, txn);
         }
-        u64map_put(&cs->by_id, c->id, c);
-    }
-    if (c->n == c->cap) {
-        c->cap = c->cap ? 2 * c->cap : 4;
-        c->designs = xrealloc(c->designs, c->cap * sizeof *c->designs);
-    }
-    c->designs[c->n++] = d;
-    if (!cs->loading) {
-        struct creator_share none = {0, 0};
-        creators_after(srv, d, &none);
-    }
-    return 0;
-}
-
-int creators_loaded(struct server *srv, MDB_txn *txn)
-{
-    struct creators *cs = srv->creators;
-    for (size_t i = 0; i < cs->by_id.cap; i++) {
-        if (!cs->by_id.keys[i])
-            continue;
-        struct creator *c = cs->by_id.vals[i];
-        json_t *account;
-        int rc = account_get(txn, srv->store, c->id, &account);
         if (rc) {
-            log_error("creators: designs name account %llu, which cannot be read",
-                      (unsigned long long)c->id);
-            return rc == CC_ENOTFOUND ? CC_EINTERNAL : rc;
+            free(c);
+            return rc;
         }
         set_account(c, account);
         json_decref(account);
-        for (size_t k = 0; k < c->n; k++) {
-            struct creator_share s;
-            creators_before(c->designs[k], &s);
-            c->points += s.points;
-            c->wins += (uint32_t)s.wins;
-        }
-        rank_insert(cs->top, (double)c->points, c);
+        rank_insert(cs->top, 0, c);
+        u64map_put(&cs->by_id, c->id, c);
     }
-    cs->loading = 0;
+    struct creator_share none = {0, 0};
+    creators_after(cs, d, &none);
     return 0;
 }
 
-void creators_after(struct server *srv, const struct dmem *d, const struct creator_share *s)
+struct load {
+    struct creators *cs;
+    MDB_txn *txn;
+};
+
+/* One creator at start-up: its account, and the shares of its designs. */
+static int load_creator(void *user, uint64_t id, struct dmem *const *designs, size_t n)
 {
-    struct creators *cs = srv->creators;
+    struct load *l = user;
+    struct creators *cs = l->cs;
+    json_t *account;
+    int rc = account_get(l->txn, cs->store, id, &account);
+    if (rc) {
+        log_error("creators: designs name account %llu, which cannot be read",
+                  (unsigned long long)id);
+        return rc == CC_ENOTFOUND ? CC_EINTERNAL : rc;
+    }
+    struct creator *c = xcalloc(1, sizeof *c);
+    c->id = id;
+    set_account(c, account);
+    json_decref(account);
+    for (size_t k = 0; k < n; k++) {
+        struct creator_share s;
+        creators_before(designs[k], &s);
+        c->points += s.points;
+        c->wins += (uint32_t)s.wins;
+    }
+    u64map_put(&cs->by_id, c->id, c);
+    rank_insert(cs->top, (double)c->points, c);
+    return 0;
+}
+
+int creators_open(struct creators **out, const struct catalog *cat, struct store *st)
+{
+    struct creators *cs = xcalloc(1, sizeof *cs);
+    *out = cs;
+    cs->store = st;
+    u64map_init(&cs->by_id);
+    cs->top = rank_new(tie, key);
+    struct load l = {cs, NULL};
+    int rc = store_read_begin(st, &l.txn);
+    if (rc)
+        return rc;
+    rc = catalog_each_creator(cat, load_creator, &l);
+    store_read_end(st, l.txn);
+    return rc;
+}
+
+void creators_after(struct creators *cs, const struct dmem *d, const struct creator_share *s)
+{
     struct creator *c = u64map_get(&cs->by_id, d->creator);
-    if (!c || cs->loading)
+    if (!c)
         return;
     struct creator_share now;
     creators_before(d, &now);
@@ -172,37 +166,37 @@ void creators_after(struct server *srv, const struct dmem *d, const struct creat
     c->wins = (uint32_t)((int64_t)c->wins + now.wins - s->wins);
 }
 
-const struct creator *creators_get(struct server *srv, uint64_t account)
+const struct creator *creators_get(struct creators *cs, uint64_t account)
 {
-    return u64map_get(&srv->creators->by_id, account);
+    return u64map_get(&cs->by_id, account);
 }
 
-int64_t creators_points(struct server *srv, uint64_t account)
+int64_t creators_points(struct creators *cs, uint64_t account)
 {
-    const struct creator *c = creators_get(srv, account);
+    const struct creator *c = creators_get(cs, account);
     return c ? c->points : 0;
 }
 
-size_t creators_rank(struct server *srv, const struct creator *c)
+size_t creators_rank(struct creators *cs, const struct creator *c)
 {
-    return rank_position(srv->creators->top, (double)c->points, c) + 1;
+    return rank_position(cs->top, (double)c->points, c) + 1;
 }
 
-size_t creators_top(struct server *srv, size_t offset, size_t limit, const struct creator **out)
+size_t creators_top(struct creators *cs, size_t offset, size_t limit, const struct creator **out)
 {
-    return rank_page(srv->creators->top, offset, limit, (void **)out);
+    return rank_page(cs->top, offset, limit, (void **)out);
 }
 
-size_t creators_count(struct server *srv) { return rank_count(srv->creators->top); }
+size_t creators_count(struct creators *cs) { return rank_count(cs->top); }
 
-void creators_account_json(struct server *srv, json_t *account, int detail)
+void creators_account_json(struct creators *cs, json_t *account, int detail)
 {
     const struct creator *c =
-        creators_get(srv, design_parse_id(json_string_value(json_object_get(account, "id"))));
+        creators_get(cs, design_parse_id(json_string_value(json_object_get(account, "id"))));
     json_object_set_new(account, "points", json_integer(c ? c->points : 0));
     if (detail) {
         json_object_set_new(account, "wins", json_integer(c ? c->wins : 0));
         json_object_set_new(account, "rank",
-                            c ? json_integer((json_int_t)creators_rank(srv, c)) : json_null());
+                            c ? json_integer((json_int_t)creators_rank(cs, c)) : json_null());
     }
 }

@@ -11,7 +11,6 @@
 #include "ccerr.h"
 #include "designs.h"
 #include "reports.h"
-#include "server.h"
 #include "store.h"
 
 int design_visible(const json_t *record, uint64_t viewer, enum role role)
@@ -29,12 +28,12 @@ int dmem_visible(const struct dmem *d, const struct session *s)
     return !d->hidden || s->role == ROLE_BRAND || (s->account && d->creator == s->account);
 }
 
-int design_item_json(struct server *srv, MDB_txn *txn, const struct dmem *d,
+int design_item_json(const struct design_view *v, MDB_txn *txn, const struct dmem *d,
                      const struct session *viewer, struct ccbuf *out)
 {
-    int rc = design_json(srv->store, txn, d, out);
+    int rc = design_json(v->store, txn, d, out);
     if (!rc && viewer && viewer->role == ROLE_BRAND)
-        reports_splice(srv, d->id, out);
+        reports_splice(v->reports, d->id, out);
     return rc;
 }
 
@@ -106,16 +105,16 @@ void design_delta_json(const struct dmem *d, struct ccbuf *out)
     append_lit(out, "\"}");
 }
 
-int gallery_window_json(struct server *srv, const struct gallery_query *q,
+int gallery_window_json(const struct design_view *v, const struct gallery_query *q,
                         const struct session *viewer, struct ccbuf *out, const char *prefix)
 {
     struct dmem *items[CATALOG_PAGE_MAX];
     size_t total = 0;
-    int n = catalog_page(srv, q, items, &total);
+    int n = catalog_page(v->catalog, q, items, &total);
     if (n < 0)
         return n;
     MDB_txn *txn;
-    int rc = store_read_begin(srv->store, &txn);
+    int rc = store_read_begin(v->store, &txn);
     if (rc)
         return rc;
     ccbuf_reserve(out, (size_t)n * 512 + 128); /* one allocation for most pages */
@@ -125,9 +124,9 @@ int gallery_window_json(struct server *srv, const struct gallery_query *q,
     for (int i = 0; i < n && !rc; i++) {
         if (i)
             ccbuf_append(out, ",", 1);
-        rc = design_item_json(srv, txn, items[i], viewer, out);
+        rc = design_item_json(v, txn, items[i], viewer, out);
     }
-    store_read_end(srv->store, txn);
+    store_read_end(v->store, txn);
     ccbuf_append(out, "]}", 2);
     return rc;
 }

@@ -14,7 +14,14 @@
 #include "store.h"
 #include "util.h"
 
-struct server;
+struct reports;
+
+/* What showing a design reads (borrowed; the server fills it once at start-up). */
+struct design_view {
+    struct store *store;     /* the stored design records */
+    struct catalog *catalog; /* tallies, scores, pages */
+    struct reports *reports; /* report counts, shown to the brand */
+};
 
 /* Whether viewer (0 = anonymous) with role may see the design of this stored record:
  * hidden designs only their creator and the brand. */
@@ -33,12 +40,12 @@ int design_json(const struct store *st, MDB_txn *txn, const struct dmem *d, stru
  * the subscriber already holds; docs/protocol.md). */
 void design_delta_json(const struct dmem *d, struct ccbuf *out);
 /* design_json as viewer (NULL = anyone) sees it: with `reports` for the brand. */
-int design_item_json(struct server *srv, MDB_txn *txn, const struct dmem *d,
+int design_item_json(const struct design_view *v, MDB_txn *txn, const struct dmem *d,
                      const struct session *viewer, struct ccbuf *out);
 /* Appends the window {<prefix>"total":N,"items":[...]} of query q as JSON text, its
  * items as viewer (NULL = anyone) sees them. Returns 0, CC_ENOTFOUND (no such
  * contest) or a store error. */
-int gallery_window_json(struct server *srv, const struct gallery_query *q,
+int gallery_window_json(const struct design_view *v, const struct gallery_query *q,
                         const struct session *viewer, struct ccbuf *out, const char *prefix);
 
 #endif

@@ -406,7 +406,7 @@ static void export_begin(void *user, int status, const struct audit_head *head)
         for (;;) {
             struct dmem *page[CATALOG_PAGE_MAX];
             size_t total;
-            int n = catalog_page(s, &q, page, &total);
+            int n = catalog_page(s->catalog, &q, page, &total);
             for (int k = 0; k < n; k++) {
                 if (x->n == cap) {
                     cap = cap ? cap * 2 : 64;

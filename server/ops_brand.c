@@ -10,9 +10,9 @@
 #include "audit.h"
 #include "catalog.h"
 #include "ccerr.h"
+#include "changes_after.h"
 #include "contests.h"
 #include "designs.h"
-#include "live.h"
 #include "ops.h"
 #include "reports.h"
 #include "server.h"
@@ -86,7 +86,7 @@ static void status_done(struct write_req *wr, int status)
     } else if (status) {
         req_fail(r, status, NULL, NULL);
     } else {
-        catalog_set_status(req_server(r), d, to);
+        after_status(req_server(r), d, to);
         design_reply(r, d);
     }
 }
@@ -171,14 +171,8 @@ static void hide_done(struct write_req *wr, int status)
         req_fail(r, status, NULL, NULL);
         return;
     }
-    if (changed) {
-        struct server *srv = req_server(r);
-        /* Out of (or back into) every window of its gallery, and its watchers told
-         * (those who may still see it: creator and brand). */
-        catalog_set_hidden(srv, d, hidden);
-        size_t none[SORT_COUNT] = {(size_t)-1, (size_t)-1, (size_t)-1};
-        live_design_changed(srv, d, none, none);
-    }
+    if (changed) /* out of (or back into) its gallery's windows, its watchers told */
+        after_hide(req_server(r), d, hidden);
     design_reply(r, d);
 }
 
@@ -231,7 +225,7 @@ static void report_done(struct write_req *wr, int status)
     } else if (status) {
         req_fail(r, status, NULL, NULL);
     } else {
-        reports_added(req_server(r), id);
+        after_report(req_server(r), id);
         req_ok(r, NULL);
     }
 }

@@ -9,9 +9,9 @@
 
 #include "catalog.h"
 #include "ccerr.h"
+#include "changes_after.h"
 #include "comments.h"
 #include "designs.h"
-#include "live.h"
 #include "ops.h"
 #include "server.h"
 #include "util.h"
@@ -41,8 +41,7 @@ static void comment_done(struct write_req *wr, int status)
         return;
     }
     struct server *srv = req_server(r);
-    catalog_set_comments(srv, ctx->d, ctx->c.count);
-    live_comment_posted(srv, ctx->d, ctx->c.id, ctx->c.json);
+    after_comment(srv, ctx->d, ctx->c.count, ctx->c.id, ctx->c.json);
     struct ccbuf b;
     ccbuf_init(&b);
     ccbuf_append(&b, "{\"comment\":", 11);

@@ -7,6 +7,7 @@
 
 #include "catalog.h"
 #include "ccerr.h"
+#include "changes_after.h"
 #include "contests.h"
 #include "ops.h"
 #include "server.h"
@@ -55,7 +56,7 @@ static void contest_done(struct write_req *wr, int status)
                                                     : NULL;
         req_fail(r, status, msg, NULL);
     } else {
-        catalog_contest_changed(req_server(r), c->record);
+        after_contest(req_server(r), c->record);
         req_ok(r, json_pack("{so}", "contest",
                             contest_json(c->record, server_now(req_server(r)))));
     }

@@ -23,7 +23,7 @@ struct dmem *design_arg(struct req *r)
         req_fail_args(r, &e);
         return NULL;
     }
-    struct dmem *d = catalog_design(req_server(r), design_parse_id(id));
+    struct dmem *d = catalog_design(req_server(r)->catalog, design_parse_id(id));
     if (!d || !dmem_visible(d, r->sess)) {
         req_fail(r, CC_ENOTFOUND, "no such design", json_pack("{ss}", "field", "design"));
         return NULL;
@@ -63,7 +63,7 @@ void design_reply(struct req *r, struct dmem *d)
     int rc = store_read_begin(srv->store, &txn);
     if (!rc) {
         ccbuf_append(&b, "{\"design\":", 10);
-        rc = design_item_json(srv, txn, d, r->sess, &b);
+        rc = design_item_json(&srv->view, txn, d, r->sess, &b);
         if (!rc) {
             /* The timeline joins the design object (which has the comment count). */
             design_timeline_splice(txn, srv->store, d->id, &b);
@@ -92,7 +92,7 @@ void op_design_watch(struct req *r)
     struct dmem *d = design_arg(r);
     if (!d)
         return;
-    int rc = live_watch(req_server(r), r->sess, d);
+    int rc = live_watch(req_server(r)->live, r->sess, d);
     if (rc) {
         req_fail(r, rc, "too many subscriptions on this connection",
                  json_pack("{si}", "limit", LIVE_SUBS_PER_CONN));
@@ -109,7 +109,7 @@ void op_design_unwatch(struct req *r)
         req_fail_args(r, &e);
         return;
     }
-    if (live_unwatch(req_server(r), r->sess, design_parse_id(id)))
+    if (live_unwatch(req_server(r)->live, r->sess, design_parse_id(id)))
         req_fail(r, CC_ENOTFOUND, "this connection does not watch that design",
                  json_pack("{ss}", "field", "design"));
     else

@@ -70,7 +70,7 @@ void op_gallery_get(struct req *r)
         return;
     struct ccbuf b; /* the reply, built in place: a page is ~9 KB */
     req_reply_open(r, &b, q.limit * 512);
-    int rc = gallery_window_json(req_server(r), &q, r->sess, &b, "");
+    int rc = gallery_window_json(&req_server(r)->view, &q, r->sess, &b, "");
     if (rc) {
         ccbuf_free(&b);
         req_fail(r, rc, rc == CC_ENOTFOUND ? "no such contest" : NULL,
@@ -87,7 +87,7 @@ void op_gallery_subscribe(struct req *r)
         return;
     struct ccbuf b;
     ccbuf_init(&b);
-    int rc = live_subscribe(req_server(r), r->sess, &q, &b);
+    int rc = live_subscribe(req_server(r)->live, r->sess, &q, &b);
     if (rc == CC_ETOOLARGE)
         req_fail(r, rc, "too many subscriptions on this connection",
                  json_pack("{si}", "limit", LIVE_SUBS_PER_CONN));
@@ -107,7 +107,7 @@ void op_gallery_unsubscribe(struct req *r)
         req_fail_args(r, &e);
         return;
     }
-    if (live_unsubscribe(req_server(r), r->sess, sub))
+    if (live_unsubscribe(req_server(r)->live, r->sess, sub))
         req_fail(r, CC_ENOTFOUND, "no such subscription on this connection",
                  json_pack("{ss}", "field", "sub"));
     else

@@ -91,7 +91,7 @@ static void results_done(void *user, int status, const struct audit_head *head)
         struct dmem *page[CATALOG_PAGE_MAX];
         if (offset + limit - q.offset < q.limit)
             q.limit = offset + limit - q.offset;
-        int n = catalog_page(srv, &q, page, &total);
+        int n = catalog_page(srv->catalog, &q, page, &total);
         if (n < 0) {
             rc = n;
             break;
@@ -137,7 +137,7 @@ void op_contest_results(struct req *r)
         return;
     }
     struct server *srv = req_server(r);
-    if (!catalog_gallery(srv, id)) {
+    if (!catalog_gallery(srv->catalog, id)) {
         req_fail(r, CC_ENOTFOUND, "no such contest", json_pack("{ss}", "field", "contest"));
         return;
     }

@@ -11,6 +11,7 @@
 #include "blobs.h"
 #include "catalog.h"
 #include "ccerr.h"
+#include "changes_after.h"
 #include "contests.h"
 #include "design_view.h"
 #include "designs.h"
@@ -368,7 +369,7 @@ static void commit_done(struct write_req *wr, int status)
     }
     if (j->new_blob)
         blobs_stored(srv, j->u->kind);
-    struct dmem *d = catalog_add(srv, j->d.record);
+    struct dmem *d = after_design_added(srv, j->d.record);
     upload_end(r->sess, j->u);
     commit_job_free(j);
     struct ccbuf b;

@@ -10,6 +10,7 @@
 #include "audit.h"
 #include "catalog.h"
 #include "ccerr.h"
+#include "changes_after.h"
 #include "contests.h"
 #include "design_view.h"
 #include "designs.h"
@@ -69,10 +70,7 @@ static void vote_done(struct write_req *wr, int status)
         req_fail(r, status, NULL, NULL);
         return;
     }
-    if (v->old != v->value)
-        catalog_vote(req_server(r), v->d, v->old, v->value);
-    if (v->wv.promoted)
-        catalog_set_status(req_server(r), v->d, ST_SHORTLISTED);
+    after_vote(req_server(r), v->d, v->old, v->value, v->wv.promoted);
     struct ccbuf res; /* {"tally":{...}}, written without a JSON tree */
     ccbuf_init(&res);
     ccbuf_append(&res, "{\"tally\":", 9);
@@ -94,7 +92,7 @@ static struct dmem *vote_target(struct req *r, uint64_t *threshold)
         return NULL;
     }
     struct server *srv = req_server(r);
-    struct dmem *d = catalog_design(srv, design_parse_id(id));
+    struct dmem *d = catalog_design(srv->catalog, design_parse_id(id));
     if (!d || !dmem_visible(d, r->sess)) {
         req_fail(r, CC_ENOTFOUND, "no such design", json_pack("{ss}", "field", "design"));
         return NULL;

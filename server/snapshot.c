@@ -34,7 +34,7 @@ static void snapshot_done(struct write_req *wr, int status)
 {
     struct snapshot *s = container_of(wr, struct snapshot, wr);
     if (!status) /* the ranking is exact, not as of the last rescoring pass */
-        catalog_settle(s->srv, s->contest);
+        catalog_settle(s->srv->catalog, s->contest);
     s->cb(s->user, status, &s->head);
     free(s);
 }
