@@ -5,6 +5,7 @@
  *                 http.c    HTTP routes /t/ /r/ /d/ /log/ /healthz /metrics
  *                 web.c     the web client's files (--web)   export.c  /export/
  *   protocol      proto.c   JSON envelope, dispatch, replies, req_submit
+ *                 session.h the per-connection state
  *                 ops.c     the op table → ops_<area>.c (auth, upload, design,
  *                           gallery, vote, contest, brand, creator, comment, results)
  *                 ratelimit.c  token buckets per account and address
@@ -12,9 +13,15 @@
  *                 writer.c  the group-commit writer thread (every durable change)
  *   records       accounts.c designs.c contests.c comments.c reports.c blobs.c
  *                 workflow.c (status moves, thresholds)  audit.c (hash-chained log)
- *   in memory     catalog.c (designs, ranked indexes, rescoring)  rank.c (skip list)
- *                 creators.c (points, leaderboard)  live.c (subscriptions, watches)
- *                 score.c tally.c (SPEC §5 formulas, tallies)
+ *   in memory     catalog.c (designs, ranked indexes, rescoring)  catalog_page.c
+ *                 (queries, filters)  catalog_load.c (start-up)  rank.c (skip list)
+ *                 creators.c (points, leaderboard)  reports.c (report counts)
+ *                 score.c (SPEC §5 formulas)  scale.c + scales/<name>.c (scales)
+ *                 clock.h (the clock handed to them)
+ *   views         design_view.c (visibility, design JSON, windows)  snapshot.c
+ *                 live.c (subscriptions, watches)
+ *   after commit  changes_after.c (one sequence per event: catalog, creators,
+ *                 reports, live)
  * The content kinds (validate, codec, render) are in shared/kinds/.
  * See docs/architecture.md. */
 #include <getopt.h>

@@ -5,9 +5,14 @@
 #ifndef CC_OPS_H
 #define CC_OPS_H
 
+#include <jansson.h>
 #include <lmdb.h>
+#include <stddef.h>
+#include <stdint.h>
 
-#include "proto.h"
+struct req;
+struct server;
+struct session;
 
 typedef void (*op_fn)(struct req *r);
 

@@ -7,6 +7,7 @@
 #include "ccerr.h"
 #include "creators.h"
 #include "ops.h"
+#include "proto.h"
 #include "server.h"
 #include "util.h"
 #include "version.h"

@@ -10,6 +10,7 @@
 #include "changes_after.h"
 #include "contests.h"
 #include "ops.h"
+#include "proto.h"
 #include "server.h"
 #include "util.h"
 

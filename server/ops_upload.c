@@ -18,6 +18,7 @@
 #include "kind.h"
 #include "log.h"
 #include "ops.h"
+#include "proto.h"
 #include "server.h"
 #include "util.h"
 
