@@ -342,27 +342,20 @@ struct dmem *cat_design_new(struct catalog *cat, const struct facts *f)
         cat_dvec_push(&g->hidden, d);
     cat->by_id[id] = d;
     cat->designs++;
-    cat_dvec_push(cat_map_list(&cat->by_creator, d->creator), d);
     return d;
 }
 
-struct dmem *const *catalog_designs_of(const struct catalog *cat, uint64_t creator, size_t *n)
+void catalog_set_designs_of(struct catalog *cat, catalog_designs_of_fn fn, void *user)
 {
-    const struct dvec *v = u64map_get(&cat->by_creator, creator);
-    *n = v ? v->n : 0;
-    return v ? v->v : NULL;
+    cat->designs_of = fn;
+    cat->designs_of_user = user;
 }
 
-int catalog_each_creator(const struct catalog *cat,
-                         int (*fn)(void *user, uint64_t creator, struct dmem *const *designs,
-                                   size_t n),
-                         void *user)
+int catalog_each_design(const struct catalog *cat, int (*fn)(void *user, struct dmem *d),
+                        void *user)
 {
-    for (size_t i = 0; i < cat->by_creator.cap; i++) {
-        if (!cat->by_creator.keys[i])
-            continue;
-        const struct dvec *v = cat->by_creator.vals[i];
-        int rc = fn(user, cat->by_creator.keys[i], v->v, v->n);
+    for (size_t i = 0; i < cat->cap_id; i++) {
+        int rc = cat->by_id[i] ? fn(user, cat->by_id[i]) : 0;
         if (rc)
             return rc;
     }
@@ -581,7 +574,6 @@ int catalog_open(struct catalog **out, uv_loop_t *loop, struct store *st,
     cat->store = st;
     cat->clock = *clock;
     u64map_init(&cat->tags);
-    u64map_init(&cat->by_creator);
     uv_timer_init(loop, &cat->rescore);
     uv_idle_init(loop, &cat->slice);
     if (!cat_gal_get(cat, CONTEST_OPEN))
@@ -650,7 +642,6 @@ void catalog_close(struct catalog *cat)
             }
         }
     u64map_free(&cat->tags);
-    free_list_map(&cat->by_creator);
     free(cat);
 }
 

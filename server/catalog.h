@@ -9,7 +9,8 @@
  * docs/architecture.md for the staleness bound).
  * The catalog tells nobody about changes: its callers (changes_after.c) pass them on
  * to creators and live views; only the rescoring timer reports, through the hook
- * catalog_on_rescored. Thread use: loop thread only. */
+ * catalog_on_rescored. The creator filter reads the creators module's lists through
+ * catalog_set_designs_of. Thread use: loop thread only. */
 #ifndef CC_CATALOG_H
 #define CC_CATALOG_H
 
@@ -113,15 +114,16 @@ const struct cgal *catalog_gallery(struct catalog *cat, const char *contest);
 const struct cgal *catalog_gallery_of(const struct dmem *d);
 /* The design with this id, or NULL. */
 struct dmem *catalog_design(const struct catalog *cat, uint64_t id);
-/* The designs of account creator (every contest, hidden ones too), oldest first:
- * *n of them, borrowed until the next catalog_add. */
-struct dmem *const *catalog_designs_of(const struct catalog *cat, uint64_t creator, size_t *n);
-/* Calls fn for every account with designs, with its designs as catalog_designs_of
- * gives them. Returns the first non-zero fn returned, else 0. */
-int catalog_each_creator(const struct catalog *cat,
-                         int (*fn)(void *user, uint64_t creator, struct dmem *const *designs,
-                                   size_t n),
-                         void *user);
+/* Calls fn for every design, in id order (oldest first). Returns the first non-zero fn
+ * returned, else 0. */
+int catalog_each_design(const struct catalog *cat, int (*fn)(void *user, struct dmem *d),
+                        void *user);
+/* The index of the creator filter: the designs of account creator (every contest,
+ * hidden ones too), *n of them, borrowed. The creators module keeps these lists
+ * (creators_designs_of), so the catalog keeps none of its own. Without one, a
+ * creator filter matches nothing. */
+typedef struct dmem *const *(*catalog_designs_of_fn)(void *user, uint64_t creator, size_t *n);
+void catalog_set_designs_of(struct catalog *cat, catalog_designs_of_fn fn, void *user);
 /* Adds a design from its stored record (after the commit that stored it): the design,
  * *added 1 when it is new, 0 when the catalog had it; NULL when the record is
  * malformed or names an unknown contest. */

@@ -61,8 +61,8 @@ struct catalog {
     size_t designs;
     struct cgal *gals;
     struct u64map tags; /* FNV-1a hash → struct tag_name chain */
-    struct u64map by_creator; /* account id → struct dvec * of its designs, oldest first
-                                 (every contest, hidden ones too) */
+    catalog_designs_of_fn designs_of; /* the creator filter's index (creators.c) */
+    void *designs_of_user;
     uint32_t next_tag;
     uv_timer_t rescore;
     uv_idle_t slice; /* runs rescoring slices while a pass has work left */

@@ -101,17 +101,20 @@ int catalog_page(struct catalog *cat, const struct gallery_query *q, struct dmem
         *total = rank_count(r);
         return (int)rank_page(r, q->offset, limit, (void **)out);
     }
-    /* The smallest secondary index that applies. A creator's list holds their designs
-     * of every contest, hidden ones too: matches() sorts them out. There is no list of
-     * the `submitted` designs, usually nearly all of them: that filter walks the
-     * gallery. */
+    /* The smallest secondary index that applies. A creator's designs are the creators
+     * module's list (every contest, hidden ones too: matches() sorts them out), so the
+     * catalog keeps no list of its own per creator. Nor one of the `submitted`
+     * designs, usually nearly all of them: that filter walks the gallery. */
     const struct dvec *cand = NULL;
     size_t cand_n = SIZE_MAX;
     static const struct dvec empty;
+    struct dvec by_creator = {NULL, 0, 0};
     if (q->creator) {
-        const struct dvec *v = u64map_get(&cat->by_creator, q->creator);
-        cand = v ? v : &empty;
-        cand_n = cand->n;
+        if (cat->designs_of)
+            by_creator.v = (struct dmem **)cat->designs_of(cat->designs_of_user, q->creator,
+                                                           &by_creator.n);
+        cand = &by_creator;
+        cand_n = by_creator.n;
     }
     if (tag) {
         const struct dvec *v = u64map_get(&g->by_tag, tag);

@@ -41,8 +41,11 @@ void creators_close(struct creators *cs)
     if (!cs)
         return;
     for (size_t i = 0; i < cs->by_id.cap; i++)
-        if (cs->by_id.keys[i])
-            free(cs->by_id.vals[i]);
+        if (cs->by_id.keys[i]) {
+            struct creator *c = cs->by_id.vals[i];
+            free(c->designs);
+            free(c);
+        }
     u64map_free(&cs->by_id);
     rank_free(cs->top);
     free(cs);
@@ -75,7 +78,16 @@ static void set_account(struct creator *c, const json_t *account)
     c->created = json_integer_value(json_object_get(account, "created"));
 }
 
-int creators_design_added(struct creators *cs, const struct dmem *d)
+static void push_design(struct creator *c, struct dmem *d)
+{
+    if (c->n == c->cap) {
+        c->cap = c->cap ? 2 * c->cap : 4;
+        c->designs = xrealloc(c->designs, c->cap * sizeof *c->designs);
+    }
+    c->designs[c->n++] = d;
+}
+
+int creators_design_added(struct creators *cs, struct dmem *d)
 {
     struct creator *c = u64map_get(&cs->by_id, d->creator);
     if (!c) {
@@ -98,40 +110,23 @@ int creators_design_added(struct creators *cs, const struct dmem *d)
         rank_insert(cs->top, 0, c);
         u64map_put(&cs->by_id, c->id, c);
     }
+    push_design(c, d);
     struct creator_share none = {0, 0};
     creators_after(cs, d, &none);
     return 0;
 }
 
-struct load {
-    struct creators *cs;
-    MDB_txn *txn;
-};
-
-/* One creator at start-up: its account, and the shares of its designs. */
-static int load_creator(void *user, uint64_t id, struct dmem *const *designs, size_t n)
+/* Start-up: d into its creator's list (designs come oldest first). */
+static int add_loaded(void *user, struct dmem *d)
 {
-    struct load *l = user;
-    struct creators *cs = l->cs;
-    json_t *account;
-    int rc = account_get(l->txn, cs->store, id, &account);
-    if (rc) {
-        log_error("creators: designs name account %llu, which cannot be read",
-                  (unsigned long long)id);
-        return rc == CC_ENOTFOUND ? CC_EINTERNAL : rc;
+    struct creators *cs = user;
+    struct creator *c = u64map_get(&cs->by_id, d->creator);
+    if (!c) {
+        c = xcalloc(1, sizeof *c);
+        c->id = d->creator;
+        u64map_put(&cs->by_id, c->id, c);
     }
-    struct creator *c = xcalloc(1, sizeof *c);
-    c->id = id;
-    set_account(c, account);
-    json_decref(account);
-    for (size_t k = 0; k < n; k++) {
-        struct creator_share s;
-        creators_before(designs[k], &s);
-        c->points += s.points;
-        c->wins += (uint32_t)s.wins;
-    }
-    u64map_put(&cs->by_id, c->id, c);
-    rank_insert(cs->top, (double)c->points, c);
+    push_design(c, d);
     return 0;
 }
 
@@ -142,13 +137,44 @@ int creators_open(struct creators **out, const struct catalog *cat, struct store
     cs->store = st;
     u64map_init(&cs->by_id);
     cs->top = rank_new(tie, key);
-    struct load l = {cs, NULL};
-    int rc = store_read_begin(st, &l.txn);
+    catalog_each_design(cat, add_loaded, cs);
+    MDB_txn *txn;
+    int rc = store_read_begin(st, &txn);
     if (rc)
         return rc;
-    rc = catalog_each_creator(cat, load_creator, &l);
-    store_read_end(st, l.txn);
+    /* Each creator's account, once, and the shares of its designs. */
+    for (size_t i = 0; i < cs->by_id.cap && !rc; i++) {
+        if (!cs->by_id.keys[i])
+            continue;
+        struct creator *c = cs->by_id.vals[i];
+        json_t *account;
+        rc = account_get(txn, st, c->id, &account);
+        if (rc) {
+            log_error("creators: designs name account %llu, which cannot be read",
+                      (unsigned long long)c->id);
+            if (rc == CC_ENOTFOUND)
+                rc = CC_EINTERNAL;
+            break;
+        }
+        set_account(c, account);
+        json_decref(account);
+        for (size_t k = 0; k < c->n; k++) {
+            struct creator_share s;
+            creators_before(c->designs[k], &s);
+            c->points += s.points;
+            c->wins += (uint32_t)s.wins;
+        }
+        rank_insert(cs->top, (double)c->points, c);
+    }
+    store_read_end(st, txn);
     return rc;
+}
+
+struct dmem *const *creators_designs_of(void *user, uint64_t account, size_t *n)
+{
+    const struct creator *c = u64map_get(&((struct creators *)user)->by_id, account);
+    *n = c ? c->n : 0;
+    return c ? c->designs : NULL;
 }
 
 void creators_after(struct creators *cs, const struct dmem *d, const struct creator_share *s)

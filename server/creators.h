@@ -4,9 +4,10 @@
  * its status is winner, in_production or launched (a winner stays a winner on its way
  * to production), and nothing while it is hidden. Nothing is stored: it is built at
  * start-up from the catalog's designs, and the caller of every change of a design
- * (changes_after.c) brackets it with creators_before / creators_after. The designs of
- * a creator are the catalog's (catalog_designs_of). The leaderboard is a rank.c skip
- * list keyed by points; ties: older account first, then smaller id. Loop thread only. */
+ * (changes_after.c) brackets it with creators_before / creators_after. Each creator's
+ * list of designs is also the catalog's creator filter (catalog_set_designs_of). The
+ * leaderboard is a rank.c skip list keyed by points; ties: older account first, then
+ * smaller id. Loop thread only. */
 #ifndef CC_CREATORS_H
 #define CC_CREATORS_H
 
@@ -32,6 +33,8 @@ struct creator {
     char role[8];          /* "member" or "brand" */
     int64_t points;        /* the key it is ranked under */
     uint32_t wins;         /* visible designs that are winner / in_production / launched */
+    struct dmem **designs; /* every design of the account, oldest first */
+    size_t n, cap;
 };
 
 /* What one design adds to its creator (creators_before fills it). */
@@ -51,7 +54,10 @@ void creators_close(struct creators *cs);
 /* A design joined the catalog after start-up (its upload committed): its share is
  * added, and a new creator joins the leaderboard. Returns 0, or a store error reading
  * its account (a new creator). */
-int creators_design_added(struct creators *cs, const struct dmem *d);
+int creators_design_added(struct creators *cs, struct dmem *d);
+/* The designs of account (cs: struct creators *), oldest first, *n of them; NULL and 0
+ * without designs. A catalog_designs_of_fn, for the catalog's creator filter. */
+struct dmem *const *creators_designs_of(void *cs, uint64_t account, size_t *n);
 /* Around any change of d (tally, status, hidden): before it, what d adds; after it,
  * the creator's totals and rank move by the difference. */
 void creators_before(const struct dmem *d, struct creator_share *s);

@@ -55,10 +55,10 @@ void op_creator_get(struct req *r)
     ccbuf_append(&b, text, strlen(text) - 1); /* the object, open for designs */
     free(text);
     ccbuf_append(&b, ",\"designs\":[", 12);
-    size_t n_designs, shown = 0, total = 0;
-    struct dmem *const *designs = catalog_designs_of(srv->catalog, account_id, &n_designs);
-    for (size_t i = n_designs; i-- > 0 && !rc;) {
-        struct dmem *d = designs[i];
+    const struct creator *c = creators_get(srv->creators, account_id);
+    size_t shown = 0, total = 0;
+    for (size_t i = c ? c->n : 0; i-- > 0 && !rc;) {
+        struct dmem *d = c->designs[i];
         if (!dmem_visible(d, r->sess))
             continue;
         if (total++ >= CREATOR_DESIGNS_MAX)

@@ -73,6 +73,7 @@ static int open_state(struct server *s)
     if (rc)
         return rc;
     s->view = (struct design_view){s->store, s->catalog, s->reports};
+    catalog_set_designs_of(s->catalog, creators_designs_of, s->creators);
     catalog_on_rescored(s->catalog, after_rescored, s);
     return live_open(&s->live, s->loop, &s->view, &live_net_io);
 }

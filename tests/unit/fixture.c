@@ -96,10 +96,35 @@ void fx_account(struct fixture *f, MDB_txn *txn, uint64_t id, const char *name)
     json_decref(rec);
 }
 
+/* The creator filter's index, as creators.c keeps it: the designs of one account,
+ * collected on demand (oldest first) into a buffer that lives until the next call. */
+struct collect {
+    uint64_t creator;
+    size_t n;
+};
+static struct dmem *collected[16384];
+
+static int collect_one(void *user, struct dmem *d)
+{
+    struct collect *c = user;
+    if (d->creator == c->creator && c->n < CC_ARRAY_LEN(collected))
+        collected[c->n++] = d;
+    return 0;
+}
+
+struct dmem *const *fx_designs_of(void *user, uint64_t creator, size_t *n)
+{
+    struct collect c = {creator, 0};
+    catalog_each_design(((struct fixture *)user)->cat, collect_one, &c);
+    *n = c.n;
+    return collected;
+}
+
 void fx_open(struct fixture *f)
 {
     ASSERT_EQ(catalog_open(&f->cat, &f->loop, f->st, &f->clock), 0);
     catalog_on_rescored(f->cat, rescored, f);
+    catalog_set_designs_of(f->cat, fx_designs_of, f);
 }
 
 void fx_close(struct fixture *f)

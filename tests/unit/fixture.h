@@ -38,8 +38,11 @@ void fx_design(struct fixture *f, MDB_txn *txn, uint64_t id, const char *contest
 void fx_vote(struct fixture *f, MDB_txn *txn, uint64_t design, uint64_t account, int value);
 /* Stores an account record (creators_open reads them). */
 void fx_account(struct fixture *f, MDB_txn *txn, uint64_t id, const char *name);
-/* Opens the catalog on what was stored. */
+/* Opens the catalog on what was stored, with fx_designs_of as its creator index. */
 void fx_open(struct fixture *f);
+/* The designs of creator (every contest, hidden ones too), oldest first: a
+ * catalog_designs_of_fn (user = the fixture) standing in for creators.c's lists. */
+struct dmem *const *fx_designs_of(void *user, uint64_t creator, size_t *n);
 /* Stops and closes the catalog, runs the loop to its end (it must close cleanly),
  * closes the store and removes the directory. */
 void fx_close(struct fixture *f);

@@ -223,8 +223,8 @@ static void test_filters_hidden(void)
     q.creator = 51;
     PAGE_IS(&f, &q, 2);
     size_t n;
-    struct dmem *const *mine = catalog_designs_of(f.cat, 50, &n);
-    ASSERT_EQ(n, 4); /* every design of the creator: any contest, hidden or not */
+    struct dmem *const *mine = fx_designs_of(&f, 50, &n);
+    ASSERT_EQ(n, 4); /* catalog_each_design: every design, oldest first */
     ASSERT(mine[0]->id == 1 && mine[1]->id == 3 && mine[2]->id == 5 && mine[3]->id == 8);
     /* Back: ranked where its votes put it. */
     ASSERT_EQ(catalog_set_hidden(f.cat, d3, 0), 1);
