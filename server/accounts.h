@@ -8,8 +8,10 @@
 #include <lmdb.h>
 #include <stdint.h>
 
-#include "proto.h"
 #include "store.h"
+
+/* Roles of SPEC §1. */
+enum role { ROLE_NONE = 0, ROLE_MEMBER = 1, ROLE_BRAND = 2 };
 
 /* SPEC §2: names are 3–32 chars. */
 #define ACCOUNT_NAME_MIN 3

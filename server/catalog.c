@@ -1,4 +1,6 @@
-/* The in-memory catalog. See catalog.h. */
+/* The in-memory catalog: designs, galleries, the ranked and filter indexes, scores
+ * and the rescoring timer. See catalog.h; queries are in catalog_page.c, start-up in
+ * catalog_load.c. */
 #include "catalog.h"
 
 #include <stdio.h>
@@ -6,69 +8,15 @@
 #include <string.h>
 #include <uv.h>
 
+#include "catalog_int.h"
 #include "ccerr.h"
-#include "comments.h"
 #include "contests.h"
-#include "creators.h"
 #include "designs.h"
-#include "live.h"
 #include "log.h"
 #include "rank.h"
-#include "reports.h"
 #include "score.h"
-#include "server.h"
 #include "store.h"
 #include "u64map.h"
-
-
-/* An unordered list of designs (a secondary index). */
-struct dvec {
-    struct dmem **v;
-    size_t n, cap;
-};
-
-struct cgal {
-    char id[65];
-    enum scale scale;
-    struct contest contest; /* its settings, kept current by catalog_contest_changed */
-    struct rank *rank[SORT_COUNT]; /* visible designs */
-    size_t rescore_at;             /* next position in rank[SORT_NEW] to rescore */
-    size_t rescore_left;           /* designs still to rescore in this pass */
-    struct u64map by_tag;          /* tag id → struct dvec * (visible) */
-    struct dvec by_status[ST_COUNT];
-    struct dvec hidden;            /* hidden designs (few: moderation), for the brand */
-    uint64_t star_sum, star_votes; /* stars5: for the contest mean m */
-    double mean_ranked;            /* the m that the top scores were computed with */
-    struct cgal *next;
-};
-
-struct tag_name {
-    uint64_t hash;
-    uint32_t id;
-    char name[25];
-    struct tag_name *next; /* same hash */
-};
-
-/* Bump allocation for struct dmem: no allocator header per design. */
-#define CATALOG_ARENA_CHUNK (1u << 20)
-struct arena_chunk {
-    struct arena_chunk *next;
-    size_t used;
-    _Alignas(8) unsigned char mem[CATALOG_ARENA_CHUNK];
-};
-
-struct catalog {
-    struct arena_chunk *arena;
-    struct dmem **by_id; /* index = design id */
-    size_t cap_id;
-    size_t designs;
-    struct cgal *gals;
-    struct u64map tags; /* FNV-1a hash → struct tag_name chain */
-    uint32_t next_tag;
-    uv_timer_t rescore;
-    uv_idle_t slice; /* runs rescoring slices while a pass has work left */
-    size_t bytes;
-};
 
 static const char *const sort_names[] = {"new", "top", "hot"};
 static const char *const status_names[] = {"submitted", "shortlisted", "winner",
@@ -102,7 +50,7 @@ int status_parse(const char *name)
 
 /* ---- lists ---- */
 
-static void dvec_push(struct dvec *v, struct dmem *d)
+void cat_dvec_push(struct dvec *v, struct dmem *d)
 {
     if (v->n == v->cap) {
         v->cap = v->cap ? v->cap * 2 : 4;
@@ -111,7 +59,7 @@ static void dvec_push(struct dvec *v, struct dmem *d)
     v->v[v->n++] = d;
 }
 
-static void dvec_remove(struct dvec *v, struct dmem *d)
+void cat_dvec_remove(struct dvec *v, struct dmem *d)
 {
     for (size_t i = v->n; i-- > 0;)
         if (v->v[i] == d) {
@@ -120,7 +68,7 @@ static void dvec_remove(struct dvec *v, struct dmem *d)
         }
 }
 
-static struct dvec *map_list(struct u64map *m, uint64_t key)
+struct dvec *cat_map_list(struct u64map *m, uint64_t key)
 {
     struct dvec *v = u64map_get(m, key);
     if (!v) {
@@ -133,7 +81,7 @@ static struct dvec *map_list(struct u64map *m, uint64_t key)
 /* ---- scores (SPEC §5) ---- */
 
 /* Ties: older design first, then smaller id. */
-static int tie(const void *a, const void *b)
+int cat_tie(const void *a, const void *b)
 {
     const struct dmem *x = a, *y = b;
     if (x->score[SORT_NEW] != y->score[SORT_NEW])
@@ -162,54 +110,26 @@ static double key_hot(const void *item)
     return ((const struct dmem *)item)->score[SORT_HOT];
 }
 
-static double contest_mean(const struct cgal *g)
+double cat_contest_mean(const struct cgal *g)
 {
-    return g->star_votes ? (double)g->star_sum / (double)g->star_votes : SCORE_BAYES_M0;
+    return g->mean_votes ? (double)g->mean_sum / (double)g->mean_votes : SCORE_BAYES_M0;
 }
 
-static double score_top(const struct dmem *d, double mean)
+double cat_score_top(const struct dmem *d, double mean)
 {
-    switch (d->gal->scale) {
-    case SCALE_HEART:
-        return d->c[0];
-    case SCALE_UPDOWN:
-        return score_wilson(d->c[0], d->c[1]);
-    case SCALE_STARS5: {
-        double n = 0, sum = 0;
-        for (int i = 0; i < 5; i++) {
-            n += d->c[i];
-            sum += (double)(i + 1) * d->c[i];
-        }
-        return score_bayes(sum, n, mean);
-    }
-    }
-    return 0;
+    return d->gal->scale->score_top(d->c, mean);
 }
 
-/* p = supports minus downs, at least 0. */
-static double hot_points(const struct dmem *d)
+double cat_hot_score(const struct dmem *d, int64_t now)
 {
-    switch (d->gal->scale) {
-    case SCALE_HEART:
-        return d->c[0];
-    case SCALE_UPDOWN:
-        return d->c[0] > d->c[1] ? (double)(d->c[0] - d->c[1]) : 0;
-    case SCALE_STARS5:
-        return (double)d->c[3] + d->c[4];
-    }
-    return 0;
-}
-
-static double hot_score(const struct dmem *d, int64_t now)
-{
-    return score_hot(hot_points(d), now - catalog_created(d));
+    return score_hot(d->gal->scale->hot_points(d->c), now - catalog_created(d));
 }
 
 /* Re-keys d in every index it is in after its scores may have changed. Returns
  * whether any score changed. */
 static int rescore(struct dmem *d, int64_t now, double mean)
 {
-    double top = score_top(d, mean), hot = hot_score(d, now);
+    double top = cat_score_top(d, mean), hot = cat_hot_score(d, now);
     int changed = top != d->score[SORT_TOP] || hot != d->score[SORT_HOT];
     if (top != d->score[SORT_TOP])
         d->version++; /* the design object shows the top score */
@@ -226,7 +146,7 @@ static int rescore(struct dmem *d, int64_t now, double mean)
 
 /* ---- galleries ---- */
 
-static struct cgal *gal_find(struct catalog *cat, const char *id)
+struct cgal *cat_gal_find(struct catalog *cat, const char *id)
 {
     for (struct cgal *g = cat->gals; g; g = g->next)
         if (!strcmp(g->id, id))
@@ -234,18 +154,17 @@ static struct cgal *gal_find(struct catalog *cat, const char *id)
     return NULL;
 }
 
-static struct cgal *gal_get(struct server *srv, const char *id)
+struct cgal *cat_gal_get(struct catalog *cat, const char *id)
 {
-    struct catalog *cat = srv->catalog;
-    struct cgal *g = gal_find(cat, id);
+    struct cgal *g = cat_gal_find(cat, id);
     if (g)
         return g;
     struct contest c;
     MDB_txn *txn;
-    int rc = store_read_begin(srv->store, &txn);
+    int rc = store_read_begin(cat->store, &txn);
     if (!rc) {
-        rc = contest_load(txn, srv->store, id, &c);
-        store_read_end(srv->store, txn);
+        rc = contest_load(txn, cat->store, id, &c);
+        store_read_end(cat->store, txn);
     }
     if (rc)
         return NULL;
@@ -255,7 +174,7 @@ static struct cgal *gal_get(struct server *srv, const char *id)
     g->contest = c;
     static const rank_key_fn keys[SORT_COUNT] = {key_new, key_top, key_hot};
     for (int s = 0; s < SORT_COUNT; s++)
-        g->rank[s] = rank_new(tie, keys[s]);
+        g->rank[s] = rank_new(cat_tie, keys[s]);
     u64map_init(&g->by_tag);
     g->mean_ranked = SCORE_BAYES_M0;
     g->next = cat->gals;
@@ -264,13 +183,13 @@ static struct cgal *gal_get(struct server *srv, const char *id)
 }
 
 /* d into its gallery's secondary indexes (the filters). */
-static void index_add_lists(struct dmem *d)
+void cat_index_add_lists(struct dmem *d)
 {
     struct cgal *g = d->gal;
     for (int i = 0; i < d->ntags; i++)
-        dvec_push(map_list(&g->by_tag, d->tags[i]), d);
+        cat_dvec_push(cat_map_list(&g->by_tag, d->tags[i]), d);
     if (d->status != ST_SUBMITTED)
-        dvec_push(&g->by_status[d->status], d);
+        cat_dvec_push(&g->by_status[d->status], d);
 }
 
 static void index_add(struct dmem *d)
@@ -278,7 +197,7 @@ static void index_add(struct dmem *d)
     struct cgal *g = d->gal;
     for (int s = 0; s < SORT_COUNT; s++)
         rank_insert(g->rank[s], d->score[s], d);
-    index_add_lists(d);
+    cat_index_add_lists(d);
 }
 
 static void index_remove(struct dmem *d)
@@ -287,9 +206,9 @@ static void index_remove(struct dmem *d)
     for (int s = 0; s < SORT_COUNT; s++)
         rank_delete(g->rank[s], d->score[s], d);
     for (int i = 0; i < d->ntags; i++)
-        dvec_remove(map_list(&g->by_tag, d->tags[i]), d);
+        cat_dvec_remove(cat_map_list(&g->by_tag, d->tags[i]), d);
     if (d->status != ST_SUBMITTED)
-        dvec_remove(&g->by_status[d->status], d);
+        cat_dvec_remove(&g->by_status[d->status], d);
 }
 
 /* ---- tags ---- */
@@ -303,7 +222,7 @@ static uint64_t fnv1a(const char *s)
 }
 
 /* The id of tag (interned when create), or 0 when unknown. */
-static uint32_t tag_id(struct catalog *cat, const char *tag, int create)
+uint32_t cat_tag_id(struct catalog *cat, const char *tag, int create)
 {
     uint64_t h = fnv1a(tag);
     struct tag_name *t = u64map_get(&cat->tags, h);
@@ -323,13 +242,12 @@ static uint32_t tag_id(struct catalog *cat, const char *tag, int create)
 
 /* ---- designs ---- */
 
-struct dmem *catalog_design(struct server *srv, uint64_t id)
+struct dmem *catalog_design(const struct catalog *cat, uint64_t id)
 {
-    struct catalog *cat = srv->catalog;
     return id < cat->cap_id ? cat->by_id[id] : NULL;
 }
 
-enum scale catalog_scale(const struct dmem *d)
+const struct scale *catalog_scale(const struct dmem *d)
 {
     return d->gal->scale;
 }
@@ -344,27 +262,17 @@ const struct contest *catalog_contest(const struct dmem *d)
     return &d->gal->contest;
 }
 
-void catalog_contest_changed(struct server *srv, const json_t *record)
+void catalog_contest_changed(struct catalog *cat, const json_t *record)
 {
     struct contest c;
     contest_from_record(record, &c);
-    struct cgal *g = gal_find(srv->catalog, c.id);
+    struct cgal *g = cat_gal_find(cat, c.id);
     if (g)
         g->contest = c; /* kind and scale are fixed at creation (contests.h) */
 }
 
-/* The fields of a design record the catalog keeps (strings borrowed, not terminated). */
-struct facts {
-    uint64_t id, creator;
-    int64_t created;
-    char contest[65];
-    int status; /* -1 when absent or unknown */
-    int hidden;
-    int ntags;
-    char tags[DESIGN_TAGS_MAX][DESIGN_TAG_MAX + 1];
-};
 
-static void facts_from_json(const json_t *record, struct facts *f)
+void cat_facts_from_json(const json_t *record, struct facts *f)
 {
     memset(f, 0, sizeof *f);
     f->id = design_parse_id(json_string_value(json_object_get(record, "id")));
@@ -401,10 +309,9 @@ static void *arena_alloc(struct catalog *cat, size_t size)
 }
 
 /* Makes d for the record's facts, not yet indexed; NULL when malformed or known. */
-static struct dmem *design_new(struct server *srv, const struct facts *f)
+struct dmem *cat_design_new(struct catalog *cat, const struct facts *f)
 {
-    struct catalog *cat = srv->catalog;
-    struct cgal *g = f->contest[0] ? gal_get(srv, f->contest) : NULL;
+    struct cgal *g = f->contest[0] ? cat_gal_get(cat, f->contest) : NULL;
     if (!f->id || !g) {
         log_error("catalog: design record %llu is malformed or names an unknown contest",
                   (unsigned long long)f->id);
@@ -429,104 +336,84 @@ static struct dmem *design_new(struct server *srv, const struct facts *f)
     d->status = (uint8_t)(f->status < 0 ? ST_SUBMITTED : f->status);
     d->hidden = (uint8_t)!!f->hidden;
     for (int i = 0; i < f->ntags; i++)
-        d->tags[d->ntags++] = tag_id(cat, f->tags[i], 1);
+        d->tags[d->ntags++] = cat_tag_id(cat, f->tags[i], 1);
     d->score[SORT_NEW] = (double)f->created;
     if (d->hidden) /* the few the brand (and their creators) still see */
-        dvec_push(&g->hidden, d);
+        cat_dvec_push(&g->hidden, d);
     cat->by_id[id] = d;
     cat->designs++;
     return d;
 }
 
-struct dmem *catalog_add(struct server *srv, const json_t *record)
+void catalog_set_designs_of(struct catalog *cat, catalog_designs_of_fn fn, void *user)
+{
+    cat->designs_of = fn;
+    cat->designs_of_user = user;
+}
+
+int catalog_each_design(const struct catalog *cat, int (*fn)(void *user, struct dmem *d),
+                        void *user)
+{
+    for (size_t i = 0; i < cat->cap_id; i++) {
+        int rc = cat->by_id[i] ? fn(user, cat->by_id[i]) : 0;
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+struct dmem *catalog_add(struct catalog *cat, const json_t *record, int *added)
 {
     struct facts f;
-    facts_from_json(record, &f);
-    struct catalog *cat = srv->catalog;
+    cat_facts_from_json(record, &f);
+    *added = 0;
     if (f.id && f.id < cat->cap_id && cat->by_id[f.id])
         return cat->by_id[f.id];
-    struct dmem *d = design_new(srv, &f);
+    struct dmem *d = cat_design_new(cat, &f);
     if (!d)
         return NULL;
-    d->score[SORT_TOP] = score_top(d, contest_mean(d->gal));
+    d->score[SORT_TOP] = cat_score_top(d, cat_contest_mean(d->gal));
     d->score[SORT_HOT] = 0;
     if (!d->hidden)
         index_add(d);
-    if (creators_design_added(srv, d))
-        log_error("catalog: the account of design %llu cannot be read: no points for it",
-                  (unsigned long long)d->id);
-    if (srv->live)
-        live_gallery_changed(srv, d->gal);
+    *added = 1;
     return d;
 }
 
 void catalog_tally(const struct dmem *d, struct tally *t)
 {
-    memset(t, 0, sizeof *t);
-    switch (d->gal->scale) {
-    case SCALE_HEART:
-        t->votes = t->supports = t->hearts = d->c[0];
-        break;
-    case SCALE_UPDOWN:
-        t->up = d->c[0];
-        t->down = d->c[1];
-        t->votes = d->c[0] + d->c[1];
-        t->supports = d->c[0];
-        break;
-    case SCALE_STARS5:
-        for (int i = 0; i < 5; i++) {
-            t->stars[i] = d->c[i];
-            t->votes += d->c[i];
-            t->sum += (uint64_t)(i + 1) * d->c[i];
-        }
-        t->supports = d->c[3] + d->c[4];
-        break;
-    }
-}
-
-/* The counter a vote of value v adds to (see struct dmem). */
-static uint32_t *counter(struct dmem *d, int v)
-{
-    switch (d->gal->scale) {
-    case SCALE_HEART:
-        return &d->c[0];
-    case SCALE_UPDOWN:
-        return v > 0 ? &d->c[0] : &d->c[1];
-    case SCALE_STARS5:
-        return &d->c[v - 1];
-    }
-    return &d->c[0];
+    d->gal->scale->tally(d->c, t);
 }
 
 /* Applies a vote change to the counts only (start-up and catalog_vote). */
-static void count_vote(struct dmem *d, int old_value, int new_value)
+void cat_count_vote(struct dmem *d, int old_value, int new_value)
 {
     struct cgal *g = d->gal;
+    const struct scale *sc = g->scale;
     if (old_value) {
-        (*counter(d, old_value))--;
-        if (g->scale == SCALE_STARS5) {
-            g->star_sum -= (uint64_t)old_value;
-            g->star_votes--;
+        d->c[sc->counter(old_value)]--;
+        if (sc->uses_mean) {
+            g->mean_sum -= (uint64_t)old_value;
+            g->mean_votes--;
         }
     }
     if (new_value) {
-        (*counter(d, new_value))++;
-        if (g->scale == SCALE_STARS5) {
-            g->star_sum += (uint64_t)new_value;
-            g->star_votes++;
+        d->c[sc->counter(new_value)]++;
+        if (sc->uses_mean) {
+            g->mean_sum += (uint64_t)new_value;
+            g->mean_votes++;
         }
     }
 }
 
-/* Positions of d in the sorts someone watches (for live.c), else (size_t)-1. */
-static void positions(struct server *srv, const struct dmem *d, size_t *pos)
+void catalog_positions(const struct dmem *d, unsigned sorts, size_t *pos)
 {
     for (int s = 0; s < SORT_COUNT; s++)
         pos[s] = (size_t)-1;
     if (d->hidden)
         return;
     for (int s = SORT_TOP; s <= SORT_HOT; s++)
-        if (live_watching(srv, d->gal, (enum sort)s))
+        if (sorts & (1u << s))
             pos[s] = rank_position(d->gal->rank[s], d->score[s], d);
 }
 
@@ -538,23 +425,16 @@ size_t catalog_rank(const struct dmem *d)
     return pos == (size_t)-1 ? 0 : pos + 1;
 }
 
-void catalog_vote(struct server *srv, struct dmem *d, int old_value, int new_value)
+void catalog_vote(struct catalog *cat, struct dmem *d, int old_value, int new_value)
 {
-    size_t before[SORT_COUNT], after[SORT_COUNT];
-    struct creator_share share;
-    creators_before(d, &share);
-    positions(srv, d, before);
-    count_vote(d, old_value, new_value);
-    rescore(d, server_now(srv), d->gal->mean_ranked);
+    cat_count_vote(d, old_value, new_value);
+    rescore(d, clock_now(&cat->clock), d->gal->mean_ranked);
     d->version++;
-    creators_after(srv, d, &share);
-    positions(srv, d, after);
-    live_design_changed(srv, d, before, after);
 }
 
-const struct cgal *catalog_gallery(struct server *srv, const char *contest)
+const struct cgal *catalog_gallery(struct catalog *cat, const char *contest)
 {
-    return gal_get(srv, contest);
+    return cat_gal_get(cat, contest);
 }
 
 const struct cgal *catalog_gallery_of(const struct dmem *d)
@@ -562,374 +442,43 @@ const struct cgal *catalog_gallery_of(const struct dmem *d)
     return d->gal;
 }
 
-void catalog_set_hidden(struct server *srv, struct dmem *d, int hidden)
+int catalog_set_hidden(struct catalog *cat, struct dmem *d, int hidden)
 {
     if (d->hidden == !!hidden)
-        return;
-    struct creator_share share;
-    creators_before(d, &share);
+        return 0;
     if (hidden) {
         index_remove(d);
-        dvec_push(&d->gal->hidden, d);
+        cat_dvec_push(&d->gal->hidden, d);
     } else {
-        dvec_remove(&d->gal->hidden, d);
+        cat_dvec_remove(&d->gal->hidden, d);
     }
     d->hidden = (uint8_t)!!hidden;
     if (!hidden) { /* the rescoring passes skipped it while hidden */
-        d->score[SORT_TOP] = score_top(d, d->gal->mean_ranked);
-        d->score[SORT_HOT] = hot_score(d, server_now(srv));
+        d->score[SORT_TOP] = cat_score_top(d, d->gal->mean_ranked);
+        d->score[SORT_HOT] = cat_hot_score(d, clock_now(&cat->clock));
         index_add(d);
     }
     d->version++;
-    creators_after(srv, d, &share);
-    live_gallery_changed(srv, d->gal);
-}
-
-void catalog_set_comments(struct server *srv, struct dmem *d, uint64_t count)
-{
-    d->comments = count > UINT32_MAX ? UINT32_MAX : (uint32_t)count;
-    d->version++;
-    size_t none[SORT_COUNT] = {(size_t)-1, (size_t)-1, (size_t)-1};
-    live_design_changed(srv, d, none, none);
-}
-
-void catalog_set_status(struct server *srv, struct dmem *d, enum dstatus status)
-{
-    if (d->status == status)
-        return;
-    struct creator_share share;
-    creators_before(d, &share);
-    if (!d->hidden && d->status != ST_SUBMITTED)
-        dvec_remove(&d->gal->by_status[d->status], d);
-    d->status = (uint8_t)status;
-    if (!d->hidden && d->status != ST_SUBMITTED)
-        dvec_push(&d->gal->by_status[d->status], d);
-    d->version++;
-    creators_after(srv, d, &share);
-    size_t none[SORT_COUNT] = {(size_t)-1, (size_t)-1, (size_t)-1};
-    live_design_changed(srv, d, none, none);
-}
-
-/* ---- pages ---- */
-
-static enum sort qsort_key; /* loop thread only: the sort of the current qsort */
-
-static int cmp_dmem(const void *a, const void *b)
-{
-    const struct dmem *x = *(struct dmem *const *)a, *y = *(struct dmem *const *)b;
-    double sx = x->score[qsort_key], sy = y->score[qsort_key];
-    if (sx != sy)
-        return sx > sy ? -1 : 1;
-    return tie(x, y);
-}
-
-/* Whether d, a visible design of g, matches the filters (candidates from a creator's
- * list may be of any gallery, or hidden). */
-/* Whether d passes q's filters (creator, status, tag id: 0 = any). */
-static int filters_match(const struct dmem *d, const struct gallery_query *q, uint32_t tag)
-{
-    if (q->creator && d->creator != q->creator)
-        return 0;
-    if (q->status >= 0 && d->status != q->status)
-        return 0;
-    if (tag) {
-        for (int i = 0; i < d->ntags; i++)
-            if (d->tags[i] == tag)
-                return 1;
-        return 0;
-    }
     return 1;
 }
 
-/* Whether d is a visible design of g that passes q's filters. */
-static int matches(const struct cgal *g, const struct dmem *d, const struct gallery_query *q,
-                   uint32_t tag)
+void catalog_set_comments(struct dmem *d, uint64_t count)
 {
-    return d->gal == g && !d->hidden && filters_match(d, q, tag);
+    d->comments = count > UINT32_MAX ? UINT32_MAX : (uint32_t)count;
+    d->version++;
 }
 
-static int page_with_hidden(struct server *srv, struct cgal *g, const struct gallery_query *q,
-                            struct dmem **out, size_t *total);
-
-/* The candidates of cand (NULL: every visible design of g) that match q, into m when
- * not NULL (room for all of cand). Returns how many. */
-static size_t gather(const struct cgal *g, const struct dvec *cand, const struct gallery_query *q,
-                     uint32_t tag, struct dmem **m)
+int catalog_set_status(struct dmem *d, enum dstatus status)
 {
-    size_t k = 0;
-    if (cand) {
-        for (size_t i = 0; i < cand->n; i++)
-            if (matches(g, cand->v[i], q, tag)) {
-                if (m)
-                    m[k] = cand->v[i];
-                k++;
-            }
-        return k;
-    }
-    struct dmem *chunk[256];
-    size_t count = rank_count(g->rank[SORT_NEW]);
-    for (size_t pos = 0; pos < count;) {
-        size_t got = rank_page(g->rank[SORT_NEW], pos, CC_ARRAY_LEN(chunk), (void **)chunk);
-        if (!got)
-            break;
-        pos += got;
-        for (size_t i = 0; i < got; i++)
-            if (matches(g, chunk[i], q, tag)) {
-                if (m)
-                    m[k] = chunk[i];
-                k++;
-            }
-    }
-    return k;
-}
-
-int catalog_page(struct server *srv, const struct gallery_query *q, struct dmem **out,
-                 size_t *total)
-{
-    struct catalog *cat = srv->catalog;
-    struct cgal *g = gal_find(cat, q->contest);
-    if (!g && !(g = gal_get(srv, q->contest)))
-        return CC_ENOTFOUND;
-    if (q->hidden_of && g->hidden.n)
-        return page_with_hidden(srv, g, q, out, total);
-    size_t limit = q->limit > CATALOG_PAGE_MAX ? CATALOG_PAGE_MAX : q->limit;
-    struct rank *r = g->rank[q->sort];
-    uint32_t tag = 0;
-    if (q->tag[0] && !(tag = tag_id(cat, q->tag, 0))) {
-        *total = 0; /* a tag nobody used */
+    if (d->status == status)
         return 0;
-    }
-    if (!q->creator && !tag && q->status < 0) {
-        *total = rank_count(r);
-        return (int)rank_page(r, q->offset, limit, (void **)out);
-    }
-    /* The smallest secondary index that applies. A creator's designs are the
-     * creators module's list (every contest, hidden ones too: matches() sorts them
-     * out), so the catalog keeps no list of its own per creator. Nor one of the
-     * `submitted` designs, usually nearly all of them: that filter walks the gallery. */
-    const struct dvec *cand = NULL;
-    size_t cand_n = SIZE_MAX;
-    static const struct dvec empty;
-    struct dvec by_creator;
-    if (q->creator) {
-        const struct creator *c = creators_get(srv, q->creator);
-        by_creator = (struct dvec){c ? c->designs : NULL, c ? c->n : 0, c ? c->cap : 0};
-        cand = &by_creator;
-        cand_n = by_creator.n;
-    }
-    if (tag) {
-        const struct dvec *v = u64map_get(&g->by_tag, tag);
-        if (!v)
-            v = &empty;
-        if (v->n < cand_n)
-            cand = v, cand_n = v->n;
-    }
-    if (q->status >= 0) {
-        size_t sn = rank_count(g->rank[SORT_NEW]);
-        if (q->status == ST_SUBMITTED)
-            for (int st = 0; st < ST_COUNT; st++)
-                sn -= st == ST_SUBMITTED ? 0 : g->by_status[st].n;
-        else
-            sn = g->by_status[q->status].n;
-        if (sn < cand_n) /* NULL: every visible design of g */
-            cand = q->status == ST_SUBMITTED ? NULL : &g->by_status[q->status], cand_n = sn;
-    }
-
-    size_t n = 0;
-    if (cand_n <= CATALOG_SELECTIVE) {
-        struct dmem **m = xmalloc((cand_n ? cand_n : 1) * sizeof *m);
-        size_t k = gather(g, cand, q, tag, m);
-        qsort_key = q->sort;
-        qsort(m, k, sizeof *m, cmp_dmem);
-        *total = k;
-        for (size_t i = q->offset; i < k && n < limit; i++)
-            out[n++] = m[i];
-        free(m);
-        return (int)n;
-    }
-    /* Not selective: count the matches, then walk the ranked index in order. */
-    size_t k = gather(g, cand, q, tag, NULL);
-    *total = k;
-    if (q->offset >= k)
-        return 0;
-    size_t skipped = 0, pos = 0, count = rank_count(r);
-    struct dmem *chunk[256];
-    while (n < limit && pos < count) {
-        size_t got = rank_page(r, pos, CC_ARRAY_LEN(chunk), (void **)chunk);
-        pos += got;
-        for (size_t i = 0; i < got && n < limit; i++) {
-            if (!matches(g, chunk[i], q, tag))
-                continue;
-            if (skipped < q->offset)
-                skipped++;
-            else
-                out[n++] = chunk[i];
-        }
-    }
-    return (int)n;
-}
-
-/* q's page for a viewer who also sees some hidden designs H (the brand, or a creator
- * in their own gallery): the visible matches and H merged in the sort's order. H is
- * small (moderation) and sorted per request. The visible matches are read from index
- * vs = max(0, offset - |H|): when vs > 0, the vs visible and the a hidden designs
- * ahead of the first one read all come before offset (vs + a ≤ vs + |H| = offset), so
- * the merge of what follows starts at position vs + a. At most limit + |H| visible
- * designs are read. */
-static int page_with_hidden(struct server *srv, struct cgal *g, const struct gallery_query *q,
-                            struct dmem **out, size_t *total)
-{
-    struct gallery_query vq = *q;
-    vq.hidden_of = 0;
-    uint32_t tag = 0;
-    if (q->tag[0] && !(tag = tag_id(srv->catalog, q->tag, 0)))
-        return catalog_page(srv, &vq, out, total); /* a tag nobody used */
-    struct dmem **h = xmalloc(g->hidden.n * sizeof *h);
-    size_t k = 0;
-    for (size_t i = 0; i < g->hidden.n; i++) {
-        struct dmem *d = g->hidden.v[i];
-        if ((q->hidden_of == CATALOG_HIDDEN_ALL || d->creator == q->hidden_of) &&
-            filters_match(d, q, tag))
-            h[k++] = d;
-    }
-    if (!k) {
-        free(h);
-        return catalog_page(srv, &vq, out, total);
-    }
-    qsort_key = q->sort;
-    qsort(h, k, sizeof *h, cmp_dmem);
-    size_t limit = q->limit > CATALOG_PAGE_MAX ? CATALOG_PAGE_MAX : q->limit;
-    size_t vs = q->offset > k ? q->offset - k : 0, want = limit + k, nv = 0, vtotal = 0;
-    struct dmem **v = xmalloc(want * sizeof *v);
-    do {
-        vq.offset = vs + nv;
-        vq.limit = want - nv < CATALOG_PAGE_MAX ? want - nv : CATALOG_PAGE_MAX;
-        int got = catalog_page(srv, &vq, v + nv, &vtotal);
-        if (got <= 0)
-            break;
-        nv += (size_t)got;
-    } while (nv < want);
-    *total = vtotal + k;
-    size_t a = 0; /* hidden designs ahead of v[0]: before the page when vs > 0 */
-    qsort_key = q->sort;
-    if (vs > 0)
-        while (a < k && (!nv || cmp_dmem(&h[a], &v[0]) < 0))
-            a++;
-    size_t pos = vs + a, n = 0, i = 0, j = a;
-    while (n < limit && (i < nv || j < k)) {
-        struct dmem *next = j >= k || (i < nv && cmp_dmem(&v[i], &h[j]) < 0) ? v[i++] : h[j++];
-        if (pos++ >= q->offset)
-            out[n++] = next;
-    }
-    free(v);
-    free(h);
-    return (int)n;
-}
-
-/* ---- JSON ---- */
-
-/* Appends the decimal digits of v (the page writer's hot path: no printf). */
-static void append_u64(struct ccbuf *out, uint64_t v)
-{
-    char buf[24], *p = buf + sizeof buf;
-    do {
-        *--p = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    ccbuf_append(out, p, (size_t)(buf + sizeof buf - p));
-}
-
-static void append_lit(struct ccbuf *out, const char *s)
-{
-    ccbuf_append(out, s, strlen(s));
-}
-
-/* Appends x as %.17g would: integral scores (hearts, counts) without printf. */
-static void append_score(struct ccbuf *out, double x)
-{
-    if (x > 0 && x < 1e15 && x == (double)(uint64_t)x) {
-        append_u64(out, (uint64_t)x);
-        return;
-    }
-    char tmp[32];
-    int n = snprintf(tmp, sizeof tmp, "%.17g", x);
-    ccbuf_append(out, tmp, (size_t)n);
-}
-
-void catalog_tally_json(const struct dmem *d, struct ccbuf *out)
-{
-    struct tally t;
-    catalog_tally(d, &t);
-    append_lit(out, "{\"votes\":");
-    append_u64(out, t.votes);
-    append_lit(out, ",\"supports\":");
-    append_u64(out, t.supports);
-    switch (d->gal->scale) {
-    case SCALE_HEART:
-        append_lit(out, ",\"hearts\":");
-        append_u64(out, t.hearts);
-        break;
-    case SCALE_UPDOWN:
-        append_lit(out, ",\"up\":");
-        append_u64(out, t.up);
-        append_lit(out, ",\"down\":");
-        append_u64(out, t.down);
-        break;
-    case SCALE_STARS5:
-        append_lit(out, ",\"stars\":[");
-        for (int i = 0; i < 5; i++) {
-            if (i)
-                append_lit(out, ",");
-            append_u64(out, t.stars[i]);
-        }
-        append_lit(out, "],\"sum\":");
-        append_u64(out, t.sum);
-        break;
-    }
-    append_lit(out, "}");
-}
-
-/* Appends d's live fields: ,"tally":{...},"comments":N,"score":S. */
-static void append_live(const struct dmem *d, struct ccbuf *out)
-{
-    append_lit(out, ",\"tally\":");
-    catalog_tally_json(d, out);
-    append_lit(out, ",\"comments\":");
-    append_u64(out, d->comments);
-    append_lit(out, ",\"score\":");
-    append_score(out, d->score[SORT_TOP]);
-}
-
-int catalog_item_json(struct server *srv, MDB_txn *txn, const struct dmem *d,
-                      struct ccbuf *out)
-{
-    uint8_t key[8];
-    put_be64(key, d->id);
-    MDB_val v;
-    int rc = store_get(txn, store_dbs(srv->store)->designs, key, 8, &v);
-    if (rc)
-        return rc;
-    /* The stored record is a compact JSON object: splice the live fields before its
-     * closing brace. */
-    if (v.mv_size < 2 || ((const char *)v.mv_data)[v.mv_size - 1] != '}')
-        return CC_EINTERNAL;
-    ccbuf_append(out, v.mv_data, v.mv_size - 1);
-    append_live(d, out);
-    append_lit(out, ",\"thumb\":\"/t/");
-    append_u64(out, d->id);
-    append_lit(out, ".png\"}");
-    return 0;
-}
-
-void catalog_item_delta_json(const struct dmem *d, struct ccbuf *out)
-{
-    append_lit(out, "{\"id\":\"");
-    append_u64(out, d->id);
-    append_lit(out, "\"");
-    append_live(d, out);
-    append_lit(out, ",\"status\":\"");
-    append_lit(out, status_name((enum dstatus)d->status));
-    append_lit(out, "\"}");
+    if (!d->hidden && d->status != ST_SUBMITTED)
+        cat_dvec_remove(&d->gal->by_status[d->status], d);
+    d->status = (uint8_t)status;
+    if (!d->hidden && d->status != ST_SUBMITTED)
+        cat_dvec_push(&d->gal->by_status[d->status], d);
+    d->version++;
+    return 1;
 }
 
 /* ---- rescoring ---- */
@@ -942,9 +491,8 @@ void catalog_item_delta_json(const struct dmem *d, struct ccbuf *out)
  * loaded loop rescores at its own pace instead of stalling. */
 static void on_slice(uv_idle_t *h)
 {
-    struct server *srv = h->data;
-    struct catalog *cat = srv->catalog;
-    int64_t now = server_now(srv);
+    struct catalog *cat = container_of(h, struct catalog, slice);
+    int64_t now = clock_now(&cat->clock);
     size_t budget = CATALOG_RESCORE_SLICE;
     int more = 0;
     for (struct cgal *g = cat->gals; g; g = g->next) {
@@ -970,8 +518,8 @@ static void on_slice(uv_idle_t *h)
         g->rescore_left -= n;
         budget -= n;
         more |= g->rescore_left != 0;
-        if (changed)
-            live_gallery_changed(srv, g);
+        if (changed && cat->on_rescored)
+            cat->on_rescored(cat->on_rescored_user, g);
         if (!budget)
             break;
     }
@@ -981,12 +529,11 @@ static void on_slice(uv_idle_t *h)
 
 static void on_rescore(uv_timer_t *t)
 {
-    struct server *srv = t->data;
-    struct catalog *cat = srv->catalog;
+    struct catalog *cat = container_of(t, struct catalog, rescore);
     int any = 0;
     for (struct cgal *g = cat->gals; g; g = g->next) {
         /* A new mean applies to every design; visit them all over the next passes. */
-        g->mean_ranked = contest_mean(g);
+        g->mean_ranked = cat_contest_mean(g);
         size_t n = g->rescore_left + CATALOG_RESCORE_BATCH;
         size_t all = rank_count(g->rank[SORT_NEW]);
         g->rescore_left = n < all ? n : all;
@@ -996,17 +543,17 @@ static void on_rescore(uv_timer_t *t)
         uv_idle_start(&cat->slice, on_slice);
 }
 
-void catalog_settle(struct server *srv, const char *contest)
+void catalog_settle(struct catalog *cat, const char *contest)
 {
-    struct cgal *g = gal_find(srv->catalog, contest);
-    if (!g || g->scale != SCALE_STARS5)
-        return; /* heart and updown top scores never depend on other designs */
-    double mean = contest_mean(g);
+    struct cgal *g = cat_gal_find(cat, contest);
+    if (!g || !g->scale->uses_mean)
+        return; /* other scales' top scores never depend on other designs */
+    double mean = cat_contest_mean(g);
     if (mean == g->mean_ranked && !g->rescore_left)
         return;
     g->mean_ranked = mean;
     g->rescore_left = 0;
-    int64_t now = server_now(srv);
+    int64_t now = clock_now(&cat->clock);
     int changed = 0;
     struct dmem *chunk[256]; /* the visible designs; hidden ones are rescored on return */
     size_t got;
@@ -1015,332 +562,37 @@ void catalog_settle(struct server *srv, const char *contest)
          pos += got)
         for (size_t i = 0; i < got; i++)
             changed |= rescore(chunk[i], now, mean);
-    if (changed)
-        live_gallery_changed(srv, g);
+    if (changed && cat->on_rescored)
+        cat->on_rescored(cat->on_rescored_user, g);
 }
 
-/* ---- start-up ---- */
-
-/* A scanner for the catalog's fields of a stored design record (compact JSON written
- * by jansson), without building a JSON tree: at start-up that tree was half of the
- * load time. It walks the top-level object, skipping values it does not need; it
- * returns 0 on anything unusual (an escape in a field it keeps, nesting it does not
- * expect) and the caller parses that record with jansson instead. */
-struct scan {
-    const char *p, *end;
-};
-
-static void scan_ws(struct scan *sc)
-{
-    while (sc->p < sc->end && (*sc->p == ' ' || *sc->p == '\n' || *sc->p == '\t' ||
-                               *sc->p == '\r'))
-        sc->p++;
-}
-
-static int scan_char(struct scan *sc, char c)
-{
-    scan_ws(sc);
-    if (sc->p < sc->end && *sc->p == c) {
-        sc->p++;
-        return 1;
-    }
-    return 0;
-}
-
-/* A string without escapes: its bytes in *s, *n. Returns 0 otherwise. */
-static int scan_plain_string(struct scan *sc, const char **s, size_t *n)
-{
-    if (!scan_char(sc, '"'))
-        return 0;
-    const char *b = sc->p;
-    while (sc->p < sc->end && *sc->p != '"') {
-        if (*sc->p == '\\')
-            return 0;
-        sc->p++;
-    }
-    if (sc->p >= sc->end)
-        return 0;
-    *s = b;
-    *n = (size_t)(sc->p - b);
-    sc->p++;
-    return 1;
-}
-
-/* Skips one value of any kind (strings with escapes, arrays, objects). */
-static int scan_skip(struct scan *sc)
-{
-    scan_ws(sc);
-    int depth = 0;
-    do {
-        if (sc->p >= sc->end)
-            return 0;
-        char c = *sc->p;
-        if (c == '"') {
-            for (sc->p++; sc->p < sc->end && *sc->p != '"'; sc->p++)
-                if (*sc->p == '\\')
-                    sc->p++;
-            if (sc->p >= sc->end)
-                return 0;
-            sc->p++;
-        } else if (c == '[' || c == '{') {
-            depth++;
-            sc->p++;
-        } else if (c == ']' || c == '}') {
-            if (--depth < 0)
-                return 0;
-            sc->p++;
-        } else if (depth == 0) { /* number, true, false, null */
-            while (sc->p < sc->end && *sc->p != ',' && *sc->p != '}' && *sc->p != ']')
-                sc->p++;
-        } else {
-            sc->p++;
-        }
-        scan_ws(sc);
-    } while (depth > 0);
-    return 1;
-}
-
-static int copy_str(char *dst, size_t cap, const char *s, size_t n)
-{
-    if (n >= cap)
-        return 0;
-    memcpy(dst, s, n);
-    dst[n] = 0;
-    return 1;
-}
-
-static uint64_t parse_id_n(const char *s, size_t n)
-{
-    char buf[24];
-    return copy_str(buf, sizeof buf, s, n) ? design_parse_id(buf) : 0;
-}
-
-/* Fills f from a record's bytes. Returns 1, or 0 to fall back to jansson. */
-static int facts_scan(const char *data, size_t len, struct facts *f)
-{
-    struct scan sc = {data, data + len};
-    memset(f, 0, sizeof *f);
-    f->status = -1;
-    if (!scan_char(&sc, '{'))
-        return 0;
-    if (scan_char(&sc, '}'))
-        return 1;
-    do {
-        const char *k, *v;
-        size_t kn, vn;
-        if (!scan_plain_string(&sc, &k, &kn) || !scan_char(&sc, ':'))
-            return 0;
-        scan_ws(&sc);
-#define KEY(lit) (kn == sizeof lit - 1 && !memcmp(k, lit, kn))
-        if (KEY("id") || KEY("creator")) {
-            if (!scan_plain_string(&sc, &v, &vn))
-                return 0;
-            *(KEY("id") ? &f->id : &f->creator) = parse_id_n(v, vn);
-        } else if (KEY("contest")) {
-            if (!scan_plain_string(&sc, &v, &vn) || !copy_str(f->contest, sizeof f->contest, v, vn))
-                return 0;
-        } else if (KEY("status")) {
-            char st[24];
-            if (!scan_plain_string(&sc, &v, &vn) || !copy_str(st, sizeof st, v, vn))
-                return 0;
-            f->status = status_parse(st);
-        } else if (KEY("created")) {
-            char num[24];
-            const char *b = sc.p;
-            while (sc.p < sc.end && (*sc.p == '-' || (*sc.p >= '0' && *sc.p <= '9')))
-                sc.p++;
-            if (!copy_str(num, sizeof num, b, (size_t)(sc.p - b)) || !num[0])
-                return 0;
-            f->created = strtoll(num, NULL, 10);
-        } else if (KEY("hidden")) {
-            f->hidden = sc.end - sc.p >= 4 && !memcmp(sc.p, "true", 4);
-            if (!scan_skip(&sc))
-                return 0;
-        } else if (KEY("tags")) {
-            if (!scan_char(&sc, '['))
-                return 0;
-            if (!scan_char(&sc, ']')) {
-                do {
-                    if (!scan_plain_string(&sc, &v, &vn))
-                        return 0;
-                    if (f->ntags < DESIGN_TAGS_MAX &&
-                        !copy_str(f->tags[f->ntags++], sizeof f->tags[0], v, vn))
-                        return 0;
-                } while (scan_char(&sc, ','));
-                if (!scan_char(&sc, ']'))
-                    return 0;
-            }
-        } else if (!scan_skip(&sc)) {
-            return 0;
-        }
-#undef KEY
-    } while (scan_char(&sc, ','));
-    return scan_char(&sc, '}');
-}
-
-static int load_designs(struct server *srv, MDB_txn *txn)
-{
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, store_dbs(srv->store)->designs, &cur);
-    if (rc)
-        return store_err(rc);
-    MDB_val k, v;
-    for (int op = MDB_FIRST; !(rc = mdb_cursor_get(cur, &k, &v, op)); op = MDB_NEXT) {
-        struct facts f;
-        if (!facts_scan(v.mv_data, v.mv_size, &f)) {
-            json_error_t e;
-            json_t *rec = json_loadb(v.mv_data, v.mv_size, 0, &e);
-            if (rec)
-                facts_from_json(rec, &f);
-            json_decref(rec);
-            if (!rec) {
-                mdb_cursor_close(cur);
-                return CC_EINTERNAL;
-            }
-        }
-        struct dmem *d = design_new(srv, &f);
-        if (!d || creators_design_added(srv, d)) {
-            mdb_cursor_close(cur);
-            return CC_EINTERNAL;
-        }
-    }
-    mdb_cursor_close(cur);
-    return rc == MDB_NOTFOUND ? 0 : store_err(rc);
-}
-
-/* votes db: key = be64 design + be64 account, value = one signed byte. */
-static int load_votes(struct server *srv, MDB_txn *txn, uint64_t *count)
-{
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, store_dbs(srv->store)->votes, &cur);
-    if (rc)
-        return store_err(rc);
-    MDB_val k, v;
-    struct dmem *d = NULL;
-    uint64_t did = 0;
-    for (int op = MDB_FIRST; !(rc = mdb_cursor_get(cur, &k, &v, op)); op = MDB_NEXT) {
-        if (k.mv_size != 16 || v.mv_size != 1)
-            continue;
-        uint64_t id = get_be64(k.mv_data);
-        if (id != did) {
-            did = id;
-            d = catalog_design(srv, id);
-        }
-        if (d)
-            count_vote(d, 0, (int8_t)((const uint8_t *)v.mv_data)[0]);
-        (*count)++;
-    }
-    mdb_cursor_close(cur);
-    return rc == MDB_NOTFOUND ? 0 : store_err(rc);
-}
-
-/* A design with its sort key and tie fields side by side, so sorting reads no dmem. */
-struct keyed {
-    double key;
-    int64_t created;
-    uint64_t id;
-    struct dmem *d;
-};
-
-static int cmp_keyed(const void *a, const void *b)
-{
-    const struct keyed *x = a, *y = b;
-    if (x->key != y->key)
-        return x->key > y->key ? -1 : 1;
-    if (x->created != y->created)
-        return x->created < y->created ? -1 : 1;
-    return x->id < y->id ? -1 : x->id > y->id;
-}
-
-/* Start-up: every visible design into its gallery's indexes, each ranked index built
- * by sorting and appending (rank_append, O(n log n) with sequential memory) instead
- * of n inserts at random places. */
-static void build_indexes(struct catalog *cat)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < cat->cap_id; i++)
-        n += cat->by_id[i] != NULL;
-    struct keyed *k = xmalloc((n ? n : 1) * sizeof *k);
-    for (struct cgal *g = cat->gals; g; g = g->next) {
-        for (int s = 0; s < SORT_COUNT; s++) {
-            size_t m = 0;
-            for (size_t i = 0; i < cat->cap_id; i++) {
-                struct dmem *d = cat->by_id[i];
-                if (d && d->gal == g && !d->hidden)
-                    k[m++] = (struct keyed){d->score[s], catalog_created(d), d->id, d};
-            }
-            qsort(k, m, sizeof *k, cmp_keyed);
-            for (size_t i = 0; i < m; i++)
-                if (rank_append(g->rank[s], k[i].d))
-                    rank_insert(g->rank[s], k[i].key, k[i].d);
-        }
-        for (size_t i = 0; i < cat->cap_id; i++) {
-            struct dmem *d = cat->by_id[i];
-            if (d && d->gal == g && !d->hidden)
-                index_add_lists(d);
-        }
-    }
-    free(k);
-}
-
-static void set_count(void *user, uint64_t design, uint64_t count)
-{
-    struct dmem *d = catalog_design(user, design);
-    if (d)
-        d->comments = count > UINT32_MAX ? UINT32_MAX : (uint32_t)count;
-}
-
-int catalog_open(struct server *srv)
+int catalog_open(struct catalog **out, uv_loop_t *loop, struct store *st,
+                 const struct clock *clock)
 {
     struct catalog *cat = xcalloc(1, sizeof *cat);
-    srv->catalog = cat;
+    *out = cat;
+    cat->store = st;
+    cat->clock = *clock;
     u64map_init(&cat->tags);
-    uint64_t t0 = now_ms_monotonic(), votes = 0;
-    if (!gal_get(srv, CONTEST_OPEN))
+    uv_timer_init(loop, &cat->rescore);
+    uv_idle_init(loop, &cat->slice);
+    if (!cat_gal_get(cat, CONTEST_OPEN))
         return CC_EINTERNAL;
-    MDB_txn *txn;
-    int rc = store_read_begin(srv->store, &txn);
+    int rc = cat_load(cat);
     if (rc)
         return rc;
-    creators_open(srv);
-    rc = load_designs(srv, txn);
-    if (!rc)
-        rc = load_votes(srv, txn, &votes);
-    if (!rc)
-        rc = creators_loaded(srv, txn);
-    if (!rc)
-        rc = reports_load(srv, txn);
-    if (!rc)
-        rc = comment_counts(txn, srv->store, set_count, srv);
-    store_read_end(srv->store, txn);
-    if (rc)
-        return rc;
-    /* Every tally is counted: score each design once and index it with its final keys
-     * (designs were loaded unindexed). */
-    int64_t now = server_now(srv);
-    for (struct cgal *g = cat->gals; g; g = g->next)
-        g->mean_ranked = contest_mean(g);
-    for (size_t i = 0; i < cat->cap_id; i++) {
-        struct dmem *d = cat->by_id[i];
-        if (!d)
-            continue;
-        d->score[SORT_TOP] = score_top(d, d->gal->mean_ranked);
-        d->score[SORT_HOT] = hot_score(d, now);
-    }
-    build_indexes(cat);
-    log_info("catalog: %zu designs and %llu votes loaded in %llu ms", cat->designs,
-             (unsigned long long)votes, (unsigned long long)(now_ms_monotonic() - t0));
-    uv_timer_init(srv->loop, &cat->rescore);
-    cat->rescore.data = srv;
     uv_timer_start(&cat->rescore, on_rescore, CATALOG_RESCORE_MS, CATALOG_RESCORE_MS);
-    uv_idle_init(srv->loop, &cat->slice);
-    cat->slice.data = srv;
     return 0;
 }
 
-void catalog_stop(struct server *srv)
+void catalog_on_rescored(struct catalog *cat, catalog_rescored_fn fn, void *user)
 {
-    struct catalog *cat = srv->catalog;
+    cat->on_rescored = fn;
+    cat->on_rescored_user = user;
+}
+
+void catalog_stop(struct catalog *cat)
+{
     if (cat && !uv_is_closing((uv_handle_t *)&cat->rescore) && cat->rescore.loop)
         uv_close((uv_handle_t *)&cat->rescore, NULL);
     if (cat && !uv_is_closing((uv_handle_t *)&cat->slice) && cat->slice.loop)
@@ -1358,11 +610,8 @@ static void free_list_map(struct u64map *m)
     u64map_free(m);
 }
 
-void catalog_close(struct server *srv)
+void catalog_close(struct catalog *cat)
 {
-    struct catalog *cat = srv->catalog;
-    creators_close(srv);
-    reports_close(srv);
     if (!cat)
         return;
     struct cgal *g = cat->gals;
@@ -1394,12 +643,10 @@ void catalog_close(struct server *srv)
         }
     u64map_free(&cat->tags);
     free(cat);
-    srv->catalog = NULL;
 }
 
-void catalog_memory(struct server *srv, size_t *bytes, size_t *designs)
+void catalog_memory(const struct catalog *cat, size_t *bytes, size_t *designs)
 {
-    struct catalog *cat = srv->catalog;
     size_t b = cat->cap_id * sizeof *cat->by_id;
     for (struct arena_chunk *c = cat->arena; c; c = c->next)
         b += sizeof *c;

@@ -7,7 +7,10 @@
  * are refreshed by a rescoring timer that visits at most CATALOG_RESCORE_BATCH designs
  * per gallery per second, in slices of CATALOG_RESCORE_SLICE per loop turn (see
  * docs/architecture.md for the staleness bound).
- * Thread use: loop thread only. */
+ * The catalog tells nobody about changes: its callers (changes_after.c) pass them on
+ * to creators and live views; only the rescoring timer reports, through the hook
+ * catalog_on_rescored. The creator filter reads the creators module's lists through
+ * catalog_set_designs_of. Thread use: loop thread only. */
 #ifndef CC_CATALOG_H
 #define CC_CATALOG_H
 
@@ -15,14 +18,18 @@
 #include <lmdb.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <uv.h>
 
-#include "tally.h"
+#include "clock.h"
+
+#include "scale.h"
 #include "util.h"
 
 struct contest;
 
-struct server;
+struct catalog;
 struct cgal;
+struct store;
 
 /* SPEC §4: limit ≤ 100, default 24. */
 #define CATALOG_PAGE_MAX 100
@@ -58,8 +65,8 @@ struct dmem {
     double score[SORT_COUNT]; /* the keys it is indexed under; score[SORT_NEW] is the
                                  creation time (Unix seconds, exact in a double): see
                                  catalog_created() */
-    uint32_t c[5];            /* heart: c[0] hearts; updown: c[0] up, c[1] down;
-                                 stars5: c[i] votes of i+1 stars */
+    uint32_t c[SCALE_COUNTERS]; /* vote counters, as its scale defines them
+                                   (scale.h, server/scales/) */
     uint32_t version;         /* bumped on every change of its data (live.c diffs) */
     uint8_t status;           /* enum dstatus */
     uint8_t hidden;
@@ -87,29 +94,46 @@ int sort_parse(const char *name); /* -1 if unknown */
 const char *status_name(enum dstatus s);
 int status_parse(const char *name); /* -1 if unknown */
 
-/* Start-up: builds the catalog from LMDB and starts the rescoring timer. */
-int catalog_open(struct server *srv);
-/* Shutdown (loop thread, before the loop ends): stops the timer. */
-void catalog_stop(struct server *srv);
+/* Start-up: builds the catalog from the designs, votes and comment counts in st
+ * (borrowed, as is clock; both outlive the catalog) and starts the rescoring timer on
+ * loop. *out is set even on failure: stop and close it then. Returns 0 or an error. */
+int catalog_open(struct catalog **out, uv_loop_t *loop, struct store *st,
+                 const struct clock *clock);
+/* The rescoring timer re-scored designs of g (their order may have changed): fn(user,
+ * g), also from catalog_settle. May be set once, after catalog_open. */
+typedef void (*catalog_rescored_fn)(void *user, const struct cgal *g);
+void catalog_on_rescored(struct catalog *cat, catalog_rescored_fn fn, void *user);
+/* Shutdown (loop thread, before the loop ends): stops the timer. NULL-safe. */
+void catalog_stop(struct catalog *cat);
 /* After the loop ended: frees everything. NULL-safe. */
-void catalog_close(struct server *srv);
+void catalog_close(struct catalog *cat);
 
 /* The gallery of contest id (made on first use), or NULL if there is no such contest. */
-const struct cgal *catalog_gallery(struct server *srv, const char *contest);
+const struct cgal *catalog_gallery(struct catalog *cat, const char *contest);
 /* The gallery d is in. */
 const struct cgal *catalog_gallery_of(const struct dmem *d);
 /* The design with this id, or NULL. */
-struct dmem *catalog_design(struct server *srv, uint64_t id);
-/* Adds a design from its stored record (after the commit that stored it). */
-struct dmem *catalog_add(struct server *srv, const json_t *record);
+struct dmem *catalog_design(const struct catalog *cat, uint64_t id);
+/* Calls fn for every design, in id order (oldest first). Returns the first non-zero fn
+ * returned, else 0. */
+int catalog_each_design(const struct catalog *cat, int (*fn)(void *user, struct dmem *d),
+                        void *user);
+/* The index of the creator filter: the designs of account creator (every contest,
+ * hidden ones too), *n of them, borrowed. The creators module keeps these lists
+ * (creators_designs_of), so the catalog keeps none of its own. Without one, a
+ * creator filter matches nothing. */
+typedef struct dmem *const *(*catalog_designs_of_fn)(void *user, uint64_t creator, size_t *n);
+void catalog_set_designs_of(struct catalog *cat, catalog_designs_of_fn fn, void *user);
+/* Adds a design from its stored record (after the commit that stored it): the design,
+ * *added 1 when it is new, 0 when the catalog had it; NULL when the record is
+ * malformed or names an unknown contest. */
+struct dmem *catalog_add(struct catalog *cat, const json_t *record, int *added);
 /* d's creation time (Unix seconds). */
 int64_t catalog_created(const struct dmem *d);
-/* Appends d's tally as its JSON object (as tally_json writes it), without jansson:
- * the vote reply and the page writer's hot path. */
-void catalog_tally_json(const struct dmem *d, struct ccbuf *out);
 /* The tally of d as SPEC §2's struct. */
 void catalog_tally(const struct dmem *d, struct tally *t);
-enum scale catalog_scale(const struct dmem *d);
+/* The voting scale of d's contest. */
+const struct scale *catalog_scale(const struct dmem *d);
 /* The id of d's contest (borrowed). */
 const char *catalog_contest_id(const struct dmem *d);
 /* The settings of d's contest (borrowed), as last committed: loaded with its gallery,
@@ -117,37 +141,34 @@ const char *catalog_contest_id(const struct dmem *d);
 const struct contest *catalog_contest(const struct dmem *d);
 /* After a contest record was committed (created or updated): refreshes the settings
  * its gallery keeps, if it has one yet. */
-void catalog_contest_changed(struct server *srv, const json_t *record);
+void catalog_contest_changed(struct catalog *cat, const json_t *record);
 /* Applies one voter's change on d from old (0 = none) to new (0 = cleared) and
  * re-ranks d. Values are checked by the caller for the scale. */
-void catalog_vote(struct server *srv, struct dmem *d, int old_value, int new_value);
+void catalog_vote(struct catalog *cat, struct dmem *d, int old_value, int new_value);
+/* d's 0-based positions in the sorts whose bit (1 << sort) is set in sorts, among
+ * `top` and `hot` (the sorts a vote moves it in); (size_t)-1 for the others, and for
+ * all when d is hidden. */
+void catalog_positions(const struct dmem *d, unsigned sorts, size_t *pos);
 /* d's 1-based position in its contest's `top` ranking, 0 when hidden. */
 size_t catalog_rank(const struct dmem *d);
-/* Moves d out of (hidden) or back into (visible) the galleries. */
-void catalog_set_hidden(struct server *srv, struct dmem *d, int hidden);
+/* Moves d out of (hidden) or back into (visible) the galleries. Returns 1, or 0 when
+ * it was so already (nothing changed). */
+int catalog_set_hidden(struct catalog *cat, struct dmem *d, int hidden);
 /* d's comment count is now count (after the commit that stored a new comment). */
-void catalog_set_comments(struct server *srv, struct dmem *d, uint64_t count);
-/* Records d's new status for the status filter. */
-void catalog_set_status(struct server *srv, struct dmem *d, enum dstatus status);
+void catalog_set_comments(struct dmem *d, uint64_t count);
+/* Records d's new status for the status filter. Returns 1, or 0 when it had it. */
+int catalog_set_status(struct dmem *d, enum dstatus status);
 /* Brings the `top` scores of contest's gallery up to date at once, where the rescoring
- * timer may not have yet: a stars5 gallery whose contest mean moved since its last
- * pass is re-scored whole (O(n log n)); any other gallery needs nothing. For answers
- * that must be exact (contest.results, the export's manifest). */
-void catalog_settle(struct server *srv, const char *contest);
+ * timer may not have yet: a gallery whose scale uses the contest mean and whose mean
+ * moved since its last pass is re-scored whole (O(n log n)); any other gallery needs
+ * nothing. For answers that must be exact (contest.results, the export's manifest). */
+void catalog_settle(struct catalog *cat, const char *contest);
 /* Answers q: up to q->limit designs into out (room for CATALOG_PAGE_MAX), *total the
  * number matching (hidden designs only as q->hidden_of allows). Returns the count, or
  * CC_ENOTFOUND for an unknown contest. */
-int catalog_page(struct server *srv, const struct gallery_query *q, struct dmem **out,
+int catalog_page(struct catalog *cat, const struct gallery_query *q, struct dmem **out,
                  size_t *total);
-/* Appends d's SPEC §2 design object as JSON text to out, from its record in txn and
- * the live tally and score. Returns 0 or a store error. */
-int catalog_item_json(struct server *srv, MDB_txn *txn, const struct dmem *d,
-                      struct ccbuf *out);
-/* Appends the part of d's design object that changes while it sits in a gallery
- * window: {"id","tally","score","status"} (gallery.update items for designs the
- * subscriber already holds; docs/protocol.md). */
-void catalog_item_delta_json(const struct dmem *d, struct ccbuf *out);
 /* Bytes used by designs and indexes, and the number of designs (for /metrics). */
-void catalog_memory(struct server *srv, size_t *bytes, size_t *designs);
+void catalog_memory(const struct catalog *cat, size_t *bytes, size_t *designs);
 
 #endif

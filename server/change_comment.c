@@ -8,7 +8,7 @@
 #include "ccerr.h"
 #include "change_kinds.h"
 #include "comments.h"
-#include "live.h"
+#include "changes_after.h"
 #include "server.h"
 
 int ch_comment_apply(struct change *c, MDB_txn *txn, const struct store *st)
@@ -39,9 +39,7 @@ int ch_comment_apply(struct change *c, MDB_txn *txn, const struct store *st)
 
 void ch_comment_post(struct change *c, struct server *srv)
 {
-    struct dmem *d = catalog_design(srv, change_id(c, "design"));
-    if (!d)
-        return;
-    catalog_set_comments(srv, d, c->out.count);
-    live_comment_posted(srv, d, c->out.id, c->out.text);
+    struct dmem *d = catalog_design(srv->catalog, change_id(c, "design"));
+    if (d)
+        after_comment(srv, d, c->out.count, c->out.id, c->out.text);
 }

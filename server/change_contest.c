@@ -7,6 +7,7 @@
 
 #include "catalog.h"
 #include "ccerr.h"
+#include "changes_after.h"
 #include "change_kinds.h"
 #include "contests.h"
 #include "server.h"
@@ -37,5 +38,5 @@ int ch_contest_apply(struct change *c, MDB_txn *txn, const struct store *st)
 
 void ch_contest_post(struct change *c, struct server *srv)
 {
-    catalog_contest_changed(srv, c->out.record);
+    after_contest(srv, c->out.record);
 }

@@ -17,11 +17,11 @@
 #include "blobs.h"
 #include "catalog.h"
 #include "ccerr.h"
+#include "changes_after.h"
 #include "change_kinds.h"
 #include "contests.h"
 #include "designs.h"
 #include "kind.h"
-#include "live.h"
 #include "reports.h"
 #include "server.h"
 #include "util.h"
@@ -99,7 +99,7 @@ void ch_design_create_post(struct change *c, struct server *srv)
 {
     if (c->out.flag)
         blobs_stored(srv, kind_find(change_str(c, "kind")));
-    catalog_add(srv, c->out.record);
+    after_design_added(srv, c->out.record);
 }
 
 /* ---- status ---- */
@@ -153,9 +153,9 @@ int ch_status_apply(struct change *c, MDB_txn *txn, const struct store *st)
 
 void ch_status_post(struct change *c, struct server *srv)
 {
-    struct dmem *d = catalog_design(srv, change_id(c, "design"));
+    struct dmem *d = catalog_design(srv->catalog, change_id(c, "design"));
     if (d)
-        catalog_set_status(srv, d, (enum dstatus)status_parse(change_str(c, "status")));
+        after_status(srv, d, (enum dstatus)status_parse(change_str(c, "status")));
 }
 
 /* ---- hide ---- */
@@ -191,14 +191,11 @@ int ch_hide_apply(struct change *c, MDB_txn *txn, const struct store *st)
 
 void ch_hide_post(struct change *c, struct server *srv)
 {
-    struct dmem *d = catalog_design(srv, change_id(c, "design"));
-    if (!d || !c->out.flag)
-        return;
+    struct dmem *d = catalog_design(srv->catalog, change_id(c, "design"));
     /* Out of (or back into) every window of its gallery, and its watchers told (those
      * who may still see it: creator and brand). */
-    catalog_set_hidden(srv, d, json_is_true(json_object_get(c->args, "hidden")));
-    size_t none[SORT_COUNT] = {(size_t)-1, (size_t)-1, (size_t)-1};
-    live_design_changed(srv, d, none, none);
+    if (d && c->out.flag)
+        after_hide(srv, d, json_is_true(json_object_get(c->args, "hidden")));
 }
 
 /* ---- report ---- */
@@ -214,5 +211,5 @@ int ch_report_apply(struct change *c, MDB_txn *txn, const struct store *st)
 
 void ch_report_post(struct change *c, struct server *srv)
 {
-    reports_added(srv, change_id(c, "design"));
+    after_report(srv, change_id(c, "design"));
 }

@@ -9,6 +9,7 @@
 #include "audit.h"
 #include "catalog.h"
 #include "ccerr.h"
+#include "changes_after.h"
 #include "change_kinds.h"
 #include "contests.h"
 #include "server.h"
@@ -67,12 +68,8 @@ int ch_vote_apply(struct change *c, MDB_txn *txn, const struct store *st)
 
 void ch_vote_post(struct change *c, struct server *srv)
 {
-    struct dmem *d = catalog_design(srv, change_id(c, "design"));
-    int value = (int)json_integer_value(json_object_get(c->args, "value"));
-    if (!d)
-        return;
-    if (c->out.old != value)
-        catalog_vote(srv, d, c->out.old, value);
-    if (c->out.flag)
-        catalog_set_status(srv, d, ST_SHORTLISTED);
+    struct dmem *d = catalog_design(srv->catalog, change_id(c, "design"));
+    if (d)
+        after_vote(srv, d, c->out.old, (int)json_integer_value(json_object_get(c->args, "value")),
+                   c->out.flag);
 }

@@ -25,7 +25,7 @@
 
 #include "designs.h"
 #include "jargs.h"
-#include "role.h"
+#include "accounts.h"
 #include "store.h"
 #include "util.h"
 #include "writer.h"

@@ -46,8 +46,9 @@ void contest_from_record(const json_t *rec, struct contest *out)
     const char *kind = json_string_value(json_object_get(rec, "kind"));
     if (kind && strcmp(kind, "any") != 0)
         snprintf(out->kind, sizeof out->kind, "%s", kind);
-    int scale = scale_parse(json_string_value(json_object_get(rec, "scale")) ?: "");
-    out->scale = scale < 0 ? SCALE_HEART : (enum scale)scale;
+    out->scale = scale_find(json_string_value(json_object_get(rec, "scale")) ?: "");
+    if (!out->scale)
+        out->scale = scale_default();
     out->submit_open = get_int(rec, "submit_open");
     out->submit_close = get_int(rec, "submit_close");
     out->vote_close = get_int(rec, "vote_close");
@@ -176,7 +177,7 @@ int contest_from_args(json_t *args, const json_t *base, json_t **out, struct jar
         }
         if ((rc = jargs_string(args, "scale", JARGS_REQUIRED, 1, 16, &scale, e)))
             goto fail;
-        if (scale_parse(scale) < 0) {
+        if (!scale_find(scale)) {
             rc = fail(e, "scale", "must be stars5, updown or heart");
             goto fail;
         }

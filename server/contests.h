@@ -12,7 +12,7 @@
 
 #include "jargs.h"
 #include "store.h"
-#include "tally.h"
+#include "scale.h"
 
 /* Limits (SPEC §2 gives prize ≤ 200 chars; the rest are ours, see docs/protocol.md). */
 #define CONTEST_ID_MAX 64
@@ -26,7 +26,7 @@ enum phase { PHASE_UPCOMING, PHASE_SUBMISSIONS, PHASE_VOTING, PHASE_JUDGING, PHA
 struct contest {
     char id[CONTEST_ID_MAX + 1];
     char kind[16]; /* "" = any kind */
-    enum scale scale;
+    const struct scale *scale;
     int64_t submit_open, submit_close, vote_close; /* Unix seconds; 0 = none */
     int closed;
     uint64_t threshold;

@@ -11,15 +11,14 @@
 #include "designs.h"
 #include "log.h"
 #include "rank.h"
-#include "server.h"
 #include "store.h"
 #include "u64map.h"
 #include "util.h"
 
 struct creators {
+    struct store *store; /* borrowed: a new creator's account is read */
     struct u64map by_id; /* account id → struct creator * */
     struct rank *top;    /* every creator, by points */
-    int loading;         /* between creators_open and creators_loaded */
 };
 
 /* Ties: older account first, then smaller id. */
@@ -37,18 +36,8 @@ static double key(const void *a)
     return (double)((const struct creator *)a)->points;
 }
 
-void creators_open(struct server *srv)
+void creators_close(struct creators *cs)
 {
-    struct creators *cs = xcalloc(1, sizeof *cs);
-    u64map_init(&cs->by_id);
-    cs->top = rank_new(tie, key);
-    cs->loading = 1;
-    srv->creators = cs;
-}
-
-void creators_close(struct server *srv)
-{
-    struct creators *cs = srv->creators;
     if (!cs)
         return;
     for (size_t i = 0; i < cs->by_id.cap; i++)
@@ -60,7 +49,6 @@ void creators_close(struct server *srv)
     u64map_free(&cs->by_id);
     rank_free(cs->top);
     free(cs);
-    srv->creators = NULL;
 }
 
 static int winner_status(int status)
@@ -90,57 +78,83 @@ static void set_account(struct creator *c, const json_t *account)
     c->created = json_integer_value(json_object_get(account, "created"));
 }
 
-int creators_design_added(struct server *srv, struct dmem *d)
+static void push_design(struct creator *c, struct dmem *d)
 {
-    struct creators *cs = srv->creators;
-    struct creator *c = u64map_get(&cs->by_id, d->creator);
-    if (!c) {
-        c = xcalloc(1, sizeof *c);
-        c->id = d->creator;
-        if (!cs->loading) {
-            /* A first design after start-up: its account joins the leaderboard. */
-            MDB_txn *txn;
-            json_t *account = NULL;
-            int rc = store_read_begin(srv->store, &txn);
-            if (!rc) {
-                rc = account_get(txn, srv->store, d->creator, &account);
-                store_read_end(srv->store, txn);
-            }
-            if (rc) {
-                free(c);
-                return rc;
-            }
-            set_account(c, account);
-            json_decref(account);
-            rank_insert(cs->top, 0, c);
-        }
-        u64map_put(&cs->by_id, c->id, c);
-    }
     if (c->n == c->cap) {
         c->cap = c->cap ? 2 * c->cap : 4;
         c->designs = xrealloc(c->designs, c->cap * sizeof *c->designs);
     }
     c->designs[c->n++] = d;
-    if (!cs->loading) {
-        struct creator_share none = {0, 0};
-        creators_after(srv, d, &none);
+}
+
+int creators_design_added(struct creators *cs, struct dmem *d)
+{
+    struct creator *c = u64map_get(&cs->by_id, d->creator);
+    if (!c) {
+        /* A first design after start-up: its account joins the leaderboard. */
+        c = xcalloc(1, sizeof *c);
+        c->id = d->creator;
+        MDB_txn *txn;
+        json_t *account = NULL;
+        int rc = store_read_begin(cs->store, &txn);
+        if (!rc) {
+            rc = account_get(txn, cs->store, d->creator, &account);
+            store_read_end(cs->store, txn);
+        }
+        if (rc) {
+            free(c);
+            return rc;
+        }
+        set_account(c, account);
+        json_decref(account);
+        rank_insert(cs->top, 0, c);
+        u64map_put(&cs->by_id, c->id, c);
     }
+    push_design(c, d);
+    struct creator_share none = {0, 0};
+    creators_after(cs, d, &none);
     return 0;
 }
 
-int creators_loaded(struct server *srv, MDB_txn *txn)
+/* Start-up: d into its creator's list (designs come oldest first). */
+static int add_loaded(void *user, struct dmem *d)
 {
-    struct creators *cs = srv->creators;
-    for (size_t i = 0; i < cs->by_id.cap; i++) {
+    struct creators *cs = user;
+    struct creator *c = u64map_get(&cs->by_id, d->creator);
+    if (!c) {
+        c = xcalloc(1, sizeof *c);
+        c->id = d->creator;
+        u64map_put(&cs->by_id, c->id, c);
+    }
+    push_design(c, d);
+    return 0;
+}
+
+int creators_open(struct creators **out, const struct catalog *cat, struct store *st)
+{
+    struct creators *cs = xcalloc(1, sizeof *cs);
+    *out = cs;
+    cs->store = st;
+    u64map_init(&cs->by_id);
+    cs->top = rank_new(tie, key);
+    catalog_each_design(cat, add_loaded, cs);
+    MDB_txn *txn;
+    int rc = store_read_begin(st, &txn);
+    if (rc)
+        return rc;
+    /* Each creator's account, once, and the shares of its designs. */
+    for (size_t i = 0; i < cs->by_id.cap && !rc; i++) {
         if (!cs->by_id.keys[i])
             continue;
         struct creator *c = cs->by_id.vals[i];
         json_t *account;
-        int rc = account_get(txn, srv->store, c->id, &account);
+        rc = account_get(txn, st, c->id, &account);
         if (rc) {
             log_error("creators: designs name account %llu, which cannot be read",
                       (unsigned long long)c->id);
-            return rc == CC_ENOTFOUND ? CC_EINTERNAL : rc;
+            if (rc == CC_ENOTFOUND)
+                rc = CC_EINTERNAL;
+            break;
         }
         set_account(c, account);
         json_decref(account);
@@ -152,15 +166,21 @@ int creators_loaded(struct server *srv, MDB_txn *txn)
         }
         rank_insert(cs->top, (double)c->points, c);
     }
-    cs->loading = 0;
-    return 0;
+    store_read_end(st, txn);
+    return rc;
 }
 
-void creators_after(struct server *srv, const struct dmem *d, const struct creator_share *s)
+struct dmem *const *creators_designs_of(void *user, uint64_t account, size_t *n)
 {
-    struct creators *cs = srv->creators;
+    const struct creator *c = u64map_get(&((struct creators *)user)->by_id, account);
+    *n = c ? c->n : 0;
+    return c ? c->designs : NULL;
+}
+
+void creators_after(struct creators *cs, const struct dmem *d, const struct creator_share *s)
+{
     struct creator *c = u64map_get(&cs->by_id, d->creator);
-    if (!c || cs->loading)
+    if (!c)
         return;
     struct creator_share now;
     creators_before(d, &now);
@@ -172,37 +192,37 @@ void creators_after(struct server *srv, const struct dmem *d, const struct creat
     c->wins = (uint32_t)((int64_t)c->wins + now.wins - s->wins);
 }
 
-const struct creator *creators_get(struct server *srv, uint64_t account)
+const struct creator *creators_get(struct creators *cs, uint64_t account)
 {
-    return u64map_get(&srv->creators->by_id, account);
+    return u64map_get(&cs->by_id, account);
 }
 
-int64_t creators_points(struct server *srv, uint64_t account)
+int64_t creators_points(struct creators *cs, uint64_t account)
 {
-    const struct creator *c = creators_get(srv, account);
+    const struct creator *c = creators_get(cs, account);
     return c ? c->points : 0;
 }
 
-size_t creators_rank(struct server *srv, const struct creator *c)
+size_t creators_rank(struct creators *cs, const struct creator *c)
 {
-    return rank_position(srv->creators->top, (double)c->points, c) + 1;
+    return rank_position(cs->top, (double)c->points, c) + 1;
 }
 
-size_t creators_top(struct server *srv, size_t offset, size_t limit, const struct creator **out)
+size_t creators_top(struct creators *cs, size_t offset, size_t limit, const struct creator **out)
 {
-    return rank_page(srv->creators->top, offset, limit, (void **)out);
+    return rank_page(cs->top, offset, limit, (void **)out);
 }
 
-size_t creators_count(struct server *srv) { return rank_count(srv->creators->top); }
+size_t creators_count(struct creators *cs) { return rank_count(cs->top); }
 
-void creators_account_json(struct server *srv, json_t *account, int detail)
+void creators_account_json(struct creators *cs, json_t *account, int detail)
 {
     const struct creator *c =
-        creators_get(srv, design_parse_id(json_string_value(json_object_get(account, "id"))));
+        creators_get(cs, design_parse_id(json_string_value(json_object_get(account, "id"))));
     json_object_set_new(account, "points", json_integer(c ? c->points : 0));
     if (detail) {
         json_object_set_new(account, "wins", json_integer(c ? c->wins : 0));
         json_object_set_new(account, "rank",
-                            c ? json_integer((json_int_t)creators_rank(srv, c)) : json_null());
+                            c ? json_integer((json_int_t)creators_rank(cs, c)) : json_null());
     }
 }

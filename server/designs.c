@@ -334,7 +334,7 @@ void design_timeline_splice(MDB_txn *txn, const struct store *st, uint64_t id,
     free(text);
 }
 
-json_t *design_public(const json_t *record, const struct tally *t, enum scale scale,
+json_t *design_public(const json_t *record, const struct tally *t, const struct scale *scale,
                       double score)
 {
     json_t *o = json_deep_copy(record);

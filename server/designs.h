@@ -11,7 +11,7 @@
 
 #include "jargs.h"
 #include "store.h"
-#include "tally.h"
+#include "scale.h"
 #include "util.h"
 
 /* SPEC §2: title 1–80 chars, up to 8 tags of 1–24 chars [a-z0-9-]. */
@@ -60,7 +60,7 @@ void design_timeline_splice(MDB_txn *txn, const struct store *st, uint64_t id,
                             struct ccbuf *out);
 /* The SPEC §2 design object from a stored record, with tally, score and thumb (new
  * reference). */
-json_t *design_public(const json_t *record, const struct tally *t, enum scale scale,
+json_t *design_public(const json_t *record, const struct tally *t, const struct scale *scale,
                       double score);
 /* The blob hash of a record (binary), 0 or -1 if the record has none. */
 int design_blob(const json_t *record, uint8_t sha[32]);

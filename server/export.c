@@ -8,7 +8,7 @@
  * `skipped` list: the archive is always whole and well-formed. The archive is streamed: one design's files are read and
  * rendered on the thread pool while the socket drains the previous one, so at most one
  * design's bytes are in memory; the manifest keeps only each design's metadata.
- * The list, tallies, ranks and log head come from one snapshot (results_snapshot).
+ * The list, tallies, ranks and log head come from one snapshot (snapshot_take).
  * Loop thread, except export_work (thread pool, its own read transaction). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +23,7 @@
 #include "http.h"
 #include "kind.h"
 #include "log.h"
-#include "ops.h"
+#include "snapshot.h"
 #include "server.h"
 #include "store.h"
 
@@ -37,7 +37,7 @@ struct xdesign {
     uint64_t id;
     size_t rank;
     struct tally tally;
-    enum scale scale;
+    const struct scale *scale;
     double score;
 };
 
@@ -406,7 +406,7 @@ static void export_begin(void *user, int status, const struct audit_head *head)
         for (;;) {
             struct dmem *page[CATALOG_PAGE_MAX];
             size_t total;
-            int n = catalog_page(s, &q, page, &total);
+            int n = catalog_page(s->catalog, &q, page, &total);
             for (int k = 0; k < n; k++) {
                 if (x->n == cap) {
                     cap = cap ? cap * 2 : 64;
@@ -489,7 +489,7 @@ void export_http(struct net_http *h, struct server *s, const char *contest)
     ccbuf_init(&x->manifest);
     ccbuf_init(&x->skipped);
     net_http_hold(h);
-    if (results_snapshot(s, contest, export_begin, x)) {
+    if (snapshot_take(s, contest, export_begin, x)) {
         respond_text(h, 503, "busy\n");
         net_http_release(h);
         export_free_now(x);

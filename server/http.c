@@ -16,7 +16,7 @@
 #include "kind.h"
 #include "designs.h"
 #include "log.h"
-#include "ops.h"
+#include "design_view.h"
 #include "ratelimit.h"
 #include "server.h"
 #include "store.h"

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "net.h"
-#include "proto.h"
+#include "accounts.h"
 #include "util.h"
 
 struct server;

@@ -8,12 +8,11 @@
 
 #include "ccerr.h"
 #include "comments.h"
+#include "design_view.h"
 #include "designs.h"
 #include "log.h"
 #include "net.h"
-#include "ops.h"
 #include "reports.h"
-#include "server.h"
 #include "u64map.h"
 #include "util.h"
 
@@ -70,6 +69,8 @@ struct watch {
 };
 
 struct live {
+    const struct design_view *view; /* borrowed: catalog, store, reports */
+    const struct live_io *io;       /* borrowed: how to send */
     struct u64map lists;   /* gallery pointer * SORT_COUNT + sort + 1 → struct window * */
     struct u64map watches; /* design id → struct watch * */
     struct window *dirty_w;
@@ -128,12 +129,12 @@ static void watch_dirty(struct live *lv, struct watch *wt)
 
 /* Whether sub's connection can take an event now; if it is backed up, marks sub stale
  * (it gets a fresh full window when the connection drains). */
-static int can_send(struct live_sub *sub)
+static int can_send(const struct live *lv, struct live_sub *sub)
 {
     struct net_conn *c = sub->sess->conn;
-    if (sub->stale || net_conn_closed(c))
+    if (sub->stale || lv->io->closed(c))
         return 0;
-    if (net_conn_queued(c) > LIVE_QUEUE_BOUND) {
+    if (lv->io->queued(c) > LIVE_QUEUE_BOUND) {
         sub->stale = 1;
         sub->sess->live_stale++;
         return 0;
@@ -198,9 +199,9 @@ static void append_str(struct ccbuf *b, const char *s)
 
 /* Appends "items":[...] to b: the whole design object of each item, except those
  * marked 1 in delta (already held by the subscribers), which carry only what changes
- * (catalog_item_delta_json); items marked 0 in changed are left out. For the brand's
+ * (design_delta_json); items marked 0 in changed are left out. For the brand's
  * windows (brand), whole items carry `reports`. */
-static int append_items(struct server *srv, struct ccbuf *b, struct dmem **items, size_t n,
+static int append_items(struct live *lv, struct ccbuf *b, struct dmem **items, size_t n,
                         const int *changed, const int *delta, int brand)
 {
     MDB_txn *txn = NULL;
@@ -214,17 +215,17 @@ static int append_items(struct server *srv, struct ccbuf *b, struct dmem **items
             ccbuf_append(b, ",", 1);
         first = 0;
         if (delta && delta[i]) {
-            catalog_item_delta_json(items[i], b);
+            design_delta_json(items[i], b);
             continue;
         }
-        if (!txn && (rc = store_read_begin(srv->store, &txn)))
+        if (!txn && (rc = store_read_begin(lv->view->store, &txn)))
             break;
-        rc = catalog_item_json(srv, txn, items[i], b);
+        rc = design_json(lv->view->store, txn, items[i], b);
         if (!rc && brand)
-            reports_splice(srv, items[i]->id, b);
+            reports_splice(lv->view->reports, items[i]->id, b);
     }
     if (txn)
-        store_read_end(srv->store, txn);
+        store_read_end(lv->view->store, txn);
     ccbuf_append(b, "]", 1);
     return rc;
 }
@@ -246,12 +247,12 @@ static void append_order(struct ccbuf *b, struct dmem **items, size_t n)
  * designs new to the window whole, designs already in it as a delta — and then
  * updates the window's memory of what was sent. Returns 0 when there is nothing to
  * send. */
-static int window_event(struct server *srv, struct window *w, int full, struct ccbuf *pre,
+static int window_event(struct live *lv, struct window *w, int full, struct ccbuf *pre,
                         struct ccbuf *post)
 {
     struct dmem *items[CATALOG_PAGE_MAX];
     size_t total = 0;
-    int n = catalog_page(srv, &w->q, items, &total);
+    int n = catalog_page(lv->view->catalog, &w->q, items, &total);
     if (n < 0)
         return 0;
     int changed[CATALOG_PAGE_MAX], delta[CATALOG_PAGE_MAX], any = 0,
@@ -280,7 +281,7 @@ static int window_event(struct server *srv, struct window *w, int full, struct c
     ccbuf_append(post, ",", 1);
     /* Windows that show hidden designs (the brand's, a creator's own) send changed items
      * whole: `hidden` changes while such a window shows the design. */
-    if (append_items(srv, post, items, (size_t)n, full ? NULL : changed,
+    if (append_items(lv, post, items, (size_t)n, full ? NULL : changed,
                      full || w->q.hidden_of ? NULL : delta,
                      w->q.hidden_of == CATALOG_HIDDEN_ALL))
         return 0;
@@ -297,7 +298,7 @@ static int window_event(struct server *srv, struct window *w, int full, struct c
 }
 
 /* Sends sub the full window now (a resync), outside the window's flushes. */
-static void send_full(struct server *srv, struct live_sub *sub)
+static void send_full(struct live *lv, struct live_sub *sub)
 {
     struct window *w = sub->w;
     uint64_t now = now_ms();
@@ -305,18 +306,18 @@ static void send_full(struct server *srv, struct live_sub *sub)
      * built for the last of them while the window has not changed (not dirty since;
      * at most LIVE_INTERVAL_MS old, for what changes without dirtying it). */
     if (w->full && !strcmp(w->full_id, sub->id) && now - w->full_at < LIVE_INTERVAL_MS) {
-        net_conn_send_msg(sub->sess->conn, w->full);
+        lv->io->send_msg(sub->sess->conn, w->full);
         sub->fresh = 0; /* not dirty: nothing unflushed to miss */
         return;
     }
     struct ccbuf pre, post;
     ccbuf_init(&pre);
     ccbuf_init(&post);
-    if (window_event(srv, w, 1, &pre, &post)) {
+    if (window_event(lv, w, 1, &pre, &post)) {
         struct msg_cache mc;
         cache_init(&mc, &pre, &post);
         struct net_msg *m = cache_get(&mc, sub->id);
-        net_conn_send_msg(sub->sess->conn, m);
+        lv->io->send_msg(sub->sess->conn, m);
         if (!w->dirty) {
             net_msg_unref(w->full);
             w->full = net_msg_ref(m);
@@ -332,7 +333,7 @@ static void send_full(struct server *srv, struct live_sub *sub)
     ccbuf_free(&post);
 }
 
-static void window_flush(struct server *srv, struct window *w)
+static void window_flush(struct live *lv, struct window *w)
 {
     int fresh = 0;
     for (struct live_sub *s = w->subs; s; s = s->next)
@@ -344,20 +345,20 @@ static void window_flush(struct server *srv, struct window *w)
     ccbuf_init(&fpost);
     /* Subscribers that joined (or resynced) since the last flush get the full window,
      * built before window_event below moves the window's memory on. */
-    int have_full = fresh && window_event(srv, w, 1, &fpre, &fpost);
-    if (window_event(srv, w, 0, &pre, &post) || have_full) {
+    int have_full = fresh && window_event(lv, w, 1, &fpre, &fpost);
+    if (window_event(lv, w, 0, &pre, &post) || have_full) {
         struct msg_cache mc, fmc;
         cache_init(&mc, &pre, &post);
         cache_init(&fmc, &fpre, &fpost);
         for (struct live_sub *s = w->subs; s; s = s->next) {
             int f = s->fresh;
-            if (!can_send(s))
+            if (!can_send(lv, s))
                 continue;
             s->fresh = 0;
             if (f && have_full)
-                net_conn_send_msg(s->sess->conn, cache_get(&fmc, s->id));
+                lv->io->send_msg(s->sess->conn, cache_get(&fmc, s->id));
             else if (pre.len)
-                net_conn_send_msg(s->sess->conn, cache_get(&mc, s->id));
+                lv->io->send_msg(s->sess->conn, cache_get(&mc, s->id));
         }
         cache_free(&mc);
         cache_free(&fmc);
@@ -373,22 +374,22 @@ static void window_flush(struct server *srv, struct window *w)
  * resync (resync set), the stored comments it missed instead: those after its
  * seen_comment up to the last one an event carried (newer ones are pending, and come
  * with the next event). */
-static int watch_event(struct server *srv, struct watch *wt, int comments,
+static int watch_event(struct live *lv, struct watch *wt, int comments,
                        struct live_sub *resync, struct ccbuf *msg)
 {
-    struct dmem *d = catalog_design(srv, wt->design);
+    struct dmem *d = catalog_design(lv->view->catalog, wt->design);
     MDB_txn *txn;
-    if (!d || store_read_begin(srv->store, &txn))
+    if (!d || store_read_begin(lv->view->store, &txn))
         return 0;
     append_str(msg, "{\"ev\":\"design.update\",\"design\":");
-    int rc = catalog_item_json(srv, txn, d, msg);
+    int rc = design_json(lv->view->store, txn, d, msg);
     if (!rc)
-        design_timeline_splice(txn, srv->store, d->id, msg);
+        design_timeline_splice(txn, lv->view->store, d->id, msg);
     if (!rc && resync && resync->seen_comment < wt->flushed_comment) {
         struct ccbuf missed;
         ccbuf_init(&missed);
         int more = 0;
-        rc = comment_range(txn, srv->store, d->id, resync->seen_comment, wt->flushed_comment,
+        rc = comment_range(txn, lv->view->store, d->id, resync->seen_comment, wt->flushed_comment,
                            LIVE_COMMENTS_MAX, &missed, &more);
         if (!rc && missed.len) {
             append_str(msg, ",\"comments_new\":[");
@@ -401,7 +402,7 @@ static int watch_event(struct server *srv, struct watch *wt, int comments,
         if (!rc)
             resync->seen_comment = wt->flushed_comment;
     }
-    store_read_end(srv->store, txn);
+    store_read_end(lv->view->store, txn);
     if (comments && wt->ncomments) {
         append_str(msg, ",\"comments_new\":[");
         for (size_t i = wt->ncomments; i-- > 0;) {
@@ -427,17 +428,17 @@ static void watch_clear_comments(struct watch *wt)
     wt->comments_gap = 0;
 }
 
-static void watch_flush(struct server *srv, struct watch *wt)
+static void watch_flush(struct live *lv, struct watch *wt)
 {
     struct ccbuf msg;
     ccbuf_init(&msg);
-    struct dmem *d = catalog_design(srv, wt->design);
-    if (d && watch_event(srv, wt, 1, NULL, &msg)) {
+    struct dmem *d = catalog_design(lv->view->catalog, wt->design);
+    if (d && watch_event(lv, wt, 1, NULL, &msg)) {
         wt->flushed_comment = wt->last_comment;
         struct net_msg *m = net_msg_new(msg.data, msg.len);
         for (struct live_sub *s = wt->subs; s; s = s->next)
-            if (dmem_visible(d, s->sess) && can_send(s)) { /* hidden: creator, brand */
-                net_conn_send_msg(s->sess->conn, m);
+            if (dmem_visible(d, s->sess) && can_send(lv, s)) { /* hidden: creator, brand */
+                lv->io->send_msg(s->sess->conn, m);
                 s->seen_comment = wt->flushed_comment;
             }
         net_msg_unref(m);
@@ -448,8 +449,7 @@ static void watch_flush(struct server *srv, struct watch *wt)
 
 static void on_timer(uv_timer_t *t)
 {
-    struct server *srv = t->data;
-    struct live *lv = srv->live;
+    struct live *lv = container_of(t, struct live, timer);
     uint64_t now = now_ms(), next = UINT64_MAX;
     struct window **pw = &lv->dirty_w;
     while (*pw) {
@@ -458,7 +458,7 @@ static void on_timer(uv_timer_t *t)
             *pw = w->dnext;
             w->dirty = 0;
             w->last_flush = now;
-            window_flush(srv, w);
+            window_flush(lv, w);
         } else {
             if (w->last_flush + LIVE_INTERVAL_MS < next)
                 next = w->last_flush + LIVE_INTERVAL_MS;
@@ -472,7 +472,7 @@ static void on_timer(uv_timer_t *t)
             *pd = wt->dnext;
             wt->dirty = 0;
             wt->last_flush = now;
-            watch_flush(srv, wt);
+            watch_flush(lv, wt);
         } else {
             if (wt->last_flush + LIVE_INTERVAL_MS < next)
                 next = wt->last_flush + LIVE_INTERVAL_MS;
@@ -492,10 +492,9 @@ static int same_query(const struct gallery_query *a, const struct gallery_query 
            !strcmp(a->tag, b->tag) && a->hidden_of == b->hidden_of;
 }
 
-static struct window *window_get(struct server *srv, const struct cgal *g,
+static struct window *window_get(struct live *lv, const struct cgal *g,
                                  const struct gallery_query *q)
 {
-    struct live *lv = srv->live;
     uint64_t key = list_key(g, q->sort);
     struct window *head = u64map_get(&lv->lists, key);
     for (struct window *w = head; w; w = w->gnext)
@@ -506,7 +505,7 @@ static struct window *window_get(struct server *srv, const struct cgal *g,
     w->gal = g;
     w->filtered = q->creator || q->tag[0] || q->status >= 0 || q->hidden_of;
     struct dmem *items[CATALOG_PAGE_MAX];
-    int n = catalog_page(srv, q, items, &w->total);
+    int n = catalog_page(lv->view->catalog, q, items, &w->total);
     for (int i = 0; i < n; i++) {
         w->ids[i] = items[i]->id;
         w->versions[i] = items[i]->version;
@@ -521,9 +520,8 @@ static struct window *window_get(struct server *srv, const struct cgal *g,
 }
 
 /* Drops a window with no subscriber left. A dirty one is freed by the timer. */
-static void window_release(struct server *srv, struct window *w)
+static void window_release(struct live *lv, struct window *w)
 {
-    struct live *lv = srv->live;
     if (w->nsubs)
         return;
     uint64_t key = list_key(w->gal, w->q.sort);
@@ -547,9 +545,8 @@ static void window_release(struct server *srv, struct window *w)
     free(w);
 }
 
-static void watch_release(struct server *srv, struct watch *wt)
+static void watch_release(struct live *lv, struct watch *wt)
 {
-    struct live *lv = srv->live;
     if (wt->subs)
         return;
     u64map_del(&lv->watches, wt->design);
@@ -583,7 +580,7 @@ static void link_sub(struct live_sub **head, struct live_sub *sub)
 }
 
 /* Unlinks sub from its window or watch and frees it (not from its session's list). */
-static void sub_free(struct server *srv, struct live_sub *sub)
+static void sub_free(struct live *lv, struct live_sub *sub)
 {
     struct live_sub **head = sub->w ? &sub->w->subs : &sub->wt->subs;
     if (sub->prev)
@@ -595,34 +592,34 @@ static void sub_free(struct server *srv, struct live_sub *sub)
     if (sub->stale)
         sub->sess->live_stale--;
     sub->sess->live_count--;
-    srv->live->subs--;
+    lv->subs--;
     if (sub->w) {
         sub->w->nsubs--;
-        window_release(srv, sub->w);
+        window_release(lv, sub->w);
     } else {
-        watch_release(srv, sub->wt);
+        watch_release(lv, sub->wt);
     }
     free(sub);
 }
 
-int live_subscribe(struct server *srv, struct session *s, const struct gallery_query *q,
+int live_subscribe(struct live *lv, struct session *s, const struct gallery_query *q,
                    struct ccbuf *out)
 {
     if (s->live_count >= LIVE_SUBS_PER_CONN)
         return CC_ETOOLARGE;
-    const struct cgal *g = catalog_gallery(srv, q->contest);
+    const struct cgal *g = catalog_gallery(lv->view->catalog, q->contest);
     if (!g)
         return CC_ENOTFOUND;
-    struct window *w = window_get(srv, g, q);
+    struct window *w = window_get(lv, g, q);
     struct live_sub *sub = sub_new(s, "s");
     sub->w = w;
     sub->fresh = w->dirty; /* its first window is newer than the one last sent */
     link_sub(&w->subs, sub);
     w->nsubs++;
-    srv->live->subs++;
+    lv->subs++;
     char prefix[48];
     snprintf(prefix, sizeof prefix, "\"sub\":\"%s\",", sub->id);
-    return gallery_window_json(srv, q, s, out, prefix);
+    return gallery_window_json(lv->view, q, s, out, prefix);
 }
 
 /* Finds and unlinks s's sub with this id from the session list. */
@@ -637,7 +634,7 @@ static struct live_sub *session_take(struct session *s, const char *id)
     return NULL;
 }
 
-int live_unsubscribe(struct server *srv, struct session *s, const char *id)
+int live_unsubscribe(struct live *lv, struct session *s, const char *id)
 {
     struct live_sub *sub = session_take(s, id);
     if (!sub)
@@ -647,13 +644,12 @@ int live_unsubscribe(struct server *srv, struct session *s, const char *id)
         s->live = sub;
         return CC_ENOTFOUND;
     }
-    sub_free(srv, sub);
+    sub_free(lv, sub);
     return 0;
 }
 
-int live_watch(struct server *srv, struct session *s, struct dmem *d)
+int live_watch(struct live *lv, struct session *s, struct dmem *d)
 {
-    struct live *lv = srv->live;
     if (s->live_count >= LIVE_SUBS_PER_CONN)
         return CC_ETOOLARGE;
     for (struct live_sub *x = s->live; x; x = x->snext)
@@ -669,38 +665,38 @@ int live_watch(struct server *srv, struct session *s, struct dmem *d)
     sub->wt = wt;
     /* A resync sends what came after this (comments pending on wt come anyway). */
     MDB_txn *txn;
-    if (!store_read_begin(srv->store, &txn)) {
-        if (comment_newest(txn, srv->store, d->id, &sub->seen_comment))
+    if (!store_read_begin(lv->view->store, &txn)) {
+        if (comment_newest(txn, lv->view->store, d->id, &sub->seen_comment))
             sub->seen_comment = 0;
-        store_read_end(srv->store, txn);
+        store_read_end(lv->view->store, txn);
     }
     link_sub(&wt->subs, sub);
     lv->subs++;
     return 0;
 }
 
-int live_unwatch(struct server *srv, struct session *s, uint64_t design)
+int live_unwatch(struct live *lv, struct session *s, uint64_t design)
 {
     for (struct live_sub **p = &s->live; *p; p = &(*p)->snext)
         if ((*p)->wt && (*p)->wt->design == design) {
             struct live_sub *sub = *p;
             *p = sub->snext;
-            sub_free(srv, sub);
+            sub_free(lv, sub);
             return 0;
         }
     return CC_ENOTFOUND;
 }
 
-void live_session_closed(struct server *srv, struct session *s)
+void live_session_closed(struct live *lv, struct session *s)
 {
     while (s->live) {
         struct live_sub *sub = s->live;
         s->live = sub->snext;
-        sub_free(srv, sub);
+        sub_free(lv, sub);
     }
 }
 
-void live_session_drained(struct server *srv, struct session *s)
+void live_session_drained(struct live *lv, struct session *s)
 {
     if (!s->live_stale)
         return;
@@ -710,23 +706,27 @@ void live_session_drained(struct server *srv, struct session *s)
         sub->stale = 0;
         s->live_stale--;
         if (sub->w) {
-            send_full(srv, sub);
+            send_full(lv, sub);
             continue;
         }
         struct ccbuf msg;
         ccbuf_init(&msg);
-        struct dmem *d = catalog_design(srv, sub->wt->design);
-        if (d && dmem_visible(d, s) && watch_event(srv, sub->wt, 0, sub, &msg))
-            net_conn_send(s->conn, msg.data, msg.len, 0);
+        struct dmem *d = catalog_design(lv->view->catalog, sub->wt->design);
+        if (d && dmem_visible(d, s) && watch_event(lv, sub->wt, 0, sub, &msg))
+            lv->io->send(s->conn, msg.data, msg.len, 0);
         ccbuf_free(&msg);
     }
 }
 
 /* ---- changes ---- */
 
-int live_watching(struct server *srv, const struct cgal *g, enum sort sort)
+unsigned live_watched_sorts(const struct live *lv, const struct cgal *g)
 {
-    return u64map_get(&srv->live->lists, list_key(g, sort)) != NULL;
+    unsigned sorts = 0;
+    for (int s = 0; s < SORT_COUNT; s++)
+        if (u64map_get(&lv->lists, list_key(g, (enum sort)s)))
+            sorts |= 1u << s;
+    return sorts;
 }
 
 static int window_has(const struct window *w, uint64_t id)
@@ -737,10 +737,9 @@ static int window_has(const struct window *w, uint64_t id)
     return 0;
 }
 
-void live_design_changed(struct server *srv, struct dmem *d, const size_t *pos_old,
+void live_design_changed(struct live *lv, struct dmem *d, const size_t *pos_old,
                          const size_t *pos_new)
 {
-    struct live *lv = srv->live;
     const struct cgal *g = catalog_gallery_of(d);
     for (int s = 0; s < SORT_COUNT; s++) {
         for (struct window *w = u64map_get(&lv->lists, list_key(g, (enum sort)s)); w;
@@ -763,9 +762,8 @@ void live_design_changed(struct server *srv, struct dmem *d, const size_t *pos_o
         watch_dirty(lv, wt);
 }
 
-void live_comment_posted(struct server *srv, struct dmem *d, uint64_t id, const char *json)
+void live_comment_posted(struct live *lv, struct dmem *d, uint64_t id, const char *json)
 {
-    struct live *lv = srv->live;
     struct watch *wt = u64map_get(&lv->watches, d->id);
     if (!wt)
         return;
@@ -783,18 +781,16 @@ void live_comment_posted(struct server *srv, struct dmem *d, uint64_t id, const 
     watch_dirty(lv, wt);
 }
 
-void live_gallery_changed(struct server *srv, const struct cgal *g)
+void live_gallery_changed(struct live *lv, const struct cgal *g)
 {
-    struct live *lv = srv->live;
     for (int s = 0; s < SORT_COUNT; s++)
         for (struct window *w = u64map_get(&lv->lists, list_key(g, (enum sort)s)); w;
              w = w->gnext)
             window_dirty(lv, w);
 }
 
-void live_counts(struct server *srv, size_t *subs, size_t *windows, size_t *watches)
+void live_counts(struct live *lv, size_t *subs, size_t *windows, size_t *watches)
 {
-    struct live *lv = srv->live;
     *subs = lv->subs;
     *windows = lv->windows;
     *watches = lv->watches.count;
@@ -802,27 +798,27 @@ void live_counts(struct server *srv, size_t *subs, size_t *windows, size_t *watc
 
 /* ---- lifecycle ---- */
 
-int live_open(struct server *srv)
+int live_open(struct live **out, uv_loop_t *loop, const struct design_view *view,
+              const struct live_io *io)
 {
     struct live *lv = xcalloc(1, sizeof *lv);
+    lv->view = view;
+    lv->io = io;
     u64map_init(&lv->lists);
     u64map_init(&lv->watches);
-    uv_timer_init(srv->loop, &lv->timer);
-    lv->timer.data = srv;
-    srv->live = lv;
+    uv_timer_init(loop, &lv->timer);
+    *out = lv;
     return 0;
 }
 
-void live_stop(struct server *srv)
+void live_stop(struct live *lv)
 {
-    struct live *lv = srv->live;
     if (lv && !uv_is_closing((uv_handle_t *)&lv->timer))
         uv_close((uv_handle_t *)&lv->timer, NULL);
 }
 
-void live_close(struct server *srv)
+void live_close(struct live *lv)
 {
-    struct live *lv = srv->live;
     if (!lv)
         return;
     /* Every connection closed before this, taking its subscriptions with it. */
@@ -831,5 +827,4 @@ void live_close(struct server *srv)
     u64map_free(&lv->lists);
     u64map_free(&lv->watches);
     free(lv);
-    srv->live = NULL;
 }

@@ -1,20 +1,32 @@
 /* cocreated: the Cocreate daemon. Parses flags and either runs the server (server.c)
- * or does a one-shot operator task (--make-brand). Where everything lives:
+ * or does a one-shot operator task (--make-brand, --backup, --apply-records). Where
+ * everything lives:
  *   the process   server.c  start-up order, graceful shutdown   log.c  stderr log
  *   network       net.c     libwebsockets on libuv: sockets, frames, send queues
  *                 http.c    HTTP routes /t/ /r/ /d/ /log/ /healthz /metrics
  *                 web.c     the web client's files (--web)   export.c  /export/
- *   protocol      proto.c   JSON envelope, dispatch, replies, req_submit
+ *   protocol      proto.c   JSON envelope, dispatch, replies, req_change
+ *                 session.h the per-connection state
  *                 ops.c     the op table → ops_<area>.c (auth, upload, design,
  *                           gallery, vote, contest, brand, creator, comment, results)
  *                 ratelimit.c  token buckets per account and address
- *   storage       store.c   LMDB environment, schema, growth
+ *   writes        changes.c every write is a change record (docs/changes.md): the
+ *                           kinds, encoding, submit, post-commit step, replay;
+ *                           change_<area>.c each kind's apply and post-commit step
+ *   storage       store.c   LMDB environment, schema, growth, backup
  *                 writer.c  the group-commit writer thread (every durable change)
+ *                 secret.c  the node's secret file (audit pseudonyms)
  *   records       accounts.c designs.c contests.c comments.c reports.c blobs.c
  *                 workflow.c (status moves, thresholds)  audit.c (hash-chained log)
- *   in memory     catalog.c (designs, ranked indexes, rescoring)  rank.c (skip list)
- *                 creators.c (points, leaderboard)  live.c (subscriptions, watches)
- *                 score.c tally.c (SPEC §5 formulas, tallies)
+ *   in memory     catalog.c (designs, ranked indexes, rescoring)  catalog_page.c
+ *                 (queries, filters)  catalog_load.c (start-up)  rank.c (skip list)
+ *                 creators.c (points, leaderboard)  reports.c (report counts)
+ *                 score.c (SPEC §5 formulas)  scale.c + scales/<name>.c (scales)
+ *                 clock.h (the clock handed to them)
+ *   views         design_view.c (visibility, design JSON, windows)  snapshot.c
+ *                 live.c (subscriptions, watches)
+ *   after commit  changes_after.c (one sequence per event: catalog, creators,
+ *                 reports, live)
  * The content kinds (validate, codec, render) are in shared/kinds/.
  * See docs/architecture.md. */
 #include <getopt.h>
@@ -29,6 +41,7 @@
 #include "changes.h"
 #include "designs.h"
 #include "log.h"
+#include "net.h"
 #include "ratelimit.h"
 #include "secret.h"
 #include "server.h"

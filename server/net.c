@@ -172,6 +172,12 @@ struct net_msg *net_msg_new(const void *buf, size_t len)
     return m;
 }
 
+const void *net_msg_data(const struct net_msg *m, size_t *len)
+{
+    *len = m->len;
+    return m->buf + LWS_PRE;
+}
+
 struct net_msg *net_msg_ref(struct net_msg *m)
 {
     m->refs++;

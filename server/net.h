@@ -124,6 +124,8 @@ struct net_msg *net_msg_ref(struct net_msg *m);
 /* Drops the caller's reference; the message is freed when the last queue lets go.
  * NULL-safe. */
 void net_msg_unref(struct net_msg *m);
+/* The message's bytes (borrowed while m is referenced) and their length. */
+const void *net_msg_data(const struct net_msg *m, size_t *len);
 /* Like net_conn_send for the text message m: the queue takes its own reference, m
  * stays the caller's. */
 int net_conn_send_msg(struct net_conn *c, struct net_msg *m);

@@ -5,9 +5,14 @@
 #ifndef CC_OPS_H
 #define CC_OPS_H
 
+#include <jansson.h>
 #include <lmdb.h>
+#include <stddef.h>
+#include <stdint.h>
 
-#include "proto.h"
+struct req;
+struct server;
+struct session;
 
 typedef void (*op_fn)(struct req *r);
 
@@ -57,45 +62,26 @@ void op_comment_post(struct req *r);
 void op_comment_list(struct req *r);
 
 /* ops_gallery.c: parses gallery.get / gallery.subscribe args (fails r and returns -1 on
- * bad args), and appends a window {<prefix>"total":N,"items":[...]} as JSON text, its
- * items as viewer (NULL = anyone) sees them. */
+ * bad args). */
 struct gallery_query;
-struct ccbuf;
 int gallery_parse_query(struct req *r, struct gallery_query *q);
-int gallery_window_json(struct server *srv, const struct gallery_query *q,
-                        const struct session *viewer, struct ccbuf *out, const char *prefix);
 
 /* ops_upload.c: binary frames and the end of a connection, for its upload. */
 void upload_on_binary(struct session *s, const uint8_t *buf, size_t len, int final);
 void upload_on_close(struct session *s);
 
-/* ops_results.c: contest.results' page bound; the consistent snapshot of a contest
- * (results and the export): cb runs on the loop once every write submitted before it
- * is applied to the catalog, with the log head as of then (status 0) or an error.
- * Returns 0, or CC_EBUSY (then cb never runs). */
+/* ops_results.c: contest.results' page bound. */
 #define RESULTS_LIMIT_MAX 1000
-struct audit_head;
 struct dmem;
-typedef void (*results_snapshot_fn)(void *user, int status, const struct audit_head *head);
-int results_snapshot(struct server *srv, const char *contest, results_snapshot_fn cb,
-                     void *user);
 /* A ranking item {design, title, creator, creator_name, status, tally, score, rank} of d
  * (new reference; rank 0 = unranked, as null, and a hidden d gets "hidden": true), its
  * record read in txn; NULL if the record is unreadable. */
 json_t *results_item(MDB_txn *txn, struct server *srv, const struct dmem *d, size_t rank);
 
-/* ops_design.c: whether viewer (0 = anonymous) with role may see the design record. */
-int design_visible(const json_t *record, uint64_t viewer, enum role role);
-/* ops_design.c, for the ops that name a design: whether s may see d (hidden designs:
- * only their creator and the brand); the design named by r's `design` arg if r's
- * session may see it (else fails r: bad_args / not_found, and returns NULL); the reply
- * {design} with its timeline and comment count; d's design object as s sees it (with
- * `reports` for the brand; s may be NULL) appended to out. */
-struct dmem;
-int dmem_visible(const struct dmem *d, const struct session *s);
+/* ops_design.c, for the ops that name a design: the design named by r's `design` arg
+ * if r's session may see it (else fails r: bad_args / not_found, and returns NULL); the
+ * reply {design} with its timeline and comment count. */
 struct dmem *design_arg(struct req *r);
 void design_reply(struct req *r, struct dmem *d);
-int design_item_json(struct server *srv, MDB_txn *txn, const struct dmem *d,
-                     const struct session *viewer, struct ccbuf *out);
 
 #endif

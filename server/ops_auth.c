@@ -8,6 +8,7 @@
 #include "changes.h"
 #include "creators.h"
 #include "ops.h"
+#include "proto.h"
 #include "server.h"
 #include "util.h"
 #include "version.h"
@@ -140,7 +141,7 @@ void op_auth_login(struct req *r)
                  rc == CC_EUNAUTHORIZED ? "unknown token" : NULL, NULL);
         return;
     }
-    creators_account_json(req_server(r), account, 0); /* points are derived, not stored */
+    creators_account_json(req_server(r)->creators, account, 0); /* points are derived, not stored */
     r->sess->account = id;
     r->sess->role = account_role(account);
     snprintf(r->sess->name, sizeof r->sess->name, "%s",

@@ -14,6 +14,7 @@
 #include "contests.h"
 #include "designs.h"
 #include "ops.h"
+#include "proto.h"
 #include "reports.h"
 #include "server.h"
 #include "util.h"
@@ -41,7 +42,7 @@ static int text_arg(struct req *r, const char *name, int required, size_t max, c
 
 static void status_reply(struct req *r, struct change *c, int status)
 {
-    struct dmem *d = catalog_design(req_server(r), change_id(c, "design"));
+    struct dmem *d = catalog_design(req_server(r)->catalog, change_id(c, "design"));
     enum dstatus from = (enum dstatus)c->out.old;
     enum dstatus to = (enum dstatus)status_parse(change_str(c, "status"));
     change_free(c);
@@ -99,7 +100,7 @@ void op_design_set_status(struct req *r)
 
 static void hide_reply(struct req *r, struct change *c, int status)
 {
-    struct dmem *d = catalog_design(req_server(r), change_id(c, "design"));
+    struct dmem *d = catalog_design(req_server(r)->catalog, change_id(c, "design"));
     change_free(c);
     if (status || !d)
         req_fail(r, status ? status : CC_EINTERNAL, NULL, NULL);

@@ -14,6 +14,7 @@
 #include "comments.h"
 #include "designs.h"
 #include "ops.h"
+#include "proto.h"
 #include "server.h"
 #include "util.h"
 

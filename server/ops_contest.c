@@ -11,6 +11,7 @@
 #include "changes.h"
 #include "contests.h"
 #include "ops.h"
+#include "proto.h"
 #include "server.h"
 #include "util.h"
 

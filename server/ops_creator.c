@@ -9,8 +9,10 @@
 #include "catalog.h"
 #include "ccerr.h"
 #include "creators.h"
+#include "design_view.h"
 #include "designs.h"
 #include "ops.h"
+#include "proto.h"
 #include "server.h"
 #include "util.h"
 
@@ -44,7 +46,7 @@ void op_creator_get(struct req *r)
                  rc == CC_ENOTFOUND ? json_pack("{ss}", "field", "account") : NULL);
         return;
     }
-    creators_account_json(srv, account, 1);
+    creators_account_json(srv->creators, account, 1);
     char *text = json_dumps(account, JSON_COMPACT);
     json_decref(account);
     struct ccbuf b;
@@ -53,7 +55,7 @@ void op_creator_get(struct req *r)
     ccbuf_append(&b, text, strlen(text) - 1); /* the object, open for designs */
     free(text);
     ccbuf_append(&b, ",\"designs\":[", 12);
-    const struct creator *c = creators_get(srv, account_id);
+    const struct creator *c = creators_get(srv->creators, account_id);
     size_t shown = 0, total = 0;
     for (size_t i = c ? c->n : 0; i-- > 0 && !rc;) {
         struct dmem *d = c->designs[i];
@@ -63,7 +65,7 @@ void op_creator_get(struct req *r)
             continue;
         if (shown++)
             ccbuf_append(&b, ",", 1);
-        rc = design_item_json(srv, txn, d, r->sess, &b);
+        rc = design_item_json(&srv->view, txn, d, r->sess, &b);
     }
     store_read_end(srv->store, txn);
     char tail[48];
@@ -87,7 +89,7 @@ void op_creator_top(struct req *r)
     }
     struct server *srv = req_server(r);
     const struct creator *top[CREATOR_TOP_MAX];
-    size_t n = creators_top(srv, (size_t)offset, (size_t)limit, top);
+    size_t n = creators_top(srv->creators, (size_t)offset, (size_t)limit, top);
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++) {
         const struct creator *c = top[i];
@@ -98,5 +100,5 @@ void op_creator_top(struct req *r)
                                              (json_int_t)c->points, "wins", (json_int_t)c->wins,
                                              "rank", (json_int_t)((size_t)offset + i + 1)));
     }
-    req_ok(r, json_pack("{sosI}", "creators", arr, "total", (json_int_t)creators_count(srv)));
+    req_ok(r, json_pack("{sosI}", "creators", arr, "total", (json_int_t)creators_count(srv->creators)));
 }

@@ -6,9 +6,11 @@
 #include "catalog.h"
 #include "ccerr.h"
 #include "contests.h"
+#include "design_view.h"
 #include "designs.h"
 #include "live.h"
 #include "ops.h"
+#include "proto.h"
 #include "server.h"
 
 int gallery_parse_query(struct req *r, struct gallery_query *q)
@@ -62,32 +64,6 @@ int gallery_parse_query(struct req *r, struct gallery_query *q)
     return 0;
 }
 
-int gallery_window_json(struct server *srv, const struct gallery_query *q,
-                        const struct session *viewer, struct ccbuf *out, const char *prefix)
-{
-    struct dmem *items[CATALOG_PAGE_MAX];
-    size_t total = 0;
-    int n = catalog_page(srv, q, items, &total);
-    if (n < 0)
-        return n;
-    MDB_txn *txn;
-    int rc = store_read_begin(srv->store, &txn);
-    if (rc)
-        return rc;
-    ccbuf_reserve(out, (size_t)n * 512 + 128); /* one allocation for most pages */
-    char head[96];
-    int len = snprintf(head, sizeof head, "{%s\"total\":%zu,\"items\":[", prefix, total);
-    ccbuf_append(out, head, (size_t)len);
-    for (int i = 0; i < n && !rc; i++) {
-        if (i)
-            ccbuf_append(out, ",", 1);
-        rc = design_item_json(srv, txn, items[i], viewer, out);
-    }
-    store_read_end(srv->store, txn);
-    ccbuf_append(out, "]}", 2);
-    return rc;
-}
-
 void op_gallery_get(struct req *r)
 {
     struct gallery_query q;
@@ -95,7 +71,7 @@ void op_gallery_get(struct req *r)
         return;
     struct ccbuf b; /* the reply, built in place: a page is ~9 KB */
     req_reply_open(r, &b, q.limit * 512);
-    int rc = gallery_window_json(req_server(r), &q, r->sess, &b, "");
+    int rc = gallery_window_json(&req_server(r)->view, &q, r->sess, &b, "");
     if (rc) {
         ccbuf_free(&b);
         req_fail(r, rc, rc == CC_ENOTFOUND ? "no such contest" : NULL,
@@ -112,7 +88,7 @@ void op_gallery_subscribe(struct req *r)
         return;
     struct ccbuf b;
     ccbuf_init(&b);
-    int rc = live_subscribe(req_server(r), r->sess, &q, &b);
+    int rc = live_subscribe(req_server(r)->live, r->sess, &q, &b);
     if (rc == CC_ETOOLARGE)
         req_fail(r, rc, "too many subscriptions on this connection",
                  json_pack("{si}", "limit", LIVE_SUBS_PER_CONN));
@@ -132,7 +108,7 @@ void op_gallery_unsubscribe(struct req *r)
         req_fail_args(r, &e);
         return;
     }
-    if (live_unsubscribe(req_server(r), r->sess, sub))
+    if (live_unsubscribe(req_server(r)->live, r->sess, sub))
         req_fail(r, CC_ENOTFOUND, "no such subscription on this connection",
                  json_pack("{ss}", "field", "sub"));
     else

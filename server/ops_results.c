@@ -3,7 +3,8 @@
  * sequenced through the writer like a write (its apply only reads the head): its done
  * callback runs after the done callbacks of every write applied before it and before
  * any later one, so the catalog's tallies then reflect exactly the log's first
- * `log_length` entries. The production export (export.c) takes the same snapshot. */
+ * `log_length` entries (snapshot.c). The production export (export.c) takes the same
+ * snapshot. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,46 +15,10 @@
 #include "contests.h"
 #include "designs.h"
 #include "ops.h"
+#include "proto.h"
+#include "snapshot.h"
 #include "server.h"
 #include "util.h"
-
-struct snapshot {
-    struct write_req wr;
-    struct server *srv;
-    char contest[CONTEST_ID_MAX + 1];
-    struct audit_head head;
-    results_snapshot_fn cb;
-    void *user;
-};
-
-static int snapshot_apply(struct write_req *wr, MDB_txn *txn)
-{
-    struct snapshot *s = container_of(wr, struct snapshot, wr);
-    return audit_head(txn, s->srv->store, s->contest, &s->head);
-}
-
-static void snapshot_done(struct write_req *wr, int status)
-{
-    struct snapshot *s = container_of(wr, struct snapshot, wr);
-    if (!status) /* the ranking is exact, not as of the last rescoring pass */
-        catalog_settle(s->srv, s->contest);
-    s->cb(s->user, status, &s->head);
-    free(s);
-}
-
-int results_snapshot(struct server *srv, const char *contest, results_snapshot_fn cb,
-                     void *user)
-{
-    struct snapshot *s = xcalloc(1, sizeof *s);
-    s->srv = srv;
-    snprintf(s->contest, sizeof s->contest, "%s", contest);
-    s->cb = cb;
-    s->user = user;
-    int rc = writer_submit(srv->writer, &s->wr, snapshot_apply, snapshot_done);
-    if (rc)
-        free(s);
-    return rc;
-}
 
 json_t *results_item(MDB_txn *txn, struct server *srv, const struct dmem *d, size_t rank)
 {
@@ -127,7 +92,7 @@ static void results_done(void *user, int status, const struct audit_head *head)
         struct dmem *page[CATALOG_PAGE_MAX];
         if (offset + limit - q.offset < q.limit)
             q.limit = offset + limit - q.offset;
-        int n = catalog_page(srv, &q, page, &total);
+        int n = catalog_page(srv->catalog, &q, page, &total);
         if (n < 0) {
             rc = n;
             break;
@@ -173,7 +138,7 @@ void op_contest_results(struct req *r)
         return;
     }
     struct server *srv = req_server(r);
-    if (!catalog_gallery(srv, id)) {
+    if (!catalog_gallery(srv->catalog, id)) {
         req_fail(r, CC_ENOTFOUND, "no such contest", json_pack("{ss}", "field", "contest"));
         return;
     }
@@ -182,7 +147,7 @@ void op_contest_results(struct req *r)
     c->offset = (size_t)offset;
     c->limit = (size_t)limit;
     r->ctx = c;
-    int rc = results_snapshot(srv, id, results_done, c);
+    int rc = snapshot_take(srv, id, results_done, c);
     if (rc) {
         r->ctx = NULL;
         free(c);

@@ -13,10 +13,12 @@
 #include "ccerr.h"
 #include "changes.h"
 #include "contests.h"
+#include "design_view.h"
 #include "designs.h"
 #include "kind.h"
 #include "log.h"
 #include "ops.h"
+#include "proto.h"
 #include "server.h"
 #include "util.h"
 
@@ -333,7 +335,7 @@ static void commit_reply(struct req *r, struct change *c, int status)
         change_free(c);
         return;
     }
-    struct dmem *d = catalog_design(srv, c->out.id);
+    struct dmem *d = catalog_design(srv->catalog, c->out.id);
     change_free(c);
     struct ccbuf b;
     ccbuf_init(&b);
@@ -341,7 +343,7 @@ static void commit_reply(struct req *r, struct change *c, int status)
     int rc = d ? store_read_begin(srv->store, &txn) : CC_EINTERNAL;
     if (!rc) {
         ccbuf_append(&b, "{\"design\":", 10);
-        rc = catalog_item_json(srv, txn, d, &b);
+        rc = design_json(srv->store, txn, d, &b);
         ccbuf_append(&b, "}", 1);
         store_read_end(srv->store, txn);
     }

@@ -9,9 +9,11 @@
 #include "catalog.h"
 #include "ccerr.h"
 #include "changes.h"
-#include "designs.h"
 #include "contests.h"
+#include "design_view.h"
+#include "designs.h"
 #include "ops.h"
+#include "proto.h"
 #include "server.h"
 #include "util.h"
 
@@ -19,7 +21,7 @@
 static void vote_reply(struct req *r, struct change *c, int status)
 {
     struct server *srv = req_server(r);
-    struct dmem *d = catalog_design(srv, change_id(c, "design"));
+    struct dmem *d = catalog_design(srv->catalog, change_id(c, "design"));
     change_free(c);
     if (status == CC_ECLOSED && d) { /* the phase moved on while the vote was in flight */
         enum phase p = contest_phase(catalog_contest(d), server_now(srv));
@@ -35,7 +37,7 @@ static void vote_reply(struct req *r, struct change *c, int status)
     struct ccbuf res; /* {"tally":{...}}, written without a JSON tree */
     ccbuf_init(&res);
     ccbuf_append(&res, "{\"tally\":", 9);
-    catalog_tally_json(d, &res);
+    design_tally_json(d, &res);
     ccbuf_append(&res, "}", 1);
     req_ok_raw(r, (const char *)res.data, res.len);
     ccbuf_free(&res);
@@ -51,7 +53,7 @@ static struct dmem *vote_target(struct req *r)
         return NULL;
     }
     struct server *srv = req_server(r);
-    struct dmem *d = catalog_design(srv, design_parse_id(id));
+    struct dmem *d = catalog_design(srv->catalog, design_parse_id(id));
     if (!d || !dmem_visible(d, r->sess)) {
         req_fail(r, CC_ENOTFOUND, "no such design", json_pack("{ss}", "field", "design"));
         return NULL;
@@ -94,17 +96,10 @@ void op_vote_cast(struct req *r)
         req_fail_args(r, &e);
         return;
     }
-    enum scale s = catalog_scale(d);
-    int ok = s == SCALE_HEART    ? value == 1
-             : s == SCALE_UPDOWN ? value == 1 || value == -1
-                                 : value >= 1 && value <= 5;
-    if (!ok) {
+    const struct scale *s = catalog_scale(d);
+    if (!s->valid((int)value)) {
         e.field = "value";
-        snprintf(e.why, sizeof e.why, "must be %s on the %s scale",
-                 s == SCALE_HEART    ? "1"
-                 : s == SCALE_UPDOWN ? "1 or -1"
-                                     : "1 to 5",
-                 scale_name(s));
+        snprintf(e.why, sizeof e.why, "must be %s on the %s scale", s->values, s->name);
         req_fail_args(r, &e);
         return;
     }

@@ -197,14 +197,14 @@ static void on_close(struct net_conn *c, void *user)
     (void)user;
     struct session *s = net_conn_app(c);
     upload_on_close(s);
-    live_session_closed(s->srv, s);
+    live_session_closed(s->srv->live, s);
 }
 
 static void on_drain(struct net_conn *c, void *user)
 {
     (void)user;
     struct session *s = net_conn_app(c);
-    live_session_drained(s->srv, s);
+    live_session_drained(s->srv->live, s);
 }
 
 static void on_text_too_large(struct net_conn *c, size_t len, void *user)

@@ -12,7 +12,7 @@
 #include "jargs.h"
 #include "net.h"
 #include "ratelimit.h"
-#include "role.h"
+#include "session.h"
 #include "util.h"
 #include "writer.h"
 
@@ -24,26 +24,6 @@ struct req;
  * the change is applied and durable (status 0) or failed (status < 0), after the
  * post-commit step. It owns c (change_free) and must end r. */
 typedef void (*req_change_fn)(struct req *r, struct change *c, int status);
-
-
-/* Per-connection state: the application area of each net_conn. */
-struct upload;
-struct live_sub;
-
-struct session {
-    struct server *srv;
-    struct net_conn *conn;
-    uint64_t account; /* 0 until auth.register / auth.login */
-    uint64_t addr_key; /* the peer address's rate-limit key (rate_addr_key) */
-    enum role role;
-    char name[33];          /* the account's name */
-    struct upload *upload;  /* the one upload in flight (ops_upload.c), or NULL */
-    uint64_t upload_seq;    /* last upload id handed out on this connection */
-    struct live_sub *live;  /* subscriptions and watches (live.c) */
-    uint64_t live_seq;      /* last sub id handed out */
-    size_t live_count;      /* entries in `live` */
-    size_t live_stale;      /* of them, skipped while the connection was backed up */
-};
 
 /* One request, from its frame to its reply. */
 struct req {

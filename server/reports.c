@@ -8,7 +8,6 @@
 #include <jansson.h>
 
 #include "ccerr.h"
-#include "server.h"
 #include "u64map.h"
 
 struct reports {
@@ -29,50 +28,56 @@ int report_put(MDB_txn *txn, const struct store *st, uint64_t design, uint64_t a
     return rc;
 }
 
-void reports_added(struct server *srv, uint64_t design)
+void reports_added(struct reports *rp, uint64_t design)
 {
-    struct u64map *m = &srv->reports->counts;
+    struct u64map *m = &rp->counts;
     uintptr_t n = (uintptr_t)u64map_get(m, design);
     u64map_put(m, design, (void *)(n + 1));
 }
 
-int reports_load(struct server *srv, MDB_txn *txn)
+int reports_open(struct reports **out, struct store *st)
 {
     struct reports *rp = xcalloc(1, sizeof *rp);
     u64map_init(&rp->counts);
-    srv->reports = rp;
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, store_dbs(srv->store)->reports, &cur);
+    *out = rp;
+    MDB_txn *txn;
+    int rc = store_read_begin(st, &txn);
     if (rc)
+        return rc;
+    MDB_cursor *cur;
+    rc = mdb_cursor_open(txn, store_dbs(st)->reports, &cur);
+    if (rc) {
+        store_read_end(st, txn);
         return store_err(rc);
+    }
     MDB_val k, v;
     for (int op = MDB_FIRST; !(rc = mdb_cursor_get(cur, &k, &v, op)); op = MDB_NEXT)
         if (k.mv_size == 16)
-            reports_added(srv, get_be64(k.mv_data));
+            reports_added(rp, get_be64(k.mv_data));
     mdb_cursor_close(cur);
+    store_read_end(st, txn);
     return rc == MDB_NOTFOUND ? 0 : store_err(rc);
 }
 
-void reports_close(struct server *srv)
+void reports_close(struct reports *rp)
 {
-    if (!srv->reports)
+    if (!rp)
         return;
-    u64map_free(&srv->reports->counts);
-    free(srv->reports);
-    srv->reports = NULL;
+    u64map_free(&rp->counts);
+    free(rp);
 }
 
-uint32_t reports_count(struct server *srv, uint64_t design)
+uint32_t reports_count(const struct reports *rp, uint64_t design)
 {
-    return (uint32_t)(uintptr_t)u64map_get(&srv->reports->counts, design);
+    return (uint32_t)(uintptr_t)u64map_get(&rp->counts, design);
 }
 
-void reports_splice(struct server *srv, uint64_t design, struct ccbuf *out)
+void reports_splice(const struct reports *rp, uint64_t design, struct ccbuf *out)
 {
     if (!out->len || out->data[out->len - 1] != '}')
         return;
     out->len--;
     char tail[40];
-    int n = snprintf(tail, sizeof tail, ",\"reports\":%u}", reports_count(srv, design));
+    int n = snprintf(tail, sizeof tail, ",\"reports\":%u}", reports_count(rp, design));
     ccbuf_append(out, tail, (size_t)n);
 }

@@ -11,7 +11,7 @@
 #include "store.h"
 #include "util.h"
 
-struct server;
+struct reports;
 
 /* Ours: a reason is 1–500 Unicode characters (see docs/protocol.md). */
 #define REPORT_REASON_MAX 500
@@ -20,15 +20,16 @@ struct server;
 int report_put(MDB_txn *txn, const struct store *st, uint64_t design, uint64_t account,
                const char *reason, int64_t at);
 
-/* Start-up (from catalog_open): counts the stored reports. Returns 0 or a store error. */
-int reports_load(struct server *srv, MDB_txn *txn);
+/* Start-up: counts the reports stored in st. *out is set even on failure (close it
+ * then). Returns 0 or a store error. */
+int reports_open(struct reports **out, struct store *st);
 /* Frees the counts. NULL-safe. */
-void reports_close(struct server *srv);
+void reports_close(struct reports *rp);
 /* A report of design committed. */
-void reports_added(struct server *srv, uint64_t design);
+void reports_added(struct reports *rp, uint64_t design);
 /* Reports of design. */
-uint32_t reports_count(struct server *srv, uint64_t design);
+uint32_t reports_count(const struct reports *rp, uint64_t design);
 /* out ends with a design object's closing brace: adds "reports":N inside it. */
-void reports_splice(struct server *srv, uint64_t design, struct ccbuf *out);
+void reports_splice(const struct reports *rp, uint64_t design, struct ccbuf *out);
 
 #endif

@@ -10,6 +10,8 @@
 
 #include "blobs.h"
 #include "catalog.h"
+#include "changes_after.h"
+#include "creators.h"
 #include "ccerr.h"
 #include "changes.h"
 #include "designs.h"
@@ -21,6 +23,7 @@
 #include "net.h"
 #include "proto.h"
 #include "ratelimit.h"
+#include "reports.h"
 #include "store.h"
 #include "util.h"
 #include "web.h"
@@ -45,6 +48,46 @@ uint64_t server_now_ms(const struct server *s)
     return s->cfg.test_clock ? (uint64_t)s->test_now_ms : now_ms_monotonic();
 }
 
+static int64_t clock_read(void *user)
+{
+    return server_now(user);
+}
+
+/* How live.c sends: the network's own functions. */
+static const struct live_io live_net_io = {
+    .closed = net_conn_closed,
+    .queued = net_conn_queued,
+    .send_msg = net_conn_send_msg,
+    .send = net_conn_send,
+};
+
+/* The in-memory state, in order: the catalog (designs, votes, comment counts), the
+ * creators (from the catalog's designs), the report counts, the live views. Each is
+ * set even when its open fails, for close_state. */
+static int open_state(struct server *s)
+{
+    s->clock = (struct clock){clock_read, s};
+    int rc = catalog_open(&s->catalog, s->loop, s->store, &s->clock);
+    if (!rc)
+        rc = creators_open(&s->creators, s->catalog, s->store);
+    if (!rc)
+        rc = reports_open(&s->reports, s->store);
+    if (rc)
+        return rc;
+    s->view = (struct design_view){s->store, s->catalog, s->reports};
+    catalog_set_designs_of(s->catalog, creators_designs_of, s->creators);
+    catalog_on_rescored(s->catalog, after_rescored, s);
+    return live_open(&s->live, s->loop, &s->view, &live_net_io);
+}
+
+static void close_state(struct server *s)
+{
+    live_close(s->live);
+    reports_close(s->reports);
+    creators_close(s->creators);
+    catalog_close(s->catalog);
+}
+
 static void close_handle(uv_handle_t *h)
 {
     if (!uv_is_closing(h))
@@ -62,8 +105,8 @@ static void stop_now(struct server *s)
         writer_stop(s->writer); /* runs the last done callbacks, which may touch live */
         s->writer = NULL;
     }
-    catalog_stop(s);
-    live_stop(s);
+    catalog_stop(s->catalog);
+    live_stop(s->live);
     net_stop(s->net);
 }
 
@@ -171,15 +214,14 @@ int server_run(const struct server_config *cfg)
         return 1;
     }
     changes_open(&s.changes, &s, record);
-    if (blobs_open(&s) || catalog_open(&s) || live_open(&s)) {
+    if (blobs_open(&s) || open_state(&s)) {
         log_error("cannot load the catalog from %s", cfg->data_dir);
         writer_stop(s.writer);
         uv_run(&loop, UV_RUN_DEFAULT);
-        catalog_stop(&s);
-        live_stop(&s);
+        catalog_stop(s.catalog);
+        live_stop(s.live);
         uv_run(&loop, UV_RUN_DEFAULT);
-        live_close(&s);
-        catalog_close(&s);
+        close_state(&s);
         blobs_close(&s);
         changes_close(s.changes);
         if (record)
@@ -231,8 +273,7 @@ int server_run(const struct server_config *cfg)
 out_net:
     net_free(s.net);
     ratelimit_free(s.rate);
-    live_close(&s);
-    catalog_close(&s);
+    close_state(&s);
     blobs_close(&s);
     changes_close(s.changes);
     if (record)

@@ -9,6 +9,8 @@
 #include <jansson.h>
 #include <uv.h>
 
+#include "clock.h"
+#include "design_view.h"
 #include "ratelimit.h"
 
 struct server_config {
@@ -52,6 +54,8 @@ struct server {
     struct live *live;            /* live.c: subscriptions and watches */
     struct creators *creators;    /* creators.c: points per creator, the leaderboard */
     struct reports *reports;      /* reports.c: report counts per design */
+    struct design_view view;      /* design_view.c: store, catalog, reports, for showing */
+    struct clock clock;           /* server_now, for the modules below the ops */
     int64_t test_now;             /* with cfg.test_clock: the clock's reading */
     int64_t test_now_ms;          /* with cfg.test_clock: the clock's reading (ms) */
     struct ratelimit *rate;       /* ratelimit.c: the token buckets */

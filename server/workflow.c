@@ -75,8 +75,6 @@ int workflow_move(MDB_txn *txn, const struct store *st, const char *contest, uin
     return rc ? rc : move_write(txn, st, contest, id, rec, *from, to, note, by, at);
 }
 
-static int is_support(enum scale s, int v) { return s == SCALE_STARS5 ? v >= 4 : v == 1; }
-
 /* Supports among the stored votes of design (the vote of this transaction included). */
 static int count_supports(MDB_txn *txn, const struct store *st, const struct workflow_vote *v,
                           uint32_t *out)
@@ -93,7 +91,7 @@ static int count_supports(MDB_txn *txn, const struct store *st, const struct wor
          !rc && k.mv_size == 16 && !memcmp(k.mv_data, prefix, 8);
          rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT))
         if (val.mv_size == 1)
-            n += (uint32_t)is_support(v->scale, (int8_t)((const uint8_t *)val.mv_data)[0]);
+            n += (uint32_t)v->scale->supports((int8_t)((const uint8_t *)val.mv_data)[0]);
     mdb_cursor_close(cur);
     if (rc && rc != MDB_NOTFOUND)
         return store_err(rc);
@@ -105,7 +103,7 @@ int workflow_vote(MDB_txn *txn, const struct store *st, struct workflow_vote *v)
 {
     v->promoted = 0;
     v->supports = 0;
-    int delta = is_support(v->scale, v->new_value) - is_support(v->scale, v->old_value);
+    int delta = v->scale->supports(v->new_value) - v->scale->supports(v->old_value);
     if (!delta)
         return 0; /* supports unchanged: neither the counter nor the threshold moves */
     MDB_dbi dbi = store_dbs(st)->supports;

@@ -12,7 +12,7 @@
 
 #include "catalog.h"
 #include "store.h"
-#include "tally.h"
+#include "scale.h"
 
 /* Ours: a status note is 1–1000 Unicode characters (see docs/protocol.md). */
 #define WORKFLOW_NOTE_MAX 1000
@@ -34,7 +34,7 @@ int workflow_move(MDB_txn *txn, const struct store *st, const char *contest, uin
 struct workflow_vote {
     uint64_t design;
     const char *contest; /* its id, for the audit log */
-    enum scale scale;
+    const struct scale *scale;
     int old_value, new_value; /* 0 = none */
     uint64_t threshold;       /* the contest's when the vote was submitted; 0 = none */
     int maybe_submitted;      /* the catalog showed `submitted` at submission (a design

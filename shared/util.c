@@ -78,6 +78,16 @@ void ccbuf_append(struct ccbuf *b, const void *p, size_t n)
     b->len += n;
 }
 
+void ccbuf_append_u64(struct ccbuf *b, uint64_t v)
+{
+    char buf[24], *p = buf + sizeof buf;
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    ccbuf_append(b, p, (size_t)(buf + sizeof buf - p));
+}
+
 void hex_encode(const uint8_t *in, size_t n, char *out)
 {
     static const char digits[] = "0123456789abcdef";

@@ -26,6 +26,8 @@ void ccbuf_free(struct ccbuf *b);
 /* Ensures room for n more bytes; aborts on OOM. Returns a pointer to data + len. */
 uint8_t *ccbuf_reserve(struct ccbuf *b, size_t n);
 void ccbuf_append(struct ccbuf *b, const void *p, size_t n);
+/* Appends the decimal digits of v (no printf: for JSON written on hot paths). */
+void ccbuf_append_u64(struct ccbuf *b, uint64_t v);
 
 /* Writes 2*n lowercase hex chars and a NUL into out (size ≥ 2*n + 1). */
 void hex_encode(const uint8_t *in, size_t n, char *out);

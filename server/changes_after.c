@@ -1,0 +1,89 @@
+/* The in-memory sequence after each kind of committed change. See changes_after.h. */
+#include "changes_after.h"
+
+#include "creators.h"
+#include "live.h"
+#include "log.h"
+#include "reports.h"
+#include "server.h"
+
+/* Positions for live_design_changed when none are known. */
+static const size_t no_positions[SORT_COUNT] = {(size_t)-1, (size_t)-1, (size_t)-1};
+
+void after_vote(struct server *srv, struct dmem *d, int old_value, int new_value,
+                int promoted)
+{
+    if (old_value != new_value) {
+        /* Positions only in the sorts someone watches: live marks dirty just the
+         * windows between the old and the new one. */
+        unsigned sorts = live_watched_sorts(srv->live, catalog_gallery_of(d));
+        size_t before[SORT_COUNT], after[SORT_COUNT];
+        struct creator_share share;
+        creators_before(d, &share);
+        catalog_positions(d, sorts, before);
+        catalog_vote(srv->catalog, d, old_value, new_value);
+        creators_after(srv->creators, d, &share);
+        catalog_positions(d, sorts, after);
+        live_design_changed(srv->live, d, before, after);
+    }
+    if (promoted)
+        after_status(srv, d, ST_SHORTLISTED);
+}
+
+void after_status(struct server *srv, struct dmem *d, enum dstatus status)
+{
+    struct creator_share share;
+    creators_before(d, &share);
+    if (!catalog_set_status(d, status))
+        return;
+    creators_after(srv->creators, d, &share);
+    live_design_changed(srv->live, d, no_positions, no_positions);
+}
+
+void after_hide(struct server *srv, struct dmem *d, int hidden)
+{
+    struct creator_share share;
+    creators_before(d, &share);
+    if (catalog_set_hidden(srv->catalog, d, hidden)) {
+        creators_after(srv->creators, d, &share);
+        live_gallery_changed(srv->live, catalog_gallery_of(d));
+    }
+    live_design_changed(srv->live, d, no_positions, no_positions);
+}
+
+struct dmem *after_design_added(struct server *srv, const json_t *record)
+{
+    int added;
+    struct dmem *d = catalog_add(srv->catalog, record, &added);
+    if (!d || !added)
+        return d;
+    if (creators_design_added(srv->creators, d))
+        log_error("catalog: the account of design %llu cannot be read: no points for it",
+                  (unsigned long long)d->id);
+    live_gallery_changed(srv->live, catalog_gallery_of(d));
+    return d;
+}
+
+void after_comment(struct server *srv, struct dmem *d, uint64_t count, uint64_t id,
+                   const char *json)
+{
+    catalog_set_comments(d, count);
+    live_design_changed(srv->live, d, no_positions, no_positions);
+    live_comment_posted(srv->live, d, id, json);
+}
+
+void after_report(struct server *srv, uint64_t design)
+{
+    reports_added(srv->reports, design);
+}
+
+void after_contest(struct server *srv, const json_t *record)
+{
+    catalog_contest_changed(srv->catalog, record);
+}
+
+void after_rescored(void *user, const struct cgal *g)
+{
+    struct server *srv = user;
+    live_gallery_changed(srv->live, g);
+}

@@ -1,0 +1,51 @@
+/* How a design looks to a viewer (SPEC §2, §5): visibility, the design object and the
+ * gallery window as JSON text. Below the ops, live.c, http.c and export.c: each of them
+ * shows designs the same way through this. Loop thread only. */
+#ifndef CC_DESIGN_VIEW_H
+#define CC_DESIGN_VIEW_H
+
+#include <jansson.h>
+#include <lmdb.h>
+#include <stdint.h>
+
+#include "accounts.h"
+#include "catalog.h"
+#include "session.h"
+#include "store.h"
+#include "util.h"
+
+struct reports;
+
+/* What showing a design reads (borrowed; the server fills it once at start-up). */
+struct design_view {
+    struct store *store;     /* the stored design records */
+    struct catalog *catalog; /* tallies, scores, pages */
+    struct reports *reports; /* report counts, shown to the brand */
+};
+
+/* Whether viewer (0 = anonymous) with role may see the design of this stored record:
+ * hidden designs only their creator and the brand. */
+int design_visible(const json_t *record, uint64_t viewer, enum role role);
+/* The same for a design in memory and a session (borrowed). */
+int dmem_visible(const struct dmem *d, const struct session *s);
+
+/* Appends d's tally as its JSON object (as tally_json writes it), without jansson:
+ * the vote reply and the page writer's hot path. */
+void design_tally_json(const struct dmem *d, struct ccbuf *out);
+/* Appends d's SPEC §2 design object as JSON text to out, from its record in txn and
+ * the live tally, comment count and score. Returns 0 or a store error. */
+int design_json(const struct store *st, MDB_txn *txn, const struct dmem *d, struct ccbuf *out);
+/* Appends the part of d's design object that changes while it sits in a gallery
+ * window: {"id","tally","comments","score","status"} (gallery.update items for designs
+ * the subscriber already holds; docs/protocol.md). */
+void design_delta_json(const struct dmem *d, struct ccbuf *out);
+/* design_json as viewer (NULL = anyone) sees it: with `reports` for the brand. */
+int design_item_json(const struct design_view *v, MDB_txn *txn, const struct dmem *d,
+                     const struct session *viewer, struct ccbuf *out);
+/* Appends the window {<prefix>"total":N,"items":[...]} of query q as JSON text, its
+ * items as viewer (NULL = anyone) sees them. Returns 0, CC_ENOTFOUND (no such
+ * contest) or a store error. */
+int gallery_window_json(const struct design_view *v, const struct gallery_query *q,
+                        const struct session *viewer, struct ccbuf *out, const char *prefix);
+
+#endif
