@@ -11,7 +11,6 @@
 #include <uv.h>
 
 #include "ccerr.h"
-#include "changes.h"
 #include "codec.h"
 #include "designs.h"
 #include "log.h"
@@ -201,6 +200,8 @@ static uint64_t meta_u64(MDB_txn *txn, const struct store *st, const char *key)
 struct train_job {
     uv_work_t work;
     struct server *srv;
+    blobs_trained_fn trained;
+    void *user;
     const struct kind *kind;
     uint64_t count; /* blobs of the kind when training began */
     int status;
@@ -300,39 +301,29 @@ void blobs_dict_published(struct server *srv, const struct kind *kind, const uin
 
 static void train_free(struct train_job *j)
 {
-    j->srv->blobs->training = 0;
     ccbuf_free(&j->dict);
     free(j);
 }
 
-static void train_reply(struct change *c, int status, void *user)
+void blobs_train_end(struct server *srv)
 {
-    (void)status; /* published by the post-commit step (change_dict.c) when applied */
-    change_free(c);
-    train_free(user);
+    srv->blobs->training = 0;
 }
 
-/* The trained dictionary becomes a "dict" change record, so every node (and every
- * replay) compresses with the same dictionary. */
+/* The dictionary goes to whoever asked (a "dict" change record, ops_upload.c), which
+ * ends the training with blobs_train_end once it is published or given up. */
 static void train_after(uv_work_t *w, int status)
 {
     struct train_job *j = container_of(w, struct train_job, work);
-    struct server *srv = j->srv;
-    if (status || j->status || !srv->changes) {
-        train_free(j);
-        return;
-    }
-    struct change *c = change_new(CH_DICT, server_now(srv), 0,
-                                  json_pack("{sssI}", "kind", j->kind->name, "count",
-                                            (json_int_t)j->count));
-    ccbuf_append(&c->att[ATT_DICT], j->dict.data, j->dict.len);
-    if (changes_submit(srv->changes, c, train_reply, j)) {
-        change_free(c);
-        train_free(j);
-    }
+    if (status || j->status)
+        blobs_train_end(j->srv);
+    else
+        j->trained(j->user, j->kind, &j->dict, j->count);
+    train_free(j);
 }
 
-void blobs_stored(struct server *srv, const struct kind *kind)
+void blobs_train_if_due(struct server *srv, const struct kind *kind, blobs_trained_fn trained,
+                        void *user)
 {
     struct blobs_registry *reg = srv->blobs;
     if (!kind->compress || reg->training || srv->draining)
@@ -352,7 +343,11 @@ void blobs_stored(struct server *srv, const struct kind *kind)
     j->srv = srv;
     j->kind = kind;
     j->count = count;
+    j->trained = trained;
+    j->user = user;
     reg->training = 1;
-    if (uv_queue_work(srv->loop, &j->work, train_work, train_after))
+    if (uv_queue_work(srv->loop, &j->work, train_work, train_after)) {
+        reg->training = 0;
         train_free(j);
+    }
 }

@@ -51,9 +51,17 @@ void blobs_dict_published(struct server *srv, const struct kind *kind, const uin
                           size_t len, uint64_t count);
 /* Writer thread: counts a newly stored blob of kind. Returns 0 or a store error. */
 int blobs_count(MDB_txn *txn, const struct store *st, const struct kind *kind);
-/* Loop thread, after a commit stored a new blob of kind: starts training a dictionary
- * on the thread pool when one is due (at most one at a time). */
-void blobs_stored(struct server *srv, const struct kind *kind);
+/* Receives a trained dictionary (taken: leave dict empty, or it is freed) of kind,
+ * trained at count blobs. It must call blobs_train_end once the dictionary is
+ * published (or given up), so the next training may start. */
+typedef void (*blobs_trained_fn)(void *user, const struct kind *kind, struct ccbuf *dict,
+                                 uint64_t count);
+/* Loop thread, after a commit stored a new blob of kind that this node accepted: when a
+ * dictionary is due (BLOBS_DICT_TRAIN_AT blobs, then each doubling), trains one on the
+ * thread pool from the newest blobs, at most one at a time, and hands it to trained. */
+void blobs_train_if_due(struct server *srv, const struct kind *kind, blobs_trained_fn trained,
+                        void *user);
+void blobs_train_end(struct server *srv);
 
 
 #endif

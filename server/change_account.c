@@ -9,7 +9,7 @@
 
 #include "accounts.h"
 #include "ccerr.h"
-#include "change_kinds.h"
+#include "changes_int.h"
 #include "util.h"
 
 int ch_account_create_apply(struct change *c, MDB_txn *txn, const struct store *st)

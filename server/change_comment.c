@@ -6,7 +6,7 @@
 #include "accounts.h"
 #include "catalog.h"
 #include "ccerr.h"
-#include "change_kinds.h"
+#include "changes_int.h"
 #include "comments.h"
 #include "changes_after.h"
 #include "server.h"

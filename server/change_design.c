@@ -18,7 +18,7 @@
 #include "catalog.h"
 #include "ccerr.h"
 #include "changes_after.h"
-#include "change_kinds.h"
+#include "changes_int.h"
 #include "contests.h"
 #include "designs.h"
 #include "kind.h"
@@ -97,8 +97,6 @@ int ch_design_create_apply(struct change *c, MDB_txn *txn, const struct store *s
 
 void ch_design_create_post(struct change *c, struct server *srv)
 {
-    if (c->out.flag)
-        blobs_stored(srv, kind_find(change_str(c, "kind")));
     after_design_added(srv, c->out.record);
 }
 

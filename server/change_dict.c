@@ -5,7 +5,7 @@
  * same one; its id is zstd's hash of its content. */
 #include "blobs.h"
 #include "ccerr.h"
-#include "change_kinds.h"
+#include "changes_int.h"
 #include "kind.h"
 
 int ch_dict_apply(struct change *c, MDB_txn *txn, const struct store *st)

@@ -10,7 +10,7 @@
 #include "catalog.h"
 #include "ccerr.h"
 #include "changes_after.h"
-#include "change_kinds.h"
+#include "changes_int.h"
 #include "contests.h"
 #include "server.h"
 #include "util.h"

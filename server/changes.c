@@ -11,7 +11,7 @@
 #include <openssl/evp.h>
 
 #include "ccerr.h"
-#include "change_kinds.h"
+#include "changes_int.h"
 #include "log.h"
 #include "server.h"
 

@@ -20,7 +20,9 @@
 #include "ccerr.h"
 #include "contests.h"
 #include "designs.h"
-#include "http.h"
+#include "export.h"
+#include "renders.h"
+#include "viewer.h"
 #include "kind.h"
 #include "log.h"
 #include "snapshot.h"
@@ -339,7 +341,7 @@ static long export_read(void *user, uint8_t *buf, size_t cap)
             x->out = j->tar;
             ccbuf_init(&j->tar);
             if (j->new_render.len)
-                http_cache_render(x->srv, j->sha, &j->new_render);
+                renders_cache(x->srv->writer, x->srv->store, j->sha, &j->new_render);
             job_free(j);
             continue;
         }
@@ -463,7 +465,7 @@ void export_http(struct net_http *h, struct server *s, const char *contest)
     uint64_t viewer;
     enum role role;
     int rc = contest_load(txn, s->store, contest, &c);
-    http_viewer(h, txn, s, &viewer, &role);
+    viewer_of(h, txn, s->store, &viewer, &role);
     store_read_end(s->store, txn);
     if (!viewer) {
         net_http_add_header(h, "www-authenticate:", "Bearer");

@@ -21,7 +21,10 @@
 #include "server.h"
 #include "store.h"
 #include "util.h"
+#include "renders.h"
+#include "viewer.h"
 #include "web.h"
+#include "export.h"
 #include "writer.h"
 
 /* Bumped whenever a renderer's output changes, so cached renders get a new ETag. */
@@ -118,38 +121,6 @@ static void metrics(struct net_http *h, struct server *s)
 
 /* ---- design content: /t/<id>.png, /r/<id>.png, /d/<id> ---- */
 
-/* Who is asking: a token from "Authorization: Bearer <token>" or the cookie cc_token
- * (for <img> tags in the web client). Anonymous when absent or unknown. */
-void http_viewer(struct net_http *h, MDB_txn *txn, struct server *s, uint64_t *id,
-                 enum role *role)
-{
-    char buf[512], token[ACCOUNT_TOKEN_LEN + 1] = "";
-    *id = 0;
-    *role = ROLE_NONE;
-    const char *found = NULL;
-    if (net_http_header(h, WSI_TOKEN_HTTP_AUTHORIZATION, buf, sizeof buf) > 7 &&
-        !strncasecmp(buf, "Bearer ", 7)) {
-        found = buf + 7;
-    } else if (net_http_header(h, WSI_TOKEN_HTTP_COOKIE, buf, sizeof buf) > 0) {
-        for (char *save = NULL, *kv = strtok_r(buf, ";", &save); kv;
-             kv = strtok_r(NULL, ";", &save)) {
-            kv += strspn(kv, " ");
-            if (!strncmp(kv, "cc_token=", 9))
-                found = kv + 9;
-        }
-    }
-    if (found && strlen(found) == ACCOUNT_TOKEN_LEN)
-        memcpy(token, found, ACCOUNT_TOKEN_LEN + 1);
-    json_t *account = NULL;
-    if (token[0] && !account_by_token(txn, s->store, token, id) &&
-        !account_get(txn, s->store, *id, &account)) {
-        *role = account_role(account);
-        json_decref(account);
-    } else {
-        *id = 0;
-    }
-}
-
 /* Streams a value of an LMDB table from offset `skip`, reopening a short read
  * transaction per chunk: nothing is copied whole, no transaction outlives a callback. */
 struct lmdb_body {
@@ -222,24 +193,6 @@ static void make_etag(enum content what, const char *blob_hex, char *out, size_t
     static const char *const prefix[] = {"t" CC_RENDER_VERSION "-", "r" CC_RENDER_VERSION "-",
                                          ""};
     snprintf(out, len, "\"%s%s\"", prefix[what], blob_hex);
-}
-
-int http_etag_matches(struct net_http *h, const char *etag)
-{
-    char buf[1024];
-    if (net_http_header(h, WSI_TOKEN_HTTP_IF_NONE_MATCH, buf, sizeof buf) <= 0)
-        return 0;
-    if (!strcmp(buf, "*"))
-        return 1;
-    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        t += strspn(t, " ");
-        size_t n = strlen(t);
-        while (n && t[n - 1] == ' ')
-            t[--n] = '\0';
-        if (!strcmp(t, etag))
-            return 1;
-    }
-    return 0;
 }
 
 /* The headers of a design's bytes (/t/ /r/ /d/, their 304s too: RFC 9110 §15.4.5):
@@ -319,41 +272,6 @@ static void render_work(uv_work_t *w)
     ccbuf_free(&plain);
 }
 
-/* A render on its way into the renders table. */
-struct render_cache {
-    struct write_req wr;
-    struct server *srv;
-    uint8_t sha[32];
-    struct ccbuf png;
-};
-
-static int render_apply(struct write_req *wr, MDB_txn *txn)
-{
-    struct render_cache *c = container_of(wr, struct render_cache, wr);
-    int rc = blob_put(txn, c->srv->store, store_dbs(c->srv->store)->renders, c->sha,
-                      c->png.data, c->png.len);
-    return rc < 0 ? rc : 0;
-}
-
-static void render_free(struct write_req *wr, int status)
-{
-    (void)status;
-    struct render_cache *c = container_of(wr, struct render_cache, wr);
-    ccbuf_free(&c->png);
-    free(c);
-}
-
-void http_cache_render(struct server *s, const uint8_t sha[32], struct ccbuf *png)
-{
-    struct render_cache *c = xcalloc(1, sizeof *c);
-    c->srv = s;
-    memcpy(c->sha, sha, 32);
-    c->png = *png;
-    ccbuf_init(png);
-    if (!s->writer || writer_submit(s->writer, &c->wr, render_apply, render_free))
-        render_free(&c->wr, 0); /* not cached this time: the next request renders again */
-}
-
 static void render_after(uv_work_t *w, int status)
 {
     struct render_job *j = container_of(w, struct render_job, work);
@@ -366,7 +284,7 @@ static void render_after(uv_work_t *w, int status)
     }
     net_http_release(j->h);
     if (!status && !j->status)
-        http_cache_render(j->srv, j->sha, &j->png);
+        renders_cache(j->srv->writer, j->srv->store, j->sha, &j->png);
     ccbuf_free(&j->png);
     free(j);
 }
@@ -412,7 +330,7 @@ static void design_content(struct net_http *h, struct server *s, uint64_t id, en
     }
     int hidden = json_is_true(json_object_get(rec, "hidden"));
     if (hidden) {
-        http_viewer(h, txn, s, &viewer, &role);
+        viewer_of(h, txn, s->store, &viewer, &role);
         if (!design_visible(rec, viewer, role)) {
             store_read_end(s->store, txn);
             json_decref(rec);
@@ -425,7 +343,7 @@ static void design_content(struct net_http *h, struct server *s, uint64_t id, en
     net_http_add_header(h, "etag:", etag);
     net_http_add_header(h, "cache-control:", hidden ? CACHE_PRIVATE : CACHE_IMMUTABLE);
     user_bytes_headers(h, id, what, json_string_value(json_object_get(rec, "kind")));
-    if (http_etag_matches(h, etag)) {
+    if (net_http_etag_matches(h, etag)) {
         store_read_end(s->store, txn);
         json_decref(rec);
         net_http_respond(h, 304, "image/png", NULL, 0);

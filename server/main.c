@@ -1,7 +1,8 @@
 /* cocreated: the Cocreate daemon. Parses flags and either runs the server (server.c)
  * or does a one-shot operator task (--make-brand, --backup, --apply-records). Where
  * everything lives:
- *   the process   server.c  start-up order, graceful shutdown   log.c  stderr log
+ *   the process   startup.c start-up order, graceful shutdown   log.c  stderr log
+ *                 server.c  the server object's clock and limits
  *   network       net.c     libwebsockets on libuv: sockets, frames, send queues
  *                 http.c    HTTP routes /t/ /r/ /d/ /log/ /healthz /metrics
  *                 web.c     the web client's files (--web)   export.c  /export/
@@ -45,6 +46,7 @@
 #include "ratelimit.h"
 #include "secret.h"
 #include "server.h"
+#include "startup.h"
 #include "store.h"
 #include "version.h"
 

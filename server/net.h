@@ -137,6 +137,8 @@ void net_conn_close(struct net_conn *c);
 /* The request header named by an lws token (e.g. WSI_TOKEN_HTTP_IF_NONE_MATCH) copied
  * into buf; returns its length, or -1 when absent or too long. */
 int net_http_header(struct net_http *h, int lws_token, char *buf, size_t len);
+/* Whether the request's If-None-Match lists etag (or is "*"). */
+int net_http_etag_matches(struct net_http *h, const char *etag);
 /* Adds a response header (name with the colon, e.g. "etag:") before responding. Both
  * strings are copied. At most NET_HTTP_MAX_HEADERS. */
 #define NET_HTTP_MAX_HEADERS 8

@@ -8,7 +8,7 @@
 #include "changes.h"
 #include "creators.h"
 #include "ops.h"
-#include "proto.h"
+#include "req.h"
 #include "server.h"
 #include "util.h"
 #include "version.h"

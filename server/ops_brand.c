@@ -14,7 +14,7 @@
 #include "contests.h"
 #include "designs.h"
 #include "ops.h"
-#include "proto.h"
+#include "req.h"
 #include "reports.h"
 #include "server.h"
 #include "util.h"

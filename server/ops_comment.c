@@ -14,7 +14,7 @@
 #include "comments.h"
 #include "designs.h"
 #include "ops.h"
-#include "proto.h"
+#include "req.h"
 #include "server.h"
 #include "util.h"
 

@@ -11,7 +11,7 @@
 #include "changes.h"
 #include "contests.h"
 #include "ops.h"
-#include "proto.h"
+#include "req.h"
 #include "server.h"
 #include "util.h"
 

@@ -11,7 +11,7 @@
 #include "designs.h"
 #include "live.h"
 #include "ops.h"
-#include "proto.h"
+#include "req.h"
 #include "reports.h"
 #include "server.h"
 #include "util.h"

@@ -10,7 +10,7 @@
 #include "designs.h"
 #include "live.h"
 #include "ops.h"
-#include "proto.h"
+#include "req.h"
 #include "server.h"
 
 int gallery_parse_query(struct req *r, struct gallery_query *q)

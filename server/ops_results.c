@@ -15,7 +15,7 @@
 #include "contests.h"
 #include "designs.h"
 #include "ops.h"
-#include "proto.h"
+#include "req.h"
 #include "snapshot.h"
 #include "server.h"
 #include "util.h"

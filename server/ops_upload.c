@@ -18,7 +18,7 @@
 #include "kind.h"
 #include "log.h"
 #include "ops.h"
-#include "proto.h"
+#include "req.h"
 #include "server.h"
 #include "util.h"
 
@@ -67,7 +67,7 @@ static void upload_error(struct session *s, int err, const char *message)
     json_t *o = json_pack("{snsbs{sssss{ss}}}", "id", "ok", 0, "error", "code",
                           ccerr_wire(err), "message", message, "detail", "upload",
                           s->upload ? s->upload->id : "");
-    proto_send_event(s->conn, o);
+    req_send_event(s->conn, o);
 }
 
 void upload_on_binary(struct session *s, const uint8_t *buf, size_t len, int final)
@@ -320,6 +320,32 @@ static void commit_work(uv_work_t *w)
     j->status = kind_render(u->kind, u->data.data, u->data.len, 1, &j->thumb, &j->kerr);
 }
 
+/* ---- the zstd dictionary: trained by the node that accepted the upload ---- */
+
+static void dict_applied(struct change *c, int status, void *user)
+{
+    (void)status; /* published by the record's post-commit step when it was applied */
+    change_free(c);
+    blobs_train_end(user);
+}
+
+/* A trained dictionary becomes a "dict" change record, so every node (and every
+ * replay) stores, and compresses with, the same one (change_dict.c). */
+static void dict_trained(void *user, const struct kind *kind, struct ccbuf *dict,
+                         uint64_t count)
+{
+    struct server *srv = user;
+    struct change *c = change_new(CH_DICT, server_now(srv), 0,
+                                  json_pack("{sssI}", "kind", kind->name, "count",
+                                            (json_int_t)count));
+    c->att[ATT_DICT] = *dict;
+    ccbuf_init(dict);
+    if (srv->draining || changes_submit(srv->changes, c, dict_applied, srv)) {
+        change_free(c);
+        blobs_train_end(srv);
+    }
+}
+
 static void commit_reply(struct req *r, struct change *c, int status)
 {
     struct commit_job *j = r->ctx;
@@ -336,6 +362,8 @@ static void commit_reply(struct req *r, struct change *c, int status)
         return;
     }
     struct dmem *d = catalog_design(srv->catalog, c->out.id);
+    if (c->out.flag && !srv->draining) /* a new blob: maybe time for a dictionary */
+        blobs_train_if_due(srv, kind_find(change_str(c, "kind")), dict_trained, srv);
     change_free(c);
     struct ccbuf b;
     ccbuf_init(&b);

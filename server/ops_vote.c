@@ -13,7 +13,7 @@
 #include "design_view.h"
 #include "designs.h"
 #include "ops.h"
-#include "proto.h"
+#include "req.h"
 #include "server.h"
 #include "util.h"
 

@@ -1,81 +1,13 @@
-/* The WebSocket protocol of SPEC §4: one JSON object per text frame, the envelope
- * (`id`, `op`, args → `ok`, `result` / `error`), dispatch through the op table of
- * ops.c, error replies, and pushed events. A request lives in a struct req from the
- * frame that carries it until its one reply (which may come later, e.g. after the
- * writer committed it). Thread use: loop thread only. */
+/* The WebSocket protocol of SPEC §4, top of the server: one JSON object per text frame,
+ * the envelope (`id`, `op`, args), and dispatch through the op table of ops.c to the
+ * handlers, which answer through req.h. Thread use: loop thread only. */
 #ifndef CC_PROTO_H
 #define CC_PROTO_H
 
-#include <jansson.h>
-#include <stdint.h>
 
-#include "jargs.h"
 #include "net.h"
-#include "ratelimit.h"
-#include "session.h"
-#include "util.h"
-#include "writer.h"
-
-struct server;
-struct change;
-struct req;
-
-/* The reply of a request made into a change record (req_change): runs on the loop once
- * the change is applied and durable (status 0) or failed (status < 0), after the
- * post-commit step. It owns c (change_free) and must end r. */
-typedef void (*req_change_fn)(struct req *r, struct change *c, int status);
-
-/* One request, from its frame to its reply. */
-struct req {
-    struct session *sess; /* holds a reference on sess->conn */
-    json_t *msg;          /* the request object (owned): args are its members */
-    json_t *id;           /* the client's id (borrowed from msg), NULL if missing */
-    struct write_req wr;  /* for ops that go through the writer */
-    void *ctx;            /* op-specific state; the op frees it before replying */
-    req_change_fn change_reply; /* req_change's */
-};
 
 /* The net_handlers of the protocol, user = struct server. */
 extern const struct net_handlers proto_handlers;
-
-/* Hands r to the group-commit writer with op state ctx (taken, from malloc) as r->ctx:
- * done runs after the commit and owns ctx from then on. When the writer refuses (busy
- * or stopping), ctx is freed and r fails with the writer's code. */
-void req_submit(struct req *r, void *ctx, write_apply_fn apply, write_done_fn done);
-/* Submits the change c (taken) that r makes (changes.h). reply runs exactly once and
- * owns c: after c is applied, or at once with the writer's code when it refuses
- * (CC_EBUSY: full or stopping). */
-void req_change(struct req *r, struct change *c, req_change_fn reply);
-/* req_change of a new change of kind (changes.h) with fields args (taken), made by the
- * request's account and accepted now. */
-void req_change_new(struct req *r, int kind, json_t *args, req_change_fn reply);
-/* Replies ok with result (taken; NULL = {}), then frees r. */
-void req_ok(struct req *r, json_t *result);
-/* Replies ok with a result already serialised as a JSON object (len bytes), then
- * frees r. For hot paths that build their JSON by hand. */
-void req_ok_raw(struct req *r, const char *result, size_t len);
-/* An ok reply built in place, for results too big to copy around: req_reply_open
- * starts b (its own buffer, room for about hint more bytes) with the reply's head;
- * append the serialised result object to b; req_reply_send closes it, sends it
- * without another copy, frees b, then frees r. To fail instead, ccbuf_free(b) and
- * req_fail(r, ...). */
-void req_reply_open(struct req *r, struct ccbuf *b, size_t hint);
-void req_reply_send(struct req *r, struct ccbuf *b);
-/* Replies with error code err (CC_E*), a message (NULL = the default for the code) and
- * detail (taken; may be NULL), then frees r. */
-void req_fail(struct req *r, int err, const char *message, json_t *detail);
-/* Replies bad_args from a jargs error: detail {"field": ...}. */
-void req_fail_args(struct req *r, const struct jargs_err *e);
-/* Takes a token of kind for the request's account and address (ratelimit.h). Returns
- * 0, or fails r with rate_limited (detail {retry_after, kind, scope}) and returns -1.
- * Brand accounts are never limited. */
-int req_rate_limit(struct req *r, enum rate_kind kind);
-/* Fails r with rate_limited for the refusal v of a limit of kind. */
-void req_fail_rate(struct req *r, enum rate_kind kind, const struct rate_verdict *v);
-/* The server a request belongs to. */
-struct server *req_server(const struct req *r);
-
-/* Sends an event object (taken) to a connection. */
-void proto_send_event(struct net_conn *c, json_t *ev);
 
 #endif

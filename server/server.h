@@ -62,10 +62,6 @@ struct server {
     struct web *web;              /* web.c: the web client's files, NULL when none */
 };
 
-/* Runs the server until SIGINT/SIGTERM and a clean shutdown. Returns the process exit
- * code: 0 after a clean stop, 1 when it could not start (reason logged). */
-int server_run(const struct server_config *cfg);
-
 /* The server's clock in Unix seconds: the wall clock, or with --test-clock the time
  * test.clock last set. */
 int64_t server_now(const struct server *s);

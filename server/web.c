@@ -13,7 +13,6 @@
 #include <libwebsockets.h>
 #include <zlib.h>
 
-#include "http.h"
 #include "log.h"
 #include "util.h"
 
@@ -349,7 +348,7 @@ static void respond_file(struct net_http *h, const struct web_file *f, int html)
         net_http_add_header(h, "content-security-policy:", CSP);
         net_http_add_header(h, "referrer-policy:", "same-origin");
     }
-    if (http_etag_matches(h, etag)) {
+    if (net_http_etag_matches(h, etag)) {
         net_http_respond(h, 304, f->ctype, NULL, 0);
         return;
     }

@@ -2,8 +2,8 @@
  * transaction, deterministically) and a post-commit step (loop thread: the in-memory
  * views follow the committed change). changes.c holds the table; the functions live
  * with their area in change_<area>.c. Internal to changes.c and those files. */
-#ifndef CC_CHANGE_KINDS_H
-#define CC_CHANGE_KINDS_H
+#ifndef CC_CHANGES_INT_H
+#define CC_CHANGES_INT_H
 
 #include <lmdb.h>
 

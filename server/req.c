@@ -1,0 +1,172 @@
+/* A request's life from its frame to its one reply: replies, errors, events, change
+ * records made by a request, its rate-limit check. See req.h.
+ * Thread use: loop thread only. */
+#include "req.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ccerr.h"
+#include "changes.h"
+#include "log.h"
+#include "server.h"
+#include "util.h"
+
+struct req *req_new(struct session *s, json_t *msg)
+{
+    struct req *r = xcalloc(1, sizeof *r);
+    r->sess = s;
+    r->msg = msg;
+    net_conn_ref(s->conn);
+    s->srv->inflight++;
+    s->srv->stats.requests++;
+    return r;
+}
+
+static void req_free(struct req *r)
+{
+    r->sess->srv->inflight--;
+    net_conn_unref(r->sess->conn);
+    json_decref(r->msg);
+    free(r);
+}
+
+struct server *req_server(const struct req *r)
+{
+    return r->sess->srv;
+}
+
+/* Serialises obj (taken) and queues it on c. */
+static void send_json(struct net_conn *c, json_t *obj)
+{
+    char *text = json_dumps(obj, JSON_COMPACT);
+    json_decref(obj);
+    if (!text) {
+        log_error("proto: cannot serialise a reply");
+        return;
+    }
+    net_conn_send(c, text, strlen(text), 0);
+    free(text);
+}
+
+static json_t *envelope(json_t *id, int ok)
+{
+    json_t *o = json_object();
+    json_object_set(o, "id", id ? id : json_null());
+    json_object_set_new(o, "ok", json_boolean(ok));
+    return o;
+}
+
+static void change_replied(struct change *c, int status, void *user)
+{
+    struct req *r = user;
+    r->change_reply(r, c, status);
+}
+
+void req_change(struct req *r, struct change *c, req_change_fn reply)
+{
+    r->change_reply = reply;
+    int rc = changes_submit(req_server(r)->changes, c, change_replied, r);
+    if (rc)
+        reply(r, c, rc);
+}
+
+void req_change_new(struct req *r, int kind, json_t *args, req_change_fn reply)
+{
+    req_change(r,
+               change_new((enum change_kind)kind, server_now(req_server(r)), r->sess->account,
+                          args),
+               reply);
+}
+
+void req_ok(struct req *r, json_t *result)
+{
+    json_t *o = envelope(r->id, 1);
+    json_object_set_new(o, "result", result ? result : json_object());
+    send_json(r->sess->conn, o);
+    req_free(r);
+}
+
+void req_reply_open(struct req *r, struct ccbuf *b, size_t hint)
+{
+    ccbuf_init(b);
+    ccbuf_reserve(b, NET_PRE + 64 + hint);
+    b->len = NET_PRE;
+    char head[64];
+    int n = snprintf(head, sizeof head, "{\"id\":%" JSON_INTEGER_FORMAT ",\"ok\":true,\"result\":",
+                     json_integer_value(r->id));
+    ccbuf_append(b, head, (size_t)n);
+}
+
+void req_reply_send(struct req *r, struct ccbuf *b)
+{
+    ccbuf_append(b, "}", 1);
+    net_conn_send_pre(r->sess->conn, b->data + NET_PRE, b->len - NET_PRE);
+    ccbuf_free(b);
+    req_free(r);
+}
+
+void req_ok_raw(struct req *r, const char *result, size_t len)
+{
+    struct ccbuf b;
+    req_reply_open(r, &b, len);
+    ccbuf_append(&b, result, len);
+    req_reply_send(r, &b);
+}
+
+/* Sends an error reply for id on c. */
+void req_send_error(struct session *s, json_t *id, int err, const char *message,
+                    json_t *detail)
+{
+    int code = err < 0 && err >= CC_ERR_MIN ? -err : -CC_EINTERNAL;
+    s->srv->stats.errors[code]++;
+    json_t *o = envelope(id, 0), *e = json_object();
+    json_object_set_new(e, "code", json_string(ccerr_wire(err)));
+    json_object_set_new(e, "message", json_string(message ? message : ccerr_message(err)));
+    if (detail)
+        json_object_set_new(e, "detail", detail);
+    json_object_set_new(o, "error", e);
+    send_json(s->conn, o);
+}
+
+void req_fail(struct req *r, int err, const char *message, json_t *detail)
+{
+    req_send_error(r->sess, r->id, err, message, detail);
+    req_free(r);
+}
+
+void req_fail_args(struct req *r, const struct jargs_err *e)
+{
+    char msg[160];
+    snprintf(msg, sizeof msg, "%s %s", e->field, e->why);
+    req_fail(r, CC_EBADARGS, msg, json_pack("{ss}", "field", e->field));
+}
+
+void req_fail_rate(struct req *r, enum rate_kind kind, const struct rate_verdict *v)
+{
+    char msg[128];
+    snprintf(msg, sizeof msg, "too many %s from this %s: retry in %llu s", rate_kind_name(kind),
+             rate_scope_name(v->scope), (unsigned long long)v->retry_after_s);
+    req_fail(r, CC_ERATELIMITED, msg,
+             json_pack("{sIssss}", "retry_after", (json_int_t)v->retry_after_s, "kind",
+                       rate_kind_name(kind), "scope", rate_scope_name(v->scope)));
+}
+
+int req_rate_limit(struct req *r, enum rate_kind kind)
+{
+    struct server *srv = r->sess->srv;
+    struct rate_verdict v;
+    if (r->sess->role == ROLE_BRAND ||
+        !ratelimit_take(srv->rate, kind, r->sess->account, r->sess->addr_key,
+                        server_now_ms(srv), &v))
+        return 0;
+    req_fail_rate(r, kind, &v);
+    return -1;
+}
+
+void req_send_event(struct net_conn *c, json_t *ev)
+{
+    send_json(c, ev);
+}
+

@@ -1,0 +1,271 @@
+/* The daemon's lifecycle: start (store → writer → network), serve, and the graceful
+ * stop of SIGINT/SIGTERM: refuse new connections, let every request in flight commit
+ * and be answered, flush the send queues, close every WebSocket with the closing
+ * handshake (1001 going away; all of it at most cfg.drain_ms), then close the network,
+ * the writer and the store in that order. Loop thread only. */
+#include "startup.h"
+
+
+#include <stdio.h>
+#include <string.h>
+
+#include "blobs.h"
+#include "catalog.h"
+#include "ccerr.h"
+#include "changes.h"
+#include "changes_after.h"
+#include "creators.h"
+#include "designs.h"
+#include "http.h"
+#include "live.h"
+#include "log.h"
+#include "net.h"
+#include "proto.h"
+#include "ratelimit.h"
+#include "reports.h"
+#include "secret.h"
+#include "server.h"
+#include "store.h"
+#include "util.h"
+#include "web.h"
+#include "writer.h"
+
+static int64_t clock_read(void *user)
+{
+    return server_now(user);
+}
+
+/* How live.c sends: the network's own functions. */
+static const struct live_io live_net_io = {
+    .closed = net_conn_closed,
+    .queued = net_conn_queued,
+    .send_msg = net_conn_send_msg,
+    .send = net_conn_send,
+};
+
+/* The in-memory state, in order: the catalog (designs, votes, comment counts), the
+ * creators (from the catalog's designs), the report counts, the live views. Each is
+ * set even when its open fails, for close_state. */
+static int open_state(struct server *s)
+{
+    s->clock = (struct clock){clock_read, s};
+    int rc = catalog_open(&s->catalog, s->loop, s->store, &s->clock);
+    if (!rc)
+        rc = creators_open(&s->creators, s->catalog, s->store);
+    if (!rc)
+        rc = reports_open(&s->reports, s->store);
+    if (rc)
+        return rc;
+    s->view = (struct design_view){s->store, s->catalog, s->reports};
+    catalog_set_designs_of(s->catalog, creators_designs_of, s->creators);
+    catalog_on_rescored(s->catalog, after_rescored, s);
+    return live_open(&s->live, s->loop, &s->view, &live_net_io);
+}
+
+static void close_state(struct server *s)
+{
+    live_close(s->live);
+    reports_close(s->reports);
+    creators_close(s->creators);
+    catalog_close(s->catalog);
+}
+
+/* After the loop stopped: frees what open_state, blobs_open, changes_open and the start
+ * opened, in reverse order. */
+static void release(struct server *s, FILE *record)
+{
+    close_state(s);
+    blobs_close(s);
+    changes_close(s->changes);
+    if (record)
+        fclose(record);
+    store_close(s->store);
+    web_free(s->web);
+}
+
+static void close_handle(uv_handle_t *h)
+{
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+/* Ends the loop: everything that keeps it alive is closed here. */
+static void stop_now(struct server *s)
+{
+    uv_timer_stop(&s->drain_timer);
+    close_handle((uv_handle_t *)&s->drain_timer);
+    close_handle((uv_handle_t *)&s->sigint);
+    close_handle((uv_handle_t *)&s->sigterm);
+    if (s->writer) {
+        writer_stop(s->writer); /* runs the last done callbacks, which may touch live */
+        s->writer = NULL;
+    }
+    catalog_stop(s->catalog);
+    live_stop(s->live);
+    net_stop(s->net);
+}
+
+static void drain_tick(uv_timer_t *t)
+{
+    struct server *s = container_of(t, struct server, drain_timer);
+    int idle = s->inflight == 0 && net_queued_total(s->net) == 0;
+    if (idle && !s->closing_conns) {
+        /* Everything answered and handed to the kernel: now the closing handshakes
+         * (requests that arrive meanwhile are refused busy, then dropped once the
+         * close frame is out). */
+        s->closing_conns = 1;
+        net_close_all(s->net);
+        return;
+    }
+    if ((idle && net_conns_open(s->net) == 0) || now_ms_monotonic() >= s->drain_deadline) {
+        if (!idle)
+            log_warn("shutdown: %llu requests / %zu queued bytes left after %d ms",
+                     (unsigned long long)s->inflight, net_queued_total(s->net),
+                     s->cfg.drain_ms);
+        else if (net_conns_open(s->net))
+            log_warn("shutdown: %zu connections did not finish closing in %d ms",
+                     net_conns_open(s->net), s->cfg.drain_ms);
+        stop_now(s);
+    }
+}
+
+static void on_signal(uv_signal_t *sig, int signum)
+{
+    struct server *s = sig->data;
+    if (s->draining)
+        return;
+    log_info("%s: shutting down (refusing new connections, finishing %llu requests)",
+             signum == SIGINT ? "SIGINT" : "SIGTERM", (unsigned long long)s->inflight);
+    s->draining = 1;
+    s->drain_deadline = now_ms_monotonic() + (uint64_t)s->cfg.drain_ms;
+    net_refuse_new(s->net);
+    uv_timer_start(&s->drain_timer, drain_tick, 0, 10);
+}
+
+int server_run(const struct server_config *cfg)
+{
+    struct server s;
+    memset(&s, 0, sizeof s);
+    s.cfg = *cfg;
+    if (s.cfg.drain_ms <= 0)
+        s.cfg.drain_ms = 5000;
+    char err[512];
+    uv_loop_t loop;
+    int rc = 1;
+    if (uv_loop_init(&loop)) {
+        log_error("cannot create the event loop");
+        return 1;
+    }
+    s.loop = &loop;
+    s.test_now_ms = now_unix() * 1000;
+    if (cfg->web_dir && web_load(&s.web, cfg->web_dir, err, sizeof err)) {
+        if (cfg->web_required) {
+            log_error("%s", err);
+            uv_loop_close(&loop);
+            return 1;
+        }
+        log_warn("%s; serving no web client (give --web DIR)", err);
+    } else if (s.web) {
+        log_info("web client from %s (version %s)", cfg->web_dir, web_version(s.web));
+    }
+
+    if (store_open(&s.store, cfg->data_dir, cfg->map_size, err, sizeof err)) {
+        log_error("%s", err);
+        web_free(s.web);
+        uv_loop_close(&loop);
+        return 1;
+    }
+    char secret_path[4096];
+    if (cfg->secret_path)
+        snprintf(secret_path, sizeof secret_path, "%s", cfg->secret_path);
+    else
+        secret_default_path(cfg->data_dir, secret_path, sizeof secret_path);
+    FILE *record = NULL;
+    err[0] = '\0';
+    if (designs_upgrade(s.store) || secret_load(s.store, secret_path, err, sizeof err) ||
+        (cfg->record_path && !(record = fopen(cfg->record_path, "a")))) {
+        if (err[0])
+            log_error("%s", err);
+        else if (cfg->record_path && !record)
+            log_error("cannot open --record-changes %s", cfg->record_path);
+        else
+            log_error("cannot upgrade the data in %s to schema %d", cfg->data_dir,
+                      STORE_SCHEMA_VERSION);
+        web_free(s.web);
+        store_close(s.store);
+        uv_loop_close(&loop);
+        return 1;
+    }
+    if (record)
+        log_warn("TEST ONLY: --record-changes: every applied change record goes to %s",
+                 cfg->record_path);
+    if (writer_start(&s.writer, &loop, s.store)) {
+        log_error("cannot start the writer thread");
+        web_free(s.web);
+        store_close(s.store);
+        if (record)
+            fclose(record);
+        uv_loop_close(&loop);
+        return 1;
+    }
+    changes_open(&s.changes, &s, record);
+    if (blobs_open(&s) || open_state(&s)) {
+        log_error("cannot load the catalog from %s", cfg->data_dir);
+        writer_stop(s.writer);
+        uv_run(&loop, UV_RUN_DEFAULT);
+        catalog_stop(s.catalog);
+        live_stop(s.live);
+        uv_run(&loop, UV_RUN_DEFAULT);
+        release(&s, record);
+        uv_loop_close(&loop);
+        return 1;
+    }
+    uv_timer_init(&loop, &s.drain_timer);
+    uv_signal_init(&loop, &s.sigint);
+    uv_signal_init(&loop, &s.sigterm);
+    s.sigint.data = s.sigterm.data = &s;
+
+    s.rate = ratelimit_new(&s.cfg.rate, server_now_ms(&s));
+    struct net_handlers h = proto_handlers;
+    h.user = &s;
+    h.on_http = http_route;
+    struct net_config nc = {
+        .host = cfg->host,
+        .port = cfg->port,
+        .app_size = sizeof(struct session),
+        .send_queue_max = cfg->send_queue_max,
+        .ws_sndbuf = cfg->ws_sndbuf,
+    };
+    if (net_start(&s.net, &loop, &nc, &h, err, sizeof err)) {
+        /* lws 4.1: a context that failed to listen must not be destroyed before the
+         * loop ran. Close ours, run the loop, then destroy once (net_free). */
+        log_error("%s", err);
+        struct net *net = s.net;
+        s.net = NULL;
+        stop_now(&s);
+        uv_run(&loop, UV_RUN_DEFAULT);
+        s.net = net;
+        goto out_net;
+    }
+    uv_signal_start(&s.sigint, on_signal, SIGINT);
+    uv_signal_start(&s.sigterm, on_signal, SIGTERM);
+    if (cfg->test_clock)
+        log_warn("TEST ONLY: --test-clock: the clock stands still; test.clock sets it");
+    if (cfg->rate.off)
+        log_warn("--no-rate-limits: no rate limits (for benchmarks and load tests only)");
+    log_info("listening on ws://%s:%d/ws and http://%s:%d/ (data in %s)", cfg->host,
+             cfg->port, cfg->host, cfg->port, cfg->data_dir);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    rc = 0;
+    log_info("stopped");
+
+out_net:
+    net_free(s.net);
+    ratelimit_free(s.rate);
+    release(&s, record);
+    if (uv_loop_close(&loop)) {
+        log_error("the event loop still has open handles at exit");
+        rc = 1;
+    }
+    return rc;
+}
