@@ -5,6 +5,7 @@
 #include "changes.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,8 +13,10 @@
 
 #include "ccerr.h"
 #include "changes_int.h"
+#include "cluster.h"
 #include "log.h"
 #include "server.h"
+#include "u64map.h"
 
 /* meta key: the effective `at` of the last applied record (big-endian i64). */
 #define LAST_AT_KEY "changes.at"
@@ -268,6 +271,14 @@ struct changes {
     struct server *srv;
     FILE *record;
     struct ccbuf line;
+    /* cluster mode (NULL: single node) */
+    struct cluster *cluster;
+    char msgid_prefix[96]; /* "<node>.<run>." */
+    uint64_t next_msg;     /* counter after the prefix */
+    uint64_t start_from, skip_upto; /* where consuming starts */
+    struct u64map pending; /* counter → our change waiting for the stream */
+    size_t npending;
+    struct changes_cluster_stats cstats;
 };
 
 int changes_open(struct changes **out, struct server *srv, FILE *record)
@@ -276,14 +287,26 @@ int changes_open(struct changes **out, struct server *srv, FILE *record)
     cs->srv = srv;
     cs->record = record;
     ccbuf_init(&cs->line);
+    u64map_init(&cs->pending);
     *out = cs;
     return 0;
+}
+
+static void free_pending(struct changes *cs)
+{
+    struct u64map *m = &cs->pending;
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->keys[i])
+            change_free(m->vals[i]); /* the connection is gone: no reply */
+    u64map_free(m);
 }
 
 void changes_close(struct changes *cs)
 {
     if (!cs)
         return;
+    free_pending(cs);
+    cluster_close(cs->cluster);
     ccbuf_free(&cs->line);
     free(cs);
 }
@@ -325,7 +348,205 @@ int changes_submit(struct changes *cs, struct change *c, change_reply_fn reply, 
     c->cs = cs;
     c->reply = reply;
     c->user = user;
-    return writer_submit(cs->srv->writer, &c->wr, wr_apply, wr_done);
+    if (!cs->cluster)
+        return writer_submit(cs->srv->writer, &c->wr, wr_apply, wr_done);
+    /* Cluster mode: published; applied when it comes back from the stream, in the
+     * stream's order, like every other node's records. */
+    char msgid[128];
+    uint64_t n = ++cs->next_msg;
+    snprintf(msgid, sizeof msgid, "%s%llu", cs->msgid_prefix, (unsigned long long)n);
+    cs->line.len = 0;
+    int rc = change_encode(c, &cs->line);
+    if (!rc)
+        rc = cluster_publish(cs->cluster, msgid, cs->line.data, cs->line.len);
+    if (rc)
+        return rc;
+    u64map_put(&cs->pending, n, c);
+    cs->npending++;
+    return 0;
+}
+
+/* ---- cluster mode: records from the stream ---- */
+
+/* One stream record on its way through the writer. */
+struct stream_req {
+    struct write_req wr;
+    struct changes *cs;
+    struct change *c; /* NULL: the message is not a record (counted, skipped) */
+    struct change *mine; /* our own change it is (reply, user), or NULL */
+    uint64_t seq, resume;
+    uint8_t hash[32];
+    int status; /* the record's apply */
+};
+
+/* meta keys of the stream position, written with each record's changes. */
+#define SEQ_KEY "cluster.seq"
+#define HASH_KEY "cluster.hash"
+#define RESUME_KEY "cluster.resume"
+
+static int put_u64(MDB_txn *txn, const struct store *st, const char *key, uint64_t v)
+{
+    uint8_t buf[8];
+    put_be64(buf, v);
+    return store_put(txn, store_dbs(st)->meta, key, strlen(key), buf, 8, 0);
+}
+
+/* The record in a nested transaction (a refusal rolls back only itself, as on every
+ * node), then the stream position in the batch's: it never fails but for the map. */
+static int stream_apply(struct write_req *wr, MDB_txn *txn)
+{
+    struct stream_req *r = container_of(wr, struct stream_req, wr);
+    const struct store *st = r->cs->srv->store;
+    int rc;
+    r->status = 0;
+    if (r->c) {
+        MDB_txn *child;
+        if ((rc = mdb_txn_begin(store_env((struct store *)st), txn, 0, &child)))
+            return store_err(rc);
+        r->status = change_apply(r->c, child, st);
+        if (r->status == 0)
+            r->status = store_err(mdb_txn_commit(child));
+        else
+            mdb_txn_abort(child);
+        if (r->status == STORE_EMAPFULL)
+            return STORE_EMAPFULL;
+    }
+    if ((rc = put_u64(txn, st, SEQ_KEY, r->seq)) || (rc = put_u64(txn, st, RESUME_KEY, r->resume)))
+        return rc;
+    return store_put(txn, store_dbs(st)->meta, HASH_KEY, strlen(HASH_KEY), r->hash, 32, 0);
+}
+
+static void stream_done(struct write_req *wr, int status)
+{
+    struct stream_req *r = container_of(wr, struct stream_req, wr);
+    struct changes *cs = r->cs;
+    struct change *c = r->c;
+    if (status) {
+        /* Not committed: this node stops, and a restart applies it again from the
+         * stream (the position moves only with the records it covers). */
+        log_error("cluster: sequence %llu could not be committed (%s): stopping",
+                  (unsigned long long)r->seq, ccerr_wire(status));
+        raise(SIGTERM);
+        if (r->mine)
+            r->mine->reply(r->mine, CC_EINTERNAL, r->mine->user);
+        change_free(c);
+        free(r);
+        return;
+    }
+    cs->cstats.applied_seq = r->seq;
+    if (c) {
+        if (cs->record)
+            record(cs, c);
+        if (!r->status && kinds[c->kind].post)
+            kinds[c->kind].post(c, cs->srv);
+    }
+    if (r->mine) { /* our own: its reply reads what the apply found */
+        struct change *mine = r->mine;
+        if (c) {
+            out_clear(&mine->out);
+            mine->out = c->out;
+            memset(&c->out, 0, sizeof c->out);
+        }
+        mine->reply(mine, c ? r->status : CC_EINTERNAL, mine->user);
+    }
+    change_free(c);
+    free(r);
+}
+
+/* Our own pending change published under msgid, taken out of the pending map. */
+static struct change *take_pending(struct changes *cs, const char *msgid)
+{
+    size_t n = strlen(cs->msgid_prefix);
+    if (!msgid || strncmp(msgid, cs->msgid_prefix, n) || !msgid[n])
+        return NULL;
+    uint64_t k = strtoull(msgid + n, NULL, 10);
+    struct change *c = k ? u64map_del(&cs->pending, k) : NULL;
+    if (c)
+        cs->npending--;
+    return c;
+}
+
+static void on_stream_record(void *user, uint64_t seq, uint64_t resume, const char *msgid,
+                             const uint8_t *data, size_t len)
+{
+    struct changes *cs = user;
+    struct stream_req *r = xcalloc(1, sizeof *r);
+    r->cs = cs;
+    r->seq = seq;
+    r->resume = resume;
+    sha256(data ? data : (const uint8_t *)"", len, r->hash);
+    char why[128] = "not a change record";
+    if (!data || change_decode((const char *)data, len, &r->c, why, sizeof why)) {
+        cs->cstats.bad_records++;
+        log_warn("cluster: sequence %llu is not a record this node reads (%s): skipped",
+                 (unsigned long long)seq, why);
+        r->c = NULL;
+    }
+    r->mine = take_pending(cs, msgid);
+    if (writer_submit(cs->srv->writer, &r->wr, stream_apply, stream_done)) {
+        /* The writer is stopping (shutdown): a restart reads it again. */
+        if (r->mine)
+            r->mine->reply(r->mine, CC_EBUSY, r->mine->user);
+        change_free(r->c);
+        free(r);
+    }
+}
+
+static void on_stream_failed(void *user, const char *msgid)
+{
+    struct change *c = take_pending(user, msgid);
+    if (c)
+        c->reply(c, CC_EBUSY, c->user);
+}
+
+int changes_cluster_open(struct changes *cs, uv_loop_t *loop, const struct cluster_config *cfg,
+                         char *err, size_t errlen)
+{
+    const struct store *st = cs->srv->store;
+    uint64_t applied = 0, resume = 0;
+    uint8_t hash[32] = {0};
+    MDB_txn *txn;
+    MDB_val v;
+    if (store_read_begin(cs->srv->store, &txn)) {
+        snprintf(err, errlen, "cannot read the stream position");
+        return -1;
+    }
+    if (!store_get(txn, store_dbs(st)->meta, SEQ_KEY, strlen(SEQ_KEY), &v) && v.mv_size == 8)
+        applied = get_be64(v.mv_data);
+    if (!store_get(txn, store_dbs(st)->meta, RESUME_KEY, strlen(RESUME_KEY), &v) &&
+        v.mv_size == 8)
+        resume = get_be64(v.mv_data);
+    if (!store_get(txn, store_dbs(st)->meta, HASH_KEY, strlen(HASH_KEY), &v) && v.mv_size == 32)
+        memcpy(hash, v.mv_data, 32);
+    store_read_end(cs->srv->store, txn);
+    struct cluster_handlers h = {on_stream_record, on_stream_failed, cs};
+    if (cluster_open(&cs->cluster, loop, cfg, &h, applied, hash, err, errlen))
+        return -1;
+    uint8_t run[8];
+    char hex[17];
+    random_bytes(run, sizeof run);
+    hex_encode(run, sizeof run, hex);
+    snprintf(cs->msgid_prefix, sizeof cs->msgid_prefix, "%s.%s.", cfg->node, hex);
+    cs->cstats.applied_seq = applied;
+    cs->start_from = resume && resume <= applied ? resume : applied + 1;
+    cs->skip_upto = applied;
+    return 0;
+}
+
+int changes_cluster_start(struct changes *cs, char *err, size_t errlen)
+{
+    return cluster_start(cs->cluster, cs->start_from, cs->skip_upto, err, errlen);
+}
+
+struct cluster *changes_cluster(const struct changes *cs)
+{
+    return cs->cluster;
+}
+
+void changes_cluster_stats(const struct changes *cs, struct changes_cluster_stats *out)
+{
+    *out = cs->cstats;
+    out->pending = cs->npending;
 }
 
 /* ---- offline ---- */

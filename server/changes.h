@@ -22,6 +22,7 @@
 #include <lmdb.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <uv.h>
 
 #include "designs.h"
 #include "jargs.h"
@@ -132,6 +133,28 @@ void changes_close(struct changes *cs); /* NULL-safe; the FILE is the caller's *
 /* Submits c (taken by reply). reply runs later, or never when this returns an error
  * (CC_EBUSY: the writer is full or stopping); then c is still the caller's. */
 int changes_submit(struct changes *cs, struct change *c, change_reply_fn reply, void *user);
+
+/* Cluster mode (SPEC §9, cluster.h). changes_cluster_open: start-up, after
+ * changes_open and before the in-memory state is loaded: reads the stream position the
+ * data holds (the last applied sequence, the hash of its message, where to resume),
+ * connects, and checks the stream (cluster_open). From then on changes_submit publishes
+ * instead of applying: a record is applied when it comes back from the stream — every
+ * node's records in the stream's order — with the stream position in the same
+ * transaction, then its post-commit step runs, and for this node's own records, the
+ * reply. changes_cluster_start begins consuming (once the in-memory state is loaded).
+ * Returns 0 or -1 with a one-line reason in err. */
+struct cluster_config;
+int changes_cluster_open(struct changes *cs, uv_loop_t *loop, const struct cluster_config *cfg,
+                         char *err, size_t errlen);
+int changes_cluster_start(struct changes *cs, char *err, size_t errlen);
+/* The cluster transport (NULL in single-node mode). */
+struct cluster *changes_cluster(const struct changes *cs);
+struct changes_cluster_stats {
+    uint64_t applied_seq; /* the last stream sequence applied and committed here */
+    uint64_t bad_records; /* stream messages that were no record this node reads */
+    size_t pending;       /* our records published and not yet back from the stream */
+};
+void changes_cluster_stats(const struct changes *cs, struct changes_cluster_stats *out);
 
 /* Alone, with no writer running (cocreated --make-brand, --apply-records): applies c
  * in its own durable transaction, growing the map as needed. No post-commit step.

@@ -12,6 +12,8 @@
 #include "audit.h"
 #include "blobs.h"
 #include "ccerr.h"
+#include "changes.h"
+#include "cluster.h"
 #include "contests.h"
 #include "kind.h"
 #include "designs.h"
@@ -115,6 +117,32 @@ static void metrics(struct net_http *h, struct server *s)
                          rate_kind_name((enum rate_kind)k),
                          (unsigned long long)ratelimit_refused(s->rate, (enum rate_kind)k));
         ccbuf_append(&b, line, (size_t)n);
+    }
+    struct cluster *cl = changes_cluster(s->changes);
+    if (cl) {
+        struct cluster_stats st;
+        struct changes_cluster_stats cs;
+        cluster_get_stats(cl, &st);
+        changes_cluster_stats(s->changes, &cs);
+        metric(&b, "cocreate_cluster_connected", "gauge", "1 while NATS is reachable.",
+               (uint64_t)cluster_connected(cl));
+        metric(&b, "cocreate_cluster_applied_seq", "gauge",
+               "The last stream sequence applied here.", cs.applied_seq);
+        metric(&b, "cocreate_cluster_stream_last_seq", "gauge",
+               "The stream's last sequence as last seen.", st.last_seq);
+        metric(&b, "cocreate_cluster_lag", "gauge", "Stream records not applied here yet.",
+               st.last_seq > cs.applied_seq ? st.last_seq - cs.applied_seq : 0);
+        metric(&b, "cocreate_cluster_pending", "gauge",
+               "This node's records published and not yet back from the stream.", cs.pending);
+        metric(&b, "cocreate_cluster_published_total", "counter",
+               "Records this node published.", st.published);
+        metric(&b, "cocreate_cluster_republished_total", "counter",
+               "Publishes repeated for want of an acknowledgement.", st.republished);
+        metric(&b, "cocreate_cluster_publish_failed_total", "counter",
+               "Records never acknowledged (answered busy).", st.failed);
+        metric(&b, "cocreate_cluster_bad_records_total", "counter",
+               "Stream messages that were no record this node reads (skipped).",
+               cs.bad_records + st.bad_messages);
     }
     net_http_respond(h, 200, "text/plain; version=0.0.4", b.data, b.len);
 }

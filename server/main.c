@@ -37,9 +37,12 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include <nats/nats.h>
+
 #include "accounts.h"
 #include "ccerr.h"
 #include "changes.h"
+#include "cluster.h"
 #include "designs.h"
 #include "log.h"
 #include "net.h"
@@ -99,6 +102,20 @@ static void usage(FILE *f)
             "                       to full goes\n"
             "  --no-rate-limits     no rate limits at all: for benchmarks and load tests\n"
             "\n"
+            "\n"
+            "Cluster mode (SPEC 9; docs/operations.md): equal nodes sharing one NATS JetStream\n"
+            "stream of change records. Without --cluster: one node, no NATS.\n"
+            "  --cluster URL[,URL]  NATS servers, nats://H:P or tls://H:P\n"
+            "  --node NAME          this node's name (1-32 of A-Z a-z 0-9 _ -), required\n"
+            "  --cluster-creds FILE a NATS creds file, or one line USER:PASSWORD\n"
+            "  --cluster-ca FILE    the CA that tls:// servers' certificates are checked with\n"
+            "  --stream NAME        the stream (default " CLUSTER_STREAM_DEFAULT "), created on the first start\n"
+            "  --stream-replicas N  its replicas (default 3; 1 for a one-server development\n"
+            "                       NATS); a node refuses a stream whose settings differ\n"
+            "  --stream-max-age D   drop records older than D (30d, 12h...; default: keep all)\n"
+            "  --stream-max-bytes S keep at most S bytes of records (10G...; default: all)\n"
+            "  --make-brand NAME with --cluster publishes the account to the stream\n"
+            "\n"
             "  --record-changes FILE  TEST ONLY: append every applied change record to FILE\n"
             "  --backup OUT         write a consistent, compacted copy of --data DIR and its\n"
             "                       secret into the new directory OUT (while the server runs)\n"
@@ -119,6 +136,29 @@ static void usage(FILE *f)
             r[RATE_UPLOADS][RATE_ADDRESS], r[RATE_VOTES][RATE_ACCOUNT], r[RATE_VOTES][RATE_ADDRESS],
             r[RATE_COMMENTS][RATE_ACCOUNT], r[RATE_COMMENTS][RATE_ADDRESS],
             r[RATE_LOGINS][RATE_ACCOUNT], r[RATE_LOGINS][RATE_ADDRESS], RATE_TABLE_DEFAULT);
+}
+
+/* Whether s is 1 to max of A-Z a-z 0-9 _ - (a node's or a stream's name). */
+static int valid_name(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    return n && n <= max &&
+           strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
+}
+
+/* Parses a duration: seconds, or a number with s, m, h or d. Returns 0 or -1. */
+static int parse_duration(const char *s, int64_t *out)
+{
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || v < 1 || s[0] == '-')
+        return -1;
+    long long unit = !*end ? 1 : !strcmp(end, "s") ? 1 : !strcmp(end, "m") ? 60
+                   : !strcmp(end, "h") ? 3600 : !strcmp(end, "d") ? 86400 : 0;
+    if (!unit || v > (1LL << 40) / unit)
+        return -1;
+    *out = v * unit;
+    return 0;
 }
 
 /* Parses a non-negative size with an optional K/M/G suffix (powers of 1024). */
@@ -177,6 +217,34 @@ static struct store *open_offline(const char *dir, const char *secret_path)
         return NULL;
     }
     return st;
+}
+
+/* --make-brand in cluster mode: the account.create record is published to the stream,
+ * and every node applies it (the name taken or not decided there, in stream order). */
+static int make_brand_cluster(const struct cluster_config *cc, const char *name)
+{
+    char token[ACCOUNT_TOKEN_LEN + 1], err[512], msgid[64], hex[17];
+    uint8_t run[8];
+    struct change *c = change_account_new(name, ROLE_BRAND, now_unix(), token);
+    struct ccbuf b;
+    ccbuf_init(&b);
+    random_bytes(run, sizeof run);
+    hex_encode(run, sizeof run, hex);
+    snprintf(msgid, sizeof msgid, "cli.%s", hex);
+    int rc = change_encode(c, &b) ? -1 : cluster_publish_sync(cc, msgid, b.data, b.len, err,
+                                                              sizeof err);
+    ccbuf_free(&b);
+    change_free(c);
+    nats_CloseAndWait(2000);
+    if (rc) {
+        fprintf(stderr, "cocreated: %s\n", err);
+        return 1;
+    }
+    printf("%s\n", token);
+    fprintf(stderr, "brand account '%s' published to the stream %s: it exists once the "
+                    "nodes applied it (a name already taken is refused there, and this "
+                    "token never logs in)\n", name, cc->stream);
+    return 0;
 }
 
 /* --make-brand: an account.create record applied to the data directory, as the server
@@ -285,6 +353,14 @@ int main(int argc, char **argv)
         {"record-changes", required_argument, NULL, 0x121},
         {"apply-records", required_argument, NULL, 0x122},
         {"backup", required_argument, NULL, 0x123},
+        {"cluster", required_argument, NULL, 0x130},
+        {"node", required_argument, NULL, 0x131},
+        {"cluster-creds", required_argument, NULL, 0x132},
+        {"cluster-ca", required_argument, NULL, 0x133},
+        {"stream", required_argument, NULL, 0x134},
+        {"stream-replicas", required_argument, NULL, 0x135},
+        {"stream-max-age", required_argument, NULL, 0x136},
+        {"stream-max-bytes", required_argument, NULL, 0x137},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -390,6 +466,54 @@ int main(int argc, char **argv)
         case 0x123:
             backup_to = optarg;
             break;
+        case 0x130:
+            cfg.cluster.urls = optarg;
+            break;
+        case 0x131:
+            cfg.cluster.node = optarg;
+            if (!valid_name(optarg, 32)) {
+                fprintf(stderr, "cocreated: --node wants 1 to 32 of A-Z a-z 0-9 _ -\n");
+                return 2;
+            }
+            break;
+        case 0x132:
+            cfg.cluster.creds = optarg;
+            break;
+        case 0x133:
+            cfg.cluster.ca = optarg;
+            break;
+        case 0x134:
+            cfg.cluster.stream = optarg;
+            if (!valid_name(optarg, 48)) {
+                fprintf(stderr, "cocreated: --stream wants 1 to 48 of A-Z a-z 0-9 _ -\n");
+                return 2;
+            }
+            break;
+        case 0x135:
+            cfg.cluster.replicas = atoi(optarg);
+            if (cfg.cluster.replicas < 1 || cfg.cluster.replicas > 5 ||
+                strspn(optarg, "0123456789") != strlen(optarg)) {
+                fprintf(stderr, "cocreated: --stream-replicas wants 1 to 5\n");
+                return 2;
+            }
+            break;
+        case 0x136:
+            if (parse_duration(optarg, &cfg.cluster.max_age_s)) {
+                fprintf(stderr, "cocreated: --stream-max-age wants a duration like 3600s, "
+                                "90m, 12h or 30d, got '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 0x137: {
+            size_t n;
+            if (parse_size(optarg, &n) || !n) {
+                fprintf(stderr, "cocreated: --stream-max-bytes wants a size like 10G, got "
+                                "'%s'\n", optarg);
+                return 2;
+            }
+            cfg.cluster.max_bytes = (int64_t)n;
+            break;
+        }
         case 'V':
             printf("%s %s\n", cc_server_name, cc_server_version);
             return 0;
@@ -410,8 +534,22 @@ int main(int argc, char **argv)
                         "runs\n");
         return 2;
     }
+    if (cfg.cluster.urls && !cfg.cluster.node) {
+        fprintf(stderr, "cocreated: --cluster needs --node NAME (this node's name)\n");
+        return 2;
+    }
+    if (!cfg.cluster.urls && (cfg.cluster.node || cfg.cluster.creds || cfg.cluster.ca)) {
+        fprintf(stderr, "cocreated: --node, --cluster-creds and --cluster-ca need --cluster\n");
+        return 2;
+    }
+    if (!cfg.cluster.stream)
+        cfg.cluster.stream = CLUSTER_STREAM_DEFAULT;
+    if (!cfg.cluster.replicas)
+        cfg.cluster.replicas = 3;
     if (backup_to)
         return backup(cfg.data_dir, cfg.secret_path, backup_to);
+    if (brand && cfg.cluster.urls)
+        return make_brand_cluster(&cfg.cluster, brand);
     if (brand)
         return make_brand(cfg.data_dir, cfg.secret_path, cfg.record_path, brand);
     if (apply)

@@ -132,6 +132,9 @@ void req_send_error(struct session *s, json_t *id, int err, const char *message,
 
 void req_fail(struct req *r, int err, const char *message, json_t *detail)
 {
+    /* busy always says when to come back (SPEC §6's retry_after, as rate limits do). */
+    if (err == CC_EBUSY && !detail)
+        detail = json_pack("{si}", "retry_after", 1);
     req_send_error(r->sess, r->id, err, message, detail);
     req_free(r);
 }

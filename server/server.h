@@ -11,6 +11,7 @@
 
 #include "clock.h"
 #include "design_view.h"
+#include "cluster.h"
 #include "ratelimit.h"
 
 struct server_config {
@@ -26,6 +27,7 @@ struct server_config {
     const char *web_dir;    /* --web: the web client's files (assets/web), NULL = none */
     const char *secret_path; /* --secret: the node's secret file (NULL: <data>/secret) */
     const char *record_path; /* --record-changes: append applied records (tests), or NULL */
+    struct cluster_config cluster; /* --cluster etc.; cluster.urls NULL: one node, no NATS */
     int web_required;       /* --web given explicitly: a client that fails to load is fatal */
 };
 

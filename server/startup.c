@@ -9,11 +9,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <nats/nats.h>
+
 #include "blobs.h"
 #include "catalog.h"
 #include "ccerr.h"
 #include "changes.h"
 #include "changes_after.h"
+#include "cluster.h"
 #include "creators.h"
 #include "designs.h"
 #include "http.h"
@@ -96,6 +99,8 @@ static void stop_now(struct server *s)
     close_handle((uv_handle_t *)&s->drain_timer);
     close_handle((uv_handle_t *)&s->sigint);
     close_handle((uv_handle_t *)&s->sigterm);
+    /* Cluster mode: stop consuming before the writer stops (nothing new reaches it). */
+    cluster_stop(s->changes ? changes_cluster(s->changes) : NULL);
     if (s->writer) {
         writer_stop(s->writer); /* runs the last done callbacks, which may touch live */
         s->writer = NULL;
@@ -209,8 +214,23 @@ int server_run(const struct server_config *cfg)
         return 1;
     }
     changes_open(&s.changes, &s, record);
-    if (blobs_open(&s) || open_state(&s)) {
-        log_error("cannot load the catalog from %s", cfg->data_dir);
+    if (cfg->cluster.urls &&
+        changes_cluster_open(s.changes, &loop, &cfg->cluster, err, sizeof err)) {
+        log_error("%s", err);
+        writer_stop(s.writer);
+        uv_run(&loop, UV_RUN_DEFAULT);
+        release(&s, record);
+        uv_loop_close(&loop);
+        nats_CloseAndWait(2000);
+        return 1;
+    }
+    if (blobs_open(&s) || open_state(&s) ||
+        (cfg->cluster.urls && changes_cluster_start(s.changes, err, sizeof err))) {
+        if (err[0])
+            log_error("%s", err);
+        else
+            log_error("cannot load the catalog from %s", cfg->data_dir);
+        cluster_stop(changes_cluster(s.changes));
         writer_stop(s.writer);
         uv_run(&loop, UV_RUN_DEFAULT);
         catalog_stop(s.catalog);
@@ -218,6 +238,8 @@ int server_run(const struct server_config *cfg)
         uv_run(&loop, UV_RUN_DEFAULT);
         release(&s, record);
         uv_loop_close(&loop);
+        if (cfg->cluster.urls)
+            nats_CloseAndWait(2000);
         return 1;
     }
     uv_timer_init(&loop, &s.drain_timer);
@@ -267,5 +289,7 @@ out_net:
         log_error("the event loop still has open handles at exit");
         rc = 1;
     }
+    if (cfg->cluster.urls)
+        nats_CloseAndWait(2000); /* nats.c's own threads and memory */
     return rc;
 }
