@@ -534,7 +534,7 @@ int main(int argc, char **argv)
                         "runs\n");
         return 2;
     }
-    if (cfg.cluster.urls && !cfg.cluster.node) {
+    if (cfg.cluster.urls && !cfg.cluster.node && !brand) {
         fprintf(stderr, "cocreated: --cluster needs --node NAME (this node's name)\n");
         return 2;
     }

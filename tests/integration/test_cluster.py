@@ -1,0 +1,326 @@
+"""Cluster mode (issue 15, SPEC §9) on one nats-server with JetStream (development:
+stream replicas 1), with credentials: cocreated nodes sharing one stream of change
+records.
+
+- Writes on one node are read on the others: a registration on A logs in on B; an
+  artwork larger than one NATS message (in parts) uploaded on A is served whole by B;
+  a vote on B reaches a subscriber on C as a gallery.update.
+- Conflicts are decided by the stream's order: the same name registered on A and B
+  at once — exactly one succeeds, the same on every node; one voter casting two
+  values on A and B at once — one value stands, the tallies agree.
+- The nodes answer identically (every gallery sort, design.get, contest.results with
+  its log_head, /log/, cocreate verify) once they applied the same records.
+- A malformed record and a record of an unknown format version, published into the
+  stream by hand, stop nothing: skipped and counted by every node alike.
+- NATS down: writes are `busy` with retry_after, reads and /healthz go on; NATS back:
+  writes work again, no restart.
+- kill -9 of a node under writes, restart: it catches up; every write any node
+  acknowledged is there exactly once, on every node.
+- A new, empty node catches up from the stream; after the stream's start is purged an
+  empty node refuses to start, and one started from a peer's hot copy (--backup)
+  catches up.
+- A stream whose settings contradict a node's is refused with a clear message."""
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import time
+
+from harness import WAIT, Client, Server, daemon_command, run, simple_level, tmpdir
+import natsrun
+
+CLI = os.environ.get('COCREATE_CLI', 'build/tools/cocreate')
+T0 = 2_000_000_000
+
+
+def png(w, h, seed):
+    """A PNG of noise (does not compress): big enough to need several NATS messages."""
+    import random
+    import struct
+    import zlib
+    rnd = random.Random(seed)
+    raw = b''.join(b'\x00' + rnd.randbytes(4 * w) for _ in range(h))
+
+    def chunk(k, d):
+        return struct.pack('>I', len(d)) + k + d + struct.pack('>I', zlib.crc32(k + d))
+    return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 6, 0, 0, 0))
+            + chunk(b'IDAT', zlib.compress(raw, 1)) + chunk(b'IEND', b''))
+
+
+class Cluster:
+    """nats (a NatsCluster) and cocreated nodes sharing one secret file."""
+
+    def __init__(self, nats):
+        self.nats = nats
+        self.dir = tmpdir('cc-cluster-')
+        self.secret = os.path.join(self.dir, 'secret')
+        with open(self.secret, 'w') as f:
+            f.write(os.urandom(32).hex() + '\n')
+        os.chmod(self.secret, 0o600)
+        self.nodes = {}
+
+    def node(self, name, start=True, extra=()):
+        srv = Server(['--test-clock', '--secret', self.secret, *self.nats.cocreated_args(name),
+                      *extra], start=start)
+        self.nodes[name] = srv
+        return srv
+
+    def applied(self, srv):
+        return int(srv.metric('cocreate_cluster_applied_seq'))
+
+    def settle(self, names=None):
+        """Waits until every node applied the stream's last record."""
+        names = names or list(self.nodes)
+
+        def same():
+            last = self.nats.stream_info(natsrun_stream())['last_seq']
+            got = [self.applied(self.nodes[n]) for n in names]
+            return all(g == last for g in got) and last
+        natsrun.wait_for(same, 'every node applied the whole stream')
+
+
+def natsrun_stream():
+    return 'COCREATE'
+
+
+async def login(srv, token):
+    c = await Client.connect(srv)
+    await c.ok('auth.login', token=token)
+    return c
+
+
+async def until_ok(c, op, **args):
+    """Polls op on c until ok (a write made on another node reaching this one)."""
+    deadline = time.monotonic() + WAIT
+    while True:
+        r = await c.call(op, **args)
+        if r['ok']:
+            return r['result']
+        assert time.monotonic() < deadline, (op, args, r)
+        await asyncio.sleep(0.05)
+
+
+async def answers(srv, brand_token, contests):
+    """What the nodes are compared on."""
+    out = {}
+    brand = await login(srv, brand_token)
+    anon = await Client.connect(srv)
+    await brand.ok('test.clock', now=T0 + 5000)
+    for contest in contests:
+        for sort in ('new', 'top', 'hot'):
+            out[contest, sort] = await anon.ok('gallery.get', contest=contest, sort=sort,
+                                               limit=100)
+        res = await brand.ok('contest.results', contest=contest)
+        out[contest, 'results'] = res
+        out[contest, 'log'] = srv.get(f'/log/{contest}')[2]
+        for item in out[contest, 'new']['items']:
+            out['design', item['id']] = await brand.ok('design.get', design=item['id'])
+    out['top'] = await anon.ok('creator.top', limit=50)
+    await brand.close()
+    await anon.close()
+    return out
+
+
+def verify(srv, contest):
+    p = subprocess.run([CLI, 'verify', '--server', f'http://127.0.0.1:{srv.port}', '--contest',
+                        contest], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0 and p.stdout.startswith('verified:'), (contest, p.stdout,
+                                                                    p.stderr)
+
+
+async def main():
+    nats = natsrun.NatsCluster(1)
+    nats.start()
+    cl = Cluster(nats)
+    a, b, c3 = cl.node('a'), cl.node('b'), cl.node('c')
+    brand_token = a.make_brand('acme', '--cluster', nats.url_arg, '--cluster-creds',
+                               nats.creds_path, '--stream-replicas', '1')
+    brand = await until_ok_login(a, brand_token)
+    for srv in (a, b, c3):
+        x = await Client.connect(srv)
+        await x.ok('test.clock', now=T0)
+        await x.close()
+    await brand.ok('contest.create', slug='shirts', title='Shirts', kind='artwork',
+                   scale='stars5', submit_open=T0, submit_close=T0 + 1000,
+                   vote_close=T0 + 2000)
+
+    # writes on one node are read on the others
+    ca = await Client.connect(a)
+    reg = await ca.ok('auth.register', name='maker')
+    cb = await Client.connect(b)
+    acc = await until_ok(cb, 'auth.login', token=reg['token'])
+    assert acc['account']['name'] == 'maker'
+    art = png(900, 700, 3)  # ~2.5 MB: several NATS messages
+    up = await ca.upload('artwork', art, title='Noise', contest='shirts')
+    assert up['ok'], up
+    d = up['result']['design']['id']
+    g = await until_ok(cb, 'design.get', design=d)
+    assert g['design']['bytes'] == len(art)
+    assert b_get(b, f'/d/{d}') == art
+    # a subscriber on C sees a vote cast on B
+    sub = await Client.connect(c3)
+    await until_ok(sub, 'design.get', design=d)  # C has applied the upload
+    s = await sub.ok('gallery.subscribe', contest='shirts', sort='top')
+    assert [i['id'] for i in s['items']] == [d], s
+    voter = await Client.connect(b)
+    voter_token = (await voter.ok('auth.register', name='voter1'))['token']
+    await voter.ok('vote.cast', design=d, value=4)
+    ev = await sub.event('gallery.update', pred=lambda e: any(
+        i.get('id') == d and i.get('tally', {}).get('votes') == 1 for i in e['items']))
+    assert ev['sub'] == s['sub']
+
+    # conflicts are decided by the stream's order
+    xa, xb = await Client.connect(a), await Client.connect(b)
+    ra, rb = await asyncio.gather(xa.call('auth.register', name='same'),
+                                  xb.call('auth.register', name='SAME'))
+    assert [ra['ok'], rb['ok']].count(True) == 1, (ra, rb)
+    loser = rb if ra['ok'] else ra
+    assert loser['error']['code'] == 'conflict', loser
+    winner = (ra if ra['ok'] else rb)['result']['token']
+    for srv in (a, b, c3):
+        y = await Client.connect(srv)
+        got = await until_ok(y, 'auth.login', token=winner)
+        assert got['account']['name'] in ('same', 'SAME')
+        await y.close()
+    fan = await Client.connect(a)
+    fan_acc = await fan.ok('auth.register', name='fan')
+    fan_b = await login_when(b, fan_acc['token'])
+    v1, v2 = await asyncio.gather(fan.call('vote.cast', design=d, value=2),
+                                  fan_b.call('vote.cast', design=d, value=5))
+    assert v1['ok'] and v2['ok'], (v1, v2)
+    cl.settle()
+    tallies = [(await (await Client.connect(n)).ok('design.get', design=d))['design']['tally']
+               for n in (a, b, c3)]
+    assert tallies[0] == tallies[1] == tallies[2] and tallies[0]['votes'] == 2, tallies
+
+    # a malformed record and one of a newer format, by hand: skipped alike everywhere
+    nc = nats.client()
+    nc.js_publish('COCREATE.changes', b'{not json')
+    nc.js_publish('COCREATE.changes', json.dumps({'v': 99, 'type': 'vote', 'at': T0,
+                                                  'by': '1'}).encode())
+    nc.js_publish('COCREATE.changes', json.dumps({'v': 1, 'type': 'vote', 'at': T0,
+                                                  'by': '1', 'design': d, 'value': 1,
+                                                  'contest': 'nosuch'}).encode())
+    nc.close()
+    await ca.ok('auth.register', name='after-bad')
+    cl.settle()
+    for srv in (a, b, c3):
+        assert srv.metric('cocreate_cluster_bad_records_total') == 2, srv.port
+
+    # kill -9 a node under writes: it catches up, every acknowledged write once
+    acked = []
+
+    async def writer(cli, prefix, n):
+        for i in range(n):
+            r = await cli.call('auth.register', name=f'{prefix}{i}')
+            if r['ok']:
+                acked.append((f'{prefix}{i}', r['result']['token']))
+
+    wa = await Client.connect(a)
+    task = asyncio.ensure_future(writer(wa, 'load', 300))
+    while len(acked) < 50:
+        await asyncio.sleep(0.01)
+    b.kill9()
+    await task
+    b.start()
+    cl.settle()
+    for srv in (a, b, c3):
+        cli = await Client.connect(srv)
+        for name, token in acked:
+            got = await cli.ok('auth.login', token=token)
+            assert got['account']['name'] == name
+        dup = await cli.call('auth.register', name=acked[0][0].upper())
+        assert dup['error']['code'] == 'conflict'
+        await cli.close()
+
+    # the nodes answer identically
+    voter = await login(b, voter_token)  # b was restarted
+    await voter.ok('comment.post', design=d, text='Lovely noise')
+    await brand.ok('design.set_status', design=d, status='shortlisted', note='Nice')
+    cl.settle()
+    want = await answers(a, brand_token, ['shirts', 'open'])
+    for srv in (b, c3):
+        got = await answers(srv, brand_token, ['shirts', 'open'])
+        assert got.keys() == want.keys()
+        for k in want:
+            assert got[k] == want[k], (k, got[k], want[k])
+    for srv in (a, b, c3):
+        verify(srv, 'shirts')
+
+    # NATS down: writes busy, reads go on; back: writes work again
+    nats.kill9(0)
+    natsrun.wait_for(lambda: a.metric('cocreate_cluster_connected') == 0,
+                     'node a noticing NATS is gone')
+    e = await ca.err('auth.register', 'busy', name='during-outage')
+    assert e['detail']['retry_after'] >= 1, e
+    assert (await ca.ok('design.get', design=d))['design']['id'] == d
+    assert a.get('/healthz')[0] == 200
+    nats.restart(0)
+    nats.wait_ready()
+    await until_ok(ca, 'auth.register', name='after-outage')
+
+    # a new, empty node catches up from the stream
+    d4 = cl.node('d')
+    cl.settle()
+    assert (await answers(d4, brand_token, ['shirts', 'open'])) == \
+        (await answers(a, brand_token, ['shirts', 'open']))
+
+    # the stream's start purged: an empty node refuses; one from a peer's backup joins
+    hot = os.path.join(cl.dir, 'hot')
+    p = subprocess.run(daemon_command('--data', a.data, '--backup', hot), capture_output=True,
+                       text=True, timeout=WAIT)
+    assert p.returncode == 0, p.stderr
+    nc = nats.client()
+    nc.js('STREAM.PURGE.COCREATE', {})
+    nc.close()
+    await ca.ok('auth.register', name='after-purge')
+    e5 = cl.node('e', start=False)
+    rc, err = start_fails(e5)
+    assert rc == 1 and 'purged' in err, err
+    shutil.rmtree(e5.data)  # what the refused start left
+    shutil.copytree(hot, e5.data)
+    e5.start()
+    cl.settle()
+    assert (await until_ok(await Client.connect(e5), 'gallery.get', sort='new'))['total'] == \
+        (await ca.ok('gallery.get', sort='new'))['total']
+    x = await Client.connect(e5)
+    await until_ok(x, 'auth.login', token=acked[-1][1])
+
+    # a stream whose settings contradict the node's is refused
+    f = Server(['--secret', cl.secret, '--cluster', nats.url_arg, '--node', 'f',
+                '--cluster-creds', nats.creds_path, '--stream-replicas', '3'], start=False)
+    rc, err = start_fails(f)
+    assert rc == 1 and 'contradicts: its replicas' in err, err
+
+    for srv in list(cl.nodes.values()):
+        srv.stop()
+    nats.stop()
+    print('cluster (1 NATS, 5 nodes): writes across nodes, parts, live, conflicts, '
+          'identical answers, bad records, NATS outage, kill -9, new nodes, purge, '
+          'settings: ok')
+
+
+def b_get(srv, path):
+    return srv.get(path)[2]
+
+
+async def until_ok_login(srv, token):
+    c = await Client.connect(srv)
+    await until_ok(c, 'auth.login', token=token)
+    return c
+
+
+async def login_when(srv, token):
+    return await until_ok_login(srv, token)
+
+
+def start_fails(srv):
+    p = subprocess.run(daemon_command('--listen', '127.0.0.1:1', '--data', srv.data,
+                                      *srv.args),
+                       capture_output=True, text=True, timeout=WAIT, stdin=subprocess.DEVNULL)
+    return p.returncode, p.stderr
+
+
+if __name__ == '__main__':
+    run(main)
