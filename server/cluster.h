@@ -28,7 +28,7 @@
  * JetStream's default 2-minute duplicate window, so a late original is still dropped). */
 #define CLUSTER_GIVE_UP_MS 60000
 /* Wait for one acknowledgement before publishing again. */
-#define CLUSTER_ACK_WAIT_MS 3000
+#define CLUSTER_ACK_WAIT_MS 1000
 /* Room kept under the server's max_payload for headers in each part. */
 #define CLUSTER_PART_SLACK 4096
 
