@@ -4,6 +4,7 @@
  * contest's stored settings), the previous vote it replaces, the audit entry chained
  * in the same transaction, the supports counter and a threshold promotion
  * (workflow.c). The design's contest is the accepting side's input: it never changes. */
+#include <stdio.h>
 #include <string.h>
 
 #include "audit.h"
@@ -12,17 +13,53 @@
 #include "changes_after.h"
 #include "changes_int.h"
 #include "contests.h"
+#include "designs.h"
 #include "server.h"
 #include "util.h"
 #include "workflow.h"
 
+struct change *change_vote_new(int64_t at, uint64_t by, uint64_t design, const char *contest,
+                               int value)
+{
+    struct change *c = change_new(CH_VOTE, at, by, NULL);
+    c->f.vote.design = design;
+    c->f.vote.value = value;
+    snprintf(c->f.vote.contest, sizeof c->f.vote.contest, "%s", contest);
+    return c;
+}
+
+/* The record's fields: {"contest", "design" (a decimal string), "value"}. */
+int ch_vote_to_json(const struct change *c, json_t *o)
+{
+    char id[24];
+    snprintf(id, sizeof id, "%llu", (unsigned long long)c->f.vote.design);
+    json_object_set_new(o, "design", json_string(id));
+    json_object_set_new(o, "contest", json_string(c->f.vote.contest));
+    json_object_set_new(o, "value", json_integer(c->f.vote.value));
+    return 0;
+}
+
+int ch_vote_from_json(struct change *c, json_t *o)
+{
+    const char *design = json_string_value(json_object_get(o, "design"));
+    const char *contest = json_string_value(json_object_get(o, "contest"));
+    json_t *v = json_object_get(o, "value");
+    if (!design || !contest || strlen(contest) >= sizeof c->f.vote.contest ||
+        !json_is_integer(v))
+        return CC_EBADARGS;
+    c->f.vote.design = design_parse_id(design);
+    c->f.vote.value = (int)json_integer_value(v);
+    snprintf(c->f.vote.contest, sizeof c->f.vote.contest, "%s", contest);
+    json_object_clear(o); /* the typed fields hold them */
+    return 0;
+}
+
 int ch_vote_apply(struct change *c, MDB_txn *txn, const struct store *st)
 {
-    uint64_t design = change_id(c, "design");
-    const char *contest = change_str(c, "contest");
-    json_t *jv = json_object_get(c->args, "value");
-    json_int_t value = json_integer_value(jv);
-    if (!design || !c->by || !contest || !json_is_integer(jv) || value < -1 || value > 5)
+    uint64_t design = c->f.vote.design;
+    const char *contest = c->f.vote.contest;
+    int value = c->f.vote.value;
+    if (!design || !c->by || !contest[0] || value < -1 || value > 5)
         return CC_EBADARGS;
     struct contest k;
     int rc = contest_load(txn, st, contest, &k);
@@ -47,7 +84,7 @@ int ch_vote_apply(struct change *c, MDB_txn *txn, const struct store *st)
     if (rc)
         return rc;
     /* In the same transaction as the vote: the log and the tallies never disagree. */
-    rc = audit_vote(txn, st, contest, c->out.at, design, c->by, c->out.old, (int)value);
+    rc = audit_vote(txn, st, contest, c->out.at, design, c->by, c->out.old, value);
     if (rc)
         return rc;
     struct workflow_vote wv = {
@@ -55,7 +92,7 @@ int ch_vote_apply(struct change *c, MDB_txn *txn, const struct store *st)
         .contest = contest,
         .scale = k.scale,
         .old_value = c->out.old,
-        .new_value = (int)value,
+        .new_value = value,
         .threshold = k.threshold,
         .maybe_submitted = 1,
         .at = c->out.at,
@@ -68,8 +105,7 @@ int ch_vote_apply(struct change *c, MDB_txn *txn, const struct store *st)
 
 void ch_vote_post(struct change *c, struct server *srv)
 {
-    struct dmem *d = catalog_design(srv->catalog, change_id(c, "design"));
+    struct dmem *d = catalog_design(srv->catalog, c->f.vote.design);
     if (d)
-        after_vote(srv, d, c->out.old, (int)json_integer_value(json_object_get(c->args, "value")),
-                   c->out.flag);
+        after_vote(srv, d, c->out.old, c->f.vote.value, c->out.flag);
 }

@@ -28,10 +28,12 @@ static const struct {
     const char *name;
     change_apply_fn apply;
     change_post_fn post; /* NULL: nothing in memory follows this kind */
+    change_to_json_fn to_json;     /* typed fields (NULL: the fields are args) */
+    change_from_json_fn from_json;
 } kinds[CH_KINDS] = {
     [CH_ACCOUNT_CREATE] = {"account.create", ch_account_create_apply, NULL},
     [CH_DESIGN_CREATE] = {"design.create", ch_design_create_apply, ch_design_create_post},
-    [CH_VOTE] = {"vote", ch_vote_apply, ch_vote_post},
+    [CH_VOTE] = {"vote", ch_vote_apply, ch_vote_post, ch_vote_to_json, ch_vote_from_json},
     [CH_COMMENT] = {"comment", ch_comment_apply, ch_comment_post},
     [CH_REPORT] = {"report", ch_report_apply, ch_report_post},
     [CH_STATUS] = {"status", ch_status_apply, ch_status_post},
@@ -71,7 +73,7 @@ struct change *change_new(enum change_kind kind, int64_t at, uint64_t by, json_t
     c->kind = kind;
     c->at = at;
     c->by = by;
-    c->args = args ? args : json_object();
+    c->args = args; /* NULL for kinds with typed fields (or no fields) */
     for (int i = 0; i < ATT_COUNT; i++)
         ccbuf_init(&c->att[i]);
     return c;
@@ -131,7 +133,7 @@ int change_encode(const struct change *c, struct ccbuf *out)
     json_object_set_new(o, "type", json_string(kinds[c->kind].name));
     json_object_set_new(o, "at", json_integer((json_int_t)c->at));
     json_object_set_new(o, "by", json_string(by));
-    int rc = 0;
+    int rc = kinds[c->kind].to_json ? kinds[c->kind].to_json(c, o) : 0;
     for (int i = 0; i < ATT_COUNT && !rc; i++) {
         const struct ccbuf *a = &c->att[i];
         if (!a->len)
@@ -210,7 +212,7 @@ int change_decode(const char *text, size_t len, struct change **out, char *why,
         return CC_EBADARGS;
     }
     struct change *c = change_new((enum change_kind)kind, json_integer_value(at),
-                                  strtoull(by, NULL, 10), NULL);
+                                  strtoull(by, NULL, 10), json_object());
     const char *key;
     json_t *val;
     json_object_foreach(o, key, val)
@@ -232,6 +234,11 @@ int change_decode(const char *text, size_t len, struct change **out, char *why,
         }
     }
     json_decref(o);
+    if (kinds[kind].from_json && kinds[kind].from_json(c, c->args)) {
+        snprintf(why, whylen, "%s: its fields are missing or mistyped", type);
+        change_free(c);
+        return CC_EBADARGS;
+    }
     *out = c;
     return 0;
 }

@@ -75,11 +75,22 @@ struct server;
  * (change_free). */
 typedef void (*change_reply_fn)(struct change *c, int status, void *user);
 
+/* Typed fields of the kinds on a hot path, instead of a JSON object in args (their
+ * kind's to_json / from_json in changes.c's table encode them the same way). */
+struct change_vote {
+    uint64_t design;
+    int value; /* 0 = cleared */
+    char contest[65];
+};
+
 struct change {
     enum change_kind kind;
     int64_t at;   /* accepted at (Unix seconds, the accepting side's clock) */
     uint64_t by;  /* the acting account; 0 = the operator or the server's clock */
-    json_t *args; /* the kind's fields (owned) */
+    json_t *args; /* the kind's fields (owned); empty for kinds with typed fields */
+    union {
+        struct change_vote vote; /* CH_VOTE */
+    } f;
     struct ccbuf att[ATT_COUNT];
     struct change_out out;
     /* private */
@@ -89,7 +100,8 @@ struct change {
     void *user;
 };
 
-/* A new change of kind (fields args, taken; NULL = none yet). Free with change_free. */
+/* A new change of kind (fields args, taken; NULL for a kind with typed fields, or none).
+ * Free with change_free. */
 struct change *change_new(enum change_kind kind, int64_t at, uint64_t by, json_t *args);
 /* NULL-safe. */
 void change_free(struct change *c);
@@ -103,6 +115,9 @@ uint64_t change_id(const struct change *c, const char *field);
 const char *change_str(const struct change *c, const char *field);
 
 /* Record makers for the ops and the command line (change_<area>.c). */
+/* vote: voter `by` gives design (of contest) value (0 clears). */
+struct change *change_vote_new(int64_t at, uint64_t by, uint64_t design, const char *contest,
+                               int value);
 /* account.create: a new account with a fresh token (written into token, given to the
  * client once; only its hash is in the record). */
 struct change *change_account_new(const char *name, enum role role, int64_t at,

@@ -14,6 +14,10 @@ struct server;
 
 typedef int (*change_apply_fn)(struct change *c, MDB_txn *txn, const struct store *st);
 typedef void (*change_post_fn)(struct change *c, struct server *srv);
+/* A kind with typed fields (struct change's f): writes them into the record's JSON
+ * object o / reads them from it (CC_EBADARGS when missing or mistyped). */
+typedef int (*change_to_json_fn)(const struct change *c, json_t *o);
+typedef int (*change_from_json_fn)(struct change *c, json_t *o);
 
 
 /* change_account.c */
@@ -29,6 +33,8 @@ int ch_report_apply(struct change *c, MDB_txn *txn, const struct store *st);
 void ch_report_post(struct change *c, struct server *srv);
 /* change_vote.c */
 int ch_vote_apply(struct change *c, MDB_txn *txn, const struct store *st);
+int ch_vote_to_json(const struct change *c, json_t *o);
+int ch_vote_from_json(struct change *c, json_t *o);
 void ch_vote_post(struct change *c, struct server *srv);
 /* change_comment.c */
 int ch_comment_apply(struct change *c, MDB_txn *txn, const struct store *st);

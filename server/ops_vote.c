@@ -21,7 +21,7 @@
 static void vote_reply(struct req *r, struct change *c, int status)
 {
     struct server *srv = req_server(r);
-    struct dmem *d = catalog_design(srv->catalog, change_id(c, "design"));
+    struct dmem *d = catalog_design(srv->catalog, c->f.vote.design);
     change_free(c);
     if (status == CC_ECLOSED && d) { /* the phase moved on while the vote was in flight */
         enum phase p = contest_phase(catalog_contest(d), server_now(srv));
@@ -77,12 +77,10 @@ static void vote_submit(struct req *r, struct dmem *d, int value)
 {
     if (req_rate_limit(r, RATE_VOTES))
         return;
-    char id[24];
-    snprintf(id, sizeof id, "%llu", (unsigned long long)d->id);
-    req_change_new(r, CH_VOTE,
-                   json_pack("{sssssi}", "design", id, "contest", catalog_contest_id(d),
-                             "value", value),
-                   vote_reply);
+    req_change(r,
+               change_vote_new(server_now(req_server(r)), r->sess->account, d->id,
+                               catalog_contest_id(d), value),
+               vote_reply);
 }
 
 void op_vote_cast(struct req *r)
