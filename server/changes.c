@@ -283,6 +283,7 @@ struct changes {
     char msgid_prefix[96]; /* "<node>.<run>." */
     uint64_t next_msg;     /* counter after the prefix */
     uint64_t start_from, skip_upto; /* where consuming starts */
+    uint8_t applied_hash[32];       /* SHA-256 of the message at applied_seq */
     struct u64map pending; /* counter → our change waiting for the stream */
     size_t npending;
     struct changes_cluster_stats cstats;
@@ -441,6 +442,7 @@ static void stream_done(struct write_req *wr, int status)
         return;
     }
     cs->cstats.applied_seq = r->seq;
+    memcpy(cs->applied_hash, r->hash, 32);
     if (c) {
         if (cs->record)
             record(cs, c);
@@ -499,6 +501,20 @@ static void on_stream_record(void *user, uint64_t seq, uint64_t resume, const ch
     }
 }
 
+static void on_stream_applied(void *user, uint64_t *seq, uint8_t hash[32])
+{
+    struct changes *cs = user;
+    *seq = cs->cstats.applied_seq;
+    memcpy(hash, cs->applied_hash, 32);
+}
+
+static void on_stream_lost(void *user, const char *reason)
+{
+    (void)user;
+    log_error("cluster: %s", reason);
+    raise(SIGTERM); /* stop rather than diverge: the graceful stop, exit 0 */
+}
+
 static void on_stream_failed(void *user, const char *msgid)
 {
     struct change *c = take_pending(user, msgid);
@@ -526,7 +542,9 @@ int changes_cluster_open(struct changes *cs, uv_loop_t *loop, const struct clust
     if (!store_get(txn, store_dbs(st)->meta, HASH_KEY, strlen(HASH_KEY), &v) && v.mv_size == 32)
         memcpy(hash, v.mv_data, 32);
     store_read_end(cs->srv->store, txn);
-    struct cluster_handlers h = {on_stream_record, on_stream_failed, cs};
+    struct cluster_handlers h = {on_stream_record, on_stream_failed, on_stream_applied,
+                                 on_stream_lost, cs};
+    memcpy(cs->applied_hash, hash, 32);
     if (cluster_open(&cs->cluster, loop, cfg, &h, applied, hash, err, errlen))
         return -1;
     uint8_t run[8];

@@ -24,6 +24,7 @@
 /* Something nats.c's threads hand to the loop. */
 struct inbox_item {
     struct inbox_item *next;
+    int reconnected;   /* 1: NATS is back: check the stream still holds what we applied */
     int ack;           /* 1: an acknowledgement (or error) of a part we published */
     int ok;            /* ack: acknowledged (duplicates included) */
     uint64_t seq;      /* msg: stream sequence */
@@ -70,6 +71,7 @@ struct cluster {
     struct inbox_item *inbox, **inbox_tail; /* under mu */
     int connected;                          /* under mu */
     int stopped;
+    int rechecking; /* a recheck is on the thread pool (it holds cl) */
     struct pub *pubs;
     struct assembly *asms;
     uint64_t skip_upto;
@@ -157,7 +159,11 @@ static void on_disconnected(natsConnection *nc, void *closure)
 static void on_reconnected(natsConnection *nc, void *closure)
 {
     (void)nc;
-    set_connected(closure, 1);
+    struct cluster *cl = closure;
+    set_connected(cl, 1);
+    struct inbox_item *it = xcalloc(1, sizeof *it);
+    it->reconnected = 1;
+    inbox_push(cl, it);
 }
 
 /* ---- connecting ---- */
@@ -336,6 +342,56 @@ static int check_applied(jsCtx *js, const char *stream, const jsStreamInfo *info
 }
 
 static void on_async(uv_async_t *a);
+static int check_applied(jsCtx *js, const char *stream, const jsStreamInfo *info,
+                         uint64_t applied, const uint8_t hash[32], char *err, size_t errlen);
+
+/* After NATS came back (a restart of every server may have lost what they had not
+ * synced): the stream must still hold what this node applied. The JetStream calls
+ * block, so they run on the thread pool. */
+struct recheck {
+    uv_work_t work;
+    struct cluster *cl;
+    uint64_t applied;
+    uint8_t hash[32];
+    int bad;
+    char err[512];
+};
+
+static void recheck_work(uv_work_t *w)
+{
+    struct recheck *r = container_of(w, struct recheck, work);
+    jsStreamInfo *info = NULL;
+    jsErrCode je = 0;
+    if (js_GetStreamInfo(&info, r->cl->js, r->cl->stream, NULL, &je) != NATS_OK)
+        return; /* not reachable again yet: the next reconnection checks */
+    r->bad = check_applied(r->cl->js, r->cl->stream, info, r->applied, r->hash, r->err,
+                           sizeof r->err) != 0;
+    jsStreamInfo_Destroy(info);
+}
+
+static void recheck_after(uv_work_t *w, int status)
+{
+    struct recheck *r = container_of(w, struct recheck, work);
+    struct cluster *cl = r->cl;
+    cl->rechecking = 0;
+    if (!status && r->bad && !cl->stopped)
+        cl->h.on_lost(cl->h.user, r->err);
+    free(r);
+}
+
+static void recheck(struct cluster *cl)
+{
+    if (cl->rechecking || cl->stopped)
+        return;
+    struct recheck *r = xcalloc(1, sizeof *r);
+    r->cl = cl;
+    cl->h.applied(cl->h.user, &r->applied, r->hash);
+    cl->rechecking = 1;
+    if (uv_queue_work(cl->loop, &r->work, recheck_work, recheck_after)) {
+        cl->rechecking = 0;
+        free(r);
+    }
+}
 static void on_tick(uv_timer_t *t);
 
 int cluster_open(struct cluster **out, uv_loop_t *loop, const struct cluster_config *cfg,
@@ -644,7 +700,9 @@ static void on_async(uv_async_t *as)
     while (it) {
         struct inbox_item *next = it->next;
         if (!cl->stopped) {
-            if (it->ack)
+            if (it->reconnected)
+                recheck(cl);
+            else if (it->ack)
                 acked(cl, it->id, it->ok);
             else
                 got_message(cl, it);

@@ -53,9 +53,17 @@ typedef void (*cluster_record_fn)(void *user, uint64_t seq, uint64_t resume, con
 /* A record published by this node was never acknowledged (CLUSTER_GIVE_UP_MS). */
 typedef void (*cluster_failed_fn)(void *user, const char *msgid);
 
+/* The last sequence this node applied and the SHA-256 of its message (to check, after
+ * NATS comes back, that the stream still holds them). */
+typedef void (*cluster_applied_fn)(void *user, uint64_t *seq, uint8_t hash[32]);
+/* The stream no longer holds what this node applied (reason in words): it must stop. */
+typedef void (*cluster_lost_fn)(void *user, const char *reason);
+
 struct cluster_handlers {
     cluster_record_fn on_record;
     cluster_failed_fn on_failed;
+    cluster_applied_fn applied;
+    cluster_lost_fn on_lost;
     void *user;
 };
 
