@@ -759,6 +759,12 @@ int cluster_publish_sync(const struct cluster_config *cfg, const char *msgid,
 
 /* ---- stopping ---- */
 
+void cluster_library_close(const struct cluster_config *cfg)
+{
+    if (cfg->urls && !strstr(cfg->urls, "tls://"))
+        nats_CloseAndWait(2000);
+}
+
 void cluster_stop(struct cluster *cl)
 {
     if (!cl || cl->stopped)

@@ -99,6 +99,12 @@ struct cluster_stats {
 };
 void cluster_get_stats(const struct cluster *cl, struct cluster_stats *out);
 
+/* At the end of a process that used NATS with cfg: ends nats.c's own threads and frees
+ * its memory — except over TLS, where nats.c 3.4's cleanup of OpenSSL leaves state
+ * that OpenSSL 3's own cleanup at exit frees again (a crash in OPENSSL_cleanup); there
+ * the library is left for the exit to end. */
+void cluster_library_close(const struct cluster_config *cfg);
+
 /* Stops consuming and publishing; then, after the loop ran, cluster_close frees it. */
 void cluster_stop(struct cluster *cl);
 void cluster_close(struct cluster *cl); /* NULL-safe */

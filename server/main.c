@@ -37,7 +37,6 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include <nats/nats.h>
 
 #include "accounts.h"
 #include "ccerr.h"
@@ -235,7 +234,7 @@ static int make_brand_cluster(const struct cluster_config *cc, const char *name)
                                                               sizeof err);
     ccbuf_free(&b);
     change_free(c);
-    nats_CloseAndWait(2000);
+    cluster_library_close(cc);
     if (rc) {
         fprintf(stderr, "cocreated: %s\n", err);
         return 1;

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <nats/nats.h>
 
 #include "blobs.h"
 #include "catalog.h"
@@ -221,7 +220,7 @@ int server_run(const struct server_config *cfg)
         uv_run(&loop, UV_RUN_DEFAULT);
         release(&s, record);
         uv_loop_close(&loop);
-        nats_CloseAndWait(2000);
+        cluster_library_close(&cfg->cluster);
         return 1;
     }
     if (blobs_open(&s) || open_state(&s) ||
@@ -238,8 +237,7 @@ int server_run(const struct server_config *cfg)
         uv_run(&loop, UV_RUN_DEFAULT);
         release(&s, record);
         uv_loop_close(&loop);
-        if (cfg->cluster.urls)
-            nats_CloseAndWait(2000);
+        cluster_library_close(&cfg->cluster);
         return 1;
     }
     uv_timer_init(&loop, &s.drain_timer);
@@ -289,7 +287,6 @@ out_net:
         log_error("the event loop still has open handles at exit");
         rc = 1;
     }
-    if (cfg->cluster.urls)
-        nats_CloseAndWait(2000); /* nats.c's own threads and memory */
+    cluster_library_close(&cfg->cluster); /* nats.c's own threads and memory */
     return rc;
 }

@@ -342,5 +342,32 @@ def start_fails(srv):
     return p.returncode, p.stderr
 
 
+async def tls():
+    """tls:// NATS: the node checks the server's certificate against --cluster-ca; a node
+    given no CA (the system's trust store does not know the test CA) cannot connect."""
+    nats = natsrun.NatsCluster(1, tls=True)
+    nats.start()
+    cl = Cluster(nats)
+    a = cl.node('a')
+    c = await Client.connect(a)
+    await c.ok('auth.register', name='over-tls')
+    assert a.metric('cocreate_cluster_connected') == 1
+    await c.close()
+    a.stop()
+    args = [x for x in nats.cocreated_args('b')]
+    i = args.index('--cluster-ca')
+    del args[i:i + 2]
+    b = Server(['--secret', cl.secret, *args], start=False)
+    rc, err = start_fails(b)
+    assert rc == 1 and 'cannot connect to NATS' in err, err
+    nats.stop()
+    print('cluster over TLS: certificate checked against --cluster-ca: ok')
+
+
+async def all_tests():
+    await main()
+    await tls()
+
+
 if __name__ == '__main__':
-    run(main)
+    run(all_tests)
