@@ -66,7 +66,10 @@ Helpers: wait_for(cond, what, timeout) polls cond() until it returns something t
 naming what; server_conf() is the config text
 (tools/cluster and docs/operations.md use the same shape); make_certs(dir) makes a CA
 and a server certificate for 127.0.0.1 and localhost; bcrypt_hash(password) is what a
-config may hold instead of the password (docs/operations.md's command).
+config may hold instead of the password (docs/operations.md's command). For servers
+natsrun did not start (tools/cluster), by monitoring port: monitor_get(port, path),
+not_ready({name: port}, clustered) (why not, or None), stream_views({name: port},
+stream) ({name: view}) and leader_view(views).
 
 Every wait polls under a deadline (WAIT = 60 s unless given: a guard, never a speed
 check). Cleanup follows harness.py: at exit every server still running is killed, and
@@ -235,6 +238,67 @@ def monitor_get(port, path, timeout=5):
         raise MonitorError(f'{path}: {e.code} {e.read().decode(errors="replace")}')
 
 
+def not_ready(servers, clustered):
+    """Why the nats-servers servers ({name: monitoring port}) are not ready, or None:
+    each answers /healthz?js-enabled-only=true with 200; clustered: they agree on one
+    JetStream meta leader (/jsz) and each answers the full /healthz with 200."""
+    if not servers:
+        return 'no server running'
+    leaders = set()
+    for name, port in servers.items():
+        for path in ('/healthz?js-enabled-only=true',) + (('/jsz',) if clustered else ()):
+            try:
+                out = monitor_get(port, path)
+            except (OSError, MonitorError) as e:
+                return f'{name}: {path}: {e}'
+        if clustered:
+            leaders.add((out.get('meta_cluster') or {}).get('leader') or '')
+    if clustered and ('' in leaders or len(leaders) != 1):
+        return f'JetStream meta leader not agreed: {sorted(leaders)}'
+    for name, port in servers.items() if clustered else ():
+        try:
+            monitor_get(port, '/healthz')
+        except (OSError, MonitorError) as e:
+            return f'{name}: /healthz: {e}'
+    return None
+
+
+def stream_summary(detail, server):
+    """One server's view of a stream (a stream_detail of its /jsz) in short."""
+    state = detail.get('state') or {}
+    cl, cfg = detail.get('cluster') or {}, detail.get('config') or {}
+    return {'name': detail['name'], 'server': server,
+            'first_seq': state.get('first_seq', 0), 'last_seq': state.get('last_seq', 0),
+            'messages': state.get('messages', 0), 'bytes': state.get('bytes', 0),
+            'replicas': cfg.get('num_replicas'), 'leader': cl.get('leader') or None,
+            'peers': [{'name': p.get('name'), 'current': p.get('current', False),
+                       'offline': p.get('offline', False), 'lag': p.get('lag', 0)}
+                      for p in cl.get('replicas') or []],
+            'config': cfg}
+
+
+def stream_views(servers, name):
+    """{server name: stream_summary} of stream name on each of servers ({name:
+    monitoring port}) that holds a replica of it."""
+    views = {}
+    for server, port in servers.items():
+        jsz = monitor_get(port, '/jsz?streams=true&accounts=true&config=true')
+        for acc in jsz.get('account_details') or []:
+            for st in acc.get('stream_detail') or []:
+                if st.get('name') == name:
+                    views[server] = stream_summary(st, server)
+    return views
+
+
+def leader_view(views):
+    """The view, among stream_views(), of the server the views name as leader; None
+    when no leader is named or its view is missing."""
+    for v in views.values():
+        if v['leader'] in views:
+            return views[v['leader']]
+    return None
+
+
 def _pdeath(argv):
     pre = ['setpriv', '--pdeathsig', 'KILL', '--'] if shutil.which('setpriv') else []
     return pre + argv
@@ -388,33 +452,8 @@ class NatsCluster:
     def monitor(self, i, path):
         return monitor_get(self.nodes[i].http_port, path)
 
-    def _not_ready(self):
-        """Why the running servers are not ready yet, or None when they are."""
-        up = [i for i, s in enumerate(self.nodes) if s.running()]
-        if not up:
-            return 'no server running'
-        for i in up:
-            try:
-                self.monitor(i, '/healthz?js-enabled-only=true')
-            except (OSError, MonitorError) as e:
-                return f'{self.names[i]}: /healthz?js-enabled-only=true: {e}'
-        if self.n == 1:
-            return None
-        leaders = set()
-        for i in up:
-            try:
-                meta = self.monitor(i, '/jsz').get('meta_cluster') or {}
-            except (OSError, MonitorError) as e:
-                return f'{self.names[i]}: /jsz: {e}'
-            leaders.add(meta.get('leader') or '')
-        if '' in leaders or len(leaders) != 1:
-            return f'JetStream meta leader not agreed: {sorted(leaders)}'
-        for i in up:
-            try:
-                self.monitor(i, '/healthz')
-            except (OSError, MonitorError) as e:
-                return f'{self.names[i]}: /healthz: {e}'
-        return None
+    def _up(self):
+        return {s.name: s.http_port for s in self.nodes if s.running()}
 
     def wait_ready(self, timeout=WAIT):
         deadline = time.monotonic() + timeout
@@ -426,7 +465,7 @@ class NatsCluster:
                 s = dead[0]
                 raise AssertionError(f'nats-server {s.name} exited {s.proc.returncode}; '
                                      f'its log:\n{s.log_text()}')
-            why = self._not_ready()
+            why = not_ready(self._up(), self.n > 1)
             if why is None:
                 return
             if time.monotonic() >= deadline:
@@ -435,46 +474,17 @@ class NatsCluster:
                 raise AssertionError(f'NATS not ready after {timeout} s: {why}\n{logs}')
             time.sleep(0.05)
 
-    def _stream_views(self, name, only=None):
-        """{index: the stream's detail in that server's /jsz} for the running servers
-        holding it (or server only)."""
-        views = {}
-        for i, s in enumerate(self.nodes):
-            if (only is not None and i != only) or not s.running():
-                continue
-            jsz = self.monitor(i, '/jsz?streams=true&accounts=true&config=true')
-            for acc in jsz.get('account_details') or []:
-                for st in acc.get('stream_detail') or []:
-                    if st.get('name') == name:
-                        views[i] = st
-        return views
-
-    @staticmethod
-    def _summary(st, server):
-        state, cl, cfg = st.get('state') or {}, st.get('cluster') or {}, st.get('config') or {}
-        return {'name': st['name'], 'server': server,
-                'first_seq': state.get('first_seq', 0), 'last_seq': state.get('last_seq', 0),
-                'messages': state.get('messages', 0), 'bytes': state.get('bytes', 0),
-                'replicas': cfg.get('num_replicas'), 'leader': cl.get('leader') or None,
-                'peers': [{'name': p.get('name'), 'current': p.get('current', False),
-                           'offline': p.get('offline', False), 'lag': p.get('lag', 0)}
-                          for p in cl.get('replicas') or []],
-                'config': cfg}
-
     def stream_info(self, name, i=None):
         """The stream as its leader sees it (i=None) or as server i does; None where
         there is no such stream (or, with i=None, no view from a running leader)."""
-        views = self._stream_views(name, i)
         if i is not None:
-            return self._summary(views[i], self.names[i]) if i in views else None
-        for j, st in views.items():
-            leader = (st.get('cluster') or {}).get('leader')
-            if leader in self.names and self.names.index(leader) in views:
-                k = self.names.index(leader)
-                out = self._summary(views[k], self.names[k])
-                out['leader_index'] = k
-                return out
-        return None
+            up = self._up()
+            mine = {self.names[i]: up[self.names[i]]} if self.names[i] in up else {}
+            return stream_views(mine, name).get(self.names[i])
+        view = leader_view(stream_views(self._up(), name))
+        if view is not None:
+            view['leader_index'] = self.names.index(view['server'])
+        return view
 
     def stream_leader(self, name):
         info = self.stream_info(name)
