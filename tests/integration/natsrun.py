@@ -32,6 +32,10 @@ JetStream store dir in a fresh temp dir (cc-nats-*):
                      # or stopped one; a running one is stopped first). No wait: call
                      # wait_ready()
     nc.running(i)
+    snap = nc.save_store(i)        # a copy of stopped server i's JetStream store
+    nc.restore_store(i, snap)      # puts it back (server i stopped): with every server
+                     # so rewound, the stream lost what came after the copies, as in a
+                     # cluster-wide power cut before nats-server's fsync; restart them
     nc.wait_ready(timeout=WAIT)  # every running server answers /healthz?js-enabled-only
                      # =true with 200; with 3: they agree on one JetStream meta leader
                      # (/jsz) and each answers the full /healthz with 200 (current with
@@ -440,6 +444,20 @@ class NatsCluster:
         if self.nodes[i].running():
             self.stop_server(i)
         self.nodes[i].start()
+
+    def save_store(self, i):
+        s = self.nodes[i]
+        assert not s.running(), f'{s.name} is running: stop it before copying its store'
+        s.saves = getattr(s, 'saves', 0) + 1
+        dst = os.path.join(self.dir, f'{s.name}.store.{s.saves}')
+        shutil.copytree(s.store, dst, symlinks=True)
+        return dst
+
+    def restore_store(self, i, snap):
+        s = self.nodes[i]
+        assert not s.running(), f'{s.name} is running: stop it before rewinding its store'
+        shutil.rmtree(s.store)
+        shutil.copytree(snap, s.store, symlinks=True)
 
     def stop(self):
         for i, s in enumerate(self.nodes):

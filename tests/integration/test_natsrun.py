@@ -5,7 +5,9 @@ monitoring port:
 - 1 server (development; bcrypt hashes in its config): JetStream ready; a connection
   without credentials gets -ERR 'Authorization Violation' (raw socket), a wrong
   password too, cocreated's creds file connects; a stream of 1 replica keeps its
-  records (Nats-Msg-Id drops a re-publish) across kill -9 and restart.
+  records (Nats-Msg-Id drops a re-publish) across kill -9 and restart; its store
+  rewound to an older copy (a power cut before the fsync) loses the later records and
+  gives their sequence to the next one.
 - 3 servers clustered: one meta leader, full routes, no anonymous access on any; a
   stream of 3 replicas; kill -9 of its leader: ready again with another leader,
   publishes acked (a retry with the same Nats-Msg-Id is not stored twice); with two of
@@ -116,9 +118,27 @@ def one_server():
     nc.wait_ready()
     st = wait_for(lambda: nc.stream_info('DEV'), 'the stream after the restart')
     assert (st['first_seq'], st['last_seq'], st['messages']) == (1, 5, 5), st
+
+    # a power cut before the fsync, emulated: the store rewound to an older copy loses
+    # the records after it, and the stream hands their sequences to new records
+    nc.stop_server(0)
+    snap = nc.save_store(0)
+    nc.restart(0)
+    nc.wait_ready()
+    c = nc.client()
+    assert c.js_publish('dev.rec', 'r5', msg_id='dev-5')['seq'] == 6
+    c.close()
+    nc.stop_server(0)
+    nc.restore_store(0, snap)
+    nc.restart(0)
+    nc.wait_ready()
+    c = nc.client()
+    assert wait_for(lambda: nc.stream_info('DEV'), 'the rewound stream')['last_seq'] == 5
+    assert c.js_publish('dev.rec', 'another', msg_id='dev-other')['seq'] == 6
+    c.close()
     nc.stop()
     return 'one server: ready, anonymous and wrong password refused, ' \
-           'stream of 1 replica kept across kill -9'
+           'stream of 1 replica kept across kill -9, a rewound store reuses a sequence'
 
 
 def three_servers():
