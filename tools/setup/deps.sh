@@ -10,6 +10,7 @@ packages=(
   libnats-dev nats-server # cluster mode (SPEC §9) and its tests
   python3 python3-websockets python3-lmdb curl
   chromium nodejs # the web client's browser tests (tests/browser: playwright-core)
+  nats-server openssl # cluster mode (issue 15): JetStream servers, test TLS certificates
 )
 # npm comes with some nodejs builds and is its own Debian package with others.
 command -v npm >/dev/null 2>&1 || packages+=(npm)
