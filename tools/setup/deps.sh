@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config
   libuv1-dev libwebsockets-dev libwebsockets-evlib-uv
   liblmdb-dev lmdb-utils libjansson-dev libzstd-dev libpng-dev zlib1g-dev libssl-dev
-  libnats-dev nats-server # cluster mode (SPEC §9) and its tests
+  libnats-dev # cluster mode (SPEC §9): the NATS C client
   python3 python3-websockets python3-lmdb curl
   chromium nodejs # the web client's browser tests (tests/browser: playwright-core)
   nats-server openssl # cluster mode (issue 15): JetStream servers, test TLS certificates
