@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "ccerr.h"
@@ -545,7 +546,20 @@ int changes_cluster_open(struct changes *cs, uv_loop_t *loop, const struct clust
     struct cluster_handlers h = {on_stream_record, on_stream_failed, on_stream_applied,
                                  on_stream_lost, cs};
     memcpy(cs->applied_hash, hash, 32);
-    if (cluster_open(&cs->cluster, loop, cfg, &h, applied, hash, err, errlen))
+    /* The secret's fingerprint, for the stream to tell nodes with another secret. */
+    struct cluster_config c = *cfg;
+    const uint8_t *key = store_secret(st);
+    uint8_t buf[32 + 32], fp[32];
+    if (!key) {
+        snprintf(err, errlen, "no node secret");
+        return -1;
+    }
+    memcpy(buf, key, 32);
+    memcpy(buf + 32, "cocreate cluster secret check....", 32);
+    sha256(buf, sizeof buf, fp);
+    OPENSSL_cleanse(buf, sizeof buf);
+    hex_encode(fp, 8, c.secret_check);
+    if (cluster_open(&cs->cluster, loop, &c, &h, applied, hash, err, errlen))
         return -1;
     uint8_t run[8];
     char hex[17];
@@ -561,6 +575,22 @@ int changes_cluster_open(struct changes *cs, uv_loop_t *loop, const struct clust
 int changes_cluster_start(struct changes *cs, char *err, size_t errlen)
 {
     return cluster_start(cs->cluster, cs->start_from, cs->skip_upto, err, errlen);
+}
+
+int changes_stream_position(struct store *st, uint64_t *seq)
+{
+    MDB_txn *txn;
+    MDB_val v;
+    int found = 0;
+    *seq = 0;
+    if (store_read_begin(st, &txn))
+        return 0;
+    if (!store_get(txn, store_dbs(st)->meta, SEQ_KEY, strlen(SEQ_KEY), &v) && v.mv_size == 8) {
+        *seq = get_be64(v.mv_data);
+        found = 1;
+    }
+    store_read_end(st, txn);
+    return found;
 }
 
 struct cluster *changes_cluster(const struct changes *cs)

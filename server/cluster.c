@@ -258,6 +258,10 @@ static int ensure_stream(jsCtx *js, const struct cluster_config *cfg, const char
         sc.Replicas = cfg->replicas;
         sc.MaxAge = cfg->max_age_s * 1000000000LL;
         sc.MaxBytes = cfg->max_bytes ? cfg->max_bytes : -1;
+        char desc[96];
+        snprintf(desc, sizeof desc, "cocreate change records; secret check %s",
+                 cfg->secret_check);
+        sc.Description = desc;
         s = js_AddStream(info, js, &sc, NULL, &je);
         if (s == NATS_OK) {
             log_info("cluster: created stream %s (replicas %d)", cfg->stream, cfg->replicas);
@@ -280,6 +284,17 @@ static int ensure_stream(jsCtx *js, const struct cluster_config *cfg, const char
                       : c->MaxAge != cfg->max_age_s * 1000000000LL ? "its max age"
                       : (c->MaxBytes > 0 ? c->MaxBytes : 0) != cfg->max_bytes ? "its max bytes"
                                                                 : NULL;
+    const char *mark = c->Description ? strstr(c->Description, "secret check ") : NULL;
+    if (!bad && mark && strcmp(mark + 13, cfg->secret_check)) {
+        snprintf(err, errlen,
+                 "this node's secret is not the cluster's (the stream %s was made by a node "
+                 "with another --secret): its audit logs' voter pseudonyms would differ; give "
+                 "every node the same secret file",
+                 cfg->stream);
+        jsStreamInfo_Destroy(*info);
+        *info = NULL;
+        return -1;
+    }
     if (bad) {
         snprintf(err, errlen,
                  "the stream %s exists with settings this node contradicts: %s (replicas %lld, "

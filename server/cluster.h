@@ -41,6 +41,9 @@ struct cluster_config {
     int replicas;          /* stream replicas (1 for development, 3 in production) */
     int64_t max_age_s;     /* 0 = keep everything */
     int64_t max_bytes;     /* 0 = keep everything */
+    char secret_check[24]; /* a fingerprint of the node's secret (never the secret): the
+                              stream's description carries the first node's, and a node
+                              whose secret differs is refused (its pseudonyms would) */
 };
 
 /* A complete record from the stream: seq is the stream sequence of its last message;

@@ -292,6 +292,17 @@ async def main():
                 '--cluster-creds', nats.creds_path, '--stream-replicas', '3'], start=False)
     rc, err = start_fails(f)
     assert rc == 1 and 'contradicts: its replicas' in err, err
+    # ... and so is a node with another secret (its pseudonyms would differ)
+    other = os.path.join(cl.dir, 'other-secret')
+    with open(other, 'w') as fh:
+        fh.write(os.urandom(32).hex() + '\n')
+    g = Server(['--secret', other, *nats.cocreated_args('g')], start=False)
+    rc, err = start_fails(g)
+    assert rc == 1 and "secret is not the cluster's" in err, err
+    # a record applied to one node's data alone is refused (it would differ)
+    p = subprocess.run(daemon_command('--data', a.data, '--secret', cl.secret, '--make-brand',
+                                      'sneaky'), capture_output=True, text=True, timeout=WAIT)
+    assert p.returncode == 1 and "is a cluster node's data" in p.stderr, p.stderr
 
     # NATS loses what it acknowledged (a power cut of every server before its periodic
     # fsync, emulated by rewinding its store): the running nodes notice when they
