@@ -236,7 +236,7 @@ int change_decode(const char *text, size_t len, struct change **out, char *why,
     }
     json_decref(o);
     if (kinds[kind].from_json && kinds[kind].from_json(c, c->args)) {
-        snprintf(why, whylen, "%s: its fields are missing or mistyped", type);
+        snprintf(why, whylen, "%s: its fields are missing or mistyped", kinds[kind].name);
         change_free(c);
         return CC_EBADARGS;
     }
