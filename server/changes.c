@@ -461,6 +461,7 @@ static void stream_done(struct write_req *wr, int status)
     }
     change_free(c);
     free(r);
+    cluster_wake(cs->cluster); /* room for the next records from the stream */
 }
 
 /* Our own pending change published under msgid, taken out of the pending map. */
@@ -500,6 +501,15 @@ static void on_stream_record(void *user, uint64_t seq, uint64_t resume, const ch
         change_free(r->c);
         free(r);
     }
+}
+
+/* Stream records waiting for the writer, at most: past it the stream waits (cluster.h). */
+#define STREAM_INFLIGHT 4096
+
+static int on_stream_ready(void *user)
+{
+    struct changes *cs = user;
+    return writer_pending(cs->srv->writer) < STREAM_INFLIGHT;
 }
 
 static void on_stream_applied(void *user, uint64_t *seq, uint8_t hash[32])
@@ -544,7 +554,7 @@ int changes_cluster_open(struct changes *cs, uv_loop_t *loop, const struct clust
         memcpy(hash, v.mv_data, 32);
     store_read_end(cs->srv->store, txn);
     struct cluster_handlers h = {on_stream_record, on_stream_failed, on_stream_applied,
-                                 on_stream_lost, cs};
+                                 on_stream_lost, on_stream_ready, cs};
     memcpy(cs->applied_hash, hash, 32);
     /* The secret's fingerprint, for the stream to tell nodes with another secret. */
     struct cluster_config c = *cfg;

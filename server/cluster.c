@@ -69,6 +69,8 @@ struct cluster {
     uv_timer_t timer;
     uv_mutex_t mu;
     struct inbox_item *inbox, **inbox_tail; /* under mu */
+    size_t inbox_msgs;                      /* under mu: stream messages in inbox */
+    uv_cond_t room;                         /* inbox_msgs fell under CLUSTER_INBOX_MAX */
     int connected;                          /* under mu */
     int stopped;
     int rechecking; /* a recheck is on the thread pool (it holds cl) */
@@ -89,6 +91,13 @@ static void inbox_push(struct cluster *cl, struct inbox_item *it)
         *cl->inbox_tail = it;
         cl->inbox_tail = &it->next;
         uv_async_send(&cl->async);
+        /* A stream message waits here (on nats.c's delivery thread) while the loop
+         * has a full inbox: never an ack or a reconnection, which must not wait. */
+        if (!it->ack && !it->reconnected) {
+            cl->inbox_msgs++;
+            while (cl->inbox_msgs > CLUSTER_INBOX_MAX && !cl->stopped)
+                uv_cond_wait(&cl->room, &cl->mu);
+        }
     }
     uv_mutex_unlock(&cl->mu);
     if (stopped)
@@ -451,6 +460,7 @@ int cluster_open(struct cluster **out, uv_loop_t *loop, const struct cluster_con
     cl->part_max = max > 2 * CLUSTER_PART_SLACK ? (size_t)max - CLUSTER_PART_SLACK : 4096;
     cl->connected = 1;
     uv_mutex_init(&cl->mu);
+    uv_cond_init(&cl->room);
     uv_async_init(loop, &cl->async, on_async);
     cl->async.data = cl;
     uv_timer_init(loop, &cl->timer);
@@ -704,16 +714,32 @@ static void got_message(struct cluster *cl, struct inbox_item *it)
     ccbuf_free(&whole);
 }
 
+/* Takes the inbox's first item, or NULL; a stream message only while the user has
+ * room for a record (else it stays first, and cluster_wake comes back for it). */
+static struct inbox_item *inbox_pop(struct cluster *cl)
+{
+    /* Only this thread takes items, from the front; others append at the back. */
+    uv_mutex_lock(&cl->mu);
+    struct inbox_item *it = cl->inbox;
+    int msg = it && !it->ack && !it->reconnected;
+    uv_mutex_unlock(&cl->mu);
+    if (!it || (msg && !cl->stopped && !cl->h.ready(cl->h.user)))
+        return NULL;
+    uv_mutex_lock(&cl->mu);
+    cl->inbox = it->next;
+    if (!cl->inbox)
+        cl->inbox_tail = &cl->inbox;
+    if (msg && --cl->inbox_msgs <= CLUSTER_INBOX_MAX)
+        uv_cond_broadcast(&cl->room);
+    uv_mutex_unlock(&cl->mu);
+    return it;
+}
+
 static void on_async(uv_async_t *as)
 {
     struct cluster *cl = as->data;
-    uv_mutex_lock(&cl->mu);
-    struct inbox_item *it = cl->inbox;
-    cl->inbox = NULL;
-    cl->inbox_tail = &cl->inbox;
-    uv_mutex_unlock(&cl->mu);
-    while (it) {
-        struct inbox_item *next = it->next;
+    struct inbox_item *it;
+    while ((it = inbox_pop(cl))) {
         if (!cl->stopped) {
             if (it->reconnected)
                 recheck(cl);
@@ -723,8 +749,13 @@ static void on_async(uv_async_t *as)
                 got_message(cl, it);
         }
         free(it);
-        it = next;
     }
+}
+
+void cluster_wake(struct cluster *cl)
+{
+    if (cl && !cl->stopped)
+        uv_async_send(&cl->async);
 }
 
 void cluster_get_stats(const struct cluster *cl, struct cluster_stats *out)
@@ -786,6 +817,7 @@ void cluster_stop(struct cluster *cl)
         return;
     uv_mutex_lock(&cl->mu);
     cl->stopped = 1;
+    uv_cond_broadcast(&cl->room); /* a delivery thread waiting for room goes on */
     uv_mutex_unlock(&cl->mu);
     if (cl->sub) {
         natsSubscription_Unsubscribe(cl->sub);
@@ -815,6 +847,7 @@ void cluster_close(struct cluster *cl)
         pub_free(cl, cl->pubs);
     while (cl->asms)
         asm_free(cl, cl->asms);
+    uv_cond_destroy(&cl->room);
     uv_mutex_destroy(&cl->mu);
     free(cl);
 }

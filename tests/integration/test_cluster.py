@@ -27,7 +27,8 @@ import shutil
 import subprocess
 import time
 
-from harness import WAIT, Client, Server, daemon_command, run, simple_level, tmpdir
+from harness import (WAIT, Client, Server, daemon_command, register_many, run, simple_level,
+                     tmpdir)
 import natsrun
 
 CLI = os.environ.get('COCREATE_CLI', 'build/tools/cocreate')
@@ -233,6 +234,21 @@ async def main():
         dup = await cli.call('auth.register', name=acked[0][0].upper())
         assert dup['error']['code'] == 'conflict'
         await cli.close()
+
+    # a long catch-up: more records than the node takes in at once (the stream waits
+    # for its writer, nothing is dropped)
+    c3.stop()
+    many, _ = await register_many(a, [f'bulk{i:05d}' for i in range(10000)], conns=8,
+                                  depth=16)
+    assert len(many) == 10000
+    c3.start()
+    cl.settle()
+    cli = await Client.connect(c3)
+    for name in sorted(many)[::97] + [max(many)]:
+        got = await cli.ok('auth.login', token=many[name])
+        assert got['account']['name'] == name
+    await cli.close()
+    sub = None
 
     # the nodes answer identically
     voter = await login(b, voter_token)  # b was restarted
