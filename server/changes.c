@@ -285,6 +285,7 @@ struct changes {
     uint64_t next_msg;     /* counter after the prefix */
     uint64_t start_from, skip_upto; /* where consuming starts */
     uint8_t applied_hash[32];       /* SHA-256 of the message at applied_seq */
+    uint64_t submitted_seq;         /* the last stream record handed to the writer */
     struct u64map pending; /* counter → our change waiting for the stream */
     size_t npending;
     struct changes_cluster_stats cstats;
@@ -384,6 +385,7 @@ struct stream_req {
     struct change *c; /* NULL: the message is not a record (counted, skipped) */
     struct change *mine; /* our own change it is (reply, user), or NULL */
     uint64_t seq, resume;
+    uint64_t prev; /* the sequence of the record handed to the writer before this one */
     uint8_t hash[32];
     int status; /* the record's apply */
 };
@@ -408,6 +410,13 @@ static int stream_apply(struct write_req *wr, MDB_txn *txn)
     const struct store *st = r->cs->srv->store;
     int rc;
     r->status = 0;
+    /* The position moves only from the record before this one: when one was not
+     * committed (a failed commit), none after it is, and a restart resumes there. */
+    MDB_val v;
+    rc = store_get(txn, store_dbs(st)->meta, SEQ_KEY, strlen(SEQ_KEY), &v);
+    uint64_t at = rc == 0 && v.mv_size == 8 ? get_be64(v.mv_data) : 0;
+    if ((rc && rc != CC_ENOTFOUND) || at != r->prev)
+        return CC_EINTERNAL;
     if (r->c) {
         MDB_txn *child;
         if ((rc = mdb_txn_begin(store_env((struct store *)st), txn, 0, &child)))
@@ -485,6 +494,8 @@ static void on_stream_record(void *user, uint64_t seq, uint64_t resume, const ch
     r->cs = cs;
     r->seq = seq;
     r->resume = resume;
+    r->prev = cs->submitted_seq;
+    cs->submitted_seq = seq;
     sha256(data ? data : (const uint8_t *)"", len, r->hash);
     char why[128] = "not a change record";
     if (!data || change_decode((const char *)data, len, &r->c, why, sizeof why)) {
@@ -577,6 +588,7 @@ int changes_cluster_open(struct changes *cs, uv_loop_t *loop, const struct clust
     hex_encode(run, sizeof run, hex);
     snprintf(cs->msgid_prefix, sizeof cs->msgid_prefix, "%s.%s.", cfg->node, hex);
     cs->cstats.applied_seq = applied;
+    cs->submitted_seq = applied;
     cs->start_from = resume && resume <= applied ? resume : applied + 1;
     cs->skip_upto = applied;
     return 0;
