@@ -286,6 +286,22 @@ void bench_run_id(char *out, size_t len)
     out[i] = '\0';
 }
 
+int bench_parse_ports(const char *s, int *ports, int max)
+{
+    int n = 0;
+    for (;;) {
+        char *end;
+        errno = 0;
+        long v = strtol(s, &end, 10);
+        if (end == s || errno || v < 1 || v > 65535 || n >= max || (*end && *end != ','))
+            return -1;
+        ports[n++] = (int)v;
+        if (!*end)
+            return n;
+        s = end + 1;
+    }
+}
+
 int bench_lmdb_tmpdir(char *out, size_t len, const char *parent, const char *name)
 {
     int n = snprintf(out, len, "%s/%s.XXXXXX", parent, name);

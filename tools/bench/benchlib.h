@@ -77,6 +77,9 @@ uint64_t bench_rand(uint64_t *s);
 /* A short [a-z0-9] id (6 characters) from the clock and the pid, to make the names
  * a run registers unique. */
 void bench_run_id(char *out, size_t len);
+/* Parses a port list "P[,P...]" (each 1..65535) into ports (at most max). Returns how
+ * many, or -1 when s is not such a list or has more than max. */
+int bench_parse_ports(const char *s, int *ports, int max);
 /* Makes a new directory parent/name.XXXXXX (mkdtemp) for a throw-away LMDB
  * environment and writes its path into out. Returns 0, or -1 with errno set. */
 int bench_lmdb_tmpdir(char *out, size_t len, const char *parent, const char *name);

@@ -12,6 +12,10 @@
  *   before its vote's ack counts as delay 0 from the ack. After the votes, waits up to
  *   --drain seconds for every subscriber to catch up, then counts what never arrived.
  *   Identical updates (all subscribers of a window get the same bytes) are parsed once.
+ *   Across servers (the nodes of a cluster): --vote-port is where the voters connect and
+ *   --sub-port P[,P...] where the subscribers do (subscriber i to port[i * ports /
+ *   subs]); both default to --port. The delays are then from the ack on the voters'
+ *   node to the update on each subscriber's node, overall and for each --sub-port.
  *
  * memory: reads the server's VmRSS/RssAnon (/proc/--server-pid/status) idle, after
  *   opening --conns idle connections, after one gallery.subscribe each on the same
@@ -22,6 +26,7 @@
  *
  *   livebench fanout --port P [--subs 10000] [--rate 1000] [--seconds 10] [--warmup 1]
  *                    [--window 24] [--voters N] [--drain 5]
+ *                    [--vote-port P] [--sub-port P[,P...]]
  *   livebench memory --port P --server-pid PID [--conns 10000] [--window 24] */
 #define _GNU_SOURCE /* memmem */
 #include <getopt.h>
@@ -43,12 +48,15 @@
 #define CONNECT_BATCH 256
 #define SETUP_NS (120ull * 1000000000u)
 #define SUB_ID 1
+/* Most servers the subscribers are spread over. */
+#define MAX_SUB_PORTS 8
 
 /* What a vote became: its design slot, when it went out and was acknowledged, and how
  * many subscribers saw its tally before the ack was processed. */
 struct vote {
     uint64_t send_ns, ack_ns;
-    uint32_t early;
+    uint32_t early;                  /* all subscribers */
+    uint32_t early_g[MAX_SUB_PORTS]; /* by the subscriber's --sub-port */
     uint8_t measured;
 };
 
@@ -73,6 +81,7 @@ struct lb {
     /* flags */
     const char *mode;
     int port, subs, voters, window, server_pid, conns;
+    int vote_port, sub_port[MAX_SUB_PORTS], nsub_ports;
     double rate, seconds, warmup, drain;
     char run_id[16];
     /* connections */
@@ -95,6 +104,7 @@ struct lb {
     int cache_next;
     /* results */
     struct hist ack_delay, send_delay, vote_rtt;
+    struct hist ack_delay_g[MAX_SUB_PORTS]; /* by the subscriber's --sub-port */
     uint64_t updates, update_bytes, full_updates, early, errors, closed, anomalies;
     uint64_t t_measure, t_measure_end;
 };
@@ -175,6 +185,12 @@ static double cpu_seconds(void)
            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
+/* Which of --sub-port subscriber i is connected to. */
+static int sub_group(const struct lb *lb, int i)
+{
+    return (int)((long)i * lb->nsub_ports / lb->subs);
+}
+
 static struct vote *vote_at(struct lb *lb, int k, uint32_t h)
 {
     return h >= 1 && h <= lb->cap_h ? &lb->votes[(size_t)k * lb->cap_h + (h - 1)] : NULL;
@@ -196,11 +212,13 @@ static void seen_hearts(struct lb *lb, int i, int k, uint32_t hearts, uint64_t n
         }
         if (!v->ack_ns) {
             v->early++; /* the ack is on its way: resolved when it arrives */
+            v->early_g[sub_group(lb, i)]++;
             continue;
         }
         if (!v->measured)
             continue;
         hist_add(&lb->ack_delay, (now - v->ack_ns) / 1000);
+        hist_add(&lb->ack_delay_g[sub_group(lb, i)], (now - v->ack_ns) / 1000);
         hist_add(&lb->send_delay, (now - v->send_ns) / 1000);
     }
     *seen = to;
@@ -242,6 +260,8 @@ static void on_vote_ack(struct lb *lb, long long n, const char *s, size_t len)
         lb->measured_votes++;
         hist_add(&lb->vote_rtt, (now - v->send_ns) / 1000);
         hist_add_n(&lb->ack_delay, 0, v->early);
+        for (int g = 0; g < lb->nsub_ports; g++)
+            hist_add_n(&lb->ack_delay_g[g], 0, v->early_g[g]);
         hist_add_n(&lb->send_delay, (now - v->send_ns) / 1000, v->early);
     }
     lb->early += v->early;
@@ -331,14 +351,15 @@ static void on_close(struct wsc_conn *c, int code, const char *why, void *user)
 
 /* ---- setup ---- */
 
-/* Opens n connections for lc[first..first+n); returns 0 when all opened. */
-static int open_conns(struct lb *lb, int first, int n)
+/* Opens n connections for lc[first..first+n), spread over ports; returns 0 when all
+ * opened. */
+static int open_conns(struct lb *lb, int first, int n, const int *ports, int nports)
 {
     struct wsc_conn **conns = calloc((size_t)n, sizeof *conns);
     void **users = calloc((size_t)n, sizeof *users);
     for (int i = 0; i < n; i++)
         users[i] = &lb->lc[first + i];
-    int opened = wsc_connect_many(lb->w, n, CONNECT_BATCH, 60000, conns, users);
+    int opened = wsc_connect_spread(lb->w, ports, nports, n, CONNECT_BATCH, 60000, conns, users);
     for (int i = 0; i < n; i++)
         lb->lc[first + i].c = conns[i];
     free(conns);
@@ -397,7 +418,7 @@ static int fanout(struct lb *lb)
     lb->seen = calloc((size_t)lb->subs * (size_t)lb->window, sizeof *lb->seen);
     lb->vote_send = calloc(lb->max_votes, sizeof *lb->vote_send);
     uint64_t t0 = wsc_now_ns();
-    if (open_conns(lb, lb->subs, lb->voters))
+    if (open_conns(lb, lb->subs, lb->voters, &lb->vote_port, 1))
         return 1;
     for (int i = lb->subs; i < lb->subs + lb->voters; i++) {
         char buf[128];
@@ -406,7 +427,8 @@ static int fanout(struct lb *lb)
                          1ll << 41, lb->run_id, i - lb->subs);
         wsc_send_text(lb->lc[i].c, buf, (size_t)n);
     }
-    if (await_setup(lb, lb->voters, "registering voters") || open_conns(lb, 0, lb->subs))
+    if (await_setup(lb, lb->voters, "registering voters") ||
+        open_conns(lb, 0, lb->subs, lb->sub_port, lb->nsub_ports))
         return 1;
     for (int i = 0; i < lb->subs; i++)
         subscribe(lb, i, SUB_ID, 0);
@@ -471,7 +493,7 @@ static int fanout(struct lb *lb)
            ",\"update_mib_s\":%.1f,\"samples\":%" PRIu64 ",\"ack_p50_ms\":%.3f,"
            "\"ack_p99_ms\":%.3f,\"ack_max_ms\":%.3f,\"send_p50_ms\":%.3f,\"send_p99_ms\":%.3f,"
            "\"client_cpu\":%.0f,\"early\":%" PRIu64 ",\"missing\":%" PRIu64 ",\"anomalies\":%" PRIu64
-           ",\"errors\":%" PRIu64 ",\"closed\":%" PRIu64 "}\n",
+           ",\"errors\":%" PRIu64 ",\"closed\":%" PRIu64,
            lb->subs, lb->voters, lb->nwin, lb->rate, secs, setup_s, lb->sent, lb->acked,
            (double)sent_measured / secs, hist_quantile_ms(&lb->vote_rtt, 0.5),
            hist_quantile_ms(&lb->vote_rtt, 0.99), lb->updates, upd_s, lb->full_updates,
@@ -480,6 +502,19 @@ static int fanout(struct lb *lb)
            hist_quantile_ms(&lb->ack_delay, 0.99), (double)lb->ack_delay.max / 1000.0,
            hist_quantile_ms(&lb->send_delay, 0.5), hist_quantile_ms(&lb->send_delay, 0.99),
            client_cpu * 100, lb->early, missing, lb->anomalies, lb->errors, lb->closed);
+    /* the same line goes on: the ports, and the ack → update delays by subscriber port */
+    printf(",\"vote_port\":%d,\"sub_ports\":%d", lb->vote_port, lb->nsub_ports);
+    for (int g = 0; g < lb->nsub_ports; g++) {
+        const struct hist *h = &lb->ack_delay_g[g];
+        int subs = 0;
+        for (int i = 0; i < lb->subs; i++)
+            subs += sub_group(lb, i) == g;
+        printf(",\"g%d_port\":%d,\"g%d_subs\":%d,\"g%d_samples\":%" PRIu64
+               ",\"g%d_ack_p50_ms\":%.3f,\"g%d_ack_p99_ms\":%.3f,\"g%d_ack_max_ms\":%.3f",
+               g, lb->sub_port[g], g, subs, g, h->count, g, hist_quantile_ms(h, 0.5), g,
+               hist_quantile_ms(h, 0.99), g, (double)h->max / 1000.0);
+    }
+    printf("}\n");
     fprintf(stderr,
             "livebench fanout: %.0f votes/s for %.1f s to %d subscribers: vote ack → update "
             "p50 %.1f ms, p99 %.1f ms, max %.1f ms; %.0f updates/s; %" PRIu64
@@ -487,6 +522,12 @@ static int fanout(struct lb *lb)
             (double)sent_measured / secs, secs, lb->subs, hist_quantile_ms(&lb->ack_delay, 0.5),
             hist_quantile_ms(&lb->ack_delay, 0.99), (double)lb->ack_delay.max / 1000.0, upd_s,
             missing);
+    for (int g = 0; g < lb->nsub_ports && lb->nsub_ports > 1; g++)
+        fprintf(stderr, "livebench fanout: subscribers on port %d: ack (on port %d) → update "
+                        "p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+                lb->sub_port[g], lb->vote_port, hist_quantile_ms(&lb->ack_delay_g[g], 0.5),
+                hist_quantile_ms(&lb->ack_delay_g[g], 0.99),
+                (double)lb->ack_delay_g[g].max / 1000.0);
     return lb->errors || lb->closed || missing || lb->acked < lb->sent ? 3 : 0;
 }
 
@@ -512,7 +553,7 @@ static int memory(struct lb *lb)
         lb->lc[i].index = i;
         lb->lc[i].voter = 1; /* no fan-out bookkeeping: just count replies */
     }
-    if (mem_sample(lb, &rss[0], &anon[0]) || open_conns(lb, 0, n) ||
+    if (mem_sample(lb, &rss[0], &anon[0]) || open_conns(lb, 0, n, &lb->port, 1) ||
         mem_sample(lb, &rss[1], &anon[1]))
         return 1;
     for (int i = 0; i < n; i++)
@@ -546,6 +587,9 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: livebench fanout --port P [--subs 10000] [--rate 1000] [--seconds 10]\n"
                "                        [--warmup 1] [--window 24] [--voters N] [--drain 5]\n"
+               "                        [--vote-port P] [--sub-port P[,P...]]\n"
+               "         (voters on --vote-port, subscribers spread over --sub-port's;\n"
+               "          both default to --port)\n"
                "       livebench memory --port P --server-pid PID [--conns 10000] [--window 24]\n");
 }
 
@@ -557,6 +601,8 @@ int main(int argc, char **argv)
         {"warmup", required_argument, NULL, 'w'}, {"window", required_argument, NULL, 'W'},
         {"voters", required_argument, NULL, 'v'}, {"drain", required_argument, NULL, 'd'},
         {"conns", required_argument, NULL, 'c'},  {"server-pid", required_argument, NULL, 'P'},
+        {"vote-port", required_argument, NULL, 'V'},
+        {"sub-port", required_argument, NULL, 'B'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     static struct lb lb;
@@ -581,12 +627,26 @@ int main(int argc, char **argv)
         case 'd': lb.drain = atof(optarg); break;
         case 'c': lb.conns = atoi(optarg); break;
         case 'P': lb.server_pid = atoi(optarg); break;
+        case 'V': lb.vote_port = atoi(optarg); break;
+        case 'B':
+            lb.nsub_ports = bench_parse_ports(optarg, lb.sub_port, MAX_SUB_PORTS);
+            if (lb.nsub_ports < 1) {
+                fprintf(stderr, "livebench: --sub-port wants P[,P...] (at most %d)\n",
+                        MAX_SUB_PORTS);
+                return 2;
+            }
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
     int mem = !strcmp(lb.mode, "memory");
-    if (lb.port < 1 || lb.subs < 1 || lb.rate <= 0 || lb.seconds <= 0 || lb.window < 1 ||
+    if (!lb.vote_port)
+        lb.vote_port = lb.port;
+    if (!lb.nsub_ports && lb.port > 0)
+        lb.sub_port[lb.nsub_ports++] = lb.port;
+    if ((mem ? lb.port < 1 : lb.vote_port < 1 || lb.vote_port > 65535 || !lb.nsub_ports) ||
+        lb.subs < lb.nsub_ports || lb.subs < 1 || lb.rate <= 0 || lb.seconds <= 0 || lb.window < 1 ||
         lb.window > MAX_WINDOW || lb.conns < 1 || (mem && lb.server_pid < 1) || optind < argc) {
         usage(stderr);
         return 2;
@@ -599,7 +659,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "livebench: only %ld descriptors allowed, %ld wanted\n", fds, want);
         return 1;
     }
-    struct wsc_config cfg = {.host = "127.0.0.1", .port = lb.port, .protocol = PROTOCOL};
+    struct wsc_config cfg = {.host = "127.0.0.1", .port = mem ? lb.port : lb.vote_port,
+                             .protocol = PROTOCOL};
     struct wsc_handlers h = {.user = &lb, .on_message = on_message, .on_close = on_close};
     if (wsc_new(&lb.w, &cfg, &h)) {
         fprintf(stderr, "livebench: cannot start the client\n");

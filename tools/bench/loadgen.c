@@ -7,7 +7,7 @@
  * 3 when any error reply, unexpected close or unanswered request happened, 1 when it
  * could not start (bad flags, connections refused), 2 on usage errors.
  *
- *   loadgen --port P [--host H] [--conns 64] [--depth 1] [--seconds 5] [--warmup 0]
+ *   loadgen --port P[,P...] [--host H] [--conns 64] [--depth 1] [--seconds 5] [--warmup 0]
  *           --scenario echo|hello|register|vote|gallery [--designs N]
  *           [--interval-ms MS] [--max-requests N] [--run-id ID] [--expect-bytes N]
  *
@@ -18,7 +18,10 @@
  * and so on, so that every request changes a vote), gallery (gallery.get sort top,
  * limit 24, at a random offset in [0, N - 24]). vote and gallery need --designs N.
  * --expect-bytes N counts every reply that is not exactly N bytes long as an error
- * (echo against `echod --reply-bytes N`: the run measured the replies it says). */
+ * (echo against `echod --reply-bytes N`: the run measured the replies it says).
+ * Several ports (servers of one host, e.g. the nodes of a cluster) share the
+ * connections in contiguous blocks: connection i goes to port[i * ports / conns]; the
+ * figures are the whole run's (the sum of the rates, one histogram). */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -40,6 +43,8 @@
 #define DRAIN_NS (10ull * 1000000000u)
 /* Longest wait for the server's close frames at the end. */
 #define CLOSE_MS 2000
+/* Most servers one run spreads its connections over. */
+#define MAX_PORTS 16
 /* Defaults of the bounds every run has. */
 #define DEFAULT_MAX_REQUESTS 20000000ull
 #define CONNECT_BATCH 256
@@ -75,7 +80,8 @@ struct lg_conn {
 struct loadgen {
     /* flags */
     const char *host;
-    int port, conns, depth;
+    int port, conns, depth; /* port: the first of ports */
+    int ports[MAX_PORTS], nports;
     double seconds, warmup;
     enum scenario sc;
     uint64_t max_requests;
@@ -274,8 +280,8 @@ static void on_close(struct wsc_conn *c, int code, const char *why, void *user)
     struct loadgen *lg = user;
     struct lg_conn *l = wsc_conn_user(c);
     if (l && !l->c && lg->t_start == 0 && lg->closed++ == 0) /* still connecting */
-        fprintf(stderr, "loadgen: cannot connect to %s:%d: %s\n", lg->host, lg->port,
-                why ? why : "closed");
+        fprintf(stderr, "loadgen: cannot connect to %s:%d%s: %s\n", lg->host, lg->port,
+                lg->nports > 1 ? " (or another of --port)" : "", why ? why : "closed");
     if (l && l->c == c) {
         lg->inflight -= (uint64_t)l->inflight;
         l->inflight = 0;
@@ -290,7 +296,7 @@ static void on_close(struct wsc_conn *c, int code, const char *why, void *user)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: loadgen --port P --scenario echo|hello|register|vote|gallery\n"
+    fprintf(f, "usage: loadgen --port P[,P...] --scenario echo|hello|register|vote|gallery\n"
                "               [--host 127.0.0.1] [--conns 64] [--depth 1] [--seconds 5]\n"
                "               [--warmup 0] [--designs N] [--interval-ms MS]\n"
                "               [--max-requests %llu] [--run-id ID] [--expect-bytes N]\n"
@@ -298,6 +304,7 @@ static void usage(FILE *f)
                "(paced: a slot's next request no sooner than MS after its previous one).\n"
                "vote and gallery act on designs 1..N of the open contest (--designs N).\n"
                "--expect-bytes N: a reply of any other length counts as an error.\n"
+               "Several ports: the connections are spread over them in blocks (one figure).\n"
                "Prints one JSON line on stdout and a summary on stderr. Exit 0: clean run;\n"
                "3: error replies, closed connections or unanswered requests; 1: no start.\n",
             DEFAULT_MAX_REQUESTS);
@@ -328,7 +335,13 @@ static int parse_args(struct loadgen *lg, int argc, char **argv)
             lg->host = optarg;
             break;
         case 'p':
-            lg->port = atoi(optarg);
+            lg->nports = bench_parse_ports(optarg, lg->ports, MAX_PORTS);
+            if (lg->nports < 1) {
+                fprintf(stderr, "loadgen: --port wants P[,P...] (at most %d ports)\n",
+                        MAX_PORTS);
+                return 2;
+            }
+            lg->port = lg->ports[0];
             break;
         case 'c':
             lg->conns = atoi(optarg);
@@ -379,7 +392,7 @@ static int parse_args(struct loadgen *lg, int argc, char **argv)
             return 2;
         }
     }
-    if (sc < 0 || lg->port < 1 || lg->port > 65535 || lg->conns < 1 || lg->depth < 1 ||
+    if (sc < 0 || lg->nports < 1 || lg->conns < lg->nports || lg->depth < 1 ||
         lg->depth > 4096 || lg->seconds <= 0 || lg->warmup < 0 || lg->max_requests < 1 ||
         optind < argc) {
         usage(stderr);
@@ -399,10 +412,10 @@ static void report(struct loadgen *lg, int opened)
     double rps = secs > 0 ? (double)lg->ok_measured / secs : 0;
     double p50 = hist_quantile_ms(&lg->hist, 0.50), p90 = hist_quantile_ms(&lg->hist, 0.90),
            p99 = hist_quantile_ms(&lg->hist, 0.99), mx = (double)lg->hist.max / 1000.0;
-    printf("{\"scenario\":\"%s\",\"conns\":%d,\"opened\":%d,\"depth\":%d,\"seconds\":%.3f,"
+    printf("{\"scenario\":\"%s\",\"ports\":%d,\"conns\":%d,\"opened\":%d,\"depth\":%d,\"seconds\":%.3f,"
            "\"requests\":%" PRIu64 ",\"rps\":%.1f,\"p50_ms\":%.3f,\"p90_ms\":%.3f,"
            "\"p99_ms\":%.3f,\"max_ms\":%.3f,",
-           scenario_names[lg->sc], lg->conns, opened, lg->depth, secs, lg->ok_measured, rps,
+           scenario_names[lg->sc], lg->nports, lg->conns, opened, lg->depth, secs, lg->ok_measured, rps,
            p50, p90, p99, mx);
     errcount_json(&lg->err, stdout);
     struct wsc_stats st;
@@ -476,10 +489,11 @@ int main(int argc, char **argv)
         l->rng = 0x9E3779B97F4A7C15ull * (uint64_t)(i + 1) ^ wsc_now_ns();
         users[i] = l;
     }
-    int opened = wsc_connect_many(lg.w, lg.conns, CONNECT_BATCH, CONNECT_TIMEOUT_MS, conns, users);
+    int opened = wsc_connect_spread(lg.w, lg.ports, lg.nports, lg.conns, CONNECT_BATCH,
+                                    CONNECT_TIMEOUT_MS, conns, users);
     if (opened < lg.conns) {
-        fprintf(stderr, "loadgen: only %d of %d connections to %s:%d opened\n", opened,
-                lg.conns, lg.host, lg.port);
+        fprintf(stderr, "loadgen: only %d of %d connections to %s:%d%s opened\n", opened,
+                lg.conns, lg.host, lg.port, lg.nports > 1 ? " (and the other ports)" : "");
         rc = 1;
         goto out;
     }

@@ -664,6 +664,15 @@ void wsc_free(struct wsc *w)
     free(w);
 }
 
+int wsc_set_port(struct wsc *w, int port)
+{
+    if (port < 1 || port > 65535)
+        return -EINVAL;
+    w->addr.sin_port = htons((uint16_t)port); /* wsc_connect reads both at once */
+    w->port = port;
+    return 0;
+}
+
 static void base64(const uint8_t *in, size_t n, char *out)
 {
     EVP_EncodeBlock((unsigned char *)out, in, (int)n);
@@ -804,6 +813,23 @@ int wsc_connect_many(struct wsc *w, int n, int batch, int timeout_ms, struct wsc
     w->many_pending = 0;
     reap(w);
     return (int)(w->stats.opened - opened0);
+}
+
+int wsc_connect_spread(struct wsc *w, const int *ports, int nports, int n, int batch,
+                       int timeout_ms, struct wsc_conn **conns, void **users)
+{
+    int opened = 0, keep = w->port;
+    for (int i = 0, j; i < n; i = j) {
+        long g = (long)i * nports / n;
+        for (j = i; j < n && (long)j * nports / n == g; j++)
+            ;
+        if (wsc_set_port(w, ports[g]))
+            break;
+        opened += wsc_connect_many(w, j - i, batch, timeout_ms, conns ? conns + i : NULL,
+                                   users ? users + i : NULL);
+    }
+    wsc_set_port(w, keep);
+    return opened;
 }
 
 void wsc_close_all(struct wsc *w, int code, int timeout_ms)

@@ -63,6 +63,10 @@ int wsc_new(struct wsc **out, const struct wsc_config *cfg, const struct wsc_han
  * NULL-safe. Do not call from a callback. */
 void wsc_free(struct wsc *w);
 
+/* Connections started from now on go to port (of the same host; the ones started before
+ * keep theirs): one client for several servers. Returns 0 or -EINVAL. */
+int wsc_set_port(struct wsc *w, int port);
+
 /* Starts one connection; on_open or on_close follows from wsc_run. user is stored in
  * the connection (wsc_conn_user). Returns the connection, or NULL with errno set when
  * no socket could be made (EMFILE, ...); then no callback fires. */
@@ -77,6 +81,12 @@ int wsc_connect_many(struct wsc *w, int n, int batch, int timeout_ms, struct wsc
 /* Flushes pending output, then waits up to timeout_ms for events and handles them
  * (callbacks run from here). Returns the number of events handled, or -errno. */
 int wsc_run(struct wsc *w, int timeout_ms);
+
+/* wsc_connect_many over several servers of the same host: connection i goes to
+ * ports[i * nports / n] (contiguous blocks, as even as n allows). Returns how many
+ * opened. */
+int wsc_connect_spread(struct wsc *w, const int *ports, int nports, int n, int batch,
+                       int timeout_ms, struct wsc_conn **conns, void **users);
 
 /* Queues one whole message as a single masked frame (a copy of data); the bytes go out
  * from the next wsc_run (or wsc_flush). Returns 0, or -EPIPE when c is closing. */
