@@ -498,6 +498,17 @@ int cluster_start(struct cluster *cl, uint64_t from, uint64_t skip_upto, char *e
                  cl->stream, natsStatus_GetText(s), (int)je);
         return -1;
     }
+    /* No limit on nats.c's queue of this subscription: by default it drops messages
+     * past 65,536 (a "slow consumer"), and the ordered consumer would notice the gap
+     * only when the stream sends its next message — a catch-up stalled until then
+     * (found by the cluster benchmark). Its size is bounded instead by the consumer's
+     * flow control, which holds the stream at the server while our delivery callback
+     * waits for the loop (CLUSTER_INBOX_MAX). */
+    if ((s = natsSubscription_SetPendingLimits(cl->sub, -1, -1)) != NATS_OK) {
+        snprintf(err, errlen, "cannot lift the stream subscription's limits: %s",
+                 natsStatus_GetText(s));
+        return -1;
+    }
     log_info("cluster: node %s consuming %s from sequence %llu", cl->node, cl->stream,
              (unsigned long long)(from ? from : 1));
     return 0;
