@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "ccerr.h"
@@ -235,7 +236,7 @@ int change_decode(const char *text, size_t len, struct change **out, char *why,
     }
     json_decref(o);
     if (kinds[kind].from_json && kinds[kind].from_json(c, c->args)) {
-        snprintf(why, whylen, "%s: its fields are missing or mistyped", type);
+        snprintf(why, whylen, "%s: its fields are missing or mistyped", kinds[kind].name);
         change_free(c);
         return CC_EBADARGS;
     }
@@ -284,6 +285,7 @@ struct changes {
     uint64_t next_msg;     /* counter after the prefix */
     uint64_t start_from, skip_upto; /* where consuming starts */
     uint8_t applied_hash[32];       /* SHA-256 of the message at applied_seq */
+    uint64_t submitted_seq;         /* the last stream record handed to the writer */
     struct u64map pending; /* counter → our change waiting for the stream */
     size_t npending;
     struct changes_cluster_stats cstats;
@@ -383,6 +385,7 @@ struct stream_req {
     struct change *c; /* NULL: the message is not a record (counted, skipped) */
     struct change *mine; /* our own change it is (reply, user), or NULL */
     uint64_t seq, resume;
+    uint64_t prev; /* the sequence of the record handed to the writer before this one */
     uint8_t hash[32];
     int status; /* the record's apply */
 };
@@ -407,6 +410,13 @@ static int stream_apply(struct write_req *wr, MDB_txn *txn)
     const struct store *st = r->cs->srv->store;
     int rc;
     r->status = 0;
+    /* The position moves only from the record before this one: when one was not
+     * committed (a failed commit), none after it is, and a restart resumes there. */
+    MDB_val v;
+    rc = store_get(txn, store_dbs(st)->meta, SEQ_KEY, strlen(SEQ_KEY), &v);
+    uint64_t at = rc == 0 && v.mv_size == 8 ? get_be64(v.mv_data) : 0;
+    if ((rc && rc != CC_ENOTFOUND) || at != r->prev)
+        return CC_EINTERNAL;
     if (r->c) {
         MDB_txn *child;
         if ((rc = mdb_txn_begin(store_env((struct store *)st), txn, 0, &child)))
@@ -460,6 +470,7 @@ static void stream_done(struct write_req *wr, int status)
     }
     change_free(c);
     free(r);
+    cluster_wake(cs->cluster); /* room for the next records from the stream */
 }
 
 /* Our own pending change published under msgid, taken out of the pending map. */
@@ -483,6 +494,8 @@ static void on_stream_record(void *user, uint64_t seq, uint64_t resume, const ch
     r->cs = cs;
     r->seq = seq;
     r->resume = resume;
+    r->prev = cs->submitted_seq;
+    cs->submitted_seq = seq;
     sha256(data ? data : (const uint8_t *)"", len, r->hash);
     char why[128] = "not a change record";
     if (!data || change_decode((const char *)data, len, &r->c, why, sizeof why)) {
@@ -499,6 +512,15 @@ static void on_stream_record(void *user, uint64_t seq, uint64_t resume, const ch
         change_free(r->c);
         free(r);
     }
+}
+
+/* Stream records waiting for the writer, at most: past it the stream waits (cluster.h). */
+#define STREAM_INFLIGHT 4096
+
+static int on_stream_ready(void *user)
+{
+    struct changes *cs = user;
+    return writer_pending(cs->srv->writer) < STREAM_INFLIGHT;
 }
 
 static void on_stream_applied(void *user, uint64_t *seq, uint8_t hash[32])
@@ -543,9 +565,22 @@ int changes_cluster_open(struct changes *cs, uv_loop_t *loop, const struct clust
         memcpy(hash, v.mv_data, 32);
     store_read_end(cs->srv->store, txn);
     struct cluster_handlers h = {on_stream_record, on_stream_failed, on_stream_applied,
-                                 on_stream_lost, cs};
+                                 on_stream_lost, on_stream_ready, cs};
     memcpy(cs->applied_hash, hash, 32);
-    if (cluster_open(&cs->cluster, loop, cfg, &h, applied, hash, err, errlen))
+    /* The secret's fingerprint, for the stream to tell nodes with another secret. */
+    struct cluster_config c = *cfg;
+    const uint8_t *key = store_secret(st);
+    uint8_t buf[32 + 32], fp[32];
+    if (!key) {
+        snprintf(err, errlen, "no node secret");
+        return -1;
+    }
+    memcpy(buf, key, 32);
+    memcpy(buf + 32, "cocreate cluster secret check....", 32);
+    sha256(buf, sizeof buf, fp);
+    OPENSSL_cleanse(buf, sizeof buf);
+    hex_encode(fp, 8, c.secret_check);
+    if (cluster_open(&cs->cluster, loop, &c, &h, applied, hash, err, errlen))
         return -1;
     uint8_t run[8];
     char hex[17];
@@ -553,6 +588,7 @@ int changes_cluster_open(struct changes *cs, uv_loop_t *loop, const struct clust
     hex_encode(run, sizeof run, hex);
     snprintf(cs->msgid_prefix, sizeof cs->msgid_prefix, "%s.%s.", cfg->node, hex);
     cs->cstats.applied_seq = applied;
+    cs->submitted_seq = applied;
     cs->start_from = resume && resume <= applied ? resume : applied + 1;
     cs->skip_upto = applied;
     return 0;
@@ -561,6 +597,22 @@ int changes_cluster_open(struct changes *cs, uv_loop_t *loop, const struct clust
 int changes_cluster_start(struct changes *cs, char *err, size_t errlen)
 {
     return cluster_start(cs->cluster, cs->start_from, cs->skip_upto, err, errlen);
+}
+
+int changes_stream_position(struct store *st, uint64_t *seq)
+{
+    MDB_txn *txn;
+    MDB_val v;
+    int found = 0;
+    *seq = 0;
+    if (store_read_begin(st, &txn))
+        return 0;
+    if (!store_get(txn, store_dbs(st)->meta, SEQ_KEY, strlen(SEQ_KEY), &v) && v.mv_size == 8) {
+        *seq = get_be64(v.mv_data);
+        found = 1;
+    }
+    store_read_end(st, txn);
+    return found;
 }
 
 struct cluster *changes_cluster(const struct changes *cs)

@@ -162,6 +162,9 @@ struct cluster_config;
 int changes_cluster_open(struct changes *cs, uv_loop_t *loop, const struct cluster_config *cfg,
                          char *err, size_t errlen);
 int changes_cluster_start(struct changes *cs, char *err, size_t errlen);
+/* Whether the data in st belongs to a cluster node (it holds a stream position, *seq):
+ * records must then reach it through the stream, never be applied to it alone. */
+int changes_stream_position(struct store *st, uint64_t *seq);
 /* The cluster transport (NULL in single-node mode). */
 struct cluster *changes_cluster(const struct changes *cs);
 struct changes_cluster_stats {

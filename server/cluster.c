@@ -69,6 +69,8 @@ struct cluster {
     uv_timer_t timer;
     uv_mutex_t mu;
     struct inbox_item *inbox, **inbox_tail; /* under mu */
+    size_t inbox_msgs;                      /* under mu: stream messages in inbox */
+    uv_cond_t room;                         /* inbox_msgs fell under CLUSTER_INBOX_MAX */
     int connected;                          /* under mu */
     int stopped;
     int rechecking; /* a recheck is on the thread pool (it holds cl) */
@@ -89,6 +91,13 @@ static void inbox_push(struct cluster *cl, struct inbox_item *it)
         *cl->inbox_tail = it;
         cl->inbox_tail = &it->next;
         uv_async_send(&cl->async);
+        /* A stream message waits here (on nats.c's delivery thread) while the loop
+         * has a full inbox: never an ack or a reconnection, which must not wait. */
+        if (!it->ack && !it->reconnected) {
+            cl->inbox_msgs++;
+            while (cl->inbox_msgs > CLUSTER_INBOX_MAX && !cl->stopped)
+                uv_cond_wait(&cl->room, &cl->mu);
+        }
     }
     uv_mutex_unlock(&cl->mu);
     if (stopped)
@@ -258,6 +267,10 @@ static int ensure_stream(jsCtx *js, const struct cluster_config *cfg, const char
         sc.Replicas = cfg->replicas;
         sc.MaxAge = cfg->max_age_s * 1000000000LL;
         sc.MaxBytes = cfg->max_bytes ? cfg->max_bytes : -1;
+        char desc[96];
+        snprintf(desc, sizeof desc, "cocreate change records; secret check %s",
+                 cfg->secret_check);
+        sc.Description = desc;
         s = js_AddStream(info, js, &sc, NULL, &je);
         if (s == NATS_OK) {
             log_info("cluster: created stream %s (replicas %d)", cfg->stream, cfg->replicas);
@@ -280,6 +293,17 @@ static int ensure_stream(jsCtx *js, const struct cluster_config *cfg, const char
                       : c->MaxAge != cfg->max_age_s * 1000000000LL ? "its max age"
                       : (c->MaxBytes > 0 ? c->MaxBytes : 0) != cfg->max_bytes ? "its max bytes"
                                                                 : NULL;
+    const char *mark = c->Description ? strstr(c->Description, "secret check ") : NULL;
+    if (!bad && mark && strcmp(mark + 13, cfg->secret_check)) {
+        snprintf(err, errlen,
+                 "this node's secret is not the cluster's (the stream %s was made by a node "
+                 "with another --secret): its audit logs' voter pseudonyms would differ; give "
+                 "every node the same secret file",
+                 cfg->stream);
+        jsStreamInfo_Destroy(*info);
+        *info = NULL;
+        return -1;
+    }
     if (bad) {
         snprintf(err, errlen,
                  "the stream %s exists with settings this node contradicts: %s (replicas %lld, "
@@ -436,6 +460,7 @@ int cluster_open(struct cluster **out, uv_loop_t *loop, const struct cluster_con
     cl->part_max = max > 2 * CLUSTER_PART_SLACK ? (size_t)max - CLUSTER_PART_SLACK : 4096;
     cl->connected = 1;
     uv_mutex_init(&cl->mu);
+    uv_cond_init(&cl->room);
     uv_async_init(loop, &cl->async, on_async);
     cl->async.data = cl;
     uv_timer_init(loop, &cl->timer);
@@ -471,6 +496,17 @@ int cluster_start(struct cluster *cl, uint64_t from, uint64_t skip_upto, char *e
     if (s != NATS_OK) {
         snprintf(err, errlen, "cannot consume the stream %s: %s (JetStream error %d)",
                  cl->stream, natsStatus_GetText(s), (int)je);
+        return -1;
+    }
+    /* No limit on nats.c's queue of this subscription: by default it drops messages
+     * past 65,536 (a "slow consumer"), and the ordered consumer would notice the gap
+     * only when the stream sends its next message — a catch-up stalled until then
+     * (found by the cluster benchmark). Its size is bounded instead by the consumer's
+     * flow control, which holds the stream at the server while our delivery callback
+     * waits for the loop (CLUSTER_INBOX_MAX). */
+    if ((s = natsSubscription_SetPendingLimits(cl->sub, -1, -1)) != NATS_OK) {
+        snprintf(err, errlen, "cannot lift the stream subscription's limits: %s",
+                 natsStatus_GetText(s));
         return -1;
     }
     log_info("cluster: node %s consuming %s from sequence %llu", cl->node, cl->stream,
@@ -689,16 +725,32 @@ static void got_message(struct cluster *cl, struct inbox_item *it)
     ccbuf_free(&whole);
 }
 
+/* Takes the inbox's first item, or NULL; a stream message only while the user has
+ * room for a record (else it stays first, and cluster_wake comes back for it). */
+static struct inbox_item *inbox_pop(struct cluster *cl)
+{
+    /* Only this thread takes items, from the front; others append at the back. */
+    uv_mutex_lock(&cl->mu);
+    struct inbox_item *it = cl->inbox;
+    int msg = it && !it->ack && !it->reconnected;
+    uv_mutex_unlock(&cl->mu);
+    if (!it || (msg && !cl->stopped && !cl->h.ready(cl->h.user)))
+        return NULL;
+    uv_mutex_lock(&cl->mu);
+    cl->inbox = it->next;
+    if (!cl->inbox)
+        cl->inbox_tail = &cl->inbox;
+    if (msg && --cl->inbox_msgs <= CLUSTER_INBOX_MAX)
+        uv_cond_broadcast(&cl->room);
+    uv_mutex_unlock(&cl->mu);
+    return it;
+}
+
 static void on_async(uv_async_t *as)
 {
     struct cluster *cl = as->data;
-    uv_mutex_lock(&cl->mu);
-    struct inbox_item *it = cl->inbox;
-    cl->inbox = NULL;
-    cl->inbox_tail = &cl->inbox;
-    uv_mutex_unlock(&cl->mu);
-    while (it) {
-        struct inbox_item *next = it->next;
+    struct inbox_item *it;
+    while ((it = inbox_pop(cl))) {
         if (!cl->stopped) {
             if (it->reconnected)
                 recheck(cl);
@@ -708,8 +760,13 @@ static void on_async(uv_async_t *as)
                 got_message(cl, it);
         }
         free(it);
-        it = next;
     }
+}
+
+void cluster_wake(struct cluster *cl)
+{
+    if (cl && !cl->stopped)
+        uv_async_send(&cl->async);
 }
 
 void cluster_get_stats(const struct cluster *cl, struct cluster_stats *out)
@@ -771,6 +828,7 @@ void cluster_stop(struct cluster *cl)
         return;
     uv_mutex_lock(&cl->mu);
     cl->stopped = 1;
+    uv_cond_broadcast(&cl->room); /* a delivery thread waiting for room goes on */
     uv_mutex_unlock(&cl->mu);
     if (cl->sub) {
         natsSubscription_Unsubscribe(cl->sub);
@@ -800,6 +858,7 @@ void cluster_close(struct cluster *cl)
         pub_free(cl, cl->pubs);
     while (cl->asms)
         asm_free(cl, cl->asms);
+    uv_cond_destroy(&cl->room);
     uv_mutex_destroy(&cl->mu);
     free(cl);
 }

@@ -31,6 +31,9 @@
 #define CLUSTER_ACK_WAIT_MS 1000
 /* Room kept under the server's max_payload for headers in each part. */
 #define CLUSTER_PART_SLACK 4096
+/* Messages nats.c's thread may queue for the loop before it waits (backpressure: the
+ * consumer's flow control then holds the stream back at the server). */
+#define CLUSTER_INBOX_MAX 4096
 
 struct cluster_config {
     const char *urls;      /* nats://H:P or tls://H:P, comma-separated */
@@ -41,6 +44,9 @@ struct cluster_config {
     int replicas;          /* stream replicas (1 for development, 3 in production) */
     int64_t max_age_s;     /* 0 = keep everything */
     int64_t max_bytes;     /* 0 = keep everything */
+    char secret_check[24]; /* a fingerprint of the node's secret (never the secret): the
+                              stream's description carries the first node's, and a node
+                              whose secret differs is refused (its pseudonyms would) */
 };
 
 /* A complete record from the stream: seq is the stream sequence of its last message;
@@ -58,12 +64,16 @@ typedef void (*cluster_failed_fn)(void *user, const char *msgid);
 typedef void (*cluster_applied_fn)(void *user, uint64_t *seq, uint8_t hash[32]);
 /* The stream no longer holds what this node applied (reason in words): it must stop. */
 typedef void (*cluster_lost_fn)(void *user, const char *reason);
+/* Whether the user can take another record now; when it said no, it calls cluster_wake
+ * once it can (the stream waits meanwhile: nothing is dropped, nothing piles up). */
+typedef int (*cluster_ready_fn)(void *user);
 
 struct cluster_handlers {
     cluster_record_fn on_record;
     cluster_failed_fn on_failed;
     cluster_applied_fn applied;
     cluster_lost_fn on_lost;
+    cluster_ready_fn ready;
     void *user;
 };
 
@@ -88,6 +98,8 @@ int cluster_publish(struct cluster *cl, const char *msgid, const void *data, siz
  * record and waits for its acknowledgement. Returns 0 or -1 with a reason in err. */
 int cluster_publish_sync(const struct cluster_config *cfg, const char *msgid,
                          const void *data, size_t len, char *err, size_t errlen);
+/* Loop thread: the user can take records again (after its ready said no). */
+void cluster_wake(struct cluster *cl);
 /* Whether NATS is reachable now (writes are refused with busy while it is not). */
 int cluster_connected(const struct cluster *cl);
 

@@ -218,6 +218,22 @@ static struct store *open_offline(const char *dir, const char *secret_path)
     return st;
 }
 
+/* A record applied to a cluster node's data alone would make it differ from the
+ * others: refused (with --cluster, --make-brand publishes instead). */
+static int refuse_cluster_data(struct store *st, const char *dir)
+{
+    uint64_t seq;
+    if (!changes_stream_position(st, &seq))
+        return 0;
+    fprintf(stderr,
+            "cocreated: %s is a cluster node's data (it follows its stream up to sequence "
+            "%llu): a record applied here alone would make this node differ from the "
+            "others; give --cluster and the node's NATS flags so it goes through the "
+            "stream\n",
+            dir, (unsigned long long)seq);
+    return 1;
+}
+
 /* --make-brand in cluster mode: the account.create record is published to the stream,
  * and every node applies it (the name taken or not decided there, in stream order). */
 static int make_brand_cluster(const struct cluster_config *cc, const char *name)
@@ -257,8 +273,10 @@ static int make_brand(const char *dir, const char *secret_path, const char *reco
         return 1;
     }
     struct store *st = open_offline(dir, secret_path);
-    if (!st)
+    if (!st || refuse_cluster_data(st, dir)) {
+        store_close(st);
         return 1;
+    }
     char token[ACCOUNT_TOKEN_LEN + 1];
     struct change *c = change_account_new(name, ROLE_BRAND, now_unix(), token);
     int rc = changes_apply_now(st, c);
@@ -305,8 +323,10 @@ static int backup(const char *dir, const char *secret_path, const char *out)
 static int apply_records(const char *dir, const char *secret_path, const char *file)
 {
     struct store *st = open_offline(dir, secret_path);
-    if (!st)
+    if (!st || refuse_cluster_data(st, dir)) {
+        store_close(st);
         return 1;
+    }
     char err[512];
     long failed;
     long n = changes_apply_file(st, file, &failed, err, sizeof err);

@@ -27,7 +27,8 @@ import shutil
 import subprocess
 import time
 
-from harness import WAIT, Client, Server, daemon_command, run, simple_level, tmpdir
+from harness import (WAIT, Client, Server, daemon_command, register_many, run, simple_level,
+                     tmpdir)
 import natsrun
 
 CLI = os.environ.get('COCREATE_CLI', 'build/tools/cocreate')
@@ -234,6 +235,21 @@ async def main():
         assert dup['error']['code'] == 'conflict'
         await cli.close()
 
+    # a long catch-up: more records than the node takes in at once (the stream waits
+    # for its writer, nothing is dropped)
+    c3.stop()
+    many, _ = await register_many(a, [f'bulk{i:05d}' for i in range(10000)], conns=8,
+                                  depth=16)
+    assert len(many) == 10000
+    c3.start()
+    cl.settle()
+    cli = await Client.connect(c3)
+    for name in sorted(many)[::97] + [max(many)]:
+        got = await cli.ok('auth.login', token=many[name])
+        assert got['account']['name'] == name
+    await cli.close()
+    sub = None
+
     # the nodes answer identically
     voter = await login(b, voter_token)  # b was restarted
     await voter.ok('comment.post', design=d, text='Lovely noise')
@@ -292,6 +308,17 @@ async def main():
                 '--cluster-creds', nats.creds_path, '--stream-replicas', '3'], start=False)
     rc, err = start_fails(f)
     assert rc == 1 and 'contradicts: its replicas' in err, err
+    # ... and so is a node with another secret (its pseudonyms would differ)
+    other = os.path.join(cl.dir, 'other-secret')
+    with open(other, 'w') as fh:
+        fh.write(os.urandom(32).hex() + '\n')
+    g = Server(['--secret', other, *nats.cocreated_args('g')], start=False)
+    rc, err = start_fails(g)
+    assert rc == 1 and "secret is not the cluster's" in err, err
+    # a record applied to one node's data alone is refused (it would differ)
+    p = subprocess.run(daemon_command('--data', a.data, '--secret', cl.secret, '--make-brand',
+                                      'sneaky'), capture_output=True, text=True, timeout=WAIT)
+    assert p.returncode == 1 and "is a cluster node's data" in p.stderr, p.stderr
 
     # NATS loses what it acknowledged (a power cut of every server before its periodic
     # fsync, emulated by rewinding its store): the running nodes notice when they
