@@ -119,6 +119,14 @@ static void refusals(void)
             "vote: its fields are missing or mistyped");
 }
 
+/* A contest.create record of a heart level contest: its apply needs nothing else. */
+static struct change *contest_change(int64_t at, const char *slug)
+{
+    return change_new(CH_CONTEST, at, 1,
+                      json_pack("{sbs{ssssssss}}", "create", 1, "args", "slug", slug, "title",
+                                "T", "kind", "level", "scale", "heart"));
+}
+
 /* change_apply's clock: max(at, the last applied), a clock record sets it back. */
 static void clamped_clock(void)
 {
@@ -129,13 +137,9 @@ static void clamped_clock(void)
     int64_t ats[] = {100, 90, 150, 120};
     int64_t want[] = {100, 100, 150, 150};
     for (size_t i = 0; i < 4; i++) {
-        /* a contest record: its apply needs nothing else in the store */
         char slug[16];
         snprintf(slug, sizeof slug, "c%zu", i);
-        struct change *c = change_new(
-            CH_CONTEST, ats[i], 1,
-            json_pack("{sbs{ssssssss}}", "create", 1, "args", "slug", slug, "title", "T",
-                      "kind", "level", "scale", "heart"));
+        struct change *c = contest_change(ats[i], slug);
         ASSERT_EQ(changes_apply_now(st, c), 0);
         ASSERT_EQ(c->out.at, want[i]);
         change_free(c);
@@ -143,21 +147,15 @@ static void clamped_clock(void)
     struct change *c = change_new(CH_CLOCK, 50, 0, NULL);
     ASSERT_EQ(changes_apply_now(st, c), 0);
     change_free(c);
-    c = change_new(CH_CONTEST, 60, 1,
-                   json_pack("{sbs{ssssssss}}", "create", 1, "args", "slug", "after", "title",
-                             "T", "kind", "level", "scale", "heart"));
+    c = contest_change(60, "after");
     ASSERT_EQ(changes_apply_now(st, c), 0);
     ASSERT_EQ(c->out.at, 60);
     change_free(c);
     /* a refused record changes nothing, its clock included */
-    c = change_new(CH_CONTEST, 500, 1,
-                   json_pack("{sbs{ssssssss}}", "create", 1, "args", "slug", "after", "title",
-                             "T", "kind", "level", "scale", "heart"));
+    c = contest_change(500, "after");
     ASSERT_EQ(changes_apply_now(st, c), CC_ECONFLICT);
     change_free(c);
-    c = change_new(CH_CONTEST, 61, 1,
-                   json_pack("{sbs{ssssssss}}", "create", 1, "args", "slug", "later", "title",
-                             "T", "kind", "level", "scale", "heart"));
+    c = contest_change(61, "later");
     ASSERT_EQ(changes_apply_now(st, c), 0);
     ASSERT_EQ(c->out.at, 61);
     change_free(c);
