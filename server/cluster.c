@@ -18,6 +18,7 @@
 /* A record whose parts have not all arrived within this many stream messages after its
  * first is dropped, the same on every node (its publisher gave up or died). */
 #define CLUSTER_PART_SPAN 100000
+#define CLUSTER_HEARTBEAT_NS 1000000000LL /* the stream consumer's idle heartbeat */
 /* The timer that publishes unacknowledged parts again. */
 #define CLUSTER_TICK_MS 500
 
@@ -485,6 +486,12 @@ int cluster_start(struct cluster *cl, uint64_t from, uint64_t skip_upto, char *e
     jsSubOptions so;
     jsSubOptions_Init(&so);
     so.Ordered = true;
+    /* nats.c notices a consumer lost with its server (kill -9 of the stream leader,
+     * which holds this ephemeral consumer) only when two heartbeat intervals pass
+     * without a message, and then makes a new one; its default of 5 s put 10-20 s
+     * between the loss and the first delivery again. One heartbeat a second costs
+     * a few bytes and bounds that part to 2-4 s. */
+    so.Config.Heartbeat = CLUSTER_HEARTBEAT_NS;
     if (from > 1) {
         so.Config.DeliverPolicy = js_DeliverByStartSequence;
         so.Config.OptStartSeq = from;
