@@ -8,7 +8,7 @@
  * could not start (bad flags, connections refused), 2 on usage errors.
  *
  *   loadgen --port P[,P...] [--host H] [--conns 64] [--depth 1] [--seconds 5] [--warmup 0]
- *           --scenario echo|hello|register|vote|gallery [--designs N]
+ *           --scenario echo|hello|register|vote|gallery [--designs N] [--offset O]
  *           [--interval-ms MS] [--max-requests N] [--run-id ID] [--expect-bytes N]
  *
  * Scenarios: echo (a 64-byte message, for echod), hello, register (auth.register with
@@ -16,7 +16,8 @@
  * heart=1 on designs 1..N of the `open` contest, each connection starting at its own
  * place: a first pass of vote.cast on N distinct designs, then vote.clear on the same,
  * and so on, so that every request changes a vote), gallery (gallery.get sort top,
- * limit 24, at a random offset in [0, N - 24]). vote and gallery need --designs N.
+ * limit 24, at a random offset in [0, N - 24]; --offset O: always at O, e.g. 0 for first
+ * pages only). vote and gallery need --designs N.
  * --expect-bytes N counts every reply that is not exactly N bytes long as an error
  * (echo against `echod --reply-bytes N`: the run measured the replies it says).
  * Several ports (servers of one host, e.g. the nodes of a cluster) share the
@@ -86,6 +87,7 @@ struct loadgen {
     enum scenario sc;
     uint64_t max_requests;
     uint64_t designs;     /* vote, gallery: designs 1..designs exist */
+    long long offset;     /* gallery: every page's offset (-1: random) */
     uint64_t interval_ns; /* paced: least time between a slot's requests (0 = closed loop) */
     size_t expect_bytes;  /* replies must be this long (0 = any) */
     char run_id[16];
@@ -155,10 +157,11 @@ static void send_request(struct lg_conn *l, int slot, long long id)
     }
     case SC_GALLERY: {
         uint64_t span = lg->designs > GALLERY_PAGE ? lg->designs - GALLERY_PAGE + 1 : 1;
+        uint64_t offset = lg->offset >= 0 ? (uint64_t)lg->offset : bench_rand(&l->rng) % span;
         n = snprintf(buf, sizeof buf,
                      "{\"id\":%lld,\"op\":\"gallery.get\",\"sort\":\"top\",\"offset\":%llu,"
                      "\"limit\":%d}",
-                     id, (unsigned long long)(bench_rand(&l->rng) % span), GALLERY_PAGE);
+                     id, (unsigned long long)offset, GALLERY_PAGE);
         break;
     }
     default:
@@ -298,11 +301,12 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: loadgen --port P[,P...] --scenario echo|hello|register|vote|gallery\n"
                "               [--host 127.0.0.1] [--conns 64] [--depth 1] [--seconds 5]\n"
-               "               [--warmup 0] [--designs N] [--interval-ms MS]\n"
+               "               [--warmup 0] [--designs N] [--offset O] [--interval-ms MS]\n"
                "               [--max-requests %llu] [--run-id ID] [--expect-bytes N]\n"
                "Closed-loop WebSocket load: each connection keeps DEPTH requests in flight\n"
                "(paced: a slot's next request no sooner than MS after its previous one).\n"
                "vote and gallery act on designs 1..N of the open contest (--designs N).\n"
+               "gallery: pages at random offsets; --offset O: all at O (0: first pages).\n"
                "--expect-bytes N: a reply of any other length counts as an error.\n"
                "Several ports: the connections are spread over them in blocks (one figure).\n"
                "Prints one JSON line on stdout and a summary on stderr. Exit 0: clean run;\n"
@@ -323,6 +327,7 @@ static int parse_args(struct loadgen *lg, int argc, char **argv)
         {"max-requests", required_argument, NULL, 'm'},
         {"run-id", required_argument, NULL, 'r'},
         {"designs", required_argument, NULL, 'D'},
+        {"offset", required_argument, NULL, 'o'},
         {"interval-ms", required_argument, NULL, 'i'},
         {"expect-bytes", required_argument, NULL, 'e'},
         {"help", no_argument, NULL, 'h'},
@@ -369,6 +374,13 @@ static int parse_args(struct loadgen *lg, int argc, char **argv)
             break;
         case 'D':
             lg->designs = strtoull(optarg, NULL, 10);
+            break;
+        case 'o':
+            lg->offset = strtoll(optarg, NULL, 10);
+            if (lg->offset < 0) {
+                fprintf(stderr, "loadgen: --offset wants O >= 0\n");
+                return 2;
+            }
             break;
         case 'i':
             lg->interval_ns = (uint64_t)(atof(optarg) * 1e6);
@@ -447,6 +459,7 @@ int main(int argc, char **argv)
     lg.depth = 1;
     lg.seconds = 5;
     lg.max_requests = DEFAULT_MAX_REQUESTS;
+    lg.offset = -1;
     int rc = parse_args(&lg, argc, argv);
     if (rc)
         return rc;
