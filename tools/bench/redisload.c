@@ -9,8 +9,8 @@
  * - vote: one EVALSHA a request of VOTE_SCRIPT (loaded with SCRIPT LOAD first), a vote
  *   with its real semantics: the voter's previous vote on the design (HGET), the new
  *   one stored (HSET) or removed (HDEL), the design's score in the sorted set KEY moved
- *   by the difference (ZINCRBY ±1), and an audit entry in cocreated's shape (~240
- *   bytes) appended to KEY:log (RPUSH), chained by hash to the previous one (SHA-1 of
+ *   by the difference (ZINCRBY ±1), and an audit entry in cocreated's shape (~237
+ *   bytes stored) appended to KEY:log (RPUSH), chained by hash to the previous one (SHA-1 of
  *   the previous hash and the entry, redis.sha1hex: the only hash scripts have; the
  *   head in KEY:head). Voters and designs as loadgen's vote: connection i is voter i
  *   (names unique to the run), designs 1..--members, starting at i * members / conns
