@@ -458,7 +458,8 @@ static int seed(struct rl *rl)
     if (!b)
         return 1;
     long sent = 0, errs = 0;
-    for (int records = 0; records <= (rl->record_bytes > 0); records++) {
+    int passes = rl->record_bytes > 0 ? 2 : 1; /* the sorted set, then the records */
+    for (int records = 0; records < passes; records++) {
         for (uint64_t i = 1; i <= rl->members; i += SEED_BATCH) {
             uint64_t k = rl->members - i + 1 < SEED_BATCH ? rl->members - i + 1 : SEED_BATCH;
             size_t len = seed_batch(rl, b, cap, i, k, records);
