@@ -79,8 +79,12 @@ static void checkpoint(struct writer *w, int force)
     if (journal_reset(w->journal))
         log_error("journal: cannot empty the journal after a checkpoint: %s",
                   strerror(errno));
+    uint64_t ms = (uv_hrtime() - now) / 1000000;
     uv_mutex_lock(&w->mu);
     w->stats.checkpoints++;
+    w->stats.checkpoint_last_ms = ms;
+    if (ms > w->stats.checkpoint_max_ms)
+        w->stats.checkpoint_max_ms = ms;
     uv_mutex_unlock(&w->mu);
 }
 

@@ -51,6 +51,7 @@ struct writer_stats {
     uint64_t isolated;     /* batches re-applied one nested transaction a request */
     uint64_t journaled;    /* records appended to the journal */
     uint64_t checkpoints;  /* checkpoints made (journal mode) */
+    uint64_t checkpoint_last_ms, checkpoint_max_ms; /* how long they held the writer */
     uint64_t queued;       /* requests waiting or in the current batch */
 };
 

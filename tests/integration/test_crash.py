@@ -91,6 +91,7 @@ async def main():
     c = await Client.connect(srv)
     await c.ok('auth.register', name='after-the-crashes')
     await c.close()
+    assert srv.metric('cocreate_journal_records_total') >= 1  # through the journal
     srv.stop()
     notes.append(check_lmdb(srv.data))
     print('crash: ok (' + '; '.join(notes) + ')')
