@@ -15,6 +15,7 @@
 #include "ccerr.h"
 #include "changes_int.h"
 #include "cluster.h"
+#include "journal.h"
 #include "log.h"
 #include "server.h"
 #include "u64map.h"
@@ -327,6 +328,12 @@ static int wr_apply(struct write_req *wr, MDB_txn *txn)
     return change_apply(c, txn, c->cs->srv->store);
 }
 
+/* Writer thread, journal mode: the record as the journal keeps it. */
+static int wr_encode(struct write_req *wr, struct ccbuf *out)
+{
+    return change_encode(container_of(wr, struct change, wr), out);
+}
+
 /* Appends c to the record file (test replays): written as applied, failed or not. */
 static void record(struct changes *cs, const struct change *c)
 {
@@ -359,7 +366,7 @@ int changes_submit(struct changes *cs, struct change *c, change_reply_fn reply, 
     c->reply = reply;
     c->user = user;
     if (!cs->cluster)
-        return writer_submit(cs->srv->writer, &c->wr, wr_apply, wr_done);
+        return writer_submit_record(cs->srv->writer, &c->wr, wr_apply, wr_done, wr_encode);
     /* Cluster mode: published; applied when it comes back from the stream, in the
      * stream's order, like every other node's records. */
     char msgid[128];
@@ -628,7 +635,9 @@ void changes_cluster_stats(const struct changes *cs, struct changes_cluster_stat
 
 /* ---- offline ---- */
 
-int changes_apply_now(struct store *st, struct change *c)
+/* Applies c in a transaction of its own, recording seq as the journal's applied
+ * sequence when nonzero (start-up replay). */
+static int apply_now(struct store *st, struct change *c, uint64_t seq)
 {
     for (;;) {
         MDB_txn *txn;
@@ -636,15 +645,95 @@ int changes_apply_now(struct store *st, struct change *c)
         if (rc)
             return rc;
         rc = change_apply(c, txn, st);
+        int arc = rc;
+        if (seq && (rc == 0 || (rc != STORE_EMAPFULL && rc != CC_EINTERNAL))) {
+            /* a refused record is applied as refused: its sequence counts all the same */
+            if (rc) {
+                store_write_abort(st, txn);
+                if ((rc = store_write_begin(st, &txn)))
+                    return rc;
+            }
+            rc = put_u64(txn, st, JOURNAL_SEQ_KEY, seq);
+        }
         if (rc)
             store_write_abort(st, txn);
         else
             rc = store_write_commit(st, txn);
         if (rc != STORE_EMAPFULL)
-            return rc;
+            return rc ? rc : arc;
         if (store_grow(st))
             return CC_EINTERNAL;
     }
+}
+
+int changes_apply_now(struct store *st, struct change *c)
+{
+    return apply_now(st, c, 0);
+}
+
+struct recovery {
+    struct store *st;
+    long refused;
+    char *err;
+    size_t errlen;
+};
+
+static int recover_one(void *user, uint64_t seq, const uint8_t *data, size_t len)
+{
+    struct recovery *r = user;
+    struct change *c;
+    char why[128];
+    if (change_decode((const char *)data, len, &c, why, sizeof why)) {
+        snprintf(r->err, r->errlen, "the journal's record %llu cannot be read (%s)",
+                 (unsigned long long)seq, why);
+        return -1;
+    }
+    int rc = apply_now(r->st, c, seq);
+    change_free(c);
+    if (rc == CC_EINTERNAL || rc == STORE_EMAPFULL) {
+        snprintf(r->err, r->errlen, "the journal's record %llu could not be stored",
+                 (unsigned long long)seq);
+        return -1;
+    }
+    r->refused += rc != 0;
+    return 0;
+}
+
+int changes_journal_seq(struct store *st, uint64_t *seq)
+{
+    MDB_txn *txn;
+    MDB_val v;
+    *seq = 0;
+    if (store_read_begin(st, &txn))
+        return CC_EINTERNAL;
+    int rc = store_get(txn, store_dbs(st)->meta, JOURNAL_SEQ_KEY, strlen(JOURNAL_SEQ_KEY), &v);
+    if (rc == 0 && v.mv_size == 8)
+        *seq = get_be64(v.mv_data);
+    store_read_end(st, txn);
+    return rc == 0 || rc == CC_ENOTFOUND ? 0 : CC_EINTERNAL;
+}
+
+long changes_recover(struct store *st, const char *dir, uint64_t *next_seq, char *err,
+                     size_t errlen)
+{
+    uint64_t seq;
+    err[0] = '\0';
+    if (changes_journal_seq(st, &seq)) {
+        snprintf(err, errlen, "cannot read the journal's position in the data");
+        return -1;
+    }
+    struct recovery r = {.st = st, .err = err, .errlen = errlen};
+    long n = journal_each(dir, seq, recover_one, &r);
+    if (n < 0) {
+        if (!err[0])
+            snprintf(err, errlen, "cannot read the journal in %s", dir);
+        return -1;
+    }
+    if (n)
+        log_info("journal: %ld records after the checkpoint applied again (%ld refused as "
+                 "before)", n, r.refused);
+    *next_seq = seq + (uint64_t)n + 1;
+    return n;
 }
 
 long changes_apply_file(struct store *st, const char *path, long *failed, char *err,

@@ -179,6 +179,17 @@ void changes_cluster_stats(const struct changes *cs, struct changes_cluster_stat
  * Returns 0 or the apply's code. */
 int changes_apply_now(struct store *st, struct change *c);
 
+/* Start-up (journal.h), before the writer runs, by the process holding the journal:
+ * applies again, in order, the journal's records after the sequence the data holds
+ * (JOURNAL_SEQ_KEY: the last checkpoint's, after store_restore_checkpoint), each in its
+ * own transaction. Sets *next_seq to the sequence the next record takes. Returns the
+ * number of records applied, or -1 with a reason in err (a record that cannot be read
+ * or stored: the server must not start). */
+long changes_recover(struct store *st, const char *dir, uint64_t *next_seq, char *err,
+                     size_t errlen);
+/* The journal's last applied sequence as the data holds it (0: none). 0 or CC_E*. */
+int changes_journal_seq(struct store *st, uint64_t *seq);
+
 /* cocreated --apply-records FILE: applies every record of FILE (one a line, as
  * --record-changes writes them) to st in order, each in its own transaction. A record
  * whose apply fails changes nothing, as it did when it was first applied (a name

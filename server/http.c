@@ -90,6 +90,16 @@ static void metrics(struct net_http *h, struct server *s)
            "Batches re-applied request by request because one request failed.", ws.isolated);
     metric(&b, "cocreate_lmdb_map_growths_total", "counter", "Times the map grew.",
            ws.map_growths);
+    metric(&b, "cocreate_journal_records_total", "counter",
+           "Change records appended to the journal (one node).", ws.journaled);
+    metric(&b, "cocreate_checkpoints_total", "counter",
+           "Checkpoints made: the data file synced, the journal emptied (one node).",
+           ws.checkpoints);
+    metric(&b, "cocreate_checkpoint_last_ms", "gauge",
+           "How long the last checkpoint held the writer, in milliseconds.",
+           ws.checkpoint_last_ms);
+    metric(&b, "cocreate_checkpoint_max_ms", "gauge",
+           "The longest a checkpoint held the writer, in milliseconds.", ws.checkpoint_max_ms);
     struct export_stats xs;
     export_get_stats(&xs);
     metric(&b, "cocreate_exports_total", "counter", "Production exports started.", xs.started);

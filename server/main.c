@@ -43,6 +43,7 @@
 #include "changes.h"
 #include "cluster.h"
 #include "designs.h"
+#include "journal.h"
 #include "log.h"
 #include "net.h"
 #include "ratelimit.h"
@@ -82,6 +83,9 @@ static void usage(FILE *f)
             "                       it to megabytes for a client that stops reading\n"
             "  --drain-ms MS        at shutdown, longest wait for requests in flight and\n"
             "                       unsent replies (default 5000)\n"
+            "  --checkpoint-ms MS   one node: how often the data file is made durable and\n"
+            "                       the journal emptied (default 1000); a restart after a\n"
+            "                       crash of the machine applies up to that much again\n"
             "  --log-level LEVEL    error, warn, info (default) or debug\n"
             "  --web DIR            the web client's files, served at / (default %s);\n"
             "                       --web '' serves none\n"
@@ -195,14 +199,46 @@ static int parse_listen(const char *arg, char *host, size_t hostlen, int *port)
     return 0;
 }
 
+/* The journal of the data directory of an offline command, when no server holds it. */
+static struct journal *offline_journal;
+
+/* Ends an offline command's use of the data: a checkpoint at its last commit (kept
+ * only if newer than the file's), so that a crash of the machine does not roll the
+ * data file back past it. */
+static void close_offline(struct store *st)
+{
+    if (st && store_checkpoint(st, 0))
+        fprintf(stderr, "cocreated: warning: no checkpoint after this command's writes\n");
+    store_close(st);
+    journal_close(offline_journal);
+    offline_journal = NULL;
+}
+
 /* The data directory for a command that writes it without the server (--make-brand,
- * --apply-records): the store, upgraded, with the node's secret. NULL after saying why. */
+ * --apply-records): the store, upgraded, with the node's secret. When no server runs
+ * on it, the data file is first put back to its checkpoint and the journal's records
+ * applied again, as a server's start would (journal.h); beside a running server the
+ * command's commits sync, and close_offline's checkpoint keeps them across a crash
+ * (the server's checkpoint pin protects the pages). NULL after saying why. */
 static struct store *open_offline(const char *dir, const char *secret_path)
 {
-    struct store *st;
+    struct store *st = NULL;
     char err[512], path[4096];
-    if (store_open(&st, dir, 0, err, sizeof err)) {
+    int busy = 0, restored = 0;
+    uint64_t next_seq;
+    if (journal_open(&offline_journal, dir, &busy, err, sizeof err) && !busy) {
         fprintf(stderr, "cocreated: %s\n", err);
+        return NULL;
+    }
+    if ((!busy && store_restore_checkpoint(dir, &restored, err, sizeof err)) ||
+        store_open(&st, dir, 0, err, sizeof err) ||
+        (!busy && (store_set_journaled(st, 1) ||
+                   changes_recover(st, dir, &next_seq, err, sizeof err) < 0 ||
+                   store_set_journaled(st, 0) || journal_reset(offline_journal)))) {
+        fprintf(stderr, "cocreated: %s\n", err[0] ? err : "cannot replay the journal");
+        store_close(st);
+        journal_close(offline_journal);
+        offline_journal = NULL;
         return NULL;
     }
     if (!secret_path) {
@@ -212,7 +248,7 @@ static struct store *open_offline(const char *dir, const char *secret_path)
     if (designs_upgrade(st) || secret_load(st, secret_path, err, sizeof err)) {
         fprintf(stderr, "cocreated: %s\n",
                 err[0] ? err : "cannot upgrade the data to this build's schema");
-        store_close(st);
+        close_offline(st);
         return NULL;
     }
     return st;
@@ -274,7 +310,7 @@ static int make_brand(const char *dir, const char *secret_path, const char *reco
     }
     struct store *st = open_offline(dir, secret_path);
     if (!st || refuse_cluster_data(st, dir)) {
-        store_close(st);
+        close_offline(st);
         return 1;
     }
     char token[ACCOUNT_TOKEN_LEN + 1];
@@ -284,7 +320,7 @@ static int make_brand(const char *dir, const char *secret_path, const char *reco
     if (!rc && record && change_append(c, record))
         fprintf(stderr, "cocreated: cannot append the record to %s\n", record);
     change_free(c);
-    store_close(st);
+    close_offline(st);
     if (rc == CC_ECONFLICT) {
         fprintf(stderr, "cocreated: the name '%s' is taken\n", name);
         return 1;
@@ -310,7 +346,7 @@ static int backup(const char *dir, const char *secret_path, const char *out)
     char err[512], path[4096];
     snprintf(path, sizeof path, "%s/secret", out);
     int rc = store_backup(st, out, err, sizeof err) || secret_save(st, path, err, sizeof err);
-    store_close(st);
+    close_offline(st);
     if (rc) {
         fprintf(stderr, "cocreated: %s\n", err);
         return 1;
@@ -324,13 +360,13 @@ static int apply_records(const char *dir, const char *secret_path, const char *f
 {
     struct store *st = open_offline(dir, secret_path);
     if (!st || refuse_cluster_data(st, dir)) {
-        store_close(st);
+        close_offline(st);
         return 1;
     }
     char err[512];
     long failed;
     long n = changes_apply_file(st, file, &failed, err, sizeof err);
-    store_close(st);
+    close_offline(st);
     if (n < 0) {
         fprintf(stderr, "cocreated: %s\n", err);
         return 1;
@@ -358,6 +394,7 @@ int main(int argc, char **argv)
         {"send-queue", required_argument, NULL, 'q'},
         {"ws-sndbuf", required_argument, NULL, 'S'},
         {"drain-ms", required_argument, NULL, 'D'},
+        {"checkpoint-ms", required_argument, NULL, 'K'},
         {"log-level", required_argument, NULL, 'L'},
         {"test-clock", no_argument, NULL, 'C'},
         {"web", required_argument, NULL, 'w'},
@@ -420,6 +457,17 @@ int main(int argc, char **argv)
                 return 2;
             }
             break;
+        case 'K': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 10 || v > 3600000) {
+                fprintf(stderr, "cocreated: --checkpoint-ms wants milliseconds from 10 to "
+                        "3600000, got '%s'\n", optarg);
+                return 2;
+            }
+            cfg.checkpoint_ms = (int)v;
+            break;
+        }
         case 'D':
             cfg.drain_ms = atoi(optarg);
             if (cfg.drain_ms <= 0) {

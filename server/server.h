@@ -22,6 +22,7 @@ struct server_config {
     size_t send_queue_max;  /* --send-queue: per-connection bound, 0 = default */
     size_t ws_sndbuf;       /* --ws-sndbuf: SO_SNDBUF of WebSocket sockets, 0 = kernel's */
     int drain_ms;           /* longest wait for in-flight work at shutdown */
+    int checkpoint_ms;      /* --checkpoint-ms: journal mode's checkpoint interval, 0 = default */
     int test_clock;         /* TEST ONLY: a frozen clock set by the op test.clock */
     struct rate_config rate; /* --rate-*, --no-rate-limits, --rate-table */
     const char *web_dir;    /* --web: the web client's files (assets/web), NULL = none */
@@ -42,6 +43,7 @@ struct server {
     uv_loop_t *loop;
     struct store *store;
     struct writer *writer;
+    struct journal *journal; /* DATA/journal, locked while the server runs */
     struct changes *changes;      /* changes.c: change records, post-commit steps */
     struct net *net;
     uv_signal_t sigint, sigterm;

@@ -20,6 +20,7 @@
 #include "designs.h"
 #include "http.h"
 #include "live.h"
+#include "journal.h"
 #include "log.h"
 #include "net.h"
 #include "proto.h"
@@ -82,7 +83,20 @@ static void release(struct server *s, FILE *record)
     if (record)
         fclose(record);
     store_close(s->store);
+    journal_close(s->journal);
     web_free(s->web);
+}
+
+/* A start that failed before the writer ran: what was opened so far, closed. */
+static int fail_early(struct server *s, FILE *record, uv_loop_t *loop)
+{
+    web_free(s->web);
+    store_close(s->store);
+    journal_close(s->journal);
+    if (record)
+        fclose(record);
+    uv_loop_close(loop);
+    return 1;
 }
 
 static void close_handle(uv_handle_t *h)
@@ -173,12 +187,21 @@ int server_run(const struct server_config *cfg)
         log_info("web client from %s (version %s)", cfg->web_dir, web_version(s.web));
     }
 
-    if (store_open(&s.store, cfg->data_dir, cfg->map_size, err, sizeof err)) {
-        log_error("%s", err);
+    /* The journal's lock first: one process a data directory; then the data file as
+     * its last checkpoint left it (journal.h, store.h). */
+    int busy, restored = 0;
+    if (journal_open(&s.journal, cfg->data_dir, &busy, err, sizeof err) ||
+        store_restore_checkpoint(cfg->data_dir, &restored, err, sizeof err) ||
+        store_open(&s.store, cfg->data_dir, cfg->map_size, err, sizeof err)) {
+        log_error("%s%s", busy ? "cannot start: " : "", err);
+        journal_close(s.journal);
         web_free(s.web);
         uv_loop_close(&loop);
         return 1;
     }
+    if (restored)
+        log_warn("the data file was put back to its last checkpoint (the server had "
+                 "stopped without one); the journal's records since are applied again");
     char secret_path[4096];
     if (cfg->secret_path)
         snprintf(secret_path, sizeof secret_path, "%s", cfg->secret_path);
@@ -195,23 +218,26 @@ int server_run(const struct server_config *cfg)
         else
             log_error("cannot upgrade the data in %s to schema %d", cfg->data_dir,
                       STORE_SCHEMA_VERSION);
-        web_free(s.web);
-        store_close(s.store);
-        uv_loop_close(&loop);
-        return 1;
+        return fail_early(&s, record, &loop);
+    }
+    uint64_t next_seq = 1;
+    if (store_set_journaled(s.store, 1) ||
+        changes_recover(s.store, cfg->data_dir, &next_seq, err, sizeof err) < 0 ||
+        store_checkpoint(s.store, 1) || journal_reset(s.journal) ||
+        (cfg->cluster.urls && store_set_journaled(s.store, 0))) {
+        /* cluster mode: the stream is the journal; commits sync again */
+        log_error("cannot start: %s", err[0] ? err : "the journal could not be replayed");
+        return fail_early(&s, record, &loop);
     }
     if (record)
         log_warn("TEST ONLY: --record-changes: every applied change record goes to %s",
                  cfg->record_path);
     if (writer_start(&s.writer, &loop, s.store)) {
         log_error("cannot start the writer thread");
-        web_free(s.web);
-        store_close(s.store);
-        if (record)
-            fclose(record);
-        uv_loop_close(&loop);
-        return 1;
+        return fail_early(&s, record, &loop);
     }
+    if (!cfg->cluster.urls)
+        writer_set_journal(s.writer, s.journal, next_seq, cfg->checkpoint_ms);
     changes_open(&s.changes, &s, record);
     if (cfg->cluster.urls &&
         changes_cluster_open(s.changes, &loop, &cfg->cluster, err, sizeof err)) {

@@ -5,6 +5,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,11 @@ struct store {
     uint64_t schema; /* as found when opened */
     uint8_t secret[32];
     int has_secret;
+    /* journal mode (store_set_journaled): the checkpoint's pinned snapshot */
+    char dir[4096];
+    uv_mutex_t cp_mu; /* checkpoint file and pin */
+    MDB_txn *pin;     /* a read txn on the last checkpoint: LMDB reuses none of its pages */
+    uint64_t cp_txnid;
 };
 
 int store_err(int rc)
@@ -90,6 +96,8 @@ int store_open(struct store **out, const char *dir, size_t map_size, char *err, 
         goto fail_free;
     }
     uv_rwlock_init(&s->resize);
+    uv_mutex_init(&s->cp_mu);
+    snprintf(s->dir, sizeof s->dir, "%s", dir);
     if ((rc = mdb_env_create(&s->env)))
         goto fail_mdb;
     mdb_env_set_maxdbs(s->env, 32);
@@ -139,6 +147,7 @@ fail_mdb:
     if (s->env)
         mdb_env_close(s->env);
     uv_rwlock_destroy(&s->resize);
+    uv_mutex_destroy(&s->cp_mu);
 fail_free:
     free(s);
     return CC_EINTERNAL;
@@ -149,8 +158,11 @@ void store_close(struct store *s)
     if (!s)
         return;
     OPENSSL_cleanse(s->secret, sizeof s->secret);
+    if (s->pin)
+        mdb_txn_abort(s->pin);
     mdb_env_close(s->env);
     uv_rwlock_destroy(&s->resize);
+    uv_mutex_destroy(&s->cp_mu);
     free(s);
 }
 
@@ -171,6 +183,8 @@ const uint8_t *store_secret(const struct store *s)
 }
 
 static void adopt_map_size(struct store *s);
+static int unpin(struct store *s);
+static void repin(struct store *s, int pinned);
 
 int store_backup(struct store *s, const char *out, char *err, size_t errlen)
 {
@@ -231,7 +245,9 @@ size_t store_map_size(struct store *s)
 static void adopt_map_size(struct store *s)
 {
     uv_rwlock_wrlock(&s->resize);
+    int pinned = unpin(s);
     mdb_env_set_mapsize(s->env, 0);
+    repin(s, pinned);
     MDB_envinfo info;
     mdb_env_info(s->env, &info);
     s->map_size = info.me_mapsize;
@@ -299,10 +315,12 @@ void store_write_abort(struct store *s, MDB_txn *txn)
 int store_grow(struct store *s)
 {
     uv_rwlock_wrlock(&s->resize);
+    int pinned = unpin(s);
     size_t size = s->map_size * 2;
     int rc = mdb_env_set_mapsize(s->env, size);
     if (!rc)
         s->map_size = size;
+    repin(s, pinned);
     uv_rwlock_wrunlock(&s->resize);
     if (rc) {
         log_error("lmdb: cannot grow the map to %zu bytes: %s", size, mdb_strerror(rc));
@@ -348,4 +366,262 @@ int store_next_id(MDB_txn *txn, const struct store *s, const char *name, uint64_
         return rc;
     *out = next;
     return 0;
+}
+
+/* ---- journal mode: checkpoints (see store.h and journal.h) ----
+ *
+ * With MDB_NOSYNC, LMDB's commits reach the disk whenever the kernel writes them back,
+ * its meta page possibly before the pages it points to: after a power cut the newest
+ * meta may describe a tree that is not on disk. A checkpoint makes every commit so far
+ * durable (mdb_env_sync), saves the two meta pages as they are then in DATA/checkpoint,
+ * and holds a read transaction on that snapshot until the next checkpoint, so that no
+ * later commit reuses (overwrites) a page of it: the saved metas and the pages they
+ * reach stay intact on disk. After a crash, store_restore_checkpoint writes the saved
+ * metas back — the database is the checkpoint's, exactly — and the journal's records
+ * after it are applied again (changes_recover). */
+
+#define CP_MAGIC "CCCKPT1"
+#define CP_HEAD 80 /* magic[8], be64 page size, be64 txnid, be64 dev, be64 inode, boot[40] */
+#define CP_BOOT 40
+
+/* The id of this boot of the machine (Linux: a random UUID made at each boot); the
+ * environment variable COCREATE_TEST_BOOT_ID stands in for it in the power-cut tests,
+ * which rebuild a data directory as a crash of the machine leaves it without one. */
+static void boot_id(char out[CP_BOOT])
+{
+    memset(out, 0, CP_BOOT);
+    const char *t = getenv("COCREATE_TEST_BOOT_ID");
+    if (t) {
+        snprintf(out, CP_BOOT, "%s", t);
+        return;
+    }
+    FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+    if (f) {
+        if (!fgets(out, CP_BOOT, f))
+            out[0] = '\0';
+        fclose(f);
+    }
+    out[strcspn(out, "\n")] = '\0';
+}
+
+static int sync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+/* The txnid of the checkpoint file in dir, 0 if none or unreadable. */
+static uint64_t cp_file_txnid(const char *dir)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/checkpoint", dir);
+    uint8_t h[CP_HEAD];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = pread(fd, h, sizeof h, 0);
+    close(fd);
+    return n == CP_HEAD && !memcmp(h, CP_MAGIC, 8) ? get_be64(h + 16) : 0;
+}
+
+/* Called with cp_mu held and no write txn running in this process. */
+static int checkpoint_locked(struct store *s, int pin)
+{
+    int rc = mdb_env_sync(s->env, 1);
+    if (rc) {
+        log_error("lmdb: checkpoint: cannot sync: %s", mdb_strerror(rc));
+        return CC_EINTERNAL;
+    }
+    MDB_txn *snap;
+    if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &snap))) {
+        log_error("lmdb: checkpoint: %s", mdb_strerror(rc));
+        return CC_EINTERNAL;
+    }
+    uint64_t txnid = (uint64_t)mdb_txn_id(snap);
+    MDB_stat ms;
+    mdb_env_stat(s->env, &ms);
+    size_t psize = ms.ms_psize;
+    int fd;
+    mdb_filehandle_t mfd;
+    struct stat sb;
+    uint8_t *buf = xmalloc(CP_HEAD + 2 * psize + 32);
+    int ok = mdb_env_get_fd(s->env, &mfd) == 0 && (fd = mfd, fstat(fd, &sb) == 0) &&
+             pread(fd, buf + CP_HEAD, 2 * psize, 0) == (ssize_t)(2 * psize);
+    if (ok && txnid > cp_file_txnid(s->dir)) {
+        memcpy(buf, CP_MAGIC, 8);
+        put_be64(buf + 8, psize);
+        put_be64(buf + 16, txnid);
+        put_be64(buf + 24, (uint64_t)sb.st_dev);
+        put_be64(buf + 32, (uint64_t)sb.st_ino);
+        boot_id((char *)buf + 40);
+        sha256(buf, CP_HEAD + 2 * psize, buf + CP_HEAD + 2 * psize);
+        char tmp[4200], path[4200];
+        snprintf(tmp, sizeof tmp, "%s/checkpoint.tmp", s->dir);
+        snprintf(path, sizeof path, "%s/checkpoint", s->dir);
+        int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+        size_t len = CP_HEAD + 2 * psize + 32;
+        ok = out >= 0 && write(out, buf, len) == (ssize_t)len && fsync(out) == 0;
+        if (out >= 0)
+            close(out);
+        ok = ok && rename(tmp, path) == 0 && sync_dir(s->dir) == 0;
+        if (!ok)
+            log_error("checkpoint: cannot write %s: %s", path, strerror(errno));
+    } else if (!ok) {
+        log_error("checkpoint: cannot read the meta pages: %s", strerror(errno));
+    }
+    free(buf);
+    if (!ok) {
+        mdb_txn_abort(snap);
+        return CC_EINTERNAL;
+    }
+    if (s->pin)
+        mdb_txn_abort(s->pin);
+    s->pin = NULL;
+    if (pin)
+        s->pin = snap;
+    else
+        mdb_txn_abort(snap);
+    s->cp_txnid = txnid;
+    return 0;
+}
+
+int store_checkpoint(struct store *s, int pin)
+{
+    uv_mutex_lock(&s->cp_mu);
+    int rc = checkpoint_locked(s, pin);
+    uv_mutex_unlock(&s->cp_mu);
+    return rc;
+}
+
+/* Under the resize lock: the map size can change only with no transaction open in the
+ * process, the pin included. No commit can happen until repin (the lock is held), so
+ * the checkpoint's pages stay untouched while unpinned; repin makes a new checkpoint
+ * (and pin) of the same, unchanged, snapshot. */
+static int unpin(struct store *s)
+{
+    uv_mutex_lock(&s->cp_mu);
+    int pinned = s->pin != NULL;
+    if (pinned) {
+        mdb_txn_abort(s->pin);
+        s->pin = NULL;
+    }
+    return pinned;
+}
+
+static void repin(struct store *s, int pinned)
+{
+    if (pinned && checkpoint_locked(s, 1))
+        log_error("lmdb: no checkpoint after the map was resized: a power cut before the "
+                  "next one loses the writes since the last");
+    uv_mutex_unlock(&s->cp_mu);
+}
+
+int store_set_journaled(struct store *s, int on)
+{
+    int rc = 0;
+    if (!on) { /* durable as it is, then every commit syncs again */
+        uv_mutex_lock(&s->cp_mu);
+        rc = checkpoint_locked(s, 0);
+        uv_mutex_unlock(&s->cp_mu);
+    }
+    if (!rc && (rc = mdb_env_set_flags(s->env, MDB_NOSYNC, on ? 1 : 0))) {
+        log_error("lmdb: %s", mdb_strerror(rc));
+        return CC_EINTERNAL;
+    }
+    return rc ? CC_EINTERNAL : on ? store_checkpoint(s, 1) : 0;
+}
+
+int store_restore_checkpoint(const char *dir, int *restored, char *err, size_t errlen)
+{
+    *restored = 0;
+    char path[4200], data[4200];
+    snprintf(path, sizeof path, "%s/checkpoint", dir);
+    snprintf(data, sizeof data, "%s/data.mdb", dir);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return 0;
+        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat cs;
+    uint8_t *buf = NULL;
+    int rc = -1;
+    if (fstat(fd, &cs) || cs.st_size < CP_HEAD + 32 || cs.st_size > CP_HEAD + 2 * 65536 + 32) {
+        snprintf(err, errlen, "%s is damaged (its size is wrong): move it away to start from "
+                 "the data file as it is", path);
+        goto out;
+    }
+    size_t len = (size_t)cs.st_size;
+    buf = xmalloc(len);
+    uint8_t sum[32];
+    if (pread(fd, buf, len, 0) != (ssize_t)len || memcmp(buf, CP_MAGIC, 8) ||
+        (sha256(buf, len - 32, sum), memcmp(sum, buf + len - 32, 32)) ||
+        get_be64(buf + 8) * 2 + CP_HEAD + 32 != len) {
+        snprintf(err, errlen, "%s is damaged (its checksum does not match): move it away "
+                 "to start from the data file as it is", path);
+        goto out;
+    }
+    size_t psize = (size_t)get_be64(buf + 8);
+    struct stat ds;
+    int dfd = open(data, O_RDWR | O_CLOEXEC);
+    if (dfd < 0 || fstat(dfd, &ds)) {
+        snprintf(err, errlen, "%s: %s (it has a checkpoint: restore the data file, or move "
+                 "the checkpoint away)", data, strerror(errno));
+        if (dfd >= 0)
+            close(dfd);
+        goto out;
+    }
+    if ((uint64_t)ds.st_dev != get_be64(buf + 24) || (uint64_t)ds.st_ino != get_be64(buf + 32)) {
+        /* data.mdb was replaced (a backup put back): the checkpoint is not of it */
+        log_warn("%s is not of this data.mdb (the file was replaced): removed", path);
+        close(dfd);
+        if (unlink(path) == 0)
+            rc = 0;
+        else
+            snprintf(err, errlen, "cannot remove %s: %s", path, strerror(errno));
+        goto out;
+    }
+    char boot[CP_BOOT];
+    boot_id(boot);
+    if (boot[0] && !memcmp(boot, buf + 40, CP_BOOT)) {
+        /* The machine has not restarted since the checkpoint (a process was killed):
+         * every commit after it is in the page cache, whole; the file is consistent as
+         * it is, once durable. */
+        if (fdatasync(dfd)) {
+            snprintf(err, errlen, "cannot sync %s: %s", data, strerror(errno));
+            close(dfd);
+            goto out;
+        }
+    } else {
+        uint8_t *live = xmalloc(2 * psize);
+        ssize_t n = pread(dfd, live, 2 * psize, 0);
+        int same = n == (ssize_t)(2 * psize) && !memcmp(live, buf + CP_HEAD, 2 * psize);
+        free(live);
+        if (!same && (pwrite(dfd, buf + CP_HEAD, 2 * psize, 0) != (ssize_t)(2 * psize) ||
+                      fdatasync(dfd))) {
+            snprintf(err, errlen, "cannot restore the checkpoint's meta pages in %s: %s",
+                     data, strerror(errno));
+            close(dfd);
+            goto out;
+        }
+        *restored = !same;
+    }
+    close(dfd);
+    /* The file is durable and consistent now, and its next commits sync until journal
+     * mode makes a new checkpoint: this one, whose pages those commits may reuse, must
+     * not be restored again. */
+    if (unlink(path) || sync_dir(dir)) {
+        snprintf(err, errlen, "cannot remove %s: %s", path, strerror(errno));
+        goto out;
+    }
+    rc = 0;
+out:
+    free(buf);
+    close(fd);
+    return rc;
 }

@@ -78,6 +78,23 @@ void store_read_end(struct store *s, MDB_txn *txn);
  * store_write_commit (durable when it returns 0) or store_write_abort. */
 int store_write_begin(struct store *s, MDB_txn **txn);
 int store_write_commit(struct store *s, MDB_txn *txn);
+
+/* Journal mode (journal.h), single node: commits stop syncing (MDB_NOSYNC) and become
+ * durable at checkpoints; the journal holds the records between. Turning it on makes
+ * the first checkpoint; off makes a last one (unpinned) and commits sync again.
+ * 0 or CC_EINTERNAL. */
+int store_set_journaled(struct store *s, int on);
+/* Makes every commit so far durable and saves the point a crash rolls the data file
+ * back to (DATA/checkpoint: the meta pages, kept only if newer than the file's). With
+ * pin, holds that snapshot so that no later commit overwrites its pages (journal mode;
+ * an offline writer beside a running server relies on the server's pin). No write txn
+ * may be open in this process. 0 or CC_EINTERNAL. */
+int store_checkpoint(struct store *s, int pin);
+/* Before store_open, by the one process that holds the data directory's journal: puts
+ * the last checkpoint's meta pages back into data.mdb if they differ (*restored = 1),
+ * so the database is exactly the checkpoint's. 0 (also when there is no checkpoint, or
+ * it is of a data file since replaced), or -1 with a reason in err. */
+int store_restore_checkpoint(const char *dir, int *restored, char *err, size_t errlen);
 void store_write_abort(struct store *s, MDB_txn *txn);
 /* Writer thread only, with no write txn open: doubles the map size, waiting for
  * readers to leave their transactions. Returns 0 or CC_EINTERNAL. */

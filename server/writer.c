@@ -4,9 +4,12 @@
  * for stats; `pending` is loop-thread-only). */
 #include "writer.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ccerr.h"
+#include "journal.h"
 #include "log.h"
 #include "util.h"
 
@@ -23,10 +26,86 @@ struct writer {
     int stopping;
     uint64_t pending; /* loop thread only: submitted, done not yet called */
     struct writer_stats stats;
+    /* journal mode (writer thread only, after writer_set_journal) */
+    struct journal *journal;
+    uint64_t next_seq;
+    uint64_t checkpoint_ns; /* when the last checkpoint was made */
+    uint64_t checkpoint_ms; /* the interval */
+    struct ccbuf enc;
 };
 
+/* Journal mode: appends the batch's records and syncs the journal. Returns 0 with
+ * *last the last sequence given (0: the batch has no record), or -1. */
+static int journal_batch(struct writer *w, struct write_req *batch, uint64_t *last)
+{
+    uint64_t seq = w->next_seq;
+    *last = 0;
+    for (struct write_req *r = batch; r; r = r->next) {
+        if (!r->encode)
+            continue;
+        w->enc.len = 0;
+        if (r->encode(r, &w->enc)) {
+            log_error("journal: a change record could not be encoded");
+            return -1;
+        }
+        journal_append(w->journal, seq++, w->enc.data, w->enc.len);
+    }
+    if (seq == w->next_seq)
+        return 0;
+    if (journal_sync(w->journal)) {
+        log_error("journal: cannot write or sync the journal: %s", strerror(errno));
+        return -1;
+    }
+    uv_mutex_lock(&w->mu);
+    w->stats.journaled += seq - w->next_seq;
+    uv_mutex_unlock(&w->mu);
+    w->next_seq = seq;
+    *last = seq - 1;
+    return 0;
+}
+
+static void checkpoint(struct writer *w, int force)
+{
+    uint64_t now = uv_hrtime();
+    if (!force && now - w->checkpoint_ns < w->checkpoint_ms * 1000000 &&
+        journal_size(w->journal) < WRITER_CHECKPOINT_BYTES)
+        return;
+    w->checkpoint_ns = now;
+    if (store_checkpoint(w->store, 1)) {
+        log_error("journal: the checkpoint failed: the journal keeps every record since "
+                  "the last one");
+        return;
+    }
+    if (journal_reset(w->journal))
+        log_error("journal: cannot empty the journal after a checkpoint: %s",
+                  strerror(errno));
+    uint64_t ms = (uv_hrtime() - now) / 1000000;
+    uv_mutex_lock(&w->mu);
+    w->stats.checkpoints++;
+    w->stats.checkpoint_last_ms = ms;
+    if (ms > w->stats.checkpoint_max_ms)
+        w->stats.checkpoint_max_ms = ms;
+    uv_mutex_unlock(&w->mu);
+}
+
+/* Every request of the batch failed as a whole (CC_EINTERNAL): in journal mode its
+ * records leave the journal, since none was applied. */
+static void fail_batch(struct writer *w, struct write_req *batch, uint64_t journal_before,
+                       uint64_t first_seq)
+{
+    if (w->journal && w->next_seq != first_seq) {
+        if (journal_rewind(w->journal, journal_before))
+            log_error("journal: cannot cut off the records of a failed batch: they will "
+                      "be applied at the next start");
+        w->next_seq = first_seq;
+    }
+    for (struct write_req *r = batch; r; r = r->next)
+        r->status = CC_EINTERNAL;
+}
+
 /* Applies every request of the batch in one transaction and commits it. Sets each
- * request's status.
+ * request's status. In journal mode the batch's records are first appended to the
+ * journal and synced; the commit then does not sync (store_set_journaled).
  *
  * Fast path: every request applied straight into the batch's transaction. A nested
  * transaction per request costs LMDB two allocations of its page lists and a merge
@@ -38,12 +117,17 @@ struct writer {
 static void run_batch(struct writer *w, struct write_req *batch, uint64_t n)
 {
     int isolate = 0;
+    uint64_t last_seq = 0, first_seq = w->next_seq;
+    uint64_t journal_before = w->journal ? journal_size(w->journal) : 0;
+    if (w->journal && journal_batch(w, batch, &last_seq)) {
+        fail_batch(w, batch, journal_before, first_seq);
+        return;
+    }
     for (;;) {
         MDB_txn *txn;
         int rc = store_write_begin(w->store, &txn), full = 0, failed = 0;
         if (rc) {
-            for (struct write_req *r = batch; r; r = r->next)
-                r->status = CC_EINTERNAL;
+            fail_batch(w, batch, journal_before, first_seq);
             return;
         }
         for (struct write_req *r = batch; r && !full && !failed; r = r->next) {
@@ -76,28 +160,37 @@ static void run_batch(struct writer *w, struct write_req *batch, uint64_t n)
             uv_mutex_unlock(&w->mu);
             continue;
         }
-        if (!full) {
+        rc = 0;
+        if (!full && last_seq) { /* where start-up resumes the journal */
+            uint8_t be[8];
+            put_be64(be, last_seq);
+            rc = store_put(txn, store_dbs(w->store)->meta, JOURNAL_SEQ_KEY,
+                           strlen(JOURNAL_SEQ_KEY), be, 8, 0);
+            full = rc == STORE_EMAPFULL;
+        }
+        if (!full && rc) {
+            store_write_abort(w->store, txn);
+        } else if (!full) {
             rc = store_write_commit(w->store, txn);
-            if (rc == STORE_EMAPFULL) {
-                full = 1;
-            } else {
-                if (rc)
-                    for (struct write_req *r = batch; r; r = r->next)
-                        r->status = CC_EINTERNAL;
-                uv_mutex_lock(&w->mu);
-                w->stats.commits += rc == 0;
-                w->stats.requests += n;
-                if (n > w->stats.max_batch)
-                    w->stats.max_batch = n;
-                uv_mutex_unlock(&w->mu);
-                return;
-            }
+            full = rc == STORE_EMAPFULL;
         } else {
             store_write_abort(w->store, txn);
         }
+        if (!full) {
+            if (rc)
+                fail_batch(w, batch, journal_before, first_seq);
+            uv_mutex_lock(&w->mu);
+            w->stats.commits += rc == 0;
+            w->stats.requests += n;
+            if (n > w->stats.max_batch)
+                w->stats.max_batch = n;
+            uv_mutex_unlock(&w->mu);
+            if (!rc && w->journal)
+                checkpoint(w, 0);
+            return;
+        }
         if (store_grow(w->store)) {
-            for (struct write_req *r = batch; r; r = r->next)
-                r->status = CC_EINTERNAL;
+            fail_batch(w, batch, journal_before, first_seq);
             return;
         }
         uv_mutex_lock(&w->mu);
@@ -133,6 +226,8 @@ static void writer_main(void *arg)
         uv_async_send(&w->async);
     }
     uv_mutex_unlock(&w->mu);
+    if (w->journal)
+        checkpoint(w, 1); /* a clean stop leaves the journal empty */
 }
 
 /* Loop thread: runs the done callbacks of every finished request. */
@@ -183,11 +278,12 @@ fail_free:
     return CC_EINTERNAL;
 }
 
-int writer_submit(struct writer *w, struct write_req *req, write_apply_fn apply,
-                  write_done_fn done)
+static int submit(struct writer *w, struct write_req *req, write_apply_fn apply,
+                  write_done_fn done, write_encode_fn encode)
 {
     req->apply = apply;
     req->done = done;
+    req->encode = encode;
     req->next = NULL;
     req->status = 0;
     uv_mutex_lock(&w->mu);
@@ -202,6 +298,29 @@ int writer_submit(struct writer *w, struct write_req *req, write_apply_fn apply,
     uv_mutex_unlock(&w->mu);
     w->pending++;
     return 0;
+}
+
+int writer_submit_record(struct writer *w, struct write_req *req, write_apply_fn apply,
+                         write_done_fn done, write_encode_fn encode)
+{
+    return submit(w, req, apply, done, encode);
+}
+
+int writer_submit(struct writer *w, struct write_req *req, write_apply_fn apply,
+                  write_done_fn done)
+{
+    return submit(w, req, apply, done, NULL);
+}
+
+void writer_set_journal(struct writer *w, struct journal *j, uint64_t next_seq,
+                        int checkpoint_ms)
+{
+    uv_mutex_lock(&w->mu);
+    w->checkpoint_ms = checkpoint_ms > 0 ? (uint64_t)checkpoint_ms : WRITER_CHECKPOINT_MS;
+    w->journal = j;
+    w->next_seq = next_seq;
+    w->checkpoint_ns = uv_hrtime();
+    uv_mutex_unlock(&w->mu);
 }
 
 uint64_t writer_pending(const struct writer *w)
@@ -222,6 +341,7 @@ static void on_closed(uv_handle_t *h)
     struct writer *w = container_of((uv_async_t *)h, struct writer, async);
     uv_cond_destroy(&w->cond);
     uv_mutex_destroy(&w->mu);
+    ccbuf_free(&w->enc);
     free(w);
 }
 

@@ -14,6 +14,9 @@
 #include <uv.h>
 
 #include "store.h"
+#include "util.h"
+
+struct journal;
 
 struct write_req;
 
@@ -26,12 +29,16 @@ typedef int (*write_apply_fn)(struct write_req *req, MDB_txn *txn);
 /* Runs on the loop thread once the batch holding req is durably committed (status 0)
  * or failed (status < 0: the apply's code, or CC_EINTERNAL if the commit failed). */
 typedef void (*write_done_fn)(struct write_req *req, int status);
+/* Journal mode: writes req's change record (its docs/changes.md encoding) into out, on
+ * the writer thread, before the batch is applied. 0, or nonzero: the batch fails. */
+typedef int (*write_encode_fn)(struct write_req *req, struct ccbuf *out);
 
 /* Embed in the caller's request struct; reach the owner with container_of. */
 struct write_req {
     struct write_req *next; /* private to the writer */
     write_apply_fn apply;
     write_done_fn done;
+    write_encode_fn encode; /* NULL: not a change record (a cache, a snapshot) */
     int status; /* private to the writer */
 };
 
@@ -42,6 +49,9 @@ struct writer_stats {
     uint64_t max_batch;    /* largest number of requests in one commit */
     uint64_t map_growths;  /* times the map was grown */
     uint64_t isolated;     /* batches re-applied one nested transaction a request */
+    uint64_t journaled;    /* records appended to the journal */
+    uint64_t checkpoints;  /* checkpoints made (journal mode) */
+    uint64_t checkpoint_last_ms, checkpoint_max_ms; /* how long they held the writer */
     uint64_t queued;       /* requests waiting or in the current batch */
 };
 
@@ -56,6 +66,20 @@ int writer_start(struct writer **out, uv_loop_t *loop, struct store *store);
  * WRITER_MAX_QUEUED requests wait or the writer is stopping; then done never runs. */
 int writer_submit(struct writer *w, struct write_req *req, write_apply_fn apply,
                   write_done_fn done);
+/* writer_submit for a change record: in journal mode it is in the synced journal
+ * before its batch is applied, and so before done runs with status 0. */
+int writer_submit_record(struct writer *w, struct write_req *req, write_apply_fn apply,
+                         write_done_fn done, write_encode_fn encode);
+/* Journal mode (journal.h), before the first submit: records go to j (borrowed until
+ * writer_stop returns) with sequences from next_seq on; the writer makes a checkpoint
+ * (store_checkpoint) at least every checkpoint_ms and when the journal passes
+ * WRITER_CHECKPOINT_BYTES, and a last one when it stops, emptying the journal after
+ * each. Each batch's transaction records its last sequence under JOURNAL_SEQ_KEY. */
+void writer_set_journal(struct writer *w, struct journal *j, uint64_t next_seq,
+                        int checkpoint_ms);
+#define WRITER_CHECKPOINT_MS 1000 /* the default of checkpoint_ms (0) */
+#define WRITER_CHECKPOINT_BYTES ((uint64_t)64 << 20)
+#define JOURNAL_SEQ_KEY "journal.seq"
 /* Number of submitted requests whose done callback has not run yet. */
 uint64_t writer_pending(const struct writer *w);
 void writer_get_stats(struct writer *w, struct writer_stats *out);
