@@ -201,12 +201,9 @@ static struct rank_node *find(const struct rank *r, double score, const void *it
     return x && x->item == item && r->key(item) == score ? x : NULL;
 }
 
-int rank_delete(struct rank *r, double score, void *item)
+/* Takes x out, update[] being its predecessors on every level (as find leaves them). */
+static void unlink_node(struct rank *r, struct rank_node *x, struct rank_node **update)
 {
-    struct rank_node *update[RANK_MAX_LEVEL];
-    struct rank_node *x = find(r, score, item, update);
-    if (!x)
-        return -1;
     r->tail_ok = 0;
     for (int i = 0; i < r->level; i++) {
         if (NEXT(update[i], i) == x) {
@@ -220,6 +217,15 @@ int rank_delete(struct rank *r, double score, void *item)
         r->level--;
     r->count--;
     node_free(r, x);
+}
+
+int rank_delete(struct rank *r, double score, void *item)
+{
+    struct rank_node *update[RANK_MAX_LEVEL];
+    struct rank_node *x = find(r, score, item, update);
+    if (!x)
+        return -1;
+    unlink_node(r, x, update);
     return 0;
 }
 
@@ -235,7 +241,7 @@ int rank_update(struct rank *r, double old_score, double new_score, void *item)
         (!next || !before(r, next, new_score, item))) {
         return 0; /* the caller now sets key(item) to new_score */
     }
-    rank_delete(r, old_score, item);
+    unlink_node(r, x, update); /* the find above was the delete's: not a second one */
     rank_insert(r, new_score, item);
     return 0;
 }
