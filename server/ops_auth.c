@@ -2,6 +2,7 @@
  * limited, issue 13). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "accounts.h"
 #include "ccerr.h"
@@ -13,10 +14,21 @@
 #include "util.h"
 #include "version.h"
 
+/* Its result depends only on the configuration: made once, then sent as text. */
 void op_hello(struct req *r)
 {
-    req_ok(r, json_pack("{ssssso}", "server", cc_server_name, "version", cc_server_version,
-                        "limits", server_limits(req_server(r))));
+    struct server *srv = req_server(r);
+    if (!srv->hello) {
+        json_t *o = json_pack("{ssssso}", "server", cc_server_name, "version",
+                              cc_server_version, "limits", server_limits(srv));
+        srv->hello = json_dumps(o, JSON_COMPACT);
+        json_decref(o);
+        if (!srv->hello) {
+            req_fail(r, CC_EINTERNAL, NULL, NULL);
+            return;
+        }
+    }
+    req_ok_raw(r, srv->hello, strlen(srv->hello));
 }
 
 static void clock_reply(struct req *r, struct change *c, int status)

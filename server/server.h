@@ -44,6 +44,7 @@ struct server {
     struct store *store;
     struct writer *writer;
     struct journal *journal; /* DATA/journal, locked while the server runs */
+    char *hello; /* the hello reply's result as JSON text: fixed once the server runs */
     struct changes *changes;      /* changes.c: change records, post-commit steps */
     struct net *net;
     uv_signal_t sigint, sigterm;

@@ -85,6 +85,7 @@ static void release(struct server *s, FILE *record)
     store_close(s->store);
     journal_close(s->journal);
     web_free(s->web);
+    free(s->hello);
 }
 
 /* A start that failed before the writer ran: what was opened so far, closed. */
