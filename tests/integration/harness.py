@@ -9,6 +9,7 @@ Server — one daemon on 127.0.0.1, a free port and a fresh temp dir (cc-harness
                       # with --no-rate-limits, unless Server(rate_limits=True)
     srv = Server(start=False)   # the dir only: prepare srv.data (gendata, --make-brand),
     srv.start()                 # then start it
+    srv = Server(env={'LD_PRELOAD': so})   # extra environment of the daemon
     srv.port, srv.data, srv.ws_url             # port, LMDB data dir, ws://127.0.0.1:P/ws
     srv.dir                                    # the temp dir: data/ and server.N.log
     srv.url('/t/1.png')                        # http://127.0.0.1:P/t/1.png
@@ -133,12 +134,13 @@ def daemon_command(*args):
 
 
 class Server:
-    def __init__(self, args=(), start=True, rate_limits=False):
+    def __init__(self, args=(), start=True, rate_limits=False, env=None):
         self.dir = tmpdir('cc-harness-')
         self.data = os.path.join(self.dir, 'data')
         # Tests register and vote far faster than any person: rate limits are off
         # unless a test is about them.
         self.args = list(args) + ([] if rate_limits else ['--no-rate-limits'])
+        self.env = dict(env or {})  # added to the test's environment at each start
         self.proc = None
         self.runs = 0
         self.log_path = None
@@ -165,7 +167,8 @@ class Server:
                 self.proc = subprocess.Popen(
                     daemon_command('--listen', f'{HOST}:{self.port}', '--data', self.data,
                                    *self.args),
-                    stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+                    stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                    env={**os.environ, **self.env} if self.env else None)
             if self._wait_ready(ready_timeout):
                 return
             text = self.log_text()
