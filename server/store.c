@@ -381,7 +381,9 @@ int store_next_id(MDB_txn *txn, const struct store *s, const char *name, uint64_
  * after it are applied again (changes_recover). */
 
 #define CP_MAGIC "CCCKPT1"
-#define CP_HEAD 80 /* magic[8], be64 page size, be64 txnid, be64 dev, be64 inode, boot[40] */
+#define CP_HEAD 80 /* magic[8], be64 page size, be64 txnid, be64 dev, be64 inode (as
+                      written: not checked, a copied directory keeps its checkpoint),
+                      boot[40] */
 #define CP_BOOT 40
 
 /* The id of this boot of the machine (Linux: a random UUID made at each boot); the
@@ -574,16 +576,6 @@ int store_restore_checkpoint(const char *dir, int *restored, char *err, size_t e
                  "the checkpoint away)", data, strerror(errno));
         if (dfd >= 0)
             close(dfd);
-        goto out;
-    }
-    if ((uint64_t)ds.st_dev != get_be64(buf + 24) || (uint64_t)ds.st_ino != get_be64(buf + 32)) {
-        /* data.mdb was replaced (a backup put back): the checkpoint is not of it */
-        log_warn("%s is not of this data.mdb (the file was replaced): removed", path);
-        close(dfd);
-        if (unlink(path) == 0)
-            rc = 0;
-        else
-            snprintf(err, errlen, "cannot remove %s: %s", path, strerror(errno));
         goto out;
     }
     char boot[CP_BOOT];

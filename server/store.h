@@ -90,10 +90,13 @@ int store_set_journaled(struct store *s, int on);
  * an offline writer beside a running server relies on the server's pin). No write txn
  * may be open in this process. 0 or CC_EINTERNAL. */
 int store_checkpoint(struct store *s, int pin);
-/* Before store_open, by the one process that holds the data directory's journal: puts
- * the last checkpoint's meta pages back into data.mdb if they differ (*restored = 1),
- * so the database is exactly the checkpoint's. 0 (also when there is no checkpoint, or
- * it is of a data file since replaced), or -1 with a reason in err. */
+/* Before store_open, by the one process that holds the data directory's journal: after
+ * a restart of the machine (another boot id), puts the last checkpoint's meta pages back
+ * into data.mdb if they differ (*restored = 1), so the database is exactly the
+ * checkpoint's; on the same boot, syncs data.mdb as it is. Then removes the checkpoint.
+ * The checkpoint belongs with its data.mdb: a data.mdb put in from elsewhere (a backup)
+ * goes with that directory's journal and checkpoint removed (docs/operations.md).
+ * 0 (also when there is no checkpoint), or -1 with a reason in err. */
 int store_restore_checkpoint(const char *dir, int *restored, char *err, size_t errlen);
 void store_write_abort(struct store *s, MDB_txn *txn);
 /* Writer thread only, with no write txn open: doubles the map size, waiting for
