@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uv.h>
 
 #include "accounts.h"
 #include "catalog.h"
@@ -14,6 +15,9 @@
 #include "store.h"
 #include "u64map.h"
 #include "util.h"
+
+/* Threads that read the creators' accounts at start-up (issue 16: two cores). */
+#define CREATORS_ACCOUNT_THREADS 2
 
 struct creators {
     struct store *store; /* borrowed: a new creator's account is read */
@@ -116,7 +120,8 @@ int creators_design_added(struct creators *cs, struct dmem *d)
     return 0;
 }
 
-/* Start-up: d into its creator's list (designs come oldest first). */
+/* Start-up: d into its creator's list (designs come oldest first), its share into the
+ * creator's points while d is at hand. */
 static int add_loaded(void *user, struct dmem *d)
 {
     struct creators *cs = user;
@@ -127,7 +132,56 @@ static int add_loaded(void *user, struct dmem *d)
         u64map_put(&cs->by_id, c->id, c);
     }
     push_design(c, d);
+    struct creator_share s;
+    creators_before(d, &s);
+    c->points += s.points;
+    c->wins += (uint32_t)s.wins;
     return 0;
+}
+
+/* Start-up: the creators whose accounts one thread reads (in id order, the store's),
+ * each written by that thread only. */
+struct account_part {
+    struct store *st;
+    struct creator **c;
+    size_t n;
+    int rc;
+};
+
+static void read_accounts(void *arg)
+{
+    struct account_part *p = arg;
+    MDB_txn *txn;
+    p->rc = store_read_begin(p->st, &txn);
+    for (size_t i = 0; !p->rc && i < p->n; i++) {
+        json_t *account;
+        p->rc = account_get(txn, p->st, p->c[i]->id, &account);
+        if (p->rc) {
+            log_error("creators: designs name account %llu, which cannot be read",
+                      (unsigned long long)p->c[i]->id);
+            if (p->rc == CC_ENOTFOUND)
+                p->rc = CC_EINTERNAL;
+            break;
+        }
+        set_account(p->c[i], account);
+        json_decref(account);
+    }
+    store_read_end(p->st, txn);
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    const struct creator *x = *(struct creator *const *)a, *y = *(struct creator *const *)b;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* The leaderboard's order: more points first, then tie(). */
+static int cmp_top(const void *a, const void *b)
+{
+    const struct creator *x = *(struct creator *const *)a, *y = *(struct creator *const *)b;
+    if (key(x) != key(y))
+        return key(x) > key(y) ? -1 : 1;
+    return tie(x, y);
 }
 
 int creators_open(struct creators **out, const struct catalog *cat, struct store *st)
@@ -138,35 +192,40 @@ int creators_open(struct creators **out, const struct catalog *cat, struct store
     u64map_init(&cs->by_id);
     cs->top = rank_new(tie, key);
     catalog_each_design(cat, add_loaded, cs);
-    MDB_txn *txn;
-    int rc = store_read_begin(st, &txn);
-    if (rc)
-        return rc;
-    /* Each creator's account, once, and the shares of its designs. */
-    for (size_t i = 0; i < cs->by_id.cap && !rc; i++) {
-        if (!cs->by_id.keys[i])
-            continue;
-        struct creator *c = cs->by_id.vals[i];
-        json_t *account;
-        rc = account_get(txn, st, c->id, &account);
-        if (rc) {
-            log_error("creators: designs name account %llu, which cannot be read",
-                      (unsigned long long)c->id);
-            if (rc == CC_ENOTFOUND)
-                rc = CC_EINTERNAL;
-            break;
-        }
-        set_account(c, account);
-        json_decref(account);
-        for (size_t k = 0; k < c->n; k++) {
-            struct creator_share s;
-            creators_before(c->designs[k], &s);
-            c->points += s.points;
-            c->wins += (uint32_t)s.wins;
-        }
-        rank_insert(cs->top, (double)c->points, c);
+    size_t n = 0;
+    struct creator **all = xmalloc((cs->by_id.count ? cs->by_id.count : 1) * sizeof *all);
+    for (size_t i = 0; i < cs->by_id.cap; i++)
+        if (cs->by_id.keys[i])
+            all[n++] = cs->by_id.vals[i];
+    /* Each creator's account, once: half of them on a thread of their own (issue 16:
+     * start-up), the rest here. */
+    qsort(all, n, sizeof *all, cmp_id);
+    struct account_part parts[CREATORS_ACCOUNT_THREADS];
+    uv_thread_t threads[CREATORS_ACCOUNT_THREADS];
+    int started[CREATORS_ACCOUNT_THREADS] = {0};
+    for (size_t i = 0, at = 0; i < CREATORS_ACCOUNT_THREADS; i++) {
+        size_t k = (n - at) / (CREATORS_ACCOUNT_THREADS - i);
+        parts[i] = (struct account_part){st, all + at, k, 0};
+        at += k;
+        started[i] = i && !uv_thread_create(&threads[i], read_accounts, &parts[i]);
     }
-    store_read_end(st, txn);
+    int rc = 0;
+    for (size_t i = 0; i < CREATORS_ACCOUNT_THREADS; i++) {
+        if (!i || !started[i])
+            read_accounts(&parts[i]);
+        else
+            uv_thread_join(&threads[i]);
+        if (!rc)
+            rc = parts[i].rc;
+    }
+    /* The leaderboard, built in its order (rank_append) rather than by random inserts. */
+    if (!rc) {
+        qsort(all, n, sizeof *all, cmp_top);
+        for (size_t i = 0; i < n; i++)
+            if (rank_append(cs->top, all[i]))
+                rank_insert(cs->top, key(all[i]), all[i]);
+    }
+    free(all);
     return rc;
 }
 
