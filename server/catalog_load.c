@@ -13,6 +13,7 @@
 #include "comments.h"
 #include "designs.h"
 #include "log.h"
+#include "radix.h"
 #include "rank.h"
 #include "store.h"
 
@@ -196,7 +197,7 @@ static size_t load_threads(void)
  * tags: the parts share nothing else and need no lock. */
 struct part {
     struct catalog *cat;
-    uint64_t lo, hi;      /* the ids its designs may have: [lo, hi) */
+    uint64_t lo, hi;        /* the ids its designs may have: [lo, hi) */
     uint8_t from[8], to[8]; /* be64 keys; none below the first part nor above the last */
     int first, last;
     uint64_t votes;
@@ -470,51 +471,6 @@ static int read_parts(struct catalog *cat, uint64_t *votes)
 
 /* ---- the indexes, built in jobs ---- */
 
-/* A design under a sort key whose unsigned order is the index's order. */
-struct rkey {
-    uint64_t key;
-    struct dmem *d;
-};
-
-/* Sorts a[0..n) by key, stably: least significant byte first, skipping the bytes that
- * are the same in every key. tmp has room for n. Returns the sorted array (a or tmp). */
-static struct rkey *radix_sort(struct rkey *a, struct rkey *tmp, size_t n)
-{
-    size_t count[8][256];
-    memset(count, 0, sizeof count);
-    for (size_t i = 0; i < n; i++)
-        for (int b = 0; b < 8; b++)
-            count[b][(a[i].key >> (8 * b)) & 0xff]++;
-    for (int b = 0; b < 8; b++) {
-        size_t *c = count[b], sum = 0;
-        if (c[(a[0].key >> (8 * b)) & 0xff] == n)
-            continue;
-        for (int x = 0; x < 256; x++) {
-            size_t k = c[x];
-            c[x] = sum;
-            sum += k;
-        }
-        for (size_t i = 0; i < n; i++)
-            tmp[c[(a[i].key >> (8 * b)) & 0xff]++] = a[i];
-        struct rkey *t = a;
-        a = tmp;
-        tmp = t;
-    }
-    return a;
-}
-
-/* A key whose unsigned order is the descending order of x, the ranked indexes' (-0
- * and +0 compare equal there, and here). */
-static uint64_t desc_key(double x)
-{
-    uint64_t u;
-    if (x == 0)
-        x = 0;
-    memcpy(&u, &x, sizeof u);
-    u = u >> 63 ? ~u : u | 1ull << 63; /* ascending */
-    return ~u;
-}
-
 /* One gallery's visible designs, in id order and in the tie order of every ranked
  * index (cat_tie: older first, then smaller id; often the same array). */
 struct galjob {
@@ -537,7 +493,7 @@ struct build {
  * gallery). */
 struct builder {
     struct build *b;
-    struct rkey *a, *tmp;
+    struct radix_item *a, *tmp;
 };
 
 /* Builds ranked index s of gj's gallery: every design under its key, sorted stably
@@ -547,15 +503,16 @@ static void build_rank(struct builder *w, const struct galjob *gj, int s)
     size_t n = gj->n;
     if (!n)
         return;
-    for (size_t i = 0; i < n; i++)
-        w->a[i] = (struct rkey){desc_key(gj->by_tie[i]->score[s]), gj->by_tie[i]};
-    const struct rkey *k = radix_sort(w->a, w->tmp, n);
+    for (size_t i = 0; i < n; i++) /* higher scores first */
+        w->a[i] = (struct radix_item){~radix_key_double(gj->by_tie[i]->score[s]), gj->by_tie[i]};
+    const struct radix_item *k = radix_sort(w->a, w->tmp, n);
     struct rank *r = gj->g->rank[s];
     for (size_t i = 0; i < n; i++) {
+        struct dmem *d = k[i].item;
         if (i + 8 < n) /* rank_append reads the design's key: a cache miss in key order */
-            __builtin_prefetch(k[i + 8].d);
-        if (rank_append(r, k[i].d))
-            rank_insert(r, k[i].d->score[s], k[i].d);
+            __builtin_prefetch(k[i + 8].item);
+        if (rank_append(r, d))
+            rank_insert(r, d->score[s], d);
     }
 }
 
@@ -619,7 +576,7 @@ static struct galjob *gather(struct catalog *cat, size_t *ng)
             gj->n++;
         }
         for (size_t k = 0; !pass && k < n; k++) {
-            gals[k].by_id = xmalloc((gals[k].n ? gals[k].n : 1) * sizeof *gals[k].by_id);
+            gals[k].by_id = radix_scratch(gals[k].n * sizeof *gals[k].by_id);
             gals[k].n = 0;
         }
     }
@@ -632,16 +589,16 @@ static struct galjob *gather(struct catalog *cat, size_t *ng)
             i++;
         if (i >= gj->n)
             continue; /* ids are in creation order */
-        struct rkey *a = xmalloc(gj->n * sizeof *a), *tmp = xmalloc(gj->n * sizeof *tmp);
+        struct radix_item *a = radix_scratch(gj->n * sizeof *a);
+        struct radix_item *tmp = radix_scratch(gj->n * sizeof *tmp);
         for (i = 0; i < gj->n; i++)
-            a[i] = (struct rkey){(uint64_t)catalog_created(gj->by_id[i]) ^ 1ull << 63,
-                                 gj->by_id[i]};
-        const struct rkey *k2 = radix_sort(a, tmp, gj->n);
-        gj->by_tie = xmalloc(gj->n * sizeof *gj->by_tie);
+            a[i] = (struct radix_item){radix_key_i64(catalog_created(gj->by_id[i])), gj->by_id[i]};
+        const struct radix_item *k2 = radix_sort(a, tmp, gj->n);
+        gj->by_tie = radix_scratch(gj->n * sizeof *gj->by_tie);
         for (i = 0; i < gj->n; i++)
-            gj->by_tie[i] = k2[i].d;
-        free(tmp);
-        free(a);
+            gj->by_tie[i] = k2[i].item;
+        radix_scratch_free(tmp, gj->n * sizeof *tmp);
+        radix_scratch_free(a, gj->n * sizeof *a);
     }
     qsort(gals, n, sizeof *gals, cmp_galjob_size);
     *ng = n;
@@ -665,8 +622,8 @@ static void build_indexes(struct catalog *cat)
     int started[CATALOG_LOAD_THREADS_MAX] = {0};
     uv_mutex_init(&b.lock);
     for (size_t i = 0; i < threads; i++) {
-        w[i] = (struct builder){&b, xmalloc(room * sizeof *w[i].a),
-                                xmalloc(room * sizeof *w[i].tmp)};
+        w[i] = (struct builder){&b, radix_scratch(room * sizeof *w[i].a),
+                                radix_scratch(room * sizeof *w[i].tmp)};
         started[i] = i && !uv_thread_create(&t[i], build_jobs, &w[i]);
     }
     build_jobs(&w[0]);
@@ -675,13 +632,13 @@ static void build_indexes(struct catalog *cat)
             uv_thread_join(&t[i]);
     uv_mutex_destroy(&b.lock);
     for (size_t i = 0; i < threads; i++) {
-        free(w[i].a);
-        free(w[i].tmp);
+        radix_scratch_free(w[i].a, room * sizeof *w[i].a);
+        radix_scratch_free(w[i].tmp, room * sizeof *w[i].tmp);
     }
     for (size_t k = 0; k < ng; k++) {
         if (gals[k].by_tie != gals[k].by_id)
-            free(gals[k].by_tie);
-        free(gals[k].by_id);
+            radix_scratch_free(gals[k].by_tie, gals[k].n * sizeof *gals[k].by_tie);
+        radix_scratch_free(gals[k].by_id, gals[k].n * sizeof *gals[k].by_id);
     }
     free(gals);
 }
@@ -725,11 +682,10 @@ int cat_load(struct catalog *cat)
     uint64_t t2 = now_ms_monotonic();
     build_indexes(cat);
     uint64_t t3 = now_ms_monotonic();
-    log_info("catalog: %zu designs and %llu votes loaded in %llu ms (%zu threads: read %llu, "
-             "score %llu, index %llu ms)",
+    log_info("catalog: %zu designs and %llu votes loaded in %llu ms (read %llu, score %llu, "
+             "index %llu ms; threads: %zu)",
              cat->designs, (unsigned long long)votes, (unsigned long long)(t3 - t0),
-             load_threads(),
              (unsigned long long)(t1 - t0), (unsigned long long)(t2 - t1),
-             (unsigned long long)(t3 - t2));
+             (unsigned long long)(t3 - t2), load_threads());
     return 0;
 }
