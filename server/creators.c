@@ -11,6 +11,7 @@
 #include "ccerr.h"
 #include "designs.h"
 #include "log.h"
+#include "radix.h"
 #include "rank.h"
 #include "store.h"
 #include "u64map.h"
@@ -120,23 +121,54 @@ int creators_design_added(struct creators *cs, struct dmem *d)
     return 0;
 }
 
-/* Start-up: d into its creator's list (designs come oldest first), its share into the
- * creator's points while d is at hand. */
-static int add_loaded(void *user, struct dmem *d)
+/* Start-up: d and its creator, for sorting by creator. */
+static int add_pair(void *user, struct dmem *d)
 {
-    struct creators *cs = user;
-    struct creator *c = u64map_get(&cs->by_id, d->creator);
-    if (!c) {
-        c = xcalloc(1, sizeof *c);
-        c->id = d->creator;
-        u64map_put(&cs->by_id, c->id, c);
-    }
-    push_design(c, d);
-    struct creator_share s;
-    creators_before(d, &s);
-    c->points += s.points;
-    c->wins += (uint32_t)s.wins;
+    struct radix_item **at = user;
+    *(*at)++ = (struct radix_item){d->creator, d};
     return 0;
+}
+
+/* Start-up: the catalog's designs by creator (sorted stably from id order, so each
+ * creator's come oldest first): each creator made once with its list at its size, and
+ * each design's share added while it is at hand. Returns the creators in id order,
+ * *n of them (the caller frees the array). */
+static struct creator **add_loaded(struct creators *cs, const struct catalog *cat, size_t *n)
+{
+    size_t bytes, designs;
+    catalog_memory(cat, &bytes, &designs);
+    size_t room = designs * sizeof(struct radix_item);
+    struct radix_item *a = radix_scratch(room), *tmp = radix_scratch(room), *at = a;
+    catalog_each_design(cat, add_pair, &at);
+    const struct radix_item *s = radix_sort(a, tmp, designs);
+    size_t m = 0;
+    for (size_t i = 0; i < designs; i++)
+        m += !i || s[i].key != s[i - 1].key;
+    struct creator **all = xmalloc((m ? m : 1) * sizeof *all);
+    m = 0;
+    for (size_t i = 0, j; i < designs; i = j) {
+        for (j = i + 1; j < designs && s[j].key == s[i].key;)
+            j++;
+        struct creator *c = xcalloc(1, sizeof *c);
+        c->id = s[i].key;
+        c->n = c->cap = j - i;
+        c->designs = xmalloc(c->cap * sizeof *c->designs);
+        for (size_t k = i; k < j; k++) {
+            if (k + 8 < designs) /* the designs are in creator order now, not memory's */
+                __builtin_prefetch(s[k + 8].item);
+            struct creator_share sh;
+            c->designs[k - i] = s[k].item;
+            creators_before(s[k].item, &sh);
+            c->points += sh.points;
+            c->wins += (uint32_t)sh.wins;
+        }
+        u64map_put(&cs->by_id, c->id, c);
+        all[m++] = c;
+    }
+    radix_scratch_free(tmp, room);
+    radix_scratch_free(a, room);
+    *n = m;
+    return all;
 }
 
 /* Start-up: the creators whose accounts one thread reads (in id order, the store's),
@@ -169,21 +201,6 @@ static void read_accounts(void *arg)
     store_read_end(p->st, txn);
 }
 
-static int cmp_id(const void *a, const void *b)
-{
-    const struct creator *x = *(struct creator *const *)a, *y = *(struct creator *const *)b;
-    return x->id < y->id ? -1 : x->id > y->id;
-}
-
-/* The leaderboard's order: more points first, then tie(). */
-static int cmp_top(const void *a, const void *b)
-{
-    const struct creator *x = *(struct creator *const *)a, *y = *(struct creator *const *)b;
-    if (key(x) != key(y))
-        return key(x) > key(y) ? -1 : 1;
-    return tie(x, y);
-}
-
 int creators_open(struct creators **out, const struct catalog *cat, struct store *st)
 {
     struct creators *cs = xcalloc(1, sizeof *cs);
@@ -191,15 +208,10 @@ int creators_open(struct creators **out, const struct catalog *cat, struct store
     cs->store = st;
     u64map_init(&cs->by_id);
     cs->top = rank_new(tie, key);
-    catalog_each_design(cat, add_loaded, cs);
-    size_t n = 0;
-    struct creator **all = xmalloc((cs->by_id.count ? cs->by_id.count : 1) * sizeof *all);
-    for (size_t i = 0; i < cs->by_id.cap; i++)
-        if (cs->by_id.keys[i])
-            all[n++] = cs->by_id.vals[i];
+    size_t n;
+    struct creator **all = add_loaded(cs, cat, &n);
     /* Each creator's account, once: half of them on a thread of their own (issue 16:
      * start-up), the rest here. */
-    qsort(all, n, sizeof *all, cmp_id);
     struct account_part parts[CREATORS_ACCOUNT_THREADS];
     uv_thread_t threads[CREATORS_ACCOUNT_THREADS];
     int started[CREATORS_ACCOUNT_THREADS] = {0};
@@ -218,12 +230,22 @@ int creators_open(struct creators **out, const struct catalog *cat, struct store
         if (!rc)
             rc = parts[i].rc;
     }
-    /* The leaderboard, built in its order (rank_append) rather than by random inserts. */
-    if (!rc) {
-        qsort(all, n, sizeof *all, cmp_top);
+    /* The leaderboard, built in its order (rank_append) rather than by random inserts:
+     * from id order, stably by creation time (tie()), then by points, most first. */
+    if (!rc && n) {
+        size_t room = n * sizeof(struct radix_item);
+        struct radix_item *a = radix_scratch(room), *tmp = radix_scratch(room), *s;
         for (size_t i = 0; i < n; i++)
-            if (rank_append(cs->top, all[i]))
-                rank_insert(cs->top, key(all[i]), all[i]);
+            a[i] = (struct radix_item){radix_key_i64(all[i]->created), all[i]};
+        s = radix_sort(a, tmp, n);
+        for (size_t i = 0; i < n; i++)
+            s[i].key = ~radix_key_double(key(s[i].item));
+        s = radix_sort(s, s == a ? tmp : a, n);
+        for (size_t i = 0; i < n; i++)
+            if (rank_append(cs->top, s[i].item))
+                rank_insert(cs->top, key(s[i].item), s[i].item);
+        radix_scratch_free(tmp, room);
+        radix_scratch_free(a, room);
     }
     free(all);
     return rc;

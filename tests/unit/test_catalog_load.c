@@ -216,8 +216,8 @@ static void dump(struct catalog *cat, struct ccbuf *b)
     ccbuf_append(b, "", 1);
 }
 
-/* The creators on cat, as text: every creator's points, wins and account in leaderboard
- * order. */
+/* The creators on cat, as text: every creator's points, wins, account and designs in
+ * leaderboard order. */
 static void dump_creators(struct fixture *f, struct ccbuf *b)
 {
     struct creators *cs;
@@ -234,6 +234,10 @@ static void dump_creators(struct fixture *f, struct ccbuf *b)
         ccbuf_append(b, " ", 1);
         ccbuf_append(b, top[i]->name, strlen(top[i]->name));
         ccbuf_append(b, top[i]->role, strlen(top[i]->role));
+        size_t nd;
+        struct dmem *const *ds = creators_designs_of(cs, top[i]->id, &nd);
+        for (size_t k = 0; k < nd; k++)
+            out(b, k ? " " : ": ", ds[k]->id);
         ccbuf_append(b, "\n", 1);
     }
     ccbuf_append(b, "", 1);
@@ -332,6 +336,10 @@ static void check_answers(struct fixture *f)
         snprintf(name, sizeof name, "acct%llu", (unsigned long long)top[i]->id);
         ASSERT_STREQ(top[i]->name, name);
         ASSERT_EQ(top[i]->points, points[top[i]->id]);
+        size_t nd;
+        struct dmem *const *ds = creators_designs_of(cs, top[i]->id, &nd);
+        for (size_t k = 0; k < nd; k++) /* every design of theirs, oldest (smallest id) first */
+            ASSERT(ds[k]->creator == top[i]->id && (!k || ds[k - 1]->id < ds[k]->id));
         if (i) /* more points first; ties: older account (fx_account: created = id) */
             ASSERT(top[i - 1]->points > top[i]->points ||
                    (top[i - 1]->points == top[i]->points && top[i - 1]->id < top[i]->id));
