@@ -4,6 +4,7 @@
  * before the network listens; the reading and the index build are shared with
  * helper threads (cat_load_threads), each on a part of its own, joined before
  * cat_load returns. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,18 +49,30 @@ static int scan_plain_string(struct scan *sc, const char **s, size_t *n)
 {
     if (!scan_char(sc, '"'))
         return 0;
-    const char *b = sc->p;
-    while (sc->p < sc->end && *sc->p != '"') {
-        if (*sc->p == '\\')
-            return 0;
-        sc->p++;
-    }
-    if (sc->p >= sc->end)
+    const char *b = sc->p, *q = memchr(b, '"', (size_t)(sc->end - b));
+    if (!q || memchr(b, '\\', (size_t)(q - b)))
         return 0;
     *s = b;
-    *n = (size_t)(sc->p - b);
-    sc->p++;
+    *n = (size_t)(q - b);
+    sc->p = q + 1;
     return 1;
+}
+
+/* The quote that ends a string whose bytes start at p (one not escaped: after an even
+ * run of backslashes), or NULL. memchr: most of a record's bytes are in strings. */
+static const char *string_end(const char *p, const char *end)
+{
+    for (const char *from = p;;) {
+        const char *q = memchr(from, '"', (size_t)(end - from));
+        if (!q)
+            return NULL;
+        size_t bs = 0;
+        while (q - bs > p && q[-1 - (ptrdiff_t)bs] == '\\')
+            bs++;
+        if (bs % 2 == 0)
+            return q;
+        from = q + 1;
+    }
 }
 
 /* Skips one value of any kind (strings with escapes, arrays, objects). */
@@ -72,12 +85,10 @@ static int scan_skip(struct scan *sc)
             return 0;
         char c = *sc->p;
         if (c == '"') {
-            for (sc->p++; sc->p < sc->end && *sc->p != '"'; sc->p++)
-                if (*sc->p == '\\')
-                    sc->p++;
-            if (sc->p >= sc->end)
+            const char *q = string_end(sc->p + 1, sc->end);
+            if (!q)
                 return 0;
-            sc->p++;
+            sc->p = q + 1;
         } else if (c == '[' || c == '{') {
             depth++;
             sc->p++;
@@ -127,7 +138,7 @@ static int facts_scan(const char *data, size_t len, struct facts *f)
         if (!scan_plain_string(&sc, &k, &kn) || !scan_char(&sc, ':'))
             return 0;
         scan_ws(&sc);
-#define KEY(lit) (kn == sizeof lit - 1 && !memcmp(k, lit, kn))
+#define KEY(lit) (kn == sizeof lit - 1 && !memcmp(k, lit, sizeof lit - 1))
         if (KEY("id") || KEY("creator")) {
             if (!scan_plain_string(&sc, &v, &vn))
                 return 0;
