@@ -624,8 +624,11 @@ static void build_indexes(struct catalog *cat)
     size_t threads = load_threads();
     size_t ng;
     struct galjob *gals = gather(cat, &ng);
-    struct build b = {.gals = gals, .njobs = ng * JOB_KINDS};
-    size_t room = ng && gals[0].n ? gals[0].n : 1;
+    size_t busy = 0; /* galleries with visible designs: the others have nothing to build */
+    while (busy < ng && gals[busy].n)
+        busy++;
+    struct build b = {.gals = gals, .njobs = busy * JOB_KINDS};
+    size_t room = busy ? gals[0].n : 1;
     if (threads > b.njobs)
         threads = b.njobs ? b.njobs : 1;
     struct builder w[CATALOG_LOAD_THREADS_MAX];

@@ -219,7 +219,7 @@ int creators_open(struct creators **out, const struct catalog *cat, struct store
         size_t k = (n - at) / (CREATORS_ACCOUNT_THREADS - i);
         parts[i] = (struct account_part){st, all + at, k, 0};
         at += k;
-        started[i] = i && !uv_thread_create(&threads[i], read_accounts, &parts[i]);
+        started[i] = i && k && !uv_thread_create(&threads[i], read_accounts, &parts[i]);
     }
     int rc = 0;
     for (size_t i = 0; i < CREATORS_ACCOUNT_THREADS; i++) {
