@@ -308,6 +308,19 @@ static void *arena_alloc(struct catalog *cat, size_t size)
     return p;
 }
 
+void cat_reserve_id(struct catalog *cat, uint64_t id)
+{
+    if (id < cat->cap_id)
+        return;
+    size_t cap = cat->cap_id ? cat->cap_id : 1024;
+    while (cap <= id)
+        cap *= 2;
+    cat->by_id = xrealloc(cat->by_id, cap * sizeof *cat->by_id);
+    memset(cat->by_id + cat->cap_id, 0, (cap - cat->cap_id) * sizeof *cat->by_id);
+    cat->bytes += (cap - cat->cap_id) * sizeof *cat->by_id;
+    cat->cap_id = cap;
+}
+
 /* Makes d for the record's facts, not yet indexed; NULL when malformed or known. */
 struct dmem *cat_design_new(struct catalog *cat, const struct facts *f)
 {
@@ -318,15 +331,7 @@ struct dmem *cat_design_new(struct catalog *cat, const struct facts *f)
         return NULL;
     }
     uint64_t id = f->id;
-    if (id >= cat->cap_id) {
-        size_t cap = cat->cap_id ? cat->cap_id : 1024;
-        while (cap <= id)
-            cap *= 2;
-        cat->by_id = xrealloc(cat->by_id, cap * sizeof *cat->by_id);
-        memset(cat->by_id + cat->cap_id, 0, (cap - cat->cap_id) * sizeof *cat->by_id);
-        cat->bytes += (cap - cat->cap_id) * sizeof *cat->by_id;
-        cat->cap_id = cap;
-    }
+    cat_reserve_id(cat, id);
     if (cat->by_id[id])
         return NULL;
     struct dmem *d = arena_alloc(cat, sizeof *d + (size_t)f->ntags * sizeof d->tags[0]);

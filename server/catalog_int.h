@@ -1,6 +1,7 @@
 /* Inside the catalog (catalog.c, catalog_page.c, catalog_load.c): its structures and
  * the helpers its files share. Not for other modules: they use catalog.h. Loop thread
- * only. */
+ * only, but for cat_load's helper threads at start-up, each on structures of its own
+ * (catalog_load.c). */
 #ifndef CC_CATALOG_INT_H
 #define CC_CATALOG_INT_H
 
@@ -101,12 +102,21 @@ void cat_index_add_lists(struct dmem *d);
 uint32_t cat_tag_id(struct catalog *cat, const char *tag, int create);
 /* The facts of a design record parsed by jansson. */
 void cat_facts_from_json(const json_t *record, struct facts *f);
+/* Grows the id table (by_id) so that it has a slot for id. */
+void cat_reserve_id(struct catalog *cat, uint64_t id);
 /* Makes d for the record's facts, not yet indexed; NULL when malformed or known. */
 struct dmem *cat_design_new(struct catalog *cat, const struct facts *f);
 /* Applies a vote change to the counts only (start-up and catalog_vote). */
 void cat_count_vote(struct dmem *d, int old_value, int new_value);
 /* catalog_load.c: reads designs, votes and comment counts, then scores and indexes
- * every design. Returns 0 or an error. */
+ * every design, on up to cat_load_threads threads (joined before it returns: the
+ * result is the same for any number). Returns 0 or an error. */
 int cat_load(struct catalog *cat);
+/* Issue 16: start-up on this machine's two cores. */
+#define CATALOG_LOAD_THREADS 2
+#define CATALOG_LOAD_THREADS_MAX 8
+/* The threads cat_load uses (default CATALOG_LOAD_THREADS); set on the loop thread
+ * before catalog_open (the tests compare 1 with more). */
+extern int cat_load_threads;
 
 #endif

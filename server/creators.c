@@ -4,16 +4,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uv.h>
 
 #include "accounts.h"
 #include "catalog.h"
 #include "ccerr.h"
 #include "designs.h"
 #include "log.h"
+#include "radix.h"
 #include "rank.h"
 #include "store.h"
 #include "u64map.h"
 #include "util.h"
+
+/* Threads that read the creators' accounts at start-up (issue 16: two cores). */
+#define CREATORS_ACCOUNT_THREADS 2
 
 struct creators {
     struct store *store; /* borrowed: a new creator's account is read */
@@ -116,18 +121,84 @@ int creators_design_added(struct creators *cs, struct dmem *d)
     return 0;
 }
 
-/* Start-up: d into its creator's list (designs come oldest first). */
-static int add_loaded(void *user, struct dmem *d)
+/* Start-up: d and its creator, for sorting by creator. */
+static int add_pair(void *user, struct dmem *d)
 {
-    struct creators *cs = user;
-    struct creator *c = u64map_get(&cs->by_id, d->creator);
-    if (!c) {
-        c = xcalloc(1, sizeof *c);
-        c->id = d->creator;
-        u64map_put(&cs->by_id, c->id, c);
-    }
-    push_design(c, d);
+    struct radix_item **at = user;
+    *(*at)++ = (struct radix_item){d->creator, d};
     return 0;
+}
+
+/* Start-up: the catalog's designs by creator (sorted stably from id order, so each
+ * creator's come oldest first): each creator made once with its list at its size, and
+ * each design's share added while it is at hand. Returns the creators in id order,
+ * *n of them (the caller frees the array). */
+static struct creator **add_loaded(struct creators *cs, const struct catalog *cat, size_t *n)
+{
+    size_t bytes, designs;
+    catalog_memory(cat, &bytes, &designs);
+    size_t room = designs * sizeof(struct radix_item);
+    struct radix_item *a = radix_scratch(room), *tmp = radix_scratch(room), *at = a;
+    catalog_each_design(cat, add_pair, &at);
+    const struct radix_item *s = radix_sort(a, tmp, designs);
+    size_t m = 0;
+    for (size_t i = 0; i < designs; i++)
+        m += !i || s[i].key != s[i - 1].key;
+    struct creator **all = xmalloc((m ? m : 1) * sizeof *all);
+    m = 0;
+    for (size_t i = 0, j; i < designs; i = j) {
+        for (j = i + 1; j < designs && s[j].key == s[i].key;)
+            j++;
+        struct creator *c = xcalloc(1, sizeof *c);
+        c->id = s[i].key;
+        c->n = c->cap = j - i;
+        c->designs = xmalloc(c->cap * sizeof *c->designs);
+        for (size_t k = i; k < j; k++) {
+            if (k + 8 < designs) /* the designs are in creator order now, not memory's */
+                __builtin_prefetch(s[k + 8].item);
+            struct creator_share sh;
+            c->designs[k - i] = s[k].item;
+            creators_before(s[k].item, &sh);
+            c->points += sh.points;
+            c->wins += (uint32_t)sh.wins;
+        }
+        u64map_put(&cs->by_id, c->id, c);
+        all[m++] = c;
+    }
+    radix_scratch_free(tmp, room);
+    radix_scratch_free(a, room);
+    *n = m;
+    return all;
+}
+
+/* Start-up: the creators whose accounts one thread reads (in id order, the store's),
+ * each written by that thread only. */
+struct account_part {
+    struct store *st;
+    struct creator **c;
+    size_t n;
+    int rc;
+};
+
+static void read_accounts(void *arg)
+{
+    struct account_part *p = arg;
+    MDB_txn *txn;
+    p->rc = store_read_begin(p->st, &txn);
+    for (size_t i = 0; !p->rc && i < p->n; i++) {
+        json_t *account;
+        p->rc = account_get(txn, p->st, p->c[i]->id, &account);
+        if (p->rc) {
+            log_error("creators: designs name account %llu, which cannot be read",
+                      (unsigned long long)p->c[i]->id);
+            if (p->rc == CC_ENOTFOUND)
+                p->rc = CC_EINTERNAL;
+            break;
+        }
+        set_account(p->c[i], account);
+        json_decref(account);
+    }
+    store_read_end(p->st, txn);
 }
 
 int creators_open(struct creators **out, const struct catalog *cat, struct store *st)
@@ -137,36 +208,46 @@ int creators_open(struct creators **out, const struct catalog *cat, struct store
     cs->store = st;
     u64map_init(&cs->by_id);
     cs->top = rank_new(tie, key);
-    catalog_each_design(cat, add_loaded, cs);
-    MDB_txn *txn;
-    int rc = store_read_begin(st, &txn);
-    if (rc)
-        return rc;
-    /* Each creator's account, once, and the shares of its designs. */
-    for (size_t i = 0; i < cs->by_id.cap && !rc; i++) {
-        if (!cs->by_id.keys[i])
-            continue;
-        struct creator *c = cs->by_id.vals[i];
-        json_t *account;
-        rc = account_get(txn, st, c->id, &account);
-        if (rc) {
-            log_error("creators: designs name account %llu, which cannot be read",
-                      (unsigned long long)c->id);
-            if (rc == CC_ENOTFOUND)
-                rc = CC_EINTERNAL;
-            break;
-        }
-        set_account(c, account);
-        json_decref(account);
-        for (size_t k = 0; k < c->n; k++) {
-            struct creator_share s;
-            creators_before(c->designs[k], &s);
-            c->points += s.points;
-            c->wins += (uint32_t)s.wins;
-        }
-        rank_insert(cs->top, (double)c->points, c);
+    size_t n;
+    struct creator **all = add_loaded(cs, cat, &n);
+    /* Each creator's account, once: half of them on a thread of their own (issue 16:
+     * start-up), the rest here. */
+    struct account_part parts[CREATORS_ACCOUNT_THREADS];
+    uv_thread_t threads[CREATORS_ACCOUNT_THREADS];
+    int started[CREATORS_ACCOUNT_THREADS] = {0};
+    for (size_t i = 0, at = 0; i < CREATORS_ACCOUNT_THREADS; i++) {
+        size_t k = (n - at) / (CREATORS_ACCOUNT_THREADS - i);
+        parts[i] = (struct account_part){st, all + at, k, 0};
+        at += k;
+        started[i] = i && k && !uv_thread_create(&threads[i], read_accounts, &parts[i]);
     }
-    store_read_end(st, txn);
+    int rc = 0;
+    for (size_t i = 0; i < CREATORS_ACCOUNT_THREADS; i++) {
+        if (!i || !started[i])
+            read_accounts(&parts[i]);
+        else
+            uv_thread_join(&threads[i]);
+        if (!rc)
+            rc = parts[i].rc;
+    }
+    /* The leaderboard, built in its order (rank_append) rather than by random inserts:
+     * from id order, stably by creation time (tie()), then by points, most first. */
+    if (!rc && n) {
+        size_t room = n * sizeof(struct radix_item);
+        struct radix_item *a = radix_scratch(room), *tmp = radix_scratch(room), *s;
+        for (size_t i = 0; i < n; i++)
+            a[i] = (struct radix_item){radix_key_i64(all[i]->created), all[i]};
+        s = radix_sort(a, tmp, n);
+        for (size_t i = 0; i < n; i++)
+            s[i].key = ~radix_key_double(key(s[i].item));
+        s = radix_sort(s, s == a ? tmp : a, n);
+        for (size_t i = 0; i < n; i++)
+            if (rank_append(cs->top, s[i].item))
+                rank_insert(cs->top, key(s[i].item), s[i].item);
+        radix_scratch_free(tmp, room);
+        radix_scratch_free(a, room);
+    }
+    free(all);
     return rc;
 }
 
