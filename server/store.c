@@ -525,9 +525,17 @@ static void repin(struct store *s, int pinned)
 int store_set_journaled(struct store *s, int on)
 {
     int rc = 0;
-    if (!on) { /* durable as it is, then every commit syncs again */
+    if (!on) {
+        /* Durable as it is, then every commit syncs again: those commits may reuse the
+         * checkpoint's pages (nothing pins them now), so it must never be restored. */
+        char path[4200];
+        snprintf(path, sizeof path, "%s/checkpoint", s->dir);
         uv_mutex_lock(&s->cp_mu);
         rc = checkpoint_locked(s, 0);
+        if (!rc && ((unlink(path) && errno != ENOENT) || sync_dir(s->dir))) {
+            log_error("cannot remove %s: %s", path, strerror(errno));
+            rc = CC_EINTERNAL;
+        }
         uv_mutex_unlock(&s->cp_mu);
     }
     if (!rc && (rc = mdb_env_set_flags(s->env, MDB_NOSYNC, on ? 1 : 0))) {

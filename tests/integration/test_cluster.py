@@ -282,6 +282,10 @@ async def main():
     assert (await answers(d4, brand_token, ['shirts', 'open'])) == \
         (await answers(a, brand_token, ['shirts', 'open']))
 
+    # A cluster node's commits sync (the stream is its journal): it keeps no checkpoint
+    # of the one-node journal mode, whose pages its commits may reuse (store.c)
+    assert not os.path.exists(os.path.join(a.data, 'checkpoint')), os.listdir(a.data)
+
     # the stream's start purged: an empty node refuses; one from a peer's backup joins
     hot = os.path.join(cl.dir, 'hot')
     p = subprocess.run(daemon_command('--data', a.data, '--backup', hot), capture_output=True,
