@@ -46,6 +46,7 @@ static int journal_batch(struct writer *w, struct write_req *batch, uint64_t *la
         w->enc.len = 0;
         if (r->encode(r, &w->enc)) {
             log_error("journal: a change record could not be encoded");
+            journal_rewind(w->journal, journal_size(w->journal)); /* drops what is buffered */
             return -1;
         }
         journal_append(w->journal, seq++, w->enc.data, w->enc.len);
