@@ -39,6 +39,46 @@ int ch_vote_to_json(const struct change *c, json_t *o)
     return 0;
 }
 
+static void put_lit(struct ccbuf *out, const char *s)
+{
+    ccbuf_append(out, s, strlen(s));
+}
+
+static void put_int(struct ccbuf *out, int64_t v)
+{
+    if (v < 0) {
+        ccbuf_append(out, "-", 1);
+        ccbuf_append_u64(out, (uint64_t)0 - (uint64_t)v);
+    } else {
+        ccbuf_append_u64(out, (uint64_t)v);
+    }
+}
+
+/* {"at":…,"by":"…","contest":"…","design":"…","type":"vote","v":1,"value":…}: the keys in
+ * jansson's sorted order. A contest id that is not plain printable ASCII is left to
+ * jansson. */
+int ch_vote_encode(const struct change *c, struct ccbuf *out)
+{
+    const char *contest = c->f.vote.contest;
+    for (const unsigned char *p = (const unsigned char *)contest; *p; p++)
+        if (*p < 0x20 || *p == '"' || *p == '\\' || *p >= 0x7f)
+            return 1; /* escaped, or UTF-8 that jansson checks */
+    put_lit(out, "{\"at\":");
+    put_int(out, c->at);
+    put_lit(out, ",\"by\":\"");
+    ccbuf_append_u64(out, c->by);
+    put_lit(out, "\",\"contest\":\"");
+    put_lit(out, contest);
+    put_lit(out, "\",\"design\":\"");
+    ccbuf_append_u64(out, c->f.vote.design);
+    put_lit(out, "\",\"type\":\"vote\",\"v\":");
+    ccbuf_append_u64(out, CHANGE_FORMAT);
+    put_lit(out, ",\"value\":");
+    put_int(out, c->f.vote.value);
+    ccbuf_append(out, "}", 1);
+    return 0;
+}
+
 int ch_vote_from_json(struct change *c, json_t *o)
 {
     const char *design = json_string_value(json_object_get(o, "design"));

@@ -126,6 +126,9 @@ struct change *change_account_new(const char *name, enum role role, int64_t at,
 /* Appends c's encoding (docs/changes.md: one JSON object, no newline). Returns 0 or
  * CC_EINTERNAL. */
 int change_encode(const struct change *c, struct ccbuf *out);
+/* The same through a jansson tree, whatever the kind (tests compare the kinds' own
+ * encoders with it). */
+int change_encode_tree(const struct change *c, struct ccbuf *out);
 /* Appends c's encoding and a newline to the file at path (--record-changes of a
  * command that applies a record itself, --make-brand). Returns 0 or -1. */
 int change_append(const struct change *c, const char *path);

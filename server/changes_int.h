@@ -18,6 +18,11 @@ typedef void (*change_post_fn)(struct change *c, struct server *srv);
  * object o / reads them from it (CC_EBADARGS when missing or mistyped). */
 typedef int (*change_to_json_fn)(const struct change *c, json_t *o);
 typedef int (*change_from_json_fn)(struct change *c, json_t *o);
+/* A kind with typed fields may also write its whole record as text, byte for byte what
+ * change_encode's jansson path writes (JSON_COMPACT | JSON_SORT_KEYS), without a tree:
+ * the hot kinds, which every batch journals. Returns 0, or 1 to leave this record to
+ * the jansson path (a field that would need escaping). */
+typedef int (*change_encode_fn)(const struct change *c, struct ccbuf *out);
 
 
 /* change_account.c */
@@ -35,6 +40,7 @@ void ch_report_post(struct change *c, struct server *srv);
 int ch_vote_apply(struct change *c, MDB_txn *txn, const struct store *st);
 int ch_vote_to_json(const struct change *c, json_t *o);
 int ch_vote_from_json(struct change *c, json_t *o);
+int ch_vote_encode(const struct change *c, struct ccbuf *out);
 void ch_vote_post(struct change *c, struct server *srv);
 /* change_comment.c */
 int ch_comment_apply(struct change *c, MDB_txn *txn, const struct store *st);
