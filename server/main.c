@@ -199,16 +199,22 @@ static int parse_listen(const char *arg, char *host, size_t hostlen, int *port)
     return 0;
 }
 
-/* The journal of the data directory of an offline command, when no server holds it. */
+/* The journal of the data directory of an offline command, when no server holds it;
+ * the directory, when one does (a server in journal mode keeps a checkpoint there). */
 static struct journal *offline_journal;
+static const char *offline_beside;
 
-/* Ends an offline command's use of the data: a checkpoint at its last commit (kept
- * only if newer than the file's), so that a crash of the machine does not roll the
- * data file back past it. */
+/* Ends an offline command's use of the data. Beside a server in journal mode, a
+ * checkpoint at the command's last commit (kept only if newer than the server's), so
+ * that a crash of the machine does not roll the data file back past it. Alone, or
+ * beside a cluster node (no checkpoint: every commit syncs), its synced commits are
+ * enough, and no checkpoint is made: one nothing pins must never be restored. */
 static void close_offline(struct store *st)
 {
-    if (st && store_checkpoint(st, 0))
+    if (st && offline_beside && store_checkpoint_exists(offline_beside) &&
+        store_checkpoint(st, 0))
         fprintf(stderr, "cocreated: warning: no checkpoint after this command's writes\n");
+    offline_beside = NULL;
     store_close(st);
     journal_close(offline_journal);
     offline_journal = NULL;
@@ -223,13 +229,15 @@ static void close_offline(struct store *st)
 static struct store *open_offline(const char *dir, const char *secret_path)
 {
     struct store *st = NULL;
-    char err[512], path[4096];
+    char err[512] = "", path[4096];
     int busy = 0, restored = 0;
     uint64_t next_seq;
     if (journal_open(&offline_journal, dir, &busy, err, sizeof err) && !busy) {
         fprintf(stderr, "cocreated: %s\n", err);
         return NULL;
     }
+    err[0] = '\0';
+    offline_beside = busy ? dir : NULL;
     if ((!busy && store_restore_checkpoint(dir, &restored, err, sizeof err)) ||
         store_open(&st, dir, 0, err, sizeof err) ||
         (!busy && (store_set_journaled(st, 1) ||
@@ -239,6 +247,7 @@ static struct store *open_offline(const char *dir, const char *secret_path)
         store_close(st);
         journal_close(offline_journal);
         offline_journal = NULL;
+        offline_beside = NULL;
         return NULL;
     }
     if (!secret_path) {

@@ -491,6 +491,14 @@ static int checkpoint_locked(struct store *s, int pin)
     return 0;
 }
 
+int store_checkpoint_exists(const char *dir)
+{
+    char path[4200];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/checkpoint", dir);
+    return stat(path, &sb) == 0;
+}
+
 int store_checkpoint(struct store *s, int pin)
 {
     uv_mutex_lock(&s->cp_mu);

@@ -90,6 +90,8 @@ int store_set_journaled(struct store *s, int on);
  * an offline writer beside a running server relies on the server's pin). No write txn
  * may be open in this process. 0 or CC_EINTERNAL. */
 int store_checkpoint(struct store *s, int pin);
+/* Whether dir has a checkpoint (a one-node server keeps one while it runs). */
+int store_checkpoint_exists(const char *dir);
 /* Before store_open, by the one process that holds the data directory's journal: after
  * a restart of the machine (another boot id), puts the last checkpoint's meta pages back
  * into data.mdb if they differ (*restored = 1), so the database is exactly the

@@ -291,6 +291,8 @@ async def main():
     p = subprocess.run(daemon_command('--data', a.data, '--backup', hot), capture_output=True,
                        text=True, timeout=WAIT)
     assert p.returncode == 0, p.stderr
+    # nor does a command run beside it leave one there
+    assert not os.path.exists(os.path.join(a.data, 'checkpoint')), os.listdir(a.data)
     nc = nats.client()
     nc.js('STREAM.PURGE.COCREATE', {})
     nc.close()

@@ -12,7 +12,7 @@ import random
 import shutil
 import subprocess
 
-from harness import Client, Server, check_accounts, register_many, run
+from harness import Client, Server, check_accounts, daemon_command, register_many, run
 
 ROUNDS = 3  # random kill points after the first round
 N = 1000
@@ -86,6 +86,26 @@ async def main():
     await check_accounts(srv, all_acked)
     notes.append(f'a reboot after kill -9 ({len(acked)} acked since the checkpoint): the '
                  f'data file put back to it, the journal applied again, all durable')
+
+    # --make-brand beside the running server writes LMDB itself, not through the
+    # journal: its own checkpoint keeps the brand when a reboot puts the data file back
+    # (without it, the server's checkpoint — none during this phase — is older)
+    p = subprocess.run(daemon_command('--data', srv.data, '--make-brand', 'rebootbrand'),
+                       capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert p.returncode == 0, p.stderr
+    brand = p.stdout.strip()
+    c = await Client.connect(srv)  # a write after it: the data file moves past the brand's
+    all_acked['after-the-brand'] = (await c.ok('auth.register', name='after-the-brand'))['token']
+    await c.close()
+    srv.kill9()
+    os.environ['COCREATE_TEST_BOOT_ID'] = f'crash-{seed}-after-the-brand'
+    srv.start()
+    assert 'put back to its last checkpoint' in srv.log_text(), srv.log_text()
+    c = await Client.connect(srv)
+    assert (await c.ok('auth.login', token=brand))['account']['role'] == 'brand'
+    await c.close()
+    await check_accounts(srv, all_acked)
+    notes.append('a brand made beside the server kept across a reboot')
     del os.environ['COCREATE_TEST_BOOT_ID']
 
     c = await Client.connect(srv)
