@@ -10,6 +10,27 @@
 
 #include "ccerr.h"
 
+const char *designfile_image_format(const uint8_t *p, size_t n)
+{
+    static const struct {
+        const char *magic;
+        size_t len, at;
+        const char *name;
+    } formats[] = {
+        {"GIF87a", 6, 0, "GIF"},      {"GIF89a", 6, 0, "GIF"},
+        {"\xff\xd8\xff", 3, 0, "JPEG"}, {"WEBP", 4, 8, "WebP"},
+        {"II*\0", 4, 0, "TIFF"},      {"MM\0*", 4, 0, "TIFF"},
+        {"BM", 2, 0, "BMP"},          {"\0\0\0\x0c" "jP  ", 8, 0, "JPEG 2000"},
+        {"ftypavif", 8, 4, "AVIF"},    {"ftypheic", 8, 4, "HEIC"},
+    };
+    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
+        if (n >= formats[i].at + formats[i].len &&
+            !memcmp(p + formats[i].at, formats[i].magic, formats[i].len) &&
+            (formats[i].at != 8 || !memcmp(p, "RIFF", 4)))
+            return formats[i].name;
+    return NULL;
+}
+
 int designfile_read(const char *path, const char *kind_name, struct ccbuf *buf,
                     const struct kind **kind)
 {
@@ -38,6 +59,10 @@ int designfile_read(const char *path, const char *kind_name, struct ccbuf *buf,
         return 2;
     }
     *kind = kind_name ? kind_find(kind_name) : kind_sniff(buf->data, buf->len);
+    /* an image in another format is artwork that is not a PNG (not a level that is
+     * not JSON): the artwork kind says so */
+    if (!kind_name && designfile_image_format(buf->data, buf->len) && kind_find("artwork"))
+        *kind = kind_find("artwork");
     return 0;
 }
 

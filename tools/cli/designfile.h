@@ -17,6 +17,10 @@ int cli_render(int argc, char **argv);
 int designfile_read(const char *path, const char *kind_name, struct ccbuf *buf,
                     const struct kind **kind);
 
+/* The name of the image format p starts with when it is one a creator might try
+ * instead of PNG ("GIF", "JPEG", "WebP", ...), else NULL. */
+const char *designfile_image_format(const uint8_t *p, size_t n);
+
 /* Prints {"code":..., "detail":{...}, "message":...} on stderr for a kind call's rc. */
 void designfile_print_error(int rc, const struct kind_error *err);
 

@@ -1,7 +1,8 @@
 /* cocreate lint FILE [--kind level|artwork]: validates a design as the server would.
  * Prints "ok" and exits 0; or prints the error as SPEC §4 JSON on stderr and exits 1;
  * exits 2 on a usage or I/O error. The kind is guessed from the content if not given
- * (a PNG signature is artwork, anything else a level). */
+ * (a PNG signature, or another image format's — said to be not PNG — is artwork,
+ * anything else a level). */
 #include <stdio.h>
 #include <string.h>
 
@@ -33,6 +34,11 @@ int cli_lint(int argc, char **argv)
     if (!rc) {
         struct kind_error err;
         int vrc = kind_validate(kind, buf.data, buf.len, &err);
+        const char *format = designfile_image_format(buf.data, buf.len);
+        if (vrc && format && err.rule && !strcmp(err.rule, "png"))
+            snprintf(err.message, sizeof err.message,
+                     "this is a %s image: artwork must be a PNG file (export it as PNG)",
+                     format);
         if (vrc)
             designfile_print_error(vrc, &err);
         else
