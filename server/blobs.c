@@ -16,6 +16,7 @@
 #include "log.h"
 #include "server.h"
 #include "writer.h"
+#include "util.h"
 
 struct blobs_dict {
     char kind[16];
@@ -264,8 +265,8 @@ int blobs_dict_put(MDB_txn *txn, const struct store *st, const struct kind *kind
     uint32_t id;
     if (len < 8 || codec_dict_peek_id(dict, len, &id) || !id)
         return CC_EBADARGS;
-    uint8_t key[4] = {(uint8_t)(id >> 24), (uint8_t)(id >> 16), (uint8_t)(id >> 8),
-                      (uint8_t)id};
+    uint8_t key[4];
+    put_be32(key, id);
     struct ccbuf val;
     ccbuf_init(&val);
     ccbuf_append(&val, kind->name, strlen(kind->name) + 1);

@@ -39,11 +39,6 @@ int ch_vote_to_json(const struct change *c, json_t *o)
     return 0;
 }
 
-static void put_lit(struct ccbuf *out, const char *s)
-{
-    ccbuf_append(out, s, strlen(s));
-}
-
 static void put_int(struct ccbuf *out, int64_t v)
 {
     if (v < 0) {
@@ -63,17 +58,17 @@ int ch_vote_encode(const struct change *c, struct ccbuf *out)
     for (const unsigned char *p = (const unsigned char *)contest; *p; p++)
         if (*p < 0x20 || *p == '"' || *p == '\\' || *p >= 0x7f)
             return 1; /* escaped, or UTF-8 that jansson checks */
-    put_lit(out, "{\"at\":");
+    ccbuf_append_str(out, "{\"at\":");
     put_int(out, c->at);
-    put_lit(out, ",\"by\":\"");
+    ccbuf_append_str(out, ",\"by\":\"");
     ccbuf_append_u64(out, c->by);
-    put_lit(out, "\",\"contest\":\"");
-    put_lit(out, contest);
-    put_lit(out, "\",\"design\":\"");
+    ccbuf_append_str(out, "\",\"contest\":\"");
+    ccbuf_append_str(out, contest);
+    ccbuf_append_str(out, "\",\"design\":\"");
     ccbuf_append_u64(out, c->f.vote.design);
-    put_lit(out, "\",\"type\":\"vote\",\"v\":");
+    ccbuf_append_str(out, "\",\"type\":\"vote\",\"v\":");
     ccbuf_append_u64(out, CHANGE_FORMAT);
-    put_lit(out, ",\"value\":");
+    ccbuf_append_str(out, ",\"value\":");
     put_int(out, c->f.vote.value);
     ccbuf_append(out, "}", 1);
     return 0;

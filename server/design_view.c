@@ -12,6 +12,7 @@
 #include "designs.h"
 #include "reports.h"
 #include "store.h"
+#include "util.h"
 
 int design_visible(const json_t *record, uint64_t viewer, enum role role)
 {
@@ -39,11 +40,6 @@ int design_item_json(const struct design_view *v, MDB_txn *txn, const struct dme
 
 /* ---- JSON ---- */
 
-static void append_lit(struct ccbuf *out, const char *s)
-{
-    ccbuf_append(out, s, strlen(s));
-}
-
 /* Appends x as %.17g would: integral scores (hearts, counts) without printf. */
 static void append_score(struct ccbuf *out, double x)
 {
@@ -66,11 +62,11 @@ void design_tally_json(const struct dmem *d, struct ccbuf *out)
 /* Appends d's live fields: ,"tally":{...},"comments":N,"score":S. */
 static void append_live(const struct dmem *d, struct ccbuf *out)
 {
-    append_lit(out, ",\"tally\":");
+    ccbuf_append_str(out, ",\"tally\":");
     design_tally_json(d, out);
-    append_lit(out, ",\"comments\":");
+    ccbuf_append_str(out, ",\"comments\":");
     ccbuf_append_u64(out, d->comments);
-    append_lit(out, ",\"score\":");
+    ccbuf_append_str(out, ",\"score\":");
     append_score(out, d->score[SORT_TOP]);
 }
 
@@ -88,21 +84,21 @@ int design_json(const struct store *st, MDB_txn *txn, const struct dmem *d, stru
         return CC_EINTERNAL;
     ccbuf_append(out, v.mv_data, v.mv_size - 1);
     append_live(d, out);
-    append_lit(out, ",\"thumb\":\"/t/");
+    ccbuf_append_str(out, ",\"thumb\":\"/t/");
     ccbuf_append_u64(out, d->id);
-    append_lit(out, ".png\"}");
+    ccbuf_append_str(out, ".png\"}");
     return 0;
 }
 
 void design_delta_json(const struct dmem *d, struct ccbuf *out)
 {
-    append_lit(out, "{\"id\":\"");
+    ccbuf_append_str(out, "{\"id\":\"");
     ccbuf_append_u64(out, d->id);
-    append_lit(out, "\"");
+    ccbuf_append_str(out, "\"");
     append_live(d, out);
-    append_lit(out, ",\"status\":\"");
-    append_lit(out, status_name((enum dstatus)d->status));
-    append_lit(out, "\"}");
+    ccbuf_append_str(out, ",\"status\":\"");
+    ccbuf_append_str(out, status_name((enum dstatus)d->status));
+    ccbuf_append_str(out, "\"}");
 }
 
 int gallery_window_json(const struct design_view *v, const struct gallery_query *q,

@@ -279,13 +279,10 @@ int design_timeline_add(MDB_txn *txn, const struct store *st, uint64_t id, const
                             : (rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_PREV));
     if (!rc && k.mv_size == 12 && !memcmp(k.mv_data, key, 8)) {
         const uint8_t *p = (const uint8_t *)k.mv_data + 8;
-        seq = ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]) + 1;
+        seq = get_be32(p) + 1;
     }
     mdb_cursor_close(cur);
-    key[8] = (uint8_t)(seq >> 24);
-    key[9] = (uint8_t)(seq >> 16);
-    key[10] = (uint8_t)(seq >> 8);
-    key[11] = (uint8_t)seq;
+    put_be32(key + 8, seq);
     char by_s[24];
     snprintf(by_s, sizeof by_s, "%llu", (unsigned long long)by);
     json_t *e = json_pack("{sssosssI}", "status", status, "note",

@@ -28,6 +28,7 @@
 #include "snapshot.h"
 #include "server.h"
 #include "store.h"
+#include "util.h"
 
 /* ustar: 512-byte blocks; an archive ends with two zero blocks. */
 #define TAR_BLOCK 512
@@ -189,10 +190,8 @@ static void export_work(uv_work_t *w)
         rc = CC_EINTERNAL;
     }
     if (!rc) {
-        const uint8_t *p = render.data + 16;
-        j->render_w = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-        p += 4;
-        j->render_h = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+        j->render_w = get_be32(render.data + 16);
+        j->render_h = get_be32(render.data + 20);
         snprintf(j->original, sizeof j->original, "%llu/original.%s",
                  (unsigned long long)j->id,
                  kind->ext);

@@ -78,17 +78,6 @@ uint32_t journal_crc32c(uint32_t crc, const void *data, size_t len)
     return ~crc;
 }
 
-static void put_be32(uint8_t *o, uint32_t v)
-{
-    o[0] = (uint8_t)(v >> 24), o[1] = (uint8_t)(v >> 16), o[2] = (uint8_t)(v >> 8),
-    o[3] = (uint8_t)v;
-}
-
-static uint32_t get_be32(const uint8_t *i)
-{
-    return (uint32_t)i[0] << 24 | (uint32_t)i[1] << 16 | (uint32_t)i[2] << 8 | i[3];
-}
-
 static void path_of(const char *dir, char *out, size_t n)
 {
     snprintf(out, n, "%s/journal", dir);

@@ -192,11 +192,6 @@ static void cache_free(struct msg_cache *mc)
         net_msg_unref(mc->e[i].msg);
 }
 
-static void append_str(struct ccbuf *b, const char *s)
-{
-    ccbuf_append(b, s, strlen(s));
-}
-
 /* Appends "items":[...] to b: the whole design object of each item, except those
  * marked 1 in delta (already held by the subscribers), which carry only what changes
  * (design_delta_json); items marked 0 in changed are left out. For the brand's
@@ -206,7 +201,7 @@ static int append_items(struct live *lv, struct ccbuf *b, struct dmem **items, s
 {
     MDB_txn *txn = NULL;
     int rc = 0;
-    append_str(b, "\"items\":[");
+    ccbuf_append_str(b, "\"items\":[");
     int first = 1;
     for (size_t i = 0; i < n && !rc; i++) {
         if (changed && !changed[i])
@@ -232,7 +227,7 @@ static int append_items(struct live *lv, struct ccbuf *b, struct dmem **items, s
 
 static void append_order(struct ccbuf *b, struct dmem **items, size_t n)
 {
-    append_str(b, ",\"order\":[");
+    ccbuf_append_str(b, ",\"order\":[");
     for (size_t i = 0; i < n; i++) {
         char id[32];
         int len = snprintf(id, sizeof id, "%s\"%llu\"", i ? "," : "",
@@ -272,7 +267,7 @@ static int window_event(struct live *lv, struct window *w, int full, struct ccbu
     }
     if (!full && !any && !order && total == w->total)
         return 0;
-    append_str(pre, "{\"ev\":\"gallery.update\",\"sub\":\"");
+    ccbuf_append_str(pre, "{\"ev\":\"gallery.update\",\"sub\":\"");
     char head[64];
     int len = snprintf(head, sizeof head, "\",\"total\":%zu", total);
     ccbuf_append(post, head, (size_t)len);
@@ -381,7 +376,7 @@ static int watch_event(struct live *lv, struct watch *wt, int comments,
     MDB_txn *txn;
     if (!d || store_read_begin(lv->view->store, &txn))
         return 0;
-    append_str(msg, "{\"ev\":\"design.update\",\"design\":");
+    ccbuf_append_str(msg, "{\"ev\":\"design.update\",\"design\":");
     int rc = design_json(lv->view->store, txn, d, msg);
     if (!rc)
         design_timeline_splice(txn, lv->view->store, d->id, msg);
@@ -392,11 +387,11 @@ static int watch_event(struct live *lv, struct watch *wt, int comments,
         rc = comment_range(txn, lv->view->store, d->id, resync->seen_comment, wt->flushed_comment,
                            LIVE_COMMENTS_MAX, &missed, &more);
         if (!rc && missed.len) {
-            append_str(msg, ",\"comments_new\":[");
+            ccbuf_append_str(msg, ",\"comments_new\":[");
             ccbuf_append(msg, missed.data, missed.len);
             ccbuf_append(msg, "]", 1);
             if (more)
-                append_str(msg, ",\"comments_gap\":true");
+                ccbuf_append_str(msg, ",\"comments_gap\":true");
         }
         ccbuf_free(&missed);
         if (!rc)
@@ -404,15 +399,15 @@ static int watch_event(struct live *lv, struct watch *wt, int comments,
     }
     store_read_end(lv->view->store, txn);
     if (comments && wt->ncomments) {
-        append_str(msg, ",\"comments_new\":[");
+        ccbuf_append_str(msg, ",\"comments_new\":[");
         for (size_t i = wt->ncomments; i-- > 0;) {
-            append_str(msg, wt->comments[i]);
+            ccbuf_append_str(msg, wt->comments[i]);
             if (i)
                 ccbuf_append(msg, ",", 1);
         }
         ccbuf_append(msg, "]", 1);
         if (wt->comments_gap)
-            append_str(msg, ",\"comments_gap\":true");
+            ccbuf_append_str(msg, ",\"comments_gap\":true");
     }
     ccbuf_append(msg, "}", 1);
     return rc == 0;

@@ -123,11 +123,11 @@ int workflow_vote(MDB_txn *txn, const struct store *st, struct workflow_vote *v)
     } else if (cur.mv_size != 4) {
         return CC_EINTERNAL;
     } else {
-        const uint8_t *p = cur.mv_data;
-        uint32_t was = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+        uint32_t was = get_be32(cur.mv_data);
         n = delta > 0 ? was + 1 : (was ? was - 1 : 0);
     }
-    uint8_t val[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
+    uint8_t val[4];
+    put_be32(val, n);
     if ((rc = store_put(txn, dbi, key, 8, val, 4, 0)))
         return rc;
     v->supports = n;

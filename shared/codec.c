@@ -7,6 +7,7 @@
 #include <zstd.h>
 
 #include "ccerr.h"
+#include "util.h"
 
 struct codec_dict {
     uint32_t id;
@@ -51,9 +52,8 @@ void codec_dict_free(struct codec_dict *d)
 
 static void put_header(struct ccbuf *out, enum codec_id codec, uint32_t dict_id)
 {
-    uint8_t h[CODEC_HEADER_LEN] = {(uint8_t)codec, (uint8_t)(dict_id >> 24),
-                                   (uint8_t)(dict_id >> 16), (uint8_t)(dict_id >> 8),
-                                   (uint8_t)dict_id};
+    uint8_t h[CODEC_HEADER_LEN] = {(uint8_t)codec};
+    put_be32(h + 1, dict_id);
     ccbuf_append(out, h, sizeof h);
 }
 
@@ -94,8 +94,7 @@ int codec_header(const uint8_t *stored, size_t len, enum codec_id *codec, uint32
     if (len < CODEC_HEADER_LEN || stored[0] > CODEC_ZSTD)
         return CC_EINTERNAL;
     *codec = (enum codec_id)stored[0];
-    *dict_id = (uint32_t)stored[1] << 24 | (uint32_t)stored[2] << 16 | (uint32_t)stored[3] << 8 |
-               stored[4];
+    *dict_id = get_be32(stored + 1);
     return 0;
 }
 

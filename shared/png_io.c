@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "ccerr.h"
+#include "util.h"
 
 /* libpng keeps up to this many ancillary chunks it stores (we store none but tRNS). */
 #define PNG_IO_CHUNK_CACHE_MAX 32
@@ -32,11 +33,6 @@
 
 #define PNG_IO_SIG_LEN 8
 #define PNG_IO_IHDR_LEN 13
-
-static uint32_t be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 static int check_dims(uint32_t w, uint32_t h, const struct png_io_limits *lim,
                       struct kind_error *err)
@@ -65,9 +61,9 @@ static int check_header(const uint8_t *buf, size_t len, const struct png_io_limi
     if (len < PNG_IO_SIG_LEN + 8 + PNG_IO_IHDR_LEN)
         return kind_fail(err, CC_EINVALID, "png", -1, -1, "truncated file");
     const uint8_t *ihdr = buf + PNG_IO_SIG_LEN;
-    if (be32(ihdr) != PNG_IO_IHDR_LEN || memcmp(ihdr + 4, "IHDR", 4))
+    if (get_be32(ihdr) != PNG_IO_IHDR_LEN || memcmp(ihdr + 4, "IHDR", 4))
         return kind_fail(err, CC_EINVALID, "png", -1, -1, "the first chunk is not IHDR");
-    return check_dims(be32(ihdr + 8), be32(ihdr + 12), lim, err);
+    return check_dims(get_be32(ihdr + 8), get_be32(ihdr + 12), lim, err);
 }
 
 struct rd {

@@ -78,6 +78,11 @@ void ccbuf_append(struct ccbuf *b, const void *p, size_t n)
     b->len += n;
 }
 
+void ccbuf_append_str(struct ccbuf *b, const char *s)
+{
+    ccbuf_append(b, s, strlen(s));
+}
+
 void ccbuf_append_u64(struct ccbuf *b, uint64_t v)
 {
     char buf[24], *p = buf + sizeof buf;
@@ -214,4 +219,17 @@ uint64_t get_be64(const uint8_t in[8])
     for (int i = 0; i < 8; i++)
         v = v << 8 | in[i];
     return v;
+}
+
+void put_be32(uint8_t out[4], uint32_t v)
+{
+    out[0] = (uint8_t)(v >> 24);
+    out[1] = (uint8_t)(v >> 16);
+    out[2] = (uint8_t)(v >> 8);
+    out[3] = (uint8_t)v;
+}
+
+uint32_t get_be32(const uint8_t in[4])
+{
+    return (uint32_t)in[0] << 24 | (uint32_t)in[1] << 16 | (uint32_t)in[2] << 8 | in[3];
 }

@@ -28,6 +28,8 @@ uint8_t *ccbuf_reserve(struct ccbuf *b, size_t n);
 void ccbuf_append(struct ccbuf *b, const void *p, size_t n);
 /* Appends the decimal digits of v (no printf: for JSON written on hot paths). */
 void ccbuf_append_u64(struct ccbuf *b, uint64_t v);
+/* Appends the NUL-terminated string s (without its NUL). */
+void ccbuf_append_str(struct ccbuf *b, const char *s);
 
 /* Writes 2*n lowercase hex chars and a NUL into out (size ≥ 2*n + 1). */
 void hex_encode(const uint8_t *in, size_t n, char *out);
@@ -55,5 +57,7 @@ long utf8_count(const char *s, size_t len, size_t *bad);
 /* Big-endian u64 (for LMDB keys that sort numerically). */
 void put_be64(uint8_t out[8], uint64_t v);
 uint64_t get_be64(const uint8_t in[8]);
+void put_be32(uint8_t out[4], uint32_t v);
+uint32_t get_be32(const uint8_t in[4]);
 
 #endif

@@ -23,6 +23,10 @@ int main(void)
     ASSERT_EQ(k[0], 1);
     ASSERT_EQ(k[7], 8);
     ASSERT(get_be64(k) == 0x0102030405060708ull);
+    put_be32(k, 0xfffefdfcu);
+    ASSERT_EQ(k[0], 0xff);
+    ASSERT_EQ(k[3], 0xfc);
+    ASSERT(get_be32(k) == 0xfffefdfcu);
 
     struct ccbuf b;
     ccbuf_init(&b);

@@ -169,12 +169,6 @@ static void art_row(uint32_t w, uint32_t y, uint64_t *s, uint8_t *row)
     }
 }
 
-static void put_be32(uint8_t *b, uint32_t v)
-{
-    b[0] = (uint8_t)(v >> 24), b[1] = (uint8_t)(v >> 16), b[2] = (uint8_t)(v >> 8),
-    b[3] = (uint8_t)v;
-}
-
 /* Appends one PNG chunk. */
 static void chunk(struct ccbuf *out, const char *type, const uint8_t *data, size_t len)
 {
