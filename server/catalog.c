@@ -19,8 +19,9 @@
 #include "u64map.h"
 
 static const char *const sort_names[] = {"new", "top", "hot"};
-static const char *const status_names[] = {"submitted", "shortlisted", "winner",
-                                           "not_selected", "in_production", "launched"};
+static const char *const status_names[] = {"submitted",     "shortlisted", "winner",
+                                           "not_selected",  "in_production", "launched",
+                                           "withdrawn"};
 
 const char *sort_name(enum sort s)
 {
@@ -176,18 +177,25 @@ struct cgal *cat_gal_get(struct catalog *cat, const char *id)
     for (int s = 0; s < SORT_COUNT; s++)
         g->rank[s] = rank_new(cat_tie, keys[s]);
     u64map_init(&g->by_tag);
+    u64map_init(&g->moved_tags);
     g->mean_ranked = SCORE_BAYES_M0;
     g->next = cat->gals;
     cat->gals = g;
     return g;
 }
 
+const uint32_t *catalog_tags(const struct dmem *d)
+{
+    return d->tagcap == DMEM_TAGS_MOVED ? u64map_get(&d->gal->moved_tags, d->id) : d->tags;
+}
+
 /* d into its gallery's secondary indexes (the filters). */
 void cat_index_add_lists(struct dmem *d)
 {
     struct cgal *g = d->gal;
+    const uint32_t *tags = catalog_tags(d);
     for (int i = 0; i < d->ntags; i++)
-        cat_dvec_push(cat_map_list(&g->by_tag, d->tags[i]), d);
+        cat_dvec_push(cat_map_list(&g->by_tag, tags[i]), d);
     if (d->status != ST_SUBMITTED)
         cat_dvec_push(&g->by_status[d->status], d);
 }
@@ -205,8 +213,9 @@ static void index_remove(struct dmem *d)
     struct cgal *g = d->gal;
     for (int s = 0; s < SORT_COUNT; s++)
         rank_delete(g->rank[s], d->score[s], d);
+    const uint32_t *tags = catalog_tags(d);
     for (int i = 0; i < d->ntags; i++)
-        cat_dvec_remove(cat_map_list(&g->by_tag, d->tags[i]), d);
+        cat_dvec_remove(cat_map_list(&g->by_tag, tags[i]), d);
     if (d->status != ST_SUBMITTED)
         cat_dvec_remove(&g->by_status[d->status], d);
 }
@@ -283,6 +292,7 @@ void cat_facts_from_json(const json_t *record, struct facts *f)
     const char *st = json_string_value(json_object_get(record, "status"));
     f->status = st ? status_parse(st) : -1;
     f->hidden = json_is_true(json_object_get(record, "hidden"));
+    f->suspended = json_is_true(json_object_get(record, "suspended"));
     size_t i;
     json_t *t;
     json_array_foreach(json_object_get(record, "tags"), i, t)
@@ -339,7 +349,10 @@ struct dmem *cat_design_new(struct catalog *cat, const struct facts *f)
     d->gal = g;
     d->creator = f->creator;
     d->status = (uint8_t)(f->status < 0 ? ST_SUBMITTED : f->status);
-    d->hidden = (uint8_t)!!f->hidden;
+    d->hidden = (uint8_t)((f->hidden ? HIDE_BRAND : 0) |
+                          (d->status == ST_WITHDRAWN ? HIDE_WITHDRAWN : 0) |
+                          (f->suspended ? HIDE_SUSPENDED : 0));
+    d->tagcap = (uint8_t)f->ntags;
     for (int i = 0; i < f->ntags; i++)
         d->tags[d->ntags++] = cat_tag_id(cat, f->tags[i], 1);
     d->score[SORT_NEW] = (double)f->created;
@@ -447,17 +460,24 @@ const struct cgal *catalog_gallery_of(const struct dmem *d)
     return d->gal;
 }
 
-int catalog_set_hidden(struct catalog *cat, struct dmem *d, int hidden)
+int catalog_set_hidden(struct catalog *cat, struct dmem *d, int bit, int on)
 {
-    if (d->hidden == !!hidden)
+    uint8_t mask = (uint8_t)(on ? d->hidden | bit : d->hidden & ~bit);
+    if (mask == d->hidden)
         return 0;
+    int hidden = mask != 0;
+    if (!!d->hidden == hidden) {
+        d->hidden = mask; /* hidden for one more (or one fewer) reason */
+        d->version++;
+        return 0;
+    }
     if (hidden) {
         index_remove(d);
         cat_dvec_push(&d->gal->hidden, d);
     } else {
         cat_dvec_remove(&d->gal->hidden, d);
     }
-    d->hidden = (uint8_t)!!hidden;
+    d->hidden = mask;
     if (!hidden) { /* the rescoring passes skipped it while hidden */
         d->score[SORT_TOP] = cat_score_top(d, d->gal->mean_ranked);
         d->score[SORT_HOT] = cat_hot_score(d, clock_now(&cat->clock));
@@ -465,6 +485,33 @@ int catalog_set_hidden(struct catalog *cat, struct dmem *d, int hidden)
     }
     d->version++;
     return 1;
+}
+
+void catalog_set_tags(struct catalog *cat, struct dmem *d, const char *const *tags, int n)
+{
+    struct cgal *g = d->gal;
+    if (!d->hidden) {
+        const uint32_t *old = catalog_tags(d);
+        for (int i = 0; i < d->ntags; i++)
+            cat_dvec_remove(cat_map_list(&g->by_tag, old[i]), d);
+    }
+    uint32_t *to = d->tags;
+    if (d->tagcap == DMEM_TAGS_MOVED) {
+        to = u64map_get(&g->moved_tags, d->id);
+    } else if (n > d->tagcap) {
+        to = arena_alloc(cat, DESIGN_TAGS_MAX * sizeof *to);
+        u64map_put(&g->moved_tags, d->id, to);
+        d->tagcap = DMEM_TAGS_MOVED;
+    }
+    if (n > DESIGN_TAGS_MAX)
+        n = DESIGN_TAGS_MAX;
+    for (int i = 0; i < n; i++)
+        to[i] = cat_tag_id(cat, tags[i], 1);
+    d->ntags = (uint8_t)n;
+    if (!d->hidden)
+        for (int i = 0; i < n; i++)
+            cat_dvec_push(cat_map_list(&g->by_tag, to[i]), d);
+    d->version++;
 }
 
 void catalog_set_comments(struct dmem *d, uint64_t count)
@@ -626,6 +673,7 @@ void catalog_close(struct catalog *cat)
             rank_free(g->rank[s]);
         free(g->hidden.v);
         free_list_map(&g->by_tag);
+        u64map_free(&g->moved_tags);
         for (int s = 0; s < ST_COUNT; s++)
             free(g->by_status[s].v);
         free(g);

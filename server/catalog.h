@@ -53,6 +53,7 @@ enum dstatus {
     ST_NOT_SELECTED,
     ST_IN_PRODUCTION,
     ST_LAUNCHED,
+    ST_WITHDRAWN, /* by its creator (SPEC §7) */
     ST_COUNT
 };
 
@@ -69,11 +70,20 @@ struct dmem {
                                    (scale.h, server/scales/) */
     uint32_t version;         /* bumped on every change of its data (live.c diffs) */
     uint8_t status;           /* enum dstatus */
-    uint8_t hidden;
+    uint8_t hidden;           /* why it is out of the galleries: HIDE_* bits, 0 = visible */
     uint8_t ntags;
+    uint8_t tagcap;           /* room in tags[], or DMEM_TAGS_MOVED: an edit (design.edit)
+                                 outgrew it and they live in the gallery's moved_tags */
     uint32_t comments; /* comments posted on it */
     uint32_t tags[];   /* ntags interned tag ids (≤ DESIGN_TAGS_MAX) */
 };
+
+/* Why a design is hidden (struct dmem's hidden): any bit keeps it out of the galleries
+ * for everyone but its creator and the brand. */
+enum { HIDE_BRAND = 1, HIDE_WITHDRAWN = 2, HIDE_SUSPENDED = 4 };
+#define DMEM_TAGS_MOVED 0xFF
+/* d's tag ids (d->ntags of them). */
+const uint32_t *catalog_tags(const struct dmem *d);
 
 /* A gallery query (gallery.get / gallery.subscribe). */
 struct gallery_query {
@@ -151,9 +161,11 @@ void catalog_vote(struct catalog *cat, struct dmem *d, int old_value, int new_va
 void catalog_positions(const struct dmem *d, unsigned sorts, size_t *pos);
 /* d's 1-based position in its contest's `top` ranking, 0 when hidden. */
 size_t catalog_rank(const struct dmem *d);
-/* Moves d out of (hidden) or back into (visible) the galleries. Returns 1, or 0 when
- * it was so already (nothing changed). */
-int catalog_set_hidden(struct catalog *cat, struct dmem *d, int hidden);
+/* Sets (on) or clears one HIDE_* reason of d; d leaves or rejoins the galleries when
+ * its visibility changes. Returns 1 when it did, 0 otherwise. */
+int catalog_set_hidden(struct catalog *cat, struct dmem *d, int bit, int on);
+/* d's tags are now tags[0..n) (design.edit): its tag filters follow. */
+void catalog_set_tags(struct catalog *cat, struct dmem *d, const char *const *tags, int n);
 /* d's comment count is now count (after the commit that stored a new comment). */
 void catalog_set_comments(struct dmem *d, uint64_t count);
 /* Records d's new status for the status filter. Returns 1, or 0 when it had it. */

@@ -31,6 +31,7 @@ struct cgal {
     struct u64map by_tag;          /* tag id → struct dvec * (visible) */
     struct dvec by_status[ST_COUNT];
     struct dvec hidden;            /* hidden designs (few: moderation), for the brand */
+    struct u64map moved_tags;      /* design id → uint32_t[DESIGN_TAGS_MAX] (arena) */
     uint64_t mean_sum, mean_votes; /* scales that use_mean: for the contest mean m */
     double mean_ranked;            /* the m that the top scores were computed with */
     struct cgal *next;
@@ -76,7 +77,8 @@ struct facts {
     int64_t created;
     char contest[65];
     int status; /* -1 when absent or unknown */
-    int hidden;
+    int hidden; /* the record's "hidden" (the brand's) */
+    int suspended; /* the record's "suspended" (its creator's account) */
     int ntags;
     char tags[DESIGN_TAGS_MAX][DESIGN_TAG_MAX + 1];
 };

@@ -163,6 +163,10 @@ static int facts_scan(const char *data, size_t len, struct facts *f)
             f->hidden = sc.end - sc.p >= 4 && !memcmp(sc.p, "true", 4);
             if (!scan_skip(&sc))
                 return 0;
+        } else if (KEY("suspended")) {
+            f->suspended = sc.end - sc.p >= 4 && !memcmp(sc.p, "true", 4);
+            if (!scan_skip(&sc))
+                return 0;
         } else if (KEY("tags")) {
             if (!scan_char(&sc, '['))
                 return 0;

@@ -32,8 +32,9 @@ static int filters_match(const struct dmem *d, const struct gallery_query *q, ui
     if (q->status >= 0 && d->status != q->status)
         return 0;
     if (tag) {
+        const uint32_t *tags = catalog_tags(d);
         for (int i = 0; i < d->ntags; i++)
-            if (d->tags[i] == tag)
+            if (tags[i] == tag)
                 return 1;
         return 0;
     }

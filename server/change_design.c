@@ -3,8 +3,10 @@
  *       codec-framed blob) and "thumb" (its thumbnail) when the bytes are new — an
  *       upload validated, encoded and rendered by the accepting side;
  *   "status" {design, status, note?} — the brand's move (SPEC §2);
- *   "hide" {design, hidden} — the brand's hide;
- *   "report" {design, reason} — a member's report.
+ *   "hide" {design, hidden, reason?} — the brand's hide (in the moderation log);
+ *   "report" {design, reason} — a member's report;
+ *   "design.edit" {design, title?, tags?} — its creator's fix (SPEC §7);
+ *   "withdraw" {design} — its creator's withdrawal (SPEC §7).
  * Each apply decides against the stored state (the duplicate rules, the phase at the
  * record's time, the stored status and flag), so concurrent changes serialise in
  * apply order the same way everywhere. */
@@ -22,6 +24,7 @@
 #include "contests.h"
 #include "designs.h"
 #include "kind.h"
+#include "moderation.h"
 #include "reports.h"
 #include "server.h"
 #include "util.h"
@@ -55,6 +58,9 @@ int ch_design_create_apply(struct change *c, MDB_txn *txn, const struct store *s
         return CC_EBADARGS;
     if (contest_phase(&k, c->out.at) != PHASE_SUBMISSIONS)
         return CC_ECLOSED;
+    const char *terms = change_str(c, "terms");
+    if (strcmp(k.terms, terms ? terms : ""))
+        return CC_EBADARGS; /* the contest's terms changed since the upload began */
     const struct ccbuf *stored = &c->att[ATT_STORED], *thumb = &c->att[ATT_THUMB];
     if (!stored->len) {
         /* have: true — the bytes are held, as the kind and size they were validated as */
@@ -86,6 +92,7 @@ int ch_design_create_apply(struct change *c, MDB_txn *txn, const struct store *s
         .tags = tags,
         .bytes = (uint64_t)bytes,
         .created = c->out.at,
+        .terms = change_str(c, "terms"),
     };
     memcpy(d.sha, sha, 32);
     rc = d.creator_name ? design_create(txn, st, &d) : CC_EINTERNAL;
@@ -140,8 +147,14 @@ int ch_status_apply(struct change *c, MDB_txn *txn, const struct store *st)
         return rc;
     json_decref(rec);
     enum dstatus from = ST_SUBMITTED;
+    enum phase ph = contest_phase(&k, c->out.at);
     if (k.closed && !production_move((enum dstatus)to))
         rc = CC_ECLOSED;
+    else if (to == ST_WINNER && strcmp(k.id, "open") &&
+             (ph == PHASE_UPCOMING || ph == PHASE_SUBMISSIONS))
+        rc = CC_ECLOSED; /* SPEC §7: winners once the crowd is done */
+    else if (to == ST_WITHDRAWN)
+        rc = CC_EBADARGS; /* the creator's move (withdraw), not the brand's */
     else
         rc = workflow_move(txn, st, k.id, change_id(c, "design"), (enum dstatus)to,
                            json_string_value(note), c->by, c->out.at, &from);
@@ -184,6 +197,12 @@ int ch_hide_apply(struct change *c, MDB_txn *txn, const struct store *st)
     json_t *f = json_pack("{sssbss}", "design", ids, "hidden", hidden, "by", by);
     rc = audit_append(txn, st, k.id, c->out.at, "hide", f);
     json_decref(f);
+    if (rc)
+        return rc;
+    json_t *target = json_pack("{sssb}", "design", ids, "hidden", hidden);
+    rc = moderation_append(txn, st, c->out.at, c->by, "design.hide", target,
+                           change_str(c, "reason"));
+    json_decref(target);
     return rc;
 }
 
@@ -194,6 +213,133 @@ void ch_hide_post(struct change *c, struct server *srv)
      * who may still see it: creator and brand). */
     if (d && c->out.flag)
         after_hide(srv, d, json_is_true(json_object_get(c->args, "hidden")));
+}
+
+/* ---- design.edit, withdraw ---- */
+
+/* The stored record of the record's design, which its creator (c->by) may still
+ * change: CC_EFORBIDDEN for anyone else, CC_ECLOSED past its contest's submissions,
+ * CC_ECONFLICT once withdrawn. */
+static int own_design(struct change *c, MDB_txn *txn, const struct store *st, json_t **rec,
+                      struct contest *k)
+{
+    int rc = load_design(c, txn, st, rec, k);
+    if (rc)
+        return rc;
+    const char *creator = json_string_value(json_object_get(*rec, "creator"));
+    const char *status = json_string_value(json_object_get(*rec, "status"));
+    if (!c->by || !creator || strtoull(creator, NULL, 10) != c->by)
+        rc = CC_EFORBIDDEN;
+    else if (k->closed || contest_phase(k, c->out.at) != PHASE_SUBMISSIONS)
+        rc = CC_ECLOSED;
+    else if (status && !strcmp(status, "withdrawn"))
+        rc = CC_ECONFLICT;
+    if (rc) {
+        json_decref(*rec);
+        *rec = NULL;
+    }
+    return rc;
+}
+
+int ch_design_edit_apply(struct change *c, MDB_txn *txn, const struct store *st)
+{
+    json_t *title = json_object_get(c->args, "title"), *tags = json_object_get(c->args, "tags");
+    struct jargs_err e;
+    json_t *clean = NULL;
+    if ((!title && !tags) || (title && !json_is_string(title)) || (tags && !json_is_array(tags)))
+        return CC_EBADARGS;
+    json_t *rec;
+    struct contest k;
+    int rc = own_design(c, txn, st, &rec, &k);
+    if (rc)
+        return rc;
+    const char *t = title ? json_string_value(title)
+                          : json_string_value(json_object_get(rec, "title"));
+    if (design_check_meta(t ? t : "", tags ? tags : json_object_get(rec, "tags"), &clean, &e)) {
+        json_decref(rec);
+        return CC_EBADARGS;
+    }
+    if (title)
+        json_object_set(rec, "title", title);
+    if (tags)
+        json_object_set(rec, "tags", clean);
+    json_decref(clean);
+    rc = design_save(txn, st, change_id(c, "design"), rec);
+    json_decref(c->out.record);
+    c->out.record = rec; /* the post-commit step reads the stored tags */
+    return rc;
+}
+
+void ch_design_edit_post(struct change *c, struct server *srv)
+{
+    struct dmem *d = catalog_design(srv->catalog, change_id(c, "design"));
+    if (!d)
+        return;
+    const char *tags[DESIGN_TAGS_MAX];
+    int n = 0;
+    size_t i;
+    json_t *t;
+    json_array_foreach(json_object_get(c->out.record, "tags"), i, t)
+    {
+        if (n < DESIGN_TAGS_MAX && json_is_string(t))
+            tags[n++] = json_string_value(t);
+    }
+    after_edited(srv, d, json_object_get(c->args, "tags") ? tags : NULL, n);
+}
+
+int design_withdraw(MDB_txn *txn, const struct store *st, uint64_t id, uint64_t by,
+                    int64_t at)
+{
+    json_t *rec;
+    int rc = design_load(txn, st, id, &rec);
+    if (rc)
+        return rc;
+    int s = status_parse(json_string_value(json_object_get(rec, "status")) ?: "");
+    const char *contest = json_string_value(json_object_get(rec, "contest"));
+    uint8_t sha[32];
+    if (s == ST_WINNER || s == ST_IN_PRODUCTION || s == ST_LAUNCHED || s == ST_WITHDRAWN ||
+        !contest || design_blob(rec, sha)) {
+        json_decref(rec);
+        return CC_ECONFLICT;
+    }
+    char contest_id[CONTEST_ID_MAX + 1];
+    snprintf(contest_id, sizeof contest_id, "%s", contest);
+    json_object_set_new(rec, "status", json_string("withdrawn"));
+    rc = design_save(txn, st, id, rec);
+    json_decref(rec);
+    if (!rc)
+        rc = design_timeline_add(txn, st, id, "withdrawn", NULL, by, at);
+    if (!rc)
+        rc = blob_ref_drop(txn, st, sha, id);
+    if (rc)
+        return rc;
+    char ids[24], bys[24];
+    snprintf(ids, sizeof ids, "%llu", (unsigned long long)id);
+    snprintf(bys, sizeof bys, "%llu", (unsigned long long)by);
+    json_t *f = json_pack("{sssssssoss}", "design", ids, "from",
+                          status_name(s < 0 ? ST_SUBMITTED : (enum dstatus)s), "to", "withdrawn",
+                          "note", json_null(), "by", bys);
+    rc = audit_append(txn, st, contest_id, at, "status", f);
+    json_decref(f);
+    return rc;
+}
+
+int ch_withdraw_apply(struct change *c, MDB_txn *txn, const struct store *st)
+{
+    json_t *rec;
+    struct contest k;
+    int rc = own_design(c, txn, st, &rec, &k);
+    if (rc)
+        return rc;
+    json_decref(rec);
+    return design_withdraw(txn, st, change_id(c, "design"), c->by, c->out.at);
+}
+
+void ch_withdraw_post(struct change *c, struct server *srv)
+{
+    struct dmem *d = catalog_design(srv->catalog, change_id(c, "design"));
+    if (d)
+        after_withdrawn(srv, d);
 }
 
 /* ---- report ---- */

@@ -44,6 +44,14 @@ static const struct {
     [CH_HIDE] = {"hide", ch_hide_apply, ch_hide_post},
     [CH_CONTEST] = {"contest", ch_contest_apply, ch_contest_post},
     [CH_DICT] = {"dict", ch_dict_apply, ch_dict_post},
+    [CH_SESSION_CREATE] = {"session.create", ch_session_create_apply, ch_session_create_post},
+    [CH_SESSION_END] = {"session.end", ch_session_end_apply, ch_session_end_post},
+    [CH_ACCOUNT_UPDATE] = {"account.update", ch_account_update_apply, NULL},
+    [CH_ACCOUNT_DELETE] = {"account.delete", ch_account_delete_apply, ch_account_delete_post},
+    [CH_SUSPEND] = {"account.suspend", ch_suspend_apply, ch_suspend_post},
+    [CH_COMMENT_HIDE] = {"comment.hide", ch_comment_hide_apply, ch_comment_hide_post},
+    [CH_DESIGN_EDIT] = {"design.edit", ch_design_edit_apply, ch_design_edit_post},
+    [CH_WITHDRAW] = {"withdraw", ch_withdraw_apply, ch_withdraw_post},
     [CH_CLOCK] = {"clock", NULL, NULL},
 };
 
@@ -68,6 +76,7 @@ static void out_clear(struct change_out *o)
 {
     json_decref(o->record);
     free(o->text);
+    free(o->ids);
     memset(o, 0, sizeof *o);
 }
 

@@ -36,7 +36,8 @@
 #define CHANGE_FORMAT 1
 
 enum change_kind {
-    CH_ACCOUNT_CREATE, /* "account.create" {name, role, token_hash} */
+    CH_ACCOUNT_CREATE, /* "account.create" {name, role, token_hash, password?,
+                          contact?, device?} */
     CH_DESIGN_CREATE,  /* "design.create" {contest, kind, title, tags, blob, bytes}
                           + binary "stored" and "thumb" unless the blob exists */
     CH_VOTE,           /* "vote" {design, contest, value} (value 0 = cleared) */
@@ -46,6 +47,14 @@ enum change_kind {
     CH_HIDE,           /* "hide" {design, hidden} */
     CH_CONTEST,        /* "contest" {create, args} */
     CH_DICT,           /* "dict" {kind, count} + binary "dict" */
+    CH_SESSION_CREATE, /* "session.create" {token_hash, device, replace?} by the account */
+    CH_SESSION_END,    /* "session.end" {session?} by the account (no session: all) */
+    CH_ACCOUNT_UPDATE, /* "account.update" {password?, contact?} by the account */
+    CH_ACCOUNT_DELETE, /* "account.delete" {} by the account: its personal data erased */
+    CH_SUSPEND,        /* "account.suspend" {account, suspended, reason} by the brand */
+    CH_COMMENT_HIDE,   /* "comment.hide" {comment, hidden, reason} by the brand */
+    CH_DESIGN_EDIT,    /* "design.edit" {design, title?, tags?} by its creator */
+    CH_WITHDRAW,       /* "withdraw" {design} by its creator */
     CH_CLOCK,          /* "clock" {} — TEST ONLY (--test-clock): test.clock set the
                           clock to `at`, which may be back in time */
     CH_KINDS
@@ -65,6 +74,10 @@ struct change_out {
     int flag;          /* vote: promoted; hide: changed; design.create: a new blob */
     uint64_t count;    /* comment: the design's comments; vote: supports when counted */
     struct blob_holders holders; /* design.create: who held the bytes */
+    uint64_t session;  /* account.create, session.create: the new session */
+    uint64_t ended;    /* session.create: a session the cap of 50 ended (0: none) */
+    uint64_t *ids;     /* account.delete: the designs it withdrew (malloc'd) */
+    size_t nids;
     struct jargs_err e;          /* contest: which argument was wrong (CC_EBADARGS) */
 };
 
@@ -122,6 +135,9 @@ struct change *change_vote_new(int64_t at, uint64_t by, uint64_t design, const c
  * client once; only its hash is in the record). */
 struct change *change_account_new(const char *name, enum role role, int64_t at,
                                   char token[65]);
+/* A fresh token (written into token) and the hex SHA-256 of it (into hash_hex), for
+ * account.create and session.create records. */
+void change_token_new(char token[65], char hash_hex[65]);
 
 /* Appends c's encoding (docs/changes.md: one JSON object, no newline). Returns 0 or
  * CC_EINTERNAL. */

@@ -40,15 +40,52 @@ void after_status(struct server *srv, struct dmem *d, enum dstatus status)
     live_design_changed(srv->live, d, no_positions, no_positions);
 }
 
-void after_hide(struct server *srv, struct dmem *d, int hidden)
+void after_hide_bit(struct server *srv, struct dmem *d, int bit, int on)
 {
     struct creator_share share;
     creators_before(d, &share);
-    if (catalog_set_hidden(srv->catalog, d, hidden)) {
+    if (catalog_set_hidden(srv->catalog, d, bit, on)) {
         creators_after(srv->creators, d, &share);
         live_gallery_changed(srv->live, catalog_gallery_of(d));
     }
     live_design_changed(srv->live, d, no_positions, no_positions);
+}
+
+void after_hide(struct server *srv, struct dmem *d, int hidden)
+{
+    after_hide_bit(srv, d, HIDE_BRAND, hidden);
+}
+
+void after_withdrawn(struct server *srv, struct dmem *d)
+{
+    struct creator_share share;
+    creators_before(d, &share);
+    catalog_set_status(d, ST_WITHDRAWN);
+    creators_after(srv->creators, d, &share);
+    after_hide_bit(srv, d, HIDE_WITHDRAWN, 1);
+}
+
+void after_suspended(struct server *srv, uint64_t account, int on)
+{
+    size_t n;
+    struct dmem *const *v = creators_designs_of(srv->creators, account, &n);
+    for (size_t i = 0; i < n; i++)
+        after_hide_bit(srv, v[i], HIDE_SUSPENDED, on);
+}
+
+void after_edited(struct server *srv, struct dmem *d, const char *const *tags, int ntags)
+{
+    if (tags)
+        catalog_set_tags(srv->catalog, d, tags, ntags);
+    else
+        d->version++; /* the title: the design object changed */
+    live_gallery_changed(srv->live, catalog_gallery_of(d));
+    live_design_changed(srv->live, d, no_positions, no_positions);
+}
+
+void after_account_renamed(struct server *srv, uint64_t account, const char *name)
+{
+    creators_rename(srv->creators, account, name);
 }
 
 struct dmem *after_design_added(struct server *srv, const json_t *record)

@@ -26,6 +26,19 @@ void after_status(struct server *srv, struct dmem *d, enum dstatus status);
  * indexes, the creator's points, every window of the gallery, its watchers (those who
  * may still see it: creator and brand). */
 void after_hide(struct server *srv, struct dmem *d, int hidden);
+/* The same for one reason bit (HIDE_*) of d. */
+void after_hide_bit(struct server *srv, struct dmem *d, int bit, int on);
+/* d was withdrawn by its creator: status, out of the galleries, points, windows,
+ * watchers. */
+void after_withdrawn(struct server *srv, struct dmem *d);
+/* account was suspended (on) or reinstated: each of its designs leaves or rejoins
+ * the galleries as after_hide does. */
+void after_suspended(struct server *srv, uint64_t account, int on);
+/* d's creator edited it (design.edit): tags (when tags) for the filters, then every
+ * window of its gallery and its watchers. */
+void after_edited(struct server *srv, struct dmem *d, const char *const *tags, int ntags);
+/* account is now called name (an erased account): the leaderboard's copy. */
+void after_account_renamed(struct server *srv, uint64_t account, const char *name);
 /* A design record was stored (upload.commit): the catalog, its creator (a first
  * design joins the leaderboard), every window of its gallery. Returns the design
  * (also when the catalog had it already), or NULL when the record is unusable. */

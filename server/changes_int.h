@@ -27,6 +27,18 @@ typedef int (*change_encode_fn)(const struct change *c, struct ccbuf *out);
 
 /* change_account.c */
 int ch_account_create_apply(struct change *c, MDB_txn *txn, const struct store *st);
+int ch_session_create_apply(struct change *c, MDB_txn *txn, const struct store *st);
+void ch_session_create_post(struct change *c, struct server *srv);
+int ch_session_end_apply(struct change *c, MDB_txn *txn, const struct store *st);
+void ch_session_end_post(struct change *c, struct server *srv);
+int ch_account_update_apply(struct change *c, MDB_txn *txn, const struct store *st);
+int ch_account_delete_apply(struct change *c, MDB_txn *txn, const struct store *st);
+void ch_account_delete_post(struct change *c, struct server *srv);
+/* change_moderation.c */
+int ch_suspend_apply(struct change *c, MDB_txn *txn, const struct store *st);
+void ch_suspend_post(struct change *c, struct server *srv);
+int ch_comment_hide_apply(struct change *c, MDB_txn *txn, const struct store *st);
+void ch_comment_hide_post(struct change *c, struct server *srv);
 /* change_design.c */
 int ch_design_create_apply(struct change *c, MDB_txn *txn, const struct store *st);
 void ch_design_create_post(struct change *c, struct server *srv);
@@ -35,6 +47,15 @@ void ch_status_post(struct change *c, struct server *srv);
 int ch_hide_apply(struct change *c, MDB_txn *txn, const struct store *st);
 void ch_hide_post(struct change *c, struct server *srv);
 int ch_report_apply(struct change *c, MDB_txn *txn, const struct store *st);
+int ch_design_edit_apply(struct change *c, MDB_txn *txn, const struct store *st);
+void ch_design_edit_post(struct change *c, struct server *srv);
+int ch_withdraw_apply(struct change *c, MDB_txn *txn, const struct store *st);
+void ch_withdraw_post(struct change *c, struct server *srv);
+/* The creator's withdrawal of design id (by), shared with account.delete: status
+ * `withdrawn` (timeline, audit entry), its bytes free for another upload. CC_ECONFLICT
+ * when its status is past the crowd's (winner and later) or it is withdrawn already. */
+int design_withdraw(MDB_txn *txn, const struct store *st, uint64_t id, uint64_t by,
+                    int64_t at);
 void ch_report_post(struct change *c, struct server *srv);
 /* change_vote.c */
 int ch_vote_apply(struct change *c, MDB_txn *txn, const struct store *st);

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* memmem */
 /* Comments in LMDB. See comments.h.
  * `comments`: be64 design id + be64 comment id → the comment object as compact JSON
  * (what comment.list and the events send, byte for byte); `comment_counts`: be64
@@ -60,6 +61,136 @@ static int count_get(MDB_txn *txn, const struct store *st, const uint8_t key[8],
     return rc;
 }
 
+/* comment_ids: be64 comment id → be64 design id + be64 author id. */
+static int index_put(MDB_txn *txn, const struct store *st, uint64_t id, uint64_t design,
+                     uint64_t author)
+{
+    uint8_t key[8], val[16];
+    put_be64(key, id);
+    put_be64(val, design);
+    put_be64(val + 8, author);
+    return store_put(txn, store_dbs(st)->comment_ids, key, 8, val, 16, 0);
+}
+
+int comment_locate(MDB_txn *txn, const struct store *st, uint64_t id, uint64_t *design,
+                   uint64_t *author)
+{
+    uint8_t key[8];
+    put_be64(key, id);
+    MDB_val v;
+    int rc = store_get(txn, store_dbs(st)->comment_ids, key, 8, &v);
+    if (rc)
+        return rc;
+    if (v.mv_size != 16)
+        return CC_EINTERNAL;
+    *design = get_be64(v.mv_data);
+    *author = get_be64((const uint8_t *)v.mv_data + 8);
+    return 0;
+}
+
+int comment_set_hidden(MDB_txn *txn, const struct store *st, uint64_t design, uint64_t id,
+                       int hidden, int *changed)
+{
+    uint8_t key[16];
+    put_be64(key, design);
+    put_be64(key + 8, id);
+    MDB_val v;
+    *changed = 0;
+    int rc = store_get(txn, store_dbs(st)->comments, key, 16, &v);
+    if (rc)
+        return rc;
+    json_t *o = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+    if (!o)
+        return CC_EINTERNAL;
+    if (json_is_true(json_object_get(o, "hidden")) != !!hidden) {
+        if (hidden)
+            json_object_set_new(o, "hidden", json_true());
+        else
+            json_object_del(o, "hidden");
+        char *text = json_dumps(o, JSON_COMPACT);
+        rc = text ? store_put(txn, store_dbs(st)->comments, key, 16, text, strlen(text), 0)
+                  : CC_EINTERNAL;
+        free(text);
+        *changed = !rc;
+    }
+    json_decref(o);
+    return rc;
+}
+
+int comment_rename_author(MDB_txn *txn, const struct store *st, uint64_t author,
+                          const char *name)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, store_dbs(st)->comment_ids, &cur);
+    if (rc)
+        return store_err(rc);
+    MDB_val k, v;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (v.mv_size != 16 || get_be64((const uint8_t *)v.mv_data + 8) != author)
+            continue;
+        uint8_t key[16];
+        memcpy(key, v.mv_data, 8);
+        memcpy(key + 8, k.mv_data, 8);
+        MDB_val cv;
+        int e = store_get(txn, store_dbs(st)->comments, key, 16, &cv);
+        json_t *o = e ? NULL : json_loadb(cv.mv_data, cv.mv_size, 0, NULL);
+        if (o) {
+            json_object_set_new(o, "author_name", json_string(name));
+            char *text = json_dumps(o, JSON_COMPACT);
+            e = text ? store_put(txn, store_dbs(st)->comments, key, 16, text, strlen(text), 0)
+                     : CC_EINTERNAL;
+            free(text);
+            json_decref(o);
+        }
+        if (e && e != CC_ENOTFOUND) {
+            mdb_cursor_close(cur);
+            return e;
+        }
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : store_err(rc);
+}
+
+int comments_upgrade_ids(MDB_txn *txn, const struct store *st, size_t *n)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, store_dbs(st)->comments, &cur);
+    if (rc)
+        return store_err(rc);
+    *n = 0;
+    MDB_val k, v;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        json_t *o = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+        const char *author = json_string_value(json_object_get(o, "author"));
+        int e = k.mv_size == 16 && author
+                    ? index_put(txn, st, get_be64((const uint8_t *)k.mv_data + 8),
+                                get_be64(k.mv_data), strtoull(author, NULL, 10))
+                    : CC_EINTERNAL;
+        json_decref(o);
+        if (e) {
+            mdb_cursor_close(cur);
+            return e;
+        }
+        (*n)++;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : store_err(rc);
+}
+
+/* Whether viewer may see the stored comment v: hidden ones only its author and the
+ * brand (COMMENTS_ALL) see. */
+static int visible_to(const MDB_val *v, uint64_t viewer)
+{
+    static const char mark[] = "\"hidden\":true";
+    if (viewer == COMMENTS_ALL || !memmem(v->mv_data, v->mv_size, mark, sizeof mark - 1))
+        return 1;
+    static const char key[] = "\"author\":\"";
+    const char *p = memmem(v->mv_data, v->mv_size, key, sizeof key - 1);
+    return viewer && p && strtoull(p + sizeof key - 1, NULL, 10) == viewer;
+}
+
 int comment_create(MDB_txn *txn, const struct store *st, struct comment_new *c)
 {
     free(c->json);
@@ -83,6 +214,8 @@ int comment_create(MDB_txn *txn, const struct store *st, struct comment_new *c)
     put_be64(key + 8, c->id);
     rc = store_put(txn, store_dbs(st)->comments, key, 16, text, strlen(text), MDB_NOOVERWRITE);
     if (!rc)
+        rc = index_put(txn, st, c->id, c->design, c->author);
+    if (!rc)
         rc = count_get(txn, st, key, &c->count);
     if (!rc) {
         c->count++;
@@ -101,7 +234,8 @@ int comment_create(MDB_txn *txn, const struct store *st, struct comment_new *c)
  * appending up to limit of them to out (comma-separated); *more when more remain,
  * *newest the first id seen (0 if none). */
 static int walk(MDB_txn *txn, const struct store *st, uint64_t design, uint64_t after,
-                uint64_t before, size_t limit, struct ccbuf *out, int *more, uint64_t *newest)
+                uint64_t before, size_t limit, uint64_t viewer, struct ccbuf *out, int *more,
+                uint64_t *newest)
 {
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, store_dbs(st)->comments, &cur);
@@ -126,6 +260,8 @@ static int walk(MDB_txn *txn, const struct store *st, uint64_t design, uint64_t 
             break;
         if (!*newest)
             *newest = id;
+        if (out && !visible_to(&v, viewer))
+            continue;
         if (n == limit) {
             *more = 1;
             break;
@@ -142,26 +278,26 @@ static int walk(MDB_txn *txn, const struct store *st, uint64_t design, uint64_t 
 }
 
 int comment_page(MDB_txn *txn, const struct store *st, uint64_t design, uint64_t before,
-                 size_t limit, struct ccbuf *out, int *more)
+                 size_t limit, uint64_t viewer, struct ccbuf *out, int *more)
 {
     uint64_t newest;
-    return walk(txn, st, design, 0, before, limit, out, more, &newest);
+    return walk(txn, st, design, 0, before, limit, viewer, out, more, &newest);
 }
 
 int comment_range(MDB_txn *txn, const struct store *st, uint64_t design, uint64_t after,
-                  uint64_t upto, size_t limit, struct ccbuf *out, int *more)
+                  uint64_t upto, size_t limit, uint64_t viewer, struct ccbuf *out, int *more)
 {
     uint64_t newest;
     *more = 0;
     if (upto <= after || upto == UINT64_MAX)
         return 0;
-    return walk(txn, st, design, after, upto + 1, limit, out, more, &newest);
+    return walk(txn, st, design, after, upto + 1, limit, viewer, out, more, &newest);
 }
 
 int comment_newest(MDB_txn *txn, const struct store *st, uint64_t design, uint64_t *id)
 {
     int more;
-    return walk(txn, st, design, 0, 0, 0, NULL, &more, id);
+    return walk(txn, st, design, 0, 0, 0, COMMENTS_ALL, NULL, &more, id);
 }
 
 int comment_counts(MDB_txn *txn, const struct store *st,

@@ -41,19 +41,36 @@ struct comment_new {
 /* Writer thread: allocates an id, stores the comment and bumps the design's count.
  * Idempotent under the writer's retry (it frees a previous c->json itself). */
 int comment_create(MDB_txn *txn, const struct store *st, struct comment_new *c);
+/* Who reads comments (comment_page, comment_range): an account id (0 = anonymous), or
+ * COMMENTS_ALL (the brand). A comment hidden by moderation (SPEC §7) shows only to its
+ * author and the brand; the others skip it. */
+#define COMMENTS_ALL UINT64_MAX
+
 /* Appends to out, comma-separated, the stored objects of up to limit comments on
  * design with ids below before (0 = from the newest), newest first; *more says whether
  * older ones remain. Returns 0 or a store error. */
 int comment_page(MDB_txn *txn, const struct store *st, uint64_t design, uint64_t before,
-                 size_t limit, struct ccbuf *out, int *more);
+                 size_t limit, uint64_t viewer, struct ccbuf *out, int *more);
 /* Appends to out, comma-separated, the stored objects of up to limit comments on
  * design with after < id <= upto, newest first; *more says whether more of them remain.
  * Returns 0 or a store error. */
 int comment_range(MDB_txn *txn, const struct store *st, uint64_t design, uint64_t after,
-                  uint64_t upto, size_t limit, struct ccbuf *out, int *more);
+                  uint64_t upto, size_t limit, uint64_t viewer, struct ccbuf *out, int *more);
 /* The id of design's newest stored comment (0 if none) into *id. Returns 0 or a store
  * error. */
 int comment_newest(MDB_txn *txn, const struct store *st, uint64_t design, uint64_t *id);
+/* The design and author of comment id, or CC_ENOTFOUND. */
+int comment_locate(MDB_txn *txn, const struct store *st, uint64_t id, uint64_t *design,
+                   uint64_t *author);
+/* Writer thread: marks comment id of design hidden (or visible); *changed when it moved. */
+int comment_set_hidden(MDB_txn *txn, const struct store *st, uint64_t design, uint64_t id,
+                       int hidden, int *changed);
+/* Writer thread: every comment by author now shows name (an erased account, SPEC §7).
+ * Walks all comments' index: rare. */
+int comment_rename_author(MDB_txn *txn, const struct store *st, uint64_t author,
+                          const char *name);
+/* Start-up, before the writer: schema 2 → 3, the comment_ids index from the comments. */
+int comments_upgrade_ids(MDB_txn *txn, const struct store *st, size_t *n);
 /* Start-up: calls fn(user, design, count) for every design with comments. */
 int comment_counts(MDB_txn *txn, const struct store *st,
                    void (*fn)(void *user, uint64_t design, uint64_t count), void *user);

@@ -54,6 +54,8 @@ void contest_from_record(const json_t *rec, struct contest *out)
     out->vote_close = get_int(rec, "vote_close");
     out->closed = json_is_true(json_object_get(rec, "closed"));
     out->threshold = (uint64_t)get_int(rec, "threshold");
+    const char *tv = json_string_value(json_object_get(json_object_get(rec, "terms"), "version"));
+    snprintf(out->terms, sizeof out->terms, "%s", tv ? tv : "");
 }
 
 /* The settings of the last few contest records loaded on this thread, keyed by their
@@ -184,6 +186,34 @@ static int text_arg(json_t *args, json_t *rec, const char *name, size_t min, siz
     return 0;
 }
 
+/* terms {version, text} (SPEC §7), or null to drop them. */
+static int terms_arg(json_t *args, json_t *rec, struct jargs_err *e)
+{
+    json_t *t = json_object_get(args, "terms");
+    if (!t)
+        return 0;
+    if (json_is_null(t)) {
+        json_object_del(rec, "terms");
+        return 0;
+    }
+    const char *version, *text;
+    if (!json_is_object(t))
+        return fail(e, "terms", "must be an object {version, text} or null");
+    if (jargs_string(t, "version", JARGS_REQUIRED, 1, CONTEST_TERMS_VERSION_MAX, &version, e) ||
+        strspn(version, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") !=
+            strlen(version))
+        return fail(e, "terms", "needs a version of 1 to 32 letters, digits, . _ or -");
+    json_t *probe = json_object();
+    int rc = text_arg(t, probe, "text", 1, CONTEST_TERMS_TEXT_MAX, 1, e);
+    text = json_string_value(json_object_get(probe, "text"));
+    if (!rc)
+        json_object_set_new(rec, "terms", json_pack("{ssss}", "version", version, "text", text));
+    json_decref(probe);
+    if (rc)
+        e->field = "terms";
+    return rc;
+}
+
 static int time_arg(json_t *args, json_t *rec, const char *name, struct jargs_err *e)
 {
     json_int_t t;
@@ -245,7 +275,7 @@ int contest_from_args(json_t *args, const json_t *base, json_t **out, struct jar
         (rc = text_arg(args, rec, "prize", 0, CONTEST_PRIZE_MAX, 0, e)) ||
         (rc = time_arg(args, rec, "submit_open", e)) ||
         (rc = time_arg(args, rec, "submit_close", e)) ||
-        (rc = time_arg(args, rec, "vote_close", e)))
+        (rc = time_arg(args, rec, "vote_close", e)) || (rc = terms_arg(args, rec, e)))
         goto fail;
     json_int_t threshold;
     if ((rc = jargs_int(args, "threshold", JARGS_OPTIONAL, 0, 1000000000, &threshold, e)) < 0)

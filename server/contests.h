@@ -19,6 +19,10 @@
 #define CONTEST_TITLE_MAX 120
 #define CONTEST_BRIEF_MAX 4000
 #define CONTEST_PRIZE_MAX 200
+/* SPEC §7 terms {version, text}: a version of 1–32 of [A-Za-z0-9._-], a text of 1–20000
+ * characters. */
+#define CONTEST_TERMS_VERSION_MAX 32
+#define CONTEST_TERMS_TEXT_MAX 20000
 #define CONTEST_OPEN "open"
 
 enum phase { PHASE_UPCOMING, PHASE_SUBMISSIONS, PHASE_VOTING, PHASE_JUDGING, PHASE_CLOSED };
@@ -30,6 +34,7 @@ struct contest {
     int64_t submit_open, submit_close, vote_close; /* Unix seconds; 0 = none */
     int closed;
     uint64_t threshold;
+    char terms[CONTEST_TERMS_VERSION_MAX + 1]; /* the terms' version ("" = no terms) */
 };
 
 /* The settings of a stored contest record (its id from the record's "id"). */

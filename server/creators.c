@@ -83,6 +83,13 @@ static void set_account(struct creator *c, const json_t *account)
     c->created = json_integer_value(json_object_get(account, "created"));
 }
 
+void creators_rename(struct creators *cs, uint64_t account, const char *name)
+{
+    struct creator *c = u64map_get(&cs->by_id, account);
+    if (c)
+        snprintf(c->name, sizeof c->name, "%s", name);
+}
+
 static void push_design(struct creator *c, struct dmem *d)
 {
     if (c->n == c->cap) {

@@ -76,6 +76,8 @@ size_t creators_top(struct creators *cs, size_t offset, size_t limit, const stru
 size_t creators_count(struct creators *cs);
 /* Sets the derived fields (points; with detail also wins and rank) on an account
  * object of SPEC §2 (borrowed, changed in place). */
+/* The account's name changed (an erased account, SPEC §7). */
+void creators_rename(struct creators *cs, uint64_t account, const char *name);
 void creators_account_json(struct creators *cs, json_t *account, int detail);
 
 #endif

@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accounts.h"
 #include "ccerr.h"
+#include "comments.h"
 #include "log.h"
 #include "util.h"
 
@@ -99,6 +101,15 @@ static int blob_ref_put(MDB_txn *txn, const struct store *st, const uint8_t sha[
                      REF_FIXED + klen + 1 + clen, 0);
 }
 
+int blob_ref_drop(MDB_txn *txn, const struct store *st, const uint8_t sha[32], uint64_t design)
+{
+    uint8_t key[REF_KEY];
+    memcpy(key, sha, 32);
+    put_be64(key + 32, design);
+    int rc = store_del(txn, store_dbs(st)->blob_refs, key, REF_KEY);
+    return rc == CC_ENOTFOUND ? 0 : rc;
+}
+
 int blob_holders(MDB_txn *txn, const struct store *st, const uint8_t sha[32], uint64_t creator,
                  const char *contest, struct blob_holders *h)
 {
@@ -177,16 +188,97 @@ static int build_refs(MDB_txn *txn, struct store *st)
     return store_set_schema(txn, st, 2);
 }
 
+int design_by_creator_put(MDB_txn *txn, const struct store *st, uint64_t creator,
+                          uint64_t design)
+{
+    uint8_t key[16];
+    put_be64(key, creator);
+    put_be64(key + 8, design);
+    return store_put(txn, store_dbs(st)->by_creator, key, 16, "", 0, 0);
+}
+
+int design_by_creator(MDB_txn *txn, const struct store *st, uint64_t creator,
+                      uint64_t **ids, size_t *n)
+{
+    *ids = NULL;
+    *n = 0;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, store_dbs(st)->by_creator, &cur);
+    if (rc)
+        return store_err(rc);
+    uint8_t prefix[16];
+    put_be64(prefix, creator);
+    memset(prefix + 8, 0, 8);
+    MDB_val k = {16, prefix}, v;
+    size_t cap = 0;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+         !rc && k.mv_size == 16 && !memcmp(k.mv_data, prefix, 8);
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 16;
+            *ids = xrealloc(*ids, cap * sizeof **ids);
+        }
+        (*ids)[(*n)++] = get_be64((const uint8_t *)k.mv_data + 8);
+    }
+    mdb_cursor_close(cur);
+    if (!rc || rc == MDB_NOTFOUND)
+        return 0;
+    free(*ids);
+    *ids = NULL;
+    *n = 0;
+    return store_err(rc);
+}
+
+/* Schema 2 → 3: every design listed under its creator, every comment's design and
+ * author by its id, every token a session (accounts.c). */
+static int build_v3(MDB_txn *txn, struct store *st)
+{
+    MDB_cursor *cur;
+    int mrc = mdb_cursor_open(txn, store_dbs(st)->designs, &cur), rc = 0;
+    if (mrc)
+        return store_err(mrc);
+    MDB_val k, v;
+    size_t n = 0, sessions = 0, comments = 0;
+    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !mrc && !rc;
+         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        json_t *rec = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+        const char *creator = json_string_value(json_object_get(rec, "creator"));
+        if (k.mv_size != 8 || !creator) {
+            log_error("upgrade: a design record is unreadable");
+            rc = CC_EINTERNAL;
+        } else {
+            rc = design_by_creator_put(txn, st, strtoull(creator, NULL, 10),
+                                       get_be64(k.mv_data));
+            n++;
+        }
+        json_decref(rec);
+    }
+    mdb_cursor_close(cur);
+    if (!rc && mrc != MDB_NOTFOUND)
+        rc = store_err(mrc);
+    if (!rc)
+        rc = comments_upgrade_ids(txn, st, &comments);
+    if (!rc)
+        rc = accounts_upgrade_sessions(txn, st, &sessions);
+    if (rc)
+        return rc;
+    log_info("upgrade: schema 2 -> 3, %zu designs by creator, %zu comments, %zu sessions", n,
+             comments, sessions);
+    return store_set_schema(txn, st, 3);
+}
+
 int designs_upgrade(struct store *st)
 {
-    if (store_schema(st) >= 2)
+    if (store_schema(st) >= STORE_SCHEMA_VERSION)
         return 0;
     for (;;) {
         MDB_txn *txn;
         int rc = store_write_begin(st, &txn);
         if (rc)
             return rc;
-        rc = build_refs(txn, st);
+        rc = store_schema(st) < 2 ? build_refs(txn, st) : 0;
+        if (!rc)
+            rc = build_v3(txn, st);
         if (rc)
             store_write_abort(st, txn);
         else
@@ -216,6 +308,8 @@ int design_create(MDB_txn *txn, const struct store *st, struct design_new *d)
                             "status", "submitted", "hidden", 0);
     if (!rec)
         return CC_EINTERNAL;
+    if (d->terms)
+        json_object_set_new(rec, "terms", json_string(d->terms));
     char *text = json_dumps(rec, JSON_COMPACT);
     uint8_t key[8];
     put_be64(key, d->id);
@@ -225,6 +319,8 @@ int design_create(MDB_txn *txn, const struct store *st, struct design_new *d)
         rc = design_timeline_add(txn, st, d->id, "submitted", NULL, d->creator, d->created);
     if (!rc)
         rc = blob_ref_put(txn, st, d->sha, d->id, d->creator, d->bytes, d->kind, d->contest);
+    if (!rc)
+        rc = design_by_creator_put(txn, st, d->creator, d->id);
     if (rc) {
         json_decref(rec);
         return rc;
@@ -248,14 +344,7 @@ int design_load(MDB_txn *txn, const struct store *st, uint64_t id, json_t **reco
 
 int design_save(MDB_txn *txn, const struct store *st, uint64_t id, const json_t *record)
 {
-    uint8_t key[8];
-    put_be64(key, id);
-    char *text = json_dumps(record, JSON_COMPACT);
-    if (!text)
-        return CC_EINTERNAL;
-    int rc = store_put(txn, store_dbs(st)->designs, key, 8, text, strlen(text), 0);
-    free(text);
-    return rc;
+    return store_put_record(txn, store_dbs(st)->designs, id, record);
 }
 
 /* timeline db: key = be64 design id + be32 sequence number. */

@@ -37,6 +37,7 @@ struct design_new {
     uint8_t sha[32];
     uint64_t bytes;
     int64_t created;
+    const char *terms; /* the contest's terms version accepted at upload, or NULL */
     uint64_t id;    /* out: the new id */
     json_t *record; /* out: the stored record (new reference, caller frees) */
 };
@@ -45,6 +46,12 @@ struct design_new {
  * first timeline entry and its blob_refs row. Returns 0 or a store error. On a retry after map growth it is
  * called again; it releases a previous d->record itself. */
 int design_create(MDB_txn *txn, const struct store *st, struct design_new *d);
+/* Writer thread: lists design under creator (by_creator). */
+int design_by_creator_put(MDB_txn *txn, const struct store *st, uint64_t creator,
+                          uint64_t design);
+/* The ids of creator's designs, oldest first (*ids malloc'd, *n of them). */
+int design_by_creator(MDB_txn *txn, const struct store *st, uint64_t creator,
+                      uint64_t **ids, size_t *n);
 /* Loads the stored record of design id (new reference). CC_ENOTFOUND if none. */
 int design_load(MDB_txn *txn, const struct store *st, uint64_t id, json_t **record);
 /* Writer thread: stores record (borrowed) as design id's record, replacing the old one
@@ -77,9 +84,13 @@ struct blob_holders {
 /* Fills h for bytes sha uploaded by creator to contest. Returns 0 or a store error. */
 int blob_holders(MDB_txn *txn, const struct store *st, const uint8_t sha[32], uint64_t creator,
                  const char *contest, struct blob_holders *h);
-/* At start, alone (no writer yet): upgrades data of schema 1 to 2 by building
- * blob_refs from the design records, in one durable transaction. Returns 0, or
- * CC_EINTERNAL with a reason logged. A no-op at schema 2. */
+/* Writer thread: design no longer holds bytes sha (withdrawn: SPEC §7's duplicate
+ * rules no longer count it; the blob itself stays). */
+int blob_ref_drop(MDB_txn *txn, const struct store *st, const uint8_t sha[32], uint64_t design);
+/* At start, alone (no writer yet): upgrades older data in one durable transaction —
+ * schema 1 → 2 builds blob_refs from the design records; 2 → 3 builds by_creator and
+ * comment_ids and makes every token a session. Returns 0, or CC_EINTERNAL with a
+ * reason logged. A no-op at STORE_SCHEMA_VERSION. */
 int designs_upgrade(struct store *st);
 
 /* Content-addressed tables. *_put store the value unless the key is already there

@@ -17,6 +17,7 @@
 #include "audit.h"
 #include "blobs.h"
 #include "catalog.h"
+#include "accounts.h"
 #include "ccerr.h"
 #include "contests.h"
 #include "designs.h"
@@ -53,6 +54,7 @@ struct xjob {
     int64_t mtime;
     int status;
     json_t *record, *timeline; /* out */
+    json_t *contact;           /* out: the creator's contact (a winner's), or NULL */
     struct ccbuf tar;          /* out: both files as archive members */
     struct ccbuf new_render;   /* out: a render made now, to cache */
     uint8_t sha[32];
@@ -161,6 +163,15 @@ static void export_work(uv_work_t *w)
         rc = CC_EINTERNAL;
     if (!rc)
         j->timeline = design_timeline(txn, st, j->id);
+    int s = rc ? -1 : status_parse(json_string_value(json_object_get(j->record, "status")) ?: "");
+    json_t *acct;
+    const char *creator = rc ? NULL : json_string_value(json_object_get(j->record, "creator"));
+    /* SPEC §7: the brand reaches a winner through the contact in the manifest. */
+    if ((s == ST_WINNER || s == ST_IN_PRODUCTION || s == ST_LAUNCHED) && creator &&
+        !account_get(txn, st, strtoull(creator, NULL, 10), &acct)) {
+        j->contact = json_incref(json_object_get(acct, "contact"));
+        json_decref(acct);
+    }
     if (!rc) {
         j->why = "its stored bytes cannot be read as its kind";
         if (!(rc = store_get(txn, store_dbs(st)->blobs, j->sha, 32, &v)))
@@ -209,6 +220,7 @@ static void export_work(uv_work_t *w)
 static void job_free(struct xjob *j)
 {
     json_decref(j->record);
+    json_decref(j->contact);
     json_decref(j->timeline);
     ccbuf_free(&j->tar);
     ccbuf_free(&j->new_render);
@@ -256,9 +268,13 @@ static int manifest_add(struct export *x, const struct xdesign *d, struct xjob *
     char blob[65];
     hex_encode(j->sha, 32, blob);
     json_t *e = json_pack(
-        "{sOsOsOs{sOsO}sOsOsosfsIsssIsssssIsI}", "id", json_object_get(rec, "id"), "title",
-        json_object_get(rec, "title"), "kind", json_object_get(rec, "kind"), "creator", "id",
-        json_object_get(rec, "creator"), "name", json_object_get(rec, "creator_name"),
+        "{sOsOsOs{sOsOso}sosOsOsosfsIsssIsssssIsI}", "id", json_object_get(rec, "id"),
+        "title", json_object_get(rec, "title"), "kind", json_object_get(rec, "kind"),
+        "creator", "id", json_object_get(rec, "creator"), "name",
+        json_object_get(rec, "creator_name"), "contact",
+        j->contact ? json_incref(j->contact) : json_null(), "terms_accepted",
+        json_object_get(rec, "terms") ? json_incref(json_object_get(rec, "terms"))
+                                      : json_null(),
         "status", json_object_get(rec, "status"), "timeline", j->timeline, "tally",
         tally_json(&d->tally, d->scale), "score", d->score, "rank", (json_int_t)d->rank,
         "blob", blob, "bytes", (json_int_t)j->orig_len, "original", j->original, "render",

@@ -385,7 +385,8 @@ static int watch_event(struct live *lv, struct watch *wt, int comments,
         ccbuf_init(&missed);
         int more = 0;
         rc = comment_range(txn, lv->view->store, d->id, resync->seen_comment, wt->flushed_comment,
-                           LIVE_COMMENTS_MAX, &missed, &more);
+                           LIVE_COMMENTS_MAX, 0, &missed, &more); /* one event for all
+                                                      watchers: what anyone may see */
         if (!rc && missed.len) {
             ccbuf_append_str(msg, ",\"comments_new\":[");
             ccbuf_append(msg, missed.data, missed.len);

@@ -63,7 +63,7 @@ static void usage(FILE *f)
             rate_rule_format(&d.rules[k][s], r[k][s], sizeof r[k][s]);
     fprintf(f,
             "usage: cocreated [OPTIONS]\n"
-            "       cocreated --data DIR --make-brand NAME\n"
+            "       cocreated --data DIR --make-brand NAME [--rotate]\n"
             "\n"
             "The Cocreate server: WebSocket (ws://HOST:PORT/ws, subprotocol cocreate.v1)\n"
             "and HTTP on one port, data in one LMDB environment.\n"
@@ -71,6 +71,10 @@ static void usage(FILE *f)
             "  --listen HOST:PORT   address to listen on (default 127.0.0.1:8080)\n"
             "  --data DIR           data directory, created if missing (default ./var)\n"
             "  --make-brand NAME    create a brand account NAME, print its token, exit\n"
+            "  --rotate             with --make-brand: give the existing brand NAME a new\n"
+            "                       token and end its other sessions (SPEC §7)\n"
+            "  --password-cost C    argon2id cost of password hashes: default (3 passes\n"
+            "                       over 64 MiB) or low (1 pass over 1 MiB: TESTS ONLY)\n"
             "  --secret FILE        the node's secret: the key of the audit log's voter\n"
             "                       pseudonyms (default DIR/secret, made at the first start,\n"
             "                       mode 0600); keep it with backups, give every node the same\n"
@@ -279,13 +283,25 @@ static int refuse_cluster_data(struct store *st, const char *dir)
     return 1;
 }
 
+/* --make-brand NAME --rotate: a session.create record for brand NAME that ends every
+ * other session of it (SPEC §7), with a fresh token. */
+static struct change *brand_rotation(const char *name, char token[ACCOUNT_TOKEN_LEN + 1])
+{
+    char hash[65];
+    change_token_new(token, hash);
+    return change_new(CH_SESSION_CREATE, now_unix(), 0,
+                      json_pack("{sssssssb}", "brand", name, "token_hash", hash, "device",
+                                "operator", "replace", 1));
+}
+
 /* --make-brand in cluster mode: the account.create record is published to the stream,
  * and every node applies it (the name taken or not decided there, in stream order). */
-static int make_brand_cluster(const struct cluster_config *cc, const char *name)
+static int make_brand_cluster(const struct cluster_config *cc, const char *name, int rotate)
 {
     char token[ACCOUNT_TOKEN_LEN + 1], err[512], msgid[64], hex[17];
     uint8_t run[8];
-    struct change *c = change_account_new(name, ROLE_BRAND, now_unix(), token);
+    struct change *c = rotate ? brand_rotation(name, token)
+                              : change_account_new(name, ROLE_BRAND, now_unix(), token);
     struct ccbuf b;
     ccbuf_init(&b);
     random_bytes(run, sizeof run);
@@ -301,16 +317,21 @@ static int make_brand_cluster(const struct cluster_config *cc, const char *name)
         return 1;
     }
     printf("%s\n", token);
-    fprintf(stderr, "brand account '%s' published to the stream %s: it exists once the "
-                    "nodes applied it (a name already taken is refused there, and this "
-                    "token never logs in)\n", name, cc->stream);
+    if (rotate)
+        fprintf(stderr, "a new token for brand '%s' published to the stream %s: once the "
+                        "nodes applied it, its older tokens no longer log in\n",
+                name, cc->stream);
+    else
+        fprintf(stderr, "brand account '%s' published to the stream %s: it exists once the "
+                        "nodes applied it (a name already taken is refused there, and this "
+                        "token never logs in)\n", name, cc->stream);
     return 0;
 }
 
 /* --make-brand: an account.create record applied to the data directory, as the server
  * would apply it (a running server reads the new account from LMDB at its login). */
 static int make_brand(const char *dir, const char *secret_path, const char *record,
-                      const char *name)
+                      const char *name, int rotate)
 {
     char why[128];
     if (account_check_name(name, why, sizeof why)) {
@@ -323,7 +344,8 @@ static int make_brand(const char *dir, const char *secret_path, const char *reco
         return 1;
     }
     char token[ACCOUNT_TOKEN_LEN + 1];
-    struct change *c = change_account_new(name, ROLE_BRAND, now_unix(), token);
+    struct change *c = rotate ? brand_rotation(name, token)
+                              : change_account_new(name, ROLE_BRAND, now_unix(), token);
     int rc = changes_apply_now(st, c);
     uint64_t id = c->out.id;
     if (!rc && record && change_append(c, record))
@@ -331,7 +353,12 @@ static int make_brand(const char *dir, const char *secret_path, const char *reco
     change_free(c);
     close_offline(st);
     if (rc == CC_ECONFLICT) {
-        fprintf(stderr, "cocreated: the name '%s' is taken\n", name);
+        fprintf(stderr, "cocreated: the name '%s' is taken (--rotate gives its brand a new "
+                        "token)\n", name);
+        return 1;
+    }
+    if (rotate && (rc == CC_ENOTFOUND || rc == CC_EFORBIDDEN)) {
+        fprintf(stderr, "cocreated: there is no brand account '%s' to rotate\n", name);
         return 1;
     }
     if (rc) {
@@ -339,8 +366,13 @@ static int make_brand(const char *dir, const char *secret_path, const char *reco
         return 1;
     }
     printf("%s\n", token);
-    fprintf(stderr, "brand account '%s' created (id %llu); its token is printed above\n",
-            name, (unsigned long long)id);
+    if (rotate)
+        fprintf(stderr, "brand account '%s' has a new token, printed above; its older "
+                        "tokens no longer log in (connections a running server already "
+                        "let in with one stay open until they close)\n", name);
+    else
+        fprintf(stderr, "brand account '%s' created (id %llu); its token is printed above\n",
+                name, (unsigned long long)id);
     return 0;
 }
 
@@ -418,6 +450,8 @@ int main(int argc, char **argv)
         {"record-changes", required_argument, NULL, 0x121},
         {"apply-records", required_argument, NULL, 0x122},
         {"backup", required_argument, NULL, 0x123},
+        {"rotate", no_argument, NULL, 0x124},
+        {"password-cost", required_argument, NULL, 0x125},
         {"cluster", required_argument, NULL, 0x130},
         {"node", required_argument, NULL, 0x131},
         {"cluster-creds", required_argument, NULL, 0x132},
@@ -435,6 +469,7 @@ int main(int argc, char **argv)
         .host = host, .port = 8080, .data_dir = "./var", .web_dir = CC_WEB_DIR,
         .ws_sndbuf = NET_DEFAULT_WS_SNDBUF};
     const char *brand = NULL, *apply = NULL, *backup_to = NULL;
+    int rotate = 0;
     rate_config_defaults(&cfg.rate);
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -590,6 +625,16 @@ int main(int argc, char **argv)
             cfg.cluster.max_bytes = (int64_t)n;
             break;
         }
+        case 0x124:
+            rotate = 1;
+            break;
+        case 0x125:
+            if (strcmp(optarg, "default") && strcmp(optarg, "low")) {
+                fprintf(stderr, "cocreated: --password-cost wants default or low\n");
+                return 2;
+            }
+            cfg.password_cost_low = !strcmp(optarg, "low");
+            break;
         case 'V':
             printf("%s %s\n", cc_server_name, cc_server_version);
             return 0;
@@ -622,12 +667,16 @@ int main(int argc, char **argv)
         cfg.cluster.stream = CLUSTER_STREAM_DEFAULT;
     if (!cfg.cluster.replicas)
         cfg.cluster.replicas = 3;
+    if (rotate && !brand) {
+        fprintf(stderr, "cocreated: --rotate goes with --make-brand NAME\n");
+        return 2;
+    }
     if (backup_to)
         return backup(cfg.data_dir, cfg.secret_path, backup_to);
     if (brand && cfg.cluster.urls)
-        return make_brand_cluster(&cfg.cluster, brand);
+        return make_brand_cluster(&cfg.cluster, brand, rotate);
     if (brand)
-        return make_brand(cfg.data_dir, cfg.secret_path, cfg.record_path, brand);
+        return make_brand(cfg.data_dir, cfg.secret_path, cfg.record_path, brand, rotate);
     if (apply)
         return apply_records(cfg.data_dir, cfg.secret_path, apply);
     signal(SIGPIPE, SIG_IGN);

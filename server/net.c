@@ -217,6 +217,15 @@ int net_conn_send_msg(struct net_conn *c, struct net_msg *msg)
     return 0;
 }
 
+void net_conn_close_with(struct net_conn *c, int code, const char *reason)
+{
+    if (!c->wsi || c->closing)
+        return;
+    c->close_code = code;
+    snprintf(c->close_reason, sizeof c->close_reason, "%.100s", reason ? reason : "");
+    net_conn_close(c);
+}
+
 void net_conn_close(struct net_conn *c)
 {
     if (!c->wsi || c->closing)
@@ -261,7 +270,7 @@ static int conn_writeable(struct net_conn *c)
         lws_close_reason(c->wsi,
                          c->close_code ? (enum lws_close_status)c->close_code
                                        : LWS_CLOSE_STATUS_POLICY_VIOLATION,
-                         NULL, 0);
+                         (unsigned char *)c->close_reason, strlen(c->close_reason));
         lws_set_timer_usecs(c->wsi, 1);
     }
     return 0;

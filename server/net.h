@@ -133,6 +133,9 @@ int net_conn_send_msg(struct net_conn *c, struct net_msg *m);
 size_t net_conn_queued(const struct net_conn *c);
 /* Closes the connection after what is queued so far has been sent. */
 void net_conn_close(struct net_conn *c);
+/* The same, with a close frame of status code (4000–4999: the application's) and a
+ * short reason (≤ 100 bytes kept). */
+void net_conn_close_with(struct net_conn *c, int code, const char *reason);
 
 /* The request header named by an lws token (e.g. WSI_TOKEN_HTTP_IF_NONE_MATCH) copied
  * into buf; returns its length, or -1 when absent or too long. */

@@ -71,6 +71,7 @@ struct net_conn {
     int refs;        /* 1 for the open connection + 1 per holder */
     int closing;     /* close once the queue is empty */
     int close_code;  /* the close frame's status (0: 1008, policy violation) */
+    char close_reason[104]; /* the close frame's reason ("" none) */
     int close_sent;  /* the closing handshake was started */
     struct net_conn *prev, *next; /* in the net's list of open connections */
     struct outmsg *q_head, **q_tail;

@@ -13,6 +13,7 @@
 #include "changes.h"
 #include "contests.h"
 #include "designs.h"
+#include "moderation.h"
 #include "ops.h"
 #include "req.h"
 #include "reports.h"
@@ -52,6 +53,13 @@ static void status_reply(struct req *r, struct change *c, int status)
                  status_name(to));
         req_fail(r, status, msg,
                  json_pack("{ssss}", "from", status_name(from), "to", status_name(to)));
+    } else if (status == CC_ECLOSED && d &&
+               contest_phase(catalog_contest(d), server_now(req_server(r))) != PHASE_CLOSED) {
+        enum phase p = contest_phase(catalog_contest(d), server_now(req_server(r)));
+        char msg[128];
+        snprintf(msg, sizeof msg, "winners are picked once submissions have closed (the "
+                 "contest is in %s)", phase_name(p));
+        req_fail(r, status, msg, json_pack("{ss}", "phase", phase_name(p)));
     } else if (status == CC_ECLOSED) {
         req_fail(r, status, "the contest is closed: only production moves remain",
                  json_pack("{ss}", "phase", phase_name(PHASE_CLOSED)));
@@ -115,13 +123,19 @@ void op_design_hide(struct req *r)
         return;
     struct jargs_err e;
     int hidden;
-    if (jargs_bool(r->msg, "hidden", JARGS_REQUIRED, &hidden, &e)) {
+    const char *reason = NULL;
+    if (jargs_bool(r->msg, "hidden", JARGS_REQUIRED, &hidden, &e) ||
+        jargs_string(r->msg, "reason", JARGS_OPTIONAL, 1, MODERATION_REASON_MAX, &reason, &e) <
+            0) {
         req_fail_args(r, &e);
         return;
     }
     char id[24];
     design_id(d, id);
-    req_change_new(r, CH_HIDE, json_pack("{sssb}", "design", id, "hidden", hidden), hide_reply);
+    json_t *args = json_pack("{sssb}", "design", id, "hidden", hidden);
+    if (reason)
+        json_object_set_new(args, "reason", json_string(reason));
+    req_change_new(r, CH_HIDE, args, hide_reply);
 }
 
 /* ---- design.report ---- */

@@ -97,7 +97,8 @@ void op_comment_list(struct req *r)
     MDB_txn *txn;
     int rc = store_read_begin(srv->store, &txn);
     if (!rc) {
-        rc = comment_page(txn, srv->store, d->id, before, (size_t)limit, &b, &more);
+        uint64_t viewer = r->sess->role == ROLE_BRAND ? COMMENTS_ALL : r->sess->account;
+        rc = comment_page(txn, srv->store, d->id, before, (size_t)limit, viewer, &b, &more);
         store_read_end(srv->store, txn);
     }
     if (rc) {

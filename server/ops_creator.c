@@ -46,6 +46,8 @@ void op_creator_get(struct req *r)
                  rc == CC_ENOTFOUND ? json_pack("{ss}", "field", "account") : NULL);
         return;
     }
+    if (r->sess->role != ROLE_BRAND && r->sess->account != account_id)
+        account_public(account); /* the contact: the account's own and the brand's */
     creators_account_json(srv->creators, account, 1);
     char *text = json_dumps(account, JSON_COMPACT);
     json_decref(account);

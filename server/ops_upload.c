@@ -31,6 +31,7 @@ struct upload {
     uint64_t bytes;
     uint8_t sha[32];
     int have;       /* the server already holds the blob: no bytes expected */
+    char terms[CONTEST_TERMS_VERSION_MAX + 1]; /* the contest's terms accepted ("" none) */
     int committing; /* upload.commit is being processed */
     struct ccbuf data;
 };
@@ -207,6 +208,19 @@ void op_upload_begin(struct req *r)
         return;
     }
 
+    /* SPEC §7: a contest with terms takes uploads that accept their version. */
+    const char *accepted = NULL;
+    if (c.terms[0] &&
+        (jargs_string(r->msg, "accept_terms", JARGS_OPTIONAL, 0, 64, &accepted, &e) ||
+         strcmp(accepted, c.terms))) {
+        json_decref(clean_tags);
+        char msg[256];
+        snprintf(msg, sizeof msg, "this contest's terms (version %s) must be accepted: send "
+                 "accept_terms: \"%s\" once the creator has agreed to them", c.terms, c.terms);
+        req_fail(r, CC_EBADARGS, msg,
+                 json_pack("{ssss}", "field", "accept_terms", "version", c.terms));
+        return;
+    }
     if (fail_duplicate(r, &bh)) {
         json_decref(clean_tags);
         return;
@@ -241,6 +255,7 @@ void op_upload_begin(struct req *r)
     u->bytes = (uint64_t)bytes;
     memcpy(u->sha, sha, 32);
     u->have = have;
+    snprintf(u->terms, sizeof u->terms, "%s", c.terms);
     ccbuf_init(&u->data);
     s->upload = u;
     req_ok(r, json_pack("{sssb}", "upload", u->id, "have", have));
@@ -393,6 +408,8 @@ static void commit_to_writer(struct req *r, struct commit_job *j)
         CH_DESIGN_CREATE, server_now(req_server(r)), r->sess->account,
         json_pack("{sssssssOsssI}", "contest", u->contest, "kind", u->kind->name, "title",
                   u->title, "tags", u->tags, "blob", blob, "bytes", (json_int_t)u->bytes));
+    if (u->terms[0])
+        json_object_set_new(c->args, "terms", json_string(u->terms));
     c->att[ATT_STORED] = j->stored;
     c->att[ATT_THUMB] = j->thumb;
     ccbuf_init(&j->stored);

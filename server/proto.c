@@ -10,6 +10,7 @@
 #include "ccerr.h"
 #include "live.h"
 #include "log.h"
+#include "logins.h"
 #include "ops.h"
 #include "req.h"
 #include "server.h"
@@ -31,6 +32,7 @@ static void on_close(struct net_conn *c, void *user)
     struct session *s = net_conn_app(c);
     upload_on_close(s);
     live_session_closed(s->srv->live, s);
+    logins_remove(s);
 }
 
 static void on_drain(struct net_conn *c, void *user)

@@ -12,7 +12,9 @@
 #include "clock.h"
 #include "design_view.h"
 #include "cluster.h"
+#include "password.h"
 #include "ratelimit.h"
+#include "u64map.h"
 
 struct server_config {
     const char *host;       /* --listen host (IPv4) */
@@ -30,6 +32,7 @@ struct server_config {
     const char *record_path; /* --record-changes: append applied records (tests), or NULL */
     struct cluster_config cluster; /* --cluster etc.; cluster.urls NULL: one node, no NATS */
     int web_required;       /* --web given explicitly: a client that fails to load is fatal */
+    int password_cost_low;  /* --password-cost low: cheap hashes, TEST ONLY */
 };
 
 /* Counters for /metrics (loop thread). */
@@ -65,6 +68,10 @@ struct server {
     int64_t test_now_ms;          /* with cfg.test_clock: the clock's reading (ms) */
     struct ratelimit *rate;       /* ratelimit.c: the token buckets */
     struct web *web;              /* web.c: the web client's files, NULL when none */
+    struct session *logins;       /* logins.c: connections logged in */
+    struct u64map last_seen;      /* logins.c: session id → last seen here (seconds) */
+    struct password_cost password_cost; /* --password-cost */
+    unsigned password_jobs;       /* password hashes being computed off the loop */
 };
 
 /* The server's clock in Unix seconds: the wall clock, or with --test-clock the time

@@ -17,7 +17,10 @@ struct live_sub;
 struct session {
     struct server *srv;
     struct net_conn *conn;
-    uint64_t account; /* 0 until auth.register / auth.login */
+    uint64_t account; /* 0 until auth.register / auth.login (logins.c sets it) */
+    uint64_t session_id; /* the session (SPEC §7) it logged in with */
+    struct session *login_next, *login_prev; /* logins.c's list of logged-in ones */
+    int listed;                              /* on that list */
     uint64_t addr_key; /* the peer address's rate-limit key (rate_addr_key) */
     enum role role;
     char name[33];          /* the account's name */

@@ -22,6 +22,7 @@
 #include "live.h"
 #include "journal.h"
 #include "log.h"
+#include "logins.h"
 #include "net.h"
 #include "proto.h"
 #include "ratelimit.h"
@@ -86,6 +87,7 @@ static void release(struct server *s, FILE *record)
     journal_close(s->journal);
     web_free(s->web);
     free(s->hello);
+    logins_free(s);
 }
 
 /* A start that failed before the writer ran: what was opened so far, closed. */
@@ -166,6 +168,7 @@ int server_run(const struct server_config *cfg)
     struct server s;
     memset(&s, 0, sizeof s);
     s.cfg = *cfg;
+    s.password_cost = cfg->password_cost_low ? password_cost_low : password_cost_default;
     if (s.cfg.drain_ms <= 0)
         s.cfg.drain_ms = 5000;
     char err[512];

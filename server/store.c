@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <openssl/crypto.h>
+#include <jansson.h>
 #include <uv.h>
 
 #include "ccerr.h"
@@ -122,7 +123,9 @@ int store_open(struct store **out, const char *dir, size_t map_size, char *err, 
         {"supports", &s->dbs.supports}, {"reports", &s->dbs.reports},
         {"audit", &s->dbs.audit},     {"audit_heads", &s->dbs.audit_heads},
         {"comments", &s->dbs.comments}, {"comment_counts", &s->dbs.comment_counts},
-        {"blob_refs", &s->dbs.blob_refs},
+        {"blob_refs", &s->dbs.blob_refs}, {"sessions", &s->dbs.sessions},
+        {"passwords", &s->dbs.passwords}, {"by_creator", &s->dbs.by_creator},
+        {"comment_ids", &s->dbs.comment_ids}, {"moderation", &s->dbs.moderation},
     };
     for (size_t i = 0; i < CC_ARRAY_LEN(dbs); i++)
         if ((rc = mdb_dbi_open(txn, dbs[i].name, MDB_CREATE, dbs[i].dbi)))
@@ -335,6 +338,18 @@ int store_put(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t klen, const void 
 {
     MDB_val key = {klen, (void *)k}, val = {vlen, (void *)v};
     return store_err(mdb_put(txn, dbi, &key, &val, flags));
+}
+
+int store_put_record(MDB_txn *txn, MDB_dbi dbi, uint64_t id, const json_t *rec)
+{
+    uint8_t key[8];
+    put_be64(key, id);
+    char *text = json_dumps(rec, JSON_COMPACT);
+    if (!text)
+        return CC_EINTERNAL;
+    int rc = store_put(txn, dbi, key, 8, text, strlen(text), 0);
+    free(text);
+    return rc;
 }
 
 int store_get(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t klen, MDB_val *v)

@@ -5,6 +5,7 @@
 #ifndef CC_STORE_H
 #define CC_STORE_H
 
+#include <jansson.h>
 #include <lmdb.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,7 +13,7 @@
 /* Schema of the records this build writes. Bump on any incompatible change; an older
  * environment is upgraded at start (schema 2: the blob_refs table, built from the
  * design records of schema 1 by designs_upgrade). */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 /* Default initial map size; the map doubles whenever a write finds it full. */
 #define STORE_DEFAULT_MAP_SIZE ((size_t)64 << 20)
 
@@ -25,7 +26,11 @@ struct store_dbs {
     MDB_dbi meta;     /* "schema", "seq.<object>" → counters */
     MDB_dbi accounts; /* be64 account id → account JSON */
     MDB_dbi names;    /* lowercase name → be64 account id */
-    MDB_dbi tokens;   /* first 16 bytes of SHA-256(token) → be64 id + 32-byte hash */
+    MDB_dbi tokens;   /* first 16 bytes of SHA-256(token) → be64 account id, 32-byte
+                         hash, be64 session id (schema ≥ 3) */
+    MDB_dbi sessions; /* be64 account id + be64 session id → session JSON {device,
+                         created, key: hex of the token's 16-byte key} */
+    MDB_dbi passwords; /* be64 account id → "argon2id$m=..,t=..,p=..$salt$hash" */
     MDB_dbi designs;  /* be64 design id → design record JSON (the static fields) */
     MDB_dbi timeline; /* be64 design id + be32 seq → timeline entry JSON */
     MDB_dbi votes;    /* be64 design id + be64 account id → int8 vote value */
@@ -41,6 +46,9 @@ struct store_dbs {
     MDB_dbi comments; /* be64 design id + be64 comment id → comment JSON */
     MDB_dbi comment_counts; /* be64 design id → be64 number of comments */
     MDB_dbi blob_refs; /* SHA-256 + be64 design id → be64 creator, be64 bytes, kind NUL contest */
+    MDB_dbi by_creator;  /* be64 creator id + be64 design id → "" (schema ≥ 3) */
+    MDB_dbi comment_ids; /* be64 comment id → be64 design id + be64 author id */
+    MDB_dbi moderation;  /* be64 seq → moderation entry JSON (SPEC §7) */
 };
 
 struct store;
@@ -110,6 +118,8 @@ int store_grow(struct store *s);
 int store_put(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t klen, const void *v,
               size_t vlen, unsigned flags);
 int store_get(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t klen, MDB_val *v);
+/* store_put of JSON text (compact) under a be64 id: the records of accounts, designs. */
+int store_put_record(MDB_txn *txn, MDB_dbi dbi, uint64_t id, const json_t *rec);
 int store_del(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t klen);
 
 /* Writer thread only: returns the next value of the named sequence (1, 2, …), stored

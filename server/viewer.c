@@ -29,7 +29,7 @@ void viewer_of(struct net_http *h, MDB_txn *txn, const struct store *st, uint64_
     if (found && strlen(found) == ACCOUNT_TOKEN_LEN)
         memcpy(token, found, ACCOUNT_TOKEN_LEN + 1);
     json_t *account = NULL;
-    if (token[0] && !account_by_token(txn, st, token, id) &&
+    if (token[0] && !account_by_token(txn, st, token, id, NULL) &&
         !account_get(txn, st, *id, &account)) {
         *role = account_role(account);
         json_decref(account);

@@ -7,6 +7,7 @@ fetch it, files that decode and match their blobs, a manifest that matches
 contest.results, progress on a terminal and off it, a client leaving mid-stream;
 everything survives a restart and kill -9."""
 import asyncio
+import time
 import hashlib
 import json
 import os
@@ -126,6 +127,14 @@ class TamperProxy:
 
 async def new_contest(brand, slug, scale):
     return await new_contest_kind(brand, slug, 'level', scale)
+
+
+async def close_submissions(brand, slug):
+    """SPEC §7: winners once submissions have closed — close them now."""
+    c = (await brand.ok('contest.get', contest=slug))['contest']
+    if c['phase'] in ('upcoming', 'submissions'):
+        await brand.ok('contest.update', contest=slug,
+                       submit_close=max(int(time.time()), c['submit_open'] or 0))
 
 
 async def new_contest_kind(brand, slug, kind, scale):
@@ -365,11 +374,13 @@ async def export_checks(srv, brand, token, story_designs):
              ids[1]: ['shortlisted', 'winner', 'in_production'],
              ids[2]: ['shortlisted', 'winner', 'in_production', 'launched'],
              ids[3]: ['shortlisted'], ids[4]: ['not_selected']}
+    await close_submissions(brand, 'shirts')
     for d, path in moves.items():
         for st in path:
             await brand.ok('design.set_status', design=d, status=st, note=f'to {st}')
     exported = ids[:3]
     level_winner = story_designs['stars'][1]
+    await close_submissions(brand, 'stars')
     for st in ('shortlisted', 'winner'):
         await brand.ok('design.set_status', design=level_winner, status=st)
 
@@ -433,7 +444,8 @@ async def export_checks(srv, brand, token, story_designs):
         i = ranked[d['id']]
         assert (d['tally'], d['rank'], d['score'], d['title'], d['status']) == \
             (i['tally'], i['rank'], i['score'], i['title'], i['status']), (d, i)
-        assert d['creator'] == {'id': cr.account['id'], 'name': 'shirtmaker'}, d
+        assert d['creator'] == {'id': cr.account['id'], 'name': 'shirtmaker', 'contact': None}, d
+        assert d['terms_accepted'] is None, d
         assert [t['status'] for t in d['timeline']] == ['submitted'] + moves[d['id']]
         assert [t['note'] for t in d['timeline'][1:]] == [f'to {s}' for s in moves[d['id']]]
         with open(os.path.join(dest, d['original']), 'rb') as f:

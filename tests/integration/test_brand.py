@@ -225,7 +225,10 @@ async def thresholds(srv, brand, up, st):
     g = await get(w, d)
     assert [x['status'] for x in g['timeline']] == ['submitted', 'shortlisted']
     assert g['tally']['supports'] == 4
-    # the brand can still move it on
+    # the brand can still move it on, once submissions have closed (SPEC §7)
+    e = await brand.err('design.set_status', 'closed', design=d, status='winner')
+    assert e['detail']['phase'] == 'submissions', e
+    await brand.ok('contest.update', contest='lego', submit_close=T0 + 7)
     await brand.ok('design.set_status', design=d, status='winner')
     st['lego'] = d
 

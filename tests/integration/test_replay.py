@@ -4,7 +4,9 @@ empty data directory by `cocreated --apply-records`, give the same database and 
 same answers.
 
 Server A runs a mixed workload under --test-clock with --record-changes: every write
-op (registrations — one refused, a name taken —, a brand made from the command line,
+op (registrations — one refused, a name taken —, a brand made from the command line and
+its token rotated, passwords, logins by password, revokes, logouts, contacts, edits,
+withdrawals, contest terms, comment hides, suspensions, an erased account,
 contest create and update, level and artwork uploads, a have:true upload into another
 contest, votes on every scale with clears and a threshold promotion, comments member
 and official, reports, status moves with notes, hides and unhides, enough levels to
@@ -15,6 +17,7 @@ by byte, and the two servers answer every gallery, design, results, leaderboard 
 /log/ request identically. A record file with a broken line is refused with its line
 number."""
 import asyncio
+import hashlib
 import os
 import struct
 import subprocess
@@ -114,7 +117,49 @@ async def workload(srv, rec):
     await voters[1].ok('design.report', design=u2, reason='Looks copied')
     await brand.ok('design.hide', design=u2, hidden=True)
     await brand.ok('design.hide', design=u2, hidden=False)
-    await brand.ok('design.hide', design=o1, hidden=True)
+    await brand.ok('design.hide', design=o1, hidden=True, reason='Off topic')
+
+    # SPEC §7: passwords, sessions, contacts, own designs, terms, moderation, erasure
+    pw = 'a long password'
+    p1 = await Client.connect(srv)
+    await p1.ok('auth.register', name='pwuser', password=pw, contact='p@example.org',
+                device='phone')
+    p2 = await Client.connect(srv)
+    sess2 = (await p2.ok('auth.login', name='pwuser', password=pw, device='laptop'))['session']
+    await p2.ok('auth.set_password', password='another password', old=pw)
+    await p2.ok('auth.set_contact', contact='new@example.org')
+    p3 = await Client.connect(srv)
+    await p3.ok('auth.login', name='pwuser', password='another password')
+    await p3.ok('auth.revoke', session=sess2)
+    await p3.ok('auth.logout')
+    await brand.ok('contest.create', slug='termed', title='Terms', kind='level',
+                   scale='heart', submit_open=T0, submit_close=T0 + 1000,
+                   vote_close=T0 + 2000, terms={'version': 't1', 'text': 'Our terms'})
+    e1 = await upload_ok(c1, 'level', simple_level(variant=21), title='Edit me',
+                         tags=['a'])
+    await c1.ok('design.edit', design=e1, title='Edited', tags=['a', 'b', 'c', 'd'])
+    w1 = await upload_ok(c2, 'level', simple_level(variant=23), title='Withdraw me')
+    await c2.ok('design.withdraw', design=w1)
+    lvt = simple_level(variant=25)
+    b = await c2.ok('upload.begin', kind='level', title='Termed', bytes=len(lvt),
+                    sha256=hashlib.sha256(lvt).hexdigest(), contest='termed',
+                    accept_terms='t1')
+    await c2.send_raw(lvt)
+    await c2.ok('upload.commit', upload=b['upload'])
+    cm = (await voters[0].ok('comment.post', design=s2, text='meh'))['comment']['id']
+    await brand.ok('comment.hide', comment=cm, hidden=True, reason='Rude')
+    suspect = await register(srv, 'suspect')
+    await upload_ok(suspect, 'level', simple_level(variant=29), title='Suspect')
+    await brand.ok('account.suspend', account=suspect.account['id'], suspended=True,
+                   reason='Vote ring')
+    await brand.ok('account.suspend', account=suspect.account['id'], suspended=False,
+                   reason='Appeal')
+    gone = await register(srv, 'leaver')
+    await upload_ok(gone, 'level', simple_level(variant=27), title='Bye')
+    await gone.ok('comment.post', design=s1, text='So long')
+    await gone.ok('auth.delete')
+    for k in (p1, p2, p3, gone, suspect):
+        await k.close()
 
     # back in time: later records take the clock's time again (a clock record)
     await clock(brand, T0 + 5)
@@ -183,6 +228,7 @@ async def answers(srv, token):
         out['design', d] = await brand.call('design.get', design=str(d))
         out['comments', d] = await brand.call('comment.list', design=str(d))
     out['top'] = await anon.ok('creator.top', limit=100)
+    out['moderation'] = await brand.ok('moderation.list', limit=100)
     for contest in contests:
         out['log', contest] = srv.get(f'/log/{contest}')[2]
     for d in (1, 3, 5):
@@ -196,14 +242,17 @@ async def answers(srv, token):
 async def main():
     work = tmpdir('cc-replay-')
     rec = os.path.join(work, 'records.jsonl')
-    a = Server(['--test-clock', '--record-changes', rec])
-    token = await workload(a, rec)
+    a = Server(['--test-clock', '--password-cost', 'low', '--record-changes', rec])
+    await workload(a, rec)
+    token = a.make_brand('acme', '--rotate', '--record-changes', rec)  # beside the server
     a.stop()
     with open(rec) as f:
         lines = f.read().splitlines()
     types = {line.split('"type":"')[1].split('"')[0] for line in lines}
     assert types >= {'account.create', 'design.create', 'vote', 'comment', 'report',
-                     'status', 'hide', 'contest', 'dict', 'clock'}, types
+                     'status', 'hide', 'contest', 'dict', 'clock', 'session.create',
+                     'session.end', 'account.update', 'account.delete', 'account.suspend',
+                     'comment.hide', 'design.edit', 'withdraw'}, types
 
     b = Server(['--test-clock', '--secret', os.path.join(a.data, 'secret')], start=False)
     p = subprocess.run(daemon_command('--data', b.data, '--secret',

@@ -327,12 +327,13 @@ async def upgrade_from_schema_1():
     assert e['detail'] == {'rule': 'duplicate'}, e
     await ann.close()
     await bob.close()
-    srv.restart()  # upgraded once: the next start finds schema 2
+    assert 'upgrade: schema 2 -> 3' in srv.log_text()
+    srv.restart()  # upgraded once: the next start finds the current schema
     assert 'upgrade:' not in srv.log_text()
     srv.stop()
     env = lmdb_env(srv.data)
     with env.begin() as txn:
-        assert txn.get(b'schema', db=env.open_db(b'meta', txn=txn)) == struct.pack('>Q', 2)
+        assert txn.get(b'schema', db=env.open_db(b'meta', txn=txn)) == struct.pack('>Q', 3)
     env.close()
     print('upgrade from schema 1: blob references built: ok')
 

@@ -202,8 +202,8 @@ static void test_filters_hidden(void)
     /* Hidden: out of every index and count; the brand sees it in its place, its
      * creator too in the gallery of their own designs, nobody else. */
     struct dmem *d3 = catalog_design(f.cat, 3);
-    ASSERT_EQ(catalog_set_hidden(f.cat, d3, 1), 1);
-    ASSERT_EQ(catalog_set_hidden(f.cat, d3, 1), 0);
+    ASSERT_EQ(catalog_set_hidden(f.cat, d3, HIDE_BRAND, 1), 1);
+    ASSERT_EQ(catalog_set_hidden(f.cat, d3, HIDE_BRAND, 1), 0);
     ASSERT_EQ(catalog_rank(d3), 0);
     q = fx_query("open", SORT_TOP);
     PAGE_IS(&f, &q, 1, 2, 4);
@@ -227,7 +227,7 @@ static void test_filters_hidden(void)
     ASSERT_EQ(n, 4); /* catalog_each_design: every design, oldest first */
     ASSERT(mine[0]->id == 1 && mine[1]->id == 3 && mine[2]->id == 5 && mine[3]->id == 8);
     /* Back: ranked where its votes put it. */
-    ASSERT_EQ(catalog_set_hidden(f.cat, d3, 0), 1);
+    ASSERT_EQ(catalog_set_hidden(f.cat, d3, HIDE_BRAND, 0), 1);
     q = fx_query("open", SORT_TOP);
     PAGE_IS(&f, &q, 1, 3, 2, 4);
 

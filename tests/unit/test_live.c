@@ -262,7 +262,7 @@ static void test_watch(void)
     ASSERT(strstr(last(&other), "\"comments_new\":[{\"id\":\"41\",\"text\":\"hi\"}]"));
     ASSERT(strstr(last(&other), "\"comments\":1"));
     /* Hidden: its watchers hear of it only if they may still see it. */
-    ASSERT_EQ(catalog_set_hidden(w.f.cat, d, 1), 1);
+    ASSERT_EQ(catalog_set_hidden(w.f.cat, d, HIDE_BRAND, 1), 1);
     live_design_changed(w.lv, d, none, none);
     wait_msgs(&w.f, &creator, 2);
     wait_msgs(&w.f, &brand, 2);

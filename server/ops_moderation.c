@@ -1,0 +1,191 @@
+/* A creator's own designs and the brand's moderation (SPEC §7): `design.edit`,
+ * `design.withdraw` (by the design's creator while its contest takes submissions),
+ * `comment.hide`, `account.suspend` and `moderation.list` (brand). Each write is a
+ * change record whose apply decides (change_design.c, change_moderation.c); the reply
+ * follows it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog.h"
+#include "ccerr.h"
+#include "changes.h"
+#include "designs.h"
+#include "moderation.h"
+#include "ops.h"
+#include "req.h"
+#include "server.h"
+
+/* The refusals the applies give, in words. */
+static void own_fail(struct req *r, int status)
+{
+    switch (status) {
+    case CC_EFORBIDDEN:
+        req_fail(r, status, "only its creator may change a design", NULL);
+        break;
+    case CC_ECLOSED:
+        req_fail(r, status, "its contest no longer takes submissions, so it can no longer "
+                            "be changed", NULL);
+        break;
+    case CC_ECONFLICT:
+        req_fail(r, status, "this design has been withdrawn already", NULL);
+        break;
+    default:
+        req_fail(r, status, NULL, NULL);
+    }
+}
+
+static void own_reply(struct req *r, struct change *c, int status)
+{
+    struct dmem *d = catalog_design(req_server(r)->catalog, change_id(c, "design"));
+    change_free(c);
+    if (status)
+        own_fail(r, status);
+    else if (!d)
+        req_fail(r, CC_EINTERNAL, NULL, NULL);
+    else
+        design_reply(r, d);
+}
+
+/* The design argument, which must be the caller's own (a member's, or the brand
+ * acting on its own upload): not_found for a design the caller cannot see, forbidden
+ * for somebody else's. */
+static struct dmem *own_arg(struct req *r, char id[24])
+{
+    struct dmem *d = design_arg(r);
+    if (!d)
+        return NULL;
+    if (d->creator != r->sess->account) {
+        own_fail(r, CC_EFORBIDDEN);
+        return NULL;
+    }
+    snprintf(id, 24, "%llu", (unsigned long long)d->id);
+    return d;
+}
+
+void op_design_edit(struct req *r)
+{
+    char id[24];
+    if (!own_arg(r, id))
+        return;
+    json_t *title = json_object_get(r->msg, "title"), *tags = json_object_get(r->msg, "tags");
+    struct jargs_err e = {"title", "or tags is required"};
+    json_t *clean = NULL;
+    if (!title && !tags) {
+        req_fail_args(r, &e);
+        return;
+    }
+    if (title && !json_is_string(title)) {
+        snprintf(e.why, sizeof e.why, "must be a string");
+        req_fail_args(r, &e);
+        return;
+    }
+    /* The same rules as at upload (the apply checks them again against the record). */
+    if (design_check_meta(title ? json_string_value(title) : "x", tags, &clean, &e)) {
+        req_fail_args(r, &e);
+        return;
+    }
+    json_t *args = json_pack("{ss}", "design", id);
+    if (title)
+        json_object_set(args, "title", title);
+    if (tags)
+        json_object_set(args, "tags", clean);
+    json_decref(clean);
+    req_change_new(r, CH_DESIGN_EDIT, args, own_reply);
+}
+
+void op_design_withdraw(struct req *r)
+{
+    char id[24];
+    if (!own_arg(r, id))
+        return;
+    req_change_new(r, CH_WITHDRAW, json_pack("{ss}", "design", id), own_reply);
+}
+
+/* A reason of 1–500 characters (SPEC §7: who, when and why). -1 after failing r. */
+static int reason_arg(struct req *r, const char **reason)
+{
+    struct jargs_err e;
+    if (jargs_string(r->msg, "reason", JARGS_REQUIRED, 1, MODERATION_REASON_MAX, reason, &e)) {
+        req_fail_args(r, &e);
+        return -1;
+    }
+    return 0;
+}
+
+static void done_reply(struct req *r, struct change *c, int status)
+{
+    const char *what = c->kind == CH_COMMENT_HIDE ? "no such comment" : "no such account";
+    const char *field = c->kind == CH_COMMENT_HIDE ? "comment" : "account";
+    change_free(c);
+    if (status == CC_ENOTFOUND)
+        req_fail(r, status, what, json_pack("{ss}", "field", field));
+    else if (status == CC_EFORBIDDEN)
+        req_fail(r, status, "a brand account cannot be suspended", NULL);
+    else if (status)
+        req_fail(r, status, NULL, NULL);
+    else
+        req_ok(r, NULL);
+}
+
+/* {object: id, flag: bool, reason} into a record of kind: comment.hide and
+ * account.suspend. */
+static void toggle(struct req *r, int kind, const char *object, const char *flag)
+{
+    struct jargs_err e;
+    const char *id, *reason;
+    int on;
+    if (jargs_string(r->msg, object, JARGS_REQUIRED, 1, 24, &id, &e) ||
+        jargs_bool(r->msg, flag, JARGS_REQUIRED, &on, &e)) {
+        req_fail_args(r, &e);
+        return;
+    }
+    if (reason_arg(r, &reason))
+        return;
+    uint64_t n = design_parse_id(id);
+    if (!n) {
+        char msg[48];
+        snprintf(msg, sizeof msg, "no such %s", object);
+        req_fail(r, CC_ENOTFOUND, msg, json_pack("{ss}", "field", object));
+        return;
+    }
+    char s[24];
+    snprintf(s, sizeof s, "%llu", (unsigned long long)n);
+    req_change_new(r, kind, json_pack("{sssbss}", object, s, flag, on, "reason", reason),
+                   done_reply);
+}
+
+void op_comment_hide(struct req *r)
+{
+    toggle(r, CH_COMMENT_HIDE, "comment", "hidden");
+}
+
+void op_account_suspend(struct req *r)
+{
+    toggle(r, CH_SUSPEND, "account", "suspended");
+}
+
+void op_moderation_list(struct req *r)
+{
+    struct jargs_err e;
+    const char *before = NULL;
+    json_int_t limit = 50;
+    if (jargs_string(r->msg, "before", JARGS_OPTIONAL, 1, 24, &before, &e) < 0 ||
+        jargs_int(r->msg, "limit", JARGS_OPTIONAL, 1, MODERATION_PAGE_MAX, &limit, &e) < 0) {
+        req_fail_args(r, &e);
+        return;
+    }
+    struct server *srv = req_server(r);
+    MDB_txn *txn;
+    json_t *list = NULL;
+    int more = 0;
+    if (!store_read_begin(srv->store, &txn)) {
+        list = moderation_list(txn, srv->store, before ? strtoull(before, NULL, 10) : 0,
+                               (size_t)limit, &more);
+        store_read_end(srv->store, txn);
+    }
+    if (!list)
+        req_fail(r, CC_EINTERNAL, NULL, NULL);
+    else
+        req_ok(r, json_pack("{sosb}", "entries", list, "more", more));
+}
