@@ -125,7 +125,7 @@ export async function shot(page, name) {
 
 export async function register(page, name) {
   if (!page.url().startsWith('http')) await page.goto('/');
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('#account').getByRole('button', { name: 'Sign in' }).click(); // the header's
   await page.getByLabel('Name').fill(name);
   await page.getByRole('button', { name: 'Create account' }).click();
   await page.getByTestId('me').filter({ hasText: name }).waitFor();
@@ -133,7 +133,7 @@ export async function register(page, name) {
 
 export async function loginWithToken(page, token, name) {
   if (!page.url().startsWith('http')) await page.goto('/');
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('#account').getByRole('button', { name: 'Sign in' }).click(); // the header's
   await page.getByLabel('Token', { exact: true }).fill(token);
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.getByTestId('me').filter({ hasText: name }).waitFor();

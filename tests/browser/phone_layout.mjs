@@ -74,7 +74,7 @@ await scenario('phone_layout', [], async ({ srv, b }) => {
   await guest.locator('table.board tbody tr').first().waitFor();
   await checkFits(guest, 'phone-leaderboard');
   await go(guest, '/submit');
-  await guest.getByRole('button', { name: 'Sign in', exact: true }).nth(1).waitFor(); // the page's, beside the header's
+  await guest.getByRole('button', { name: 'Sign in to submit' }).waitFor();
   await checkFits(guest, 'phone-submit-signed-out');
   await go(guest, '/design/999999');
   await guest.getByRole('heading', { name: 'Design not found' }).waitFor();

@@ -33,7 +33,7 @@ function field(id, label, input, help) {
 export function submitPage() {
   const el = h('section.submit', h('h1', 'Submit a design'));
   if (!api.account) {
-    el.append(h('p', 'Sign in to submit a design. Browsing and the galleries need no account.'), signInButton('Sign in'));
+    el.append(h('p', 'Sign in to submit a design. Browsing and the galleries need no account.'), signInButton('Sign in to submit'));
     return { el };
   }
   const contestSel = field('s-contest', 'Contest', h('select', { name: 'contest' }));
