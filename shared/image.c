@@ -37,30 +37,49 @@ void image_fit(uint32_t sw, uint32_t sh, uint32_t bw, uint32_t bh, uint32_t *dw,
 
 /* Most crossings a scanline can have: enough for the few shapes we draw. */
 #define IMAGE_MAX_CROSSINGS 32
+#define IMAGE_SUBROWS 4 /* sample rows per pixel row: vertical anti-aliasing */
 
-void image_fill_polygon(uint8_t *rgba, uint32_t w, uint32_t h, const float (*pts)[2], size_t n,
-                        uint32_t rgb)
+void image_polygon_coverage(uint8_t *cov, uint32_t w, uint32_t h, const float (*pts)[2],
+                            size_t n)
 {
+    float *row = xmalloc((size_t)w * sizeof *row);
     for (uint32_t y = 0; y < h; y++) {
-        float yc = (float)y + 0.5f, xs[IMAGE_MAX_CROSSINGS];
-        size_t nx = 0;
-        for (size_t i = 0; i < n && nx < IMAGE_MAX_CROSSINGS; i++) {
-            const float *a = pts[i], *b = pts[(i + 1) % n];
-            if ((a[1] <= yc) != (b[1] <= yc))
-                xs[nx++] = a[0] + (yc - a[1]) * (b[0] - a[0]) / (b[1] - a[1]);
+        for (uint32_t x = 0; x < w; x++)
+            row[x] = 0;
+        for (int k = 0; k < IMAGE_SUBROWS; k++) {
+            float yc = (float)y + ((float)k + 0.5f) / IMAGE_SUBROWS, xs[IMAGE_MAX_CROSSINGS];
+            size_t nx = 0;
+            for (size_t i = 0; i < n && nx < IMAGE_MAX_CROSSINGS; i++) {
+                const float *a = pts[i], *b = pts[(i + 1) % n];
+                if ((a[1] <= yc) != (b[1] <= yc))
+                    xs[nx++] = a[0] + (yc - a[1]) * (b[0] - a[0]) / (b[1] - a[1]);
+            }
+            for (size_t i = 1; i < nx; i++) /* insertion sort: a handful of crossings */
+                for (size_t j = i; j > 0 && xs[j - 1] > xs[j]; j--) {
+                    float t = xs[j];
+                    xs[j] = xs[j - 1];
+                    xs[j - 1] = t;
+                }
+            for (size_t i = 0; i + 1 < nx; i += 2) { /* the span [x0, x1), exactly */
+                float x0 = xs[i] < 0 ? 0 : xs[i], x1 = xs[i + 1] > (float)w ? (float)w : xs[i + 1];
+                for (uint32_t x = (uint32_t)x0; (float)x < x1 && x < w; x++) {
+                    float lo = (float)x > x0 ? (float)x : x0;
+                    float hi = (float)(x + 1) < x1 ? (float)(x + 1) : x1;
+                    row[x] += (hi - lo) / IMAGE_SUBROWS;
+                }
+            }
         }
-        for (size_t i = 1; i < nx; i++) /* insertion sort: a handful of crossings */
-            for (size_t j = i; j > 0 && xs[j - 1] > xs[j]; j--) {
-                float t = xs[j];
-                xs[j] = xs[j - 1];
-                xs[j - 1] = t;
-            }
-        for (size_t i = 0; i + 1 < nx; i += 2)
-            for (uint32_t x = 0; x < w; x++) {
-                float xc = (float)x + 0.5f;
-                if (xc >= xs[i] && xc < xs[i + 1])
-                    image_put(rgba + 4 * ((size_t)y * w + x), rgb);
-            }
+        for (uint32_t x = 0; x < w; x++)
+            cov[(size_t)y * w + x] = (uint8_t)(row[x] >= 1 ? 255 : row[x] * 255 + 0.5f);
+    }
+    free(row);
+}
+
+void image_blend(uint8_t *px, uint32_t rgb, uint32_t alpha)
+{
+    for (int c = 0; c < 3; c++) {
+        uint32_t src = (rgb >> (16 - 8 * c)) & 0xff;
+        px[c] = (uint8_t)((src * alpha + px[c] * (255 - alpha) + 127) / 255);
     }
 }
 

@@ -1,6 +1,6 @@
 /* Pixel work for the renderers: RGBA canvases, an area-averaging (box filter)
  * resampler that takes pixels in any order (so a PNG can be scaled while it decodes,
- * interlaced or not), fitting a size into a box, and filling polygons. Colours are
+ * interlaced or not), fitting a size into a box, and anti-aliased polygons. Colours are
  * 0xRRGGBB; canvases are opaque 8-bit RGBA, rows top to bottom. Re-entrant. */
 #ifndef CC_IMAGE_H
 #define CC_IMAGE_H
@@ -18,10 +18,14 @@ void image_fill(uint8_t *rgba, size_t npix, uint32_t rgb);
  * bw × bh box: one of *dw == bw or *dh == bh. */
 void image_fit(uint32_t sw, uint32_t sh, uint32_t bw, uint32_t bh, uint32_t *dw, uint32_t *dh);
 
-/* Fills, in a w × h canvas, the pixels whose centres lie inside the polygon of n
- * vertices pts[i] = {x, y} (pixel units, even-odd rule) with rgb. */
-void image_fill_polygon(uint8_t *rgba, uint32_t w, uint32_t h, const float (*pts)[2], size_t n,
-                        uint32_t rgb);
+/* The share of each pixel of a w × h canvas that lies inside the polygon of n vertices
+ * pts[i] = {x, y} (pixel units, even-odd rule), 0..255, written to cov (w·h bytes):
+ * exact across each row, 4 samples down each pixel. For anti-aliased shapes. */
+void image_polygon_coverage(uint8_t *cov, uint32_t w, uint32_t h, const float (*pts)[2],
+                            size_t n);
+
+/* Blends rgb over the opaque pixel at px with alpha 0..255. */
+void image_blend(uint8_t *px, uint32_t rgb, uint32_t alpha);
 
 /* Scales an sw × sh image to dw × dh: each output pixel is the average of the source
  * area it covers, weighted by alpha (a transparent pixel's colour counts for nothing).

@@ -39,7 +39,6 @@
 #define LEVEL_ENEMY 0xc0392b
 #define LEVEL_SPAWN 0x2ecc71
 #define LEVEL_GOAL 0xff8c1a
-#define LEVEL_LETTERBOX 0x1b1f24
 
 /* A parsed level: width × height tiles, row-major from the top left. */
 struct level {
@@ -331,28 +330,98 @@ static void full_row(void *user, uint32_t y, uint8_t *rgba)
             image_put(rgba, sprite_covers(tiles[c], sx, sy) ? tile_color(tiles[c]) : LEVEL_SKY);
 }
 
-/* The tile map, one pixel per tile, scaled to fit 320×180 (area averaging) and
- * centred on the letterbox colour. */
+/* The thumbnail (SPEC §3: 320×180, scaled to fit and letterboxed): a level that
+ * fills at least 2/3 of the frame's height (of a wide level; its width, of a tall one)
+ * when fitted whole is shown whole, standing on the frame's bottom edge with the sky continued above it (or
+ * beside it, for a tall level): the letterbox is the level's own sky. A level of
+ * another shape (a long run of 200×8, a tower of 16×256) would be a thin strip: it is
+ * cropped instead to the window of the frame's aspect that holds its interesting part
+ * (thumb_window), so every thumbnail fills its 16:9 card with tiles at a size that
+ * can be seen. */
+#define LEVEL_FIT_MIN_NUM 2 /* fit whole while the fit scale is ≥ 2/3 of the fill scale */
+#define LEVEL_FIT_MIN_DEN 3
+/* The interest of a window of the level, in priority order: holding the spawn, then
+ * more goals, then more tiles (ground 1 each, the other tiles but air 3). A level has
+ * at most 2^18 tiles, so each weight outranks everything below it. */
+#define LEVEL_WEIGHT_SPAWN ((int64_t)1 << 40)
+#define LEVEL_WEIGHT_GOAL ((int64_t)1 << 20)
+#define LEVEL_WEIGHT_GROUND 1
+#define LEVEL_WEIGHT_FEATURE 3
+
+/* Where a cropped thumbnail's window starts along the level's long axis: of the
+ * positions of a window `win` lines long among the `n` lines (columns of a wide level,
+ * rows of a tall one), the one of most interest (above). Of several equal positions
+ * next to each other (a spawn on plain ground fits in any of them) the middle one,
+ * which centres what they share. */
+static int thumb_window(const struct level *lv, int by_column, int win)
+{
+    const int n = by_column ? lv->w : lv->h;
+    int64_t *weight = xcalloc((size_t)n, sizeof *weight);
+    for (int r = 0; r < lv->h; r++)
+        for (int c = 0; c < lv->w; c++) {
+            uint8_t t = lv->grid[(size_t)r * lv->w + c];
+            int64_t v = t == '.'   ? 0
+                        : t == '#' ? LEVEL_WEIGHT_GROUND
+                        : t == 'S' ? LEVEL_WEIGHT_SPAWN
+                        : t == 'G' ? LEVEL_WEIGHT_GOAL
+                                   : LEVEL_WEIGHT_FEATURE;
+            weight[by_column ? c : r] += v;
+        }
+    int64_t sum = 0, best_sum;
+    for (int i = 0; i < win; i++)
+        sum += weight[i];
+    best_sum = sum;
+    int best = 0, run_end = 0; /* the first best position and the equals right after it */
+    for (int o = 1; o + win <= n; o++) {
+        sum += weight[o + win - 1] - weight[o - 1];
+        if (sum > best_sum) {
+            best_sum = sum;
+            best = run_end = o;
+        } else if (sum == best_sum && run_end == o - 1) {
+            run_end = o;
+        }
+    }
+    free(weight);
+    return best + (run_end - best) / 2; /* the middle of equals: what they share, centred */
+}
+
 static int render_thumb(const struct level *lv, struct ccbuf *png_out)
 {
-    uint8_t *map = xmalloc((size_t)lv->w * lv->h * 4);
-    uint8_t *canvas = xmalloc((size_t)LEVEL_THUMB_W * LEVEL_THUMB_H * 4);
-    for (int i = 0; i < lv->w * lv->h; i++)
-        image_put(map + 4 * (size_t)i, tile_color(lv->grid[i]));
-    image_fill(canvas, (size_t)LEVEL_THUMB_W * LEVEL_THUMB_H, LEVEL_LETTERBOX);
-    uint32_t dw, dh;
-    image_fit((uint32_t)lv->w, (uint32_t)lv->h, LEVEL_THUMB_W, LEVEL_THUMB_H, &dw, &dh);
-    struct resample rs;
-    int rc = resample_init(&rs, (uint32_t)lv->w, (uint32_t)lv->h, dw, dh);
-    if (!rc) {
-        for (int r = 0; r < lv->h; r++)
-            resample_add(&rs, (uint32_t)r, 0, 1, (uint32_t)lv->w, map + (size_t)r * lv->w * 4);
-        resample_over(&rs, canvas, LEVEL_THUMB_W, (LEVEL_THUMB_W - dw) / 2,
-                      (LEVEL_THUMB_H - dh) / 2);
-        resample_free(&rs);
-        rc = png_io_encode_rgba(canvas, LEVEL_THUMB_W, LEVEL_THUMB_H, png_out);
+    const uint32_t fw = LEVEL_THUMB_W, fh = LEVEL_THUMB_H, w = (uint32_t)lv->w,
+                   h = (uint32_t)lv->h;
+    /* Wide: w/h > fw/fh. Fit scale fw/w, fill scale fh/h (and the other way round). */
+    const int wide = (uint64_t)w * fh > (uint64_t)h * fw;
+    const uint64_t fit = wide ? (uint64_t)fw * h : (uint64_t)fh * w,
+                   fill = wide ? (uint64_t)fh * w : (uint64_t)fw * h;
+    uint32_t x0 = 0, y0 = 0, sw = w, sh = h, dw, dh;
+    if (fit * LEVEL_FIT_MIN_DEN >= fill * LEVEL_FIT_MIN_NUM) {
+        image_fit(w, h, fw, fh, &dw, &dh);
+    } else if (wide) { /* a window of the frame's aspect, whole tiles: ~fw·h/fh columns */
+        sw = (uint32_t)(((uint64_t)fw * h + fh / 2) / fh);
+        x0 = (uint32_t)thumb_window(lv, 1, (int)sw);
+        dw = fw, dh = fh;
+    } else {
+        sh = (uint32_t)(((uint64_t)fh * w + fw / 2) / fw);
+        y0 = (uint32_t)thumb_window(lv, 0, (int)sh);
+        dw = fw, dh = fh;
     }
-    free(map);
+    uint8_t *row = xmalloc((size_t)sw * 4);
+    uint8_t *canvas = xmalloc((size_t)fw * fh * 4);
+    image_fill(canvas, (size_t)fw * fh, LEVEL_SKY);
+    struct resample rs;
+    int rc = resample_init(&rs, sw, sh, dw, dh);
+    if (!rc) {
+        for (uint32_t r = 0; r < sh; r++) {
+            const uint8_t *tiles = lv->grid + (size_t)(y0 + r) * w + x0;
+            for (uint32_t c = 0; c < sw; c++)
+                image_put(row + 4 * (size_t)c, tile_color(tiles[c]));
+            resample_add(&rs, r, 0, 1, sw, row);
+        }
+        resample_over(&rs, canvas, fw, (fw - dw) / 2, fh - dh); /* standing on the bottom */
+        resample_free(&rs);
+        rc = png_io_encode_rgba(canvas, fw, fh, png_out);
+    }
+    free(row);
     free(canvas);
     return rc;
 }

@@ -78,7 +78,7 @@ await scenario('artwork_upload', [], async ({ srv, b }) => {
   check(/^[0-9a-f]{64}$/.test(token), 'the token is kept in localStorage');
   check((await page.context().cookies()).some((c) => c.name === 'cc_token' && c.value === token), 'and as the cc_token cookie');
   await page.getByRole('button', { name: 'Log out' }).click();
-  await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  await page.locator('#account').getByRole('button', { name: 'Sign in' }).waitFor();
   check(await page.evaluate(() => localStorage.getItem('cc_token')) === null, 'logged out: no token');
   check(!(await page.context().cookies()).some((c) => c.name === 'cc_token'), 'logged out: no cookie');
   await go(page, '/submit');

@@ -18,7 +18,7 @@ await scenario('comments', [], async ({ srv, b }) => {
   const reader = await person(b, srv); // anonymous: reads, cannot post
   await reader.goto(`/design/${id}`);
   await reader.getByRole('heading', { name: 'Echo Cave' }).waitFor();
-  await reader.getByText('Sign in to comment.').waitFor();
+  await reader.getByRole('button', { name: 'Sign in to comment' }).waitFor();
 
   const fan = await person(b, srv);
   await fan.goto(`/design/${id}`);
@@ -56,7 +56,7 @@ await scenario('comments', [], async ({ srv, b }) => {
 
   // The gallery card counts comments.
   await go(reader, '/?contest=talk');
-  await card(reader, 'Echo Cave').getByText('💬 24').waitFor();
+  await card(reader, 'Echo Cave').locator('.talk').filter({ hasText: /^\s*24$/ }).waitFor();
 
   // A report: the brand's dashboard counts it.
   await go(fan, `/design/${id}`);

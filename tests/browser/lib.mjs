@@ -125,7 +125,7 @@ export async function shot(page, name) {
 
 export async function register(page, name) {
   if (!page.url().startsWith('http')) await page.goto('/');
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('#account').getByRole('button', { name: 'Sign in' }).click(); // the header's
   await page.getByLabel('Name').fill(name);
   await page.getByRole('button', { name: 'Create account' }).click();
   await page.getByTestId('me').filter({ hasText: name }).waitFor();
@@ -133,7 +133,7 @@ export async function register(page, name) {
 
 export async function loginWithToken(page, token, name) {
   if (!page.url().startsWith('http')) await page.goto('/');
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('#account').getByRole('button', { name: 'Sign in' }).click(); // the header's
   await page.getByLabel('Token', { exact: true }).fill(token);
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.getByTestId('me').filter({ hasText: name }).waitFor();
@@ -280,4 +280,59 @@ export async function checkLabels(page, where) {
     return out;
   });
   check(bad.length === 0, `${where}: controls without a name: ${bad.join(' ')}`);
+}
+
+// Calls ops on a connection of its own, opened from the page (the page's account is
+// not involved): ops is [[op, args], ...], usually starting with auth.register or
+// auth.login. Set-up of other people's actions (votes, comments, a brand's contest)
+// without a browser context each. Returns the results; throws on an error reply.
+export async function wsCalls(page, ops) {
+  const out = await page.evaluate(async (list) => {
+    const ws = new WebSocket(`ws://${location.host}/ws`, 'cocreate.v1');
+    await new Promise((res, rej) => { ws.onopen = res; ws.onerror = () => rej(new Error('ws failed')); });
+    let id = 0;
+    const waiting = new Map();
+    ws.onmessage = (m) => {
+      const x = JSON.parse(m.data);
+      if (x.id && waiting.has(x.id)) { waiting.get(x.id)(x); waiting.delete(x.id); }
+    };
+    const replies = [];
+    for (const [op, args] of list) {
+      const r = await new Promise((res) => { id += 1; waiting.set(id, res); ws.send(JSON.stringify({ id, op, ...args })); });
+      replies.push(r);
+      if (!r.ok) break;
+    }
+    ws.close();
+    return replies;
+  }, ops);
+  const bad = out.find((r) => !r.ok);
+  if (bad) throw new Error(`wsCalls: ${JSON.stringify(bad.error)} (op ${ops[out.indexOf(bad)][0]})`);
+  return out.map((r) => r.result);
+}
+
+// The page as a phone shows it: no horizontal scroll, the header in at most two rows,
+// every visible results table as wide as its box at most; then a screenshot. Waits
+// for the page's content (no "Loading…" left) first.
+export async function checkFits(page, name) {
+  await page.waitForFunction(() => !document.querySelector('main').textContent.includes('Loading…'));
+  const r = await page.evaluate(() => {
+    const rects = [...document.querySelector('header.top').children]
+      .filter((e) => e.getClientRects().length).map((e) => e.getBoundingClientRect())
+      .sort((a, b) => a.top - b.top);
+    let rows = 0, bottom = -Infinity;
+    for (const x of rects) if ((x.top + x.bottom) / 2 > bottom) { rows += 1; bottom = x.bottom; }
+    const tables = [...document.querySelectorAll('table.results-table, table.board')].filter((t) => t.getClientRects().length)
+      .map((t) => ({ table: t.className, width: t.scrollWidth, room: t.parentElement.clientWidth }));
+    const clipped = (e) => { for (let p = e.parentElement; p; p = p.parentElement) if (getComputedStyle(p).overflowX !== 'visible') return true; return false; };
+    const wide = [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > innerWidth + 0.5 && !clipped(e))
+      .slice(0, 3).map((e) => `${e.tagName.toLowerCase()}.${e.className} (${Math.round(e.getBoundingClientRect().right)} px)`);
+    if (!wide.length) { // overflow without a box past the edge: the widest scroller
+      for (const e of document.querySelectorAll('body, body *')) if (e.scrollWidth > innerWidth && !clipped(e)) wide.push(`${e.tagName.toLowerCase()}.${e.className} scrolls ${e.scrollWidth} px`);
+    }
+    return { scroll: document.documentElement.scrollWidth, width: innerWidth, rows, tables, wide: wide.slice(-3) };
+  });
+  check(r.scroll <= r.width, `${name}: no horizontal scroll (page ${r.scroll} px wide, window ${r.width}: ${r.wide.join(', ')})`);
+  check(r.rows <= 2, `${name}: the header takes ${r.rows} rows`);
+  for (const t of r.tables) check(t.width <= t.room, `${name}: ${t.table} is ${t.width} px in ${t.room}`);
+  await shot(page, name);
 }

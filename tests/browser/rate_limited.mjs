@@ -8,12 +8,12 @@ await scenario('rate_limited', ['--rate-registrations', '1/1h'], async ({ srv, b
   await register(first, 'early');
   const second = await person(b, srv);
   await second.goto('/');
-  await second.getByRole('button', { name: 'Sign in' }).click();
+  await second.locator('#account').getByRole('button', { name: 'Sign in' }).click();
   await second.getByLabel('Name').fill('late');
   await second.getByRole('button', { name: 'Create account' }).click();
   const err = second.locator('#reg-error');
   await err.filter({ hasText: /^Too fast: try again in \d+ s\.$/ }).waitFor();
   check(await second.evaluate(() => document.activeElement.id) === 'reg-name', 'focus back on the name');
-  check(await second.getByRole('button', { name: 'Sign in' }).count() === 1, 'still signed out');
+  check(await second.locator('#account').getByRole('button', { name: 'Sign in' }).count() === 1, 'still signed out');
   noPageErrors(first, second);
 }, { rateLimits: true });

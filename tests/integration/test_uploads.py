@@ -55,9 +55,11 @@ async def flow(srv):
     assert h['cache-control'] == 'public, max-age=31536000, immutable'
     w, hgt, px = read_png(body)
     assert (w, hgt) == (320, 180)
-    # 20×8 tiles scaled to fit 320×180: 16 px per tile, 128 px tall, letterboxed
-    assert px(160, 179 - 26 - 4) == GROUND, px(160, 149)   # bottom row of tiles is ground
+    # 20×8 tiles scaled to fit 320×180: 16 px per tile, 128 px tall, standing on the
+    # bottom edge, the 52 px letterbox above it the level's own sky (docs/kinds.md)
+    assert px(160, 179 - 4) == GROUND, px(160, 175)   # bottom row of tiles is ground
     assert px(160, 60) == SKY
+    assert px(160, 10) == SKY
     st, h, body = srv.get(f'/r/{d["id"]}.png')
     w, hgt, px = read_png(body)
     assert st == 200 and (w, hgt) == (20 * 8, 8 * 8)

@@ -1,7 +1,8 @@
 """Integration test of the web client's serving (server/web.c) and of design.get's
 my_vote: content types, cache headers, ETags and 304, gzip negotiation, the page routes
 (SPA fallback), 404s, path traversal and hidden files refused, the tree's limits (at
-and past each), --web errors; my_vote per scale for a logged-in viewer."""
+and past each), --web errors; my_vote per scale for a logged-in viewer; the level
+editor's tile colours are the renderer's palette (shared/kinds/level.c)."""
 import gzip
 import os
 import re
@@ -253,7 +254,25 @@ async def check_my_vote(srv):
         await c.close()
 
 
+def check_palette():
+    """editor.js's TILES colours = level.c's LEVEL_* palette, tile by tile: a level looks
+    the same in the editor as in its thumbnail (issue 17)."""
+    with open(os.path.join(SOURCE, 'shared', 'kinds', 'level.c')) as f:
+        c = f.read()
+    render = {m[0].lower(): m[1].lower()
+              for m in re.findall(r'#define LEVEL_([A-Z]+) 0x([0-9a-fA-F]{6})\b', c)}
+    with open(os.path.join(WEB, 'js', 'editor.js')) as f:
+        js = f.read()
+    tiles = re.findall(r"\['(.)', '(\w+)', '#([0-9a-f]{6})'\]", js)
+    assert len(tiles) == 9, tiles  # SPEC §3: the nine tiles
+    names = {'air': 'sky', 'spikes': 'spikes', 'coin': 'coin'}
+    for tile, name, colour in tiles:
+        key = names.get(name.lower(), name.lower())
+        assert render.get(key) == colour, (tile, name, colour, render.get(key))
+
+
 async def main():
+    check_palette()
     srv = Server()
     try:
         check_pages(srv)

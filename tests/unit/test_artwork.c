@@ -1,6 +1,7 @@
 /* The `artwork` kind: PNGs made here (with libpng for the valid formats, by hand with
  * zlib for the broken ones) are accepted or refused with the right rule, decode to the
  * right pixels in every colour type, and render onto the shirt mockup. */
+#include <math.h>
 #include <png.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,14 +14,16 @@
 #include "testpng.h"
 #include "util.h"
 
-/* The documented mockup (shared/kinds/artwork.c): colours, and the print area of the
- * 320 px thumbnail: x 105..213, y 76..210 (109 × 135). */
+/* The documented mockup (shared/kinds/artwork.c): the background, the shirt's base
+ * colour (shaded: each channel within SHIRT_SHADE of it), and the print area of the
+ * 320 px thumbnail: x 112..207, y 75..202 (96 × 128, 3:4). */
 #define BACKGROUND 0xf0efeb
-#define SHIRT 0xc9ccd1
-#define PRINT_X 105
-#define PRINT_Y 76
-#define PRINT_W 109
-#define PRINT_H 135
+#define SHIRT 0xcfd2d6
+#define SHIRT_SHADE 40
+#define PRINT_X 112
+#define PRINT_Y 75
+#define PRINT_W 96
+#define PRINT_H 128
 
 static const struct kind *artwork;
 
@@ -594,56 +597,90 @@ static uint8_t over(uint8_t src, uint8_t alpha, uint32_t dst)
     return (uint8_t)((src * alpha + dst * (255 - alpha) + 127) / 255);
 }
 
+static uint32_t channel(uint32_t rgb, int c) { return (rgb >> (16 - 8 * c)) & 0xff; }
+
+/* Whether rgb is the shirt's fabric (its colour, shaded) */
+static int is_shirt(uint32_t rgb)
+{
+    for (int c = 0; c < 3; c++)
+        if (abs((int)channel(rgb, c) - (int)channel(SHIRT, c)) > SHIRT_SHADE)
+            return 0;
+    return 1;
+}
+
+/* Each channel of got within tol of want's. */
+static int near(uint32_t got, uint32_t want, int tol)
+{
+    for (int c = 0; c < 3; c++)
+        if (abs((int)channel(got, c) - (int)channel(want, c)) > tol)
+            return 0;
+    return 1;
+}
+
 static void test_render(void)
 {
-    struct testimg im;
+    struct testimg im, bare;
     const uint32_t cx = PRINT_X + PRINT_W / 2, cy = PRINT_Y + PRINT_H / 2;
 
-    render(1, 64, 64, transparent, &im);
-    ASSERT_EQ(im.w, 320);
-    ASSERT_EQ(im.h, 320);
-    ASSERT_EQ(testimg_rgb(&im, 2, 2), BACKGROUND);
-    ASSERT_EQ(testimg_rgb(&im, 317, 317), BACKGROUND);
-    ASSERT_EQ(testimg_rgb(&im, cx, cy), SHIRT);
-    ASSERT_EQ(testimg_rgb(&im, 160, 280), SHIRT);     /* lower body */
-    ASSERT_EQ(testimg_rgb(&im, 160, 20), BACKGROUND); /* above the collar */
-    ASSERT_EQ(testimg_rgb(&im, 40, 100), SHIRT);      /* left sleeve */
-    ASSERT_EQ(testimg_alpha(&im, cx, cy), 255);
-    free(im.rgba);
+    /* the garment alone (a transparent artwork): background around, fabric on the
+     * body, the sleeves and below the collar */
+    render(1, 64, 64, transparent, &bare);
+    ASSERT_EQ(bare.w, 320);
+    ASSERT_EQ(bare.h, 320);
+    ASSERT_EQ(testimg_rgb(&bare, 2, 2), BACKGROUND);
+    ASSERT_EQ(testimg_rgb(&bare, 317, 317), BACKGROUND);
+    ASSERT_EQ(testimg_rgb(&bare, 160, 20), BACKGROUND); /* above the collar */
+    ASSERT_EQ(testimg_rgb(&bare, 20, 250), BACKGROUND); /* beside the body */
+    ASSERT(is_shirt(testimg_rgb(&bare, cx, cy)));
+    ASSERT(is_shirt(testimg_rgb(&bare, 160, 280))); /* lower body */
+    ASSERT(is_shirt(testimg_rgb(&bare, 60, 90)));   /* left sleeve */
+    ASSERT(is_shirt(testimg_rgb(&bare, 260, 90)));  /* right sleeve */
+    ASSERT(testimg_rgb(&bare, 160, 36) != BACKGROUND); /* the inside of the back of the neck */
+    ASSERT(!is_shirt(testimg_rgb(&bare, 160, 36)));    /* ... in shadow */
+    /* shading: the body's sides are darker than its middle */
+    ASSERT(channel(testimg_rgb(&bare, 88, 200), 0) < channel(testimg_rgb(&bare, 160, 200), 0));
+    ASSERT_EQ(testimg_alpha(&bare, cx, cy), 255);
 
-    /* a square fills the print area's width, centred: 109×109 at (105, 89) */
+    /* a square fills the print area's width, centred: 96×96 at (112, 91) */
     render(1, 64, 64, red, &im);
     ASSERT_EQ(testimg_rgb(&im, cx, cy), 0xff0000);
-    ASSERT_EQ(testimg_rgb(&im, PRINT_X, 89), 0xff0000);
-    ASSERT_EQ(testimg_rgb(&im, PRINT_X + 108, 89 + 108), 0xff0000);
-    ASSERT_EQ(testimg_rgb(&im, PRINT_X - 1, cy), SHIRT);
-    ASSERT_EQ(testimg_rgb(&im, PRINT_X + 109, cy), SHIRT);
-    ASSERT_EQ(testimg_rgb(&im, cx, 88), SHIRT);
-    ASSERT_EQ(testimg_rgb(&im, cx, 89 + 109), SHIRT);
+    ASSERT_EQ(testimg_rgb(&im, PRINT_X, 91), 0xff0000);
+    ASSERT_EQ(testimg_rgb(&im, PRINT_X + 95, 91 + 95), 0xff0000);
+    ASSERT(is_shirt(testimg_rgb(&im, PRINT_X - 1, cy)));
+    ASSERT(is_shirt(testimg_rgb(&im, PRINT_X + 96, cy)));
+    ASSERT(is_shirt(testimg_rgb(&im, cx, 90)));
+    ASSERT(is_shirt(testimg_rgb(&im, cx, 91 + 96)));
     free(im.rgba);
 
+    /* the full render: 1200 px, the print area x 420..779, y 282..761 */
     render(0, 64, 64, red, &im);
     ASSERT_EQ(im.w, 1200);
     ASSERT_EQ(im.h, 1200);
-    ASSERT_EQ(testimg_rgb(&im, 600, 540), 0xff0000);
+    ASSERT_EQ(testimg_rgb(&im, 600, 522), 0xff0000);
+    ASSERT_EQ(testimg_rgb(&im, 420, 342), 0xff0000);
+    ASSERT(is_shirt(testimg_rgb(&im, 419, 522)));
     ASSERT_EQ(testimg_rgb(&im, 5, 5), BACKGROUND);
     free(im.rgba);
 
-    /* alpha over the shirt */
+    /* alpha over the shirt: the fabric as the bare mockup has it there */
     render(1, 64, 64, half_white, &im);
-    uint32_t want = (uint32_t)over(255, 128, SHIRT >> 16) << 16 |
-                    (uint32_t)over(255, 128, (SHIRT >> 8) & 0xff) << 8 |
-                    over(255, 128, SHIRT & 0xff);
+    uint32_t s = testimg_rgb(&bare, cx, cy);
+    uint32_t want = (uint32_t)over(255, 128, channel(s, 0)) << 16 |
+                    (uint32_t)over(255, 128, channel(s, 1)) << 8 | over(255, 128, channel(s, 2));
     ASSERT_EQ(testimg_rgb(&im, cx, cy), want);
     free(im.rgba);
 
-    /* area averaging is alpha-aware: 218×270 halves exactly into the 109×135 print
+    /* area averaging is alpha-aware: 192×256 halves exactly into the 96×128 print
      * area; each output pixel is 2 red and 2 transparent pixels, so red at half alpha
-     * (transparent black adds no darkness): (255 + 201) / 2, 204 / 2, 209 / 2 */
-    render(1, 218, 270, checker, &im);
-    ASSERT_EQ(testimg_rgb(&im, cx, cy), 228u << 16 | 102u << 8 | 105u);
-    ASSERT_EQ(testimg_rgb(&im, PRINT_X, PRINT_Y), 228u << 16 | 102u << 8 | 105u);
+     * (transparent black adds no darkness) over the fabric */
+    render(1, 192, 256, checker, &im);
+    for (int k = 0; k < 2; k++) {
+        uint32_t x = k ? PRINT_X : cx, y = k ? PRINT_Y : cy, f = testimg_rgb(&bare, x, y);
+        uint32_t half = (255 + channel(f, 0)) / 2 << 16 | channel(f, 1) / 2 << 8 | channel(f, 2) / 2;
+        ASSERT(near(testimg_rgb(&im, x, y), half, 1));
+    }
     free(im.rgba);
+    free(bare.rgba);
 
     /* interlaced or not, the same render */
     struct ccbuf plain, inter, p1, p2;
@@ -681,6 +718,53 @@ static void test_render(void)
     ccbuf_free(&out);
 }
 
+/* Red with a blue block at the centre, a fifth of each side (the artwork's centre). */
+static uint32_t mark_w, mark_h;
+static void marked(uint32_t x, uint32_t y, uint8_t out[4])
+{
+    int centre = 10 * x >= 4 * mark_w && 10 * x < 6 * mark_w && 10 * y >= 4 * mark_h &&
+                 10 * y < 6 * mark_h;
+    out[0] = centre ? 0 : 255, out[1] = 0, out[2] = centre ? 255 : 0, out[3] = 255;
+}
+
+/* A wide and a tall artwork keep their proportions inside the print area, whole (not
+ * clipped), centred, their centre on the print area's centre. */
+static void test_placement(void)
+{
+    static const uint32_t sizes[][2] = {{600, 200}, {200, 600}, {6000, 64}, {64, 6000}};
+    for (size_t i = 0; i < CC_ARRAY_LEN(sizes); i++) {
+        struct testimg im;
+        mark_w = sizes[i][0], mark_h = sizes[i][1];
+        render(1, mark_w, mark_h, marked, &im);
+        uint32_t x0 = im.w, y0 = im.h, x1 = 0, y1 = 0, n = 0;
+        double bx = 0, by = 0, nb = 0;
+        for (uint32_t y = 0; y < im.h; y++)
+            for (uint32_t x = 0; x < im.w; x++) {
+                uint32_t p = testimg_rgb(&im, x, y);
+                if (is_shirt(p) || p == BACKGROUND || channel(p, 1) > 60)
+                    continue; /* fabric, background, shadow: not the artwork */
+                n++;
+                x0 = x < x0 ? x : x0, x1 = x > x1 ? x : x1;
+                y0 = y < y0 ? y : y0, y1 = y > y1 ? y : y1;
+                bx += (x + 0.5) * channel(p, 2), by += (y + 0.5) * channel(p, 2);
+                nb += channel(p, 2); /* the centroid of blue */
+            }
+        const uint32_t w = x1 - x0 + 1, h = y1 - y0 + 1;
+        /* inside the print area, touching its limiting sides */
+        ASSERT(x0 >= PRINT_X && x1 < PRINT_X + PRINT_W && y0 >= PRINT_Y && y1 < PRINT_Y + PRINT_H);
+        ASSERT(w == PRINT_W || h == PRINT_H);
+        ASSERT_EQ(n, w * h); /* one whole rectangle */
+        /* its proportions, to half a pixel of its short side */
+        uint64_t a = (uint64_t)w * mark_h, b = (uint64_t)h * mark_w;
+        ASSERT((a > b ? a - b : b - a) * 2 <= (mark_w > mark_h ? mark_w : mark_h));
+        /* centred: the rectangle's centre and the marked centre on the print area's */
+        const double pcx = PRINT_X + PRINT_W / 2.0, pcy = PRINT_Y + PRINT_H / 2.0;
+        ASSERT(fabs((x0 + x1 + 1) / 2.0 - pcx) <= 0.5 && fabs((y0 + y1 + 1) / 2.0 - pcy) <= 0.5);
+        ASSERT(nb > 0 && fabs(bx / nb - pcx) <= 1.0 && fabs(by / nb - pcy) <= 1.0);
+        free(im.rgba);
+    }
+}
+
 int main(void)
 {
     artwork = kind_find("artwork");
@@ -693,6 +777,7 @@ int main(void)
     test_bombs();
     test_too_large();
     test_render();
+    test_placement();
     test_largest();
     return 0;
 }

@@ -13,7 +13,7 @@
 #define SKY 0x87ceeb
 #define GROUND 0x6b4f2a
 #define SPAWN 0x2ecc71
-#define LETTERBOX 0x1b1f24
+#define GOAL 0xff8c1a
 
 static const struct kind *level;
 
@@ -415,22 +415,92 @@ static void render(const char *json, int thumb, struct testimg *im)
     ccbuf_free(&png);
 }
 
+/* Thumbnails of levels that would be thin strips when fitted whole fill the frame
+ * with a window of the level around its interesting part: the spawn first, then goals
+ * and tiles. */
+static void test_thumb_crops(void)
+{
+    struct testimg im;
+    /* 160×8 (20:1, a long run) with the spawn at column 100 and the goal at 140: a
+     * window of round(320·8/180) = 14 columns, each 320/14 px wide and 22.5 px tall;
+     * of the windows holding the spawn (columns 87..100 at their left) the middle one,
+     * 93: the spawn is window column 7 (x 160..182), row 6 (y 135..157) */
+    char **rows = floor_rows(160, 8);
+    rows[6][0] = '.';
+    rows[6][159] = '.';
+    rows[6][100] = 'S';
+    rows[6][140] = 'G';
+    char *j = level_json(160, 8, (const char *const *)rows, 8);
+    render(j, 1, &im);
+    ASSERT_EQ(im.w, 320);
+    ASSERT_EQ(im.h, 180);
+    ASSERT_EQ(testimg_rgb(&im, 171, 146), SPAWN);
+    for (uint32_t x = 0; x < 320; x++) /* the ground spans the frame: no letterbox */
+        ASSERT_EQ(testimg_rgb(&im, x, 179), GROUND);
+    ASSERT_EQ(testimg_rgb(&im, 5, 5), SKY);
+    free(im.rgba);
+    /* the spawn near the right edge (column 155), the goal 15 columns before it: no
+     * window holds both; of those holding the spawn (142..146) the middle, 144: the
+     * spawn is window column 11 (x 251..274) */
+    rows[6][100] = '.';
+    rows[6][155] = 'S';
+    free(j);
+    j = level_json(160, 8, (const char *const *)rows, 8);
+    render(j, 1, &im);
+    ASSERT_EQ(testimg_rgb(&im, 262, 146), SPAWN);
+    for (uint32_t x = 0; x < 320; x++)
+        ASSERT(testimg_rgb(&im, x, 146) != GOAL);
+    free(im.rgba);
+    free(j);
+    free_rows(rows, 8);
+
+    /* 16×256 (a tower): a window of round(180·16/320) = 9 rows, 20 px a tile both ways;
+     * the spawn and goal stand on the bottom row: rows 247..255 */
+    rows = floor_rows(16, 256);
+    j = level_json(16, 256, (const char *const *)rows, 256);
+    render(j, 1, &im);
+    ASSERT_EQ(testimg_rgb(&im, 10, 150), SPAWN);  /* tile (254, 0): window row 7 */
+    ASSERT_EQ(testimg_rgb(&im, 310, 150), GOAL);  /* tile (254, 15) */
+    ASSERT_EQ(testimg_rgb(&im, 160, 170), GROUND); /* row 255 */
+    ASSERT_EQ(testimg_rgb(&im, 160, 5), SKY);
+    free(im.rgba);
+    free(j);
+    free_rows(rows, 256);
+
+    /* the largest level, 1024×256 (4:1): 455 of its 1024 columns, from the spawn's
+     * edge; the frame is 320×180 with sky at the top */
+    rows = floor_rows(1024, 256);
+    j = level_json(1024, 256, (const char *const *)rows, 256);
+    render(j, 1, &im);
+    ASSERT_EQ(im.w, 320);
+    ASSERT_EQ(im.h, 180);
+    ASSERT_EQ(testimg_rgb(&im, 160, 5), SKY);
+    ASSERT(testimg_rgb(&im, 0, 178) != SKY); /* the spawn's corner: ground and spawn */
+    free(im.rgba);
+    free(j);
+    free_rows(rows, 256);
+}
+
 static void test_render(void)
 {
     char **rows = floor_rows(16, 8);
     char *j = level_json(16, 8, (const char *const *)rows, 8);
     struct testimg im;
 
-    /* thumbnail: 16×8 scales by 20 to 320×160, letterboxed 10 px above and below */
+    /* thumbnail: 16×8 scales by 20 to 320×160 (whole: it covers 8/9 of the frame's
+     * height), standing on the bottom edge; the 20 px letterbox above is sky, the
+     * level's own (there is no other colour of band) */
     render(j, 1, &im);
     ASSERT_EQ(im.w, 320);
     ASSERT_EQ(im.h, 180);
-    ASSERT_EQ(testimg_rgb(&im, 160, 5), LETTERBOX);
-    ASSERT_EQ(testimg_rgb(&im, 160, 175), LETTERBOX);
+    ASSERT_EQ(testimg_rgb(&im, 160, 5), SKY);
+    ASSERT_EQ(testimg_rgb(&im, 160, 19), SKY);
+    ASSERT_EQ(testimg_rgb(&im, 160, 179), GROUND); /* tile (7, 8) on the bottom edge */
     ASSERT_EQ(testimg_rgb(&im, 0, 10), SKY);
     ASSERT_EQ(testimg_rgb(&im, 110, 160), GROUND); /* tile (7, 5) */
     ASSERT_EQ(testimg_rgb(&im, 10, 140), SPAWN);   /* tile (6, 0) */
     ASSERT_EQ(testimg_rgb(&im, 110, 140), SKY);    /* tile (6, 5) */
+    ASSERT_EQ(testimg_rgb(&im, 310, 150), GOAL);   /* tile (6, 15) */
     ASSERT_EQ(testimg_alpha(&im, 110, 160), 255);
     free(im.rgba);
 
@@ -454,16 +524,7 @@ static void test_render(void)
     free(j);
     free_rows(rows, 8);
 
-    /* 1024×256 is 4:1: 320×80, letterboxed 50 px above and below */
-    rows = floor_rows(1024, 256);
-    j = level_json(1024, 256, (const char *const *)rows, 256);
-    render(j, 1, &im);
-    ASSERT_EQ(testimg_rgb(&im, 160, 49), LETTERBOX);
-    ASSERT_EQ(testimg_rgb(&im, 160, 50), SKY);
-    ASSERT_EQ(testimg_rgb(&im, 160, 130), LETTERBOX);
-    free(im.rgba);
-    free(j);
-    free_rows(rows, 256);
+    test_thumb_crops();
 
     struct ccbuf png;
     struct kind_error err;

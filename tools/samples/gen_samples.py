@@ -121,9 +121,15 @@ def make_artwork(rng, index):
     width, height = size, rng.choice([size, size * 3 // 4, size * 5 // 4])
     style = index % 4
     hue = rng.random()
-    shapes = [(rng.random() * width, rng.random() * height, rng.uniform(0.1, 0.35) * size,
-               hsv((hue + rng.uniform(-0.15, 0.15)) % 1, rng.uniform(0.5, 1), rng.uniform(0.6, 1)))
-              for _ in range(rng.randint(2, 6))]
+    # A composition around the centre, every shape inside the canvas (a print is
+    # placed by its canvas: art cut off at an edge would look cut off on the shirt).
+    shapes = []
+    for _ in range(rng.randint(2, 6)):
+        cx = width * (0.5 + rng.uniform(-0.22, 0.22))
+        cy = height * (0.5 + rng.uniform(-0.22, 0.22))
+        rad = min(rng.uniform(0.12, 0.35) * size, cx - 1, width - 1 - cx, cy - 1, height - 1 - cy)
+        shapes.append((cx, cy, rad, hsv((hue + rng.uniform(-0.15, 0.15)) % 1,
+                                        rng.uniform(0.5, 1), rng.uniform(0.6, 1))))
     if style == 3:
         # palette image with a transparent background (PLTE + tRNS)
         palette = [(0, 0, 0)] + [s[3] for s in shapes]

@@ -1,7 +1,7 @@
 // The client's entry point: the router for the page routes of docs/web.md, the header
 // with the account controls, and the connection status.
 import { api } from './api.js';
-import { h, clear, announce, errText } from './dom.js';
+import { h, clear, announce, errText, setTitle, notFoundView } from './dom.js';
 import { galleryPage } from './gallery.js';
 import { designPage } from './design.js';
 import { submitPage } from './submit.js';
@@ -34,14 +34,15 @@ function render() {
       break;
     }
   }
-  if (!current) main.append(h('section', h('h1', 'Not found'), h('p', 'No such page.')));
+  if (!current) main.append(notFoundView());
   for (const a of document.querySelectorAll('nav a')) {
     const here = a.getAttribute('href') === location.pathname;
     if (here) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
+  // Pages that load their subject (contest, creator, design) set the title again then.
   const title = main.querySelector('h1');
-  document.title = (title ? title.textContent + ' · ' : '') + 'Cocreate';
+  setTitle(title ? title.textContent : '');
 }
 
 export function navigate(url, replace = false) {
@@ -119,7 +120,7 @@ function setupDialogs() {
       dialog.close();
       announce(`Logged in as ${r.account.name}.`);
     } catch (x) {
-      err.textContent = x.code === 'unauthorized' ? 'Unknown token.' : errText(x);
+      err.textContent = x.code === 'unauthorized' ? 'Unknown token: check that you copied all of it.' : errText(x);
       login.elements.token.focus();
     }
   });
@@ -139,6 +140,8 @@ function connectionStatus() {
 }
 
 setupDialogs();
+// "Sign in to …" buttons of the pages (dom.js signInButton).
+document.addEventListener('cc-sign-in', () => openDialog(document.getElementById('account-dialog')));
 accountArea();
 connectionStatus();
 api.addEventListener('account', () => {

@@ -2,7 +2,7 @@
 // live ranked list of a contest with report counts, status moves with a public note,
 // hide/unhide, and the production export.
 import { api } from './api.js';
-import { h, clear, link, badge, fmtTally, errText, announce, params, STATUS_LABEL } from './dom.js';
+import { h, clear, link, badge, showTally, errText, announce, params, STATUS_LABEL } from './dom.js';
 import { contests } from './gallery.js';
 import { navigate } from './app.js';
 
@@ -194,7 +194,7 @@ function rankedList(c) {
       r.rank.textContent = order.includes(id) ? String(i + 1) : '–';
       clear(r.title, link(`/design/${id}`, d.title), hidden ? h('span.badge.status-hidden', 'Hidden') : null);
       clear(r.creator, link(`/creator/${d.creator}`, d.creator_name || d.creator));
-      r.tally.textContent = fmtTally(d.tally, c.scale);
+      showTally(r.tally, d.tally, c.scale);
       r.reports.textContent = String(d.reports ?? d.report_count ?? 0);
       clear(r.status, badge(d.status));
       if (!r.sel.dataset.touched && NEXT[d.status]) r.sel.value = NEXT[d.status];

@@ -1,7 +1,7 @@
 // The contest page (/contest/<id>): brief, prize, phase with a countdown to the next
 // one, the live ranking, and once closed the results with the audit-log head.
 import { api } from './api.js';
-import { h, clear, link, badge, fmtDate, fmtDuration, fmtTally, errText } from './dom.js';
+import { h, clear, link, badge, fmtDate, fmtDuration, showTally, errText, setTitle, notFoundView } from './dom.js';
 import { liveGrid } from './gallery.js';
 
 const RESULTS_LIMIT = 100; // rows of the results table (contest.results pages ≤ 1000)
@@ -31,13 +31,16 @@ export function contestPage(id) {
     try {
       c = (await api.call('contest.get', { contest: id })).contest;
     } catch (e) {
-      clear(el, h('h1', 'Contest not found'), h('p', errText(e)));
+      if (e.code === 'not_found' || e.code === 'bad_args') clear(el, notFoundView('Contest not found', `There is no contest “${id}”.`));
+      else clear(el, h('h1', 'Contest'), h('p.error', errText(e)));
+      setTitle('Contest not found');
       return;
     }
     show(c);
   }
 
   function show(c) {
+    setTitle(c.title);
     if (grid) grid.destroy();
     clearInterval(timer);
     const countdown = h('p.countdown', { 'data-testid': 'countdown' });
@@ -76,11 +79,13 @@ export function contestPage(id) {
       const rows = (r.ranking || []).map((x) => h('tr', h('td', String(x.rank)),
         h('td', link(`/design/${x.design}`, x.title || `Design ${x.design}`), x.status && x.status !== 'submitted' ? [' ', badge(x.status)] : null),
         h('td', link(`/creator/${x.creator}`, x.creator_name || x.creator)),
-        h('td', fmtTally(x.tally, c.scale)), h('td', typeof x.score === 'number' ? x.score.toFixed(3) : '')));
+        showTally(h('td.tally'), x.tally, c.scale),
+        // no votes: no score (its prior, SPEC §5's C·m, is not a rating)
+        h('td', x.tally && x.tally.votes && typeof x.score === 'number' ? x.score.toFixed(3) : '–')));
       clear(box, h('h2', { id: 'res-h' }, 'Results'),
-        h('table.results-table', h('caption', `Final results of ${c.title}`),
+        h('div.table-wrap', h('table.results-table', h('caption', `Final results of ${c.title}`),
           h('thead', h('tr', ['Rank', 'Design', 'Creator', 'Tally', 'Score'].map((t) => h('th', { scope: 'col' }, t)))),
-          h('tbody', rows)),
+          h('tbody', rows))),
         r.total > (r.ranking || []).length ? h('p.help', `The first ${r.ranking.length} of ${r.total} designs.`) : null,
         h('p.audit', `Audit log: ${r.log_length ?? '?'} ${r.log_length === 1 ? 'entry' : 'entries'}, head `, h('code', { 'data-testid': 'log-head' }, r.log_head || '(empty)'), ' · ',
           h('a', { href: `/log/${encodeURIComponent(c.id)}` }, 'Download the audit log'),

@@ -2,7 +2,7 @@
 // scale with the viewer's own vote, the live tally, the status timeline with the
 // brand's notes, comments and reporting. Live through design.watch.
 import { api } from './api.js';
-import { h, clear, link, badge, fmtDate, fmtTally, errText, announce } from './dom.js';
+import { h, clear, link, badge, icon, fmtDate, showTally, errText, announce, setTitle, signInButton, notFoundView } from './dom.js';
 
 const COMMENT_PAGE = 20;
 const COMMENT_MAX = 2000; // SPEC §2: comment text 1–2000 characters
@@ -54,7 +54,7 @@ export function designPage(id) {
 
   function update() {
     const d = design;
-    ui.tally.textContent = fmtTally(d.tally, contest && contest.scale);
+    showTally(ui.tally, d.tally, contest && contest.scale);
     clear(ui.status, badge(d.status));
     ui.hidden.textContent = d.hidden ? 'Hidden by the brand: only its creator and the brand can see it.' : '';
     ui.hidden.hidden = !d.hidden;
@@ -66,7 +66,7 @@ export function designPage(id) {
   }
 
   function canVote() {
-    if (!api.account) return 'Sign in to vote.';
+    if (!api.account) return signInButton('Sign in to vote');
     if (String(api.account.id) === String(design.creator)) return 'This is your design.';
     if (contest && !['submissions', 'voting'].includes(contest.phase)) return `Voting is ${contest.phase === 'upcoming' ? 'not open yet' : 'closed'}.`;
     return '';
@@ -97,18 +97,18 @@ export function designPage(id) {
           type: 'button', disabled: dis, 'aria-pressed': String(myVote === n),
           'aria-label': `${n} star${n > 1 ? 's' : ''}`, class: myVote >= n ? 'on' : '',
           onclick: () => cast(myVote === n ? null : n),
-        }, '★')));
+        }, icon('star'))));
     } else if (scale === 'updown') {
       control = h('div.updown', { role: 'group', 'aria-label': 'Your vote' },
-        h('button', { type: 'button', disabled: dis, 'aria-pressed': String(myVote === 1), 'aria-label': 'Vote up', onclick: () => cast(myVote === 1 ? null : 1) }, '▲ Up'),
-        h('button', { type: 'button', disabled: dis, 'aria-pressed': String(myVote === -1), 'aria-label': 'Vote down', onclick: () => cast(myVote === -1 ? null : -1) }, '▼ Down'));
+        h('button', { type: 'button', disabled: dis, 'aria-pressed': String(myVote === 1), 'aria-label': 'Vote up', onclick: () => cast(myVote === 1 ? null : 1) }, icon('up'), ' Up'),
+        h('button', { type: 'button', disabled: dis, 'aria-pressed': String(myVote === -1), 'aria-label': 'Vote down', onclick: () => cast(myVote === -1 ? null : -1) }, icon('down'), ' Down'));
     } else {
       control = h('button.heart', {
         type: 'button', disabled: dis, 'aria-pressed': String(myVote === 1),
         onclick: () => cast(myVote === 1 ? null : 1),
-      }, myVote === 1 ? '♥ Hearted' : '♡ Heart');
+      }, icon(myVote === 1 ? 'heart' : 'heart-outline'), myVote === 1 ? ' Hearted' : ' Heart');
     }
-    clear(ui.vote, control, why ? h('p.help', why) : (myVote !== null ? h('p.help', 'Press your vote again to take it back.') : null));
+    clear(ui.vote, control, why ? (why instanceof Node ? why : h('p.help', why)) : (myVote !== null ? h('p.help', 'Press your vote again to take it back.') : null));
   }
 
   function commentEl(c) {
@@ -169,7 +169,7 @@ export function designPage(id) {
         } catch (x) { err.textContent = errText(x); text.focus(); }
       },
     }, h('label', { for: 'c-text' }, 'Add a comment'), text, err, h('button', { type: 'submit' }, 'Post comment'));
-    if (!api.account) return h('p.help', 'Sign in to comment.');
+    if (!api.account) return h('p.help', signInButton('Sign in to comment'));
     return form;
   }
 
@@ -197,7 +197,7 @@ export function designPage(id) {
     if (first) {
       try { contest = (await api.call('contest.get', { contest: design.contest })).contest; } catch { contest = null; }
       build();
-      document.title = `${design.title} · Cocreate`;
+      setTitle(design.title);
     } else {
       update();
     }
@@ -210,7 +210,9 @@ export function designPage(id) {
     if (ev.comments_gap || (!ev.comments_new && design.comments > comments.size && !moreComments)) refreshNewest();
     update();
   }, (e) => {
-    clear(el, h('h1', 'Design not found'), h('p', e.code === 'not_found' ? 'It does not exist or was hidden.' : errText(e)));
+    if (e.code === 'not_found' || e.code === 'bad_args') clear(el, notFoundView('Design not found', 'It does not exist or was hidden.'));
+    else clear(el, h('h1', 'Design'), h('p.error', errText(e)));
+    setTitle('Design not found');
   });
 
   return { el, destroy() { watch.close(); } };

@@ -81,26 +81,109 @@ export function fmtDuration(sec) {
   return `${m}m ${s}s`;
 }
 
-// One line telling a tally in the contest's scale.
-export function fmtTally(t, scale) {
-  if (!t) return '';
-  if (scale === 'stars5') {
-    const avg = t.votes ? (t.sum / t.votes).toFixed(1) : '–';
-    return `★ ${avg} (${t.votes} ${t.votes === 1 ? 'vote' : 'votes'})`;
-  }
-  if (scale === 'updown') return `▲ ${t.up ?? 0} ▼ ${t.down ?? 0}`;
-  const n = t.hearts ?? t.supports ?? 0;
-  return `♥ ${n}`;
+// Inline SVG icons (no emoji or symbol font needed). icon(name, label?): decorative
+// (aria-hidden) without a label, an image named `label` with one.
+const ICONS = {
+  heart: 'M12 20.5s-7.4-4.5-9.6-9C.9 8.2 2.9 4.5 6.6 4.5c2.2 0 3.7 1.3 5.4 3.3 1.7-2 3.2-3.3 5.4-3.3 3.7 0 5.7 3.7 4.2 7-2.2 4.5-9.6 9-9.6 9z',
+  star: 'M12 2.8l2.8 6 6.5.7-4.9 4.4 1.4 6.5L12 17.1l-5.8 3.3 1.4-6.5-4.9-4.4 6.5-.7z',
+  up: 'M12 4.5l8.5 13h-17z',
+  down: 'M3.5 6.5h17l-8.5 13z',
+  comment: 'M4.5 4h15A2.5 2.5 0 0 1 22 6.5v9a2.5 2.5 0 0 1-2.5 2.5H10l-5.5 4v-4A2.5 2.5 0 0 1 2 15.5v-9A2.5 2.5 0 0 1 4.5 4z',
+};
+const SVG = 'http://www.w3.org/2000/svg';
+export function icon(name, label = null) {
+  const outline = name.endsWith('-outline');
+  const svg = document.createElementNS(SVG, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('class', `icon icon-${name}`);
+  if (label) { svg.setAttribute('role', 'img'); svg.setAttribute('aria-label', label); } else svg.setAttribute('aria-hidden', 'true');
+  const path = document.createElementNS(SVG, 'path');
+  path.setAttribute('d', ICONS[outline ? name.slice(0, -8) : name]);
+  path.setAttribute('fill', outline ? 'none' : 'currentColor');
+  if (outline) { path.setAttribute('stroke', 'currentColor'); path.setAttribute('stroke-width', '2'); }
+  svg.append(path);
+  return svg;
 }
 
-// Human text for an ApiError (or any error).
+const plural = (n, one, many = one + 's') => `${n} ${n === 1 ? one : many}`;
+
+// A tally in the contest's scale, in words (for labels and announcements): "No votes
+// yet" while nobody voted (never a prior score, SPEC §5's C·m, as if it were one).
+export function fmtTally(t, scale) {
+  if (!t) return '';
+  if (!t.votes) return 'No votes yet';
+  if (scale === 'stars5') return `${(t.sum / t.votes).toFixed(1)} stars (${plural(t.votes, 'vote')})`;
+  if (scale === 'updown') return `${plural(t.up ?? 0, 'up vote')}, ${plural(t.down ?? 0, 'down vote')}`;
+  return plural(t.hearts ?? t.supports ?? 0, 'heart');
+}
+
+// The same tally to show: icons and numbers, "No votes yet" in words. Fills el (its
+// text is then e.g. "4.0 (1 vote)", "2 1", "3"; the icons name what they count).
+export function showTally(el, t, scale) {
+  if (!t) return clear(el);
+  el.title = fmtTally(t, scale);
+  if (!t.votes) return clear(el, h('span.no-votes', 'No votes yet'));
+  if (scale === 'stars5') return clear(el, icon('star', 'average stars'), ` ${(t.sum / t.votes).toFixed(1)} (${plural(t.votes, 'vote')})`);
+  if (scale === 'updown') return clear(el, icon('up', 'up votes'), ` ${t.up ?? 0} `, icon('down', 'down votes'), ` ${t.down ?? 0}`);
+  return clear(el, icon('heart', 'hearts'), ` ${t.hearts ?? t.supports ?? 0}`);
+}
+
+// What a person can do about an ApiError (or any error), in plain words: the
+// server's messages are for programmers ("character 5 is not ..."), so the codes and
+// the field they name pick the sentence; the server's own words are the last resort.
+const FIELD_TEXT = {
+  name: 'Names are 3–32 characters: letters, digits, _ . and -.',
+  title: 'Titles are 1–80 characters.',
+  tags: 'Tags are up to 8 words of a–z, 0–9 and -, 24 characters each.',
+  text: 'Comments are 1–2000 characters.',
+  slug: 'The slug is 1–64 of a–z, 0–9 and -.',
+};
+const DESIGN_TEXT = { // artwork's rules (a level's are the editor's, at their cell)
+  png: 'This file is not a complete, valid PNG: export it again as PNG.',
+  dimensions: 'The image must be 64–6000 pixels wide and high, at most 36 million pixels.',
+};
+const CODE_TEXT = {
+  unauthorized: 'Sign in first.',
+  forbidden: 'You are not allowed to do that.',
+  not_found: 'It is not there any more (deleted or hidden).',
+  too_large: 'That is too large.',
+  busy: 'The server is busy: try again in a moment.',
+  internal: 'Something went wrong on the server: try again.',
+  closed_connection: 'Connection lost; try again.',
+  bad_json: 'Something went wrong in this page: reload it.',
+  unknown_op: 'The server does not know this action: reload the page.',
+};
 export function errText(e) {
   if (!e) return '';
   const d = e.detail || {};
-  if (e.code === 'rate_limited' && d.retry_after) return `Too fast: try again in ${d.retry_after} s.`;
-  if (e.code === 'unauthorized') return 'Log in first.';
-  if (e.code === 'closed_connection') return 'Connection lost; try again.';
-  return e.message || e.code || String(e);
+  if (e.code === 'rate_limited') return d.retry_after ? `Too fast: try again in ${d.retry_after} s.` : 'Too fast: wait a moment and try again.';
+  if (e.code === 'conflict' && d.field === 'name') return 'That name is taken: pick another.';
+  if (e.code === 'conflict' && d.field === 'slug') return 'That slug is taken: pick another.';
+  if (e.code === 'closed') {
+    const phase = d.phase ? ` (the contest is ${d.phase === 'upcoming' ? 'not open yet' : d.phase === 'closed' ? 'closed' : `in ${d.phase}`})` : '';
+    return `Not possible at this stage${phase}.`;
+  }
+  if (e.code === 'bad_args' && FIELD_TEXT[d.field]) return FIELD_TEXT[d.field];
+  if (e.code === 'invalid_design' && DESIGN_TEXT[d.rule]) return DESIGN_TEXT[d.rule];
+  if (CODE_TEXT[e.code]) return CODE_TEXT[e.code];
+  return e.message ? e.message.charAt(0).toUpperCase() + e.message.slice(1) + (/[.!?]$/.test(e.message) ? '' : '.') : String(e.code || e);
+}
+
+// The document's title: "what · Cocreate".
+export function setTitle(what) {
+  document.title = what ? `${what} · Cocreate` : 'Cocreate';
+}
+
+// Asks the page to open the sign-in dialog (app.js owns it): for "Sign in to …" buttons
+// of the pages, without the pages importing app.js.
+export function signInButton(text) {
+  return h('button.secondary.sign-in', { type: 'button', onclick: () => document.dispatchEvent(new CustomEvent('cc-sign-in')) }, text);
+}
+
+// The page for an address that leads nowhere, or an object that is not there.
+export function notFoundView(title = 'Page not found', text = 'There is no page at this address.') {
+  return h('section.not-found', h('h1', title), h('p', text),
+    h('p', link('/', 'Go to the gallery'), ' · ', link('/leaderboard', 'see the leaderboard')));
 }
 
 export function params() {

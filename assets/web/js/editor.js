@@ -5,16 +5,18 @@ import { h } from './dom.js';
 
 // SPEC §3: 16 ≤ W ≤ 1024, 8 ≤ H ≤ 256.
 export const LIMITS = { minW: 16, maxW: 1024, minH: 8, maxH: 256 };
+// The colours are the renders' (shared/kinds/level.c's palette; test_web checks it), so
+// a level looks the same in the editor and in its thumbnail.
 export const TILES = [
-  ['.', 'Air', '#bfe3ff'],
-  ['#', 'Ground', '#7a5230'],
-  ['=', 'Platform', '#c9a46a'],
-  ['^', 'Spikes', '#9a9a9a'],
-  ['~', 'Water', '#2f7fd8'],
-  ['o', 'Coin', '#f3c316'],
-  ['E', 'Enemy', '#b0309a'],
-  ['S', 'Spawn', '#1f9d48'],
-  ['G', 'Goal', '#e2462f'],
+  ['.', 'Air', '#87ceeb'],
+  ['#', 'Ground', '#6b4f2a'],
+  ['=', 'Platform', '#c8a165'],
+  ['^', 'Spikes', '#b0b4bc'],
+  ['~', 'Water', '#2f6fd6'],
+  ['o', 'Coin', '#f5c518'],
+  ['E', 'Enemy', '#c0392b'],
+  ['S', 'Spawn', '#2ecc71'],
+  ['G', 'Goal', '#ff8c1a'],
 ];
 const COLOR = Object.fromEntries(TILES.map(([t, , c]) => [t, c]));
 const NAME = Object.fromEntries(TILES.map(([t, n]) => [t, n]));
@@ -124,7 +126,7 @@ export function levelEditor() {
         g.fillStyle = COLOR[t] || '#000';
         g.fillRect(c * CELL, r * CELL, CELL, CELL);
         if (t !== '.' && t !== '#') { // shapes, not only colours
-          g.fillStyle = t === 'o' ? '#5a4500' : '#fff';
+          g.fillStyle = 'E~'.includes(t) ? '#fff' : '#1c1b22'; // contrast on its tile
           g.fillText(t, c * CELL + CELL / 2, r * CELL + CELL / 2 + 1);
         }
       }

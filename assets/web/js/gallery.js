@@ -1,12 +1,13 @@
 // The gallery (/): contest picker, sort tabs, tag and status filters, and a live grid
 // of thumbnails fed by gallery.subscribe, grown by infinite scroll.
 import { api } from './api.js';
-import { h, clear, link, badge, fmtTally, errText, params, STATUS_LABEL } from './dom.js';
+import { h, clear, link, badge, icon, showTally, errText, params, setTitle, STATUS_LABEL } from './dom.js';
 import { navigate } from './app.js';
 
 const PAGE = 24;          // designs per window (gallery.subscribe's default limit)
 const MAX_WINDOWS = 40;   // live windows per grid (the server allows 64 per connection)
 const SORTS = [['top', 'Top'], ['hot', 'Hot'], ['new', 'New']];
+const KINDS = [['', 'All kinds'], ['artwork', 'T-shirt artwork'], ['level', 'Game levels']];
 const reduceMotion = () => matchMedia('(prefers-reduced-motion: reduce)').matches;
 
 let contestCache = null;
@@ -32,8 +33,11 @@ export function liveGrid(args, { scale = 'heart', label = 'Designs', empty = 'No
   const count = h('p.count', { 'aria-live': 'polite' });
   const more = h('button.secondary.more', { type: 'button', hidden: true, onclick: () => grow() }, 'Load more');
   const emptyEl = h('p.empty', { hidden: true }, empty);
+  // A server that does not filter by kind yet (gallery.get takes no `kind` in SPEC
+  // §4) answers with every kind: say so rather than show a filter that is not one.
+  const kindNote = h('p.notice', { hidden: true, role: 'status' }, 'This server cannot filter by kind yet: designs of every kind are shown.');
   const sentinel = h('div.sentinel', { 'aria-hidden': 'true' });
-  const el = h('div.live-grid', count, grid, emptyEl, more, sentinel);
+  const el = h('div.live-grid', kindNote, count, grid, emptyEl, more, sentinel);
 
   function addWindow() {
     const w = { offset: windows.length * PAGE, order: [] };
@@ -48,6 +52,7 @@ export function liveGrid(args, { scale = 'heart', label = 'Designs', empty = 'No
     for (const it of items) {
       const had = designs.get(it.id);
       designs.set(it.id, had ? Object.assign(had, it) : { ...it });
+      if (args.kind && it.kind && it.kind !== args.kind) kindNote.hidden = false;
     }
   }
 
@@ -60,7 +65,7 @@ export function liveGrid(args, { scale = 'heart', label = 'Designs', empty = 'No
   function card(d) {
     let c = cards.get(d.id);
     if (!c) {
-      const img = h('img', { alt: '', loading: 'lazy', width: 320, height: d.kind === 'level' ? 180 : 320 });
+      const img = h('img', { alt: '', loading: 'lazy', width: 320, height: d.kind === 'level' ? 180 : 320, class: `thumb-${d.kind}` });
       const title = h('span.title');
       const by = h('span.by');
       const tally = h('span.tally', { 'data-testid': 'tally' });
@@ -72,19 +77,19 @@ export function liveGrid(args, { scale = 'heart', label = 'Designs', empty = 'No
     }
     const key = JSON.stringify([d.title, d.creator_name, d.tally, d.status, d.thumb, d.comments, d.hidden]);
     if (key !== c.key) {
-      const tallyText = fmtTally(d.tally, scale);
-      if (c.key && c.tally.textContent !== tallyText && !reduceMotion()) {
+      const before = c.tally.textContent;
+      showTally(c.tally, d.tally, scale);
+      if (c.key && c.tally.textContent !== before && !reduceMotion()) {
         c.tally.animate([{ background: '#ffe58a' }, { background: 'transparent' }], { duration: 700 });
       }
       c.img.src = d.thumb || `/t/${d.id}.png`;
       c.img.alt = `${d.title} (thumbnail)`;
       c.title.textContent = d.title;
       c.by.textContent = `by ${d.creator_name || 'creator ' + d.creator}`;
-      c.tally.textContent = tallyText;
       clear(c.status, d.status && d.status !== 'submitted' ? badge(d.status) : null,
         d.hidden ? h('span.badge.status-hidden', 'Hidden') : null); // seen by the brand and the creator
-      c.talk.textContent = d.comments ? `💬 ${d.comments}` : '';
-      c.talk.setAttribute('aria-label', `${d.comments || 0} comments`);
+      clear(c.talk, d.comments ? [icon('comment', 'comments'), ` ${d.comments}`] : null);
+      c.talk.title = `${d.comments || 0} comments`;
       c.key = key;
     }
     return c;
@@ -147,6 +152,7 @@ export function galleryPage() {
     sort: SORTS.some(([s]) => s === q.get('sort')) ? q.get('sort') : 'top',
     tag: q.get('tag') || '',
     status: q.get('status') || '',
+    kind: KINDS.some(([k]) => k && k === q.get('kind')) ? q.get('kind') : '',
   };
   const picker = h('select', { id: 'g-contest', name: 'contest' }, h('option', { value: state.contest }, state.contest));
   const tabs = h('div.tabs', { role: 'tablist', 'aria-label': 'Sort' },
@@ -164,8 +170,11 @@ export function galleryPage() {
   const status = h('select', { id: 'g-status', name: 'status' },
     h('option', { value: '' }, 'Any status'),
     Object.entries(STATUS_LABEL).map(([v, l]) => h('option', { value: v, selected: v === state.status }, l)));
+  const kind = h('select', { id: 'g-kind', name: 'kind' },
+    KINDS.map(([v, l]) => h('option', { value: v, selected: v === state.kind }, l)));
+  const kindField = h('div.field', { hidden: true }, h('label', { for: 'g-kind' }, 'Kind'), kind);
   const filters = h('form.filters', { role: 'search', onsubmit: (e) => { e.preventDefault(); go({ tag: tag.value.trim().toLowerCase() }); } },
-    h('div.field', h('label', { for: 'g-contest' }, 'Contest'), picker),
+    h('div.field', h('label', { for: 'g-contest' }, 'Contest'), picker), kindField,
     h('div.field', h('label', { for: 'g-tag' }, 'Tag'), tag),
     h('div.field', h('label', { for: 'g-status' }, 'Status'), status),
     h('button.secondary', { type: 'submit' }, 'Filter'));
@@ -180,12 +189,14 @@ export function galleryPage() {
     if (next.sort !== 'top') p.set('sort', next.sort);
     if (next.tag) p.set('tag', next.tag);
     if (next.status) p.set('status', next.status);
+    if (next.kind) p.set('kind', next.kind);
     const qs = p.toString();
     navigate('/' + (qs ? '?' + qs : ''), true);
     if (focusTab) document.querySelector(`[role=tab][data-sort="${next.sort}"]`)?.focus();
   }
   picker.addEventListener('change', () => go({ contest: picker.value }));
   status.addEventListener('change', () => go({ status: status.value }));
+  kind.addEventListener('change', () => go({ kind: kind.value }));
 
   let grid = null;
   contests(true).then((list) => {
@@ -193,10 +204,17 @@ export function galleryPage() {
     const c = list.find((x) => x.id === state.contest);
     if (!c) { clear(results, h('p.error', `No contest “${state.contest}”.`)); return; }
     clear(brief, c.brief || '', c.id !== 'open' ? [' ', link(`/contest/${c.id}`, 'Contest page')] : null);
+    if (c.id !== 'open') setTitle(`${c.title} · Gallery`);
+    // Only a contest of both kinds (the open one) has a kind to filter by.
+    const mixed = c.kind !== 'artwork' && c.kind !== 'level';
+    kindField.hidden = !mixed;
     const args = { contest: state.contest, sort: state.sort };
     if (state.tag) args.tag = state.tag;
     if (state.status) args.status = state.status;
-    grid = liveGrid(args, { scale: c.scale, label: `${c.title}, sorted by ${state.sort}` });
+    if (state.kind && mixed) args.kind = state.kind;
+    const filtered = !!(args.tag || args.status || args.kind);
+    grid = liveGrid(args, { scale: c.scale, label: `${c.title}, sorted by ${state.sort}`,
+      empty: filtered ? 'No designs match these filters.' : 'No designs yet.' });
     results.append(grid.el);
   }).catch((e) => clear(results, h('p.error', errText(e))));
   return { el, destroy() { if (grid) grid.destroy(); } };

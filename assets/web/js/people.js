@@ -1,7 +1,7 @@
 // The creator page (/creator/<id>: points, designs, wins; creator.get) and the
 // leaderboard (/leaderboard: creator.top).
 import { api } from './api.js';
-import { h, clear, link, badge, fmtDate, errText } from './dom.js';
+import { h, clear, link, badge, fmtDate, errText, setTitle, notFoundView } from './dom.js';
 import { liveGrid } from './gallery.js';
 
 const TOP = 50;
@@ -39,10 +39,15 @@ export function creatorPage(id) {
       grid = liveGrid({ contest: 'open', sort: 'new', creator: String(a.id ?? id) }, { label: `Designs by ${a.name}` });
       list = grid.el;
     }
+    setTitle(a.name || `Creator ${id}`);
     clear(el, h('h1', a.name || `Creator ${id}`),
       h('p.help', a.role === 'brand' ? 'Brand staff' : 'Creator', a.created ? ` since ${fmtDate(a.created)}` : ''),
       stats, h('h2', 'Designs'), list);
-  }).catch((e) => clear(el, h('h1', 'Creator'), h('p.error', e.code === 'not_found' ? 'No such creator.' : errText(e))));
+  }).catch((e) => {
+    if (e.code === 'not_found' || e.code === 'bad_args') clear(el, notFoundView('Creator not found', 'There is no creator with this id.'));
+    else clear(el, h('h1', 'Creator'), h('p.error', errText(e)));
+    setTitle('Creator not found');
+  });
   return { el, destroy() { if (grid) grid.destroy(); } };
 }
 

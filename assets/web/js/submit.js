@@ -2,7 +2,7 @@
 // progress bar and a size check before sending) or a level from the tile editor.
 // upload.begin → binary frames → upload.commit (SPEC §4); errors show at their field.
 import { api } from './api.js';
-import { h, clear, link, errText, params } from './dom.js';
+import { h, clear, link, errText, params, signInButton } from './dom.js';
 import { contests } from './gallery.js';
 import { levelEditor } from './editor.js';
 import { sha256Hex } from './sha256.js';
@@ -33,7 +33,7 @@ function field(id, label, input, help) {
 export function submitPage() {
   const el = h('section.submit', h('h1', 'Submit a design'));
   if (!api.account) {
-    el.append(h('p', 'Sign in to submit a design. Browsing and the galleries need no account.'));
+    el.append(h('p', 'Sign in to submit a design. Browsing and the galleries need no account.'), signInButton('Sign in to submit'));
     return { el };
   }
   const contestSel = field('s-contest', 'Contest', h('select', { name: 'contest' }));
