@@ -12,6 +12,7 @@
 #include "ccerr.h"
 #include "contests.h"
 #include "designs.h"
+#include "kind.h"
 #include "log.h"
 #include "rank.h"
 #include "score.h"
@@ -184,6 +185,15 @@ struct cgal *cat_gal_get(struct catalog *cat, const char *id)
     return g;
 }
 
+int catalog_kind_number(const char *name)
+{
+    int i = 1;
+    for (const struct kind *const *k = kind_all(); *k; k++, i++)
+        if (!strcmp((*k)->name, name))
+            return i;
+    return 0;
+}
+
 const uint32_t *catalog_tags(const struct dmem *d)
 {
     return d->tagcap == DMEM_TAGS_MOVED ? u64map_get(&d->gal->moved_tags, d->id) : d->tags;
@@ -293,6 +303,8 @@ void cat_facts_from_json(const json_t *record, struct facts *f)
     f->status = st ? status_parse(st) : -1;
     f->hidden = json_is_true(json_object_get(record, "hidden"));
     f->suspended = json_is_true(json_object_get(record, "suspended"));
+    const char *kind = json_string_value(json_object_get(record, "kind"));
+    f->kind = kind ? catalog_kind_number(kind) : 0;
     size_t i;
     json_t *t;
     json_array_foreach(json_object_get(record, "tags"), i, t)
@@ -352,7 +364,8 @@ struct dmem *cat_design_new(struct catalog *cat, const struct facts *f)
     d->hidden = (uint8_t)((f->hidden ? HIDE_BRAND : 0) |
                           (d->status == ST_WITHDRAWN ? HIDE_WITHDRAWN : 0) |
                           (f->suspended ? HIDE_SUSPENDED : 0));
-    d->tagcap = (uint8_t)f->ntags;
+    d->tagcap = (uint8_t)f->ntags & 0xF;
+    d->kind = (uint8_t)f->kind & 0xF;
     for (int i = 0; i < f->ntags; i++)
         d->tags[d->ntags++] = cat_tag_id(cat, f->tags[i], 1);
     d->score[SORT_NEW] = (double)f->created;

@@ -72,8 +72,9 @@ struct dmem {
     uint8_t status;           /* enum dstatus */
     uint8_t hidden;           /* why it is out of the galleries: HIDE_* bits, 0 = visible */
     uint8_t ntags;
-    uint8_t tagcap;           /* room in tags[], or DMEM_TAGS_MOVED: an edit (design.edit)
+    uint8_t tagcap : 4;       /* room in tags[], or DMEM_TAGS_MOVED: an edit (design.edit)
                                  outgrew it and they live in the gallery's moved_tags */
+    uint8_t kind : 4;         /* 1 + its kind's place in kind_all() (0: unknown) */
     uint32_t comments; /* comments posted on it */
     uint32_t tags[];   /* ntags interned tag ids (≤ DESIGN_TAGS_MAX) */
 };
@@ -81,7 +82,10 @@ struct dmem {
 /* Why a design is hidden (struct dmem's hidden): any bit keeps it out of the galleries
  * for everyone but its creator and the brand. */
 enum { HIDE_BRAND = 1, HIDE_WITHDRAWN = 2, HIDE_SUSPENDED = 4 };
-#define DMEM_TAGS_MOVED 0xFF
+#define DMEM_TAGS_MOVED 0xF
+/* The number a kind has in struct dmem and gallery_query (1 + its place in kind_all()),
+ * 0 for a name that is no kind. */
+int catalog_kind_number(const char *name);
 /* d's tag ids (d->ntags of them). */
 const uint32_t *catalog_tags(const struct dmem *d);
 
@@ -93,6 +97,7 @@ struct gallery_query {
     uint64_t creator; /* 0 = any */
     char tag[25];     /* "" = any */
     int status;       /* -1 = any */
+    int kind;         /* 0 = any, else catalog_kind_number() */
     uint64_t hidden_of; /* whose hidden designs the viewer sees too (SPEC §5): 0 nobody's,
                            CATALOG_HIDDEN_ALL (the brand), or an account id (a creator,
                            in a gallery filtered to their own designs) */

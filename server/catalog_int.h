@@ -79,6 +79,7 @@ struct facts {
     int status; /* -1 when absent or unknown */
     int hidden; /* the record's "hidden" (the brand's) */
     int suspended; /* the record's "suspended" (its creator's account) */
+    int kind;      /* catalog_kind_number() of the record's "kind" */
     int ntags;
     char tags[DESIGN_TAGS_MAX][DESIGN_TAG_MAX + 1];
 };

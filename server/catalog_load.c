@@ -146,6 +146,11 @@ static int facts_scan(const char *data, size_t len, struct facts *f)
         } else if (KEY("contest")) {
             if (!scan_plain_string(&sc, &v, &vn) || !copy_str(f->contest, sizeof f->contest, v, vn))
                 return 0;
+        } else if (KEY("kind")) {
+            char kind[24];
+            if (!scan_plain_string(&sc, &v, &vn) || !copy_str(kind, sizeof kind, v, vn))
+                return 0;
+            f->kind = catalog_kind_number(kind);
         } else if (KEY("status")) {
             char st[24];
             if (!scan_plain_string(&sc, &v, &vn) || !copy_str(st, sizeof st, v, vn))

@@ -31,6 +31,8 @@ static int filters_match(const struct dmem *d, const struct gallery_query *q, ui
         return 0;
     if (q->status >= 0 && d->status != q->status)
         return 0;
+    if (q->kind && d->kind != q->kind)
+        return 0;
     if (tag) {
         const uint32_t *tags = catalog_tags(d);
         for (int i = 0; i < d->ntags; i++)
@@ -98,7 +100,7 @@ int catalog_page(struct catalog *cat, const struct gallery_query *q, struct dmem
         *total = 0; /* a tag nobody used */
         return 0;
     }
-    if (!q->creator && !tag && q->status < 0) {
+    if (!q->creator && !tag && q->status < 0 && !q->kind) {
         *total = rank_count(r);
         return (int)rank_page(r, q->offset, limit, (void **)out);
     }

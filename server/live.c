@@ -485,7 +485,7 @@ static int same_query(const struct gallery_query *a, const struct gallery_query 
 {
     return a->sort == b->sort && a->offset == b->offset && a->limit == b->limit &&
            a->creator == b->creator && a->status == b->status && !strcmp(a->contest, b->contest) &&
-           !strcmp(a->tag, b->tag) && a->hidden_of == b->hidden_of;
+           !strcmp(a->tag, b->tag) && a->hidden_of == b->hidden_of && a->kind == b->kind;
 }
 
 static struct window *window_get(struct live *lv, const struct cgal *g,
@@ -499,7 +499,7 @@ static struct window *window_get(struct live *lv, const struct cgal *g,
     struct window *w = xcalloc(1, sizeof *w);
     w->q = *q;
     w->gal = g;
-    w->filtered = q->creator || q->tag[0] || q->status >= 0 || q->hidden_of;
+    w->filtered = q->creator || q->tag[0] || q->status >= 0 || q->hidden_of || q->kind;
     struct dmem *items[CATALOG_PAGE_MAX];
     int n = catalog_page(lv->view->catalog, q, items, &w->total);
     for (int i = 0; i < n; i++) {

@@ -16,7 +16,8 @@
 int gallery_parse_query(struct req *r, struct gallery_query *q)
 {
     struct jargs_err e;
-    const char *contest = CONTEST_OPEN, *sort, *creator = NULL, *tag = NULL, *status = NULL;
+    const char *contest = CONTEST_OPEN, *sort, *creator = NULL, *tag = NULL, *status = NULL,
+               *kind = NULL;
     json_int_t offset = 0, limit = CATALOG_PAGE_DEFAULT;
     if (jargs_string(r->msg, "contest", JARGS_OPTIONAL, 1, CONTEST_ID_MAX, &contest, &e) < 0 ||
         jargs_string(r->msg, "sort", JARGS_REQUIRED, 1, 16, &sort, &e) < 0 ||
@@ -24,7 +25,8 @@ int gallery_parse_query(struct req *r, struct gallery_query *q)
         jargs_int(r->msg, "limit", JARGS_OPTIONAL, 1, CATALOG_PAGE_MAX, &limit, &e) < 0 ||
         jargs_string(r->msg, "creator", JARGS_OPTIONAL, 1, 32, &creator, &e) < 0 ||
         jargs_string(r->msg, "tag", JARGS_OPTIONAL, 1, DESIGN_TAG_MAX, &tag, &e) < 0 ||
-        jargs_string(r->msg, "status", JARGS_OPTIONAL, 1, 32, &status, &e) < 0) {
+        jargs_string(r->msg, "status", JARGS_OPTIONAL, 1, 32, &status, &e) < 0 ||
+        jargs_string(r->msg, "kind", JARGS_OPTIONAL, 1, 16, &kind, &e) < 0) {
         req_fail_args(r, &e);
         return -1;
     }
@@ -49,6 +51,12 @@ int gallery_parse_query(struct req *r, struct gallery_query *q)
     }
     if (tag)
         snprintf(q->tag, sizeof q->tag, "%s", tag);
+    if (kind && !(q->kind = catalog_kind_number(kind))) {
+        e.field = "kind";
+        snprintf(e.why, sizeof e.why, "must be artwork or level");
+        req_fail_args(r, &e);
+        return -1;
+    }
     if (status && (q->status = status_parse(status)) < 0) {
         e.field = "status";
         snprintf(e.why, sizeof e.why, "is not a design status");

@@ -335,7 +335,9 @@ static int accepts_gzip(struct net_http *h)
     return 0;
 }
 
-static void respond_file(struct net_http *h, const struct web_file *f, int html)
+/* f with its headers; html: the page (index.html) — status 200, or 404 for a path
+ * that is no page (the client then shows its own not-found page). */
+static void respond_status(struct net_http *h, const struct web_file *f, int html, int status)
 {
     int gz = f->gz && accepts_gzip(h);
     const char *etag = gz ? f->etag_gz : f->etag;
@@ -348,7 +350,7 @@ static void respond_file(struct net_http *h, const struct web_file *f, int html)
         net_http_add_header(h, "content-security-policy:", CSP);
         net_http_add_header(h, "referrer-policy:", "same-origin");
     }
-    if (net_http_etag_matches(h, etag)) {
+    if (status == 200 && net_http_etag_matches(h, etag)) {
         net_http_respond(h, 304, f->ctype, NULL, 0);
         return;
     }
@@ -358,7 +360,20 @@ static void respond_file(struct net_http *h, const struct web_file *f, int html)
     size_t len = gz ? f->gz_len : f->len;
     void *copy = xmalloc(len ? len : 1);
     memcpy(copy, src, len);
-    net_http_respond(h, 200, f->ctype, copy, len);
+    net_http_respond(h, status, f->ctype, copy, len);
+}
+
+static void respond_file(struct net_http *h, const struct web_file *f, int html)
+{
+    respond_status(h, f, html, 200);
+}
+
+int web_not_found(const struct web *w, struct net_http *h, const char *path)
+{
+    if (!w || !strncmp(path, "/assets/", 8))
+        return 0;
+    respond_status(h, w->index, 1, 404);
+    return 1;
 }
 
 static const struct web_file *find(const struct web *w, const char *path)

@@ -29,5 +29,8 @@ const char *web_version(const struct web *w);
 /* Answers path if it is a page route or an asset and returns 1; returns 0 (nothing
  * sent) for any other path. w may be NULL (no client installed): always 0. */
 int web_route(const struct web *w, struct net_http *h, const char *path);
+/* A path nothing answers: the web client's page with status 404 (it shows its
+ * not-found page), and 1; 0 (nothing sent) without a client or under /assets/. */
+int web_not_found(const struct web *w, struct net_http *h, const char *path);
 
 #endif

@@ -52,7 +52,8 @@ Helpers: register(srv, name) is a new client logged in as a new account (c.accou
 c.token); register_many() registers names over several pipelined connections;
 check_accounts() logs each in and checks its name is taken; level() and simple_level()
 make level documents; tmpdir() is a temp dir for a test's own files; daemon_command()
-is the argv running $COCREATED; run(main) runs an async test.
+is the argv running $COCREATED; png_gradient(w, h, seed) is a small PNG; run(main)
+runs an async test.
 
 Cleanup: at exit every server still running is killed, and every Server's dir and every
 tmpdir() is removed, unless the test failed: then they are kept (data and server logs)
@@ -537,6 +538,20 @@ def simple_level(width=20, height=8, variant=0):
                 r[i] = 'o'
         rows[1] = ''.join(r)
     return level(rows)
+
+
+def png_gradient(w, h, seed):
+    """An RGBA PNG of a gradient that depends on seed (distinct bytes per seed)."""
+    import struct
+    import zlib
+    rows = b''.join(b'\x00' + b''.join(bytes(((x * seed) % 251, (y * 7 + seed) % 253,
+                                               seed % 255, 255)) for x in range(w))
+                    for y in range(h))
+
+    def chunk(k, d):
+        return struct.pack('>I', len(d)) + k + d + struct.pack('>I', zlib.crc32(k + d))
+    return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 6, 0, 0, 0))
+            + chunk(b'IDAT', zlib.compress(rows)) + chunk(b'IEND', b''))
 
 
 def run(main):

@@ -16,7 +16,7 @@ import struct
 import subprocess
 import time
 
-from harness import WAIT, Client, Server, register, run, simple_level
+from harness import WAIT, Client, Server, png_gradient, register, run, simple_level
 
 LIVE_QUEUE_BOUND = 64 * 1024
 SUBS = 60  # subscriptions per slow connection (the limit is 64)
@@ -536,7 +536,33 @@ async def crash():
     return sum(acked.values())
 
 
+async def kinds():
+    """gallery.get and gallery.subscribe by kind (the open gallery holds both)."""
+    srv = Server()
+    ann = await register(srv, 'kind_ann')
+    anon = await Client.connect(srv)
+    sub = await anon.ok('gallery.subscribe', sort='new', kind='artwork')
+    assert sub['total'] == 0
+    levels = [(await ann.upload('level', simple_level(variant=3000 + i), title=f'L{i}'))
+              ['result']['design']['id'] for i in range(3)]
+    arts = [(await ann.upload('artwork', png_gradient(64, 64, 40 + i), title=f'A{i}'))
+            ['result']['design']['id'] for i in range(2)]
+    for kind, want in (('level', levels), ('artwork', arts)):
+        g = await anon.ok('gallery.get', sort='new', kind=kind)
+        assert sorted(x['id'] for x in g['items']) == sorted(want) and g['total'] == len(want), g
+        assert all(x['kind'] == kind for x in g['items'])
+    assert (await anon.ok('gallery.get', sort='new'))['total'] == 5
+    e = await anon.err('gallery.get', 'bad_args', sort='new', kind='video')
+    assert e['detail']['field'] == 'kind'
+    ev = await anon.event('gallery.update', pred=lambda e: e['total'] == 2)
+    assert sorted(ev['order']) == sorted(arts), ev
+    await ann.close()
+    await anon.close()
+    srv.stop()
+
+
 async def main():
+    await kinds()
     srv = Server()
     try:
         ids = await votes_and_pages(srv)

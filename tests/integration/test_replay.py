@@ -27,24 +27,12 @@ import zlib
 import lmdb  # Debian's python3-lmdb (tools/setup/deps.sh)
 
 from harness import WAIT, Client, Server, daemon_command, register, run, simple_level, \
-    tmpdir
+    tmpdir, png_gradient as png
 
 T0 = 2_000_000_000
 LOCAL_CACHES = {b'renders'}  # docs/changes.md: derived, recomputed by any node
 LOCAL_KEYS = {(b'meta', b'journal.seq')}  # the node's own journal position (journal.h)
 SORTS = ('new', 'top', 'hot')
-
-
-def png(w, h, seed):
-    """An RGBA PNG of a gradient that depends on seed."""
-    rows = b''.join(b'\x00' + b''.join(bytes(((x * seed) % 251, (y * 7 + seed) % 253,
-                                               seed % 255, 255)) for x in range(w))
-                    for y in range(h))
-
-    def chunk(k, d):
-        return struct.pack('>I', len(d)) + k + d + struct.pack('>I', zlib.crc32(k + d))
-    return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 6, 0, 0, 0))
-            + chunk(b'IDAT', zlib.compress(rows)) + chunk(b'IEND', b''))
 
 
 def dump(path):
