@@ -22,6 +22,9 @@
 
 /* How long to wait for the server to answer and close. */
 #define HTTP_WAIT_MS 2000
+/* The /healthz probe after each input waits this long: a guard against a hung server,
+ * never a speed check (a loaded CI machine may take seconds). */
+#define HEALTH_WAIT_MS 30000
 
 static const struct fuzz_server *srv;
 
@@ -79,9 +82,9 @@ static void populate(void)
 }
 
 /* Writes data to a new connection, shuts the sending side, and reads the answer until
- * the server closes or HTTP_WAIT_MS pass; returns how many bytes came, the first ones
+ * the server closes or wait_ms pass; returns how many bytes came, the first ones
  * in head. */
-static size_t exchange(const void *data, size_t size, char head[16])
+static size_t exchange(const void *data, size_t size, char head[16], uint64_t wait_ms)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)srv->port),
@@ -97,7 +100,7 @@ static size_t exchange(const void *data, size_t size, char head[16])
     shutdown(fd, SHUT_WR);
     size_t got = 0;
     struct pollfd p = {.fd = fd, .events = POLLIN};
-    uint64_t deadline = now_ms_monotonic() + HTTP_WAIT_MS;
+    uint64_t deadline = now_ms_monotonic() + wait_ms;
     for (;;) {
         uint64_t now = now_ms_monotonic();
         if (now >= deadline || poll(&p, 1, (int)(deadline - now)) <= 0)
@@ -121,14 +124,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         populate();
     }
     char head[16];
-    size_t got = exchange(data, size, head);
+    size_t got = exchange(data, size, head, HTTP_WAIT_MS);
     if (got) {
         FUZZ_CHECK(got >= 12 && !memcmp(head, "HTTP/1.", 7));
         FUZZ_CHECK(memcmp(head + 8, " 500", 4) != 0);
     }
     /* One connection must never stop the server serving the others. */
     static const char health[] = "GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n";
-    got = exchange(health, sizeof health - 1, head);
+    got = exchange(health, sizeof health - 1, head, HEALTH_WAIT_MS);
     if (got < 12 || memcmp(head, "HTTP/1.1 200", 12))
         fprintf(stderr, "fuzz_http: /healthz is not answered after this input\n");
     FUZZ_CHECK(got >= 12 && !memcmp(head, "HTTP/1.1 200", 12));

@@ -51,7 +51,7 @@ void fuzz_ws_send(struct fuzz_ws *w, enum wsc_opcode op, int fin, const void *da
  * (a new reference; json_decref it), or NULL if the connection closed first. A reply
  * that never comes to a request the server received is a broken promise (SPEC §4: one
  * reply per request): it aborts. */
-#define FUZZ_REPLY_MS 10000
+#define FUZZ_REPLY_MS 30000
 json_t *fuzz_ws_wait(struct fuzz_ws *w, long long id);
 /* Waits up to FUZZ_REPLY_MS for n replies to any id (frames whose id the server could
  * not read are answered with id null). Returns how many came before a close. */
