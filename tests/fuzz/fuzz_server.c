@@ -150,19 +150,31 @@ const struct fuzz_server *fuzz_server_start(const char *web_dir)
     return &server;
 }
 
+/* The member's token; fuzz_ws_open makes a new member when an input ended this one's
+ * session (auth.logout, auth.revoke, auth.delete, or the brand's account.suspend: SPEC
+ * §7), so the next inputs still come from a logged-in member. */
+static char member_token[65];
+static unsigned member_n;
+
+static void member_register(struct fuzz_ws *w)
+{
+    char args[64];
+    snprintf(args, sizeof args, "\"name\":\"fuzzmember%u\"", member_n++);
+    json_t *r = fuzz_ws_call(w, 1, "auth.register", args);
+    const char *t = json_string_value(json_object_get(json_object_get(r, "result"), "token"));
+    FUZZ_CHECK(t != NULL);
+    snprintf(member_token, sizeof member_token, "%s", t);
+    json_decref(r);
+}
+
 const char *fuzz_server_member(void)
 {
-    static char token[65];
-    if (!token[0]) {
+    if (!member_token[0]) {
         struct fuzz_ws *w = fuzz_ws_open(NULL);
-        json_t *r = fuzz_ws_call(w, 1, "auth.register", "\"name\":\"fuzzmember\"");
-        const char *t = json_string_value(json_object_get(json_object_get(r, "result"), "token"));
-        FUZZ_CHECK(t != NULL);
-        snprintf(token, sizeof token, "%s", t);
-        json_decref(r);
+        member_register(w);
         fuzz_ws_close(w);
     }
-    return token;
+    return member_token;
 }
 
 /* ---- the client side ---- */
@@ -233,8 +245,12 @@ struct fuzz_ws *fuzz_ws_open(const char *token)
         char args[128];
         snprintf(args, sizeof args, "\"token\":\"%s\"", token);
         json_t *r = fuzz_ws_call(w, 1, "auth.login", args);
-        FUZZ_CHECK(json_is_true(json_object_get(r, "ok")));
+        int ok = json_is_true(json_object_get(r, "ok"));
         json_decref(r);
+        if (!ok && !strcmp(token, member_token))
+            member_register(w); /* an earlier input ended the member's session */
+        else
+            FUZZ_CHECK(ok);
     }
     return w;
 }

@@ -196,6 +196,14 @@ static void reap(struct wsc *w)
     while (w->dead) {
         struct wsc_conn *c = w->dead;
         w->dead = c->next_dead;
+        /* A connection that was sent to and then died in the same turn is still on the
+         * dirty list: take it off before it is freed (wsc_flush would read it). */
+        for (struct wsc_conn **p = &w->dirty; c->dirty && *p; p = &(*p)->next_dirty)
+            if (*p == c) {
+                *p = c->next_dirty;
+                c->dirty = 0;
+                break;
+            }
         conn_free(c);
     }
 }
