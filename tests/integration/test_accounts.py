@@ -275,6 +275,12 @@ async def terms_and_export(srv, brand):
                     scale='heart', terms={'version': 'v 1', 'text': 'x'})
     await brand.err('contest.create', 'bad_args', slug='bad-terms', title='B', kind='level',
                     scale='heart', terms={'version': 'v1', 'text': 'x' * 20001})
+    await brand.err('contest.create', 'bad_args', slug='bad-terms', title='B', kind='level',
+                    scale='heart', terms={'version': 'v' * 33, 'text': 'x'})
+    await brand.ok('contest.create', slug='max-terms', title='B', kind='level',
+                   scale='heart', terms={'version': 'v' * 32, 'text': 'x' * 20000})
+    await brand.ok('contest.update', contest='max-terms', terms=None)
+    assert 'terms' not in (await brand.ok('contest.get', contest='max-terms'))['contest']
     c = await connect(srv)
     await c.ok('auth.register', name='winnie', contact='winnie@example.org')
     UP.n += 1
@@ -450,8 +456,28 @@ async def upgrade_from_schema_2():
     srv.stop()
 
 
+MEMBER_OPS = ('auth.sessions', 'auth.revoke', 'auth.logout', 'auth.set_password',
+              'auth.set_contact', 'auth.delete', 'design.edit', 'design.withdraw')
+BRAND_OPS = ('comment.hide', 'account.suspend', 'moderation.list', 'review.list')
+
+
+async def permissions(srv):
+    """Each new op for each kind of caller: anonymous → unauthorized, a member → the
+    brand's are forbidden."""
+    anon = await connect(srv)
+    member = await register(srv, 'permuser')
+    for op in MEMBER_OPS + BRAND_OPS:
+        e = await anon.err(op, 'unauthorized')
+        assert 'log in' in e['message'], e
+    for op in BRAND_OPS:
+        await member.err(op, 'forbidden')
+    await anon.close()
+    await member.close()
+
+
 async def main():
     srv = Server(args=('--test-clock', '--password-cost', 'low'))
+    await permissions(srv)
     brand_token = None
     await passwords(srv)
     ann_id = await sessions_and_revoke(srv)
