@@ -30,11 +30,15 @@ int ch_comment_apply(struct change *c, MDB_txn *txn, const struct store *st)
         .created = c->out.at,
     };
     rc = n.author_name ? comment_create(txn, st, &n) : CC_EINTERNAL;
+    int official = n.official;
     json_decref(account);
     c->out.id = n.id;
     c->out.count = n.count;
     c->out.text = n.json;
-    return rc;
+    if (rc)
+        return rc;
+    return change_notice_design(c, txn, st, design, official ? "official" : "comment", c->by,
+                                text, NULL, 0);
 }
 
 void ch_comment_post(struct change *c, struct server *srv)

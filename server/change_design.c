@@ -159,7 +159,14 @@ int ch_status_apply(struct change *c, MDB_txn *txn, const struct store *st)
         rc = workflow_move(txn, st, k.id, change_id(c, "design"), (enum dstatus)to,
                            json_string_value(note), c->by, c->out.at, &from);
     c->out.old = (int)from;
-    return rc;
+    if (rc)
+        return rc;
+    /* SPEC §8: the creator is told, with the public note when there is one. */
+    char text[64];
+    snprintf(text, sizeof text, "Your design is now %s.", status_name((enum dstatus)to));
+    return change_notice_design(c, txn, st, change_id(c, "design"), "status", c->by,
+                                note ? json_string_value(note) : text,
+                                status_name((enum dstatus)to), 0);
 }
 
 void ch_status_post(struct change *c, struct server *srv)

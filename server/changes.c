@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include "ccerr.h"
+#include "changes_after.h"
 #include "changes_int.h"
 #include "cluster.h"
 #include "journal.h"
@@ -52,6 +53,7 @@ static const struct {
     [CH_COMMENT_HIDE] = {"comment.hide", ch_comment_hide_apply, ch_comment_hide_post},
     [CH_DESIGN_EDIT] = {"design.edit", ch_design_edit_apply, ch_design_edit_post},
     [CH_WITHDRAW] = {"withdraw", ch_withdraw_apply, ch_withdraw_post},
+    [CH_NOTICE_READ] = {"notice.read", ch_notice_read_apply, NULL},
     [CH_CLOCK] = {"clock", NULL, NULL},
 };
 
@@ -77,6 +79,7 @@ static void out_clear(struct change_out *o)
     json_decref(o->record);
     free(o->text);
     free(o->ids);
+    json_decref(o->notices);
     memset(o, 0, sizeof *o);
 }
 
@@ -382,6 +385,8 @@ static void wr_done(struct write_req *wr, int status)
         record(cs, c);
     if (!status && kinds[c->kind].post)
         kinds[c->kind].post(c, cs->srv);
+    if (!status)
+        after_notices(cs->srv, c->out.notices);
     c->reply(c, status, c->user);
 }
 
@@ -490,6 +495,8 @@ static void stream_done(struct write_req *wr, int status)
             record(cs, c);
         if (!r->status && kinds[c->kind].post)
             kinds[c->kind].post(c, cs->srv);
+        if (!r->status)
+            after_notices(cs->srv, c->out.notices);
     }
     if (r->mine) { /* our own: its reply reads what the apply found */
         struct change *mine = r->mine;

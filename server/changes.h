@@ -55,6 +55,7 @@ enum change_kind {
     CH_COMMENT_HIDE,   /* "comment.hide" {comment, hidden, reason} by the brand */
     CH_DESIGN_EDIT,    /* "design.edit" {design, title?, tags?} by its creator */
     CH_WITHDRAW,       /* "withdraw" {design} by its creator */
+    CH_NOTICE_READ,    /* "notice.read" {upto} by the account */
     CH_CLOCK,          /* "clock" {} — TEST ONLY (--test-clock): test.clock set the
                           clock to `at`, which may be back in time */
     CH_KINDS
@@ -77,6 +78,8 @@ struct change_out {
     uint64_t session;  /* account.create, session.create: the new session */
     uint64_t ended;    /* session.create: a session the cap of 50 ended (0: none) */
     uint64_t *ids;     /* account.delete: the designs it withdrew (malloc'd) */
+    json_t *notices;   /* notices the apply made: [{account, notice}] (SPEC §8), pushed
+                          by the post-commit step; NULL when none */
     size_t nids;
     struct jargs_err e;          /* contest: which argument was wrong (CC_EBADARGS) */
 };

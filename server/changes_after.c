@@ -1,8 +1,11 @@
 /* The in-memory sequence after each kind of committed change. See changes_after.h. */
 #include "changes_after.h"
 
+#include <stdlib.h>
+
 #include "creators.h"
 #include "live.h"
+#include "logins.h"
 #include "log.h"
 #include "reports.h"
 #include "server.h"
@@ -81,6 +84,18 @@ void after_edited(struct server *srv, struct dmem *d, const char *const *tags, i
         d->version++; /* the title: the design object changed */
     live_gallery_changed(srv->live, catalog_gallery_of(d));
     live_design_changed(srv->live, d, no_positions, no_positions);
+}
+
+void after_notices(struct server *srv, const json_t *notices)
+{
+    size_t i;
+    json_t *n;
+    json_array_foreach(notices, i, n)
+    {
+        const char *acct = json_string_value(json_object_get(n, "account"));
+        logins_notify(srv, acct ? strtoull(acct, NULL, 10) : 0,
+                      json_pack("{sssO}", "ev", "notice", "notice", json_object_get(n, "notice")));
+    }
 }
 
 void after_account_renamed(struct server *srv, uint64_t account, const char *name)

@@ -37,6 +37,9 @@ void after_suspended(struct server *srv, uint64_t account, int on);
 /* d's creator edited it (design.edit): tags (when tags) for the filters, then every
  * window of its gallery and its watchers. */
 void after_edited(struct server *srv, struct dmem *d, const char *const *tags, int ntags);
+/* notices (c->out.notices: [{account, notice}], may be NULL) were stored: each goes to
+ * every connection of its account as {"ev":"notice","notice":{...}}. */
+void after_notices(struct server *srv, const json_t *notices);
 /* account is now called name (an erased account): the leaderboard's copy. */
 void after_account_renamed(struct server *srv, uint64_t account, const char *name);
 /* A design record was stored (upload.commit): the catalog, its creator (a first

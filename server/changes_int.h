@@ -34,6 +34,13 @@ void ch_session_end_post(struct change *c, struct server *srv);
 int ch_account_update_apply(struct change *c, MDB_txn *txn, const struct store *st);
 int ch_account_delete_apply(struct change *c, MDB_txn *txn, const struct store *st);
 void ch_account_delete_post(struct change *c, struct server *srv);
+/* change_notice.c */
+int ch_notice_read_apply(struct change *c, MDB_txn *txn, const struct store *st);
+/* A notice of a design to its creator (not to actor, the one who caused it), appended
+ * to c->out.notices. */
+int change_notice_design(struct change *c, MDB_txn *txn, const struct store *st,
+                         uint64_t design, const char *kind, uint64_t actor, const char *text,
+                         const char *status, uint64_t supports);
 /* change_moderation.c */
 int ch_suspend_apply(struct change *c, MDB_txn *txn, const struct store *st);
 void ch_suspend_post(struct change *c, struct server *srv);

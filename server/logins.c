@@ -2,6 +2,8 @@
 #include "logins.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "net.h"
 #include "server.h"
@@ -62,6 +64,19 @@ void logins_close(struct server *srv, uint64_t account, uint64_t session, uint64
         s->role = ROLE_NONE;
         net_conn_close_with(s->conn, LOGINS_CLOSE_REVOKED, reason);
     }
+}
+
+void logins_notify(struct server *srv, uint64_t account, json_t *ev)
+{
+    char *text = account && ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+    json_decref(ev);
+    if (!text)
+        return;
+    size_t len = strlen(text);
+    for (struct session *s = srv->logins; s; s = s->login_next)
+        if (s->account == account)
+            net_conn_send(s->conn, text, len, 0);
+    free(text);
 }
 
 int64_t logins_last_seen(struct server *srv, uint64_t session)

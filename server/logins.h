@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "accounts.h"
 
 struct server;
@@ -26,6 +28,8 @@ void logins_remove(struct session *s);
  * (0: in any of its sessions but keep). */
 void logins_close(struct server *srv, uint64_t account, uint64_t session, uint64_t keep,
                   const char *reason);
+/* Sends the event ev (taken) to every connection logged in as account. */
+void logins_notify(struct server *srv, uint64_t account, json_t *ev);
 /* When session was last used on this node (Unix seconds): now while a connection uses
  * it, else its last login or close here, else 0 (not seen since this node started). */
 int64_t logins_last_seen(struct server *srv, uint64_t session);

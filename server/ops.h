@@ -48,6 +48,10 @@ void op_comment_hide(struct req *r);
 void op_account_suspend(struct req *r);
 void op_moderation_list(struct req *r);
 void op_review_list(struct req *r);
+void op_notice_list(struct req *r);
+void op_notice_read(struct req *r);
+/* The caller's unread notices (auth.login's and auth.register's `unread`). */
+uint64_t ops_unread(struct req *r);
 void op_upload_begin(struct req *r);
 void op_upload_commit(struct req *r);
 void op_upload_abort(struct req *r);

@@ -252,8 +252,8 @@ static void register_reply(struct req *r, struct change *c, int status)
         req_fail(r, CC_EINTERNAL, NULL, NULL);
         return;
     }
-    json_t *res = json_pack("{sossss}", "account", account, "token", g->token, "session",
-                            session);
+    json_t *res = json_pack("{sosssssI}", "account", account, "token", g->token, "session",
+                            session, "unread", (json_int_t)0);
     reg_free(g);
     req_ok(r, res);
 }
@@ -326,7 +326,8 @@ static void login_ok(struct req *r, uint64_t id, uint64_t session, json_t *accou
     creators_account_json(srv->creators, account, 0); /* points are derived, not stored */
     char sid[24];
     snprintf(sid, sizeof sid, "%llu", (unsigned long long)session);
-    json_t *res = json_pack("{soss}", "account", account, "session", sid);
+    json_t *res = json_pack("{sosssI}", "account", account, "session", sid, "unread",
+                            (json_int_t)ops_unread(r));
     if (token)
         json_object_set_new(res, "token", json_string(token));
     req_ok(r, res);

@@ -49,6 +49,7 @@ struct store_dbs {
     MDB_dbi by_creator;  /* be64 creator id + be64 design id → "" (schema ≥ 3) */
     MDB_dbi comment_ids; /* be64 comment id → be64 design id + be64 author id */
     MDB_dbi moderation;  /* be64 seq → moderation entry JSON (SPEC §7) */
+    MDB_dbi notices;     /* be64 account + be64 notice id → notice JSON; id 0: read mark */
 };
 
 struct store;

@@ -42,6 +42,8 @@ struct workflow_vote {
     int64_t at;
     uint32_t supports; /* out: supports after the vote, when the counter is kept */
     int promoted;      /* out: the vote moved the design to `shortlisted` */
+    uint32_t milestone; /* out: a support milestone (SPEC §8: 10, 100, 1000, 10000)
+                           this vote reached for the first time, else 0 */
 };
 
 /* Call after the vote itself was written in txn. Keeps the design's supports counter

@@ -1,0 +1,94 @@
+"""Notices (SPEC §8, issue 18): made where they happen and kept — a status move (with
+the public note), a comment and an official comment on one's design, support
+milestones (10 reached once, not again after a clear and a re-vote), a threshold — each
+pushed live to every connection of the creator and none to the one who caused it;
+notice.list newest first with paging and the unread count (limits at and past them),
+notice.read marks up to an id (never back), auth.login carries `unread`; all of it after
+kill -9 and a restart."""
+import asyncio
+
+from harness import Client, Server, register, run, simple_level
+
+T0 = 2_000_000_000
+
+
+async def main():
+    srv = Server(start=False, args=('--test-clock',))
+    token = srv.make_brand('acme')
+    srv.start()
+    brand = await Client.connect(srv)
+    await brand.ok('auth.login', token=token)
+    await brand.ok('test.clock', now=T0)
+    maker = await register(srv, 'maker')
+    maker2 = await Client.connect(srv)  # a second connection of the same account
+    assert (await maker2.ok('auth.login', token=maker.token))['unread'] == 0
+    d = (await maker.upload('level', simple_level(variant=1), title='Mine'))['result']['design']['id']
+    fan = await register(srv, 'fan1')
+
+    # a comment: the creator's two connections are told, the commenter is not
+    await fan.ok('comment.post', design=d, text='Great level!')
+    for c in (maker, maker2):
+        ev = await c.event('notice', pred=lambda e: e['notice']['kind'] == 'comment')
+        n = ev['notice']
+        assert n['design'] == d and n['actor'] == fan.account['id'] and \
+            n['text'] == 'Great level!' and n['contest'] == 'open', n
+    await maker.ok('comment.post', design=d, text='Thanks')  # one's own: no notice
+    await fan.no_event('notice', 0.3)
+    await brand.ok('comment.post', design=d, text='We love it')
+    ev = await maker.event('notice', pred=lambda e: e['notice']['kind'] == 'official')
+    # a status move with the public note
+    await brand.ok('design.set_status', design=d, status='shortlisted', note='On our list')
+    ev = await maker.event('notice', pred=lambda e: e['notice']['kind'] == 'status')
+    assert ev['notice']['text'] == 'On our list' and ev['notice']['status'] == 'shortlisted'
+    # a milestone at 10 supports, once
+    voters = [await register(srv, f'voter{i}') for i in range(10)]
+    for v in voters:
+        await v.ok('vote.cast', design=d, value=1)
+    ev = await maker.event('notice', pred=lambda e: e['notice']['kind'] == 'milestone')
+    assert ev['notice']['supports'] == 10, ev
+    await voters[0].ok('vote.clear', design=d)
+    await voters[0].ok('vote.cast', design=d, value=1)
+    # a threshold in a threshold contest
+    await brand.ok('contest.create', slug='lego', title='Ideas', kind='level', scale='heart',
+                   threshold=2)
+    t = (await maker.upload('level', simple_level(variant=2), title='T',
+                            contest='lego'))['result']['design']['id']
+    await voters[1].ok('vote.cast', design=t, value=1)
+    await voters[2].ok('vote.cast', design=t, value=1)
+    ev = await maker.event('notice', pred=lambda e: e['notice']['kind'] == 'threshold')
+    assert ev['notice']['design'] == t and ev['notice']['supports'] == 2
+
+    # the list: newest first, exactly these, unread counted
+    got = await maker.ok('notice.list')
+    kinds = [n['kind'] for n in got['items']]
+    assert kinds == ['threshold', 'milestone', 'status', 'official', 'comment'], kinds
+    assert got['unread'] == 5 and not got['more']
+    page = await maker.ok('notice.list', limit=2)
+    assert len(page['items']) == 2 and page['more']
+    rest = await maker.ok('notice.list', before=page['items'][-1]['id'], limit=100)
+    assert [n['kind'] for n in rest['items']] == kinds[2:]
+    await maker.err('notice.list', 'bad_args', limit=101)
+    await maker.err('notice.read', 'bad_args', upto='x')
+    assert (await fan.ok('notice.list'))['items'] == []
+    anon = await Client.connect(srv)
+    await anon.err('notice.list', 'unauthorized')
+    # read up to the status notice: two remain unread; the mark never moves back
+    status_id = [n['id'] for n in got['items'] if n['kind'] == 'status'][0]
+    assert (await maker.ok('notice.read', upto=status_id))['unread'] == 2
+    assert (await maker.ok('notice.read', upto=got['items'][-1]['id']))['unread'] == 2
+    for c in [brand, maker, maker2, fan, anon] + voters:
+        await c.close()
+
+    srv.kill9()
+    srv.start()
+    again = await Client.connect(srv)
+    res = await again.ok('auth.login', token=maker.token)
+    assert res['unread'] == 2, res
+    assert [n['kind'] for n in (await again.ok('notice.list'))['items']] == kinds
+    await again.close()
+    srv.stop()
+    print('notices: ok (status, comment, official, milestone once, threshold; live to every '
+          'connection; list, paging, read mark, unread at login; after kill -9)')
+
+
+run(main)
