@@ -83,6 +83,7 @@ class Expect:
         self.hidden = {}        # design id -> [acked flag, {maybe}]
         self.withdrawn = {}     # design id -> [acked flag, {maybe}]
         self.doomed = set()     # design ids a hide or withdrawal was sent for
+        self.history = {}       # ('vote', key) or ('hide', design id) -> acked values in order
         self.upload_n = 0
 
     def by_id(self):
@@ -96,19 +97,23 @@ class Expect:
             if sha not in m.designs:
                 m.pending[sha] = {k: v for k, v in d.items() if k != 'id'}
         m.pending.update({s: d for s, d in later.pending.items() if s not in m.designs})
+        def since(what):  # the values acked after self, in later
+            return set(later.history.get(what, [])[len(self.history.get(what, [])):])
         for key, (value, opts) in later.votes.items():
             st = m.votes.setdefault(key, [0, set()])
-            st[1] |= {value} | opts
+            st[1] |= since(('vote', key)) | opts
         for text, d in {**later.comments, **later.maybe_comments}.items():
             if text not in m.comments:
                 m.maybe_comments[text] = d
         for d, (moves, opts) in later.moves.items():
             mine = m.moves.setdefault(d, [[], []])
             mine[1] = (moves + opts)[len(mine[0]):]
-        for table, theirs in ((m.hidden, later.hidden), (m.withdrawn, later.withdrawn)):
-            for d, (flag, opts) in theirs.items():
-                st = table.setdefault(d, [False, set()])
-                st[1] |= {flag} | opts
+        for d, (flag, opts) in later.hidden.items():
+            st = m.hidden.setdefault(d, [False, set()])
+            st[1] |= since(('hide', d)) | opts
+        for d, (flag, opts) in later.withdrawn.items():
+            st = m.withdrawn.setdefault(d, [False, set()])
+            st[1] |= {flag} | opts
         m.accounts = dict(self.accounts)
         m.ids = {**later.ids}
         return m
@@ -209,6 +214,7 @@ class Load:
             r = await c.call('vote.clear', design=d['id'])
         if r['ok']:
             st[0] = value
+            self.e.history.setdefault(('vote', (me, d['id'])), []).append(value)
             self.ack()
         else:
             await self.refused_ok(r, d, 'vote')
@@ -283,6 +289,7 @@ class Load:
         self.e.doomed.add(d['id'])
         await b.ok('design.hide', design=d['id'], hidden=not st[0])
         st[0], st[1] = not st[0], set()
+        self.e.history.setdefault(('hide', d['id']), []).append(st[0])
         self.ack()
 
     async def brand(self):
@@ -427,8 +434,7 @@ async def check(srv, e, secret, brand_token):
 
     # comments: each acked text once on its design, nothing unknown
     texts = {}
-    designs_with = sorted({*e.comments.values(), *e.maybe_comments.values()} | set(ids),
-                          key=int)
+    designs_with = sorted(set(ids), key=int)  # the stored ones: a lost design is reported
     for did in designs_with:
         got = await all_comments(b, did)
         if isinstance(got, dict):

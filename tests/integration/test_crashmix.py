@@ -33,7 +33,7 @@ import subprocess
 import time
 
 from harness import WAIT, Client, Server, daemon_command, run, tmpdir
-from mixload import Expect, Load, read_secret, setup, wait_problems
+from mixload import CONTESTS, Expect, Load, read_secret, setup, wait_problems
 import natsrun
 
 ROUNDS = int(os.environ.get('CC_CRASH_ROUNDS', 10))
@@ -131,8 +131,9 @@ async def negative_control(rng, summary):
     # the tail: one write of each kind, nothing after it depends on
     acc = await load.register(reg)
     up = await load.upload(c0, w[0]['id'], 'B')
-    await c1.ok('vote.cast', design=d_vote['id'], value=4)
-    e.votes[w[1]['id'], d_vote['id']] = [4, set()]
+    value = 4 if CONTESTS[d_vote['contest']] == 'stars5' else -1
+    await c1.ok('vote.cast', design=d_vote['id'], value=value)
+    e.votes[w[1]['id'], d_vote['id']] = [value, set()]
     await load.comment(c1, d_vote)
     text = max(e.comments, key=lambda t: int(t.rsplit(' ', 1)[1]))
     await load.move(b, d_move)
@@ -157,8 +158,9 @@ async def negative_control(rng, summary):
                    next(s for s, d in e.designs.items() if d is up),
                    f'design: {up["id"]} ('),
         'vote': (lambda r: r['type'] == 'vote' and r['by'] == w[1]['id'] and
-                 r['design'] == d_vote['id'] and r['value'] == 4,
-                 f'vote: {e.ids[w[1]["id"]]} on design {d_vote["id"]}: stored 0, acked 4'),
+                 r['design'] == d_vote['id'] and r['value'] == value,
+                 f'vote: {e.ids[w[1]["id"]]} on design {d_vote["id"]}: stored 0, '
+                 f'acked {value}'),
         'comment': (lambda r: r['type'] == 'comment' and r['text'] == text,
                     f'comment: {text!r} on design {d_vote["id"]} stored on []'),
         'status': (lambda r: r['type'] == 'status' and r['design'] == d_move['id'],
