@@ -219,6 +219,16 @@ int store_backup(struct store *s, const char *out, char *err, size_t errlen)
         snprintf(err, errlen, "cannot copy the data into %s: %s", out, mdb_strerror(rc));
         return -1;
     }
+    /* LMDB closes the copy without syncing it: a backup must be on disk when we say so
+     * (the directory entry is synced with the secret, after this). */
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fdatasync(fd)) {
+        snprintf(err, errlen, "cannot sync %s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    close(fd);
     return 0;
 }
 

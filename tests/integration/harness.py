@@ -50,7 +50,9 @@ Client — one WebSocket connection (subprotocol cocreate.v1):
 
 Helpers: register(srv, name) is a new client logged in as a new account (c.account,
 c.token); register_many() registers names over several pipelined connections;
-check_accounts() logs each in and checks its name is taken; level() and simple_level()
+check_accounts() logs each in and checks its name is taken (login_problems() lists the
+ones that do not, for a checker that reports); all_comments() is every comment of a
+design; level() and simple_level()
 make level documents; tmpdir() is a temp dir for a test's own files; daemon_command()
 is the argv running $COCREATED; png_gradient(w, h, seed) is a small PNG; run(main)
 runs an async test.
@@ -516,6 +518,36 @@ async def check_accounts(srv, accounts, conns=4):
     await asyncio.gather(*(worker(c, items[k::conns]) for k, c in enumerate(clients)))
     for c in clients:
         await c.close()
+
+
+async def login_problems(c, accounts):
+    """Logs each {name: token} of accounts in on client c, 32 pipelined at a time: a
+    list of lines 'account: NAME does not log in: REPLY', empty when all do."""
+    problems = []
+    items = sorted(accounts.items())
+    for i in range(0, len(items), 32):
+        chunk = items[i:i + 32]
+        rids = [await c.send('auth.login', token=t) for _, t in chunk]
+        for (name, _), rid in zip(chunk, rids):
+            r = await c.reply(rid)
+            if not (r['ok'] and r['result']['account']['name'] == name):
+                problems.append(f'account: {name} does not log in: {r}')
+    return problems
+
+
+async def all_comments(c, design):
+    """Every comment of design as c sees it (comment.list page by page, newest first),
+    or the reply of the page that failed (a dict, not a list)."""
+    out, before = [], None
+    while True:
+        args = dict(design=design, limit=100, **({'before': before} if before else {}))
+        r = await c.call('comment.list', **args)
+        if not r['ok']:
+            return r
+        out += r['result']['comments']
+        if not r['result']['more']:
+            return out
+        before = r['result']['comments'][-1]['id']
 
 
 def level(rows, **over):

@@ -28,7 +28,7 @@ import sys
 import time
 import zlib
 
-from harness import Client, Closed, Server, run, tmpdir
+from harness import Client, Closed, Server, all_comments, login_problems, run, tmpdir
 
 SHIM = os.environ.get('CC_POWERCUT_SO', 'build/tests/libpowercut.so')
 REBUILD = os.environ.get('CC_POWERCUT_REBUILD', 'tests/power/powercut_rebuild')
@@ -159,30 +159,17 @@ async def check(srv, a, tokens):
     """What of the acknowledged writes is missing on srv: a list of problems."""
     problems = []
     c = await Client.connect(srv)
-    items = sorted(a.accounts.items())
-    for i in range(0, len(items), 32):
-        chunk = items[i:i + 32]
-        rids = [await c.send('auth.login', token=t) for _, t in chunk]
-        for (name, _), rid in zip(chunk, rids):
-            r = await c.reply(rid)
-            if not (r['ok'] and r['result']['account']['name'] == name):
-                problems.append(f'account {name} does not log in: {r}')
+    problems += await login_problems(c, a.accounts)
     for d, (_, sha) in sorted(a.designs.items()):
         r = await c.call('design.get', design=d)
         if not (r['ok'] and r['result']['design']['blob'] == sha):
             problems.append(f'design {d} ({sha[:12]}) lost: {r}')
     for d in sorted({d for d, _ in a.comments}):
-        seen, before = set(), None
-        while True:
-            args = dict(design=d, limit=100, **({'before': before} if before else {}))
-            r = await c.call('comment.list', **args)
-            if not r['ok']:
-                problems.append(f'comment.list {d}: {r}')
-                break
-            seen |= {(x['id'], x['text']) for x in r['result']['comments']}
-            if not r['result']['more']:
-                break
-            before = r['result']['comments'][-1]['id']
+        got = await all_comments(c, d)
+        if isinstance(got, dict):
+            problems.append(f'comment.list {d}: {got}')
+            got = []
+        seen = {(x['id'], x['text']) for x in got}
         for (cd, cid), text in sorted(a.comments.items()):
             if cd == d and (cid, text) not in seen:
                 problems.append(f'comment {cid} on design {d} lost')

@@ -71,6 +71,13 @@ static struct vdesign *design_of(struct verify *v, uint64_t id)
     return d;
 }
 
+/* SPEC §7: a withdrawn design leaves the results (as a hidden one does) while its votes
+ * stay in the log. */
+static int withdrawn(const struct vdesign *d)
+{
+    return !strcmp(d->status, "withdrawn");
+}
+
 /* A wire id ("17") as a number; 0 if it is not one. */
 static uint64_t parse_id(const char *s)
 {
@@ -368,6 +375,8 @@ static int compare(struct verify *v, json_t *ranking)
             return -1;
         if (d->hidden)
             return fail(v, "design %s: hidden by the log but listed in the results", did);
+        if (withdrawn(d))
+            return fail(v, "design %s: withdrawn by the log but listed in the results", did);
         const char *status = str(item, "status");
         if (d->status[0] && status && strcmp(status, d->status))
             return fail(v, "design %s: contest.results says status %s, the log's last move "
@@ -375,7 +384,8 @@ static int compare(struct verify *v, json_t *ranking)
     }
     for (size_t k = 0; k < v->designs.cap; k++) {
         struct vdesign *d = v->designs.vals[k];
-        if (v->designs.keys[k] && !d->seen_in_results && !d->hidden && d->votes)
+        if (v->designs.keys[k] && !d->seen_in_results && !d->hidden && !withdrawn(d) &&
+            d->votes)
             return fail(v, "design %llu: %u votes in the log, but missing from the results",
                         (unsigned long long)v->designs.keys[k], d->votes);
     }
