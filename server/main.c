@@ -387,6 +387,7 @@ static int backup(const char *dir, const char *secret_path, const char *out)
     char err[512], path[4096];
     snprintf(path, sizeof path, "%s/secret", out);
     int rc = store_backup(st, out, err, sizeof err) || secret_save(st, path, err, sizeof err);
+    offline_beside = NULL; /* it wrote nothing: no checkpoint of its own beside a server */
     close_offline(st);
     if (rc) {
         fprintf(stderr, "cocreated: %s\n", err);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <openssl/crypto.h>
@@ -479,6 +480,12 @@ static int checkpoint_locked(struct store *s, int pin)
     uint8_t *buf = xmalloc(CP_HEAD + 2 * psize + 32);
     int ok = mdb_env_get_fd(s->env, &mfd) == 0 && (fd = mfd, fstat(fd, &sb) == 0) &&
              pread(fd, buf + CP_HEAD, 2 * psize, 0) == (ssize_t)(2 * psize);
+    /* The server and an offline command beside it (--make-brand, --apply-records) may
+     * checkpoint at once: the check "newer than the file's" and the rename happen under
+     * a lock on the data directory, each process with its own temporary file. */
+    int dirfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0 || flock(dirfd, LOCK_EX))
+        ok = 0;
     if (ok && txnid > cp_file_txnid(s->dir)) {
         memcpy(buf, CP_MAGIC, 8);
         put_be64(buf + 8, psize);
@@ -488,7 +495,7 @@ static int checkpoint_locked(struct store *s, int pin)
         boot_id((char *)buf + 40);
         sha256(buf, CP_HEAD + 2 * psize, buf + CP_HEAD + 2 * psize);
         char tmp[4200], path[4200];
-        snprintf(tmp, sizeof tmp, "%s/checkpoint.tmp", s->dir);
+        snprintf(tmp, sizeof tmp, "%s/checkpoint.tmp.%ld", s->dir, (long)getpid());
         snprintf(path, sizeof path, "%s/checkpoint", s->dir);
         int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
         size_t len = CP_HEAD + 2 * psize + 32;
@@ -501,6 +508,8 @@ static int checkpoint_locked(struct store *s, int pin)
     } else if (!ok) {
         log_error("checkpoint: cannot read the meta pages: %s", strerror(errno));
     }
+    if (dirfd >= 0)
+        close(dirfd); /* and the lock with it */
     free(buf);
     if (!ok) {
         mdb_txn_abort(snap);
