@@ -4,14 +4,15 @@
 // (issue 13, SPEC §7): by its creator, a link to the design that has it; by another
 // creator, a refusal that names no design.
 import { join } from 'node:path';
-import { scenario, person, register, loginWithToken, go, shot, card, check, checkLabels, noPageErrors, readFileSync, SOURCE } from './lib.mjs';
+import { scenario, person, register, loginWithPassword, wsCalls, go, shot, card, check, checkLabels, noPageErrors, readFileSync, SOURCE } from './lib.mjs';
 
+const PW = 'a long paper owl';
 const PNG = readFileSync(join(SOURCE, 'assets', 'samples', 'artwork-03.png'));
 
 await scenario('artwork_upload', [], async ({ srv, b }) => {
   const page = await person(b, srv, { width: 390, height: 844 }); // phone width
   await page.goto('/');
-  await register(page, 'painter');
+  await register(page, 'painter', { password: PW });
   await go(page, '/submit');
   const fileErr = page.locator('#s-file-err');
   const submit = page.getByRole('button', { name: 'Submit', exact: true });
@@ -73,17 +74,20 @@ await scenario('artwork_upload', [], async ({ srv, b }) => {
   await shot(page, 'gallery-phone');
   await checkLabels(page, 'gallery');
 
-  // Log out: read-only, the token and its cookie gone; log in again with the token.
+  // Sign out: read-only, the token and its cookie gone and the session ended on the
+  // server (the token never signs in again); sign in again with name and password.
   const token = await page.evaluate(() => localStorage.getItem('cc_token'));
   check(/^[0-9a-f]{64}$/.test(token), 'the token is kept in localStorage');
   check((await page.context().cookies()).some((c) => c.name === 'cc_token' && c.value === token), 'and as the cc_token cookie');
-  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).click();
   await page.locator('#account').getByRole('button', { name: 'Sign in' }).waitFor();
-  check(await page.evaluate(() => localStorage.getItem('cc_token')) === null, 'logged out: no token');
-  check(!(await page.context().cookies()).some((c) => c.name === 'cc_token'), 'logged out: no cookie');
+  check(await page.evaluate(() => localStorage.getItem('cc_token')) === null, 'signed out: no token');
+  check(!(await page.context().cookies()).some((c) => c.name === 'cc_token'), 'signed out: no cookie');
+  const dead = await wsCalls(page, [['auth.login', { token }]]).then(() => 'signed in', (e) => String(e));
+  check(/unknown or revoked token/.test(dead), `the signed-out token is dead: ${dead}`);
   await go(page, '/submit');
   await page.getByText('Sign in to submit a design.', { exact: false }).waitFor();
-  await loginWithToken(page, token, 'painter');
+  await loginWithPassword(page, 'painter', PW);
   await page.getByLabel('PNG file').waitFor(); // the page follows the login
 
   // The same file again (SPEC §7): refused, with a way to the design that has it; and
@@ -99,7 +103,7 @@ await scenario('artwork_upload', [], async ({ srv, b }) => {
   const mine = formErr.getByRole('link', { name: 'see your design' });
   check((await mine.getAttribute('href')).startsWith('/design/'), 'the refusal links to the design');
   await shot(page, 'submit-duplicate-own');
-  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).click();
   await register(page, 'copycat');
   await go(page, '/submit');
   await again('copycat');

@@ -36,11 +36,12 @@ function freePort() {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export class Server {
-  // Like the Python harness: --no-rate-limits unless rateLimits (common.md).
+  // Like the Python harness: --no-rate-limits unless rateLimits (common.md); password
+  // hashes at the low cost (--password-cost low: people here sign in many times a run).
   constructor(args = [], { rateLimits = false } = {}) {
     this.dir = mkdtempSync(join(tmpdir(), 'cc-browser-'));
     this.data = join(this.dir, 'data');
-    this.args = rateLimits ? args : [...args, '--no-rate-limits'];
+    this.args = [...(rateLimits ? args : [...args, '--no-rate-limits']), '--password-cost', 'low'];
     this.log = '';
   }
 
@@ -123,19 +124,42 @@ export async function shot(page, name) {
   await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
 }
 
-export async function register(page, name) {
+// Opens the account dialog from the header's Sign in, on its 'Sign in' or 'New account' tab.
+export async function openSignIn(page, tab = 'Sign in') {
   if (!page.url().startsWith('http')) await page.goto('/');
   await page.locator('#account').getByRole('button', { name: 'Sign in' }).click(); // the header's
-  await page.getByLabel('Name').fill(name);
-  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.locator('#account-dialog').getByRole('tab', { name: tab }).click();
+}
+
+// Signs up through the dialog (a password and a contact when given); returns the token
+// the dialog shows once.
+export async function register(page, name, { password = '', contact = '' } = {}) {
+  await openSignIn(page, 'New account');
+  const form = page.locator('#register-form');
+  await form.getByLabel('Name').fill(name);
+  if (password) await form.getByLabel('Password').fill(password);
+  if (contact) await form.getByLabel('Contact e-mail').fill(contact);
+  await form.getByRole('button', { name: 'Create account' }).click();
+  const token = await page.locator('#welcome-token').filter({ hasText: /^[0-9a-f]{64}$/ }).textContent();
+  await page.getByRole('button', { name: 'Done' }).click();
+  await page.getByTestId('me').filter({ hasText: name }).waitFor();
+  return token;
+}
+
+export async function loginWithPassword(page, name, password) {
+  await openSignIn(page);
+  const form = page.locator('#login-form');
+  await form.getByLabel('Name').fill(name);
+  await form.getByLabel('Password').fill(password);
+  await form.getByRole('button', { name: 'Sign in' }).click();
   await page.getByTestId('me').filter({ hasText: name }).waitFor();
 }
 
 export async function loginWithToken(page, token, name) {
-  if (!page.url().startsWith('http')) await page.goto('/');
-  await page.locator('#account').getByRole('button', { name: 'Sign in' }).click(); // the header's
+  await openSignIn(page);
+  await page.getByText('Sign in with a token instead').click();
   await page.getByLabel('Token', { exact: true }).fill(token);
-  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('button', { name: 'Sign in with the token' }).click();
   await page.getByTestId('me').filter({ hasText: name }).waitFor();
 }
 

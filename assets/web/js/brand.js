@@ -4,7 +4,7 @@
 import { api } from './api.js';
 import { h, clear, link, badge, showTally, errText, announce, params, STATUS_LABEL } from './dom.js';
 import { contests } from './gallery.js';
-import { navigate } from './app.js';
+import { navigate } from './router.js';
 
 const MOVES = ['shortlisted', 'winner', 'not_selected', 'in_production', 'launched'];
 // The usual next move from a status (SPEC §2), preselected in each row.

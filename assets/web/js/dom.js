@@ -186,6 +186,15 @@ export function notFoundView(title = 'Page not found', text = 'There is no page 
     h('p', link('/', 'Go to the gallery'), ' · ', link('/leaderboard', 'see the leaderboard')));
 }
 
+// A labelled form field: {el, input, err}. The input gets the id; its error (role
+// alert) and help text are linked with aria-describedby.
+export function formField(id, label, input, help = null) {
+  const err = h('p.field-error', { id: `${id}-err`, role: 'alert' });
+  input.id = id;
+  input.setAttribute('aria-describedby', `${id}-err${help ? ` ${id}-help` : ''}`);
+  return { el: h('div.field', h('label', { for: id }, label), input, help ? h('p.help', { id: `${id}-help` }, help) : null, err), err, input };
+}
+
 export function params() {
   return new URLSearchParams(location.search);
 }

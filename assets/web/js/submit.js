@@ -2,7 +2,7 @@
 // progress bar and a size check before sending) or a level from the tile editor.
 // upload.begin → binary frames → upload.commit (SPEC §4); errors show at their field.
 import { api } from './api.js';
-import { h, clear, link, errText, params, signInButton } from './dom.js';
+import { h, clear, link, errText, params, signInButton, formField as field } from './dom.js';
 import { contests } from './gallery.js';
 import { levelEditor } from './editor.js';
 import { sha256Hex } from './sha256.js';
@@ -21,13 +21,6 @@ function limitFor(kind) {
 
 function fmtBytes(n) {
   return n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : n >= 1024 ? `${Math.round(n / 1024)} KiB` : `${n} bytes`;
-}
-
-function field(id, label, input, help) {
-  const err = h('p.field-error', { id: `${id}-err`, role: 'alert' });
-  input.id = id;
-  input.setAttribute('aria-describedby', `${id}-err${help ? ` ${id}-help` : ''}`);
-  return { el: h('div.field', h('label', { for: id }, label), input, help ? h('p.help', { id: `${id}-help` }, help) : null, err), err, input };
 }
 
 export function submitPage() {
