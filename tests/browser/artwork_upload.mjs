@@ -45,6 +45,15 @@ await scenario('artwork_upload', [], async ({ srv, b }) => {
 
   await page.getByLabel('PNG file').setInputFiles({ name: 'owl.png', mimeType: 'image/png', buffer: PNG });
   check(!(await fileErr.isVisible()), 'the error clears with a good file');
+  // The preview on the shirt (a canvas mimic of the thumbnail), drawn from the file.
+  const mockup = page.getByTestId('mockup');
+  await mockup.waitFor();
+  const painted = await mockup.evaluate((c) => { // the print area's middle holds the artwork, not the shirt
+    const px = c.getContext('2d').getImageData(160, 140, 1, 1).data;
+    return [px[0], px[1], px[2]].join(',');
+  });
+  check(painted !== '207,210,214', `the artwork is drawn in the print area (${painted})`);
+  await shot(page, 'submit-artwork-mockup');
   await page.evaluate(() => { // what the progress bar shows while it is visible
     const p = document.querySelector('[data-testid=progress]');
     window.seen = new Set();
@@ -59,6 +68,10 @@ await scenario('artwork_upload', [], async ({ srv, b }) => {
   check(await page.getByTestId('progress').isHidden(), 'the progress bar is gone when done');
   check(await page.evaluate(() => window.seen.has(100)), 'the progress bar reached 100 %');
   await shot(page, 'submit-artwork-done');
+  // Cleared for the next design: no double submission by a second click.
+  check(await page.getByLabel('Title').inputValue() === '', 'the title is cleared after success');
+  check(await page.getByLabel('PNG file').evaluate((i) => i.files.length) === 0, 'the file is cleared');
+  check(await mockup.isHidden(), 'the preview is gone');
 
   await done.click();
   await page.getByRole('heading', { name: 'Night Owl' }).waitFor();

@@ -18,7 +18,7 @@ const COCREATED = process.env.COCREATED || join(SOURCE, 'build', 'cocreated');
 const WEB_DIR = process.env.CC_WEB_DIR || join(SOURCE, 'assets', 'web');
 export const OUT = process.env.CC_BROWSER_OUT || join(SOURCE, 'build', 'browser-out');
 // Every wait has this bound (a guard against hangs, generous for ASan on 2 cores).
-export const WAIT = 30000;
+export const WAIT = +(process.env.CC_WAIT || 30000);
 const SANITIZER_MARKS = ['ERROR: AddressSanitizer', 'runtime error:', 'LeakSanitizer'];
 
 function freePort() {
