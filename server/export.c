@@ -20,6 +20,7 @@
 #include "accounts.h"
 #include "ccerr.h"
 #include "contests.h"
+#include "creators.h"
 #include "designs.h"
 #include "export.h"
 #include "renders.h"
@@ -96,6 +97,7 @@ struct export {
     struct ccbuf manifest;
     size_t listed;        /* designs in the manifest's list */
     struct ccbuf skipped; /* the manifest's "skipped" entries, comma-separated */
+    char *tail;           /* GET /me/export: the manifest's last members, or NULL */
 };
 
 static void respond_text(struct net_http *h, int status, const char *text)
@@ -236,6 +238,7 @@ static void export_free_now(struct export *x)
     ccbuf_free(&x->out);
     ccbuf_free(&x->manifest);
     ccbuf_free(&x->skipped);
+    free(x->tail);
     free(x);
 }
 
@@ -370,7 +373,10 @@ static long export_read(void *user, uint8_t *buf, size_t cap)
             return 0;
         ccbuf_append(&x->manifest, "],\"skipped\":[", 13);
         ccbuf_append(&x->manifest, x->skipped.data, x->skipped.len);
-        ccbuf_append(&x->manifest, "]}\n", 3);
+        ccbuf_append(&x->manifest, "]", 1);
+        if (x->tail)
+            ccbuf_append_str(&x->manifest, x->tail);
+        ccbuf_append(&x->manifest, "}\n", 2);
         tar_member(&x->out, "manifest.json", x->manifest.data, x->manifest.len, x->now);
         memset(ccbuf_reserve(&x->out, 2 * TAR_BLOCK), 0, 2 * TAR_BLOCK);
         x->out.len += 2 * TAR_BLOCK;
@@ -507,6 +513,185 @@ void export_http(struct net_http *h, struct server *s, const char *contest)
     ccbuf_init(&x->skipped);
     net_http_hold(h);
     if (snapshot_take(s, contest, export_begin, x)) {
+        respond_text(h, 503, "busy\n");
+        net_http_release(h);
+        export_free_now(x);
+    }
+}
+
+/* ---- GET /me/export: a person's own data (SPEC §7) ---- */
+
+/* The account's data besides its designs, read on the pool: the account (contact
+ * included), sessions, comments (the comment index walked for its author) and votes
+ * (the votes table walked for its voter: a rare request, off the loop). */
+struct me_job {
+    uv_work_t work;
+    struct export *x;
+    uint64_t account;
+    struct ccbuf head, tail; /* out: the manifest's account member; its last members */
+    int status;
+};
+
+static int me_votes(MDB_txn *txn, const struct store *st, uint64_t account, struct ccbuf *out)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, store_dbs(st)->votes, &cur);
+    if (rc)
+        return store_err(rc);
+    MDB_val k, v;
+    size_t n = 0;
+    ccbuf_append_str(out, ",\"votes\":[");
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != 16 || v.mv_size != 1 ||
+            get_be64((const uint8_t *)k.mv_data + 8) != account)
+            continue;
+        char e[80];
+        int len = snprintf(e, sizeof e, "%s{\"design\":\"%llu\",\"value\":%d}", n++ ? "," : "",
+                           (unsigned long long)get_be64(k.mv_data),
+                           (int)(int8_t)((const uint8_t *)v.mv_data)[0]);
+        ccbuf_append(out, e, (size_t)len);
+    }
+    mdb_cursor_close(cur);
+    ccbuf_append(out, "]", 1);
+    return rc == MDB_NOTFOUND ? 0 : store_err(rc);
+}
+
+static int me_comments(MDB_txn *txn, const struct store *st, uint64_t account,
+                       struct ccbuf *out)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, store_dbs(st)->comment_ids, &cur);
+    if (rc)
+        return store_err(rc);
+    MDB_val k, v;
+    size_t n = 0;
+    ccbuf_append_str(out, ",\"comments\":[");
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (v.mv_size != 16 || get_be64((const uint8_t *)v.mv_data + 8) != account)
+            continue;
+        uint8_t key[16];
+        memcpy(key, v.mv_data, 8);
+        memcpy(key + 8, k.mv_data, 8);
+        MDB_val c;
+        if (store_get(txn, store_dbs(st)->comments, key, 16, &c))
+            continue;
+        if (n++)
+            ccbuf_append(out, ",", 1);
+        ccbuf_append(out, c.mv_data, c.mv_size);
+    }
+    mdb_cursor_close(cur);
+    ccbuf_append(out, "]", 1);
+    return rc == MDB_NOTFOUND ? 0 : store_err(rc);
+}
+
+static void me_work(uv_work_t *w)
+{
+    struct me_job *j = container_of(w, struct me_job, work);
+    struct store *st = j->x->srv->store;
+    MDB_txn *txn;
+    json_t *acct = NULL, *sessions = NULL;
+    j->status = CC_EINTERNAL;
+    if (store_read_begin(st, &txn))
+        return;
+    int rc = account_get(txn, st, j->account, &acct);
+    if (!rc && !(sessions = session_list(txn, st, j->account)))
+        rc = CC_EINTERNAL;
+    char *a = rc ? NULL : json_dumps(acct, JSON_COMPACT);
+    char *s = rc ? NULL : json_dumps(sessions, JSON_COMPACT);
+    if (a && s) {
+        ccbuf_append_str(&j->head, a);
+        rc = me_comments(txn, st, j->account, &j->tail);
+        if (!rc)
+            rc = me_votes(txn, st, j->account, &j->tail);
+        ccbuf_append_str(&j->tail, ",\"sessions\":");
+        ccbuf_append_str(&j->tail, s);
+        ccbuf_append(&j->tail, "", 1); /* NUL: x->tail is a string */
+        j->status = rc;
+    }
+    free(a);
+    free(s);
+    json_decref(acct);
+    json_decref(sessions);
+    store_read_end(st, txn);
+}
+
+static void me_after(uv_work_t *w, int status)
+{
+    struct me_job *j = container_of(w, struct me_job, work);
+    struct export *x = j->x;
+    struct net_http *h = x->h;
+    if (status || j->status) {
+        respond_text(h, 500, "cannot export your data now\n");
+        net_http_release(h);
+        export_free_now(x);
+    } else {
+        char line[96];
+        int len = snprintf(line, sizeof line,
+                           "{\"format\":\"cocreate.me/1\",\"exported_at\":%lld,\"account\":",
+                           (long long)x->now);
+        ccbuf_append(&x->manifest, line, (size_t)len);
+        ccbuf_append(&x->manifest, j->head.data, j->head.len);
+        ccbuf_append_str(&x->manifest, ",\"designs\":[");
+        x->tail = (char *)j->tail.data; /* taken */
+        ccbuf_init(&j->tail);
+        net_http_add_header(h, "content-disposition:", "attachment; filename=\"my-cocreate-data.tar\"");
+        net_http_add_header(h, "cache-control:", "no-store");
+        net_http_respond_stream(h, 200, "application/x-tar", NET_HTTP_LENGTH_UNKNOWN,
+                                (struct net_body){.read = export_read, .free = export_free,
+                                                  .user = x});
+        net_http_release(h);
+    }
+    ccbuf_free(&j->head);
+    ccbuf_free(&j->tail);
+    free(j);
+}
+
+void export_me_http(struct net_http *h, struct server *s)
+{
+    MDB_txn *txn;
+    if (store_read_begin(s->store, &txn)) {
+        respond_text(h, 503, "storage unavailable\n");
+        return;
+    }
+    uint64_t viewer;
+    enum role role;
+    viewer_of(h, txn, s->store, &viewer, &role);
+    store_read_end(s->store, txn);
+    if (!viewer) {
+        net_http_add_header(h, "www-authenticate:", "Bearer");
+        respond_text(h, 401, "sign in to download your data\n");
+        return;
+    }
+    struct export *x = xcalloc(1, sizeof *x);
+    x->srv = s;
+    x->h = h;
+    x->now = server_now(s);
+    ccbuf_init(&x->out);
+    ccbuf_init(&x->manifest);
+    ccbuf_init(&x->skipped);
+    /* Every design of the account, whatever its state (withdrawn, hidden): its own. */
+    const struct creator *c = creators_get(s->creators, viewer);
+    x->n = c ? c->n : 0;
+    x->list = xcalloc(x->n ? x->n : 1, sizeof *x->list);
+    for (size_t i = 0; i < x->n; i++) {
+        struct dmem *d = c->designs[i];
+        struct xdesign *xd = &x->list[i];
+        xd->id = d->id;
+        xd->rank = catalog_rank(d);
+        catalog_tally(d, &xd->tally);
+        xd->scale = catalog_scale(d);
+        xd->score = d->score[SORT_TOP];
+    }
+    struct me_job *j = xcalloc(1, sizeof *j);
+    j->x = x;
+    j->account = viewer;
+    ccbuf_init(&j->head);
+    ccbuf_init(&j->tail);
+    net_http_hold(h);
+    if (uv_queue_work(s->loop, &j->work, me_work, me_after)) {
+        free(j);
         respond_text(h, 503, "busy\n");
         net_http_release(h);
         export_free_now(x);

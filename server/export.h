@@ -13,6 +13,10 @@ struct server;
 
 /* Answers h for contest (its id, borrowed). */
 void export_http(struct net_http *h, struct server *s, const char *contest);
+/* GET /me/export (SPEC §7): the signed-in account's own data as the same kind of
+ * archive — its designs' files, and a manifest.json with the account (contact
+ * included), its designs, comments, votes and sessions. */
+void export_me_http(struct net_http *h, struct server *s);
 /* For /metrics: exports started, design bytes the exports hold now (made and not yet
  * sent) and the most they ever held at once. */
 struct export_stats {

@@ -511,6 +511,8 @@ void http_route(struct net_http *h, const char *path, void *user)
         audit_log(h, s, path + 5);
     else if (!strncmp(path, "/export/", 8) && path[8] && strlen(path + 8) <= CONTEST_ID_MAX)
         export_http(h, s, path + 8);
+    else if (!strcmp(path, "/me/export"))
+        export_me_http(h, s);
     else if (!web_route(s->web, h, path) && !web_not_found(s->web, h, path))
         respond_text(h, 404, "not found\n");
 }

@@ -313,6 +313,20 @@ static int body_forces_close(struct lws *wsi)
            (body > 0 && lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_EXPECT) > 0);
 }
 
+/* Whether the request announces a body (Content-Length above 0, or chunked). */
+static int request_has_body(struct lws *wsi)
+{
+    char cl[24];
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0)
+        return 1;
+    int n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+    if (n <= 0)
+        return 0;
+    if (n >= (int)sizeof cl || lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) != n)
+        return 1;
+    return strspn(cl, "0") != (size_t)n; /* "0", "00": no body */
+}
+
 static void respond_plain(struct net_http *h, int status, const char *text)
 {
     net_http_respond(h, status, NET_TEXT_TYPE, xstrdup(text), strlen(text));
@@ -330,13 +344,21 @@ int net_http_on_request(struct net *n, struct pss *pss, struct lws *wsi, const c
     h->wsi = wsi;
     h->refs = 1;
     h->head = lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) > 0;
-    h->close_after = body_forces_close(wsi);
+    h->has_body = request_has_body(wsi);
+    h->close_after = h->has_body || body_forces_close(wsi);
     if (request_url_bytes(wsi, path_len) > NET_HTTP_MAX_URL) {
         h->close_after = 1;
         respond_plain(h, 414, "URI too long\n");
     } else if (request_header_bytes(wsi) > NET_HTTP_MAX_HEADER_BYTES) {
         h->close_after = 1;
         respond_plain(h, 431, "request header fields too large\n");
+    } else if (h->has_body && (h->head || lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0)) {
+        /* GET and HEAD have no body here (RFC 9110 §9.3.1: no defined meaning). Such a
+         * request is answered at once and the connection closed: its route may take
+         * time (a render, a snapshot), and lws 4.1 spins on a pipelined body that never
+         * comes once the peer has shut its side
+         * (tests/fuzz/corpus/http/regress-pipelined-body-eof.http). */
+        respond_plain(h, 400, "a GET or HEAD request has no body\n");
     } else if (!h->head && lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0) {
         /* POST, PUT, PATCH, DELETE, OPTIONS: lws answers methods it does not know
          * (TRACE, ...) 403 itself and turns CONNECT into a raw socket. */
@@ -355,6 +377,13 @@ int net_http_on_request(struct net *n, struct pss *pss, struct lws *wsi, const c
         return -1;
     if (h->len == 0 || h->head)
         return net_http_finish(pss, wsi);
+    if (h->has_body && h->body) {
+        /* A request that carried a body (a 400 or a 405): its whole answer now, then
+         * close, without handing the connection back to lws to skip the body. */
+        int rc = net_http_on_writeable(h);
+        if (rc)
+            return rc < 0 ? -1 : net_http_finish(pss, wsi);
+    }
     lws_callback_on_writable(wsi);
     return 0;
 }

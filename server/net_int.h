@@ -91,6 +91,7 @@ struct net_http {
     int waiting;     /* the stream's read said NET_BODY_WAIT */
     int head;        /* a HEAD request: headers only */
     int close_after; /* `connection: close`, and close once the response is out */
+    int has_body;    /* the request announced a body (we never read one) */
     int status;
     const char *content_type;
     char *hdr_name[NET_HTTP_MAX_HEADERS], *hdr_value[NET_HTTP_MAX_HEADERS];

@@ -37,6 +37,7 @@ static const struct op table[] = {
     {"gallery.unsubscribe", op_gallery_unsubscribe, 0},
     {"hello", op_hello, 0},
     {"moderation.list", op_moderation_list, OP_BRAND},
+    {"review.list", op_review_list, OP_BRAND},
     {"test.clock", op_test_clock, 0},
     {"upload.abort", op_upload_abort, OP_AUTH},
     {"upload.begin", op_upload_begin, OP_AUTH},

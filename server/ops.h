@@ -47,6 +47,7 @@ void op_design_withdraw(struct req *r);
 void op_comment_hide(struct req *r);
 void op_account_suspend(struct req *r);
 void op_moderation_list(struct req *r);
+void op_review_list(struct req *r);
 void op_upload_begin(struct req *r);
 void op_upload_commit(struct req *r);
 void op_upload_abort(struct req *r);

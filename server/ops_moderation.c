@@ -1,6 +1,7 @@
 /* A creator's own designs and the brand's moderation (SPEC §7): `design.edit`,
  * `design.withdraw` (by the design's creator while its contest takes submissions),
- * `comment.hide`, `account.suspend` and `moderation.list` (brand). Each write is a
+ * `comment.hide`, `account.suspend`, `moderation.list` and the review queue
+ * `review.list` (brand; SPEC §8's look-alikes join it later). Each write is a
  * change record whose apply decides (change_design.c, change_moderation.c); the reply
  * follows it. */
 #include <stdio.h>
@@ -10,9 +11,12 @@
 #include "catalog.h"
 #include "ccerr.h"
 #include "changes.h"
+#include "contests.h"
+#include "design_view.h"
 #include "designs.h"
 #include "moderation.h"
 #include "ops.h"
+#include "reports.h"
 #include "req.h"
 #include "server.h"
 
@@ -188,4 +192,59 @@ void op_moderation_list(struct req *r)
         req_fail(r, CC_EINTERNAL, NULL, NULL);
     else
         req_ok(r, json_pack("{sosb}", "entries", list, "more", more));
+}
+
+/* review.list {contest?, limit?}: designs with reports, most reported first, each
+ * {design, reports, reasons:[{reason, at}] (up to REVIEW_REASONS_MAX, oldest first)}. */
+#define REVIEW_REASONS_MAX 20
+void op_review_list(struct req *r)
+{
+    struct jargs_err e;
+    const char *contest = NULL;
+    json_int_t limit = 50;
+    if (jargs_string(r->msg, "contest", JARGS_OPTIONAL, 1, CONTEST_ID_MAX, &contest, &e) < 0 ||
+        jargs_int(r->msg, "limit", JARGS_OPTIONAL, 1, CATALOG_PAGE_MAX, &limit, &e) < 0) {
+        req_fail_args(r, &e);
+        return;
+    }
+    struct server *srv = req_server(r);
+    uint64_t *ids;
+    size_t n, total = 0, shown = 0;
+    reports_ranked(srv->reports, &ids, &n);
+    MDB_txn *txn;
+    int rc = store_read_begin(srv->store, &txn), opened = !rc;
+    struct ccbuf b;
+    ccbuf_init(&b);
+    ccbuf_append_str(&b, "{\"items\":[");
+    for (size_t i = 0; !rc && i < n; i++) {
+        struct dmem *d = catalog_design(srv->catalog, ids[i]);
+        if (!d || (contest && strcmp(catalog_contest(d)->id, contest)))
+            continue;
+        if (total++ >= (size_t)limit)
+            continue;
+        if (shown++)
+            ccbuf_append(&b, ",", 1);
+        ccbuf_append_str(&b, "{\"design\":");
+        rc = design_item_json(&srv->view, txn, d, r->sess, &b);
+        char head[64];
+        snprintf(head, sizeof head, ",\"reports\":%u,\"reasons\":",
+                 (unsigned)reports_count(srv->reports, d->id));
+        ccbuf_append_str(&b, head);
+        if (!rc)
+            rc = reports_reasons(txn, srv->store, d->id, REVIEW_REASONS_MAX, &b);
+        ccbuf_append(&b, "}", 1);
+    }
+    if (opened)
+        store_read_end(srv->store, txn);
+    free(ids);
+    if (rc) {
+        ccbuf_free(&b);
+        req_fail(r, CC_EINTERNAL, NULL, NULL);
+        return;
+    }
+    char tail[48];
+    snprintf(tail, sizeof tail, "],\"total\":%zu}", total);
+    ccbuf_append_str(&b, tail);
+    req_ok_raw(r, (const char *)b.data, b.len);
+    ccbuf_free(&b);
 }

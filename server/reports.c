@@ -28,6 +28,86 @@ int report_put(MDB_txn *txn, const struct store *st, uint64_t design, uint64_t a
     return rc;
 }
 
+struct ranked {
+    uint64_t id;
+    uintptr_t n;
+};
+
+static int by_count(const void *a, const void *b)
+{
+    const struct ranked *x = a, *y = b;
+    if (x->n != y->n)
+        return x->n > y->n ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+void reports_ranked(const struct reports *rp, uint64_t **ids, size_t *n)
+{
+    const struct u64map *m = &rp->counts;
+    struct ranked *r = xmalloc((m->count ? m->count : 1) * sizeof *r);
+    size_t k = 0;
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->keys[i])
+            r[k++] = (struct ranked){m->keys[i], (uintptr_t)m->vals[i]};
+    qsort(r, k, sizeof *r, by_count);
+    *ids = xmalloc((k ? k : 1) * sizeof **ids);
+    for (size_t i = 0; i < k; i++)
+        (*ids)[i] = r[i].id;
+    *n = k;
+    free(r);
+}
+
+int reports_reasons(MDB_txn *txn, const struct store *st, uint64_t design, size_t max,
+                    struct ccbuf *out)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, store_dbs(st)->reports, &cur);
+    if (rc)
+        return store_err(rc);
+    uint8_t prefix[16];
+    put_be64(prefix, design);
+    memset(prefix + 8, 0, 8);
+    MDB_val k = {16, prefix}, v;
+    json_t *all = json_array();
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+         !rc && k.mv_size == 16 && !memcmp(k.mv_data, prefix, 8);
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        json_t *o = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+        if (o)
+            json_array_append_new(all, o);
+    }
+    mdb_cursor_close(cur);
+    if (rc && rc != MDB_NOTFOUND) {
+        json_decref(all);
+        return store_err(rc);
+    }
+    /* Oldest first: by the time of each report (the keys are by reporter). */
+    size_t n = json_array_size(all);
+    json_t **v2 = xmalloc((n ? n : 1) * sizeof *v2);
+    for (size_t i = 0; i < n; i++)
+        v2[i] = json_array_get(all, i);
+    for (size_t i = 1; i < n; i++) /* few: insertion sort */
+        for (size_t j = i; j > 0 && json_integer_value(json_object_get(v2[j - 1], "at")) >
+                                        json_integer_value(json_object_get(v2[j], "at"));
+             j--) {
+            json_t *t = v2[j];
+            v2[j] = v2[j - 1];
+            v2[j - 1] = t;
+        }
+    json_t *list = json_array();
+    for (size_t i = 0; i < n && i < max; i++)
+        json_array_append(list, v2[i]);
+    free(v2);
+    char *text = json_dumps(list, JSON_COMPACT);
+    json_decref(list);
+    json_decref(all);
+    if (!text)
+        return CC_EINTERNAL;
+    ccbuf_append_str(out, text);
+    free(text);
+    return 0;
+}
+
 void reports_added(struct reports *rp, uint64_t design)
 {
     struct u64map *m = &rp->counts;

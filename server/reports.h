@@ -29,6 +29,13 @@ void reports_close(struct reports *rp);
 void reports_added(struct reports *rp, uint64_t design);
 /* Reports of design. */
 uint32_t reports_count(const struct reports *rp, uint64_t design);
+/* The designs with reports, most reported first (ties: smaller id first), into a new
+ * array *ids (free it) of *n. */
+void reports_ranked(const struct reports *rp, uint64_t **ids, size_t *n);
+/* Appends the reasons of design's reports, oldest first, as a JSON array of
+ * {reason, at} to out (at most max of them). Any thread with a read txn. */
+int reports_reasons(MDB_txn *txn, const struct store *st, uint64_t design, size_t max,
+                    struct ccbuf *out);
 /* out ends with a design object's closing brace: adds "reports":N inside it. */
 void reports_splice(const struct reports *rp, uint64_t design, struct ccbuf *out);
 

@@ -319,6 +319,24 @@ async def moderation(srv, brand):
     assert (await anon.ok('comment.list', design=d))['comments'] == []
     assert [x['id'] for x in (await mal.ok('comment.list', design=d))['comments']] == [cm]
     assert [x['id'] for x in (await brand.ok('comment.list', design=d))['comments']] == [cm]
+    # review.list: reported designs, most reported first, with their reasons
+    r1 = await register(srv, 'reporter1')
+    r2 = await register(srv, 'reporter2')
+    other_d, _ = await up(r1)
+    await r1.ok('design.report', design=d, reason='Copied from my shirt')
+    await r2.ok('design.report', design=d, reason='Looks stolen')
+    await r2.ok('design.report', design=other_d, reason='Blurry')
+    await r1.err('review.list', 'forbidden')
+    q = await brand.ok('review.list')
+    assert [x['design']['id'] for x in q['items']] == [d, other_d] and q['total'] == 2, q
+    assert q['items'][0]['reports'] == 2
+    assert [x['reason'] for x in q['items'][0]['reasons']] == ['Copied from my shirt',
+                                                               'Looks stolen']
+    assert (await brand.ok('review.list', contest='nope'))['items'] == []
+    assert len((await brand.ok('review.list', limit=1))['items']) == 1
+    await brand.err('review.list', 'bad_args', limit=101)
+    await r1.close()
+    await r2.close()
     # account.suspend: sockets closed, login refused, designs hidden from everyone else
     assert (await anon.ok('gallery.get', sort='new', creator=mal_id))['total'] == 1
     await brand.err('account.suspend', 'forbidden', account=brand.account['id'],
@@ -356,8 +374,23 @@ async def delete_account(srv, brand):
     other = await register(srv, 'stayer')
     up = UP
     d, data = await up(c)
+    od, _ = await up(other)
     await c.ok('comment.post', design=d, text='bye')
     await other.ok('vote.cast', design=d, value=1)
+    await c.ok('vote.cast', design=od, value=1)
+    # GET /me/export: the account's own data, before it goes
+    assert srv.get('/me/export')[0] == 401
+    st, hdrs, body = srv.get('/me/export', {'Authorization': 'Bearer ' + res['token']})
+    assert st == 200, st
+    with tarfile.open(fileobj=io.BytesIO(body)) as t:
+        names = t.getnames()
+        me = json.load(t.extractfile('manifest.json'))
+        original = t.extractfile(f'{d}/original.json').read()
+    assert me['account']['contact'] == 'l@example.org' and me['account']['id'] == acct
+    assert [x['id'] for x in me['designs']] == [d] and original == data, names
+    assert [x['text'] for x in me['comments']] == ['bye']
+    assert me['votes'] == [{'design': od, 'value': 1}]
+    assert len(me['sessions']) == 1
     await c.err('auth.delete', 'bad_args')
     await c.err('auth.delete', 'unauthorized', password='not it at all')
     await brand.err('auth.delete', 'forbidden')

@@ -5,6 +5,8 @@ records.
 - Writes on one node are read on the others: a registration on A logs in on B; an
   artwork larger than one NATS message (in parts) uploaded on A is served whole by B;
   a vote on B reaches a subscriber on C as a gallery.update.
+- Sessions (SPEC §7): a password login on another node; a revoke on B closes the
+  session's sockets on A and C with 4001; a withdrawal on B hides the design on C.
 - Conflicts are decided by the stream's order: the same name registered on A and B
   at once — exactly one succeeds, the same on every node; one voter casting two
   values on A and B at once — one value stands, the tallies agree.
@@ -194,6 +196,38 @@ async def main():
     tallies = [(await (await Client.connect(n)).ok('design.get', design=d))['design']['tally']
                for n in (a, b, c3)]
     assert tallies[0] == tallies[1] == tallies[2] and tallies[0]['votes'] == 2, tallies
+
+    # SPEC §7 across nodes: a password login on B, a revoke on B closes the session's
+    # sockets on A and C (4001), a withdrawal on B hides the design on C
+    sam_a = await Client.connect(a)
+    sam = await sam_a.ok('auth.register', name='sam', password='sam password 1',
+                         device='phone')
+    sam_b = await Client.connect(b)
+    got = await until_ok(sam_b, 'auth.login', name='sam', password='sam password 1',
+                         device='laptop')
+    sam_c = await login_when(c3, sam['token'])
+    listed = (await sam_b.ok('auth.sessions'))['sessions']
+    assert [x['device'] for x in listed] == ['phone', 'laptop'], listed
+    await sam_b.ok('auth.revoke', session=sam['session'])
+    for sock in (sam_a, sam_c):
+        await asyncio.wait_for(sock.closed.wait(), WAIT)
+        assert sock.ws.close_code == 4001 and sock.ws.close_reason == 'revoked'
+    cl.settle()
+    for srv in (a, b, c3):
+        y = await Client.connect(srv)
+        await y.err('auth.login', 'unauthorized', token=sam['token'])
+        await y.ok('auth.login', token=got['token'])
+        await y.close()
+    sam_up = await Client.connect(a)
+    await sam_up.ok('auth.login', token=got['token'])
+    wd = (await sam_up.upload('artwork', png(80, 80, 77), title='Gone soon',
+                              contest='shirts'))['result']['design']['id']
+    await until_ok(sam_b, 'design.withdraw', design=wd)
+    cl.settle()
+    anon_c = await Client.connect(c3)
+    await anon_c.err('design.get', 'not_found', design=wd)
+    for k in (sam_b, sam_up, anon_c):
+        await k.close()
 
     # a malformed record and one of a newer format, by hand: skipped alike everywhere
     nc = nats.client()

@@ -113,6 +113,10 @@ class Raw:
         rest = self.rest()
         assert rest == b'', f'bytes after the last response: {rest[:300]!r}'
 
+    def shutdown(self):
+        """Shuts the client's sending side (the server reads end of file)."""
+        self.sock.shutdown(socket.SHUT_WR)
+
     def close(self):
         self.sock.close()
 
@@ -186,22 +190,20 @@ def check_methods(srv, design):
         else:
             check_405(r, close=False)
             healthz(c)
-        # A body of Content-Length bytes is read and dropped: the next request is
-        # answered in step.
+        # A request with a body is answered and the connection closed (the body is
+        # never read: lws 4.1 spins on one that never comes after a half-close, see
+        # tests/fuzz/corpus/http/regress-pipelined-body-eof.http).
         c, (r,) = exchange(srv, request(m, '/healthz', b'Content-Length: 5\r\n', b'hello') + get)
-        check_405(r, close=False)
-        healthz(c)
-        # ... also when the body comes after the 405 went out.
+        check_405(r, close=True)
+        c.closed()
         c, (r,) = exchange(srv, request(m, '/healthz', b'Content-Length: 11\r\n'))
-        check_405(r, close=False)
-        c.send(b'hello world' + get)
-        healthz(c)
+        check_405(r, close=True)
+        c.closed()
         # Content-Length: 0.
         c, (r,) = exchange(srv, request(m, '/healthz', b'Content-Length: 0\r\n') + get)
         check_405(r, close=False)
         healthz(c)
-        # Bodies lws cannot skip in step close the connection after the 405: chunked
-        # (lws does not decode it), past 64 KiB, or awaiting 100-continue.
+        # Chunked, past 64 KiB, or awaiting 100-continue: the same.
         for fields, body in ((b'Transfer-Encoding: chunked\r\n', b'5\r\nhello\r\n0\r\n\r\n'),
                              (b'Content-Length: 100000\r\n', b'x' * 1000),
                              (b'Content-Length: 5\r\nExpect: 100-continue\r\n', b'')):
@@ -214,8 +216,8 @@ def check_methods(srv, design):
                       ('OPTIONS', '/ws'), ('DELETE', '/log/open'), ('POST', '/export/open'),
                       ('PUT', '/nope')):
         c, (r,) = exchange(srv, request(m, target, b'Content-Length: 2\r\n', b'{}') + get)
-        check_405(r, close=False)
-        healthz(c)
+        check_405(r, close=True)
+        c.closed()
     # CONNECT: lws turns it into a raw socket (roles/http/server/server.c); net.c answers.
     c = Raw(srv)
     c.send(get + b'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n')
@@ -227,10 +229,20 @@ def check_methods(srv, design):
     c.send(request('TRACE', '/healthz'))
     rest = c.rest()
     assert rest.startswith(b'HTTP/1.0 403 Forbidden\r\n'), rest[:200]
-    # GET with a body: served, the body dropped, the connection kept.
-    c, (r,) = exchange(srv, request('GET', '/healthz', b'Content-Length: 5\r\n', b'hello') + get)
-    assert (r.status, r.body) == (200, b'ok\n'), r
-    healthz(c)
+    # GET or HEAD with a body: 400, then a close, on every route — also pipelined
+    # behind another request with the body never sent and the client's side shut
+    # (the loop used to spin there for good).
+    for target in ('/healthz', f'/r/{design}.png', '/log/open', f'/d/{design}', '/nope'):
+        c, (r,) = exchange(srv, request('GET', target, b'Content-Length: 5\r\n', b'hello'))
+        assert r.status == 400 and r.headers.get('connection') == 'close', r
+        c.closed()
+        c = Raw(srv)
+        c.send(get + request('GET', target, b'Content-Length: 5\r\n'))
+        c.shutdown()
+        healthz(c)
+        assert c.rest().startswith(b'HTTP/1.1 400 '), target
+        st, _, _ = srv.get('/healthz')
+        assert st == 200
 
 
 # ---- limits ----

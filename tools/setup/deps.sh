@@ -12,6 +12,9 @@ packages=(
   python3 python3-websockets python3-lmdb curl
   chromium nodejs # the web client's browser tests (tests/browser: playwright-core)
   nats-server openssl # cluster mode (issue 15): JetStream servers, test TLS certificates
+  # the fuzz targets (tests/fuzz): clang, its libFuzzer and sanitizer runtimes (only
+  # recommended by clang, so named), llvm-symbolizer for readable reports
+  clang libclang-rt-dev llvm
 )
 # npm comes with some nodejs builds and is its own Debian package with others.
 command -v npm >/dev/null 2>&1 || packages+=(npm)
