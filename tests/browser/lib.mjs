@@ -184,7 +184,7 @@ export async function chooseTile(page, name) {
 }
 
 // Submits a playable level through the submit page; returns the new design's id.
-export async function submitLevel(page, { title, contest = null, tags = '', goalCol = 6 }) {
+export async function submitLevel(page, { title, contest = null, tags = '', goalCol = 6, terms = false }) {
   await go(page, contest ? `/submit?contest=${contest}` : '/submit');
   await page.getByLabel('Game level').check();
   await page.getByLabel('Title').fill(title);
@@ -193,6 +193,7 @@ export async function submitLevel(page, { title, contest = null, tags = '', goal
   await paintCell(page, 9, 1);
   await chooseTile(page, 'Goal');
   await paintCell(page, 9, goalCol);
+  if (terms) await page.getByRole('checkbox', { name: /I have read and accept these terms/ }).check();
   await page.getByRole('button', { name: 'Submit', exact: true }).click();
   const link = page.getByTestId('done').getByRole('link', { name: `See “${title}”` });
   await link.waitFor();
@@ -250,7 +251,7 @@ export async function rpc(page, op, args = {}) {
 
 // Creates a contest through the brand dashboard (the page is logged in as a brand).
 export async function createContest(page, { slug, title, brief = '', prize = '', kind = 'level', scale = 'heart' }) {
-  await go(page, '/brand');
+  await go(page, '/brand?view=new');
   await page.getByLabel('Slug (the contest id)').fill(slug);
   await page.getByLabel('Title').fill(title);
   await page.getByLabel('Brief').fill(brief);
@@ -261,15 +262,23 @@ export async function createContest(page, { slug, title, brief = '', prize = '',
   await page.getByRole('heading', { name: `Ranking of “${title}”` }).waitFor();
 }
 
-// The brand dashboard's row of a design.
+// The brand dashboard's card of a design in a contest's ranking.
 export function adminRow(page, id) {
-  return page.locator(`table.admin tr[data-id="${id}"]`);
+  return page.getByTestId('ranking').locator(`li[data-id="${id}"]`);
+}
+
+// Fills the reason a moderation action asks for (dom.js askReason) and confirms it.
+export async function giveReason(page, reason, action) {
+  const form = page.locator('form.reason-form');
+  await form.getByLabel('Reason').fill(reason);
+  await form.getByRole('button', { name: action }).click();
+  await form.waitFor({ state: 'detached' });
 }
 
 // Uploads n small playable levels (distinct bytes) on the page's own connection, as
 // its account: set-up for scenarios about many designs. Returns their ids.
-export async function uploadLevels(page, n, { contest = 'open', prefix = 'Level' } = {}) {
-  return page.evaluate(async ([count, c, p]) => {
+export async function uploadLevels(page, n, { contest = 'open', prefix = 'Level', terms = null } = {}) {
+  return page.evaluate(async ([count, c, p, accept]) => {
     const base = document.querySelector('script[type=module]').src.replace(/app\.js$/, '');
     const { api } = await import(base + 'api.js');
     const { sha256Hex } = await import(base + 'sha256.js');
@@ -281,12 +290,14 @@ export async function uploadLevels(page, n, { contest = 'open', prefix = 'Level'
       rows[6] = 'S' + '.'.repeat(18) + 'G';
       rows[7] = '#'.repeat(20);
       const bytes = new TextEncoder().encode(JSON.stringify({ format: 'cocreate.level/1', width: 20, height: 8, rows }));
-      const b = await api.call('upload.begin', { kind: 'level', title: `${p} ${i + 1}`, contest: c, bytes: bytes.length, sha256: await sha256Hex(bytes) });
+      const args = { kind: 'level', title: `${p} ${i + 1}`, contest: c, bytes: bytes.length, sha256: await sha256Hex(bytes) };
+      if (accept) args.accept_terms = accept;
+      const b = await api.call('upload.begin', args);
       if (!b.have) api.sendBinary(bytes);
       ids.push((await api.call('upload.commit', { upload: b.upload })).design.id);
     }
     return ids;
-  }, [n, contest, prefix]);
+  }, [n, contest, prefix, terms]);
 }
 
 // Every visible form control has an accessible name (a label, aria-label or

@@ -88,7 +88,7 @@ await scenario('phone_layout', [], async ({ srv, b }) => {
   await brand.goto('/');
   await loginWithToken(brand, token, 'acme');
   await go(brand, '/brand?contest=winter-run');
-  await brand.locator('table.admin tr[data-id]').nth(2).waitFor();
+  await brand.getByTestId('ranking').locator('li[data-id]').nth(2).waitFor();
   await checkFits(brand, 'phone-brand');
   noPageErrors(maker, guest, brand);
 });

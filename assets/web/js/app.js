@@ -38,7 +38,7 @@ function render() {
     }
   }
   if (!current) main.append(notFoundView());
-  for (const a of document.querySelectorAll('nav a')) {
+  for (const a of document.querySelectorAll('header nav a')) {
     const here = a.getAttribute('href') === location.pathname;
     if (here) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
