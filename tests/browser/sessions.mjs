@@ -2,8 +2,8 @@
 // browser (the token shown once, with a copy button), sign in by name and password in a
 // second browser, see both devices on "Your account", sign the first out from the second:
 // the first shows in plain words that it is signed out and forgets its token. Then the
-// contact, a password change, and the wrong-password and signed-out-token errors.
-import { scenario, person, register, loginWithPassword, openSignIn, go, shot, check, checkLabels, noPageErrors } from './lib.mjs';
+// data downloaded (GET /me/export), the contact, a password change, and the wrong-password and signed-out-token errors.
+import { scenario, person, register, loginWithPassword, openSignIn, go, shot, check, checkLabels, noPageErrors, readFileSync } from './lib.mjs';
 
 const PW = 'sea otters hold hands';
 const PW2 = 'otters sleep on kelp beds';
@@ -64,6 +64,11 @@ await scenario('sessions', [], async ({ srv, b }) => {
   check(await laptop.locator('main').getByLabel('Contact e-mail').inputValue() === 'otter@example.org', 'the contact given at sign-up');
   await shot(laptop, 'account');
   await checkLabels(laptop, 'account page');
+  // Download my data: a tar of the account's own data (GET /me/export, the cookie).
+  const [dl] = await Promise.all([laptop.waitForEvent('download'), laptop.getByTestId('my-export').click()]);
+  const tar = readFileSync(await dl.path());
+  check(tar.length % 512 === 0 && tar.subarray(257, 262).toString() === 'ustar', 'my data is a ustar archive');
+  check(tar.includes(Buffer.from('manifest.json')) && tar.includes(Buffer.from('otter@example.org')), 'with the manifest and the contact');
 
   // Sign the phone out from the laptop: the phone says so and forgets its token.
   await devices.nth(0).getByRole('button', { name: /^Sign out Chrome on Linux/ }).click();

@@ -188,9 +188,11 @@ function setupDialogs() {
     if (!ok) getSelection().selectAllChildren(out); // select it for a manual copy
     d.querySelector('#copy-msg').textContent = ok ? 'Copied.' : 'Selected: copy it with Ctrl+C (⌘C).';
   });
-  d.querySelector('#welcome-done').addEventListener('click', () => d.close());
-  d.addEventListener('close', () => { d.querySelector('#welcome-token').textContent = ''; }); // shown once
-  d.querySelector('.close').addEventListener('click', () => d.close());
+  // The token is shown once: gone as the dialog closes (Done, ×, or Escape).
+  const close = () => { d.querySelector('#welcome-token').textContent = ''; d.close(); };
+  d.querySelector('#welcome-done').addEventListener('click', close);
+  d.addEventListener('close', () => { d.querySelector('#welcome-token').textContent = ''; });
+  d.querySelector('.close').addEventListener('click', close);
 }
 
 // The server ended this browser's session (api.js 'signedout'): say so until dismissed.
