@@ -4,14 +4,15 @@
 // (issue 13, SPEC §7): by its creator, a link to the design that has it; by another
 // creator, a refusal that names no design.
 import { join } from 'node:path';
-import { scenario, person, register, loginWithToken, go, shot, card, check, checkLabels, noPageErrors, readFileSync, SOURCE } from './lib.mjs';
+import { scenario, person, register, loginWithPassword, wsCalls, go, shot, card, check, checkLabels, noPageErrors, readFileSync, SOURCE } from './lib.mjs';
 
+const PW = 'a long paper owl';
 const PNG = readFileSync(join(SOURCE, 'assets', 'samples', 'artwork-03.png'));
 
 await scenario('artwork_upload', [], async ({ srv, b }) => {
   const page = await person(b, srv, { width: 390, height: 844 }); // phone width
   await page.goto('/');
-  await register(page, 'painter');
+  await register(page, 'painter', { password: PW });
   await go(page, '/submit');
   const fileErr = page.locator('#s-file-err');
   const submit = page.getByRole('button', { name: 'Submit', exact: true });
@@ -44,6 +45,15 @@ await scenario('artwork_upload', [], async ({ srv, b }) => {
 
   await page.getByLabel('PNG file').setInputFiles({ name: 'owl.png', mimeType: 'image/png', buffer: PNG });
   check(!(await fileErr.isVisible()), 'the error clears with a good file');
+  // The preview on the shirt (a canvas mimic of the thumbnail), drawn from the file.
+  const mockup = page.getByTestId('mockup');
+  await mockup.waitFor();
+  const painted = await mockup.evaluate((c) => { // the print area's middle holds the artwork, not the shirt
+    const px = c.getContext('2d').getImageData(160, 140, 1, 1).data;
+    return [px[0], px[1], px[2]].join(',');
+  });
+  check(painted !== '207,210,214', `the artwork is drawn in the print area (${painted})`);
+  await shot(page, 'submit-artwork-mockup');
   await page.evaluate(() => { // what the progress bar shows while it is visible
     const p = document.querySelector('[data-testid=progress]');
     window.seen = new Set();
@@ -58,6 +68,10 @@ await scenario('artwork_upload', [], async ({ srv, b }) => {
   check(await page.getByTestId('progress').isHidden(), 'the progress bar is gone when done');
   check(await page.evaluate(() => window.seen.has(100)), 'the progress bar reached 100 %');
   await shot(page, 'submit-artwork-done');
+  // Cleared for the next design: no double submission by a second click.
+  check(await page.getByLabel('Title').inputValue() === '', 'the title is cleared after success');
+  check(await page.getByLabel('PNG file').evaluate((i) => i.files.length) === 0, 'the file is cleared');
+  check(await mockup.isHidden(), 'the preview is gone');
 
   await done.click();
   await page.getByRole('heading', { name: 'Night Owl' }).waitFor();
@@ -73,17 +87,20 @@ await scenario('artwork_upload', [], async ({ srv, b }) => {
   await shot(page, 'gallery-phone');
   await checkLabels(page, 'gallery');
 
-  // Log out: read-only, the token and its cookie gone; log in again with the token.
+  // Sign out: read-only, the token and its cookie gone and the session ended on the
+  // server (the token never signs in again); sign in again with name and password.
   const token = await page.evaluate(() => localStorage.getItem('cc_token'));
   check(/^[0-9a-f]{64}$/.test(token), 'the token is kept in localStorage');
   check((await page.context().cookies()).some((c) => c.name === 'cc_token' && c.value === token), 'and as the cc_token cookie');
-  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).click();
   await page.locator('#account').getByRole('button', { name: 'Sign in' }).waitFor();
-  check(await page.evaluate(() => localStorage.getItem('cc_token')) === null, 'logged out: no token');
-  check(!(await page.context().cookies()).some((c) => c.name === 'cc_token'), 'logged out: no cookie');
+  check(await page.evaluate(() => localStorage.getItem('cc_token')) === null, 'signed out: no token');
+  check(!(await page.context().cookies()).some((c) => c.name === 'cc_token'), 'signed out: no cookie');
+  const dead = await wsCalls(page, [['auth.login', { token }]]).then(() => 'signed in', (e) => String(e));
+  check(/unknown or revoked token/.test(dead), `the signed-out token is dead: ${dead}`);
   await go(page, '/submit');
   await page.getByText('Sign in to submit a design.', { exact: false }).waitFor();
-  await loginWithToken(page, token, 'painter');
+  await loginWithPassword(page, 'painter', PW);
   await page.getByLabel('PNG file').waitFor(); // the page follows the login
 
   // The same file again (SPEC §7): refused, with a way to the design that has it; and
@@ -99,7 +116,7 @@ await scenario('artwork_upload', [], async ({ srv, b }) => {
   const mine = formErr.getByRole('link', { name: 'see your design' });
   check((await mine.getAttribute('href')).startsWith('/design/'), 'the refusal links to the design');
   await shot(page, 'submit-duplicate-own');
-  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).click();
   await register(page, 'copycat');
   await go(page, '/submit');
   await again('copycat');

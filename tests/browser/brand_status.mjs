@@ -1,6 +1,7 @@
 // Scenario 4 (issue 6): the brand creates a contest in its dashboard, a creator submits
 // to it, a voter rates it (stars5), the brand shortlists it and then picks it as the
-// winner with a note, and the voter's open design page shows the note live.
+// winner with a note (after closing submissions from the dashboard: SPEC §7), and the
+// voter's open design page shows the note live.
 import { scenario, person, register, loginWithToken, go, shot, submitLevel, createContest, adminRow, check, checkLabels, noPageErrors, readFileSync } from './lib.mjs';
 
 const NOTE = 'Congratulations: this level ships in the summer update!';
@@ -35,6 +36,17 @@ await scenario('brand_status', [], async ({ srv, b }) => {
   await row.getByText('Now Shortlisted.').waitFor();
   await voter.getByTestId('status').filter({ hasText: 'Shortlisted' }).waitFor();
 
+  // SPEC §7: no winner while the contest takes submissions; the dashboard says so and
+  // closes them.
+  check(await row.locator('option[value=winner]').isDisabled(), 'no winner while submissions are open');
+  await brand.getByText('Winners can be picked once submissions close').waitFor();
+  await shot(brand, 'brand-before-close-submissions');
+  let asked = '';
+  brand.once('dialog', (d) => { asked = d.message(); d.accept(); });
+  await brand.getByRole('button', { name: 'Close submissions now' }).click();
+  await brand.getByTestId('phase').filter({ hasText: 'voting' }).waitFor();
+  check(/Close submissions of “Summer Levels” now\?/.test(asked), `the confirm names the contest: ${asked}`);
+  check(!(await row.locator('option[value=winner]').isDisabled()), 'winners once submissions closed');
   await row.getByRole('combobox').selectOption('winner');
   await row.getByPlaceholder('Public note (optional)').fill(NOTE);
   await row.getByRole('button', { name: 'Set' }).click();

@@ -65,6 +65,6 @@ await scenario('comments', [], async ({ srv, b }) => {
   await fan.getByRole('button', { name: 'Send report' }).click();
   await fan.getByText('Thank you: the brand will review it.').waitFor();
   await go(brand, '/brand?contest=talk');
-  await adminRow(brand, id).locator('td').nth(4).filter({ hasText: /^1$/ }).waitFor();
+  await adminRow(brand, id).getByText('1 report', { exact: true }).waitFor();
   noPageErrors(brand, maker, reader, fan);
 });

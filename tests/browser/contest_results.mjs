@@ -59,7 +59,7 @@ await scenario('contest_results', ['--test-clock'], async ({ srv, b }) => {
   await go(brand, '/brand?contest=autumn');
   brand.once('dialog', (d) => d.accept());
   await brand.getByRole('button', { name: 'Close contest (results final)' }).click();
-  await brand.getByRole('option', { name: 'Autumn Levels (closed)' }).waitFor({ state: 'attached' });
+  await brand.getByTestId('phase').filter({ hasText: 'closed' }).waitFor();
   await viewer.reload();
   await viewer.getByTestId('phase').filter({ hasText: 'closed' }).waitFor();
   const head = viewer.getByTestId('log-head');

@@ -1,6 +1,6 @@
 // Scenario 5 (issue 6): a design the brand hides disappears from a watching gallery
 // (live, no reload); unhidden, it comes back.
-import { scenario, person, register, loginWithToken, go, shot, submitLevel, createContest, adminRow, card, check, noPageErrors } from './lib.mjs';
+import { scenario, person, register, loginWithToken, go, shot, submitLevel, createContest, adminRow, giveReason, card, check, noPageErrors } from './lib.mjs';
 
 await scenario('hide_live', [], async ({ srv, b }) => {
   const token = srv.makeBrand('acme');
@@ -23,6 +23,7 @@ await scenario('hide_live', [], async ({ srv, b }) => {
 
   await adminRow(brand, gone).waitFor();
   await adminRow(brand, gone).getByRole('button', { name: 'Hide Offensive Thing' }).click();
+  await giveReason(brand, 'Offensive to a group of people', 'Hide design');
   await card(watcher, 'Offensive Thing').waitFor({ state: 'detached' });
   await watcher.getByText('1 design', { exact: true }).waitFor();
   check(await card(watcher, 'Blossom').isVisible(), 'the other design stays');
@@ -39,6 +40,7 @@ await scenario('hide_live', [], async ({ srv, b }) => {
   await go(watcher, '/?contest=spring&sort=new');
   await card(watcher, 'Blossom').waitFor();
   await adminRow(brand, gone).getByRole('button', { name: 'Unhide Offensive Thing' }).click();
+  await giveReason(brand, 'Reviewed again: it may stay', 'Show again');
   await card(watcher, 'Offensive Thing').waitFor();
   check(keep !== gone, 'two designs');
   noPageErrors(brand, maker, watcher);

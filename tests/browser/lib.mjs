@@ -18,7 +18,7 @@ const COCREATED = process.env.COCREATED || join(SOURCE, 'build', 'cocreated');
 const WEB_DIR = process.env.CC_WEB_DIR || join(SOURCE, 'assets', 'web');
 export const OUT = process.env.CC_BROWSER_OUT || join(SOURCE, 'build', 'browser-out');
 // Every wait has this bound (a guard against hangs, generous for ASan on 2 cores).
-export const WAIT = 30000;
+export const WAIT = +(process.env.CC_WAIT || 30000);
 const SANITIZER_MARKS = ['ERROR: AddressSanitizer', 'runtime error:', 'LeakSanitizer'];
 
 function freePort() {
@@ -36,11 +36,12 @@ function freePort() {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export class Server {
-  // Like the Python harness: --no-rate-limits unless rateLimits (common.md).
+  // Like the Python harness: --no-rate-limits unless rateLimits (common.md); password
+  // hashes at the low cost (--password-cost low: people here sign in many times a run).
   constructor(args = [], { rateLimits = false } = {}) {
     this.dir = mkdtempSync(join(tmpdir(), 'cc-browser-'));
     this.data = join(this.dir, 'data');
-    this.args = rateLimits ? args : [...args, '--no-rate-limits'];
+    this.args = [...(rateLimits ? args : [...args, '--no-rate-limits']), '--password-cost', 'low'];
     this.log = '';
   }
 
@@ -123,19 +124,42 @@ export async function shot(page, name) {
   await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
 }
 
-export async function register(page, name) {
+// Opens the account dialog from the header's Sign in, on its 'Sign in' or 'New account' tab.
+export async function openSignIn(page, tab = 'Sign in') {
   if (!page.url().startsWith('http')) await page.goto('/');
   await page.locator('#account').getByRole('button', { name: 'Sign in' }).click(); // the header's
-  await page.getByLabel('Name').fill(name);
-  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.locator('#account-dialog').getByRole('tab', { name: tab }).click();
+}
+
+// Signs up through the dialog (a password and a contact when given); returns the token
+// the dialog shows once.
+export async function register(page, name, { password = '', contact = '' } = {}) {
+  await openSignIn(page, 'New account');
+  const form = page.locator('#register-form');
+  await form.getByLabel('Name').fill(name);
+  if (password) await form.getByLabel('Password').fill(password);
+  if (contact) await form.getByLabel('Contact e-mail').fill(contact);
+  await form.getByRole('button', { name: 'Create account' }).click();
+  const token = await page.locator('#welcome-token').filter({ hasText: /^[0-9a-f]{64}$/ }).textContent();
+  await page.getByRole('button', { name: 'Done' }).click();
+  await page.getByTestId('me').filter({ hasText: name }).waitFor();
+  return token;
+}
+
+export async function loginWithPassword(page, name, password) {
+  await openSignIn(page);
+  const form = page.locator('#login-form');
+  await form.getByLabel('Name').fill(name);
+  await form.getByLabel('Password').fill(password);
+  await form.getByRole('button', { name: 'Sign in' }).click();
   await page.getByTestId('me').filter({ hasText: name }).waitFor();
 }
 
 export async function loginWithToken(page, token, name) {
-  if (!page.url().startsWith('http')) await page.goto('/');
-  await page.locator('#account').getByRole('button', { name: 'Sign in' }).click(); // the header's
+  await openSignIn(page);
+  await page.getByText('Sign in with a token instead').click();
   await page.getByLabel('Token', { exact: true }).fill(token);
-  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('button', { name: 'Sign in with the token' }).click();
   await page.getByTestId('me').filter({ hasText: name }).waitFor();
 }
 
@@ -160,7 +184,7 @@ export async function chooseTile(page, name) {
 }
 
 // Submits a playable level through the submit page; returns the new design's id.
-export async function submitLevel(page, { title, contest = null, tags = '', goalCol = 6 }) {
+export async function submitLevel(page, { title, contest = null, tags = '', goalCol = 6, terms = false }) {
   await go(page, contest ? `/submit?contest=${contest}` : '/submit');
   await page.getByLabel('Game level').check();
   await page.getByLabel('Title').fill(title);
@@ -169,6 +193,7 @@ export async function submitLevel(page, { title, contest = null, tags = '', goal
   await paintCell(page, 9, 1);
   await chooseTile(page, 'Goal');
   await paintCell(page, 9, goalCol);
+  if (terms) await page.getByRole('checkbox', { name: /I have read and accept these terms/ }).check();
   await page.getByRole('button', { name: 'Submit', exact: true }).click();
   const link = page.getByTestId('done').getByRole('link', { name: `See “${title}”` });
   await link.waitFor();
@@ -226,7 +251,7 @@ export async function rpc(page, op, args = {}) {
 
 // Creates a contest through the brand dashboard (the page is logged in as a brand).
 export async function createContest(page, { slug, title, brief = '', prize = '', kind = 'level', scale = 'heart' }) {
-  await go(page, '/brand');
+  await go(page, '/brand?view=new');
   await page.getByLabel('Slug (the contest id)').fill(slug);
   await page.getByLabel('Title').fill(title);
   await page.getByLabel('Brief').fill(brief);
@@ -237,15 +262,23 @@ export async function createContest(page, { slug, title, brief = '', prize = '',
   await page.getByRole('heading', { name: `Ranking of “${title}”` }).waitFor();
 }
 
-// The brand dashboard's row of a design.
+// The brand dashboard's card of a design in a contest's ranking.
 export function adminRow(page, id) {
-  return page.locator(`table.admin tr[data-id="${id}"]`);
+  return page.getByTestId('ranking').locator(`li[data-id="${id}"]`);
+}
+
+// Fills the reason a moderation action asks for (dom.js askReason) and confirms it.
+export async function giveReason(page, reason, action) {
+  const form = page.locator('form.reason-form');
+  await form.getByLabel('Reason').fill(reason);
+  await form.getByRole('button', { name: action }).click();
+  await form.waitFor({ state: 'detached' });
 }
 
 // Uploads n small playable levels (distinct bytes) on the page's own connection, as
 // its account: set-up for scenarios about many designs. Returns their ids.
-export async function uploadLevels(page, n, { contest = 'open', prefix = 'Level' } = {}) {
-  return page.evaluate(async ([count, c, p]) => {
+export async function uploadLevels(page, n, { contest = 'open', prefix = 'Level', terms = null } = {}) {
+  return page.evaluate(async ([count, c, p, accept]) => {
     const base = document.querySelector('script[type=module]').src.replace(/app\.js$/, '');
     const { api } = await import(base + 'api.js');
     const { sha256Hex } = await import(base + 'sha256.js');
@@ -257,12 +290,14 @@ export async function uploadLevels(page, n, { contest = 'open', prefix = 'Level'
       rows[6] = 'S' + '.'.repeat(18) + 'G';
       rows[7] = '#'.repeat(20);
       const bytes = new TextEncoder().encode(JSON.stringify({ format: 'cocreate.level/1', width: 20, height: 8, rows }));
-      const b = await api.call('upload.begin', { kind: 'level', title: `${p} ${i + 1}`, contest: c, bytes: bytes.length, sha256: await sha256Hex(bytes) });
+      const args = { kind: 'level', title: `${p} ${i + 1}`, contest: c, bytes: bytes.length, sha256: await sha256Hex(bytes) };
+      if (accept) args.accept_terms = accept;
+      const b = await api.call('upload.begin', args);
       if (!b.have) api.sendBinary(bytes);
       ids.push((await api.call('upload.commit', { upload: b.upload })).design.id);
     }
     return ids;
-  }, [n, contest, prefix]);
+  }, [n, contest, prefix, terms]);
 }
 
 // Every visible form control has an accessible name (a label, aria-label or

@@ -3,7 +3,9 @@
 // leaderboard within the width; a screenshot of each page (phone-*.png) for review.
 // On the way: page titles, "No votes yet" (no prior score), the "Sign in to vote"
 // button opening the sign-in dialog, the not-found pages, the kind filter of the open
-// gallery and the words of an empty filter.
+// gallery and the words of an empty filter. Issue 17's new pages too: the sign-up tab,
+// Your account, the brand's overview, review queue (with its reason form), moderation
+// log, new contest, and a creator page as the brand sees it.
 import { scenario, person, register, loginWithToken, go, uploadLevels, wsCalls, checkFits, check, checkLabels, noPageErrors } from './lib.mjs';
 
 const PHONE = { width: 360, height: 740 };
@@ -31,8 +33,10 @@ await scenario('phone_layout', [], async ({ srv, b }) => {
   await maker.getByLabel('Game level').check();
   await maker.getByTestId('level-canvas').waitFor();
   await checkFits(maker, 'phone-submit-level');
-  const me = await maker.getByTestId('me').getAttribute('href');
-  await go(maker, me);
+  await maker.getByTestId('me').click();
+  await maker.getByTestId('devices').locator('li').first().waitFor();
+  await checkFits(maker, 'phone-account');
+  await maker.getByRole('link', { name: 'your public page' }).click();
   await maker.getByRole('heading', { name: LONG_NAME }).waitFor();
   check(await maker.title() === `${LONG_NAME} · Cocreate`, `the creator page's title: ${await maker.title()}`);
   await checkFits(maker, 'phone-creator');
@@ -66,8 +70,11 @@ await scenario('phone_layout', [], async ({ srv, b }) => {
   await guest.getByRole('button', { name: 'Sign in to comment' }).waitFor();
   await guest.getByRole('button', { name: 'Sign in to vote' }).click();
   await guest.locator('#account-dialog[open]').waitFor();
-  await guest.getByLabel('Name').waitFor();
+  await guest.locator('#login-form').getByLabel('Name').waitFor();
   await checkFits(guest, 'phone-sign-in');
+  await guest.getByRole('tab', { name: 'New account' }).click();
+  await guest.locator('#register-form').getByLabel('Contact e-mail').waitFor();
+  await checkFits(guest, 'phone-sign-up');
   await guest.locator('#account-dialog .close').click();
 
   await go(guest, '/leaderboard');
@@ -88,7 +95,29 @@ await scenario('phone_layout', [], async ({ srv, b }) => {
   await brand.goto('/');
   await loginWithToken(brand, token, 'acme');
   await go(brand, '/brand?contest=winter-run');
-  await brand.locator('table.admin tr[data-id]').nth(2).waitFor();
+  await brand.getByTestId('ranking').locator('li[data-id]').nth(2).waitFor();
   await checkFits(brand, 'phone-brand');
+  await wsCalls(brand, [['auth.register', { name: 'tattler' }], ['design.report', { design: ids[1], reason: 'Looks like a level from another game I played last winter' }]]);
+  await go(brand, '/brand');
+  await brand.getByTestId('overview').locator('tr[data-id="winter-run"] td').nth(1).filter({ hasText: /^3$/ }).waitFor();
+  await checkFits(brand, 'phone-brand-overview');
+  await go(brand, '/brand?view=review');
+  await brand.getByTestId('review').locator('li.review-item').first().waitFor();
+  await checkFits(brand, 'phone-brand-review');
+  await brand.getByRole('button', { name: 'Hide Frost Hollow 2' }).click();
+  await brand.locator('form.reason-form').getByLabel('Reason').waitFor();
+  await checkFits(brand, 'phone-brand-reason');
+  await brand.locator('form.reason-form').getByLabel('Reason').fill('Copied from another game');
+  await brand.locator('form.reason-form').getByRole('button', { name: 'Hide design' }).click();
+  await go(brand, '/brand?view=log');
+  await brand.getByTestId('modlog').locator('li').first().waitFor();
+  await checkFits(brand, 'phone-brand-log');
+  await go(brand, '/brand?view=new');
+  await brand.getByLabel('Terms version').waitFor();
+  await checkFits(brand, 'phone-brand-new');
+  await go(brand, `/design/${ids[0]}`);
+  await brand.locator('p.by').getByRole('link', { name: LONG_NAME }).click();
+  await brand.getByRole('button', { name: 'Suspend' }).waitFor();
+  await checkFits(brand, 'phone-creator-brand');
   noPageErrors(maker, guest, brand);
 });

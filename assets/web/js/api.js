@@ -4,6 +4,19 @@
 
 const TOKEN_KEY = 'cc_token';
 const RETRY_MS = [250, 500, 1000, 2000, 4000];
+const SIGNED_OUT_CLOSE = 4001; // the WebSocket close code of an ended session (SPEC §7)
+const DEVICE_MAX = 64;         // characters of a session's device name (docs/protocol.md)
+
+// A name for this browser in the account's list of devices, from its user agent:
+// "Chrome on Linux", "Safari on iPhone", "Firefox on Windows".
+export function deviceName(ua = navigator.userAgent) {
+  const browser = /Edg\//.test(ua) ? 'Edge' : /OPR\//.test(ua) ? 'Opera' : /Firefox\//.test(ua) ? 'Firefox'
+    : /Chrome\/|Chromium\/|CriOS\//.test(ua) ? 'Chrome' : /Safari\//.test(ua) ? 'Safari' : 'A browser';
+  const os = /iPhone/.test(ua) ? 'iPhone' : /iPad/.test(ua) ? 'iPad' : /Android/.test(ua) ? 'Android'
+    : /CrOS/.test(ua) ? 'ChromeOS' : /Windows/.test(ua) ? 'Windows' : /Mac OS X|Macintosh/.test(ua) ? 'macOS'
+    : /Linux/.test(ua) ? 'Linux' : '';
+  return (os ? `${browser} on ${os}` : browser).slice(0, DEVICE_MAX);
+}
 
 export class ApiError extends Error {
   constructor(err) {
@@ -52,7 +65,8 @@ class Api extends EventTarget {
             const r = await this.raw('auth.login', { token: this.token });
             this.setAccount(r.account);
           } catch (e) {
-            if (e.code === 'unauthorized') this.forget();
+            // Revoked, suspended or deleted while this page was away.
+            if (e.code === 'unauthorized') this.signedOut(/suspended/.test(e.message) ? 'suspended' : 'revoked');
           }
         }
       } catch (e) { /* the close handler retries */ }
@@ -62,12 +76,15 @@ class Api extends EventTarget {
       for (const h of this.live) h.resume();
     };
     ws.onmessage = (m) => this.onMessage(m.data);
-    ws.onclose = () => {
+    ws.onclose = (e) => {
       if (this.ws !== ws) return;
       this.setState('closed');
       for (const [, p] of this.pending) p.reject(new ApiError({ code: 'closed_connection', message: 'connection lost' }));
       this.pending.clear();
       for (const h of this.live) h.suspend();
+      // SPEC §7: the server ended this session ("revoked", "suspended", "account
+      // deleted"); the token will never log in again.
+      if (e.code === SIGNED_OUT_CLOSE && this.token) this.signedOut(e.reason || 'revoked');
       const wait = RETRY_MS[Math.min(this.attempt++, RETRY_MS.length - 1)];
       setTimeout(() => this.connect(), wait);
     };
@@ -122,18 +139,36 @@ class Api extends EventTarget {
 
   buffered() { return this.ws ? this.ws.bufferedAmount : 0; }
 
-  async register(name) {
-    const r = await this.call('auth.register', { name });
+  // auth.register {name, password?, contact?}: the connection is then the new account.
+  async register({ name, password = '', contact = '' }) {
+    const args = { name, device: deviceName() };
+    if (password) args.password = password;
+    if (contact) args.contact = contact;
+    const r = await this.call('auth.register', args);
     this.remember(r.token);
     this.setAccount(r.account);
     return r;
   }
 
+  // auth.login with a token kept from elsewhere.
   async login(token) {
     const r = await this.call('auth.login', { token });
     this.remember(token);
     this.setAccount(r.account);
     return r;
+  }
+
+  // auth.login by name and password: a new session (device) of the account.
+  async loginPassword(name, password) {
+    const r = await this.call('auth.login', { name, password, device: deviceName() });
+    this.remember(r.token);
+    this.setAccount(r.account);
+    return r;
+  }
+
+  // The account's own record changed (auth.set_password, auth.set_contact).
+  updateAccount(a) {
+    if (this.account && a && a.id === this.account.id) this.account = a;
   }
 
   remember(token) {
@@ -147,17 +182,31 @@ class Api extends EventTarget {
     this.setAccount(null);
   }
 
-  // Logging out: the server has no op for it, and a connection stays the account it
-  // logged in as (SPEC §4), so a fresh connection starts anonymous.
-  logout() {
+  // The server ended this browser's session (why: "revoked", "suspended", "account
+  // deleted"): the token is forgotten and the page says so ('signedout' event).
+  signedOut(why) {
     this.forget();
+    this.dispatchEvent(new CustomEvent('signedout', { detail: why }));
+  }
+
+  // Signing out: auth.logout ends the session on the server (its token never works
+  // again), then a fresh connection starts anonymous, so every live window is
+  // subscribed again as nobody. Signed out locally even when the server cannot be told.
+  async logout() {
+    if (this.token && this.state === 'open') await this.raw('auth.logout').catch(() => {});
+    this.reconnectAnonymous();
+  }
+
+  // After auth.delete or a sign-out: forget the account, start a new connection.
+  reconnectAnonymous() {
     const ws = this.ws;
     ws.onclose = null;
-    for (const [, p] of this.pending) p.reject(new ApiError({ code: 'closed_connection', message: 'logged out' }));
+    for (const [, p] of this.pending) p.reject(new ApiError({ code: 'closed_connection', message: 'signed out' }));
     this.pending.clear();
     for (const h of this.live) h.suspend();
-    this.setState('connecting');
+    this.setState('connecting'); // the pages' calls wait for the new connection
     ws.close();
+    this.forget();
     this.connect();
   }
 

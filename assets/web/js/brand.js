@@ -1,15 +1,25 @@
-// The brand dashboard (/brand, brand accounts only): create and edit contests, the
-// live ranked list of a contest with report counts, status moves with a public note,
-// hide/unhide, and the production export.
+// The brand dashboard (/brand, brand accounts only): an overview of every contest
+// (phase, entries, votes, time left, threshold); per contest (?contest=ID) its ranking
+// as a live grid of thumbnails with tallies, report counts, the status control, hide,
+// a bulk "Shortlist selected", "Close submissions now", the settings form with terms
+// and the production export; the review queue of reported designs (?view=review);
+// the moderation log (?view=log); a new contest (?view=new).
 import { api } from './api.js';
-import { h, clear, link, badge, showTally, errText, announce, params, STATUS_LABEL } from './dom.js';
+import { h, clear, link, badge, showTally, errText, announce, params, askReason, fmtDate, fmtDuration, STATUS_LABEL } from './dom.js';
 import { contests } from './gallery.js';
-import { navigate } from './app.js';
+import { navigate } from './router.js';
+import { nextPhase } from './contest.js';
 
 const MOVES = ['shortlisted', 'winner', 'not_selected', 'in_production', 'launched'];
-// The usual next move from a status (SPEC §2), preselected in each row.
+// The usual next move from a status (SPEC §2), preselected on each card.
 const NEXT = { submitted: 'shortlisted', shortlisted: 'winner', winner: 'in_production', in_production: 'launched' };
-const LIST_LIMIT = 100; // gallery.subscribe's largest window
+const LIST_LIMIT = 100;   // gallery.subscribe's largest window
+const LOG_PAGE = 50;      // moderation.list's default page
+const REVIEW_LIMIT = 100; // review.list's largest page
+const REVIEWED_KEY = 'cc_reviewed'; // this browser's dismissed reports: {design: reports seen}
+const VIEWS = [['', 'Contests'], ['review', 'Review queue'], ['log', 'Moderation log'], ['new', 'New contest']];
+// SPEC §7: no winner while the contest is upcoming or takes submissions (not `open`).
+const tooEarlyForWinners = (c) => c.id !== 'open' && (c.phase === 'upcoming' || c.phase === 'submissions');
 
 // datetime-local value <-> Unix seconds (0 = not set).
 function toLocal(sec) {
@@ -33,31 +43,102 @@ function field(id, label, input, help) {
 export function brandPage() {
   const el = h('section.brand', h('h1', 'Brand dashboard'));
   if (!api.account || api.account.role !== 'brand') {
-    el.append(h('p', 'This page is for the brand’s staff: log in with a brand token (made by the operator with ',
+    el.append(h('p', 'This page is for the brand’s staff: sign in with a brand token (made by the operator with ',
       h('code', 'cocreated --make-brand NAME'), ').'));
     return { el };
   }
-  const selected = params().get('contest') || '';
-  const picker = h('select', { id: 'b-pick' }, h('option', { value: '' }, 'New contest…'));
-  picker.addEventListener('change', () => navigate(`/brand${picker.value ? `?contest=${encodeURIComponent(picker.value)}` : ''}`, true));
-  const formBox = h('div');
-  const listBox = h('div');
-  el.append(h('div.field', h('label', { for: 'b-pick' }, 'Contest to manage'), picker), formBox, listBox);
-  let list = null;
-
+  const q = params();
+  const selected = q.get('contest') || '';
+  const view = selected ? 'contest' : (VIEWS.find(([v]) => v === q.get('view')) || VIEWS[0])[0];
+  el.append(h('nav.subnav', { 'aria-label': 'Dashboard' }, VIEWS.map(([v, label]) => link(v ? `/brand?view=${v}` : '/brand', label))));
+  for (const a of el.querySelectorAll('.subnav a')) if (a.getAttribute('href') === (view ? `/brand?view=${view}` : '/brand')) a.setAttribute('aria-current', 'page');
+  const body = h('div');
+  el.append(body);
+  let part = null;
+  if (view === 'review') part = reviewQueue();
+  else if (view === 'log') part = moderationLog();
+  else if (view === 'new') part = { el: contestForm(null) };
+  if (part) {
+    body.append(part.el);
+    return { el, destroy() { if (part.destroy) part.destroy(); } };
+  }
   contests(true).then((all) => {
-    const mine = all.filter((c) => c.id !== 'open');
-    for (const c of mine) picker.append(h('option', { value: c.id, selected: c.id === selected }, `${c.title} (${c.phase})`));
-    const c = mine.find((x) => x.id === selected) || null;
-    formBox.append(contestForm(c));
-    if (c) { list = rankedList(c); listBox.append(list.el); }
-    if (c) formBox.before(listBox); // an open contest: its ranking first, then its settings
-  }).catch((e) => formBox.append(h('p.error', errText(e))));
-  return { el, destroy() { if (list) list.destroy(); } };
+    const c = all.find((x) => x.id === selected && x.id !== 'open');
+    if (selected && !c) body.append(h('p.error', `There is no contest “${selected}”.`));
+    part = c ? contestView(c) : overview(all);
+    body.append(part.el);
+  }).catch((e) => body.append(h('p.error', errText(e))));
+  return { el, destroy() { if (part && part.destroy) part.destroy(); } };
+}
+
+// ---- the overview of all contests ----
+
+function timeLeft(c) {
+  const next = nextPhase(c);
+  if (!next) return { closed: 'Closed', judging: 'Judging: yours to close', voting: 'Voting until you close it', submissions: 'No deadline' }[c.phase] || '–';
+  return `${next.label} in ${fmtDuration(next.at - Date.now() / 1000)}`;
+}
+
+function overview(all) {
+  const list = all.filter((c) => c.id !== 'open');
+  const body = h('tbody');
+  const el = h('section', { 'aria-labelledby': 'ov-h' }, h('h2', { id: 'ov-h' }, 'All contests'),
+    list.length ? h('div.table-wrap', h('table.admin.overview', { 'data-testid': 'overview' }, h('caption.visually-hidden', 'Contests with their phase, entries, votes, time left and threshold'),
+      h('thead', h('tr', ['Contest', 'Phase', 'Entries', 'Votes', 'Time left', 'Threshold'].map((t) => h('th', { scope: 'col' }, t)))), body))
+      : h('p.empty', 'No contests yet: ', link('/brand?view=new', 'create the first one'), '.'));
+  for (const c of list) {
+    const entries = h('td', '…'), votes = h('td', '…');
+    body.append(h('tr', { dataset: { id: c.id } },
+      h('th', { scope: 'row' }, link(`/brand?contest=${encodeURIComponent(c.id)}`, c.title)),
+      h('td', h(`span.badge.phase-${c.phase}`, c.phase)), entries, votes, h('td', timeLeft(c)),
+      h('td', c.threshold ? String(c.threshold) : '–')));
+    // Entries and votes from the results (the brand's count every design, hidden too).
+    api.call('contest.results', { contest: c.id }).then((r) => {
+      entries.textContent = String(r.total);
+      votes.textContent = String((r.ranking || []).reduce((n, x) => n + ((x.tally && x.tally.votes) || 0), 0));
+    }).catch((e) => { entries.textContent = errText(e); votes.textContent = ''; });
+  }
+  return { el };
+}
+
+// ---- one contest: actions, ranking grid, settings ----
+
+function contestView(c) {
+  const msg = h('p', { role: 'status', 'data-testid': 'contest-action-msg' });
+  async function update(args, done) {
+    msg.textContent = '';
+    try {
+      await api.call('contest.update', { contest: c.id, ...args });
+      announce(done);
+      navigate(`/brand?contest=${encodeURIComponent(c.id)}`, true);
+    } catch (e) { msg.textContent = errText(e); }
+  }
+  const closeSubmissions = () => {
+    if (confirm(`Close submissions of “${c.title}” now? No more uploads; votes go on${c.vote_close ? ' until voting closes' : ''}.`)) {
+      update({ submit_close: Math.floor(Date.now() / 1000) }, 'Submissions closed.');
+    }
+  };
+  const closeContest = () => {
+    if (confirm(`Close “${c.title}”? Its results become final.`)) update({ closed: true }, 'Contest closed.');
+  };
+  const ranking = rankedGrid(c);
+  const el = h('div',
+    h('h2', c.title, ' ', h(`span.badge.phase-${c.phase}`, { 'data-testid': 'phase' }, c.phase)),
+    h('p.help', timeLeft(c), c.threshold ? ` · ${c.threshold} supports shortlist a design` : ''),
+    h('div.actions',
+      c.phase === 'submissions' ? h('button.secondary', { type: 'button', onclick: closeSubmissions }, 'Close submissions now') : null,
+      c.phase !== 'closed' ? h('button.danger', { type: 'button', onclick: closeContest }, 'Close contest (results final)') : null),
+    msg,
+    h('p', link(`/contest/${c.id}`, 'Public contest page'), ' · ',
+      h('a', { href: `/export/${encodeURIComponent(c.id)}`, download: '', 'data-testid': 'export' }, 'Download the production export'),
+      ' · ', h('a', { href: `/log/${encodeURIComponent(c.id)}` }, 'Audit log')),
+    ranking.el, contestForm(c));
+  return { el, destroy: ranking.destroy };
 }
 
 function contestForm(c) {
   const create = !c;
+  const t = c && c.terms;
   const f = {
     slug: field('b-slug', 'Slug (the contest id)', h('input', { required: true, maxlength: 64, pattern: '[a-z0-9-]+', value: c ? c.slug : '', disabled: !create }), 'a–z, 0–9 and -; fixed once created.'),
     title: field('b-title', 'Title', h('input', { required: true, maxlength: 120, value: c ? c.title : '' })),
@@ -71,140 +152,178 @@ function contestForm(c) {
     submit_close: field('b-submit_close', 'Submissions close', h('input', { type: 'datetime-local', value: toLocal(c && c.submit_close) }), 'Empty: no deadline.'),
     vote_close: field('b-vote_close', 'Voting closes', h('input', { type: 'datetime-local', value: toLocal(c && c.vote_close) }), 'Empty: voting stays open until you close the contest.'),
     threshold: field('b-threshold', 'Support threshold', h('input', { type: 'number', min: 0, value: c ? c.threshold || 0 : 0 }), 'Supports that shortlist a design by themselves; 0 = off.'),
+    terms_version: field('b-terms_version', 'Terms version', h('input', { maxlength: 64, value: t ? t.version : '', placeholder: 'e.g. 2025-06' }),
+      'Creators accept this version at upload; change it when the text changes. Empty: no terms.'),
+    terms_text: field('b-terms_text', 'Terms', h('textarea', { rows: 5 }, t ? t.text : ''), 'What creators agree to: rights, prize, printing.'),
   };
   const msg = h('p', { role: 'status', 'data-testid': 'contest-msg' });
   const form = h('form.contest-form', { novalidate: true },
-    h('h2', create ? 'New contest' : `Edit “${c.title}”`),
+    h('h2', create ? 'New contest' : 'Settings'),
     Object.values(f).map((x) => x.el), msg,
-    h('button', { type: 'submit' }, create ? 'Create contest' : 'Save changes'),
-    !create && c.phase !== 'closed' ? h('button.danger', { type: 'button', onclick: closeContest }, 'Close contest (results final)') : null,
-    !create ? h('p', link(`/contest/${c.id}`, 'Public contest page')) : null);
+    h('button', { type: 'submit' }, create ? 'Create contest' : 'Save changes'));
 
   function args() {
     const a = { title: f.title.input.value.trim(), brief: f.brief.input.value, prize: f.prize.input.value,
       submit_open: fromLocal(f.submit_open.input.value), submit_close: fromLocal(f.submit_close.input.value),
       vote_close: fromLocal(f.vote_close.input.value), threshold: Number(f.threshold.input.value) || 0 };
+    const version = f.terms_version.input.value.trim(), text = f.terms_text.input.value.trim();
+    if (version || text) a.terms = { version, text };
+    else if (!create && t) a.terms = null; // removes them
     if (create) Object.assign(a, { slug: f.slug.input.value.trim(), kind: f.kind.input.value, scale: f.scale.input.value });
     return a;
   }
-  async function run(op, a) {
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
     for (const x of Object.values(f)) x.err.textContent = '';
     msg.textContent = '';
+    const a = args();
+    if (a.terms && (!a.terms.version || !a.terms.text)) {
+      const x = a.terms.version ? f.terms_text : f.terms_version;
+      x.err.textContent = 'Terms need both a version and a text (or neither).';
+      x.input.focus();
+      return;
+    }
     try {
-      const r = await api.call(op, a);
+      const r = await api.call(create ? 'contest.create' : 'contest.update', create ? a : { contest: c.id, ...a });
       announce(create ? 'Contest created.' : 'Contest saved.');
       navigate(`/brand?contest=${encodeURIComponent(r.contest.id)}`, true);
-    } catch (e) {
-      const x = f[e.detail && e.detail.field];
-      if (x) { x.err.textContent = errText(e); x.input.focus(); } else msg.textContent = errText(e);
+    } catch (x) {
+      const name = x.detail && x.detail.field;
+      const at = f[name] || (name === 'terms' ? f.terms_version : null);
+      if (at) { at.err.textContent = name === 'terms' ? 'Terms: a version of a–z, 0–9, . _ - and a text.' : errText(x); at.input.focus(); } else msg.textContent = errText(x);
     }
-  }
-  async function closeContest() {
-    if (!confirm(`Close “${c.title}”? Its results become final.`)) return;
-    run('contest.update', { contest: c.id, closed: true });
-  }
-  form.addEventListener('submit', (e) => {
-    e.preventDefault();
-    run(create ? 'contest.create' : 'contest.update', create ? args() : { contest: c.id, ...args() });
   });
   return form;
 }
 
-function rankedList(c) {
-  const rows = new Map();   // id -> {tr, cells...}
+// A status move's refusal in words: winners wait until submissions close.
+function statusError(x, to) {
+  if (x.code === 'closed' && to === 'winner' && x.detail.phase !== 'closed') return 'Winners are picked once submissions close: use “Close submissions now” above.';
+  if (x.code === 'conflict' && x.detail.from) return `A design that is ${STATUS_LABEL[x.detail.from] || x.detail.from} cannot become ${STATUS_LABEL[to] || to}.`;
+  return errText(x);
+}
+
+// Hides (with a reason) or shows a design again: {design} or throws.
+export async function hideDesign(d, anchor) {
+  const hidden = !d.hidden;
+  const reason = await askReason(anchor, { action: hidden ? 'Hide design' : 'Show again' });
+  if (reason === null) return null;
+  const r = await api.call('design.hide', { design: d.id, hidden, reason });
+  announce(hidden ? `“${d.title}” hidden.` : `“${d.title}” visible again.`);
+  return r.design;
+}
+
+function rankedGrid(c) {
+  const cards = new Map();   // id -> {li, ...}
   const designs = new Map();
   let order = [];
-  const hiddenHere = new Map(); // hidden here but not (or no longer) in the window: kept listed
-  const body = h('tbody');
+  const grid = h('ul.grid.admin-grid', { 'data-testid': 'ranking', 'aria-label': `Ranking of ${c.title}` });
   const count = h('p.count');
-  const unhideId = h('input', { id: 'b-unhide', inputmode: 'numeric', size: 8 });
-  const unhideMsg = h('p', { role: 'status' });
-  const el = h('section.ranked', { 'aria-labelledby': 'rl-h' },
-    h('h2', { id: 'rl-h' }, `Ranking of “${c.title}”`),
-    h('p', h('a', { href: `/export/${encodeURIComponent(c.id)}`, download: '', 'data-testid': 'export' }, 'Download the production export'),
-      ' · ', h('a', { href: `/log/${encodeURIComponent(c.id)}` }, 'Audit log')),
-    count,
-    h('div.table-wrap', h('table.admin', h('caption.visually-hidden', 'Designs by rank, with actions'),
-      h('thead', h('tr', ['#', 'Design', 'Creator', 'Tally', 'Reports', 'Status', 'Set status', 'Visibility'].map((t) => h('th', { scope: 'col' }, t)))),
-      body)),
-    h('form.unhide', { onsubmit: (e) => { e.preventDefault(); hide(unhideId.value.trim(), false, unhideMsg); } },
-      h('label', { for: 'b-unhide' }, 'Unhide a design by id'), unhideId, h('button.secondary', { type: 'submit' }, 'Unhide'), unhideMsg));
+  const bulkMsg = h('p', { role: 'status' });
+  const bulk = h('button.secondary', { type: 'button', disabled: true, onclick: shortlistSelected }, 'Shortlist selected');
+  const early = tooEarlyForWinners(c);
+  const el = h('section.brand-ranking', { 'aria-labelledby': 'rl-h' },
+    h('h2', { id: 'rl-h' }, `Ranking of “${c.title}”`), count,
+    early ? h('p.help', 'Winners can be picked once submissions close (SPEC: the crowd first): shortlist now, close submissions, then pick.') : null,
+    h('div.actions', bulk), bulkMsg, grid);
 
-  async function hide(id, hidden, msgEl) {
-    try {
-      const r = await api.call('design.hide', { design: id, hidden });
-      const d = Object.assign(designs.get(id) || {}, r.design);
-      designs.set(id, d);
-      if (d.hidden) hiddenHere.set(id, d); else hiddenHere.delete(id);
-      msgEl.textContent = d.hidden ? 'Hidden.' : 'Visible again.';
-      announce(d.hidden ? `Design ${id} hidden.` : `Design ${id} visible again.`);
-      render();
-    } catch (e) { msgEl.textContent = errText(e); }
+  const selected = () => [...cards.entries()].filter(([, x]) => x.pick.checked).map(([id]) => id);
+  function syncBulk() {
+    const n = selected().length;
+    bulk.disabled = !n;
+    bulk.textContent = n ? `Shortlist selected (${n})` : 'Shortlist selected';
+  }
+  async function shortlistSelected() {
+    const ids = selected();
+    let done = 0;
+    const skipped = [];
+    bulk.disabled = true;
+    for (const id of ids) {
+      const d = designs.get(id);
+      if (!d || d.status !== 'submitted') { skipped.push(d ? d.title : id); continue; }
+      try {
+        const r = await api.call('design.set_status', { design: id, status: 'shortlisted' });
+        Object.assign(d, r.design);
+        done += 1;
+      } catch (x) { skipped.push(`${d.title} (${statusError(x, 'shortlisted')})`); }
+    }
+    for (const x of cards.values()) x.pick.checked = false;
+    bulkMsg.textContent = `${done} shortlisted.${skipped.length ? ` Not shortlisted (not “Submitted”): ${skipped.join(', ')}.` : ''}`;
+    announce(bulkMsg.textContent);
+    render();
   }
 
-  function row(d) {
-    let r = rows.get(d.id);
-    if (!r) {
-      const note = h('input', { id: `note-${d.id}`, placeholder: 'Public note (optional)', maxlength: 2000 });
-      const sel = h('select', { id: `st-${d.id}`, 'aria-label': `New status for ${d.title}`, onchange: () => { sel.dataset.touched = '1'; } },
-        MOVES.map((s) => h('option', { value: s }, STATUS_LABEL[s])));
-      const msg = h('p.row-msg', { role: 'status' });
-      const hideBtn = h('button.secondary', { type: 'button' });
-      r = {
-        tr: h('tr', { dataset: { id: d.id } }),
-        rank: h('td'), title: h('td'), creator: h('td'), tally: h('td'), reports: h('td'), status: h('td'),
-        set: h('td', h('form.set-status', {
-          onsubmit: async (e) => {
-            e.preventDefault();
-            msg.textContent = '';
-            const a = { design: d.id, status: sel.value };
-            if (note.value.trim()) a.note = note.value.trim();
-            try {
-              const res = await api.call('design.set_status', a);
-              if (res.design) Object.assign(designs.get(d.id) || {}, res.design);
-              note.value = '';
-              msg.textContent = `Now ${STATUS_LABEL[sel.value]}.`;
-              delete sel.dataset.touched;
-              render();
-            } catch (x) { msg.textContent = errText(x); }
-          },
-        }, h('label.visually-hidden', { for: `st-${d.id}` }, 'Status'), sel,
-          h('label.visually-hidden', { for: `note-${d.id}` }, 'Note'), note,
-          h('button', { type: 'submit' }, 'Set'), msg)),
-        vis: h('td', hideBtn),
-        hideBtn, msg, sel,
-      };
-      hideBtn.addEventListener('click', () => hide(d.id, !(designs.get(d.id) || {}).hidden, msg));
-      r.tr.append(r.rank, r.title, r.creator, r.tally, r.reports, r.status, r.set, r.vis);
-      rows.set(d.id, r);
-    }
-    return r;
+  function card(d) {
+    let x = cards.get(d.id);
+    if (x) return x;
+    const pick = h('input', { type: 'checkbox', 'aria-label': `Select ${d.title}`, onchange: syncBulk });
+    const note = h('input', { id: `note-${d.id}`, placeholder: 'Public note (optional)', maxlength: 1000 });
+    const sel = h('select', { id: `st-${d.id}`, 'aria-label': `New status for ${d.title}`, onchange: () => { sel.dataset.touched = '1'; } },
+      MOVES.map((s) => h('option', { value: s, disabled: s === 'winner' && early }, STATUS_LABEL[s], s === 'winner' && early ? ' (after submissions close)' : '')));
+    const msg = h('p.row-msg', { role: 'status' });
+    const hideBtn = h('button.secondary.small', { type: 'button' });
+    const img = h('img', { loading: 'lazy', width: 320, height: d.kind === 'level' ? 180 : 320, class: `thumb-${d.kind}`, alt: '' });
+    x = {
+      li: h('li.card', { dataset: { id: d.id } }), pick, sel, msg, hideBtn, img,
+      rank: h('span.rank'), title: h('span.title'), by: h('span.by'), tally: h('span.tally'), reports: h('span.reports'), status: h('span.status'),
+    };
+    const form = h('form.set-status', {
+      onsubmit: async (e) => {
+        e.preventDefault();
+        msg.textContent = '';
+        const a = { design: d.id, status: sel.value };
+        if (note.value.trim()) a.note = note.value.trim();
+        try {
+          const res = await api.call('design.set_status', a);
+          Object.assign(designs.get(d.id) || {}, res.design);
+          note.value = '';
+          msg.textContent = `Now ${STATUS_LABEL[sel.value]}.`;
+          delete sel.dataset.touched;
+          render();
+        } catch (err) { msg.textContent = statusError(err, sel.value); }
+      },
+    }, h('label.visually-hidden', { for: `st-${d.id}` }, 'Status'), sel,
+    h('label.visually-hidden', { for: `note-${d.id}` }, 'Note'), note, h('button', { type: 'submit' }, 'Set'), msg);
+    hideBtn.addEventListener('click', async () => {
+      try {
+        const r = await hideDesign(designs.get(d.id), hideBtn);
+        if (r) { Object.assign(designs.get(d.id), r); render(); }
+      } catch (err) { msg.textContent = errText(err); }
+    });
+    x.li.append(
+      h('div.pick', pick, x.rank),
+      link(`/design/${d.id}`, img, x.title),
+      h('div.meta', x.by, x.tally, x.reports, x.status), form, h('div.meta', hideBtn));
+    cards.set(d.id, x);
+    return x;
   }
 
   function render() {
-    const ids = [...order];
-    for (const id of hiddenHere.keys()) if (!ids.includes(id)) ids.push(id);
-    for (const [id, r] of rows) if (!ids.includes(id)) { r.tr.remove(); rows.delete(id); }
-    let prev = null;
-    ids.forEach((id, i) => {
-      const d = designs.get(id) || hiddenHere.get(id);
-      if (!d) return;
-      const hidden = !!d.hidden; // the brand's windows list hidden designs too
-      const r = row(d);
-      r.rank.textContent = order.includes(id) ? String(i + 1) : '–';
-      clear(r.title, link(`/design/${id}`, d.title), hidden ? h('span.badge.status-hidden', 'Hidden') : null);
-      clear(r.creator, link(`/creator/${d.creator}`, d.creator_name || d.creator));
-      showTally(r.tally, d.tally, c.scale);
-      r.reports.textContent = String(d.reports ?? d.report_count ?? 0);
-      clear(r.status, badge(d.status));
-      if (!r.sel.dataset.touched && NEXT[d.status]) r.sel.value = NEXT[d.status];
-      r.hideBtn.textContent = hidden ? 'Unhide' : 'Hide';
-      r.hideBtn.setAttribute('aria-label', `${hidden ? 'Unhide' : 'Hide'} ${d.title}`);
-      const next = prev ? prev.nextSibling : body.firstChild;
-      if (next !== r.tr) body.insertBefore(r.tr, next);
-      prev = r.tr;
-    });
-    count.textContent = `${order.length} ${order.length === 1 ? 'design' : 'designs'} shown`;
+    for (const [id, x] of cards) if (!order.includes(id)) { x.li.remove(); cards.delete(id); }
+    let prev = null, rank = 0;
+    for (const id of order) {
+      const d = designs.get(id);
+      if (!d) continue;
+      const x = card(d);
+      if (!d.hidden) rank += 1; // ranks count visible designs (docs/protocol.md)
+      x.rank.textContent = d.hidden ? '–' : `#${rank}`;
+      x.img.src = d.thumb || `/t/${d.id}.png`;
+      x.img.alt = `${d.title} (thumbnail)`;
+      x.title.textContent = d.title;
+      clear(x.by, 'by ', link(`/creator/${d.creator}`, d.creator_name || d.creator));
+      showTally(x.tally, d.tally, c.scale);
+      x.reports.textContent = d.reports ? `${d.reports} ${d.reports === 1 ? 'report' : 'reports'}` : '';
+      x.reports.dataset.count = String(d.reports || 0);
+      clear(x.status, badge(d.status), d.hidden ? [' ', h('span.badge.status-hidden', 'Hidden')] : null);
+      if (!x.sel.dataset.touched && NEXT[d.status]) x.sel.value = NEXT[d.status];
+      x.hideBtn.textContent = d.hidden ? 'Unhide' : 'Hide';
+      x.hideBtn.setAttribute('aria-label', `${d.hidden ? 'Unhide' : 'Hide'} ${d.title}`);
+      const next = prev ? prev.nextSibling : grid.firstChild;
+      if (next !== x.li) grid.insertBefore(x.li, next);
+      prev = x.li;
+    }
+    count.textContent = `${order.length} ${order.length === 1 ? 'design' : 'designs'}`;
+    syncBulk();
   }
 
   const merge = (items) => { for (const it of items) designs.set(it.id, Object.assign(designs.get(it.id) || {}, it)); };
@@ -213,4 +332,105 @@ function rankedList(c) {
     (ev) => { if (ev.order) order = ev.order; merge(ev.items || []); render(); });
   sub.onError = (e) => { count.textContent = errText(e); };
   return { el, destroy() { sub.close(); } };
+}
+
+// ---- the review queue (review.list) ----
+
+function reviewed() {
+  try { return JSON.parse(localStorage.getItem(REVIEWED_KEY)) || {}; } catch { return {}; }
+}
+
+function reviewQueue() {
+  const open = h('ol.review', { 'data-testid': 'review', 'aria-label': 'Reported designs to review' });
+  const dismissed = h('ol.review', { 'aria-label': 'Dismissed reports' });
+  const dismissedBox = h('details.dismissed', h('summary', 'Dismissed'), dismissed);
+  const msg = h('p', { role: 'status' });
+  const el = h('section', { 'aria-labelledby': 'rq-h' }, h('h2', { id: 'rq-h' }, 'Review queue'),
+    h('p.help', 'Designs members reported, most reported first, with their reasons. Hide one (with a reason for the log), or dismiss the reports to keep it up; a new report brings it back.'),
+    msg, open, dismissedBox);
+
+  function item(x) {
+    const d = x.design;
+    const hideBtn = h('button', { type: 'button', 'aria-label': `${d.hidden ? 'Show again' : 'Hide'} ${d.title}` }, d.hidden ? 'Show again' : 'Hide');
+    const dismiss = h('button.secondary', { type: 'button', 'aria-label': `Dismiss the reports of ${d.title}` }, 'Dismiss');
+    const err = h('p.field-error', { role: 'alert' });
+    const li = h('li.review-item', { dataset: { id: d.id } },
+      link(`/design/${d.id}`, h('img', { src: d.thumb || `/t/${d.id}.png`, alt: `${d.title} (thumbnail)`, loading: 'lazy', width: 160, height: d.kind === 'level' ? 90 : 160, class: `thumb-${d.kind}` })),
+      h('div.review-body',
+        h('h3', link(`/design/${d.id}`, d.title), d.hidden ? [' ', h('span.badge.status-hidden', 'Hidden')] : null),
+        h('p.help', 'by ', link(`/creator/${d.creator}`, d.creator_name || d.creator), ' in ', link(`/brand?contest=${encodeURIComponent(d.contest)}`, d.contest),
+          ' · ', h('strong', `${x.reports} ${x.reports === 1 ? 'report' : 'reports'}`)),
+        h('ul.reasons', { 'aria-label': 'Reasons given' }, (x.reasons || []).map((r) => h('li', h('q', r.reason), ' ', h('time.help', fmtDate(r.at))))),
+        h('div.actions', hideBtn, dismiss), err));
+    hideBtn.addEventListener('click', async () => {
+      err.textContent = '';
+      try {
+        const r = await hideDesign(d, hideBtn);
+        if (r) { msg.textContent = r.hidden ? `“${d.title}” is hidden.` : `“${d.title}” is visible again.`; load(); }
+      } catch (e) { err.textContent = errText(e); }
+    });
+    dismiss.addEventListener('click', () => {
+      localStorage.setItem(REVIEWED_KEY, JSON.stringify({ ...reviewed(), [d.id]: x.reports }));
+      msg.textContent = `Reports of “${d.title}” dismissed.`;
+      load();
+    });
+    return li;
+  }
+
+  async function load() {
+    try {
+      const r = await api.call('review.list', { limit: REVIEW_LIMIT });
+      const seen = reviewed();
+      // Dismissed until a new report comes in.
+      const isDone = (x) => seen[x.design.id] !== undefined && seen[x.design.id] >= x.reports;
+      const todo = r.items.filter((x) => !isDone(x)), done = r.items.filter(isDone);
+      clear(open, todo.length ? todo.map(item) : h('li.empty', 'Nothing to review: no reported designs waiting.'));
+      clear(dismissed, done.map(item));
+      dismissedBox.hidden = !done.length;
+      dismissedBox.querySelector('summary').textContent = `Dismissed (${done.length})`;
+    } catch (e) { msg.textContent = errText(e); }
+  }
+  load();
+  return { el };
+}
+
+// ---- the moderation log (moderation.list) ----
+
+const ACTION_TEXT = {
+  'design.hide': (e) => (e.hidden === false ? 'showed again the design' : 'hid the design'),
+  'comment.hide': (e) => (e.hidden === false ? 'showed again a comment' : 'hid a comment'),
+  'account.suspend': () => 'suspended the account',
+  'account.reinstate': () => 'reinstated the account',
+};
+
+function moderationLog() {
+  const list = h('ol.modlog', { 'data-testid': 'modlog', 'aria-label': 'Moderation actions, newest first' });
+  const msg = h('p', { role: 'status' });
+  const more = h('button.secondary', { type: 'button', hidden: true, onclick: () => load() }, 'Older entries');
+  const el = h('section', { 'aria-labelledby': 'ml-h' }, h('h2', { id: 'ml-h' }, 'Moderation log'),
+    h('p.help', 'Every hide, suspension and reinstatement: who, when and why, newest first.'), msg, list, more);
+  let before = null;
+
+  function target(e) {
+    if (e.design) return link(`/design/${e.design}`, `design ${e.design}`);
+    if (e.comment) return `comment ${e.comment}`;
+    if (e.account) return link(`/creator/${e.account}`, `account ${e.account}`);
+    return '';
+  }
+  async function load() {
+    try {
+      const r = await api.call('moderation.list', before ? { before, limit: LOG_PAGE } : { limit: LOG_PAGE });
+      for (const e of r.entries) {
+        const what = (ACTION_TEXT[e.action] || (() => e.action))(e);
+        list.append(h('li', { dataset: { id: e.id } }, h('time', fmtDate(e.at)), ' ',
+          h('strong', e.by_name || `account ${e.by}`), ` ${what} `, target(e),
+          e.reason ? [': ', h('q.reason', e.reason)] : null));
+      }
+      if (!list.children.length) list.append(h('li.empty', 'Nothing yet: no design or comment hidden, no account suspended.'));
+      if (r.entries.length) before = r.entries[r.entries.length - 1].id;
+      more.hidden = !r.more;
+    } catch (e) { msg.textContent = errText(e); }
+  }
+  load();
+  return { el };
 }

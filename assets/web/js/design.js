@@ -2,7 +2,8 @@
 // scale with the viewer's own vote, the live tally, the status timeline with the
 // brand's notes, comments and reporting. Live through design.watch.
 import { api } from './api.js';
-import { h, clear, link, badge, icon, fmtDate, showTally, errText, announce, setTitle, signInButton, notFoundView } from './dom.js';
+import { h, clear, link, badge, icon, fmtDate, showTally, errText, announce, setTitle, signInButton, notFoundView, formField, parseTags, askReason } from './dom.js';
+import { nextPhase } from './contest.js';
 
 const COMMENT_PAGE = 20;
 const COMMENT_MAX = 2000; // SPEC §2: comment text 1–2000 characters
@@ -29,17 +30,19 @@ export function designPage(id) {
     const img = h('img.render', {
       src: `/r/${d.id}.png`, alt: `${d.title}: full-size ${d.kind === 'level' ? 'level map' : 'artwork'}`,
     });
-    const tags = (d.tags || []).map((t) => h('li', link(`/?contest=${encodeURIComponent(d.contest)}&tag=${encodeURIComponent(t)}`, '#' + t)));
+    ui.h1 = h('h1');
+    ui.tags = h('ul.tags', { 'aria-label': 'Tags' });
+    ui.own = h('div.own', { 'data-testid': 'own' });
     clear(el,
       h('div.design-layout',
         h('figure.render-box', img),
         h('div.side',
-          h('h1', d.title),
+          ui.h1,
           h('p.by', 'by ', link(`/creator/${d.creator}`, d.creator_name || `creator ${d.creator}`),
             ' in ', link(`/contest/${d.contest}`, contest ? contest.title : d.contest),
             ' · ', fmtDate(d.created)),
-          tags.length ? h('ul.tags', { 'aria-label': 'Tags' }, tags) : null,
-          h('p', 'Status: ', ui.status), ui.hidden,
+          ui.tags,
+          h('p', 'Status: ', ui.status), ui.hidden, ui.own,
           ui.tally, ui.vote, ui.voteMsg,
           h('p.links', h('a', { href: `/d/${d.id}`, download: '' }, 'Download original'),
             api.account && api.account.role === 'brand' ? [' · ', link(`/brand?contest=${encodeURIComponent(d.contest)}`, 'Manage in the dashboard')] : null),
@@ -54,6 +57,10 @@ export function designPage(id) {
 
   function update() {
     const d = design;
+    ui.h1.textContent = d.title;
+    clear(ui.tags, (d.tags || []).map((t) => h('li', link(`/?contest=${encodeURIComponent(d.contest)}&tag=${encodeURIComponent(t)}`, '#' + t))));
+    ui.tags.hidden = !(d.tags || []).length;
+    renderOwn();
     showTally(ui.tally, d.tally, contest && contest.scale);
     clear(ui.status, badge(d.status));
     ui.hidden.textContent = d.hidden ? 'Hidden by the brand: only its creator and the brand can see it.' : '';
@@ -65,7 +72,68 @@ export function designPage(id) {
     renderVote();
   }
 
+  // The creator's own tools (SPEC §7): edit and withdraw while the contest takes
+  // submissions; otherwise why not.
+  let editing = false;
+  function renderOwn() {
+    const d = design;
+    if (!api.account || String(api.account.id) !== String(d.creator) || editing) { if (!editing) clear(ui.own); return; }
+    if (d.status === 'withdrawn') return clear(ui.own, h('p.notice', 'You withdrew this design: only you and the brand can see it.'));
+    if (!contest || contest.phase !== 'submissions') {
+      return clear(ui.own, h('p.help', 'This design can no longer be edited or withdrawn: its contest no longer takes submissions.'));
+    }
+    const next = nextPhase(contest);
+    clear(ui.own, h('div.actions',
+      h('button.secondary', { type: 'button', onclick: openEdit }, 'Edit title and tags'),
+      h('button.danger', { type: 'button', onclick: withdraw }, 'Withdraw')),
+    h('p.help', 'Yours to edit or withdraw while the contest takes submissions', next ? ` (until ${fmtDate(next.at)})` : '', '.'));
+  }
+
+  function openEdit() {
+    editing = true;
+    const title = formField('e-title', 'Title', h('input', { required: true, maxlength: 80, value: design.title }), '1–80 characters.');
+    const tags = formField('e-tags', 'Tags', h('input', { value: (design.tags || []).join(' '), autocomplete: 'off' }), 'Up to 8, separated by spaces: a–z, 0–9 and -.');
+    const msg = h('p.field-error', { role: 'alert' });
+    const close = () => { editing = false; renderOwn(); };
+    const form = h('form.edit-form', {
+      novalidate: true,
+      onsubmit: async (e) => {
+        e.preventDefault();
+        title.err.textContent = tags.err.textContent = msg.textContent = '';
+        const t = title.input.value.trim(), parsed = parseTags(tags.input.value);
+        if (!t) { title.err.textContent = 'A title is needed.'; title.input.focus(); return; }
+        if (parsed.error) { tags.err.textContent = parsed.error; tags.input.focus(); return; }
+        try {
+          const r = await api.call('design.edit', { design: id, title: t, tags: parsed.tags });
+          Object.assign(design, r.design);
+          editing = false;
+          update();
+          setTitle(design.title);
+          announce('Saved.');
+        } catch (x) {
+          const f = { title, tags }[x.detail && x.detail.field];
+          if (f) { f.err.textContent = errText(x); f.input.focus(); } else msg.textContent = errText(x);
+        }
+      },
+    }, title.el, tags.el, msg, h('div.actions', h('button', { type: 'submit' }, 'Save'), h('button.secondary', { type: 'button', onclick: close }, 'Cancel')));
+    clear(ui.own, form);
+    title.input.focus();
+  }
+
+  async function withdraw() {
+    if (!confirm(`Withdraw “${design.title}”? It leaves the galleries and the contest for good; only you and the brand will still see it.`)) return;
+    try {
+      const r = await api.call('design.withdraw', { design: id });
+      Object.assign(design, r.design);
+      update();
+      announce('Withdrawn.');
+    } catch (x) {
+      clear(ui.own, h('p.field-error', { role: 'alert' }, errText(x)));
+    }
+  }
+
   function canVote() {
+    if (design.status === 'withdrawn') return 'Withdrawn by its creator: no more votes.';
     if (!api.account) return signInButton('Sign in to vote');
     if (String(api.account.id) === String(design.creator)) return 'This is your design.';
     if (contest && !['submissions', 'voting'].includes(contest.phase)) return `Voting is ${contest.phase === 'upcoming' ? 'not open yet' : 'closed'}.`;
@@ -112,10 +180,31 @@ export function designPage(id) {
   }
 
   function commentEl(c) {
-    return h('li', { class: c.official ? 'official' : '', dataset: { id: c.id } },
+    const brand = api.account && api.account.role === 'brand';
+    const li = h('li', { class: c.official ? 'official' : '', dataset: { id: c.id } },
       h('div.c-head', h('strong', c.author_name || `member ${c.author}`), c.official ? [' ', h('span.badge.status-official', 'Official')] : null,
-        ' ', h('time', fmtDate(c.created))),
+        c.hidden ? [' ', h('span.badge.status-hidden', 'Hidden')] : null, ' ', h('time', fmtDate(c.created))),
       h('p.c-text', c.text));
+    if (brand && !c.official) {
+      const btn = h('button.secondary.small', { type: 'button', 'aria-label': `${c.hidden ? 'Show' : 'Hide'} the comment by ${c.author_name}` }, c.hidden ? 'Show again' : 'Hide');
+      btn.addEventListener('click', () => hideComment(c, btn));
+      li.append(btn);
+    }
+    return li;
+  }
+
+  // The brand hides (or shows again) a comment, with a reason (SPEC §7: comment.hide).
+  async function hideComment(c, btn) {
+    const reason = await askReason(btn, { action: c.hidden ? 'Show again' : 'Hide comment' });
+    if (reason === null) return;
+    try {
+      await api.call('comment.hide', { comment: c.id, hidden: !c.hidden, reason });
+      c.hidden = !c.hidden;
+      renderComments();
+      announce(c.hidden ? 'Comment hidden.' : 'Comment shown again.');
+    } catch (x) {
+      btn.after(h('p.field-error', { role: 'alert' }, errText(x)));
+    }
   }
 
   function renderComments() {

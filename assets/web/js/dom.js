@@ -61,6 +61,7 @@ export const STATUS_LABEL = {
   not_selected: 'Not selected',
   in_production: 'In production',
   launched: 'Launched',
+  withdrawn: 'Withdrawn',
 };
 
 export function badge(status) {
@@ -184,6 +185,53 @@ export function signInButton(text) {
 export function notFoundView(title = 'Page not found', text = 'There is no page at this address.') {
   return h('section.not-found', h('h1', title), h('p', text),
     h('p', link('/', 'Go to the gallery'), ' · ', link('/leaderboard', 'see the leaderboard')));
+}
+
+// A labelled form field: {el, input, err}. The input gets the id; its error (role
+// alert) and help text are linked with aria-describedby.
+export function formField(id, label, input, help = null) {
+  const err = h('p.field-error', { id: `${id}-err`, role: 'alert' });
+  input.id = id;
+  input.setAttribute('aria-describedby', `${id}-err${help ? ` ${id}-help` : ''}`);
+  return { el: h('div.field', h('label', { for: id }, label), input, help ? h('p.help', { id: `${id}-help` }, help) : null, err), err, input };
+}
+
+// Tags as typed ("retro space, pixel"): {tags} (lowercase, repeats once) or {error} in
+// words. SPEC §2: up to 8 tags of 1–24 of a-z 0-9 -.
+const TAG_RE = /^[a-z0-9-]{1,24}$/;
+export function parseTags(text) {
+  const tags = [...new Set(text.toLowerCase().split(/[\s,]+/).filter(Boolean))];
+  const bad = tags.find((x) => !TAG_RE.test(x));
+  if (bad) return { error: `“${bad}” is not a tag: use a–z, 0–9 and -, up to 24.` };
+  if (tags.length > 8) return { error: 'At most 8 tags.' };
+  return { tags };
+}
+
+// Asks for the reason of a moderation action in a small form put after `after`
+// (SPEC §7: every hide and suspension says why). Resolves with the trimmed reason, or
+// null when cancelled. The form removes itself either way.
+const REASON_MAX = 500; // docs/protocol.md: reasons are 1–500 characters
+let reasonIds = 0;
+export function askReason(after, { label = 'Reason', action = 'Hide', placeholder = 'Say why (the moderation log keeps it)' } = {}) {
+  after.parentElement.querySelector(':scope > form.reason-form')?.remove();
+  return new Promise((resolve) => {
+    const id = `reason-${++reasonIds}`;
+    const input = h('input', { id, required: true, maxlength: REASON_MAX, placeholder, autocomplete: 'off' });
+    const err = h('p.field-error', { role: 'alert' });
+    const done = (v) => { form.remove(); resolve(v); };
+    const form = h('form.reason-form', {
+      novalidate: true,
+      onsubmit: (e) => {
+        e.preventDefault();
+        const v = input.value.trim();
+        if (!v) { err.textContent = 'Give a reason.'; input.focus(); return; }
+        done(v);
+      },
+    }, h('label', { for: id }, label), input, h('button', { type: 'submit' }, action),
+    h('button.secondary', { type: 'button', onclick: () => { done(null); after.focus(); } }, 'Cancel'), err);
+    after.after(form);
+    input.focus();
+  });
 }
 
 export function params() {

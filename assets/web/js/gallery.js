@@ -2,7 +2,7 @@
 // of thumbnails fed by gallery.subscribe, grown by infinite scroll.
 import { api } from './api.js';
 import { h, clear, link, badge, icon, showTally, errText, params, setTitle, STATUS_LABEL } from './dom.js';
-import { navigate } from './app.js';
+import { navigate } from './router.js';
 
 const PAGE = 24;          // designs per window (gallery.subscribe's default limit)
 const MAX_WINDOWS = 40;   // live windows per grid (the server allows 64 per connection)

@@ -1,7 +1,7 @@
 // The creator page (/creator/<id>: points, designs, wins; creator.get) and the
 // leaderboard (/leaderboard: creator.top).
 import { api } from './api.js';
-import { h, clear, link, badge, fmtDate, errText, setTitle, notFoundView } from './dom.js';
+import { h, clear, link, badge, fmtDate, errText, setTitle, notFoundView, askReason, announce } from './dom.js';
 import { liveGrid } from './gallery.js';
 
 const TOP = 50;
@@ -42,13 +42,41 @@ export function creatorPage(id) {
     setTitle(a.name || `Creator ${id}`);
     clear(el, h('h1', a.name || `Creator ${id}`),
       h('p.help', a.role === 'brand' ? 'Brand staff' : 'Creator', a.created ? ` since ${fmtDate(a.created)}` : ''),
-      stats, h('h2', 'Designs'), list);
+      brandTools(a), stats, h('h2', 'Designs'), list);
   }).catch((e) => {
     if (e.code === 'not_found' || e.code === 'bad_args') clear(el, notFoundView('Creator not found', 'There is no creator with this id.'));
     else clear(el, h('h1', 'Creator'), h('p.error', errText(e)));
     setTitle('Creator not found');
   });
   return { el, destroy() { if (grid) grid.destroy(); } };
+}
+
+// What the brand sees and does on a member's page: the contact (SPEC §7) and suspend
+// or reinstate, with a reason (account.suspend).
+function brandTools(a) {
+  if (!api.account || api.account.role !== 'brand' || a.role === 'brand') return null;
+  const state = h('p', { 'data-testid': 'suspended' });
+  const btn = h('button', { type: 'button' });
+  const box = h('div.brand-tools', a.contact ? h('p', 'Contact: ', h('a', { href: `mailto:${a.contact}` }, a.contact)) : h('p.help', 'No contact given.'), state, btn);
+  const show = () => {
+    state.textContent = a.suspended ? 'Suspended: signed out everywhere, cannot sign in, designs hidden.' : '';
+    state.className = a.suspended ? 'notice' : '';
+    btn.textContent = a.suspended ? 'Reinstate' : 'Suspend';
+    btn.className = a.suspended ? 'secondary' : 'danger';
+  };
+  btn.addEventListener('click', async () => {
+    const suspended = !a.suspended;
+    const reason = await askReason(btn, { action: suspended ? 'Suspend account' : 'Reinstate account' });
+    if (reason === null) return;
+    try {
+      await api.call('account.suspend', { account: String(a.id), suspended, reason });
+      a.suspended = suspended;
+      announce(suspended ? `${a.name} is suspended.` : `${a.name} is reinstated.`);
+      show();
+    } catch (e) { state.textContent = errText(e); }
+  });
+  show();
+  return box;
 }
 
 export function leaderboardPage() {

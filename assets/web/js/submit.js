@@ -2,16 +2,16 @@
 // progress bar and a size check before sending) or a level from the tile editor.
 // upload.begin → binary frames → upload.commit (SPEC §4); errors show at their field.
 import { api } from './api.js';
-import { h, clear, link, errText, params, signInButton } from './dom.js';
+import { h, clear, link, errText, params, signInButton, formField as field, parseTags } from './dom.js';
 import { contests } from './gallery.js';
 import { levelEditor } from './editor.js';
 import { sha256Hex } from './sha256.js';
+import { drawMockup } from './mockup.js';
 
 // SPEC §3 limits, unless hello reports others.
 const MAX_BYTES = { artwork: 16 << 20, level: 1 << 20 };
 const CHUNK = 60000;            // bytes per binary frame
 const HIGH_WATER = 1 << 20;     // bytes left in the socket's buffer before we wait
-const TAG_RE = /^[a-z0-9-]{1,24}$/;
 const PNG_SIG = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
 function limitFor(kind) {
@@ -21,13 +21,6 @@ function limitFor(kind) {
 
 function fmtBytes(n) {
   return n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : n >= 1024 ? `${Math.round(n / 1024)} KiB` : `${n} bytes`;
-}
-
-function field(id, label, input, help) {
-  const err = h('p.field-error', { id: `${id}-err`, role: 'alert' });
-  input.id = id;
-  input.setAttribute('aria-describedby', `${id}-err${help ? ` ${id}-help` : ''}`);
-  return { el: h('div.field', h('label', { for: id }, label), input, help ? h('p.help', { id: `${id}-help` }, help) : null, err), err, input };
 }
 
 export function submitPage() {
@@ -47,9 +40,16 @@ export function submitPage() {
     h('label', { for: 's-kind-level' }, kindLevel, ' Game level'));
   const file = field('s-file', 'PNG file', h('input', { type: 'file', name: 'file', accept: 'image/png' }),
     `PNG, 64–6000 pixels a side, at most ${fmtBytes(MAX_BYTES.artwork)}.`);
-  const preview = h('img.preview', { alt: 'Preview of the chosen file', hidden: true });
-  preview.addEventListener('error', () => { preview.hidden = true; });
-  const artBox = h('div.art', file.el, preview);
+  const preview = h('canvas.preview', { role: 'img', 'aria-label': 'Preview of the chosen file on the shirt', hidden: true, 'data-testid': 'mockup' });
+  const previewBox = h('figure.preview-box', { hidden: true }, preview,
+    h('figcaption.help', 'A preview on the shirt: the gallery shows the server’s own thumbnail.'));
+  const artBox = h('div.art', file.el, previewBox);
+  // SPEC §7: a contest's terms, accepted at upload (accept_terms: their version).
+  const termsText = h('div.terms-text', { tabindex: 0, id: 's-terms-text', role: 'region', 'aria-label': 'The contest’s terms' });
+  const termsCheck = h('input', { type: 'checkbox', id: 's-terms', 'aria-describedby': 's-terms-err' });
+  const termsErr = h('p.field-error', { id: 's-terms-err', role: 'alert' });
+  const termsBox = h('fieldset.terms', { hidden: true }, h('legend', 'The contest’s terms'), termsText,
+    h('label', { for: 's-terms' }, termsCheck, ' ', h('span', { 'data-testid': 'terms-label' })), termsErr);
   const editor = levelEditor();
   const levelBox = h('div.level', { hidden: true }, editor.el);
   const progress = h('progress', { max: 100, value: 0, hidden: true, 'aria-label': 'Upload progress', 'data-testid': 'progress' });
@@ -57,13 +57,23 @@ export function submitPage() {
   const done = h('div.done', { role: 'status', 'data-testid': 'done' });
   const submitBtn = h('button', { type: 'submit' }, 'Submit');
   const form = h('form.submit-form', { novalidate: true },
-    contestSel.el, kindBox, title.el, tags.el, artBox, levelBox, progress, formErr, submitBtn, done);
+    contestSel.el, kindBox, title.el, tags.el, artBox, levelBox, termsBox, progress, formErr, submitBtn, done);
+  const chosen = () => contestList.find((x) => x.id === contestSel.input.value) || null;
+  function syncTerms() {
+    const t = (chosen() || {}).terms;
+    termsBox.hidden = !t;
+    termsCheck.checked = false;
+    termsErr.textContent = '';
+    if (!t) return;
+    termsText.textContent = t.text;
+    form.querySelector('[data-testid=terms-label]').textContent = `I have read and accept these terms (version ${t.version})`;
+  }
   el.append(form);
 
   let contestList = [];
   const kind = () => (kindLevel.checked ? 'level' : 'artwork');
   function syncKind() {
-    const c = contestList.find((x) => x.id === contestSel.input.value);
+    const c = chosen();
     const fixed = c && c.kind !== 'any' ? c.kind : null;
     if (fixed) (fixed === 'level' ? kindLevel : kindArt).checked = true;
     kindArt.disabled = fixed === 'level';
@@ -73,27 +83,32 @@ export function submitPage() {
   }
   kindArt.addEventListener('change', syncKind);
   kindLevel.addEventListener('change', syncKind);
-  contestSel.input.addEventListener('change', syncKind);
+  contestSel.input.addEventListener('change', () => { syncKind(); syncTerms(); });
   const wanted = params().get('contest') || 'open';
   contests(true).then((list) => {
     contestList = list.filter((c) => c.phase === 'submissions');
     clear(contestSel.input, contestList.map((c) => h('option', { value: c.id, selected: c.id === wanted }, `${c.title}${c.kind !== 'any' ? ` (${c.kind})` : ''}`)));
     if (params().get('kind') === 'level') kindLevel.checked = true;
     syncKind();
+    syncTerms();
   }).catch((e) => { contestSel.err.textContent = errText(e); });
 
   file.input.addEventListener('change', () => {
     file.err.textContent = '';
     const f = file.input.files[0];
-    preview.hidden = !f;
+    previewBox.hidden = true;
     if (!f) return;
-    if (f.size > limitFor('artwork')) file.err.textContent = `This file is ${fmtBytes(f.size)}: the limit is ${fmtBytes(limitFor('artwork'))}.`;
-    preview.src = URL.createObjectURL(f);
+    if (f.size > limitFor('artwork')) { file.err.textContent = `This file is ${fmtBytes(f.size)}: the limit is ${fmtBytes(limitFor('artwork'))}.`; return; }
+    const img = new Image();
+    const url = URL.createObjectURL(f);
+    img.onload = () => { URL.revokeObjectURL(url); drawMockup(preview, img); preview.hidden = false; previewBox.hidden = false; };
+    img.onerror = () => URL.revokeObjectURL(url); // not an image: the checks at Submit say so
+    img.src = url;
   });
 
   function clearErrors() {
     for (const f of [contestSel, title, tags, file]) f.err.textContent = '';
-    formErr.textContent = '';
+    formErr.textContent = termsErr.textContent = '';
     editor.clearError();
   }
 
@@ -106,6 +121,7 @@ export function submitPage() {
       file.err.textContent = e.code === 'too_large' && d.limit ? `Too large: the limit is ${fmtBytes(d.limit)}.` : errText(e);
       return file.input;
     }
+    if (d.field === 'accept_terms') { termsErr.textContent = 'The terms changed or were not accepted: read them and tick the box.'; return termsCheck; }
     if (e.code === 'conflict' && d.design) { // SPEC §7: the same creator's bytes, same contest
       clear(formErr, 'You have already entered this file in this contest: ', link(`/design/${d.design}`, 'see your design'), '.');
       return formErr.querySelector('a');
@@ -154,18 +170,26 @@ export function submitPage() {
     }
   }
 
+  // One submission at a time: a second click while one is read, hashed or sent does
+  // nothing (the button is disabled too once the bytes are ready).
+  let sending = false;
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
+    if (sending) return;
+    sending = true;
+    try { await submitOnce(); } finally { sending = false; }
+  });
+
+  async function submitOnce() {
     clearErrors();
     clear(done);
     const k = kind();
     const t = title.input.value.trim();
-    const tagList = [...new Set(tags.input.value.toLowerCase().split(/[\s,]+/).filter(Boolean))];
+    const parsed = parseTags(tags.input.value);
+    const tagList = parsed.tags || [];
     let first = null;
     if (!t) { title.err.textContent = 'A title is needed.'; first = first || title.input; }
-    const badTag = tagList.find((x) => !TAG_RE.test(x));
-    if (badTag) { tags.err.textContent = `“${badTag}” is not a tag: use a–z, 0–9 and -, up to 24.`; first = first || tags.input; }
-    else if (tagList.length > 8) { tags.err.textContent = 'At most 8 tags.'; first = first || tags.input; }
+    if (parsed.error) { tags.err.textContent = parsed.error; first = first || tags.input; }
     let bytes = null;
     if (k === 'artwork') {
       const f = file.input.files[0];
@@ -179,24 +203,34 @@ export function submitPage() {
       bytes = editor.bytes();
       if (bytes.length > limitFor('level')) { formErr.textContent = `The level is ${fmtBytes(bytes.length)}: the limit is ${fmtBytes(limitFor('level'))}.`; first = first || submitBtn; bytes = null; }
     }
+    const terms = (chosen() || {}).terms;
+    if (terms && !termsCheck.checked) { termsErr.textContent = 'Tick the box to accept the contest’s terms: entering needs them.'; first = first || termsCheck; }
     if (first || !bytes) { (first || submitBtn).focus(); return; }
     submitBtn.disabled = true;
+    form.setAttribute('aria-busy', 'true');
     progress.hidden = false;
     progress.value = 0;
     try {
       const args = { kind: k, title: t, contest: contestSel.input.value, bytes: bytes.length, sha256: await sha256Hex(bytes) };
       if (tagList.length) args.tags = tagList;
+      if (terms) args.accept_terms = terms.version;
       const d = await upload(args, bytes);
+      // Cleared for the next design, so the same one is not sent twice by accident.
+      title.input.value = tags.input.value = file.input.value = '';
+      previewBox.hidden = true;
+      termsCheck.checked = false;
       clear(done, h('p', 'Submitted! ', link(`/design/${d.id}`, `See “${d.title}”`), ' · ',
-        link(`/?contest=${encodeURIComponent(d.contest)}&sort=new`, 'see it in the gallery')));
+        link(`/?contest=${encodeURIComponent(d.contest)}&sort=new`, 'see it in the gallery'),
+        ' · or fill the form again for another design.'));
       done.querySelector('a').focus();
     } catch (x) {
       const f = showError(x);
       if (f) f.focus();
     } finally {
       submitBtn.disabled = false;
+      form.removeAttribute('aria-busy');
       progress.hidden = true;
     }
-  });
+  }
   return { el };
 }
