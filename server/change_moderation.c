@@ -4,7 +4,9 @@
  *       end, it cannot log in, its designs leave the galleries (the records keep a
  *       "suspended" mark, so start-up knows); reinstating brings them back;
  *   "comment.hide" {comment, hidden, reason} — a comment only its author and the brand
- *       see. */
+ *       see;
+ *   "review.dismiss" {design} — its reports looked at and kept: out of the review
+ *       queue until a new one. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,7 @@
 #include "live.h"
 #include "logins.h"
 #include "moderation.h"
+#include "reports.h"
 #include "server.h"
 
 /* ---- account.suspend ---- */
@@ -89,6 +92,31 @@ void ch_suspend_post(struct change *c, struct server *srv)
     if (on)
         logins_close(srv, id, 0, 0, "suspended");
     after_suspended(srv, id, on);
+}
+
+/* ---- review.dismiss ---- */
+
+int ch_dismiss_apply(struct change *c, MDB_txn *txn, const struct store *st)
+{
+    uint64_t id = change_id(c, "design");
+    if (!id)
+        return CC_EBADARGS;
+    uint32_t n;
+    int rc = report_dismiss(txn, st, id, &n);
+    if (rc)
+        return rc;
+    c->out.count = n;
+    char ids[24];
+    snprintf(ids, sizeof ids, "%llu", (unsigned long long)id);
+    json_t *target = json_pack("{sssI}", "design", ids, "reports", (json_int_t)n);
+    rc = moderation_append(txn, st, c->out.at, c->by, "review.dismiss", target, NULL);
+    json_decref(target);
+    return rc;
+}
+
+void ch_dismiss_post(struct change *c, struct server *srv)
+{
+    reports_dismissed(srv->reports, change_id(c, "design"), (uint32_t)c->out.count);
 }
 
 /* ---- comment.hide ---- */

@@ -54,6 +54,7 @@ static const struct {
     [CH_DESIGN_EDIT] = {"design.edit", ch_design_edit_apply, ch_design_edit_post},
     [CH_WITHDRAW] = {"withdraw", ch_withdraw_apply, ch_withdraw_post},
     [CH_NOTICE_READ] = {"notice.read", ch_notice_read_apply, NULL},
+    [CH_DISMISS] = {"review.dismiss", ch_dismiss_apply, ch_dismiss_post},
     [CH_CLOCK] = {"clock", NULL, NULL},
 };
 

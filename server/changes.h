@@ -56,6 +56,7 @@ enum change_kind {
     CH_DESIGN_EDIT,    /* "design.edit" {design, title?, tags?} by its creator */
     CH_WITHDRAW,       /* "withdraw" {design} by its creator */
     CH_NOTICE_READ,    /* "notice.read" {upto} by the account */
+    CH_DISMISS,        /* "review.dismiss" {design} by the brand */
     CH_CLOCK,          /* "clock" {} — TEST ONLY (--test-clock): test.clock set the
                           clock to `at`, which may be back in time */
     CH_KINDS

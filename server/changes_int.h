@@ -45,6 +45,8 @@ int change_notice_design(struct change *c, MDB_txn *txn, const struct store *st,
 int ch_suspend_apply(struct change *c, MDB_txn *txn, const struct store *st);
 void ch_suspend_post(struct change *c, struct server *srv);
 int ch_comment_hide_apply(struct change *c, MDB_txn *txn, const struct store *st);
+int ch_dismiss_apply(struct change *c, MDB_txn *txn, const struct store *st);
+void ch_dismiss_post(struct change *c, struct server *srv);
 void ch_comment_hide_post(struct change *c, struct server *srv);
 /* change_design.c */
 int ch_design_create_apply(struct change *c, MDB_txn *txn, const struct store *st);

@@ -39,6 +39,7 @@ static const struct op table[] = {
     {"moderation.list", op_moderation_list, OP_BRAND},
     {"notice.list", op_notice_list, OP_AUTH},
     {"notice.read", op_notice_read, OP_AUTH},
+    {"review.dismiss", op_review_dismiss, OP_BRAND},
     {"review.list", op_review_list, OP_BRAND},
     {"test.clock", op_test_clock, 0},
     {"upload.abort", op_upload_abort, OP_AUTH},

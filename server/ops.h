@@ -48,6 +48,7 @@ void op_comment_hide(struct req *r);
 void op_account_suspend(struct req *r);
 void op_moderation_list(struct req *r);
 void op_review_list(struct req *r);
+void op_review_dismiss(struct req *r);
 void op_notice_list(struct req *r);
 void op_notice_read(struct req *r);
 /* The caller's unread notices (auth.login's and auth.register's `unread`). */

@@ -196,6 +196,14 @@ static int opt_password(struct req *r, const char *field, const char **out)
     return 0;
 }
 
+/* Adds has_password (the account's own view: whether auth.set_password needs `old`). */
+static void add_has_password(MDB_txn *txn, struct store *st, uint64_t id, json_t *account)
+{
+    char stored[PASSWORD_HASH_LEN];
+    json_object_set_new(account, "has_password",
+                        json_boolean(!account_password_get(txn, st, id, stored, sizeof stored)));
+}
+
 /* The caller's own account object (its contact included) from the store, with points. */
 static json_t *own_account(struct server *srv, uint64_t id)
 {
@@ -205,6 +213,8 @@ static json_t *own_account(struct server *srv, uint64_t id)
         return NULL;
     if (account_get(txn, srv->store, id, &account))
         account = NULL;
+    else
+        add_has_password(txn, srv->store, id, account);
     store_read_end(srv->store, txn);
     if (account)
         creators_account_json(srv->creators, account, 0); /* points are derived */
@@ -460,8 +470,9 @@ void op_auth_login(struct req *r)
     }
     uint64_t id, session = 0;
     json_t *account = NULL;
-    if (!(rc = account_by_token(txn, st, token, &id, &session)))
-        rc = account_get(txn, st, id, &account);
+    if (!(rc = account_by_token(txn, st, token, &id, &session)) &&
+        !(rc = account_get(txn, st, id, &account)))
+        add_has_password(txn, st, id, account);
     store_read_end(st, txn);
     if (rc == CC_EUNAUTHORIZED) {
         login_failed(r, 0, "unknown or revoked token");

@@ -194,6 +194,29 @@ void op_moderation_list(struct req *r)
         req_ok(r, json_pack("{sosb}", "entries", list, "more", more));
 }
 
+static void dismiss_reply(struct req *r, struct change *c, int status)
+{
+    change_free(c);
+    if (status == CC_ENOTFOUND)
+        req_fail(r, status, "this design has no reports", json_pack("{ss}", "field", "design"));
+    else if (status)
+        req_fail(r, status, NULL, NULL);
+    else
+        req_ok(r, NULL);
+}
+
+/* review.dismiss {design} (brand): its reports are looked at and kept; it leaves the
+ * queue until someone reports it again. */
+void op_review_dismiss(struct req *r)
+{
+    struct dmem *d = design_arg(r);
+    if (!d)
+        return;
+    char s[24];
+    snprintf(s, sizeof s, "%llu", (unsigned long long)d->id);
+    req_change_new(r, CH_DISMISS, json_pack("{ss}", "design", s), dismiss_reply);
+}
+
 /* review.list {contest?, limit?}: designs with reports, most reported first, each
  * {design, reports, reasons:[{reason, at}] (up to REVIEW_REASONS_MAX, oldest first)}. */
 #define REVIEW_REASONS_MAX 20

@@ -11,8 +11,42 @@
 #include "u64map.h"
 
 struct reports {
-    struct u64map counts; /* design id → count, stored in the pointer */
+    struct u64map counts;    /* design id → count, stored in the pointer */
+    struct u64map dismissed; /* design id → its count when the brand dismissed them */
 };
+
+/* The brand's dismissal of a design's reports (review.dismiss) is kept under account 0
+ * (no account has id 0): be32 the count it dismissed. */
+int report_dismiss(MDB_txn *txn, const struct store *st, uint64_t design, uint32_t *count)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, store_dbs(st)->reports, &cur);
+    if (rc)
+        return store_err(rc);
+    uint8_t prefix[16];
+    put_be64(prefix, design);
+    memset(prefix + 8, 0, 8);
+    MDB_val k = {16, prefix}, v;
+    uint32_t n = 0;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+         !rc && k.mv_size == 16 && !memcmp(k.mv_data, prefix, 8);
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+        n += get_be64((const uint8_t *)k.mv_data + 8) != 0;
+    mdb_cursor_close(cur);
+    if (rc && rc != MDB_NOTFOUND)
+        return store_err(rc);
+    if (!n)
+        return CC_ENOTFOUND;
+    uint8_t val[4];
+    put_be32(val, n);
+    *count = n;
+    return store_put(txn, store_dbs(st)->reports, prefix, 16, val, 4, 0);
+}
+
+void reports_dismissed(struct reports *rp, uint64_t design, uint32_t count)
+{
+    u64map_put(&rp->dismissed, design, (void *)(uintptr_t)count);
+}
 
 int report_put(MDB_txn *txn, const struct store *st, uint64_t design, uint64_t account,
                const char *reason, int64_t at)
@@ -47,7 +81,8 @@ void reports_ranked(const struct reports *rp, uint64_t **ids, size_t *n)
     struct ranked *r = xmalloc((m->count ? m->count : 1) * sizeof *r);
     size_t k = 0;
     for (size_t i = 0; i < m->cap; i++)
-        if (m->keys[i])
+        if (m->keys[i] && (uintptr_t)m->vals[i] >
+                              (uintptr_t)u64map_get(&rp->dismissed, m->keys[i]))
             r[k++] = (struct ranked){m->keys[i], (uintptr_t)m->vals[i]};
     qsort(r, k, sizeof *r, by_count);
     *ids = xmalloc((k ? k : 1) * sizeof **ids);
@@ -72,6 +107,8 @@ int reports_reasons(MDB_txn *txn, const struct store *st, uint64_t design, size_
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
          !rc && k.mv_size == 16 && !memcmp(k.mv_data, prefix, 8);
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (!get_be64((const uint8_t *)k.mv_data + 8))
+            continue; /* the dismissal mark */
         json_t *o = json_loadb(v.mv_data, v.mv_size, 0, NULL);
         if (o)
             json_array_append_new(all, o);
@@ -119,6 +156,7 @@ int reports_open(struct reports **out, struct store *st)
 {
     struct reports *rp = xcalloc(1, sizeof *rp);
     u64map_init(&rp->counts);
+    u64map_init(&rp->dismissed);
     *out = rp;
     MDB_txn *txn;
     int rc = store_read_begin(st, &txn);
@@ -131,9 +169,14 @@ int reports_open(struct reports **out, struct store *st)
         return store_err(rc);
     }
     MDB_val k, v;
-    for (int op = MDB_FIRST; !(rc = mdb_cursor_get(cur, &k, &v, op)); op = MDB_NEXT)
-        if (k.mv_size == 16)
+    for (int op = MDB_FIRST; !(rc = mdb_cursor_get(cur, &k, &v, op)); op = MDB_NEXT) {
+        if (k.mv_size != 16)
+            continue;
+        if (get_be64((const uint8_t *)k.mv_data + 8))
             reports_added(rp, get_be64(k.mv_data));
+        else if (v.mv_size == 4)
+            reports_dismissed(rp, get_be64(k.mv_data), get_be32(v.mv_data));
+    }
     mdb_cursor_close(cur);
     store_read_end(st, txn);
     return rc == MDB_NOTFOUND ? 0 : store_err(rc);
@@ -144,6 +187,7 @@ void reports_close(struct reports *rp)
     if (!rp)
         return;
     u64map_free(&rp->counts);
+    u64map_free(&rp->dismissed);
     free(rp);
 }
 

@@ -29,8 +29,14 @@ void reports_close(struct reports *rp);
 void reports_added(struct reports *rp, uint64_t design);
 /* Reports of design. */
 uint32_t reports_count(const struct reports *rp, uint64_t design);
-/* The designs with reports, most reported first (ties: smaller id first), into a new
- * array *ids (free it) of *n. */
+/* Writer thread: the brand dismissed design's reports (review.dismiss): their count
+ * now into *count; it leaves the review queue until a new report. CC_ENOTFOUND when
+ * it has none. */
+int report_dismiss(MDB_txn *txn, const struct store *st, uint64_t design, uint32_t *count);
+/* The dismissal of count reports of design committed. */
+void reports_dismissed(struct reports *rp, uint64_t design, uint32_t count);
+/* The designs with reports not dismissed, most reported first (ties: smaller id
+ * first), into a new array *ids (free it) of *n. */
 void reports_ranked(const struct reports *rp, uint64_t **ids, size_t *n);
 /* Appends the reasons of design's reports, oldest first, as a JSON array of
  * {reason, at} to out (at most max of them). Any thread with a read txn. */

@@ -386,7 +386,7 @@ static const struct web_file *find(const struct web *w, const char *path)
  * one id segment of [A-Za-z0-9_.-]. */
 static int is_page(const char *path)
 {
-    static const char *const exact[] = {"/", "/leaderboard", "/submit", "/brand"};
+    static const char *const exact[] = {"/", "/leaderboard", "/submit", "/brand", "/account"};
     static const char *const prefix[] = {"/design/", "/contest/", "/creator/"};
     for (size_t i = 0; i < CC_ARRAY_LEN(exact); i++)
         if (!strcmp(path, exact[i]))

@@ -151,8 +151,10 @@ async def session_cap(srv):
 
 async def set_password_and_contact(srv):
     c = await register(srv, 'nopw')
+    assert c.account['has_password'] is False
     # no password yet: set one without `old`
-    await c.ok('auth.set_password', password=PW)
+    res = await c.ok('auth.set_password', password=PW)
+    assert res['account']['has_password'] is True
     d = await login_pw(srv, 'nopw')
     await d.err('auth.set_password', 'bad_args', password='another secret')
     await d.err('auth.set_password', 'unauthorized', password='another secret', old='nope nope!')
@@ -346,6 +348,16 @@ async def moderation(srv, brand):
     assert [x['reason'] for x in q['items'][0]['reasons']] == ['Copied from my shirt',
                                                                'Looks stolen']
     assert (await brand.ok('review.list', contest='nope'))['items'] == []
+    # dismissed: out of the queue for every brand session, back with a new report
+    await r1.err('review.dismiss', 'forbidden', design=other_d)
+    await brand.ok('review.dismiss', design=other_d)
+    assert [x['design']['id'] for x in (await brand.ok('review.list'))['items']] == [d]
+    r3 = await register(srv, 'reporter3')
+    await r3.ok('design.report', design=other_d, reason='Still blurry')
+    await r3.close()
+    q2 = await brand.ok('review.list')
+    assert [x['design']['id'] for x in q2['items']] == [d, other_d], q2
+    assert len(q2['items'][1]['reasons']) == 2
     assert len((await brand.ok('review.list', limit=1))['items']) == 1
     await brand.err('review.list', 'bad_args', limit=101)
     await r1.close()
@@ -367,12 +379,13 @@ async def moderation(srv, brand):
     # moderation.list: newest first, who, when, why
     await brand.ok('design.hide', design=d, hidden=True, reason='stolen artwork')
     entries = (await brand.ok('moderation.list'))['entries']
-    assert [e['action'] for e in entries[:3]] == ['design.hide', 'account.suspend',
-                                                 'comment.hide'], entries
+    assert [e['action'] for e in entries[:4]] == ['design.hide', 'account.suspend',
+                                                 'review.dismiss', 'comment.hide'], entries
     assert entries[0]['reason'] == 'stolen artwork' and entries[0]['by_name'] == 'acme'
     assert entries[1]['account'] == mal_id and entries[1]['reason'] == 'spam'
     page = await brand.ok('moderation.list', limit=1)
     assert len(page['entries']) == 1 and page['more']
+    assert entries[2]['design'] == other_d and entries[2]['reports'] == 1
     older = await brand.ok('moderation.list', before=page['entries'][0]['id'], limit=100)
     assert older['entries'][0]['id'] == entries[1]['id']
     await brand.err('moderation.list', 'bad_args', limit=101)

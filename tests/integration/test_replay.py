@@ -103,6 +103,7 @@ async def workload(srv, rec):
     await voters[0].ok('comment.post', design=s1, text='Love the colours')
     await brand.ok('comment.post', design=s1, text='Thanks for entering!')
     await voters[1].ok('design.report', design=u2, reason='Looks copied')
+    await brand.ok('review.dismiss', design=u2)
     await brand.ok('design.hide', design=u2, hidden=True)
     await brand.ok('design.hide', design=u2, hidden=False)
     await brand.ok('design.hide', design=o1, hidden=True, reason='Off topic')
@@ -146,6 +147,9 @@ async def workload(srv, rec):
     await upload_ok(gone, 'level', simple_level(variant=27), title='Bye')
     await gone.ok('comment.post', design=s1, text='So long')
     await gone.ok('auth.delete')
+    got = await c1.ok('notice.list')  # SPEC §8: notices made by the applies above
+    assert got['unread'] >= 1, got
+    await c1.ok('notice.read', upto=got['items'][0]['id'])
     for k in (p1, p2, p3, gone, suspect):
         await k.close()
 
@@ -240,7 +244,8 @@ async def main():
     assert types >= {'account.create', 'design.create', 'vote', 'comment', 'report',
                      'status', 'hide', 'contest', 'dict', 'clock', 'session.create',
                      'session.end', 'account.update', 'account.delete', 'account.suspend',
-                     'comment.hide', 'design.edit', 'withdraw'}, types
+                     'comment.hide', 'design.edit', 'withdraw', 'review.dismiss',
+                     'notice.read'}, types
 
     b = Server(['--test-clock', '--secret', os.path.join(a.data, 'secret')], start=False)
     p = subprocess.run(daemon_command('--data', b.data, '--secret',

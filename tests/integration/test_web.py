@@ -15,7 +15,7 @@ from harness import COCREATED, Client, Server, register, run, simple_level, tmpd
 SOURCE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 WEB = os.path.join(SOURCE, 'assets', 'web')
 SAMPLES = os.path.join(SOURCE, 'assets', 'samples')
-PAGES = ('/', '/leaderboard', '/submit', '/brand', '/design/12', '/contest/summer-tees',
+PAGES = ('/', '/leaderboard', '/submit', '/brand', '/account', '/design/12', '/contest/summer-tees',
          '/creator/3')
 NOT_PAGES = ('/design/', '/design/1/2', '/contest', '/creator/a%20b', '/nope', '/index.html',
              '/design/' + 'x' * 65, '/leaderboard/', '/assets', '/assets/')

@@ -16,7 +16,6 @@ const NEXT = { submitted: 'shortlisted', shortlisted: 'winner', winner: 'in_prod
 const LIST_LIMIT = 100;   // gallery.subscribe's largest window
 const LOG_PAGE = 50;      // moderation.list's default page
 const REVIEW_LIMIT = 100; // review.list's largest page
-const REVIEWED_KEY = 'cc_reviewed'; // this browser's dismissed reports: {design: reports seen}
 const VIEWS = [['', 'Contests'], ['review', 'Review queue'], ['log', 'Moderation log'], ['new', 'New contest']];
 // SPEC §7: no winner while the contest is upcoming or takes submissions (not `open`).
 const tooEarlyForWinners = (c) => c.id !== 'open' && (c.phase === 'upcoming' || c.phase === 'submissions');
@@ -336,18 +335,12 @@ function rankedGrid(c) {
 
 // ---- the review queue (review.list) ----
 
-function reviewed() {
-  try { return JSON.parse(localStorage.getItem(REVIEWED_KEY)) || {}; } catch { return {}; }
-}
-
 function reviewQueue() {
   const open = h('ol.review', { 'data-testid': 'review', 'aria-label': 'Reported designs to review' });
-  const dismissed = h('ol.review', { 'aria-label': 'Dismissed reports' });
-  const dismissedBox = h('details.dismissed', h('summary', 'Dismissed'), dismissed);
   const msg = h('p', { role: 'status' });
   const el = h('section', { 'aria-labelledby': 'rq-h' }, h('h2', { id: 'rq-h' }, 'Review queue'),
-    h('p.help', 'Designs members reported, most reported first, with their reasons. Hide one (with a reason for the log), or dismiss the reports to keep it up; a new report brings it back.'),
-    msg, open, dismissedBox);
+    h('p.help', 'Designs members reported, most reported first, with their reasons. Hide one (with a reason for the log), or dismiss the reports to keep it up: it leaves the queue for all of the brand\'s staff until someone reports it again.'),
+    msg, open);
 
   function item(x) {
     const d = x.design;
@@ -369,10 +362,14 @@ function reviewQueue() {
         if (r) { msg.textContent = r.hidden ? `“${d.title}” is hidden.` : `“${d.title}” is visible again.`; load(); }
       } catch (e) { err.textContent = errText(e); }
     });
-    dismiss.addEventListener('click', () => {
-      localStorage.setItem(REVIEWED_KEY, JSON.stringify({ ...reviewed(), [d.id]: x.reports }));
-      msg.textContent = `Reports of “${d.title}” dismissed.`;
-      load();
+    dismiss.addEventListener('click', async () => {
+      err.textContent = '';
+      dismiss.disabled = true;
+      try {
+        await api.call('review.dismiss', { design: d.id });
+        msg.textContent = `Reports of “${d.title}” dismissed.`;
+        load();
+      } catch (e) { err.textContent = errText(e); dismiss.disabled = false; }
     });
     return li;
   }
@@ -380,14 +377,7 @@ function reviewQueue() {
   async function load() {
     try {
       const r = await api.call('review.list', { limit: REVIEW_LIMIT });
-      const seen = reviewed();
-      // Dismissed until a new report comes in.
-      const isDone = (x) => seen[x.design.id] !== undefined && seen[x.design.id] >= x.reports;
-      const todo = r.items.filter((x) => !isDone(x)), done = r.items.filter(isDone);
-      clear(open, todo.length ? todo.map(item) : h('li.empty', 'Nothing to review: no reported designs waiting.'));
-      clear(dismissed, done.map(item));
-      dismissedBox.hidden = !done.length;
-      dismissedBox.querySelector('summary').textContent = `Dismissed (${done.length})`;
+      clear(open, r.items.length ? r.items.map(item) : h('li.empty', 'Nothing to review: no reported designs waiting.'));
     } catch (e) { msg.textContent = errText(e); }
   }
   load();
