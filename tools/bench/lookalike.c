@@ -7,16 +7,14 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "benchlib.h"
 #include "search.h"
 
 static uint64_t rng = 0x9E3779B97F4A7C15ULL;
 
 static uint64_t next(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return bench_rand(&rng);
 }
 
 static double now_s(void)
