@@ -189,6 +189,24 @@ async def login_rate_limit():
     srv.stop()
 
 
+async def password_jobs_limit():
+    """At most 32 password hashes at once (argon2id at its default cost: each takes
+    long enough that 40 sent together are all in hand before the first ends): the 32
+    first are answered, the 8 past the limit get busy with retry_after."""
+    srv = Server()
+    c = await connect(srv)
+    rids = [await c.send('auth.register', name=f'burst{i:02d}', password=PW)
+            for i in range(40)]
+    replies = [await c.reply(rid) for rid in rids]
+    ok = [r for r in replies if r['ok']]
+    busy = [r for r in replies if not r['ok']]
+    assert len(ok) == 32 and len(busy) == 8, [r.get('error') for r in replies]
+    assert all(r['error']['code'] == 'busy' and r['error']['detail']['retry_after'] >= 1
+               for r in busy), busy
+    await c.close()
+    srv.stop()
+
+
 async def rotate_brand():
     srv = Server(start=False, args=('--password-cost', 'low'))
     old = srv.make_brand('acme')
@@ -546,6 +564,7 @@ async def main():
     await anon.close()
     srv.stop()
     await login_rate_limit()
+    await password_jobs_limit()
     await rotate_brand()
     await upgrade_from_schema_2()
     print('accounts: ok (passwords, sessions, revoke with 4001, the 50-session cap, '
