@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "ccerr.h"
+#include "contests.h"
 #include "changes_int.h"
 #include "designs.h"
 #include "notices.h"
@@ -32,6 +33,46 @@ int change_notice_design(struct change *c, MDB_txn *txn, const struct store *st,
         if (!c->out.notices)
             c->out.notices = json_array();
         rc = notice_add(txn, st, &n, c->out.at, c->out.notices);
+    }
+    json_decref(rec);
+    return rc;
+}
+
+/* "contest.phase" {contest, phase}: the clock moved contest into phase (phases.c).
+ * Made once: a record whose phase is not the contest's at its time, or was told
+ * already, changes nothing. Every creator with a design in it is told. */
+int ch_contest_phase_apply(struct change *c, MDB_txn *txn, const struct store *st)
+{
+    const char *id = change_str(c, "contest");
+    int want = phase_parse(change_str(c, "phase") ? change_str(c, "phase") : "");
+    if (!id || want < 0)
+        return CC_EBADARGS;
+    struct contest k;
+    json_t *rec;
+    int rc = contest_load(txn, st, id, &k);
+    if (rc)
+        return rc;
+    if ((int)contest_phase(&k, c->out.at) != want || contest_phase_told(txn, st, id) == want)
+        return 0;
+    if ((rc = contest_phase_tell(txn, st, id, (enum phase)want)) ||
+        (rc = contest_record(txn, st, id, &rec)))
+        return rc;
+    const char *title = json_string_value(json_object_get(rec, "title"));
+    static const char *const says[] = {"opens soon", "takes submissions", "is open for votes",
+                                       "is being judged", "is closed: the results are final"};
+    char text[200];
+    snprintf(text, sizeof text, "“%s” %s.", title ? title : id, says[want]);
+    uint64_t *ids;
+    size_t n;
+    if (!(rc = designs_creators_in(txn, st, id, &ids, &n))) {
+        if (!c->out.notices)
+            c->out.notices = json_array();
+        for (size_t i = 0; i < n && !rc; i++) {
+            struct notice_new nn = {.account = ids[i], .kind = "contest", .contest = id,
+                                    .text = text};
+            rc = notice_add(txn, st, &nn, c->out.at, c->out.notices);
+        }
+        free(ids);
     }
     json_decref(rec);
     return rc;

@@ -55,6 +55,7 @@ static const struct {
     [CH_WITHDRAW] = {"withdraw", ch_withdraw_apply, ch_withdraw_post},
     [CH_NOTICE_READ] = {"notice.read", ch_notice_read_apply, NULL},
     [CH_DISMISS] = {"review.dismiss", ch_dismiss_apply, ch_dismiss_post},
+    [CH_CONTEST_PHASE] = {"contest.phase", ch_contest_phase_apply, NULL},
     [CH_CLOCK] = {"clock", NULL, NULL},
 };
 

@@ -36,6 +36,7 @@ int ch_account_delete_apply(struct change *c, MDB_txn *txn, const struct store *
 void ch_account_delete_post(struct change *c, struct server *srv);
 /* change_notice.c */
 int ch_notice_read_apply(struct change *c, MDB_txn *txn, const struct store *st);
+int ch_contest_phase_apply(struct change *c, MDB_txn *txn, const struct store *st);
 /* A notice of a design to its creator (not to actor, the one who caused it), appended
  * to c->out.notices. */
 int change_notice_design(struct change *c, MDB_txn *txn, const struct store *st,

@@ -110,6 +110,28 @@ int contest_load(MDB_txn *txn, const struct store *st, const char *id, struct co
     return 0;
 }
 
+/* meta "phase.<contest id>" → one byte: the phase told. */
+static size_t told_key(const char *id, char key[8 + CONTEST_ID_MAX + 1])
+{
+    return (size_t)snprintf(key, 8 + CONTEST_ID_MAX + 1, "phase.%s", id);
+}
+
+int contest_phase_told(MDB_txn *txn, const struct store *st, const char *id)
+{
+    char key[8 + CONTEST_ID_MAX + 1];
+    MDB_val v;
+    if (store_get(txn, store_dbs(st)->meta, key, told_key(id, key), &v) || v.mv_size != 1)
+        return -1;
+    return ((const uint8_t *)v.mv_data)[0];
+}
+
+int contest_phase_tell(MDB_txn *txn, const struct store *st, const char *id, enum phase p)
+{
+    char key[8 + CONTEST_ID_MAX + 1];
+    uint8_t b = (uint8_t)p;
+    return store_put(txn, store_dbs(st)->meta, key, told_key(id, key), &b, 1, 0);
+}
+
 enum phase contest_phase(const struct contest *c, int64_t now)
 {
     if (c->closed)

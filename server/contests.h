@@ -45,6 +45,10 @@ int contest_load(MDB_txn *txn, const struct store *st, const char *id, struct co
 int contest_record(MDB_txn *txn, const struct store *st, const char *id, json_t **out);
 /* The SPEC §2 contest object: the record plus its phase at now (new reference). */
 json_t *contest_json(const json_t *record, int64_t now);
+/* The phase last told to contest's creators (SPEC §8 `contest` notices), -1 if none. */
+int contest_phase_told(MDB_txn *txn, const struct store *st, const char *id);
+/* Writer thread: phase is now the one told. */
+int contest_phase_tell(MDB_txn *txn, const struct store *st, const char *id, enum phase p);
 /* The phase at time now (SPEC §2). */
 enum phase contest_phase(const struct contest *c, int64_t now);
 const char *phase_name(enum phase p);

@@ -9,6 +9,7 @@
 #include "ccerr.h"
 #include "comments.h"
 #include "log.h"
+#include "u64map.h"
 #include "util.h"
 
 int design_check_meta(const char *title, json_t *tags, json_t **tags_out, struct jargs_err *e)
@@ -108,6 +109,42 @@ int blob_ref_drop(MDB_txn *txn, const struct store *st, const uint8_t sha[32], u
     put_be64(key + 32, design);
     int rc = store_del(txn, store_dbs(st)->blob_refs, key, REF_KEY);
     return rc == CC_ENOTFOUND ? 0 : rc;
+}
+
+int designs_creators_in(MDB_txn *txn, const struct store *st, const char *contest,
+                        uint64_t **ids, size_t *n)
+{
+    *ids = NULL;
+    *n = 0;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, store_dbs(st)->blob_refs, &cur);
+    if (rc)
+        return store_err(rc);
+    struct u64map seen;
+    u64map_init(&seen);
+    size_t cap = 0, clen = strlen(contest);
+    MDB_val k, v;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        const uint8_t *p = v.mv_data;
+        if (v.mv_size < REF_FIXED + 1)
+            continue;
+        const uint8_t *nul = memchr(p + REF_FIXED, 0, v.mv_size - REF_FIXED);
+        if (!nul || (size_t)(p + v.mv_size - (nul + 1)) != clen || memcmp(nul + 1, contest, clen))
+            continue;
+        uint64_t creator = get_be64(p);
+        if (u64map_get(&seen, creator))
+            continue;
+        u64map_put(&seen, creator, (void *)1);
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 16;
+            *ids = xrealloc(*ids, cap * sizeof **ids);
+        }
+        (*ids)[(*n)++] = creator;
+    }
+    mdb_cursor_close(cur);
+    u64map_free(&seen);
+    return rc == MDB_NOTFOUND ? 0 : store_err(rc);
 }
 
 int blob_holders(MDB_txn *txn, const struct store *st, const uint8_t sha[32], uint64_t creator,

@@ -87,6 +87,10 @@ struct blob_holders {
     uint64_t bytes;
 };
 /* Fills h for bytes sha uploaded by creator to contest. Returns 0 or a store error. */
+/* The creators with a design in contest (withdrawn ones left out), each once, in a
+ * new array *ids of *n (free it): a walk of blob_refs. */
+int designs_creators_in(MDB_txn *txn, const struct store *st, const char *contest,
+                        uint64_t **ids, size_t *n);
 int blob_holders(MDB_txn *txn, const struct store *st, const uint8_t sha[32], uint64_t creator,
                  const char *contest, struct blob_holders *h);
 /* Writer thread: design no longer holds bytes sha (withdrawn: SPEC §7's duplicate

@@ -69,6 +69,7 @@ struct server {
     struct ratelimit *rate;       /* ratelimit.c: the token buckets */
     struct web *web;              /* web.c: the web client's files, NULL when none */
     struct search *search;        /* search.c: the word index of SPEC §8's search */
+    struct phases *phases;        /* phases.c: contest phase changes by the clock */
     struct session *logins;       /* logins.c: connections logged in */
     struct u64map last_seen;      /* logins.c: session id → last seen here (seconds) */
     struct password_cost password_cost; /* --password-cost */

@@ -27,6 +27,7 @@
 #include "proto.h"
 #include "ratelimit.h"
 #include "reports.h"
+#include "phases.h"
 #include "search.h"
 #include "secret.h"
 #include "server.h"
@@ -65,6 +66,7 @@ static int open_state(struct server *s)
     catalog_set_designs_of(s->catalog, creators_designs_of, s->creators);
     catalog_on_rescored(s->catalog, after_rescored, s);
     search_open(&s->search, s); /* built on the pool: search is `busy` until it is */
+    phases_start(&s->phases, s);
     return live_open(&s->live, s->loop, &s->view, &live_net_io);
 }
 
@@ -118,6 +120,8 @@ static void stop_now(struct server *s)
     close_handle((uv_handle_t *)&s->drain_timer);
     close_handle((uv_handle_t *)&s->sigint);
     close_handle((uv_handle_t *)&s->sigterm);
+    phases_stop(s->phases); /* no more clock records */
+    s->phases = NULL;
     /* Cluster mode: stop consuming before the writer stops (nothing new reaches it). */
     cluster_stop(s->changes ? changes_cluster(s->changes) : NULL);
     if (s->writer) {
@@ -265,6 +269,8 @@ int server_run(const struct server_config *cfg)
         cluster_stop(changes_cluster(s.changes));
         writer_stop(s.writer);
         uv_run(&loop, UV_RUN_DEFAULT);
+        phases_stop(s.phases);
+        s.phases = NULL;
         catalog_stop(s.catalog);
         live_stop(s.live);
         uv_run(&loop, UV_RUN_DEFAULT);

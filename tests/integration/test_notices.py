@@ -12,6 +12,40 @@ from harness import Client, Server, register, run, simple_level
 T0 = 2_000_000_000
 
 
+async def phases():
+    """`contest` notices: the clock moves a contest into voting, then judging, and the
+    brand closes it — each told once to every creator in it, none to others; records
+    of the clock (the same on every node: the stored phase decides)."""
+    srv = Server(start=False, args=('--test-clock',))
+    token = srv.make_brand('acme')
+    srv.start()
+    brand = await Client.connect(srv)
+    await brand.ok('auth.login', token=token)
+    await brand.ok('test.clock', now=T0)
+    await brand.ok('contest.create', slug='tees', title='Summer Tees', kind='level',
+                   scale='heart', submit_close=T0 + 100, vote_close=T0 + 200)
+    a, b, outsider = (await register(srv, 'ph_a'), await register(srv, 'ph_b'),
+                      await register(srv, 'ph_c'))
+    for i, c in enumerate((a, a, b)):
+        r = await c.upload('level', simple_level(variant=70 + i), title='P', contest='tees')
+        assert r['ok'], r
+    for now, text in ((T0 + 150, '“Summer Tees” is open for votes.'),
+                      (T0 + 250, '“Summer Tees” is being judged.')):
+        await brand.ok('test.clock', now=now)
+        for c in (a, b):
+            ev = await c.event('notice', pred=lambda e, t=text: e['notice']['text'] == t)
+            assert ev['notice']['kind'] == 'contest' and ev['notice']['contest'] == 'tees'
+    await brand.ok('contest.update', contest='tees', closed=True)
+    ev = await a.event('notice', pred=lambda e: 'closed' in e['notice']['text'])
+    got = [n['text'] for n in (await a.ok('notice.list'))['items'] if n['kind'] == 'contest']
+    assert got == ['“Summer Tees” is closed: the results are final.',
+                   '“Summer Tees” is being judged.', '“Summer Tees” is open for votes.'], got
+    assert (await outsider.ok('notice.list'))['items'] == []
+    for c in (brand, a, b, outsider):
+        await c.close()
+    srv.stop()
+
+
 async def main():
     srv = Server(start=False, args=('--test-clock',))
     token = srv.make_brand('acme')
@@ -87,6 +121,7 @@ async def main():
     assert [n['kind'] for n in (await again.ok('notice.list'))['items']] == kinds
     await again.close()
     srv.stop()
+    await phases()
     print('notices: ok (status, comment, official, milestone once, threshold; live to every '
           'connection; list, paging, read mark, unread at login; after kill -9)')
 

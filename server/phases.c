@@ -1,0 +1,128 @@
+/* The phase ticker. See phases.h. */
+#include "phases.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uv.h>
+
+#include "ccerr.h"
+#include "changes.h"
+#include "contests.h"
+#include "log.h"
+#include "server.h"
+#include "u64map.h"
+#include "util.h"
+
+#define PHASES_TICK_MS 1000
+
+struct phases {
+    uv_timer_t timer;
+    struct server *srv;
+    struct u64map inflight; /* FNV of contest id → 1 while its record is on its way */
+    size_t pending;         /* records submitted and not answered yet */
+    int closed;             /* the timer's handle is closed: free once pending is 0 */
+};
+
+static void phases_free(struct phases *p)
+{
+    u64map_free(&p->inflight);
+    free(p);
+}
+
+static uint64_t key_of(const char *id)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const char *p = id; *p; p++)
+        h = (h ^ (uint8_t)*p) * 1099511628211ULL;
+    return h ? h : 1;
+}
+
+struct pending {
+    struct phases *p;
+    uint64_t key;
+};
+
+static void applied(struct change *c, int status, void *user)
+{
+    struct pending *pd = user;
+    struct phases *p = pd->p;
+    u64map_del(&p->inflight, pd->key);
+    if (!--p->pending && p->closed)
+        phases_free(p);
+    if (status && status != CC_EBUSY)
+        log_warn("contest %s: its phase change could not be recorded (%s)",
+                 change_str(c, "contest"), ccerr_wire(status));
+    change_free(c);
+    free(pd);
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    struct phases *p = t->data;
+    struct server *srv = p->srv;
+    MDB_txn *txn;
+    if (store_read_begin(srv->store, &txn))
+        return;
+    json_t *all = json_array();
+    int rc = contest_all(txn, srv->store, all);
+    int64_t now = server_now(srv);
+    size_t i;
+    json_t *rec;
+    json_array_foreach(all, i, rec)
+    {
+        struct contest k;
+        contest_from_record(rec, &k);
+        if (rc || !strcmp(k.id, CONTEST_OPEN))
+            continue;
+        enum phase ph = contest_phase(&k, now);
+        int told = contest_phase_told(txn, srv->store, k.id);
+        if (p->closed)
+            break;
+        uint64_t key = key_of(k.id);
+        if ((int)ph == told || u64map_get(&p->inflight, key))
+            continue;
+        struct change *c = change_new(CH_CONTEST_PHASE, now, 0,
+                                      json_pack("{ssss}", "contest", k.id, "phase",
+                                                phase_name(ph)));
+        struct pending *pd = xmalloc(sizeof *pd);
+        *pd = (struct pending){p, key};
+        if (changes_submit(srv->changes, c, applied, pd)) {
+            change_free(c); /* busy: the next tick tries again */
+            free(pd);
+            continue;
+        }
+        u64map_put(&p->inflight, key, (void *)1);
+        p->pending++;
+    }
+    json_decref(all);
+    store_read_end(srv->store, txn);
+}
+
+void phases_start(struct phases **out, struct server *srv)
+{
+    struct phases *p = xcalloc(1, sizeof *p);
+    p->srv = srv;
+    u64map_init(&p->inflight);
+    uv_timer_init(srv->loop, &p->timer);
+    p->timer.data = p;
+    uv_timer_start(&p->timer, on_tick, PHASES_TICK_MS, PHASES_TICK_MS);
+    *out = p;
+}
+
+static void closed(uv_handle_t *h)
+{
+    struct phases *p = h->data;
+    p->closed = 1;
+    if (!p->pending)
+        phases_free(p);
+}
+
+void phases_stop(struct phases *p)
+{
+    if (!p)
+        return;
+    uv_timer_stop(&p->timer);
+    uv_close((uv_handle_t *)&p->timer, closed);
+}
