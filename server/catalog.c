@@ -185,6 +185,14 @@ struct cgal *cat_gal_get(struct catalog *cat, const char *id)
     return g;
 }
 
+uint64_t catalog_newest_id(const struct catalog *cat)
+{
+    for (size_t id = cat->cap_id; id-- > 1;)
+        if (cat->by_id[id])
+            return id;
+    return 0;
+}
+
 int catalog_kind_number(const char *name)
 {
     int i = 1;

@@ -98,6 +98,9 @@ struct gallery_query {
     char tag[25];     /* "" = any */
     int status;       /* -1 = any */
     int kind;         /* 0 = any, else catalog_kind_number() */
+    int random;       /* SPEC §8 lucky dip: a stable shuffle by seed (sort is ignored) of
+                         the designs with ids up to until */
+    uint64_t seed, until;
     uint64_t hidden_of; /* whose hidden designs the viewer sees too (SPEC §5): 0 nobody's,
                            CATALOG_HIDDEN_ALL (the brand), or an account id (a creator,
                            in a gallery filtered to their own designs) */
@@ -185,6 +188,8 @@ void catalog_settle(struct catalog *cat, const char *contest);
  * CC_ENOTFOUND for an unknown contest. */
 int catalog_page(struct catalog *cat, const struct gallery_query *q, struct dmem **out,
                  size_t *total);
+/* The newest design id the catalog holds (0: none): a lucky dip's default cut-off. */
+uint64_t catalog_newest_id(const struct catalog *cat);
 /* Bytes used by designs and indexes, and the number of designs (for /metrics). */
 void catalog_memory(const struct catalog *cat, size_t *bytes, size_t *designs);
 

@@ -85,12 +85,113 @@ static size_t gather(const struct cgal *g, const struct dvec *cand, const struct
     return k;
 }
 
+/* A design's place in a lucky dip of seed: splitmix64 of seed and id (ties, which
+ * would need a 64-bit collision, by id). */
+static uint64_t dip_key(uint64_t seed, uint64_t id)
+{
+    uint64_t z = seed ^ (id * 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+struct dip {
+    uint64_t key;
+    struct dmem *d;
+};
+
+static int dip_less(const struct dip *a, const struct dip *b)
+{
+    return a->key < b->key || (a->key == b->key && a->d->id < b->d->id);
+}
+
+/* Max-heap of the `cap` smallest entries seen (the heap's root is the largest kept). */
+static void dip_offer(struct dip *h, size_t *n, size_t cap, struct dip e)
+{
+    if (*n < cap) {
+        size_t i = (*n)++;
+        while (i && dip_less(&h[(i - 1) / 2], &e)) {
+            h[i] = h[(i - 1) / 2];
+            i = (i - 1) / 2;
+        }
+        h[i] = e;
+        return;
+    }
+    if (!cap || !dip_less(&e, &h[0]))
+        return;
+    size_t i = 0;
+    for (;;) { /* sift e down from the root */
+        size_t c = 2 * i + 1;
+        if (c >= *n)
+            break;
+        if (c + 1 < *n && dip_less(&h[c], &h[c + 1]))
+            c++;
+        if (!dip_less(&e, &h[c]))
+            break;
+        h[i] = h[c];
+        i = c;
+    }
+    h[i] = e;
+}
+
+static int dip_cmp(const void *a, const void *b)
+{
+    return dip_less(a, b) ? -1 : dip_less(b, a) ? 1 : 0;
+}
+
+/* SPEC §8's lucky dip: every design the viewer may see that matches q and has an id up
+ * to q->until, in the order of dip_key; the page [offset, offset + limit) of it. One
+ * pass keeping the offset + limit smallest keys (a heap): O(n log(offset + limit)) on
+ * the loop, no memory kept between requests. */
+static int page_random(struct catalog *cat, struct cgal *g, const struct gallery_query *q,
+                       struct dmem **out, size_t *total)
+{
+    uint32_t tag = 0;
+    *total = 0;
+    if (q->tag[0] && !(tag = cat_tag_id(cat, q->tag, 0)))
+        return 0;
+    size_t limit = q->limit > CATALOG_PAGE_MAX ? CATALOG_PAGE_MAX : q->limit;
+    size_t cap = q->offset + limit, n = 0, count = 0;
+    struct dip *h = xmalloc((cap ? cap : 1) * sizeof *h);
+    struct dmem *chunk[256];
+    size_t all = rank_count(g->rank[SORT_NEW]);
+    for (size_t pos = 0; pos < all;) {
+        size_t got = rank_page(g->rank[SORT_NEW], pos, CC_ARRAY_LEN(chunk), (void **)chunk);
+        if (!got)
+            break;
+        pos += got;
+        for (size_t i = 0; i < got; i++)
+            if (chunk[i]->id <= q->until && matches(g, chunk[i], q, tag)) {
+                count++;
+                dip_offer(h, &n, cap, (struct dip){dip_key(q->seed, chunk[i]->id), chunk[i]});
+            }
+    }
+    for (size_t i = 0; q->hidden_of && i < g->hidden.n; i++) {
+        struct dmem *d = g->hidden.v[i];
+        if (d->id <= q->until &&
+            (q->hidden_of == CATALOG_HIDDEN_ALL || d->creator == q->hidden_of) &&
+            filters_match(d, q, tag)) {
+            count++;
+            dip_offer(h, &n, cap, (struct dip){dip_key(q->seed, d->id), d});
+        }
+    }
+    qsort(h, n, sizeof *h, dip_cmp);
+    size_t k = 0;
+    for (size_t i = q->offset; i < n; i++)
+        out[k++] = h[i].d;
+    free(h);
+    *total = count;
+    return (int)k;
+}
+
 int catalog_page(struct catalog *cat, const struct gallery_query *q, struct dmem **out,
                  size_t *total)
 {
     struct cgal *g = cat_gal_find(cat, q->contest);
     if (!g && !(g = cat_gal_get(cat, q->contest)))
         return CC_ENOTFOUND;
+    if (q->random)
+        return page_random(cat, g, q, out, total);
     if (q->hidden_of && g->hidden.n)
         return page_with_hidden(cat, g, q, out, total);
     size_t limit = q->limit > CATALOG_PAGE_MAX ? CATALOG_PAGE_MAX : q->limit;

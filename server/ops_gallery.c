@@ -13,6 +13,37 @@
 #include "req.h"
 #include "server.h"
 
+/* SPEC §8's lucky dip: seed (an integer, 0 to 2^53; a new one when absent) and until
+ * (the newest design id the order covers; the newest now when absent). -1 after
+ * failing r. */
+static int random_args(struct req *r, struct gallery_query *q)
+{
+    struct jargs_err e;
+    json_int_t seed;
+    const char *until = NULL;
+    int rc = jargs_int(r->msg, "seed", JARGS_OPTIONAL, 0, (json_int_t)1 << 53, &seed, &e);
+    if (rc < 0 || jargs_string(r->msg, "until", JARGS_OPTIONAL, 1, 24, &until, &e) < 0) {
+        req_fail_args(r, &e);
+        return -1;
+    }
+    if (rc == 1) {
+        uint64_t x;
+        random_bytes(&x, sizeof x);
+        seed = (json_int_t)(x & (((uint64_t)1 << 53) - 1));
+    }
+    q->random = 1;
+    q->seed = (uint64_t)seed;
+    if (until && !(q->until = design_parse_id(until))) {
+        e.field = "until";
+        snprintf(e.why, sizeof e.why, "must be a design id");
+        req_fail_args(r, &e);
+        return -1;
+    }
+    if (!until)
+        q->until = catalog_newest_id(req_server(r)->catalog);
+    return 0;
+}
+
 int gallery_parse_query(struct req *r, struct gallery_query *q)
 {
     struct jargs_err e;
@@ -32,14 +63,16 @@ int gallery_parse_query(struct req *r, struct gallery_query *q)
     }
     memset(q, 0, sizeof *q);
     snprintf(q->contest, sizeof q->contest, "%s", contest);
-    int s = sort_parse(sort);
+    int s = strcmp(sort, "random") ? sort_parse(sort) : SORT_NEW;
     if (s < 0) {
         e.field = "sort";
-        snprintf(e.why, sizeof e.why, "must be new, top or hot");
+        snprintf(e.why, sizeof e.why, "must be new, top, hot or random");
         req_fail_args(r, &e);
         return -1;
     }
     q->sort = (enum sort)s;
+    if (!strcmp(sort, "random") && random_args(r, q))
+        return -1;
     q->offset = (size_t)offset;
     q->limit = (size_t)limit;
     q->status = -1;
@@ -79,7 +112,11 @@ void op_gallery_get(struct req *r)
         return;
     struct ccbuf b; /* the reply, built in place: a page is ~9 KB */
     req_reply_open(r, &b, q.limit * 512);
-    int rc = gallery_window_json(&req_server(r)->view, &q, r->sess, &b, "");
+    char dip[80] = "";
+    if (q.random) /* the order's seed and cut-off, to page it */
+        snprintf(dip, sizeof dip, "\"seed\":%llu,\"until\":\"%llu\",",
+                 (unsigned long long)q.seed, (unsigned long long)q.until);
+    int rc = gallery_window_json(&req_server(r)->view, &q, r->sess, &b, dip);
     if (rc) {
         ccbuf_free(&b);
         req_fail(r, rc, rc == CC_ENOTFOUND ? "no such contest" : NULL,
@@ -94,6 +131,11 @@ void op_gallery_subscribe(struct req *r)
     struct gallery_query q;
     if (gallery_parse_query(r, &q))
         return;
+    if (q.random) {
+        struct jargs_err e = {"sort", "random is no live order: page it with gallery.get"};
+        req_fail_args(r, &e);
+        return;
+    }
     struct ccbuf b;
     ccbuf_init(&b);
     int rc = live_subscribe(req_server(r)->live, r->sess, &q, &b);

@@ -561,8 +561,47 @@ async def kinds():
     srv.stop()
 
 
+async def lucky_dip():
+    """SPEC §8: sort random with a seed — a stable order per seed, pages that never
+    repeat, a cut-off (until) that keeps newer designs out of an order being paged."""
+    srv = Server()
+    ann = await register(srv, 'dip_ann')
+    ids = [(await ann.upload('level', simple_level(variant=4000 + i), title=f'D{i}'))
+           ['result']['design']['id'] for i in range(30)]
+    anon = await Client.connect(srv)
+    first = await anon.ok('gallery.get', sort='random', seed=42, limit=10)
+    assert first['seed'] == 42 and first['until'] == ids[-1] and first['total'] == 30, first
+    order = [x['id'] for x in first['items']]
+    for off in (10, 20):
+        page = await anon.ok('gallery.get', sort='random', seed=42, until=first['until'],
+                             offset=off, limit=10)
+        order += [x['id'] for x in page['items']]
+    assert sorted(order, key=int) == ids, order  # every design once
+    assert order != ids and order != ids[::-1], 'not shuffled'
+    again = await anon.ok('gallery.get', sort='random', seed=42, limit=30)
+    assert [x['id'] for x in again['items']] == order
+    other = await anon.ok('gallery.get', sort='random', seed=43, limit=30)
+    assert [x['id'] for x in other['items']] != order
+    fresh = await anon.ok('gallery.get', sort='random', limit=5)
+    assert isinstance(fresh['seed'], int) and len(fresh['items']) == 5
+    # a newer design waits for a new order
+    late = (await ann.upload('level', simple_level(variant=4100), title='Late'))['result']['design']['id']
+    kept = await anon.ok('gallery.get', sort='random', seed=42, until=first['until'], limit=100)
+    assert kept['total'] == 30 and late not in [x['id'] for x in kept['items']]
+    assert (await anon.ok('gallery.get', sort='random', seed=42, limit=100))['total'] == 31
+    e = await anon.err('gallery.subscribe', 'bad_args', sort='random')
+    assert e['detail']['field'] == 'sort'
+    for bad in (dict(seed=-1), dict(seed=2 ** 53 + 1), dict(until='x'), dict(seed='1')):
+        await anon.err('gallery.get', 'bad_args', sort='random', **bad)
+    assert (await anon.ok('gallery.get', sort='random', seed=2 ** 53, limit=1))['seed'] == 2 ** 53
+    await ann.close()
+    await anon.close()
+    srv.stop()
+
+
 async def main():
     await kinds()
+    await lucky_dip()
     srv = Server()
     try:
         ids = await votes_and_pages(srv)
