@@ -111,7 +111,7 @@ function luckyDip(args, c, empty) {
     let dip = null; // {seed, until} of this shuffle, from its first page
     grid = pagedGrid(async (offset, limit) => {
       const r = await api.call('gallery.get', { ...args, ...dip, offset, limit });
-      if (!dip) dip = { seed: r.seed, ...(r.until !== undefined ? { until: r.until } : {}) };
+      if (!dip) dip = { seed: r.seed, ...(r.until != null ? { until: r.until } : {}) };
       return r;
     }, {
       label: `${c.title}, a lucky dip`, empty, scaleOf: () => c.scale,

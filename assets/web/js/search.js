@@ -60,7 +60,7 @@ export function searchPage() {
   h('button', { type: 'submit' }, 'Search'));
   kindSel.addEventListener('change', () => { if (input.value.trim()) form.requestSubmit(); });
   const results = h('div.search-results');
-  const el = h('section.search', h('h1', 'Search'), form,
+  const el = h('section.search-page', h('h1', 'Search'), form,
     h('p.help', 'Titles, tags and creator names: every word counts, the start of a word is enough, accents and one typo are forgiven.'),
     results);
   setTitle(q ? `Search for “${q}”` : 'Search');
