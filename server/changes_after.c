@@ -8,6 +8,7 @@
 #include "logins.h"
 #include "log.h"
 #include "reports.h"
+#include "search.h"
 #include "server.h"
 
 /* Positions for live_design_changed when none are known. */
@@ -78,6 +79,7 @@ void after_suspended(struct server *srv, uint64_t account, int on)
 
 void after_edited(struct server *srv, struct dmem *d, const char *const *tags, int ntags)
 {
+    search_design_changed(srv->search, d->id);
     if (tags)
         catalog_set_tags(srv->catalog, d, tags, ntags);
     else
@@ -101,6 +103,7 @@ void after_notices(struct server *srv, const json_t *notices)
 void after_account_renamed(struct server *srv, uint64_t account, const char *name)
 {
     creators_rename(srv->creators, account, name);
+    search_creator_renamed(srv->search, account);
 }
 
 struct dmem *after_design_added(struct server *srv, const json_t *record)
@@ -109,6 +112,7 @@ struct dmem *after_design_added(struct server *srv, const json_t *record)
     struct dmem *d = catalog_add(srv->catalog, record, &added);
     if (!d || !added)
         return d;
+    search_design_changed(srv->search, d->id);
     if (creators_design_added(srv->creators, d))
         log_error("catalog: the account of design %llu cannot be read: no points for it",
                   (unsigned long long)d->id);

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "design_view.h"
 #include "ratelimit.h"
+#include "search.h"
 #include "server.h"
 #include "store.h"
 #include "util.h"
@@ -154,6 +155,15 @@ static void metrics(struct net_http *h, struct server *s)
                "Stream messages that were no record this node reads (skipped).",
                cs.bad_records + st.bad_messages);
     }
+    size_t sbytes, swords;
+    int sready;
+    search_stats(s->search, &sbytes, &swords, &sready);
+    metric(&b, "cocreate_search_ready", "gauge",
+           "1 once the search index is built after a start (search is busy until then).",
+           (uint64_t)sready);
+    metric(&b, "cocreate_search_bytes", "gauge",
+           "Bytes of the search index (apart from the ranking indexes).", sbytes);
+    metric(&b, "cocreate_search_words", "gauge", "Distinct words in the search index.", swords);
     net_http_respond(h, 200, "text/plain; version=0.0.4", b.data, b.len);
 }
 

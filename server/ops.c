@@ -41,6 +41,7 @@ static const struct op table[] = {
     {"notice.read", op_notice_read, OP_AUTH},
     {"review.dismiss", op_review_dismiss, OP_BRAND},
     {"review.list", op_review_list, OP_BRAND},
+    {"search", op_search, 0},
     {"test.clock", op_test_clock, 0},
     {"upload.abort", op_upload_abort, OP_AUTH},
     {"upload.begin", op_upload_begin, OP_AUTH},

@@ -50,6 +50,7 @@ void op_moderation_list(struct req *r);
 void op_review_list(struct req *r);
 void op_review_dismiss(struct req *r);
 void op_notice_list(struct req *r);
+void op_search(struct req *r);
 void op_notice_read(struct req *r);
 /* The caller's unread notices (auth.login's and auth.register's `unread`). */
 uint64_t ops_unread(struct req *r);

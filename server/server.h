@@ -68,6 +68,7 @@ struct server {
     int64_t test_now_ms;          /* with cfg.test_clock: the clock's reading (ms) */
     struct ratelimit *rate;       /* ratelimit.c: the token buckets */
     struct web *web;              /* web.c: the web client's files, NULL when none */
+    struct search *search;        /* search.c: the word index of SPEC §8's search */
     struct session *logins;       /* logins.c: connections logged in */
     struct u64map last_seen;      /* logins.c: session id → last seen here (seconds) */
     struct password_cost password_cost; /* --password-cost */

@@ -27,6 +27,7 @@
 #include "proto.h"
 #include "ratelimit.h"
 #include "reports.h"
+#include "search.h"
 #include "secret.h"
 #include "server.h"
 #include "store.h"
@@ -63,11 +64,13 @@ static int open_state(struct server *s)
     s->view = (struct design_view){s->store, s->catalog, s->reports};
     catalog_set_designs_of(s->catalog, creators_designs_of, s->creators);
     catalog_on_rescored(s->catalog, after_rescored, s);
+    search_open(&s->search, s); /* built on the pool: search is `busy` until it is */
     return live_open(&s->live, s->loop, &s->view, &live_net_io);
 }
 
 static void close_state(struct server *s)
 {
+    search_close(s->search);
     live_close(s->live);
     reports_close(s->reports);
     creators_close(s->creators);

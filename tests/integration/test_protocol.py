@@ -49,7 +49,9 @@ async def test_hello(c):
 async def test_accounts(srv, c):
     r = await c.ok('auth.register', name='Ann_1.x-y')
     acc, token = r['account'], r['token']
-    assert set(acc) == {'id', 'name', 'role', 'created', 'points'}, acc
+    # SPEC §2's account, plus has_password: the account's own view (SPEC §7)
+    assert set(acc) == {'id', 'name', 'role', 'created', 'points', 'has_password'}, acc
+    assert acc['has_password'] is False
     assert isinstance(acc['id'], str) and acc['id'], acc
     assert acc['name'] == 'Ann_1.x-y' and acc['role'] == 'member' and acc['points'] == 0, acc
     assert isinstance(acc['created'], int) and acc['created'] > 1_600_000_000, acc

@@ -8,6 +8,7 @@ packages=(
   libuv1-dev libwebsockets-dev libwebsockets-evlib-uv
   liblmdb-dev lmdb-utils libjansson-dev libzstd-dev libpng-dev zlib1g-dev libssl-dev
   libargon2-dev # password hashes (SPEC §7: argon2id)
+  libunistring-dev # search (SPEC §8): case folding, NFKD
   libnats-dev # cluster mode (SPEC §9): the NATS C client
   python3 python3-websockets python3-lmdb curl
   chromium nodejs # the web client's browser tests (tests/browser: playwright-core)

@@ -1,0 +1,510 @@
+/* The search index. See search.h. */
+#include "search.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <unicase.h>
+#include <unictype.h>
+#include <uninorm.h>
+#include <unistr.h>
+#include <uv.h>
+
+#include "catalog.h"
+#include "ccerr.h"
+#include "creators.h"
+#include "design_view.h"
+#include "designs.h"
+#include "log.h"
+#include "server.h"
+#include "u64map.h"
+#include "util.h"
+
+/* Fields, weighted for the ranking: title above tags above creator name. */
+enum { F_TITLE = 2, F_TAG = 1, F_CREATOR = 0 };
+/* Match classes: exact above prefix above typo. */
+enum { M_TYPO = 1, M_PREFIX = 2, M_EXACT = 3 };
+
+struct word {
+    char *text;
+    uint8_t len;
+    uint64_t *post; /* design id << 2 | field */
+    uint32_t n, cap;
+};
+
+struct sdoc {
+    uint32_t n;
+    uint32_t e[]; /* word id << 2 | field */
+};
+
+struct sindex {
+    struct word *words;
+    uint32_t nwords, capwords;
+    struct u64map vocab; /* FNV-1a of the word (+ probing) → word id + 1 */
+    struct u64map docs;  /* design id → struct sdoc * */
+    size_t bytes;
+};
+
+struct search {
+    struct server *srv;
+    struct sindex *idx;    /* NULL while building */
+    struct u64map dirty;   /* designs changed while building */
+    struct build *job;     /* the build in flight, or NULL */
+};
+
+/* ---- words ---- */
+
+int search_words(const char *text, char words[][SEARCH_WORD_MAX + 1], int max)
+{
+    size_t flen = 0;
+    uint8_t *f = u8_casefold((const uint8_t *)text, strlen(text), NULL, UNINORM_NFKD, NULL,
+                             &flen);
+    if (!f)
+        return 0;
+    int n = 0;
+    size_t wl = 0;
+    for (size_t i = 0; i < flen;) {
+        ucs4_t uc;
+        int k = u8_mbtouc(&uc, f + i, flen - i);
+        i += (size_t)(k > 0 ? k : 1);
+        if (uc_is_general_category(uc, UC_CATEGORY_M))
+            continue; /* accents, after NFKD: é → e */
+        if (!uc_is_alnum(uc)) {
+            if (wl && n < max)
+                words[n++][wl] = '\0';
+            wl = 0;
+            continue;
+        }
+        if (n >= max)
+            break;
+        uint8_t buf[6];
+        int b = u8_uctomb(buf, uc, sizeof buf);
+        if (b > 0 && wl + (size_t)b <= SEARCH_WORD_MAX) {
+            memcpy(words[n] + wl, buf, (size_t)b);
+            wl += (size_t)b;
+        }
+    }
+    if (wl && n < max)
+        words[n++][wl] = '\0';
+    free(f);
+    return n;
+}
+
+/* ---- the index ---- */
+
+static uint64_t fnv(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (uint8_t)s[i]) * 1099511628211ULL;
+    return h ? h : 1;
+}
+
+static struct sindex *index_new(void)
+{
+    struct sindex *x = xcalloc(1, sizeof *x);
+    u64map_init(&x->vocab);
+    u64map_init(&x->docs);
+    return x;
+}
+
+static void index_free(struct sindex *x)
+{
+    if (!x)
+        return;
+    for (uint32_t i = 0; i < x->nwords; i++) {
+        free(x->words[i].text);
+        free(x->words[i].post);
+    }
+    free(x->words);
+    for (size_t i = 0; i < x->docs.cap; i++)
+        if (x->docs.keys[i])
+            free(x->docs.vals[i]);
+    u64map_free(&x->docs);
+    u64map_free(&x->vocab);
+    free(x);
+}
+
+/* The id of word w (len bytes), made when create; UINT32_MAX when unknown. Words whose
+ * hashes collide take the next free keys (linear probing over the 64-bit hash). */
+static uint32_t word_id(struct sindex *x, const char *w, size_t len, int create)
+{
+    uint64_t h = fnv(w, len);
+    for (;;) {
+        uintptr_t v = (uintptr_t)u64map_get(&x->vocab, h);
+        if (!v)
+            break;
+        struct word *e = &x->words[v - 1];
+        if (e->len == len && !memcmp(e->text, w, len))
+            return (uint32_t)(v - 1);
+        h = h + 1 ? h + 1 : 1;
+    }
+    if (!create)
+        return UINT32_MAX;
+    if (x->nwords == x->capwords) {
+        x->capwords = x->capwords ? 2 * x->capwords : 1024;
+        x->words = xrealloc(x->words, x->capwords * sizeof *x->words);
+    }
+    struct word *e = &x->words[x->nwords];
+    memset(e, 0, sizeof *e);
+    e->text = xmalloc(len + 1);
+    memcpy(e->text, w, len);
+    e->text[len] = '\0';
+    e->len = (uint8_t)len;
+    x->bytes += sizeof *e + len + 1;
+    u64map_put(&x->vocab, h, (void *)(uintptr_t)(x->nwords + 1)); /* h: the free key */
+    return x->nwords++;
+}
+
+static void post_add(struct sindex *x, uint32_t w, uint64_t entry)
+{
+    struct word *e = &x->words[w];
+    if (e->n == e->cap) {
+        e->cap = e->cap ? 2 * e->cap : 2;
+        e->post = xrealloc(e->post, e->cap * sizeof *e->post);
+        x->bytes += (e->cap / 2 ? e->cap / 2 : 2) * sizeof *e->post;
+    }
+    e->post[e->n++] = entry;
+}
+
+static void post_del(struct sindex *x, uint32_t w, uint64_t entry)
+{
+    struct word *e = &x->words[w];
+    for (uint32_t i = 0; i < e->n; i++)
+        if (e->post[i] == entry) {
+            e->post[i] = e->post[--e->n];
+            return;
+        }
+}
+
+static void index_drop(struct sindex *x, uint64_t design)
+{
+    struct sdoc *d = u64map_del(&x->docs, design);
+    if (!d)
+        return;
+    for (uint32_t i = 0; i < d->n; i++)
+        post_del(x, d->e[i] >> 2, design << 2 | (d->e[i] & 3));
+    x->bytes -= sizeof *d + d->n * sizeof d->e[0];
+    free(d);
+}
+
+/* Indexes design from its stored record: the words of its title, tags, creator name. */
+static void index_record(struct sindex *x, uint64_t design, const json_t *rec)
+{
+    index_drop(x, design);
+    char w[3 * SEARCH_WORDS_MAX * 4][SEARCH_WORD_MAX + 1];
+    int field[3 * SEARCH_WORDS_MAX * 4], n = 0;
+    const int cap = (int)(sizeof field / sizeof field[0]);
+    const char *title = json_string_value(json_object_get(rec, "title"));
+    const char *name = json_string_value(json_object_get(rec, "creator_name"));
+    int k = title ? search_words(title, w, cap) : 0;
+    for (int i = 0; i < k; i++)
+        field[n++] = F_TITLE;
+    size_t ti;
+    json_t *tag;
+    json_array_foreach(json_object_get(rec, "tags"), ti, tag)
+    {
+        if (!json_is_string(tag) || n >= cap)
+            continue;
+        k = search_words(json_string_value(tag), w + n, cap - n);
+        for (int i = 0; i < k; i++)
+            field[n++] = F_TAG;
+    }
+    k = name && n < cap ? search_words(name, w + n, cap - n) : 0;
+    for (int i = 0; i < k; i++)
+        field[n++] = F_CREATOR;
+    struct sdoc *d = xmalloc(sizeof *d + (size_t)(n ? n : 1) * sizeof d->e[0]);
+    d->n = 0;
+    for (int i = 0; i < n; i++) {
+        uint32_t id = word_id(x, w[i], strlen(w[i]), 1);
+        uint32_t e = id << 2 | (uint32_t)field[i];
+        int seen = 0;
+        for (uint32_t j = 0; j < d->n && !seen; j++)
+            seen = d->e[j] == e;
+        if (seen)
+            continue;
+        d->e[d->n++] = e;
+        post_add(x, id, design << 2 | (uint64_t)field[i]);
+    }
+    x->bytes += sizeof *d + d->n * sizeof d->e[0];
+    u64map_put(&x->docs, design, d);
+}
+
+/* ---- the build on the pool ---- */
+
+struct build {
+    uv_work_t work;
+    struct search *s; /* NULL once search_close abandoned it */
+    struct store *st;
+    struct sindex *idx;
+    int rc;
+    size_t designs;
+};
+
+static void build_work(uv_work_t *w)
+{
+    struct build *b = w->data;
+    b->idx = index_new();
+    MDB_txn *txn;
+    if ((b->rc = store_read_begin(b->st, &txn)))
+        return;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, store_dbs(b->st)->designs, &cur);
+    MDB_val k, v;
+    for (int op = MDB_FIRST; !rc && !(rc = mdb_cursor_get(cur, &k, &v, op)); op = MDB_NEXT) {
+        json_t *rec = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+        if (rec && k.mv_size == 8) {
+            index_record(b->idx, get_be64(k.mv_data), rec);
+            b->designs++;
+        }
+        json_decref(rec);
+    }
+    if (!rc || rc == MDB_NOTFOUND)
+        mdb_cursor_close(cur);
+    store_read_end(b->st, txn);
+    b->rc = rc == MDB_NOTFOUND ? 0 : store_err(rc);
+}
+
+/* Re-reads design's record into the index (or drops it when there is none). */
+static void reindex(struct search *s, uint64_t design)
+{
+    MDB_txn *txn;
+    if (store_read_begin(s->srv->store, &txn))
+        return;
+    json_t *rec;
+    if (!design_load(txn, s->srv->store, design, &rec)) {
+        index_record(s->idx, design, rec);
+        json_decref(rec);
+    } else {
+        index_drop(s->idx, design);
+    }
+    store_read_end(s->srv->store, txn);
+}
+
+static void build_after(uv_work_t *w, int status)
+{
+    struct build *b = w->data;
+    struct search *s = b->s;
+    if (!s) { /* closed meanwhile */
+        index_free(b->idx);
+        free(b);
+        return;
+    }
+    s->job = NULL;
+    if (status || b->rc) {
+        log_error("search: the index could not be built (%s); search stays unavailable",
+                  status ? uv_strerror(status) : ccerr_wire(b->rc));
+        index_free(b->idx);
+        free(b);
+        return;
+    }
+    s->idx = b->idx;
+    for (size_t i = 0; i < s->dirty.cap; i++)
+        if (s->dirty.keys[i])
+            reindex(s, s->dirty.keys[i]);
+    u64map_free(&s->dirty);
+    log_info("search: %zu designs indexed, %u words, %zu bytes", b->designs, s->idx->nwords,
+             s->idx->bytes);
+    free(b);
+}
+
+void search_open(struct search **out, struct server *srv)
+{
+    struct search *s = xcalloc(1, sizeof *s);
+    s->srv = srv;
+    u64map_init(&s->dirty);
+    struct build *b = xcalloc(1, sizeof *b);
+    b->work.data = b;
+    b->s = s;
+    b->st = srv->store;
+    if (uv_queue_work(srv->loop, &b->work, build_work, build_after)) {
+        log_error("search: cannot start building the index");
+        free(b);
+    } else {
+        s->job = b;
+    }
+    *out = s;
+}
+
+void search_close(struct search *s)
+{
+    if (!s)
+        return;
+    if (s->job)
+        s->job->s = NULL;
+    index_free(s->idx);
+    u64map_free(&s->dirty);
+    free(s);
+}
+
+void search_design_changed(struct search *s, uint64_t design)
+{
+    if (!s)
+        return;
+    if (!s->idx)
+        u64map_put(&s->dirty, design, (void *)1);
+    else
+        reindex(s, design);
+}
+
+void search_creator_renamed(struct search *s, uint64_t account)
+{
+    size_t n;
+    struct dmem *const *v = s ? creators_designs_of(s->srv->creators, account, &n) : NULL;
+    for (size_t i = 0; v && i < n; i++)
+        search_design_changed(s, v[i]->id);
+}
+
+void search_stats(const struct search *s, size_t *bytes, size_t *words, int *ready)
+{
+    *ready = s && s->idx;
+    *bytes = *ready ? s->idx->bytes + u64map_memory(&s->idx->vocab) +
+                          u64map_memory(&s->idx->docs)
+                    : 0;
+    *words = *ready ? s->idx->nwords : 0;
+}
+
+/* ---- queries ---- */
+
+/* Code points of a UTF-8 word (at most SEARCH_WORD_MAX). */
+static size_t points(const char *w, size_t len, ucs4_t *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len && n < SEARCH_WORD_MAX;) {
+        int k = u8_mbtouc(out + n, (const uint8_t *)w + i, len - i);
+        i += (size_t)(k > 0 ? k : 1);
+        n++;
+    }
+    return n;
+}
+
+/* Whether a (m points) and b (n points) are at most one edit apart: a substitution,
+ * an insertion, a deletion, or two adjacent points swapped (Damerau–Levenshtein). */
+static int dl1(const ucs4_t *a, size_t m, const ucs4_t *b, size_t n)
+{
+    if (m > n + 1 || n > m + 1)
+        return 0;
+    size_t i = 0;
+    while (i < m && i < n && a[i] == b[i])
+        i++;
+    if (i == m || i == n)
+        return m == n || (m > n ? m - i : n - i) <= 1;
+    if (m == n) /* substitution or transposition at i */
+        return !memcmp(a + i + 1, b + i + 1, (m - i - 1) * sizeof *a) ||
+               (i + 1 < m && a[i] == b[i + 1] && a[i + 1] == b[i] &&
+                !memcmp(a + i + 2, b + i + 2, (m - i - 2) * sizeof *a));
+    if (m > n) /* a has one point more */
+        return !memcmp(a + i + 1, b + i, (n - i) * sizeof *a);
+    return !memcmp(a + i, b + i + 1, (m - i) * sizeof *a);
+}
+
+/* How vocabulary word v matches query word q (M_* or 0): a prefix of v equal to q, or
+ * (q of 5+ letters) one edit away from q. */
+static int match(const char *q, size_t qlen, const ucs4_t *qp, size_t qn, const struct word *v)
+{
+    if (v->len >= qlen && !memcmp(v->text, q, qlen))
+        return v->len == qlen ? M_EXACT : M_PREFIX;
+    if (qn < 5)
+        return 0;
+    ucs4_t vp[SEARCH_WORD_MAX];
+    size_t vn = points(v->text, v->len, vp);
+    for (size_t len = qn - 1; len <= qn + 1 && len <= vn; len++)
+        if (dl1(qp, qn, vp, len))
+            return M_TYPO;
+    return 0;
+}
+
+struct hit {
+    struct dmem *d;
+    uint8_t best[SEARCH_WORDS_MAX]; /* per query word: class * 4 + field weight + 1 */
+};
+
+static int cmp_hit(const void *a, const void *b)
+{
+    const struct hit *x = a, *y = b;
+    int cx = 0, cy = 0, fx = 0, fy = 0;
+    for (int i = 0; i < SEARCH_WORDS_MAX; i++) {
+        if (x->best[i]) {
+            cx += (x->best[i] - 1) / 4;
+            fx += (x->best[i] - 1) % 4;
+        }
+        if (y->best[i]) {
+            cy += (y->best[i] - 1) / 4;
+            fy += (y->best[i] - 1) % 4;
+        }
+    }
+    if (cx != cy)
+        return cx > cy ? -1 : 1;
+    if (fx != fy)
+        return fx > fy ? -1 : 1;
+    if (x->d->score[SORT_TOP] != y->d->score[SORT_TOP])
+        return x->d->score[SORT_TOP] > y->d->score[SORT_TOP] ? -1 : 1;
+    if (x->d->score[SORT_NEW] != y->d->score[SORT_NEW])
+        return x->d->score[SORT_NEW] < y->d->score[SORT_NEW] ? -1 : 1;
+    return x->d->id < y->d->id ? -1 : x->d->id > y->d->id;
+}
+
+int search_query(struct search *s, const struct search_query *q, const struct session *viewer,
+                 struct dmem **out, size_t *total)
+{
+    *total = 0;
+    if (!s || !s->idx)
+        return CC_EBUSY;
+    struct sindex *x = s->idx;
+    struct catalog *cat = s->srv->catalog;
+    struct u64map at; /* design id → its place in hits + 1 */
+    u64map_init(&at);
+    struct hit *hits = NULL;
+    size_t nh = 0, caph = 0;
+    for (int qi = 0; qi < q->nwords; qi++) {
+        const char *qw = q->words[qi];
+        size_t qlen = strlen(qw);
+        ucs4_t qp[SEARCH_WORD_MAX];
+        size_t qn = points(qw, qlen, qp);
+        for (uint32_t wi = 0; wi < x->nwords; wi++) {
+            const struct word *v = &x->words[wi];
+            int m = v->n ? match(qw, qlen, qp, qn, v) : 0;
+            for (uint32_t p = 0; m && p < v->n; p++) {
+                uint64_t design = v->post[p] >> 2;
+                uint8_t score = (uint8_t)(m * 4 + (int)(v->post[p] & 3) + 1);
+                uintptr_t slot = (uintptr_t)u64map_get(&at, design);
+                if (!slot) {
+                    if (qi)
+                        continue; /* missed an earlier word: never a hit */
+                    struct dmem *d = catalog_design(cat, design);
+                    if (!d || (q->contest && strcmp(catalog_contest_id(d), q->contest)) ||
+                        (q->kind && d->kind != q->kind) || !dmem_visible(d, viewer))
+                        continue;
+                    if (nh == caph) {
+                        caph = caph ? 2 * caph : 64;
+                        hits = xrealloc(hits, caph * sizeof *hits);
+                    }
+                    memset(&hits[nh], 0, sizeof hits[nh]);
+                    hits[nh].d = d;
+                    u64map_put(&at, design, (void *)(uintptr_t)++nh);
+                    slot = nh;
+                }
+                struct hit *h = &hits[slot - 1];
+                if (score > h->best[qi])
+                    h->best[qi] = score;
+            }
+        }
+    }
+    u64map_free(&at);
+    size_t k = 0; /* the designs that matched every word */
+    for (size_t i = 0; i < nh; i++) {
+        int all = 1;
+        for (int qi = 0; qi < q->nwords && all; qi++)
+            all = hits[i].best[qi] != 0;
+        if (all)
+            hits[k++] = hits[i];
+    }
+    qsort(hits, k, sizeof *hits, cmp_hit);
+    size_t n = 0, limit = q->limit > CATALOG_PAGE_MAX ? CATALOG_PAGE_MAX : q->limit;
+    for (size_t i = q->offset; i < k && n < limit; i++)
+        out[n++] = hits[i].d;
+    free(hits);
+    *total = k;
+    return (int)n;
+}
