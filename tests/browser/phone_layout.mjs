@@ -66,7 +66,7 @@ await scenario('phone_layout', [], async ({ srv, b }) => {
   await guest.getByRole('searchbox', { name: 'Search designs' }).press('Enter');
   await guest.getByRole('heading', { name: 'Search' }).waitFor();
   check(new URL(guest.url()).search === '?q=frost', `the query is in the address: ${guest.url()}`);
-  await guest.locator('.search-results .count').filter({ hasText: /./ }).waitFor(); // results or why not
+  await guest.getByText('3 designs match “frost”').waitFor();
   await checkFits(guest, 'phone-search');
 
   await go(guest, '/contest/winter-run');

@@ -9,7 +9,7 @@ const N = 30; // "Frost N": more than a page of 24
 await scenario('search', [], async ({ srv, b }) => {
   const maker = await person(b, srv);
   await maker.goto('/');
-  await register(maker, 'rocketeer');
+  await register(maker, 'levelsmith');
   const [rocket] = await uploadLevels(maker, 1, { prefix: 'Crème Rocket' }); // "Crème Rocket 1"
   await uploadLevels(maker, N, { prefix: 'Frost', first: 1 });
 

@@ -42,6 +42,20 @@ function searchError(e) {
   return errText(e);
 }
 
+// search, asked again while the server is still building its index after a start
+// (busy with retry_after, docs/protocol.md), a few times.
+const BUSY_TRIES = 5;
+async function searchOnce(args) {
+  for (let i = 1; ; i++) {
+    try {
+      return await api.call('search', args);
+    } catch (e) {
+      if (e.code !== 'busy' || i === BUSY_TRIES) throw e;
+      await new Promise((r) => setTimeout(r, 1000 * (e.detail.retry_after || 1)));
+    }
+  }
+}
+
 export function searchPage() {
   const q = (params().get('q') || '').trim();
   const kind = KINDS.some(([k]) => k && k === params().get('kind')) ? params().get('kind') : '';
@@ -63,7 +77,6 @@ export function searchPage() {
   const el = h('section.search-page', h('h1', 'Search'), form,
     h('p.help', 'Titles, tags and creator names: every word counts, the start of a word is enough, accents and one typo are forgiven.'),
     results);
-  setTitle(q ? `Search for “${q}”` : 'Search');
   if (!q) {
     results.append(h('p.empty', 'Type a few words: a title, a tag or a creator’s name.'));
     return { el };
@@ -72,8 +85,9 @@ export function searchPage() {
   const grid = pagedGrid(async (offset, limit) => {
     const args = { q, offset, limit };
     if (kind) args.kind = kind;
-    const [r, list] = await Promise.all([api.call('search', args), contests().catch(() => [])]);
+    const [r, list] = await Promise.all([searchOnce(args), contests().catch(() => [])]);
     scales = new Map(list.map((c) => [c.id, c.scale]));
+    setTitle(`Search for “${q}”`); // after app.js named the page by its h1
     return r;
   }, {
     label: `Designs matching “${q}”`,
