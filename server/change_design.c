@@ -93,6 +93,10 @@ int ch_design_create_apply(struct change *c, MDB_txn *txn, const struct store *s
         .bytes = (uint64_t)bytes,
         .created = c->out.at,
         .terms = change_str(c, "terms"),
+        .fp = change_str(c, "fp"),
+        .similar = json_is_array(json_object_get(c->args, "similar"))
+                       ? json_object_get(c->args, "similar")
+                       : NULL,
     };
     memcpy(d.sha, sha, 32);
     rc = d.creator_name ? design_create(txn, st, &d) : CC_EINTERNAL;

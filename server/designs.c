@@ -310,6 +310,7 @@ int design_create(MDB_txn *txn, const struct store *st, struct design_new *d)
         return CC_EINTERNAL;
     if (d->terms)
         json_object_set_new(rec, "terms", json_string(d->terms));
+
     char *text = json_dumps(rec, JSON_COMPACT);
     uint8_t key[8];
     put_be64(key, d->id);
@@ -321,12 +322,32 @@ int design_create(MDB_txn *txn, const struct store *st, struct design_new *d)
         rc = blob_ref_put(txn, st, d->sha, d->id, d->creator, d->bytes, d->kind, d->contest);
     if (!rc)
         rc = design_by_creator_put(txn, st, d->creator, d->id);
+    if (!rc && d->fp) { /* SPEC §8: its fingerprint and look-alikes, beside the record */
+        json_t *la = json_pack("{ss}", "fp", d->fp);
+        if (json_array_size(d->similar))
+            json_object_set(la, "similar", d->similar);
+        char *lt = json_dumps(la, JSON_COMPACT);
+        json_decref(la);
+        rc = lt ? store_put(txn, store_dbs(st)->lookalikes, key, 8, lt, strlen(lt), 0)
+                : CC_EINTERNAL;
+        free(lt);
+    }
     if (rc) {
         json_decref(rec);
         return rc;
     }
     d->record = rec;
     return 0;
+}
+
+json_t *design_lookalikes(MDB_txn *txn, const struct store *st, uint64_t id)
+{
+    uint8_t key[8];
+    put_be64(key, id);
+    MDB_val v;
+    if (store_get(txn, store_dbs(st)->lookalikes, key, 8, &v))
+        return NULL;
+    return json_loadb(v.mv_data, v.mv_size, 0, NULL);
 }
 
 int design_load(MDB_txn *txn, const struct store *st, uint64_t id, json_t **record)

@@ -38,6 +38,8 @@ struct design_new {
     uint64_t bytes;
     int64_t created;
     const char *terms; /* the contest's terms version accepted at upload, or NULL */
+    const char *fp;    /* its fingerprint (16 hex digits), or NULL */
+    json_t *similar;   /* look-alike design ids found at upload, or NULL */
     uint64_t id;    /* out: the new id */
     json_t *record; /* out: the stored record (new reference, caller frees) */
 };
@@ -52,6 +54,9 @@ int design_by_creator_put(MDB_txn *txn, const struct store *st, uint64_t creator
 /* The ids of creator's designs, oldest first (*ids malloc'd, *n of them). */
 int design_by_creator(MDB_txn *txn, const struct store *st, uint64_t creator,
                       uint64_t **ids, size_t *n);
+/* The look-alike entry of design id ({fp, similar?}: SPEC §8), new reference, or NULL
+ * when it has none. */
+json_t *design_lookalikes(MDB_txn *txn, const struct store *st, uint64_t id);
 /* Loads the stored record of design id (new reference). CC_ENOTFOUND if none. */
 int design_load(MDB_txn *txn, const struct store *st, uint64_t id, json_t **record);
 /* Writer thread: stores record (borrowed) as design id's record, replacing the old one

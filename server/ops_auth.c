@@ -121,14 +121,16 @@ static void pw_after(uv_work_t *w, int status)
 }
 
 /* Runs on the pool: verify old against stored (when old), then hash pw (when pw);
- * then done on the loop, which must end r. Fails r with `busy` when too many run. */
-static void pw_run(struct req *r, const char *pw, const char *old, const char *stored,
-                   uint64_t account, pw_done_fn done)
+ * then done on the loop, which must end r. Returns 0, or -1 after failing r (`busy`
+ * when too many run): r->ctx is then the caller's to free. */
+static int pw_run(struct req *r, const char *pw, const char *old, const char *stored,
+                  uint64_t account, pw_done_fn done)
 {
     struct server *srv = req_server(r);
     if (srv->password_jobs >= PASSWORD_JOBS_MAX) {
-        req_fail(r, CC_EBUSY, "too many sign-ins at once; retry in a moment", NULL);
-        return;
+        req_fail(r, CC_EBUSY, "too many sign-ins at once; retry in a moment",
+                 json_pack("{si}", "retry_after", 1));
+        return -1;
     }
     struct pw_job *j = xcalloc(1, sizeof *j);
     j->work.data = j;
@@ -142,9 +144,10 @@ static void pw_run(struct req *r, const char *pw, const char *old, const char *s
     if (uv_queue_work(srv->loop, &j->work, pw_work, pw_after)) {
         free(j);
         req_fail(r, CC_EINTERNAL, NULL, NULL);
-        return;
+        return -1;
     }
     srv->password_jobs++;
+    return 0;
 }
 
 /* An optional short text argument (device, contact): NULL when absent. Returns -1
@@ -319,10 +322,10 @@ void op_auth_register(struct req *r)
     if (device)
         json_object_set_new(g->args, "device", json_string(device));
     r->ctx = g;
-    if (password)
-        pw_run(r, password, NULL, NULL, 0, register_hashed);
-    else
+    if (!password)
         register_submit(r);
+    else if (pw_run(r, password, NULL, NULL, 0, register_hashed))
+        reg_free(g); /* r is answered and gone */
 }
 
 /* ---- auth.login ---- */

@@ -13,6 +13,7 @@
 #include "ops.h"
 #include "req.h"
 #include "reports.h"
+#include "search.h"
 #include "server.h"
 #include "util.h"
 
@@ -70,6 +71,8 @@ void design_reply(struct req *r, struct dmem *d)
             design_timeline_splice(txn, srv->store, d->id, &b);
             b.len--;
             rc = append_my_vote(srv, txn, d->id, r->sess->account, &b);
+            if (r->sess->role == ROLE_BRAND) /* SPEC §8: look-alikes, for the brand */
+                search_similar_json(srv->search, d, &b);
             ccbuf_append(&b, "}}", 2);
         }
         store_read_end(srv->store, txn);

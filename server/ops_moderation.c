@@ -1,7 +1,7 @@
 /* A creator's own designs and the brand's moderation (SPEC §7): `design.edit`,
  * `design.withdraw` (by the design's creator while its contest takes submissions),
  * `comment.hide`, `account.suspend`, `moderation.list` and the review queue
- * `review.list` (brand; SPEC §8's look-alikes join it later). Each write is a
+ * `review.list` (brand: reported designs, then designs uploaded with look-alikes). Each write is a
  * change record whose apply decides (change_design.c, change_moderation.c); the reply
  * follows it. */
 #include <stdio.h>
@@ -17,6 +17,7 @@
 #include "moderation.h"
 #include "ops.h"
 #include "reports.h"
+#include "search.h"
 #include "req.h"
 #include "server.h"
 
@@ -198,7 +199,8 @@ static void dismiss_reply(struct req *r, struct change *c, int status)
 {
     change_free(c);
     if (status == CC_ENOTFOUND)
-        req_fail(r, status, "this design has no reports", json_pack("{ss}", "field", "design"));
+        req_fail(r, status, "this design has no reports or look-alikes to dismiss",
+                 json_pack("{ss}", "field", "design"));
     else if (status)
         req_fail(r, status, NULL, NULL);
     else
@@ -215,6 +217,32 @@ void op_review_dismiss(struct req *r)
     char s[24];
     snprintf(s, sizeof s, "%llu", (unsigned long long)d->id);
     req_change_new(r, CH_DISMISS, json_pack("{ss}", "design", s), dismiss_reply);
+}
+
+struct flag_list {
+    const struct reports *rp;
+    uint64_t *v;
+    size_t n, cap;
+};
+
+/* A design flagged with look-alikes joins the queue unless it has reports (listed
+ * already, or dismissed) or its look-alikes were dismissed. */
+static void add_flagged(void *user, uint64_t design)
+{
+    struct flag_list *fl = user;
+    if (reports_count(fl->rp, design) || reports_is_dismissed(fl->rp, design))
+        return;
+    if (fl->n == fl->cap) {
+        fl->cap = fl->cap ? 2 * fl->cap : 16;
+        fl->v = xrealloc(fl->v, fl->cap * sizeof *fl->v);
+    }
+    fl->v[fl->n++] = design;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
 }
 
 /* review.list {contest?, limit?}: designs with reports, most reported first, each
@@ -234,6 +262,15 @@ void op_review_list(struct req *r)
     uint64_t *ids;
     size_t n, total = 0, shown = 0;
     reports_ranked(srv->reports, &ids, &n);
+    /* then the designs uploaded with look-alikes (SPEC §8) that have no reports left to
+     * review, by id */
+    struct flag_list fl = {srv->reports, NULL, 0, 0};
+    search_flagged(srv->search, add_flagged, &fl);
+    qsort(fl.v, fl.n, sizeof *fl.v, cmp_u64);
+    ids = xrealloc(ids, (n + fl.n + 1) * sizeof *ids);
+    memcpy(ids + n, fl.v, fl.n * sizeof *ids);
+    n += fl.n;
+    free(fl.v);
     MDB_txn *txn;
     int rc = store_read_begin(srv->store, &txn), opened = !rc;
     struct ccbuf b;
@@ -255,6 +292,7 @@ void op_review_list(struct req *r)
         ccbuf_append_str(&b, head);
         if (!rc)
             rc = reports_reasons(txn, srv->store, d->id, REVIEW_REASONS_MAX, &b);
+        search_similar_json(srv->search, d, &b);
         ccbuf_append(&b, "}", 1);
     }
     if (opened)

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "ops.h"
 #include "req.h"
+#include "search.h"
 #include "server.h"
 #include "util.h"
 
@@ -303,6 +304,8 @@ struct commit_job {
     int status;
     struct kind_error kerr;
     struct ccbuf stored, thumb;
+    uint64_t fp; /* the fingerprint (SPEC §8 look-alikes), when has_fp */
+    int has_fp;
 };
 
 static void commit_job_free(struct commit_job *j)
@@ -329,6 +332,7 @@ static void commit_work(uv_work_t *w)
     j->status = kind_validate(u->kind, u->data.data, u->data.len, &j->kerr);
     if (j->status)
         return;
+    j->has_fp = u->kind->fingerprint && !u->kind->fingerprint(u->data.data, u->data.len, &j->fp);
     j->status = codec_encode(u->kind, u->data.data, u->data.len, j->dict, &j->stored);
     if (j->status)
         return;
@@ -410,6 +414,25 @@ static void commit_to_writer(struct req *r, struct commit_job *j)
                   u->title, "tags", u->tags, "blob", blob, "bytes", (json_int_t)u->bytes));
     if (u->terms[0])
         json_object_set_new(c->args, "terms", json_string(u->terms));
+    if (j->has_fp) {
+        /* SPEC §8: its fingerprint, and the look-alikes among other creators' designs
+         * as this node knows them now (the record carries both: every node stores the
+         * same) */
+        char hex[17];
+        snprintf(hex, sizeof hex, "%016llx", (unsigned long long)j->fp);
+        json_object_set_new(c->args, "fp", json_string(hex));
+        uint64_t ids[SEARCH_SIMILAR_MAX];
+        int dist[SEARCH_SIMILAR_MAX];
+        int n = search_similar(req_server(r)->search, catalog_kind_number(u->kind->name), j->fp,
+                               r->sess->account, 0, ids, dist);
+        json_t *sim = json_array();
+        for (int i = 0; i < n; i++) {
+            char id[24];
+            snprintf(id, sizeof id, "%llu", (unsigned long long)ids[i]);
+            json_array_append_new(sim, json_string(id));
+        }
+        json_object_set_new(c->args, "similar", sim);
+    }
     c->att[ATT_STORED] = j->stored;
     c->att[ATT_THUMB] = j->thumb;
     ccbuf_init(&j->stored);

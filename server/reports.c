@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "ccerr.h"
+#include "designs.h"
 #include "u64map.h"
 
 struct reports {
@@ -35,17 +36,28 @@ int report_dismiss(MDB_txn *txn, const struct store *st, uint64_t design, uint32
     mdb_cursor_close(cur);
     if (rc && rc != MDB_NOTFOUND)
         return store_err(rc);
-    if (!n)
-        return CC_ENOTFOUND;
+    if (!n) { /* no reports: only look-alikes found at upload can be dismissed */
+        json_t *la = design_lookalikes(txn, st, design);
+        int flagged = json_array_size(json_object_get(la, "similar")) > 0;
+        json_decref(la);
+        if (!flagged)
+            return CC_ENOTFOUND;
+    }
     uint8_t val[4];
     put_be32(val, n);
     *count = n;
     return store_put(txn, store_dbs(st)->reports, prefix, 16, val, 4, 0);
 }
 
+/* dismissed holds count + 1: a dismissal of no reports (look-alikes only) is kept too. */
 void reports_dismissed(struct reports *rp, uint64_t design, uint32_t count)
 {
-    u64map_put(&rp->dismissed, design, (void *)(uintptr_t)count);
+    u64map_put(&rp->dismissed, design, (void *)((uintptr_t)count + 1));
+}
+
+int reports_is_dismissed(const struct reports *rp, uint64_t design)
+{
+    return u64map_get(&rp->dismissed, design) != NULL;
 }
 
 int report_put(MDB_txn *txn, const struct store *st, uint64_t design, uint64_t account,
@@ -81,8 +93,8 @@ void reports_ranked(const struct reports *rp, uint64_t **ids, size_t *n)
     struct ranked *r = xmalloc((m->count ? m->count : 1) * sizeof *r);
     size_t k = 0;
     for (size_t i = 0; i < m->cap; i++)
-        if (m->keys[i] && (uintptr_t)m->vals[i] >
-                              (uintptr_t)u64map_get(&rp->dismissed, m->keys[i]))
+        if (m->keys[i] && (uintptr_t)m->vals[i] + 1 >
+                              ((uintptr_t)u64map_get(&rp->dismissed, m->keys[i]) ?: 1))
             r[k++] = (struct ranked){m->keys[i], (uintptr_t)m->vals[i]};
     qsort(r, k, sizeof *r, by_count);
     *ids = xmalloc((k ? k : 1) * sizeof **ids);

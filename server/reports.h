@@ -35,6 +35,8 @@ uint32_t reports_count(const struct reports *rp, uint64_t design);
 int report_dismiss(MDB_txn *txn, const struct store *st, uint64_t design, uint32_t *count);
 /* The dismissal of count reports of design committed. */
 void reports_dismissed(struct reports *rp, uint64_t design, uint32_t count);
+/* Whether design's reports (or look-alikes) were ever dismissed. */
+int reports_is_dismissed(const struct reports *rp, uint64_t design);
 /* The designs with reports not dismissed, most reported first (ties: smaller id
  * first), into a new array *ids (free it) of *n. */
 void reports_ranked(const struct reports *rp, uint64_t **ids, size_t *n);

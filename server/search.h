@@ -20,6 +20,7 @@ struct server;
 struct session;
 struct dmem;
 struct search;
+struct ccbuf;
 
 /* SPEC §8 search: q up to 200 characters and 8 words; limit ≤ 100, default 24. */
 #define SEARCH_Q_MAX 200
@@ -49,6 +50,27 @@ void search_creator_renamed(struct search *s, uint64_t account);
  * CC_EBUSY while the index is being built. */
 int search_query(struct search *s, const struct search_query *q, const struct session *viewer,
                  struct dmem **out, size_t *total);
+/* SPEC §8 look-alikes: up to SEARCH_SIMILAR_MAX designs of kind (catalog_kind_number)
+ * whose fingerprints are within the kind's lookalike_bits of fp, nearest first (ties:
+ * smaller id), leaving out designs of creator and design itself; their ids and
+ * distances. Returns how many (0 while the index is being built). */
+#define SEARCH_SIMILAR_MAX 5
+int search_similar(const struct search *s, int kind, uint64_t fp, uint64_t creator,
+                   uint64_t design, uint64_t *ids, int *dist);
+/* The fingerprint of design, when it has one: 0 and *fp, else -1. */
+int search_fingerprint(const struct search *s, uint64_t design, uint64_t *fp, int *kind);
+/* Appends ,"similar":[{"design":"<id>","distance":N},...] — design's look-alikes
+ * among other creators' designs now (SPEC §8: shown to the brand) — to out. */
+void search_similar_json(const struct search *s, const struct dmem *d, struct ccbuf *out);
+/* Whether design was uploaded with look-alikes (its record's "similar"): the review
+ * queue lists it. Calls fn for each such design. */
+void search_flagged(const struct search *s, void (*fn)(void *user, uint64_t design),
+                    void *user);
+/* For benchmarks and tests, without a server: an empty index, ready, and a design's
+ * fingerprint added to it. */
+struct search *search_new_ready(void);
+void search_add_fingerprint(struct search *s, uint64_t design, uint64_t creator, int kind,
+                            uint64_t fp);
 /* Bytes the index holds, words in its vocabulary, whether it is ready (/metrics). */
 void search_stats(const struct search *s, size_t *bytes, size_t *words, int *ready);
 

@@ -127,7 +127,7 @@ int store_open(struct store **out, const char *dir, size_t map_size, char *err, 
         {"blob_refs", &s->dbs.blob_refs}, {"sessions", &s->dbs.sessions},
         {"passwords", &s->dbs.passwords}, {"by_creator", &s->dbs.by_creator},
         {"comment_ids", &s->dbs.comment_ids}, {"moderation", &s->dbs.moderation},
-        {"notices", &s->dbs.notices},
+        {"notices", &s->dbs.notices},     {"lookalikes", &s->dbs.lookalikes},
     };
     for (size_t i = 0; i < CC_ARRAY_LEN(dbs); i++)
         if ((rc = mdb_dbi_open(txn, dbs[i].name, MDB_CREATE, dbs[i].dbi)))

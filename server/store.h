@@ -50,6 +50,7 @@ struct store_dbs {
     MDB_dbi comment_ids; /* be64 comment id → be64 design id + be64 author id */
     MDB_dbi moderation;  /* be64 seq → moderation entry JSON (SPEC §7) */
     MDB_dbi notices;     /* be64 account + be64 notice id → notice JSON; id 0: read mark */
+    MDB_dbi lookalikes;  /* be64 design id → {fp, similar} (SPEC §8, found at upload) */
 };
 
 struct store;

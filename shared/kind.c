@@ -28,6 +28,21 @@ const struct kind *kind_find(const char *name)
 
 const struct kind *const *kind_all(void) { return kinds; }
 
+int kind_distance(uint64_t a, uint64_t b)
+{
+    return __builtin_popcountll(a ^ b);
+}
+
+uint64_t kind_dhash(const double grid[8][9])
+{
+    uint64_t h = 0;
+    for (int y = 0; y < 8; y++)
+        for (int x = 0; x < 8; x++)
+            if (grid[y][x] < grid[y][x + 1])
+                h |= (uint64_t)1 << (y * 8 + x);
+    return h;
+}
+
 const struct kind *kind_sniff(const uint8_t *buf, size_t len)
 {
     const struct kind *fallback = NULL;

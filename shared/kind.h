@@ -33,6 +33,10 @@ typedef int (*kind_validate_fn)(const uint8_t *buf, size_t len, struct kind_erro
 typedef int (*kind_render_fn)(const uint8_t *buf, size_t len, int thumb, struct ccbuf *png_out,
                               struct kind_error *err);
 
+/* A 64-bit perceptual fingerprint of a valid design (SPEC §8 look-alikes): near
+ * designs have fingerprints a few bits apart (kind_distance). 0 or CC_EINTERNAL. */
+typedef int (*kind_fingerprint_fn)(const uint8_t *buf, size_t len, uint64_t *out);
+
 struct kind {
     const char *name;         /* wire name: "level", "artwork" */
     size_t max_bytes;         /* largest upload; more is `too_large` */
@@ -45,7 +49,15 @@ struct kind {
     uint32_t thumb_w, thumb_h; /* size of the thumbnail render */
     kind_validate_fn validate;
     kind_render_fn render;
+    kind_fingerprint_fn fingerprint;
+    int lookalike_bits; /* fingerprints at most this many bits apart are look-alikes */
 };
+
+/* The number of bits two fingerprints differ in. */
+int kind_distance(uint64_t a, uint64_t b);
+/* The difference hash of a 9 × 8 grey grid: bit y * 8 + x is set when cell (x, y) is
+ * darker than (x + 1, y). The fingerprints of both kinds are made this way. */
+uint64_t kind_dhash(const double grid[8][9]);
 
 /* The kind with this wire name, or NULL. */
 const struct kind *kind_find(const char *name);

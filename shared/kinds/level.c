@@ -443,6 +443,51 @@ static int level_render(const uint8_t *buf, size_t len, int thumb, struct ccbuf 
     return rc;
 }
 
+/* The fingerprint: the solid tiles (ground, platforms) cropped to their bounding box
+ * (so a level moved by some columns or rows keeps it), their density over a 9 × 8 grid
+ * by area, then its difference hash. */
+static int level_fingerprint(const uint8_t *buf, size_t len, uint64_t *out)
+{
+    struct level lv;
+    struct kind_error err;
+    if (level_parse(buf, len, &lv, &err))
+        return CC_EINTERNAL;
+    int x0 = lv.w, y0 = lv.h, x1 = -1, y1 = -1;
+    for (int r = 0; r < lv.h; r++)
+        for (int c = 0; c < lv.w; c++) {
+            uint8_t t = lv.grid[(size_t)r * lv.w + c];
+            if (t == '#' || t == '=') {
+                x0 = c < x0 ? c : x0;
+                x1 = c > x1 ? c : x1;
+                y0 = r < y0 ? r : y0;
+                y1 = r > y1 ? r : y1;
+            }
+        }
+    double grid[8][9] = {{0}};
+    if (x1 >= 0) {
+        double bw = x1 - x0 + 1, bh = y1 - y0 + 1;
+        for (int r = y0; r <= y1; r++)
+            for (int c = x0; c <= x1; c++) {
+                uint8_t t = lv.grid[(size_t)r * lv.w + c];
+                if (t != '#' && t != '=')
+                    continue;
+                /* the tile's area spread over the cells it covers */
+                double ca = (c - x0) * 9 / bw, cb = (c - x0 + 1) * 9 / bw;
+                double ra = (r - y0) * 8 / bh, rb = (r - y0 + 1) * 8 / bh;
+                for (int gy = (int)ra; gy < 8 && gy < rb; gy++)
+                    for (int gx = (int)ca; gx < 9 && gx < cb; gx++) {
+                        double ox = (gx + 1 < cb ? gx + 1 : cb) - (gx > ca ? gx : ca);
+                        double oy = (gy + 1 < rb ? gy + 1 : rb) - (gy > ra ? gy : ra);
+                        if (ox > 0 && oy > 0)
+                            grid[gy][gx] += ox * oy;
+                    }
+            }
+    }
+    free(lv.grid);
+    *out = kind_dhash(grid);
+    return 0;
+}
+
 const struct kind kind_level = {
     .name = "level",
     .max_bytes = LEVEL_MAX_BYTES,
@@ -453,4 +498,6 @@ const struct kind kind_level = {
     .thumb_h = LEVEL_THUMB_H,
     .validate = level_validate,
     .render = level_render,
+    .fingerprint = level_fingerprint,
+    .lookalike_bits = 6,
 };
