@@ -276,14 +276,15 @@ export async function giveReason(page, reason, action) {
 }
 
 // Uploads n small playable levels (distinct bytes) on the page's own connection, as
-// its account: set-up for scenarios about many designs. Returns their ids.
-export async function uploadLevels(page, n, { contest = 'open', prefix = 'Level', terms = null } = {}) {
-  return page.evaluate(async ([count, c, p, accept]) => {
+// its account: set-up for scenarios about many designs. Returns their ids. The levels
+// are numbered from first (another batch with a later first has other bytes).
+export async function uploadLevels(page, n, { contest = 'open', prefix = 'Level', terms = null, first = 0 } = {}) {
+  return page.evaluate(async ([count, c, p, accept, from]) => {
     const base = document.querySelector('script[type=module]').src.replace(/app\.js$/, '');
     const { api } = await import(base + 'api.js');
     const { sha256Hex } = await import(base + 'sha256.js');
     const ids = [];
-    for (let i = 0; i < count; i++) {
+    for (let i = from; i < from + count; i++) {
       const rows = [];
       for (let r = 0; r < 8; r++) rows.push('.'.repeat(20));
       rows[1] = [...Array(20)].map((_, k) => ((i >> k) & 1 ? 'o' : '.')).join('');
@@ -297,7 +298,7 @@ export async function uploadLevels(page, n, { contest = 'open', prefix = 'Level'
       ids.push((await api.call('upload.commit', { upload: b.upload })).design.id);
     }
     return ids;
-  }, [n, contest, prefix, terms]);
+  }, [n, contest, prefix, terms, first]);
 }
 
 // Every visible form control has an accessible name (a label, aria-label or

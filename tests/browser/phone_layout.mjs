@@ -5,7 +5,8 @@
 // button opening the sign-in dialog, the not-found pages, the kind filter of the open
 // gallery and the words of an empty filter. Issue 17's new pages too: the sign-up tab,
 // Your account, the brand's overview, review queue (with its reason form), moderation
-// log, new contest, and a creator page as the brand sees it.
+// log, new contest, and a creator page as the brand sees it. Issue 18's: the bell and the
+// notices, the lucky dip, search results.
 import { scenario, person, register, loginWithToken, go, uploadLevels, wsCalls, checkFits, check, checkLabels, noPageErrors } from './lib.mjs';
 
 const PHONE = { width: 360, height: 740 };
@@ -36,6 +37,11 @@ await scenario('phone_layout', [], async ({ srv, b }) => {
   await maker.getByTestId('me').click();
   await maker.getByTestId('devices').locator('li').first().waitFor();
   await checkFits(maker, 'phone-account');
+  await maker.getByRole('link', { name: 'Notices, 1 unread' }).click(); // snow-voter's comment
+  await maker.getByTestId('notices').getByText('snow-voter commented on “Frost Hollow 1”: The ice slide at the end is great.').waitFor();
+  await maker.getByRole('link', { name: 'Notices, none unread' }).waitFor();
+  await checkFits(maker, 'phone-notices');
+  await maker.getByRole('link', { name: 'Your account' }).click();
   await maker.getByRole('link', { name: 'your public page' }).click();
   await maker.getByRole('heading', { name: LONG_NAME }).waitFor();
   check(await maker.title() === `${LONG_NAME} · Cocreate`, `the creator page's title: ${await maker.title()}`);
@@ -53,6 +59,15 @@ await scenario('phone_layout', [], async ({ srv, b }) => {
   check(await guest.getByLabel('Kind').isHidden(), 'a contest of one kind has no kind filter');
   await guest.getByTestId('grid').getByText('No votes yet').waitFor(); // Frost Hollow 3
   await checkFits(guest, 'phone-gallery-contest');
+  await guest.getByRole('tab', { name: 'Lucky dip' }).click();
+  await guest.getByText('3 designs in a random order').waitFor();
+  await checkFits(guest, 'phone-lucky-dip');
+  await guest.getByRole('searchbox', { name: 'Search designs' }).fill('frost');
+  await guest.getByRole('searchbox', { name: 'Search designs' }).press('Enter');
+  await guest.getByRole('heading', { name: 'Search' }).waitFor();
+  check(new URL(guest.url()).search === '?q=frost', `the query is in the address: ${guest.url()}`);
+  await guest.getByText('3 designs match “frost”').waitFor();
+  await checkFits(guest, 'phone-search');
 
   await go(guest, '/contest/winter-run');
   const results = guest.locator('table.results-table');

@@ -5,6 +5,7 @@
 import { api } from './api.js';
 import { h, clear, link, fmtDate, errText, announce, signInButton, formField } from './dom.js';
 import { navigate } from './router.js';
+import { NOTICES_URL } from './notices.js';
 
 const PASSWORD_MIN = 10;  // SPEC §7: 10–200 characters
 const PASSWORD_MAX = 200;
@@ -29,7 +30,7 @@ export function accountPage() {
   }
   el.append(
     h('p', h('strong', a.name), a.role === 'brand' ? ' (brand staff)' : '', ` · member since ${fmtDate(a.created)} · `,
-      link(`/creator/${a.id}`, 'your public page')),
+      link(`/creator/${a.id}`, 'your public page'), ' · ', link(NOTICES_URL, 'your notices')),
     devices(), passwordForm(), contactForm(), dataSection(), a.role === 'brand' ? null : deleteSection());
   return { el };
 }

@@ -41,6 +41,7 @@ class Api extends EventTarget {
     this.pending = new Map();   // id -> {resolve, reject, msg}
     this.live = new Set();      // gallery subscriptions and design watches
     this.account = null;
+    this.unread = 0;            // the account's unread notices at its last auth.login/register (SPEC §8)
     this.limits = {};
     this.state = 'connecting';
     this.attempt = 0;
@@ -63,7 +64,7 @@ class Api extends EventTarget {
         if (this.token) {
           try {
             const r = await this.raw('auth.login', { token: this.token });
-            this.setAccount(r.account);
+            this.signedIn(r);
           } catch (e) {
             // Revoked, suspended or deleted while this page was away.
             if (e.code === 'unauthorized') this.signedOut(/suspended/.test(e.message) ? 'suspended' : 'revoked');
@@ -93,6 +94,12 @@ class Api extends EventTarget {
   setState(s) {
     this.state = s;
     this.dispatchEvent(new CustomEvent('state', { detail: s }));
+  }
+
+  // The result of auth.login / auth.register: the account and its unread notices.
+  signedIn(r) {
+    this.unread = r.unread ?? 0;
+    this.setAccount(r.account);
   }
 
   setAccount(a) {
@@ -146,7 +153,7 @@ class Api extends EventTarget {
     if (contact) args.contact = contact;
     const r = await this.call('auth.register', args);
     this.remember(r.token);
-    this.setAccount(r.account);
+    this.signedIn(r);
     return r;
   }
 
@@ -154,7 +161,7 @@ class Api extends EventTarget {
   async login(token) {
     const r = await this.call('auth.login', { token });
     this.remember(token);
-    this.setAccount(r.account);
+    this.signedIn(r);
     return r;
   }
 
@@ -162,7 +169,7 @@ class Api extends EventTarget {
   async loginPassword(name, password) {
     const r = await this.call('auth.login', { name, password, device: deviceName() });
     this.remember(r.token);
-    this.setAccount(r.account);
+    this.signedIn(r);
     return r;
   }
 
@@ -179,6 +186,7 @@ class Api extends EventTarget {
   forget() {
     localStorage.removeItem(TOKEN_KEY);
     setCookie(null);
+    this.unread = 0;
     this.setAccount(null);
   }
 

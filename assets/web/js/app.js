@@ -1,7 +1,7 @@
 // The client's entry point: the router for the page routes of docs/web.md, the header
 // with the account controls, and the connection status.
 import { api } from './api.js';
-import { h, clear, announce, errText, setTitle, notFoundView } from './dom.js';
+import { h, clear, announce, errText, setTitle, notFoundView, params } from './dom.js';
 import { galleryPage } from './gallery.js';
 import { designPage } from './design.js';
 import { submitPage } from './submit.js';
@@ -9,17 +9,19 @@ import { contestPage } from './contest.js';
 import { creatorPage, leaderboardPage } from './people.js';
 import { brandPage } from './brand.js';
 import { accountPage } from './account.js';
+import { bell, noticesPage } from './notices.js';
+import { searchPage, setupSearch, syncSearch } from './search.js';
 import { navigate, onNavigate } from './router.js';
 
 const routes = [
-  [/^\/$/, () => galleryPage()],
+  [/^\/$/, () => (params().has('q') ? searchPage() : galleryPage())],
   [/^\/design\/([A-Za-z0-9_.-]+)$/, (m) => designPage(m[1])],
   [/^\/contest\/([A-Za-z0-9_.-]+)$/, (m) => contestPage(m[1])],
   [/^\/creator\/([A-Za-z0-9_.-]+)$/, (m) => creatorPage(m[1])],
   [/^\/leaderboard$/, () => leaderboardPage()],
   [/^\/submit$/, () => submitPage()],
   [/^\/brand$/, () => brandPage()],
-  [/^\/account$/, () => accountPage()],
+  [/^\/account$/, () => (params().get('view') === 'notices' ? noticesPage() : accountPage())],
 ];
 
 let current = null; // {destroy?} of the page shown
@@ -38,8 +40,9 @@ function render() {
     }
   }
   if (!current) main.append(notFoundView());
+  syncSearch();
   for (const a of document.querySelectorAll('header nav a')) {
-    const here = a.getAttribute('href') === location.pathname;
+    const here = a.getAttribute('href') === location.pathname && !params().has('q'); // not search results
     if (here) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
@@ -66,7 +69,7 @@ function accountArea() {
   const a = api.account;
   clear(box);
   if (a) {
-    box.append(
+    box.append(bell(),
       h('a', { href: '/account', 'data-link': '', class: 'me', 'data-testid': 'me', title: 'Your account' },
         a.name, a.role === 'brand' ? ' (brand)' : ''),
       h('button.secondary', { type: 'button', onclick: async () => { await api.logout(); announce('Signed out.'); } }, 'Sign out'));
@@ -223,6 +226,7 @@ function connectionStatus() {
 }
 
 setupDialogs();
+setupSearch();
 signedOutBanner();
 // "Sign in to …" buttons of the pages (dom.js signInButton).
 document.addEventListener('cc-sign-in', () => openDialog('signin'));

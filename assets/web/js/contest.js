@@ -2,7 +2,7 @@
 // one, the live ranking, and once closed the results with the audit-log head.
 import { api } from './api.js';
 import { h, clear, link, badge, fmtDate, fmtDuration, showTally, errText, setTitle, notFoundView } from './dom.js';
-import { liveGrid } from './gallery.js';
+import { liveGrid } from './grid.js';
 
 const RESULTS_LIMIT = 100; // rows of the results table (contest.results pages ≤ 1000)
 

@@ -38,12 +38,12 @@ export function clear(el, ...children) {
 }
 
 // Announces text to screen readers (the polite live region of index.html) and shows
-// it briefly as a toast.
-export function announce(text) {
+// it briefly as a toast (unless toast is false: news nobody asked for right now).
+export function announce(text, { toast = true } = {}) {
   const region = document.getElementById('announce');
   if (region) region.textContent = text;
   const t = document.getElementById('toast');
-  if (!t) return;
+  if (!t || !toast) return;
   t.textContent = text;
   t.hidden = false;
   clearTimeout(announce.timer);
@@ -90,6 +90,8 @@ const ICONS = {
   up: 'M12 4.5l8.5 13h-17z',
   down: 'M3.5 6.5h17l-8.5 13z',
   comment: 'M4.5 4h15A2.5 2.5 0 0 1 22 6.5v9a2.5 2.5 0 0 1-2.5 2.5H10l-5.5 4v-4A2.5 2.5 0 0 1 2 15.5v-9A2.5 2.5 0 0 1 4.5 4z',
+  bell: 'M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22zm7-6v-5a7 7 0 0 0-5.5-6.84V3.5a1.5 1.5 0 0 0-3 0v.66A7 7 0 0 0 5 11v5l-2 2v1h18v-1z',
+  search: 'M10 2.5a7.5 7.5 0 0 1 6 12l5.3 5.3-1.5 1.5-5.3-5.3A7.5 7.5 0 1 1 10 2.5zm0 2.2a5.3 5.3 0 1 0 0 10.6 5.3 5.3 0 0 0 0-10.6z',
 };
 const SVG = 'http://www.w3.org/2000/svg';
 export function icon(name, label = null) {
@@ -101,6 +103,7 @@ export function icon(name, label = null) {
   const path = document.createElementNS(SVG, 'path');
   path.setAttribute('d', ICONS[outline ? name.slice(0, -8) : name]);
   path.setAttribute('fill', outline ? 'none' : 'currentColor');
+  path.setAttribute('fill-rule', 'evenodd'); // holes (the magnifier's lens)
   if (outline) { path.setAttribute('stroke', 'currentColor'); path.setAttribute('stroke-width', '2'); }
   svg.append(path);
   return svg;

@@ -1,14 +1,13 @@
-// The gallery (/): contest picker, sort tabs, tag and status filters, and a live grid
-// of thumbnails fed by gallery.subscribe, grown by infinite scroll.
+// The gallery (/): contest picker, sort tabs, kind, tag and status filters, and a live
+// grid of thumbnails fed by gallery.subscribe (grid.js), or the lucky dip: a random
+// order (SPEC §8) in pages, shuffled again on demand.
 import { api } from './api.js';
-import { h, clear, link, badge, icon, showTally, errText, params, setTitle, STATUS_LABEL } from './dom.js';
+import { h, clear, link, errText, params, setTitle, announce, STATUS_LABEL } from './dom.js';
+import { liveGrid, pagedGrid } from './grid.js';
 import { navigate } from './router.js';
 
-const PAGE = 24;          // designs per window (gallery.subscribe's default limit)
-const MAX_WINDOWS = 40;   // live windows per grid (the server allows 64 per connection)
-const SORTS = [['top', 'Top'], ['hot', 'Hot'], ['new', 'New']];
-const KINDS = [['', 'All kinds'], ['artwork', 'T-shirt artwork'], ['level', 'Game levels']];
-const reduceMotion = () => matchMedia('(prefers-reduced-motion: reduce)').matches;
+const SORTS = [['top', 'Top'], ['hot', 'Hot'], ['new', 'New'], ['random', 'Lucky dip']];
+export const KINDS = [['', 'All kinds'], ['artwork', 'T-shirt artwork'], ['level', 'Game levels']];
 
 let contestCache = null;
 // contest.list, cached for the page's lifetime (scales and titles for the cards).
@@ -20,129 +19,6 @@ export async function contests(refresh = false) {
     });
   }
   return contestCache;
-}
-
-// A live grid of design cards for gallery args (without offset/limit). Returns
-// {el, destroy}. Each gallery.update item is merged by id onto the design held.
-export function liveGrid(args, { scale = 'heart', label = 'Designs', empty = 'No designs yet.' } = {}) {
-  const designs = new Map();
-  const cards = new Map();
-  const windows = [];
-  let total = 0, ready = false;
-  const grid = h('ul.grid', { 'aria-label': label, 'data-testid': 'grid' });
-  const count = h('p.count', { 'aria-live': 'polite' });
-  const more = h('button.secondary.more', { type: 'button', hidden: true, onclick: () => grow() }, 'Load more');
-  const emptyEl = h('p.empty', { hidden: true }, empty);
-  // A server that does not filter by kind yet (gallery.get takes no `kind` in SPEC
-  // §4) answers with every kind: say so rather than show a filter that is not one.
-  const kindNote = h('p.notice', { hidden: true, role: 'status' }, 'This server cannot filter by kind yet: designs of every kind are shown.');
-  const sentinel = h('div.sentinel', { 'aria-hidden': 'true' });
-  const el = h('div.live-grid', kindNote, count, grid, emptyEl, more, sentinel);
-
-  function addWindow() {
-    const w = { offset: windows.length * PAGE, order: [] };
-    windows.push(w);
-    w.handle = api.gallery({ ...args, offset: w.offset, limit: PAGE },
-      (win) => { w.order = win.order; merge(win.items); total = win.total; ready = true; render(); },
-      (ev) => { if (ev.order) w.order = ev.order; merge(ev.items || []); total = ev.total; render(); });
-    w.handle.onError = (e) => { count.textContent = errText(e); };
-  }
-
-  function merge(items) {
-    for (const it of items) {
-      const had = designs.get(it.id);
-      designs.set(it.id, had ? Object.assign(had, it) : { ...it });
-      if (args.kind && it.kind && it.kind !== args.kind) kindNote.hidden = false;
-    }
-  }
-
-  function loaded() { return windows.reduce((n, w) => n + w.order.length, 0); }
-
-  function grow() {
-    if (windows.length < MAX_WINDOWS && loaded() >= windows.length * PAGE && loaded() < total) addWindow();
-  }
-
-  function card(d) {
-    let c = cards.get(d.id);
-    if (!c) {
-      const img = h('img', { alt: '', loading: 'lazy', width: 320, height: d.kind === 'level' ? 180 : 320, class: `thumb-${d.kind}` });
-      const title = h('span.title');
-      const by = h('span.by');
-      const tally = h('span.tally', { 'data-testid': 'tally' });
-      const status = h('span.status');
-      const talk = h('span.talk');
-      const a = link(`/design/${d.id}`, img, title);
-      c = { li: h('li.card', { dataset: { id: d.id } }, a, h('div.meta', by, tally, talk, status)), img, title, by, tally, talk, status, key: '' };
-      cards.set(d.id, c);
-    }
-    const key = JSON.stringify([d.title, d.creator_name, d.tally, d.status, d.thumb, d.comments, d.hidden]);
-    if (key !== c.key) {
-      const before = c.tally.textContent;
-      showTally(c.tally, d.tally, scale);
-      if (c.key && c.tally.textContent !== before && !reduceMotion()) {
-        c.tally.animate([{ background: '#ffe58a' }, { background: 'transparent' }], { duration: 700 });
-      }
-      c.img.src = d.thumb || `/t/${d.id}.png`;
-      c.img.alt = `${d.title} (thumbnail)`;
-      c.title.textContent = d.title;
-      c.by.textContent = `by ${d.creator_name || 'creator ' + d.creator}`;
-      clear(c.status, d.status && d.status !== 'submitted' ? badge(d.status) : null,
-        d.hidden ? h('span.badge.status-hidden', 'Hidden') : null); // seen by the brand and the creator
-      clear(c.talk, d.comments ? [icon('comment', 'comments'), ` ${d.comments}`] : null);
-      c.talk.title = `${d.comments || 0} comments`;
-      c.key = key;
-    }
-    return c;
-  }
-
-  // Re-renders in the windows' order; moved cards slide from where they were (FLIP),
-  // new ones fade in, gone ones are removed.
-  function render() {
-    const seen = new Set();
-    const order = [];
-    for (const w of windows) for (const id of w.order) if (!seen.has(id) && designs.has(id)) { seen.add(id); order.push(id); }
-    const before = new Map();
-    const animate = !reduceMotion() && grid.isConnected;
-    if (animate) for (const [id, c] of cards) before.set(id, c.li.getBoundingClientRect());
-    for (const [id, c] of cards) {
-      if (!seen.has(id)) { c.li.remove(); cards.delete(id); designs.delete(id); }
-    }
-    let prev = null;
-    for (const id of order) {
-      const c = card(designs.get(id));
-      const next = prev ? prev.nextSibling : grid.firstChild;
-      if (next !== c.li) grid.insertBefore(c.li, next);
-      prev = c.li;
-    }
-    for (const id of [...designs.keys()]) if (!seen.has(id)) designs.delete(id);
-    if (animate) {
-      for (const id of order) {
-        const c = cards.get(id), was = before.get(id);
-        if (!was) { c.li.animate([{ opacity: 0, transform: 'scale(.96)' }, { opacity: 1, transform: 'none' }], { duration: 250 }); continue; }
-        const now = c.li.getBoundingClientRect();
-        const dx = was.left - now.left, dy = was.top - now.top;
-        if (dx || dy) c.li.animate([{ transform: `translate(${dx}px, ${dy}px)` }, { transform: 'none' }], { duration: 300, easing: 'ease-out' });
-      }
-    }
-    count.textContent = ready ? `${total} ${total === 1 ? 'design' : 'designs'}` : 'Loading…';
-    emptyEl.hidden = !ready || total > 0;
-    more.hidden = !(loaded() < total && windows.length < MAX_WINDOWS);
-    // The observer reports crossings only: after a render, look again.
-    if (ready && nearEnd()) requestAnimationFrame(() => { if (nearEnd()) grow(); });
-  }
-
-  const MARGIN = 400; // px below the viewport at which the next window loads
-  const nearEnd = () => sentinel.isConnected && sentinel.getBoundingClientRect().top < innerHeight + MARGIN;
-  const io = new IntersectionObserver((es) => {
-    if (es.some((e) => e.isIntersecting) && nearEnd()) grow(); // entries can be stale
-  }, { rootMargin: `${MARGIN}px` });
-  io.observe(sentinel);
-  addWindow();
-  render();
-  return {
-    el,
-    destroy() { io.disconnect(); for (const w of windows) w.handle.close(); },
-  };
 }
 
 export function galleryPage() {
@@ -213,9 +89,38 @@ export function galleryPage() {
     if (state.status) args.status = state.status;
     if (state.kind && mixed) args.kind = state.kind;
     const filtered = !!(args.tag || args.status || args.kind);
-    grid = liveGrid(args, { scale: c.scale, label: `${c.title}, sorted by ${state.sort}`,
-      empty: filtered ? 'No designs match these filters.' : 'No designs yet.' });
+    const empty = filtered ? 'No designs match these filters.' : 'No designs yet.';
+    grid = state.sort === 'random' ? luckyDip(args, c, empty)
+      : liveGrid(args, { scale: c.scale, label: `${c.title}, sorted by ${state.sort}`, empty });
     results.append(grid.el);
   }).catch((e) => clear(results, h('p.error', errText(e))));
   return { el, destroy() { if (grid) grid.destroy(); } };
+}
+
+// The lucky dip (SPEC §8: gallery.get sort "random"): the server picks a seed and says
+// which designs the shuffle covers (until); the next pages ask with both, so no design
+// comes twice and none newer slips in. "Shuffle again" starts over with a new seed. Not
+// live: a random order has no live window (gallery.subscribe refuses it).
+function luckyDip(args, c, empty) {
+  const box = h('div');
+  const shuffle = h('button.secondary', { type: 'button', onclick: () => { start(); announce('Shuffled again.'); } }, 'Shuffle again');
+  const el = h('div.dip', h('div.dip-head', h('p.help', 'A random pick of the gallery, a new one each time.'), shuffle), box);
+  let grid = null;
+  function start() {
+    if (grid) grid.destroy();
+    let dip = null; // {seed, until} of this shuffle, from its first page
+    grid = pagedGrid(async (offset, limit) => {
+      const r = await api.call('gallery.get', { ...args, ...dip, offset, limit });
+      if (!dip) dip = { seed: r.seed, ...(r.until != null ? { until: r.until } : {}) };
+      return r;
+    }, {
+      label: `${c.title}, a lucky dip`, empty, scaleOf: () => c.scale,
+      countText: (n) => `${n} ${n === 1 ? 'design' : 'designs'} in a random order`,
+      // A server without SPEC §8's random order refuses the sort.
+      errorText: (e) => (e.code === 'bad_args' && e.detail.field === 'sort' ? 'This server has no lucky dip yet.' : errText(e)),
+    });
+    clear(box, grid.el);
+  }
+  start();
+  return { el, destroy() { grid.destroy(); } };
 }

@@ -2,7 +2,7 @@
 // leaderboard (/leaderboard: creator.top).
 import { api } from './api.js';
 import { h, clear, link, badge, fmtDate, errText, setTitle, notFoundView, askReason, announce } from './dom.js';
-import { liveGrid } from './gallery.js';
+import { liveGrid } from './grid.js';
 
 const TOP = 50;
 
