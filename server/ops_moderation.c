@@ -266,9 +266,11 @@ void op_review_list(struct req *r)
      * review, by id */
     struct flag_list fl = {srv->reports, NULL, 0, 0};
     search_flagged(srv->search, add_flagged, &fl);
-    qsort(fl.v, fl.n, sizeof *fl.v, cmp_u64);
+    if (fl.n > 1)
+        qsort(fl.v, fl.n, sizeof *fl.v, cmp_u64);
     ids = xrealloc(ids, (n + fl.n + 1) * sizeof *ids);
-    memcpy(ids + n, fl.v, fl.n * sizeof *ids);
+    if (fl.n)
+        memcpy(ids + n, fl.v, fl.n * sizeof *ids);
     n += fl.n;
     free(fl.v);
     MDB_txn *txn;

@@ -632,7 +632,8 @@ int search_query(struct search *s, const struct search_query *q, const struct se
         if (all)
             hits[k++] = hits[i];
     }
-    qsort(hits, k, sizeof *hits, cmp_hit);
+    if (k > 1)
+        qsort(hits, k, sizeof *hits, cmp_hit);
     size_t n = 0, limit = q->limit > CATALOG_PAGE_MAX ? CATALOG_PAGE_MAX : q->limit;
     for (size_t i = q->offset; i < k && n < limit; i++)
         out[n++] = hits[i].d;
