@@ -38,7 +38,7 @@ int ch_comment_apply(struct change *c, MDB_txn *txn, const struct store *st)
     if (rc)
         return rc;
     return change_notice_design(c, txn, st, design, official ? "official" : "comment", c->by,
-                                text, NULL, 0);
+                                text, NULL, NULL, 0);
 }
 
 void ch_comment_post(struct change *c, struct server *srv)

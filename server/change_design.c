@@ -170,7 +170,8 @@ int ch_status_apply(struct change *c, MDB_txn *txn, const struct store *st)
     snprintf(text, sizeof text, "Your design is now %s.", status_name((enum dstatus)to));
     return change_notice_design(c, txn, st, change_id(c, "design"), "status", c->by,
                                 note ? json_string_value(note) : text,
-                                status_name((enum dstatus)to), 0);
+                                status_name((enum dstatus)to),
+                                note ? json_string_value(note) : NULL, 0);
 }
 
 void ch_status_post(struct change *c, struct server *srv)

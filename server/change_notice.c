@@ -11,7 +11,7 @@
 
 int change_notice_design(struct change *c, MDB_txn *txn, const struct store *st,
                          uint64_t design, const char *kind, uint64_t actor, const char *text,
-                         const char *status, uint64_t supports)
+                         const char *status, const char *note, uint64_t supports)
 {
     json_t *rec;
     int rc = design_load(txn, st, design, &rec);
@@ -28,6 +28,7 @@ int change_notice_design(struct change *c, MDB_txn *txn, const struct store *st,
             .actor = actor,
             .text = text,
             .status = status,
+            .note = note,
             .supports = supports,
         };
         if (!c->out.notices)

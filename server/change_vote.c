@@ -138,13 +138,14 @@ int ch_vote_apply(struct change *c, MDB_txn *txn, const struct store *st)
     char text[96];
     if (!rc && wv.milestone) {
         snprintf(text, sizeof text, "Your design reached %u supports.", wv.milestone);
-        rc = change_notice_design(c, txn, st, design, "milestone", 0, text, NULL, wv.milestone);
+        rc = change_notice_design(c, txn, st, design, "milestone", 0, text, NULL, NULL,
+                                  wv.milestone);
     }
     if (!rc && wv.promoted) {
         snprintf(text, sizeof text, "Your design reached its contest's threshold of %llu "
                  "supports and is shortlisted.", (unsigned long long)k.threshold);
         rc = change_notice_design(c, txn, st, design, "threshold", 0, text, "shortlisted",
-                                  wv.supports);
+                                  NULL, wv.supports);
     }
     return rc;
 }

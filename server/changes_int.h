@@ -41,7 +41,7 @@ int ch_contest_phase_apply(struct change *c, MDB_txn *txn, const struct store *s
  * to c->out.notices. */
 int change_notice_design(struct change *c, MDB_txn *txn, const struct store *st,
                          uint64_t design, const char *kind, uint64_t actor, const char *text,
-                         const char *status, uint64_t supports);
+                         const char *status, const char *note, uint64_t supports);
 /* change_moderation.c */
 int ch_suspend_apply(struct change *c, MDB_txn *txn, const struct store *st);
 void ch_suspend_post(struct change *c, struct server *srv);

@@ -51,6 +51,8 @@ int notice_add(MDB_txn *txn, const struct store *st, const struct notice_new *n,
     }
     if (n->status)
         json_object_set_new(o, "status", json_string(n->status));
+    if (n->status && !strcmp(n->kind, "status"))
+        json_object_set_new(o, "note", n->note ? cut_text(n->note) : json_null());
     if (n->supports)
         json_object_set_new(o, "supports", json_integer((json_int_t)n->supports));
     char *text = json_dumps(o, JSON_COMPACT);

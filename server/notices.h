@@ -28,6 +28,7 @@ struct notice_new {
     uint64_t actor;      /* who did it (0: the brand's system, the clock) */
     const char *text;
     const char *status;  /* kind status: the new status */
+    const char *note;    /* kind status: the brand's public note, or NULL */
     uint64_t supports;   /* kind milestone / threshold: the count reached */
 };
 

@@ -75,6 +75,7 @@ async def main():
     await brand.ok('design.set_status', design=d, status='shortlisted', note='On our list')
     ev = await maker.event('notice', pred=lambda e: e['notice']['kind'] == 'status')
     assert ev['notice']['text'] == 'On our list' and ev['notice']['status'] == 'shortlisted'
+    assert ev['notice']['note'] == 'On our list'
     # a milestone at 10 supports, once
     voters = [await register(srv, f'voter{i}') for i in range(10)]
     for v in voters:

@@ -84,7 +84,7 @@ async function describe(n) {
   switch (n.kind) {
     case 'status': {
       // docs/protocol.md: the text is the brand's public note, or this when it gave none.
-      const note = n.text && n.text !== `Your design is now ${n.status}.` ? n.text : '';
+      const note = n.note || '';
       const words = STATUS_WORDS[n.status] || ((x) => ['The brand moved ', x, ` to “${STATUS_LABEL[n.status] || n.status}”`]);
       return [...words(t), note ? `: ${note}` : '.'];
     }
