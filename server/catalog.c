@@ -22,7 +22,7 @@
 static const char *const sort_names[] = {"new", "top", "hot"};
 static const char *const status_names[] = {"submitted",     "shortlisted", "winner",
                                            "not_selected",  "in_production", "launched",
-                                           "withdrawn"};
+                                           "withdrawn",     "expired"};
 
 const char *sort_name(enum sort s)
 {

@@ -54,6 +54,7 @@ enum dstatus {
     ST_IN_PRODUCTION,
     ST_LAUNCHED,
     ST_WITHDRAWN, /* by its creator (SPEC §7) */
+    ST_EXPIRED,   /* a stage missed (SPEC §8): no more votes */
     ST_COUNT
 };
 

@@ -27,6 +27,7 @@
 #include "moderation.h"
 #include "reports.h"
 #include "server.h"
+#include "stages.h"
 #include "util.h"
 #include "workflow.h"
 
@@ -103,6 +104,10 @@ int ch_design_create_apply(struct change *c, MDB_txn *txn, const struct store *s
     json_decref(account);
     c->out.id = d.id;
     c->out.record = d.record;
+    if (!rc && k.nstages) /* SPEC §8: its first stage's window opens */
+        rc = stage_open(txn, st, c->out.record, d.id, &k, c->out.at);
+    if (!rc && k.nstages)
+        rc = design_save(txn, st, d.id, c->out.record);
     return rc;
 }
 
@@ -157,12 +162,21 @@ int ch_status_apply(struct change *c, MDB_txn *txn, const struct store *st)
     else if (to == ST_WINNER && strcmp(k.id, "open") &&
              (ph == PHASE_UPCOMING || ph == PHASE_SUBMISSIONS))
         rc = CC_ECLOSED; /* SPEC §7: winners once the crowd is done */
-    else if (to == ST_WITHDRAWN)
-        rc = CC_EBADARGS; /* the creator's move (withdraw), not the brand's */
+    else if (to == ST_WITHDRAWN || to == ST_EXPIRED)
+        rc = CC_EBADARGS; /* the creator's move (withdraw) and the clock's, not the brand's */
     else
         rc = workflow_move(txn, st, k.id, change_id(c, "design"), (enum dstatus)to,
                            json_string_value(note), c->by, c->out.at, &from);
     c->out.old = (int)from;
+    if (!rc && from == ST_EXPIRED && k.nstages) { /* back to submitted: the stage again */
+        json_t *again;
+        if (!(rc = design_load(txn, st, change_id(c, "design"), &again))) {
+            rc = stage_open(txn, st, again, change_id(c, "design"), &k, c->out.at);
+            if (!rc)
+                rc = design_save(txn, st, change_id(c, "design"), again);
+            json_decref(again);
+        }
+    }
     if (rc)
         return rc;
     /* SPEC §8: the creator is told, with the public note when there is one. */
@@ -352,6 +366,28 @@ void ch_withdraw_post(struct change *c, struct server *srv)
     struct dmem *d = catalog_design(srv->catalog, change_id(c, "design"));
     if (d)
         after_withdrawn(srv, d);
+}
+
+/* ---- expire ---- */
+
+int ch_expire_apply(struct change *c, MDB_txn *txn, const struct store *st)
+{
+    uint64_t id = change_id(c, "design");
+    if (!id)
+        return CC_EBADARGS;
+    int rc = stage_expire(txn, st, id, c->out.at, &c->out.flag);
+    if (rc || !c->out.flag)
+        return rc;
+    return change_notice_design(c, txn, st, id, "status", 0,
+                                "Your design missed its stage's deadline and has expired.",
+                                "expired", NULL, 0);
+}
+
+void ch_expire_post(struct change *c, struct server *srv)
+{
+    struct dmem *d = c->out.flag ? catalog_design(srv->catalog, change_id(c, "design")) : NULL;
+    if (d)
+        after_status(srv, d, ST_EXPIRED);
 }
 
 /* ---- report ---- */

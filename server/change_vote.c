@@ -15,6 +15,7 @@
 #include "contests.h"
 #include "designs.h"
 #include "server.h"
+#include "stages.h"
 #include "util.h"
 #include "workflow.h"
 
@@ -103,6 +104,16 @@ int ch_vote_apply(struct change *c, MDB_txn *txn, const struct store *st)
     enum phase p = contest_phase(&k, c->out.at);
     if (p != PHASE_SUBMISSIONS && p != PHASE_VOTING)
         return CC_ECLOSED;
+    if (k.nstages) { /* SPEC §8: an expired design takes no more votes */
+        json_t *rec;
+        if ((rc = design_load(txn, st, design, &rec)))
+            return rc == CC_ENOTFOUND ? CC_EBADARGS : rc;
+        const char *s = json_string_value(json_object_get(rec, "status"));
+        int expired = s && !strcmp(s, "expired");
+        json_decref(rec);
+        if (expired)
+            return CC_ECLOSED;
+    }
     MDB_dbi dbi = store_dbs(st)->votes;
     uint8_t key[16];
     put_be64(key, design);
@@ -135,6 +146,10 @@ int ch_vote_apply(struct change *c, MDB_txn *txn, const struct store *st)
     rc = workflow_vote(txn, st, &wv);
     c->out.flag = wv.promoted;
     c->out.count = wv.supports;
+    int staged = 0;
+    if (!rc && k.nstages && k.scale->supports(value) > k.scale->supports(c->out.old))
+        rc = stage_votes(txn, st, design, &k, wv.supports, c->out.at, c, &staged);
+    c->out.flag |= staged;
     char text[96];
     if (!rc && wv.milestone) {
         snprintf(text, sizeof text, "Your design reached %u supports.", wv.milestone);

@@ -58,6 +58,7 @@ enum change_kind {
     CH_NOTICE_READ,    /* "notice.read" {upto} by the account */
     CH_DISMISS,        /* "review.dismiss" {design} by the brand */
     CH_CONTEST_PHASE,  /* "contest.phase" {contest, phase} by the clock (0) */
+    CH_EXPIRE,         /* "expire" {design} by the clock (0): a stage missed */
     CH_CLOCK,          /* "clock" {} — TEST ONLY (--test-clock): test.clock set the
                           clock to `at`, which may be back in time */
     CH_KINDS

@@ -60,6 +60,8 @@ int ch_report_apply(struct change *c, MDB_txn *txn, const struct store *st);
 int ch_design_edit_apply(struct change *c, MDB_txn *txn, const struct store *st);
 void ch_design_edit_post(struct change *c, struct server *srv);
 int ch_withdraw_apply(struct change *c, MDB_txn *txn, const struct store *st);
+int ch_expire_apply(struct change *c, MDB_txn *txn, const struct store *st);
+void ch_expire_post(struct change *c, struct server *srv);
 void ch_withdraw_post(struct change *c, struct server *srv);
 /* The creator's withdrawal of design id (by), shared with account.delete: status
  * `withdrawn` (timeline, audit entry), its bytes free for another upload. CC_ECONFLICT

@@ -56,6 +56,16 @@ void contest_from_record(const json_t *rec, struct contest *out)
     out->threshold = (uint64_t)get_int(rec, "threshold");
     const char *tv = json_string_value(json_object_get(json_object_get(rec, "terms"), "version"));
     snprintf(out->terms, sizeof out->terms, "%s", tv ? tv : "");
+    size_t i;
+    json_t *st;
+    json_array_foreach(json_object_get(rec, "stages"), i, st)
+    {
+        if (out->nstages < CONTEST_STAGES_MAX) {
+            out->stages[out->nstages].supports = (uint32_t)get_int(st, "supports");
+            out->stages[out->nstages].days = (uint32_t)get_int(st, "days");
+            out->nstages++;
+        }
+    }
 }
 
 /* The settings of the last few contest records loaded on this thread, keyed by their
@@ -236,6 +246,38 @@ static int terms_arg(json_t *args, json_t *rec, struct jargs_err *e)
     return rc;
 }
 
+/* stages [{supports, days}, ...] (SPEC §8), or null to drop them. */
+static int stages_arg(json_t *args, json_t *rec, struct jargs_err *e)
+{
+    json_t *v = json_object_get(args, "stages");
+    if (!v)
+        return 0;
+    if (json_is_null(v)) {
+        json_object_del(rec, "stages");
+        return 0;
+    }
+    size_t n = json_array_size(v), i;
+    if (!json_is_array(v) || n < 1 || n > CONTEST_STAGES_MAX)
+        return fail(e, "stages", "must be 1 to 8 stages [{supports, days}, ...] or null");
+    json_t *out = json_array(), *st;
+    json_int_t last = 0;
+    json_array_foreach(v, i, st)
+    {
+        json_int_t supports, days;
+        if (!json_is_object(st) ||
+            jargs_int(st, "supports", JARGS_REQUIRED, 1, 1000000000, &supports, e) ||
+            jargs_int(st, "days", JARGS_REQUIRED, 1, 365, &days, e) || supports <= last) {
+            json_decref(out);
+            return fail(e, "stages", "each stage needs supports (1 to 10^9, more than the "
+                                     "stage before) and days (1 to 365)");
+        }
+        last = supports;
+        json_array_append_new(out, json_pack("{sIsI}", "supports", supports, "days", days));
+    }
+    json_object_set_new(rec, "stages", out);
+    return 0;
+}
+
 static int time_arg(json_t *args, json_t *rec, const char *name, struct jargs_err *e)
 {
     json_int_t t;
@@ -297,7 +339,8 @@ int contest_from_args(json_t *args, const json_t *base, json_t **out, struct jar
         (rc = text_arg(args, rec, "prize", 0, CONTEST_PRIZE_MAX, 0, e)) ||
         (rc = time_arg(args, rec, "submit_open", e)) ||
         (rc = time_arg(args, rec, "submit_close", e)) ||
-        (rc = time_arg(args, rec, "vote_close", e)) || (rc = terms_arg(args, rec, e)))
+        (rc = time_arg(args, rec, "vote_close", e)) || (rc = terms_arg(args, rec, e)) ||
+        (rc = stages_arg(args, rec, e)))
         goto fail;
     json_int_t threshold;
     if ((rc = jargs_int(args, "threshold", JARGS_OPTIONAL, 0, 1000000000, &threshold, e)) < 0)

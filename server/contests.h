@@ -23,6 +23,8 @@
  * characters. */
 #define CONTEST_TERMS_VERSION_MAX 32
 #define CONTEST_TERMS_TEXT_MAX 20000
+/* SPEC §8 stages: 1–8 of {supports (1–10^9, each above the last), days (1–365)}. */
+#define CONTEST_STAGES_MAX 8
 #define CONTEST_OPEN "open"
 
 enum phase { PHASE_UPCOMING, PHASE_SUBMISSIONS, PHASE_VOTING, PHASE_JUDGING, PHASE_CLOSED };
@@ -35,6 +37,10 @@ struct contest {
     int closed;
     uint64_t threshold;
     char terms[CONTEST_TERMS_VERSION_MAX + 1]; /* the terms' version ("" = no terms) */
+    int nstages; /* SPEC §8 stages: supports to reach within days, in order */
+    struct {
+        uint32_t supports, days;
+    } stages[CONTEST_STAGES_MAX];
 };
 
 /* The settings of a stored contest record (its id from the record's "id"). */

@@ -12,6 +12,7 @@
 #include "contests.h"
 #include "log.h"
 #include "server.h"
+#include "stages.h"
 #include "u64map.h"
 #include "util.h"
 
@@ -52,8 +53,8 @@ static void applied(struct change *c, int status, void *user)
     if (!--p->pending && p->closed)
         phases_free(p);
     if (status && status != CC_EBUSY)
-        log_warn("contest %s: its phase change could not be recorded (%s)",
-                 change_str(c, "contest"), ccerr_wire(status));
+        log_warn("a clock record (%s) could not be applied (%s)", change_kind_name(c->kind),
+                 ccerr_wire(status));
     change_free(c);
     free(pd);
 }
@@ -97,6 +98,26 @@ static void on_tick(uv_timer_t *t)
         p->pending++;
     }
     json_decref(all);
+    /* SPEC §8 stages: designs whose stage came due expire (the apply decides again) */
+    uint64_t due[64];
+    size_t n = p->closed ? 0 : stages_due(txn, srv->store, now, due, 64);
+    for (size_t j = 0; j < n; j++) {
+        uint64_t key = due[j] | (uint64_t)1 << 63;
+        if (u64map_get(&p->inflight, key))
+            continue;
+        char id[24];
+        snprintf(id, sizeof id, "%llu", (unsigned long long)due[j]);
+        struct change *c = change_new(CH_EXPIRE, now, 0, json_pack("{ss}", "design", id));
+        struct pending *pd = xmalloc(sizeof *pd);
+        *pd = (struct pending){p, key};
+        if (changes_submit(srv->changes, c, applied, pd)) {
+            change_free(c);
+            free(pd);
+            break;
+        }
+        u64map_put(&p->inflight, key, (void *)1);
+        p->pending++;
+    }
     store_read_end(srv->store, txn);
 }
 

@@ -128,6 +128,7 @@ int store_open(struct store **out, const char *dir, size_t map_size, char *err, 
         {"passwords", &s->dbs.passwords}, {"by_creator", &s->dbs.by_creator},
         {"comment_ids", &s->dbs.comment_ids}, {"moderation", &s->dbs.moderation},
         {"notices", &s->dbs.notices},     {"lookalikes", &s->dbs.lookalikes},
+        {"stage_due", &s->dbs.stage_due},
     };
     for (size_t i = 0; i < CC_ARRAY_LEN(dbs); i++)
         if ((rc = mdb_dbi_open(txn, dbs[i].name, MDB_CREATE, dbs[i].dbi)))

@@ -51,6 +51,7 @@ struct store_dbs {
     MDB_dbi moderation;  /* be64 seq → moderation entry JSON (SPEC §7) */
     MDB_dbi notices;     /* be64 account + be64 notice id → notice JSON; id 0: read mark */
     MDB_dbi lookalikes;  /* be64 design id → {fp, similar} (SPEC §8, found at upload) */
+    MDB_dbi stage_due;   /* be64 due (Unix s) + be64 design id → "" (SPEC §8 stages) */
 };
 
 struct store;

@@ -13,14 +13,16 @@
 int workflow_allowed(enum dstatus from, enum dstatus to)
 {
     switch (from) {
-    case ST_SUBMITTED:
-        return to == ST_SHORTLISTED || to == ST_NOT_SELECTED;
+    case ST_SUBMITTED: /* (expired: the clock's move, stages.c) */
+        return to == ST_SHORTLISTED || to == ST_NOT_SELECTED || to == ST_EXPIRED;
     case ST_SHORTLISTED:
         return to == ST_WINNER || to == ST_NOT_SELECTED;
     case ST_WINNER:
         return to == ST_IN_PRODUCTION;
     case ST_IN_PRODUCTION:
         return to == ST_LAUNCHED;
+    case ST_EXPIRED: /* SPEC §8: the brand may give it another chance */
+        return to == ST_SUBMITTED;
     default:
         return 0;
     }

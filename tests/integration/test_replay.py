@@ -153,6 +153,18 @@ async def workload(srv, rec):
     for k in (p1, p2, p3, gone, suspect):
         await k.close()
 
+    # SPEC §8 stages: a stage reached, and one missed and expired by the clock's record
+    await brand.ok('contest.create', slug='staged', title='Staged', kind='level',
+                   scale='heart', stages=[{'supports': 1, 'days': 1}, {'supports': 5, 'days': 1}])
+    sd = await upload_ok(c1, 'level', simple_level(variant=31), title='Staged', contest='staged')
+    await voters[0].ok('vote.cast', design=sd, value=1)
+    await clock(brand, T0 + 10 + 86400 + 5)
+    deadline = time.monotonic() + WAIT
+    while (await brand.ok('design.get', design=sd))['design']['status'] != 'expired':
+        assert time.monotonic() < deadline, 'never expired'
+        await asyncio.sleep(0.05)
+    await clock(brand, T0 + 10)
+
     # back in time: later records take the clock's time again (a clock record)
     await clock(brand, T0 + 5)
     await voters[3].ok('vote.cast', design=h2, value=1)
@@ -245,7 +257,7 @@ async def main():
                      'status', 'hide', 'contest', 'dict', 'clock', 'session.create',
                      'session.end', 'account.update', 'account.delete', 'account.suspend',
                      'comment.hide', 'design.edit', 'withdraw', 'review.dismiss',
-                     'notice.read'}, types
+                     'notice.read', 'contest.phase', 'expire'}, types
 
     b = Server(['--test-clock', '--secret', os.path.join(a.data, 'secret')], start=False)
     p = subprocess.run(daemon_command('--data', b.data, '--secret',
