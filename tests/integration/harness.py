@@ -429,6 +429,19 @@ class Client:
         await self._reader
 
 
+async def brand_server(args=(), now=None):
+    """A new server (args) with a brand account 'acme' logged in: (srv, brand client,
+    token); with now, the test clock (--test-clock must be in args) set to it."""
+    srv = Server(start=False, args=tuple(args))
+    token = srv.make_brand('acme')
+    srv.start()
+    brand = await Client.connect(srv)
+    await brand.ok('auth.login', token=token)
+    if now is not None:
+        await brand.ok('test.clock', now=now)
+    return srv, brand, token
+
+
 async def register(srv, name):
     """A new client logged in as new account name (c.account, c.token)."""
     c = await Client.connect(srv)

@@ -7,27 +7,16 @@ notice.read marks up to an id (never back), auth.login carries `unread`; all of 
 kill -9 and a restart."""
 import asyncio
 
-from harness import Client, Server, register, run, simple_level
+from harness import Client, Server, brand_server, register, run, simple_level
 
 T0 = 2_000_000_000
-
-
-async def start():
-    """A server with the test clock at T0 and its brand logged in."""
-    srv = Server(start=False, args=('--test-clock',))
-    token = srv.make_brand('acme')
-    srv.start()
-    brand = await Client.connect(srv)
-    await brand.ok('auth.login', token=token)
-    await brand.ok('test.clock', now=T0)
-    return srv, brand, token
 
 
 async def phases():
     """`contest` notices: the clock moves a contest into voting, then judging, and the
     brand closes it — each told once to every creator in it, none to others; records
     of the clock (the same on every node: the stored phase decides)."""
-    srv, brand, token = await start()
+    srv, brand, token = await brand_server(('--test-clock',), now=T0)
     await brand.ok('contest.create', slug='tees', title='Summer Tees', kind='level',
                    scale='heart', submit_close=T0 + 100, vote_close=T0 + 200)
     a, b, outsider = (await register(srv, 'ph_a'), await register(srv, 'ph_b'),
@@ -53,7 +42,7 @@ async def phases():
 
 
 async def main():
-    srv, brand, token = await start()
+    srv, brand, token = await brand_server(('--test-clock',), now=T0)
     maker = await register(srv, 'maker')
     maker2 = await Client.connect(srv)  # a second connection of the same account
     assert (await maker2.ok('auth.login', token=maker.token))['unread'] == 0

@@ -6,7 +6,7 @@ again; contest-form limits at and past them; all of it after kill -9."""
 import asyncio
 import time
 
-from harness import WAIT, Client, Server, register, run, simple_level
+from harness import WAIT, Client, brand_server, register, run, simple_level
 
 T0 = 2_000_000_000
 DAY = 86400
@@ -23,12 +23,7 @@ async def status_becomes(c, d, status):
 
 
 async def main():
-    srv = Server(start=False, args=('--test-clock',))
-    token = srv.make_brand('acme')
-    srv.start()
-    brand = await Client.connect(srv)
-    await brand.ok('auth.login', token=token)
-    await brand.ok('test.clock', now=T0)
+    srv, brand, token = await brand_server(('--test-clock',), now=T0)
     # limits
     base = dict(title='Ideas', kind='level', scale='heart')
     for bad in ([], [{'supports': 2, 'days': 1}] * 9, [{'supports': 0, 'days': 1}],
