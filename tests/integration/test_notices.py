@@ -7,7 +7,7 @@ notice.read marks up to an id (never back), auth.login carries `unread`; all of 
 kill -9 and a restart."""
 import asyncio
 
-from harness import Client, Server, brand_server, register, run, simple_level
+from harness import Client, brand_server, register, run, simple_level
 
 T0 = 2_000_000_000
 

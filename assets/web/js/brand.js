@@ -151,6 +151,8 @@ function contestForm(c) {
     submit_close: field('b-submit_close', 'Submissions close', h('input', { type: 'datetime-local', value: toLocal(c && c.submit_close) }), 'Empty: no deadline.'),
     vote_close: field('b-vote_close', 'Voting closes', h('input', { type: 'datetime-local', value: toLocal(c && c.vote_close) }), 'Empty: voting stays open until you close the contest.'),
     threshold: field('b-threshold', 'Support threshold', h('input', { type: 'number', min: 0, value: c ? c.threshold || 0 : 0 }), 'Supports that shortlist a design by themselves; 0 = off.'),
+    stages: field('b-stages', 'Stages', h('input', { value: (c && c.stages || []).map((s) => `${s.supports}/${s.days}`).join(' '), placeholder: 'e.g. 100/30 1000/60' }),
+      'Supports to reach within days, stage after stage (LEGO Ideas), as supports/days separated by spaces; a design that misses one expires; the last shortlists it. Empty: no stages.'),
     terms_version: field('b-terms_version', 'Terms version', h('input', { maxlength: 64, value: t ? t.version : '', placeholder: 'e.g. 2025-06' }),
       'Creators accept this version at upload; change it when the text changes. Empty: no terms.'),
     terms_text: field('b-terms_text', 'Terms', h('textarea', { rows: 5 }, t ? t.text : ''), 'What creators agree to: rights, prize, printing.'),
@@ -165,6 +167,9 @@ function contestForm(c) {
     const a = { title: f.title.input.value.trim(), brief: f.brief.input.value, prize: f.prize.input.value,
       submit_open: fromLocal(f.submit_open.input.value), submit_close: fromLocal(f.submit_close.input.value),
       vote_close: fromLocal(f.vote_close.input.value), threshold: Number(f.threshold.input.value) || 0 };
+    const st = f.stages.input.value.trim();
+    if (st) a.stages = st.split(/\s+/).map((x) => { const [s, d] = x.split('/'); return { supports: Number(s), days: Number(d) }; });
+    else if (!create && c && c.stages) a.stages = null; // removes them
     const version = f.terms_version.input.value.trim(), text = f.terms_text.input.value.trim();
     if (version || text) a.terms = { version, text };
     else if (!create && t) a.terms = null; // removes them
@@ -189,7 +194,7 @@ function contestForm(c) {
     } catch (x) {
       const name = x.detail && x.detail.field;
       const at = f[name] || (name === 'terms' ? f.terms_version : null);
-      if (at) { at.err.textContent = name === 'terms' ? 'Terms: a version of a–z, 0–9, . _ - and a text.' : errText(x); at.input.focus(); } else msg.textContent = errText(x);
+      if (at) { at.err.textContent = name === 'terms' ? 'Terms: a version of a–z, 0–9, . _ - and a text.' : name === 'stages' ? 'Stages: up to 8 of supports/days, each needing more supports than the one before, 1 to 365 days.' : errText(x); at.input.focus(); } else msg.textContent = errText(x);
     }
   });
   return form;

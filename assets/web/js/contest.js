@@ -1,7 +1,7 @@
 // The contest page (/contest/<id>): brief, prize, phase with a countdown to the next
 // one, the live ranking, and once closed the results with the audit-log head.
 import { api } from './api.js';
-import { h, clear, link, badge, fmtDate, fmtDuration, showTally, errText, setTitle, notFoundView } from './dom.js';
+import { h, clear, link, badge, fmtDate, fmtDuration, showTally, errText, setTitle, notFoundView, stagesText } from './dom.js';
 import { liveGrid } from './grid.js';
 
 const RESULTS_LIMIT = 100; // rows of the results table (contest.results pages ≤ 1000)
@@ -63,6 +63,8 @@ export function contestPage(id) {
       countdown,
       c.brief ? h('p.brief', c.brief) : null,
       c.prize ? h('p.prize', h('strong', 'Prize: '), c.prize) : null,
+      c.stages && c.stages.length ? h('p.stages', { 'data-testid': 'stages' }, h('strong', 'Stages: '),
+        `a design needs ${stagesText(c.stages)} (each counted from the stage before); one that misses a stage expires, and the last stage puts it on the shortlist.`) : null,
       h('p.help', `${c.kind === 'any' ? 'Artwork and levels' : c.kind === 'level' ? 'Game levels' : 'T-shirt artwork'}, voted with `,
         c.scale === 'stars5' ? '1–5 stars' : c.scale === 'updown' ? 'up and down votes' : 'hearts',
         c.threshold ? `; ${c.threshold} supports put a design on the shortlist` : '', '. ',

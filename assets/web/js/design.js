@@ -134,6 +134,7 @@ export function designPage(id) {
 
   function canVote() {
     if (design.status === 'withdrawn') return 'Withdrawn by its creator: no more votes.';
+    if (design.status === 'expired') return 'This design missed a stage of its contest: no more votes, unless the brand gives it another chance.';
     if (!api.account) return signInButton('Sign in to vote');
     if (String(api.account.id) === String(design.creator)) return 'This is your design.';
     if (contest && !['submissions', 'voting'].includes(contest.phase)) return `Voting is ${contest.phase === 'upcoming' ? 'not open yet' : 'closed'}.`;

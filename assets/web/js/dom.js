@@ -62,7 +62,13 @@ export const STATUS_LABEL = {
   in_production: 'In production',
   launched: 'Launched',
   withdrawn: 'Withdrawn',
+  expired: 'Expired',
 };
+
+// SPEC §8 stages in words: "2 supports within 1 day, then 5 within 3 days".
+export function stagesText(stages) {
+  return (stages || []).map((s, i) => `${i ? 'then ' : ''}${s.supports} ${s.supports === 1 ? 'support' : 'supports'} within ${s.days} ${s.days === 1 ? 'day' : 'days'}`).join(', ');
+}
 
 export function badge(status) {
   return h(`span.badge.status-${status || 'submitted'}`, STATUS_LABEL[status] || status);
