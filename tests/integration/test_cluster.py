@@ -5,6 +5,8 @@ records.
 - Writes on one node are read on the others: a registration on A logs in on B; an
   artwork larger than one NATS message (in parts) uploaded on A is served whole by B;
   a vote on B reaches a subscriber on C as a gallery.update.
+- Notices (SPEC §8): a status move on A is told live to the creator on B; every node
+  lists the same notices.
 - Sessions (SPEC §7): a password login on another node; a revoke on B closes the
   session's sockets on A and C with 4001; a withdrawal on B hides the design on C.
 - Conflicts are decided by the stream's order: the same name registered on A and B
@@ -228,6 +230,23 @@ async def main():
     await anon_c.err('design.get', 'not_found', design=wd)
     for k in (sam_b, sam_up, anon_c):
         await k.close()
+
+    # SPEC §8 notices across nodes: the brand (on A) shortlists the maker's design with a
+    # note; the maker, logged in on B, is told live; every node lists the same notices
+    maker_b = await login_when(b, reg['token'])
+    nd = (await ca.upload('level', simple_level(variant=99), title='Told'))['result']['design']['id']
+    await until_ok(brand, 'design.get', design=nd)
+    await brand.ok('design.set_status', design=nd, status='shortlisted', note='Nice noise')
+    ev = await maker_b.event('notice', pred=lambda e: e['notice']['kind'] == 'status')
+    assert ev['notice']['note'] == 'Nice noise', ev
+    cl.settle()
+    lists = []
+    for srv in (a, b, c3):
+        y = await login_when(srv, reg['token'])
+        lists.append(await until_ok(y, 'notice.list'))
+        await y.close()
+    assert lists[0]['items'] == lists[1]['items'] == lists[2]['items'], lists
+    await maker_b.close()
 
     # a malformed record and one of a newer format, by hand: skipped alike everywhere
     nc = nats.client()
