@@ -49,6 +49,7 @@ static void applied(struct change *c, int status, void *user)
 {
     struct pending *pd = user;
     struct phases *p = pd->p;
+    p->srv->inflight--; /* the shutdown's drain waits for these as for requests */
     u64map_del(&p->inflight, pd->key);
     if (!--p->pending && p->closed)
         phases_free(p);
@@ -64,8 +65,8 @@ static void on_tick(uv_timer_t *t)
     struct phases *p = t->data;
     struct server *srv = p->srv;
     MDB_txn *txn;
-    if (store_read_begin(srv->store, &txn))
-        return;
+    if (srv->draining || store_read_begin(srv->store, &txn))
+        return; /* a shutdown submits nothing new */
     json_t *all = json_array();
     int rc = contest_all(txn, srv->store, all);
     int64_t now = server_now(srv);
@@ -96,6 +97,7 @@ static void on_tick(uv_timer_t *t)
         }
         u64map_put(&p->inflight, key, (void *)1);
         p->pending++;
+        srv->inflight++;
     }
     json_decref(all);
     /* SPEC §8 stages: designs whose stage came due expire (the apply decides again) */
@@ -117,6 +119,7 @@ static void on_tick(uv_timer_t *t)
         }
         u64map_put(&p->inflight, key, (void *)1);
         p->pending++;
+        srv->inflight++;
     }
     store_read_end(srv->store, txn);
 }
