@@ -81,6 +81,9 @@ class Cluster:
             got = [self.applied(self.nodes[n]) for n in names]
             return all(g == last for g in got) and last
         natsrun.wait_for(same, 'every node applied the whole stream')
+        for n in names:  # the cluster's series pass `promtool check metrics` too
+            m = self.nodes[n].scrape()
+            assert m['cocreate_cluster_applied_seq'] <= m['cocreate_cluster_stream_last_seq'], n
 
 
 def natsrun_stream():
