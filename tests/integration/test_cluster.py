@@ -30,7 +30,7 @@ import subprocess
 import time
 
 from harness import (WAIT, Client, Server, daemon_command, register_many, run, simple_level,
-                     tmpdir)
+                     tmpdir, until)
 import natsrun
 
 CLI = os.environ.get('COCREATE_CLI', 'build/tools/cocreate')
@@ -257,8 +257,8 @@ async def main():
 
     wa = await Client.connect(a)
     task = asyncio.ensure_future(writer(wa, 'load', 300))
-    while len(acked) < 50:
-        await asyncio.sleep(0.01)
+    await until(lambda: len(acked) >= 50 or task.done(), '50 registrations acknowledged')
+    assert len(acked) >= 50, len(acked)
     b.kill9()
     await task
     b.start()
