@@ -91,6 +91,7 @@ import websockets
 COCREATED = os.environ.get('COCREATED', 'build/cocreated')
 PROMTOOL = shutil.which('promtool') or '/usr/bin/promtool'  # tools/setup/deps.sh: prometheus
 SANITIZER_MARKS = ('ERROR: AddressSanitizer', 'runtime error:', 'LeakSanitizer',
+                   'WARNING: ThreadSanitizer',
                    'ERROR: UndefinedBehaviorSanitizer')
 HOST = '127.0.0.1'
 WAIT = 60  # seconds: guard against hangs (generous for the ASan build on 2 busy cores)
