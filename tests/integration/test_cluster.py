@@ -32,6 +32,7 @@ import time
 from harness import (WAIT, Client, Server, daemon_command, register_many, run, simple_level,
                      tmpdir, until)
 import natsrun
+import test_metrics
 
 CLI = os.environ.get('COCREATE_CLI', 'build/tools/cocreate')
 T0 = 2_000_000_000
@@ -81,9 +82,12 @@ class Cluster:
             got = [self.applied(self.nodes[n]) for n in names]
             return all(g == last for g in got) and last
         natsrun.wait_for(same, 'every node applied the whole stream')
-        for n in names:  # the cluster's series pass `promtool check metrics` too
-            m = self.nodes[n].scrape()
+        for n in names:  # the cluster's series pass `promtool check metrics` too, and
+            m = self.nodes[n].scrape()  # those docs/alerts.yml uses are there
             assert m['cocreate_cluster_applied_seq'] <= m['cocreate_cluster_stream_last_seq'], n
+            missing = {a for a in test_metrics.alert_series()
+                       if a.startswith('cocreate_cluster_')} - set(m)
+            assert not missing, f'docs/alerts.yml names what /metrics has not: {missing}'
 
 
 def natsrun_stream():

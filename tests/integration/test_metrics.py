@@ -4,10 +4,17 @@ prometheus package); then each series this issue added moves by exactly what the
 did: the per-op latency histograms count every request of their op, the writer's batch
 and commit histograms count every commit, the stored totals equal what was written, the
 live gauges follow subscriptions and watches, the uptime grows, build_info names the
-version `hello` reports. docs/operations.md lists the metrics and the alerts on them."""
+version `hello` reports. docs/operations.md lists the metrics; the alerting rules it
+proposes (docs/alerts.yml) pass `promtool check rules` and name only series the server
+exports (the cluster's: test_cluster)."""
 import asyncio
+import os
+import re
+import subprocess
 
-from harness import Client, Server, register, run, simple_level, until
+from harness import PROMTOOL, WAIT, Client, Server, register, run, simple_level, until
+
+ALERTS = os.path.join(os.path.dirname(__file__), '..', '..', 'docs', 'alerts.yml')
 
 VOTERS = 6
 DESIGNS = 4
@@ -24,6 +31,22 @@ def histogram(m, name, label=''):
                if k.startswith(f'{name}_bucket{{{label}{sep}le=')}
     sfx = f'{{{label}}}' if label else ''
     return buckets, m[f'{name}_sum{sfx}'], m[f'{name}_count{sfx}']
+
+
+def alert_series():
+    """The cocreate_ series docs/alerts.yml uses (a histogram's by its base name)."""
+    with open(ALERTS) as f:
+        names = set(re.findall(r'\bcocreate_[a-z_]+', f.read()))
+    return {re.sub(r'_bucket$', '', n) for n in names}
+
+
+def check_alerts(m):
+    p = subprocess.run([PROMTOOL, 'check', 'rules', ALERTS], capture_output=True, text=True,
+                       timeout=WAIT)
+    assert p.returncode == 0, p.stdout + p.stderr
+    exported = {re.sub(r'(_bucket|_sum|_count)?(\{.*)?$', '', k) for k in m}
+    missing = {n for n in alert_series() if not n.startswith('cocreate_cluster_')} - exported
+    assert not missing, f'docs/alerts.yml names series /metrics does not have: {missing}'
 
 
 def check_histogram(m, name, label=''):
@@ -113,6 +136,8 @@ async def main():
     assert after['cocreate_comments'] == 3
     assert after['cocreate_uptime_seconds'] > before['cocreate_uptime_seconds']
     assert after['cocreate_start_time_seconds'] == before['cocreate_start_time_seconds']
+
+    check_alerts(after)
 
     # ---- the live gauges come back down ----
     await watcher.ok('gallery.unsubscribe', sub=sub['sub'])
