@@ -82,6 +82,10 @@ struct cluster {
     struct cluster_stats stats;
 };
 
+/* The stopped cluster (or one whose open failed after connecting), kept until exit (see
+ * cluster_close). */
+static struct cluster *retired;
+
 /* ---- nats.c's threads ---- */
 
 static void inbox_push(struct cluster *cl, struct inbox_item *it)
@@ -430,6 +434,11 @@ int cluster_open(struct cluster **out, uv_loop_t *loop, const struct cluster_con
     snprintf(cl->subject, sizeof cl->subject, "%s" CLUSTER_SUBJECT_SUFFIX, cfg->stream);
     snprintf(cl->node, sizeof cl->node, "%s", cfg->node);
     cl->inbox_tail = &cl->inbox;
+    /* From the connection on, nats.c may call on_disconnected (which takes mu) on its own
+     * thread, even after natsConnection_Destroy: mu must exist before, and cl must
+     * outlive a failed open that connected (below). */
+    uv_mutex_init(&cl->mu);
+    uv_cond_init(&cl->room);
     jsStreamInfo *info = NULL;
     if (make_options(&cl->opts, cfg, err, errlen))
         goto fail;
@@ -459,9 +468,7 @@ int cluster_open(struct cluster **out, uv_loop_t *loop, const struct cluster_con
     info = NULL;
     int64_t max = natsConnection_GetMaxPayload(cl->nc);
     cl->part_max = max > 2 * CLUSTER_PART_SLACK ? (size_t)max - CLUSTER_PART_SLACK : 4096;
-    cl->connected = 1;
-    uv_mutex_init(&cl->mu);
-    uv_cond_init(&cl->room);
+    set_connected(cl, 1);
     uv_async_init(loop, &cl->async, on_async);
     cl->async.data = cl;
     uv_timer_init(loop, &cl->timer);
@@ -474,6 +481,15 @@ fail:
     jsCtx_Destroy(cl->js);
     natsConnection_Destroy(cl->nc);
     natsOptions_Destroy(cl->opts);
+    if (cl->nc) {
+        /* Its disconnected callback may still come on nats.c's thread (ThreadSanitizer
+         * saw it race with the free, test_cluster's node refusing a stream that lost
+         * records): keep cl, as cluster_close does; a failed open ends the process. */
+        retired = cl;
+        return -1;
+    }
+    uv_cond_destroy(&cl->room);
+    uv_mutex_destroy(&cl->mu);
     free(cl);
     return -1;
 }
@@ -823,8 +839,6 @@ int cluster_publish_sync(const struct cluster_config *cfg, const char *msgid,
 
 /* ---- stopping ---- */
 
-/* The stopped cluster, kept until exit (see cluster_close). */
-static struct cluster *retired;
 
 void cluster_library_close(const struct cluster_config *cfg)
 {

@@ -15,7 +15,9 @@
 #include "changes.h"
 #include "cluster.h"
 #include "contests.h"
+#include "histo.h"
 #include "kind.h"
+#include "live.h"
 #include "designs.h"
 #include "log.h"
 #include "design_view.h"
@@ -54,7 +56,64 @@ static void metric(struct ccbuf *b, const char *name, const char *type, const ch
     ccbuf_append(b, line, (size_t)n);
 }
 
-/* Prometheus text exposition format 0.0.4. */
+static void metric_f(struct ccbuf *b, const char *name, const char *type, const char *help,
+                     double value)
+{
+    char line[512];
+    int n = snprintf(line, sizeof line, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help,
+                     name, type, name, value);
+    ccbuf_append(b, line, (size_t)n);
+}
+
+static void family(struct ccbuf *b, const char *name, const char *type, const char *help)
+{
+    char line[512];
+    int n = snprintf(line, sizeof line, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+    ccbuf_append(b, line, (size_t)n);
+}
+
+/* Stored totals: one read transaction, LMDB's entry counts (no walk). */
+static void totals(struct ccbuf *b, struct server *s)
+{
+    const struct store_dbs *d = store_dbs(s->store);
+    const struct {
+        const char *name, *help;
+        MDB_dbi dbi;
+    } t[] = {
+        {"cocreate_accounts",
+         "Account records stored (brand and members; deleted ones keep theirs).", d->accounts},
+        {"cocreate_designs", "Design records stored (hidden and withdrawn included).",
+         d->designs},
+        {"cocreate_votes", "Votes standing (one per voter and design; a cleared vote is gone).",
+         d->votes},
+        {"cocreate_comments", "Comments stored (hidden ones included).", d->comments},
+    };
+    MDB_txn *txn;
+    if (store_read_begin(s->store, &txn))
+        return;
+    for (size_t i = 0; i < CC_ARRAY_LEN(t); i++) {
+        MDB_stat st;
+        if (!mdb_stat(txn, t[i].dbi, &st))
+            metric(b, t[i].name, "gauge", t[i].help, st.ms_entries);
+    }
+    store_read_end(s->store, txn);
+}
+
+/* The build and the libraries it runs with, as labels of a constant 1. */
+static void build_info(struct ccbuf *b)
+{
+    family(b, "cocreate_build_info", "gauge",
+           "The server's version and its libraries' (labels), always 1.");
+    char line[512];
+    int n = snprintf(line, sizeof line,
+                     "cocreate_build_info{version=\"%s\",libuv=\"%s\",lmdb=\"%s\","
+                     "libwebsockets=\"%s\"} 1\n",
+                     CC_VERSION, uv_version_string(), mdb_version(NULL, NULL, NULL),
+                     lws_get_library_version());
+    ccbuf_append(b, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+}
+
+/* Prometheus text exposition format 0.0.4 (docs/operations.md: what each means). */
 static void metrics(struct net_http *h, struct server *s)
 {
     struct net_stats ns;
@@ -63,6 +122,11 @@ static void metrics(struct net_http *h, struct server *s)
     writer_get_stats(s->writer, &ws);
     struct ccbuf b;
     ccbuf_init(&b);
+    build_info(&b);
+    metric(&b, "cocreate_start_time_seconds", "gauge",
+           "When the server started (Unix time, seconds).", (uint64_t)s->stats.started_unix);
+    metric_f(&b, "cocreate_uptime_seconds", "gauge", "Seconds since the server started.",
+             (double)(uv_hrtime() - s->stats.started_ns) / 1e9);
     metric(&b, "cocreate_connections_open", "gauge", "Open WebSocket connections.",
            ns.conns_open);
     metric(&b, "cocreate_connections_total", "counter", "WebSocket connections accepted.",
@@ -79,11 +143,25 @@ static void metrics(struct net_http *h, struct server *s)
     metric(&b, "cocreate_requests_total", "counter", "Protocol requests.", s->stats.requests);
     metric(&b, "cocreate_requests_inflight", "gauge", "Requests not yet answered.",
            s->inflight);
+    family(&b, "cocreate_request_duration_seconds", "histogram",
+           "Protocol requests naming a known op, from their frame to their reply, by op.");
+    for (size_t i = 0; i < SERVER_OPS_MAX && s->stats.op_name[i]; i++) {
+        char label[96];
+        snprintf(label, sizeof label, "op=\"%s\"", s->stats.op_name[i]);
+        histo_write(&b, "cocreate_request_duration_seconds", label, &histo_latency,
+                    &s->stats.op_latency[i]);
+    }
     metric(&b, "cocreate_commits_total", "counter", "LMDB write transactions committed.",
            ws.commits);
     metric(&b, "cocreate_commit_requests_total", "counter",
            "Requests applied by the writer.", ws.requests);
     metric(&b, "cocreate_commit_batch_max", "gauge", "Largest group commit.", ws.max_batch);
+    family(&b, "cocreate_writer_batch_size", "histogram", "Requests per committed batch.");
+    histo_write(&b, "cocreate_writer_batch_size", NULL, &histo_sizes, &ws.batch);
+    family(&b, "cocreate_writer_commit_duration_seconds", "histogram",
+           "A committed batch from its start to its commit (journal sync, applies, commit).");
+    histo_write(&b, "cocreate_writer_commit_duration_seconds", NULL, &histo_latency,
+                &ws.commit_ns);
     metric(&b, "cocreate_writer_queue", "gauge", "Requests waiting for the writer.", ws.queued);
     metric(&b, "cocreate_lmdb_map_bytes", "gauge", "LMDB map size.",
            store_map_size(s->store));
@@ -96,11 +174,20 @@ static void metrics(struct net_http *h, struct server *s)
     metric(&b, "cocreate_checkpoints_total", "counter",
            "Checkpoints made: the data file synced, the journal emptied (one node).",
            ws.checkpoints);
-    metric(&b, "cocreate_checkpoint_last_ms", "gauge",
-           "How long the last checkpoint held the writer, in milliseconds.",
-           ws.checkpoint_last_ms);
-    metric(&b, "cocreate_checkpoint_max_ms", "gauge",
-           "The longest a checkpoint held the writer, in milliseconds.", ws.checkpoint_max_ms);
+    metric_f(&b, "cocreate_checkpoint_last_seconds", "gauge",
+             "How long the last checkpoint held the writer.",
+             (double)ws.checkpoint_last_ms / 1e3);
+    metric_f(&b, "cocreate_checkpoint_max_seconds", "gauge",
+             "The longest a checkpoint held the writer.", (double)ws.checkpoint_max_ms / 1e3);
+    totals(&b, s);
+    size_t subs, windows, watches;
+    live_counts(s->live, &subs, &windows, &watches);
+    metric(&b, "cocreate_live_subscriptions", "gauge",
+           "Live subscribers: gallery subscriptions and design watches open.", subs);
+    metric(&b, "cocreate_live_windows", "gauge",
+           "Distinct gallery windows the gallery subscriptions share.", windows);
+    metric(&b, "cocreate_live_watched_designs", "gauge",
+           "Designs watched by at least one connection.", watches);
     struct export_stats xs;
     export_get_stats(&xs);
     metric(&b, "cocreate_exports_total", "counter", "Production exports started.", xs.started);

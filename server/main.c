@@ -5,6 +5,7 @@
  *                 server.c  the server object's clock and limits
  *   network       net.c     libwebsockets on libuv: sockets, frames, send queues
  *                 http.c    HTTP routes /t/ /r/ /d/ /log/ /healthz /metrics
+ *                           (histo.c: its latency and batch histograms)
  *                 web.c     the web client's files (--web)   export.c  /export/
  *   protocol      proto.c   JSON envelope, dispatch, replies, req_change
  *                 session.h the per-connection state

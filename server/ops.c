@@ -4,6 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "server.h"
+#include "util.h"
+
 static const struct op table[] = {
     {"account.suspend", op_account_suspend, OP_BRAND},
     {"auth.delete", op_auth_delete, OP_AUTH},
@@ -58,6 +61,8 @@ static int cmp(const void *key, const void *elem)
 
 int ops_check(void)
 {
+    if (CC_ARRAY_LEN(table) > SERVER_OPS_MAX)
+        return -1;
     for (size_t i = 1; i < sizeof table / sizeof table[0]; i++)
         if (strcmp(table[i - 1].name, table[i].name) >= 0)
             return -1;
@@ -67,4 +72,19 @@ int ops_check(void)
 const struct op *ops_find(const char *name)
 {
     return bsearch(name, table, sizeof table / sizeof table[0], sizeof table[0], cmp);
+}
+
+size_t ops_count(void)
+{
+    return CC_ARRAY_LEN(table);
+}
+
+const struct op *ops_at(size_t i)
+{
+    return &table[i];
+}
+
+size_t ops_index(const struct op *op)
+{
+    return (size_t)(op - table);
 }

@@ -27,10 +27,16 @@ struct op {
     unsigned flags;
 };
 
-/* 0 if the table is sorted with unique names (ops_find bisects it), else -1. */
+/* 0 if the table is sorted with unique names (ops_find bisects it) and holds at most
+ * SERVER_OPS_MAX ops (server.h: their latency histograms), else -1. */
 int ops_check(void);
 /* The op named name, or NULL. */
 const struct op *ops_find(const char *name);
+/* The number of ops in the table, and the i-th (i < ops_count()) in name order. */
+size_t ops_count(void);
+const struct op *ops_at(size_t i);
+/* The index of op (from ops_find or ops_at) in the table. */
+size_t ops_index(const struct op *op);
 
 /* Handlers, by area. */
 void op_hello(struct req *r);

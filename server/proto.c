@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ccerr.h"
 #include "live.h"
@@ -207,6 +208,9 @@ static void on_text(struct net_conn *c, char *buf, size_t len, void *user)
         req_fail(r, CC_EUNKNOWNOP, text, NULL);
         return;
     }
+    size_t slot = ops_index(op);
+    if (slot < SERVER_OPS_MAX)
+        r->op_slot = (unsigned)slot + 1;
     if (s->srv->draining) {
         req_fail(r, CC_EBUSY, "the server is shutting down; retry later", NULL);
         return;
@@ -224,6 +228,14 @@ static void on_text(struct net_conn *c, char *buf, size_t len, void *user)
         return;
     }
     op->fn(r);
+}
+
+void proto_stats_init(struct server_stats *st)
+{
+    st->started_ns = uv_hrtime();
+    st->started_unix = (int64_t)time(NULL);
+    for (size_t i = 0; i < ops_count() && i < SERVER_OPS_MAX; i++)
+        st->op_name[i] = ops_at(i)->name;
 }
 
 const struct net_handlers proto_handlers = {

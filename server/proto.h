@@ -6,8 +6,13 @@
 
 
 #include "net.h"
+#include "server.h"
 
 /* The net_handlers of the protocol, user = struct server. */
 extern const struct net_handlers proto_handlers;
+
+/* Names s's per-op latency histograms after the op table and notes the start time
+ * (for /metrics). Call once, before the network starts. */
+void proto_stats_init(struct server_stats *s);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "ccerr.h"
 #include "changes.h"
+#include "histo.h"
 #include "log.h"
 #include "server.h"
 #include "util.h"
@@ -21,11 +22,15 @@ struct req *req_new(struct session *s, json_t *msg)
     net_conn_ref(s->conn);
     s->srv->inflight++;
     s->srv->stats.requests++;
+    r->start_ns = uv_hrtime();
     return r;
 }
 
 static void req_free(struct req *r)
 {
+    struct server_stats *st = &r->sess->srv->stats;
+    if (r->op_slot)
+        histo_add(&st->op_latency[r->op_slot - 1], &histo_latency, uv_hrtime() - r->start_ns);
     r->sess->srv->inflight--;
     net_conn_unref(r->sess->conn);
     json_decref(r->msg);

@@ -32,6 +32,8 @@ struct req {
     struct write_req wr;  /* for ops that go through the writer */
     void *ctx;            /* op-specific state; the op frees it before replying */
     req_change_fn change_reply; /* req_change's */
+    uint64_t start_ns;    /* uv_hrtime() when its frame was parsed */
+    unsigned op_slot;     /* 1 + the op's index in the op table once dispatched, else 0 */
 };
 
 /* Submits the change c (taken) that r makes (changes.h). reply runs exactly once and

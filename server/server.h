@@ -11,6 +11,7 @@
 
 #include "clock.h"
 #include "design_view.h"
+#include "histo.h"
 #include "cluster.h"
 #include "password.h"
 #include "ratelimit.h"
@@ -35,10 +36,19 @@ struct server_config {
     int password_cost_low;  /* --password-cost low: cheap hashes, TEST ONLY */
 };
 
+/* Most ops the op table may hold (ops_check fails beyond it): their latency histograms. */
+#define SERVER_OPS_MAX 64
+
 /* Counters for /metrics (loop thread). */
 struct server_stats {
     uint64_t requests;
     uint64_t errors[14]; /* by -CC_E* code */
+    uint64_t started_ns; /* uv_hrtime() when the server started: the uptime */
+    int64_t started_unix; /* the wall clock then (Unix seconds) */
+    /* proto_stats_init: the op table's names by index, and from each request naming a
+     * known op its time from the frame to the reply (req.c) */
+    const char *op_name[SERVER_OPS_MAX];
+    struct histo op_latency[SERVER_OPS_MAX];
 };
 
 struct server {

@@ -285,6 +285,7 @@ int server_run(const struct server_config *cfg)
     s.sigint.data = s.sigterm.data = &s;
 
     s.rate = ratelimit_new(&s.cfg.rate, server_now_ms(&s));
+    proto_stats_init(&s.stats);
     struct net_handlers h = proto_handlers;
     h.user = &s;
     h.on_http = http_route;

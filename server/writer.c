@@ -118,6 +118,7 @@ static void fail_batch(struct writer *w, struct write_req *batch, uint64_t journ
 static void run_batch(struct writer *w, struct write_req *batch, uint64_t n)
 {
     int isolate = 0;
+    uint64_t start_ns = uv_hrtime();
     uint64_t last_seq = 0, first_seq = w->next_seq;
     uint64_t journal_before = w->journal ? journal_size(w->journal) : 0;
     if (w->journal && journal_batch(w, batch, &last_seq)) {
@@ -182,6 +183,10 @@ static void run_batch(struct writer *w, struct write_req *batch, uint64_t n)
                 fail_batch(w, batch, journal_before, first_seq);
             uv_mutex_lock(&w->mu);
             w->stats.commits += rc == 0;
+            if (rc == 0) {
+                histo_add(&w->stats.batch, &histo_sizes, n);
+                histo_add(&w->stats.commit_ns, &histo_latency, uv_hrtime() - start_ns);
+            }
             w->stats.requests += n;
             if (n > w->stats.max_batch)
                 w->stats.max_batch = n;

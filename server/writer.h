@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "histo.h"
 #include "store.h"
 #include "util.h"
 
@@ -53,6 +54,10 @@ struct writer_stats {
     uint64_t checkpoints;  /* checkpoints made (journal mode) */
     uint64_t checkpoint_last_ms, checkpoint_max_ms; /* how long they held the writer */
     uint64_t queued;       /* requests waiting or in the current batch */
+    struct histo batch;    /* requests per committed batch (histo_sizes) */
+    struct histo commit_ns; /* a committed batch from its start to its commit, in ns
+                             * (histo_latency): the journal's sync, the applies, the
+                             * commit; a checkpoint after it is not counted */
 };
 
 struct writer;

@@ -15,6 +15,7 @@ Server — one daemon on 127.0.0.1, a free port and a fresh temp dir (cc-harness
     srv.url('/t/1.png')                        # http://127.0.0.1:P/t/1.png
     srv.get('/metrics', headers) -> (status, headers, body bytes)
     srv.metric('cocreate_requests_total') -> float
+    srv.scrape() -> {'name{labels}': float}    # /metrics, passed by `promtool check metrics`
     srv.make_brand('acme', *args) -> token     # cocreated --make-brand on srv.data
     srv.stop()        # SIGTERM; asserts exit 0 and a log free of sanitizer reports
     srv.wait_exit()   # the same checks, for a daemon signalled by the test itself
@@ -40,13 +41,22 @@ Client — one WebSocket connection (subprotocol cocreate.v1):
     ev = await c.event('gallery.update', pred=lambda e: e['total'] == 3)
                                      # the next pushed event (has "ev", no "id") named
                                      # so, for which pred holds; c.events holds the rest
-    await c.no_event('design.update', 0.5)  # waits, then fails if one came (or had come)
+    await c.no_event('design.update', 0.5)  # waits, then fails if one came (or had come):
+                                            # only for what must NOT happen (below)
     r = await c.upload(kind, data, title=...)   # begin + bytes + commit: commit's reply
     await c.close()
   Replies are matched by id, so they may arrive in any order. When the connection
   closes, waiting calls raise Closed. Every wait has a timeout (WAIT = 60 s unless
   given: a guard against hangs, never a speed check) and raises AssertionError when it
   passes.
+
+Waiting: a test waits for a condition, never for a fixed time followed by an assertion:
+    v = await until(lambda: srv.metric('cocreate_live_subscriptions') == 3, 'subscribed')
+    v = await until(async_fn, what)   # an async condition is awaited each time
+  polls cond every 50 ms until it returns a true value (returned), AssertionError naming
+  `what` and the last value after WAIT seconds. The one fixed wait is no_event(): that
+  nothing happens has no moment to wait for, so it waits a few of the server's live
+  intervals (100 ms each) and can only miss a late event, never fail a correct server.
 
 Helpers: register(srv, name) is a new client logged in as a new account (c.account,
 c.token); register_many() registers names over several pipelined connections;
@@ -81,7 +91,9 @@ import urllib.request
 import websockets
 
 COCREATED = os.environ.get('COCREATED', 'build/cocreated')
+PROMTOOL = shutil.which('promtool') or '/usr/bin/promtool'  # tools/setup/deps.sh: prometheus
 SANITIZER_MARKS = ('ERROR: AddressSanitizer', 'runtime error:', 'LeakSanitizer',
+                   'WARNING: ThreadSanitizer',
                    'ERROR: UndefinedBehaviorSanitizer')
 HOST = '127.0.0.1'
 WAIT = 60  # seconds: guard against hangs (generous for the ASan build on 2 busy cores)
@@ -255,6 +267,21 @@ class Server:
             if line.startswith(name + ' '):
                 return float(line.split()[1])
         raise AssertionError(f'no metric {name} in /metrics')
+
+    def scrape(self):
+        """GET /metrics, checked with `promtool check metrics` (Debian's prometheus:
+        the text format and Prometheus' naming rules), as {'name{labels}': value}."""
+        status, _, body = self.get('/metrics')
+        assert status == 200, status
+        p = subprocess.run([PROMTOOL, 'check', 'metrics'], input=body, capture_output=True,
+                           timeout=WAIT)
+        assert p.returncode == 0, f'promtool check metrics: {(p.stdout + p.stderr).decode()}'
+        out = {}
+        for line in body.decode().splitlines():
+            if line and not line.startswith('#'):
+                series, value = line.rsplit(' ', 1)
+                out[series] = float(value)
+        return out
 
     def make_brand(self, name='acme', *args):
         """Creates brand account name (cocreated --make-brand on the data dir, running
@@ -440,6 +467,22 @@ async def brand_server(args=(), now=None):
     if now is not None:
         await brand.ok('test.clock', now=now)
     return srv, brand, token
+
+
+async def until(cond, what, timeout=WAIT, interval=0.05):
+    """Polls cond() (a function, or one returning an awaitable) until its value is
+    true, and returns that value; AssertionError naming what and the last value after
+    timeout seconds (a guard against hangs, never a speed check)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if asyncio.iscoroutine(v):
+            v = await v
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError(f'{what}: not within {timeout} s (last: {v!r})')
+        await asyncio.sleep(interval)
 
 
 async def register(srv, name):

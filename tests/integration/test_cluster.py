@@ -32,8 +32,9 @@ import subprocess
 import time
 
 from harness import (WAIT, Client, Server, daemon_command, register_many, run, simple_level,
-                     tmpdir)
+                     tmpdir, until)
 import natsrun
+import test_metrics
 
 CLI = os.environ.get('COCREATE_CLI', 'build/tools/cocreate')
 T0 = 2_000_000_000
@@ -83,6 +84,12 @@ class Cluster:
             got = [self.applied(self.nodes[n]) for n in names]
             return all(g == last for g in got) and last
         natsrun.wait_for(same, 'every node applied the whole stream')
+        for n in names:  # the cluster's series pass `promtool check metrics` too, and
+            m = self.nodes[n].scrape()  # those docs/alerts.yml uses are there
+            assert m['cocreate_cluster_applied_seq'] <= m['cocreate_cluster_stream_last_seq'], n
+            missing = {a for a in test_metrics.alert_series()
+                       if a.startswith('cocreate_cluster_')} - set(m)
+            assert not missing, f'docs/alerts.yml names what /metrics has not: {missing}'
 
 
 def natsrun_stream():
@@ -273,8 +280,8 @@ async def main():
 
     wa = await Client.connect(a)
     task = asyncio.ensure_future(writer(wa, 'load', 300))
-    while len(acked) < 50:
-        await asyncio.sleep(0.01)
+    await until(lambda: len(acked) >= 50 or task.done(), '50 registrations acknowledged')
+    assert len(acked) >= 50, len(acked)
     b.kill9()
     await task
     b.start()

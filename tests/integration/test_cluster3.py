@@ -15,7 +15,7 @@ Run serially (ctest RUN_SERIAL): six servers on a 2-core machine."""
 import asyncio
 import time
 
-from harness import WAIT, Client, run, simple_level
+from harness import WAIT, Client, run, simple_level, until
 import natsrun
 from test_cluster import Cluster, T0, answers, login, png, until_ok, verify
 
@@ -83,8 +83,7 @@ async def main():
 
     loads = [asyncio.ensure_future(load(a, 'la', 150)),
              asyncio.ensure_future(load(b, 'lb', 150))]
-    while len(acked_names) < 60:
-        await asyncio.sleep(0.01)
+    await until(lambda: len(acked_names) >= 60, '60 registrations acknowledged')
     leader = nats.stream_leader('COCREATE')
     before = len(acked_names)
     t_kill = time.monotonic()

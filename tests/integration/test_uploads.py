@@ -2,12 +2,11 @@
 thumbnails and renders (decoded and checked pixel by pixel), HTTP downloads with
 ETags, design.get, and the round trip of every stored blob — with and without a
 trained zstd dictionary — across a restart."""
-import asyncio
 import hashlib
 import struct
 import zlib
 
-from harness import Client, Server, level, register, run, simple_level
+from harness import Client, Server, level, register, run, simple_level, until
 from pngread import read_png
 
 LEVEL_MAX = 1 << 20
@@ -173,8 +172,10 @@ async def flow(srv):
     await bob.ok('upload.begin', kind='level', title='half', bytes=len(half),
                  sha256=hashlib.sha256(half).hexdigest())
     await bob.send_raw(half[:30])
+    conns = srv.metric('cocreate_connections_open')
     await bob.close()
-    await asyncio.sleep(0.2)
+    await until(lambda: srv.metric('cocreate_connections_open') == conns - 1,
+                'the server closed bob\'s connection (and its upload)')
     assert (await ann.ok('gallery.get', sort='new'))['total'] == before
     b = await ann.ok('upload.begin', kind='level', title='half', bytes=len(half),
                      sha256=hashlib.sha256(half).hexdigest())
@@ -354,10 +355,10 @@ async def dictionary_round_trip(srv):
         r = await ann.upload('level', data, title=f'L{i}')
         assert r['ok'], r
         sent[r['result']['design']['id']] = data
-        if i == 205:
-            await asyncio.sleep(1.0)  # let the training job finish
+        if i == 205:  # the designs after this one are stored with the dictionary
+            await until(lambda: 'trained zstd dictionary' in srv.log_text(),
+                        'a zstd dictionary trained')
     await ann.close()
-    assert 'trained zstd dictionary' in srv.log_text(), 'no dictionary was trained'
     srv.restart()
     for did, data in sent.items():
         st, _, body = srv.get(f'/d/{did}')

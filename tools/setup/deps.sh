@@ -16,6 +16,8 @@ packages=(
   # the fuzz targets (tests/fuzz): clang, its libFuzzer and sanitizer runtimes (only
   # recommended by clang, so named), llvm-symbolizer for readable reports
   clang libclang-rt-dev llvm
+  libtsan2 # gcc's ThreadSanitizer runtime (build-tsan)
+  prometheus # promtool checks /metrics (test_metrics); the daemon it installs is not used
 )
 # npm comes with some nodejs builds and is its own Debian package with others.
 command -v npm >/dev/null 2>&1 || packages+=(npm)
