@@ -21,6 +21,7 @@
 #include "ccerr.h"
 #include "contests.h"
 #include "creators.h"
+#include "notices.h"
 #include "designs.h"
 #include "export.h"
 #include "renders.h"
@@ -522,8 +523,8 @@ void export_http(struct net_http *h, struct server *s, const char *contest)
 /* ---- GET /me/export: a person's own data (SPEC §7) ---- */
 
 /* The account's data besides its designs, read on the pool: the account (contact
- * included), sessions, comments (the comment index walked for its author) and votes
- * (the votes table walked for its voter: a rare request, off the loop). */
+ * included), sessions, comments (the comment index walked for its author), votes
+ * (the votes table walked for its voter: a rare request, off the loop) and notices. */
 struct me_job {
     uv_work_t work;
     struct export *x;
@@ -607,6 +608,17 @@ static void me_work(uv_work_t *w)
             rc = me_votes(txn, st, j->account, &j->tail);
         ccbuf_append_str(&j->tail, ",\"sessions\":");
         ccbuf_append_str(&j->tail, s);
+        int more;
+        json_t *notices = rc ? NULL : notice_list(txn, st, j->account, 0, SIZE_MAX, &more);
+        char *nt = notices ? json_dumps(notices, JSON_COMPACT) : NULL;
+        json_decref(notices);
+        if (!nt && !rc)
+            rc = CC_EINTERNAL;
+        if (nt) {
+            ccbuf_append_str(&j->tail, ",\"notices\":");
+            ccbuf_append_str(&j->tail, nt);
+            free(nt);
+        }
         ccbuf_append(&j->tail, "", 1); /* NUL: x->tail is a string */
         j->status = rc;
     }

@@ -15,7 +15,7 @@ struct server;
 void export_http(struct net_http *h, struct server *s, const char *contest);
 /* GET /me/export (SPEC §7): the signed-in account's own data as the same kind of
  * archive — its designs' files, and a manifest.json with the account (contact
- * included), its designs, comments, votes and sessions. */
+ * included), its designs, comments, votes, sessions and notices. */
 void export_me_http(struct net_http *h, struct server *s);
 /* For /metrics: exports started, design bytes the exports hold now (made and not yet
  * sent) and the most they ever held at once. */

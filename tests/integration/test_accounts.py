@@ -423,6 +423,7 @@ async def delete_account(srv, brand):
     d, data = await up(c)
     od, _ = await up(other)
     await c.ok('comment.post', design=d, text='bye')
+    await other.ok('comment.post', design=d, text='nice one')  # a notice for leaver
     await other.ok('vote.cast', design=d, value=1)
     await c.ok('vote.cast', design=od, value=1)
     # GET /me/export: the account's own data, before it goes
@@ -438,6 +439,7 @@ async def delete_account(srv, brand):
     assert [x['text'] for x in me['comments']] == ['bye']
     assert me['votes'] == [{'design': od, 'value': 1}]
     assert len(me['sessions']) == 1
+    assert [n['kind'] for n in me['notices']] == ['comment'], me['notices']  # stayer's
     await c.err('auth.delete', 'bad_args')
     await c.err('auth.delete', 'unauthorized', password='not it at all')
     await brand.err('auth.delete', 'forbidden')
@@ -449,7 +451,7 @@ async def delete_account(srv, brand):
     await anon.err('design.get', 'not_found', design=d)
     assert (await brand.ok('design.get', design=d))['design']['status'] == 'withdrawn'
     comments = (await brand.ok('comment.list', design=d))['comments']
-    assert comments[0]['author_name'] == f'deleted-{acct}'
+    assert [x['author_name'] for x in comments if x['text'] == 'bye'] == [f'deleted-{acct}']
     await anon.err('auth.login', 'unauthorized', name='leaver', password=PW)
     # the name is free again
     await anon.ok('auth.register', name='leaver')
