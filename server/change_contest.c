@@ -33,7 +33,14 @@ int ch_contest_apply(struct change *c, MDB_txn *txn, const struct store *st)
     json_decref(base);
     if (rc)
         return rc;
-    return contest_put(txn, st, c->out.record, json_is_true(create));
+    rc = contest_put(txn, st, c->out.record, json_is_true(create));
+    if (rc || !json_is_true(create))
+        return rc;
+    /* Its phase now is the first one the clock will compare with (phases.c): a later
+     * change is told to its creators, this one is no change. */
+    struct contest k;
+    contest_from_record(c->out.record, &k);
+    return contest_phase_tell(txn, st, k.id, contest_phase(&k, c->out.at));
 }
 
 void ch_contest_post(struct change *c, struct server *srv)

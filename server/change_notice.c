@@ -53,10 +53,14 @@ int ch_contest_phase_apply(struct change *c, MDB_txn *txn, const struct store *s
     int rc = contest_load(txn, st, id, &k);
     if (rc)
         return rc;
-    if ((int)contest_phase(&k, c->out.at) != want || contest_phase_told(txn, st, id) == want)
+    int told = contest_phase_told(txn, st, id);
+    if ((int)contest_phase(&k, c->out.at) != want || told == want)
         return 0;
-    if ((rc = contest_phase_tell(txn, st, id, (enum phase)want)) ||
-        (rc = contest_record(txn, st, id, &rec)))
+    if ((rc = contest_phase_tell(txn, st, id, (enum phase)want)))
+        return rc;
+    if (told < 0)
+        return 0; /* the first phase the clock sees (a new contest): no change to tell */
+    if ((rc = contest_record(txn, st, id, &rec)))
         return rc;
     const char *title = json_string_value(json_object_get(rec, "title"));
     static const char *const says[] = {"opens soon", "takes submissions", "is open for votes",

@@ -37,7 +37,8 @@ await scenario('phone_layout', [], async ({ srv, b }) => {
   await maker.getByTestId('me').click();
   await maker.getByTestId('devices').locator('li').first().waitFor();
   await checkFits(maker, 'phone-account');
-  await maker.getByRole('link', { name: 'Notices, 1 unread' }).click(); // snow-voter's comment
+  // snow-voter's comment, and the contest's closing (the clock's notice, within a second)
+  await maker.getByRole('link', { name: 'Notices, 2 unread' }).click();
   await maker.getByTestId('notices').getByText('snow-voter commented on “Frost Hollow 1”: The ice slide at the end is great.').waitFor();
   await maker.getByRole('link', { name: 'Notices, none unread' }).waitFor();
   await checkFits(maker, 'phone-notices');
