@@ -142,6 +142,7 @@ int ch_vote_apply(struct change *c, MDB_txn *txn, const struct store *st)
         .threshold = k.threshold,
         .maybe_submitted = 1,
         .at = c->out.at,
+        .counted = k.nstages > 0,
     };
     rc = workflow_vote(txn, st, &wv);
     c->out.flag = wv.promoted;
@@ -151,11 +152,6 @@ int ch_vote_apply(struct change *c, MDB_txn *txn, const struct store *st)
         rc = stage_votes(txn, st, design, &k, wv.supports, c->out.at, c, &staged);
     c->out.flag |= staged;
     char text[96];
-    if (!rc && wv.milestone) {
-        snprintf(text, sizeof text, "Your design reached %u supports.", wv.milestone);
-        rc = change_notice_design(c, txn, st, design, "milestone", 0, text, NULL, NULL,
-                                  wv.milestone);
-    }
     if (!rc && wv.promoted) {
         snprintf(text, sizeof text, "Your design reached its contest's threshold of %llu "
                  "supports and is shortlisted.", (unsigned long long)k.threshold);
@@ -170,4 +166,37 @@ void ch_vote_post(struct change *c, struct server *srv)
     struct dmem *d = catalog_design(srv->catalog, c->f.vote.design);
     if (d)
         after_vote(srv, d, c->out.old, c->f.vote.value, c->out.flag);
+}
+
+/* "milestone" {design, supports} by the clock (0): submitted after the commit of a vote
+ * that brought the design's supports (as the catalog counts them) to a milestone; its
+ * apply counts the stored votes, and tells the creator once per milestone (the record
+ * keeps the highest told), however many nodes submitted it. */
+int ch_milestone_apply(struct change *c, MDB_txn *txn, const struct store *st)
+{
+    uint64_t design = change_id(c, "design");
+    json_int_t m = json_integer_value(json_object_get(c->args, "supports"));
+    if (!design || (m != 10 && m != 100 && m != 1000 && m != 10000))
+        return CC_EBADARGS;
+    json_t *rec;
+    int rc = design_load(txn, st, design, &rec);
+    if (rc)
+        return rc;
+    struct contest k;
+    const char *contest = json_string_value(json_object_get(rec, "contest"));
+    uint32_t n = 0;
+    rc = contest ? contest_load(txn, st, contest, &k) : CC_EINTERNAL;
+    if (!rc && json_integer_value(json_object_get(rec, "milestone")) < m)
+        rc = workflow_count_supports(txn, st, design, k.scale, &n);
+    if (!rc && n >= m) {
+        json_object_set_new(rec, "milestone", json_integer(m));
+        rc = design_save(txn, st, design, rec);
+        char text[64];
+        snprintf(text, sizeof text, "Your design reached %lld supports.", (long long)m);
+        if (!rc)
+            rc = change_notice_design(c, txn, st, design, "milestone", 0, text, NULL, NULL,
+                                      (uint64_t)m);
+    }
+    json_decref(rec);
+    return rc;
 }

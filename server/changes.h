@@ -59,6 +59,7 @@ enum change_kind {
     CH_DISMISS,        /* "review.dismiss" {design} by the brand */
     CH_CONTEST_PHASE,  /* "contest.phase" {contest, phase} by the clock (0) */
     CH_EXPIRE,         /* "expire" {design} by the clock (0): a stage missed */
+    CH_MILESTONE,      /* "milestone" {design, supports} by 0: a support milestone */
     CH_CLOCK,          /* "clock" {} — TEST ONLY (--test-clock): test.clock set the
                           clock to `at`, which may be back in time */
     CH_KINDS

@@ -1,6 +1,7 @@
 /* The in-memory sequence after each kind of committed change. See changes_after.h. */
 #include "changes_after.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "creators.h"
@@ -13,6 +14,25 @@
 
 /* Positions for live_design_changed when none are known. */
 static const size_t no_positions[SORT_COUNT] = {(size_t)-1, (size_t)-1, (size_t)-1};
+
+/* SPEC §8 milestones, from the catalog's count after a vote: a vote that brings the
+ * supports to 10, 100, 1,000 or 10,000 leaves the design in srv->milestones_due, and
+ * the clock's ticker (phases.c) submits a "milestone" record for it, whose apply counts
+ * the stored votes and tells the creator once (every node may submit it: the record of
+ * the highest told decides). Nothing is stored on the vote's own path. */
+static void milestone_check(struct server *srv, struct dmem *d, int old_value, int new_value)
+{
+    const struct scale *sc = catalog_scale(d);
+    int delta = sc->supports(new_value) - sc->supports(old_value);
+    if (delta <= 0)
+        return;
+    struct tally t;
+    catalog_tally(d, &t);
+    uint64_t n = t.supports;
+    if (n != 10 && n != 100 && n != 1000 && n != 10000)
+        return;
+    u64map_put(&srv->milestones_due, d->id, (void *)(uintptr_t)n);
+}
 
 void after_vote(struct server *srv, struct dmem *d, int old_value, int new_value,
                 int promoted)
@@ -32,6 +52,7 @@ void after_vote(struct server *srv, struct dmem *d, int old_value, int new_value
     }
     if (promoted)
         after_status(srv, d, ST_SHORTLISTED);
+    milestone_check(srv, d, old_value, new_value);
 }
 
 void after_status(struct server *srv, struct dmem *d, enum dstatus status)

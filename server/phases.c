@@ -50,7 +50,8 @@ static void applied(struct change *c, int status, void *user)
     struct pending *pd = user;
     struct phases *p = pd->p;
     p->srv->inflight--; /* the shutdown's drain waits for these as for requests */
-    u64map_del(&p->inflight, pd->key);
+    if (pd->key)
+        u64map_del(&p->inflight, pd->key);
     if (!--p->pending && p->closed)
         phases_free(p);
     if (status && status != CC_EBUSY)
@@ -100,6 +101,33 @@ static void on_tick(uv_timer_t *t)
         srv->inflight++;
     }
     json_decref(all);
+    /* SPEC §8 milestones the catalog saw votes reach (changes_after.c): a record each,
+     * whose apply counts the stored votes */
+    uint64_t sent[64];
+    size_t nsent = 0;
+    for (size_t j = 0; !p->closed && j < srv->milestones_due.cap && nsent < 64; j++) {
+        uint64_t design = srv->milestones_due.keys[j];
+        if (!design)
+            continue;
+        char id[24];
+        snprintf(id, sizeof id, "%llu", (unsigned long long)design);
+        struct change *c = change_new(
+            CH_MILESTONE, now, 0,
+            json_pack("{sssI}", "design", id, "supports",
+                      (json_int_t)(uintptr_t)srv->milestones_due.vals[j]));
+        struct pending *pd = xmalloc(sizeof *pd);
+        *pd = (struct pending){p, 0};
+        if (changes_submit(srv->changes, c, applied, pd)) {
+            change_free(c); /* busy: the next tick tries again */
+            free(pd);
+            break;
+        }
+        p->pending++;
+        srv->inflight++;
+        sent[nsent++] = design;
+    }
+    for (size_t j = 0; j < nsent; j++) /* after the walk: deleting moves entries */
+        u64map_del(&srv->milestones_due, sent[j]);
     /* SPEC §8 stages: designs whose stage came due expire (the apply decides again) */
     uint64_t due[64];
     size_t n = p->closed ? 0 : stages_due(txn, srv->store, now, due, 64);

@@ -80,6 +80,8 @@ struct server {
     struct web *web;              /* web.c: the web client's files, NULL when none */
     struct search *search;        /* search.c: the word index of SPEC §8's search */
     struct phases *phases;        /* phases.c: contest phase changes by the clock */
+    struct u64map milestones_due; /* design id → a support milestone its votes reached
+                                     (changes_after.c), for phases.c to record */
     struct session *logins;       /* logins.c: connections logged in */
     struct u64map last_seen;      /* logins.c: session id → last seen here (seconds) */
     struct password_cost password_cost; /* --password-cost */

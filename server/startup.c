@@ -93,6 +93,7 @@ static void release(struct server *s, FILE *record)
     web_free(s->web);
     free(s->hello);
     logins_free(s);
+    u64map_free(&s->milestones_due);
 }
 
 /* A start that failed before the writer ran: what was opened so far, closed. */

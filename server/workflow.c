@@ -101,11 +101,17 @@ static int count_supports(MDB_txn *txn, const struct store *st, const struct wor
     return 0;
 }
 
+int workflow_count_supports(MDB_txn *txn, const struct store *st, uint64_t design,
+                            const struct scale *scale, uint32_t *out)
+{
+    struct workflow_vote v = {.design = design, .scale = scale};
+    return count_supports(txn, st, &v, out);
+}
+
 int workflow_vote(MDB_txn *txn, const struct store *st, struct workflow_vote *v)
 {
     v->promoted = 0;
     v->supports = 0;
-    v->milestone = 0;
     int delta = v->scale->supports(v->new_value) - v->scale->supports(v->old_value);
     if (!delta)
         return 0; /* supports unchanged: neither the counter nor the threshold moves */
@@ -115,31 +121,24 @@ int workflow_vote(MDB_txn *txn, const struct store *st, struct workflow_vote *v)
     MDB_val cur;
     int rc = store_get(txn, dbi, key, 8, &cur);
     uint32_t n = 0;
-    /* The counter (be32 supports, then be32 the highest milestone told; 4 bytes in
-     * data written before milestones) is kept for every design that has supports:
-     * milestones and thresholds are decided here, from stored data alone. */
-    uint32_t told = 0;
     if (rc == CC_ENOTFOUND) {
+        /* No counter yet: only a threshold or stages need one (the catalog counts in
+         * memory; milestones are checked after the commit, changes_after.c). */
+        if (!v->threshold && !v->counted)
+            return 0;
         if ((rc = count_supports(txn, st, v, &n)))
             return rc;
-        if (delta > 0) /* the counting saw this vote: milestones below were passed */
-            for (uint32_t m = 10; m <= 10000 && m < n; m *= 10)
-                told = m;
     } else if (rc) {
         return rc;
     } else if (cur.mv_size != 4 && cur.mv_size != 8) {
         return CC_EINTERNAL;
     } else {
         uint32_t was = get_be32(cur.mv_data);
-        told = cur.mv_size == 8 ? get_be32((const uint8_t *)cur.mv_data + 4) : 0;
         n = delta > 0 ? was + 1 : (was ? was - 1 : 0);
     }
-    if (delta > 0 && n > told && (n == 10 || n == 100 || n == 1000 || n == 10000))
-        v->milestone = told = n;
-    uint8_t val[8];
+    uint8_t val[4];
     put_be32(val, n);
-    put_be32(val + 4, told);
-    if ((rc = store_put(txn, dbi, key, 8, val, 8, 0)))
+    if ((rc = store_put(txn, dbi, key, 8, val, 4, 0)))
         return rc;
     v->supports = n;
     if (delta < 0 || !v->threshold || n < v->threshold || !v->maybe_submitted)

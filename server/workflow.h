@@ -42,8 +42,7 @@ struct workflow_vote {
     int64_t at;
     uint32_t supports; /* out: supports after the vote, when the counter is kept */
     int promoted;      /* out: the vote moved the design to `shortlisted` */
-    uint32_t milestone; /* out: a support milestone (SPEC §8: 10, 100, 1000, 10000)
-                           this vote reached for the first time, else 0 */
+    int counted;          /* keep the counter even without a threshold (stages) */
 };
 
 /* Call after the vote itself was written in txn. Keeps the design's supports counter
@@ -51,6 +50,10 @@ struct workflow_vote {
  * every later vote) and promotes the design when a support brings it to the
  * threshold: audit entries "threshold" {design, supports}, then the move's "status".
  * Returns 0 or a store error. */
+/* The supports among the stored votes of design (scale's rule): a walk of its votes,
+ * for rare checks (a milestone record). */
+int workflow_count_supports(MDB_txn *txn, const struct store *st, uint64_t design,
+                            const struct scale *scale, uint32_t *out);
 int workflow_vote(MDB_txn *txn, const struct store *st, struct workflow_vote *v);
 
 #endif
