@@ -58,10 +58,14 @@ export class Server {
       const deadline = Date.now() + WAIT;
       while (Date.now() < deadline) {
         if (this.proc.exitCode !== null) break;
-        try {
-          const r = await fetch(`${this.url}/healthz`);
-          if (r.ok) return this;
-        } catch { /* not yet */ }
+        // Our daemon's own "listening" line first: one that lost its port to another
+        // test's server must not take that server's /healthz for its own.
+        if (this.log.includes(`listening on ws://127.0.0.1:${this.port}/ws`)) {
+          try {
+            const r = await fetch(`${this.url}/healthz`);
+            if (r.ok && this.proc.exitCode === null) return this;
+          } catch { /* not yet */ }
+        }
         await sleep(50);
       }
       await this.exited;

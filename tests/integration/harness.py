@@ -197,9 +197,14 @@ class Server:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 return False
+            # Our daemon's own "listening" line first: a daemon that lost its port to
+            # another test's server must not take that server's /healthz for its own.
+            if f'listening on ws://{HOST}:{self.port}/ws' not in self.log_text():
+                time.sleep(0.05)
+                continue
             try:
                 with urllib.request.urlopen(self.url('/healthz'), timeout=2) as r:
-                    if r.status == 200:
+                    if r.status == 200 and self.proc.poll() is None:
                         return True
             except (urllib.error.URLError, OSError):
                 pass
