@@ -151,6 +151,24 @@ static void session_key(uint8_t key[16], uint64_t account, uint64_t session)
     put_be64(key + 8, session);
 }
 
+/* store_each_under over an account's sessions: how many, the oldest (lowest id), the
+ * first one that is not `keep`. */
+struct session_scan {
+    size_t n;
+    uint64_t oldest, keep, other;
+};
+
+static int scan_session(void *user, uint64_t session, const MDB_val *v)
+{
+    (void)v;
+    struct session_scan *sc = user;
+    if (!sc->n++)
+        sc->oldest = session;
+    if (!sc->other && session != sc->keep)
+        sc->other = session;
+    return 0;
+}
+
 int session_create(MDB_txn *txn, const struct store *st, uint64_t account,
                    const uint8_t token_hash[32], const char *device, int64_t at,
                    uint64_t *session, uint64_t *ended)
@@ -158,28 +176,14 @@ int session_create(MDB_txn *txn, const struct store *st, uint64_t account,
     const struct store_dbs *db = store_dbs(st);
     *ended = 0;
     /* How many the account has, and its oldest (the lowest id). */
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, db->sessions, &cur);
+    struct session_scan sc = {0};
+    int rc = store_each_under(txn, db->sessions, account, scan_session, &sc);
     if (rc)
-        return store_err(rc);
-    uint8_t prefix[16];
-    session_key(prefix, account, 0);
-    MDB_val k = {16, prefix}, v;
-    size_t n = 0;
-    uint64_t oldest = 0;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-         !rc && k.mv_size == 16 && !memcmp(k.mv_data, prefix, 8);
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (!n++)
-            oldest = get_be64((const uint8_t *)k.mv_data + 8);
-    }
-    mdb_cursor_close(cur);
-    if (rc != MDB_NOTFOUND && rc)
-        return store_err(rc);
-    if (n >= ACCOUNT_SESSIONS_MAX) {
-        if ((rc = session_end(txn, st, account, oldest)))
+        return rc;
+    if (sc.n >= ACCOUNT_SESSIONS_MAX) {
+        if ((rc = session_end(txn, st, account, sc.oldest)))
             return rc;
-        *ended = oldest;
+        *ended = sc.oldest;
     }
     if ((rc = store_next_id(txn, st, "session", session)))
         return rc;
@@ -230,61 +234,36 @@ int session_end_all(MDB_txn *txn, const struct store *st, uint64_t account, uint
                     size_t *n)
 {
     *n = 0;
-    for (;;) {
-        /* One at a time: session_end deletes under the cursor's feet otherwise. */
-        MDB_cursor *cur;
-        int rc = mdb_cursor_open(txn, store_dbs(st)->sessions, &cur);
+    for (;;) { /* one at a time: session_end deletes rows under a walk */
+        struct session_scan sc = {.keep = keep};
+        int rc = store_each_under(txn, store_dbs(st)->sessions, account, scan_session, &sc);
         if (rc)
-            return store_err(rc);
-        uint8_t prefix[16];
-        session_key(prefix, account, 0);
-        MDB_val k = {16, prefix}, v;
-        uint64_t next = 0;
-        for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-             !rc && k.mv_size == 16 && !memcmp(k.mv_data, prefix, 8);
-             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-            uint64_t s = get_be64((const uint8_t *)k.mv_data + 8);
-            if (s != keep) {
-                next = s;
-                break;
-            }
-        }
-        mdb_cursor_close(cur);
-        if (rc && rc != MDB_NOTFOUND)
-            return store_err(rc);
-        if (!next)
+            return rc;
+        if (!sc.other)
             return 0;
-        if ((rc = session_end(txn, st, account, next)))
+        if ((rc = session_end(txn, st, account, sc.other)))
             return rc;
         (*n)++;
     }
 }
 
-json_t *session_list(MDB_txn *txn, const struct store *st, uint64_t account)
+static int list_session(void *user, uint64_t session, const MDB_val *v)
 {
-    MDB_cursor *cur;
-    if (mdb_cursor_open(txn, store_dbs(st)->sessions, &cur))
-        return NULL;
-    uint8_t prefix[16];
-    session_key(prefix, account, 0);
-    MDB_val k = {16, prefix}, v;
-    json_t *list = json_array();
-    int rc;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-         !rc && k.mv_size == 16 && !memcmp(k.mv_data, prefix, 8);
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        json_t *o = json_loadb(v.mv_data, v.mv_size, 0, NULL);
-        if (!o)
-            continue;
+    json_t *o = json_loadb(v->mv_data, v->mv_size, 0, NULL);
+    if (o) {
         char id[24];
-        snprintf(id, sizeof id, "%llu",
-                 (unsigned long long)get_be64((const uint8_t *)k.mv_data + 8));
+        snprintf(id, sizeof id, "%llu", (unsigned long long)session);
         json_object_del(o, "key");
         json_object_set_new(o, "session", json_string(id));
-        json_array_append_new(list, o);
+        json_array_append_new(user, o);
     }
-    mdb_cursor_close(cur);
-    if (rc && rc != MDB_NOTFOUND) {
+    return 0;
+}
+
+json_t *session_list(MDB_txn *txn, const struct store *st, uint64_t account)
+{
+    json_t *list = json_array();
+    if (store_each_under(txn, store_dbs(st)->sessions, account, list_session, list)) {
         json_decref(list);
         return NULL;
     }

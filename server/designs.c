@@ -234,36 +234,36 @@ int design_by_creator_put(MDB_txn *txn, const struct store *st, uint64_t creator
     return store_put(txn, store_dbs(st)->by_creator, key, 16, "", 0, 0);
 }
 
+struct id_list {
+    uint64_t *v;
+    size_t n, cap;
+};
+
+static int add_id(void *user, uint64_t id, const MDB_val *v)
+{
+    (void)v;
+    struct id_list *l = user;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 16;
+        l->v = xrealloc(l->v, l->cap * sizeof *l->v);
+    }
+    l->v[l->n++] = id;
+    return 0;
+}
+
 int design_by_creator(MDB_txn *txn, const struct store *st, uint64_t creator,
                       uint64_t **ids, size_t *n)
 {
-    *ids = NULL;
-    *n = 0;
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, store_dbs(st)->by_creator, &cur);
-    if (rc)
-        return store_err(rc);
-    uint8_t prefix[16];
-    put_be64(prefix, creator);
-    memset(prefix + 8, 0, 8);
-    MDB_val k = {16, prefix}, v;
-    size_t cap = 0;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-         !rc && k.mv_size == 16 && !memcmp(k.mv_data, prefix, 8);
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 16;
-            *ids = xrealloc(*ids, cap * sizeof **ids);
-        }
-        (*ids)[(*n)++] = get_be64((const uint8_t *)k.mv_data + 8);
+    struct id_list l = {NULL, 0, 0};
+    int rc = store_each_under(txn, store_dbs(st)->by_creator, creator, add_id, &l);
+    if (rc) {
+        free(l.v);
+        l.v = NULL;
+        l.n = 0;
     }
-    mdb_cursor_close(cur);
-    if (!rc || rc == MDB_NOTFOUND)
-        return 0;
-    free(*ids);
-    *ids = NULL;
-    *n = 0;
-    return store_err(rc);
+    *ids = l.v;
+    *n = l.n;
+    return rc;
 }
 
 /* Schema 2 → 3: every design listed under its creator, every comment's design and

@@ -18,24 +18,22 @@ struct reports {
 
 /* The brand's dismissal of a design's reports (review.dismiss) is kept under account 0
  * (no account has id 0): be32 the count it dismissed. */
+static int count_report(void *user, uint64_t account, const MDB_val *v)
+{
+    (void)v;
+    *(uint32_t *)user += account != 0; /* account 0: the dismissal mark */
+    return 0;
+}
+
 int report_dismiss(MDB_txn *txn, const struct store *st, uint64_t design, uint32_t *count)
 {
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, store_dbs(st)->reports, &cur);
-    if (rc)
-        return store_err(rc);
-    uint8_t prefix[16];
-    put_be64(prefix, design);
-    memset(prefix + 8, 0, 8);
-    MDB_val k = {16, prefix}, v;
     uint32_t n = 0;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-         !rc && k.mv_size == 16 && !memcmp(k.mv_data, prefix, 8);
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-        n += get_be64((const uint8_t *)k.mv_data + 8) != 0;
-    mdb_cursor_close(cur);
-    if (rc && rc != MDB_NOTFOUND)
-        return store_err(rc);
+    int rc = store_each_under(txn, store_dbs(st)->reports, design, count_report, &n);
+    if (rc)
+        return rc;
+    uint8_t key[16];
+    put_be64(key, design);
+    memset(key + 8, 0, 8);
     if (!n) { /* no reports: only look-alikes found at upload can be dismissed */
         json_t *la = design_lookalikes(txn, st, design);
         int flagged = json_array_size(json_object_get(la, "similar")) > 0;
@@ -46,7 +44,7 @@ int report_dismiss(MDB_txn *txn, const struct store *st, uint64_t design, uint32
     uint8_t val[4];
     put_be32(val, n);
     *count = n;
-    return store_put(txn, store_dbs(st)->reports, prefix, 16, val, 4, 0);
+    return store_put(txn, store_dbs(st)->reports, key, 16, val, 4, 0);
 }
 
 /* dismissed holds count + 1: a dismissal of no reports (look-alikes only) is kept too. */
@@ -104,31 +102,22 @@ void reports_ranked(const struct reports *rp, uint64_t **ids, size_t *n)
     free(r);
 }
 
+static int add_reason(void *user, uint64_t account, const MDB_val *v)
+{
+    json_t *o = account ? json_loadb(v->mv_data, v->mv_size, 0, NULL) : NULL;
+    if (o) /* (account 0: the dismissal mark) */
+        json_array_append_new(user, o);
+    return 0;
+}
+
 int reports_reasons(MDB_txn *txn, const struct store *st, uint64_t design, size_t max,
                     struct ccbuf *out)
 {
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, store_dbs(st)->reports, &cur);
-    if (rc)
-        return store_err(rc);
-    uint8_t prefix[16];
-    put_be64(prefix, design);
-    memset(prefix + 8, 0, 8);
-    MDB_val k = {16, prefix}, v;
     json_t *all = json_array();
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-         !rc && k.mv_size == 16 && !memcmp(k.mv_data, prefix, 8);
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (!get_be64((const uint8_t *)k.mv_data + 8))
-            continue; /* the dismissal mark */
-        json_t *o = json_loadb(v.mv_data, v.mv_size, 0, NULL);
-        if (o)
-            json_array_append_new(all, o);
-    }
-    mdb_cursor_close(cur);
-    if (rc && rc != MDB_NOTFOUND) {
+    int rc = store_each_under(txn, store_dbs(st)->reports, design, add_reason, all);
+    if (rc) {
         json_decref(all);
-        return store_err(rc);
+        return rc;
     }
     /* Oldest first: by the time of each report (the keys are by reporter). */
     size_t n = json_array_size(all);

@@ -353,6 +353,27 @@ int store_put(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t klen, const void 
     return store_err(mdb_put(txn, dbi, &key, &val, flags));
 }
 
+int store_each_under(MDB_txn *txn, MDB_dbi dbi, uint64_t id, store_each_fn fn, void *user)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc)
+        return store_err(rc);
+    uint8_t seek[16];
+    put_be64(seek, id);
+    memset(seek + 8, 0, 8);
+    MDB_val k = {16, seek}, v;
+    int stop = 0;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+         !rc && !stop && k.mv_size == 16 && get_be64(k.mv_data) == id;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+        stop = fn(user, get_be64((const uint8_t *)k.mv_data + 8), &v);
+    mdb_cursor_close(cur);
+    if (stop)
+        return stop == 1 ? 0 : stop;
+    return rc && rc != MDB_NOTFOUND ? store_err(rc) : 0;
+}
+
 int store_put_record(MDB_txn *txn, MDB_dbi dbi, uint64_t id, const json_t *rec)
 {
     uint8_t key[8];

@@ -123,6 +123,12 @@ int store_put(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t klen, const void 
 int store_get(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t klen, MDB_val *v);
 /* store_put of JSON text (compact) under a be64 id: the records of accounts, designs. */
 int store_put_record(MDB_txn *txn, MDB_dbi dbi, uint64_t id, const json_t *rec);
+/* Calls fn for each key of dbi that is be64 id followed by a be64 (the tables keyed
+ * owner + item: sessions, reports, by_creator), in key order, with the second be64
+ * and the value. fn returns 0 to go on, 1 to stop early; anything else stops and is
+ * returned. Returns 0 when the walk ended, or a store error. */
+typedef int (*store_each_fn)(void *user, uint64_t item, const MDB_val *v);
+int store_each_under(MDB_txn *txn, MDB_dbi dbi, uint64_t id, store_each_fn fn, void *user);
 int store_del(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t klen);
 
 /* Writer thread only: returns the next value of the named sequence (1, 2, …), stored
