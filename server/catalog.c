@@ -134,7 +134,7 @@ static int rescore(struct dmem *d, int64_t now, double mean)
     double top = cat_score_top(d, mean), hot = cat_hot_score(d, now);
     int changed = top != d->score[SORT_TOP] || hot != d->score[SORT_HOT];
     if (top != d->score[SORT_TOP])
-        d->version++; /* the design object shows the top score */
+        d->tversion++; /* the design object shows the top score */
     if (!d->hidden) {
         if (top != d->score[SORT_TOP])
             rank_update(d->gal->rank[SORT_TOP], d->score[SORT_TOP], top, d);
@@ -287,6 +287,11 @@ const char *catalog_contest_id(const struct dmem *d)
 const struct contest *catalog_contest(const struct dmem *d)
 {
     return &d->gal->contest;
+}
+
+const struct contest *catalog_gallery_contest(const struct cgal *g)
+{
+    return &g->contest;
 }
 
 void catalog_contest_changed(struct catalog *cat, const json_t *record)
@@ -468,7 +473,7 @@ void catalog_vote(struct catalog *cat, struct dmem *d, int old_value, int new_va
 {
     cat_count_vote(d, old_value, new_value);
     rescore(d, clock_now(&cat->clock), d->gal->mean_ranked);
-    d->version++;
+    d->tversion++;
 }
 
 const struct cgal *catalog_gallery(struct catalog *cat, const char *contest)

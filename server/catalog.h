@@ -69,7 +69,10 @@ struct dmem {
                                  catalog_created() */
     uint32_t c[SCALE_COUNTERS]; /* vote counters, as its scale defines them
                                    (scale.h, server/scales/) */
-    uint32_t version;         /* bumped on every change of its data (live.c diffs) */
+    uint32_t version;         /* bumped on every change of its data but the tally and
+                                 scores (live.c diffs) */
+    uint32_t tversion;        /* bumped when its tally or top score changes: the part a
+                                 sealed contest (SPEC §8) does not show everyone */
     uint8_t status;           /* enum dstatus */
     uint8_t hidden;           /* why it is out of the galleries: HIDE_* bits, 0 = visible */
     uint8_t ntags;
@@ -158,6 +161,8 @@ const char *catalog_contest_id(const struct dmem *d);
 /* The settings of d's contest (borrowed), as last committed: loaded with its gallery,
  * then kept current by catalog_contest_changed. */
 const struct contest *catalog_contest(const struct dmem *d);
+/* The same for a gallery. */
+const struct contest *catalog_gallery_contest(const struct cgal *g);
 /* After a contest record was committed (created or updated): refreshes the settings
  * its gallery keeps, if it has one yet. */
 void catalog_contest_changed(struct catalog *cat, const json_t *record);

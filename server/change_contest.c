@@ -33,17 +33,26 @@ int ch_contest_apply(struct change *c, MDB_txn *txn, const struct store *st)
     json_decref(base);
     if (rc)
         return rc;
+    struct contest k;
+    contest_from_record(c->out.record, &k);
+    enum phase now = contest_phase(&k, c->out.at);
+    /* SPEC §8: a contest made or moved past its voting shows its tallies from now on */
+    contest_reveal_due(c->out.record, now);
     rc = contest_put(txn, st, c->out.record, json_is_true(create));
     if (rc || !json_is_true(create))
         return rc;
     /* Its phase now is the first one the clock will compare with (phases.c): a later
      * change is told to its creators, this one is no change. */
-    struct contest k;
-    contest_from_record(c->out.record, &k);
-    return contest_phase_tell(txn, st, k.id, contest_phase(&k, c->out.at));
+    return contest_phase_tell(txn, st, k.id, now);
 }
 
 void ch_contest_post(struct change *c, struct server *srv)
 {
     after_contest(srv, c->out.record);
+}
+
+void ch_contest_phase_post(struct change *c, struct server *srv)
+{
+    if (c->out.record) /* the phase revealed its hidden tallies (change_notice.c) */
+        after_contest(srv, c->out.record);
 }

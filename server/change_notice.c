@@ -56,12 +56,22 @@ int ch_contest_phase_apply(struct change *c, MDB_txn *txn, const struct store *s
     int told = contest_phase_told(txn, st, id);
     if ((int)contest_phase(&k, c->out.at) != want || told == want)
         return 0;
-    if ((rc = contest_phase_tell(txn, st, id, (enum phase)want)))
+    if ((rc = contest_phase_tell(txn, st, id, (enum phase)want)) ||
+        (rc = contest_record(txn, st, id, &rec)))
         return rc;
-    if (told < 0)
-        return 0; /* the first phase the clock sees (a new contest): no change to tell */
-    if ((rc = contest_record(txn, st, id, &rec)))
-        return rc;
+    /* SPEC §8: voting closed, so hidden tallies count and show from now on (the post
+     * step brings the catalog and the points along: change_contest.c) */
+    if (contest_reveal_due(rec, (enum phase)want)) {
+        if ((rc = contest_put(txn, st, rec, 0))) {
+            json_decref(rec);
+            return rc;
+        }
+        c->out.record = json_incref(rec);
+    }
+    if (told < 0) { /* the first phase the clock sees (a new contest): no change to tell */
+        json_decref(rec);
+        return 0;
+    }
     const char *title = json_string_value(json_object_get(rec, "title"));
     static const char *const says[] = {"opens soon", "takes submissions", "is open for votes",
                                        "is being judged", "is closed: the results are final"};

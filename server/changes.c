@@ -55,7 +55,7 @@ static const struct {
     [CH_WITHDRAW] = {"withdraw", ch_withdraw_apply, ch_withdraw_post},
     [CH_NOTICE_READ] = {"notice.read", ch_notice_read_apply, NULL},
     [CH_DISMISS] = {"review.dismiss", ch_dismiss_apply, ch_dismiss_post},
-    [CH_CONTEST_PHASE] = {"contest.phase", ch_contest_phase_apply, NULL},
+    [CH_CONTEST_PHASE] = {"contest.phase", ch_contest_phase_apply, ch_contest_phase_post},
     [CH_EXPIRE] = {"expire", ch_expire_apply, ch_expire_post},
     [CH_MILESTONE] = {"milestone", ch_milestone_apply, NULL},
     [CH_CLOCK] = {"clock", NULL, NULL},

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "contests.h"
 #include "creators.h"
 #include "live.h"
 #include "logins.h"
@@ -154,9 +155,52 @@ void after_report(struct server *srv, uint64_t design)
     reports_added(srv->reports, design);
 }
 
+/* The designs of one gallery with what each added to its creator (after_contest). */
+struct reshare {
+    const struct cgal *g;
+    struct dmem **d;
+    struct creator_share *share;
+    size_t n, cap;
+};
+
+static int reshare_add(void *user, struct dmem *d)
+{
+    struct reshare *rs = user;
+    if (catalog_gallery_of(d) != rs->g)
+        return 0;
+    if (rs->n == rs->cap) {
+        rs->cap = rs->cap ? 2 * rs->cap : 64;
+        rs->d = xrealloc(rs->d, rs->cap * sizeof *rs->d);
+        rs->share = xrealloc(rs->share, rs->cap * sizeof *rs->share);
+    }
+    rs->d[rs->n] = d;
+    creators_before(d, &rs->share[rs->n++]);
+    return 0;
+}
+
 void after_contest(struct server *srv, const json_t *record)
 {
+    const char *id = json_string_value(json_object_get(record, "id"));
+    const struct cgal *g = id ? catalog_gallery(srv->catalog, id) : NULL;
+    struct contest k;
+    contest_from_record(record, &k);
+    if (!g || contest_sealed(catalog_gallery_contest(g)) == contest_sealed(&k)) {
+        catalog_contest_changed(srv->catalog, record);
+        return;
+    }
+    /* SPEC §8: its tallies were sealed and now show (or the other way): its creators'
+     * points count its supports from now on, and every window and watcher of it
+     * is told. */
+    struct reshare rs = {.g = g};
+    catalog_each_design(srv->catalog, reshare_add, &rs);
     catalog_contest_changed(srv->catalog, record);
+    for (size_t i = 0; i < rs.n; i++) {
+        creators_after(srv->creators, rs.d[i], &rs.share[i]);
+        live_design_changed(srv->live, rs.d[i], no_positions, no_positions);
+    }
+    live_gallery_changed(srv->live, g);
+    free(rs.d);
+    free(rs.share);
 }
 
 void after_rescored(void *user, const struct cgal *g)

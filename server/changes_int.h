@@ -82,6 +82,7 @@ void ch_comment_post(struct change *c, struct server *srv);
 /* change_contest.c */
 int ch_contest_apply(struct change *c, MDB_txn *txn, const struct store *st);
 void ch_contest_post(struct change *c, struct server *srv);
+void ch_contest_phase_post(struct change *c, struct server *srv);
 /* change_dict.c */
 int ch_dict_apply(struct change *c, MDB_txn *txn, const struct store *st);
 void ch_dict_post(struct change *c, struct server *srv);

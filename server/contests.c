@@ -66,6 +66,22 @@ void contest_from_record(const json_t *rec, struct contest *out)
             out->nstages++;
         }
     }
+    out->tallies_hidden = json_is_true(json_object_get(rec, "tallies_hidden"));
+    out->tallies_revealed = json_is_true(json_object_get(rec, "tallies_revealed"));
+}
+
+int contest_sealed(const struct contest *c)
+{
+    return c->tallies_hidden && !c->tallies_revealed;
+}
+
+int contest_reveal_due(json_t *record, enum phase phase)
+{
+    if (!json_is_true(json_object_get(record, "tallies_hidden")) ||
+        json_is_true(json_object_get(record, "tallies_revealed")) || phase < PHASE_JUDGING)
+        return 0;
+    json_object_set_new(record, "tallies_revealed", json_true());
+    return 1;
 }
 
 /* The settings of the last few contest records loaded on this thread, keyed by their
@@ -326,9 +342,13 @@ int contest_from_args(json_t *args, const json_t *base, json_t **out, struct jar
         json_object_set_new(rec, "vote_close", json_integer(0));
         json_object_set_new(rec, "threshold", json_integer(0));
         json_object_set_new(rec, "closed", json_false());
+        int hidden = 0;
+        if ((rc = jargs_bool(args, "tallies_hidden", JARGS_OPTIONAL, &hidden, e)) < 0)
+            goto fail;
+        json_object_set_new(rec, "tallies_hidden", json_boolean(hidden));
     } else {
-        static const char *const fixed[] = {"slug", "kind", "scale"};
-        for (size_t i = 0; i < 3; i++)
+        static const char *const fixed[] = {"slug", "kind", "scale", "tallies_hidden"};
+        for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
             if (json_object_get(args, fixed[i])) {
                 rc = fail(e, fixed[i], "cannot change after the contest is created");
                 goto fail;

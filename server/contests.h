@@ -41,7 +41,20 @@ struct contest {
     struct {
         uint32_t supports, days;
     } stages[CONTEST_STAGES_MAX];
+    int tallies_hidden;   /* SPEC §8 (Threadless): set at creation, fixed after it */
+    int tallies_revealed; /* its voting closed, as a contest.phase record said: from then
+                             on its tallies count and show like any contest's */
 };
+
+/* Whether c's tallies are sealed (SPEC §8 hidden tallies): a contest with
+ * tallies_hidden whose voting has not closed yet. Decided by stored records only (the
+ * contest record's tallies_revealed, set by the apply of the contest.phase record that
+ * moved it past voting), so every cluster node agrees. */
+int contest_sealed(const struct contest *c);
+/* Writer thread, in the apply of a contest record or of a contest.phase record: when
+ * record (changed in place) hides tallies and phase is past voting, marks it
+ * tallies_revealed. Returns 1 when it did (the caller stores it), else 0. */
+int contest_reveal_due(json_t *record, enum phase phase);
 
 /* The settings of a stored contest record (its id from the record's "id"). */
 void contest_from_record(const json_t *rec, struct contest *out);

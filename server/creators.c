@@ -8,6 +8,7 @@
 
 #include "accounts.h"
 #include "catalog.h"
+#include "contests.h"
 #include "ccerr.h"
 #include "designs.h"
 #include "log.h"
@@ -69,6 +70,8 @@ void creators_before(const struct dmem *d, struct creator_share *s)
         return;
     struct tally t;
     catalog_tally(d, &t);
+    if (contest_sealed(catalog_contest(d)))
+        t.supports = 0; /* SPEC §8: counted once its contest's voting closed */
     s->wins = winner_status(d->status);
     s->points = POINTS_DESIGN + (int64_t)t.supports * POINTS_SUPPORT + s->wins * POINTS_WINNER;
 }

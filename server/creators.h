@@ -2,7 +2,8 @@
  * has uploaded a design, its points, its wins and its designs, and the leaderboard of
  * creator.top. A design is worth POINTS_DESIGN + 1 per support + POINTS_WINNER while
  * its status is winner, in_production or launched (a winner stays a winner on its way
- * to production), and nothing while it is hidden. Nothing is stored: it is built at
+ * to production), and nothing while it is hidden; the supports of a contest that hides
+ * its tallies count once its voting closed (SPEC §8: after_contest re-counts them). Nothing is stored: it is built at
  * start-up from the catalog's designs, and the caller of every change of a design
  * (changes_after.c) brackets it with creators_before / creators_after. Each creator's
  * list of designs is also the catalog's creator filter (catalog_set_designs_of). The

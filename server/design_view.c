@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ccerr.h"
+#include "contests.h"
 #include "designs.h"
 #include "reports.h"
 #include "store.h"
@@ -29,10 +30,31 @@ int dmem_visible(const struct dmem *d, const struct session *s)
     return !d->hidden || s->role == ROLE_BRAND || (s->account && d->creator == s->account);
 }
 
+int dmem_sealed(const struct dmem *d)
+{
+    return contest_sealed(catalog_contest(d));
+}
+
+int design_tally_seen(const struct store *st, MDB_txn *txn, const struct dmem *d,
+                      const struct session *viewer)
+{
+    if (!dmem_sealed(d) || (viewer && viewer->role == ROLE_BRAND))
+        return 1;
+    if (!viewer || !viewer->account)
+        return 0;
+    if (viewer->account == d->creator)
+        return 1;
+    uint8_t key[16];
+    put_be64(key, d->id);
+    put_be64(key + 8, viewer->account);
+    MDB_val v;
+    return store_get(txn, store_dbs(st)->votes, key, 16, &v) == 0;
+}
+
 int design_item_json(const struct design_view *v, MDB_txn *txn, const struct dmem *d,
                      const struct session *viewer, struct ccbuf *out)
 {
-    int rc = design_json(v->store, txn, d, out);
+    int rc = design_json(v->store, txn, d, design_tally_seen(v->store, txn, d, viewer), out);
     if (!rc && viewer && viewer->role == ROLE_BRAND)
         reports_splice(v->reports, d->id, out);
     return rc;
@@ -59,18 +81,26 @@ void design_tally_json(const struct dmem *d, struct ccbuf *out)
     tally_text(&t, catalog_scale(d), out);
 }
 
-/* Appends d's live fields: ,"tally":{...},"comments":N,"score":S. */
-static void append_live(const struct dmem *d, struct ccbuf *out)
+/* Appends d's live fields: ,"tally":{...},"comments":N,"score":S (tally and score
+ * null when tally is 0). */
+static void append_live(const struct dmem *d, int tally, struct ccbuf *out)
 {
     ccbuf_append_str(out, ",\"tally\":");
-    design_tally_json(d, out);
+    if (tally)
+        design_tally_json(d, out);
+    else
+        ccbuf_append_str(out, "null");
     ccbuf_append_str(out, ",\"comments\":");
     ccbuf_append_u64(out, d->comments);
     ccbuf_append_str(out, ",\"score\":");
-    append_score(out, d->score[SORT_TOP]);
+    if (tally)
+        append_score(out, d->score[SORT_TOP]);
+    else
+        ccbuf_append_str(out, "null");
 }
 
-int design_json(const struct store *st, MDB_txn *txn, const struct dmem *d, struct ccbuf *out)
+int design_json(const struct store *st, MDB_txn *txn, const struct dmem *d, int tally,
+                struct ccbuf *out)
 {
     uint8_t key[8];
     put_be64(key, d->id);
@@ -83,19 +113,19 @@ int design_json(const struct store *st, MDB_txn *txn, const struct dmem *d, stru
     if (v.mv_size < 2 || ((const char *)v.mv_data)[v.mv_size - 1] != '}')
         return CC_EINTERNAL;
     ccbuf_append(out, v.mv_data, v.mv_size - 1);
-    append_live(d, out);
+    append_live(d, tally, out);
     ccbuf_append_str(out, ",\"thumb\":\"/t/");
     ccbuf_append_u64(out, d->id);
     ccbuf_append_str(out, ".png\"}");
     return 0;
 }
 
-void design_delta_json(const struct dmem *d, struct ccbuf *out)
+void design_delta_json(const struct dmem *d, int tally, struct ccbuf *out)
 {
     ccbuf_append_str(out, "{\"id\":\"");
     ccbuf_append_u64(out, d->id);
     ccbuf_append_str(out, "\"");
-    append_live(d, out);
+    append_live(d, tally, out);
     ccbuf_append_str(out, ",\"status\":\"");
     ccbuf_append_str(out, status_name((enum dstatus)d->status));
     ccbuf_append_str(out, "\"}");

@@ -29,17 +29,28 @@ int design_visible(const json_t *record, uint64_t viewer, enum role role);
 /* The same for a design in memory and a session (borrowed). */
 int dmem_visible(const struct dmem *d, const struct session *s);
 
+/* SPEC §8 hidden tallies: whether d's contest seals its tallies now (contest_sealed:
+ * it hides them and its voting has not closed). */
+int dmem_sealed(const struct dmem *d);
+/* Whether viewer (NULL = anyone) is shown d's tally and score: always, unless d is
+ * sealed; then only the brand, d's creator, and a member whose vote on d is stored in
+ * txn. */
+int design_tally_seen(const struct store *st, MDB_txn *txn, const struct dmem *d,
+                      const struct session *viewer);
 /* Appends d's tally as its JSON object (as tally_json writes it), without jansson:
  * the vote reply and the page writer's hot path. */
 void design_tally_json(const struct dmem *d, struct ccbuf *out);
 /* Appends d's SPEC §2 design object as JSON text to out, from its record in txn and
- * the live tally, comment count and score. Returns 0 or a store error. */
-int design_json(const struct store *st, MDB_txn *txn, const struct dmem *d, struct ccbuf *out);
+ * the live tally, comment count and score — or, when tally is 0 (a sealed tally the
+ * viewer may not see), "tally":null and "score":null. Returns 0 or a store error. */
+int design_json(const struct store *st, MDB_txn *txn, const struct dmem *d, int tally,
+                struct ccbuf *out);
 /* Appends the part of d's design object that changes while it sits in a gallery
  * window: {"id","tally","comments","score","status"} (gallery.update items for designs
- * the subscriber already holds; docs/protocol.md). */
-void design_delta_json(const struct dmem *d, struct ccbuf *out);
-/* design_json as viewer (NULL = anyone) sees it: with `reports` for the brand. */
+ * the subscriber already holds; docs/protocol.md), tally and score as design_json. */
+void design_delta_json(const struct dmem *d, int tally, struct ccbuf *out);
+/* design_json as viewer (NULL = anyone) sees it: with `reports` for the brand, the
+ * tally as design_tally_seen says. */
 int design_item_json(const struct design_view *v, MDB_txn *txn, const struct dmem *d,
                      const struct session *viewer, struct ccbuf *out);
 /* Appends the window {<prefix>"total":N,"items":[...]} of query q as JSON text, its

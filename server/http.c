@@ -576,6 +576,12 @@ static void audit_log(struct net_http *h, struct server *s, const char *contest)
                      rc == CC_ENOTFOUND ? "no such contest\n" : "cannot read the log\n");
         return;
     }
+    if (contest_sealed(&c)) { /* SPEC §8: its votes are secret until voting closes */
+        respond_text(h, 403,
+                     "this contest hides its tallies: its audit log is published once voting "
+                     "closes (contest.results carries its head meanwhile)\n");
+        return;
+    }
     char hex[65], len[24];
     hex_encode(head.hash, 32, hex);
     snprintf(len, sizeof len, "%llu", (unsigned long long)head.length);

@@ -8,6 +8,7 @@
 
 #include "ccerr.h"
 #include "comments.h"
+#include "contests.h"
 #include "design_view.h"
 #include "designs.h"
 #include "log.h"
@@ -63,6 +64,8 @@ struct watch {
     int comments_gap; /* some were left out */
     uint64_t last_comment;    /* the newest comment id posted while watched */
     uint64_t flushed_comment; /* the newest one an event has carried */
+    uint32_t pub_version;     /* the design's version at the last event: watchers who
+                                 may not see a sealed tally are told only of the rest */
     int dirty;
     uint64_t last_flush;
     struct watch *dnext;
@@ -192,12 +195,26 @@ static void cache_free(struct msg_cache *mc)
         net_msg_unref(mc->e[i].msg);
 }
 
+/* Whether w's subscribers are shown tallies: in a sealed contest (SPEC §8) only the
+ * brand's windows and a creator's window of their own designs show them. */
+static int window_tallies(const struct window *w)
+{
+    return w->q.hidden_of || !contest_sealed(catalog_gallery_contest(w->gal));
+}
+
+/* The version of d a window compares with what it sent: without tallies, a vote
+ * (which changes only the tally and the score) is no change to show. */
+static uint32_t seen_version(const struct dmem *d, int tallies)
+{
+    return tallies ? d->version + d->tversion : d->version;
+}
+
 /* Appends "items":[...] to b: the whole design object of each item, except those
  * marked 1 in delta (already held by the subscribers), which carry only what changes
- * (design_delta_json); items marked 0 in changed are left out. For the brand's
- * windows (brand), whole items carry `reports`. */
+ * (design_delta_json); items marked 0 in changed are left out; tallies as
+ * window_tallies says. For the brand's windows (brand), whole items carry `reports`. */
 static int append_items(struct live *lv, struct ccbuf *b, struct dmem **items, size_t n,
-                        const int *changed, const int *delta, int brand)
+                        const int *changed, const int *delta, int tallies, int brand)
 {
     MDB_txn *txn = NULL;
     int rc = 0;
@@ -210,12 +227,12 @@ static int append_items(struct live *lv, struct ccbuf *b, struct dmem **items, s
             ccbuf_append(b, ",", 1);
         first = 0;
         if (delta && delta[i]) {
-            design_delta_json(items[i], b);
+            design_delta_json(items[i], tallies, b);
             continue;
         }
         if (!txn && (rc = store_read_begin(lv->view->store, &txn)))
             break;
-        rc = design_json(lv->view->store, txn, items[i], b);
+        rc = design_json(lv->view->store, txn, items[i], tallies, b);
         if (!rc && brand)
             reports_splice(lv->view->reports, items[i]->id, b);
     }
@@ -251,7 +268,7 @@ static int window_event(struct live *lv, struct window *w, int full, struct ccbu
     if (n < 0)
         return 0;
     int changed[CATALOG_PAGE_MAX], delta[CATALOG_PAGE_MAX], any = 0,
-        order = (size_t)n != w->n;
+        order = (size_t)n != w->n, tallies = window_tallies(w);
     for (int i = 0; i < n; i++) {
         changed[i] = 1;
         delta[i] = 0;
@@ -259,7 +276,7 @@ static int window_event(struct live *lv, struct window *w, int full, struct ccbu
             order = 1;
         for (size_t j = 0; j < w->n; j++)
             if (w->ids[j] == items[i]->id) {
-                changed[i] = w->versions[j] != items[i]->version;
+                changed[i] = w->versions[j] != seen_version(items[i], tallies);
                 delta[i] = 1;
                 break;
             }
@@ -277,7 +294,7 @@ static int window_event(struct live *lv, struct window *w, int full, struct ccbu
     /* Windows that show hidden designs (the brand's, a creator's own) send changed items
      * whole: `hidden` changes while such a window shows the design. */
     if (append_items(lv, post, items, (size_t)n, full ? NULL : changed,
-                     full || w->q.hidden_of ? NULL : delta,
+                     full || w->q.hidden_of ? NULL : delta, tallies,
                      w->q.hidden_of == CATALOG_HIDDEN_ALL))
         return 0;
     ccbuf_append(post, "}", 1);
@@ -286,7 +303,7 @@ static int window_event(struct live *lv, struct window *w, int full, struct ccbu
         w->total = total;
         for (int i = 0; i < n; i++) {
             w->ids[i] = items[i]->id;
-            w->versions[i] = items[i]->version;
+            w->versions[i] = seen_version(items[i], tallies);
         }
     }
     return 1;
@@ -365,11 +382,11 @@ static void window_flush(struct live *lv, struct window *w)
 }
 
 /* {"ev":"design.update","design":{...}} for a watch's design (no sub id: the design
- * names it), with the watch's new comments (newest first) when comments is set; for a
- * resync (resync set), the stored comments it missed instead: those after its
- * seen_comment up to the last one an event carried (newer ones are pending, and come
- * with the next event). */
-static int watch_event(struct live *lv, struct watch *wt, int comments,
+ * names it), its tally shown or not (tally: design_json), with the watch's new
+ * comments (newest first) when comments is set; for a resync (resync set), the stored
+ * comments it missed instead: those after its seen_comment up to the last one an
+ * event carried (newer ones are pending, and come with the next event). */
+static int watch_event(struct live *lv, struct watch *wt, int tally, int comments,
                        struct live_sub *resync, struct ccbuf *msg)
 {
     struct dmem *d = catalog_design(lv->view->catalog, wt->design);
@@ -377,7 +394,7 @@ static int watch_event(struct live *lv, struct watch *wt, int comments,
     if (!d || store_read_begin(lv->view->store, &txn))
         return 0;
     ccbuf_append_str(msg, "{\"ev\":\"design.update\",\"design\":");
-    int rc = design_json(lv->view->store, txn, d, msg);
+    int rc = design_json(lv->view->store, txn, d, tally, msg);
     if (!rc)
         design_timeline_splice(txn, lv->view->store, d->id, msg);
     if (!rc && resync && resync->seen_comment < wt->flushed_comment) {
@@ -424,22 +441,54 @@ static void watch_clear_comments(struct watch *wt)
     wt->comments_gap = 0;
 }
 
+/* Whether the subscriber of sub is shown d's tally (design_tally_seen). */
+static int sub_sees_tally(struct live *lv, const struct dmem *d, const struct live_sub *sub)
+{
+    MDB_txn *txn;
+    if (!dmem_sealed(d))
+        return 1;
+    if (store_read_begin(lv->view->store, &txn))
+        return 0;
+    int seen = design_tally_seen(lv->view->store, txn, d, sub->sess);
+    store_read_end(lv->view->store, txn);
+    return seen;
+}
+
+/* One event for all the watchers of wt — two when its tally is sealed (SPEC §8): with
+ * it for those who may see it, without it for the others, who hear nothing when only
+ * the tally changed. */
 static void watch_flush(struct live *lv, struct watch *wt)
 {
-    struct ccbuf msg;
-    ccbuf_init(&msg);
     struct dmem *d = catalog_design(lv->view->catalog, wt->design);
-    if (d && watch_event(lv, wt, 1, NULL, &msg)) {
-        wt->flushed_comment = wt->last_comment;
-        struct net_msg *m = net_msg_new(msg.data, msg.len);
-        for (struct live_sub *s = wt->subs; s; s = s->next)
-            if (dmem_visible(d, s->sess) && can_send(lv, s)) { /* hidden: creator, brand */
-                lv->io->send_msg(s->sess->conn, m);
-                s->seen_comment = wt->flushed_comment;
-            }
-        net_msg_unref(m);
+    struct net_msg *m[2] = {NULL, NULL}; /* [tally shown] */
+    int made[2] = {0, 0};
+    int public_news = d && d->version != wt->pub_version;
+    for (struct live_sub *s = d ? wt->subs : NULL; s; s = s->next) {
+        if (!dmem_visible(d, s->sess) || !can_send(lv, s)) /* hidden: creator, brand */
+            continue;
+        int t = sub_sees_tally(lv, d, s);
+        if (!t && !public_news)
+            continue;
+        if (!made[t]) {
+            made[t] = 1;
+            struct ccbuf msg;
+            ccbuf_init(&msg);
+            if (watch_event(lv, wt, t, 1, NULL, &msg))
+                m[t] = net_msg_new(msg.data, msg.len);
+            ccbuf_free(&msg);
+        }
+        if (m[t]) {
+            lv->io->send_msg(s->sess->conn, m[t]);
+            s->seen_comment = wt->last_comment;
+        }
     }
-    ccbuf_free(&msg);
+    if (d) {
+        wt->flushed_comment = wt->last_comment;
+        wt->pub_version = d->version;
+    }
+    for (int i = 0; i < 2; i++)
+        if (m[i])
+            net_msg_unref(m[i]);
     watch_clear_comments(wt);
 }
 
@@ -502,9 +551,10 @@ static struct window *window_get(struct live *lv, const struct cgal *g,
     w->filtered = q->creator || q->tag[0] || q->status >= 0 || q->hidden_of || q->kind;
     struct dmem *items[CATALOG_PAGE_MAX];
     int n = catalog_page(lv->view->catalog, q, items, &w->total);
+    int tallies = window_tallies(w);
     for (int i = 0; i < n; i++) {
         w->ids[i] = items[i]->id;
-        w->versions[i] = items[i]->version;
+        w->versions[i] = seen_version(items[i], tallies);
     }
     w->n = n > 0 ? (size_t)n : 0;
     w->gnext = head;
@@ -655,6 +705,7 @@ int live_watch(struct live *lv, struct session *s, struct dmem *d)
     if (!wt) {
         wt = xcalloc(1, sizeof *wt);
         wt->design = d->id;
+        wt->pub_version = d->version;
         u64map_put(&lv->watches, d->id, wt);
     }
     struct live_sub *sub = sub_new(s, "w");
@@ -708,7 +759,8 @@ void live_session_drained(struct live *lv, struct session *s)
         struct ccbuf msg;
         ccbuf_init(&msg);
         struct dmem *d = catalog_design(lv->view->catalog, sub->wt->design);
-        if (d && dmem_visible(d, s) && watch_event(lv, sub->wt, 0, sub, &msg))
+        if (d && dmem_visible(d, s) &&
+            watch_event(lv, sub->wt, sub_sees_tally(lv, d, sub), 0, sub, &msg))
             lv->io->send(s->conn, msg.data, msg.len, 0);
         ccbuf_free(&msg);
     }

@@ -96,6 +96,17 @@ int gallery_parse_query(struct req *r, struct gallery_query *q)
         req_fail_args(r, &e);
         return -1;
     }
+    /* SPEC §8: a contest that hides its tallies is ordered by them for the brand only
+     * until its voting closed */
+    const struct cgal *g = catalog_gallery(req_server(r)->catalog, q->contest);
+    if (!q->random && q->sort != SORT_NEW && r->sess->role != ROLE_BRAND && g &&
+        contest_sealed(catalog_gallery_contest(g))) {
+        req_fail(r, CC_EFORBIDDEN,
+                 "this contest hides its tallies until voting closes: browse it by new or "
+                 "random",
+                 json_pack("{ss}", "reason", "tallies_hidden"));
+        return -1;
+    }
     /* SPEC §5: hidden designs appear to the brand, and to their creator (in the gallery
      * of their own designs: a general gallery is the same for every member). */
     if (r->sess->role == ROLE_BRAND)

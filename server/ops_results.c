@@ -88,7 +88,11 @@ static void results_done(void *user, int status, const struct audit_head *head)
         q.hidden_of = r->sess->account;
     json_t *ranking = json_array();
     size_t total = 0;
-    for (q.offset = offset; q.offset < offset + limit && !rc;) {
+    /* SPEC §8: a contest that hides its tallies ranks for the brand alone until its
+     * voting closed; the log's head is in the reply throughout */
+    const struct cgal *g = catalog_gallery(srv->catalog, id);
+    int sealed = r->sess->role != ROLE_BRAND && g && contest_sealed(catalog_gallery_contest(g));
+    for (q.offset = offset; !sealed && q.offset < offset + limit && !rc;) {
         struct dmem *page[CATALOG_PAGE_MAX];
         if (offset + limit - q.offset < q.limit)
             q.limit = offset + limit - q.offset;
@@ -120,10 +124,13 @@ static void results_done(void *user, int status, const struct audit_head *head)
     int final = !strcmp(json_string_value(json_object_get(contest, "phase")), "closed");
     char hex[65];
     hex_encode(head->hash, 32, hex);
-    req_ok(r, json_pack("{sosbsIsIsIsosssI}", "contest", contest, "final", final, "total",
-                        (json_int_t)total, "offset", (json_int_t)offset, "limit",
-                        (json_int_t)limit, "ranking", ranking, "log_head", hex, "log_length",
-                        (json_int_t)head->length));
+    json_t *reply = json_pack("{sosbsIsIsIsosssI}", "contest", contest, "final", final,
+                              "total", (json_int_t)total, "offset", (json_int_t)offset,
+                              "limit", (json_int_t)limit, "ranking", ranking, "log_head", hex,
+                              "log_length", (json_int_t)head->length);
+    if (sealed)
+        json_object_set_new(reply, "tallies_hidden", json_true());
+    req_ok(r, reply);
 }
 
 void op_contest_results(struct req *r)

@@ -549,6 +549,7 @@ static int match(const char *q, size_t qlen, const ucs4_t *qp, size_t qn, const 
 
 struct hit {
     struct dmem *d;
+    double top; /* its `top` score, 0 where the viewer may not be ordered by it */
     uint8_t best[SEARCH_WORDS_MAX]; /* per query word: class * 4 + field weight + 1 */
 };
 
@@ -570,8 +571,8 @@ static int cmp_hit(const void *a, const void *b)
         return cx > cy ? -1 : 1;
     if (fx != fy)
         return fx > fy ? -1 : 1;
-    if (x->d->score[SORT_TOP] != y->d->score[SORT_TOP])
-        return x->d->score[SORT_TOP] > y->d->score[SORT_TOP] ? -1 : 1;
+    if (x->top != y->top)
+        return x->top > y->top ? -1 : 1;
     if (x->d->score[SORT_NEW] != y->d->score[SORT_NEW])
         return x->d->score[SORT_NEW] < y->d->score[SORT_NEW] ? -1 : 1;
     return x->d->id < y->d->id ? -1 : x->d->id > y->d->id;
@@ -614,6 +615,9 @@ int search_query(struct search *s, const struct search_query *q, const struct se
                     }
                     memset(&hits[nh], 0, sizeof hits[nh]);
                     hits[nh].d = d;
+                    /* SPEC §8: a sealed contest's order is the brand's alone */
+                    if (viewer->role == ROLE_BRAND || !dmem_sealed(d))
+                        hits[nh].top = d->score[SORT_TOP];
                     u64map_put(&at, design, (void *)(uintptr_t)++nh);
                     slot = nh;
                 }

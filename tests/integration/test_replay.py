@@ -7,7 +7,8 @@ Server A runs a mixed workload under --test-clock with --record-changes: every w
 op (registrations — one refused, a name taken —, a brand made from the command line and
 its token rotated, passwords, logins by password, revokes, logouts, contacts, edits,
 withdrawals, contest terms, comment hides, suspensions, an erased account,
-contest create and update, level and artwork uploads, a have:true upload into another
+contest create and update, a contest with hidden tallies revealed by the clock, level
+and artwork uploads, a have:true upload into another
 contest, votes on every scale with clears and a threshold promotion, comments member
 and official, reports, status moves with notes, hides and unhides, enough levels to
 train a zstd dictionary and uploads compressed with it, the clock moved forward and
@@ -165,6 +166,14 @@ async def workload(srv, rec):
         await asyncio.sleep(0.05)
     await clock(brand, T0 + 10)
 
+    # SPEC §8 hidden tallies: sealed until the clock's record of its judging reveals them
+    await brand.ok('contest.create', slug='secret', title='Secret', kind='level',
+                   scale='updown', submit_close=T0 + 1000, vote_close=T0 + 2000,
+                   tallies_hidden=True)
+    hd = await upload_ok(c1, 'level', simple_level(variant=32), title='Hush', contest='secret')
+    await voters[1].ok('vote.cast', design=hd, value=-1)
+    await voters[2].ok('vote.cast', design=hd, value=1)
+
     # back in time: later records take the clock's time again (a clock record)
     await clock(brand, T0 + 5)
     await voters[3].ok('vote.cast', design=h2, value=1)
@@ -178,6 +187,10 @@ async def workload(srv, rec):
     await brand.ok('design.set_status', design=s2, status='not_selected')
     await brand.err('design.set_status', 'conflict', design=s2, status='winner')
     await brand.ok('contest.update', contest='stars', closed=True)
+    deadline = time.monotonic() + WAIT
+    while not (await brand.ok('contest.get', contest='secret'))['contest'].get('tallies_revealed'):
+        assert time.monotonic() < deadline, 'the hidden tallies were never revealed'
+        await asyncio.sleep(0.05)
 
     # a dictionary: enough levels to train one, and levels compressed with it after
     c3 = await register(srv, 'leveller')
