@@ -69,9 +69,10 @@ struct dmem {
                                  catalog_created() */
     uint32_t c[SCALE_COUNTERS]; /* vote counters, as its scale defines them
                                    (scale.h, server/scales/) */
-    uint32_t version;         /* bumped on every change of its data but the tally and
-                                 scores (live.c diffs) */
-    uint32_t tversion;        /* bumped when its tally or top score changes: the part a
+    uint16_t version;         /* bumped on every change of its data but the tally and
+                                 scores (live.c diffs: 65,536 changes of one design
+                                 between two flushes of 100 ms would look like none) */
+    uint16_t tversion;        /* bumped when its tally or top score changes: the part a
                                  sealed contest (SPEC §8) does not show everyone */
     uint8_t status;           /* enum dstatus */
     uint8_t hidden;           /* why it is out of the galleries: HIDE_* bits, 0 = visible */

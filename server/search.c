@@ -29,14 +29,29 @@ enum { M_TYPO = 1, M_PREFIX = 2, M_EXACT = 3 };
 
 struct word {
     char *text;
-    uint8_t len;
     uint64_t *post; /* design id << 2 | field */
     uint32_t n, cap;
+    uint8_t len;
+    uint8_t packed; /* PACKED_*: what lives in the index's blocks, not malloc'd alone */
 };
+enum { PACKED_TEXT = 1, PACKED_POST = 2 };
 
 struct sdoc {
     uint32_t n;
-    uint32_t e[]; /* word id << 2 | field */
+    uint32_t packed; /* in the index's blocks */
+    uint32_t e[];    /* word id << 2 | field */
+};
+
+/* The start-up build allocates the words' texts and the docs from big blocks and the
+ * postings at their final sizes in one array: made one by one between the parsing of
+ * every record, they would leave the heap the parsed records were freed into pinned by
+ * a few live pieces on every page (~180 bytes a design more than the index itself, in
+ * a thread's arena that malloc_trim does not shrink). */
+#define SEARCH_BLOCK (1u << 20)
+struct block {
+    struct block *next;
+    size_t used, cap;
+    _Alignas(8) char mem[];
 };
 
 /* A design's fingerprint (SPEC §8 look-alikes): scanned linearly — 64-bit XOR and a
@@ -47,6 +62,9 @@ struct fpe {
 };
 
 struct sindex {
+    int building;          /* the start-up build: packed allocations, postings counted */
+    struct block *blocks;  /* texts and docs of the build */
+    uint64_t *postings;    /* every word's postings of the build, end to end */
     struct word *words;
     uint32_t nwords, capwords;
     struct u64map vocab; /* FNV-1a of the word (+ probing) → word id + 1 */
@@ -113,6 +131,25 @@ static uint64_t fnv(const char *s, size_t n)
     return h ? h : 1;
 }
 
+/* n bytes (8-aligned) from x's blocks. */
+static void *index_bump(struct sindex *x, size_t n)
+{
+    n = (n + 7) & ~(size_t)7;
+    struct block *b = x->blocks;
+    if (!b || b->used + n > b->cap) {
+        size_t cap = n > SEARCH_BLOCK ? n : SEARCH_BLOCK;
+        b = xmalloc(sizeof *b + cap);
+        b->next = x->blocks;
+        b->used = 0;
+        b->cap = cap;
+        x->blocks = b;
+        x->bytes += cap;
+    }
+    void *p = b->mem + b->used;
+    b->used += n;
+    return p;
+}
+
 static struct sindex *index_new(void)
 {
     struct sindex *x = xcalloc(1, sizeof *x);
@@ -128,13 +165,21 @@ static void index_free(struct sindex *x)
     if (!x)
         return;
     for (uint32_t i = 0; i < x->nwords; i++) {
-        free(x->words[i].text);
-        free(x->words[i].post);
+        if (!(x->words[i].packed & PACKED_TEXT))
+            free(x->words[i].text);
+        if (!(x->words[i].packed & PACKED_POST))
+            free(x->words[i].post);
     }
     free(x->words);
     for (size_t i = 0; i < x->docs.cap; i++)
-        if (x->docs.keys[i])
+        if (x->docs.keys[i] && !((struct sdoc *)x->docs.vals[i])->packed)
             free(x->docs.vals[i]);
+    while (x->blocks) {
+        struct block *b = x->blocks;
+        x->blocks = b->next;
+        free(b);
+    }
+    free(x->postings);
     u64map_free(&x->docs);
     u64map_free(&x->vocab);
     free(x->fps);
@@ -160,16 +205,24 @@ static uint32_t word_id(struct sindex *x, const char *w, size_t len, int create)
     if (!create)
         return UINT32_MAX;
     if (x->nwords == x->capwords) {
-        x->capwords = x->capwords ? 2 * x->capwords : 1024;
-        x->words = xrealloc(x->words, x->capwords * sizeof *x->words);
+        uint32_t cap = x->capwords ? 2 * x->capwords : 1024;
+        x->words = xrealloc(x->words, cap * sizeof *x->words);
+        if (!x->building) /* the build's are counted at its end */
+            x->bytes += (cap - x->capwords) * sizeof *x->words;
+        x->capwords = cap;
     }
     struct word *e = &x->words[x->nwords];
     memset(e, 0, sizeof *e);
-    e->text = xmalloc(len + 1);
+    if (x->building) {
+        e->text = index_bump(x, len + 1);
+        e->packed = PACKED_TEXT;
+    } else {
+        e->text = xmalloc(len + 1);
+        x->bytes += len + 1;
+    }
     memcpy(e->text, w, len);
     e->text[len] = '\0';
     e->len = (uint8_t)len;
-    x->bytes += sizeof *e + len + 1;
     u64map_put(&x->vocab, h, (void *)(uintptr_t)(x->nwords + 1)); /* h: the free key */
     return x->nwords++;
 }
@@ -177,12 +230,55 @@ static uint32_t word_id(struct sindex *x, const char *w, size_t len, int create)
 static void post_add(struct sindex *x, uint32_t w, uint64_t entry)
 {
     struct word *e = &x->words[w];
+    if (x->building) { /* counted now, placed by index_place_postings */
+        e->n++;
+        return;
+    }
     if (e->n == e->cap) {
-        e->cap = e->cap ? 2 * e->cap : 2;
-        e->post = xrealloc(e->post, e->cap * sizeof *e->post);
-        x->bytes += (e->cap / 2 ? e->cap / 2 : 2) * sizeof *e->post;
+        uint32_t cap = e->cap ? 2 * e->cap : 2;
+        if (e->packed & PACKED_POST) { /* at its size in x->postings: moves out */
+            uint64_t *p = xmalloc(cap * sizeof *p);
+            memcpy(p, e->post, e->n * sizeof *p);
+            e->post = p;
+            e->packed &= (uint8_t)~PACKED_POST;
+            x->bytes += cap * sizeof *p;
+        } else {
+            e->post = xrealloc(e->post, cap * sizeof *e->post);
+            x->bytes += (cap - e->cap) * sizeof *e->post;
+        }
+        e->cap = cap;
     }
     e->post[e->n++] = entry;
+}
+
+/* The end of the build: every word's postings in one array at their counted sizes,
+ * filled from the docs. */
+static void index_place_postings(struct sindex *x)
+{
+    size_t total = 0;
+    for (uint32_t i = 0; i < x->nwords; i++)
+        total += x->words[i].n;
+    x->postings = xmalloc((total ? total : 1) * sizeof *x->postings);
+    x->bytes += total * sizeof *x->postings + x->capwords * sizeof *x->words;
+    size_t at = 0;
+    for (uint32_t i = 0; i < x->nwords; i++) {
+        struct word *e = &x->words[i];
+        e->post = x->postings + at;
+        e->packed |= PACKED_POST;
+        at += e->n;
+        e->cap = e->n;
+        e->n = 0;
+    }
+    for (size_t i = 0; i < x->docs.cap; i++) {
+        if (!x->docs.keys[i])
+            continue;
+        const struct sdoc *d = x->docs.vals[i];
+        for (uint32_t j = 0; j < d->n; j++) {
+            struct word *e = &x->words[d->e[j] >> 2];
+            e->post[e->n++] = x->docs.keys[i] << 2 | (d->e[j] & 3);
+        }
+    }
+    x->building = 0;
 }
 
 static void post_del(struct sindex *x, uint32_t w, uint64_t entry)
@@ -202,8 +298,10 @@ static void index_drop(struct sindex *x, uint64_t design)
         return;
     for (uint32_t i = 0; i < d->n; i++)
         post_del(x, d->e[i] >> 2, design << 2 | (d->e[i] & 3));
-    x->bytes -= sizeof *d + d->n * sizeof d->e[0];
-    free(d);
+    if (!d->packed) {
+        x->bytes -= sizeof *d + d->n * sizeof d->e[0];
+        free(d);
+    }
 }
 
 /* Indexes design from its stored record: the words of its title, tags, creator name. */
@@ -232,8 +330,10 @@ static void index_record(struct sindex *x, uint64_t design, const json_t *rec,
     k = name && n < cap ? search_words(name, w + n, cap - n) : 0;
     for (int i = 0; i < k; i++)
         field[n++] = F_CREATOR;
-    struct sdoc *d = xmalloc(sizeof *d + (size_t)(n ? n : 1) * sizeof d->e[0]);
+    size_t dsize = sizeof(struct sdoc) + (size_t)(n ? n : 1) * sizeof(uint32_t);
+    struct sdoc *d = x->building ? index_bump(x, dsize) : xmalloc(dsize);
     d->n = 0;
+    d->packed = (uint32_t)x->building;
     for (int i = 0; i < n; i++) {
         uint32_t id = word_id(x, w[i], strlen(w[i]), 1);
         uint32_t e = id << 2 | (uint32_t)field[i];
@@ -245,7 +345,8 @@ static void index_record(struct sindex *x, uint64_t design, const json_t *rec,
         d->e[d->n++] = e;
         post_add(x, id, design << 2 | (uint64_t)field[i]);
     }
-    x->bytes += sizeof *d + d->n * sizeof d->e[0];
+    if (!d->packed)
+        x->bytes += sizeof *d + d->n * sizeof d->e[0];
     u64map_put(&x->docs, design, d);
     /* the fingerprint, once (it never changes) */
     const char *fp = json_string_value(json_object_get(la, "fp"));
@@ -281,6 +382,7 @@ static void build_work(uv_work_t *w)
 {
     struct build *b = w->data;
     b->idx = index_new();
+    b->idx->building = 1;
     MDB_txn *txn;
     if ((b->rc = store_read_begin(b->st, &txn)))
         return;
@@ -301,6 +403,7 @@ static void build_work(uv_work_t *w)
         mdb_cursor_close(cur);
     store_read_end(b->st, txn);
     b->rc = rc == MDB_NOTFOUND ? 0 : store_err(rc);
+    index_place_postings(b->idx);
 }
 
 /* Re-reads design's record into the index (or drops it when there is none). */

@@ -33,6 +33,7 @@ async def main():
     await brand.ok('auth.login', token=token)
     ann = await register(srv, 'ann_designs')
     bob = await register(srv, 'bob')
+    bob_token = bob.token
     n = [0]
 
     async def up(c, title, tags=(), kind='level'):
@@ -103,10 +104,21 @@ async def main():
     anon = await Client.connect(srv)
     assert set(titles(await search_ok(anon, q='ocean'))) == {'Océan waves'}, 'rebuilt'
     assert titles(await search_ok(anon, q='mountian')) == ['Mountain jump']
+    # the rebuilt index (built packed) takes changes: an edit drops a design's words and
+    # adds others, a new design joins a word's full postings
+    bob = await Client.connect(srv)
+    await bob.ok('auth.login', token=bob_token)
+    await bob.ok('design.edit', design=waves, title='Mountain waves')
+    assert (await search_ok(anon, q='ocean'))['total'] == 0
+    assert set(titles(await search_ok(anon, q='mountain'))) == {'Mountain jump', 'Mountain waves'}
+    await up(bob, 'Ocean again')
+    assert titles(await search_ok(anon, q='ocean')) == ['Ocean again']
+    assert set(titles(await search_ok(anon, q='mountain'))) == {'Mountain jump', 'Mountain waves'}
+    await bob.close()
     await anon.close()
     srv.stop()
     print('search: ok (folding, prefixes, one typo, ranking, visibility, filters, limits, '
-          'edits, erasure, rebuilt after kill -9)')
+          'edits, erasure, rebuilt after kill -9 and changed after)')
 
 
 run(main)
