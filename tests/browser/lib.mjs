@@ -253,8 +253,9 @@ export async function rpc(page, op, args = {}) {
   }, [op, args]);
 }
 
-// Creates a contest through the brand dashboard (the page is logged in as a brand).
-export async function createContest(page, { slug, title, brief = '', prize = '', kind = 'level', scale = 'heart' }) {
+// Creates a contest through the brand dashboard (the page is logged in as a brand);
+// hideTallies ticks "Hide tallies until voting closes" (SPEC §8).
+export async function createContest(page, { slug, title, brief = '', prize = '', kind = 'level', scale = 'heart', hideTallies = false }) {
   await go(page, '/brand?view=new');
   await page.getByLabel('Slug (the contest id)').fill(slug);
   await page.getByLabel('Title').fill(title);
@@ -262,6 +263,7 @@ export async function createContest(page, { slug, title, brief = '', prize = '',
   await page.getByLabel('Prize').fill(prize);
   await page.getByLabel('Kind').selectOption(kind);
   await page.getByLabel('Voting scale').selectOption(scale);
+  if (hideTallies) await page.getByLabel('Hide tallies until voting closes').check();
   await page.getByRole('button', { name: 'Create contest' }).click();
   await page.getByRole('heading', { name: `Ranking of “${title}”` }).waitFor();
 }

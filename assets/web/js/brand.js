@@ -3,9 +3,10 @@
 // as a live grid of thumbnails with tallies, report counts, the status control, hide,
 // a bulk "Shortlist selected", "Close submissions now", the settings form with terms
 // and the production export; the review queue of reported designs (?view=review);
-// the moderation log (?view=log); a new contest (?view=new).
+// the moderation log (?view=log); a new contest (?view=new), which may hide its tallies
+// until voting closes (SPEC §8: fixed at creation).
 import { api } from './api.js';
-import { h, clear, link, badge, showTally, errText, announce, params, askReason, fmtDate, fmtDuration, STATUS_LABEL } from './dom.js';
+import { h, clear, link, badge, icon, showTally, errText, announce, params, askReason, fmtDate, fmtDuration, sealed, STATUS_LABEL } from './dom.js';
 import { contests } from './gallery.js';
 import { navigate } from './router.js';
 import { nextPhase } from './contest.js';
@@ -89,7 +90,8 @@ function overview(all) {
     const entries = h('td', '…'), votes = h('td', '…');
     body.append(h('tr', { dataset: { id: c.id } },
       h('th', { scope: 'row' }, link(`/brand?contest=${encodeURIComponent(c.id)}`, c.title)),
-      h('td', h(`span.badge.phase-${c.phase}`, c.phase)), entries, votes, h('td', timeLeft(c)),
+      h('td', h(`span.badge.phase-${c.phase}`, c.phase), sealed(c) ? [' ', h('span.badge.sealed', { title: 'Tallies hidden from members until voting closes' }, icon('lock'), ' tallies hidden')] : null),
+      entries, votes, h('td', timeLeft(c)),
       h('td', c.threshold ? String(c.threshold) : '–')));
     // Entries and votes from the results (the brand's count every design, hidden too).
     api.call('contest.results', { contest: c.id }).then((r) => {
@@ -128,9 +130,12 @@ function contestView(c) {
       c.phase === 'submissions' ? h('button.secondary', { type: 'button', onclick: closeSubmissions }, 'Close submissions now') : null,
       c.phase !== 'closed' ? h('button.danger', { type: 'button', onclick: closeContest }, 'Close contest (results final)') : null),
     msg,
+    sealed(c) ? h('p.sealed-note', { 'data-testid': 'sealed-brand' }, icon('lock'),
+      'Tallies are hidden from members until voting closes: they browse newest first, and each sees a design’s count once they voted on it. You see everything.') : null,
     h('p', link(`/contest/${c.id}`, 'Public contest page'), ' · ',
       h('a', { href: `/export/${encodeURIComponent(c.id)}`, download: '', 'data-testid': 'export' }, 'Download the production export'),
-      ' · ', h('a', { href: `/log/${encodeURIComponent(c.id)}` }, 'Audit log')),
+      ' · ', sealed(c) ? h('span.help', 'Audit log (published when voting closes)') // /log/ is 403 until the reveal
+        : h('a', { href: `/log/${encodeURIComponent(c.id)}` }, 'Audit log')),
     ranking.el, contestForm(c));
   return { el, destroy: ranking.destroy };
 }
@@ -150,6 +155,7 @@ function contestForm(c) {
     submit_open: field('b-submit_open', 'Submissions open', h('input', { type: 'datetime-local', value: toLocal(c && c.submit_open) }), 'Empty: open now.'),
     submit_close: field('b-submit_close', 'Submissions close', h('input', { type: 'datetime-local', value: toLocal(c && c.submit_close) }), 'Empty: no deadline.'),
     vote_close: field('b-vote_close', 'Voting closes', h('input', { type: 'datetime-local', value: toLocal(c && c.vote_close) }), 'Empty: voting stays open until you close the contest.'),
+    tallies_hidden: talliesField(c),
     threshold: field('b-threshold', 'Support threshold', h('input', { type: 'number', min: 0, value: c ? c.threshold || 0 : 0 }), 'Supports that shortlist a design by themselves; 0 = off.'),
     stages: field('b-stages', 'Stages', h('input', { value: (c && c.stages || []).map((s) => `${s.supports}/${s.days}`).join(' '), placeholder: 'e.g. 100/30 1000/60' }),
       'Supports to reach within days, stage after stage (LEGO Ideas), as supports/days separated by spaces; a design that misses one expires; the last shortlists it. Empty: no stages.'),
@@ -174,6 +180,8 @@ function contestForm(c) {
     if (version || text) a.terms = { version, text };
     else if (!create && t) a.terms = null; // removes them
     if (create) Object.assign(a, { slug: f.slug.input.value.trim(), kind: f.kind.input.value, scale: f.scale.input.value });
+    // Fixed at creation: contest.update naming it is refused, so only a create sends it.
+    if (create && f.tallies_hidden.input.checked) a.tallies_hidden = true;
     return a;
   }
   form.addEventListener('submit', async (e) => {
@@ -198,6 +206,22 @@ function contestForm(c) {
     }
   });
   return form;
+}
+
+// "Hide tallies until voting closes" (SPEC §8): a checkbox when creating; shown checked
+// or not, disabled, with why, when editing (fixed at creation).
+function talliesField(c) {
+  const create = !c;
+  const id = 'b-tallies_hidden';
+  const input = h('input', { type: 'checkbox', id, name: 'tallies_hidden', checked: !!(c && c.tallies_hidden), disabled: !create,
+    'aria-describedby': `${id}-help ${id}-err` });
+  const help = create
+    ? 'Until voting closes, members see no counts and no Top or Hot order (you see everything); each sees a design’s count once they voted on it. Fixed once created.'
+    : !c.tallies_hidden ? 'Fixed at creation: this contest shows its tallies.'
+      : c.tallies_revealed ? 'Fixed at creation: the tallies were hidden until voting closed; now everyone sees them.'
+        : 'Fixed at creation: members see the tallies when voting closes.';
+  const err = h('p.field-error', { id: `${id}-err`, role: 'alert' });
+  return { el: h('div.field.check-field', h('label', { for: id }, input, ' Hide tallies until voting closes'), h('p.help', { id: `${id}-help` }, help), err), input, err };
 }
 
 // A status move's refusal in words: winners wait until submissions close.

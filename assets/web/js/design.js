@@ -19,6 +19,7 @@ export function designPage(id) {
   function build() {
     const d = design;
     ui.tally = h('p.tally.big', { 'data-testid': 'tally', 'aria-live': 'polite' });
+    ui.tallyNote = h('p.help', { 'data-testid': 'tally-note' });
     ui.vote = h('div.vote', { 'data-testid': 'vote' });
     ui.voteMsg = h('p.field-error', { role: 'alert' });
     ui.status = h('span', { 'data-testid': 'status' });
@@ -43,7 +44,7 @@ export function designPage(id) {
             ' · ', fmtDate(d.created)),
           ui.tags,
           h('p', 'Status: ', ui.status), ui.hidden, ui.own,
-          ui.tally, ui.vote, ui.voteMsg,
+          ui.tally, ui.tallyNote, ui.vote, ui.voteMsg,
           h('p.links', h('a', { href: `/d/${d.id}`, download: '' }, 'Download original'),
             api.account && api.account.role === 'brand' ? [' · ', link(`/brand?contest=${encodeURIComponent(d.contest)}`, 'Manage in the dashboard')] : null),
           reportForm())),
@@ -62,6 +63,12 @@ export function designPage(id) {
     ui.tags.hidden = !(d.tags || []).length;
     renderOwn();
     showTally(ui.tally, d.tally, contest && contest.scale);
+    // SPEC §8: a null tally is hidden until voting closes; a vote shows it (the reply).
+    ui.tallyNote.hidden = d.tally !== null;
+    ui.tallyNote.textContent = d.tally !== null ? ''
+      : !api.account ? 'Tallies are hidden until voting closes: sign in and vote to see this design’s count.'
+        : canVote() ? 'Tallies are hidden until voting closes.'
+          : 'Tallies are hidden until voting closes: vote to see this design’s count.';
     clear(ui.status, badge(d.status));
     ui.hidden.textContent = d.hidden ? 'Hidden by the brand: only its creator and the brand can see it.' : '';
     ui.hidden.hidden = !d.hidden;

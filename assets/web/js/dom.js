@@ -97,6 +97,7 @@ const ICONS = {
   down: 'M3.5 6.5h17l-8.5 13z',
   comment: 'M4.5 4h15A2.5 2.5 0 0 1 22 6.5v9a2.5 2.5 0 0 1-2.5 2.5H10l-5.5 4v-4A2.5 2.5 0 0 1 2 15.5v-9A2.5 2.5 0 0 1 4.5 4z',
   bell: 'M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22zm7-6v-5a7 7 0 0 0-5.5-6.84V3.5a1.5 1.5 0 0 0-3 0v.66A7 7 0 0 0 5 11v5l-2 2v1h18v-1z',
+  lock: 'M7 10V7a5 5 0 0 1 10 0v3h1.5a1.5 1.5 0 0 1 1.5 1.5v9a1.5 1.5 0 0 1-1.5 1.5h-13A1.5 1.5 0 0 1 4 20.5v-9A1.5 1.5 0 0 1 5.5 10zm2.2 0h5.6V7a2.8 2.8 0 0 0-5.6 0z',
   search: 'M10 2.5a7.5 7.5 0 0 1 6 12l5.3 5.3-1.5 1.5-5.3-5.3A7.5 7.5 0 1 1 10 2.5zm0 2.2a5.3 5.3 0 1 0 0 10.6 5.3 5.3 0 0 0 0-10.6z',
 };
 const SVG = 'http://www.w3.org/2000/svg';
@@ -117,9 +118,23 @@ export function icon(name, label = null) {
 
 const plural = (n, one, many = one + 's') => `${n} ${n === 1 ? one : many}`;
 
+// SPEC §8 hidden tallies: while a contest hides its tallies, a design's `tally` is null
+// for everyone but the brand, its creator and those who voted on it.
+export const TALLY_HIDDEN = 'Tallies are hidden until voting closes: vote to see this design’s count.';
+export const SEALED_NOTE = 'Tallies are hidden until voting closes — vote to see a design’s count.';
+
+// A contest whose tallies are still sealed (tallies_hidden and not yet revealed).
+export const sealed = (c) => !!(c && c.tallies_hidden && !c.tallies_revealed);
+
+// The note a sealed contest's pages show to all but the brand (more: a sentence after it).
+export function sealedNote(more = '') {
+  return h('p.sealed-note', { role: 'note', 'data-testid': 'sealed-note' }, icon('lock'), SEALED_NOTE, more ? ` ${more}` : '');
+}
+
 // A tally in the contest's scale, in words (for labels and announcements): "No votes
 // yet" while nobody voted (never a prior score, SPEC §5's C·m, as if it were one).
 export function fmtTally(t, scale) {
+  if (t === null) return TALLY_HIDDEN;
   if (!t) return '';
   if (!t.votes) return 'No votes yet';
   if (scale === 'stars5') return `${(t.sum / t.votes).toFixed(1)} stars (${plural(t.votes, 'vote')})`;
@@ -127,9 +142,14 @@ export function fmtTally(t, scale) {
   return plural(t.hearts ?? t.supports ?? 0, 'heart');
 }
 
-// The same tally to show: icons and numbers, "No votes yet" in words. Fills el (its
+// The same tally to show: icons and numbers, "No votes yet" in words, a lock and
+// "Vote to see" while hidden (null). Fills el (its
 // text is then e.g. "4.0 (1 vote)", "2 1", "3"; the icons name what they count).
 export function showTally(el, t, scale) {
+  if (t === null) { // hidden (SPEC §8), never "null" or "0 votes"
+    el.title = TALLY_HIDDEN;
+    return clear(el, h('span.tally-hidden', icon('lock'), ' Vote to see'));
+  }
   if (!t) return clear(el);
   el.title = fmtTally(t, scale);
   if (!t.votes) return clear(el, h('span.no-votes', 'No votes yet'));
@@ -173,6 +193,7 @@ export function errText(e) {
     const phase = d.phase ? ` (the contest is ${d.phase === 'upcoming' ? 'not open yet' : d.phase === 'closed' ? 'closed' : `in ${d.phase}`})` : '';
     return `Not possible at this stage${phase}.`;
   }
+  if (e.code === 'forbidden' && d.reason === 'tallies_hidden') return 'This contest hides its tallies until voting closes: browse it by New or Lucky dip.';
   if (e.code === 'bad_args' && FIELD_TEXT[d.field]) return FIELD_TEXT[d.field];
   if (e.code === 'invalid_design' && DESIGN_TEXT[d.rule]) return DESIGN_TEXT[d.rule];
   if (CODE_TEXT[e.code]) return CODE_TEXT[e.code];

@@ -1,9 +1,11 @@
 // The gallery (/): contest picker, sort tabs, kind, tag and status filters, and a live
 // grid of thumbnails fed by gallery.subscribe (grid.js), or the lucky dip: a random
-// order (SPEC §8) in pages, shuffled again on demand.
+// order (SPEC §8) in pages, shuffled again on demand. A contest that hides its tallies
+// (SPEC §8) has no Top or Hot for anyone but the brand until voting closes.
 import { api } from './api.js';
-import { h, clear, link, errText, params, setTitle, announce, STATUS_LABEL } from './dom.js';
+import { h, clear, link, errText, params, setTitle, announce, sealed, sealedNote, STATUS_LABEL } from './dom.js';
 import { liveGrid, pagedGrid } from './grid.js';
+import { revealWatch } from './contest.js';
 import { navigate } from './router.js';
 
 const SORTS = [['top', 'Top'], ['hot', 'Hot'], ['new', 'New'], ['random', 'Lucky dip']];
@@ -31,17 +33,21 @@ export function galleryPage() {
     kind: KINDS.some(([k]) => k && k === q.get('kind')) ? q.get('kind') : '',
   };
   const picker = h('select', { id: 'g-contest', name: 'contest' }, h('option', { value: state.contest }, state.contest));
-  const tabs = h('div.tabs', { role: 'tablist', 'aria-label': 'Sort' },
-    SORTS.map(([s, label]) => h('button', {
+  // The tabs come with the contest: a sealed one offers no Top or Hot (but to the brand).
+  const tabs = h('div.tabs', { role: 'tablist', 'aria-label': 'Sort' });
+  function showTabs(sorts) {
+    clear(tabs, sorts.map(([s, label]) => h('button', {
       type: 'button', role: 'tab', 'aria-selected': String(s === state.sort), 'aria-controls': 'g-results',
       tabindex: s === state.sort ? '0' : '-1', dataset: { sort: s },
       onclick: () => go({ sort: s }),
       onkeydown: (e) => {
-        const i = SORTS.findIndex(([x]) => x === s);
-        const j = e.key === 'ArrowRight' ? (i + 1) % SORTS.length : e.key === 'ArrowLeft' ? (i + SORTS.length - 1) % SORTS.length : -1;
-        if (j >= 0) { e.preventDefault(); go({ sort: SORTS[j][0] }, true); }
+        const i = sorts.findIndex(([x]) => x === s);
+        const j = e.key === 'ArrowRight' ? (i + 1) % sorts.length : e.key === 'ArrowLeft' ? (i + sorts.length - 1) % sorts.length : -1;
+        if (j >= 0) { e.preventDefault(); go({ sort: sorts[j][0] }, true); }
       },
     }, label)));
+  }
+  const note = h('div.sealed-slot');
   const tag = h('input', { id: 'g-tag', name: 'tag', value: state.tag, placeholder: 'any', pattern: '[a-z0-9-]{1,24}', maxlength: 24 });
   const status = h('select', { id: 'g-status', name: 'status' },
     h('option', { value: '' }, 'Any status'),
@@ -56,9 +62,10 @@ export function galleryPage() {
     h('button.secondary', { type: 'submit' }, 'Filter'));
   const brief = h('p.brief');
   const results = h('div', { id: 'g-results', role: 'tabpanel' });
-  const el = h('section.gallery', h('div.page-head', h('h1', 'Gallery'), link('/submit', 'Submit a design')), filters, brief, tabs, results);
+  const el = h('section.gallery', h('div.page-head', h('h1', 'Gallery'), link('/submit', 'Submit a design')), filters, brief, note, tabs, results);
 
-  function go(change, focusTab = false) {
+  // Shows the gallery of state + change (render false: only the address changes).
+  function go(change, focusTab = false, render = true) {
     const next = { ...state, ...change };
     const p = new URLSearchParams();
     if (next.contest !== 'open') p.set('contest', next.contest);
@@ -67,6 +74,7 @@ export function galleryPage() {
     if (next.status) p.set('status', next.status);
     if (next.kind) p.set('kind', next.kind);
     const qs = p.toString();
+    if (!render) { history.replaceState(null, '', '/' + (qs ? '?' + qs : '')); return; }
     navigate('/' + (qs ? '?' + qs : ''), true);
     if (focusTab) document.querySelector(`[role=tab][data-sort="${next.sort}"]`)?.focus();
   }
@@ -74,7 +82,7 @@ export function galleryPage() {
   status.addEventListener('change', () => go({ status: status.value }));
   kind.addEventListener('change', () => go({ kind: kind.value }));
 
-  let grid = null;
+  let grid = null, reveal = null;
   contests(true).then((list) => {
     clear(picker, list.map((c) => h('option', { value: c.id, selected: c.id === state.contest }, `${c.title} (${c.phase})`)));
     const c = list.find((x) => x.id === state.contest);
@@ -84,6 +92,21 @@ export function galleryPage() {
     // Only a contest of both kinds (the open one) has a kind to filter by.
     const mixed = c.kind !== 'artwork' && c.kind !== 'level';
     kindField.hidden = !mixed;
+    // SPEC §8: while the tallies are sealed, top and hot are the brand's alone; anyone
+    // else (a deep link with ?sort=top too) sees the newest first and why.
+    const hide = sealed(c) && !(api.account && api.account.role === 'brand');
+    if (hide && (state.sort === 'top' || state.sort === 'hot')) state.sort = 'new';
+    showTabs(hide ? SORTS.filter(([s]) => s !== 'top' && s !== 'hot') : SORTS);
+    if (hide) {
+      clear(note, sealedNote('Top and Hot open when voting closes.'));
+      reveal = revealWatch(c.id, () => { // the grid's windows come again with tallies
+        clear(note);
+        showTabs(SORTS);
+        go({}, false, false); // the address says the order shown (New), across reloads
+        announce('Voting has closed: the tallies are shown.', { toast: false });
+      });
+      if (c.phase === 'judging' || c.phase === 'closed') reveal.poke(1000);
+    }
     const args = { contest: state.contest, sort: state.sort };
     if (state.tag) args.tag = state.tag;
     if (state.status) args.status = state.status;
@@ -91,10 +114,10 @@ export function galleryPage() {
     const filtered = !!(args.tag || args.status || args.kind);
     const empty = filtered ? 'No designs match these filters.' : 'No designs yet.';
     grid = state.sort === 'random' ? luckyDip(args, c, empty)
-      : liveGrid(args, { scale: c.scale, label: `${c.title}, sorted by ${state.sort}`, empty });
+      : liveGrid(args, { scale: c.scale, label: `${c.title}, sorted by ${state.sort}`, empty, onUpdate: reveal ? () => reveal.poke() : null });
     results.append(grid.el);
   }).catch((e) => clear(results, h('p.error', errText(e))));
-  return { el, destroy() { if (grid) grid.destroy(); } };
+  return { el, destroy() { if (grid) grid.destroy(); if (reveal) reveal.stop(); } };
 }
 
 // The lucky dip (SPEC §8: gallery.get sort "random"): the server picks a seed and says

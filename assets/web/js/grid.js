@@ -41,8 +41,9 @@ export function designCard(d) {
 }
 
 // A live grid of design cards for gallery args (without offset/limit). Returns
-// {el, destroy}. Each gallery.update item is merged by id onto the design held.
-export function liveGrid(args, { scale = 'heart', label = 'Designs', empty = 'No designs yet.' } = {}) {
+// {el, destroy}. Each gallery.update item is merged by id onto the design held (its
+// tally may be null: hidden, SPEC §8); onUpdate(ev) is told of each one after.
+export function liveGrid(args, { scale = 'heart', label = 'Designs', empty = 'No designs yet.', onUpdate = null } = {}) {
   const designs = new Map();
   const cards = new Map();
   const windows = [];
@@ -62,14 +63,21 @@ export function liveGrid(args, { scale = 'heart', label = 'Designs', empty = 'No
     windows.push(w);
     w.handle = api.gallery({ ...args, offset: w.offset, limit: PAGE },
       (win) => { w.order = win.order; merge(win.items); total = win.total; ready = true; render(); },
-      (ev) => { if (ev.order) w.order = ev.order; merge(ev.items || []); total = ev.total; render(); });
+      (ev) => { if (ev.order) w.order = ev.order; merge(ev.items || []); total = ev.total; render(); if (onUpdate) onUpdate(ev); });
     w.handle.onError = (e) => { count.textContent = errText(e); };
   }
 
   function merge(items) {
     for (const it of items) {
       const had = designs.get(it.id);
-      designs.set(it.id, had ? Object.assign(had, it) : { ...it });
+      // SPEC §8: the live items of a sealed contest's window are the same for every
+      // member, so they carry tally null even for a design this viewer voted on (whose
+      // count the window's first answer gave): there null means "not told", and the
+      // count already shown stays (the reveal sends every window again, with tallies).
+      if (had && it.tally === null && had.tally) {
+        const { tally: _t, score: _s, ...rest } = it;
+        Object.assign(had, rest);
+      } else designs.set(it.id, had ? Object.assign(had, it) : { ...it });
       if (args.kind && it.kind && it.kind !== args.kind) kindNote.hidden = false;
     }
   }
