@@ -68,7 +68,18 @@ def expected_files(sbin='sbin', etc='etc'):
 
 def client_library(f):
     """libcocreate's files (client/, when it exists) are installed too."""
-    return re.match(r'(lib[^/]*/libcocreate[^/]*|include/cocreate/.*)$', f) is not None
+    return re.match(r'(usr/)?(lib/([^/]+/)?libcocreate[^/]*|include/cocreate/.*)$', f) is not None
+
+
+def use_libraries_of(prefix):
+    """Installed binaries find a shared libcocreate of the same install (a --prefix
+    install or an unpacked package is not in ld.so's path; the .deb's postinst runs
+    ldconfig)."""
+    dirs = sorted({os.path.dirname(os.path.join(prefix, f)) for f in tree(prefix)
+                   if client_library(f) and '/include/' not in '/' + f})
+    if dirs:
+        os.environ['LD_LIBRARY_PATH'] = ':'.join(
+            dirs + [p for p in os.environ.get('LD_LIBRARY_PATH', '').split(':') if p])
 
 
 def check_tree(got, want, where):
@@ -124,6 +135,7 @@ def test_install():
     prefix = tmpdir('cc-install-')
     sh('cmake', '--install', BUILD, '--prefix', prefix)
     check_tree(tree(prefix), expected_files(), f'cmake --install --prefix {prefix}')
+    use_libraries_of(prefix)
     for exe in ('sbin/cocreated', 'bin/cocreate'):
         assert os.access(os.path.join(prefix, exe), os.X_OK), exe
     # The installed daemon's default web client is the installed copy.
@@ -179,8 +191,9 @@ def owner(path):
     return None
 
 
-def needed_packages(binary):
-    """{soname: package} for every NEEDED entry of binary."""
+def needed_packages(binary, root):
+    """{soname: package} for every NEEDED entry of binary that root (the package's own
+    files) does not hold."""
     _, dyn, _ = sh('readelf', '-dW', binary)
     sonames = re.findall(r'\(NEEDED\)\s+Shared library: \[([^\]]+)\]', dyn)
     assert sonames, dyn
@@ -189,6 +202,8 @@ def needed_packages(binary):
     out = {}
     for so in sonames:
         assert so in paths, f'{binary}: ldd does not resolve {so}:\n{lddout}'
+        if paths[so].startswith(root.rstrip('/') + '/'):
+            continue
         out[so] = owner(paths[so])
         assert out[so], f'no Debian package holds {paths[so]} ({so})'
     return out
@@ -210,7 +225,7 @@ def check_deb_metadata(deb, root):
     evlib = os.path.join(os.path.dirname(os.path.realpath(lws)), 'libwebsockets-evlib_uv.so')
     assert owner(evlib) == 'libwebsockets-evlib-uv', (evlib, owner(evlib))
     for exe in ('usr/sbin/cocreated', 'usr/bin/cocreate'):
-        for so, pkg in needed_packages(os.path.join(root, exe)).items():
+        for so, pkg in needed_packages(os.path.join(root, exe), root).items():
             assert pkg in deps, f'{exe} needs {so} from {pkg}, not in Depends: {f["Depends"]}'
     # maintainer scripts and the conffile
     ctl = tmpdir('cc-deb-control-')
@@ -277,6 +292,7 @@ async def test_deb():
     deb = build_deb()
     root = tmpdir('cc-deb-root-')
     sh('dpkg-deb', '-x', deb, root)
+    use_libraries_of(root)
     check_tree(tree(root), {('etc/default/cocreate' if f.startswith('etc/') else 'usr/' + f)
                             for f in expected_files()}, deb)
     check_unit(os.path.join(root, 'usr/lib/systemd/system/cocreated.service'), '/usr/sbin',
