@@ -35,6 +35,7 @@ BUILD = os.path.abspath(os.environ.get('CC_BUILD_DIR', 'build'))
 SOURCE = os.path.abspath(os.environ.get('CC_SOURCE_DIR', '.'))
 TEST_DATA = os.environ.get('CC_TEST_DATA', os.path.join(SOURCE, 'tests', 'data'))
 WEB_SRC = os.path.join(SOURCE, 'assets', 'web')
+SAMPLES_SRC = os.path.join(SOURCE, 'assets', 'samples')
 MARK = '<!-- cocreate test_package: the packaged copy -->'
 
 
@@ -63,6 +64,7 @@ def expected_files(sbin='sbin', etc='etc'):
              'lib/systemd/system/cocreated.service', 'lib/sysusers.d/cocreate.conf',
              f'{etc}/default/cocreate'}
     files |= {'share/cocreate/web/' + f for f in tree(WEB_SRC)}
+    files |= {'share/cocreate/samples/' + f for f in tree(SAMPLES_SRC) if f.endswith('.json')}
     return files
 
 
@@ -240,8 +242,8 @@ def check_deb_metadata(deb, root):
 
 
 async def check_running(root):
-    """The unpacked daemon and CLI, like the installed ones; the data survives a
-    SIGTERM."""
+    """The unpacked daemon (its web client and sample levels) and CLI, like the
+    installed ones; the data survives a SIGTERM."""
     web = os.path.join(root, 'usr/share/cocreate/web')
     # Mark the packaged copy: GET / must serve it, not the source tree's.
     with open(os.path.join(web, 'index.html'), 'a') as f:
@@ -252,6 +254,12 @@ async def check_running(root):
     assert f'web client from {web} (version' in srv.log_text(), srv.log_text()
     status, _, body = srv.get('/')
     assert status == 200 and MARK in body.decode(), (status, body[-300:])
+    # and the editor's sample levels beside it
+    version = re.search(r'\(version ([0-9a-f]{12})\)', srv.log_text()).group(1)
+    status, _, body = srv.get(f'/assets/{version}/samples/manifest.json')
+    assert status == 200, status
+    assert body == open(os.path.join(root, 'usr/share/cocreate/samples/manifest.json'),
+                        'rb').read()
 
     brand = await Client.connect(srv)
     await brand.ok('auth.login', token=srv.make_brand('acme'))
