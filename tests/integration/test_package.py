@@ -114,8 +114,12 @@ def man_text(path):
 
 
 def check_man_pages(prefix):
-    """Each page renders cleanly and says every option and command of the --help it
-    documents."""
+    """Each page names the version, renders cleanly and says every option and command of
+    the --help it documents."""
+    _, version, _ = sh(os.path.join(prefix, 'sbin/cocreated'), '--version')
+    for f in ('cocreate.1', 'cocreated.8'):
+        th = open(os.path.join(SOURCE, 'man', f)).read().split('\n.TH ', 1)[1].split('\n')[0]
+        assert f'"cocreate {version.split()[-1]}"' in th, f'man/{f}: .TH {th} (the version?)'
     page = man_text(os.path.join(prefix, 'share/man/man8/cocreated.8.gz'))
     _, help_text, _ = sh(os.path.join(prefix, 'sbin/cocreated'), '--help')
     options = set(re.findall(r'(?<![\w-])--[a-z][a-z-]+', help_text))
