@@ -32,11 +32,13 @@
  * The content kinds (validate, codec, render) are in shared/kinds/.
  * See docs/architecture.md. */
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 
 #include "accounts.h"
@@ -54,7 +56,34 @@
 #include "store.h"
 #include "version.h"
 
-static void usage(FILE *f)
+/* The default of --web, in this order: an installed daemon's own copy, found from its
+ * executable (/proc/self/exe) through CC_WEB_INSTALL_REL, the install's
+ * DATADIR/cocreate/web relative to where the daemon is installed (CMake, e.g.
+ * "../share/cocreate/web" from /usr/sbin), when it holds index.html; else CC_WEB_DIR,
+ * the source tree's assets/web, so a daemon run from its build directory (tools/run, the
+ * tests) serves the tree it was built from. Returns buf (a resolved path) or CC_WEB_DIR. */
+static const char *default_web_dir(char *buf, size_t len)
+{
+    char exe[PATH_MAX], cand[PATH_MAX], index[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return CC_WEB_DIR;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return CC_WEB_DIR;
+    *slash = '\0';
+    int m = snprintf(cand, sizeof cand, "%s/%s", exe, CC_WEB_INSTALL_REL);
+    if (m < 0 || (size_t)m >= sizeof cand || !realpath(cand, index) || strlen(index) >= len)
+        return CC_WEB_DIR;
+    strcpy(buf, index);
+    m = snprintf(index, sizeof index, "%s/index.html", buf);
+    if (m < 0 || (size_t)m >= sizeof index || access(index, R_OK))
+        return CC_WEB_DIR;
+    return buf;
+}
+
+static void usage(FILE *f, const char *web_default)
 {
     struct rate_config d;
     rate_config_defaults(&d);
@@ -92,8 +121,11 @@ static void usage(FILE *f)
             "                       the journal emptied (default 1000); a restart after a\n"
             "                       crash of the machine applies up to that much again\n"
             "  --log-level LEVEL    error, warn, info (default) or debug\n"
-            "  --web DIR            the web client's files, served at / (default %s);\n"
-            "                       --web '' serves none\n"
+            "  --web DIR            the web client's files, served at /; --web '' serves\n"
+            "                       none. Default: " CC_WEB_INSTALL_REL " from the\n"
+            "                       program's folder if it holds index.html (installed),\n"
+            "                       else the source tree's assets/web; here:\n"
+            "                       %s\n"
             "\n"
             "Rate limits (SPEC 6), token buckets per account and per remote address: a rule\n"
             "N/PERIOD allows a burst of N and N per PERIOD after it (PERIOD: 10s, 1m, 1h,\n"
@@ -139,7 +171,7 @@ static void usage(FILE *f)
             "SIGINT or SIGTERM stop it gracefully: no new connections, requests in flight\n"
             "are committed and answered, then it exits 0.\n",
             (size_t)STORE_DEFAULT_MAP_SIZE, NET_DEFAULT_SEND_QUEUE, NET_DEFAULT_WS_SNDBUF,
-            CC_WEB_DIR,
+            web_default,
             r[RATE_REGISTRATIONS][RATE_ADDRESS], r[RATE_UPLOADS][RATE_ACCOUNT],
             r[RATE_UPLOADS][RATE_ADDRESS], r[RATE_VOTES][RATE_ACCOUNT], r[RATE_VOTES][RATE_ADDRESS],
             r[RATE_COMMENTS][RATE_ACCOUNT], r[RATE_COMMENTS][RATE_ADDRESS],
@@ -466,9 +498,10 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    char host[256] = "127.0.0.1";
+    char host[256] = "127.0.0.1", web_buf[PATH_MAX];
+    const char *web_default = default_web_dir(web_buf, sizeof web_buf);
     struct server_config cfg = {
-        .host = host, .port = 8080, .data_dir = "./var", .web_dir = CC_WEB_DIR,
+        .host = host, .port = 8080, .data_dir = "./var", .web_dir = web_default,
         .ws_sndbuf = NET_DEFAULT_WS_SNDBUF};
     const char *brand = NULL, *apply = NULL, *backup_to = NULL;
     int rotate = 0;
@@ -641,10 +674,10 @@ int main(int argc, char **argv)
             printf("%s %s\n", cc_server_name, cc_server_version);
             return 0;
         case 'h':
-            usage(stdout);
+            usage(stdout, web_default);
             return 0;
         default:
-            usage(stderr);
+            usage(stderr, web_default);
             return 2;
         }
     }

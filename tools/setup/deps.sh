@@ -18,6 +18,9 @@ packages=(
   clang libclang-rt-dev llvm
   libtsan2 # gcc's ThreadSanitizer runtime (build-tsan)
   prometheus # promtool checks /metrics (test_metrics); the daemon it installs is not used
+  # the install and the .deb (test_package): dpkg-shlibdeps (CPack), systemd-analyze verify
+  # of the unit, man and groff for the man pages' warnings, file (CPack's scan)
+  dpkg-dev systemd man-db groff-base file
 )
 # npm comes with some nodejs builds and is its own Debian package with others.
 command -v npm >/dev/null 2>&1 || packages+=(npm)
