@@ -307,6 +307,22 @@ export async function uploadLevels(page, n, { contest = 'open', prefix = 'Level'
   }, [n, contest, prefix, terms, first]);
 }
 
+// Uploads one level made of `rows` (strings of SPEC §3's tiles) on the page's own
+// connection, as its account; returns the new design's id.
+export async function uploadLevelRows(page, rows, { title, contest = 'open', terms = null }) {
+  return page.evaluate(async ([r, t, c, accept]) => {
+    const base = document.querySelector('script[type=module]').src.replace(/app\.js$/, '');
+    const { api } = await import(base + 'api.js');
+    const { sha256Hex } = await import(base + 'sha256.js');
+    const bytes = new TextEncoder().encode(JSON.stringify({ format: 'cocreate.level/1', width: r[0].length, height: r.length, rows: r }));
+    const args = { kind: 'level', title: t, contest: c, bytes: bytes.length, sha256: await sha256Hex(bytes) };
+    if (accept) args.accept_terms = accept;
+    const b = await api.call('upload.begin', args);
+    if (!b.have) api.sendBinary(bytes);
+    return (await api.call('upload.commit', { upload: b.upload })).design.id;
+  }, [rows, title, contest, terms]);
+}
+
 // Every visible form control has an accessible name (a label, aria-label or
 // aria-labelledby), and every image an alt text.
 export async function checkLabels(page, where) {
