@@ -80,7 +80,7 @@ await scenario('brand_review', [], async ({ srv, b }) => {
   await brand.getByRole('link', { name: 'Review queue' }).click();
   const queue = brand.getByTestId('review');
   const top = queue.locator(`li[data-id="${first}"]`);
-  await top.getByText('2 reports').waitFor();
+  await top.getByRole('heading', { name: 'Reported by 2 members' }).waitFor();
   check(await queue.locator('li.review-item').first().getAttribute('data-id') === first, 'most reported first');
   check((await top.locator('.reasons q').allTextContents()).join('|') === 'copied from someone else|offensive', 'the reasons, oldest first');
   await shot(brand, 'brand-review-queue');

@@ -285,26 +285,31 @@ export async function giveReason(page, reason, action) {
 // its account: set-up for scenarios about many designs. Returns their ids. The levels
 // are numbered from first (another batch with a later first has other bytes).
 export async function uploadLevels(page, n, { contest = 'open', prefix = 'Level', terms = null, first = 0 } = {}) {
-  return page.evaluate(async ([count, c, p, accept, from]) => {
+  const ids = [];
+  for (let i = first; i < first + n; i++) {
+    const rows = Array(8).fill('.'.repeat(20));
+    rows[1] = [...Array(20)].map((_, k) => ((i >> k) & 1 ? 'o' : '.')).join('');
+    rows[6] = 'S' + '.'.repeat(18) + 'G';
+    rows[7] = '#'.repeat(20);
+    ids.push(await uploadLevelRows(page, rows, { title: `${prefix} ${i + 1}`, contest, terms }));
+  }
+  return ids;
+}
+
+// Uploads one level made of `rows` (strings of SPEC §3's tiles) on the page's own
+// connection, as its account; returns the new design's id.
+export async function uploadLevelRows(page, rows, { title, contest = 'open', terms = null }) {
+  return page.evaluate(async ([r, t, c, accept]) => {
     const base = document.querySelector('script[type=module]').src.replace(/app\.js$/, '');
     const { api } = await import(base + 'api.js');
     const { sha256Hex } = await import(base + 'sha256.js');
-    const ids = [];
-    for (let i = from; i < from + count; i++) {
-      const rows = [];
-      for (let r = 0; r < 8; r++) rows.push('.'.repeat(20));
-      rows[1] = [...Array(20)].map((_, k) => ((i >> k) & 1 ? 'o' : '.')).join('');
-      rows[6] = 'S' + '.'.repeat(18) + 'G';
-      rows[7] = '#'.repeat(20);
-      const bytes = new TextEncoder().encode(JSON.stringify({ format: 'cocreate.level/1', width: 20, height: 8, rows }));
-      const args = { kind: 'level', title: `${p} ${i + 1}`, contest: c, bytes: bytes.length, sha256: await sha256Hex(bytes) };
-      if (accept) args.accept_terms = accept;
-      const b = await api.call('upload.begin', args);
-      if (!b.have) api.sendBinary(bytes);
-      ids.push((await api.call('upload.commit', { upload: b.upload })).design.id);
-    }
-    return ids;
-  }, [n, contest, prefix, terms, first]);
+    const bytes = new TextEncoder().encode(JSON.stringify({ format: 'cocreate.level/1', width: r[0].length, height: r.length, rows: r }));
+    const args = { kind: 'level', title: t, contest: c, bytes: bytes.length, sha256: await sha256Hex(bytes) };
+    if (accept) args.accept_terms = accept;
+    const b = await api.call('upload.begin', args);
+    if (!b.have) api.sendBinary(bytes);
+    return (await api.call('upload.commit', { upload: b.upload })).design.id;
+  }, [rows, title, contest, terms]);
 }
 
 // Every visible form control has an accessible name (a label, aria-label or

@@ -2,12 +2,14 @@
 // (phase, entries, votes, time left, threshold); per contest (?contest=ID) its ranking
 // as a live grid of thumbnails with tallies, report counts, the status control, hide,
 // a bulk "Shortlist selected", "Close submissions now", the settings form with terms
-// and the production export; the review queue of reported designs (?view=review);
+// and the production export; the review queue of reported designs and look-alikes
+// (?view=review);
 // the moderation log (?view=log); a new contest (?view=new), which may hide its tallies
 // until voting closes (SPEC §8: fixed at creation).
 import { api } from './api.js';
 import { h, clear, link, badge, icon, showTally, errText, announce, params, askReason, fmtDate, fmtDuration, sealed, STATUS_LABEL } from './dom.js';
 import { contests } from './gallery.js';
+import { closeness, designLookup, uploadOrder, sideCard } from './similar.js';
 import { navigate } from './router.js';
 import { nextPhase } from './contest.js';
 
@@ -364,26 +366,47 @@ function rankedGrid(c) {
 
 // ---- the review queue (review.list) ----
 
+// Reported designs (most reported first, with their reasons), then designs uploaded
+// looking like another creator's (SPEC §8: `reports: 0`, `similar`), each beside its
+// nearest look-alike. Every item says why it is there in its heading.
+const SIMILAR_SHOWN = 3; // look-alikes of an item looked up: the nearest beside it, two more named
+
+const plural = (n, one, many = one + 's') => `${n} ${n === 1 ? one : many}`;
+
 function reviewQueue() {
-  const open = h('ol.review', { 'data-testid': 'review', 'aria-label': 'Reported designs to review' });
+  const open = h('ol.review', { 'data-testid': 'review', 'aria-label': 'Designs to review' });
   const msg = h('p', { role: 'status' });
   const el = h('section', { 'aria-labelledby': 'rq-h' }, h('h2', { id: 'rq-h' }, 'Review queue'),
-    h('p.help', 'Designs members reported, most reported first, with their reasons. Hide one (with a reason for the log), or dismiss the reports to keep it up: it leaves the queue for all of the brand\'s staff until someone reports it again.'),
+    h('p.help', 'Designs members reported, most reported first, with their reasons; then designs uploaded looking like another creator’s, beside it. Hide one (with a reason for the log), or dismiss it to keep it up: it leaves the queue for all of the brand’s staff until someone reports it.'),
     msg, open);
+  let lookup = designLookup();
 
-  function item(x) {
+  function item(x, alike) {
     const d = x.design;
+    const reported = x.reports > 0;
+    const near = alike[0] || null; // {design, distance, of}: the nearest look-alike read
+    const nearFirst = near && uploadOrder(near.of, d) < 0;
+    const nearName = near && (near.of.creator_name || `creator ${near.of.creator}`);
+    const alikeWhy = near && `Looks like ${nearFirst ? 'an earlier' : 'a later'} design by ${nearName}`;
     const hideBtn = h('button', { type: 'button', 'aria-label': `${d.hidden ? 'Show again' : 'Hide'} ${d.title}` }, d.hidden ? 'Show again' : 'Hide');
-    const dismiss = h('button.secondary', { type: 'button', 'aria-label': `Dismiss the reports of ${d.title}` }, 'Dismiss');
+    const dismiss = h('button.secondary', { type: 'button', 'aria-label': reported ? `Dismiss the reports of ${d.title}` : `Dismiss the look-alike ${d.title}` }, 'Dismiss');
     const err = h('p.field-error', { role: 'alert' });
-    const li = h('li.review-item', { dataset: { id: d.id } },
-      link(`/design/${d.id}`, h('img', { src: d.thumb || `/t/${d.id}.png`, alt: `${d.title} (thumbnail)`, loading: 'lazy', width: 160, height: d.kind === 'level' ? 90 : 160, class: `thumb-${d.kind}` })),
-      h('div.review-body',
-        h('h3', link(`/design/${d.id}`, d.title), d.hidden ? [' ', h('span.badge.status-hidden', 'Hidden')] : null),
-        h('p.help', 'by ', link(`/creator/${d.creator}`, d.creator_name || d.creator), ' in ', link(`/brand?contest=${encodeURIComponent(d.contest)}`, d.contest),
-          ' · ', h('strong', `${x.reports} ${x.reports === 1 ? 'report' : 'reports'}`)),
-        h('ul.reasons', { 'aria-label': 'Reasons given' }, (x.reasons || []).map((r) => h('li', h('q', r.reason), ' ', h('time.help', fmtDate(r.at))))),
-        h('div.actions', hideBtn, dismiss), err));
+    const more = alike.slice(1);
+    const left = (x.similar || []).length - alike.length;
+    const li = h('li.review-item', { dataset: { id: d.id, why: reported ? 'reports' : 'lookalike' } },
+      h('h3.why', reported ? `Reported by ${plural(x.reports, 'member')}` : alikeWhy || 'Looks like another creator’s design'),
+      h('p.help', 'In ', link(`/brand?contest=${encodeURIComponent(d.contest)}`, d.contest),
+        near ? [' · ', reported ? `also ${alikeWhy.replace(/^L/, 'l')}: ` : '', h('strong.distance', closeness(near.distance))] : null),
+      near
+        ? h('div.pair', { role: 'group', 'aria-label': `${d.title} beside its look-alike` },
+          sideCard(d, { label: reported ? 'Reported' : 'In the queue', first: !nearFirst }),
+          sideCard(near.of, { label: 'Look-alike', first: nearFirst }))
+        : h('div.pair.single', sideCard(d, { label: 'Reported' })),
+      more.length || left > 0 ? h('p.help.also', 'Also like: ', more.map((m, i) => [i ? ', ' : '',
+        link(`/design/${m.of.id}`, m.of.title), ` by ${m.of.creator_name || 'creator ' + m.of.creator} (${closeness(m.distance)})`]),
+      left > 0 ? [more.length ? '; ' : '', link(`/design/${d.id}`, `${plural(left, 'more')} on its page`)] : null) : null,
+      reported ? h('ul.reasons', { 'aria-label': 'Reasons given' }, (x.reasons || []).map((r) => h('li', h('q', r.reason), ' ', h('time.help', fmtDate(r.at))))) : null,
+      h('div.actions', hideBtn, dismiss), err);
     hideBtn.addEventListener('click', async () => {
       err.textContent = '';
       try {
@@ -396,17 +419,27 @@ function reviewQueue() {
       dismiss.disabled = true;
       try {
         await api.call('review.dismiss', { design: d.id });
-        msg.textContent = `Reports of “${d.title}” dismissed.`;
+        msg.textContent = reported ? `Reports of “${d.title}” dismissed.` : `“${d.title}” dismissed: it stays up and leaves the queue.`;
         load();
       } catch (e) { err.textContent = errText(e); dismiss.disabled = false; }
     });
     return li;
   }
 
+  // The look-alikes of an item that can still be read, nearest first: [{design,
+  // distance, of}] (`of` the design itself).
+  async function alikes(x) {
+    const sim = (x.similar || []).slice(0, SIMILAR_SHOWN);
+    const got = await Promise.all(sim.map((s) => lookup(s.design)));
+    return sim.map((s, i) => ({ ...s, of: got[i] })).filter((s) => s.of);
+  }
+
   async function load() {
     try {
+      lookup = designLookup(); // titles, names and hidden marks as of now
       const r = await api.call('review.list', { limit: REVIEW_LIMIT });
-      clear(open, r.items.length ? r.items.map(item) : h('li.empty', 'Nothing to review: no reported designs waiting.'));
+      const found = await Promise.all(r.items.map(alikes));
+      clear(open, r.items.length ? r.items.map((x, i) => item(x, found[i])) : h('li.empty', 'Nothing to review: no reported designs or look-alikes waiting.'));
     } catch (e) { msg.textContent = errText(e); }
   }
   load();
@@ -420,6 +453,7 @@ const ACTION_TEXT = {
   'comment.hide': (e) => (e.hidden === false ? 'showed again a comment' : 'hid a comment'),
   'account.suspend': () => 'suspended the account',
   'account.reinstate': () => 'reinstated the account',
+  'review.dismiss': () => 'dismissed the review of',
 };
 
 function moderationLog() {

@@ -1,9 +1,11 @@
 // The design page (/design/<id>): full render, the vote control of the contest's
 // scale with the viewer's own vote, the live tally, the status timeline with the
-// brand's notes, comments and reporting. Live through design.watch.
+// brand's notes, comments and reporting; for the brand its look-alikes (SPEC §8
+// "Similar designs"). Live through design.watch.
 import { api } from './api.js';
 import { h, clear, link, badge, icon, fmtDate, showTally, errText, announce, setTitle, signInButton, notFoundView, formField, parseTags, askReason } from './dom.js';
 import { nextPhase } from './contest.js';
+import { closeness, designLookup, uploadOrder, thumb } from './similar.js';
 
 const COMMENT_PAGE = 20;
 const COMMENT_MAX = 2000; // SPEC §2: comment text 1–2000 characters
@@ -34,6 +36,7 @@ export function designPage(id) {
     ui.h1 = h('h1');
     ui.tags = h('ul.tags', { 'aria-label': 'Tags' });
     ui.own = h('div.own', { 'data-testid': 'own' });
+    ui.similar = h('section.similar', { 'aria-labelledby': 'sim-h', 'data-testid': 'similar', hidden: true });
     clear(el,
       h('div.design-layout',
         h('figure.render-box', img),
@@ -48,12 +51,42 @@ export function designPage(id) {
           h('p.links', h('a', { href: `/d/${d.id}`, download: '' }, 'Download original'),
             api.account && api.account.role === 'brand' ? [' · ', link(`/brand?contest=${encodeURIComponent(d.contest)}`, 'Manage in the dashboard')] : null),
           reportForm())),
+      ui.similar,
       h('section', { 'aria-labelledby': 'tl-h' }, h('h2', { id: 'tl-h' }, 'Status and official notes'), ui.timeline),
       h('section', { 'aria-labelledby': 'cm-h' },
         h('h2', { id: 'cm-h' }, 'Comments ', ui.commentCount),
         ui.older, ui.comments, commentForm()));
     update();
+    renderSimilar();
     loadOlder();
+  }
+
+  // SPEC §8: `similar` comes to the brand only (in the watch's replies, not its
+  // events): the designs of other creators that look like this one, nearest first.
+  const lookup = designLookup();
+  let similarSeen = null;
+  async function renderSimilar() {
+    const sim = design.similar;
+    const key = JSON.stringify(sim || null);
+    if (key === similarSeen) return;
+    similarSeen = key;
+    if (!Array.isArray(sim)) { ui.similar.hidden = true; clear(ui.similar); return; }
+    const got = await Promise.all(sim.map((s) => lookup(s.design)));
+    if (key !== similarSeen) return; // a newer reply came meanwhile
+    const me = design;
+    clear(ui.similar, h('h2', { id: 'sim-h' }, 'Similar designs'),
+      h('p.help', 'Designs of other creators whose fingerprint is close to this one’s, nearest first. Only the brand sees this.'),
+      sim.length ? h('ul.similar-list', sim.map((s, i) => {
+        const o = got[i];
+        if (!o) return h('li', { dataset: { id: s.design } }, `Design ${s.design} (no longer readable) · ${closeness(s.distance)}`);
+        return h('li', { dataset: { id: o.id } }, link(`/design/${o.id}`, thumb(o, 160)),
+          h('div',
+            h('strong', link(`/design/${o.id}`, o.title)), o.hidden ? [' ', h('span.badge.status-hidden', 'Hidden')] : null,
+            h('span.by', 'by ', link(`/creator/${o.creator}`, o.creator_name || `creator ${o.creator}`)),
+            h('span.when', `Uploaded ${uploadOrder(o, me) < 0 ? 'before' : 'after'} this one, ${fmtDate(o.created)}`),
+            h('span.distance', closeness(s.distance))));
+      })) : h('p', 'None: no design of another creator looks like this one.'));
+    ui.similar.hidden = false;
   }
 
   function update() {
@@ -297,6 +330,7 @@ export function designPage(id) {
       setTitle(design.title);
     } else {
       update();
+      renderSimilar();
     }
   }, (ev) => {
     if (!design) return;
