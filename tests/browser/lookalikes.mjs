@@ -54,7 +54,7 @@ await scenario('lookalikes', [], async ({ srv, b }) => {
   const { design: { similar } } = await rpc(brand, 'design.get', { design: moved });
   check(similar.length === 1 && similar[0].design === tower, `the moved level looks like the first: ${JSON.stringify(similar)}`);
   const dist = similar[0].distance;
-  const words = `${dist <= 2 ? 'Very close' : 'Close'} (distance ${dist} of 64)`;
+  const words = `${dist === 0 ? 'Same picture' : dist <= 2 ? 'Very close' : 'Close'} (distance ${dist} of 64)`;
 
   // The review queue: the moved level beside the original, and nothing else.
   await go(brand, '/brand');

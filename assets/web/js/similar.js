@@ -9,10 +9,12 @@ const FP_BITS = 64;       // docs/protocol.md "Look-alikes": 64-bit fingerprints
 const VERY_CLOSE = 2;     // at most this many bits apart: "Very close"
 const CLOSE = 6;          // at most this many (a level's look-alike limit): "Close"
 
-// A fingerprint distance in words, with its number: "Very close (distance 2 of 64)".
-// Past CLOSE only artwork is a look-alike (its limit is 10 bits): "Somewhat alike".
+// A fingerprint distance in words, with its number: "Very close (distance 2 of 64)";
+// 0 is "Same picture" (every bit of the fingerprint alike). Past CLOSE only artwork is
+// a look-alike (its limit is 10 bits): "Somewhat alike".
 export function closeness(distance) {
-  const word = distance <= VERY_CLOSE ? 'Very close' : distance <= CLOSE ? 'Close' : 'Somewhat alike';
+  const word = distance === 0 ? 'Same picture' : distance <= VERY_CLOSE ? 'Very close'
+    : distance <= CLOSE ? 'Close' : 'Somewhat alike';
   return `${word} (distance ${distance} of ${FP_BITS})`;
 }
 
