@@ -75,6 +75,8 @@ struct cluster {
     int connected;                          /* under mu */
     int stopped;
     int rechecking; /* a recheck is on the thread pool (it holds cl) */
+    int recheck_due; /* the last one could not read the stream: the timer tries again */
+    int recheck_warned; /* rechecks that could not read the stream since it last could */
     struct pub *pubs;
     struct assembly *asms;
     uint64_t skip_upto;
@@ -382,7 +384,7 @@ struct recheck {
     struct cluster *cl;
     uint64_t applied;
     uint8_t hash[32];
-    int bad;
+    int bad, unread;
     char err[512];
 };
 
@@ -391,8 +393,12 @@ static void recheck_work(uv_work_t *w)
     struct recheck *r = container_of(w, struct recheck, work);
     jsStreamInfo *info = NULL;
     jsErrCode je = 0;
-    if (js_GetStreamInfo(&info, r->cl->js, r->cl->stream, NULL, &je) != NATS_OK)
-        return; /* not reachable again yet: the next reconnection checks */
+    if (js_GetStreamInfo(&info, r->cl->js, r->cl->stream, NULL, &je) != NATS_OK) {
+        /* Connected, but JetStream may still be recovering its streams after a restart
+         * (no other reconnection need follow): the timer checks again. */
+        r->unread = 1;
+        return;
+    }
     r->bad = check_applied(r->cl->js, r->cl->stream, info, r->applied, r->hash, r->err,
                            sizeof r->err) != 0;
     jsStreamInfo_Destroy(info);
@@ -405,6 +411,13 @@ static void recheck_after(uv_work_t *w, int status)
     cl->rechecking = 0;
     if (!status && r->bad && !cl->stopped)
         cl->h.on_lost(cl->h.user, r->err);
+    cl->recheck_due = status || r->unread;
+    if (cl->recheck_due && !cl->recheck_warned++)
+        log_warn("cluster: NATS is back but the stream %s cannot be read yet (JetStream "
+                 "recovering?): checking what this node applied every %d ms until it can",
+                 cl->stream, CLUSTER_TICK_MS);
+    if (!cl->recheck_due)
+        cl->recheck_warned = 0;
     free(r);
 }
 
@@ -412,6 +425,7 @@ static void recheck(struct cluster *cl)
 {
     if (cl->rechecking || cl->stopped)
         return;
+    cl->recheck_due = 0;
     struct recheck *r = xcalloc(1, sizeof *r);
     r->cl = cl;
     cl->h.applied(cl->h.user, &r->applied, r->hash);
@@ -646,6 +660,8 @@ static void on_tick(uv_timer_t *t)
 {
     struct cluster *cl = t->data;
     uint64_t now = uv_now(cl->loop);
+    if (cl->recheck_due && cluster_connected(cl))
+        recheck(cl);
     for (struct pub *p = cl->pubs, *next; p; p = next) {
         next = p->next;
         if (now - p->t0 >= CLUSTER_GIVE_UP_MS) {

@@ -23,7 +23,9 @@ records.
 - A new, empty node catches up from the stream; after the stream's start is purged an
   empty node refuses to start, and one started from a peer's hot copy (--backup)
   catches up.
-- A stream whose settings contradict a node's is refused with a clear message."""
+- A stream whose settings contradict a node's is refused with a clear message.
+- NATS back before its stream is readable: the node checks again until it can (and
+  stops when the stream lost what it applied)."""
 import asyncio
 import json
 import os
@@ -457,9 +459,43 @@ async def tls():
     print('cluster over TLS: certificate checked against --cluster-ca: ok')
 
 
+async def stream_comes_late():
+    """NATS back without the stream at first (JetStream still recovering after a
+    restart, emulated by an empty store): the node keeps checking — no other
+    reconnection follows — and once a stream without its records is there, it stops
+    rather than diverge."""
+    nats = natsrun.NatsCluster(1)
+    nats.start()
+    cl = Cluster(nats)
+    a = cl.node('a')
+    c = await Client.connect(a)
+    for i in range(3):
+        await c.ok('auth.register', name=f'applied-{i}')
+    await c.close()
+    cl.settle()
+    nats.stop_server(0)
+    shutil.rmtree(nats.nodes[0].store)
+    os.makedirs(nats.nodes[0].store)
+    nats.restart(0)
+    nats.wait_ready()
+    natsrun.wait_for(lambda: 'cannot be read yet' in a.log_text(),
+                     'the node saying it cannot read the stream yet')
+    assert a.running()
+    nc = nats.client(0)
+    nc.js('STREAM.CREATE.COCREATE', {'name': 'COCREATE', 'subjects': ['COCREATE.changes'],
+                                     'storage': 'file', 'num_replicas': 1})
+    nc.close()
+    natsrun.wait_for(lambda: not a.running(), 'the node stopping')
+    a.wait_exit()
+    assert 'the stream lost records' in a.log_text(), a.log_text()[-2000:]
+    nats.stop()
+    print('cluster: a stream that comes back after NATS is rechecked until it can be read')
+
+
 async def all_tests():
     await main()
     await tls()
+    await stream_comes_late()
 
 
 if __name__ == '__main__':
