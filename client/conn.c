@@ -646,9 +646,10 @@ int cc_connect(struct cc_conn **out, const struct cc_options *opt, struct cc_err
         free(c);
         return err->kind;
     }
-    struct cl_waiter w = {0};
-    while (c->state == CL_CONNECTING)
-        cl_wait(c, &w.done);
+    c->depth++;
+    while (c->state == CL_CONNECTING && uv_run(c->loop, UV_RUN_ONCE))
+        ;
+    c->depth--;
     if (c->state != CL_OPEN) {
         cl_error_copy(err, &c->why);
         c->close_asked = 1;
