@@ -578,7 +578,9 @@ static int start(struct cc_conn *c, const struct cc_options *opt, struct cc_erro
 
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
-    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.options = LWS_SERVER_OPTION_LIBUV;
+    if (c->tls) /* the client's SSL_CTX (and the system's CA store): only for wss:// */
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.protocols = c->protocols;
     info.foreign_loops = c->foreign;
@@ -787,6 +789,11 @@ int cc_is_open(const struct cc_conn *c)
 const struct cc_error *cc_close_reason(const struct cc_conn *c)
 {
     return &c->why;
+}
+
+void cc_set_timeout(struct cc_conn *c, int timeout_ms)
+{
+    c->timeout_ms = timeout_ms > 0 ? timeout_ms : CC_DEFAULT_TIMEOUT_MS;
 }
 
 const char *cc_token(const struct cc_conn *c)

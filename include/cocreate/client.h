@@ -150,6 +150,8 @@ int cc_poll(struct cc_conn *c, int timeout_ms);
 int cc_is_open(const struct cc_conn *c);
 /* Why the connection closed (kind CC_OK while it is open); borrowed. */
 const struct cc_error *cc_close_reason(const struct cc_conn *c);
+/* Sets the deadline of the requests sent from now on (0 = CC_DEFAULT_TIMEOUT_MS). */
+void cc_set_timeout(struct cc_conn *c, int timeout_ms);
 /* The token of the last successful register or login on c (used as the bearer token
  * of its HTTP fetches), or NULL. Borrowed. */
 const char *cc_token(const struct cc_conn *c);

@@ -836,13 +836,15 @@ static void test_broken_servers(void)
     victim = (pid_t)atoi(env("CC_VICTIM_PID"));
     struct cc_conn *c = NULL;
     struct cc_error e = {0};
-    struct cc_options o = {.url = vurl, .timeout_ms = 500, .on_close = note_close};
+    struct cc_options o = {.url = vurl, .on_close = note_close};
     ASSERT(!cc_connect(&c, &o, &e));
     snprintf(name, sizeof name, "victim%u", ++name_seq);
     DONE(cc_register(c, name, NULL, NULL, NULL, &k));
     ASSERT(!kill(victim, SIGSTOP));
+    cc_set_timeout(c, 300);
     json_decref(FAILS(cc_hello(c, NULL, &k), CC_ERR_TIMEOUT, "timeout"));
     ASSERT(!kill(victim, SIGCONT));
+    cc_set_timeout(c, 0);
     /* the connection is still usable; the late reply is dropped */
     DONE(cc_hello(c, NULL, &k));
 
