@@ -11,7 +11,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..',
                                 'integration'))
 from harness import (Server, WAIT, check_no_sanitizer_report, daemon_command,  # noqa: E402
-                     free_port, mark_failed, tmpdir)
+                     free_port, mark_failed, run, tmpdir)
 
 
 def openssl(*args, cwd):
@@ -59,7 +59,7 @@ def check_tls_flags(cert, key, ca, d):
     refused(['--tls-cert', cert], '--tls-cert and --tls-key go together')
 
 
-def main():
+async def main():
     binary = os.environ['CC_CLIENT_TEST']
     pki = tmpdir('cc-client-pki-')
     cert, key, ca, other_ca = make_pki(pki)
@@ -87,8 +87,4 @@ def main():
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except BaseException:
-        mark_failed()
-        raise
+    run(main)

@@ -14,7 +14,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..',
                                 'integration'))
-from harness import WAIT, Server, mark_failed, tmpdir  # noqa: E402
+from harness import WAIT, Server, run, tmpdir  # noqa: E402
 
 EXAMPLES = os.environ['CC_EXAMPLES']
 LEVELS = os.path.join(os.environ['CC_TEST_DATA'], 'levels')
@@ -27,7 +27,7 @@ def sh(cmd, env=None, cwd=None):
     return p.stdout
 
 
-def main():
+async def main():
     prefix = tmpdir('cc-install-')
     sh(['cmake', '--install', os.environ['CC_BUILD_DIR'], '--prefix', prefix])
     assert os.path.exists(os.path.join(prefix, 'include/cocreate/client.h'))
@@ -106,8 +106,4 @@ target_link_libraries(event PRIVATE cocreate::client_static PkgConfig::UV)
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except BaseException:
-        mark_failed()
-        raise
+    run(main)
