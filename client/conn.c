@@ -689,10 +689,12 @@ int cc_connect_loop(struct cc_conn **out, struct uv_loop_s *loop, const struct c
 
 int cl_refuse_blocking(struct cc_conn *c, struct cc_error *err)
 {
-    if (c->owns_loop)
+    if (c->owns_loop && !c->depth)
         return 0;
-    cl_error(err, CC_ERR_USAGE, "a blocking call on a connection that runs on the caller's "
-                                "loop: set the call's cb");
+    /* a loop cannot be run again from inside one of its own callbacks */
+    cl_error(err, CC_ERR_USAGE, "%s: set the call's cb",
+             c->owns_loop ? "a blocking call inside one of the connection's callbacks"
+                          : "a blocking call on a connection that runs on the caller's loop");
     return 1;
 }
 
@@ -712,7 +714,7 @@ void cl_wait(struct cc_conn *c, const int *done)
 
 int cc_poll(struct cc_conn *c, int timeout_ms)
 {
-    if (!c || !c->owns_loop || c->close_asked)
+    if (!c || !c->owns_loop || c->close_asked || c->depth)
         return CC_ERR_USAGE;
     c->depth++;
     if (timeout_ms <= 0) {

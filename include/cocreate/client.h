@@ -13,7 +13,8 @@
  *   runs on that loop with the reply. Blocking calls (cb NULL) on such a connection
  *   are refused with CC_ERR_USAGE: the caller owns the loop.
  *   A blocking connection may also take calls with cb set: their callbacks run during
- *   later blocking calls or cc_poll().
+ *   later blocking calls or cc_poll(). Inside any callback, calls must set cb (a
+ *   blocking call there is refused with CC_ERR_USAGE: the loop is already running).
  *   As in libuv: when a call that takes a callback returns non-zero, that callback
  *   never fires; when it returns 0, it fires exactly once (with the reply, an error,
  *   or CC_ERR_CLOSED when the connection closes or is closed first).

@@ -879,6 +879,12 @@ static void test_broken_servers(void)
 static void close_on_event(struct cc_conn *c, const char *name, json_t *ev, void *user)
 {
     (void)name, (void)ev, (void)user;
+    /* a blocking call in here is refused (its loop is running), a callback one is not */
+    struct cc_call k = {0};
+    ASSERT_EQ(cc_hello(c, NULL, &k), CC_ERR_USAGE);
+    ASSERT(strstr(k.error.message, "inside"));
+    cc_call_clear(&k);
+    ASSERT_EQ(cc_poll(c, 0), CC_ERR_USAGE);
     cc_close(c);
 }
 
