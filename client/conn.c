@@ -385,22 +385,29 @@ static int ws_writeable(struct cc_conn *c)
             c->out_tail = &c->out_head;
         free(m);
     }
-    if (!c->out_head && c->upload && !lws_send_pipe_choked(c->wsi))
+    if (!c->out_head && cl_upload_deadline(c) && !lws_send_pipe_choked(c->wsi))
         cl_upload_write(c);
-    if (c->state == CL_OPEN && c->wsi && (c->out_head || c->upload))
+    /* more to write: queued messages, or upload bytes (not while it waits for a reply,
+     * which would spin the loop on writeable callbacks) */
+    if (c->state == CL_OPEN && c->wsi && (c->out_head || cl_upload_deadline(c)))
         lws_callback_on_writable(c->wsi);
     return 0;
 }
 
-static void ws_receive(struct cc_conn *c, struct lws *wsi, const void *in, size_t len)
+/* A piece of a message. Returns -1 to close the connection (a message past
+ * CC_MAX_MESSAGE: the reply it was would never come whole). */
+static int ws_receive(struct cc_conn *c, struct lws *wsi, const void *in, size_t len)
 {
     if (c->rx_len == 0 && !c->rx_skip && lws_frame_is_binary(wsi))
-        c->rx_skip = 1; /* the server sends no binary messages */
+        c->rx_skip = 1; /* the server sends no binary messages: dropped */
     if (!c->rx_skip) {
         if (c->rx_len + len > CC_MAX_MESSAGE) {
-            c->rx_skip = 1;
-            c->rx_len = 0;
-            lwsl_warn("cocreate: a message past %u bytes was dropped\n", CC_MAX_MESSAGE);
+            struct cc_error e = {0};
+            cl_error(&e, CC_ERR_PROTOCOL, "the server sent a message past %u bytes",
+                     CC_MAX_MESSAGE);
+            set_closed(c, &e);
+            cc_error_clear(&e);
+            return -1;
         } else {
             if (c->rx_len + len + 1 > c->rx_cap) {
                 size_t cap = c->rx_cap ? c->rx_cap : 4096;
@@ -417,7 +424,7 @@ static void ws_receive(struct cc_conn *c, struct lws *wsi, const void *in, size_
         }
     }
     if (!lws_is_final_fragment(wsi))
-        return;
+        return 0;
     size_t n = c->rx_len;
     int skip = c->rx_skip;
     c->rx_len = 0;
@@ -429,6 +436,7 @@ static void ws_receive(struct cc_conn *c, struct lws *wsi, const void *in, size_
         c->rx = NULL;
         c->rx_cap = 0;
     }
+    return 0;
 }
 
 /* A WebSocket reason for connection c. Returns what lws wants back. */
@@ -446,7 +454,7 @@ static int ws_callback(struct cc_conn *c, struct lws *wsi, enum lws_callback_rea
             c->opened = NULL;
             fn(c, &e, c->opened_user);
         }
-        if (c->state == CL_OPEN && (c->out_head || c->upload))
+        if (c->state == CL_OPEN && (c->out_head || cl_upload_deadline(c)))
             lws_callback_on_writable(wsi);
         return 0;
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
@@ -459,8 +467,7 @@ static int ws_callback(struct cc_conn *c, struct lws *wsi, enum lws_callback_rea
         cc_error_clear(&e);
         return 0;
     case LWS_CALLBACK_CLIENT_RECEIVE:
-        ws_receive(c, wsi, in, len);
-        return 0;
+        return ws_receive(c, wsi, in, len);
     case LWS_CALLBACK_CLIENT_WRITEABLE:
         return c->state == CL_OPEN ? ws_writeable(c) : 0;
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
