@@ -127,6 +127,9 @@ void cl_upload_expire(struct cc_conn *c, uint64_t now);
 json_t *cl_gallery_args(const struct cc_gallery_query *q);
 
 /* live.c */
+/* Applies a gallery.update ev to a window (an array of design objects, replaced when
+ * the order changes) and its total. */
+void cl_window_apply(json_t **window, long long *total, json_t *ev);
 /* A gallery.update or design.update: applied to its window or watches. Returns 1 when
  * one took it. */
 int cl_live_event(struct cc_conn *c, const char *name, json_t *ev);

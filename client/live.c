@@ -52,28 +52,29 @@ static json_t *find_id(json_t *a, const char *id)
     return NULL;
 }
 
-/* Applies a gallery.update to s's window. */
-static void apply_update(struct cc_sub *s, json_t *ev)
+void cl_window_apply(json_t **window, long long *total, json_t *ev)
 {
     json_t *items = json_object_get(ev, "items"), *order = json_object_get(ev, "order");
     json_t *fresh = json_array(); /* designs not in the window before */
     size_t i;
     json_t *it;
     if (json_is_integer(json_object_get(ev, "total")))
-        s->total = json_integer_value(json_object_get(ev, "total"));
+        *total = json_integer_value(json_object_get(ev, "total"));
     json_array_foreach(items, i, it) {
         const char *id = json_string_value(json_object_get(it, "id"));
         if (!id)
             continue;
-        json_t *have = find_id(s->items, id);
+        json_t *have = find_id(*window, id);
         /* A whole design object (it has its title) replaces; a delta is merged. */
         int whole = json_object_get(it, "title") != NULL;
-        if (have && !whole)
+        if (have && !whole) {
             json_object_update(have, it);
-        else if (have)
-            json_object_clear(have), json_object_update(have, it);
-        else
+        } else if (have) {
+            json_object_clear(have);
+            json_object_update(have, it);
+        } else {
             json_array_append_new(fresh, json_deep_copy(it));
+        }
     }
     if (json_is_array(order)) {
         json_t *win = json_array();
@@ -81,17 +82,16 @@ static void apply_update(struct cc_sub *s, json_t *ev)
             const char *id = json_string_value(it);
             if (!id)
                 continue;
-            json_t *d = find_id(s->items, id);
+            json_t *d = find_id(*window, id);
             if (!d)
                 d = find_id(fresh, id);
             /* an id shown with no data for it (the server sends it whole): keep its id */
             json_array_append_new(win, d ? json_incref(d) : json_pack("{ss}", "id", id));
         }
-        json_decref(s->items);
-        s->items = win;
+        json_decref(*window);
+        *window = win;
     }
     json_decref(fresh);
-    s->updates++;
 }
 
 static void sub_unlink(struct cc_sub *s)
@@ -363,7 +363,8 @@ int cl_live_event(struct cc_conn *c, const char *name, json_t *ev)
         const char *id = json_string_value(json_object_get(ev, "sub"));
         for (struct cc_sub *s = c->subs; id && s; s = s->next)
             if (!strcmp(s->id, id)) {
-                apply_update(s, ev);
+                cl_window_apply(&s->items, &s->total, ev);
+                s->updates++;
                 if (s->fn)
                     s->fn(s, ev, s->user);
                 return 1;

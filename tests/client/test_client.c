@@ -13,6 +13,7 @@
 #include "check.h"
 
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -210,7 +211,15 @@ static void test_connect_errors(void)
     ASSERT_STREQ(e.code, "timeout");
     cc_error_clear(&e);
     close(fd);
-    fprintf(stderr, "ok: connect errors (refused, bad URL, timeout)\n");
+
+    /* a path the server upgrades nothing on */
+    char bad_path[256];
+    snprintf(bad_path, sizeof bad_path, "%.*s/nope", (int)(strlen(env("CC_URL")) - 3),
+             env("CC_URL"));
+    o = (struct cc_options){.url = bad_path};
+    ASSERT_EQ(cc_connect(&c, &o, &e), CC_ERR_CONNECT);
+    cc_error_clear(&e);
+    fprintf(stderr, "ok: connect errors (refused, bad URL, timeout, no WebSocket there)\n");
 }
 
 /* ---- accounts and sessions ---- */
@@ -770,6 +779,57 @@ static void test_live(const char *url)
     cc_close(mk[1]);
 }
 
+/* ---- threads: a connection per thread, all at once ---- */
+
+struct worker {
+    pthread_t t;
+    const char *url;
+    unsigned n;
+    char design[32];
+    int votes;
+};
+
+static void *work(void *arg)
+{
+    struct worker *w = arg;
+    struct cc_call k = {0};
+    char name[32];
+    struct cc_conn *c = connect_to(w->url);
+    snprintf(name, sizeof name, "thread%u", w->n);
+    DONE(cc_register(c, name, NULL, NULL, NULL, &k));
+    size_t len;
+    char *lv = make_level(40, 10, 7000 + w->n, -1, 0, &len);
+    struct cc_upload u = {.kind = "level", .title = "Threaded", .data = lv, .len = len};
+    json_t *r = OK(cc_upload(c, &u, &k));
+    snprintf(w->design, sizeof w->design, "%s", str(r, "design.id"));
+    json_decref(r);
+    free(lv);
+    for (int i = 0; i < 20; i++) {
+        r = OK(cc_gallery_get(c, NULL, &k));
+        json_decref(r);
+    }
+    struct cc_fetch f = {0};
+    ASSERT_EQ(cc_fetch_thumb(c, w->design, &f), 0);
+    cc_fetch_clear(&f);
+    cc_close(c);
+    return NULL;
+}
+
+static void test_threads(const char *url)
+{
+    enum { THREADS = 4 };
+    struct worker w[THREADS];
+    for (unsigned i = 0; i < THREADS; i++) {
+        w[i] = (struct worker){.url = url, .n = i};
+        ASSERT(!pthread_create(&w[i].t, NULL, work, &w[i]));
+    }
+    for (unsigned i = 0; i < THREADS; i++) {
+        ASSERT(!pthread_join(w[i].t, NULL));
+        ASSERT(w[i].design[0]);
+    }
+    fprintf(stderr, "ok: %d threads, a connection each\n", THREADS);
+}
+
 /* ---- TLS ---- */
 
 static void test_tls(void)
@@ -1109,6 +1169,7 @@ int main(void)
     test_live(url);
     test_close_in_callback(url, &ds);
     test_event_driven(url);
+    test_threads(url);
     test_tls();
     test_broken_servers();
     cc_close(brand);
