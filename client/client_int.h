@@ -140,6 +140,10 @@ void cl_live_free_all(struct cc_conn *c);
 /* The lws callback's HTTP client reasons for a fetch's wsi. */
 int cl_fetch_callback(struct lws *wsi, enum lws_callback_reasons reason, struct cl_fetch *f,
                       void *in, size_t len);
+/* The earliest deadline of a fetch in flight (no byte for the timeout), 0 = none;
+ * expiring fails those past it with CC_ERR_TIMEOUT and drops their connections. */
+uint64_t cl_fetch_deadline(const struct cc_conn *c);
+void cl_fetch_expire(struct cc_conn *c, uint64_t now);
 /* Fails every fetch in flight with err (cc_close). */
 void cl_fetch_abort_all(struct cc_conn *c, const struct cc_error *err);
 

@@ -298,11 +298,13 @@ void cl_arm_timer(struct cc_conn *c)
 {
     if (!c->timer_open || c->close_asked)
         return;
-    uint64_t when = 0, u = cl_upload_deadline(c);
+    uint64_t when = 0, u = cl_upload_deadline(c), f = cl_fetch_deadline(c);
     if (c->pend_head)
         when = c->pend_head->deadline;
     if (u && (!when || u < when))
         when = u;
+    if (f && (!when || f < when))
+        when = f;
     if (c->state == CL_CONNECTING && (!when || c->connect_deadline < when))
         when = c->connect_deadline;
     if (!when) {
@@ -335,6 +337,7 @@ static void on_timer(uv_timer_t *t)
         free(p);
     }
     cl_upload_expire(c, now);
+    cl_fetch_expire(c, now);
     c->depth--;
     cl_arm_timer(c);
 }
@@ -363,10 +366,11 @@ static void set_closed(struct cc_conn *c, const struct cc_error *why)
     fail_pending(c, why);
     if (c->close_asked)
         return;
-    if (!was_open && c->opened) {
+    if (!was_open) { /* on_close is for a connection that was open */
         cc_open_fn fn = c->opened;
         c->opened = NULL;
-        fn(c, why, c->opened_user);
+        if (fn)
+            fn(c, why, c->opened_user);
     } else if (c->on_close) {
         c->on_close(c, why, c->user);
     }

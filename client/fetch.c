@@ -23,6 +23,7 @@ struct cl_fetch {
     struct cc_body body;
     size_t cap;
     int stopped; /* the sink said stop, or the body passed CC_MAX_BODY */
+    uint64_t deadline; /* uv_now() ms: nothing came for the timeout by then */
     struct cc_error err;
 };
 
@@ -103,6 +104,7 @@ int cl_fetch_callback(struct lws *wsi, enum lws_callback_reasons reason, struct 
     struct cc_conn *c = f->c;
     int rc = 0;
     c->depth++;
+    f->deadline = uv_now(c->loop) + (uint64_t)c->timeout_ms; /* it is alive */
     switch (reason) {
     case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
         unsigned char **p = in, *end = *p + len;
@@ -158,6 +160,32 @@ int cl_fetch_callback(struct lws *wsi, enum lws_callback_reasons reason, struct 
     cc_error_clear(&e);
     c->depth--;
     return rc;
+}
+
+uint64_t cl_fetch_deadline(const struct cc_conn *c)
+{
+    uint64_t when = 0;
+    for (const struct cl_fetch *f = c->fetches; f; f = f->next)
+        if (!when || f->deadline < when)
+            when = f->deadline;
+    return when;
+}
+
+void cl_fetch_expire(struct cc_conn *c, uint64_t now)
+{
+    struct cl_fetch *f = c->fetches, *next;
+    for (; f; f = next) {
+        next = f->next;
+        if (f->deadline > now)
+            continue;
+        struct cc_error e = {0};
+        cl_error(&e, CC_ERR_TIMEOUT, "no HTTP response within %d ms", c->timeout_ms);
+        if (f->wsi) /* lws closes it on its next turn (we are in no callback of it) */
+            lws_set_timeout(f->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        finish(f, &e);
+        cc_error_clear(&e);
+        next = c->fetches; /* the callback may have started or ended fetches */
+    }
 }
 
 void cl_fetch_abort_all(struct cc_conn *c, const struct cc_error *err)
@@ -220,6 +248,7 @@ int cc_fetch(struct cc_conn *c, const char *path, struct cc_fetch *f)
     x->sink_user = f->sink_user;
     x->next = c->fetches;
     c->fetches = x;
+    x->deadline = uv_now(c->loop) + (uint64_t)c->timeout_ms;
 
     struct lws_client_connect_info ci;
     memset(&ci, 0, sizeof ci);
@@ -250,6 +279,7 @@ int cc_fetch(struct cc_conn *c, const char *path, struct cc_fetch *f)
             cc_error_clear(&e);
         }
     }
+    cl_arm_timer(c);
     if (f->cb)
         return 0;
     cl_wait(c, &w.done);

@@ -106,8 +106,9 @@ struct cc_conn;
 /* A pushed event no subscription or watch took (SPEC §8 `notice`, ...): name is its
  * "ev", event the whole object (borrowed). */
 typedef void (*cc_event_fn)(struct cc_conn *c, const char *name, json_t *event, void *user);
-/* The connection closed (by the server, the network, or a failed connect); err says
- * why (borrowed). Not called for cc_close(). */
+/* The open connection closed (by the server or the network); err says why (borrowed).
+ * Not called for cc_close(), nor for a connect that failed (cc_connect's error,
+ * cc_connect_loop's opened say that). */
 typedef void (*cc_close_fn)(struct cc_conn *c, const struct cc_error *err, void *user);
 /* cc_connect_loop's result: err->kind is CC_OK once the WebSocket is open. */
 typedef void (*cc_open_fn)(struct cc_conn *c, const struct cc_error *err, void *user);
@@ -294,12 +295,14 @@ struct cc_sub;
  * first window, when the subscribe's reply arrived). */
 typedef void (*cc_sub_fn)(struct cc_sub *s, json_t *event, void *user);
 /* gallery.subscribe {...}: *sub is set at once (before the reply, in the event-driven
- * form); call's result is the reply {sub, total, items}. On an error the subscription
- * is freed and *sub set to NULL (event-driven: before cb runs; do not use it after). */
+ * form); call's result is the reply {sub, total, items}. Blocking: on an error *sub is
+ * NULL again. Event-driven: a refused subscription (cb gets the error) stays, inactive,
+ * until cc_gallery_unsubscribe (CC_ERR_USAGE, no request) or cc_close frees it. */
 int cc_gallery_subscribe(struct cc_conn *c, const struct cc_gallery_query *q, cc_sub_fn fn,
                          void *user, struct cc_sub **sub, struct cc_call *call);
 /* gallery.unsubscribe {sub}: s is freed at once (no more callbacks); call completes
- * with the server's reply. */
+ * with the server's reply. Before the subscribe's reply came it is CC_ERR_USAGE (s is
+ * freed when that reply comes, and the server's subscription ends with the connection). */
 int cc_gallery_unsubscribe(struct cc_conn *c, struct cc_sub *s, struct cc_call *call);
 /* The window: its designs in order (a JSON array of design objects, borrowed: valid
  * until the next update), their number, and the gallery's total. */
@@ -316,8 +319,8 @@ unsigned long cc_sub_updates(const struct cc_sub *s);
 struct cc_watch;
 /* After each design.update applied (event borrowed: its design, comments_new, ...). */
 typedef void (*cc_watch_fn)(struct cc_watch *w, json_t *event, void *user);
-/* design.watch {design}: *watch set at once; call's result is the reply {design}. On
- * an error the watch is freed and *watch set to NULL. */
+/* design.watch {design}: *watch set at once; call's result is the reply {design}.
+ * Refusals as for cc_gallery_subscribe. */
 int cc_design_watch(struct cc_conn *c, const char *design, cc_watch_fn fn, void *user,
                     struct cc_watch **watch, struct cc_call *call);
 /* design.unwatch {design}: w is freed at once. */
@@ -392,7 +395,8 @@ struct cc_fetch {
 };
 void cc_fetch_clear(struct cc_fetch *f);
 /* GET path (e.g. "/healthz") on the connection's server, with the connection's token
- * (cc_token) as bearer when it has one (hidden designs, /me/export). */
+ * (cc_token) as bearer when it has one (hidden designs, /me/export). CC_ERR_TIMEOUT
+ * when nothing arrives for the connection's timeout. */
 int cc_fetch(struct cc_conn *c, const char *path, struct cc_fetch *f);
 /* /t/<design>.png (320×320 or 320×180 PNG), /r/<design>.png (full-size render),
  * /d/<design> (the original bytes, content_type as served). */

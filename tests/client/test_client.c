@@ -903,6 +903,9 @@ static void test_broken_servers(void)
     ASSERT(!kill(victim, SIGSTOP));
     cc_set_timeout(c, 300);
     json_decref(FAILS(cc_hello(c, NULL, &k), CC_ERR_TIMEOUT, "timeout"));
+    struct cc_fetch f = {0};
+    ASSERT_EQ(cc_fetch(c, "/healthz", &f), CC_ERR_TIMEOUT);
+    cc_fetch_clear(&f);
     ASSERT(!kill(victim, SIGCONT));
     cc_set_timeout(c, 0);
     /* the connection is still usable; the late reply is dropped */
