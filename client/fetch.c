@@ -20,6 +20,7 @@ struct cl_fetch {
     void *user;
     cc_sink_fn sink;
     void *sink_user;
+    const char *const *want; /* header names to keep (the caller's) */
     struct cc_body body;
     size_t cap;
     int stopped; /* the sink said stop, or the body passed CC_MAX_BODY */
@@ -40,6 +41,7 @@ static void finish(struct cl_fetch *f, const struct cc_error *err)
         lws_set_opaque_user_data(f->wsi, NULL);
     f->cb(c, &f->body, err, f->user);
     free(f->body.data);
+    json_decref(f->body.headers);
     cc_error_clear(&f->err);
     free(f);
 }
@@ -49,7 +51,7 @@ static void append(struct cl_fetch *f, const void *in, size_t len)
     if (f->stopped)
         return;
     if (f->sink) {
-        if (f->sink(in, len, f->sink_user)) {
+        if (f->sink(&f->body, in, len, f->sink_user)) {
             f->stopped = 1;
             cl_error(&f->err, CC_ERR_USAGE, "stopped by the sink");
         }
@@ -74,6 +76,34 @@ static void append(struct cl_fetch *f, const void *in, size_t len)
     memcpy(f->body.data + f->body.len, in, len);
     f->body.len += len;
     f->body.data[f->body.len] = '\0';
+}
+
+/* The value of response header name (lowercase) into buf: lws parses the headers it
+ * knows into tokens and keeps the others by name. Returns its length or -1. */
+static int header(struct lws *wsi, const char *name, char *buf, int len)
+{
+    char key[64];
+    int n = snprintf(key, sizeof key, "%s:", name);
+    if (n <= 1 || n >= (int)sizeof key)
+        return -1;
+    for (int t = 0; t < WSI_TOKEN_COUNT; t++) {
+        const unsigned char *ts = lws_token_to_string((enum lws_token_indexes)t);
+        if (ts && !strcmp((const char *)ts, key))
+            return lws_hdr_copy(wsi, buf, len, (enum lws_token_indexes)t);
+    }
+    return lws_hdr_custom_copy(wsi, buf, len, key, n);
+}
+
+/* The headers the caller asked for, from the response's header table. */
+static void keep_headers(struct cl_fetch *f, struct lws *wsi)
+{
+    char v[1024];
+    if (!f->want)
+        return;
+    f->body.headers = json_object();
+    for (const char *const *h = f->want; *h; h++)
+        if (header(wsi, *h, v, sizeof v) >= 0)
+            json_object_set_new(f->body.headers, *h, json_string(v)); /* NULL: not UTF-8 */
 }
 
 /* The response is whole: its outcome by status. */
@@ -122,6 +152,7 @@ int cl_fetch_callback(struct lws *wsi, enum lws_callback_reasons reason, struct 
         if (lws_hdr_copy(wsi, f->body.content_type, sizeof f->body.content_type,
                          WSI_TOKEN_HTTP_CONTENT_TYPE) < 0)
             f->body.content_type[0] = '\0';
+        keep_headers(f, wsi);
         break;
     case LWS_CALLBACK_RECEIVE_CLIENT_HTTP: {
         char buf[LWS_PRE + FETCH_READ], *px = buf + LWS_PRE;
@@ -207,6 +238,7 @@ static void fetch_done(struct cc_conn *c, const struct cc_body *body,
     struct fetch_waiter *w = user;
     w->out->body = *body;
     ((struct cc_body *)body)->data = NULL; /* now the caller's */
+    ((struct cc_body *)body)->headers = NULL;
     cl_error_copy(&w->out->error, err);
     w->done = 1;
 }
@@ -216,6 +248,7 @@ void cc_fetch_clear(struct cc_fetch *f)
     if (!f)
         return;
     free(f->body.data);
+    json_decref(f->body.headers);
     memset(&f->body, 0, sizeof f->body);
     cc_error_clear(&f->error);
 }
@@ -246,6 +279,7 @@ int cc_fetch(struct cc_conn *c, const char *path, struct cc_fetch *f)
     x->user = f->cb ? f->user : &w;
     x->sink = f->sink;
     x->sink_user = f->sink_user;
+    x->want = f->headers;
     x->next = c->fetches;
     c->fetches = x;
     x->deadline = uv_now(c->loop) + (uint64_t)c->timeout_ms;

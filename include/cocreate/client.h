@@ -375,10 +375,14 @@ struct cc_body {
     size_t len;
     int status;
     char content_type[128];
+    json_t *headers; /* the response headers asked for in cc_fetch.headers that came:
+                        {"name": "value"}, names as asked; NULL when none were asked */
 };
-/* Takes body bytes as they arrive instead of keeping them (large downloads); return
- * non-zero to stop (the fetch then fails with CC_ERR_USAGE "stopped by the sink"). */
-typedef int (*cc_sink_fn)(const unsigned char *data, size_t len, void *user);
+/* Takes body bytes as they arrive instead of keeping them (large downloads): head is
+ * the response so far (status, content_type, headers; no data); return non-zero to
+ * stop (the fetch then fails with CC_ERR_USAGE "stopped by the sink"). */
+typedef int (*cc_sink_fn)(const struct cc_body *head, const unsigned char *data, size_t len,
+                          void *user);
 /* An async fetch's outcome: body (borrowed; data freed after the callback) and err. */
 typedef void (*cc_body_fn)(struct cc_conn *c, const struct cc_body *body,
                            const struct cc_error *err, void *user);
@@ -390,6 +394,9 @@ struct cc_fetch {
     void *user;
     cc_sink_fn sink;
     void *sink_user;
+    /* response headers to keep in body.headers: lowercase names, NULL-terminated (e.g.
+     * {"etag", "x-log-length", NULL}); borrowed until the fetch completes */
+    const char *const *headers;
     struct cc_body body;
     struct cc_error error;
 };

@@ -618,9 +618,11 @@ static void test_ops(const char *url, struct cc_conn *brand, const struct design
 
 static size_t sunk;
 
-static int sink(const unsigned char *data, size_t len, void *user)
+static int sink(const struct cc_body *head, const unsigned char *data, size_t len, void *user)
 {
     (void)data, (void)user;
+    ASSERT_EQ(head->status, 200);
+    ASSERT(!head->data);
     sunk += len;
     return 0;
 }
@@ -656,6 +658,19 @@ static void test_fetch(const char *url, const struct designs *ds)
     cc_fetch_clear(&f);
     ASSERT_EQ(cc_fetch_thumb(c, "../x", &f), CC_ERR_USAGE);
     cc_fetch_clear(&f);
+    /* response headers asked for, known to lws (etag) or not (x-log-*) */
+    static const char *const want[] = {"etag", "x-log-length", "x-log-head", "x-none", NULL};
+    f.headers = want;
+    ASSERT_EQ(cc_fetch(c, "/log/open", &f), 0);
+    ASSERT_STREQ(json_string_value(json_object_get(f.body.headers, "x-log-length")), "0");
+    ASSERT_EQ(strlen(json_string_value(json_object_get(f.body.headers, "x-log-head"))), 64);
+    ASSERT(!json_object_get(f.body.headers, "x-none"));
+    cc_fetch_clear(&f);
+    f.headers = want;
+    ASSERT_EQ(cc_fetch_original(c, ds->big, &f), 0);
+    ASSERT_EQ(strlen(json_string_value(json_object_get(f.body.headers, "etag"))), 66);
+    cc_fetch_clear(&f);
+    f = (struct cc_fetch){0};
     ASSERT_EQ(cc_fetch(c, "/healthz", &f), 0);
     ASSERT(!strncmp((const char *)f.body.data, "ok", 2));
     cc_fetch_clear(&f);
