@@ -176,6 +176,27 @@ static char *upload_level(struct cc_conn *c, unsigned variant, const char *conte
     return id;
 }
 
+/* ---- logging: silent unless asked ---- */
+
+static void count_log(int level, const char *line, void *user)
+{
+    (void)level, (void)line;
+    (*(int *)user)++;
+}
+
+static void test_log(const char *url)
+{
+    int lines = 0;
+    cc_set_log(count_log, &lines, 1 | 2 | 4); /* lws's ERR, WARN, NOTICE */
+    cc_close(connect_to(url));
+    ASSERT(lines > 0); /* lws tells its version and event library at NOTICE */
+    cc_set_log(NULL, NULL, 0);
+    lines = 0;
+    cc_close(connect_to(url));
+    ASSERT_EQ(lines, 0);
+    fprintf(stderr, "ok: lws's log to a callback, then silent\n");
+}
+
 /* ---- connect errors, timeouts ---- */
 
 static void test_connect_errors(void)
@@ -1179,6 +1200,7 @@ int main(void)
                                             "kind", "level", "scale", "heart"),
                            &k));
     struct designs ds = {0};
+    test_log(url);
     test_connect_errors();
     test_accounts(url);
     test_uploads(url, brand, &ds);

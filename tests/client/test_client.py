@@ -76,10 +76,16 @@ async def main():
                CC_TLS_CA=ca, CC_OTHER_CA=other_ca, CC_VICTIM_URL=victim.ws_url,
                CC_VICTIM_PID=str(victim.proc.pid), CC_SMALLQ_URL=smallq.ws_url,
                CC_DEAD_URL=f'ws://127.0.0.1:{free_port()}/ws')
-    p = subprocess.run([binary], env=env, timeout=4 * WAIT)
+    p = subprocess.run([binary], env=env, timeout=4 * WAIT, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    print(p.stdout, end='')
     if p.returncode:
         mark_failed()
         sys.exit(f'test_client exited {p.returncode}')
+    # the library printed nothing of its own (lws's lines start with a [time] stamp)
+    noise = [line for line in p.stdout.splitlines() if line.startswith('[20')]
+    assert not noise, f'the library printed: {noise[:5]}'
+
     victim.wait_exit(expect_rc=-9)  # killed by the test in the middle of an upload
     check_no_sanitizer_report(victim.log_text())
     for s in (srv, tls, smallq):
