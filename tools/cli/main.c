@@ -291,6 +291,8 @@ int cli_usage_error(struct cli *cli, const char *fmt, ...)
                 cli->cmd ? cli->cmd->name : "", msg);
         if (cli->cmd)
             usage_line(stderr, cli->cmd);
+        else
+            fprintf(stderr, "usage: cocreate COMMAND [ARGS] [OPTIONS]\n");
         fprintf(stderr, "(cocreate %s%s--help for more)\n", cli->cmd ? cli->cmd->name : "",
                 cli->cmd ? " " : "");
     }
