@@ -111,6 +111,15 @@ async def main():
     assert '--title TITLE' in out and '--contest ID' in out and 'example:\n  cocreate upload' in out
     assert 'contest results' in ok(ann, 'contest', '--help')
     assert 'usage: cocreate gallery' in ok(ann, 'help', 'gallery')
+    # the man page covers every command of the help
+    man = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'man',
+                            'cocreate.1')).read().replace('\\-', '-').replace('\\fB', '')
+    helptext = ok(ann, '--help')
+    names = [ln.split()[0] + (' ' + ln.split()[1] if ln.split()[0] == 'contest' else '')
+             for ln in helptext.split('commands:\n')[1].split('\n\n')[0].splitlines()]
+    assert len(names) > 25, names
+    for name in names:
+        assert name in man, f'man/cocreate.1 does not describe {name}'
     for args in ([], ['nosuch'], ['gallery', '--nosuch'], ['upload'], ['vote', '1', '7'],
                  ['gallery', '--limit', '0'], ['contest', 'nosuch'], ['design', '1', '2']):
         rc, out, err = cli(ann, *args, server=url)
