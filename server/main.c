@@ -126,6 +126,10 @@ static void usage(FILE *f, const char *web_default)
             "                       program's folder if it holds index.html (installed),\n"
             "                       else the source tree's assets/web; here:\n"
             "                       %s\n"
+            "  --tls-cert FILE      serve TLS on the port (wss://HOST:PORT/ws, https://): the\n"
+            "                       PEM certificate, then its chain; needs --tls-key\n"
+            "  --tls-key FILE       the PEM private key of --tls-cert (read at start; a file\n"
+            "                       missing, unreadable or not matching exits 2)\n"
             "\n"
             "Rate limits (SPEC 6), token buckets per account and per remote address: a rule\n"
             "N/PERIOD allows a burst of N and N per PERIOD after it (PERIOD: 10s, 1m, 1h,\n"
@@ -494,6 +498,8 @@ int main(int argc, char **argv)
         {"stream-replicas", required_argument, NULL, 0x135},
         {"stream-max-age", required_argument, NULL, 0x136},
         {"stream-max-bytes", required_argument, NULL, 0x137},
+        {"tls-cert", required_argument, NULL, 0x140},
+        {"tls-key", required_argument, NULL, 0x141},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -670,6 +676,12 @@ int main(int argc, char **argv)
             }
             cfg.password_cost_low = !strcmp(optarg, "low");
             break;
+        case 0x140:
+            cfg.tls_cert = optarg;
+            break;
+        case 0x141:
+            cfg.tls_key = optarg;
+            break;
         case 'V':
             printf("%s %s\n", cc_server_name, cc_server_version);
             return 0;
@@ -705,6 +717,17 @@ int main(int argc, char **argv)
     if (rotate && !brand) {
         fprintf(stderr, "cocreated: --rotate goes with --make-brand NAME\n");
         return 2;
+    }
+    if (!cfg.tls_cert != !cfg.tls_key) {
+        fprintf(stderr, "cocreated: --tls-cert and --tls-key go together\n");
+        return 2;
+    }
+    if (cfg.tls_cert && !brand && !apply && !backup_to) {
+        char err[600];
+        if (net_tls_check(cfg.tls_cert, cfg.tls_key, err, sizeof err)) {
+            fprintf(stderr, "cocreated: %s\n", err);
+            return 2;
+        }
     }
     if (backup_to)
         return backup(cfg.data_dir, cfg.secret_path, backup_to);

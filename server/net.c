@@ -10,6 +10,9 @@
 #include <libwebsockets.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -510,6 +513,11 @@ int net_start(struct net **out, uv_loop_t *loop, const struct net_config *cfg,
     info.server_string = NET_SERVER_STRING;
     info.vhost_name = "default";
     info.max_http_header_data = NET_LWS_HEADER_DATA;
+    if (cfg->tls_cert) { /* TLS on the one port: wss:// and https:// (lws with OpenSSL) */
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = cfg->tls_cert;
+        info.ssl_private_key_filepath = cfg->tls_key;
+    }
 
     n->ctx = lws_create_context(&info);
     if (!n->ctx) {
@@ -519,11 +527,61 @@ int net_start(struct net **out, uv_loop_t *loop, const struct net_config *cfg,
         return CC_EINTERNAL;
     }
     if (!lws_get_vhost_by_name(n->ctx, "default")) {
-        snprintf(err, errlen, "cannot listen on %s:%d (address in use or not local?)",
-                 cfg->host, cfg->port);
+        snprintf(err, errlen, "cannot listen on %s:%d (address in use or not local?%s)",
+                 cfg->host, cfg->port,
+                 cfg->tls_cert ? " or the TLS certificate and key refused" : "");
         return CC_EINTERNAL;
     }
     return 0;
+}
+
+/* The first OpenSSL error queued, as text (the queue is emptied). */
+static const char *tls_reason(char *buf, size_t len)
+{
+    unsigned long e = ERR_get_error();
+    ERR_clear_error();
+    if (!e)
+        return "not PEM";
+    ERR_error_string_n(e, buf, len);
+    return buf;
+}
+
+int net_tls_check(const char *cert, const char *key, char *err, size_t errlen)
+{
+    char why[256];
+    X509 *x = NULL;
+    EVP_PKEY *k = NULL;
+    int rc = -1;
+    FILE *f = fopen(cert, "r");
+    if (!f) {
+        snprintf(err, errlen, "--tls-cert %s: %s", cert, strerror(errno));
+        return -1;
+    }
+    x = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    if (!x) {
+        snprintf(err, errlen, "--tls-cert %s: no PEM certificate in it (%s)", cert,
+                 tls_reason(why, sizeof why));
+        return -1;
+    }
+    if (!(f = fopen(key, "r"))) {
+        snprintf(err, errlen, "--tls-key %s: %s", key, strerror(errno));
+        goto out;
+    }
+    k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+    fclose(f);
+    if (!k)
+        snprintf(err, errlen, "--tls-key %s: no PEM private key in it (%s)", key,
+                 tls_reason(why, sizeof why));
+    else if (X509_check_private_key(x, k) != 1) {
+        ERR_clear_error();
+        snprintf(err, errlen, "--tls-key %s is not the key of the certificate in %s", key, cert);
+    } else
+        rc = 0;
+out:
+    EVP_PKEY_free(k);
+    X509_free(x);
+    return rc;
 }
 
 void net_refuse_new(struct net *n)

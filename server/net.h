@@ -62,6 +62,8 @@ struct net_config {
     size_t app_size;        /* bytes of per-connection application area */
     size_t send_queue_max;  /* 0 = NET_DEFAULT_SEND_QUEUE */
     size_t ws_sndbuf;       /* SO_SNDBUF of WebSocket sockets; 0 = the kernel's autotuning */
+    const char *tls_cert;   /* PEM certificate (chain) file: TLS on the port; NULL = none */
+    const char *tls_key;    /* PEM private key file of tls_cert */
 };
 
 struct net_stats {
@@ -75,6 +77,11 @@ struct net_stats {
  * caller runs the loop until it returns and then calls net_free. */
 int net_start(struct net **out, uv_loop_t *loop, const struct net_config *cfg,
               const struct net_handlers *h, char *err, size_t errlen);
+/* Checks before a start that cert (a PEM certificate, the server's first, then its
+ * chain) and key (its PEM private key) can be read and belong together, so that a bad
+ * file is a clear error rather than lws's failure to make its vhost. Returns 0, or -1
+ * with a one-line reason in err. */
+int net_tls_check(const char *cert, const char *key, char *err, size_t errlen);
 /* Refuse new TCP connections from now on (graceful shutdown). */
 void net_refuse_new(struct net *n);
 /* Bytes waiting in all send queues. */

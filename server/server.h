@@ -34,6 +34,8 @@ struct server_config {
     struct cluster_config cluster; /* --cluster etc.; cluster.urls NULL: one node, no NATS */
     int web_required;       /* --web given explicitly: a client that fails to load is fatal */
     int password_cost_low;  /* --password-cost low: cheap hashes, TEST ONLY */
+    const char *tls_cert;   /* --tls-cert: TLS (wss://, https://) on the port, or NULL */
+    const char *tls_key;    /* --tls-key: tls_cert's private key */
 };
 
 /* Most ops the op table may hold (ops_check fails beyond it): their latency histograms. */

@@ -296,6 +296,8 @@ int server_run(const struct server_config *cfg)
         .app_size = sizeof(struct session),
         .send_queue_max = cfg->send_queue_max,
         .ws_sndbuf = cfg->ws_sndbuf,
+        .tls_cert = cfg->tls_cert,
+        .tls_key = cfg->tls_key,
     };
     if (net_start(&s.net, &loop, &nc, &h, err, sizeof err)) {
         /* lws 4.1: a context that failed to listen must not be destroyed before the
@@ -314,8 +316,9 @@ int server_run(const struct server_config *cfg)
         log_warn("TEST ONLY: --test-clock: the clock stands still; test.clock sets it");
     if (cfg->rate.off)
         log_warn("--no-rate-limits: no rate limits (for benchmarks and load tests only)");
-    log_info("listening on ws://%s:%d/ws and http://%s:%d/ (data in %s)", cfg->host,
-             cfg->port, cfg->host, cfg->port, cfg->data_dir);
+    const char *tls_s = cfg->tls_cert ? "s" : "";
+    log_info("listening on ws%s://%s:%d/ws and http%s://%s:%d/ (data in %s)", tls_s, cfg->host,
+             cfg->port, tls_s, cfg->host, cfg->port, cfg->data_dir);
     uv_run(&loop, UV_RUN_DEFAULT);
     rc = 0;
     log_info("stopped");

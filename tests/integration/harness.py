@@ -10,6 +10,8 @@ Server — one daemon on 127.0.0.1, a free port and a fresh temp dir (cc-harness
     srv = Server(start=False)   # the dir only: prepare srv.data (gendata, --make-brand),
     srv.start()                 # then start it
     srv = Server(env={'LD_PRELOAD': so})   # extra environment of the daemon
+    srv = Server(tls=(cert, key, ca))      # --tls-cert/--tls-key: wss:// and https://,
+                                           # ready and get() checked against CA file ca
     srv.port, srv.data, srv.ws_url             # port, LMDB data dir, ws://127.0.0.1:P/ws
     srv.dir                                    # the temp dir: data/ and server.N.log
     srv.url('/t/1.png')                        # http://127.0.0.1:P/t/1.png
@@ -149,12 +151,15 @@ def daemon_command(*args):
 
 
 class Server:
-    def __init__(self, args=(), start=True, rate_limits=False, env=None):
+    def __init__(self, args=(), start=True, rate_limits=False, env=None, tls=None):
         self.dir = tmpdir('cc-harness-')
+        self.tls = tls  # (cert file, key file, CA file) or None
         self.data = os.path.join(self.dir, 'data')
         # Tests register and vote far faster than any person: rate limits are off
         # unless a test is about them.
         self.args = list(args) + ([] if rate_limits else ['--no-rate-limits'])
+        if tls:
+            self.args += ['--tls-cert', tls[0], '--tls-key', tls[1]]
         self.env = dict(env or {})  # added to the test's environment at each start
         self.proc = None
         self.runs = 0
@@ -165,10 +170,17 @@ class Server:
 
     @property
     def ws_url(self):
-        return f'ws://{HOST}:{self.port}/ws'
+        return f'ws{"s" if self.tls else ""}://{HOST}:{self.port}/ws'
 
     def url(self, path):
-        return f'http://{HOST}:{self.port}{path}'
+        return f'http{"s" if self.tls else ""}://{HOST}:{self.port}{path}'
+
+    def _ssl(self):
+        """urlopen's context: the test CA's for a TLS server, None otherwise."""
+        if not self.tls:
+            return None
+        import ssl
+        return ssl.create_default_context(cafile=self.tls[2])
 
     def start(self, ready_timeout=WAIT):
         """Starts the daemon on the data dir; retries on another port if it lost a race
@@ -199,11 +211,12 @@ class Server:
                 return False
             # Our daemon's own "listening" line first: a daemon that lost its port to
             # another test's server must not take that server's /healthz for its own.
-            if f'listening on ws://{HOST}:{self.port}/ws' not in self.log_text():
+            if f'listening on {self.ws_url}' not in self.log_text():
                 time.sleep(0.05)
                 continue
             try:
-                with urllib.request.urlopen(self.url('/healthz'), timeout=2) as r:
+                with urllib.request.urlopen(self.url('/healthz'), timeout=2,
+                                            context=self._ssl()) as r:
                     if r.status == 200 and self.proc.poll() is None:
                         return True
             except (urllib.error.URLError, OSError):
@@ -260,7 +273,7 @@ class Server:
         """(status, headers, body) of GET path."""
         req = urllib.request.Request(self.url(path), headers=headers or {})
         try:
-            with urllib.request.urlopen(req, timeout=WAIT) as r:
+            with urllib.request.urlopen(req, timeout=WAIT, context=self._ssl()) as r:
                 return r.status, r.headers, r.read()
         except urllib.error.HTTPError as e:
             return e.code, e.headers, e.read()

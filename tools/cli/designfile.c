@@ -66,15 +66,17 @@ int designfile_read(const char *path, const char *kind_name, struct ccbuf *buf,
     return 0;
 }
 
-void designfile_print_error(int rc, const struct kind_error *err)
+void designfile_print_error(int rc, const struct kind_error *err, int as_json)
 {
     json_t *o = json_object();
     json_object_set_new(o, "code", json_string(ccerr_wire(rc)));
     json_object_set_new(o, "detail", kind_error_detail(err));
     json_object_set_new(o, "message",
                         json_string(err->message[0] ? err->message : ccerr_message(rc)));
+    if (as_json)
+        o = json_pack("{so}", "error", o);
     char *s = json_dumps(o, JSON_COMPACT);
-    fprintf(stderr, "%s\n", s ? s : "{\"code\":\"internal\"}");
+    fprintf(as_json ? stdout : stderr, "%s\n", s ? s : "{\"code\":\"internal\"}");
     free(s);
     json_decref(o);
 }

@@ -295,33 +295,19 @@ static int check_manifest(struct xstate *s)
     return rc;
 }
 
-static int usage(void)
+int cmd_export(struct cli *cli)
 {
-    fprintf(stderr, "usage: cocreate export --contest ID --out DIR --server URL "
-                    "[--token TOKEN]   (or COCREATE_TOKEN in the environment)\n");
-    return 2;
-}
-
-int cli_export(int argc, char **argv)
-{
-    const char *url = NULL, *contest = NULL, *dir = NULL, *token = getenv("COCREATE_TOKEN");
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--server") && i + 1 < argc)
-            url = argv[++i];
-        else if (!strcmp(argv[i], "--contest") && i + 1 < argc)
-            contest = argv[++i];
-        else if (!strcmp(argv[i], "--out") && i + 1 < argc)
-            dir = argv[++i];
-        else if (!strcmp(argv[i], "--token") && i + 1 < argc)
-            token = argv[++i];
-        else
-            return usage();
-    }
-    if (!url || !contest || !dir || !*contest || strlen(contest) > 64 ||
+    const char *contest = cli_opt(cli, "contest"), *dir = cli_opt(cli, "out");
+    int rc = cli_resolve(cli);
+    if (rc)
+        return rc;
+    const char *url = cli->server, *token = cli->token;
+    if (!contest || !dir || !*contest || strlen(contest) > 64 ||
         strspn(contest, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(contest))
-        return usage();
+        return cli_usage_error(cli, "--contest ID and --out DIR are needed");
     if (!token || !*token || strlen(token) > 128 || strpbrk(token, "\r\n")) {
-        fprintf(stderr, "export: a brand token is needed (--token or COCREATE_TOKEN)\n");
+        fprintf(stderr, "export: a brand token is needed (cocreate login, --token or "
+                        "COCREATE_TOKEN)\n");
         return 2;
     }
     struct cli_server srv;
@@ -343,7 +329,8 @@ int cli_export(int argc, char **argv)
     char path[128];
     snprintf(path, sizeof path, "/export/%s", contest);
     struct cli_http_resp resp;
-    int rc = 1;
+    rc = CLI_REFUSED;
+    int json_done = 0;
     s.resp = &resp;
     if (cli_http_get(&srv, path, token, &resp, sink, &s, err, sizeof err)) {
         if (s.err[0])
@@ -351,6 +338,7 @@ int cli_export(int argc, char **argv)
         if (s.tty)
             fputc('\n', stderr);
         fprintf(stderr, "export: %s\n", err);
+        rc = s.err[0] ? CLI_REFUSED : CLI_NOCONN; /* the sink's reason, or the network */
         goto out;
     }
     if (resp.status != 200) {
@@ -375,8 +363,18 @@ int cli_export(int argc, char **argv)
     if (left_out)
         fprintf(stderr, "export: incomplete: %zu design%s left out (see manifest.json)\n",
                 left_out, left_out == 1 ? "" : "s");
-    rc = left_out ? 1 : 0;
+    rc = left_out ? CLI_REFUSED : CLI_OK;
+    json_done = cli->json;
+    if (cli->json) {
+        json_t *j = json_pack("{ss ss sI sI sI}", "contest", contest, "out", dir, "designs",
+                              (json_int_t)s.designs, "bytes", (json_int_t)s.bytes, "left_out",
+                              (json_int_t)left_out);
+        cli_print_json(j);
+        json_decref(j);
+    }
 out:
+    if (rc && cli->json && !json_done) /* the reason is on stderr */
+        printf("{\"error\":{\"code\":\"export_failed\",\"message\":\"the export failed\"}}\n");
     if (s.f)
         fclose(s.f);
     while (s.files) {

@@ -5,13 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
 #include "designfile.h"
-
-static int usage(void)
-{
-    fprintf(stderr, "usage: cocreate render FILE -o OUT.png [--thumb] [--kind level|artwork]\n");
-    return 2;
-}
 
 static int write_file(const char *path, const struct ccbuf *b)
 {
@@ -24,24 +19,12 @@ static int write_file(const char *path, const struct ccbuf *b)
     return ok ? 0 : 2;
 }
 
-int cli_render(int argc, char **argv)
+int cmd_render(struct cli *cli)
 {
-    const char *path = NULL, *out = NULL, *kind_name = NULL;
-    int thumb = 0;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--kind") && i + 1 < argc)
-            kind_name = argv[++i];
-        else if (!strcmp(argv[i], "-o") && i + 1 < argc)
-            out = argv[++i];
-        else if (!strcmp(argv[i], "--thumb"))
-            thumb = 1;
-        else if (argv[i][0] != '-' && !path)
-            path = argv[i];
-        else
-            return usage();
-    }
-    if (!path || !out)
-        return usage();
+    const char *path = cli->args[0], *out = cli_opt(cli, "o"), *kind_name = cli_opt(cli, "kind");
+    int thumb = cli_flag(cli, "thumb");
+    if (!out)
+        return cli_usage_error(cli, "-o OUT.png is needed");
     struct ccbuf buf, png;
     const struct kind *kind;
     ccbuf_init(&buf);
@@ -51,8 +34,14 @@ int cli_render(int argc, char **argv)
         struct kind_error err;
         int rrc = kind_render(kind, buf.data, buf.len, thumb, &png, &err);
         if (rrc)
-            designfile_print_error(rrc, &err);
+            designfile_print_error(rrc, &err, cli->json);
         rc = rrc ? 1 : write_file(out, &png);
+        if (!rc && cli->json)
+        {
+            json_t *j = json_pack("{ss sI}", "written", out, "bytes", (json_int_t)png.len);
+            cli_print_json(j);
+            json_decref(j);
+        }
     }
     ccbuf_free(&buf);
     ccbuf_free(&png);

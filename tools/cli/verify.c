@@ -392,28 +392,16 @@ static int compare(struct verify *v, json_t *ranking)
     return 0;
 }
 
-static int usage(void)
+int cmd_verify(struct cli *cli)
 {
-    fprintf(stderr, "usage: cocreate verify --server URL --contest ID [--log FILE]\n");
-    return 2;
-}
-
-int cli_verify(int argc, char **argv)
-{
-    const char *url = NULL, *contest = NULL, *file = NULL;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--server") && i + 1 < argc)
-            url = argv[++i];
-        else if (!strcmp(argv[i], "--contest") && i + 1 < argc)
-            contest = argv[++i];
-        else if (!strcmp(argv[i], "--log") && i + 1 < argc)
-            file = argv[++i];
-        else
-            return usage();
-    }
-    if (!url || !contest || !*contest || strlen(contest) > 64 ||
+    const char *contest = cli_opt(cli, "contest"), *file = cli_opt(cli, "log");
+    int rc = cli_resolve(cli);
+    if (rc)
+        return rc;
+    if (!contest || !*contest || strlen(contest) > 64 ||
         strspn(contest, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(contest))
-        return usage();
+        return cli_usage_error(cli, "--contest ID is needed (a contest's slug)");
+    const char *url = cli->server;
     char err[1024] = "";
     struct cli_server srv;
     struct cli_rpc *rpc = NULL;
@@ -424,10 +412,13 @@ int cli_verify(int argc, char **argv)
     u64map_init(&v.designs);
     v.voters = json_object();
     ccbuf_init(&v.line);
-    int rc = 1;
-    if (cli_server_parse(url, &srv, err, sizeof err) ||
-        cli_rpc_open(&rpc, &srv, err, sizeof err))
+    rc = CLI_REFUSED;
+    if (cli_server_parse(url, &srv, err, sizeof err))
         goto out;
+    if (cli_rpc_open(&rpc, &srv, err, sizeof err)) {
+        rc = CLI_NOCONN;
+        goto out;
+    }
     json_t *res = cli_rpc_call(rpc, "contest.get", json_pack("{ss}", "contest", contest), err,
                                sizeof err);
     if (!res)
@@ -497,12 +488,26 @@ int cli_verify(int argc, char **argv)
     }
     if (compare(&v, ranking))
         goto out;
-    printf("verified: contest %s, %llu log entries, head %s, %zu ranked designs match\n",
-           contest, (unsigned long long)v.log_length, v.log_head, json_array_size(ranking));
+    if (cli->json) {
+        json_t *j = json_pack("{sb ss sI ss sI}", "verified", 1, "contest", contest, "entries",
+                              (json_int_t)v.log_length, "log_head", v.log_head, "designs",
+                              (json_int_t)json_array_size(ranking));
+        cli_print_json(j);
+        json_decref(j);
+    } else {
+        printf("verified: contest %s, %llu log entries, head %s, %zu ranked designs match\n",
+               contest, (unsigned long long)v.log_length, v.log_head, json_array_size(ranking));
+    }
     rc = 0;
 out:
-    if (rc)
+    if (rc && cli->json) {
+        json_t *j = json_pack("{s{ss ss}}", "error", "code", "verify_failed", "message",
+                              v.why[0] ? v.why : err);
+        cli_print_json(j);
+        json_decref(j);
+    } else if (rc) {
         fprintf(stderr, "verify: %s\n", v.why[0] ? v.why : err);
+    }
     cli_rpc_close(rpc);
     json_decref(ranking);
     json_decref(v.voters);

@@ -1,0 +1,96 @@
+"""ctest `client`: libcocreate's C test (test_client.c, $CC_CLIENT_TEST) against real
+servers started here through harness.py: a plain one with a brand account, one with TLS
+(a test CA and a certificate for 127.0.0.1 made with the openssl command), one the C
+test stops and kills (its pid passed), one whose send queue is too small for most
+replies (a policy close, 1008), and a port where nothing listens. Each server's log is
+checked for sanitizer reports as it stops."""
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..',
+                                'integration'))
+from harness import (Server, WAIT, check_no_sanitizer_report, daemon_command,  # noqa: E402
+                     free_port, mark_failed, run, tmpdir)
+
+
+def openssl(*args, cwd):
+    subprocess.run(['openssl', *args], cwd=cwd, check=True, capture_output=True, timeout=WAIT)
+
+
+def make_pki(d):
+    """A CA, a server certificate it signed (127.0.0.1 and localhost), and a second CA
+    that signed nothing we serve. Returns (cert, key, ca, other_ca) paths."""
+    for ca in ('ca', 'other'):
+        openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f'{ca}.key',
+                '-out', f'{ca}.pem', '-days', '2', '-subj', f'/CN=Cocreate test {ca}', cwd=d)
+    openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out',
+            'server.csr', '-subj', '/CN=127.0.0.1', cwd=d)
+    with open(os.path.join(d, 'ext.cnf'), 'w') as f:
+        f.write('subjectAltName=IP:127.0.0.1,DNS:127.0.0.1,DNS:localhost\n'
+                'basicConstraints=CA:FALSE\n')
+    openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key',
+            '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'ext.cnf',
+            cwd=d)
+    return tuple(os.path.join(d, n) for n in ('server.pem', 'server.key', 'ca.pem',
+                                              'other.pem'))
+
+
+def check_tls_flags(cert, key, ca, d):
+    """cocreated refuses TLS files it cannot use at once: exit 2 and one line saying
+    which file and why, before anything starts."""
+    def refused(args, says):
+        p = subprocess.run(daemon_command('--data', os.path.join(d, 'never'), *args),
+                           capture_output=True, text=True, timeout=WAIT,
+                           stdin=subprocess.DEVNULL)
+        check_no_sanitizer_report(p.stdout + p.stderr)
+        assert p.returncode == 2, (args, p.returncode, p.stderr)
+        assert says in p.stderr and p.stderr.count('\n') == 1, (args, p.stderr)
+        assert not os.path.exists(os.path.join(d, 'never')), 'it started'
+    missing = os.path.join(d, 'missing.pem')
+    refused(['--tls-cert', missing, '--tls-key', key],
+            f'--tls-cert {missing}: No such file or directory')
+    refused(['--tls-cert', cert, '--tls-key', missing],
+            f'--tls-key {missing}: No such file or directory')
+    refused(['--tls-cert', key, '--tls-key', key], 'no PEM certificate in it')
+    refused(['--tls-cert', cert, '--tls-key', cert], 'no PEM private key in it')
+    refused(['--tls-cert', cert, '--tls-key', ca.replace('ca.pem', 'ca.key')],
+            'is not the key of the certificate')
+    refused(['--tls-cert', cert], '--tls-cert and --tls-key go together')
+
+
+async def main():
+    binary = os.environ['CC_CLIENT_TEST']
+    pki = tmpdir('cc-client-pki-')
+    cert, key, ca, other_ca = make_pki(pki)
+    check_tls_flags(cert, key, ca, pki)
+    low = ('--password-cost', 'low')
+    srv = Server(start=False, args=low)
+    brand = srv.make_brand('acme')
+    srv.start()
+    tls = Server(args=low, tls=(cert, key, ca))
+    victim = Server(args=low)
+    # --send-queue: a reply past 64 bytes (hello's: ~250) closes its connection with 1008
+    smallq = Server(args=(*low, '--send-queue', '64'))
+    env = dict(os.environ, CC_URL=srv.ws_url, CC_BRAND_TOKEN=brand, CC_TLS_URL=tls.ws_url,
+               CC_TLS_CA=ca, CC_OTHER_CA=other_ca, CC_VICTIM_URL=victim.ws_url,
+               CC_VICTIM_PID=str(victim.proc.pid), CC_SMALLQ_URL=smallq.ws_url,
+               CC_DEAD_URL=f'ws://127.0.0.1:{free_port()}/ws')
+    p = subprocess.run([binary], env=env, timeout=4 * WAIT, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    print(p.stdout, end='')
+    if p.returncode:
+        mark_failed()
+        sys.exit(f'test_client exited {p.returncode}')
+    # the library printed nothing of its own (lws's lines start with a [time] stamp)
+    noise = [line for line in p.stdout.splitlines() if line.startswith('[20')]
+    assert not noise, f'the library printed: {noise[:5]}'
+
+    victim.wait_exit(expect_rc=-9)  # killed by the test in the middle of an upload
+    check_no_sanitizer_report(victim.log_text())
+    for s in (srv, tls, smallq):
+        s.stop()
+
+
+if __name__ == '__main__':
+    run(main)
