@@ -37,6 +37,9 @@ TEST_DATA = os.environ.get('CC_TEST_DATA', os.path.join(SOURCE, 'tests', 'data')
 WEB_SRC = os.path.join(SOURCE, 'assets', 'web')
 SAMPLES_SRC = os.path.join(SOURCE, 'assets', 'samples')
 MARK = '<!-- cocreate test_package: the packaged copy -->'
+# the project's version, as CMakeLists.txt's project() says it (libcocreate's file name)
+VERSION = re.search(r'project\(cocreate VERSION ([0-9.]+)',
+                    open(os.path.join(SOURCE, 'CMakeLists.txt')).read()).group(1)
 
 
 def sh(*argv, ok=True, **kw):
@@ -65,12 +68,24 @@ def expected_files(sbin='sbin', etc='etc'):
              f'{etc}/default/cocreate'}
     files |= {'share/cocreate/web/' + f for f in tree(WEB_SRC)}
     files |= {'share/cocreate/samples/' + f for f in tree(SAMPLES_SRC) if f.endswith('.json')}
+    # libcocreate (docs/client.md): the shared library with its soname link, the static
+    # one, the header, pkg-config's file and the CMake package
+    files |= {'lib/libcocreate.so', 'lib/libcocreate.so.0', f'lib/libcocreate.so.{VERSION}',
+              'lib/libcocreate.a', 'include/cocreate/client.h', 'lib/pkgconfig/cocreate.pc',
+              'lib/cmake/cocreate/cocreateConfig.cmake',
+              'lib/cmake/cocreate/cocreateConfigVersion.cmake',
+              'lib/cmake/cocreate/cocreateTargets.cmake'}
     return files
 
 
 def client_library(f):
-    """libcocreate's files (client/, when it exists) are installed too."""
+    """A file of libcocreate's (client/)."""
     return re.match(r'(usr/)?(lib/([^/]+/)?libcocreate[^/]*|include/cocreate/.*)$', f) is not None
+
+
+def build_type_file(f):
+    """The CMake package's targets file of the build's own configuration."""
+    return re.match(r'(usr/)?lib/cmake/cocreate/cocreateTargets-[a-z]+\.cmake$', f) is not None
 
 
 def use_libraries_of(prefix):
@@ -85,7 +100,7 @@ def use_libraries_of(prefix):
 
 
 def check_tree(got, want, where):
-    extra = {f for f in got - want if not client_library(f)}
+    extra = {f for f in got - want if not build_type_file(f)}
     assert not want - got, f'{where}: missing {sorted(want - got)}'
     assert not extra, f'{where}: unexpected {sorted(extra)}'
 
@@ -128,13 +143,14 @@ def check_man_pages(prefix):
     assert not missing, f'cocreated.8 lacks {missing}'
     page = man_text(os.path.join(prefix, 'share/man/man1/cocreate.1.gz'))
     _, help_text, _ = sh(os.path.join(prefix, 'bin/cocreate'), 'help')
-    commands = re.findall(r'^  (\w+)', help_text, flags=re.M)
-    assert 'lint' in commands and 'help' in commands, help_text
+    listed = help_text.split('\ncommands:\n', 1)[1].split('\n\n', 1)[0]
+    # a command and its subcommand ("contest list"), not its arguments ("register NAME")
+    commands = re.findall(r'^  ([a-z]+(?: [a-z]+)?)\b', listed, flags=re.M)
+    assert 'lint' in commands and 'upload' in commands and 'contest list' in commands, listed
     for c in commands:
-        usage = re.search(rf'^  {c}( .*)?$', help_text, flags=re.M).group(0).strip()
-        # each command is a subsection headed by its usage line, as `cocreate help` says it
-        assert re.search(rf'^   {re.escape(usage)}$', page, flags=re.M), \
-            f'cocreate.1 has no subsection "{usage}"'
+        # each command is an entry of COMMANDS that starts with its name
+        assert re.search(rf'^\s+{re.escape(c)}\b', page, flags=re.M), \
+            f'cocreate.1 has no entry for "{c}"'
 
 
 def test_install():
