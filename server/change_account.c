@@ -46,6 +46,15 @@ static const char *opt_str(const struct change *c, const char *field, size_t max
     return json_string_value(v);
 }
 
+/* Whether a record's password is a stored hash string of ours: one that is not would be
+ * stored and then fail every login with `internal`, so the record is refused (the same
+ * on every node). */
+static int valid_hash(const char *stored)
+{
+    struct password_stored p;
+    return password_parse(stored, &p) == 0;
+}
+
 int ch_account_create_apply(struct change *c, MDB_txn *txn, const struct store *st)
 {
     const char *name = change_str(c, "name"), *role = change_str(c, "role");
@@ -54,6 +63,7 @@ int ch_account_create_apply(struct change *c, MDB_txn *txn, const struct store *
     char why[96];
     int bad = 0;
     a.password = opt_str(c, "password", PASSWORD_HASH_LEN - 1, &bad);
+    bad |= a.password && !valid_hash(a.password);
     a.contact = opt_str(c, "contact", 4 * ACCOUNT_CONTACT_MAX, &bad);
     a.device = opt_str(c, "device", 4 * ACCOUNT_DEVICE_MAX, &bad);
     if (bad || !name || account_check_name(name, why, sizeof why) || !role ||
@@ -177,7 +187,7 @@ int ch_account_update_apply(struct change *c, MDB_txn *txn, const struct store *
     int bad = 0;
     const char *password = opt_str(c, "password", PASSWORD_HASH_LEN - 1, &bad);
     const char *contact = opt_str(c, "contact", 4 * ACCOUNT_CONTACT_MAX, &bad);
-    if (bad)
+    if (bad || (password && !valid_hash(password)))
         return CC_EBADARGS;
     json_t *acct;
     int rc = live_account(c, txn, st, &acct);

@@ -9,15 +9,11 @@
 
 #include <nats/nats.h>
 
+#include "assembly.h"
 #include "ccerr.h"
 #include "log.h"
 #include "util.h"
 
-/* Most parts one record may have (16 MiB artwork + thumbnail, base64, in ~1 MB parts). */
-#define CLUSTER_PARTS_MAX 64
-/* A record whose parts have not all arrived within this many stream messages after its
- * first is dropped, the same on every node (its publisher gave up or died). */
-#define CLUSTER_PART_SPAN 100000
 #define CLUSTER_HEARTBEAT_NS 1000000000LL /* the stream consumer's idle heartbeat */
 /* The timer that publishes unacknowledged parts again. */
 #define CLUSTER_TICK_MS 500
@@ -31,8 +27,8 @@ struct inbox_item {
     uint64_t seq;      /* msg: stream sequence */
     uint64_t pending;  /* msg: messages after it in the stream */
     char id[128];      /* the message id (Nats-Msg-Id) */
-    char record[96];   /* msg: the record a part belongs to ("" if not a part) */
-    int part, parts;   /* msg: 0-based part and count (parts 0: a whole record) */
+    int shape;         /* msg: assembly_parse's: 0 a whole record, 1 a part, -1 malformed */
+    struct assembly_part part; /* msg: which part of which record, when shape is 1 */
     size_t len;
     uint8_t data[];
 };
@@ -44,18 +40,8 @@ struct pub {
     uint8_t *data;
     size_t len, part_len;
     int parts, nacked;
-    uint8_t acked[CLUSTER_PARTS_MAX];
+    uint8_t acked[ASSEMBLY_PARTS_MAX];
     uint64_t t0, sent; /* ms: first publish, last publish */
-};
-
-/* A record being put back together from its parts. */
-struct assembly {
-    struct assembly *next;
-    char id[96];
-    int parts, got;
-    uint64_t first_seq;
-    struct ccbuf part[CLUSTER_PARTS_MAX];
-    uint8_t have[CLUSTER_PARTS_MAX];
 };
 
 struct cluster {
@@ -78,7 +64,7 @@ struct cluster {
     int recheck_due; /* the last one could not read the stream: the timer tries again */
     int recheck_warned; /* rechecks that could not read the stream since it last could */
     struct pub *pubs;
-    struct assembly *asms;
+    struct assembly *parts; /* records being put back together from their parts */
     uint64_t skip_upto;
     size_t part_max;
     struct cluster_stats stats;
@@ -135,11 +121,7 @@ static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *m, void *
     const char *id = header(m, "Nats-Msg-Id"), *rec = header(m, "Cc-Record");
     const char *part = header(m, "Cc-Part"), *parts = header(m, "Cc-Parts");
     snprintf(it->id, sizeof it->id, "%s", id ? id : "");
-    if (rec && part && parts) {
-        snprintf(it->record, sizeof it->record, "%s", rec);
-        it->part = atoi(part);
-        it->parts = atoi(parts);
-    }
+    it->shape = assembly_parse(rec, part, parts, &it->part);
     it->len = (size_t)len;
     memcpy(it->data, natsMsg_GetData(m), (size_t)len);
     natsMsg_Destroy(m);
@@ -448,6 +430,7 @@ int cluster_open(struct cluster **out, uv_loop_t *loop, const struct cluster_con
     snprintf(cl->subject, sizeof cl->subject, "%s" CLUSTER_SUBJECT_SUFFIX, cfg->stream);
     snprintf(cl->node, sizeof cl->node, "%s", cfg->node);
     cl->inbox_tail = &cl->inbox;
+    cl->parts = assembly_new();
     /* From the connection on, nats.c may call on_disconnected (which takes mu) on its own
      * thread, even after natsConnection_Destroy: mu must exist before, and cl must
      * outlive a failed open that connected (below). */
@@ -504,6 +487,7 @@ fail:
     }
     uv_cond_destroy(&cl->room);
     uv_mutex_destroy(&cl->mu);
+    assembly_free(cl->parts);
     free(cl);
     return -1;
 }
@@ -606,7 +590,7 @@ int cluster_publish(struct cluster *cl, const char *msgid, const void *data, siz
     size_t parts = (len + cl->part_max - 1) / cl->part_max;
     if (!parts)
         parts = 1;
-    if (parts > CLUSTER_PARTS_MAX || strlen(msgid) >= sizeof ((struct pub *)0)->id)
+    if (parts > ASSEMBLY_PARTS_MAX || strlen(msgid) > ASSEMBLY_ID_MAX)
         return CC_ETOOLARGE;
     struct pub *p = xcalloc(1, sizeof *p);
     snprintf(p->id, sizeof p->id, "%s", msgid);
@@ -680,33 +664,11 @@ static void on_tick(uv_timer_t *t)
 
 /* ---- consuming (loop thread) ---- */
 
-static void asm_free(struct cluster *cl, struct assembly *a)
-{
-    for (struct assembly **pp = &cl->asms; *pp; pp = &(*pp)->next)
-        if (*pp == a) {
-            *pp = a->next;
-            break;
-        }
-    for (int i = 0; i < a->parts; i++)
-        ccbuf_free(&a->part[i]);
-    free(a);
-}
-
-/* The first sequence a restart must read from for the records still incomplete. */
-static uint64_t resume_from(const struct cluster *cl, uint64_t seq)
-{
-    uint64_t r = seq + 1;
-    for (const struct assembly *a = cl->asms; a; a = a->next)
-        if (a->first_seq < r)
-            r = a->first_seq;
-    return r;
-}
-
 static void deliver(struct cluster *cl, uint64_t seq, const char *id, const uint8_t *data,
                     size_t len)
 {
     if (seq > cl->skip_upto)
-        cl->h.on_record(cl->h.user, seq, resume_from(cl, seq), id, data, len);
+        cl->h.on_record(cl->h.user, seq, assembly_resume(cl->parts, seq), id, data, len);
 }
 
 static void got_message(struct cluster *cl, struct inbox_item *it)
@@ -716,51 +678,20 @@ static void got_message(struct cluster *cl, struct inbox_item *it)
     cl->stats.delivered_seq = it->seq;
     if (it->seq + it->pending > cl->stats.last_seq)
         cl->stats.last_seq = it->seq + it->pending;
-    /* Records whose parts stopped coming are dropped, the same on every node. */
-    for (struct assembly *a = cl->asms, *next; a; a = next) {
-        next = a->next;
-        if (it->seq - a->first_seq > CLUSTER_PART_SPAN) {
-            log_warn("cluster: record %s never got all its parts: dropped", a->id);
-            asm_free(cl, a);
-        }
-    }
-    if (!it->record[0]) {
+    assembly_expire(cl->parts, it->seq);
+    if (it->shape == 0) {
         deliver(cl, it->seq, it->id, it->data, it->len);
         return;
     }
-    if (it->parts < 2 || it->parts > CLUSTER_PARTS_MAX || it->part < 0 ||
-        it->part >= it->parts) {
+    if (it->shape < 0) {
         cl->stats.bad_messages++;
         deliver(cl, it->seq, NULL, NULL, 0); /* counted and skipped by the caller */
         return;
     }
-    struct assembly *a = cl->asms;
-    while (a && strcmp(a->id, it->record))
-        a = a->next;
-    if (!a) {
-        a = xcalloc(1, sizeof *a);
-        snprintf(a->id, sizeof a->id, "%s", it->record);
-        a->parts = it->parts;
-        a->first_seq = it->seq;
-        for (int i = 0; i < a->parts; i++)
-            ccbuf_init(&a->part[i]);
-        a->next = cl->asms;
-        cl->asms = a;
-    }
-    if (a->parts != it->parts || a->have[it->part])
-        return; /* a part seen already (republished after the duplicate window) */
-    a->have[it->part] = 1;
-    ccbuf_append(&a->part[it->part], it->data, it->len);
-    if (++a->got < a->parts)
-        return;
     struct ccbuf whole;
     ccbuf_init(&whole);
-    for (int i = 0; i < a->parts; i++)
-        ccbuf_append(&whole, a->part[i].data, a->part[i].len);
-    char id[96];
-    snprintf(id, sizeof id, "%s", a->id);
-    asm_free(cl, a);
-    deliver(cl, it->seq, id, whole.data, whole.len);
+    if (assembly_add(cl->parts, it->seq, &it->part, it->data, it->len, &whole))
+        deliver(cl, it->seq, it->part.record, whole.data, whole.len);
     ccbuf_free(&whole);
 }
 
@@ -896,8 +827,7 @@ void cluster_close(struct cluster *cl)
     }
     while (cl->pubs)
         pub_free(cl, cl->pubs);
-    while (cl->asms)
-        asm_free(cl, cl->asms);
+    assembly_free(cl->parts);
     /* nats.c may still run a delivery or acknowledgement callback on its own threads
      * after the connection is destroyed (a delivery thread that waited for room during
      * a catch-up wakes up late): they take cl->mu, see `stopped` and return. So the

@@ -42,6 +42,26 @@
  * run nothing and reach nothing (a sandbox: a unique origin, no script). */
 #define CSP_USER_BYTES "default-src 'none'; sandbox"
 
+/* The routes, as the label `route` of /metrics' cocreate_http_request_duration_seconds
+ * names them: every request http_route answers is one of these. */
+enum route {
+    ROUTE_HEALTHZ,
+    ROUTE_METRICS,
+    ROUTE_THUMB,     /* /t/<id>.png */
+    ROUTE_RENDER,    /* /r/<id>.png */
+    ROUTE_ORIGINAL,  /* /d/<id> */
+    ROUTE_LOG,       /* /log/<contest> */
+    ROUTE_EXPORT,    /* /export/<contest> */
+    ROUTE_ME_EXPORT, /* /me/export */
+    ROUTE_WEB,       /* the web client's pages and assets */
+    ROUTE_NOT_FOUND, /* anything else: 404 */
+    ROUTE_COUNT
+};
+static const char *const route_names[] = {"healthz", "metrics", "thumb",     "render", "original",
+                                          "log",     "export",  "me_export", "web",    "not_found"};
+_Static_assert(CC_ARRAY_LEN(route_names) == ROUTE_COUNT, "a name per route");
+_Static_assert(ROUTE_COUNT == SERVER_HTTP_ROUTES, "server.h: a histogram per route");
+
 static void respond_text(struct net_http *h, int status, const char *text)
 {
     net_http_respond(h, status, "text/plain; charset=utf-8", xstrdup(text), strlen(text));
@@ -150,6 +170,15 @@ static void metrics(struct net_http *h, struct server *s)
         snprintf(label, sizeof label, "op=\"%s\"", s->stats.op_name[i]);
         histo_write(&b, "cocreate_request_duration_seconds", label, &histo_latency,
                     &s->stats.op_latency[i]);
+    }
+    family(&b, "cocreate_http_request_duration_seconds", "histogram",
+           "HTTP GET and HEAD requests, from their headers to their response's last byte "
+           "(or the client leaving), by route.");
+    for (size_t i = 0; i < ROUTE_COUNT; i++) {
+        char label[48];
+        snprintf(label, sizeof label, "route=\"%s\"", route_names[i]);
+        histo_write(&b, "cocreate_http_request_duration_seconds", label, &histo_latency,
+                    &s->stats.http_latency[i]);
     }
     metric(&b, "cocreate_commits_total", "counter", "LMDB write transactions committed.",
            ws.commits);
@@ -603,19 +632,34 @@ void http_route(struct net_http *h, const char *path, void *user)
 {
     struct server *s = user;
     enum content what;
+    enum route route;
     uint64_t id;
-    if (!strcmp(path, "/healthz"))
+    if (!strcmp(path, "/healthz")) {
+        route = ROUTE_HEALTHZ;
         respond_text(h, 200, "ok\n");
-    else if (!strcmp(path, "/metrics"))
+    } else if (!strcmp(path, "/metrics")) {
+        route = ROUTE_METRICS;
         metrics(h, s);
-    else if ((id = parse_content_path(path, &what)))
+    } else if ((id = parse_content_path(path, &what))) {
+        route = what == CONTENT_THUMB    ? ROUTE_THUMB
+                : what == CONTENT_RENDER ? ROUTE_RENDER
+                                         : ROUTE_ORIGINAL;
         design_content(h, s, id, what);
-    else if (!strncmp(path, "/log/", 5) && path[5] && strlen(path + 5) <= CONTEST_ID_MAX)
+    } else if (!strncmp(path, "/log/", 5) && path[5] && strlen(path + 5) <= CONTEST_ID_MAX) {
+        route = ROUTE_LOG;
         audit_log(h, s, path + 5);
-    else if (!strncmp(path, "/export/", 8) && path[8] && strlen(path + 8) <= CONTEST_ID_MAX)
+    } else if (!strncmp(path, "/export/", 8) && path[8] && strlen(path + 8) <= CONTEST_ID_MAX) {
+        route = ROUTE_EXPORT;
         export_http(h, s, path + 8);
-    else if (!strcmp(path, "/me/export"))
+    } else if (!strcmp(path, "/me/export")) {
+        route = ROUTE_ME_EXPORT;
         export_me_http(h, s);
-    else if (!web_route(s->web, h, path) && !web_not_found(s->web, h, path))
-        respond_text(h, 404, "not found\n");
+    } else if (web_route(s->web, h, path)) {
+        route = ROUTE_WEB;
+    } else {
+        route = ROUTE_NOT_FOUND;
+        if (!web_not_found(s->web, h, path))
+            respond_text(h, 404, "not found\n");
+    }
+    net_http_observe(h, &s->stats.http_latency[route]);
 }

@@ -454,6 +454,23 @@ static int apply_records(const char *dir, const char *secret_path, const char *f
     return 0;
 }
 
+/* LMDB maps DATA/data.mdb and trusts the page numbers in it: a damaged file (a page
+ * pointing past its end) is read past its end and the kernel sends SIGBUS, which would
+ * kill the process with a bare "Bus error" (seen at start on a data file with garbage
+ * in its pages). Nothing else here maps a file, so a SIGBUS is said in plain words, and
+ * the exit is 1 like any refusal to start. Only async-signal-safe calls. */
+static void on_sigbus(int sig)
+{
+    static const char msg[] =
+        "cocreated: error: a read of the LMDB data file went past its end (SIGBUS): "
+        "data.mdb is damaged, or was cut short while in use; restore the data directory "
+        "from a backup (docs/operations.md)\n";
+    (void)sig;
+    ssize_t n = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)n;
+    _exit(1);
+}
+
 static void raise_fd_limit(void)
 {
     struct rlimit rl;
@@ -729,6 +746,8 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    struct sigaction bus = {.sa_handler = on_sigbus};
+    sigaction(SIGBUS, &bus, NULL);
     if (backup_to)
         return backup(cfg.data_dir, cfg.secret_path, backup_to);
     if (brand && cfg.cluster.urls)

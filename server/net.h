@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "histo.h"
+
 /* SPEC §6: text frames ≤ 64 KiB. */
 #define NET_MAX_TEXT (64 * 1024)
 /* Default bound of one connection's outgoing queue (SPEC §6 bounded memory). */
@@ -188,5 +190,11 @@ void net_http_resume(struct net_http *h);
  * responding just frees the body. */
 void net_http_hold(struct net_http *h);
 void net_http_release(struct net_http *h);
+
+/* Records h's latency in latency (histo_latency's scale, ns) when its transaction ends:
+ * from the request's headers parsed to the response's last byte handed to the socket,
+ * or to the client leaving. latency is borrowed and must outlive the transaction; call
+ * it from on_http (a later call replaces the histogram). */
+void net_http_observe(struct net_http *h, struct histo *latency);
 
 #endif

@@ -122,6 +122,11 @@ void net_http_release(struct net_http *h)
     http_unref(h);
 }
 
+void net_http_observe(struct net_http *h, struct histo *latency)
+{
+    h->latency = latency;
+}
+
 /* The transaction is over (sent or the client left): lws forgets h. */
 void net_http_detach(struct pss *pss)
 {
@@ -129,6 +134,8 @@ void net_http_detach(struct pss *pss)
     if (!h)
         return;
     pss->http = NULL;
+    if (h->latency)
+        histo_add(h->latency, &histo_latency, uv_hrtime() - h->start_ns);
     h->wsi = NULL;
     http_unref(h);
 }
@@ -343,6 +350,7 @@ int net_http_on_request(struct net *n, struct pss *pss, struct lws *wsi, const c
     h->net = n;
     h->wsi = wsi;
     h->refs = 1;
+    h->start_ns = uv_hrtime();
     h->head = lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) > 0;
     h->has_body = request_has_body(wsi);
     h->close_after = h->has_body || body_forces_close(wsi);

@@ -99,6 +99,8 @@ struct net_http {
     size_t len, sent;
     unsigned char *body; /* a buffered body, or */
     struct net_body stream;
+    uint64_t start_ns;     /* uv_hrtime() when the request came */
+    struct histo *latency; /* net_http_observe's, or NULL */
 };
 
 /* lws's per-session area (for both HTTP and WebSocket wsi). */

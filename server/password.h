@@ -16,6 +16,9 @@
 #define PASSWORD_MAX 200
 /* Room for a stored hash string and its NUL. */
 #define PASSWORD_HASH_LEN 160
+/* A hash's random salt and argon2id's output, in bytes. */
+#define PASSWORD_SALT_BYTES 16
+#define PASSWORD_HASH_BYTES 32
 
 /* argon2id's cost: iterations, memory in KiB, lanes. */
 struct password_cost {
@@ -25,6 +28,25 @@ struct password_cost {
  * one core here); and --password-cost low, for tests only: 1 pass over 1 MiB. */
 extern const struct password_cost password_cost_default, password_cost_low;
 
+/* A stored hash string's parts: the cost it was made with, its salt, the hash. */
+struct password_stored {
+    struct password_cost cost;
+    uint8_t salt[PASSWORD_SALT_BYTES];
+    uint8_t hash[PASSWORD_HASH_BYTES];
+};
+/* The cost a stored hash may name: 1–64 passes, 1–16 lanes, 8 KiB per lane to 4 GiB (a
+ * string outside them is not one of ours). */
+#define PASSWORD_T_MAX 64
+#define PASSWORD_P_MAX 16
+#define PASSWORD_M_KIB_MAX (4u * 1024 * 1024)
+
+/* Reads a stored hash string exactly as password_format writes it (decimal numbers
+ * without leading zeros, lowercase hex), its cost within the bounds above. Returns 0
+ * with *out filled, or CC_EINTERNAL. Any thread; cheap (no hashing). */
+int password_parse(const char *stored, struct password_stored *out);
+/* Writes p as a stored hash string into out. */
+void password_format(const struct password_stored *p, char out[PASSWORD_HASH_LEN]);
+
 /* Checks a password's text (valid UTF-8, 10–200 scalar values). Returns 0, or
  * CC_EBADARGS with e filled (field "password" unless field says otherwise). */
 int password_check(const char *pw, const char *field, struct jargs_err *e);
@@ -32,7 +54,7 @@ int password_check(const char *pw, const char *field, struct jargs_err *e);
  * CC_EINTERNAL. */
 int password_hash(const char *pw, const struct password_cost *cost, char out[PASSWORD_HASH_LEN]);
 /* 0 when pw matches the stored hash (compared in constant time), CC_EUNAUTHORIZED when
- * it does not, CC_EINTERNAL when the stored string is not one of ours. */
+ * it does not, CC_EINTERNAL when the stored string is not one of ours (password_parse). */
 int password_verify(const char *pw, const char *stored);
 
 #endif

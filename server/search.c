@@ -651,14 +651,17 @@ static int match(const char *q, size_t qlen, const ucs4_t *qp, size_t qn, const 
 }
 
 struct hit {
-    struct dmem *d;
-    double top; /* its `top` score, 0 where the viewer may not be ordered by it */
+    uint64_t design;
+    void *d;                        /* what the caller's accept gave for it */
+    double top; /* search_query: its `top` score, 0 where the viewer may not be ordered
+                   by it */
     uint8_t best[SEARCH_WORDS_MAX]; /* per query word: class * 4 + field weight + 1 */
 };
 
 static int cmp_hit(const void *a, const void *b)
 {
     const struct hit *x = a, *y = b;
+    const struct dmem *dx = x->d, *dy = y->d;
     int cx = 0, cy = 0, fx = 0, fy = 0;
     for (int i = 0; i < SEARCH_WORDS_MAX; i++) {
         if (x->best[i]) {
@@ -676,19 +679,17 @@ static int cmp_hit(const void *a, const void *b)
         return fx > fy ? -1 : 1;
     if (x->top != y->top)
         return x->top > y->top ? -1 : 1;
-    if (x->d->score[SORT_NEW] != y->d->score[SORT_NEW])
-        return x->d->score[SORT_NEW] < y->d->score[SORT_NEW] ? -1 : 1;
-    return x->d->id < y->d->id ? -1 : x->d->id > y->d->id;
+    if (dx->score[SORT_NEW] != dy->score[SORT_NEW])
+        return dx->score[SORT_NEW] < dy->score[SORT_NEW] ? -1 : 1;
+    return dx->id < dy->id ? -1 : dx->id > dy->id;
 }
 
-int search_query(struct search *s, const struct search_query *q, const struct session *viewer,
-                 struct dmem **out, size_t *total)
+/* The designs of x matching every word of q, each with its best match per word, into
+ * *out (the caller frees it); returns how many. accept(user, design) gives what to keep
+ * of a design the first word matched (NULL: leave it out). */
+static size_t collect(const struct sindex *x, const struct search_query *q,
+                      void *(*accept)(void *user, uint64_t design), void *user, struct hit **out)
 {
-    *total = 0;
-    if (!s || !s->idx)
-        return CC_EBUSY;
-    struct sindex *x = s->idx;
-    struct catalog *cat = s->srv->catalog;
     struct u64map at; /* design id → its place in hits + 1 */
     u64map_init(&at);
     struct hit *hits = NULL;
@@ -708,19 +709,16 @@ int search_query(struct search *s, const struct search_query *q, const struct se
                 if (!slot) {
                     if (qi)
                         continue; /* missed an earlier word: never a hit */
-                    struct dmem *d = catalog_design(cat, design);
-                    if (!d || (q->contest && strcmp(catalog_contest_id(d), q->contest)) ||
-                        (q->kind && d->kind != q->kind) || !dmem_visible(d, viewer))
+                    void *d = accept(user, design);
+                    if (!d)
                         continue;
                     if (nh == caph) {
                         caph = caph ? 2 * caph : 64;
                         hits = xrealloc(hits, caph * sizeof *hits);
                     }
                     memset(&hits[nh], 0, sizeof hits[nh]);
+                    hits[nh].design = design;
                     hits[nh].d = d;
-                    /* SPEC §8: a sealed contest's order is the brand's alone */
-                    if (viewer->role == ROLE_BRAND || !dmem_sealed(d))
-                        hits[nh].top = d->score[SORT_TOP];
                     u64map_put(&at, design, (void *)(uintptr_t)++nh);
                     slot = nh;
                 }
@@ -739,6 +737,41 @@ int search_query(struct search *s, const struct search_query *q, const struct se
         if (all)
             hits[k++] = hits[i];
     }
+    *out = hits;
+    return k;
+}
+
+/* search_query's accept: the design as the viewer may see it, in the query's filters. */
+struct query_filter {
+    struct catalog *cat;
+    const struct search_query *q;
+    const struct session *viewer;
+};
+
+static void *query_accept(void *user, uint64_t design)
+{
+    const struct query_filter *f = user;
+    struct dmem *d = catalog_design(f->cat, design);
+    if (!d || (f->q->contest && strcmp(catalog_contest_id(d), f->q->contest)) ||
+        (f->q->kind && d->kind != f->q->kind) || !dmem_visible(d, f->viewer))
+        return NULL;
+    return d;
+}
+
+int search_query(struct search *s, const struct search_query *q, const struct session *viewer,
+                 struct dmem **out, size_t *total)
+{
+    *total = 0;
+    if (!s || !s->idx)
+        return CC_EBUSY;
+    struct query_filter f = {s->srv->catalog, q, viewer};
+    struct hit *hits;
+    size_t k = collect(s->idx, q, query_accept, &f, &hits);
+    for (size_t i = 0; i < k; i++) { /* SPEC §8: a sealed contest's order is the brand's */
+        const struct dmem *d = hits[i].d;
+        if (viewer->role == ROLE_BRAND || !dmem_sealed(d))
+            hits[i].top = d->score[SORT_TOP];
+    }
     if (k > 1)
         qsort(hits, k, sizeof *hits, cmp_hit);
     size_t n = 0, limit = q->limit > CATALOG_PAGE_MAX ? CATALOG_PAGE_MAX : q->limit;
@@ -747,4 +780,35 @@ int search_query(struct search *s, const struct search_query *q, const struct se
     free(hits);
     *total = k;
     return (int)n;
+}
+
+static void *accept_all(void *user, uint64_t design)
+{
+    (void)user;
+    (void)design;
+    return (void *)1;
+}
+
+size_t search_match(const struct search *s, const struct search_query *q,
+                    void (*fn)(void *user, uint64_t design, const uint8_t *best), void *user)
+{
+    struct hit *hits;
+    size_t k = collect(s->idx, q, accept_all, NULL, &hits);
+    for (size_t i = 0; i < k; i++)
+        fn(user, hits[i].design, hits[i].best);
+    free(hits);
+    return k;
+}
+
+void search_add_text(struct search *s, uint64_t design, const char *title, const char *const *tags,
+                     size_t ntags, const char *creator_name)
+{
+    json_t *rec = json_object(), *t = json_array();
+    json_object_set_new(rec, "title", json_string(title));
+    for (size_t i = 0; i < ntags; i++)
+        json_array_append_new(t, json_string(tags[i]));
+    json_object_set_new(rec, "tags", t);
+    json_object_set_new(rec, "creator_name", json_string(creator_name));
+    index_record(s->idx, design, rec, NULL);
+    json_decref(rec);
 }

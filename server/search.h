@@ -71,6 +71,17 @@ void search_flagged(const struct search *s, void (*fn)(void *user, uint64_t desi
 struct search *search_new_ready(void);
 void search_add_fingerprint(struct search *s, uint64_t design, uint64_t creator, int kind,
                             uint64_t fp);
+/* For tests (the fuzz target `search`), without a server: indexes design's words as a
+ * stored record's (title, tags, creator name: valid UTF-8, borrowed), replacing any it
+ * had. */
+void search_add_text(struct search *s, uint64_t design, const char *title, const char *const *tags,
+                     size_t ntags, const char *creator_name);
+/* The same matching as search_query without a catalog (every design visible, no
+ * filters, no order): calls fn for each design matching every word of q with, per word
+ * of q, its best match: class * 4 + field + 1, class 3 exact, 2 prefix, 1 one typo,
+ * field 2 title, 1 tag, 0 creator name. Returns how many. s must be ready. */
+size_t search_match(const struct search *s, const struct search_query *q,
+                    void (*fn)(void *user, uint64_t design, const uint8_t *best), void *user);
 /* Bytes the index holds, words in its vocabulary, whether it is ready (/metrics). */
 void search_stats(const struct search *s, size_t *bytes, size_t *words, int *ready);
 

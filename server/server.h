@@ -41,6 +41,9 @@ struct server_config {
 /* Most ops the op table may hold (ops_check fails beyond it): their latency histograms. */
 #define SERVER_OPS_MAX 64
 
+/* The routes of http.c, each with its latency histogram. */
+#define SERVER_HTTP_ROUTES 10
+
 /* Counters for /metrics (loop thread). */
 struct server_stats {
     uint64_t requests;
@@ -51,6 +54,9 @@ struct server_stats {
      * known op its time from the frame to the reply (req.c) */
     const char *op_name[SERVER_OPS_MAX];
     struct histo op_latency[SERVER_OPS_MAX];
+    /* each HTTP request http.c routed, by route (http.c's route_names): from its
+     * request to its response's last byte (net_http_observe) */
+    struct histo http_latency[SERVER_HTTP_ROUTES];
 };
 
 struct server {

@@ -87,6 +87,28 @@ static int check_schema(MDB_txn *txn, MDB_dbi meta, uint64_t *found, char *err, 
     return 0;
 }
 
+/* LMDB maps data.mdb and trusts its meta page: a file cut shorter than the pages its
+ * last commit uses (a copy cut short, a full disk, a hand) would kill the process with
+ * SIGBUS at the first read past its end. Returns 0, or -1 with the reason in err. */
+static int check_file_size(MDB_env *env, const char *dir, char *err, size_t errlen)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    struct stat fs;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    if (mdb_env_info(env, &info) || mdb_env_stat(env, &st) || stat(path, &fs))
+        return 0; /* nothing to compare: LMDB's own errors come later */
+    uint64_t need = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+    if ((uint64_t)fs.st_size >= need)
+        return 0;
+    snprintf(err, errlen,
+             "%s is damaged: it is %lld bytes long, but its last commit uses %llu bytes (cut "
+             "short?); restore the data directory from a backup (docs/operations.md)",
+             path, (long long)fs.st_size, (unsigned long long)need);
+    return -1;
+}
+
 int store_open(struct store **out, const char *dir, size_t map_size, char *err, size_t errlen)
 {
     struct store *s = xcalloc(1, sizeof *s);
@@ -109,6 +131,10 @@ int store_open(struct store **out, const char *dir, size_t map_size, char *err, 
     /* MDB_NOTLS: read txns are tied to the txn, not the thread (loop + pool threads). */
     if ((rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0640)))
         goto fail_mdb;
+    if (check_file_size(s->env, dir, err, errlen)) {
+        rc = MDB_CORRUPTED;
+        goto fail_mdb;
+    }
     if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)))
         goto fail_mdb;
     const struct {
@@ -649,6 +675,16 @@ int store_restore_checkpoint(const char *dir, int *restored, char *err, size_t e
                  "the checkpoint away)", data, strerror(errno));
         if (dfd >= 0)
             close(dfd);
+        goto out;
+    }
+    if ((uint64_t)ds.st_size < 2 * (uint64_t)psize) {
+        /* LMDB would take it for a new, empty database: every account and design gone
+         * without a word. A checkpoint is made only once the file holds its commits. */
+        snprintf(err, errlen, "%s is damaged: it is %lld bytes long, but the checkpoint says "
+                 "it held data; restore the data directory from a backup (docs/operations.md), "
+                 "or move the checkpoint away to start with an empty database",
+                 data, (long long)ds.st_size);
+        close(dfd);
         goto out;
     }
     char boot[CP_BOOT];

@@ -26,7 +26,9 @@ Server — one daemon on 127.0.0.1, a free port and a fresh temp dir (cc-harness
     srv.running()     # the daemon is alive
     srv.log_text()    # the current run's stderr + stdout (each run has its own log)
   start() retries on another port when the daemon lost a race for its port, and raises
-  AssertionError when it exits or is not ready within WAIT seconds.
+  AssertionError when it exits or is not ready within WAIT seconds. A daemon started by
+  hand: wait_listening(proc, log_path, host, port) -> True (ready: its own log's
+  "listening on" line, then /healthz), False (it exited) or None (timed out).
 
 Client — one WebSocket connection (subprotocol cocreate.v1):
     c = await Client.connect(srv)                   # kw go to websockets.connect
@@ -150,6 +152,34 @@ def daemon_command(*args):
     return pre + [COCREATED, *args]
 
 
+def wait_listening(proc, log_path, host, port, timeout=WAIT, ssl_context=None):
+    """Waits until the daemon proc, logging to log_path, serves on port: its own log says
+    "listening on ws://HOST:PORT/ws" (wss:// with ssl_context: a TLS server, whose
+    /healthz is asked over https with that context; host as given to --listen), then
+    GET /healthz on 127.0.0.1:port answers 200 while it still runs. Its own line first:
+    a daemon that lost its port to another test's server must not take that server's
+    /healthz for its own. Returns True when ready, False once it exited, None after
+    timeout seconds (it is left running)."""
+    scheme = 'wss' if ssl_context else 'ws'
+    mark = f'listening on {scheme}://{host}:{port}/ws'
+    url = f'http{"s" if ssl_context else ""}://{HOST}:{port}/healthz'
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        with open(log_path, 'rb') as f:
+            listening = mark in f.read().decode(errors='replace')
+        if listening:
+            try:
+                with urllib.request.urlopen(url, timeout=2, context=ssl_context) as r:
+                    if r.status == 200 and proc.poll() is None:
+                        return True
+            except (urllib.error.URLError, OSError):
+                pass
+        time.sleep(0.05)
+    return None
+
+
 class Server:
     def __init__(self, args=(), start=True, rate_limits=False, env=None, tls=None):
         self.dir = tmpdir('cc-harness-')
@@ -205,26 +235,12 @@ class Server:
                                  f'ready; its stderr:\n{text}')
 
     def _wait_ready(self, timeout):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                return False
-            # Our daemon's own "listening" line first: a daemon that lost its port to
-            # another test's server must not take that server's /healthz for its own.
-            if f'listening on {self.ws_url}' not in self.log_text():
-                time.sleep(0.05)
-                continue
-            try:
-                with urllib.request.urlopen(self.url('/healthz'), timeout=2,
-                                            context=self._ssl()) as r:
-                    if r.status == 200 and self.proc.poll() is None:
-                        return True
-            except (urllib.error.URLError, OSError):
-                pass
-            time.sleep(0.05)
-        self._reap()
-        raise AssertionError(f'cocreated not ready after {timeout} s; its stderr:\n'
-                             + self.log_text())
+        if wait_listening(self.proc, self.log_path, HOST, self.port, timeout,
+                          self._ssl()) is None:
+            self._reap()
+            raise AssertionError(f'cocreated not ready after {timeout} s; its stderr:\n'
+                                 + self.log_text())
+        return self.proc.poll() is None
 
     def running(self):
         return self.proc is not None and self.proc.poll() is None

@@ -11,13 +11,12 @@ import os
 import re
 import signal
 import subprocess
-import time
-import urllib.request
 
 import websockets
 
 from harness import (Client, Server, check_accounts, check_no_sanitizer_report,
-                     daemon_command, free_port, register, register_many, run)
+                     daemon_command, free_port, register, register_many, run,
+                     wait_listening)
 
 FLAGS = ('--listen', '--data', '--make-brand', '--map-size', '--send-queue', '--ws-sndbuf',
          '--drain-ms', '--log-level')
@@ -164,18 +163,8 @@ def test_listen_address():
             proc = subprocess.Popen(daemon_command('--listen', f'{host}:{port}', '--data',
                                                    tmp.data), stdout=log, stderr=log)
         try:
-            outcome = None
-            deadline = time.monotonic() + 20
-            while outcome is None and time.monotonic() < deadline:
-                if proc.poll() is not None:
-                    outcome = 'refused'
-                    break
-                try:
-                    with urllib.request.urlopen(f'http://127.0.0.1:{port}/healthz',
-                                                timeout=2) as r:
-                        outcome = 'served' if r.status == 200 else None
-                except OSError:
-                    time.sleep(0.1)
+            ready = wait_listening(proc, log_path, host, port, timeout=20)
+            outcome = {True: 'served', False: 'refused', None: None}[ready]
             if outcome == 'served':
                 proc.send_signal(signal.SIGTERM)
             elif outcome is None:

@@ -4,15 +4,17 @@ prometheus package); then each series this issue added moves by exactly what the
 did: the per-op latency histograms count every request of their op, the writer's batch
 and commit histograms count every commit, the stored totals equal what was written, the
 live gauges follow subscriptions and watches, the uptime grows, build_info names the
-version `hello` reports. docs/operations.md lists the metrics; the alerting rules it
+version `hello` reports, and each HTTP route's latency histogram counts the requests made
+to it. docs/operations.md lists the metrics; the alerting rules it
 proposes (docs/alerts.yml) pass `promtool check rules` and name only series the server
 exports (the cluster's: test_cluster)."""
 import asyncio
+import http.client
 import os
 import re
 import subprocess
 
-from harness import PROMTOOL, WAIT, Client, Server, register, run, simple_level, until
+from harness import HOST, PROMTOOL, WAIT, Client, Server, register, run, simple_level, until
 
 ALERTS = os.path.join(os.path.dirname(__file__), '..', '..', 'docs', 'alerts.yml')
 
@@ -56,6 +58,55 @@ def check_histogram(m, name, label=''):
     assert buckets['+Inf'] == count, (name, label, buckets, count)
     assert (count == 0) == (total == 0), (name, label, total, count)
     return count
+
+
+def route_count(m, route):
+    return m[f'cocreate_http_request_duration_seconds_count{{route="{route}"}}']
+
+
+async def check_http_routes(srv, designs, creator):
+    """Each route's latency histogram counts exactly the requests made to it (and the
+    scrape before them); a request refused before any route (405) is in no route."""
+    token = creator.token
+    did = designs[0]
+    visits = {  # route → [(path, headers, status)]
+        'healthz': [('/healthz', {}, 200)] * 2,
+        'thumb': [(f'/t/{did}.png', {}, 200), (f'/t/{did}.png', {}, 200)],
+        'render': [(f'/r/{did}.png', {}, 200)],
+        'original': [(f'/d/{did}', {}, 200), ('/d/999999', {}, 404)],
+        'log': [('/log/open', {}, 200)],
+        'export': [('/export/open', {}, 401)],
+        'me_export': [('/me/export', {'Cookie': f'cc_token={token}'}, 200)],
+        'web': [('/', {}, 200), ('/leaderboard', {}, 200)],
+        'not_found': [('/no/such/thing', {}, 404)],
+    }
+    m0 = srv.scrape()
+    for route, calls in visits.items():
+        for path, headers, want in calls:
+            status, _, _ = srv.get(path, headers)
+            assert status == want, (route, path, status, want)
+    status = await asyncio.to_thread(post_status, srv, '/healthz')
+    assert status == 405, status
+    m1 = srv.scrape()
+    got = {r: route_count(m1, r) - route_count(m0, r) for r in visits}
+    want = {r: len(calls) for r, calls in visits.items()}
+    assert got == want, (got, want)
+    assert route_count(m1, 'metrics') - route_count(m0, 'metrics') == 1  # m0 itself
+    assert m1['cocreate_http_requests_total'] - m0['cocreate_http_requests_total'] == \
+        sum(want.values()) + 2  # the POST and m0
+    for route in list(visits) + ['metrics']:
+        assert check_histogram(m1, 'cocreate_http_request_duration_seconds',
+                               f'route="{route}"') == route_count(m1, route)
+    assert histogram(m1, 'cocreate_http_request_duration_seconds', 'route="render"')[1] > 0
+
+
+def post_status(srv, path):
+    c = http.client.HTTPConnection(HOST, srv.port, timeout=WAIT)
+    try:
+        c.request('POST', path, body=b'x')
+        return c.getresponse().status
+    finally:
+        c.close()
 
 
 async def main():
@@ -138,6 +189,7 @@ async def main():
     assert after['cocreate_start_time_seconds'] == before['cocreate_start_time_seconds']
 
     check_alerts(after)
+    await check_http_routes(srv, designs, creator)
 
     # ---- the live gauges come back down ----
     await watcher.ok('gallery.unsubscribe', sub=sub['sub'])

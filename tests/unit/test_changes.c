@@ -10,6 +10,7 @@
 #include "ccerr.h"
 #include "changes.h"
 #include "check.h"
+#include "password.h"
 #include "store.h"
 #include "util.h"
 
@@ -201,11 +202,48 @@ static void clamped_clock(void)
     ASSERT_EQ(system(cmd), 0);
 }
 
+/* An account record's password must be a stored hash string of ours (password.h): one
+ * that is not would be stored and fail every later login with `internal`. */
+static void password_hashes(void)
+{
+    char dir[] = "/tmp/cc-test-changes-XXXXXX", err[256];
+    ASSERT(mkdtemp(dir));
+    struct store *st;
+    ASSERT_EQ(store_open(&st, dir, 0, err, sizeof err), 0);
+    const char *salt_hash = "$77d8eef41d2f99fe434aa95658ae7255"
+                            "$5a601ea75b4ebfbd4369b0682bd5a0a21a47ee6c81856e9669bcc5bbcbccce9d";
+    const char *bad[] = {"",
+                         "x",
+                         "argon2id$m=08,t=1,p=1",
+                         "argon2id$m=8,t=+1,p=1",
+                         "argon2id$m=8,t=1,p=1$77d8$5a60",
+                         "argon2id$m=4,t=1,p=1"};
+    char hash[PASSWORD_HASH_LEN], token_hash[65];
+    memset(token_hash, 'a', 64);
+    token_hash[64] = '\0';
+    for (size_t i = 0; i <= CC_ARRAY_LEN(bad); i++) {
+        if (i < CC_ARRAY_LEN(bad))
+            snprintf(hash, sizeof hash, "%s%s", bad[i], i < 2 ? "" : salt_hash);
+        else
+            snprintf(hash, sizeof hash, "argon2id$m=8,t=1,p=1%s", salt_hash);
+        struct change *c = change_new(CH_ACCOUNT_CREATE, 100, 0,
+                                      json_pack("{ssssssss}", "name", "pw_owner", "role", "member",
+                                                "token_hash", token_hash, "password", hash));
+        ASSERT_EQ(changes_apply_now(st, c), i < CC_ARRAY_LEN(bad) ? CC_EBADARGS : 0);
+        change_free(c);
+    }
+    store_close(st);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ASSERT_EQ(system(cmd), 0);
+}
+
 int main(void)
 {
     encodings();
     refusals();
     clamped_clock();
+    password_hashes();
     printf("test_changes: ok\n");
     return 0;
 }
