@@ -809,6 +809,11 @@ void cc_set_timeout(struct cc_conn *c, int timeout_ms)
     c->timeout_ms = timeout_ms > 0 ? timeout_ms : CC_DEFAULT_TIMEOUT_MS;
 }
 
+void cc_set_token(struct cc_conn *c, const char *token)
+{
+    snprintf(c->token, sizeof c->token, "%s", token ? token : "");
+}
+
 const char *cc_token(const struct cc_conn *c)
 {
     return c->token[0] ? c->token : NULL;

@@ -619,6 +619,15 @@ static void test_ops(const char *url, struct cc_conn *brand, const struct design
     ASSERT_EQ(cc_fetch_thumb(brand, ds->other, &f), 0); /* the brand's token as bearer */
     ASSERT_EQ(f.body.status, 200);
     cc_fetch_clear(&f);
+    struct cc_conn *tool = connect_to(url); /* a token set without a login */
+    cc_set_token(tool, cc_token(brand));
+    ASSERT_EQ(cc_fetch_thumb(tool, ds->other, &f), 0);
+    cc_fetch_clear(&f);
+    cc_set_token(tool, NULL);
+    ASSERT(!cc_token(tool));
+    ASSERT_EQ(cc_fetch_thumb(tool, ds->other, &f), CC_ERR_HTTP);
+    cc_fetch_clear(&f);
+    cc_close(tool);
     DONE(cc_design_hide(brand, ds->other, 0, NULL, &k));
 
     /* withdrawn by its creator */
