@@ -1034,6 +1034,7 @@ static void test_tls(void)
     /* a certificate no trusted CA signed: cannot connect */
     o.ca_file = env("CC_OTHER_CA");
     ASSERT_EQ(cc_connect(&c, &o, &e), CC_ERR_CONNECT);
+    ASSERT(strstr(e.message, "certificate"));
     cc_error_clear(&e);
     /* plain ws:// to a TLS port: no WebSocket */
     char plain[128];
