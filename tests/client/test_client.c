@@ -1097,6 +1097,20 @@ static void test_broken_servers(void)
     cc_close(c);
     free(big);
 
+    /* rate_limited with its detail: retry_after, kind, scope */
+    c = connect_to(env("CC_RATED_URL"));
+    for (int i = 0; i < 2; i++) {
+        snprintf(name, sizeof name, "rated%u", ++name_seq);
+        DONE(cc_register(c, name, NULL, NULL, NULL, &k));
+    }
+    snprintf(name, sizeof name, "rated%u", ++name_seq);
+    json_t *d = FAILS(cc_register(c, name, NULL, NULL, NULL, &k), CC_ERR_SERVER, "rate_limited");
+    ASSERT(num(d, "retry_after") >= 1);
+    ASSERT_STREQ(str(d, "kind"), "registrations");
+    ASSERT_STREQ(str(d, "scope"), "address");
+    json_decref(d);
+    cc_close(c);
+
     /* a policy close (1008): a reply past the server's send queue (--send-queue) */
     o = (struct cc_options){.url = env("CC_SMALLQ_URL"), .on_close = note_close};
     ASSERT(!cc_connect(&c, &o, &e));
@@ -1106,8 +1120,8 @@ static void test_broken_servers(void)
     ASSERT_EQ(last_close_code, 1008);
     ASSERT_EQ(cc_close_reason(c)->close_code, 1008);
     cc_close(c);
-    fprintf(stderr, "ok: request timeout, server killed mid-upload (1006), policy close "
-                    "(1008)\n");
+    fprintf(stderr, "ok: request and fetch timeouts, server killed mid-upload (1006), "
+                    "rate_limited's detail, policy close (1008)\n");
 }
 
 /* ---- cc_close inside the connection's own callbacks (blocking form) ---- */
