@@ -1109,6 +1109,14 @@ static void test_broken_servers(void)
     ASSERT_STREQ(str(d, "kind"), "registrations");
     ASSERT_STREQ(str(d, "scope"), "address");
     json_decref(d);
+    /* the server stops gracefully: "going away" (1001) */
+    closes_seen = 0;
+    ASSERT(!kill((pid_t)atoi(env("CC_RATED_PID")), SIGTERM));
+    long long t0 = now_ms();
+    while (cc_poll(c, 50) == 0 && now_ms() - t0 < WAIT_MS)
+        ;
+    ASSERT_EQ(cc_close_reason(c)->kind, CC_ERR_CLOSED);
+    ASSERT_EQ(cc_close_reason(c)->close_code, 1001);
     cc_close(c);
 
     /* a policy close (1008): a reply past the server's send queue (--send-queue) */
@@ -1121,7 +1129,7 @@ static void test_broken_servers(void)
     ASSERT_EQ(cc_close_reason(c)->close_code, 1008);
     cc_close(c);
     fprintf(stderr, "ok: request and fetch timeouts, server killed mid-upload (1006), "
-                    "rate_limited's detail, policy close (1008)\n");
+                    "rate_limited's detail, going away (1001), policy close (1008)\n");
 }
 
 /* ---- cc_close inside the connection's own callbacks (blocking form) ---- */
