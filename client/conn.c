@@ -448,6 +448,7 @@ static int ws_callback(struct cc_conn *c, struct lws *wsi, enum lws_callback_rea
                        void *in, size_t len)
 {
     struct cc_error e = {0};
+    char why[128];
     switch (reason) {
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
         c->state = CL_OPEN;
@@ -463,9 +464,14 @@ static int ws_callback(struct cc_conn *c, struct lws *wsi, enum lws_callback_rea
         return 0;
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
         /* lws passes its reason as text (in, len), or nothing */
-        cl_error(&e, CC_ERR_CONNECT, "cannot connect to %s://%s:%d%s: %.*s",
-                 c->tls ? "wss" : "ws", c->host, c->port, c->path, in ? (int)len : 6,
-                 in ? (const char *)in : "failed");
+        snprintf(why, sizeof why, "%.*s", in ? (int)len : 6, in ? (const char *)in : "failed");
+        cl_error(&e, CC_ERR_CONNECT, "cannot connect to %s://%s:%d%s: %s%s",
+                 c->tls ? "wss" : "ws", c->host, c->port, c->path, why,
+                 /* lws's TLS reasons are OpenSSL's numbers: say what usually is wrong */
+                 c->tls && strstr(why, "SSL")
+                     ? " (TLS: is the server's certificate made for this host and signed "
+                       "by a CA of ca_file or the system's?)"
+                     : "");
         c->wsi = NULL;
         set_closed(c, &e);
         cc_error_clear(&e);
@@ -807,6 +813,11 @@ const struct cc_error *cc_close_reason(const struct cc_conn *c)
 void cc_set_timeout(struct cc_conn *c, int timeout_ms)
 {
     c->timeout_ms = timeout_ms > 0 ? timeout_ms : CC_DEFAULT_TIMEOUT_MS;
+}
+
+void cc_set_token(struct cc_conn *c, const char *token)
+{
+    snprintf(c->token, sizeof c->token, "%s", token ? token : "");
 }
 
 const char *cc_token(const struct cc_conn *c)

@@ -378,7 +378,7 @@ int cl_live_event(struct cc_conn *c, const char *name, json_t *ev)
         struct cc_watch *w = c->watches, *next;
         for (; id && w; w = next) {
             next = w->next;
-            if (strcmp(w->design, id) || !w->current)
+            if (strcmp(w->design, id) != 0 || !w->current)
                 continue;
             json_object_update(w->current, d);
             w->updates++;

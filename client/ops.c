@@ -259,7 +259,11 @@ int cc_gallery_get(struct cc_conn *c, const struct cc_gallery_query *q, struct c
 
 int cc_contest_create(struct cc_conn *c, json_t *fields, struct cc_call *call)
 {
-    return call_op(c, "contest.create", json_is_object(fields) ? fields : json_object(), call);
+    if (!json_is_object(fields)) {
+        json_decref(fields);
+        fields = json_object();
+    }
+    return call_op(c, "contest.create", fields, call);
 }
 
 int cc_contest_update(struct cc_conn *c, const char *contest, json_t *fields,

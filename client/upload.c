@@ -95,8 +95,10 @@ void cl_upload_write(struct cc_conn *c)
             up->progress(up->sent, up->len, up->progress_user);
         if (c->upload != up || c->close_asked)
             return; /* the progress callback closed the connection */
-        if (up->sent == up->len)
-            commit(c, up);
+        if (up->sent == up->len) {
+            commit(c, up); /* may finish (free) the upload */
+            return;
+        }
     }
 }
 

@@ -158,6 +158,10 @@ void cc_set_timeout(struct cc_conn *c, int timeout_ms);
  * of its HTTP fetches), or NULL. Borrowed. */
 const char *cc_token(const struct cc_conn *c);
 
+/* Sets the bearer token of c's HTTP fetches without a login (a tool holding a brand
+ * token for GET /export/<contest>); NULL clears it. Copied. */
+void cc_set_token(struct cc_conn *c, const char *token);
+
 /* ---- calls ---- */
 
 /* An async call's reply: result borrowed (NULL on an error), err borrowed. */

@@ -619,6 +619,15 @@ static void test_ops(const char *url, struct cc_conn *brand, const struct design
     ASSERT_EQ(cc_fetch_thumb(brand, ds->other, &f), 0); /* the brand's token as bearer */
     ASSERT_EQ(f.body.status, 200);
     cc_fetch_clear(&f);
+    struct cc_conn *tool = connect_to(url); /* a token set without a login */
+    cc_set_token(tool, cc_token(brand));
+    ASSERT_EQ(cc_fetch_thumb(tool, ds->other, &f), 0);
+    cc_fetch_clear(&f);
+    cc_set_token(tool, NULL);
+    ASSERT(!cc_token(tool));
+    ASSERT_EQ(cc_fetch_thumb(tool, ds->other, &f), CC_ERR_HTTP);
+    cc_fetch_clear(&f);
+    cc_close(tool);
     DONE(cc_design_hide(brand, ds->other, 0, NULL, &k));
 
     /* withdrawn by its creator */
@@ -697,6 +706,133 @@ static void test_fetch(const char *url, const struct designs *ds)
     cc_fetch_clear(&f);
     cc_close(c);
     fprintf(stderr, "ok: HTTP fetches (thumb, render, original, sink, 404)\n");
+}
+
+/* ---- galleries: every sort and filter ---- */
+
+/* The ids of a gallery page joined with commas. */
+static void page_ids(json_t *page, char *out, size_t len)
+{
+    size_t i, n = 0;
+    json_t *d;
+    out[0] = '\0';
+    json_array_foreach(json_object_get(page, "items"), i, d)
+        n += (size_t)snprintf(out + n, len > n ? len - n : 0, "%s%s", i ? "," : "",
+                              str(d, "id"));
+}
+
+static json_t *page(struct cc_conn *c, const struct cc_gallery_query *q, char *ids, size_t len)
+{
+    struct cc_call k = {0};
+    json_t *r = OK(cc_gallery_get(c, q, &k));
+    page_ids(r, ids, len);
+    return r;
+}
+
+static void test_gallery_queries(const char *url, struct cc_conn *brand)
+{
+    struct cc_call k = {0};
+    char name[32], a_id[32], ids[512], ids2[512];
+    DONE(cc_contest_create(brand, json_pack("{ss ss ss ss}", "slug", "q", "title", "Queries",
+                                            "kind", "level", "scale", "updown"),
+                           &k));
+    struct cc_conn *a = new_member(url, "qa", name, sizeof name);
+    struct cc_conn *b = new_member(url, "qb", name, sizeof name);
+    json_t *me = OK(cc_login_token(a, cc_token(a), &k));
+    snprintf(a_id, sizeof a_id, "%s", str(me, "account.id"));
+    json_decref(me);
+    char *d[6];
+    for (unsigned i = 0; i < 6; i++) {
+        size_t len;
+        char *lv = make_level(20, 8, 2000 + i, -1, 0, &len);
+        const char *tags[] = {i % 2 ? "odd" : "even"};
+        struct cc_upload u = {.kind = "level", .title = "Query", .tags = tags, .ntags = 1,
+                              .contest = "q", .data = lv, .len = len};
+        json_t *r = OK(cc_upload(i < 3 ? a : b, &u, &k));
+        d[i] = strdup(str(r, "design.id"));
+        json_decref(r);
+        free(lv);
+    }
+    /* d[4] gets the most ups (top), d[1] a down */
+    struct cc_conn *v[3];
+    for (int i = 0; i < 3; i++) {
+        v[i] = new_member(url, "qv", name, sizeof name);
+        DONE(cc_vote_cast(v[i], d[4], 1, &k));
+    }
+    DONE(cc_vote_cast(v[0], d[2], 1, &k));
+    DONE(cc_vote_cast(v[0], d[1], -1, &k));
+    DONE(cc_vote_cast(v[1], d[3], 1, &k)); /* the top of the odd ones */
+    DONE(cc_design_set_status(brand, d[5], "shortlisted", NULL, &k));
+
+    struct cc_gallery_query q = {.contest = "q", .sort = "new"};
+    json_t *r = page(a, &q, ids, sizeof ids);
+    ASSERT_EQ(num(r, "total"), 6);
+    json_decref(r);
+    q.sort = "top";
+    r = page(a, &q, ids, sizeof ids);
+    ASSERT_STREQ(str(json_array_get(json_object_get(r, "items"), 0), "id"), d[4]);
+    json_decref(r);
+    q.sort = "hot";
+    r = page(a, &q, ids, sizeof ids);
+    ASSERT_EQ(num(r, "total"), 6);
+    json_decref(r);
+    /* offset and limit page the same order */
+    q = (struct cc_gallery_query){.contest = "q", .sort = "new"};
+    r = page(a, &q, ids, sizeof ids);
+    json_decref(r);
+    q.offset = 2, q.limit = 2;
+    r = page(a, &q, ids2, sizeof ids2);
+    ASSERT_EQ(json_array_size(json_object_get(r, "items")), 2);
+    ASSERT(strstr(ids, ids2) && strstr(ids, ids2) != ids);
+    json_decref(r);
+    /* filters */
+    q = (struct cc_gallery_query){.contest = "q", .sort = "new", .creator = a_id};
+    r = page(a, &q, ids, sizeof ids);
+    ASSERT_EQ(num(r, "total"), 3);
+    json_decref(r);
+    q = (struct cc_gallery_query){.contest = "q", .sort = "top", .tag = "odd"};
+    r = page(a, &q, ids, sizeof ids);
+    ASSERT_EQ(num(r, "total"), 3);
+    ASSERT_STREQ(str(json_array_get(json_object_get(r, "items"), 0), "id"), d[3]);
+    json_decref(r);
+    q = (struct cc_gallery_query){.contest = "q", .sort = "new", .status = "shortlisted"};
+    r = page(a, &q, ids, sizeof ids);
+    ASSERT_STREQ(ids, d[5]);
+    json_decref(r);
+    q = (struct cc_gallery_query){.contest = "q", .sort = "new", .kind = "artwork"};
+    r = page(a, &q, ids, sizeof ids);
+    ASSERT_EQ(num(r, "total"), 0);
+    json_decref(r);
+    /* random: a seed and a cut-off; the same ones page the same order, without repeats */
+    q = (struct cc_gallery_query){.contest = "q", .sort = "random", .limit = 3};
+    r = page(a, &q, ids, sizeof ids);
+    long long seed = num(r, "seed");
+    char until[32];
+    snprintf(until, sizeof until, "%s", str(r, "until"));
+    json_decref(r);
+    q.seed = seed, q.until = until, q.offset = 3;
+    r = page(b, &q, ids2, sizeof ids2);
+    ASSERT_EQ(json_array_size(json_object_get(r, "items")), 3);
+    json_decref(r);
+    char hay[1100];
+    snprintf(hay, sizeof hay, ",%s,%s,", ids, ids2);
+    for (int i = 0; i < 6; i++) { /* each design once over the two pages */
+        char needle[40];
+        snprintf(needle, sizeof needle, ",%s,", d[i]);
+        ASSERT(strstr(hay, needle) && !strstr(strstr(hay, needle) + 1, needle));
+    }
+    q.offset = 0;
+    r = page(b, &q, ids2, sizeof ids2);
+    ASSERT_STREQ(ids2, ids);
+    json_decref(r);
+    for (int i = 0; i < 6; i++)
+        free(d[i]);
+    for (int i = 0; i < 3; i++)
+        cc_close(v[i]);
+    cc_close(a);
+    cc_close(b);
+    fprintf(stderr, "ok: gallery.get: new, top, hot, random (seed, until), offset, limit, "
+                    "creator, tag, status, kind\n");
 }
 
 /* ---- a live window after 1,000 votes by others ---- */
@@ -898,6 +1034,7 @@ static void test_tls(void)
     /* a certificate no trusted CA signed: cannot connect */
     o.ca_file = env("CC_OTHER_CA");
     ASSERT_EQ(cc_connect(&c, &o, &e), CC_ERR_CONNECT);
+    ASSERT(strstr(e.message, "certificate"));
     cc_error_clear(&e);
     /* plain ws:// to a TLS port: no WebSocket */
     char plain[128];
@@ -960,6 +1097,28 @@ static void test_broken_servers(void)
     cc_close(c);
     free(big);
 
+    /* rate_limited with its detail: retry_after, kind, scope */
+    c = connect_to(env("CC_RATED_URL"));
+    for (int i = 0; i < 2; i++) {
+        snprintf(name, sizeof name, "rated%u", ++name_seq);
+        DONE(cc_register(c, name, NULL, NULL, NULL, &k));
+    }
+    snprintf(name, sizeof name, "rated%u", ++name_seq);
+    json_t *d = FAILS(cc_register(c, name, NULL, NULL, NULL, &k), CC_ERR_SERVER, "rate_limited");
+    ASSERT(num(d, "retry_after") >= 1);
+    ASSERT_STREQ(str(d, "kind"), "registrations");
+    ASSERT_STREQ(str(d, "scope"), "address");
+    json_decref(d);
+    /* the server stops gracefully: "going away" (1001) */
+    closes_seen = 0;
+    ASSERT(!kill((pid_t)atoi(env("CC_RATED_PID")), SIGTERM));
+    long long t0 = now_ms();
+    while (cc_poll(c, 50) == 0 && now_ms() - t0 < WAIT_MS)
+        ;
+    ASSERT_EQ(cc_close_reason(c)->kind, CC_ERR_CLOSED);
+    ASSERT_EQ(cc_close_reason(c)->close_code, 1001);
+    cc_close(c);
+
     /* a policy close (1008): a reply past the server's send queue (--send-queue) */
     o = (struct cc_options){.url = env("CC_SMALLQ_URL"), .on_close = note_close};
     ASSERT(!cc_connect(&c, &o, &e));
@@ -969,8 +1128,8 @@ static void test_broken_servers(void)
     ASSERT_EQ(last_close_code, 1008);
     ASSERT_EQ(cc_close_reason(c)->close_code, 1008);
     cc_close(c);
-    fprintf(stderr, "ok: request timeout, server killed mid-upload (1006), policy close "
-                    "(1008)\n");
+    fprintf(stderr, "ok: request and fetch timeouts, server killed mid-upload (1006), "
+                    "rate_limited's detail, going away (1001), policy close (1008)\n");
 }
 
 /* ---- cc_close inside the connection's own callbacks (blocking form) ---- */
@@ -1206,6 +1365,7 @@ int main(void)
     test_uploads(url, brand, &ds);
     test_fetch(url, &ds);
     test_ops(url, brand, &ds);
+    test_gallery_queries(url, brand);
     test_live(url);
     test_close_in_callback(url, &ds);
     test_event_driven(url);

@@ -72,9 +72,12 @@ async def main():
     victim = Server(args=low)
     # --send-queue: a reply past 64 bytes (hello's: ~250) closes its connection with 1008
     smallq = Server(args=(*low, '--send-queue', '64'))
+    # rate limits on: a third registration from one address is rate_limited
+    rated = Server(args=(*low, '--rate-registrations', '2/1h'), rate_limits=True)
     env = dict(os.environ, CC_URL=srv.ws_url, CC_BRAND_TOKEN=brand, CC_TLS_URL=tls.ws_url,
                CC_TLS_CA=ca, CC_OTHER_CA=other_ca, CC_VICTIM_URL=victim.ws_url,
                CC_VICTIM_PID=str(victim.proc.pid), CC_SMALLQ_URL=smallq.ws_url,
+               CC_RATED_URL=rated.ws_url, CC_RATED_PID=str(rated.proc.pid),
                CC_DEAD_URL=f'ws://127.0.0.1:{free_port()}/ws')
     p = subprocess.run([binary], env=env, timeout=4 * WAIT, stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, text=True)
@@ -88,6 +91,7 @@ async def main():
 
     victim.wait_exit(expect_rc=-9)  # killed by the test in the middle of an upload
     check_no_sanitizer_report(victim.log_text())
+    rated.wait_exit(0)  # SIGTERM from the test: a graceful stop (its clients get 1001)
     for s in (srv, tls, smallq):
         s.stop()
 
