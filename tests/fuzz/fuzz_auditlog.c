@@ -1,8 +1,7 @@
 /* Fuzz target `auditlog`: the audit log as `cocreate verify` reads it (SPEC §6;
- * tools/cli/verify.c with shared/auditlog.c): the served bytes split into lines, each
+ * tools/cli/auditcheck.c with shared/auditlog.c): the served bytes split into lines, each
  * line split into its entry and hash (auditlog_unline), the entry checked canonical,
- * chained and hashed, then replayed into tallies and statuses. verify.c's parser is
- * static, so this file includes verify.c itself (the real code, compiled here).
+ * chained and hashed, then replayed into tallies and statuses.
  *
  * The first input byte picks the contest's scale and the mode:
  *   raw     the rest is the log as served: verify must refuse or accept it, never crash;
@@ -10,7 +9,11 @@
  *           server does (seq from 1, prev the previous hash, auditlog_canonical,
  *           auditlog_hash, auditlog_line): verify must accept every sealed line (the
  *           writer's and the reader's halves of the format agree), then replay them. */
-#include "../../tools/cli/verify.c"
+#include <stdlib.h>
+#include <string.h>
+
+#include "auditcheck.h"
+#include "auditlog.h"
 
 #include "fuzz.h"
 
@@ -83,7 +86,7 @@ static int feed(struct verify *v, const uint8_t *log, size_t len, int small)
 {
     size_t step = small ? 7 : len ? len : 1;
     for (size_t i = 0; i < len; i += step)
-        if (log_sink(v, log + i, len - i < step ? len - i : step))
+        if (verify_feed(v, log + i, len - i < step ? len - i : step))
             return -1;
     return 0;
 }
