@@ -11,29 +11,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..',
                                 'integration'))
 from harness import (Server, WAIT, check_no_sanitizer_report, daemon_command,  # noqa: E402
-                     free_port, mark_failed, run, tmpdir)
-
-
-def openssl(*args, cwd):
-    subprocess.run(['openssl', *args], cwd=cwd, check=True, capture_output=True, timeout=WAIT)
-
-
-def make_pki(d):
-    """A CA, a server certificate it signed (127.0.0.1 and localhost), and a second CA
-    that signed nothing we serve. Returns (cert, key, ca, other_ca) paths."""
-    for ca in ('ca', 'other'):
-        openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f'{ca}.key',
-                '-out', f'{ca}.pem', '-days', '2', '-subj', f'/CN=Cocreate test {ca}', cwd=d)
-    openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out',
-            'server.csr', '-subj', '/CN=127.0.0.1', cwd=d)
-    with open(os.path.join(d, 'ext.cnf'), 'w') as f:
-        f.write('subjectAltName=IP:127.0.0.1,DNS:127.0.0.1,DNS:localhost\n'
-                'basicConstraints=CA:FALSE\n')
-    openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key',
-            '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'ext.cnf',
-            cwd=d)
-    return tuple(os.path.join(d, n) for n in ('server.pem', 'server.key', 'ca.pem',
-                                              'other.pem'))
+                     free_port, make_pki, mark_failed, run, tmpdir)
 
 
 def check_tls_flags(cert, key, ca, d):

@@ -9,33 +9,19 @@
  *           server does (seq from 1, prev the previous hash, auditlog_canonical,
  *           auditlog_hash, auditlog_line): verify must accept every sealed line (the
  *           writer's and the reader's halves of the format agree), then replay them. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "auditcheck.h"
 #include "auditlog.h"
-
 #include "fuzz.h"
 
-static void verify_init(struct verify *v, enum vscale scale, uint64_t log_length)
+static void verify_init(struct auditcheck *v, enum ac_scale scale, uint64_t log_length)
 {
-    memset(v, 0, sizeof *v);
-    v->contest = "fuzz";
+    auditcheck_init(v, "fuzz");
     v->scale = scale;
     v->log_length = log_length;
-    u64map_init(&v->designs);
-    v->voters = json_object();
-    ccbuf_init(&v->line);
-}
-
-static void verify_free(struct verify *v)
-{
-    json_decref(v->voters);
-    ccbuf_free(&v->line);
-    for (size_t k = 0; k < v->designs.cap; k++)
-        if (v->designs.keys[k])
-            free(v->designs.vals[k]);
-    u64map_free(&v->designs);
 }
 
 /* Seals the entries of text (one JSON object a line; others skipped) into a served log
@@ -82,11 +68,11 @@ static uint64_t seal(const char *text, size_t len, struct ccbuf *out)
 }
 
 /* Feeds log to a verify in pieces of at most 7 bytes and whole, like a socket would. */
-static int feed(struct verify *v, const uint8_t *log, size_t len, int small)
+static int feed(struct auditcheck *v, const uint8_t *log, size_t len, int small)
 {
     size_t step = small ? 7 : len ? len : 1;
     for (size_t i = 0; i < len; i += step)
-        if (verify_feed(v, log + i, len - i < step ? len - i : step))
+        if (auditcheck_bytes(v, log + i, len - i < step ? len - i : step))
             return -1;
     return 0;
 }
@@ -95,15 +81,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    enum vscale scale = (enum vscale)(data[0] % 3);
+    enum ac_scale scale = (enum ac_scale)(data[0] % 3);
     int sealed = data[0] & 4, small = data[0] & 8;
     data++;
     size--;
-    struct verify v;
+    struct auditcheck v;
     if (!sealed) {
         verify_init(&v, scale, UINT64_MAX);
         feed(&v, data, size, small);
-        verify_free(&v);
+        auditcheck_free(&v);
         return 0;
     }
     struct ccbuf log;
@@ -115,12 +101,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc)
         fprintf(stderr, "verify refused a sealed log: %s\n", v.why);
     FUZZ_CHECK(rc == 0 && v.seq == lines && v.line.len == 0);
-    verify_free(&v);
+    auditcheck_free(&v);
     /* Then replayed: the entries' meaning may be refused, with a reason. */
     verify_init(&v, scale, lines);
     if (feed(&v, log.data, log.len, small))
         FUZZ_CHECK(v.why[0] != '\0');
-    verify_free(&v);
+    auditcheck_free(&v);
     ccbuf_free(&log);
     return 0;
 }

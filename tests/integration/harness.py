@@ -11,7 +11,9 @@ Server — one daemon on 127.0.0.1, a free port and a fresh temp dir (cc-harness
     srv.start()                 # then start it
     srv = Server(env={'LD_PRELOAD': so})   # extra environment of the daemon
     srv = Server(tls=(cert, key, ca))      # --tls-cert/--tls-key: wss:// and https://,
-                                           # ready and get() checked against CA file ca
+                                           # ready, get() and Client checked against ca
+    cert, key, ca, other_ca = make_pki(tmpdir())  # a test CA, a certificate it signed for
+                                           # 127.0.0.1 (and its key), a CA of nothing
     srv.port, srv.data, srv.ws_url             # port, LMDB data dir, ws://127.0.0.1:P/ws
     srv.dir                                    # the temp dir: data/ and server.N.log
     srv.url('/t/1.png')                        # http://127.0.0.1:P/t/1.png
@@ -111,6 +113,27 @@ def mark_failed():
     """Keeps the temp dirs of this process (servers' and tmpdir()s) for a post-mortem."""
     global _failed
     _failed = True
+
+
+def make_pki(d):
+    """A test CA, a server certificate it signed (127.0.0.1 and localhost), and a second
+    CA that signed nothing we serve, made in folder d with the openssl command. Returns
+    (cert, key, ca, other_ca) paths: Server(tls=(cert, key, ca))."""
+    def openssl(*args):
+        subprocess.run(['openssl', *args], cwd=d, check=True, capture_output=True,
+                       timeout=WAIT)
+    for ca in ('ca', 'other'):
+        openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f'{ca}.key',
+                '-out', f'{ca}.pem', '-days', '2', '-subj', f'/CN=Cocreate test {ca}')
+    openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out',
+            'server.csr', '-subj', '/CN=127.0.0.1')
+    with open(os.path.join(d, 'ext.cnf'), 'w') as f:
+        f.write('subjectAltName=IP:127.0.0.1,DNS:127.0.0.1,DNS:localhost\n'
+                'basicConstraints=CA:FALSE\n')
+    openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key',
+            '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'ext.cnf')
+    return tuple(os.path.join(d, n) for n in ('server.pem', 'server.key', 'ca.pem',
+                                              'other.pem'))
 
 
 def tmpdir(prefix='cc-it-'):
@@ -344,9 +367,14 @@ class Client:
 
     @classmethod
     async def connect(cls, srv, path='/ws', **kw):
-        """A connection to srv (kw go to websockets.connect, e.g. local_addr)."""
+        """A connection to srv (kw go to websockets.connect, e.g. local_addr); wss://
+        checked against the test CA for a TLS server."""
+        tls = getattr(srv, 'tls', None)
+        if tls:
+            kw.setdefault('ssl', srv._ssl())
         ws = await asyncio.wait_for(websockets.connect(
-            f'ws://{HOST}:{srv.port}{path}', subprotocols=['cocreate.v1'], max_size=None,
+            f'ws{"s" if tls else ""}://{HOST}:{srv.port}{path}',
+            subprotocols=['cocreate.v1'], max_size=None,
             compression=None, ping_interval=None, close_timeout=5, **kw), WAIT)
         return cls(ws)
 

@@ -74,11 +74,15 @@ def rechain(entries):
 
 class TamperProxy:
     """A TCP proxy in front of the real server: WebSocket and other requests pass
-    through untouched; GET /log/... is answered with self.body (a tampered log)."""
+    through untouched; GET /log/... is answered with self.body (a tampered log) under a
+    Content-Length of self.length (None: the body's; more: a log cut off), and GET
+    /export/... with self.export when set (ended by the close, as the server's)."""
 
     def __init__(self, srv):
         self.srv = srv
         self.body = b''
+        self.length = None
+        self.export = None
         self.sock = socket.socket()
         self.sock.bind(('127.0.0.1', 0))
         self.sock.listen(16)
@@ -96,9 +100,15 @@ class TamperProxy:
     def _serve(self, c):
         first = c.recv(65536)
         if first.startswith(b'GET /log/'):
+            length = len(self.body) if self.length is None else self.length
             c.sendall(b'HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\n'
-                      b'Content-Length: %d\r\nConnection: close\r\n\r\n' % len(self.body)
+                      b'Content-Length: %d\r\nConnection: close\r\n\r\n' % length
                       + self.body)
+            c.close()
+            return
+        if first.startswith(b'GET /export/') and self.export is not None:
+            c.sendall(b'HTTP/1.1 200 OK\r\nContent-Type: application/x-tar\r\n'
+                      b'Connection: close\r\n\r\n' + self.export)
             c.close()
             return
         u = socket.create_connection(('127.0.0.1', self.srv.port))
@@ -290,10 +300,15 @@ async def tampering(srv, contest):
         proxy.body = rechain(forged)
         rc, out, err = verify(srv, contest, port=proxy.port)
         assert rc == 1 and 'previous value' in err, (out, err)
-        # the untouched log through the proxy passes
+        # the untouched log through the proxy passes; cut off before its Content-Length
+        # (the connection closes early), it fails
         proxy.body = body
         rc, out, err = verify(srv, contest, port=proxy.port)
         assert rc == 0, (out, err)
+        proxy.length = len(body) + 100
+        rc, out, err = verify(srv, contest, port=proxy.port)
+        assert rc == 1 and 'before the whole response' in err, (rc, out, err)
+        proxy.length = None
     finally:
         proxy.close()
     # --log FILE: a saved copy, edited
@@ -329,8 +344,9 @@ def png(w, h, rgba, noise=None):
             + chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b''))
 
 
-def export_cli(srv, contest, out, token=None, tty=False, env=None):
-    args = [CLI, 'export', '--server', f'http://127.0.0.1:{srv.port}', '--contest', contest,
+def export_cli(srv, contest, out, token=None, tty=False, env=None, port=None):
+    args = [CLI, 'export', '--server', f'http://127.0.0.1:{port or srv.port}', '--contest',
+            contest,
             '--out', out] + (['--token', token] if token else [])
     if not tty:
         p = subprocess.run(args, capture_output=True, text=True, timeout=300,
@@ -421,6 +437,22 @@ async def export_checks(srv, brand, token, story_designs):
     by_rank = [i['design'] for i in items if i['design'] in exported]
     want_names = [f'{d}/{f}' for d in by_rank for f in ('original.png', 'render.png')]
     assert names == want_names + ['manifest.json'], names
+    # The same bytes from a proxy that ends the connection early (a close-delimited body
+    # gives no length to check): whole, it is accepted; cut off before its end blocks or
+    # inside a member, the export fails (1) saying so.
+    proxy = TamperProxy(srv)
+    try:
+        proxy.export = body
+        rc, out, err = export_cli(srv, 'shirts', os.path.join(tmp, 'proxied'), token=token,
+                                  port=proxy.port)
+        assert rc == 0, (rc, out, err)
+        for cut, says in ((pos, 'cut off after 7 members'), (pos - 700, 'cut off after 7')):
+            proxy.export = body[:cut]
+            rc, out, err = export_cli(srv, 'shirts', os.path.join(tmp, f'cut{cut}'),
+                                      token=token, port=proxy.port)
+            assert rc == 1 and says in err, (cut, rc, out, err)
+    finally:
+        proxy.close()
 
     # cocreate export: plain progress lines off a terminal, the token from the env.
     dest = os.path.join(tmp, 'shirts')

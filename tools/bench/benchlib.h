@@ -88,5 +88,8 @@ void bench_lmdb_rmdir(const char *dir);
 /* Resident and anonymous resident memory of process pid in KiB (VmRSS, RssAnon of
  * /proc/PID/status). Returns 0, or -1 when the process is gone. */
 int proc_memory_kib(int pid, long *rss_kib, long *anon_kib);
+/* CPU time (user + system) this process has used so far, in microseconds (getrusage):
+ * a load generator's own cost, read at the ends of its measured window. */
+uint64_t bench_cpu_us(void);
 
 #endif

@@ -3,7 +3,9 @@
  * (with --interval-ms, no sooner than that long after the previous one: a paced probe).
  * After --warmup seconds the measured window runs --seconds (or until --max-requests
  * were sent), then no new requests go out and the ones in flight are waited for.
- * Prints one JSON line on stdout and a human summary on stderr; exits 0 on a clean run,
+ * Prints one JSON line on stdout (with cpu_us_per_req: this client's own CPU, user +
+ * system, over the measured window per request answered in it) and a human summary on
+ * stderr; exits 0 on a clean run,
  * 3 when any error reply, unexpected close or unanswered request happened, 1 when it
  * could not start (bad flags, connections refused), 2 on usage errors.
  *
@@ -96,6 +98,7 @@ struct loadgen {
     struct lg_conn *lc;
     enum phase phase;
     uint64_t t_start, t_measure, t_end, t_drain_end;
+    uint64_t cpu_measure, cpu_end; /* bench_cpu_us() at t_measure and t_end */
     uint64_t sent, inflight;
     int ready; /* connections with their account (vote) */
     /* results */
@@ -115,10 +118,13 @@ static void start_drain(struct loadgen *lg, uint64_t now)
 {
     if (lg->phase >= PH_DRAIN)
         return;
-    if (lg->phase == PH_WARMUP)
+    if (lg->phase == PH_WARMUP) {
         lg->t_measure = now;
+        lg->cpu_measure = bench_cpu_us();
+    }
     lg->phase = PH_DRAIN;
     lg->t_end = now;
+    lg->cpu_end = bench_cpu_us();
     lg->t_drain_end = now + DRAIN_NS;
 }
 
@@ -422,6 +428,7 @@ static void report(struct loadgen *lg, int opened)
 {
     double secs = (double)(lg->t_end - lg->t_measure) / 1e9;
     double rps = secs > 0 ? (double)lg->ok_measured / secs : 0;
+    uint64_t cpu = lg->cpu_end - lg->cpu_measure;
     double p50 = hist_quantile_ms(&lg->hist, 0.50), p90 = hist_quantile_ms(&lg->hist, 0.90),
            p99 = hist_quantile_ms(&lg->hist, 0.99), mx = (double)lg->hist.max / 1000.0;
     printf("{\"scenario\":\"%s\",\"ports\":%d,\"conns\":%d,\"opened\":%d,\"depth\":%d,\"seconds\":%.3f,"
@@ -434,9 +441,9 @@ static void report(struct loadgen *lg, int opened)
     wsc_get_stats(lg->w, &st);
     printf(",\"closed\":%" PRIu64 ",\"unanswered\":%" PRIu64 ",\"sent\":%" PRIu64
            ",\"ok_total\":%" PRIu64 ",\"bytes_in\":%" PRIu64 ",\"warmup_s\":%.3f,"
-           "\"run_id\":\"%s\"}\n",
-           lg->closed, lg->inflight, lg->sent, lg->ok_total, st.bytes_in, lg->warmup,
-           lg->run_id);
+           "\"cpu_us\":%" PRIu64 ",\"cpu_us_per_req\":%.2f,\"run_id\":\"%s\"}\n",
+           lg->closed, lg->inflight, lg->sent, lg->ok_total, st.bytes_in, lg->warmup, cpu,
+           lg->ok_measured ? (double)cpu / (double)lg->ok_measured : 0.0, lg->run_id);
     fflush(stdout);
 
     fprintf(stderr,
@@ -521,6 +528,7 @@ int main(int argc, char **argv)
     uint64_t warm_end = lg.t_start + (uint64_t)(lg.warmup * 1e9);
     lg.phase = lg.warmup > 0 ? PH_WARMUP : PH_MEASURE;
     lg.t_measure = lg.t_start;
+    lg.cpu_measure = bench_cpu_us();
     for (int i = 0; i < lg.conns; i++)
         for (int s = 0; s < lg.depth && lg.phase <= PH_MEASURE; s++)
             send_request(&lg.lc[i], s, s);
@@ -536,6 +544,7 @@ int main(int argc, char **argv)
         if (lg.phase == PH_WARMUP && now >= warm_end) {
             lg.phase = PH_MEASURE;
             lg.t_measure = now;
+            lg.cpu_measure = bench_cpu_us();
             measure_end = now + (uint64_t)(lg.seconds * 1e9);
         }
         if (lg.phase == PH_MEASURE && now >= measure_end)

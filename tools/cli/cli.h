@@ -58,13 +58,14 @@ struct cli {
     int nargs;
     const char *values[CLI_MAX_OPTS]; /* per cmd->opts: a value, "" for a set flag, NULL */
     int json;                         /* --json */
-    const char *server_flag, *token_flag;
+    const char *server_flag, *token_flag, *ca_flag;
     int out_tty, err_tty; /* stdout / stderr are terminals */
     int color, err_color; /* colour on stdout / stderr (a terminal, no NO_COLOR) */
     struct cc_conn *conn; /* cli_connect's, closed by main */
     json_t *login;        /* cli_connect's auth.login result, or NULL; freed by main */
     char server[1024];    /* the server's URL in use */
     char token[256];      /* the token in use, "" for none */
+    char ca[4096];        /* --ca or $COCREATE_CA: CA certificates for https://, or "" */
 };
 
 /* ---- options (main.c) ---- */
@@ -84,10 +85,16 @@ int cli_usage_error(struct cli *cli, const char *fmt, ...)
 
 /* ---- the server and the account (session.c) ---- */
 
-/* Sets cli->server and cli->token: --server, $COCREATE_SERVER, the config file, else
- * http://127.0.0.1:8080; --token, $COCREATE_TOKEN, else the config file's. Returns 0,
- * or CLI_USAGE when the config file cannot be read. */
+/* Sets cli->server, cli->token and cli->ca: --server, $COCREATE_SERVER, the config
+ * file, else http://127.0.0.1:8080; --token, $COCREATE_TOKEN, else the config file's;
+ * --ca, else $COCREATE_CA (a PEM file of CA certificates trusted for https:// besides
+ * the system's). Returns 0, or CLI_USAGE after saying why when the config file or the
+ * CA file cannot be read. */
 int cli_resolve(struct cli *cli);
+/* Opens cli->conn to the server in use (after cli_resolve), with its CA file, without
+ * logging in and without printing: 0, or a CC_ERR_* kind with err filled (the caller
+ * reports it its own way and clears err). */
+int cli_open(struct cli *cli, struct cc_error *err);
 /* Connects to the server in use (--server, $COCREATE_SERVER, the config file, else
  * http://127.0.0.1:8080) and logs in as auth asks with the token in use (--token,
  * $COCREATE_TOKEN, else the config file's). Returns 0, or the exit code after
@@ -189,7 +196,7 @@ int cmd_notices(struct cli *cli);
 /* lint.c, render.c: offline, on shared/'s content kinds */
 int cmd_lint(struct cli *cli);
 int cmd_render(struct cli *cli);
-/* verify.c, export.c: on their own client (client.h), streaming HTTP */
+/* verify.c, export.c: requests, and HTTP bodies streamed through cc_fetch's sink */
 int cmd_verify(struct cli *cli);
 int cmd_export(struct cli *cli);
 

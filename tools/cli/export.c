@@ -1,6 +1,7 @@
 /* cocreate export --contest ID --out DIR --server URL [--token TOKEN]: downloads a
  * contest's production export (GET /export/<contest>, a ustar archive; the brand token
- * from --token or $COCREATE_TOKEN) and writes its files into DIR as they arrive. It
+ * from --token or $COCREATE_TOKEN) through libcocreate's cc_fetch with a sink, and
+ * writes its files into DIR as they arrive. It
  * checks each header's checksum, each original against the SHA-256 the manifest names,
  * and that the archive ended properly (a cut-off stream is an error). Progress: a bar
  * on a terminal (stderr is a tty), else one plain line per design. Designs the server
@@ -16,12 +17,14 @@
 #include <openssl/evp.h>
 
 #include "cli.h"
-#include "client.h"
 #include "util.h"
 
 #define TAR_BLOCK 512
 /* The manifest is metadata only; this bounds what is kept of it in memory. */
 #define EXPORT_MANIFEST_MAX (64u << 20)
+/* Longest silence of the server before the download gives up (the server makes each
+ * design's files on its thread pool before sending them). */
+#define EXPORT_TIMEOUT_MS 120000
 
 struct xfile {
     char name[101];
@@ -45,7 +48,6 @@ struct xstate {
     size_t designs, designs_total, members;
     uint64_t bytes;
     int tty;
-    const struct cli_http_resp *resp; /* filled before the first body byte */
     int started;
     char reason[256]; /* the body of a refusal */
     size_t reason_len;
@@ -163,16 +165,18 @@ static int end_member(struct xstate *s)
     return 0;
 }
 
-static int sink(void *user, const uint8_t *data, size_t len)
+/* cc_fetch's sink: the archive's bytes, unpacked as they arrive (a refusal's body is
+ * kept as its reason instead). */
+static int sink(const struct cc_body *head, const unsigned char *data, size_t len, void *user)
 {
     struct xstate *s = user;
     if (!s->started) {
         s->started = 1;
-        char v[32];
-        if (!cli_http_header(s->resp, "x-export-designs", v, sizeof v))
+        const char *v = json_string_value(json_object_get(head->headers, "x-export-designs"));
+        if (v)
             s->designs_total = (size_t)strtoull(v, NULL, 10);
     }
-    if (s->resp->status != 200) { /* keep the start of the reason, write nothing */
+    if (head->status != 200) { /* keep the start of the reason, write nothing */
         size_t n = sizeof s->reason - 1 - s->reason_len;
         n = n < len ? n : len;
         memcpy(s->reason + s->reason_len, data, n);
@@ -301,7 +305,7 @@ int cmd_export(struct cli *cli)
     int rc = cli_resolve(cli);
     if (rc)
         return rc;
-    const char *url = cli->server, *token = cli->token;
+    const char *token = cli->token;
     if (!contest || !dir || !*contest || strlen(contest) > 64 ||
         strspn(contest, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(contest))
         return cli_usage_error(cli, "--contest ID and --out DIR are needed");
@@ -310,16 +314,21 @@ int cmd_export(struct cli *cli)
                         "COCREATE_TOKEN)\n");
         return 2;
     }
-    struct cli_server srv;
-    char err[5120] = "";
-    if (cli_server_parse(url, &srv, err, sizeof err)) {
-        fprintf(stderr, "export: %s\n", err);
-        return 1;
-    }
     if (mkdir(dir, 0755) && errno != EEXIST) {
         fprintf(stderr, "export: %s: %s\n", dir, strerror(errno));
         return 1;
     }
+    struct cc_error cerr = {0};
+    if (cli_open(cli, &cerr)) {
+        fprintf(stderr, "export: %s\n", cerr.message);
+        rc = cli_exit_code(cerr.kind);
+        cc_error_clear(&cerr);
+        if (cli->json)
+            printf("{\"error\":{\"code\":\"export_failed\",\"message\":\"the export failed\"}}\n");
+        return rc;
+    }
+    cc_set_timeout(cli->conn, EXPORT_TIMEOUT_MS);
+    cc_set_token(cli->conn, token); /* the brand's bearer token: no login needed */
     struct xstate s;
     memset(&s, 0, sizeof s);
     s.dir = dir;
@@ -328,22 +337,26 @@ int cmd_export(struct cli *cli)
     ccbuf_init(&s.manifest);
     char path[128];
     snprintf(path, sizeof path, "/export/%s", contest);
-    struct cli_http_resp resp;
+    static const char *const want[] = {"x-export-designs", NULL};
+    struct cc_fetch f = {.sink = sink, .sink_user = &s, .headers = want};
     rc = CLI_REFUSED;
     int json_done = 0;
-    s.resp = &resp;
-    if (cli_http_get(&srv, path, token, &resp, sink, &s, err, sizeof err)) {
-        if (s.err[0])
-            snprintf(err, sizeof err, "%s", s.err);
-        if (s.tty)
+    int kind = cc_fetch(cli->conn, path, &f);
+    /* The archive's body ends when the server closes (no Content-Length): a close after
+     * a 200 is its end, and whether the archive is whole is for its end blocks to say. */
+    if (kind == CC_ERR_CLOSED && f.body.status == 200)
+        kind = CC_OK;
+    if (kind && kind != CC_ERR_HTTP) {
+        if (s.tty && s.started)
             fputc('\n', stderr);
-        fprintf(stderr, "export: %s\n", err);
-        rc = s.err[0] ? CLI_REFUSED : CLI_NOCONN; /* the sink's reason, or the network */
+        fprintf(stderr, "export: %s\n", s.err[0] ? s.err : f.error.message);
+        /* the sink's reason, or the network */
+        rc = s.err[0] ? CLI_REFUSED : cli_exit_code(kind);
         goto out;
     }
-    if (resp.status != 200) {
-        s.reason[strcspn(s.reason, "\n")] = '\0';
-        fprintf(stderr, "export: GET %s: status %d: %s\n", path, resp.status, s.reason);
+    if (kind == CC_ERR_HTTP) {
+        s.reason[strcspn(s.reason, "\r\n")] = '\0';
+        fprintf(stderr, "export: GET %s: status %d: %s\n", path, f.error.http_status, s.reason);
         goto out;
     }
     if (!s.ended) {
@@ -384,5 +397,6 @@ out:
     }
     ccbuf_free(&s.manifest);
     EVP_MD_CTX_free(s.md);
+    cc_fetch_clear(&f);
     return rc;
 }

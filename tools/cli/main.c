@@ -193,6 +193,8 @@ static const struct cli_opt global_opts[] = {
     {"server", "URL", "the server (default: $COCREATE_SERVER, the config file, "
                       "http://127.0.0.1:8080)"},
     {"token", "TOKEN", "the token to use (default: $COCREATE_TOKEN, the config file)"},
+    {"ca", "FILE", "https:// servers: trust the CA certificates of this PEM file besides "
+                   "the system's (default: $COCREATE_CA)"},
     {"json", NULL, "print the server's result (or the error) as JSON on stdout"},
     {"help", NULL, "this command's help"},
     {NULL, NULL, NULL},
@@ -337,7 +339,10 @@ static int parse(struct cli *cli, int argc, char **argv)
             slot = &cli->values[k];
         } else if ((k = find_opt(global_opts, name, len)) >= 0) {
             opt = &global_opts[k];
-            slot = k == 0 ? &cli->server_flag : k == 1 ? &cli->token_flag : NULL;
+            slot = k == 0   ? &cli->server_flag
+                   : k == 1 ? &cli->token_flag
+                   : k == 2 ? &cli->ca_flag
+                            : NULL;
         } else {
             return cli_usage_error(cli, "unknown option '%s'", a);
         }

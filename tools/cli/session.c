@@ -2,7 +2,9 @@
  * (flag, environment, config file), connecting and logging in, errors in words or as
  * JSON with their exit codes, passwords from a terminal, and waiting for live updates
  * until enough came, a timeout or Ctrl-C. */
+#include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
@@ -139,7 +141,27 @@ int cli_resolve(struct cli *cli)
         token = cfg.token;
     snprintf(cli->server, sizeof cli->server, "%s", server);
     snprintf(cli->token, sizeof cli->token, "%s", token);
+    const char *ca = cli->ca_flag;
+    if (!ca || !*ca)
+        ca = getenv("COCREATE_CA");
+    if (ca && *ca) {
+        /* a CA file the library cannot read would only show up later as a failed
+         * TLS start (exit 3): say at once that it is a local file problem */
+        FILE *f = fopen(ca, "r");
+        if (!f)
+            return cli_usage_error(cli, "cannot read the CA file %s: %s", ca, strerror(errno));
+        fclose(f);
+        if (strlen(ca) >= sizeof cli->ca)
+            return cli_usage_error(cli, "the CA file's path is too long");
+        snprintf(cli->ca, sizeof cli->ca, "%s", ca);
+    }
     return 0;
+}
+
+int cli_open(struct cli *cli, struct cc_error *err)
+{
+    struct cc_options opt = {.url = cli->server, .ca_file = cli->ca[0] ? cli->ca : NULL};
+    return cc_connect(&cli->conn, &opt, err);
 }
 
 int cli_connect(struct cli *cli, enum cli_auth auth)
@@ -152,9 +174,8 @@ int cli_connect(struct cli *cli, enum cli_auth auth)
                       "not signed in: run `cocreate login` or `cocreate register`, or set "
                       "COCREATE_TOKEN");
 
-    struct cc_options opt = {.url = cli->server};
     struct cc_error err = {0};
-    rc = cc_connect(&cli->conn, &opt, &err);
+    rc = cli_open(cli, &err);
     if (rc) {
         rc = cli_fail(cli, &err);
         cc_error_clear(&err);
