@@ -176,13 +176,13 @@ int cl_fetch_callback(struct lws *wsi, enum lws_callback_reasons reason, struct 
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
         cl_error(&e, CC_ERR_CONNECT, "cannot fetch from %s:%d: %.*s", c->host, c->port,
                  in ? (int)len : 6, in ? (const char *)in : "failed");
-        f->wsi = NULL;
+        f->wsi = wsi; /* finish unhooks f from it: lws may call back once more for it */
         finish(f, &e);
         break;
     case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
         cl_error(&e, CC_ERR_CLOSED, "the connection closed before the whole response");
         e.close_code = 1006;
-        f->wsi = NULL;
+        f->wsi = wsi; /* as above: the wsi's last callbacks must not find the freed f */
         finish(f, &e);
         break;
     default:
