@@ -16,6 +16,8 @@
 #include "changes_after.h"
 #include "changes_int.h"
 #include "cluster.h"
+#include "design_view.h"
+#include "designs.h"
 #include "journal.h"
 #include "log.h"
 #include "server.h"
@@ -305,8 +307,12 @@ int change_apply(struct change *c, MDB_txn *txn, const struct store *st)
     c->out.at = c->at > last ? c->at : last;
     if (c->out.at != last && (rc = put_last_at(txn, st, c->out.at)))
         return rc;
-    return kinds[c->kind].apply(c, txn, st);
+    uint64_t writes = design_writes();
+    rc = kinds[c->kind].apply(c, txn, st);
+    c->out.designs_written = design_writes() != writes;
+    return rc;
 }
+
 
 struct changes {
     struct server *srv;
@@ -380,6 +386,16 @@ static void record(struct changes *cs, const struct change *c)
         log_error("changes: cannot write the record file: %s", strerror(errno));
 }
 
+/* Loop thread, after c's commit: the one post-commit step. */
+static void post_commit(struct changes *cs, struct change *c)
+{
+    if (c->out.designs_written) /* before anything shows a design again */
+        record_cache_invalidate(cs->srv->view.records);
+    if (kinds[c->kind].post)
+        kinds[c->kind].post(c, cs->srv);
+    after_notices(cs->srv, c->out.notices);
+}
+
 /* Loop thread, in apply order: the one post-commit step, then the op's reply. */
 static void wr_done(struct write_req *wr, int status)
 {
@@ -387,10 +403,8 @@ static void wr_done(struct write_req *wr, int status)
     struct changes *cs = c->cs;
     if (cs->record)
         record(cs, c);
-    if (!status && kinds[c->kind].post)
-        kinds[c->kind].post(c, cs->srv);
     if (!status)
-        after_notices(cs->srv, c->out.notices);
+        post_commit(cs, c);
     c->reply(c, status, c->user);
 }
 
@@ -497,10 +511,8 @@ static void stream_done(struct write_req *wr, int status)
     if (c) {
         if (cs->record)
             record(cs, c);
-        if (!r->status && kinds[c->kind].post)
-            kinds[c->kind].post(c, cs->srv);
         if (!r->status)
-            after_notices(cs->srv, c->out.notices);
+            post_commit(cs, c);
     }
     if (r->mine) { /* our own: its reply reads what the apply found */
         struct change *mine = r->mine;

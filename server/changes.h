@@ -85,6 +85,8 @@ struct change_out {
     json_t *notices;   /* notices the apply made: [{account, notice}] (SPEC §8), pushed
                           by the post-commit step; NULL when none */
     size_t nids;
+    int designs_written; /* the apply wrote design records (design_writes): shown design
+                            objects may differ, the record cache is stale */
     struct jargs_err e;          /* contest: which argument was wrong (CC_EBADARGS) */
 };
 

@@ -13,6 +13,7 @@
 #include "designs.h"
 #include "reports.h"
 #include "store.h"
+#include "u64map.h"
 #include "util.h"
 
 int design_visible(const json_t *record, uint64_t viewer, enum role role)
@@ -54,7 +55,7 @@ int design_tally_seen(const struct store *st, MDB_txn *txn, const struct dmem *d
 int design_item_json(const struct design_view *v, MDB_txn *txn, const struct dmem *d,
                      const struct session *viewer, struct ccbuf *out)
 {
-    int rc = design_json(v->store, txn, d, design_tally_seen(v->store, txn, d, viewer), out);
+    int rc = design_json(v, txn, d, design_tally_seen(v->store, txn, d, viewer), out);
     if (!rc && viewer && viewer->role == ROLE_BRAND)
         reports_splice(v->reports, d->id, out);
     return rc;
@@ -99,20 +100,133 @@ static void append_live(const struct dmem *d, int tally, struct ccbuf *out)
         ccbuf_append_str(out, "null");
 }
 
-int design_json(const struct store *st, MDB_txn *txn, const struct dmem *d, int tally,
+/* ---- the record cache ---- */
+
+struct rentry {
+    uint64_t gen; /* the cache's generation when it was read */
+    uint32_t len;
+    char data[];
+};
+
+struct record_cache {
+    struct u64map map; /* design id → struct rentry * */
+    uint64_t gen;      /* entries of another generation are stale */
+    size_t bytes, max;
+    size_t hand; /* where the next sweep starts in map's slots */
+    uint64_t hits, misses;
+};
+
+/* What an entry of len bytes costs against the bound (its header, malloc's rounding). */
+static size_t entry_cost(size_t len)
+{
+    return sizeof(struct rentry) + len + 16;
+}
+
+struct record_cache *record_cache_new(size_t max_bytes)
+{
+    struct record_cache *c = xcalloc(1, sizeof *c);
+    u64map_init(&c->map);
+    c->max = max_bytes;
+    c->gen = 1;
+    return c;
+}
+
+void record_cache_free(struct record_cache *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->map.cap; i++)
+        if (c->map.keys[i])
+            free(c->map.vals[i]);
+    u64map_free(&c->map);
+    free(c);
+}
+
+void record_cache_invalidate(struct record_cache *c)
+{
+    if (c)
+        c->gen++;
+}
+
+void record_cache_stats(const struct record_cache *c, size_t *bytes, size_t *records,
+                        uint64_t *hits, uint64_t *misses)
+{
+    *bytes = c ? c->bytes + u64map_memory(&c->map) : 0;
+    *records = c ? c->map.count : 0;
+    *hits = c ? c->hits : 0;
+    *misses = c ? c->misses : 0;
+}
+
+/* Drops entries from the sweep's hand on, stale ones and then any, until the cache
+ * holds at most three quarters of its bound. */
+static void cache_sweep(struct record_cache *c)
+{
+    size_t target = c->max / 4 * 3;
+    for (size_t seen = 0; c->bytes > target && c->map.count && seen < 2 * c->map.cap; seen++) {
+        size_t i = c->hand++ % c->map.cap;
+        if (!c->map.keys[i])
+            continue;
+        struct rentry *e = c->map.vals[i];
+        uint64_t key = c->map.keys[i];
+        c->bytes -= entry_cost(e->len);
+        free(e);
+        u64map_del(&c->map, key); /* moves a later entry into slot i: look at it again */
+        c->hand = i;
+    }
+}
+
+/* The stored record of design id: from the cache, or read in txn and kept. */
+static int record_of(const struct design_view *v, MDB_txn *txn, uint64_t id, const char **data,
+                     size_t *len)
+{
+    struct record_cache *c = v->records;
+    struct rentry *e = c ? u64map_get(&c->map, id) : NULL;
+    if (e && e->gen == c->gen) {
+        c->hits++;
+        *data = e->data;
+        *len = e->len;
+        return 0;
+    }
+    uint8_t key[8];
+    put_be64(key, id);
+    MDB_val val;
+    int rc = store_get(txn, store_dbs(v->store)->designs, key, 8, &val);
+    if (rc)
+        return rc;
+    *data = val.mv_data;
+    *len = val.mv_size;
+    if (!c || val.mv_size > UINT32_MAX || entry_cost(val.mv_size) > c->max / 64)
+        return 0;
+    c->misses++;
+    if (e) { /* stale: its place is taken again */
+        c->bytes -= entry_cost(e->len);
+        free(e);
+        u64map_del(&c->map, id);
+    }
+    e = xmalloc(sizeof *e + val.mv_size);
+    e->gen = c->gen;
+    e->len = (uint32_t)val.mv_size;
+    memcpy(e->data, val.mv_data, val.mv_size);
+    u64map_put(&c->map, id, e);
+    c->bytes += entry_cost(val.mv_size);
+    if (c->bytes > c->max)
+        cache_sweep(c);
+    return 0;
+}
+
+int design_json(const struct design_view *v, MDB_txn *txn, const struct dmem *d, int tally,
                 struct ccbuf *out)
 {
-    uint8_t key[8];
-    put_be64(key, d->id);
-    MDB_val v;
-    int rc = store_get(txn, store_dbs(st)->designs, key, 8, &v);
+    const char *data;
+    size_t len;
+    int rc = record_of(v, txn, d->id, &data, &len);
     if (rc)
         return rc;
     /* The stored record is a compact JSON object: splice the live fields before its
      * closing brace. */
-    if (v.mv_size < 2 || ((const char *)v.mv_data)[v.mv_size - 1] != '}')
+    if (len < 2 || data[len - 1] != '}')
         return CC_EINTERNAL;
-    ccbuf_append(out, v.mv_data, v.mv_size - 1);
+    ccbuf_append(out, data, len - 1);
     append_live(d, tally, out);
     ccbuf_append_str(out, ",\"thumb\":\"/t/");
     ccbuf_append_u64(out, d->id);

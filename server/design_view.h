@@ -15,13 +15,29 @@
 #include "util.h"
 
 struct reports;
+struct record_cache;
 
 /* What showing a design reads (borrowed; the server fills it once at start-up). */
 struct design_view {
     struct store *store;     /* the stored design records */
     struct catalog *catalog; /* tallies, scores, pages */
     struct reports *reports; /* report counts, shown to the brand */
+    struct record_cache *records; /* the design records last read (NULL: none kept) */
 };
+
+/* The record cache: the stored bytes of design records shown lately, so that a page of
+ * 24 designs does not walk LMDB's tree 24 times. Bounded by max_bytes (records and their
+ * headers; at the bound a sweep drops about a quarter of them). Exact: the post-commit
+ * step of every change that wrote a design record empties it (record_cache_invalidate)
+ * before anything is shown again, so it never serves a record older than the last
+ * commit shown. Loop thread only. */
+struct record_cache *record_cache_new(size_t max_bytes);
+void record_cache_free(struct record_cache *c); /* NULL-safe */
+/* Every cached record is stale (O(1): a generation). NULL-safe. */
+void record_cache_invalidate(struct record_cache *c);
+/* For /metrics: bytes held, records held, hits and misses since the start. */
+void record_cache_stats(const struct record_cache *c, size_t *bytes, size_t *records,
+                        uint64_t *hits, uint64_t *misses);
 
 /* Whether viewer (0 = anonymous) with role may see the design of this stored record:
  * hidden designs only their creator and the brand. */
@@ -43,7 +59,7 @@ void design_tally_json(const struct dmem *d, struct ccbuf *out);
 /* Appends d's SPEC §2 design object as JSON text to out, from its record in txn and
  * the live tally, comment count and score — or, when tally is 0 (a sealed tally the
  * viewer may not see), "tally":null and "score":null. Returns 0 or a store error. */
-int design_json(const struct store *st, MDB_txn *txn, const struct dmem *d, int tally,
+int design_json(const struct design_view *v, MDB_txn *txn, const struct dmem *d, int tally,
                 struct ccbuf *out);
 /* Appends the part of d's design object that changes while it sits in a gallery
  * window: {"id","tally","comments","score","status"} (gallery.update items for designs

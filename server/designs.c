@@ -12,6 +12,9 @@
 #include "u64map.h"
 #include "util.h"
 
+/* Design records written by this thread (design_writes). */
+static _Thread_local uint64_t writes;
+
 int design_check_meta(const char *title, json_t *tags, json_t **tags_out, struct jargs_err *e)
 {
     long n = utf8_count(title, strlen(title), NULL);
@@ -351,6 +354,7 @@ int design_create(MDB_txn *txn, const struct store *st, struct design_new *d)
     char *text = json_dumps(rec, JSON_COMPACT);
     uint8_t key[8];
     put_be64(key, d->id);
+    writes++;
     rc = store_put(txn, store_dbs(st)->designs, key, 8, text, strlen(text), MDB_NOOVERWRITE);
     free(text);
     if (!rc)
@@ -400,8 +404,14 @@ int design_load(MDB_txn *txn, const struct store *st, uint64_t id, json_t **reco
     return *record ? 0 : CC_EINTERNAL;
 }
 
+uint64_t design_writes(void)
+{
+    return writes;
+}
+
 int design_save(MDB_txn *txn, const struct store *st, uint64_t id, const json_t *record)
 {
+    writes++;
     return store_put_record(txn, store_dbs(st)->designs, id, record);
 }
 

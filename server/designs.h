@@ -62,6 +62,10 @@ int design_load(MDB_txn *txn, const struct store *st, uint64_t id, json_t **reco
 /* Writer thread: stores record (borrowed) as design id's record, replacing the old one
  * (status and hidden change; the rest is fixed at upload). Returns 0 or a store error. */
 int design_save(MDB_txn *txn, const struct store *st, uint64_t id, const json_t *record);
+/* How many design records this thread has written (design_create, design_save): the
+ * writer compares it around an apply, so the post-commit step knows that shown design
+ * objects may have changed (the record cache of design_view.c). */
+uint64_t design_writes(void);
 /* Writer thread: appends an entry {status, note, by, at} to design id's timeline. */
 int design_timeline_add(MDB_txn *txn, const struct store *st, uint64_t id, const char *status,
                         const char *note, uint64_t by, int64_t at);

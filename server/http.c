@@ -280,6 +280,17 @@ static void metrics(struct net_http *h, struct server *s)
     metric(&b, "cocreate_search_bytes", "gauge",
            "Bytes of the search index (apart from the ranking indexes).", sbytes);
     metric(&b, "cocreate_search_words", "gauge", "Distinct words in the search index.", swords);
+    size_t rbytes, rrecords;
+    uint64_t rhits, rmisses;
+    record_cache_stats(s->view.records, &rbytes, &rrecords, &rhits, &rmisses);
+    metric(&b, "cocreate_record_cache_bytes", "gauge",
+           "Bytes of design records kept for showing designs (bounded by --record-cache).",
+           rbytes);
+    metric(&b, "cocreate_record_cache_records", "gauge", "Design records kept.", rrecords);
+    metric(&b, "cocreate_record_cache_hits_total", "counter",
+           "Design records shown from the cache.", rhits);
+    metric(&b, "cocreate_record_cache_misses_total", "counter",
+           "Design records read from LMDB and kept.", rmisses);
     net_http_respond(h, 200, "text/plain; version=0.0.4", b.data, b.len);
 }
 

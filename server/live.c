@@ -232,7 +232,7 @@ static int append_items(struct live *lv, struct ccbuf *b, struct dmem **items, s
         }
         if (!txn && (rc = store_read_begin(lv->view->store, &txn)))
             break;
-        rc = design_json(lv->view->store, txn, items[i], tallies, b);
+        rc = design_json(lv->view, txn, items[i], tallies, b);
         if (!rc && brand)
             reports_splice(lv->view->reports, items[i]->id, b);
     }
@@ -394,7 +394,7 @@ static int watch_event(struct live *lv, struct watch *wt, int tally, int comment
     if (!d || store_read_begin(lv->view->store, &txn))
         return 0;
     ccbuf_append_str(msg, "{\"ev\":\"design.update\",\"design\":");
-    int rc = design_json(lv->view->store, txn, d, tally, msg);
+    int rc = design_json(lv->view, txn, d, tally, msg);
     if (!rc)
         design_timeline_splice(txn, lv->view->store, d->id, msg);
     if (!rc && resync && resync->seen_comment < wt->flushed_comment) {

@@ -112,6 +112,8 @@ static void usage(FILE *f, const char *web_default)
             "                       by itself whenever it is full\n"
             "  --send-queue BYTES   per-connection send queue bound (default %u); a client\n"
             "                       that lets more pile up unread is disconnected\n"
+            "  --record-cache BYTES design records kept in memory for showing designs\n"
+            "                       (default 64M; 0: none): pages read fewer LMDB pages\n"
             "  --ws-sndbuf BYTES    kernel send buffer of a WebSocket connection (default\n"
             "                       %u, SO_SNDBUF); 0 leaves it to the kernel, which grows\n"
             "                       it to megabytes for a client that stops reading\n"
@@ -517,6 +519,7 @@ int main(int argc, char **argv)
         {"stream-max-bytes", required_argument, NULL, 0x137},
         {"tls-cert", required_argument, NULL, 0x140},
         {"tls-key", required_argument, NULL, 0x141},
+        {"record-cache", required_argument, NULL, 0x142},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -525,7 +528,7 @@ int main(int argc, char **argv)
     const char *web_default = default_web_dir(web_buf, sizeof web_buf);
     struct server_config cfg = {
         .host = host, .port = 8080, .data_dir = "./var", .web_dir = web_default,
-        .ws_sndbuf = NET_DEFAULT_WS_SNDBUF};
+        .ws_sndbuf = NET_DEFAULT_WS_SNDBUF, .record_cache = SERVER_RECORD_CACHE_DEFAULT};
     const char *brand = NULL, *apply = NULL, *backup_to = NULL;
     int rotate = 0;
     rate_config_defaults(&cfg.rate);
@@ -549,6 +552,13 @@ int main(int argc, char **argv)
             if (parse_size(optarg, c == 'm' ? &cfg.map_size : &cfg.send_queue_max)) {
                 fprintf(stderr, "cocreated: --%s wants a size like 65536 or 64M, got '%s'\n",
                         c == 'm' ? "map-size" : "send-queue", optarg);
+                return 2;
+            }
+            break;
+        case 0x142:
+            if (parse_size(optarg, &cfg.record_cache)) {
+                fprintf(stderr, "cocreated: --record-cache wants 0 or a size like 64M, got '%s'\n",
+                        optarg);
                 return 2;
             }
             break;

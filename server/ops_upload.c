@@ -390,7 +390,7 @@ static void commit_reply(struct req *r, struct change *c, int status)
     int rc = d ? store_read_begin(srv->store, &txn) : CC_EINTERNAL;
     if (!rc) {
         ccbuf_append(&b, "{\"design\":", 10);
-        rc = design_json(srv->store, txn, d, 1, &b); /* its creator sees the tally */
+        rc = design_json(&srv->view, txn, d, 1, &b); /* its creator sees the tally */
         ccbuf_append(&b, "}", 1);
         store_read_end(srv->store, txn);
     }

@@ -62,7 +62,9 @@ static int open_state(struct server *s)
         rc = reports_open(&s->reports, s->store);
     if (rc)
         return rc;
-    s->view = (struct design_view){s->store, s->catalog, s->reports};
+    s->view = (struct design_view){s->store, s->catalog, s->reports,
+                                   s->cfg.record_cache ? record_cache_new(s->cfg.record_cache)
+                                                       : NULL};
     catalog_set_designs_of(s->catalog, creators_designs_of, s->creators);
     catalog_on_rescored(s->catalog, after_rescored, s);
     search_open(&s->search, s); /* built on the pool: search is `busy` until it is */
@@ -77,6 +79,8 @@ static void close_state(struct server *s)
     reports_close(s->reports);
     creators_close(s->creators);
     catalog_close(s->catalog);
+    record_cache_free(s->view.records);
+    s->view.records = NULL;
 }
 
 /* After the loop stopped: frees what open_state, blobs_open, changes_open and the start
