@@ -157,8 +157,8 @@ void record_cache_stats(const struct record_cache *c, size_t *bytes, size_t *rec
     *misses = c ? c->misses : 0;
 }
 
-/* Drops entries from the sweep's hand on, stale ones and then any, until the cache
- * holds at most three quarters of its bound. */
+/* Drops entries from the sweep's hand on (stale or not: the map keeps no order of use),
+ * until the cache holds at most three quarters of its bound. */
 static void cache_sweep(struct record_cache *c)
 {
     size_t target = c->max / 4 * 3;
