@@ -6,7 +6,8 @@ records.
   artwork larger than one NATS message (in parts) uploaded on A is served whole by B;
   a vote on B reaches a subscriber on C as a gallery.update.
 - Notices (SPEC §8): a status move on A is told live to the creator on B; every node
-  lists the same notices.
+  lists the same notices. Hidden tallies: sealed on every node until the brand closes
+  the contest on A, then shown on every node.
 - Sessions (SPEC §7): a password login on another node; a revoke on B closes the
   session's sockets on A and C with 4001; a withdrawal on B hides the design on C.
 - Conflicts are decided by the stream's order: the same name registered on A and B
@@ -207,6 +208,29 @@ async def main():
     tallies = [(await (await Client.connect(n)).ok('design.get', design=d))['design']['tally']
                for n in (a, b, c3)]
     assert tallies[0] == tallies[1] == tallies[2] and tallies[0]['votes'] == 2, tallies
+
+    # SPEC §8 hidden tallies across nodes: sealed on every node until the brand's
+    # closing (on A) reveals them, at the same record everywhere
+    await brand.ok('contest.create', slug='secret', title='Secret', kind='artwork',
+                   scale='heart', submit_open=T0, submit_close=T0 + 1000,
+                   vote_close=T0 + 2000, tallies_hidden=True)
+    hd = (await ca.upload('artwork', png(80, 80, 91), title='Hush',
+                          contest='secret'))['result']['design']['id']
+    await until_ok(voter, 'vote.cast', design=hd, value=1)
+    cl.settle()
+    for n in (a, b, c3):
+        y = await Client.connect(n)
+        assert (await y.ok('design.get', design=hd))['design']['tally'] is None
+        e = await y.err('gallery.get', 'forbidden', contest='secret', sort='top')
+        assert e['detail']['reason'] == 'tallies_hidden', e
+        await y.close()
+    await brand.ok('contest.update', contest='secret', closed=True)
+    cl.settle()
+    for n in (a, b, c3):
+        y = await Client.connect(n)
+        top = await y.ok('gallery.get', contest='secret', sort='top')
+        assert [(i['id'], i['tally']['supports']) for i in top['items']] == [(hd, 1)], top
+        await y.close()
 
     # SPEC §7 across nodes: a password login on B, a revoke on B closes the session's
     # sockets on A and C (4001), a withdrawal on B hides the design on C
