@@ -95,17 +95,23 @@ void cl_want_write(struct cc_conn *c);
 void cl_wait(struct cc_conn *c, const int *done);
 /* After a blocking wait: finishes a cc_close asked for during it (c is then freed). */
 void cl_after_wait(struct cc_conn *c);
+/* lws's connect info for a connection to c's server at path: TLS as c's, opaque user
+ * data user, the new wsi into *pwsi. The caller adds what its kind needs. */
+void cl_connect_info(const struct cc_conn *c, struct lws_client_connect_info *ci,
+                     const char *path, void *user, struct lws **pwsi);
 /* Whether blocking calls are refused here (a caller's loop); fills err then. */
 int cl_refuse_blocking(struct cc_conn *c, struct cc_error *err);
 /* (Re)arms the deadline timer for the earliest deadline pending. */
 void cl_arm_timer(struct cc_conn *c);
 /* A call with a blocking or an async completion: begin picks the reply callback (the
- * caller's cb, or a waiter), end waits when blocking. */
+ * caller's cb, or a waiter) — or refuses a blocking call where none may run
+ * (cl_refuse_blocking: CC_ERR_USAGE, call->error filled) —, end waits when blocking. */
 struct cl_waiter {
     struct cc_call *call;
     int done;
 };
-void cl_call_begin(struct cc_call *call, struct cl_waiter *w, cc_reply_fn *cb, void **user);
+int cl_call_begin(struct cc_conn *c, struct cc_call *call, struct cl_waiter *w, cc_reply_fn *cb,
+                  void **user);
 int cl_call_end(struct cc_conn *c, struct cc_call *call, struct cl_waiter *w, int rc);
 /* The waiter's reply callback (cl_call_begin hands it out). */
 void cl_waiter_reply(struct cc_conn *c, json_t *result, const struct cc_error *err, void *user);

@@ -196,11 +196,10 @@ int cc_request(struct cc_conn *c, const char *op, json_t *args, struct cc_call *
         json_decref(args);
         return CC_ERR_USAGE;
     }
-    if (!call->cb && cl_refuse_blocking(c, &call->error)) {
+    if (cl_call_begin(c, call, &w, &cb, &user)) {
         json_decref(args);
         return CC_ERR_USAGE;
     }
-    cl_call_begin(call, &w, &cb, &user);
     return cl_call_end(c, call, &w, cl_send_request(c, op, args, cb, user, &call->error));
 }
 
@@ -617,17 +616,9 @@ static int start(struct cc_conn *c, const struct cc_options *opt, struct cc_erro
     c->connect_deadline = uv_now(c->loop) + (uint64_t)c->timeout_ms;
 
     struct lws_client_connect_info ci;
-    memset(&ci, 0, sizeof ci);
-    ci.context = c->ctx;
-    ci.address = c->host;
-    ci.port = c->port;
-    ci.path = c->path;
-    ci.host = c->host;
-    ci.origin = c->host;
+    cl_connect_info(c, &ci, c->path, c, &c->wsi); /* wsi known from the start, NULL
+                                                     again if it fails */
     ci.protocol = "cocreate.v1";
-    ci.ssl_connection = c->tls ? LCCSCF_USE_SSL : 0;
-    ci.opaque_user_data = c;
-    ci.pwsi = &c->wsi; /* known from the start, NULL again if it fails */
     c->depth++;
     struct lws *wsi = lws_client_connect_via_info(&ci);
     c->depth--;
@@ -642,6 +633,21 @@ static int start(struct cc_conn *c, const struct cc_options *opt, struct cc_erro
 }
 
 static void teardown(struct cc_conn *c);
+
+void cl_connect_info(const struct cc_conn *c, struct lws_client_connect_info *ci,
+                     const char *path, void *user, struct lws **pwsi)
+{
+    memset(ci, 0, sizeof *ci);
+    ci->context = c->ctx;
+    ci->address = c->host;
+    ci->port = c->port;
+    ci->path = path;
+    ci->host = c->host;
+    ci->origin = c->host;
+    ci->ssl_connection = c->tls ? LCCSCF_USE_SSL : 0;
+    ci->opaque_user_data = user;
+    ci->pwsi = pwsi;
+}
 
 int cc_connect(struct cc_conn **out, const struct cc_options *opt, struct cc_error *err)
 {
@@ -765,8 +771,11 @@ void cl_waiter_reply(struct cc_conn *c, json_t *result, const struct cc_error *e
     w->done = 1;
 }
 
-void cl_call_begin(struct cc_call *call, struct cl_waiter *w, cc_reply_fn *cb, void **user)
+int cl_call_begin(struct cc_conn *c, struct cc_call *call, struct cl_waiter *w, cc_reply_fn *cb,
+                  void **user)
 {
+    if (!call->cb && cl_refuse_blocking(c, &call->error))
+        return CC_ERR_USAGE;
     w->call = call;
     w->done = 0;
     if (call->cb) {
@@ -778,6 +787,7 @@ void cl_call_begin(struct cc_call *call, struct cl_waiter *w, cc_reply_fn *cb, v
         *cb = cl_waiter_reply;
         *user = w;
     }
+    return 0;
 }
 
 void cl_after_wait(struct cc_conn *c)

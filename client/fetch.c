@@ -285,19 +285,10 @@ int cc_fetch(struct cc_conn *c, const char *path, struct cc_fetch *f)
     x->deadline = uv_now(c->loop) + (uint64_t)c->timeout_ms;
 
     struct lws_client_connect_info ci;
-    memset(&ci, 0, sizeof ci);
-    ci.context = c->ctx;
-    ci.address = c->host;
-    ci.port = c->port;
-    ci.path = path;
-    ci.host = c->host;
-    ci.origin = c->host;
+    cl_connect_info(c, &ci, path, x, &x->wsi);
     ci.method = "GET";
     ci.alpn = "http/1.1";
-    ci.ssl_connection = c->tls ? LCCSCF_USE_SSL : 0;
     ci.local_protocol_name = "cc-http";
-    ci.opaque_user_data = x;
-    ci.pwsi = &x->wsi;
     c->depth++;
     struct lws *wsi = lws_client_connect_via_info(&ci);
     c->depth--;

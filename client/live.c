@@ -149,9 +149,8 @@ int cc_gallery_subscribe(struct cc_conn *c, const struct cc_gallery_query *q, cc
     if (!c || !call || !sub)
         return CC_ERR_USAGE;
     *sub = NULL;
-    if (!call->cb && cl_refuse_blocking(c, &call->error))
+    if (cl_call_begin(c, call, &w, &cb, &cb_user))
         return CC_ERR_USAGE;
-    cl_call_begin(call, &w, &cb, &cb_user);
     struct cc_sub *s = calloc(1, sizeof *s);
     if (!s)
         abort();
@@ -184,9 +183,8 @@ int cc_gallery_unsubscribe(struct cc_conn *c, struct cc_sub *s, struct cc_call *
     void *user;
     if (!c || !s || !call || s->c != c)
         return CC_ERR_USAGE;
-    if (!call->cb && cl_refuse_blocking(c, &call->error))
+    if (cl_call_begin(c, call, &w, &cb, &user))
         return CC_ERR_USAGE;
-    cl_call_begin(call, &w, &cb, &user);
     sub_unlink(s);
     char id[32];
     snprintf(id, sizeof id, "%s", s->id);
@@ -286,9 +284,8 @@ int cc_design_watch(struct cc_conn *c, const char *design, cc_watch_fn fn, void 
     if (!c || !call || !watch || !design)
         return CC_ERR_USAGE;
     *watch = NULL;
-    if (!call->cb && cl_refuse_blocking(c, &call->error))
+    if (cl_call_begin(c, call, &wt, &cb, &cb_user))
         return CC_ERR_USAGE;
-    cl_call_begin(call, &wt, &cb, &cb_user);
     struct cc_watch *w = calloc(1, sizeof *w);
     if (!w)
         abort();
@@ -321,9 +318,8 @@ int cc_design_unwatch(struct cc_conn *c, struct cc_watch *w, struct cc_call *cal
     void *user;
     if (!c || !w || !call || w->c != c)
         return CC_ERR_USAGE;
-    if (!call->cb && cl_refuse_blocking(c, &call->error))
+    if (cl_call_begin(c, call, &wt, &cb, &user))
         return CC_ERR_USAGE;
-    cl_call_begin(call, &wt, &cb, &user);
     watch_unlink(w);
     if (!w->replied) { /* the reply frees it */
         w->c = NULL;

@@ -78,11 +78,10 @@ static int auth_call(struct cc_conn *c, const char *op, json_t *args, const char
         json_decref(args);
         return CC_ERR_USAGE;
     }
-    if (!call->cb && cl_refuse_blocking(c, &call->error)) {
+    if (cl_call_begin(c, call, &w, &cb, &user)) {
         json_decref(args);
         return CC_ERR_USAGE;
     }
-    cl_call_begin(call, &w, &cb, &user);
     struct auth_relay *r = calloc(1, sizeof *r);
     if (!r)
         abort();

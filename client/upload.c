@@ -193,9 +193,8 @@ int cc_upload(struct cc_conn *c, const struct cc_upload *u, struct cc_call *call
     void *user;
     if (!c || !u || !call)
         return CC_ERR_USAGE;
-    if (!call->cb && cl_refuse_blocking(c, &call->error))
+    if (cl_call_begin(c, call, &w, &cb, &user))
         return CC_ERR_USAGE;
-    cl_call_begin(call, &w, &cb, &user);
     if (c->upload) {
         cl_error(&call->error, CC_ERR_USAGE, "an upload is in flight on this connection");
         return CC_ERR_USAGE;
