@@ -441,17 +441,16 @@ static void watch_clear_comments(struct watch *wt)
     wt->comments_gap = 0;
 }
 
-/* Whether the subscriber of sub is shown d's tally (design_tally_seen). */
-static int sub_sees_tally(struct live *lv, const struct dmem *d, const struct live_sub *sub)
+/* Whether the subscriber of sub is shown d's tally (design_tally_seen), read in *txn,
+ * begun here when first needed (NULL until then; the caller ends it). */
+static int sub_sees_tally(struct live *lv, MDB_txn **txn, const struct dmem *d,
+                          const struct live_sub *sub)
 {
-    MDB_txn *txn;
     if (!dmem_sealed(d))
         return 1;
-    if (store_read_begin(lv->view->store, &txn))
+    if (!*txn && store_read_begin(lv->view->store, txn))
         return 0;
-    int seen = design_tally_seen(lv->view->store, txn, d, sub->sess);
-    store_read_end(lv->view->store, txn);
-    return seen;
+    return design_tally_seen(lv->view->store, *txn, d, sub->sess);
 }
 
 /* One event for all the watchers of wt — two when its tally is sealed (SPEC §8): with
@@ -463,14 +462,19 @@ static void watch_flush(struct live *lv, struct watch *wt)
     struct net_msg *m[2] = {NULL, NULL}; /* [tally shown] */
     int made[2] = {0, 0};
     int public_news = d && d->version != wt->pub_version;
+    MDB_txn *txn = NULL; /* for the watchers' votes on a sealed design */
     for (struct live_sub *s = d ? wt->subs : NULL; s; s = s->next) {
         if (!dmem_visible(d, s->sess) || !can_send(lv, s)) /* hidden: creator, brand */
             continue;
-        int t = sub_sees_tally(lv, d, s);
+        int t = sub_sees_tally(lv, &txn, d, s);
         if (!t && !public_news)
             continue;
         if (!made[t]) {
             made[t] = 1;
+            if (txn) { /* watch_event reads in a txn of its own: never two at once */
+                store_read_end(lv->view->store, txn);
+                txn = NULL;
+            }
             struct ccbuf msg;
             ccbuf_init(&msg);
             if (watch_event(lv, wt, t, 1, NULL, &msg))
@@ -482,6 +486,8 @@ static void watch_flush(struct live *lv, struct watch *wt)
             s->seen_comment = wt->last_comment;
         }
     }
+    if (txn)
+        store_read_end(lv->view->store, txn);
     if (d) {
         wt->flushed_comment = wt->last_comment;
         wt->pub_version = d->version;
@@ -759,8 +765,11 @@ void live_session_drained(struct live *lv, struct session *s)
         struct ccbuf msg;
         ccbuf_init(&msg);
         struct dmem *d = catalog_design(lv->view->catalog, sub->wt->design);
-        if (d && dmem_visible(d, s) &&
-            watch_event(lv, sub->wt, sub_sees_tally(lv, d, sub), 0, sub, &msg))
+        MDB_txn *txn = NULL;
+        int t = d && dmem_visible(d, s) ? sub_sees_tally(lv, &txn, d, sub) : -1;
+        if (txn) /* before watch_event's own */
+            store_read_end(lv->view->store, txn);
+        if (t >= 0 && watch_event(lv, sub->wt, t, 0, sub, &msg))
             lv->io->send(s->conn, msg.data, msg.len, 0);
         ccbuf_free(&msg);
     }
