@@ -42,6 +42,10 @@ struct cc_conn {
     uv_loop_t own_loop;
     int owns_loop;     /* the blocking form */
     struct lws_context *ctx; /* NULL once lws freed it (info.pcontext) */
+    int pipe_fd;       /* lws's cancel pipe in ctx, -1 unknown: see conn.c, the pipe's
+                          second close */
+    int pipe_held;     /* pipe_fd's number is held by our placeholder (hold_ino) */
+    unsigned long hold_ino, hold_dev;
     void *foreign[1];
     struct lws_protocols protocols[3];
     struct lws *wsi;   /* the WebSocket, NULL once closed */
@@ -77,6 +81,11 @@ struct cc_conn {
 };
 
 /* conn.c */
+/* Held (recursively) while the library makes a descriptor of its own: a loop, a
+ * context, a connect; and while a context's cancel pipe number is closed and taken
+ * back (conn.c). */
+void cl_fd_lock(void);
+void cl_fd_unlock(void);
 /* Sets e to a library error (not the server's). */
 void cl_error(struct cc_error *e, enum cc_error_kind kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -17,6 +17,10 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 /* Teardown: how often the step timer looks whether lws's handles are gone (ms). */
 #define TEARDOWN_POLL_MS 2
@@ -50,6 +54,143 @@ static void log_default(void)
 {
     if (!log_set)
         lws_set_log_level(0, log_emit);
+}
+
+/* ---- the cancel pipe's second close ----
+ * lws 4.1's libuv event lib closes a context's cancel pipe (an eventfd) twice when the
+ * context is destroyed: at once, inside lws_context_destroy, and again when the pipe's
+ * uv handle has closed, a loop iteration later (fixed upstream in 2026: "pipe-close-vs-
+ * fd-reuse-and-fdsan"; Debian 12 ships 4.1.6). A thread that made a descriptor in
+ * between was handed that number, and the second close closed its file: another
+ * connection's socket, say, which lws then found already in its table (an assertion,
+ * SIGABRT). So the number is taken back the moment the first close has returned, by a
+ * placeholder that the second close then closes. The library makes every descriptor of
+ * its own under fd_mutex, which is held across that first close and the taking back,
+ * so none of its threads can be handed the number in between; docs/client.md says
+ * what is left for the application's own threads. */
+
+static pthread_mutex_t fd_mutex;
+static pthread_once_t fd_once = PTHREAD_ONCE_INIT;
+
+static void fd_mutex_init(void)
+{
+    pthread_mutexattr_t a;
+    pthread_mutexattr_init(&a);
+    /* recursive: lws calls us back from inside a connect or a destroy */
+    pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&fd_mutex, &a);
+    pthread_mutexattr_destroy(&a);
+}
+
+void cl_fd_lock(void)
+{
+    pthread_once(&fd_once, fd_mutex_init);
+    pthread_mutex_lock(&fd_mutex);
+}
+
+void cl_fd_unlock(void)
+{
+    pthread_mutex_unlock(&fd_mutex);
+}
+
+/* The poll handles on a loop, sorted, to tell which one lws_create_context added. */
+struct polls {
+    uv_handle_t **h;
+    size_t n, cap;
+};
+
+static void collect_poll(uv_handle_t *h, void *arg)
+{
+    struct polls *p = arg;
+    if (h->type != UV_POLL || uv_is_closing(h))
+        return;
+    if (p->n == p->cap) {
+        p->cap = p->cap ? 2 * p->cap : 16;
+        if (!(p->h = realloc(p->h, p->cap * sizeof *p->h)))
+            abort();
+    }
+    p->h[p->n++] = h;
+}
+
+static int cmp_handle(const void *a, const void *b)
+{
+    const uv_handle_t *x = *(uv_handle_t *const *)a, *y = *(uv_handle_t *const *)b;
+    return ((uintptr_t)x > (uintptr_t)y) - ((uintptr_t)x < (uintptr_t)y);
+}
+
+/* The descriptor of the one eventfd poll handle on the loop that is not in before, or -1
+ * when there is not exactly one (then the workaround stands aside). */
+static int find_cancel_pipe(uv_loop_t *loop, struct polls *before)
+{
+    struct polls after = {0};
+    int fd = -1, found = 0;
+    if (before->n)
+        qsort(before->h, before->n, sizeof *before->h, cmp_handle);
+    uv_walk(loop, collect_poll, &after);
+    for (size_t i = 0; i < after.n; i++) {
+        if (before->n && bsearch(&after.h[i], before->h, before->n, sizeof *before->h,
+                                 cmp_handle))
+            continue;
+        uv_os_fd_t f = -1;
+        char link[64], path[32];
+        if (uv_fileno(after.h[i], &f))
+            continue;
+        snprintf(path, sizeof path, "/proc/self/fd/%d", f);
+        ssize_t n = readlink(path, link, sizeof link - 1);
+        if (n <= 0)
+            continue;
+        link[n] = 0;
+        if (strcmp(link, "anon_inode:[eventfd]"))
+            continue;
+        fd = f;
+        found++;
+    }
+    free(after.h);
+    return found == 1 ? fd : -1;
+}
+
+/* After a destroy step: once lws has closed the cancel pipe, its number is taken back by
+ * a placeholder of our own (a pipe's end: its inode tells it apart later). */
+static void hold_cancel_pipe(struct cc_conn *c)
+{
+    if (c->pipe_fd < 0 || c->pipe_held)
+        return;
+    if (fcntl(c->pipe_fd, F_GETFD) != -1 || errno != EBADF)
+        return; /* not closed yet */
+    int p[2];
+    if (pipe(p))
+        return;
+    /* the lowest free number is usually that one: then the pipe's end is the
+     * placeholder; else a duplicate is made at it */
+    int h;
+    if (p[0] == c->pipe_fd || p[1] == c->pipe_fd)
+        h = fcntl(c->pipe_fd, F_SETFD, FD_CLOEXEC) ? -1 : c->pipe_fd;
+    else
+        h = fcntl(p[0], F_DUPFD_CLOEXEC, c->pipe_fd);
+    struct stat st;
+    if (h == c->pipe_fd && !fstat(h, &st)) {
+        c->pipe_held = 1;
+        c->hold_ino = (unsigned long)st.st_ino;
+        c->hold_dev = (unsigned long)st.st_dev;
+    } else if (h >= 0) {
+        close(h); /* someone else has the number now: nothing left to protect */
+    }
+    if (p[0] != c->pipe_fd)
+        close(p[0]);
+    if (p[1] != c->pipe_fd)
+        close(p[1]);
+}
+
+/* When the context is gone: lws's second close closed the placeholder. Should a lws
+ * that no longer closes twice have left it open, it is ours to close. */
+static void release_cancel_pipe(struct cc_conn *c)
+{
+    struct stat st;
+    if (c->pipe_held && !fstat(c->pipe_fd, &st) &&
+        (unsigned long)st.st_ino == c->hold_ino && (unsigned long)st.st_dev == c->hold_dev)
+        close(c->pipe_fd);
+    c->pipe_held = 0;
+    c->pipe_fd = -1;
 }
 
 /* ---- errors ---- */
@@ -580,6 +721,7 @@ static int start(struct cc_conn *c, const struct cc_options *opt, struct cc_erro
     if (opt->ca_file && !(c->ca_file = strdup(opt->ca_file)))
         abort();
     c->tag = CL_TAG_CONN;
+    c->pipe_fd = -1;
     c->timeout_ms = opt->timeout_ms > 0 ? opt->timeout_ms : CC_DEFAULT_TIMEOUT_MS;
     c->on_event = opt->on_event;
     c->on_close = opt->on_close;
@@ -603,7 +745,13 @@ static int start(struct cc_conn *c, const struct cc_options *opt, struct cc_erro
     info.pcontext = &c->ctx;
     info.client_ssl_ca_filepath = c->ca_file;
     info.fd_limit_per_thread = (unsigned int)fd_limit();
+    struct polls before = {0};
+    uv_walk(c->loop, collect_poll, &before);
+    cl_fd_lock();
     c->ctx = lws_create_context(&info);
+    c->pipe_fd = c->ctx ? find_cancel_pipe(c->loop, &before) : -1;
+    cl_fd_unlock();
+    free(before.h);
     if (!c->ctx) {
         cl_error(err, CC_ERR_CONNECT,
                  "cannot start libwebsockets on the libuv loop (is the package "
@@ -620,7 +768,9 @@ static int start(struct cc_conn *c, const struct cc_options *opt, struct cc_erro
                                                      again if it fails */
     ci.protocol = "cocreate.v1";
     c->depth++;
+    cl_fd_lock();
     struct lws *wsi = lws_client_connect_via_info(&ci);
+    cl_fd_unlock();
     c->depth--;
     if (!wsi && c->state == CL_CONNECTING) {
         struct cc_error e = {0};
@@ -658,7 +808,10 @@ int cc_connect(struct cc_conn **out, const struct cc_options *opt, struct cc_err
     struct cc_conn *c = calloc(1, sizeof *c);
     if (!c || !opt)
         abort();
-    if (uv_loop_init(&c->own_loop)) {
+    cl_fd_lock();
+    int rc = uv_loop_init(&c->own_loop);
+    cl_fd_unlock();
+    if (rc) {
         free(c);
         cl_error(err, CC_ERR_CONNECT, "cannot make an event loop");
         return CC_ERR_CONNECT;
@@ -861,14 +1014,23 @@ static void teardown_step(uv_timer_t *t)
     struct cc_conn *c = t->data;
     if (c->ctx && !c->tearing_down) {
         c->tearing_down = 1;
+        cl_fd_lock();
         lws_context_destroy(c->ctx);
+        hold_cancel_pipe(c);
+        cl_fd_unlock();
     } else if (c->ctx) {
         int n = 0;
         void *a[2] = {c->ctx, &n};
         uv_walk(c->loop, count_lws_handles, a);
-        if (!n)
+        if (!n) {
+            cl_fd_lock();
             lws_context_destroy(c->ctx); /* frees it and sets c->ctx to NULL */
+            hold_cancel_pipe(c);
+            cl_fd_unlock();
+        }
     }
+    if (!c->ctx)
+        release_cancel_pipe(c);
     if (c->ctx) {
         uv_timer_start(&c->timer, teardown_step, TEARDOWN_POLL_MS, 0);
         return;

@@ -290,7 +290,9 @@ int cc_fetch(struct cc_conn *c, const char *path, struct cc_fetch *f)
     ci.alpn = "http/1.1";
     ci.local_protocol_name = "cc-http";
     c->depth++;
+    cl_fd_lock();
     struct lws *wsi = lws_client_connect_via_info(&ci);
+    cl_fd_unlock();
     c->depth--;
     if (!wsi) {
         /* lws may have reported the failure already (then x is gone) */
