@@ -13,6 +13,7 @@ import json
 import os
 import pty
 import select
+import signal
 import stat
 import subprocess
 import time
@@ -306,6 +307,21 @@ async def main():
     ev = json.loads(await asyncio.wait_for(loop.run_in_executor(None, p.stdout.readline), WAIT))
     assert ev['ev'] == 'gallery.update', ev
     assert p.wait(timeout=WAIT) == 0
+    # --updates N stops at N when more updates arrive in the same read: the CLI is
+    # stopped while two updates are sent to it (a subscriber of our own sees both first)
+    p = subprocess.Popen([CLI, 'gallery', '--contest', 'summer', '--watch', '--updates', '1'],
+                         stdout=subprocess.PIPE, text=True, env=environ(bob))
+    first = await asyncio.wait_for(loop.run_in_executor(None, p.stdout.readline), WAIT)
+    assert first.startswith('1 designs:'), first
+    spy = voters[2]
+    await spy.ok('gallery.subscribe', contest='summer', sort='top')
+    p.send_signal(signal.SIGSTOP)
+    for value in (4, 3):
+        await voters[1].ok('vote.cast', design=d3, value=value)
+        await spy.event('gallery.update')
+    p.send_signal(signal.SIGCONT)
+    rest = await loop.run_in_executor(None, p.stdout.read)
+    assert p.wait(timeout=WAIT) == 0 and rest.count('\n') == 1, rest
     # watch ID piped: a line per design.update
     p = subprocess.Popen([CLI, 'watch', d3, '--updates', '1'], stdout=subprocess.PIPE,
                          text=True, env=environ(bob))
@@ -314,6 +330,19 @@ async def main():
     await voters[0].ok('comment.post', design=d3, text='watching')
     rest = await loop.run_in_executor(None, p.stdout.read)
     assert p.wait(timeout=WAIT) == 0 and '  voter0: watching' in rest, rest
+    # and stops at --updates N with more in the same read (stopped while two are sent)
+    p = subprocess.Popen([CLI, 'watch', d3, '--updates', '1'], stdout=subprocess.PIPE,
+                         text=True, env=environ(bob))
+    first = await asyncio.wait_for(loop.run_in_executor(None, p.stdout.readline), WAIT)
+    assert first.startswith(f'{d3} "Dune, "the" level"'), first
+    await spy.ok('design.watch', design=d3)
+    p.send_signal(signal.SIGSTOP)
+    for text in ('one', 'two'):
+        await voters[0].ok('comment.post', design=d3, text=text)
+        await spy.event('design.update')
+    p.send_signal(signal.SIGCONT)
+    rest = await loop.run_in_executor(None, p.stdout.read)
+    assert p.wait(timeout=WAIT) == 0 and '  voter0: one' in rest and 'two' not in rest, rest
     rc, out, err = cli(bob, 'watch', d3, '--timeout', '1')
     assert rc == 0 and out.count('\n') == 1, (rc, out)
 

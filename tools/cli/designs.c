@@ -249,6 +249,8 @@ struct watching {
 static void on_design_update(struct cc_watch *w, json_t *event, void *user)
 {
     struct watching *s = user;
+    if (s->want && s->updates >= s->want)
+        return; /* past --updates N, in the same read as the Nth */
     s->updates++;
     if (s->cli->json) {
         cli_print_json(event);

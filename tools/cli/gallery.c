@@ -76,6 +76,8 @@ static void on_window(struct cc_sub *s, json_t *event, void *user)
 {
     struct live *l = user;
     struct cli *cli = l->cli;
+    if (event && l->want && cc_sub_updates(s) > l->want)
+        return; /* past --updates N, in the same read as the Nth */
     if (cli->json) {
         json_t *first = event ? NULL
                               : json_pack("{ss sI sO}", "sub", cc_sub_id(s), "total",
