@@ -132,13 +132,16 @@ static int can_queue(struct net_conn *c, size_t len, int *rc)
 }
 
 /* Writes data (with LWS_PRE writable bytes before it) at once when nothing is queued
- * ahead of it and the socket takes it: one send() instead of a POLLOUT round trip
- * (two epoll_ctl and a writeable callback). lws keeps what a short send leaves and
- * finishes it itself before its next writeable callback. Returns 1 when written, 0
- * when the message must be queued, -1 when the socket failed (c is closing). */
+ * ahead of it: one send() instead of a POLLOUT round trip (two epoll_ctl and a
+ * writeable callback). lws keeps what a short send leaves (the socket's buffer full)
+ * and finishes it itself before its next writeable callback; until then the messages
+ * after it are queued here. (Not lws_send_pipe_choked: that asks the kernel with a
+ * poll() for every message, a syscall a reply on the hottest path.) Returns 1 when
+ * written, 0 when the message must be queued, -1 when the socket failed (c is
+ * closing). */
 static int write_now(struct net_conn *c, unsigned char *data, size_t len, int binary)
 {
-    if (c->q_head || lws_send_pipe_choked(c->wsi))
+    if (c->q_head || lws_partial_buffered(c->wsi))
         return 0;
     int n = lws_write(c->wsi, data, len, binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
     if (n < (int)len) {
