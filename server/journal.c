@@ -148,9 +148,9 @@ void journal_append(struct journal *j, uint64_t seq, const void *data, size_t le
     ccbuf_append(&j->buf, data, len);
 }
 
-int journal_sync(struct journal *j)
+int journal_write(struct journal *j)
 {
-    if (write_at(j->fd, j->buf.data, j->buf.len, j->size) || fdatasync(j->fd)) {
+    if (write_at(j->fd, j->buf.data, j->buf.len, j->size)) {
         /* what reached the file may be read at start-up if it is whole: wipe it */
         (void)zero_range(j->fd, j->size, j->size + j->buf.len);
         j->buf.len = 0;
@@ -158,6 +158,23 @@ int journal_sync(struct journal *j)
     }
     j->size += j->buf.len;
     j->buf.len = 0;
+    return 0;
+}
+
+int journal_datasync(struct journal *j)
+{
+    return fdatasync(j->fd);
+}
+
+int journal_sync(struct journal *j)
+{
+    uint64_t before = j->size;
+    if (journal_write(j))
+        return -1;
+    if (journal_datasync(j)) {
+        (void)journal_rewind(j, before);
+        return -1;
+    }
     return 0;
 }
 

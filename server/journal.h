@@ -1,7 +1,8 @@
 /* The journal in front of LMDB (single-node mode): the change records of each writer
  * batch are appended to DATA/journal and made durable with one fdatasync before the
- * batch is applied; LMDB then commits without syncing (MDB_NOSYNC) and is made durable
- * only at checkpoints (store_checkpoint), after which the journal starts again empty.
+ * batch's transaction commits (the batch is applied while the sync runs: writer.c);
+ * LMDB commits without syncing (MDB_NOSYNC) and is made durable only at checkpoints
+ * (store_checkpoint), after which the journal starts again empty.
  * Start-up applies the records past the checkpoint's sequence (changes_recover).
  *
  * The file is written in place from offset 0 after each checkpoint (an epoch: a random
@@ -12,7 +13,8 @@
  * more than the last: the end of the last durable append is the first that is not.
  *
  * The open journal holds an exclusive flock on the file: one process a data directory.
- * Writer thread only, except journal_each (start-up, before the writer runs). */
+ * The writer's journal thread only (its applier while it is paused), except
+ * journal_each (start-up, before the writer runs). */
 #ifndef CC_JOURNAL_H
 #define CC_JOURNAL_H
 
@@ -35,6 +37,12 @@ void journal_append(struct journal *j, uint64_t seq, const void *data, size_t le
 /* Writes what was buffered and fdatasyncs. 0, or -1 (nothing of the buffer counts:
  * the file is cut back to where it was). */
 int journal_sync(struct journal *j);
+/* The two halves of journal_sync: writes what was buffered (0, or -1 with the buffer
+ * dropped and the file as it was), then makes everything written durable (0 or -1:
+ * then journal_rewind to before what was written). journal_datasync uses only the
+ * descriptor: it may run on another thread than the one appending. */
+int journal_write(struct journal *j);
+int journal_datasync(struct journal *j);
 /* Empties the journal (after a checkpoint holds everything in it). 0 or -1. */
 int journal_reset(struct journal *j);
 /* Cuts the journal back to size bytes (a batch whose commit failed). 0 or -1. */

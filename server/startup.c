@@ -252,8 +252,13 @@ int server_run(const struct server_config *cfg)
         log_error("cannot start the writer thread");
         return fail_early(&s, record, &loop);
     }
-    if (!cfg->cluster.urls)
-        writer_set_journal(s.writer, s.journal, next_seq, cfg->checkpoint_ms);
+    if (!cfg->cluster.urls &&
+        writer_set_journal(s.writer, s.journal, next_seq, cfg->checkpoint_ms)) {
+        log_error("cannot start the journal's thread");
+        writer_stop(s.writer);
+        uv_run(&loop, UV_RUN_NOWAIT); /* the writer's handle closes */
+        return fail_early(&s, record, &loop);
+    }
     changes_open(&s.changes, &s, record);
     if (cfg->cluster.urls &&
         changes_cluster_open(s.changes, &loop, &cfg->cluster, err, sizeof err)) {

@@ -13,29 +13,53 @@
 #include "log.h"
 #include "util.h"
 
+/* What the journal thread hands the applier: the requests it took from the queue at
+ * once, their records written to the journal; `synced` says when they are durable. */
+struct batch {
+    struct batch *next;
+    struct write_req *head, **tail;
+    uint64_t n;
+    uint64_t first_seq, last_seq; /* last_seq 0: no record in it */
+    uint64_t journal_before;      /* the journal's size before its records */
+    uint64_t start_ns;            /* taken from the queue */
+    int synced; /* mu: its records are durable (or failed is set) */
+    int failed; /* mu: its records could not be written or synced */
+    int skip;   /* the applier's copy of failed: not applied */
+};
+
 struct writer {
     uv_loop_t *loop;
     struct store *store;
-    uv_thread_t thread;
+    uv_thread_t thread;  /* the applier: the LMDB write transactions */
+    uv_thread_t jthread; /* journal mode: appends and syncs the records */
+    int jthread_started;
     uv_async_t async; /* writer → loop: batches done */
     uv_mutex_t mu;
-    uv_cond_t cond;
+    uv_cond_t cond;  /* the applier waits on it */
+    uv_cond_t jcond; /* the journal thread waits on it */
     struct write_req *queue, **queue_tail; /* waiting for the next batch */
+    struct batch *ready, **ready_tail;     /* journaled, waiting for the applier */
     struct write_req *done, **done_tail;   /* committed, waiting for the loop */
-    uint64_t queued;                       /* in queue or in the current batch */
+    uint64_t queued;                       /* submitted and not yet done */
     int stopping;
+    int jbusy;    /* the journal thread holds a batch */
+    int jpaused;  /* the applier asked it to take none (a checkpoint, a rewind) */
+    int jexited;
+    uint64_t jbytes; /* the journal's size after the last batch (mu) */
     uint64_t pending; /* loop thread only: submitted, done not yet called */
     struct writer_stats stats;
-    /* journal mode (writer thread only, after writer_set_journal) */
+    /* journal mode: the journal thread's, or the applier's while the journal is paused */
     struct journal *journal;
     uint64_t next_seq;
+    struct ccbuf enc;
+    /* the applier's */
     uint64_t checkpoint_ns; /* when the last checkpoint was made */
     uint64_t checkpoint_ms; /* the interval */
-    struct ccbuf enc;
 };
 
-/* Journal mode: appends the batch's records and syncs the journal. Returns 0 with
- * *last the last sequence given (0: the batch has no record), or -1. */
+/* The journal thread: appends the batch's records and writes them to the journal
+ * file (not yet synced). Returns 0 with *last the last sequence given (0: the batch has
+ * no record), or -1 (nothing of it in the journal). */
 static int journal_batch(struct writer *w, struct write_req *batch, uint64_t *last)
 {
     uint64_t seq = w->next_seq;
@@ -53,8 +77,8 @@ static int journal_batch(struct writer *w, struct write_req *batch, uint64_t *la
     }
     if (seq == w->next_seq)
         return 0;
-    if (journal_sync(w->journal)) {
-        log_error("journal: cannot write or sync the journal: %s", strerror(errno));
+    if (journal_write(w->journal)) {
+        log_error("journal: cannot write the journal: %s", strerror(errno));
         return -1;
     }
     uv_mutex_lock(&w->mu);
@@ -65,12 +89,46 @@ static int journal_batch(struct writer *w, struct write_req *batch, uint64_t *la
     return 0;
 }
 
-static void checkpoint(struct writer *w, int force)
+/* The applier, mu held: waits until the journal thread holds no batch, and makes it
+ * take none until journal_resume. Returns whether it was paused already. */
+static int journal_pause(struct writer *w)
+{
+    int was = w->jpaused;
+    w->jpaused = 1;
+    while (w->jbusy)
+        uv_cond_wait(&w->cond, &w->mu);
+    return was;
+}
+
+static void journal_resume(struct writer *w)
+{
+    w->jpaused = 0;
+    uv_cond_signal(&w->jcond);
+}
+
+/* mu held: every journaled batch, in order (NULL: none). */
+static struct batch *take_ready(struct writer *w)
+{
+    struct batch *b = w->ready;
+    for (struct batch *x = b; x; x = x->next)
+        w->stats.journaled_waiting -= x->n;
+    w->ready = NULL;
+    w->ready_tail = &w->ready;
+    return b;
+}
+
+static void fail_reqs(struct batch *b)
+{
+    for (struct write_req *r = b->head; r; r = r->next)
+        r->status = CC_EINTERNAL;
+}
+
+/* The applier, the journal paused (no batch held by the journal thread, every
+ * journaled one applied): makes every commit so far durable in the data file, so the
+ * journal starts again empty. */
+static void checkpoint(struct writer *w)
 {
     uint64_t now = uv_hrtime();
-    if (!force && now - w->checkpoint_ns < w->checkpoint_ms * 1000000 &&
-        journal_size(w->journal) < WRITER_CHECKPOINT_BYTES)
-        return;
     w->checkpoint_ns = now;
     if (store_checkpoint(w->store, 1)) {
         log_error("journal: the checkpoint failed: the journal keeps every record since "
@@ -82,6 +140,7 @@ static void checkpoint(struct writer *w, int force)
                   strerror(errno));
     uint64_t ms = (uv_hrtime() - now) / 1000000;
     uv_mutex_lock(&w->mu);
+    w->jbytes = journal_size(w->journal);
     w->stats.checkpoints++;
     w->stats.checkpoint_last_ms = ms;
     if (ms > w->stats.checkpoint_max_ms)
@@ -89,50 +148,109 @@ static void checkpoint(struct writer *w, int force)
     uv_mutex_unlock(&w->mu);
 }
 
-/* Every request of the batch failed as a whole (CC_EINTERNAL): in journal mode its
- * records leave the journal, since none was applied. */
-static void fail_batch(struct writer *w, struct write_req *batch, uint64_t journal_before,
-                       uint64_t first_seq)
+/* The applier, mu held: at least every checkpoint_ms, and when the journal passes
+ * WRITER_CHECKPOINT_BYTES. */
+static int checkpoint_due(const struct writer *w)
 {
-    if (w->journal && w->next_seq != first_seq) {
-        if (journal_rewind(w->journal, journal_before))
-            log_error("journal: cannot cut off the records of a failed batch: they will "
-                      "be applied at the next start");
-        w->next_seq = first_seq;
-    }
-    for (struct write_req *r = batch; r; r = r->next)
-        r->status = CC_EINTERNAL;
+    return uv_hrtime() - w->checkpoint_ns >= w->checkpoint_ms * 1000000 ||
+           w->jbytes >= WRITER_CHECKPOINT_BYTES;
 }
 
-/* Applies every request of the batch in one transaction and commits it. Sets each
- * request's status. In journal mode the batch's records are first appended to the
- * journal and synced; the commit then does not sync (store_set_journaled).
+/* The requests of batches b to apply, in order: the next after r (NULL: the first). */
+static struct write_req *next_req(struct batch **b, struct write_req *r)
+{
+    if (r && r->next)
+        return r->next;
+    for (*b = r ? (*b)->next : *b; *b; *b = (*b)->next)
+        if (!(*b)->skip && (*b)->head)
+            return (*b)->head;
+    return NULL;
+}
+
+/* The batches b..end failed as a whole (their transaction could not commit): every
+ * request CC_EINTERNAL. In journal mode their records leave the journal, since none
+ * was applied — and so do the records journaled after them, whose batches (taken here
+ * and chained after b's last) fail too. */
+static void fail_batches(struct writer *w, struct batch *b)
+{
+    struct batch *last = b;
+    while (last->next)
+        last = last->next;
+    if (w->journal) {
+        uv_mutex_lock(&w->mu);
+        int was = journal_pause(w);
+        last->next = take_ready(w);
+        uv_mutex_unlock(&w->mu);
+        if (journal_rewind(w->journal, b->journal_before))
+            log_error("journal: cannot cut off the records of a failed batch: they will "
+                      "be applied at the next start");
+        w->next_seq = b->first_seq;
+        uv_mutex_lock(&w->mu);
+        w->jbytes = journal_size(w->journal);
+        if (!was)
+            journal_resume(w);
+        uv_mutex_unlock(&w->mu);
+    }
+    for (; b; b = b->next)
+        fail_reqs(b);
+}
+
+/* The applier, before a commit: waits until the records of batches b..last are
+ * durable (the journal thread syncs them while they are applied). Returns 1, or 0 when
+ * a batch's records failed: it is skipped from now on and its requests fail. */
+static int sync_wait(struct writer *w, struct batch *b, const struct batch *last)
+{
+    int ok = 1;
+    uv_mutex_lock(&w->mu);
+    while (!last->synced)
+        uv_cond_wait(&w->cond, &w->mu);
+    for (; b; b = b->next)
+        if (b->failed && !b->skip) {
+            b->skip = 1;
+            fail_reqs(b);
+            ok = 0;
+        }
+    uv_mutex_unlock(&w->mu);
+    return ok;
+}
+
+/* Applies every request of the batches b (their records journaled) in one transaction
+ * and commits it. Sets each request's status; more batches may be chained after b's
+ * last (fail_batches).
  *
- * Fast path: every request applied straight into the batch's transaction. A nested
+ * Fast path: every request applied straight into the transaction. A nested
  * transaction per request costs LMDB two allocations of its page lists and a merge
  * into the parent, ~4 us a request; most batches have no failing request, so they
  * do not need the isolation. When one fails (its writes may be half done), the whole
  * transaction is dropped and the batch re-applied with a nested transaction per
  * request, so that only the failing one rolls back (writer.h: applies may run more
  * than once). A full map grows and the batch is re-applied either way. */
-static void run_batch(struct writer *w, struct write_req *batch, uint64_t n)
+static void apply_batches(struct writer *w, struct batch *b)
 {
     int isolate = 0;
-    uint64_t start_ns = uv_hrtime();
-    uint64_t last_seq = 0, first_seq = w->next_seq;
-    uint64_t journal_before = w->journal ? journal_size(w->journal) : 0;
-    if (w->journal && journal_batch(w, batch, &last_seq)) {
-        fail_batch(w, batch, journal_before, first_seq);
-        return;
-    }
+    struct batch *last = b;
+    while (last->next)
+        last = last->next;
     for (;;) {
+        uint64_t n = 0, last_seq = 0;
+        for (struct batch *x = b; x; x = x->next) {
+            n += x->skip ? 0 : x->n;
+            if (!x->skip && x->last_seq)
+                last_seq = x->last_seq;
+        }
+        if (!n) { /* nothing to apply; the journal thread lets go of them when synced */
+            sync_wait(w, b, last);
+            return;
+        }
         MDB_txn *txn;
         int rc = store_write_begin(w->store, &txn), full = 0, failed = 0;
         if (rc) {
-            fail_batch(w, batch, journal_before, first_seq);
+            fail_batches(w, b);
             return;
         }
-        for (struct write_req *r = batch; r && !full && !failed; r = r->next) {
+        struct batch *at = b;
+        for (struct write_req *r = next_req(&at, NULL); r && !full && !failed;
+             r = next_req(&at, r)) {
             if (!isolate) {
                 r->status = r->apply(r, txn);
                 full = r->status == STORE_EMAPFULL;
@@ -162,6 +280,11 @@ static void run_batch(struct writer *w, struct write_req *batch, uint64_t n)
             uv_mutex_unlock(&w->mu);
             continue;
         }
+        if (!full && !sync_wait(w, b, last)) {
+            /* a record of the transaction did not become durable: without its batch */
+            store_write_abort(w->store, txn);
+            continue;
+        }
         rc = 0;
         if (!full && last_seq) { /* where start-up resumes the journal */
             uint8_t be[8];
@@ -180,23 +303,21 @@ static void run_batch(struct writer *w, struct write_req *batch, uint64_t n)
         }
         if (!full) {
             if (rc)
-                fail_batch(w, batch, journal_before, first_seq);
+                fail_batches(w, b);
             uv_mutex_lock(&w->mu);
             w->stats.commits += rc == 0;
             if (rc == 0) {
                 histo_add(&w->stats.batch, &histo_sizes, n);
-                histo_add(&w->stats.commit_ns, &histo_latency, uv_hrtime() - start_ns);
+                histo_add(&w->stats.commit_ns, &histo_latency, uv_hrtime() - b->start_ns);
             }
             w->stats.requests += n;
             if (n > w->stats.max_batch)
                 w->stats.max_batch = n;
             uv_mutex_unlock(&w->mu);
-            if (!rc && w->journal)
-                checkpoint(w, 0);
             return;
         }
         if (store_grow(w->store)) {
-            fail_batch(w, batch, journal_before, first_seq);
+            fail_batches(w, b);
             return;
         }
         uv_mutex_lock(&w->mu);
@@ -205,35 +326,141 @@ static void run_batch(struct writer *w, struct write_req *batch, uint64_t n)
     }
 }
 
-static void writer_main(void *arg)
+/* mu held: the requests of batches b go to the loop, in order; b is freed (the first
+ * may be the caller's). */
+static void finish(struct writer *w, struct batch *b, struct batch *own)
+{
+    while (b) {
+        struct batch *next = b->next;
+        if (b->head) {
+            *w->done_tail = b->head;
+            w->done_tail = b->tail;
+        }
+        w->queued -= b->n;
+        if (b != own)
+            free(b);
+        b = next;
+    }
+    uv_async_send(&w->async);
+}
+
+/* mu held: the queue as one batch in b. */
+static void take_queue(struct writer *w, struct batch *b)
+{
+    memset(b, 0, sizeof *b);
+    b->head = w->queue;
+    b->tail = w->queue_tail;
+    b->start_ns = uv_hrtime();
+    for (struct write_req *r = b->head; r; r = r->next)
+        b->n++;
+    w->queue = NULL;
+    w->queue_tail = &w->queue;
+}
+
+/* The journal thread (journal mode): takes everything queued, writes its records to
+ * the journal, hands the batch to the applier and syncs the journal while the applier
+ * applies it; the applier commits once the sync is done. A batch's sync thus overlaps
+ * its apply (and the commit of the batch before). */
+static void journal_main(void *arg)
 {
     struct writer *w = arg;
     uv_mutex_lock(&w->mu);
     for (;;) {
-        while (!w->queue && !w->stopping)
-            uv_cond_wait(&w->cond, &w->mu);
+        while ((!w->queue && !w->stopping) || w->jpaused)
+            uv_cond_wait(&w->jcond, &w->mu);
         if (!w->queue)
             break; /* stopping and drained */
-        struct write_req *batch = w->queue;
-        uint64_t n = 0;
-        for (struct write_req *r = batch; r; r = r->next)
-            n++;
-        w->queue = NULL;
-        w->queue_tail = &w->queue;
+        struct batch *b = xmalloc(sizeof *b);
+        take_queue(w, b);
+        w->jbusy = 1;
         uv_mutex_unlock(&w->mu);
 
-        run_batch(w, batch, n);
+        b->first_seq = w->next_seq;
+        b->journal_before = journal_size(w->journal);
+        int rc = journal_batch(w, b->head, &b->last_seq);
+        if (rc) { /* nothing of it in the journal: the applier passes it on */
+            b->failed = b->skip = 1;
+            fail_reqs(b);
+        }
+        uv_mutex_lock(&w->mu);
+        *w->ready_tail = b; /* the applier's from here (it frees it once synced is set);
+                               its flags under mu */
+        w->ready_tail = &b->next;
+        w->stats.journaled_waiting += b->n;
+        uv_cond_signal(&w->cond);
+        uv_mutex_unlock(&w->mu);
+
+        if (!rc && b->last_seq && journal_datasync(w->journal)) {
+            log_error("journal: cannot sync the journal: %s", strerror(errno));
+            rc = -1;
+        }
+        if (rc && journal_rewind(w->journal, b->journal_before))
+            log_error("journal: cannot cut off the records of a failed batch: they will "
+                      "be applied at the next start");
+        if (rc)
+            w->next_seq = b->first_seq;
 
         uv_mutex_lock(&w->mu);
-        *w->done_tail = batch;
-        while (*w->done_tail)
-            w->done_tail = &(*w->done_tail)->next;
-        w->queued -= n;
-        uv_async_send(&w->async);
+        if (rc)
+            b->failed = 1;
+        b->synced = 1;
+        w->jbytes = journal_size(w->journal);
+        w->jbusy = 0;
+        uv_cond_signal(&w->cond);
+    }
+    w->jexited = 1;
+    uv_cond_signal(&w->cond);
+    uv_mutex_unlock(&w->mu);
+}
+
+/* The applier. Journal mode: applies what the journal thread has synced, every batch
+ * waiting at once in one transaction, and makes the checkpoints (the journal paused).
+ * Otherwise it takes the queue itself (cluster mode: the stream is the journal, and
+ * each commit syncs). */
+static void writer_main(void *arg)
+{
+    struct writer *w = arg;
+    struct batch own;
+    uv_mutex_lock(&w->mu);
+    for (;;) {
+        struct batch *b;
+        if (w->journal) {
+            while (!w->ready && !w->jexited)
+                uv_cond_wait(&w->cond, &w->mu);
+            if (!(b = take_ready(w)))
+                break; /* the journal thread stopped, nothing left */
+        } else {
+            while (!w->queue && !w->stopping && !w->journal)
+                uv_cond_wait(&w->cond, &w->mu);
+            if (w->journal)
+                continue; /* journal mode began (before any submit) */
+            if (!w->queue)
+                break; /* stopping and drained */
+            take_queue(w, b = &own);
+            own.synced = 1; /* no journal: each commit syncs */
+        }
+        uv_mutex_unlock(&w->mu);
+
+        apply_batches(w, b);
+
+        uv_mutex_lock(&w->mu);
+        finish(w, b, &own);
+        if (w->journal && checkpoint_due(w)) {
+            journal_pause(w);
+            b = take_ready(w); /* journaled: applied before the journal empties */
+            uv_mutex_unlock(&w->mu);
+            if (b)
+                apply_batches(w, b);
+            checkpoint(w);
+            uv_mutex_lock(&w->mu);
+            if (b)
+                finish(w, b, NULL);
+            journal_resume(w);
+        }
     }
     uv_mutex_unlock(&w->mu);
     if (w->journal)
-        checkpoint(w, 1); /* a clean stop leaves the journal empty */
+        checkpoint(w); /* a clean stop leaves the journal empty */
 }
 
 /* Loop thread: runs the done callbacks of every finished request. */
@@ -259,11 +486,14 @@ int writer_start(struct writer **out, uv_loop_t *loop, struct store *store)
     w->loop = loop;
     w->store = store;
     w->queue_tail = &w->queue;
+    w->ready_tail = &w->ready;
     w->done_tail = &w->done;
     if (uv_mutex_init(&w->mu))
         goto fail_free;
     if (uv_cond_init(&w->cond))
         goto fail_mutex;
+    if (uv_cond_init(&w->jcond))
+        goto fail_cond1;
     if (uv_async_init(loop, &w->async, on_async))
         goto fail_cond;
     if (uv_thread_create(&w->thread, writer_main, w)) {
@@ -276,6 +506,8 @@ int writer_start(struct writer **out, uv_loop_t *loop, struct store *store)
     return 0;
 
 fail_cond:
+    uv_cond_destroy(&w->jcond);
+fail_cond1:
     uv_cond_destroy(&w->cond);
 fail_mutex:
     uv_mutex_destroy(&w->mu);
@@ -300,7 +532,7 @@ static int submit(struct writer *w, struct write_req *req, write_apply_fn apply,
     *w->queue_tail = req;
     w->queue_tail = &req->next;
     w->queued++;
-    uv_cond_signal(&w->cond);
+    uv_cond_signal(w->journal ? &w->jcond : &w->cond);
     uv_mutex_unlock(&w->mu);
     w->pending++;
     return 0;
@@ -318,15 +550,22 @@ int writer_submit(struct writer *w, struct write_req *req, write_apply_fn apply,
     return submit(w, req, apply, done, NULL);
 }
 
-void writer_set_journal(struct writer *w, struct journal *j, uint64_t next_seq,
-                        int checkpoint_ms)
+int writer_set_journal(struct writer *w, struct journal *j, uint64_t next_seq,
+                       int checkpoint_ms)
 {
     uv_mutex_lock(&w->mu);
     w->checkpoint_ms = checkpoint_ms > 0 ? (uint64_t)checkpoint_ms : WRITER_CHECKPOINT_MS;
     w->journal = j;
     w->next_seq = next_seq;
+    w->jbytes = journal_size(j);
     w->checkpoint_ns = uv_hrtime();
+    int rc = uv_thread_create(&w->jthread, journal_main, w);
+    w->jthread_started = rc == 0;
+    if (rc)
+        w->journal = NULL;
+    uv_cond_signal(&w->cond); /* the applier waits for the journal thread from now on */
     uv_mutex_unlock(&w->mu);
+    return rc ? CC_EINTERNAL : 0;
 }
 
 uint64_t writer_pending(const struct writer *w)
@@ -346,6 +585,7 @@ static void on_closed(uv_handle_t *h)
 {
     struct writer *w = container_of((uv_async_t *)h, struct writer, async);
     uv_cond_destroy(&w->cond);
+    uv_cond_destroy(&w->jcond);
     uv_mutex_destroy(&w->mu);
     ccbuf_free(&w->enc);
     free(w);
@@ -356,9 +596,13 @@ void writer_stop(struct writer *w)
     uv_mutex_lock(&w->mu);
     w->stopping = 1;
     uv_cond_signal(&w->cond);
+    uv_cond_signal(&w->jcond);
     uv_mutex_unlock(&w->mu);
-    /* The thread exits once the queue is empty; joining waits at most for the batch
-     * being committed. Then deliver what it finished before the handle closes. */
+    /* The threads exit once the queue is empty; joining waits at most for the batches
+     * being journaled and committed. Then deliver what they finished before the handle
+     * closes. */
+    if (w->jthread_started)
+        uv_thread_join(&w->jthread);
     uv_thread_join(&w->thread);
     on_async(&w->async);
     uv_close((uv_handle_t *)&w->async, on_closed);
