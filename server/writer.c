@@ -34,6 +34,10 @@ struct writer {
     uv_thread_t jthread; /* journal mode: appends and syncs the records */
     int jthread_started;
     uv_async_t async; /* writer → loop: batches done */
+    uv_check_t kick_check; /* loop: wakes the writer once an iteration */
+    uv_idle_t kick_idle;   /* keeps the loop's poll from blocking while a kick waits */
+    int kick_pending;
+    int handles_open;
     uv_mutex_t mu;
     uv_cond_t cond;  /* the applier waits on it */
     uv_cond_t jcond; /* the journal thread waits on it */
@@ -444,18 +448,23 @@ static void writer_main(void *arg)
         apply_batches(w, b);
 
         uv_mutex_lock(&w->mu);
-        finish(w, b, &own);
         if (w->journal && checkpoint_due(w)) {
+            /* before the batch is handed back, as a checkpoint always was: once a
+             * request is answered, nothing it caused is still being written */
             journal_pause(w);
-            b = take_ready(w); /* journaled: applied before the journal empties */
+            struct batch *more = take_ready(w); /* journaled: applied before the
+                                                   journal empties */
             uv_mutex_unlock(&w->mu);
-            if (b)
-                apply_batches(w, b);
+            if (more)
+                apply_batches(w, more);
             checkpoint(w);
             uv_mutex_lock(&w->mu);
-            if (b)
-                finish(w, b, NULL);
+            finish(w, b, &own);
+            if (more)
+                finish(w, more, NULL);
             journal_resume(w);
+        } else {
+            finish(w, b, &own);
         }
     }
     uv_mutex_unlock(&w->mu);
@@ -480,6 +489,27 @@ static void on_async(uv_async_t *h)
     }
 }
 
+/* Nothing to do: while it is started, the loop's poll does not block, so the check
+ * below runs in this iteration even when the submit came from a timer. */
+static void on_idle(uv_idle_t *h)
+{
+    (void)h;
+}
+
+/* Loop thread, after each iteration's I/O: what was submitted in it wakes the writer
+ * once (one batch for everything a poll brought, one futex wake-up). */
+static void on_kick(uv_check_t *h)
+{
+    struct writer *w = container_of(h, struct writer, kick_check);
+    if (!w->kick_pending)
+        return;
+    w->kick_pending = 0;
+    uv_idle_stop(&w->kick_idle);
+    uv_mutex_lock(&w->mu);
+    uv_cond_signal(w->journal ? &w->jcond : &w->cond);
+    uv_mutex_unlock(&w->mu);
+}
+
 int writer_start(struct writer **out, uv_loop_t *loop, struct store *store)
 {
     struct writer *w = xcalloc(1, sizeof *w);
@@ -496,9 +526,16 @@ int writer_start(struct writer **out, uv_loop_t *loop, struct store *store)
         goto fail_cond1;
     if (uv_async_init(loop, &w->async, on_async))
         goto fail_cond;
+    uv_check_init(loop, &w->kick_check);
+    uv_idle_init(loop, &w->kick_idle);
+    uv_check_start(&w->kick_check, on_kick);
+    uv_unref((uv_handle_t *)&w->kick_check); /* it alone keeps no loop running */
+    w->handles_open = 3;
     if (uv_thread_create(&w->thread, writer_main, w)) {
         uv_close((uv_handle_t *)&w->async, NULL);
-        /* the handle lives in w: run the loop once so the close completes */
+        uv_close((uv_handle_t *)&w->kick_check, NULL);
+        uv_close((uv_handle_t *)&w->kick_idle, NULL);
+        /* the handles live in w: run the loop once so the closes complete */
         uv_run(loop, UV_RUN_NOWAIT);
         goto fail_cond;
     }
@@ -532,8 +569,11 @@ static int submit(struct writer *w, struct write_req *req, write_apply_fn apply,
     *w->queue_tail = req;
     w->queue_tail = &req->next;
     w->queued++;
-    uv_cond_signal(w->journal ? &w->jcond : &w->cond);
     uv_mutex_unlock(&w->mu);
+    if (!w->kick_pending) {
+        w->kick_pending = 1;
+        uv_idle_start(&w->kick_idle, on_idle);
+    }
     w->pending++;
     return 0;
 }
@@ -583,7 +623,9 @@ void writer_get_stats(struct writer *w, struct writer_stats *out)
 
 static void on_closed(uv_handle_t *h)
 {
-    struct writer *w = container_of((uv_async_t *)h, struct writer, async);
+    struct writer *w = h->data;
+    if (--w->handles_open)
+        return;
     uv_cond_destroy(&w->cond);
     uv_cond_destroy(&w->jcond);
     uv_mutex_destroy(&w->mu);
@@ -605,5 +647,8 @@ void writer_stop(struct writer *w)
         uv_thread_join(&w->jthread);
     uv_thread_join(&w->thread);
     on_async(&w->async);
+    w->async.data = w->kick_check.data = w->kick_idle.data = w;
     uv_close((uv_handle_t *)&w->async, on_closed);
+    uv_close((uv_handle_t *)&w->kick_check, on_closed);
+    uv_close((uv_handle_t *)&w->kick_idle, on_closed);
 }

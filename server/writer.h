@@ -81,7 +81,10 @@ struct writer;
 /* Starts the writer thread for store on loop. Returns 0 or CC_EINTERNAL. */
 int writer_start(struct writer **out, uv_loop_t *loop, struct store *store);
 /* Queues req (borrowed until its done callback runs). Returns 0, or CC_EBUSY when
- * WRITER_MAX_QUEUED requests wait or the writer is stopping; then done never runs. */
+ * WRITER_MAX_QUEUED requests wait or the writer is stopping; then done never runs. The
+ * writer is woken at the end of the loop's iteration (a check handle; an idle handle
+ * keeps that iteration's poll from blocking), so that what one iteration submits is
+ * one batch: the caller must run the loop. */
 int writer_submit(struct writer *w, struct write_req *req, write_apply_fn apply,
                   write_done_fn done);
 /* writer_submit for a change record: in journal mode it is in the synced journal

@@ -109,8 +109,10 @@ int main(void)
         reqs[i].vlen = 512;
         reqs[i].fail = i % 97 == 5;
         ASSERT_EQ(writer_submit(w, &reqs[i].wr, put_apply, put_done), 0);
-        if (i == 0)
-            uv_sem_wait(&gate_started); /* the writer took a batch of one */
+        if (i == 0) {
+            uv_run(&loop, UV_RUN_NOWAIT); /* the loop's iteration wakes the writer */
+            uv_sem_wait(&gate_started);   /* the writer took a batch of one */
+        }
     }
     uv_sem_post(&gate_open); /* the other n - 1 wait together: the next batch */
     while (done_count < (int)n)

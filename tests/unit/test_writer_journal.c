@@ -3,7 +3,8 @@
  * request's apply holds the applier until the test has seen every later record in the
  * journal file), and the applier then applies everything journaled in one commit; a
  * batch whose record cannot be encoded fails whole, is not applied, leaves nothing in
- * the journal and no gap in the sequences; checkpoints every millisecond under load
+ * the journal and no gap in the sequences; what one iteration of the loop submits is one
+ * batch (the writer is woken once, after it); checkpoints every millisecond under load
  * (rounds of 50 requests, each acknowledged before the next) lose nothing; every acknowledged write is in LMDB with the journal's last sequence,
  * and a clean stop leaves the journal empty. */
 #include <stdio.h>
@@ -133,6 +134,7 @@ int main(void)
     /* 1. The applier held inside the first batch; the journal thread goes on. */
     gated = &reqs[0];
     submit(w, st, 0, 0);
+    uv_run(&loop, UV_RUN_NOWAIT); /* the loop's iteration wakes the writer */
     uv_sem_wait(&gate_started);
     size_t n1 = 200;
     for (size_t i = 1; i < n1; i++)
@@ -147,6 +149,7 @@ int main(void)
         if (s.n == n1 && ws.journaled_waiting == n1 - 1)
             break;
         ASSERT(uv_hrtime() < deadline);
+        uv_run(&loop, UV_RUN_NOWAIT); /* wakes the journal thread (nothing can be done) */
         uv_sleep(1);
     }
     ASSERT(s.in_order && s.first == 1 && s.last == n1);
@@ -172,13 +175,26 @@ int main(void)
     ASSERT_EQ(reqs[n1 + 1].status, 0);
     s = journal_now(dir, 0);
     ASSERT(s.in_order && s.n == n1 + 1 && s.last == n1 + 1);
+
+    /* 3. Everything submitted in one iteration of the loop is one batch: the writer is
+     * woken once, after the iteration, not by the first request. */
+    writer_get_stats(w, &ws);
+    uint64_t commits = ws.commits;
+    size_t n3 = n1 + 2 + 100;
+    for (size_t i = n1 + 2; i < n3; i++)
+        submit(w, st, i, 0);
+    run_until(&loop, (int)n3);
+    writer_get_stats(w, &ws);
+    ASSERT_EQ(ws.commits, commits + 1);
+    ASSERT_EQ(ws.max_batch, n1 - 1); /* 100 < 199, the batch of part 1 */
+    ASSERT_EQ(ws.batch.count, commits + 1);
     writer_stop(w);
     uv_run(&loop, UV_RUN_DEFAULT);
 
-    /* 3. Checkpoints every millisecond while requests keep coming. */
+    /* 4. Checkpoints every millisecond while requests keep coming. */
     ASSERT_EQ(writer_start(&w, &loop, st), 0);
-    ASSERT_EQ(writer_set_journal(w, j, n1 + 2, 1), 0);
-    size_t n = CC_ARRAY_LEN(reqs), next = n1 + 2;
+    ASSERT_EQ(writer_set_journal(w, j, n3, 1), 0);
+    size_t n = CC_ARRAY_LEN(reqs), next = n3;
     while (next < n) { /* rounds of 50, each acknowledged (a sync) before the next */
         for (size_t k = 0; k < 50 && next < n; k++)
             submit(w, st, next++, 0);
