@@ -166,18 +166,6 @@ int journal_datasync(struct journal *j)
     return fdatasync(j->fd);
 }
 
-int journal_sync(struct journal *j)
-{
-    uint64_t before = j->size;
-    if (journal_write(j))
-        return -1;
-    if (journal_datasync(j)) {
-        (void)journal_rewind(j, before);
-        return -1;
-    }
-    return 0;
-}
-
 int journal_reset(struct journal *j)
 {
     /* The records left in the file are all at or below the checkpoint's sequence and

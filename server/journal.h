@@ -34,18 +34,16 @@ int journal_open(struct journal **out, const char *data_dir, int *busy, char *er
 void journal_close(struct journal *j);
 /* Buffers one record with sequence seq (each call's seq one more than the last). */
 void journal_append(struct journal *j, uint64_t seq, const void *data, size_t len);
-/* Writes what was buffered and fdatasyncs. 0, or -1 (nothing of the buffer counts:
- * the file is cut back to where it was). */
-int journal_sync(struct journal *j);
-/* The two halves of journal_sync: writes what was buffered (0, or -1 with the buffer
- * dropped and the file as it was), then makes everything written durable (0 or -1:
- * then journal_rewind to before what was written). journal_datasync uses only the
- * descriptor: it may run on another thread than the one appending. */
+/* Writes what was buffered (0, or -1 with the buffer dropped and the file as it was),
+ * not yet durable. */
 int journal_write(struct journal *j);
+/* Makes everything written durable (0, or -1: then journal_rewind to before what was
+ * written). It uses only the descriptor: it may run on another thread than the one
+ * appending (writer.c's journal thread syncs while its applier applies). */
 int journal_datasync(struct journal *j);
 /* Empties the journal (after a checkpoint holds everything in it). 0 or -1. */
 int journal_reset(struct journal *j);
-/* Cuts the journal back to size bytes (a batch whose commit failed). 0 or -1. */
+/* Cuts the journal back to size bytes (a batch whose sync or commit failed). 0 or -1. */
 int journal_rewind(struct journal *j, uint64_t size);
 /* Bytes in the journal. */
 uint64_t journal_size(const struct journal *j);
