@@ -15,19 +15,25 @@
 /* Nodes come from slabs of this many bytes, one free list per level count. */
 #define RANK_SLAB (64 * 1024)
 
-/* A node of L levels is one block: item, L spans (32-bit: an index holds fewer than
- * 2^32 items), then, 8-byte aligned, L forward pointers: 24 bytes for the 3 in 4 nodes
- * that have one level, no allocator header (slabs). The score is not kept: it is
- * key(item), which the caller keeps equal to the score the item is indexed under. */
+/* A node of L levels is one block: item, its score rounded to a float, L - 1 spans
+ * (32-bit: an index holds fewer than 2^32 items; level 0's span is always 1, so it is
+ * not stored), then, 8-byte aligned, L forward pointers: 24 bytes for the 3 in 4 nodes
+ * that have one level, no allocator header (slabs). The exact score is key(item), which
+ * the caller keeps equal to the score the item is indexed under; the float orders two
+ * nodes whenever their scores differ by more than its precision (rounding to a float
+ * keeps order: a > b gives (float)a >= (float)b), so a search reads the items it passes
+ * (a cache miss each, behind a call) only where the floats are equal. */
 struct rank_node {
     void *item;
+    float fkey;
     uint32_t levels;
-    uint32_t span[]; /* levels entries, then the next pointers (see nexts()) */
+    uint32_t span[]; /* levels - 1 entries (levels 1..), then the next pointers */
 };
 
 static size_t next_offset(unsigned levels)
 {
-    return (offsetof(struct rank_node, span) + levels * sizeof(uint32_t) + 7) & ~(size_t)7;
+    return (offsetof(struct rank_node, span) + (levels - 1) * sizeof(uint32_t) + 7) &
+           ~(size_t)7;
 }
 
 static size_t node_size(unsigned levels)
@@ -41,7 +47,19 @@ static struct rank_node **nexts(const struct rank_node *n)
 }
 
 #define NEXT(n, i) (nexts(n)[i])
-#define SPAN(n, i) ((n)->span[i])
+
+/* The number of level-0 steps n's link on level i skips: 1 on level 0 (the links that
+ * are read are never the last node's, whose span is not used). */
+static uint32_t span(const struct rank_node *n, int i)
+{
+    return i ? n->span[i - 1] : 1;
+}
+
+static void set_span(struct rank_node *n, int i, size_t v)
+{
+    if (i)
+        n->span[i - 1] = (uint32_t)v;
+}
 
 struct rank_slab {
     struct rank_slab *next;
@@ -64,7 +82,7 @@ struct rank {
     struct rank_node *free_nodes[RANK_MAX_LEVEL + 1]; /* by levels; linked via item */
 };
 
-static struct rank_node *node_new(struct rank *r, unsigned levels, void *item)
+static struct rank_node *node_new(struct rank *r, unsigned levels, void *item, double score)
 {
     struct rank_node *n = r->free_nodes[levels];
     size_t size = node_size(levels);
@@ -83,6 +101,7 @@ static struct rank_node *node_new(struct rank *r, unsigned levels, void *item)
     }
     memset(n, 0, size);
     n->item = item;
+    n->fkey = (float)score;
     n->levels = levels;
     return n;
 }
@@ -97,7 +116,7 @@ struct rank *rank_new(rank_tie_fn tie, rank_key_fn key)
 {
     struct rank *r = xcalloc(1, sizeof *r);
     r->bytes = sizeof *r;
-    r->head = node_new(r, RANK_MAX_LEVEL, NULL);
+    r->head = node_new(r, RANK_MAX_LEVEL, NULL, 0);
     r->level = 1;
     r->tie = tie;
     r->key = key;
@@ -143,48 +162,59 @@ static int random_level(struct rank *r)
     return level;
 }
 
-/* Whether node n comes strictly before (score, item). */
+/* Whether node n comes strictly before (score, item); fscore is (float)score. */
 static int before(const struct rank *r, const struct rank_node *n, double score,
-                  const void *item)
+                  float fscore, const void *item)
 {
+    if (n->fkey != fscore)
+        return n->fkey > fscore;
     double k = r->key(n->item);
     if (k != score)
         return k > score;
     return r->tie(n->item, item) < 0;
 }
 
-void rank_insert(struct rank *r, double score, void *item)
+/* Links a new node for (score, item) in after update[i] on every level, pos[i] being
+ * update[i]'s 1-based position (0: the head); levels above r->level are filled in. */
+static void link_node(struct rank *r, double score, void *item, struct rank_node **update,
+                      size_t *pos)
 {
-    struct rank_node *update[RANK_MAX_LEVEL], *x = r->head;
-    r->tail_ok = 0;
-    size_t pos[RANK_MAX_LEVEL];
-    for (int i = r->level - 1; i >= 0; i--) {
-        pos[i] = i == r->level - 1 ? 0 : pos[i + 1];
-        while (NEXT(x, i) && before(r, NEXT(x, i), score, item)) {
-            pos[i] += SPAN(x, i);
-            x = NEXT(x, i);
-        }
-        update[i] = x;
-    }
     int level = random_level(r);
     if (level > r->level) {
         for (int i = r->level; i < level; i++) {
             pos[i] = 0;
             update[i] = r->head;
-            SPAN(r->head, i) = r->count;
+            set_span(r->head, i, r->count);
         }
         r->level = level;
     }
-    x = node_new(r, (unsigned)level, item);
+    struct rank_node *x = node_new(r, (unsigned)level, item, score);
     for (int i = 0; i < level; i++) {
         NEXT(x, i) = NEXT(update[i], i);
         NEXT(update[i], i) = x;
-        SPAN(x, i) = SPAN(update[i], i) - (pos[0] - pos[i]);
-        SPAN(update[i], i) = pos[0] - pos[i] + 1;
+        set_span(x, i, span(update[i], i) - (pos[0] - pos[i]));
+        set_span(update[i], i, pos[0] - pos[i] + 1);
     }
     for (int i = level; i < r->level; i++)
-        SPAN(update[i], i)++;
+        set_span(update[i], i, span(update[i], i) + 1);
     r->count++;
+}
+
+void rank_insert(struct rank *r, double score, void *item)
+{
+    struct rank_node *update[RANK_MAX_LEVEL], *x = r->head;
+    size_t pos[RANK_MAX_LEVEL];
+    float fscore = (float)score;
+    r->tail_ok = 0;
+    for (int i = r->level - 1; i >= 0; i--) {
+        pos[i] = i == r->level - 1 ? 0 : pos[i + 1];
+        while (NEXT(x, i) && before(r, NEXT(x, i), score, fscore, item)) {
+            pos[i] += span(x, i);
+            x = NEXT(x, i);
+        }
+        update[i] = x;
+    }
+    link_node(r, score, item, update, pos);
 }
 
 /* Fills update[] with the last node before (score, item) on every level. */
@@ -192,8 +222,9 @@ static struct rank_node *find(const struct rank *r, double score, const void *it
                               struct rank_node **update)
 {
     struct rank_node *x = r->head;
+    float fscore = (float)score;
     for (int i = r->level - 1; i >= 0; i--) {
-        while (NEXT(x, i) && before(r, NEXT(x, i), score, item))
+        while (NEXT(x, i) && before(r, NEXT(x, i), score, fscore, item))
             x = NEXT(x, i);
         update[i] = x;
     }
@@ -207,10 +238,10 @@ static void unlink_node(struct rank *r, struct rank_node *x, struct rank_node **
     r->tail_ok = 0;
     for (int i = 0; i < r->level; i++) {
         if (NEXT(update[i], i) == x) {
-            SPAN(update[i], i) += SPAN(x, i) - 1;
+            set_span(update[i], i, span(update[i], i) + span(x, i) - 1);
             NEXT(update[i], i) = NEXT(x, i);
         } else {
-            SPAN(update[i], i)--;
+            set_span(update[i], i, span(update[i], i) - 1);
         }
     }
     while (r->level > 1 && !NEXT(r->head, r->level - 1))
@@ -237,8 +268,10 @@ int rank_update(struct rank *r, double old_score, double new_score, void *item)
         return -1;
     /* Still between its neighbours: change the score in place, O(log n) for the find. */
     struct rank_node *next = NEXT(x, 0);
-    if ((update[0] == r->head || before(r, update[0], new_score, item)) &&
-        (!next || !before(r, next, new_score, item))) {
+    float fnew = (float)new_score;
+    if ((update[0] == r->head || before(r, update[0], new_score, fnew, item)) &&
+        (!next || !before(r, next, new_score, fnew, item))) {
+        x->fkey = fnew;
         return 0; /* the caller now sets key(item) to new_score */
     }
     unlink_node(r, x, update); /* the find above was the delete's: not a second one */
@@ -254,7 +287,7 @@ int rank_append(struct rank *r, void *item)
         for (int i = RANK_MAX_LEVEL - 1; i >= 0; i--) {
             if (i < r->level)
                 while (NEXT(x, i)) {
-                    pos += SPAN(x, i);
+                    pos += span(x, i);
                     x = NEXT(x, i);
                 }
             r->tail[i] = i < r->level ? x : r->head;
@@ -263,27 +296,27 @@ int rank_append(struct rank *r, void *item)
         r->tail_ok = 1;
     }
     double score = r->key(item);
-    if (r->count && before(r, r->tail[0], score, item) == 0)
+    if (r->count && before(r, r->tail[0], score, (float)score, item) == 0)
         return -1; /* would not be last */
     int level = random_level(r);
     for (int i = r->level; i < level; i++) {
         r->tail[i] = r->head;
         r->tail_pos[i] = 0;
-        SPAN(r->head, i) = r->count;
+        set_span(r->head, i, r->count);
     }
     if (level > r->level)
         r->level = level;
-    struct rank_node *x = node_new(r, (unsigned)level, item);
+    struct rank_node *x = node_new(r, (unsigned)level, item, score);
     size_t pos = r->count + 1;
     for (int i = 0; i < level; i++) {
         NEXT(r->tail[i], i) = x;
-        SPAN(r->tail[i], i) = pos - r->tail_pos[i];
-        SPAN(x, i) = 0;
+        set_span(r->tail[i], i, pos - r->tail_pos[i]);
+        set_span(x, i, 0);
         r->tail[i] = x;
         r->tail_pos[i] = pos;
     }
     for (int i = level; i < r->level; i++)
-        SPAN(r->tail[i], i)++;
+        set_span(r->tail[i], i, span(r->tail[i], i) + 1);
     r->count++;
     return 0;
 }
@@ -292,9 +325,10 @@ size_t rank_position(const struct rank *r, double score, const void *item)
 {
     struct rank_node *x = r->head;
     size_t pos = 0;
+    float fscore = (float)score;
     for (int i = r->level - 1; i >= 0; i--) {
-        while (NEXT(x, i) && before(r, NEXT(x, i), score, item)) {
-            pos += SPAN(x, i);
+        while (NEXT(x, i) && before(r, NEXT(x, i), score, fscore, item)) {
+            pos += span(x, i);
             x = NEXT(x, i);
         }
     }
@@ -310,8 +344,8 @@ size_t rank_page(const struct rank *r, size_t offset, size_t limit, void **out)
     size_t target = offset + 1, traversed = 0;
     struct rank_node *x = r->head;
     for (int i = r->level - 1; i >= 0; i--)
-        while (NEXT(x, i) && traversed + SPAN(x, i) <= target) {
-            traversed += SPAN(x, i);
+        while (NEXT(x, i) && traversed + span(x, i) <= target) {
+            traversed += span(x, i);
             x = NEXT(x, i);
         }
     size_t n = 0;

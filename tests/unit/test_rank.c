@@ -1,6 +1,8 @@
 /* rank.c against a plain sorted array: random inserts, deletes and updates, checking
  * count, every position and pages at many offsets after each step; ties broken by the
- * caller's order; the in-place update path and the move path both exercised. */
+ * caller's order; the in-place update path and the move path both exercised; scores
+ * that differ by less than a float's precision (the nodes' rounded keys are equal, the
+ * order is the exact scores'). */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -149,6 +151,38 @@ int main(void)
             items[i].present = 1;
             ASSERT_EQ(rank_append(r, &items[i]), 0);
         }
+    check(r);
+    rank_free(r);
+
+    /* Scores a float cannot tell apart: 1 + k * 2^-40 (all round to 1.0f) and big ones
+     * (1.7e12 + k, milliseconds of a creation time: floats 2^17 apart), mixed with
+     * scores that floats do tell apart. The order must be the exact scores'. */
+    r = rank_new(tie, key);
+    for (int i = 0; i < N; i++)
+        items[i].present = 0;
+    for (int step = 0; step < 20000; step++) {
+        struct item *it = &items[next_rand() % N];
+        uint64_t k = next_rand() % 16;
+        double score;
+        switch (next_rand() % 3) {
+        case 0: score = 1.0 + (double)k * 0x1p-40; break;
+        case 1: score = 1.7e12 + (double)k; break;
+        default: score = (double)k; break;
+        }
+        if (!it->present) {
+            it->score = score;
+            it->present = 1;
+            rank_insert(r, score, it);
+        } else if (next_rand() % 4 == 0) {
+            ASSERT_EQ(rank_delete(r, it->score, it), 0);
+            it->present = 0;
+        } else {
+            ASSERT_EQ(rank_update(r, it->score, score, it), 0);
+            it->score = score;
+        }
+        if (step % 1000 == 0)
+            check(r);
+    }
     check(r);
     rank_free(r);
     return 0;
