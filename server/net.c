@@ -112,6 +112,15 @@ static void drop_queue(struct net_conn *c)
     c->q_tail = &c->q_head;
 }
 
+/* c's queue passed its bound: c is closed (its client does not read). */
+static void overflow(struct net_conn *c)
+{
+    c->net->stats.queue_overflows++;
+    log_warn("closing %s: its send queue passed %zu bytes", c->peer, c->net->send_queue_max);
+    drop_queue(c);
+    net_conn_close(c);
+}
+
 /* Whether a message of len bytes may be queued on c; closes c when it would pass the
  * queue's bound. Sets *rc to what the send returns. */
 static int can_queue(struct net_conn *c, size_t len, int *rc)
@@ -119,12 +128,10 @@ static int can_queue(struct net_conn *c, size_t len, int *rc)
     *rc = 0;
     if (!c->wsi || c->closing)
         return 0;
-    if (c->queued + len > c->net->send_queue_max) {
-        c->net->stats.queue_overflows++;
-        log_warn("closing %s: its send queue passed %zu bytes", c->peer,
-                 c->net->send_queue_max);
-        drop_queue(c);
-        net_conn_close(c);
+    /* A corked queue holds this iteration's messages, most of which the socket takes
+     * at net_uncork: the bound counts what is left then. */
+    if (!c->corked && c->queued + len > c->net->send_queue_max) {
+        overflow(c);
         *rc = CC_ETOOLARGE;
         return 0;
     }
@@ -141,7 +148,7 @@ static int can_queue(struct net_conn *c, size_t len, int *rc)
  * closing). */
 static int write_now(struct net_conn *c, unsigned char *data, size_t len, int binary)
 {
-    if (c->q_head || lws_partial_buffered(c->wsi))
+    if (c->q_head || c->net->corked || lws_partial_buffered(c->wsi))
         return 0;
     int n = lws_write(c->wsi, data, len, binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
     if (n < (int)len) {
@@ -160,7 +167,20 @@ static void enqueue(struct net_conn *c, struct outmsg *m)
     c->q_tail = &m->next;
     c->queued += m->len;
     c->net->queued_total += m->len;
-    lws_callback_on_writable(c->wsi);
+    struct net *n = c->net;
+    if (n->corked && !c->corked && c->q_head == m) {
+        /* the first of this iteration's messages to c: net_uncork writes them */
+        if (n->cork_n == n->cork_cap) {
+            n->cork_cap = n->cork_cap ? 2 * n->cork_cap : 64;
+            n->cork_list = xrealloc(n->cork_list, n->cork_cap * sizeof *n->cork_list);
+        }
+        n->cork_list[n->cork_n++] = c;
+        c->corked = 1;
+        net_conn_ref(c);
+        return;
+    }
+    if (!c->corked)
+        lws_callback_on_writable(c->wsi);
 }
 
 static void queue_copy(struct net_conn *c, const void *buf, size_t len, int binary)
@@ -240,10 +260,14 @@ void net_conn_close(struct net_conn *c)
     lws_callback_on_writable(c->wsi);
 }
 
-/* Writes queued messages while the socket takes them. Returns -1 to close. */
-static int conn_writeable(struct net_conn *c)
+/* Writes c's queued messages while the socket takes them: until it is full (ask_kernel:
+ * lws_send_pipe_choked, a poll(); else until lws holds the tail of a short write, which
+ * it finishes itself before the next writeable callback). Returns -1 when the socket
+ * failed. */
+static int write_queue(struct net_conn *c, int ask_kernel)
 {
-    while (c->q_head && !lws_send_pipe_choked(c->wsi)) {
+    while (c->q_head && !(ask_kernel ? lws_send_pipe_choked(c->wsi)
+                                     : lws_partial_buffered(c->wsi))) {
         struct outmsg *m = c->q_head;
         int n = lws_write(c->wsi, outmsg_data(m), m->len,
                           m->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
@@ -258,6 +282,40 @@ static int conn_writeable(struct net_conn *c)
         c->net->stats.bytes_out += m->len;
         outmsg_free(m);
     }
+    return 0;
+}
+
+void net_cork(struct net *n)
+{
+    n->corked = 1;
+}
+
+void net_uncork(struct net *n)
+{
+    n->corked = 0;
+    for (size_t i = 0; i < n->cork_n; i++) {
+        struct net_conn *c = n->cork_list[i];
+        c->corked = 0;
+        if (!c->wsi) {
+            /* closed meanwhile: its queue went with it */
+        } else if (write_queue(c, 0)) {
+            drop_queue(c); /* the socket died: the writeable callback closes it */
+            net_conn_close(c);
+        } else if (c->queued > n->send_queue_max) {
+            overflow(c);
+        } else if (c->q_head || c->closing) {
+            lws_callback_on_writable(c->wsi); /* the rest, or the closing handshake */
+        }
+        net_conn_unref(c);
+    }
+    n->cork_n = 0;
+}
+
+/* Writes queued messages while the socket takes them. Returns -1 to close. */
+static int conn_writeable(struct net_conn *c)
+{
+    if (write_queue(c, 1))
+        return -1;
     if (c->q_head) {
         lws_callback_on_writable(c->wsi);
         return 0;
@@ -483,6 +541,16 @@ static int resolve_listen(const char *host, int port, char *ip, size_t iplen, ch
     return 0;
 }
 
+static void on_cork_prepare(uv_prepare_t *h)
+{
+    net_cork(h->data);
+}
+
+static void on_cork_check(uv_check_t *h)
+{
+    net_uncork(h->data);
+}
+
 int net_start(struct net **out, uv_loop_t *loop, const struct net_config *cfg,
               const struct net_handlers *h, char *err, size_t errlen)
 {
@@ -535,6 +603,16 @@ int net_start(struct net **out, uv_loop_t *loop, const struct net_config *cfg,
                  cfg->tls_cert ? " or the TLS certificate and key refused" : "");
         return CC_EINTERNAL;
     }
+    /* Every iteration's messages go out together after its poll (net_cork). Neither
+     * handle keeps the loop running. */
+    uv_prepare_init(loop, &n->cork_prepare);
+    uv_check_init(loop, &n->cork_check);
+    n->cork_prepare.data = n->cork_check.data = n;
+    uv_prepare_start(&n->cork_prepare, on_cork_prepare);
+    uv_check_start(&n->cork_check, on_cork_check);
+    uv_unref((uv_handle_t *)&n->cork_prepare);
+    uv_unref((uv_handle_t *)&n->cork_check);
+    n->cork_handles = 1;
     return 0;
 }
 
@@ -618,6 +696,12 @@ size_t net_conns_open(const struct net *n)
 
 void net_stop(struct net *n)
 {
+    if (n && n->cork_handles) {
+        net_uncork(n);
+        uv_close((uv_handle_t *)&n->cork_prepare, NULL);
+        uv_close((uv_handle_t *)&n->cork_check, NULL);
+        n->cork_handles = 0;
+    }
     if (n && n->ctx)
         lws_context_destroy(n->ctx);
 }
@@ -631,5 +715,6 @@ void net_free(struct net *n)
     if (n->ctx)
         lws_context_destroy(n->ctx);
     ccbuf_free(&n->scratch);
+    free(n->cork_list);
     free(n);
 }

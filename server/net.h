@@ -102,6 +102,15 @@ size_t net_conns_open(const struct net *n);
 void net_stop(struct net *n);
 /* After uv_run returned: finishes the destruction and frees n. NULL-safe. */
 void net_free(struct net *n);
+/* Corked, messages wait in their connections' queues; net_uncork writes them, each
+ * connection's in order, as far as its socket takes them (the rest goes out when it
+ * can, as before). The net corks itself before each poll of the loop and uncorks
+ * after it: the replies to what one poll brought (and the writer's batch it finished)
+ * leave together, after the work that made them, so a client's thread is woken once
+ * for all of its replies rather than for each, and the replies cost fewer wake-ups to
+ * write. The send queue's bound counts what the socket did not take at net_uncork. */
+void net_cork(struct net *n);
+void net_uncork(struct net *n);
 
 /* The connection's application area (app_size bytes, zeroed at open). */
 void *net_conn_app(struct net_conn *c);
@@ -120,8 +129,8 @@ int net_conn_send(struct net_conn *c, const void *buf, size_t len, int binary);
  * header is written there): lws's LWS_PRE, checked in net.c. */
 #define NET_PRE 16
 /* Like net_conn_send for a text message at msg, with NET_PRE writable bytes before
- * it: sent from there without a copy when the socket takes it at once (a copy is
- * queued otherwise). The caller keeps the buffer. */
+ * it: sent from there without a copy when the socket takes it at once, outside a cork
+ * (a copy is queued otherwise). The caller keeps the buffer. */
 int net_conn_send_pre(struct net_conn *c, unsigned char *msg, size_t len);
 /* A text message that many connections can queue without a copy each (a live update
  * sent to every subscriber of a window). Reference-counted; loop thread only. */

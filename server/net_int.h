@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include <libwebsockets.h>
+#include <uv.h>
 
 #include "net.h"
 #include "util.h"
@@ -76,6 +77,7 @@ struct net_conn {
     struct net_conn *prev, *next; /* in the net's list of open connections */
     struct outmsg *q_head, **q_tail;
     size_t queued;
+    int corked;       /* in the net's corked list: its queue is this iteration's replies */
     struct ccbuf rx;  /* text message being reassembled */
     size_t rx_total;  /* its length so far, counting discarded bytes */
     int rx_binary;    /* the message in progress is binary */
@@ -120,6 +122,12 @@ struct net {
     struct net_stats stats;
     void *loops[1];
     struct ccbuf scratch; /* LWS_PRE + a message, for writes that need no queue */
+    uv_prepare_t cork_prepare; /* before the poll: messages wait in their queues */
+    uv_check_t cork_check;     /* after it: they go out, one burst */
+    int cork_handles;          /* the two above are open */
+    int corked;                /* messages are queued, not written (net_cork) */
+    struct net_conn **cork_list; /* connections whose queues net_uncork writes */
+    size_t cork_n, cork_cap;
     char iface[INET_ADDRSTRLEN]; /* the listen address as lws wants it (kept by lws) */
 };
 

@@ -11,6 +11,7 @@ import os
 import re
 import signal
 import subprocess
+import time
 
 import websockets
 
@@ -404,6 +405,54 @@ async def test_going_away():
                  f'before the last, close 1001')
 
 
+def masked_frame(text):
+    """A client's text frame (masked, as RFC 6455 wants), for payloads under 126 bytes."""
+    data = text.encode()
+    mask = os.urandom(4)
+    return bytes([0x81, 0x80 | len(data)]) + mask + bytes(
+        b ^ mask[i % 4] for i, b in enumerate(data))
+
+
+async def test_send_queue_burst():
+    """--send-queue bounds what a connection leaves unread, not what one iteration of
+    the loop answers at once: the replies to 40 requests that arrive in one write
+    (~10 KB, past a 4 KiB bound) are written together after the poll that read them
+    (net_cork) and all arrive; a client that stops reading is still closed (1008)."""
+    srv = Server(['--send-queue', '4096'])
+    ws = await websockets.connect(srv.ws_url, subprotocols=['cocreate.v1'],
+                                  compression=None, ping_interval=None)
+    n = 40
+    ws.transport.write(b''.join(masked_frame(f'{{"id":{i},"op":"hello"}}')
+                                for i in range(n)))
+    got = []
+    for _ in range(n):
+        got.append(json.loads(await asyncio.wait_for(ws.recv(), 30)))
+    assert [r['id'] for r in got] == list(range(n)), [r.get('id') for r in got]
+    assert all(r['ok'] for r in got), got[0]
+    size = sum(len(json.dumps(r)) for r in got)
+    assert size > 4096, f'the replies ({size} bytes) do not pass the bound'
+    assert srv.metric('cocreate_send_queue_overflows_total') == 0
+    # past the bound for real: a client that does not read
+    ws2 = await websockets.connect(srv.ws_url, subprotocols=['cocreate.v1'], max_queue=1,
+                                   compression=None, ping_interval=None)
+    ws2.transport.pause_reading()
+    for i in range(20000):
+        ws2.transport.write(masked_frame(f'{{"id":{i},"op":"hello"}}'))
+        if i % 500 == 0:
+            await asyncio.sleep(0)
+            if srv.metric('cocreate_send_queue_overflows_total') >= 1:
+                break
+    deadline = time.monotonic() + 30
+    while srv.metric('cocreate_send_queue_overflows_total') < 1:
+        assert time.monotonic() < deadline, 'a client that does not read was not closed'
+        await asyncio.sleep(0.05)
+    ws2.transport.abort()
+    await ws.close()
+    srv.stop()
+    notes.append(f'{n} replies ({size} B) to one write pass a 4 KiB --send-queue; a '
+                 'client that does not read is closed')
+
+
 async def test_drain_deadline():
     """A client that never reads cannot hold the shutdown: with its replies still
     queued, SIGTERM stops the daemon after --drain-ms, exit 0, nothing leaked."""
@@ -438,6 +487,7 @@ async def main():
     await test_graceful(signal.SIGTERM)
     await test_graceful(signal.SIGINT)
     await test_going_away()
+    await test_send_queue_burst()
     await test_drain_deadline()
     print('lifecycle: ok (' + '; '.join(notes) + ')')
 
