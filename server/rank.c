@@ -200,35 +200,48 @@ static void link_node(struct rank *r, double score, void *item, struct rank_node
     r->count++;
 }
 
-void rank_insert(struct rank *r, double score, void *item)
+/* Walks down to the last node before (score, item) on every level: update[i] and its
+ * 1-based position pos[i] (0: the head). hint (NULL: none) may give, on each level i,
+ * a node known to come before (score, item) that is linked on level i, at position
+ * hint_pos[i]: the walk jumps there when it is further on, so a search near a known
+ * place costs the distance, not a descent from the head. */
+static void descend(const struct rank *r, double score, const void *item,
+                    struct rank_node *const *hint, const size_t *hint_pos,
+                    struct rank_node **update, size_t *pos)
 {
-    struct rank_node *update[RANK_MAX_LEVEL], *x = r->head;
-    size_t pos[RANK_MAX_LEVEL];
+    struct rank_node *x = r->head;
+    size_t xpos = 0;
     float fscore = (float)score;
-    r->tail_ok = 0;
     for (int i = r->level - 1; i >= 0; i--) {
-        pos[i] = i == r->level - 1 ? 0 : pos[i + 1];
+        if (hint && hint_pos[i] > xpos) {
+            x = hint[i];
+            xpos = hint_pos[i];
+        }
         while (NEXT(x, i) && before(r, NEXT(x, i), score, fscore, item)) {
-            pos[i] += span(x, i);
+            xpos += span(x, i);
             x = NEXT(x, i);
         }
         update[i] = x;
+        pos[i] = xpos;
     }
+}
+
+void rank_insert(struct rank *r, double score, void *item)
+{
+    struct rank_node *update[RANK_MAX_LEVEL];
+    size_t pos[RANK_MAX_LEVEL];
+    r->tail_ok = 0;
+    descend(r, score, item, NULL, NULL, update, pos);
     link_node(r, score, item, update, pos);
 }
 
-/* Fills update[] with the last node before (score, item) on every level. */
+/* Fills update[] (and pos[]) with the last node before (score, item) on every level;
+ * returns the pair's node, or NULL when it is not indexed. */
 static struct rank_node *find(const struct rank *r, double score, const void *item,
-                              struct rank_node **update)
+                              struct rank_node **update, size_t *pos)
 {
-    struct rank_node *x = r->head;
-    float fscore = (float)score;
-    for (int i = r->level - 1; i >= 0; i--) {
-        while (NEXT(x, i) && before(r, NEXT(x, i), score, fscore, item))
-            x = NEXT(x, i);
-        update[i] = x;
-    }
-    x = NEXT(x, 0);
+    descend(r, score, item, NULL, NULL, update, pos);
+    struct rank_node *x = NEXT(update[0], 0);
     return x && x->item == item && r->key(item) == score ? x : NULL;
 }
 
@@ -253,7 +266,8 @@ static void unlink_node(struct rank *r, struct rank_node *x, struct rank_node **
 int rank_delete(struct rank *r, double score, void *item)
 {
     struct rank_node *update[RANK_MAX_LEVEL];
-    struct rank_node *x = find(r, score, item, update);
+    size_t pos[RANK_MAX_LEVEL];
+    struct rank_node *x = find(r, score, item, update, pos);
     if (!x)
         return -1;
     unlink_node(r, x, update);
@@ -262,20 +276,34 @@ int rank_delete(struct rank *r, double score, void *item)
 
 int rank_update(struct rank *r, double old_score, double new_score, void *item)
 {
-    struct rank_node *update[RANK_MAX_LEVEL];
-    struct rank_node *x = find(r, old_score, item, update);
-    if (!x)
+    struct rank_node *old_at[RANK_MAX_LEVEL], *new_at[RANK_MAX_LEVEL], *x;
+    size_t old_pos[RANK_MAX_LEVEL], new_pos[RANK_MAX_LEVEL];
+    /* One descent from the head, then a walk from where it ended: up (a higher score)
+     * finds the new place first, the old one past it; down finds the old place first,
+     * the new one past it. */
+    int up = new_score > old_score;
+    if (up) {
+        descend(r, new_score, item, NULL, NULL, new_at, new_pos); /* x lies after it */
+        descend(r, old_score, item, new_at, new_pos, old_at, old_pos);
+        x = NEXT(old_at[0], 0);
+        if (!x || x->item != item || r->key(item) != old_score)
+            return -1;
+    } else if (!(x = find(r, old_score, item, old_at, old_pos))) {
         return -1;
-    /* Still between its neighbours: change the score in place, O(log n) for the find. */
+    }
+    /* Still between its neighbours: change the score in place. */
     struct rank_node *next = NEXT(x, 0);
     float fnew = (float)new_score;
-    if ((update[0] == r->head || before(r, update[0], new_score, fnew, item)) &&
+    if ((old_at[0] == r->head || before(r, old_at[0], new_score, fnew, item)) &&
         (!next || !before(r, next, new_score, fnew, item))) {
         x->fkey = fnew;
         return 0; /* the caller now sets key(item) to new_score */
     }
-    unlink_node(r, x, update); /* the find above was the delete's: not a second one */
-    rank_insert(r, new_score, item);
+    unlink_node(r, x, old_at); /* the places before x keep their positions */
+    if (!up)
+        descend(r, new_score, item, old_at, old_pos, new_at, new_pos);
+    r->tail_ok = 0;
+    link_node(r, new_score, item, new_at, new_pos);
     return 0;
 }
 
@@ -323,17 +351,9 @@ int rank_append(struct rank *r, void *item)
 
 size_t rank_position(const struct rank *r, double score, const void *item)
 {
-    struct rank_node *x = r->head;
-    size_t pos = 0;
-    float fscore = (float)score;
-    for (int i = r->level - 1; i >= 0; i--) {
-        while (NEXT(x, i) && before(r, NEXT(x, i), score, fscore, item)) {
-            pos += span(x, i);
-            x = NEXT(x, i);
-        }
-    }
-    x = NEXT(x, 0);
-    return x && x->item == item && r->key(item) == score ? pos : (size_t)-1;
+    struct rank_node *update[RANK_MAX_LEVEL];
+    size_t pos[RANK_MAX_LEVEL];
+    return find(r, score, item, update, pos) ? pos[0] : (size_t)-1;
 }
 
 size_t rank_page(const struct rank *r, size_t offset, size_t limit, void **out)
