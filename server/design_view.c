@@ -245,6 +245,30 @@ void design_delta_json(const struct dmem *d, int tally, struct ccbuf *out)
     ccbuf_append_str(out, "\"}");
 }
 
+/* Starts loading what showing items[0..n) reads — each design's entry, then its slot
+ * in the record cache, then its cached record — a step for all of them before the
+ * next, so that a page's cache misses (a page at a random offset: ~24 of each, ~10 us
+ * when taken one after another) overlap. Changes nothing. */
+static void prefetch_items(const struct design_view *v, struct dmem *const *items, int n)
+{
+    for (int i = 0; i < n; i++) {
+        __builtin_prefetch(items[i]);
+        __builtin_prefetch((const char *)items[i] + 64); /* the counters */
+    }
+    const struct record_cache *c = v->records;
+    if (!c)
+        return;
+    for (int i = 0; i < n; i++)
+        u64map_prefetch(&c->map, items[i]->id);
+    for (int i = 0; i < n; i++) {
+        const struct rentry *e = u64map_get(&c->map, items[i]->id);
+        if (e) {
+            __builtin_prefetch(e);
+            __builtin_prefetch((const char *)e + 64);
+        }
+    }
+}
+
 int gallery_window_json(const struct design_view *v, const struct gallery_query *q,
                         const struct session *viewer, struct ccbuf *out, const char *prefix)
 {
@@ -258,6 +282,7 @@ int gallery_window_json(const struct design_view *v, const struct gallery_query 
     if (rc)
         return rc;
     ccbuf_reserve(out, (size_t)n * 512 + 128); /* one allocation for most pages */
+    prefetch_items(v, items, n);
     char head[96];
     int len = snprintf(head, sizeof head, "{%s\"total\":%zu,\"items\":[", prefix, total);
     ccbuf_append(out, head, (size_t)len);

@@ -93,6 +93,15 @@ void *u64map_del(struct u64map *m, uint64_t key)
     return val;
 }
 
+void u64map_prefetch(const struct u64map *m, uint64_t key)
+{
+    if (!m->cap)
+        return;
+    size_t i = slot(key, m->cap);
+    __builtin_prefetch(&m->keys[i]);
+    __builtin_prefetch(&m->vals[i]);
+}
+
 size_t u64map_memory(const struct u64map *m)
 {
     return m->cap * (sizeof *m->keys + sizeof *m->vals);

@@ -20,6 +20,10 @@ void *u64map_get(const struct u64map *m, uint64_t key);
 void u64map_put(struct u64map *m, uint64_t key, void *val);
 /* Removes key; returns its value or NULL. */
 void *u64map_del(struct u64map *m, uint64_t key);
+/* Asks the CPU to start loading the slot where key's lookup begins (no effect on the
+ * map): a caller about to look up several keys issues these first, so that their cache
+ * misses overlap instead of following one another. */
+void u64map_prefetch(const struct u64map *m, uint64_t key);
 /* Bytes of memory the table uses. */
 size_t u64map_memory(const struct u64map *m);
 
