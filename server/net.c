@@ -90,12 +90,13 @@ void net_msg_unref(struct net_msg *m)
 static void outmsg_free(struct outmsg *m)
 {
     net_msg_unref(m->shared);
+    free(m->owned);
     free(m);
 }
 
 static unsigned char *outmsg_data(struct outmsg *m)
 {
-    return m->shared ? m->shared->buf + LWS_PRE : m->buf + LWS_PRE;
+    return m->shared ? m->shared->buf + LWS_PRE : m->owned ? m->owned + LWS_PRE : m->buf + LWS_PRE;
 }
 
 static void drop_queue(struct net_conn *c)
@@ -187,6 +188,7 @@ static void queue_copy(struct net_conn *c, const void *buf, size_t len, int bina
 {
     struct outmsg *m = xmalloc(sizeof *m + LWS_PRE + len);
     m->shared = NULL;
+    m->owned = NULL;
     m->len = len;
     m->binary = binary;
     memcpy(m->buf + LWS_PRE, buf, len);
@@ -225,6 +227,22 @@ int net_conn_send_pre(struct net_conn *c, unsigned char *msg, size_t len)
     return 0;
 }
 
+int net_conn_send_take(struct net_conn *c, unsigned char *buf, size_t len)
+{
+    int rc;
+    if (!can_queue(c, len, &rc) || write_now(c, buf + LWS_PRE, len, 0)) {
+        free(buf); /* dropped, written, or the socket failed */
+        return rc;
+    }
+    struct outmsg *m = xmalloc(sizeof *m);
+    m->shared = NULL;
+    m->owned = buf;
+    m->len = len;
+    m->binary = 0;
+    enqueue(c, m);
+    return 0;
+}
+
 int net_conn_send_msg(struct net_conn *c, struct net_msg *msg)
 {
     int rc;
@@ -237,6 +255,7 @@ int net_conn_send_msg(struct net_conn *c, struct net_msg *msg)
         return 0;
     struct outmsg *m = xmalloc(sizeof *m);
     m->shared = net_msg_ref(msg);
+    m->owned = NULL;
     m->len = msg->len;
     m->binary = 0;
     enqueue(c, m);

@@ -132,6 +132,10 @@ int net_conn_send(struct net_conn *c, const void *buf, size_t len, int binary);
  * it: sent from there without a copy when the socket takes it at once, outside a cork
  * (a copy is queued otherwise). The caller keeps the buffer. */
 int net_conn_send_pre(struct net_conn *c, unsigned char *msg, size_t len);
+/* Like net_conn_send_pre, for a message at buf + NET_PRE in a malloc'd buf that the net
+ * takes (and frees): when it must wait in the queue (always while corked), it waits
+ * there without a copy. */
+int net_conn_send_take(struct net_conn *c, unsigned char *buf, size_t len);
 /* A text message that many connections can queue without a copy each (a live update
  * sent to every subscriber of a window). Reference-counted; loop thread only. */
 struct net_msg;

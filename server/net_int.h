@@ -61,6 +61,7 @@ struct net_msg {
 struct outmsg {
     struct outmsg *next;
     struct net_msg *shared;
+    unsigned char *owned; /* or a buffer the net took (net_conn_send_take), freed with it */
     size_t len;
     int binary;
     unsigned char buf[];

@@ -107,8 +107,8 @@ void req_reply_open(struct req *r, struct ccbuf *b, size_t hint)
 void req_reply_send(struct req *r, struct ccbuf *b)
 {
     ccbuf_append(b, "}", 1);
-    net_conn_send_pre(r->sess->conn, b->data + NET_PRE, b->len - NET_PRE);
-    ccbuf_free(b);
+    net_conn_send_take(r->sess->conn, b->data, b->len - NET_PRE); /* the net frees it */
+    ccbuf_init(b);
     req_free(r);
 }
 

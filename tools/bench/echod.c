@@ -10,7 +10,8 @@
  * string lengthened (or shortened) to fit — what loadgen's echo scenario sends and
  * accepts back — so the network layer's cost of replies as big as a gallery page can
  * be measured beside the echo. The reply is built in one reused buffer with NET_PRE
- * bytes of room and sent with net_conn_send_pre, as cocreated sends its replies. A
+ * bytes of room and sent with net_conn_send_pre (one copy into the queue while the net
+ * is corked; cocreated builds each reply in a buffer of its own that the queue takes). A
  * text message without a plain "pad":"..." string, or too long to fit in N bytes with
  * its pad emptied, is echoed unchanged and counted ("unpadded" in the exit summary).
  *
