@@ -190,8 +190,12 @@ int audit_pseudonym(MDB_txn *txn, const struct store *st, const char *contest,
 }
 
 /* A vote entry is written straight as its canonical bytes (keys in bytewise order, all
- * ASCII): building it as a JSON tree and serialising it cost ~4 us a vote. The unit
- * test re-serialises every entry with auditlog_canonical and compares. */
+ * ASCII): building it as a JSON tree and serialising it cost ~4 us a vote, printf
+ * ~0.3 us. The unit test re-serialises every entry with auditlog_canonical and
+ * compares. The text is made in one buffer kept for the next (the writer's thread
+ * only, as mac above; reachable until exit). */
+static struct ccbuf vote_entry;
+
 int audit_vote(MDB_txn *txn, const struct store *st, const char *contest, int64_t at,
                uint64_t design, uint64_t account, int old, int value)
 {
@@ -205,15 +209,24 @@ int audit_vote(MDB_txn *txn, const struct store *st, const char *contest, int64_
     if ((rc = audit_head(txn, st, contest, &h)))
         return rc;
     hex_encode(h.hash, 32, prev);
-    char canon[400];
-    int len = snprintf(canon, sizeof canon,
-                       "{\"at\":%lld,\"design\":\"%llu\",\"old\":%d,\"prev\":\"%s\",\"seq\":%llu,"
-                       "\"type\":\"vote\",\"value\":%d,\"voter\":\"%s\"}",
-                       (long long)at, (unsigned long long)design, old, prev,
-                       (unsigned long long)(h.length + 1), value, voter);
-    if (len < 0 || (size_t)len >= sizeof canon)
-        return CC_EINTERNAL;
-    return append_canon(txn, st, contest, &h, canon, (size_t)len);
+    struct ccbuf *e = &vote_entry;
+    e->len = 0;
+    ccbuf_append_str(e, "{\"at\":");
+    ccbuf_append_i64(e, at);
+    ccbuf_append_str(e, ",\"design\":\"");
+    ccbuf_append_u64(e, design);
+    ccbuf_append_str(e, "\",\"old\":");
+    ccbuf_append_i64(e, old);
+    ccbuf_append_str(e, ",\"prev\":\"");
+    ccbuf_append(e, prev, 64);
+    ccbuf_append_str(e, "\",\"seq\":");
+    ccbuf_append_u64(e, h.length + 1);
+    ccbuf_append_str(e, ",\"type\":\"vote\",\"value\":");
+    ccbuf_append_i64(e, value);
+    ccbuf_append_str(e, ",\"voter\":\"");
+    ccbuf_append(e, voter, 64);
+    ccbuf_append_str(e, "\"}");
+    return append_canon(txn, st, contest, &h, (const char *)e->data, e->len);
 }
 
 int audit_read(MDB_txn *txn, const struct store *st, const char *contest, uint64_t from,

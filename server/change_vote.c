@@ -40,16 +40,6 @@ int ch_vote_to_json(const struct change *c, json_t *o)
     return 0;
 }
 
-static void put_int(struct ccbuf *out, int64_t v)
-{
-    if (v < 0) {
-        ccbuf_append(out, "-", 1);
-        ccbuf_append_u64(out, (uint64_t)0 - (uint64_t)v);
-    } else {
-        ccbuf_append_u64(out, (uint64_t)v);
-    }
-}
-
 /* {"at":…,"by":"…","contest":"…","design":"…","type":"vote","v":1,"value":…}: the keys in
  * jansson's sorted order. A contest id that is not plain printable ASCII is left to
  * jansson. */
@@ -60,7 +50,7 @@ int ch_vote_encode(const struct change *c, struct ccbuf *out)
         if (*p < 0x20 || *p == '"' || *p == '\\' || *p >= 0x7f)
             return 1; /* escaped, or UTF-8 that jansson checks */
     ccbuf_append_str(out, "{\"at\":");
-    put_int(out, c->at);
+    ccbuf_append_i64(out, c->at);
     ccbuf_append_str(out, ",\"by\":\"");
     ccbuf_append_u64(out, c->by);
     ccbuf_append_str(out, "\",\"contest\":\"");
@@ -70,7 +60,7 @@ int ch_vote_encode(const struct change *c, struct ccbuf *out)
     ccbuf_append_str(out, "\",\"type\":\"vote\",\"v\":");
     ccbuf_append_u64(out, CHANGE_FORMAT);
     ccbuf_append_str(out, ",\"value\":");
-    put_int(out, c->f.vote.value);
+    ccbuf_append_i64(out, c->f.vote.value);
     ccbuf_append(out, "}", 1);
     return 0;
 }

@@ -94,6 +94,13 @@ void ccbuf_append_u64(struct ccbuf *b, uint64_t v)
     ccbuf_append(b, p, (size_t)(buf + sizeof buf - p));
 }
 
+void ccbuf_append_i64(struct ccbuf *b, int64_t v)
+{
+    if (v < 0)
+        ccbuf_append(b, "-", 1);
+    ccbuf_append_u64(b, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
+}
+
 void hex_encode(const uint8_t *in, size_t n, char *out)
 {
     static const char digits[] = "0123456789abcdef";

@@ -28,6 +28,8 @@ uint8_t *ccbuf_reserve(struct ccbuf *b, size_t n);
 void ccbuf_append(struct ccbuf *b, const void *p, size_t n);
 /* Appends the decimal digits of v (no printf: for JSON written on hot paths). */
 void ccbuf_append_u64(struct ccbuf *b, uint64_t v);
+/* Appends v in decimal, with a minus sign when negative. */
+void ccbuf_append_i64(struct ccbuf *b, int64_t v);
 /* Appends the NUL-terminated string s (without its NUL). */
 void ccbuf_append_str(struct ccbuf *b, const char *s);
 
