@@ -49,6 +49,8 @@ struct writer {
     int jbusy;    /* the journal thread holds a batch */
     int jpaused;  /* the applier asked it to take none (a checkpoint, a rewind) */
     int jexited;
+    int jbroken;  /* mu: a failed batch's records could not be cut off the journal, so
+                     where its records end is unknown: every later write is refused */
     uint64_t jbytes; /* the journal's size after the last batch (mu) */
     uint64_t pending; /* loop thread only: submitted, done not yet called */
     struct writer_stats stats;
@@ -171,6 +173,23 @@ static struct write_req *next_req(struct batch **b, struct write_req *r)
     return NULL;
 }
 
+/* The journal thread, or the applier with it paused: cuts a failed batch's records off
+ * the journal (zeroed and synced from `before`, its size before them) and gives their
+ * sequences out again. Returns 1, or 0 when that failed too: the journal's end on disk
+ * is then unknown (records written after it could follow a gap that a restart's replay
+ * stops at), so the writer refuses every later write and says so. */
+static int cut_off(struct writer *w, uint64_t before, uint64_t first_seq)
+{
+    if (journal_rewind(w->journal, before)) {
+        log_error("journal: cannot cut off the records of a failed batch (%s): every write "
+                  "is refused from now on; restart the server once the disk is sound (the "
+                  "journal's durable records are applied at start)", strerror(errno));
+        return 0;
+    }
+    w->next_seq = first_seq;
+    return 1;
+}
+
 /* The batches b..end failed as a whole (their transaction could not commit): every
  * request CC_EINTERNAL. In journal mode their records leave the journal, since none
  * was applied — and so do the records journaled after them, whose batches (taken here
@@ -185,11 +204,9 @@ static void fail_batches(struct writer *w, struct batch *b)
         int was = journal_pause(w);
         last->next = take_ready(w);
         uv_mutex_unlock(&w->mu);
-        if (journal_rewind(w->journal, b->journal_before))
-            log_error("journal: cannot cut off the records of a failed batch: they will "
-                      "be applied at the next start");
-        w->next_seq = b->first_seq;
+        int cut = cut_off(w, b->journal_before, b->first_seq);
         uv_mutex_lock(&w->mu);
+        w->jbroken |= !cut;
         w->jbytes = journal_size(w->journal);
         if (!was)
             journal_resume(w);
@@ -377,11 +394,12 @@ static void journal_main(void *arg)
         struct batch *b = xmalloc(sizeof *b);
         take_queue(w, b);
         w->jbusy = 1;
+        int broken = w->jbroken;
         uv_mutex_unlock(&w->mu);
 
         b->first_seq = w->next_seq;
         b->journal_before = journal_size(w->journal);
-        int rc = journal_batch(w, b->head, &b->last_seq);
+        int rc = broken ? -1 : journal_batch(w, b->head, &b->last_seq);
         if (rc) { /* nothing of it in the journal: the applier passes it on */
             b->failed = b->skip = 1;
             fail_reqs(b);
@@ -398,13 +416,10 @@ static void journal_main(void *arg)
             log_error("journal: cannot sync the journal: %s", strerror(errno));
             rc = -1;
         }
-        if (rc && journal_rewind(w->journal, b->journal_before))
-            log_error("journal: cannot cut off the records of a failed batch: they will "
-                      "be applied at the next start");
-        if (rc)
-            w->next_seq = b->first_seq;
+        int cut = !rc || broken || cut_off(w, b->journal_before, b->first_seq);
 
         uv_mutex_lock(&w->mu);
+        w->jbroken |= !cut;
         if (rc)
             b->failed = 1;
         b->synced = 1;

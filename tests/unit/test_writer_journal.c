@@ -6,10 +6,18 @@
  * the journal and no gap in the sequences; what one iteration of the loop submits is one
  * batch (the writer is woken once, after it); checkpoints every millisecond under load
  * (rounds of 50 requests, each acknowledged before the next) lose nothing; every acknowledged write is in LMDB with the journal's last sequence,
- * and a clean stop leaves the journal empty. */
+ * and a clean stop leaves the journal empty. Last, a journal that refuses syncs: its
+ * descriptor swapped for /dev/null (every write taken, every fdatasync refused) for one
+ * request, which fails; its records cannot be cut off either (the zeroing's sync fails
+ * too), so where the journal ends on disk is unknown and the writer must refuse the
+ * next request, once the real file is back — acknowledged, its record would follow a
+ * gap at which a restart's replay stops. */
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "ccerr.h"
@@ -94,6 +102,27 @@ static struct seen journal_now(const char *dir, uint64_t after)
     struct seen s = {.in_order = 1};
     ASSERT(journal_each(dir, after, collect, &s) >= 0);
     return s;
+}
+
+/* This process's descriptor open on path, or -1. */
+static int fd_of(const char *path)
+{
+    DIR *d = opendir("/proc/self/fd");
+    ASSERT(d);
+    int found = -1;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char link[300], target[4096];
+        snprintf(link, sizeof link, "/proc/self/fd/%s", e->d_name);
+        ssize_t n = readlink(link, target, sizeof target - 1);
+        if (n > 0) {
+            target[n] = 0;
+            if (!strcmp(target, path))
+                found = atoi(e->d_name);
+        }
+    }
+    closedir(d);
+    return found;
 }
 
 static char dir[] = "/tmp/cc-test-writer-journal-XXXXXX";
@@ -223,6 +252,49 @@ int main(void)
               0);
     ASSERT_EQ(get_be64(v.mv_data), n - 1); /* one record for each but the failed one */
     store_read_end(st, txn);
+
+    /* 5. A journal that refuses syncs. */
+    ASSERT_EQ(uv_loop_init(&loop), 0);
+    ASSERT_EQ(writer_start(&w, &loop, st), 0);
+    ASSERT_EQ(writer_set_journal(w, j, n, 60000), 0);
+    static struct put_req last[3];
+    char path[4200], real[4096];
+    snprintf(path, sizeof path, "%s/journal", dir);
+    ASSERT(realpath(path, real));
+    int fd = fd_of(real);
+    ASSERT(fd >= 0);
+    int saved = dup(fd), devnull = open("/dev/null", O_RDWR);
+    ASSERT(saved >= 0 && devnull >= 0);
+    for (int i = 0; i < 3; i++) {
+        if (i == 1)
+            ASSERT(dup2(devnull, fd) == fd); /* writes taken, fdatasync refused */
+        last[i] = (struct put_req){.st = st, .key = 900000 + (uint64_t)i};
+        ASSERT_EQ(writer_submit_record(w, &last[i].wr, put_apply, put_done, put_encode), 0);
+        run_until(&loop, (int)n + i + 1);
+        if (i == 1)
+            ASSERT(dup2(saved, fd) == fd); /* the real file again */
+    }
+    ASSERT_EQ(last[0].status, 0);
+    ASSERT(last[1].status != 0);
+    /* Every acknowledged write is in LMDB and in the journal as a replay reads it. */
+    uint64_t acked = 0;
+    ASSERT_EQ(store_read_begin(st, &txn), 0);
+    for (int i = 0; i < 3; i++) {
+        uint8_t k[8];
+        put_be64(k, last[i].key);
+        int in_lmdb = store_get(txn, store_dbs(st)->meta, k, 8, &v) == 0;
+        ASSERT_EQ(in_lmdb, last[i].status == 0);
+        acked += last[i].status == 0 ? last[i].key : 0;
+    }
+    store_read_end(st, txn);
+    ASSERT_EQ(journal_now(dir, n - 1).keys_sum, acked);
+    ASSERT(last[2].status != 0); /* refused: where the journal ends is unknown */
+    close(saved);
+    close(devnull);
+    writer_stop(w);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    ASSERT_EQ(uv_loop_close(&loop), 0);
+
     uv_sem_destroy(&gate_started);
     uv_sem_destroy(&gate_open);
     journal_close(j);
