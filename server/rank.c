@@ -179,6 +179,7 @@ static int before(const struct rank *r, const struct rank_node *n, double score,
 static void link_node(struct rank *r, double score, void *item, struct rank_node **update,
                       size_t *pos)
 {
+    r->tail_ok = 0;
     int level = random_level(r);
     if (level > r->level) {
         for (int i = r->level; i < level; i++) {
@@ -230,7 +231,6 @@ void rank_insert(struct rank *r, double score, void *item)
 {
     struct rank_node *update[RANK_MAX_LEVEL];
     size_t pos[RANK_MAX_LEVEL];
-    r->tail_ok = 0;
     descend(r, score, item, NULL, NULL, update, pos);
     link_node(r, score, item, update, pos);
 }
@@ -302,7 +302,6 @@ int rank_update(struct rank *r, double old_score, double new_score, void *item)
     unlink_node(r, x, old_at); /* the places before x keep their positions */
     if (!up)
         descend(r, new_score, item, old_at, old_pos, new_at, new_pos);
-    r->tail_ok = 0;
     link_node(r, new_score, item, new_at, new_pos);
     return 0;
 }
