@@ -474,20 +474,35 @@ async def test_drain_deadline():
     notes.append(f'SIGTERM with {int(queued) >> 20} MiB unread: exit 0 after --drain-ms')
 
 
+def step(name):
+    """Says which part runs (unbuffered: ctest keeps what a timed-out test printed)."""
+    print(f'lifecycle: {name}', flush=True)
+
+
 async def main():
+    step('flags')
     test_flags()
     test_listen_address()
+    step('ws_sndbuf')
     await test_ws_sndbuf()
+    step('brand and port')
     srv, token = await test_brand_and_port()
     await test_schema(srv, token)
+    step('tiny map, map growth')
     await test_brand_past_tiny_map()
     await test_map_growth()
+    step('secret, backup')
     await test_secret()
     await test_backup()
+    step('graceful SIGTERM')
     await test_graceful(signal.SIGTERM)
+    step('graceful SIGINT')
     await test_graceful(signal.SIGINT)
+    step('going away')
     await test_going_away()
+    step('send queue burst')
     await test_send_queue_burst()
+    step('drain deadline')
     await test_drain_deadline()
     print('lifecycle: ok (' + '; '.join(notes) + ')')
 
