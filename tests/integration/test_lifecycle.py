@@ -16,7 +16,7 @@ import time
 import websockets
 
 from harness import (Client, Server, check_accounts, check_no_sanitizer_report,
-                     daemon_command, free_port, register, register_many, run,
+                     daemon_command, free_port, register, register_many, run, WAIT,
                      wait_listening)
 
 FLAGS = ('--listen', '--data', '--make-brand', '--map-size', '--send-queue', '--ws-sndbuf',
@@ -463,7 +463,9 @@ async def test_drain_deadline():
     n = 150_000  # ~25 MB of replies: more than the socket buffers hold
     for i in range(n):
         await ws.send(f'{{"id":{i},"op":"hello"}}')
-    while srv.metric('cocreate_requests_total') < base + n:
+    deadline = time.monotonic() + WAIT
+    while (done := srv.metric('cocreate_requests_total')) < base + n:
+        assert time.monotonic() < deadline, f'{done - base:.0f} of {n} requests read in {WAIT} s'
         await asyncio.sleep(0.05)
     queued = srv.metric('cocreate_send_queue_bytes')
     assert queued > 0, 'the replies all fit in the socket buffers: nothing to drain'
