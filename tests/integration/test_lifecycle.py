@@ -10,12 +10,13 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import time
 
 import websockets
 
-from harness import (Client, Server, check_accounts, check_no_sanitizer_report,
+from harness import (HOST, Client, Server, check_accounts, check_no_sanitizer_report,
                      daemon_command, free_port, register, register_many, run, WAIT,
                      wait_listening)
 
@@ -413,6 +414,19 @@ def masked_frame(text):
         b ^ mask[i % 4] for i, b in enumerate(data))
 
 
+async def connect_not_reading(srv):
+    """A WebSocket whose socket's receive buffer is fixed at 64 KiB (SO_RCVBUF before
+    connect turns the kernel's autotuning off), for a client that will stop reading:
+    autotuned, that buffer grows to megabytes and can hold every reply a test sends for
+    (seen in CI: 20,000 replies, 4.2 MB, all in the client's buffer, nothing queued)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    sock.connect((HOST, srv.port))
+    sock.setblocking(False)
+    return await websockets.connect(srv.ws_url, sock=sock, subprotocols=['cocreate.v1'],
+                                    max_queue=1, compression=None, ping_interval=None)
+
+
 async def test_send_queue_burst():
     """--send-queue bounds what a connection leaves unread, not what one iteration of
     the loop answers at once: the replies to 40 requests that arrive in one write
@@ -433,19 +447,18 @@ async def test_send_queue_burst():
     assert size > 4096, f'the replies ({size} bytes) do not pass the bound'
     assert srv.metric('cocreate_send_queue_overflows_total') == 0
     # past the bound for real: a client that does not read
-    ws2 = await websockets.connect(srv.ws_url, subprotocols=['cocreate.v1'], max_queue=1,
-                                   compression=None, ping_interval=None)
+    ws2 = await connect_not_reading(srv)
     ws2.transport.pause_reading()
-    for i in range(20000):
-        ws2.transport.write(masked_frame(f'{{"id":{i},"op":"hello"}}'))
-        if i % 500 == 0:
-            await asyncio.sleep(0)
-            if srv.metric('cocreate_send_queue_overflows_total') >= 1:
-                break
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + WAIT
+    sent = 0
     while srv.metric('cocreate_send_queue_overflows_total') < 1:
-        assert time.monotonic() < deadline, 'a client that does not read was not closed'
-        await asyncio.sleep(0.05)
+        assert time.monotonic() < deadline, \
+            f'a client that does not read was not closed after {sent} requests'
+        if ws2.transport.get_write_buffer_size() < 1 << 20:
+            ws2.transport.write(b''.join(masked_frame(f'{{"id":{sent + i},"op":"hello"}}')
+                                         for i in range(500)))
+            sent += 500
+        await asyncio.sleep(0.01)
     ws2.transport.abort()
     await ws.close()
     srv.stop()
@@ -457,8 +470,7 @@ async def test_drain_deadline():
     """A client that never reads cannot hold the shutdown: with its replies still
     queued, SIGTERM stops the daemon after --drain-ms, exit 0, nothing leaked."""
     srv = Server(['--drain-ms', '200', '--send-queue', '256M'])
-    ws = await websockets.connect(srv.ws_url, subprotocols=['cocreate.v1'], max_queue=1,
-                                  compression=None, ping_interval=None)
+    ws = await connect_not_reading(srv)
     base = srv.metric('cocreate_requests_total')
     n = 150_000  # ~25 MB of replies: more than the socket buffers hold
     for i in range(n):
