@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "ccerr.h"
+#include "jflat.h"
 #include "live.h"
 #include "log.h"
 #include "logins.h"
@@ -160,7 +161,9 @@ static void on_text(struct net_conn *c, char *buf, size_t len, void *user)
     struct session *s = net_conn_app(c);
     json_error_t jerr;
     const char *bad_utf8 = NULL;
-    json_t *msg = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *msg = jflat_load(buf, len); /* most requests; the rest as jansson reads them */
+    if (!msg)
+        msg = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!msg)
         msg = parse_bad_utf8(buf, len, &bad_utf8);
     if (!msg || !json_is_object(msg)) {

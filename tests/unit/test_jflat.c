@@ -1,0 +1,159 @@
+/* jflat.c, the requests' fast JSON path: whatever it reads, jansson reads the same
+ * (json_equal); what it leaves (NULL) is nesting, escapes, UTF-8, reals, long integers
+ * and bad JSON, which jansson then reads or refuses. Named cases at each edge, then
+ * 300,000 random mutations of requests held to that promise. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "jflat.h"
+
+static json_t *jansson(const char *s, size_t n)
+{
+    return json_loadb(s, n, JSON_REJECT_DUPLICATES, NULL);
+}
+
+/* The fast path reads s, to what jansson reads. */
+static void fast(const char *s)
+{
+    json_t *a = jflat_load(s, strlen(s)), *b = jansson(s, strlen(s));
+    if (!a || !b || !json_equal(a, b))
+        fprintf(stderr, "fast path on %s: %p %p\n", s, (void *)a, (void *)b);
+    ASSERT(a && b && json_equal(a, b));
+    ASSERT_EQ(json_object_size(a), json_object_size(b));
+    json_decref(a);
+    json_decref(b);
+}
+
+/* Left to jansson; jansson reads it when good (1) or refuses it (0). */
+static void left(const char *s, size_t n, int good)
+{
+    json_t *a = jflat_load(s, n), *b = jansson(s, n);
+    if (a || !b != !good)
+        fprintf(stderr, "left to jansson %.*s: %p %p\n", (int)n, s, (void *)a, (void *)b);
+    ASSERT(!a);
+    ASSERT_EQ(!!b, good);
+    json_decref(b);
+}
+
+#define LEFT(s, good) left(s, sizeof s - 1, good)
+
+/* The promise on one text; returns whether the fast path read it. */
+static int promise(const char *s, size_t n)
+{
+    json_t *a = jflat_load(s, n);
+    if (!a)
+        return 0;
+    json_t *b = jansson(s, n);
+    if (!b || !json_equal(a, b))
+        fprintf(stderr, "differs from jansson: %.*s\n", (int)n, s);
+    ASSERT(b && json_equal(a, b));
+    json_decref(a);
+    json_decref(b);
+    return 1;
+}
+
+int main(void)
+{
+    /* what clients send */
+    fast("{\"id\":12345,\"op\":\"vote.cast\",\"design\":\"1234567\",\"value\":1}");
+    fast("{\"id\":7,\"op\":\"hello\"}");
+    fast("{\"id\":9,\"op\":\"gallery.page\",\"sort\":\"top\",\"offset\":4800,\"limit\":24}");
+    fast("{\"id\":-1,\"op\":\"vote.clear\",\"design\":\"5\"}");
+    /* every kind of value and space it reads */
+    fast("{}");
+    fast(" \t\r\n{ \t\r\n} \t\r\n");
+    fast("{ \"a\" : true , \"b\" : false , \"c\" : null , \"d\" : \"\" , \"\" : 0 }");
+    fast("{\"n\":-0,\"m\":0,\"x\":-999999999999999999,\"y\":999999999999999999}");
+    fast("{\"del\":\"\x7f~ !#$%&'()*+,-./:;<=>?@[]^_`{|}\"}");
+    fast("{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9,\"j\":10}");
+
+    /* left to jansson, which reads them */
+    LEFT("{\"id\":1234567890123456789}", 1);      /* 19 digits */
+    LEFT("{\"id\":9223372036854775807}", 1);      /* int64's largest */
+    LEFT("{\"id\":-9223372036854775808}", 1);
+    LEFT("{\"id\":1.5}", 1);
+    LEFT("{\"id\":1e3}", 1);
+    LEFT("{\"id\":1E3}", 1);
+    LEFT("{\"a\":{\"b\":1}}", 1);
+    LEFT("{\"a\":[1,2]}", 1);
+    LEFT("{\"a\":\"x\\\"y\"}", 1);                /* an escape */
+    LEFT("{\"a\":\"\\u00e9\"}", 1);
+    LEFT("{\"a\\n\":1}", 1);                      /* an escape in a name */
+    LEFT("{\"a\":\"\xc3\xa9\"}", 1);              /* UTF-8 */
+    LEFT("{\"\xc3\xa9\":1}", 1);
+    LEFT("[1,2]", 1);                             /* not an object */
+    /* left to jansson, which refuses them */
+    LEFT("{\"a\":1,\"a\":2}", 0);                 /* a repeated name */
+    LEFT("{\"a\":1,}", 0);
+    LEFT("{,\"a\":1}", 0);
+    LEFT("{\"a\" 1}", 0);
+    LEFT("{\"a\":01}", 0);                        /* a leading zero */
+    LEFT("{\"id\":9223372036854775808}", 0);      /* past int64 */
+    LEFT("{\"id\":99999977777777777777777777777999999999999}", 0);
+    LEFT("{\"a\":-}", 0);
+    LEFT("{\"a\":1x}", 0);
+    LEFT("{\"a\":1 2}", 0);
+    LEFT("{\"a\":truex}", 0);
+    LEFT("{\"a\":tru}", 0);
+    LEFT("{\"a\":nul", 0);
+    LEFT("{\"a\":\"b}", 0);                       /* unterminated */
+    LEFT("{\"a\":\"\x01\"}", 0);                  /* a control byte in a string */
+    LEFT("{\"a\":\"\xff\"}", 0);                  /* not UTF-8 */
+    LEFT("{\"a\":1} x", 0);                       /* after the object */
+    LEFT("{\"a\":1}}", 0);
+    LEFT("{\"a\":1", 0);
+    LEFT("{", 0);
+    LEFT("", 0);
+    LEFT("   ", 0);
+    LEFT("{\"a\":1}\0", 0);                       /* a NUL after it */
+    LEFT("{\"a\":\"b\0c\"}", 0);                  /* a NUL inside a string */
+    LEFT("{'a':1}", 0);
+    LEFT("{a:1}", 0);
+    LEFT("\xef\xbb\xbf{}", 0);                    /* a byte-order mark */
+
+    /* random mutations of requests: bytes replaced, inserted, dropped */
+    static const char *seeds[] = {
+        "{\"id\":12345,\"op\":\"vote.cast\",\"design\":\"1234567\",\"value\":-1}",
+        "{ \"id\" : 0 , \"op\" : \"hello\" , \"flag\" : true, \"x\": null }",
+        "{\"id\":99,\"op\":\"gallery.page\",\"offset\":100000000000000000,\"limit\":24}",
+    };
+    static const char alphabet[] = "{}[]\":,-0123456789.eE tfnrule\\\t\n\r\x7f\x80\xc3\xa9\x01";
+    srand(16);
+    int read = 0, tries = 300000;
+    for (int i = 0; i < tries; i++) {
+        char buf[160];
+        const char *s = seeds[i % 3];
+        size_t n = strlen(s);
+        memcpy(buf, s, n);
+        for (int m = 1 + rand() % 3; m > 0; m--) {
+            size_t at = (size_t)rand() % (n + 1);
+            char c = alphabet[rand() % (int)(sizeof alphabet - 1)];
+            switch (rand() % 3) {
+            case 0:
+                if (at < n)
+                    buf[at] = c;
+                break;
+            case 1:
+                if (n < sizeof buf - 1) {
+                    memmove(buf + at + 1, buf + at, n - at);
+                    buf[at] = c;
+                    n++;
+                }
+                break;
+            default:
+                if (at < n) {
+                    memmove(buf + at, buf + at + 1, n - at - 1);
+                    n--;
+                }
+            }
+        }
+        read += promise(buf, n);
+    }
+    /* the mutations keep many texts good: the fast path must have read some */
+    ASSERT(read > tries / 20);
+    printf("test_jflat: ok (%d of %d mutations read by the fast path, each as jansson)\n",
+           read, tries);
+    return 0;
+}
