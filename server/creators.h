@@ -7,7 +7,7 @@
  * start-up from the catalog's designs, and the caller of every change of a design
  * (changes_after.c) brackets it with creators_before / creators_after. Each creator's
  * list of designs is also the catalog's creator filter (catalog_set_designs_of). The
- * leaderboard is a rank.c skip list keyed by points; ties: older account first, then
+ * leaderboard is a rank.c ranked index keyed by points; ties: older account first, then
  * smaller id. Loop thread only (creators_open reads half of the accounts on a thread of
  * its own, joined before it returns). */
 #ifndef CC_CREATORS_H

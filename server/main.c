@@ -21,7 +21,7 @@
  *   records       accounts.c designs.c contests.c comments.c reports.c blobs.c
  *                 workflow.c (status moves, thresholds)  audit.c (hash-chained log)
  *   in memory     catalog.c (designs, ranked indexes, rescoring)  catalog_page.c
- *                 (queries, filters)  catalog_load.c (start-up)  rank.c (skip list)
+ *                 (queries, filters)  catalog_load.c (start-up)  rank.c (B+ tree)
  *                 creators.c (points, leaderboard)  reports.c (report counts)
  *                 score.c (SPEC §5 formulas)  scale.c + scales/<name>.c (scales)
  *                 clock.h (the clock handed to them)

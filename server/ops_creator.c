@@ -1,6 +1,6 @@
 /* Ops `creator.get` and `creator.top` (SPEC §2 points, §4): an account with its points,
  * wins, rank and newest designs, and the leaderboard. Both read the creators module
- * (creators.c), which keeps points in memory; creator.top is a page of its skip list. */
+ * (creators.c), which keeps points in memory; creator.top is a page of its ranked index. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

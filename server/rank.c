@@ -1,6 +1,20 @@
-/* Order-statistic skip list. See rank.h. Each level of a node stores the number of
- * level-0 steps its forward link skips (its span), so walking down from the top adds
- * up positions: that is what makes rank-of and page-at-offset logarithmic. */
+/* Order-statistic B+ tree. See rank.h.
+ *
+ * Leaves hold up to LEAF_CAP entries in order: each an item and its score rounded to a
+ * float; leaves are linked both ways for pages and walks. An inner node holds up to
+ * INNER_CAP children, each with the number of items under it (so a descent adds up
+ * positions: rank-of and page-at-offset are logarithmic) and, for every child but the
+ * first, a separator: the first entry under that child (its float and item). A search
+ * compares floats first and reads an item's exact score (key) and tie order only where
+ * the floats are equal (rounding to a float keeps order: a > b gives (float)a >=
+ * (float)b). A descent of 100,000 items reads ~4 nodes, a few cache lines each, where
+ * a skip list follows ~25 pointers to scattered nodes.
+ *
+ * Separators name live items: deleting the first entry under a child puts the next
+ * one in its place, and a child left empty is freed with its separator. Nodes are not
+ * merged when they shrink (only freed when empty); the tree grows a level only when its
+ * root is full, which takes (INNER_CAP/2)^height leaf splits since the last time: its
+ * height is at most log base INNER_CAP/2 of the inserts it has seen, plus one. */
 #include "rank.h"
 
 #include <stddef.h>
@@ -10,130 +24,103 @@
 
 #include "util.h"
 
-/* 32 levels at p = 1/4 cover 2^64 items. */
-#define RANK_MAX_LEVEL 32
-/* Nodes come from slabs of this many bytes, one free list per level count. */
-#define RANK_SLAB (64 * 1024)
+#ifndef RANK_LEAF_CAP
+#define RANK_LEAF_CAP 32
+#endif
+#ifndef RANK_INNER_CAP
+#define RANK_INNER_CAP 32
+#endif
+#define LEAF_CAP RANK_LEAF_CAP
+#define INNER_CAP RANK_INNER_CAP
+/* Inner levels: height h takes (INNER_CAP/2)^(h-1) leaf splits (above); 40 levels are
+ * 2^39 of them even at the tests' cap of 4. */
+#define MAX_HEIGHT 40
 
-/* A node of L levels is one block: item, its score rounded to a float, L - 1 spans
- * (32-bit: an index holds fewer than 2^32 items; level 0's span is always 1, so it is
- * not stored), then, 8-byte aligned, L forward pointers: 24 bytes for the 3 in 4 nodes
- * that have one level, no allocator header (slabs). The exact score is key(item), which
- * the caller keeps equal to the score the item is indexed under; the float orders two
- * nodes whenever their scores differ by more than its precision (rounding to a float
- * keeps order: a > b gives (float)a >= (float)b), so a search reads the items it passes
- * (a cache miss each, behind a call) only where the floats are equal. */
-struct rank_node {
-    void *item;
-    float fkey;
-    uint32_t levels;
-    uint32_t span[]; /* levels - 1 entries (levels 1..), then the next pointers */
+struct leaf {
+    uint32_t n;
+    struct leaf *prev, *next;
+    float f[LEAF_CAP];
+    void *item[LEAF_CAP];
 };
 
-static size_t next_offset(unsigned levels)
-{
-    return (offsetof(struct rank_node, span) + (levels - 1) * sizeof(uint32_t) + 7) &
-           ~(size_t)7;
-}
-
-static size_t node_size(unsigned levels)
-{
-    return next_offset(levels) + levels * sizeof(struct rank_node *);
-}
-
-static struct rank_node **nexts(const struct rank_node *n)
-{
-    return (struct rank_node **)(void *)((char *)(uintptr_t)n + next_offset(n->levels));
-}
-
-#define NEXT(n, i) (nexts(n)[i])
-
-/* The number of level-0 steps n's link on level i skips: 1 on level 0 (the links that
- * are read are never the last node's, whose span is not used). */
-static uint32_t span(const struct rank_node *n, int i)
-{
-    return i ? n->span[i - 1] : 1;
-}
-
-static void set_span(struct rank_node *n, int i, size_t v)
-{
-    if (i)
-        n->span[i - 1] = (uint32_t)v;
-}
-
-struct rank_slab {
-    struct rank_slab *next;
-    size_t used;
-    _Alignas(8) unsigned char mem[RANK_SLAB];
+struct inner {
+    uint32_t n;
+    uint32_t count[INNER_CAP]; /* items under child i */
+    float sf[INNER_CAP];       /* separators (index 0 unused) */
+    void *child[INNER_CAP];
+    void *si[INNER_CAP];
 };
 
 struct rank {
-    struct rank_node *head; /* RANK_MAX_LEVEL levels, no item */
-    int level;              /* levels in use (≥ 1) */
+    void *root;
+    int height; /* inner levels above the leaves (0: the root is a leaf) */
     size_t count;
     size_t bytes;
     rank_tie_fn tie;
     rank_key_fn key;
-    uint64_t rng;
-    struct rank_slab *slabs;                  /* newest first; nodes are carved from it */
-    int tail_ok;                              /* tail[] is current (rank_append) */
-    struct rank_node *tail[RANK_MAX_LEVEL];   /* last node on each level */
-    size_t tail_pos[RANK_MAX_LEVEL];          /* its 1-based position (0: head) */
-    struct rank_node *free_nodes[RANK_MAX_LEVEL + 1]; /* by levels; linked via item */
+    struct leaf *first, *last;
 };
 
-static struct rank_node *node_new(struct rank *r, unsigned levels, void *item, double score)
+/* A descent: the inner node at each level (height .. 1) and the child taken. */
+struct path {
+    struct inner *node[MAX_HEIGHT + 1];
+    uint32_t at[MAX_HEIGHT + 1];
+    struct leaf *leaf;
+    uint32_t pos; /* in the leaf */
+};
+
+static struct leaf *leaf_new(struct rank *r)
 {
-    struct rank_node *n = r->free_nodes[levels];
-    size_t size = node_size(levels);
-    if (n) {
-        r->free_nodes[levels] = n->item;
-    } else {
-        if (!r->slabs || r->slabs->used + size > RANK_SLAB) {
-            struct rank_slab *sl = xmalloc(sizeof *sl);
-            sl->next = r->slabs;
-            sl->used = 0;
-            r->slabs = sl;
-            r->bytes += sizeof *sl;
-        }
-        n = (struct rank_node *)(void *)(r->slabs->mem + r->slabs->used);
-        r->slabs->used += size;
-    }
-    memset(n, 0, size);
-    n->item = item;
-    n->fkey = (float)score;
-    n->levels = levels;
-    return n;
+    struct leaf *l = xcalloc(1, sizeof *l);
+    r->bytes += sizeof *l;
+    return l;
 }
 
-static void node_free(struct rank *r, struct rank_node *n)
+static struct inner *inner_new(struct rank *r)
 {
-    n->item = r->free_nodes[n->levels];
-    r->free_nodes[n->levels] = n;
+    struct inner *in = xcalloc(1, sizeof *in);
+    r->bytes += sizeof *in;
+    return in;
+}
+
+static void leaf_free(struct rank *r, struct leaf *l)
+{
+    r->bytes -= sizeof *l;
+    free(l);
+}
+
+static void inner_free(struct rank *r, struct inner *in)
+{
+    r->bytes -= sizeof *in;
+    free(in);
 }
 
 struct rank *rank_new(rank_tie_fn tie, rank_key_fn key)
 {
     struct rank *r = xcalloc(1, sizeof *r);
     r->bytes = sizeof *r;
-    r->head = node_new(r, RANK_MAX_LEVEL, NULL, 0);
-    r->level = 1;
     r->tie = tie;
     r->key = key;
-    r->rng = 0x9e3779b97f4a7c15ull;
+    r->first = r->last = leaf_new(r);
+    r->root = r->first;
     return r;
+}
+
+static void free_subtree(void *node, int height)
+{
+    if (height) {
+        struct inner *in = node;
+        for (uint32_t i = 0; i < in->n; i++)
+            free_subtree(in->child[i], height - 1);
+    }
+    free(node);
 }
 
 void rank_free(struct rank *r)
 {
     if (!r)
         return;
-    struct rank_slab *sl = r->slabs;
-    while (sl) {
-        struct rank_slab *next = sl->next;
-        free(sl);
-        sl = next;
-    }
+    free_subtree(r->root, r->height);
     free(r);
 }
 
@@ -147,235 +134,388 @@ size_t rank_memory(const struct rank *r)
     return r->bytes;
 }
 
-/* Level of a new node: 1 + k with probability (1/4)^k (xorshift64*; deterministic). */
-static int random_level(struct rank *r)
+/* Where the entry (f, item_e) lies against (score, item): <0 before it, 0 the same
+ * entry, >0 after it. fscore is (float)score. */
+static int cmp(const struct rank *r, float f, const void *item_e, double score, float fscore,
+               const void *item)
 {
-    r->rng ^= r->rng >> 12;
-    r->rng ^= r->rng << 25;
-    r->rng ^= r->rng >> 27;
-    uint64_t x = r->rng * 0x2545F4914F6CDD1Dull;
-    int level = 1;
-    while (level < RANK_MAX_LEVEL && (x & 3) == 0) {
-        level++;
-        x >>= 2;
-    }
-    return level;
-}
-
-/* Whether node n comes strictly before (score, item); fscore is (float)score. */
-static int before(const struct rank *r, const struct rank_node *n, double score,
-                  float fscore, const void *item)
-{
-    if (n->fkey != fscore)
-        return n->fkey > fscore;
-    double k = r->key(n->item);
+    if (f != fscore)
+        return f > fscore ? -1 : 1;
+    double k = r->key(item_e);
     if (k != score)
-        return k > score;
-    return r->tie(n->item, item) < 0;
+        return k > score ? -1 : 1;
+    if (item_e == item)
+        return 0;
+    return r->tie(item_e, item) < 0 ? -1 : 1;
 }
 
-/* Links a new node for (score, item) in after update[i] on every level, pos[i] being
- * update[i]'s 1-based position (0: the head); levels above r->level are filled in. */
-static void link_node(struct rank *r, double score, void *item, struct rank_node **update,
-                      size_t *pos)
+/* The child of in that (score, item) belongs under: the last whose separator is at
+ * or before it. */
+static uint32_t route(const struct rank *r, const struct inner *in, double score,
+                      float fscore, const void *item)
 {
-    r->tail_ok = 0;
-    int level = random_level(r);
-    if (level > r->level) {
-        for (int i = r->level; i < level; i++) {
-            pos[i] = 0;
-            update[i] = r->head;
-            set_span(r->head, i, r->count);
-        }
-        r->level = level;
+    uint32_t lo = 1, hi = in->n; /* the first separator after it lies in [lo, hi] */
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (cmp(r, in->sf[mid], in->si[mid], score, fscore, item) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    struct rank_node *x = node_new(r, (unsigned)level, item, score);
-    for (int i = 0; i < level; i++) {
-        NEXT(x, i) = NEXT(update[i], i);
-        NEXT(update[i], i) = x;
-        set_span(x, i, span(update[i], i) - (pos[0] - pos[i]));
-        set_span(update[i], i, pos[0] - pos[i] + 1);
-    }
-    for (int i = level; i < r->level; i++)
-        set_span(update[i], i, span(update[i], i) + 1);
-    r->count++;
+    return lo - 1;
 }
 
-/* Walks down to the last node before (score, item) on every level: update[i] and its
- * 1-based position pos[i] (0: the head). hint (NULL: none) may give, on each level i,
- * a node known to come before (score, item) that is linked on level i, at position
- * hint_pos[i]: the walk jumps there when it is further on, so a search near a known
- * place costs the distance, not a descent from the head. */
-static void descend(const struct rank *r, double score, const void *item,
-                    struct rank_node *const *hint, const size_t *hint_pos,
-                    struct rank_node **update, size_t *pos)
+/* How many of l's entries come before (score, item). */
+static uint32_t leaf_search(const struct rank *r, const struct leaf *l, double score,
+                            float fscore, const void *item)
 {
-    struct rank_node *x = r->head;
-    size_t xpos = 0;
+    uint32_t lo = 0, hi = l->n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (cmp(r, l->f[mid], l->item[mid], score, fscore, item) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Descends to where (score, item) is or would be; returns the items before the leaf. */
+static size_t descend(const struct rank *r, double score, const void *item, struct path *p)
+{
     float fscore = (float)score;
-    for (int i = r->level - 1; i >= 0; i--) {
-        if (hint && hint_pos[i] > xpos) {
-            x = hint[i];
-            xpos = hint_pos[i];
+    void *node = r->root;
+    size_t before = 0;
+    for (int h = r->height; h > 0; h--) {
+        struct inner *in = node;
+        uint32_t c = route(r, in, score, fscore, item);
+        for (uint32_t i = 0; i < c; i++)
+            before += in->count[i];
+        p->node[h] = in;
+        p->at[h] = c;
+        node = in->child[c];
+    }
+    p->leaf = node;
+    p->pos = leaf_search(r, p->leaf, score, fscore, item);
+    return before;
+}
+
+/* Whether the descent found (score, item) itself. */
+static int found(const struct rank *r, const struct path *p, double score, const void *item)
+{
+    const struct leaf *l = p->leaf;
+    return p->pos < l->n && l->item[p->pos] == item && r->key(item) == score;
+}
+
+static size_t total(const void *node, int height)
+{
+    if (!height)
+        return ((const struct leaf *)node)->n;
+    const struct inner *in = node;
+    size_t t = 0;
+    for (uint32_t i = 0; i < in->n; i++)
+        t += in->count[i];
+    return t;
+}
+
+/* The first entry under node (a subtree of the given height). */
+static void first_entry(const void *node, int height, float *f, void **item)
+{
+    for (; height > 0; height--)
+        node = ((const struct inner *)node)->child[0];
+    const struct leaf *l = node;
+    *f = l->f[0];
+    *item = l->item[0];
+}
+
+/* Puts (f, item) at pos of p->leaf and the counts on the path up to date, splitting
+ * what overflows. append: the entry goes after everything, so a full node keeps all
+ * it has and the new one starts a node of its own (a bulk build fills nodes whole). */
+static void insert_at(struct rank *r, struct path *p, float f, void *item, int append)
+{
+    struct leaf *l = p->leaf;
+    uint32_t pos = p->pos;
+    r->count++;
+    if (l->n < LEAF_CAP) {
+        memmove(l->f + pos + 1, l->f + pos, (l->n - pos) * sizeof *l->f);
+        memmove(l->item + pos + 1, l->item + pos, (l->n - pos) * sizeof *l->item);
+        l->f[pos] = f;
+        l->item[pos] = item;
+        l->n++;
+        for (int h = 1; h <= r->height; h++)
+            p->node[h]->count[p->at[h]]++;
+        return;
+    }
+    /* Split the leaf: LEAF_CAP + 1 entries, the first `keep` stay. */
+    float fs[LEAF_CAP + 1];
+    void *is[LEAF_CAP + 1];
+    memcpy(fs, l->f, pos * sizeof *fs);
+    memcpy(is, l->item, pos * sizeof *is);
+    fs[pos] = f;
+    is[pos] = item;
+    memcpy(fs + pos + 1, l->f + pos, (LEAF_CAP - pos) * sizeof *fs);
+    memcpy(is + pos + 1, l->item + pos, (LEAF_CAP - pos) * sizeof *is);
+    uint32_t keep = append && pos == LEAF_CAP ? LEAF_CAP : (LEAF_CAP + 1) / 2;
+    struct leaf *nl = leaf_new(r);
+    l->n = keep;
+    memcpy(l->f, fs, keep * sizeof *fs);
+    memcpy(l->item, is, keep * sizeof *is);
+    nl->n = LEAF_CAP + 1 - keep;
+    memcpy(nl->f, fs + keep, nl->n * sizeof *fs);
+    memcpy(nl->item, is + keep, nl->n * sizeof *is);
+    nl->prev = l;
+    nl->next = l->next;
+    if (l->next)
+        l->next->prev = nl;
+    else
+        r->last = nl;
+    l->next = nl;
+    /* Carry the new right node up: its first entry is its separator. */
+    void *left = l, *right = nl;
+    float sepf = nl->f[0];
+    void *sepi = nl->item[0];
+    for (int h = 1; h <= r->height + 1; h++) {
+        if (h > r->height) { /* the root split: a new root above both */
+            struct inner *root = inner_new(r);
+            root->n = 2;
+            root->child[0] = left;
+            root->child[1] = right;
+            root->count[0] = (uint32_t)total(left, h - 1);
+            root->count[1] = (uint32_t)total(right, h - 1);
+            root->sf[1] = sepf;
+            root->si[1] = sepi;
+            r->root = root;
+            r->height = h;
+            return;
         }
-        while (NEXT(x, i) && before(r, NEXT(x, i), score, fscore, item)) {
-            xpos += span(x, i);
-            x = NEXT(x, i);
+        struct inner *in = p->node[h];
+        uint32_t c = p->at[h];
+        uint32_t lcount = (uint32_t)total(left, h - 1), rcount = (uint32_t)total(right, h - 1);
+        if (in->n < INNER_CAP) {
+            uint32_t m = in->n - c - 1;
+            memmove(in->child + c + 2, in->child + c + 1, m * sizeof *in->child);
+            memmove(in->count + c + 2, in->count + c + 1, m * sizeof *in->count);
+            memmove(in->sf + c + 2, in->sf + c + 1, m * sizeof *in->sf);
+            memmove(in->si + c + 2, in->si + c + 1, m * sizeof *in->si);
+            in->child[c + 1] = right;
+            in->count[c] = lcount;
+            in->count[c + 1] = rcount;
+            in->sf[c + 1] = sepf;
+            in->si[c + 1] = sepi;
+            in->n++;
+            for (int up = h + 1; up <= r->height; up++)
+                p->node[up]->count[p->at[up]]++;
+            return;
         }
-        update[i] = x;
-        pos[i] = xpos;
+        /* Split the inner node: INNER_CAP + 1 children, the first `keep` stay. */
+        void *cs[INNER_CAP + 1], *ss[INNER_CAP + 1];
+        uint32_t ns[INNER_CAP + 1];
+        float fs2[INNER_CAP + 1];
+        for (uint32_t i = 0, j = 0; i <= INNER_CAP; i++) {
+            if (i == c + 1) {
+                cs[i] = right;
+                ns[i] = rcount;
+                fs2[i] = sepf;
+                ss[i] = sepi;
+                continue;
+            }
+            cs[i] = in->child[j];
+            ns[i] = i == c ? lcount : in->count[j];
+            fs2[i] = in->sf[j];
+            ss[i] = in->si[j];
+            j++;
+        }
+        uint32_t keep2 = append && c + 1 == INNER_CAP ? INNER_CAP : (INNER_CAP + 1) / 2;
+        struct inner *ni = inner_new(r);
+        in->n = keep2;
+        memcpy(in->child, cs, keep2 * sizeof *cs);
+        memcpy(in->count, ns, keep2 * sizeof *ns);
+        memcpy(in->sf, fs2, keep2 * sizeof *fs2);
+        memcpy(in->si, ss, keep2 * sizeof *ss);
+        ni->n = INNER_CAP + 1 - keep2;
+        memcpy(ni->child, cs + keep2, ni->n * sizeof *cs);
+        memcpy(ni->count, ns + keep2, ni->n * sizeof *ns);
+        memcpy(ni->sf, fs2 + keep2, ni->n * sizeof *fs2);
+        memcpy(ni->si, ss + keep2, ni->n * sizeof *ss);
+        sepf = ni->sf[0]; /* the first child's separator now heads the new node */
+        sepi = ni->si[0];
+        ni->sf[0] = 0;
+        ni->si[0] = NULL;
+        left = in;
+        right = ni;
+    }
+}
+
+/* The lowest level on p whose child taken is not the first (0: none): the inner node
+ * whose separator is the first entry under p's leaf. */
+static int sep_level(const struct rank *r, const struct path *p)
+{
+    for (int h = 1; h <= r->height; h++)
+        if (p->at[h] > 0)
+            return h;
+    return 0;
+}
+
+/* Takes the entry at p out, frees what it leaves empty and keeps the separators
+ * naming live entries. */
+static void remove_at(struct rank *r, struct path *p)
+{
+    struct leaf *l = p->leaf;
+    uint32_t pos = p->pos;
+    int sl = pos == 0 ? sep_level(r, p) : 0; /* a separator names this entry */
+    memmove(l->f + pos, l->f + pos + 1, (l->n - pos - 1) * sizeof *l->f);
+    memmove(l->item + pos, l->item + pos + 1, (l->n - pos - 1) * sizeof *l->item);
+    l->n--;
+    r->count--;
+    for (int h = 1; h <= r->height; h++)
+        p->node[h]->count[p->at[h]]--;
+    if (!r->count) { /* empty: one empty leaf again */
+        free_subtree(r->root, r->height);
+        r->bytes = sizeof *r;
+        r->height = 0;
+        r->first = r->last = leaf_new(r);
+        r->root = r->first;
+        return;
+    }
+    /* Free the nodes left empty, bottom up; `gone` is the highest level freed (-1:
+     * none; 0: the leaf). The root is never empty here (count > 0). */
+    int gone = -1;
+    if (!l->n) {
+        if (l->prev)
+            l->prev->next = l->next;
+        else
+            r->first = l->next;
+        if (l->next)
+            l->next->prev = l->prev;
+        else
+            r->last = l->prev;
+        leaf_free(r, l);
+        gone = 0;
+        for (int h = 1; h <= r->height; h++) {
+            struct inner *in = p->node[h];
+            uint32_t c = p->at[h], m = in->n - c - 1;
+            memmove(in->child + c, in->child + c + 1, m * sizeof *in->child);
+            memmove(in->count + c, in->count + c + 1, m * sizeof *in->count);
+            memmove(in->sf + c, in->sf + c + 1, m * sizeof *in->sf);
+            memmove(in->si + c, in->si + c + 1, m * sizeof *in->si);
+            in->n--;
+            if (in->n)
+                break;
+            inner_free(r, in);
+            gone = h;
+        }
+    }
+    /* The separator that named the entry: the next entry under its child now, unless
+     * that child went (and its separator with it). */
+    if (sl && gone < sl - 1) {
+        struct inner *a = p->node[sl];
+        first_entry(a->child[p->at[sl]], sl - 1, &a->sf[p->at[sl]], &a->si[p->at[sl]]);
+    }
+    /* A root with one child hands over to it. */
+    while (r->height > 0 && ((struct inner *)r->root)->n == 1) {
+        struct inner *old = r->root;
+        r->root = old->child[0];
+        inner_free(r, old);
+        r->height--;
     }
 }
 
 void rank_insert(struct rank *r, double score, void *item)
 {
-    struct rank_node *update[RANK_MAX_LEVEL];
-    size_t pos[RANK_MAX_LEVEL];
-    descend(r, score, item, NULL, NULL, update, pos);
-    link_node(r, score, item, update, pos);
-}
-
-/* Fills update[] (and pos[]) with the last node before (score, item) on every level;
- * returns the pair's node, or NULL when it is not indexed. */
-static struct rank_node *find(const struct rank *r, double score, const void *item,
-                              struct rank_node **update, size_t *pos)
-{
-    descend(r, score, item, NULL, NULL, update, pos);
-    struct rank_node *x = NEXT(update[0], 0);
-    return x && x->item == item && r->key(item) == score ? x : NULL;
-}
-
-/* Takes x out, update[] being its predecessors on every level (as find leaves them). */
-static void unlink_node(struct rank *r, struct rank_node *x, struct rank_node **update)
-{
-    r->tail_ok = 0;
-    for (int i = 0; i < r->level; i++) {
-        if (NEXT(update[i], i) == x) {
-            set_span(update[i], i, span(update[i], i) + span(x, i) - 1);
-            NEXT(update[i], i) = NEXT(x, i);
-        } else {
-            set_span(update[i], i, span(update[i], i) - 1);
-        }
-    }
-    while (r->level > 1 && !NEXT(r->head, r->level - 1))
-        r->level--;
-    r->count--;
-    node_free(r, x);
+    struct path p;
+    descend(r, score, item, &p);
+    insert_at(r, &p, (float)score, item, 0);
 }
 
 int rank_delete(struct rank *r, double score, void *item)
 {
-    struct rank_node *update[RANK_MAX_LEVEL];
-    size_t pos[RANK_MAX_LEVEL];
-    struct rank_node *x = find(r, score, item, update, pos);
-    if (!x)
+    struct path p;
+    descend(r, score, item, &p);
+    if (!found(r, &p, score, item))
         return -1;
-    unlink_node(r, x, update);
+    remove_at(r, &p);
     return 0;
 }
 
 int rank_update(struct rank *r, double old_score, double new_score, void *item)
 {
-    struct rank_node *old_at[RANK_MAX_LEVEL], *new_at[RANK_MAX_LEVEL], *x;
-    size_t old_pos[RANK_MAX_LEVEL], new_pos[RANK_MAX_LEVEL];
-    /* One descent from the head, then a walk from where it ended: up (a higher score)
-     * finds the new place first, the old one past it; down finds the old place first,
-     * the new one past it. */
-    int up = new_score > old_score;
-    if (up) {
-        descend(r, new_score, item, NULL, NULL, new_at, new_pos); /* x lies after it */
-        descend(r, old_score, item, new_at, new_pos, old_at, old_pos);
-        x = NEXT(old_at[0], 0);
-        if (!x || x->item != item || r->key(item) != old_score)
-            return -1;
-    } else if (!(x = find(r, old_score, item, old_at, old_pos))) {
+    struct path p;
+    descend(r, old_score, item, &p);
+    if (!found(r, &p, old_score, item))
         return -1;
-    }
-    /* Still between its neighbours: change the score in place. */
-    struct rank_node *next = NEXT(x, 0);
+    /* Still between its neighbours: change the score in place (and the separator that
+     * names the entry, when one does). */
+    struct leaf *l = p.leaf;
+    uint32_t pos = p.pos;
     float fnew = (float)new_score;
-    if ((old_at[0] == r->head || before(r, old_at[0], new_score, fnew, item)) &&
-        (!next || !before(r, next, new_score, fnew, item))) {
-        x->fkey = fnew;
+    const struct leaf *pl = pos ? l : l->prev, *nl = pos + 1 < l->n ? l : l->next;
+    uint32_t pp = pos ? pos - 1 : (pl ? pl->n - 1 : 0), np = pos + 1 < l->n ? pos + 1 : 0;
+    if ((!pl || cmp(r, pl->f[pp], pl->item[pp], new_score, fnew, item) < 0) &&
+        (!nl || cmp(r, nl->f[np], nl->item[np], new_score, fnew, item) > 0)) {
+        l->f[pos] = fnew;
+        int sl = pos == 0 ? sep_level(r, &p) : 0;
+        if (sl)
+            p.node[sl]->sf[p.at[sl]] = fnew;
         return 0; /* the caller now sets key(item) to new_score */
     }
-    unlink_node(r, x, old_at); /* the places before x keep their positions */
-    if (!up)
-        descend(r, new_score, item, old_at, old_pos, new_at, new_pos);
-    link_node(r, new_score, item, new_at, new_pos);
+    remove_at(r, &p);
+    descend(r, new_score, item, &p);
+    insert_at(r, &p, fnew, item, 0);
     return 0;
 }
 
 int rank_append(struct rank *r, void *item)
 {
-    if (!r->tail_ok) { /* find the last node of every level: O(n) once per run */
-        struct rank_node *x = r->head;
-        size_t pos = 0;
-        for (int i = RANK_MAX_LEVEL - 1; i >= 0; i--) {
-            if (i < r->level)
-                while (NEXT(x, i)) {
-                    pos += span(x, i);
-                    x = NEXT(x, i);
-                }
-            r->tail[i] = i < r->level ? x : r->head;
-            r->tail_pos[i] = i < r->level ? pos : 0;
-        }
-        r->tail_ok = 1;
-    }
     double score = r->key(item);
-    if (r->count && before(r, r->tail[0], score, (float)score, item) == 0)
+    float f = (float)score;
+    const struct leaf *last = r->last;
+    if (r->count && cmp(r, last->f[last->n - 1], last->item[last->n - 1], score, f, item) >= 0)
         return -1; /* would not be last */
-    int level = random_level(r);
-    for (int i = r->level; i < level; i++) {
-        r->tail[i] = r->head;
-        r->tail_pos[i] = 0;
-        set_span(r->head, i, r->count);
+    struct path p;
+    void *node = r->root;
+    for (int h = r->height; h > 0; h--) { /* down the right edge */
+        struct inner *in = node;
+        p.node[h] = in;
+        p.at[h] = in->n - 1;
+        node = in->child[in->n - 1];
     }
-    if (level > r->level)
-        r->level = level;
-    struct rank_node *x = node_new(r, (unsigned)level, item, score);
-    size_t pos = r->count + 1;
-    for (int i = 0; i < level; i++) {
-        NEXT(r->tail[i], i) = x;
-        set_span(r->tail[i], i, pos - r->tail_pos[i]);
-        set_span(x, i, 0);
-        r->tail[i] = x;
-        r->tail_pos[i] = pos;
-    }
-    for (int i = level; i < r->level; i++)
-        set_span(r->tail[i], i, span(r->tail[i], i) + 1);
-    r->count++;
+    p.leaf = node;
+    p.pos = p.leaf->n;
+    insert_at(r, &p, f, item, 1);
     return 0;
 }
 
 size_t rank_position(const struct rank *r, double score, const void *item)
 {
-    struct rank_node *update[RANK_MAX_LEVEL];
-    size_t pos[RANK_MAX_LEVEL];
-    return find(r, score, item, update, pos) ? pos[0] : (size_t)-1;
+    struct path p;
+    size_t before = descend(r, score, item, &p);
+    return found(r, &p, score, item) ? before + p.pos : (size_t)-1;
 }
 
 size_t rank_page(const struct rank *r, size_t offset, size_t limit, void **out)
 {
     if (offset >= r->count || limit == 0)
         return 0;
-    /* Walk down to the node at 1-based position offset + 1. */
-    size_t target = offset + 1, traversed = 0;
-    struct rank_node *x = r->head;
-    for (int i = r->level - 1; i >= 0; i--)
-        while (NEXT(x, i) && traversed + span(x, i) <= target) {
-            traversed += span(x, i);
-            x = NEXT(x, i);
-        }
+    const void *node = r->root;
+    for (int h = r->height; h > 0; h--) { /* down to the leaf holding position offset */
+        const struct inner *in = node;
+        uint32_t c = 0;
+        while (c + 1 < in->n && offset >= in->count[c])
+            offset -= in->count[c++];
+        node = in->child[c];
+    }
+    const struct leaf *l = node;
     size_t n = 0;
-    for (; x && n < limit; x = NEXT(x, 0))
-        out[n++] = x->item;
+    for (uint32_t i = (uint32_t)offset; l && n < limit; l = l->next, i = 0)
+        for (; i < l->n && n < limit; i++)
+            out[n++] = l->item[i];
     return n;
 }
 
 void rank_each(const struct rank *r, int (*fn)(void *item, double score, void *user), void *user)
 {
-    for (struct rank_node *x = NEXT(r->head, 0); x; x = NEXT(x, 0))
-        if (fn(x->item, r->key(x->item), user))
-            return;
+    for (const struct leaf *l = r->first; l; l = l->next)
+        for (uint32_t i = 0; i < l->n; i++)
+            if (fn(l->item[i], r->key(l->item[i]), user))
+                return;
 }

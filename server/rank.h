@@ -1,8 +1,9 @@
-/* A ranked index: an order-statistic skip list with spans (after Redis's zset), keyed
+/* A ranked index: an order-statistic B+ tree (nodes count the items under them), keyed
  * by a score (higher first) and, among equal scores, by a caller's tie order. Insert,
  * delete and rank-of are O(log n); a page of `limit` items from any offset is
- * O(log n + limit). Items are the caller's (borrowed) and must keep their tie order
- * fixed while indexed. Loop thread only (not thread-safe). */
+ * O(log n + limit). Items are the caller's (borrowed), each indexed at most once, and
+ * must keep their tie order fixed while indexed; the index reads no item after it is
+ * deleted. Loop thread only (not thread-safe). */
 #ifndef CC_RANK_H
 #define CC_RANK_H
 

@@ -2,7 +2,11 @@
  * count, every position and pages at many offsets after each step; ties broken by the
  * caller's order; the in-place update path and the move path both exercised; scores
  * that differ by less than a float's precision (the nodes' rounded keys are equal, the
- * order is the exact scores'). */
+ * order is the exact scores'). An item taken out is poisoned (its score and tie order
+ * scrambled, as a freed and reused design would be): an index that still read it (a
+ * separator naming a deleted entry) would misplace what it compares with it. Built
+ * twice: as the server has it, and (test_rank_small) with nodes of 4 entries and 4
+ * children, so that the same steps split, empty and free nodes on five levels. */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -51,6 +55,32 @@ static uint64_t next_rand(void)
     return rng;
 }
 
+/* it is out of the index: its score and tie order become anything. */
+static void poison(struct item *it)
+{
+    it->present = 0;
+    it->score = (double)(next_rand() % 40) - 10;
+    it->created = (int64_t)(next_rand() % 50);
+}
+
+/* One step on it: inserted with score when out of the index; else deleted (and
+ * poisoned) when del, else moved to score. */
+static void step_on(struct rank *r, struct item *it, double score, int del)
+{
+    if (!it->present) {
+        it->score = score;
+        it->present = 1;
+        rank_insert(r, score, it);
+    } else if (del) {
+        ASSERT_EQ(rank_delete(r, it->score, it), 0);
+        ASSERT_EQ(rank_delete(r, it->score, it), -1);
+        poison(it);
+    } else {
+        ASSERT_EQ(rank_update(r, it->score, score, it), 0);
+        it->score = score;
+    }
+}
+
 static size_t build_model(void)
 {
     size_t n = 0;
@@ -92,18 +122,7 @@ int main(void)
         struct item *it = &items[next_rand() % N];
         double score = (double)(next_rand() % 20); /* many equal scores: ties */
         int op = (int)(next_rand() % 3);
-        if (!it->present) {
-            it->score = score;
-            it->present = 1;
-            rank_insert(r, score, it);
-        } else if (op == 0) {
-            ASSERT_EQ(rank_delete(r, it->score, it), 0);
-            ASSERT_EQ(rank_delete(r, it->score, it), -1);
-            it->present = 0;
-        } else {
-            ASSERT_EQ(rank_update(r, it->score, score, it), 0);
-            it->score = score;
-        }
+        step_on(r, it, score, op == 0);
         if (step % 500 == 0)
             check(r);
     }
@@ -128,20 +147,20 @@ int main(void)
         ASSERT_EQ(rank_append(r, model[i]), 0);
     }
     check(r);
+    { /* a bulk build fills its nodes: smaller than the same items inserted at random */
+        struct rank *r2 = rank_new(tie, key);
+        for (size_t i = 0; i < n; i++) {
+            size_t j = (i * 7919) % n; /* every index once (7919 is prime, n < 7919) */
+            rank_insert(r2, model[j]->score, model[j]);
+        }
+        ASSERT_EQ(rank_count(r2), n);
+        ASSERT(rank_memory(r) * 5 < rank_memory(r2) * 4);
+        rank_free(r2);
+    }
     for (int step = 0; step < 5000; step++) {
         struct item *it = &items[next_rand() % N];
         double score = (double)(next_rand() % 20);
-        if (!it->present) {
-            it->score = score;
-            it->present = 1;
-            rank_insert(r, score, it);
-        } else if (step % 2) {
-            ASSERT_EQ(rank_update(r, it->score, score, it), 0);
-            it->score = score;
-        } else {
-            ASSERT_EQ(rank_delete(r, it->score, it), 0);
-            it->present = 0;
-        }
+        step_on(r, it, score, step % 2 == 0);
     }
     check(r);
     /* append items scored below everything present */
@@ -169,18 +188,27 @@ int main(void)
         case 1: score = 1.7e12 + (double)k; break;
         default: score = (double)k; break;
         }
-        if (!it->present) {
-            it->score = score;
-            it->present = 1;
-            rank_insert(r, score, it);
-        } else if (next_rand() % 4 == 0) {
-            ASSERT_EQ(rank_delete(r, it->score, it), 0);
-            it->present = 0;
-        } else {
-            ASSERT_EQ(rank_update(r, it->score, score, it), 0);
-            it->score = score;
-        }
+        step_on(r, it, score, next_rand() % 4 == 0);
         if (step % 1000 == 0)
+            check(r);
+    }
+    check(r);
+    rank_free(r);
+
+    /* Small moves of distinct scores, as votes make them: most updates stay between
+     * their neighbours and change the score in place, a leaf's first entry too (whose
+     * separator must follow, or the searches after it go astray). */
+    r = rank_new(tie, key);
+    for (int i = 0; i < N; i++) {
+        items[i].score = (double)(next_rand() % 100000) / 100;
+        items[i].present = 1;
+        rank_insert(r, items[i].score, &items[i]);
+    }
+    for (int step = 0; step < 40000; step++) {
+        struct item *it = &items[next_rand() % N];
+        double score = it->score + ((double)(next_rand() % 201) - 100) / 1000;
+        step_on(r, it, score, next_rand() % 50 == 0);
+        if (step % 2000 == 0)
             check(r);
     }
     check(r);
