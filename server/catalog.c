@@ -134,7 +134,7 @@ static int rescore(struct dmem *d, int64_t now, double mean)
     double top = cat_score_top(d, mean), hot = cat_hot_score(d, now);
     int changed = top != d->score[SORT_TOP] || hot != d->score[SORT_HOT];
     if (top != d->score[SORT_TOP])
-        d->tversion++; /* the design object shows the top score */
+        catalog_touch_tally(d); /* the design object shows the top score */
     if (!d->hidden) {
         if (top != d->score[SORT_TOP])
             rank_update(d->gal->rank[SORT_TOP], d->score[SORT_TOP], top, d);
@@ -299,8 +299,28 @@ void catalog_contest_changed(struct catalog *cat, const json_t *record)
     struct contest c;
     contest_from_record(record, &c);
     struct cgal *g = cat_gal_find(cat, c.id);
-    if (g)
+    if (g) {
         g->contest = c; /* kind and scale are fixed at creation (contests.h) */
+        g->gen++; /* no setting a kept page shows changes today (a sealed contest's
+                     pages are not kept); this keeps it so if one comes to */
+    }
+}
+
+void catalog_touch(struct dmem *d)
+{
+    d->version++;
+    d->gal->gen++;
+}
+
+void catalog_touch_tally(struct dmem *d)
+{
+    d->tversion++;
+    d->gal->gen++;
+}
+
+uint64_t catalog_gallery_gen(const struct cgal *g)
+{
+    return g->gen;
 }
 
 
@@ -473,7 +493,7 @@ void catalog_vote(struct catalog *cat, struct dmem *d, int old_value, int new_va
 {
     cat_count_vote(d, old_value, new_value);
     rescore(d, clock_now(&cat->clock), d->gal->mean_ranked);
-    d->tversion++;
+    catalog_touch_tally(d);
 }
 
 const struct cgal *catalog_gallery(struct catalog *cat, const char *contest)
@@ -494,7 +514,7 @@ int catalog_set_hidden(struct catalog *cat, struct dmem *d, int bit, int on)
     int hidden = mask != 0;
     if (!!d->hidden == hidden) {
         d->hidden = mask; /* hidden for one more (or one fewer) reason */
-        d->version++;
+        catalog_touch(d);
         return 0;
     }
     if (hidden) {
@@ -509,7 +529,7 @@ int catalog_set_hidden(struct catalog *cat, struct dmem *d, int bit, int on)
         d->score[SORT_HOT] = cat_hot_score(d, clock_now(&cat->clock));
         index_add(d);
     }
-    d->version++;
+    catalog_touch(d);
     return 1;
 }
 
@@ -537,13 +557,13 @@ void catalog_set_tags(struct catalog *cat, struct dmem *d, const char *const *ta
     if (!d->hidden)
         for (int i = 0; i < n; i++)
             cat_dvec_push(cat_map_list(&g->by_tag, to[i]), d);
-    d->version++;
+    catalog_touch(d);
 }
 
 void catalog_set_comments(struct dmem *d, uint64_t count)
 {
     d->comments = count > UINT32_MAX ? UINT32_MAX : (uint32_t)count;
-    d->version++;
+    catalog_touch(d);
 }
 
 int catalog_set_status(struct dmem *d, enum dstatus status)
@@ -555,7 +575,7 @@ int catalog_set_status(struct dmem *d, enum dstatus status)
     d->status = (uint8_t)status;
     if (!d->hidden && d->status != ST_SUBMITTED)
         cat_dvec_push(&d->gal->by_status[d->status], d);
-    d->version++;
+    catalog_touch(d);
     return 1;
 }
 

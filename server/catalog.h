@@ -135,6 +135,13 @@ void catalog_close(struct catalog *cat);
 const struct cgal *catalog_gallery(struct catalog *cat, const char *contest);
 /* The gallery d is in. */
 const struct cgal *catalog_gallery_of(const struct dmem *d);
+/* d's data changed (its version), or its tally or top score (its tversion): the one
+ * way to say so, since its gallery's generation moves with them. */
+void catalog_touch(struct dmem *d);
+void catalog_touch_tally(struct dmem *d);
+/* Moves whenever anything a page of g shows may have changed but its designs' stored
+ * records and their order: a design's data, tally or score, the contest's settings. */
+uint64_t catalog_gallery_gen(const struct cgal *g);
 /* The design with this id, or NULL. */
 struct dmem *catalog_design(const struct catalog *cat, uint64_t id);
 /* Calls fn for every design, in id order (oldest first). Returns the first non-zero fn

@@ -34,6 +34,9 @@ struct cgal {
     struct u64map moved_tags;      /* design id → uint32_t[DESIGN_TAGS_MAX] (arena) */
     uint64_t mean_sum, mean_votes; /* scales that use_mean: for the contest mean m */
     double mean_ranked;            /* the m that the top scores were computed with */
+    uint64_t gen; /* bumped with any design's version or tversion, and by a settings
+                     change: what a page of it shows may have changed (design_view.c's
+                     first pages) */
     struct cgal *next;
 };
 

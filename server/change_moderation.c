@@ -152,7 +152,7 @@ void ch_comment_hide_post(struct change *c, struct server *srv)
 {
     struct dmem *d = c->out.flag ? catalog_design(srv->catalog, c->out.count) : NULL;
     if (d) {
-        d->version++; /* watchers get the design again, and reload its comments */
+        catalog_touch(d); /* watchers get the design again, and reload its comments */
         after_edited(srv, d, NULL, 0);
     }
 }

@@ -390,7 +390,7 @@ static void record(struct changes *cs, const struct change *c)
 static void post_commit(struct changes *cs, struct change *c)
 {
     if (c->out.designs_written) /* before anything shows a design again */
-        record_cache_invalidate(cs->srv->view.records);
+        design_view_records_written(&cs->srv->view);
     if (kinds[c->kind].post)
         kinds[c->kind].post(c, cs->srv);
     after_notices(cs->srv, c->out.notices);

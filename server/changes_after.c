@@ -105,7 +105,7 @@ void after_edited(struct server *srv, struct dmem *d, const char *const *tags, i
     if (tags)
         catalog_set_tags(srv->catalog, d, tags, ntags);
     else
-        d->version++; /* the title: the design object changed */
+        catalog_touch(d); /* the title: the design object changed */
     live_gallery_changed(srv->live, catalog_gallery_of(d));
     live_design_changed(srv->live, d, no_positions, no_positions);
 }

@@ -269,6 +269,129 @@ static void prefetch_items(const struct design_view *v, struct dmem *const *item
     }
 }
 
+/* ---- first pages ---- */
+
+#define PAGE_CACHE_SLOTS 16
+#define PAGE_CACHE_BODY_MAX (64 * 1024)
+
+struct page_entry {
+    uint64_t used; /* when last served or made (the cache's clock); 0: empty */
+    const struct cgal *g;
+    enum sort sort;
+    size_t limit;
+    uint64_t gen, records_gen; /* the gallery's and the view's when it was made */
+    size_t total;
+    int n;
+    struct dmem *items[CATALOG_PAGE_MAX];
+    struct ccbuf body;
+};
+
+struct page_cache {
+    struct page_entry slot[PAGE_CACHE_SLOTS];
+    uint64_t clock, hits, misses;
+    size_t bytes;
+};
+
+struct page_cache *page_cache_new(void)
+{
+    return xcalloc(1, sizeof(struct page_cache));
+}
+
+void page_cache_free(struct page_cache *c)
+{
+    if (!c)
+        return;
+    for (int i = 0; i < PAGE_CACHE_SLOTS; i++)
+        ccbuf_free(&c->slot[i].body);
+    free(c);
+}
+
+void page_cache_stats(const struct page_cache *c, size_t *bytes, size_t *pages,
+                      uint64_t *hits, uint64_t *misses)
+{
+    *bytes = *pages = 0;
+    *hits = *misses = 0;
+    if (!c)
+        return;
+    *bytes = sizeof *c + c->bytes;
+    for (int i = 0; i < PAGE_CACHE_SLOTS; i++)
+        *pages += c->slot[i].used != 0;
+    *hits = c->hits;
+    *misses = c->misses;
+}
+
+void design_view_records_written(struct design_view *v)
+{
+    v->records_gen++;
+    record_cache_invalidate(v->records);
+}
+
+/* Whether the page q asks viewer for may be kept: a plain first page, the same for
+ * everyone but the brand (which is shown report counts and hidden designs). */
+static int page_keepable(const struct gallery_query *q, const struct session *viewer,
+                         const char *prefix, struct dmem *const *items, int n)
+{
+    if (q->random || q->offset || q->creator || q->tag[0] || q->status >= 0 || q->kind ||
+        q->hidden_of || prefix[0] || (viewer && viewer->role == ROLE_BRAND))
+        return 0;
+    for (int i = 0; i < n; i++)
+        if (dmem_sealed(items[i])) /* who sees its tally depends on the viewer */
+            return 0;
+    return 1;
+}
+
+static struct page_entry *page_find(struct page_cache *c, const struct cgal *g,
+                                    const struct gallery_query *q)
+{
+    for (int i = 0; i < PAGE_CACHE_SLOTS; i++) {
+        struct page_entry *e = &c->slot[i];
+        if (e->used && e->g == g && e->sort == q->sort && e->limit == q->limit)
+            return e;
+    }
+    return NULL;
+}
+
+/* Whether e shows what the page of items[0..n), total, would show now. */
+static int page_fresh(const struct page_entry *e, const struct design_view *v,
+                      struct dmem *const *items, int n, size_t total)
+{
+    return e->gen == catalog_gallery_gen(e->g) && e->records_gen == v->records_gen &&
+           e->total == total && e->n == n && !memcmp(e->items, items, n * sizeof *items);
+}
+
+/* Keeps the page just made (body[0..len)) in e, or in the empty or least recently used
+ * slot when e is NULL. */
+static void page_keep(struct page_cache *c, struct page_entry *e, const struct cgal *g,
+                      const struct gallery_query *q, uint64_t records_gen,
+                      struct dmem *const *items, int n, size_t total, const void *body,
+                      size_t len)
+{
+    if (!e) {
+        e = &c->slot[0];
+        for (int i = 1; i < PAGE_CACHE_SLOTS && e->used; i++)
+            if (c->slot[i].used < e->used)
+                e = &c->slot[i];
+    }
+    c->bytes -= e->body.cap;
+    if (len > PAGE_CACHE_BODY_MAX) { /* not kept: the slot is emptied */
+        ccbuf_free(&e->body);
+        e->used = 0;
+        return;
+    }
+    e->used = ++c->clock;
+    e->g = g;
+    e->sort = q->sort;
+    e->limit = q->limit;
+    e->gen = catalog_gallery_gen(g);
+    e->records_gen = records_gen;
+    e->total = total;
+    e->n = n;
+    memcpy(e->items, items, n * sizeof *items);
+    e->body.len = 0;
+    ccbuf_append(&e->body, body, len);
+    c->bytes += e->body.cap;
+}
+
 int gallery_window_json(const struct design_view *v, const struct gallery_query *q,
                         const struct session *viewer, struct ccbuf *out, const char *prefix)
 {
@@ -277,6 +400,21 @@ int gallery_window_json(const struct design_view *v, const struct gallery_query 
     int n = catalog_page(v->catalog, q, items, &total);
     if (n < 0)
         return n;
+    struct page_cache *pc = v->pages;
+    const struct cgal *g = NULL;
+    struct page_entry *kept = NULL;
+    if (pc && page_keepable(q, viewer, prefix, items, n) &&
+        (g = catalog_gallery(v->catalog, q->contest))) {
+        kept = page_find(pc, g, q);
+        if (kept && page_fresh(kept, v, items, n, total)) {
+            ccbuf_append(out, kept->body.data, kept->body.len);
+            kept->used = ++pc->clock;
+            pc->hits++;
+            return 0;
+        }
+        pc->misses++;
+    }
+    size_t start = out->len;
     MDB_txn *txn;
     int rc = store_read_begin(v->store, &txn);
     if (rc)
@@ -293,5 +431,8 @@ int gallery_window_json(const struct design_view *v, const struct gallery_query 
     }
     store_read_end(v->store, txn);
     ccbuf_append(out, "]}", 2);
+    if (!rc && g)
+        page_keep(pc, kept, g, q, v->records_gen, items, n, total, out->data + start,
+                  out->len - start);
     return rc;
 }

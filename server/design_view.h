@@ -16,6 +16,7 @@
 
 struct reports;
 struct record_cache;
+struct page_cache;
 
 /* What showing a design reads (borrowed; the server fills it once at start-up). */
 struct design_view {
@@ -23,7 +24,13 @@ struct design_view {
     struct catalog *catalog; /* tallies, scores, pages */
     struct reports *reports; /* report counts, shown to the brand */
     struct record_cache *records; /* the design records last read (NULL: none kept) */
+    struct page_cache *pages;     /* first pages last shown (NULL: none kept) */
+    uint64_t records_gen;         /* moves with every commit that wrote a design record */
 };
+
+/* The post-commit step of a change that wrote design records: cached records and
+ * pages are stale from now on. */
+void design_view_records_written(struct design_view *v);
 
 /* The record cache: the stored bytes of design records shown lately, so that a page of
  * 24 designs does not walk LMDB's tree 24 times. Bounded by max_bytes (records and their
@@ -38,6 +45,19 @@ void record_cache_invalidate(struct record_cache *c);
 /* For /metrics: bytes held, records held, hits and misses since the start. */
 void record_cache_stats(const struct record_cache *c, size_t *bytes, size_t *records,
                         uint64_t *hits, uint64_t *misses);
+
+/* The first pages: the text of the first page of a plain gallery (no filter, offset 0,
+ * as anyone but the brand sees it; its contest not sealing tallies), kept for the next
+ * request of the same page, in PAGE_CACHE_SLOTS slots of at most 64 KiB each (the least
+ * recently used goes). Exact: a page is served from it only when the gallery gives the
+ * same designs in the same order and total, and neither its generation
+ * (catalog_gallery_gen: tallies, scores, data, settings) nor the view's records_gen
+ * moved since it was made; anything else builds it again. Loop thread only. */
+struct page_cache *page_cache_new(void);
+void page_cache_free(struct page_cache *c); /* NULL-safe */
+/* For /metrics: bytes held, pages held, pages served from it, pages built for it. */
+void page_cache_stats(const struct page_cache *c, size_t *bytes, size_t *pages,
+                      uint64_t *hits, uint64_t *misses);
 
 /* Whether viewer (0 = anonymous) with role may see the design of this stored record:
  * hidden designs only their creator and the brand. */

@@ -64,7 +64,8 @@ static int open_state(struct server *s)
         return rc;
     s->view = (struct design_view){s->store, s->catalog, s->reports,
                                    s->cfg.record_cache ? record_cache_new(s->cfg.record_cache)
-                                                       : NULL};
+                                                       : NULL,
+                                   page_cache_new(), 0};
     catalog_set_designs_of(s->catalog, creators_designs_of, s->creators);
     catalog_on_rescored(s->catalog, after_rescored, s);
     search_open(&s->search, s); /* built on the pool: search is `busy` until it is */
@@ -81,6 +82,8 @@ static void close_state(struct server *s)
     catalog_close(s->catalog);
     record_cache_free(s->view.records);
     s->view.records = NULL;
+    page_cache_free(s->view.pages);
+    s->view.pages = NULL;
 }
 
 /* After the loop stopped: frees what open_state, blobs_open, changes_open and the start

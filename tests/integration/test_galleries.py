@@ -98,6 +98,30 @@ async def votes_and_pages(srv):
     await anon.err('gallery.get', 'bad_args', sort='new', status='lost')
     await anon.err('gallery.get', 'not_found', sort='new', contest='nope')
 
+    # the first page is kept between requests (cocreate_page_cache_*) and never served
+    # stale: a vote, a comment and a title edit each show on the next request
+    hits = srv.metric('cocreate_page_cache_hits_total')
+    first = await anon.ok('gallery.get', sort='top', limit=5)
+    assert await anon.ok('gallery.get', sort='top', limit=5) == first
+    assert srv.metric('cocreate_page_cache_hits_total') >= hits + 1
+    assert srv.metric('cocreate_page_cache_pages') >= 1
+    assert srv.metric('cocreate_page_cache_bytes') > 0
+    top_id = first['items'][0]['id']
+    hearts = first['items'][0]['tally']['hearts']
+    dee = await register(srv, 'dee_g')
+    await dee.ok('vote.cast', design=top_id, value=1)
+    again = await anon.ok('gallery.get', sort='top', limit=5)
+    assert again['items'][0]['id'] == top_id and again['items'][0]['tally']['hearts'] == hearts + 1
+    await cy.ok('comment.post', design=top_id, text='kept pages follow comments')
+    again = await anon.ok('gallery.get', sort='top', limit=5)
+    assert again['items'][0]['comments'] == first['items'][0]['comments'] + 1, again['items'][0]
+    owner = ann if again['items'][0]['creator'] == ann.account['id'] else bob
+    await owner.ok('design.edit', design=top_id, title='Retitled while kept')
+    again = await anon.ok('gallery.get', sort='top', limit=5)
+    assert again['items'][0]['title'] == 'Retitled while kept', again['items'][0]
+    await dee.ok('vote.clear', design=top_id)
+    await dee.close()
+
     # filters
     by_bob = await anon.ok('gallery.get', sort='new', creator=bob.account['id'], limit=100)
     assert by_bob['total'] == 10 and all(x['creator'] == bob.account['id'] for x in by_bob['items'])

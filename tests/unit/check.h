@@ -36,4 +36,15 @@
         }                                                                               \
     } while (0)
 
+/* A deterministic xorshift64 step: the random choices of a test, the same every run
+ * (*state: any non-zero seed). */
+static inline uint64_t check_rand(uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *state = x;
+}
+
 #endif
