@@ -71,17 +71,10 @@ uint8_t *ccbuf_reserve(struct ccbuf *b, size_t n)
     return b->data + b->len;
 }
 
-void ccbuf_append(struct ccbuf *b, const void *p, size_t n)
+void ccbuf_append_grow(struct ccbuf *b, const void *p, size_t n)
 {
-    if (!n)
-        return;
     memcpy(ccbuf_reserve(b, n), p, n);
     b->len += n;
-}
-
-void ccbuf_append_str(struct ccbuf *b, const char *s)
-{
-    ccbuf_append(b, s, strlen(s));
 }
 
 void ccbuf_append_u64(struct ccbuf *b, uint64_t v)

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define CC_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
@@ -25,13 +26,28 @@ void ccbuf_init(struct ccbuf *b);
 void ccbuf_free(struct ccbuf *b);
 /* Ensures room for n more bytes; aborts on OOM. Returns a pointer to data + len. */
 uint8_t *ccbuf_reserve(struct ccbuf *b, size_t n);
-void ccbuf_append(struct ccbuf *b, const void *p, size_t n);
+void ccbuf_append_grow(struct ccbuf *b, const void *p, size_t n); /* ccbuf_append's */
+/* Appends p[0..n). Inline: a page of designs makes ~300 appends, most of them literal
+ * strings whose length the compiler knows, and the buffer has room for nearly all. */
+static inline void ccbuf_append(struct ccbuf *b, const void *p, size_t n)
+{
+    if (n <= b->cap - b->len) {
+        if (n)
+            memcpy(b->data + b->len, p, n);
+        b->len += n;
+    } else {
+        ccbuf_append_grow(b, p, n);
+    }
+}
 /* Appends the decimal digits of v (no printf: for JSON written on hot paths). */
 void ccbuf_append_u64(struct ccbuf *b, uint64_t v);
 /* Appends v in decimal, with a minus sign when negative. */
 void ccbuf_append_i64(struct ccbuf *b, int64_t v);
 /* Appends the NUL-terminated string s (without its NUL). */
-void ccbuf_append_str(struct ccbuf *b, const char *s);
+static inline void ccbuf_append_str(struct ccbuf *b, const char *s)
+{
+    ccbuf_append(b, s, strlen(s));
+}
 
 /* Writes 2*n lowercase hex chars and a NUL into out (size ≥ 2*n + 1). */
 void hex_encode(const uint8_t *in, size_t n, char *out);
