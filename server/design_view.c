@@ -403,8 +403,8 @@ int gallery_window_json(const struct design_view *v, const struct gallery_query 
     struct page_cache *pc = v->pages;
     const struct cgal *g = NULL;
     struct page_entry *kept = NULL;
-    if (pc && page_keepable(q, viewer, prefix, items, n) &&
-        (g = catalog_gallery(v->catalog, q->contest))) {
+    if (pc && n && page_keepable(q, viewer, prefix, items, n)) {
+        g = catalog_gallery_of(items[0]); /* the page's gallery: an empty one is not kept */
         kept = page_find(pc, g, q);
         if (kept && page_fresh(kept, v, items, n, total)) {
             ccbuf_append(out, kept->body.data, kept->body.len);

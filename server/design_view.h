@@ -47,8 +47,8 @@ void record_cache_stats(const struct record_cache *c, size_t *bytes, size_t *rec
                         uint64_t *hits, uint64_t *misses);
 
 /* The first pages: the text of the first page of a plain gallery (no filter, offset 0,
- * as anyone but the brand sees it; its contest not sealing tallies), kept for the next
- * request of the same page, in PAGE_CACHE_SLOTS slots of at most 64 KiB each (the least
+ * as anyone but the brand sees it; not empty; its contest not sealing tallies), kept for
+ * the next request of the same page, in 16 slots of at most 64 KiB each (the least
  * recently used goes). Exact: a page is served from it only when the gallery gives the
  * same designs in the same order and total, and neither its generation
  * (catalog_gallery_gen: tallies, scores, data, settings) nor the view's records_gen
