@@ -105,7 +105,8 @@ static void on_due(uv_poll_t *h, int status, int events)
     (void)status, (void)events;
     struct run *r = h->data;
     uint64_t ticks;
-    if (read(r->tfd, &ticks, sizeof ticks) < 0) { /* EAGAIN: nothing yet */ }
+    ssize_t got = read(r->tfd, &ticks, sizeof ticks); /* -1 (EAGAIN): woken early */
+    (void)got;
     uint64_t now = uv_hrtime();
     while (r->due_head && r->due_head->due_ns <= now) {
         struct voter *v = r->due_head;
