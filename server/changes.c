@@ -350,6 +350,27 @@ static void free_pending(struct changes *cs)
     u64map_free(m);
 }
 
+void changes_cluster_abandon(struct changes *cs)
+{
+    if (!cs || !cs->npending)
+        return;
+    /* Taken out first: a reply may submit again (it is refused: the server drains). */
+    struct u64map *m = &cs->pending;
+    struct change **left = xmalloc(cs->npending * sizeof *left);
+    size_t n = 0;
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->keys[i])
+            left[n++] = m->vals[i];
+    u64map_free(m);
+    u64map_init(m);
+    cs->npending = 0;
+    log_warn("cluster: %zu records published and not yet back from the stream are answered "
+             "as failed (the stream may still hold them: they may yet be applied)", n);
+    for (size_t i = 0; i < n; i++)
+        left[i]->reply(left[i], CC_EINTERNAL, left[i]->user);
+    free(left);
+}
+
 void changes_close(struct changes *cs)
 {
     if (!cs)

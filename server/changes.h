@@ -193,6 +193,12 @@ int changes_cluster_start(struct changes *cs, char *err, size_t errlen);
 /* Whether the data in st belongs to a cluster node (it holds a stream position, *seq):
  * records must then reach it through the stream, never be applied to it alone. */
 int changes_stream_position(struct store *st, uint64_t *seq);
+/* Cluster mode, once the stream is no longer consumed (the shutdown, after
+ * cluster_stop): our records still waiting to come back will not be applied by this
+ * process; their replies run now with CC_EINTERNAL (the stream may hold them: their
+ * outcome is unknown), so that what waits on them ends — a request and its connection,
+ * a clock record. NULL-safe; nothing to do in single-node mode. Loop thread. */
+void changes_cluster_abandon(struct changes *cs);
 /* The cluster transport (NULL in single-node mode). */
 struct cluster *changes_cluster(const struct changes *cs);
 struct changes_cluster_stats {

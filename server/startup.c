@@ -132,6 +132,7 @@ static void stop_now(struct server *s)
     s->phases = NULL;
     /* Cluster mode: stop consuming before the writer stops (nothing new reaches it). */
     cluster_stop(s->changes ? changes_cluster(s->changes) : NULL);
+    changes_cluster_abandon(s->changes); /* what never came back is answered */
     if (s->writer) {
         writer_stop(s->writer); /* runs the last done callbacks, which may touch live */
         s->writer = NULL;

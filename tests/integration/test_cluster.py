@@ -30,6 +30,7 @@ records.
 import asyncio
 import json
 import os
+import signal
 import shutil
 import subprocess
 import time
@@ -516,10 +517,38 @@ async def stream_comes_late():
     print('cluster: a stream that comes back after NATS is rechecked until it can be read')
 
 
+async def pending_at_stop():
+    """A record published and not yet back from the stream when the node stops (NATS
+    frozen with SIGSTOP: neither its acknowledgement nor its delivery comes) is answered
+    at the stop — `internal`, its outcome unknown — instead of being dropped with its
+    request and connection (a leak under AddressSanitizer, and no answer)."""
+    nats = natsrun.NatsCluster(1)
+    nats.start()
+    cl = Cluster(nats)
+    a = cl.node('a', extra=('--drain-ms', '300'))
+    c = await Client.connect(a)
+    await c.ok('auth.register', name='before-the-freeze')
+    frozen = nats.nodes[0].proc
+    frozen.send_signal(signal.SIGSTOP)
+    try:
+        rid = await c.send('auth.register', name='while-frozen')
+        natsrun.wait_for(lambda: a.metric('cocreate_cluster_pending') == 1,
+                         'the record pending on the node')
+        a.stop()  # the drain's deadline passes with the request unanswered
+    finally:
+        frozen.send_signal(signal.SIGCONT)
+    r = await c.reply(rid)
+    assert r.get('ok') is False and r['error']['code'] == 'internal', r
+    assert 'not yet back from the stream are answered as failed' in a.log_text()
+    nats.stop()
+    print('cluster: a record still pending at the stop is answered')
+
+
 async def all_tests():
     await main()
     await tls()
     await stream_comes_late()
+    await pending_at_stop()
 
 
 if __name__ == '__main__':
