@@ -26,12 +26,14 @@ records.
   catches up.
 - A stream whose settings contradict a node's is refused with a clear message.
 - NATS back before its stream is readable: the node checks again until it can (and
-  stops when the stream lost what it applied)."""
+  stops when the stream lost what it applied).
+- NATS frozen (SIGSTOP) with a record pending when the node stops: the request is
+  answered `internal` at the stop, not dropped."""
 import asyncio
 import json
 import os
-import signal
 import shutil
+import signal
 import subprocess
 import time
 
