@@ -17,6 +17,7 @@
 #include "server.h"
 #include "stages.h"
 #include "util.h"
+#include "votes.h"
 #include "workflow.h"
 
 struct change *change_vote_new(int64_t at, uint64_t by, uint64_t design, const char *contest,
@@ -104,20 +105,11 @@ int ch_vote_apply(struct change *c, MDB_txn *txn, const struct store *st)
         if (expired)
             return CC_ECLOSED;
     }
-    MDB_dbi dbi = store_dbs(st)->votes;
-    uint8_t key[16];
-    put_be64(key, design);
-    put_be64(key + 8, c->by);
-    MDB_val old;
-    rc = store_get(txn, dbi, key, 16, &old);
-    if (rc && rc != CC_ENOTFOUND)
+    if ((rc = votes_get(txn, st, design, c->by, &c->out.old)))
         return rc;
-    c->out.old = rc == 0 && old.mv_size == 1 ? (int8_t)((const uint8_t *)old.mv_data)[0] : 0;
     if (value == c->out.old)
         return 0; /* nothing changes: no log entry either */
-    uint8_t val = (uint8_t)(int8_t)value;
-    rc = value ? store_put(txn, dbi, key, 16, &val, 1, 0) : store_del(txn, dbi, key, 16);
-    if (rc)
+    if ((rc = votes_set(txn, st, design, c->by, c->out.old, value, &c->out.vseq)))
         return rc;
     /* In the same transaction as the vote: the log and the tallies never disagree. */
     rc = audit_vote(txn, st, contest, c->out.at, design, c->by, c->out.old, value);
@@ -153,6 +145,9 @@ int ch_vote_apply(struct change *c, MDB_txn *txn, const struct store *st)
 
 void ch_vote_post(struct change *c, struct server *srv)
 {
+    if (c->out.vseq)
+        votes_seen_note(srv->view.seen, srv->store, c->f.vote.design, c->by, c->f.vote.value,
+                        c->out.vseq);
     struct dmem *d = catalog_design(srv->catalog, c->f.vote.design);
     if (d)
         after_vote(srv, d, c->out.old, c->f.vote.value, c->out.flag);

@@ -495,13 +495,11 @@ static int stream_apply(struct write_req *wr, MDB_txn *txn)
         return CC_EINTERNAL;
     if (r->c) {
         MDB_txn *child;
-        if ((rc = mdb_txn_begin(store_env((struct store *)st), txn, 0, &child)))
-            return store_err(rc);
-        r->status = change_apply(r->c, child, st);
-        if (r->status == 0)
-            r->status = store_err(mdb_txn_commit(child));
-        else
-            mdb_txn_abort(child);
+        uint64_t mark;
+        if ((rc = store_child_begin((struct store *)st, txn, &child, &mark)))
+            return rc;
+        r->status = store_child_end((struct store *)st, child, change_apply(r->c, child, st),
+                                    mark);
         if (r->status == STORE_EMAPFULL)
             return STORE_EMAPFULL;
     }

@@ -78,6 +78,7 @@ struct change_out {
     int old;           /* vote: the previous value (0 = none); status: the stored status */
     int flag;          /* vote: promoted; hide: changed; design.create: a new blob */
     uint64_t count;    /* comment: the design's comments; vote: supports when counted */
+    uint64_t vseq;     /* vote: its entry in the vote log (votes.h; 0: nothing changed) */
     struct blob_holders holders; /* design.create: who held the bytes */
     uint64_t session;  /* account.create, session.create: the new session */
     uint64_t ended;    /* session.create: a session the cap of 50 ended (0: none) */

@@ -15,6 +15,7 @@
 #include "store.h"
 #include "u64map.h"
 #include "util.h"
+#include "votes.h"
 
 int design_visible(const json_t *record, uint64_t viewer, enum role role)
 {
@@ -36,7 +37,7 @@ int dmem_sealed(const struct dmem *d)
     return contest_sealed(catalog_contest(d));
 }
 
-int design_tally_seen(const struct store *st, MDB_txn *txn, const struct dmem *d,
+int design_tally_seen(const struct design_view *v, MDB_txn *txn, const struct dmem *d,
                       const struct session *viewer)
 {
     if (!dmem_sealed(d) || (viewer && viewer->role == ROLE_BRAND))
@@ -45,17 +46,14 @@ int design_tally_seen(const struct store *st, MDB_txn *txn, const struct dmem *d
         return 0;
     if (viewer->account == d->creator)
         return 1;
-    uint8_t key[16];
-    put_be64(key, d->id);
-    put_be64(key + 8, viewer->account);
-    MDB_val v;
-    return store_get(txn, store_dbs(st)->votes, key, 16, &v) == 0;
+    int value;
+    return votes_lookup(v->seen, txn, v->store, d->id, viewer->account, &value) == 0 && value;
 }
 
 int design_item_json(const struct design_view *v, MDB_txn *txn, const struct dmem *d,
                      const struct session *viewer, struct ccbuf *out)
 {
-    int rc = design_json(v, txn, d, design_tally_seen(v->store, txn, d, viewer), out);
+    int rc = design_json(v, txn, d, design_tally_seen(v, txn, d, viewer), out);
     if (!rc && viewer && viewer->role == ROLE_BRAND)
         reports_splice(v->reports, d->id, out);
     return rc;

@@ -26,6 +26,7 @@ struct design_view {
     struct record_cache *records; /* the design records last read (NULL: none kept) */
     struct page_cache *pages;     /* first pages last shown (NULL: none kept) */
     uint64_t records_gen;         /* moves with every commit that wrote a design record */
+    struct votes_seen *seen;      /* the votes the post-commit steps saw (votes.h) */
 };
 
 /* The post-commit step of a change that wrote design records: cached records and
@@ -69,9 +70,9 @@ int dmem_visible(const struct dmem *d, const struct session *s);
  * it hides them and its voting has not closed). */
 int dmem_sealed(const struct dmem *d);
 /* Whether viewer (NULL = anyone) is shown d's tally and score: always, unless d is
- * sealed; then only the brand, d's creator, and a member whose vote on d is stored in
- * txn. */
-int design_tally_seen(const struct store *st, MDB_txn *txn, const struct dmem *d,
+ * sealed; then only the brand, d's creator, and a member who has a vote on d (as the
+ * loop thread sees it: votes_lookup). */
+int design_tally_seen(const struct design_view *v, MDB_txn *txn, const struct dmem *d,
                       const struct session *viewer);
 /* Appends d's tally as its JSON object (as tally_json writes it), without jansson:
  * the vote reply and the page writer's hot path. */

@@ -102,7 +102,8 @@ int blob_holders(MDB_txn *txn, const struct store *st, const uint8_t sha[32], ui
 int blob_ref_drop(MDB_txn *txn, const struct store *st, const uint8_t sha[32], uint64_t design);
 /* At start, alone (no writer yet): upgrades older data in one durable transaction —
  * schema 1 → 2 builds blob_refs from the design records; 2 → 3 builds by_creator and
- * comment_ids and makes every token a session. Returns 0, or CC_EINTERNAL with a
+ * comment_ids and makes every token a session; 3 → 4 marks the vote log's arrival
+ * (votes.h: nothing to build). Returns 0, or CC_EINTERNAL with a
  * reason logged. A no-op at STORE_SCHEMA_VERSION. */
 int designs_upgrade(struct store *st);
 

@@ -32,6 +32,7 @@
 #include "server.h"
 #include "store.h"
 #include "util.h"
+#include "votes.h"
 
 /* ustar: 512-byte blocks; an archive ends with two zero blocks. */
 #define TAR_BLOCK 512
@@ -524,7 +525,8 @@ void export_http(struct net_http *h, struct server *s, const char *contest)
 
 /* The account's data besides its designs, read on the pool: the account (contact
  * included), sessions, comments (the comment index walked for its author), votes
- * (the votes table walked for its voter: a rare request, off the loop) and notices. */
+ * (the votes table walked for its voter, the vote log over it: a rare request, off the
+ * loop) and notices. */
 struct me_job {
     uv_work_t work;
     struct export *x;
@@ -533,29 +535,28 @@ struct me_job {
     int status;
 };
 
+struct me_votes {
+    struct ccbuf *out;
+    size_t n;
+};
+
+static int me_vote(void *user, uint64_t design, int value)
+{
+    struct me_votes *m = user;
+    char e[80];
+    int len = snprintf(e, sizeof e, "%s{\"design\":\"%llu\",\"value\":%d}", m->n++ ? "," : "",
+                       (unsigned long long)design, value);
+    ccbuf_append(m->out, e, (size_t)len);
+    return 0;
+}
+
 static int me_votes(MDB_txn *txn, const struct store *st, uint64_t account, struct ccbuf *out)
 {
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, store_dbs(st)->votes, &cur);
-    if (rc)
-        return store_err(rc);
-    MDB_val k, v;
-    size_t n = 0;
+    struct me_votes m = {out, 0};
     ccbuf_append_str(out, ",\"votes\":[");
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (k.mv_size != 16 || v.mv_size != 1 ||
-            get_be64((const uint8_t *)k.mv_data + 8) != account)
-            continue;
-        char e[80];
-        int len = snprintf(e, sizeof e, "%s{\"design\":\"%llu\",\"value\":%d}", n++ ? "," : "",
-                           (unsigned long long)get_be64(k.mv_data),
-                           (int)(int8_t)((const uint8_t *)v.mv_data)[0]);
-        ccbuf_append(out, e, (size_t)len);
-    }
-    mdb_cursor_close(cur);
+    int rc = votes_of_account(txn, st, account, me_vote, &m);
     ccbuf_append(out, "]", 1);
-    return rc == MDB_NOTFOUND ? 0 : store_err(rc);
+    return rc;
 }
 
 static int me_comments(MDB_txn *txn, const struct store *st, uint64_t account,

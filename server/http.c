@@ -26,6 +26,7 @@
 #include "server.h"
 #include "store.h"
 #include "util.h"
+#include "votes.h"
 #include "renders.h"
 #include "viewer.h"
 #include "web.h"
@@ -92,7 +93,8 @@ static void family(struct ccbuf *b, const char *name, const char *type, const ch
     ccbuf_append(b, line, (size_t)n);
 }
 
-/* Stored totals: one read transaction, LMDB's entry counts (no walk). */
+/* Stored totals: one read transaction, LMDB's entry counts (no walk); the votes from the
+ * writer's count (the votes table and its log, votes.h). */
 static void totals(struct ccbuf *b, struct server *s)
 {
     const struct store_dbs *d = store_dbs(s->store);
@@ -104,8 +106,6 @@ static void totals(struct ccbuf *b, struct server *s)
          "Account records stored (brand and members; deleted ones keep theirs).", d->accounts},
         {"cocreate_designs", "Design records stored (hidden and withdrawn included).",
          d->designs},
-        {"cocreate_votes", "Votes standing (one per voter and design; a cleared vote is gone).",
-         d->votes},
         {"cocreate_comments", "Comments stored (hidden ones included).", d->comments},
     };
     MDB_txn *txn;
@@ -117,6 +117,13 @@ static void totals(struct ccbuf *b, struct server *s)
             metric(b, t[i].name, "gauge", t[i].help, st.ms_entries);
     }
     store_read_end(s->store, txn);
+    /* the votes table's entries and what the vote log adds, as the writer counts them */
+    struct votes_stats vst;
+    votes_stats(s->store, &vst);
+    if (vst.standing >= 0)
+        metric(b, "cocreate_votes", "gauge",
+               "Votes standing (one per voter and design; a cleared vote is gone).",
+               (uint64_t)vst.standing);
 }
 
 /* The build and the libraries it runs with, as labels of a constant 1. */
@@ -208,6 +215,20 @@ static void metrics(struct net_http *h, struct server *s)
              (double)ws.checkpoint_last_ms / 1e3);
     metric_f(&b, "cocreate_checkpoint_max_seconds", "gauge",
              "The longest a checkpoint held the writer.", (double)ws.checkpoint_max_ms / 1e3);
+    struct votes_stats vst;
+    votes_stats(s->store, &vst);
+    metric(&b, "cocreate_vote_log_entries", "gauge",
+           "Votes in the vote log not yet folded into the votes table.", vst.unfolded);
+    metric(&b, "cocreate_vote_log_folds_total", "counter",
+           "Transactions that folded the vote log into the votes table.", vst.folds);
+    metric(&b, "cocreate_vote_log_folded_total", "counter",
+           "Vote log entries folded into the votes table.", vst.folded);
+    metric(&b, "cocreate_vote_log_rebuilds_total", "counter",
+           "Times the writer read its index of the vote log again (start-up, a rolled-back "
+           "change, another process's commit).", vst.rebuilds);
+    metric(&b, "cocreate_vote_log_seen", "gauge",
+           "Votes the loop thread remembers until a fold covers them.",
+           votes_seen_count(s->view.seen));
     totals(&b, s);
     size_t subs, windows, watches;
     live_counts(s->live, &subs, &windows, &watches);

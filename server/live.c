@@ -450,7 +450,7 @@ static int sub_sees_tally(struct live *lv, MDB_txn **txn, const struct dmem *d,
         return 1;
     if (!*txn && store_read_begin(lv->view->store, txn))
         return 0;
-    return design_tally_seen(lv->view->store, *txn, d, sub->sess);
+    return design_tally_seen(lv->view, *txn, d, sub->sess);
 }
 
 /* One event for all the watchers of wt — two when its tally is sealed (SPEC §8): with

@@ -16,6 +16,7 @@
 #include "search.h"
 #include "server.h"
 #include "util.h"
+#include "votes.h"
 
 struct dmem *design_arg(struct req *r)
 {
@@ -40,18 +41,13 @@ static int append_my_vote(struct server *srv, MDB_txn *txn, uint64_t design, uin
 {
     if (!viewer)
         return 0;
-    uint8_t key[16];
-    put_be64(key, design);
-    put_be64(key + 8, viewer);
-    MDB_val v;
-    int rc = store_get(txn, store_dbs(srv->store)->votes, key, 16, &v);
-    if (rc && rc != CC_ENOTFOUND)
+    int value;
+    int rc = votes_lookup(srv->view.seen, txn, srv->store, design, viewer, &value);
+    if (rc)
         return rc;
     char text[32];
-    int n = rc || v.mv_size != 1
-                ? snprintf(text, sizeof text, ",\"my_vote\":null")
-                : snprintf(text, sizeof text, ",\"my_vote\":%d",
-                           (int)(int8_t)((const uint8_t *)v.mv_data)[0]);
+    int n = !value ? snprintf(text, sizeof text, ",\"my_vote\":null")
+                   : snprintf(text, sizeof text, ",\"my_vote\":%d", value);
     ccbuf_append(b, text, (size_t)n);
     return 0;
 }

@@ -33,6 +33,7 @@
 #include "server.h"
 #include "store.h"
 #include "util.h"
+#include "votes.h"
 #include "web.h"
 #include "writer.h"
 
@@ -65,7 +66,7 @@ static int open_state(struct server *s)
     s->view = (struct design_view){s->store, s->catalog, s->reports,
                                    s->cfg.record_cache ? record_cache_new(s->cfg.record_cache)
                                                        : NULL,
-                                   page_cache_new(), 0};
+                                   page_cache_new(), 0, votes_seen_new()};
     catalog_set_designs_of(s->catalog, creators_designs_of, s->creators);
     catalog_on_rescored(s->catalog, after_rescored, s);
     search_open(&s->search, s); /* built on the pool: search is `busy` until it is */
@@ -84,6 +85,8 @@ static void close_state(struct server *s)
     s->view.records = NULL;
     page_cache_free(s->view.pages);
     s->view.pages = NULL;
+    votes_seen_free(s->view.seen);
+    s->view.seen = NULL;
 }
 
 /* After the loop stopped: frees what open_state, blobs_open, changes_open and the start
@@ -243,6 +246,7 @@ int server_run(const struct server_config *cfg)
     uint64_t next_seq = 1;
     if (store_set_journaled(s.store, 1) ||
         changes_recover(s.store, cfg->data_dir, &next_seq, err, sizeof err) < 0 ||
+        votes_fold_store(s.store) || /* the catalog loads the folded table only */
         store_checkpoint(s.store, 1) || journal_reset(s.journal) ||
         (cfg->cluster.urls && store_set_journaled(s.store, 0))) {
         /* cluster mode: the stream is the journal; commits sync again */

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@ struct store {
     uv_mutex_t cp_mu; /* checkpoint file and pin */
     MDB_txn *pin;     /* a read txn on the last checkpoint: LMDB reuses none of its pages */
     uint64_t cp_txnid;
+    _Atomic(struct store_follower *) follower; /* store_follow */
 };
 
 int store_err(int rc)
@@ -146,7 +148,8 @@ int store_open(struct store **out, const char *dir, size_t map_size, char *err, 
         {"designs", &s->dbs.designs}, {"blobs", &s->dbs.blobs},
         {"thumbs", &s->dbs.thumbs},   {"renders", &s->dbs.renders},
         {"dicts", &s->dbs.dicts},     {"timeline", &s->dbs.timeline},
-        {"votes", &s->dbs.votes},     {"contests", &s->dbs.contests},
+        {"votes", &s->dbs.votes},     {"vote_log", &s->dbs.vote_log},
+        {"contests", &s->dbs.contests},
         {"supports", &s->dbs.supports}, {"reports", &s->dbs.reports},
         {"audit", &s->dbs.audit},     {"audit_heads", &s->dbs.audit_heads},
         {"comments", &s->dbs.comments}, {"comment_counts", &s->dbs.comment_counts},
@@ -195,6 +198,9 @@ void store_close(struct store *s)
     mdb_env_close(s->env);
     uv_rwlock_destroy(&s->resize);
     uv_mutex_destroy(&s->cp_mu);
+    struct store_follower *f = atomic_load(&s->follower);
+    if (f)
+        f->free(f);
     free(s);
 }
 
@@ -338,20 +344,89 @@ int store_write_begin(struct store *s, MDB_txn **txn)
         *txn = NULL;
         return store_err(rc);
     }
+    struct store_follower *f = store_follower(s);
+    if (f)
+        f->begin(f);
     return 0;
 }
 
 int store_write_commit(struct store *s, MDB_txn *txn)
 {
+    struct store_follower *f = store_follower(s);
+    uint64_t id = (uint64_t)mdb_txn_id(txn);
+    if (f)
+        f->committing(f, txn);
     int rc = mdb_txn_commit(txn);
+    if (f && rc)
+        f->aborted(f, id);
+    else if (f)
+        f->committed(f, id);
     uv_rwlock_rdunlock(&s->resize);
     return store_err(rc);
 }
 
 void store_write_abort(struct store *s, MDB_txn *txn)
 {
+    struct store_follower *f = store_follower(s);
+    if (f)
+        f->aborted(f, (uint64_t)mdb_txn_id(txn));
     mdb_txn_abort(txn);
     uv_rwlock_rdunlock(&s->resize);
+}
+
+int store_child_begin(struct store *s, MDB_txn *parent, MDB_txn **child, uint64_t *mark)
+{
+    struct store_follower *f = store_follower(s);
+    *mark = f ? f->mark(f) : 0;
+    return store_err(mdb_txn_begin(s->env, parent, 0, child));
+}
+
+int store_child_end(struct store *s, MDB_txn *child, int status, uint64_t mark)
+{
+    if (status == 0) {
+        status = store_err(mdb_txn_commit(child)); /* a failed commit ends it too */
+        if (status == 0)
+            return 0;
+    } else {
+        mdb_txn_abort(child);
+    }
+    struct store_follower *f = store_follower(s);
+    if (f)
+        f->child_aborted(f, mark);
+    return status;
+}
+
+struct store_follower *store_follower(const struct store *s)
+{
+    return atomic_load(&((struct store *)s)->follower);
+}
+
+struct store_follower *store_follow(const struct store *s, struct store_follower *f)
+{
+    struct store_follower *none = NULL;
+    if (atomic_compare_exchange_strong(&((struct store *)s)->follower, &none, f))
+        return f;
+    f->free(f);
+    return none;
+}
+
+int store_write_once(struct store *s, store_write_fn fn, void *user)
+{
+    for (;;) {
+        MDB_txn *txn;
+        int rc = store_write_begin(s, &txn);
+        if (rc)
+            return rc;
+        rc = fn(txn, s, user);
+        if (rc)
+            store_write_abort(s, txn);
+        else
+            rc = store_write_commit(s, txn);
+        if (rc != STORE_EMAPFULL)
+            return rc;
+        if (store_grow(s))
+            return CC_EINTERNAL;
+    }
 }
 
 int store_grow(struct store *s)

@@ -12,8 +12,8 @@
 
 /* Schema of the records this build writes. Bump on any incompatible change; an older
  * environment is upgraded at start (schema 2: the blob_refs table, built from the
- * design records of schema 1 by designs_upgrade). */
-#define STORE_SCHEMA_VERSION 3
+ * design records of schema 1 by designs_upgrade; schema 4: the vote log, votes.h). */
+#define STORE_SCHEMA_VERSION 4
 /* Default initial map size; the map doubles whenever a write finds it full. */
 #define STORE_DEFAULT_MAP_SIZE ((size_t)64 << 20)
 
@@ -33,7 +33,10 @@ struct store_dbs {
     MDB_dbi passwords; /* be64 account id → "argon2id$m=..,t=..,p=..$salt$hash" */
     MDB_dbi designs;  /* be64 design id → design record JSON (the static fields) */
     MDB_dbi timeline; /* be64 design id + be32 seq → timeline entry JSON */
-    MDB_dbi votes;    /* be64 design id + be64 account id → int8 vote value */
+    MDB_dbi votes;    /* be64 design id + be64 account id → int8 vote value (folded:
+                         votes.h) */
+    MDB_dbi vote_log; /* be64 seq → be64 design, be64 account, int8 value: the votes
+                         since the last fold (votes.h; schema ≥ 4) */
     MDB_dbi blobs;    /* SHA-256 of the uploaded bytes → codec-framed stored bytes */
     MDB_dbi thumbs;   /* SHA-256 of the blob → thumbnail PNG */
     MDB_dbi renders;  /* SHA-256 of the blob → full-size render PNG (made on demand) */
@@ -112,6 +115,36 @@ int store_checkpoint_exists(const char *dir);
  * 0 (also when there is no checkpoint), or -1 with a reason in err. */
 int store_restore_checkpoint(const char *dir, int *restored, char *err, size_t errlen);
 void store_write_abort(struct store *s, MDB_txn *txn);
+/* A nested transaction of parent (a request that may fail alone), ended by
+ * store_child_end: committed into parent when status is 0 (the commit's error is
+ * returned), else rolled back (status returned). *mark is the follower's (below). */
+int store_child_begin(struct store *s, MDB_txn *parent, MDB_txn **child, uint64_t *mark);
+int store_child_end(struct store *s, MDB_txn *child, int status, uint64_t mark);
+
+/* Something in memory that must stay in step with what the write transactions leave
+ * in the store (votes.c's index of the vote log): told, on the thread of the write
+ * transaction, when one begins, is about to commit (txn still open, to read), has
+ * committed or was rolled back (txnid: its mdb_txn_id), and when a nested one rolls
+ * back (mark: what `mark` said when it began). */
+struct store_follower {
+    void (*begin)(struct store_follower *f);
+    void (*committing)(struct store_follower *f, MDB_txn *txn);
+    void (*committed)(struct store_follower *f, uint64_t txnid);
+    void (*aborted)(struct store_follower *f, uint64_t txnid);
+    uint64_t (*mark)(struct store_follower *f);
+    void (*child_aborted)(struct store_follower *f, uint64_t mark);
+    void (*free)(struct store_follower *f); /* at store_close */
+};
+/* s's follower (NULL: none yet); any thread. */
+struct store_follower *store_follower(const struct store *s);
+/* Sets f as s's follower unless one is set already (then f is freed); returns the one in
+ * place. Any thread. */
+struct store_follower *store_follow(const struct store *s, struct store_follower *f);
+/* Writer thread only (or alone at start-up), with no write txn open: runs fn in a write
+ * transaction of its own and commits it (rolls it back when fn fails); when the map is
+ * full, grows it and runs fn again. Returns 0, fn's error, or CC_EINTERNAL. */
+typedef int (*store_write_fn)(MDB_txn *txn, struct store *s, void *user);
+int store_write_once(struct store *s, store_write_fn fn, void *user);
 /* Writer thread only, with no write txn open: doubles the map size, waiting for
  * readers to leave their transactions. Returns 0 or CC_EINTERNAL. */
 int store_grow(struct store *s);

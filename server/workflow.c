@@ -9,6 +9,7 @@
 #include "ccerr.h"
 #include "designs.h"
 #include "util.h"
+#include "votes.h"
 
 int workflow_allowed(enum dstatus from, enum dstatus to)
 {
@@ -77,13 +78,17 @@ int workflow_move(MDB_txn *txn, const struct store *st, const char *contest, uin
     return rc ? rc : move_write(txn, st, contest, id, rec, *from, to, note, by, at);
 }
 
-/* Supports among the stored votes of design (the vote of this transaction included). */
+/* Supports among the stored votes of design (the vote of this transaction included):
+ * the vote log folded first (once a design, when its counter starts; and at milestones),
+ * then the design's votes counted in the table. */
 static int count_supports(MDB_txn *txn, const struct store *st, const struct workflow_vote *v,
                           uint32_t *out)
 {
     MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, store_dbs(st)->votes, &cur);
+    int rc = votes_fold(txn, st);
     if (rc)
+        return rc;
+    if ((rc = mdb_cursor_open(txn, store_dbs(st)->votes, &cur)))
         return store_err(rc);
     uint8_t prefix[8];
     put_be64(prefix, v->design);

@@ -12,6 +12,7 @@
 #include "journal.h"
 #include "log.h"
 #include "util.h"
+#include "votes.h"
 
 /* What the journal thread hands the applier: the requests it took from the queue at
  * once, their records written to the journal; `synced` says when they are durable. */
@@ -129,6 +130,15 @@ static void fail_reqs(struct batch *b)
         r->status = CC_EINTERNAL;
 }
 
+/* The applier: folds the vote log into the votes table (votes.h). A failure leaves the
+ * log as it is (read as before) and is logged. */
+static void fold_votes(struct writer *w)
+{
+    if (votes_fold_store(w->store))
+        log_error("votes: the vote log could not be folded into the votes table; it is "
+                  "kept, and folding is tried again");
+}
+
 /* The applier, the journal paused (no batch held by the journal thread, every
  * journaled one applied): makes every commit so far durable in the data file, so the
  * journal starts again empty. */
@@ -136,6 +146,7 @@ static void checkpoint(struct writer *w)
 {
     uint64_t now = uv_hrtime();
     w->checkpoint_ns = now;
+    fold_votes(w); /* the checkpoint then writes each leaf the log's votes touch once */
     if (store_checkpoint(w->store, 1)) {
         log_error("journal: the checkpoint failed: the journal keeps every record since "
                   "the last one");
@@ -279,16 +290,12 @@ static void apply_batches(struct writer *w, struct batch *b)
                 continue;
             }
             MDB_txn *child;
-            if ((rc = mdb_txn_begin(store_env(w->store), txn, 0, &child))) {
-                r->status = store_err(rc);
+            uint64_t mark;
+            if ((r->status = store_child_begin(w->store, txn, &child, &mark))) {
                 full = r->status == STORE_EMAPFULL;
                 continue;
             }
-            r->status = r->apply(r, child);
-            if (r->status == 0)
-                r->status = store_err(mdb_txn_commit(child));
-            else
-                mdb_txn_abort(child);
+            r->status = store_child_end(w->store, child, r->apply(r, child), mark);
             if (r->status == STORE_EMAPFULL)
                 full = 1;
         }
@@ -480,6 +487,11 @@ static void writer_main(void *arg)
             journal_resume(w);
         } else {
             finish(w, b, &own);
+        }
+        if (votes_fold_due(w->store, uv_hrtime())) { /* cluster mode's, or a long log's, between */
+            uv_mutex_unlock(&w->mu);
+            fold_votes(w);
+            uv_mutex_lock(&w->mu);
         }
     }
     uv_mutex_unlock(&w->mu);

@@ -37,7 +37,9 @@ SORTS = ('new', 'top', 'hot')
 
 
 def dump(path):
-    """Every named table of the LMDB environment at path: {name: {key: value}}."""
+    """Every named table of the LMDB environment at path: {name: {key: value}}. The vote
+    log is folded into `votes` as a fold would (server/votes.h): when a node folds is its
+    own affair, what it stores is not."""
     env = lmdb.open(path, max_dbs=64, readonly=True, lock=False)
     out = {}
     with env.begin() as txn:
@@ -47,6 +49,14 @@ def dump(path):
         with env.begin(db=db) as txn:
             out[name] = dict(txn.cursor())
     env.close()
+    votes = out.setdefault(b'votes', {})
+    for _, entry in sorted(out.pop(b'vote_log', {}).items()):
+        key, value = entry[:16], entry[16:]
+        if value == b'\x00':
+            votes.pop(key, None)
+        else:
+            votes[key] = value
+    out.get(b'meta', {}).pop(b'votes.folded', None)
     return out
 
 

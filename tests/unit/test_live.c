@@ -99,7 +99,7 @@ static void world_open(struct world *w)
     fx_commit(&w->f, txn);
     fx_open(&w->f);
     ASSERT_EQ(reports_open(&w->rp, w->f.st), 0);
-    w->view = (struct design_view){w->f.st, w->f.cat, w->rp, NULL, NULL, 0};
+    w->view = (struct design_view){w->f.st, w->f.cat, w->rp, NULL, NULL, 0, NULL};
     ASSERT_EQ(live_open(&w->lv, &w->f.loop, &w->view, &fake_io), 0);
 }
 

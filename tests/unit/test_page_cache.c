@@ -115,9 +115,9 @@ int main(void)
 
     struct reports *rp;
     ASSERT_EQ(reports_open(&rp, f.st), 0);
-    struct design_view plain = {f.st, f.cat, rp, NULL, NULL, 0};
+    struct design_view plain = {f.st, f.cat, rp, NULL, NULL, 0, NULL};
     struct design_view cached = {f.st, f.cat, rp, record_cache_new(1 << 20), page_cache_new(),
-                                 0};
+                                 0, NULL};
     struct session member = {.account = 99, .role = ROLE_MEMBER};
     struct session brand = {.account = 1, .role = ROLE_BRAND};
     int hearts[DESIGNS + 1] = {0};

@@ -58,8 +58,8 @@ int main(void)
 
     /* a bound of ~150 records (each ~200 bytes with its header): every pass sweeps */
     const size_t max = 32768;
-    struct design_view plain = {f.st, f.cat, NULL, NULL, NULL, 0};
-    struct design_view cached = {f.st, f.cat, NULL, record_cache_new(max), NULL, 0};
+    struct design_view plain = {f.st, f.cat, NULL, NULL, NULL, 0, NULL};
+    struct design_view cached = {f.st, f.cat, NULL, record_cache_new(max), NULL, 0, NULL};
     same_objects(&plain, &cached, &f);
     same_objects(&plain, &cached, &f);
     size_t bytes, records;
