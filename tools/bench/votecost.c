@@ -1,7 +1,7 @@
 /* votecost: what the storage path alone lets durable votes reach — the server's own
  * writer (server/writer.c: the journal thread's write and fdatasync, the applier's LMDB
  * transaction, the checkpoints every --checkpoint-ms) applying the server's own vote
- * records (change_apply: the votes table, the audit chain, the supports counter),
+ * records (change_apply: the vote log and its folds, the audit chain, the supports counter),
  * with --conns votes in flight and no network, no protocol, no loop-thread work: each
  * vote's done callback submits that voter's next one at once. Its votes/s is the
  * ceiling cocreated's vote row can reach on this disk with this store, measured in the
