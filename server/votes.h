@@ -30,8 +30,8 @@ struct ccbuf;
 
 /* Fold the log when it holds this many entries (and before every checkpoint). */
 #define VOTES_FOLD_ENTRIES 262144
-/* ... or when its oldest unfolded entry is this old (writer threads without a journal:
- * cluster mode and offline commands, which have no checkpoints). */
+/* ... or when its oldest unfolded entry is this old (what folds it in cluster mode, which
+ * has no checkpoints; offline commands leave it to the server's next start). */
 #define VOTES_FOLD_MS 1000
 
 /* ---- in write transactions (the writer thread) ---- */
