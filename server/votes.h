@@ -26,7 +26,6 @@
 #include <stdint.h>
 
 struct store;
-struct ccbuf;
 
 /* Fold the log when it holds this many entries (and before every checkpoint). */
 #define VOTES_FOLD_ENTRIES 262144
