@@ -630,6 +630,10 @@ static void on_rescore(uv_timer_t *t)
     struct catalog *cat = container_of(t, struct catalog, rescore);
     int any = 0;
     for (struct cgal *g = cat->gals; g; g = g->next) {
+        /* The moves of votes no page has read since the last tick (rank.c makes them
+         * late): made now, so that a read never waits for more than a second's. */
+        rank_settle(g->rank[SORT_TOP]);
+        rank_settle(g->rank[SORT_HOT]);
         /* A new mean applies to every design; visit them all over the next passes. */
         g->mean_ranked = cat_contest_mean(g);
         size_t n = g->rescore_left + CATALOG_RESCORE_BATCH;

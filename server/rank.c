@@ -1,14 +1,21 @@
 /* Order-statistic B+ tree. See rank.h.
  *
- * Leaves hold up to LEAF_CAP entries in order: each an item and its score rounded to a
- * float; leaves are linked both ways for pages and walks. An inner node holds up to
- * INNER_CAP children, each with the number of items under it (so a descent adds up
- * positions: rank-of and page-at-offset are logarithmic) and, for every child but the
- * first, a separator: the first entry under that child (its float and item). A search
- * compares floats first and reads an item's exact score (key) and tie order only where
- * the floats are equal (rounding to a float keeps order: a > b gives (float)a >=
- * (float)b). A descent of 100,000 items reads ~4 nodes, a few cache lines each, where
- * a skip list follows ~25 pointers to scattered nodes.
+ * Leaves hold up to LEAF_CAP entries in order: each an item and the exact score it is
+ * indexed under; leaves are linked both ways for pages and walks. An inner node holds
+ * up to INNER_CAP children, each with the number of items under it (so a descent adds
+ * up positions: rank-of and page-at-offset are logarithmic) and, for every child but
+ * the first, a separator: the first entry under that child (its score and item). A
+ * search compares the scores the nodes hold and reads items only for their tie order
+ * where two scores are equal. A descent of 100,000 items reads ~4 nodes, a few cache
+ * lines each, where a skip list follows ~25 pointers to scattered nodes.
+ *
+ * Moves are made late (issue 16: a vote re-scores its design, and moving it in two
+ * indexes cost ~10 % of the loop thread's time a vote): rank_update only notes where
+ * the item goes, and the moves noted are made when anything next reads the order
+ * (position, page, walk, append) or at rank_settle — many at once by building the tree
+ * again in one pass, few one by one. An item moved many times between two reads moves
+ * once. Because the nodes hold the scores, the tree stays ordered meanwhile: an item
+ * waiting to move sits at its old score, whatever its owner's key says now.
  *
  * Separators name live items: deleting the first entry under a child puts the next
  * one in its place, and a child left empty is freed with its separator. Nodes are not
@@ -19,9 +26,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "u64map.h"
 #include "util.h"
 
 #ifndef RANK_LEAF_CAP
@@ -32,6 +41,15 @@
 #endif
 #define LEAF_CAP RANK_LEAF_CAP
 #define INNER_CAP RANK_INNER_CAP
+/* rank_settle makes the moves waiting by building the tree again when they are at
+ * least RANK_REBUILD_MIN and a RANK_REBUILD_SHARE-th of the entries (cheaper than as
+ * many descents), else one by one. A list of moves grown past RANK_PEND_KEEP is freed
+ * once made. */
+#ifndef RANK_REBUILD_MIN
+#define RANK_REBUILD_MIN 64
+#endif
+#define RANK_REBUILD_SHARE 32
+#define RANK_PEND_KEEP 4096
 /* Inner levels: height h takes (INNER_CAP/2)^(h-1) leaf splits (above); 40 levels are
  * 2^39 of them even at the tests' cap of 4. */
 #define MAX_HEIGHT 40
@@ -39,14 +57,14 @@
 struct leaf {
     uint32_t n;
     struct leaf *prev, *next;
-    float f[LEAF_CAP];
+    double k[LEAF_CAP];
     void *item[LEAF_CAP];
 };
 
 struct inner {
     uint32_t n;
     uint32_t count[INNER_CAP]; /* items under child i */
-    float sf[INNER_CAP];       /* separators (index 0 unused) */
+    double sk[INNER_CAP];      /* separators (index 0 unused) */
     void *child[INNER_CAP];
     void *si[INNER_CAP];
 };
@@ -59,6 +77,16 @@ struct rank {
     rank_tie_fn tie;
     rank_key_fn key;
     struct leaf *first, *last;
+    /* Moves not made yet (rank_update): the tree holds each of these items at `from`,
+     * its place is at `to`. Made before anything reads the order, or by rank_settle. */
+    struct pend *pend;
+    size_t npend, pend_cap;
+    struct u64map pend_at; /* item → its index in pend, plus one */
+};
+
+struct pend {
+    void *item;
+    double from, to;
 };
 
 /* A descent: the inner node at each level (height .. 1) and the child taken. */
@@ -103,6 +131,7 @@ struct rank *rank_new(rank_tie_fn tie, rank_key_fn key)
     r->key = key;
     r->first = r->last = leaf_new(r);
     r->root = r->first;
+    u64map_init(&r->pend_at);
     return r;
 }
 
@@ -121,6 +150,8 @@ void rank_free(struct rank *r)
     if (!r)
         return;
     free_subtree(r->root, r->height);
+    free(r->pend);
+    u64map_free(&r->pend_at);
     free(r);
 }
 
@@ -131,17 +162,14 @@ size_t rank_count(const struct rank *r)
 
 size_t rank_memory(const struct rank *r)
 {
-    return r->bytes;
+    return r->bytes + r->pend_cap * sizeof *r->pend + u64map_memory(&r->pend_at);
 }
 
-/* Where the entry (f, item_e) lies against (score, item): <0 before it, 0 the same
- * entry, >0 after it. fscore is (float)score. */
-static int cmp(const struct rank *r, float f, const void *item_e, double score, float fscore,
+/* Where the entry (k, item_e) lies against (score, item): <0 before it, 0 the same
+ * entry, >0 after it. */
+static int cmp(const struct rank *r, double k, const void *item_e, double score,
                const void *item)
 {
-    if (f != fscore)
-        return f > fscore ? -1 : 1;
-    double k = r->key(item_e);
     if (k != score)
         return k > score ? -1 : 1;
     if (item_e == item)
@@ -152,12 +180,12 @@ static int cmp(const struct rank *r, float f, const void *item_e, double score, 
 /* The child of in that (score, item) belongs under: the last whose separator is at
  * or before it. */
 static uint32_t route(const struct rank *r, const struct inner *in, double score,
-                      float fscore, const void *item)
+                      const void *item)
 {
     uint32_t lo = 1, hi = in->n; /* the first separator after it lies in [lo, hi] */
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (cmp(r, in->sf[mid], in->si[mid], score, fscore, item) <= 0)
+        if (cmp(r, in->sk[mid], in->si[mid], score, item) <= 0)
             lo = mid + 1;
         else
             hi = mid;
@@ -167,12 +195,12 @@ static uint32_t route(const struct rank *r, const struct inner *in, double score
 
 /* How many of l's entries come before (score, item). */
 static uint32_t leaf_search(const struct rank *r, const struct leaf *l, double score,
-                            float fscore, const void *item)
+                            const void *item)
 {
     uint32_t lo = 0, hi = l->n;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (cmp(r, l->f[mid], l->item[mid], score, fscore, item) < 0)
+        if (cmp(r, l->k[mid], l->item[mid], score, item) < 0)
             lo = mid + 1;
         else
             hi = mid;
@@ -183,12 +211,11 @@ static uint32_t leaf_search(const struct rank *r, const struct leaf *l, double s
 /* Descends to where (score, item) is or would be; returns the items before the leaf. */
 static size_t descend(const struct rank *r, double score, const void *item, struct path *p)
 {
-    float fscore = (float)score;
     void *node = r->root;
     size_t before = 0;
     for (int h = r->height; h > 0; h--) {
         struct inner *in = node;
-        uint32_t c = route(r, in, score, fscore, item);
+        uint32_t c = route(r, in, score, item);
         for (uint32_t i = 0; i < c; i++)
             before += in->count[i];
         p->node[h] = in;
@@ -196,15 +223,15 @@ static size_t descend(const struct rank *r, double score, const void *item, stru
         node = in->child[c];
     }
     p->leaf = node;
-    p->pos = leaf_search(r, p->leaf, score, fscore, item);
+    p->pos = leaf_search(r, p->leaf, score, item);
     return before;
 }
 
 /* Whether the descent found (score, item) itself. */
-static int found(const struct rank *r, const struct path *p, double score, const void *item)
+static int found(const struct path *p, double score, const void *item)
 {
     const struct leaf *l = p->leaf;
-    return p->pos < l->n && l->item[p->pos] == item && r->key(item) == score;
+    return p->pos < l->n && l->item[p->pos] == item && l->k[p->pos] == score;
 }
 
 static size_t total(const void *node, int height)
@@ -219,27 +246,27 @@ static size_t total(const void *node, int height)
 }
 
 /* The first entry under node (a subtree of the given height). */
-static void first_entry(const void *node, int height, float *f, void **item)
+static void first_entry(const void *node, int height, double *k, void **item)
 {
     for (; height > 0; height--)
         node = ((const struct inner *)node)->child[0];
     const struct leaf *l = node;
-    *f = l->f[0];
+    *k = l->k[0];
     *item = l->item[0];
 }
 
 /* Puts (f, item) at pos of p->leaf and the counts on the path up to date, splitting
  * what overflows. append: the entry goes after everything, so a full node keeps all
  * it has and the new one starts a node of its own (a bulk build fills nodes whole). */
-static void insert_at(struct rank *r, struct path *p, float f, void *item, int append)
+static void insert_at(struct rank *r, struct path *p, double k, void *item, int append)
 {
     struct leaf *l = p->leaf;
     uint32_t pos = p->pos;
     r->count++;
     if (l->n < LEAF_CAP) {
-        memmove(l->f + pos + 1, l->f + pos, (l->n - pos) * sizeof *l->f);
+        memmove(l->k + pos + 1, l->k + pos, (l->n - pos) * sizeof *l->k);
         memmove(l->item + pos + 1, l->item + pos, (l->n - pos) * sizeof *l->item);
-        l->f[pos] = f;
+        l->k[pos] = k;
         l->item[pos] = item;
         l->n++;
         for (int h = 1; h <= r->height; h++)
@@ -247,21 +274,21 @@ static void insert_at(struct rank *r, struct path *p, float f, void *item, int a
         return;
     }
     /* Split the leaf: LEAF_CAP + 1 entries, the first `keep` stay. */
-    float fs[LEAF_CAP + 1];
+    double ks[LEAF_CAP + 1];
     void *is[LEAF_CAP + 1];
-    memcpy(fs, l->f, pos * sizeof *fs);
+    memcpy(ks, l->k, pos * sizeof *ks);
     memcpy(is, l->item, pos * sizeof *is);
-    fs[pos] = f;
+    ks[pos] = k;
     is[pos] = item;
-    memcpy(fs + pos + 1, l->f + pos, (LEAF_CAP - pos) * sizeof *fs);
+    memcpy(ks + pos + 1, l->k + pos, (LEAF_CAP - pos) * sizeof *ks);
     memcpy(is + pos + 1, l->item + pos, (LEAF_CAP - pos) * sizeof *is);
     uint32_t keep = append && pos == LEAF_CAP ? LEAF_CAP : (LEAF_CAP + 1) / 2;
     struct leaf *nl = leaf_new(r);
     l->n = keep;
-    memcpy(l->f, fs, keep * sizeof *fs);
+    memcpy(l->k, ks, keep * sizeof *ks);
     memcpy(l->item, is, keep * sizeof *is);
     nl->n = LEAF_CAP + 1 - keep;
-    memcpy(nl->f, fs + keep, nl->n * sizeof *fs);
+    memcpy(nl->k, ks + keep, nl->n * sizeof *ks);
     memcpy(nl->item, is + keep, nl->n * sizeof *is);
     nl->prev = l;
     nl->next = l->next;
@@ -272,7 +299,7 @@ static void insert_at(struct rank *r, struct path *p, float f, void *item, int a
     l->next = nl;
     /* Carry the new right node up: its first entry is its separator. */
     void *left = l, *right = nl;
-    float sepf = nl->f[0];
+    double sepk = nl->k[0];
     void *sepi = nl->item[0];
     for (int h = 1; h <= r->height + 1; h++) {
         if (h > r->height) { /* the root split: a new root above both */
@@ -282,7 +309,7 @@ static void insert_at(struct rank *r, struct path *p, float f, void *item, int a
             root->child[1] = right;
             root->count[0] = (uint32_t)total(left, h - 1);
             root->count[1] = (uint32_t)total(right, h - 1);
-            root->sf[1] = sepf;
+            root->sk[1] = sepk;
             root->si[1] = sepi;
             r->root = root;
             r->height = h;
@@ -295,12 +322,12 @@ static void insert_at(struct rank *r, struct path *p, float f, void *item, int a
             uint32_t m = in->n - c - 1;
             memmove(in->child + c + 2, in->child + c + 1, m * sizeof *in->child);
             memmove(in->count + c + 2, in->count + c + 1, m * sizeof *in->count);
-            memmove(in->sf + c + 2, in->sf + c + 1, m * sizeof *in->sf);
+            memmove(in->sk + c + 2, in->sk + c + 1, m * sizeof *in->sk);
             memmove(in->si + c + 2, in->si + c + 1, m * sizeof *in->si);
             in->child[c + 1] = right;
             in->count[c] = lcount;
             in->count[c + 1] = rcount;
-            in->sf[c + 1] = sepf;
+            in->sk[c + 1] = sepk;
             in->si[c + 1] = sepi;
             in->n++;
             for (int up = h + 1; up <= r->height; up++)
@@ -310,18 +337,18 @@ static void insert_at(struct rank *r, struct path *p, float f, void *item, int a
         /* Split the inner node: INNER_CAP + 1 children, the first `keep` stay. */
         void *cs[INNER_CAP + 1], *ss[INNER_CAP + 1];
         uint32_t ns[INNER_CAP + 1];
-        float fs2[INNER_CAP + 1];
+        double ks2[INNER_CAP + 1];
         for (uint32_t i = 0, j = 0; i <= INNER_CAP; i++) {
             if (i == c + 1) {
                 cs[i] = right;
                 ns[i] = rcount;
-                fs2[i] = sepf;
+                ks2[i] = sepk;
                 ss[i] = sepi;
                 continue;
             }
             cs[i] = in->child[j];
             ns[i] = i == c ? lcount : in->count[j];
-            fs2[i] = in->sf[j];
+            ks2[i] = in->sk[j];
             ss[i] = in->si[j];
             j++;
         }
@@ -330,16 +357,16 @@ static void insert_at(struct rank *r, struct path *p, float f, void *item, int a
         in->n = keep2;
         memcpy(in->child, cs, keep2 * sizeof *cs);
         memcpy(in->count, ns, keep2 * sizeof *ns);
-        memcpy(in->sf, fs2, keep2 * sizeof *fs2);
+        memcpy(in->sk, ks2, keep2 * sizeof *ks2);
         memcpy(in->si, ss, keep2 * sizeof *ss);
         ni->n = INNER_CAP + 1 - keep2;
         memcpy(ni->child, cs + keep2, ni->n * sizeof *cs);
         memcpy(ni->count, ns + keep2, ni->n * sizeof *ns);
-        memcpy(ni->sf, fs2 + keep2, ni->n * sizeof *fs2);
+        memcpy(ni->sk, ks2 + keep2, ni->n * sizeof *ks2);
         memcpy(ni->si, ss + keep2, ni->n * sizeof *ss);
-        sepf = ni->sf[0]; /* the first child's separator now heads the new node */
+        sepk = ni->sk[0]; /* the first child's separator now heads the new node */
         sepi = ni->si[0];
-        ni->sf[0] = 0;
+        ni->sk[0] = 0;
         ni->si[0] = NULL;
         left = in;
         right = ni;
@@ -363,7 +390,7 @@ static void remove_at(struct rank *r, struct path *p)
     struct leaf *l = p->leaf;
     uint32_t pos = p->pos;
     int sl = pos == 0 ? sep_level(r, p) : 0; /* a separator names this entry */
-    memmove(l->f + pos, l->f + pos + 1, (l->n - pos - 1) * sizeof *l->f);
+    memmove(l->k + pos, l->k + pos + 1, (l->n - pos - 1) * sizeof *l->k);
     memmove(l->item + pos, l->item + pos + 1, (l->n - pos - 1) * sizeof *l->item);
     l->n--;
     r->count--;
@@ -396,7 +423,7 @@ static void remove_at(struct rank *r, struct path *p)
             uint32_t c = p->at[h], m = in->n - c - 1;
             memmove(in->child + c, in->child + c + 1, m * sizeof *in->child);
             memmove(in->count + c, in->count + c + 1, m * sizeof *in->count);
-            memmove(in->sf + c, in->sf + c + 1, m * sizeof *in->sf);
+            memmove(in->sk + c, in->sk + c + 1, m * sizeof *in->sk);
             memmove(in->si + c, in->si + c + 1, m * sizeof *in->si);
             in->n--;
             if (in->n)
@@ -409,7 +436,7 @@ static void remove_at(struct rank *r, struct path *p)
      * that child went (and its separator with it). */
     if (sl && gone < sl - 1) {
         struct inner *a = p->node[sl];
-        first_entry(a->child[p->at[sl]], sl - 1, &a->sf[p->at[sl]], &a->si[p->at[sl]]);
+        first_entry(a->child[p->at[sl]], sl - 1, &a->sk[p->at[sl]], &a->si[p->at[sl]]);
     }
     /* A root with one child hands over to it. */
     while (r->height > 0 && ((struct inner *)r->root)->n == 1) {
@@ -424,53 +451,59 @@ void rank_insert(struct rank *r, double score, void *item)
 {
     struct path p;
     descend(r, score, item, &p);
-    insert_at(r, &p, (float)score, item, 0);
+    insert_at(r, &p, score, item, 0);
 }
 
-int rank_delete(struct rank *r, double score, void *item)
+/* ---- moves made later ---- */
+
+static struct pend *pend_of(const struct rank *r, const void *item)
 {
-    struct path p;
-    descend(r, score, item, &p);
-    if (!found(r, &p, score, item))
-        return -1;
-    remove_at(r, &p);
-    return 0;
+    uintptr_t at = (uintptr_t)u64map_get(&r->pend_at, (uint64_t)(uintptr_t)item);
+    return at ? &r->pend[at - 1] : NULL;
 }
 
-int rank_update(struct rank *r, double old_score, double new_score, void *item)
+static void pend_drop(struct rank *r, struct pend *p)
+{
+    size_t i = (size_t)(p - r->pend);
+    u64map_del(&r->pend_at, (uint64_t)(uintptr_t)p->item);
+    if (i != --r->npend) {
+        r->pend[i] = r->pend[r->npend];
+        u64map_put(&r->pend_at, (uint64_t)(uintptr_t)r->pend[i].item, (void *)(uintptr_t)(i + 1));
+    }
+}
+
+/* Moves item from `from` to `to` now. The caller's promise (the pair is present)
+ * broken would leave the index wrong for good: that stops the program. */
+static void move_now(struct rank *r, double from, double to, void *item)
 {
     struct path p;
-    descend(r, old_score, item, &p);
-    if (!found(r, &p, old_score, item))
-        return -1;
+    descend(r, from, item, &p);
+    if (!found(&p, from, item)) {
+        fprintf(stderr, "rank: an update of an item not in the index\n");
+        abort();
+    }
     /* Still between its neighbours: change the score in place (and the separator that
      * names the entry, when one does). */
     struct leaf *l = p.leaf;
     uint32_t pos = p.pos;
-    float fnew = (float)new_score;
     const struct leaf *pl = pos ? l : l->prev, *nl = pos + 1 < l->n ? l : l->next;
     uint32_t pp = pos ? pos - 1 : (pl ? pl->n - 1 : 0), np = pos + 1 < l->n ? pos + 1 : 0;
-    if ((!pl || cmp(r, pl->f[pp], pl->item[pp], new_score, fnew, item) < 0) &&
-        (!nl || cmp(r, nl->f[np], nl->item[np], new_score, fnew, item) > 0)) {
-        l->f[pos] = fnew;
+    if ((!pl || cmp(r, pl->k[pp], pl->item[pp], to, item) < 0) &&
+        (!nl || cmp(r, nl->k[np], nl->item[np], to, item) > 0)) {
+        l->k[pos] = to;
         int sl = pos == 0 ? sep_level(r, &p) : 0;
         if (sl)
-            p.node[sl]->sf[p.at[sl]] = fnew;
-        return 0; /* the caller now sets key(item) to new_score */
+            p.node[sl]->sk[p.at[sl]] = to;
+        return;
     }
     remove_at(r, &p);
-    descend(r, new_score, item, &p);
-    insert_at(r, &p, fnew, item, 0);
-    return 0;
+    descend(r, to, item, &p);
+    insert_at(r, &p, to, item, 0);
 }
 
-int rank_append(struct rank *r, void *item)
+/* Appends (k, item) after every entry: the right edge's nodes are filled whole. */
+static void append_entry(struct rank *r, double k, void *item)
 {
-    double score = r->key(item);
-    float f = (float)score;
-    const struct leaf *last = r->last;
-    if (r->count && cmp(r, last->f[last->n - 1], last->item[last->n - 1], score, f, item) >= 0)
-        return -1; /* would not be last */
     struct path p;
     void *node = r->root;
     for (int h = r->height; h > 0; h--) { /* down the right edge */
@@ -481,19 +514,159 @@ int rank_append(struct rank *r, void *item)
     }
     p.leaf = node;
     p.pos = p.leaf->n;
-    insert_at(r, &p, f, item, 1);
+    insert_at(r, &p, k, item, 1);
+}
+
+/* Sorts a[0..n) by (to, tie) into that order, b as scratch (a bottom-up merge sort:
+ * stable, n log n compares, no recursion). Returns whichever of a and b holds it. */
+static struct pend *sort_pend(const struct rank *r, struct pend *a, struct pend *b, size_t n)
+{
+    for (size_t w = 1; w < n; w *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * w) {
+            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            size_t i = lo, j = mid, o = lo;
+            while (i < mid && j < hi)
+                b[o++] = cmp(r, a[j].to, a[j].item, a[i].to, a[i].item) < 0 ? a[j++] : a[i++];
+            while (i < mid)
+                b[o++] = a[i++];
+            while (j < hi)
+                b[o++] = a[j++];
+        }
+        struct pend *t = a;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+/* Makes every move at once by building the tree again: the entries that stay, in their
+ * order, merged with the moved ones sorted, appended to new nodes. O(count + m log m)
+ * for m moves, in sequential memory, where m moves one by one cost m descents and
+ * re-inserts: the way for many moves. */
+static void rebuild(struct rank *r)
+{
+    struct pend *tmp = xmalloc(r->npend * sizeof *tmp);
+    struct pend *moved = sort_pend(r, r->pend, tmp, r->npend);
+    struct rank fresh = {.tie = r->tie, .key = r->key, .bytes = 0};
+    fresh.first = fresh.last = leaf_new(&fresh);
+    fresh.root = fresh.first;
+    size_t m = 0;
+    for (const struct leaf *l = r->first; l; l = l->next)
+        for (uint32_t i = 0; i < l->n; i++) {
+            if (pend_of(r, l->item[i]))
+                continue; /* at its old place: it comes in from `moved` */
+            while (m < r->npend && cmp(r, moved[m].to, moved[m].item, l->k[i], l->item[i]) < 0) {
+                append_entry(&fresh, moved[m].to, moved[m].item);
+                m++;
+            }
+            append_entry(&fresh, l->k[i], l->item[i]);
+        }
+    for (; m < r->npend; m++)
+        append_entry(&fresh, moved[m].to, moved[m].item);
+    if (fresh.count != r->count) {
+        fprintf(stderr, "rank: an update of an item not in the index\n");
+        abort();
+    }
+    free_subtree(r->root, r->height);
+    r->root = fresh.root;
+    r->height = fresh.height;
+    r->first = fresh.first;
+    r->last = fresh.last;
+    r->bytes = sizeof *r + fresh.bytes;
+    free(tmp);
+}
+
+void rank_settle(struct rank *r)
+{
+    if (!r->npend)
+        return;
+    int many = r->npend >= RANK_REBUILD_MIN && r->npend * RANK_REBUILD_SHARE >= r->count;
+    if (many)
+        rebuild(r); /* leaves r->pend in another order: the map is dropped whole */
+    else
+        for (size_t i = 0; i < r->npend; i++)
+            move_now(r, r->pend[i].from, r->pend[i].to, r->pend[i].item);
+    if (many || r->pend_cap > RANK_PEND_KEEP) {
+        u64map_free(&r->pend_at);
+        u64map_init(&r->pend_at);
+    } else {
+        for (size_t i = 0; i < r->npend; i++)
+            u64map_del(&r->pend_at, (uint64_t)(uintptr_t)r->pend[i].item);
+    }
+    if (r->pend_cap > RANK_PEND_KEEP) { /* a burst's list: its memory goes back */
+        free(r->pend);
+        r->pend = NULL;
+        r->pend_cap = 0;
+    }
+    r->npend = 0;
+}
+
+size_t rank_pending(const struct rank *r)
+{
+    return r->npend;
+}
+
+int rank_delete(struct rank *r, double score, void *item)
+{
+    struct pend *m = pend_of(r, item);
+    if (m) {
+        if (m->to != score)
+            return -1;
+        score = m->from; /* where it still is */
+        pend_drop(r, m);
+    }
+    struct path p;
+    descend(r, score, item, &p);
+    if (!found(&p, score, item))
+        return -1;
+    remove_at(r, &p);
     return 0;
 }
 
-size_t rank_position(const struct rank *r, double score, const void *item)
+int rank_update(struct rank *r, double old_score, double new_score, void *item)
 {
-    struct path p;
-    size_t before = descend(r, score, item, &p);
-    return found(r, &p, score, item) ? before + p.pos : (size_t)-1;
+    struct pend *m = pend_of(r, item);
+    if (m) {
+        if (m->to != old_score)
+            return -1;
+        m->to = new_score;
+        if (m->to == m->from)
+            pend_drop(r, m); /* back where it is */
+        return 0;
+    }
+    if (old_score == new_score)
+        return 0;
+    if (r->npend == r->pend_cap) {
+        r->pend_cap = r->pend_cap ? 2 * r->pend_cap : 64;
+        r->pend = xrealloc(r->pend, r->pend_cap * sizeof *r->pend);
+    }
+    r->pend[r->npend++] = (struct pend){item, old_score, new_score};
+    u64map_put(&r->pend_at, (uint64_t)(uintptr_t)item, (void *)(uintptr_t)r->npend);
+    return 0;
 }
 
-size_t rank_page(const struct rank *r, size_t offset, size_t limit, void **out)
+int rank_append(struct rank *r, void *item)
 {
+    rank_settle(r);
+    double score = r->key(item);
+    const struct leaf *last = r->last;
+    if (r->count && cmp(r, last->k[last->n - 1], last->item[last->n - 1], score, item) >= 0)
+        return -1; /* would not be last */
+    append_entry(r, score, item);
+    return 0;
+}
+
+size_t rank_position(struct rank *r, double score, const void *item)
+{
+    rank_settle(r);
+    struct path p;
+    size_t before = descend(r, score, item, &p);
+    return found(&p, score, item) ? before + p.pos : (size_t)-1;
+}
+
+size_t rank_page(struct rank *r, size_t offset, size_t limit, void **out)
+{
+    rank_settle(r);
     if (offset >= r->count || limit == 0)
         return 0;
     const void *node = r->root;
@@ -512,10 +685,11 @@ size_t rank_page(const struct rank *r, size_t offset, size_t limit, void **out)
     return n;
 }
 
-void rank_each(const struct rank *r, int (*fn)(void *item, double score, void *user), void *user)
+void rank_each(struct rank *r, int (*fn)(void *item, double score, void *user), void *user)
 {
+    rank_settle(r);
     for (const struct leaf *l = r->first; l; l = l->next)
         for (uint32_t i = 0; i < l->n; i++)
-            if (fn(l->item[i], r->key(l->item[i]), user))
+            if (fn(l->item[i], l->k[i], user))
                 return;
 }

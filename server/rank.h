@@ -11,9 +11,8 @@
 
 /* <0 when item a comes before item b among equal scores, >0 after, 0 only for a == b. */
 typedef int (*rank_tie_fn)(const void *a, const void *b);
-/* The score item is indexed under. The index does not copy scores: the caller keeps
- * key(item) equal to the score it inserted the item with, and changes it only right
- * after rank_update (or while the item is not indexed). */
+/* An item's score, read by rank_append only: the index keeps the score of each entry
+ * itself. */
 typedef double (*rank_key_fn)(const void *item);
 
 struct rank;
@@ -30,19 +29,26 @@ void rank_insert(struct rank *r, double score, void *item);
  * building an index from items in order (the first call after other changes walks
  * the index once). Returns 0, or -1 (nothing added) if item would not be last. */
 int rank_append(struct rank *r, void *item);
-/* Removes item, indexed with score. Returns 0, or -1 if that pair is not present. */
+/* Removes item, indexed with score (for an item with a move waiting: where the move
+ * takes it). Returns 0, or -1 if that pair is not present. */
 int rank_delete(struct rank *r, double score, void *item);
-/* Moves item from old_score to new_score (in place when its position is unchanged);
- * the caller then sets key(item) to new_score. Returns 0, or -1 if (old_score, item)
- * is not present. */
+/* Moves item, indexed with old_score, to new_score: noted now (O(1)), made when the
+ * order is next read (rank_position, rank_page, rank_each, rank_append) or at
+ * rank_settle. The pair must be present — an absent one is found only when the move
+ * is made, and stops the program — unless item has a move waiting: then -1 if
+ * old_score is not where that move takes it. Returns 0 otherwise. */
 int rank_update(struct rank *r, double old_score, double new_score, void *item);
+/* Makes the moves waiting (see rank_update). */
+void rank_settle(struct rank *r);
+/* The number of moves waiting. */
+size_t rank_pending(const struct rank *r);
 /* The 0-based position of (score, item), or (size_t)-1 if absent. */
-size_t rank_position(const struct rank *r, double score, const void *item);
+size_t rank_position(struct rank *r, double score, const void *item);
 /* Copies up to limit items from position offset on into out; returns how many. */
-size_t rank_page(const struct rank *r, size_t offset, size_t limit, void **out);
+size_t rank_page(struct rank *r, size_t offset, size_t limit, void **out);
 /* Calls fn(item, score, user) for every item in order; stops when it returns non-zero. */
-void rank_each(const struct rank *r, int (*fn)(void *item, double score, void *user), void *user);
-/* Bytes of memory the index uses (nodes and header), for metrics. */
+void rank_each(struct rank *r, int (*fn)(void *item, double score, void *user), void *user);
+/* Bytes of memory the index uses (nodes, header, the moves waiting), for metrics. */
 size_t rank_memory(const struct rank *r);
 
 #endif

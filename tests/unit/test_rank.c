@@ -1,14 +1,19 @@
 /* rank.c against a plain sorted array: random inserts, deletes and updates, checking
  * count, every position and pages at many offsets after each step; ties broken by the
- * caller's order; the in-place update path and the move path both exercised; scores
- * that differ by less than a float's precision (the nodes' rounded keys are equal, the
- * order is the exact scores'). An item taken out is poisoned (its score and tie order
+ * caller's order; the moves rank_update notes made one by one (settled after a few:
+ * the in-place path and the move path both) and all at once (a rebuild, after many),
+ * deletes of items with a move waiting, moves undone before they are made; scores
+ * that differ by less than a float's precision (the order is the exact scores'). An
+ * item taken out is poisoned (its score and tie order
  * scrambled, as a freed and reused design would be): an index that still read it (a
  * separator naming a deleted entry) would misplace what it compares with it. Built
  * twice: as the server has it, and (test_rank_small) with nodes of 4 entries and 4
  * children, so that the same steps split, empty and free nodes on five levels. */
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "rank.h"
@@ -120,15 +125,60 @@ int main(void)
         double score = (double)(next_rand() % 20); /* many equal scores: ties */
         int op = (int)(next_rand() % 3);
         step_on(r, it, score, op == 0);
+        if (step < 10000 && next_rand() % 4 == 0)
+            rank_settle(r); /* a few moves waiting: made one by one */
         if (step % 500 == 0)
-            check(r);
+            check(r); /* after up to ~170 (the second half): a rebuild */
     }
     check(r);
     /* absent pairs */
     struct item ghost = {.created = 1, .id = 999999};
     ASSERT_EQ(rank_position(r, 3, &ghost), (size_t)-1);
-    ASSERT_EQ(rank_update(r, 3, 4, &ghost), -1);
     ASSERT(rank_memory(r) > 0);
+
+    /* Moves waiting: noted, merged, undone, deleted, made by a read. */
+    {
+        struct item *a = model[0], *b = model[1];
+        double a0 = a->score, b0 = b->score;
+        ASSERT_EQ(rank_pending(r), 0);
+        ASSERT_EQ(rank_update(r, a0, a0 + 100, a), 0);
+        ASSERT_EQ(rank_pending(r), 1);
+        ASSERT_EQ(rank_update(r, a0, a0 + 50, a), -1); /* not where its move takes it */
+        ASSERT_EQ(rank_update(r, a0 + 100, a0 + 200, a), 0);
+        ASSERT_EQ(rank_pending(r), 1); /* one move, to the last score */
+        ASSERT_EQ(rank_update(r, a0 + 200, a0, a), 0);
+        ASSERT_EQ(rank_pending(r), 0); /* back where it is: nothing to do */
+        ASSERT_EQ(rank_update(r, a0, a0 + 300, a), 0);
+        ASSERT_EQ(rank_update(r, b0, b0 + 300, b), 0);
+        ASSERT_EQ(rank_pending(r), 2);
+        ASSERT_EQ(rank_delete(r, a0, a), -1); /* where it was: not its score now */
+        ASSERT_EQ(rank_delete(r, a0 + 300, a), 0);
+        ASSERT_EQ(rank_pending(r), 1);
+        ASSERT_EQ(rank_delete(r, a0 + 300, a), -1);
+        poison(a);
+        b->score = b0 + 300;
+        void *first[1];
+        ASSERT_EQ(rank_page(r, 0, 1, first), 1); /* a read makes the move */
+        ASSERT_EQ(rank_pending(r), 0);
+        ASSERT(first[0] == b);
+        check(r);
+    }
+    /* The promise broken: a move of a pair not in the index stops the program when it
+     * is made (a child process tries it). */
+    {
+        fflush(NULL);
+        pid_t pid = fork();
+        ASSERT(pid >= 0);
+        if (pid == 0) {
+            close(2);
+            ASSERT_EQ(rank_update(r, 3, 4, &ghost), 0); /* noted: not looked up yet */
+            rank_settle(r);
+            _exit(0);
+        }
+        int status = 0;
+        ASSERT_EQ(waitpid(pid, &status, 0), pid);
+        ASSERT(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+    }
     rank_free(r);
     rank_free(NULL);
 
@@ -205,6 +255,8 @@ int main(void)
         struct item *it = &items[next_rand() % N];
         double score = it->score + ((double)(next_rand() % 201) - 100) / 1000;
         step_on(r, it, score, next_rand() % 50 == 0);
+        if (step % 8 != 0)
+            rank_settle(r); /* one move: in place, or out and in again */
         if (step % 2000 == 0)
             check(r);
     }
