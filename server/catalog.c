@@ -127,19 +127,23 @@ double cat_hot_score(const struct dmem *d, int64_t now)
     return score_hot(d->gal->scale->hot_points(d->c), now - catalog_created(d));
 }
 
-/* Re-keys d in every index it is in after its scores may have changed. Returns
- * whether any score changed. */
-static int rescore(struct dmem *d, int64_t now, double mean)
+/* Re-keys d in every index it is in after its scores may have changed: the moves are
+ * noted (rank_update: made when the order is next read, many at once), or made at once
+ * when `at_once` (the rescoring passes: each design once a pass, and a pass's noted
+ * moves would hold memory for every design it visits). Returns whether any score
+ * changed. */
+static int rescore(struct dmem *d, int64_t now, double mean, int at_once)
 {
+    int (*move)(struct rank *, double, double, void *) = at_once ? rank_move : rank_update;
     double top = cat_score_top(d, mean), hot = cat_hot_score(d, now);
     int changed = top != d->score[SORT_TOP] || hot != d->score[SORT_HOT];
     if (top != d->score[SORT_TOP])
         catalog_touch_tally(d); /* the design object shows the top score */
     if (!d->hidden) {
         if (top != d->score[SORT_TOP])
-            rank_update(d->gal->rank[SORT_TOP], d->score[SORT_TOP], top, d);
+            move(d->gal->rank[SORT_TOP], d->score[SORT_TOP], top, d);
         if (hot != d->score[SORT_HOT])
-            rank_update(d->gal->rank[SORT_HOT], d->score[SORT_HOT], hot, d);
+            move(d->gal->rank[SORT_HOT], d->score[SORT_HOT], hot, d);
     }
     d->score[SORT_TOP] = top;
     d->score[SORT_HOT] = hot;
@@ -492,7 +496,7 @@ size_t catalog_rank(const struct dmem *d)
 void catalog_vote(struct catalog *cat, struct dmem *d, int old_value, int new_value)
 {
     cat_count_vote(d, old_value, new_value);
-    rescore(d, clock_now(&cat->clock), d->gal->mean_ranked);
+    rescore(d, clock_now(&cat->clock), d->gal->mean_ranked, 0);
     catalog_touch_tally(d);
 }
 
@@ -609,7 +613,7 @@ static void on_slice(uv_idle_t *h)
             if (!got)
                 break;
             for (size_t i = 0; i < got; i++)
-                changed |= rescore(chunk[i], now, g->mean_ranked);
+                changed |= rescore(chunk[i], now, g->mean_ranked, 1);
             g->rescore_at += got;
             done += got;
         }
@@ -663,7 +667,7 @@ void catalog_settle(struct catalog *cat, const char *contest)
          (got = rank_page(g->rank[SORT_NEW], pos, CC_ARRAY_LEN(chunk), (void **)chunk));
          pos += got)
         for (size_t i = 0; i < got; i++)
-            changed |= rescore(chunk[i], now, mean);
+            changed |= rescore(chunk[i], now, mean, 0);
     if (changed && cat->on_rescored)
         cat->on_rescored(cat->on_rescored_user, g);
 }

@@ -472,16 +472,13 @@ static void pend_drop(struct rank *r, struct pend *p)
     }
 }
 
-/* Moves item from `from` to `to` now. The caller's promise (the pair is present)
- * broken would leave the index wrong for good: that stops the program. */
-static void move_now(struct rank *r, double from, double to, void *item)
+/* Moves item from `from` to `to` now. Returns 0, or -1 if (from, item) is not present. */
+static int move_now(struct rank *r, double from, double to, void *item)
 {
     struct path p;
     descend(r, from, item, &p);
-    if (!found(&p, from, item)) {
-        fprintf(stderr, "rank: an update of an item not in the index\n");
-        abort();
-    }
+    if (!found(&p, from, item))
+        return -1;
     /* Still between its neighbours: change the score in place (and the separator that
      * names the entry, when one does). */
     struct leaf *l = p.leaf;
@@ -494,11 +491,20 @@ static void move_now(struct rank *r, double from, double to, void *item)
         int sl = pos == 0 ? sep_level(r, &p) : 0;
         if (sl)
             p.node[sl]->sk[p.at[sl]] = to;
-        return;
+        return 0;
     }
     remove_at(r, &p);
     descend(r, to, item, &p);
     insert_at(r, &p, to, item, 0);
+    return 0;
+}
+
+/* The caller's promise (a pair it moves is present) broken would leave the index wrong
+ * for good: that stops the program. */
+static void broken_promise(void)
+{
+    fprintf(stderr, "rank: an update of an item not in the index\n");
+    abort();
 }
 
 /* Appends (k, item) after every entry: the right edge's nodes are filled whole. */
@@ -563,10 +569,8 @@ static void rebuild(struct rank *r)
         }
     for (; m < r->npend; m++)
         append_entry(&fresh, moved[m].to, moved[m].item);
-    if (fresh.count != r->count) {
-        fprintf(stderr, "rank: an update of an item not in the index\n");
-        abort();
-    }
+    if (fresh.count != r->count)
+        broken_promise();
     free_subtree(r->root, r->height);
     r->root = fresh.root;
     r->height = fresh.height;
@@ -585,7 +589,8 @@ void rank_settle(struct rank *r)
         rebuild(r); /* leaves r->pend in another order: the map is dropped whole */
     else
         for (size_t i = 0; i < r->npend; i++)
-            move_now(r, r->pend[i].from, r->pend[i].to, r->pend[i].item);
+            if (move_now(r, r->pend[i].from, r->pend[i].to, r->pend[i].item))
+                broken_promise();
     if (many || r->pend_cap > RANK_PEND_KEEP) {
         u64map_free(&r->pend_at);
         u64map_init(&r->pend_at);
@@ -643,6 +648,18 @@ int rank_update(struct rank *r, double old_score, double new_score, void *item)
     r->pend[r->npend++] = (struct pend){item, old_score, new_score};
     u64map_put(&r->pend_at, (uint64_t)(uintptr_t)item, (void *)(uintptr_t)r->npend);
     return 0;
+}
+
+int rank_move(struct rank *r, double old_score, double new_score, void *item)
+{
+    struct pend *m = pend_of(r, item);
+    if (m) {
+        if (m->to != old_score)
+            return -1;
+        old_score = m->from; /* where it still is */
+        pend_drop(r, m);
+    }
+    return move_now(r, old_score, new_score, item);
 }
 
 int rank_append(struct rank *r, void *item)

@@ -38,6 +38,11 @@ int rank_delete(struct rank *r, double score, void *item);
  * is made, and stops the program — unless item has a move waiting: then -1 if
  * old_score is not where that move takes it. Returns 0 otherwise. */
 int rank_update(struct rank *r, double old_score, double new_score, void *item);
+/* Moves item, indexed with old_score (for an item with a move waiting: where that
+ * move takes it), to new_score now: for callers that move many items once each, where
+ * noting the moves would only hold memory until they are made. Returns 0, or -1 if
+ * that pair is not present. */
+int rank_move(struct rank *r, double old_score, double new_score, void *item);
 /* Makes the moves waiting (see rank_update). */
 void rank_settle(struct rank *r);
 /* The number of moves waiting. */

@@ -2,9 +2,9 @@
  * count, every position and pages at many offsets after each step; ties broken by the
  * caller's order; the moves rank_update notes made one by one (settled after a few:
  * the in-place path and the move path both) and all at once (a rebuild, after many),
- * deletes of items with a move waiting, moves undone before they are made; scores
- * that differ by less than a float's precision (the order is the exact scores'). An
- * item taken out is poisoned (its score and tie order
+ * deletes of items with a move waiting, moves undone before they are made, moves made
+ * at once (rank_move); scores that differ by less than a float's precision (the order
+ * is the exact scores'). An item taken out is poisoned (its score and tie order
  * scrambled, as a freed and reused design would be): an index that still read it (a
  * separator naming a deleted entry) would misplace what it compares with it. Built
  * twice: as the server has it, and (test_rank_small) with nodes of 4 entries and 4
@@ -161,6 +161,21 @@ int main(void)
         ASSERT_EQ(rank_page(r, 0, 1, first), 1); /* a read makes the move */
         ASSERT_EQ(rank_pending(r), 0);
         ASSERT(first[0] == b);
+        check(r);
+        /* rank_move: made at once; of an item with a move waiting, from where that
+         * move takes it; of an absent pair, refused */
+        ASSERT_EQ(rank_update(r, b->score, b->score + 1, b), 0);
+        ASSERT_EQ(rank_pending(r), 1);
+        ASSERT_EQ(rank_move(r, b->score, b->score + 2, b), -1);
+        ASSERT_EQ(rank_move(r, b->score + 1, b->score + 2, b), 0);
+        ASSERT_EQ(rank_pending(r), 0);
+        b->score += 2;
+        ASSERT_EQ(rank_position(r, b->score, b), 0);
+        ASSERT_EQ(rank_move(r, b->score, b->score - 400, b), 0);
+        ASSERT_EQ(rank_pending(r), 0);
+        b->score -= 400; /* now last */
+        ASSERT_EQ(rank_position(r, b->score, b), rank_count(r) - 1);
+        ASSERT_EQ(rank_move(r, 3, 4, &ghost), -1);
         check(r);
     }
     /* The promise broken: a move of a pair not in the index stops the program when it
