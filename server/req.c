@@ -98,10 +98,9 @@ void req_reply_open(struct req *r, struct ccbuf *b, size_t hint)
     ccbuf_init(b);
     ccbuf_reserve(b, NET_PRE + 64 + hint);
     b->len = NET_PRE;
-    char head[64];
-    int n = snprintf(head, sizeof head, "{\"id\":%" JSON_INTEGER_FORMAT ",\"ok\":true,\"result\":",
-                     json_integer_value(r->id));
-    ccbuf_append(b, head, (size_t)n);
+    ccbuf_append_str(b, "{\"id\":"); /* without printf: ~1 % of a vote's loop time */
+    ccbuf_append_i64(b, (int64_t)json_integer_value(r->id));
+    ccbuf_append_str(b, ",\"ok\":true,\"result\":");
 }
 
 void req_reply_send(struct req *r, struct ccbuf *b)

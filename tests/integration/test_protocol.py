@@ -1,6 +1,6 @@
 """ctest `protocol` (issue 2): the envelope and accounts of SPEC §2 and §4 on a real
 cocreated. hello; auth.register / auth.login and the name rules; every envelope error
-(bad_json, bad_args on id and op, unknown_op) and the 64 KiB text frame limit at and
+(bad_json, bad_args on id and op, unknown_op), ids echoed as sent (to the ends of int64) and the 64 KiB text frame limit at and
 past it, each followed by a hello on the same connection; pipelined replies matched by
 id; a binary frame with no upload; the /ws path; HTTP /healthz, /metrics and 404."""
 import asyncio
@@ -111,6 +111,13 @@ async def test_envelope(c):
         assert m['id'] == rid and m['ok'] is False, (frame, m)
         assert m['error']['code'] == 'bad_args' and m['error']['detail']['field'] == 'op', m
         await still_usable(c)
+
+    # an ok reply carries the request's id as it came, at the ends of the integers too
+    for rid in (0, -7, 2 ** 62 + 3, 2 ** 63 - 1, -2 ** 63):
+        frame = '{"id":%d,"op":"hello"}' % rid
+        await c.send_raw(frame)
+        m = await c.orphan()
+        assert m['id'] == rid and m['ok'] is True, (frame, m)
 
     r = await c.call('no.such.op')
     assert r['ok'] is False and r['error']['code'] == 'unknown_op', r
