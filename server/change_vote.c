@@ -26,7 +26,7 @@ struct change *change_vote_new(int64_t at, uint64_t by, uint64_t design, const c
     struct change *c = change_new(CH_VOTE, at, by, NULL);
     c->f.vote.design = design;
     c->f.vote.value = value;
-    snprintf(c->f.vote.contest, sizeof c->f.vote.contest, "%s", contest);
+    str_copy(c->f.vote.contest, sizeof c->f.vote.contest, contest);
     return c;
 }
 
@@ -76,7 +76,7 @@ int ch_vote_from_json(struct change *c, json_t *o)
         return CC_EBADARGS;
     c->f.vote.design = design_parse_id(design);
     c->f.vote.value = (int)json_integer_value(v);
-    snprintf(c->f.vote.contest, sizeof c->f.vote.contest, "%s", contest);
+    str_copy(c->f.vote.contest, sizeof c->f.vote.contest, contest);
     json_object_clear(o); /* the typed fields hold them */
     return 0;
 }

@@ -51,6 +51,9 @@ static inline void ccbuf_append_str(struct ccbuf *b, const char *s)
 
 /* Writes 2*n lowercase hex chars and a NUL into out (size ≥ 2*n + 1). */
 void hex_encode(const uint8_t *in, size_t n, char *out);
+/* Copies the string src into dst of cap bytes (cap > 0), cut to cap - 1 bytes as
+ * snprintf's "%s" would cut it, without printf's cost. */
+void str_copy(char *dst, size_t cap, const char *src);
 /* Decodes exactly 2*n hex chars (either case) into out. Returns 0 or -1 if malformed. */
 int hex_decode(const char *in, uint8_t *out, size_t n);
 

@@ -1,4 +1,4 @@
-/* util.c and ccerr.c: hex, SHA-256 known answer, big-endian keys, buffers,
+/* util.c and ccerr.c: hex, SHA-256 known answer, big-endian keys, str_copy, buffers,
  * wire codes. */
 #include "ccerr.h"
 #include "check.h"
@@ -27,6 +27,17 @@ int main(void)
     ASSERT_EQ(k[0], 0xff);
     ASSERT_EQ(k[3], 0xfc);
     ASSERT(get_be32(k) == 0xfffefdfcu);
+
+    /* str_copy: whole when it fits (cap - 1 bytes at most), cut like snprintf's "%s" */
+    char small[5];
+    str_copy(small, sizeof small, "abcd");
+    ASSERT_STREQ(small, "abcd");
+    str_copy(small, sizeof small, "abcde");
+    ASSERT_STREQ(small, "abcd");
+    str_copy(small, sizeof small, "");
+    ASSERT_STREQ(small, "");
+    str_copy(small, 1, "xyz");
+    ASSERT_STREQ(small, "");
 
     struct ccbuf b;
     ccbuf_init(&b);
