@@ -373,12 +373,17 @@ int account_by_token(MDB_txn *txn, const struct store *st, const char *token, ui
     return 0;
 }
 
-int account_get(MDB_txn *txn, const struct store *st, uint64_t id, json_t **out)
+int account_get_raw(MDB_txn *txn, const struct store *st, uint64_t id, MDB_val *out)
 {
     uint8_t key[8];
     put_be64(key, id);
+    return store_get(txn, store_dbs(st)->accounts, key, 8, out);
+}
+
+int account_get(MDB_txn *txn, const struct store *st, uint64_t id, json_t **out)
+{
     MDB_val v;
-    int rc = store_get(txn, store_dbs(st)->accounts, key, 8, &v);
+    int rc = account_get_raw(txn, st, id, &v);
     if (rc)
         return rc;
     json_error_t e;

@@ -52,6 +52,9 @@ int account_by_name(MDB_txn *txn, const struct store *st, const char *name, uint
 /* The stored account record (new reference): the object of SPEC §2 plus, when set,
  * "contact" (private: see account_public), "suspended" and "deleted". CC_ENOTFOUND. */
 int account_get(MDB_txn *txn, const struct store *st, uint64_t id, json_t **out);
+/* The stored bytes of account id's record (valid until txn ends): 0, CC_ENOTFOUND, or
+ * another CC_E* error. */
+int account_get_raw(MDB_txn *txn, const struct store *st, uint64_t id, MDB_val *out);
 /* Writer thread: stores rec (borrowed) as account id's record. */
 int account_save(MDB_txn *txn, const struct store *st, uint64_t id, const json_t *rec);
 /* Writer thread: renames account id (its names row moves); CC_ECONFLICT if taken. */

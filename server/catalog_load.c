@@ -1,5 +1,5 @@
 /* The catalog's start-up: every design record read with a scanner of the fields it
- * keeps (jansson only for records that need it), the votes counted, the comment
+ * keeps (jscan.h; jansson only for records that need it), the votes counted, the comment
  * counts read, and every ranked index built by sorting. Called on the loop thread,
  * before the network listens; the reading and the index build are shared with
  * helper threads (cat_load_threads), each on a part of its own, joined before
@@ -13,185 +13,74 @@
 #include "ccerr.h"
 #include "comments.h"
 #include "designs.h"
+#include "jscan.h"
 #include "log.h"
 #include "radix.h"
 #include "rank.h"
 #include "store.h"
 
-/* A scanner for the catalog's fields of a stored design record (compact JSON written
- * by jansson), without building a JSON tree: at start-up that tree was half of the
- * load time. It walks the top-level object, skipping values it does not need; it
- * returns 0 on anything unusual (an escape in a field it keeps, nesting it does not
- * expect) and the caller parses that record with jansson instead. */
-struct scan {
-    const char *p, *end;
-};
-
-static void scan_ws(struct scan *sc)
-{
-    while (sc->p < sc->end && (*sc->p == ' ' || *sc->p == '\n' || *sc->p == '\t' ||
-                               *sc->p == '\r'))
-        sc->p++;
-}
-
-static int scan_char(struct scan *sc, char c)
-{
-    scan_ws(sc);
-    if (sc->p < sc->end && *sc->p == c) {
-        sc->p++;
-        return 1;
-    }
-    return 0;
-}
-
-/* A string without escapes: its bytes in *s, *n. Returns 0 otherwise. */
-static int scan_plain_string(struct scan *sc, const char **s, size_t *n)
-{
-    if (!scan_char(sc, '"'))
-        return 0;
-    const char *b = sc->p, *q = memchr(b, '"', (size_t)(sc->end - b));
-    if (!q || memchr(b, '\\', (size_t)(q - b)))
-        return 0;
-    *s = b;
-    *n = (size_t)(q - b);
-    sc->p = q + 1;
-    return 1;
-}
-
-/* The quote that ends a string whose bytes start at p (one not escaped: after an even
- * run of backslashes), or NULL. memchr: most of a record's bytes are in strings. */
-static const char *string_end(const char *p, const char *end)
-{
-    for (const char *from = p;;) {
-        const char *q = memchr(from, '"', (size_t)(end - from));
-        if (!q)
-            return NULL;
-        size_t bs = 0;
-        while (q - bs > p && q[-1 - (ptrdiff_t)bs] == '\\')
-            bs++;
-        if (bs % 2 == 0)
-            return q;
-        from = q + 1;
-    }
-}
-
-/* Skips one value of any kind (strings with escapes, arrays, objects). */
-static int scan_skip(struct scan *sc)
-{
-    scan_ws(sc);
-    int depth = 0;
-    do {
-        if (sc->p >= sc->end)
-            return 0;
-        char c = *sc->p;
-        if (c == '"') {
-            const char *q = string_end(sc->p + 1, sc->end);
-            if (!q)
-                return 0;
-            sc->p = q + 1;
-        } else if (c == '[' || c == '{') {
-            depth++;
-            sc->p++;
-        } else if (c == ']' || c == '}') {
-            if (--depth < 0)
-                return 0;
-            sc->p++;
-        } else if (depth == 0) { /* number, true, false, null */
-            while (sc->p < sc->end && *sc->p != ',' && *sc->p != '}' && *sc->p != ']')
-                sc->p++;
-        } else {
-            sc->p++;
-        }
-        scan_ws(sc);
-    } while (depth > 0);
-    return 1;
-}
-
-static int copy_str(char *dst, size_t cap, const char *s, size_t n)
-{
-    if (n >= cap)
-        return 0;
-    memcpy(dst, s, n);
-    dst[n] = 0;
-    return 1;
-}
-
 static uint64_t parse_id_n(const char *s, size_t n)
 {
     char buf[24];
-    return copy_str(buf, sizeof buf, s, n) ? design_parse_id(buf) : 0;
+    return jscan_copy(buf, sizeof buf, s, n) ? design_parse_id(buf) : 0;
 }
 
-/* Fills f from a record's bytes. Returns 1, or 0 to fall back to jansson. */
+/* One member of a design record into f (jscan_members). */
+static int facts_field(struct jscan *sc, const char *k, size_t kn, void *user)
+{
+    struct facts *f = user;
+    const char *v;
+    size_t vn;
+#define KEY(lit) JSCAN_KEY(k, kn, lit)
+    if (KEY("id") || KEY("creator")) {
+        if (!jscan_plain_string(sc, &v, &vn))
+            return 0;
+        *(KEY("id") ? &f->id : &f->creator) = parse_id_n(v, vn);
+    } else if (KEY("contest")) {
+        return jscan_plain_string(sc, &v, &vn) &&
+               jscan_copy(f->contest, sizeof f->contest, v, vn);
+    } else if (KEY("kind")) {
+        char kind[24];
+        if (!jscan_plain_string(sc, &v, &vn) || !jscan_copy(kind, sizeof kind, v, vn))
+            return 0;
+        f->kind = catalog_kind_number(kind);
+    } else if (KEY("status")) {
+        char st[24];
+        if (!jscan_plain_string(sc, &v, &vn) || !jscan_copy(st, sizeof st, v, vn))
+            return 0;
+        f->status = status_parse(st);
+    } else if (KEY("created")) {
+        return jscan_int(sc, &f->created);
+    } else if (KEY("hidden") || KEY("suspended")) {
+        *(KEY("hidden") ? &f->hidden : &f->suspended) =
+            sc->end - sc->p >= 4 && !memcmp(sc->p, "true", 4);
+        return jscan_skip(sc);
+    } else if (KEY("tags")) {
+        if (!jscan_char(sc, '['))
+            return 0;
+        if (jscan_char(sc, ']'))
+            return 1;
+        do {
+            if (!jscan_plain_string(sc, &v, &vn))
+                return 0;
+            if (f->ntags < DESIGN_TAGS_MAX &&
+                !jscan_copy(f->tags[f->ntags++], sizeof f->tags[0], v, vn))
+                return 0;
+        } while (jscan_char(sc, ','));
+        return jscan_char(sc, ']');
+    } else {
+        return jscan_skip(sc);
+    }
+#undef KEY
+    return 1;
+}
+
+/* Fills f from a record's bytes (jscan.h). Returns 1, or 0 to fall back to jansson. */
 static int facts_scan(const char *data, size_t len, struct facts *f)
 {
-    struct scan sc = {data, data + len};
     memset(f, 0, sizeof *f);
     f->status = -1;
-    if (!scan_char(&sc, '{'))
-        return 0;
-    if (scan_char(&sc, '}'))
-        return 1;
-    do {
-        const char *k, *v;
-        size_t kn, vn;
-        if (!scan_plain_string(&sc, &k, &kn) || !scan_char(&sc, ':'))
-            return 0;
-        scan_ws(&sc);
-#define KEY(lit) (kn == sizeof lit - 1 && !memcmp(k, lit, sizeof lit - 1))
-        if (KEY("id") || KEY("creator")) {
-            if (!scan_plain_string(&sc, &v, &vn))
-                return 0;
-            *(KEY("id") ? &f->id : &f->creator) = parse_id_n(v, vn);
-        } else if (KEY("contest")) {
-            if (!scan_plain_string(&sc, &v, &vn) || !copy_str(f->contest, sizeof f->contest, v, vn))
-                return 0;
-        } else if (KEY("kind")) {
-            char kind[24];
-            if (!scan_plain_string(&sc, &v, &vn) || !copy_str(kind, sizeof kind, v, vn))
-                return 0;
-            f->kind = catalog_kind_number(kind);
-        } else if (KEY("status")) {
-            char st[24];
-            if (!scan_plain_string(&sc, &v, &vn) || !copy_str(st, sizeof st, v, vn))
-                return 0;
-            f->status = status_parse(st);
-        } else if (KEY("created")) {
-            char num[24];
-            const char *b = sc.p;
-            while (sc.p < sc.end && (*sc.p == '-' || (*sc.p >= '0' && *sc.p <= '9')))
-                sc.p++;
-            if (!copy_str(num, sizeof num, b, (size_t)(sc.p - b)) || !num[0])
-                return 0;
-            f->created = strtoll(num, NULL, 10);
-        } else if (KEY("hidden")) {
-            f->hidden = sc.end - sc.p >= 4 && !memcmp(sc.p, "true", 4);
-            if (!scan_skip(&sc))
-                return 0;
-        } else if (KEY("suspended")) {
-            f->suspended = sc.end - sc.p >= 4 && !memcmp(sc.p, "true", 4);
-            if (!scan_skip(&sc))
-                return 0;
-        } else if (KEY("tags")) {
-            if (!scan_char(&sc, '['))
-                return 0;
-            if (!scan_char(&sc, ']')) {
-                do {
-                    if (!scan_plain_string(&sc, &v, &vn))
-                        return 0;
-                    if (f->ntags < DESIGN_TAGS_MAX &&
-                        !copy_str(f->tags[f->ntags++], sizeof f->tags[0], v, vn))
-                        return 0;
-                } while (scan_char(&sc, ','));
-                if (!scan_char(&sc, ']'))
-                    return 0;
-            }
-        } else if (!scan_skip(&sc)) {
-            return 0;
-        }
-#undef KEY
-    } while (scan_char(&sc, ','));
-    return scan_char(&sc, '}');
+    return jscan_members(data, len, facts_field, f);
 }
 
 /* ---- reading, in parts ---- */

@@ -11,6 +11,7 @@
 #include "contests.h"
 #include "ccerr.h"
 #include "designs.h"
+#include "jscan.h"
 #include "log.h"
 #include "radix.h"
 #include "rank.h"
@@ -190,14 +191,45 @@ struct account_part {
     int rc;
 };
 
+/* One member of an account record into c (jscan_members): name, role and created. */
+static int account_field(struct jscan *sc, const char *k, size_t kn, void *user)
+{
+    struct creator *c = user;
+    const char *v;
+    size_t vn;
+    if (JSCAN_KEY(k, kn, "name")) /* escaped, or longer than kept: set_account cuts it */
+        return jscan_plain_string(sc, &v, &vn) && jscan_copy(c->name, sizeof c->name, v, vn);
+    if (JSCAN_KEY(k, kn, "role"))
+        return jscan_plain_string(sc, &v, &vn) && jscan_copy(c->role, sizeof c->role, v, vn);
+    if (JSCAN_KEY(k, kn, "created"))
+        return jscan_int(sc, &c->created);
+    return jscan_skip(sc);
+}
+
+/* Fills c's name, role and created from an account record's bytes as set_account does
+ * from its tree, with jscan.h's scanner (issue 16: a big start-up built a tree for each
+ * creator's account). Returns 1, or 0 to read it with jansson. */
+static int account_scan(const char *data, size_t len, struct creator *c)
+{
+    c->name[0] = '\0';
+    snprintf(c->role, sizeof c->role, "member");
+    c->created = 0;
+    return jscan_members(data, len, account_field, c);
+}
+
 static void read_accounts(void *arg)
 {
     struct account_part *p = arg;
     MDB_txn *txn;
     p->rc = store_read_begin(p->st, &txn);
     for (size_t i = 0; !p->rc && i < p->n; i++) {
-        json_t *account;
-        p->rc = account_get(txn, p->st, p->c[i]->id, &account);
+        MDB_val raw;
+        p->rc = account_get_raw(txn, p->st, p->c[i]->id, &raw);
+        if (!p->rc && account_scan(raw.mv_data, raw.mv_size, p->c[i]))
+            continue;
+        json_t *account = NULL;
+        if (!p->rc)
+            p->rc = account_get(txn, p->st, p->c[i]->id, &account);
         if (p->rc) {
             log_error("creators: designs name account %llu, which cannot be read",
                       (unsigned long long)p->c[i]->id);

@@ -51,6 +51,16 @@ void fx_contest(struct fixture *f, MDB_txn *txn, const char *id, const char *sca
     json_decref(rec);
 }
 
+void fx_record(MDB_txn *txn, MDB_dbi dbi, uint64_t id, json_t *rec)
+{
+    char *text = json_dumps(rec, JSON_COMPACT);
+    uint8_t key[8];
+    put_be64(key, id);
+    ASSERT_EQ(store_put(txn, dbi, key, 8, text, strlen(text), 0), 0);
+    free(text);
+    json_decref(rec);
+}
+
 void fx_design(struct fixture *f, MDB_txn *txn, uint64_t id, const char *contest,
                uint64_t creator, int64_t created, const char *status, int hidden,
                const char *tags)
@@ -66,12 +76,7 @@ void fx_design(struct fixture *f, MDB_txn *txn, uint64_t id, const char *contest
     json_t *rec = json_pack("{sssssssssIsssbso}", "id", ids, "contest", contest, "creator", cr,
                             "title", "a design", "created", (json_int_t)created, "status",
                             status, "hidden", hidden, "tags", t);
-    char *text = json_dumps(rec, JSON_COMPACT);
-    uint8_t key[8];
-    put_be64(key, id);
-    ASSERT_EQ(store_put(txn, store_dbs(f->st)->designs, key, 8, text, strlen(text), 0), 0);
-    free(text);
-    json_decref(rec);
+    fx_record(txn, store_dbs(f->st)->designs, id, rec);
 }
 
 void fx_vote(struct fixture *f, MDB_txn *txn, uint64_t design, uint64_t account, int value)
@@ -88,12 +93,7 @@ void fx_account(struct fixture *f, MDB_txn *txn, uint64_t id, const char *name)
     snprintf(ids, sizeof ids, "%llu", (unsigned long long)id);
     json_t *rec = json_pack("{sssssssI}", "id", ids, "name", name, "role", "member", "created",
                             (json_int_t)id);
-    char *text = json_dumps(rec, JSON_COMPACT);
-    uint8_t key[8];
-    put_be64(key, id);
-    ASSERT_EQ(store_put(txn, store_dbs(f->st)->accounts, key, 8, text, strlen(text), 0), 0);
-    free(text);
-    json_decref(rec);
+    fx_record(txn, store_dbs(f->st)->accounts, id, rec);
 }
 
 /* The creator filter's index, as creators.c keeps it: the designs of one account,

@@ -38,6 +38,8 @@ void fx_design(struct fixture *f, MDB_txn *txn, uint64_t id, const char *contest
 void fx_vote(struct fixture *f, MDB_txn *txn, uint64_t design, uint64_t account, int value);
 /* Stores an account record (creators_open reads them). */
 void fx_account(struct fixture *f, MDB_txn *txn, uint64_t id, const char *name);
+/* Stores rec (taken) as compact JSON under id (big-endian) in dbi. */
+void fx_record(MDB_txn *txn, MDB_dbi dbi, uint64_t id, json_t *rec);
 /* Opens the catalog on what was stored, with fx_designs_of as its creator index. */
 void fx_open(struct fixture *f);
 /* The designs of creator (every contest, hidden ones too), oldest first: a

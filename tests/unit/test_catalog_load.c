@@ -8,7 +8,9 @@
  * tag lists and contest mean — and the dumps of 2, 3 and 5 threads must equal the one
  * thread's byte for byte. The one-thread load is also checked against answers worked
  * out here: tallies from the votes written, every ranked index against a sort of the
- * designs by SPEC §5's order, and creators' points, wins and leaderboard. */
+ * designs by SPEC §5's order, and creators' points, wins and leaderboard, and their
+ * accounts' names, roles and creation times (records the creators' scanner reads and
+ * ones it leaves to jansson: escaped names, names past the 32 bytes kept). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,37 @@
 
 static const char *const contests[] = {"open", "ud", "s5", "late", "s5b"};
 static const char *const tag_pool[] = {"red", "blue", "green", "q\"t", "pixel", "bold"};
+
+/* Account a's name: plain, with a quote and a backslash (escaped in the record: the
+ * creators' scanner leaves it to jansson), UTF-8, or past the 32 bytes a creator keeps. */
+static void account_name(uint64_t a, char *out, size_t cap)
+{
+    unsigned long long n = (unsigned long long)a;
+    switch (a % 4) {
+    case 0: snprintf(out, cap, "acct%llu", n); break;
+    case 1: snprintf(out, cap, "q\"t\\%llu", n); break;
+    case 2: snprintf(out, cap, "\xc3\xa9t\xc3\xa9 %llu", n); break;
+    default: snprintf(out, cap, "a-name-longer-than-thirty-two-bytes-%llu", n); break;
+    }
+}
+
+static const char *account_role(uint64_t a)
+{
+    return a % 5 == 0 ? "brand" : "member";
+}
+
+/* Account a's record: its fields among others (an object and an array the scanner
+ * skips, before and after them); created = a. */
+static void write_account(struct fixture *f, MDB_txn *txn, uint64_t a)
+{
+    char ids[24], name[64];
+    snprintf(ids, sizeof ids, "%llu", (unsigned long long)a);
+    account_name(a, name, sizeof name);
+    json_t *rec = json_pack("{s{ss}sIsssssss[ii]}", "contact", "email", "x\"y@example.com",
+                            "created", (json_int_t)a, "id", ids, "name", name, "role",
+                            account_role(a), "sessions", 1, 2);
+    fx_record(txn, store_dbs(f->st)->accounts, a, rec);
+}
 
 /* What the test wrote, to work the answers out. */
 struct want {
@@ -78,11 +111,8 @@ static void write_data(struct fixture *f)
     fx_contest(f, txn, "s5", "stars5");
     fx_contest(f, txn, "late", "heart");
     fx_contest(f, txn, "s5b", "stars5");
-    for (uint64_t a = 1; a <= ACCOUNTS; a++) {
-        char name[16];
-        snprintf(name, sizeof name, "acct%llu", (unsigned long long)a);
-        fx_account(f, txn, a, name);
-    }
+    for (uint64_t a = 1; a <= ACCOUNTS; a++)
+        write_account(f, txn, a);
     for (uint64_t id = 1; id <= DESIGNS; id++) {
         if (id % 7 == 3 || (id > 1200 && id < 1300))
             continue; /* gaps */
@@ -364,9 +394,12 @@ static void check_answers(struct fixture *f)
     const struct creator *top[ACCOUNTS];
     size_t n = creators_top(cs, 0, ACCOUNTS, top);
     for (size_t i = 0; i < n; i++) {
-        char name[16];
-        snprintf(name, sizeof name, "acct%llu", (unsigned long long)top[i]->id);
-        ASSERT_STREQ(top[i]->name, name);
+        char name[64], kept[33];
+        account_name(top[i]->id, name, sizeof name);
+        str_copy(kept, sizeof kept, name); /* a creator keeps 32 bytes */
+        ASSERT_STREQ(top[i]->name, kept);
+        ASSERT_STREQ(top[i]->role, account_role(top[i]->id));
+        ASSERT_EQ(top[i]->created, (int64_t)top[i]->id);
         ASSERT_EQ(top[i]->points, points[top[i]->id]);
         size_t nd;
         struct dmem *const *ds = creators_designs_of(cs, top[i]->id, &nd);
