@@ -13,8 +13,9 @@
  * indexes cost ~10 % of the loop thread's time a vote): rank_update only notes where
  * the item goes, and the moves noted are made when anything next reads the order
  * (position, page, walk, append) or at rank_settle — many at once by building the tree
- * again in one pass, few one by one. An item moved many times between two reads moves
- * once. Because the nodes hold the scores, the tree stays ordered meanwhile: an item
+ * again in one pass, few one by one — and when RANK_PEND_MAX wait, so that no settle
+ * holds the loop long (one by one at 1M entries: ~2.3 µs a move). An item moved many
+ * times between two reads moves once. Because the nodes hold the scores, the tree stays ordered meanwhile: an item
  * waiting to move sits at its old score, whatever its owner's key says now.
  *
  * Separators name live items: deleting the first entry under a child puts the next
@@ -43,13 +44,11 @@
 #define INNER_CAP RANK_INNER_CAP
 /* rank_settle makes the moves waiting by building the tree again when they are at
  * least RANK_REBUILD_MIN and a RANK_REBUILD_SHARE-th of the entries (cheaper than as
- * many descents), else one by one. A list of moves grown past RANK_PEND_KEEP is freed
- * once made. */
+ * many descents), else one by one. */
 #ifndef RANK_REBUILD_MIN
 #define RANK_REBUILD_MIN 64
 #endif
 #define RANK_REBUILD_SHARE 32
-#define RANK_PEND_KEEP 4096
 /* Inner levels: height h takes (INNER_CAP/2)^(h-1) leaf splits (above); 40 levels are
  * 2^39 of them even at the tests' cap of 4. */
 #define MAX_HEIGHT 40
@@ -591,17 +590,12 @@ void rank_settle(struct rank *r)
         for (size_t i = 0; i < r->npend; i++)
             if (move_now(r, r->pend[i].from, r->pend[i].to, r->pend[i].item))
                 broken_promise();
-    if (many || r->pend_cap > RANK_PEND_KEEP) {
+    if (many) {
         u64map_free(&r->pend_at);
         u64map_init(&r->pend_at);
     } else {
         for (size_t i = 0; i < r->npend; i++)
             u64map_del(&r->pend_at, (uint64_t)(uintptr_t)r->pend[i].item);
-    }
-    if (r->pend_cap > RANK_PEND_KEEP) { /* a burst's list: its memory goes back */
-        free(r->pend);
-        r->pend = NULL;
-        r->pend_cap = 0;
     }
     r->npend = 0;
 }
@@ -647,6 +641,8 @@ int rank_update(struct rank *r, double old_score, double new_score, void *item)
     }
     r->pend[r->npend++] = (struct pend){item, old_score, new_score};
     u64map_put(&r->pend_at, (uint64_t)(uintptr_t)item, (void *)(uintptr_t)r->npend);
+    if (r->npend >= RANK_PEND_MAX)
+        rank_settle(r); /* what a settle costs stays bounded: ~10 ms at 1M entries */
     return 0;
 }
 

@@ -32,9 +32,12 @@ int rank_append(struct rank *r, void *item);
 /* Removes item, indexed with score (for an item with a move waiting: where the move
  * takes it). Returns 0, or -1 if that pair is not present. */
 int rank_delete(struct rank *r, double score, void *item);
+/* At most this many moves wait (rank_update): the one that reaches it makes them all. */
+#define RANK_PEND_MAX 4096
+
 /* Moves item, indexed with old_score, to new_score: noted now (O(1)), made when the
- * order is next read (rank_position, rank_page, rank_each, rank_append) or at
- * rank_settle. The pair must be present — an absent one is found only when the move
+ * order is next read (rank_position, rank_page, rank_each, rank_append), at
+ * rank_settle, or when RANK_PEND_MAX wait. The pair must be present — an absent one is found only when the move
  * is made, and stops the program — unless item has a move waiting: then -1 if
  * old_score is not where that move takes it. Returns 0 otherwise. */
 int rank_update(struct rank *r, double old_score, double new_score, void *item);

@@ -3,12 +3,13 @@
  * caller's order; the moves rank_update notes made one by one (settled after a few:
  * the in-place path and the move path both) and all at once (a rebuild, after many),
  * deletes of items with a move waiting, moves undone before they are made, moves made
- * at once (rank_move); scores that differ by less than a float's precision (the order
- * is the exact scores'). An item taken out is poisoned (its score and tie order
- * scrambled, as a freed and reused design would be): an index that still read it (a
- * separator naming a deleted entry) would misplace what it compares with it. Built
- * twice: as the server has it, and (test_rank_small) with nodes of 4 entries and 4
- * children, so that the same steps split, empty and free nodes on five levels. */
+ * at once (rank_move), no more than RANK_PEND_MAX waiting; scores that differ by less
+ * than a float's precision (the order is the exact scores'). An item taken out is
+ * poisoned (its score and tie order scrambled, as a freed and reused design would be):
+ * an index that still read it (a separator naming a deleted entry) would misplace what
+ * it compares with it. Built twice: as the server has it, and (test_rank_small) with
+ * nodes of 4 entries and 4 children, so that the same steps split, empty and free nodes
+ * on five levels. */
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -177,6 +178,34 @@ int main(void)
         ASSERT_EQ(rank_position(r, b->score, b), rank_count(r) - 1);
         ASSERT_EQ(rank_move(r, 3, 4, &ghost), -1);
         check(r);
+    }
+    /* No more than RANK_PEND_MAX moves wait: the one that reaches it makes them all. */
+    {
+        size_t many = RANK_PEND_MAX + 1000;
+        struct item *its = calloc(many, sizeof *its);
+        struct rank *rr = rank_new(tie, key);
+        for (size_t i = 0; i < many; i++) {
+            its[i] = (struct item){.created = 1, .id = i + 1, .score = (double)(i % 50), .present = 1};
+            rank_insert(rr, its[i].score, &its[i]);
+        }
+        for (size_t i = 0; i < many; i++) {
+            ASSERT_EQ(rank_update(rr, its[i].score, its[i].score + 100, &its[i]), 0);
+            its[i].score += 100;
+            ASSERT(rank_pending(rr) < RANK_PEND_MAX);
+        }
+        ASSERT_EQ(rank_pending(rr), many - RANK_PEND_MAX);
+        struct item **order = malloc(many * sizeof *order);
+        for (size_t i = 0; i < many; i++)
+            order[i] = &its[i];
+        qsort(order, many, sizeof *order, cmp_model);
+        void **pg = malloc(many * sizeof *pg);
+        ASSERT_EQ(rank_page(rr, 0, many, pg), many);
+        for (size_t i = 0; i < many; i++)
+            ASSERT(pg[i] == order[i]);
+        free(pg);
+        free(order);
+        rank_free(rr);
+        free(its);
     }
     /* The promise broken: a move of a pair not in the index stops the program when it
      * is made (a child process tries it). */
