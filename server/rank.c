@@ -583,19 +583,16 @@ void rank_settle(struct rank *r)
 {
     if (!r->npend)
         return;
-    int many = r->npend >= RANK_REBUILD_MIN && r->npend * RANK_REBUILD_SHARE >= r->count;
-    if (many)
+    if (r->npend >= RANK_REBUILD_MIN && r->npend * RANK_REBUILD_SHARE >= r->count) {
         rebuild(r); /* leaves r->pend in another order: the map is dropped whole */
-    else
-        for (size_t i = 0; i < r->npend; i++)
-            if (move_now(r, r->pend[i].from, r->pend[i].to, r->pend[i].item))
-                broken_promise();
-    if (many) {
         u64map_free(&r->pend_at);
         u64map_init(&r->pend_at);
     } else {
-        for (size_t i = 0; i < r->npend; i++)
+        for (size_t i = 0; i < r->npend; i++) {
+            if (move_now(r, r->pend[i].from, r->pend[i].to, r->pend[i].item))
+                broken_promise();
             u64map_del(&r->pend_at, (uint64_t)(uintptr_t)r->pend[i].item);
+        }
     }
     r->npend = 0;
 }
@@ -605,15 +602,25 @@ size_t rank_pending(const struct rank *r)
     return r->npend;
 }
 
-int rank_delete(struct rank *r, double score, void *item)
+/* For an item with a move waiting, *score (where its caller has it) must be where the
+ * move takes it: then the note goes and *score becomes where the tree still holds it.
+ * Returns 0, or -1 (nothing changed) if *score is not the move's target. */
+static int unnote(struct rank *r, void *item, double *score)
 {
     struct pend *m = pend_of(r, item);
-    if (m) {
-        if (m->to != score)
-            return -1;
-        score = m->from; /* where it still is */
-        pend_drop(r, m);
-    }
+    if (!m)
+        return 0;
+    if (m->to != *score)
+        return -1;
+    *score = m->from;
+    pend_drop(r, m);
+    return 0;
+}
+
+int rank_delete(struct rank *r, double score, void *item)
+{
+    if (unnote(r, item, &score))
+        return -1;
     struct path p;
     descend(r, score, item, &p);
     if (!found(&p, score, item))
@@ -648,13 +655,8 @@ int rank_update(struct rank *r, double old_score, double new_score, void *item)
 
 int rank_move(struct rank *r, double old_score, double new_score, void *item)
 {
-    struct pend *m = pend_of(r, item);
-    if (m) {
-        if (m->to != old_score)
-            return -1;
-        old_score = m->from; /* where it still is */
-        pend_drop(r, m);
-    }
+    if (unnote(r, item, &old_score))
+        return -1;
     return move_now(r, old_score, new_score, item);
 }
 
