@@ -453,25 +453,25 @@ void catalog_tally(const struct dmem *d, struct tally *t)
     d->gal->scale->tally(d->c, t);
 }
 
-/* Applies a vote change to the counts only (start-up and catalog_vote). */
-void cat_count_vote(struct dmem *d, int old_value, int new_value)
+void cat_count_votes(struct dmem *d, int value, int64_t n)
 {
     struct cgal *g = d->gal;
     const struct scale *sc = g->scale;
-    if (old_value) {
-        d->c[sc->counter(old_value)]--;
-        if (sc->uses_mean) {
-            g->mean_sum -= (uint64_t)old_value;
-            g->mean_votes--;
-        }
+    /* unsigned arithmetic: n < 0 takes away (the counts never go below 0) */
+    d->c[sc->counter(value)] += (uint32_t)n;
+    if (sc->uses_mean) {
+        g->mean_sum += (uint64_t)((int64_t)value * n);
+        g->mean_votes += (uint64_t)n;
     }
-    if (new_value) {
-        d->c[sc->counter(new_value)]++;
-        if (sc->uses_mean) {
-            g->mean_sum += (uint64_t)new_value;
-            g->mean_votes++;
-        }
-    }
+}
+
+/* Applies a vote change to the counts only (catalog_vote). */
+void cat_count_vote(struct dmem *d, int old_value, int new_value)
+{
+    if (old_value)
+        cat_count_votes(d, old_value, -1);
+    if (new_value)
+        cat_count_votes(d, new_value, 1);
 }
 
 void catalog_positions(const struct dmem *d, unsigned sorts, size_t *pos)

@@ -113,6 +113,8 @@ void cat_reserve_id(struct catalog *cat, uint64_t id);
 /* Makes d for the record's facts, not yet indexed; NULL when malformed or known. */
 struct dmem *cat_design_new(struct catalog *cat, const struct facts *f);
 /* Applies a vote change to the counts only (start-up and catalog_vote). */
+/* Adds n votes of value (n < 0: takes them away) to d's counts (start-up). */
+void cat_count_votes(struct dmem *d, int value, int64_t n);
 void cat_count_vote(struct dmem *d, int old_value, int new_value);
 /* catalog_load.c: reads designs, votes and comment counts, then scores and indexes
  * every design, on up to cat_load_threads threads (joined before it returns: the

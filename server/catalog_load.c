@@ -1,5 +1,5 @@
 /* The catalog's start-up: every design record read with a scanner of the fields it
- * keeps (jscan.h; jansson only for records that need it), the votes counted, the comment
+ * keeps (jscan.h; jansson only for records that need it), the votes' tallies, the comment
  * counts read, and every ranked index built by sorting. Called on the loop thread,
  * before the network listens; the reading and the index build are shared with
  * helper threads (cat_load_threads), each on a part of its own, joined before
@@ -18,6 +18,7 @@
 #include "radix.h"
 #include "rank.h"
 #include "store.h"
+#include "votes.h"
 
 static uint64_t parse_id_n(const char *s, size_t n)
 {
@@ -100,7 +101,7 @@ static size_t load_threads(void)
 }
 
 /* One thread's share of the reading: the design records under the keys [from, to) and
- * the votes on them, into its own catalog: the catalog itself for the first part, a
+ * the tallies of their votes, into its own catalog: the catalog itself for the first part, a
  * shadow of it (merge_part) for the others. A part writes only its designs (the id
  * table's slots lo..hi-1, shared but presized), its catalog's arena, galleries and
  * tags: the parts share nothing else and need no lock. */
@@ -167,37 +168,34 @@ static int load_designs(struct part *p, MDB_txn *txn)
     return rc && rc != MDB_NOTFOUND ? store_err(rc) : 0;
 }
 
-/* votes db: key = be64 design + be64 account, value = one signed byte. The part's
- * votes are those on its designs: the keys from its first design key on. */
-static int load_votes(struct part *p, MDB_txn *txn)
+/* The tallies of the folded votes (votes.h: the log is folded before the catalog
+ * loads). The part's are those of its designs: the keys from its first design key on. */
+static int load_tallies(struct part *p, MDB_txn *txn)
 {
-    MDB_dbi dbi = store_dbs(p->cat->store)->votes;
+    MDB_dbi dbi = store_dbs(p->cat->store)->tallies;
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, dbi, &cur);
     if (rc)
         return store_err(rc);
     MDB_val k, v;
-    struct dmem *d = NULL;
-    uint64_t did = 0;
     for (rc = part_start(p, cur, &k, &v); !rc && !part_past(p, txn, dbi, &k);
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (k.mv_size != 16 || v.mv_size != 1)
+        struct vote_counts c;
+        if (k.mv_size != 8 || votes_tally_decode(&v, &c))
             continue;
-        uint64_t id = get_be64(k.mv_data);
-        if (id != did) {
-            did = id;
-            d = catalog_design(p->cat, id);
+        struct dmem *d = catalog_design(p->cat, get_be64(k.mv_data));
+        for (int i = 0; i < VOTES_VALUES; i++) {
+            if (d && c.n[i])
+                cat_count_votes(d, votes_value(i), c.n[i]);
+            p->votes += c.n[i];
         }
-        if (d)
-            cat_count_vote(d, 0, (int8_t)((const uint8_t *)v.mv_data)[0]);
-        p->votes++;
     }
     mdb_cursor_close(cur);
     return rc && rc != MDB_NOTFOUND ? store_err(rc) : 0;
 }
 
 /* A part's thread (or the loop thread for the first part): its designs, then their
- * votes, in a read transaction of its own. Nothing writes the store during start-up
+ * tallies, in a read transaction of its own. Nothing writes the store during start-up
  * (the network is not listening yet), so every part reads the same data. */
 static void read_part(void *arg)
 {
@@ -208,7 +206,7 @@ static void read_part(void *arg)
         return;
     p->rc = load_designs(p, txn);
     if (!p->rc)
-        p->rc = load_votes(p, txn);
+        p->rc = load_tallies(p, txn);
     store_read_end(p->cat->store, txn);
 }
 

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "u64map.h"
 #include "util.h"
+#include "votes.h"
 
 /* Design records written by this thread (design_writes). */
 static _Thread_local uint64_t writes;
@@ -318,8 +319,17 @@ static int upgrade_in(MDB_txn *txn, struct store *st, void *user)
         return rc;
     /* 3 → 4: the vote log (votes.h), empty until a vote; an older build would not read
      * it, so the data says it may be there */
-    log_info("upgrade: schema 3 -> 4, the vote log");
-    return store_set_schema(txn, st, 4);
+    if (from < 4)
+        log_info("upgrade: schema 3 -> 4, the vote log");
+    /* 4 → 5: the tallies of the folded votes (votes.h), which start-up reads instead
+     * of the votes; an older build would not keep them */
+    size_t designs;
+    uint64_t votes;
+    if ((rc = votes_tallies_build(txn, st, &designs, &votes)))
+        return rc;
+    log_info("upgrade: schema 4 -> 5, the tallies of %zu designs from %llu votes", designs,
+             (unsigned long long)votes);
+    return store_set_schema(txn, st, 5);
 }
 
 int designs_upgrade(struct store *st)

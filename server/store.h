@@ -12,8 +12,9 @@
 
 /* Schema of the records this build writes. Bump on any incompatible change; an older
  * environment is upgraded at start (schema 2: the blob_refs table, built from the
- * design records of schema 1 by designs_upgrade; schema 4: the vote log, votes.h). */
-#define STORE_SCHEMA_VERSION 4
+ * design records of schema 1 by designs_upgrade; schema 4: the vote log, votes.h;
+ * schema 5: the votes' tallies, votes.h). */
+#define STORE_SCHEMA_VERSION 5
 /* Default initial map size; the map doubles whenever a write finds it full. */
 #define STORE_DEFAULT_MAP_SIZE ((size_t)64 << 20)
 
@@ -37,6 +38,8 @@ struct store_dbs {
                          votes.h) */
     MDB_dbi vote_log; /* be64 seq → be64 design, be64 account, int8 value: the votes
                          since the last fold (votes.h; schema ≥ 4) */
+    MDB_dbi tallies;  /* be64 design id → six be32: its folded votes of each value
+                         (votes.h; schema ≥ 5) */
     MDB_dbi blobs;    /* SHA-256 of the uploaded bytes → codec-framed stored bytes */
     MDB_dbi thumbs;   /* SHA-256 of the blob → thumbnail PNG */
     MDB_dbi renders;  /* SHA-256 of the blob → full-size render PNG (made on demand) */

@@ -12,6 +12,7 @@
 #include <uv.h>
 
 #include "ccerr.h"
+#include "log.h"
 #include "store.h"
 #include "util.h"
 
@@ -113,6 +114,193 @@ static void vote_key(uint8_t key[16], uint64_t design, uint64_t account)
 {
     put_be64(key, design);
     put_be64(key + 8, account);
+}
+
+/* ---- the tallies ---- */
+
+static int slot_of(int value)
+{
+    return value < 0 ? 0 : value;
+}
+
+int votes_tally_decode(const MDB_val *v, struct vote_counts *out)
+{
+    if (v->mv_size != 4 * VOTES_VALUES)
+        return -1;
+    for (int i = 0; i < VOTES_VALUES; i++)
+        out->n[i] = get_be32((const uint8_t *)v->mv_data + 4 * i);
+    return 0;
+}
+
+int votes_tally_get(MDB_txn *txn, const struct store *st, uint64_t design,
+                    struct vote_counts *out)
+{
+    uint8_t key[8];
+    put_be64(key, design);
+    MDB_val v;
+    memset(out, 0, sizeof *out);
+    int rc = store_get(txn, store_dbs(st)->tallies, key, 8, &v);
+    if (rc)
+        return rc == CC_ENOTFOUND ? 0 : rc;
+    if (votes_tally_decode(&v, out)) {
+        log_error("votes: the tally of design %llu is %zu bytes; counted as none",
+                  (unsigned long long)design, v.mv_size);
+        memset(out, 0, sizeof *out);
+    }
+    return 0;
+}
+
+/* Stores design's counts (none: no entry). flags: MDB_APPEND when the caller goes in
+ * design order through a table it emptied. */
+static int tally_put(MDB_txn *txn, const struct store *st, uint64_t design,
+                     const struct vote_counts *c, unsigned flags)
+{
+    uint8_t key[8], val[4 * VOTES_VALUES];
+    uint32_t any = 0;
+    put_be64(key, design);
+    for (int i = 0; i < VOTES_VALUES; i++) {
+        put_be32(val + 4 * i, c->n[i]);
+        any |= c->n[i];
+    }
+    if (any)
+        return store_put(txn, store_dbs(st)->tallies, key, 8, val, sizeof val, flags);
+    int rc = store_del(txn, store_dbs(st)->tallies, key, 8);
+    return rc == CC_ENOTFOUND ? 0 : rc;
+}
+
+/* Writes to the folded table, its tallies kept in step: the changes to a design's counts
+ * are gathered while its votes are written (callers go in design order) and stored when
+ * the next design comes, or at table_done. */
+struct table_edit {
+    MDB_txn *txn;
+    const struct store *st;
+    MDB_cursor *cur;
+    uint64_t design;
+    int64_t delta[VOTES_VALUES];
+};
+
+static int table_begin(struct table_edit *e, MDB_txn *txn, const struct store *st)
+{
+    *e = (struct table_edit){.txn = txn, .st = st};
+    return store_err(mdb_cursor_open(txn, store_dbs(st)->votes, &e->cur));
+}
+
+/* Adds the gathered changes to the design's stored counts. */
+static int table_flush(struct table_edit *e)
+{
+    int64_t any = 0;
+    for (int i = 0; i < VOTES_VALUES; i++)
+        any |= e->delta[i];
+    if (!any)
+        return 0;
+    struct vote_counts c;
+    int rc = votes_tally_get(e->txn, e->st, e->design, &c);
+    if (rc)
+        return rc;
+    for (int i = 0; i < VOTES_VALUES; i++) {
+        int64_t n = (int64_t)c.n[i] + e->delta[i];
+        if (n < 0 || n > UINT32_MAX) { /* not the table's count: made so by hand */
+            log_error("votes: the tally of design %llu does not match its votes (value %d: "
+                      "%lld)", (unsigned long long)e->design, votes_value(i), (long long)n);
+            n = n < 0 ? 0 : UINT32_MAX;
+        }
+        c.n[i] = (uint32_t)n;
+        e->delta[i] = 0;
+    }
+    return tally_put(e->txn, e->st, e->design, &c, 0);
+}
+
+static int table_vote(struct table_edit *e, uint64_t design, uint64_t account, int value)
+{
+    if (value < -1 || value >= VOTES_VALUES)
+        return CC_EINTERNAL; /* scales give -1..5 */
+    int rc;
+    if (design != e->design) {
+        if ((rc = table_flush(e)))
+            return rc;
+        e->design = design;
+    }
+    uint8_t key[16], b = (uint8_t)(int8_t)value;
+    vote_key(key, design, account);
+    MDB_val k = {16, key}, v;
+    int old = 0;
+    rc = mdb_cursor_get(e->cur, &k, &v, MDB_SET_KEY);
+    if (rc && rc != MDB_NOTFOUND)
+        return store_err(rc);
+    int found = !rc;
+    if (found && v.mv_size == 1)
+        old = (int8_t)((const uint8_t *)v.mv_data)[0];
+    if (found && v.mv_size == 1 && old == value)
+        return 0;
+    if (old < -1 || old >= VOTES_VALUES)
+        old = 0; /* not a vote this build writes: replaced, not counted */
+    k = (MDB_val){16, key};
+    v = (MDB_val){1, &b};
+    rc = value ? mdb_cursor_put(e->cur, &k, &v, 0) : found ? mdb_cursor_del(e->cur, 0) : 0;
+    if (rc)
+        return store_err(rc);
+    if (old)
+        e->delta[slot_of(old)]--;
+    if (value)
+        e->delta[slot_of(value)]++;
+    return 0;
+}
+
+static int table_done(struct table_edit *e, int rc)
+{
+    if (!rc)
+        rc = table_flush(e);
+    mdb_cursor_close(e->cur);
+    return rc;
+}
+
+int votes_table_set(MDB_txn *txn, const struct store *st, uint64_t design, uint64_t account,
+                    int value)
+{
+    struct table_edit e;
+    int rc = table_begin(&e, txn, st);
+    if (rc)
+        return rc;
+    return table_done(&e, table_vote(&e, design, account, value));
+}
+
+int votes_tallies_build(MDB_txn *txn, const struct store *st, size_t *designs,
+                        uint64_t *votes)
+{
+    const struct store_dbs *db = store_dbs(st);
+    MDB_cursor *cur;
+    *designs = 0;
+    *votes = 0;
+    int rc = store_err(mdb_drop(txn, db->tallies, 0));
+    if (rc || (rc = store_err(mdb_cursor_open(txn, db->votes, &cur))))
+        return rc;
+    struct vote_counts c = {{0}};
+    uint64_t design = 0;
+    MDB_val k, v;
+    int mrc;
+    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !mrc && !rc;
+         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != 16 || v.mv_size != 1)
+            continue;
+        int value = (int8_t)((const uint8_t *)v.mv_data)[0];
+        if (!value || value < -1 || value >= VOTES_VALUES)
+            continue;
+        if (get_be64(k.mv_data) != design) {
+            if (design && (rc = tally_put(txn, st, design, &c, MDB_APPEND)))
+                break;
+            design = get_be64(k.mv_data);
+            memset(&c, 0, sizeof c);
+            ++*designs;
+        }
+        c.n[slot_of(value)]++;
+        ++*votes;
+    }
+    mdb_cursor_close(cur);
+    if (!rc && mrc != MDB_NOTFOUND)
+        rc = store_err(mrc);
+    if (!rc && design)
+        rc = tally_put(txn, st, design, &c, MDB_APPEND);
+    return rc;
 }
 
 /* The sequence the last fold covered, as txn sees it (0: none yet). */
@@ -378,13 +566,11 @@ int votes_fold(MDB_txn *txn, const struct store *st)
             order[n++] = &vl->map.e[i];
     qsort(order, n, sizeof *order, cmp_entry);
     const struct store_dbs *db = store_dbs(st);
-    for (size_t i = 0; i < n && !rc; i++) {
-        uint8_t key[16], val = (uint8_t)(int8_t)order[i]->value;
-        vote_key(key, order[i]->design, order[i]->account);
-        rc = val ? store_put(txn, db->votes, key, 16, &val, 1, 0)
-                 : store_del(txn, db->votes, key, 16);
-        if (rc == CC_ENOTFOUND)
-            rc = 0; /* cast and cleared since the last fold */
+    struct table_edit e;
+    if (!(rc = table_begin(&e, txn, st))) {
+        for (size_t i = 0; i < n && !rc; i++)
+            rc = table_vote(&e, order[i]->design, order[i]->account, order[i]->value);
+        rc = table_done(&e, rc);
     }
     free(order);
     uint8_t last[8];

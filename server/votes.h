@@ -52,6 +52,34 @@ int votes_fold_due(const struct store *st, uint64_t now_ns);
  * thread, or start-up before the writer starts). */
 int votes_fold_store(struct store *st);
 
+/* ---- the folded table's tallies ----
+ * `tallies`: be64 design → how many of the folded table's votes on it have each value
+ * (-1, 1, 2, 3, 4, 5: six be32); no entry for a design without any. Every write of the
+ * table (votes_fold, votes_table_set) keeps it in the same transaction, so it always
+ * counts the table as that transaction sees it: what start-up reads instead of every
+ * vote (schema ≥ 5), and what a threshold contest counts supports from. */
+#define VOTES_VALUES 6
+struct vote_counts {
+    uint32_t n[VOTES_VALUES]; /* n[i]: the votes of value votes_value(i) */
+};
+static inline int votes_value(int i)
+{
+    return i ? i : -1;
+}
+/* Decodes one value of `tallies`: 0, or -1 when it is not one this build writes. */
+int votes_tally_decode(const MDB_val *v, struct vote_counts *out);
+/* design's counts in txn (all 0 when it has no folded vote). */
+int votes_tally_get(MDB_txn *txn, const struct store *st, uint64_t design,
+                    struct vote_counts *out);
+/* Sets the folded vote of (design, account) to value (0 removes it), its tally kept: for
+ * the tools and tests that write a store of their own (the server votes with votes_set). */
+int votes_table_set(MDB_txn *txn, const struct store *st, uint64_t design, uint64_t account,
+                    int value);
+/* Counts `tallies` again from the folded table (the upgrade to schema 5, and tools that
+ * fill the table in bulk). *designs, *votes: what it counted. */
+int votes_tallies_build(MDB_txn *txn, const struct store *st, size_t *designs,
+                        uint64_t *votes);
+
 /* Counters for /metrics; any thread. */
 struct votes_stats {
     int64_t standing;  /* votes standing (one per voter and design) after the last

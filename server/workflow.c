@@ -80,28 +80,18 @@ int workflow_move(MDB_txn *txn, const struct store *st, const char *contest, uin
 
 /* Supports among the stored votes of design (the vote of this transaction included):
  * the vote log folded first (once a design, when its counter starts; and at milestones),
- * then the design's votes counted in the table. */
+ * then counted from the design's tally of the folded votes. */
 static int count_supports(MDB_txn *txn, const struct store *st, const struct workflow_vote *v,
                           uint32_t *out)
 {
-    MDB_cursor *cur;
+    struct vote_counts c;
     int rc = votes_fold(txn, st);
-    if (rc)
+    if (rc || (rc = votes_tally_get(txn, st, v->design, &c)))
         return rc;
-    if ((rc = mdb_cursor_open(txn, store_dbs(st)->votes, &cur)))
-        return store_err(rc);
-    uint8_t prefix[8];
-    put_be64(prefix, v->design);
-    MDB_val k = {8, prefix}, val;
     uint32_t n = 0;
-    for (rc = mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE);
-         !rc && k.mv_size == 16 && !memcmp(k.mv_data, prefix, 8);
-         rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT))
-        if (val.mv_size == 1)
-            n += (uint32_t)v->scale->supports((int8_t)((const uint8_t *)val.mv_data)[0]);
-    mdb_cursor_close(cur);
-    if (rc && rc != MDB_NOTFOUND)
-        return store_err(rc);
+    for (int i = 0; i < VOTES_VALUES; i++)
+        if (c.n[i])
+            n += c.n[i] * (uint32_t)v->scale->supports(votes_value(i));
     *out = n;
     return 0;
 }

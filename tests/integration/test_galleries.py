@@ -504,6 +504,35 @@ async def reload(srv):
     await c.close()
 
 
+async def upgrade_tallies(srv):
+    """Data of schema 4 (votes without their tallies, server/votes.h) is upgraded at
+    start: the tallies are counted from the votes, and the galleries rank and count as
+    before."""
+    import lmdb  # Debian's python3-lmdb (tools/setup/deps.sh)
+    c = await Client.connect(srv)
+    queries = [dict(sort='top', limit=100), dict(sort='top', offset=100, limit=100),
+               dict(sort='new', limit=100)]
+    before = [await c.ok('gallery.get', **q) for q in queries]
+    await c.close()
+    assert sum(x['tally']['votes'] for x in before[0]['items']) > 0, before[0]['items'][:3]
+    srv.stop()
+    env = lmdb.open(srv.data, max_dbs=64, subdir=True)
+    with env.begin(write=True) as txn:
+        txn.drop(env.open_db(b'tallies', txn=txn), delete=True)
+        txn.put(b'schema', struct.pack('>Q', 4), db=env.open_db(b'meta', txn=txn))
+    env.close()
+    srv.start()
+    line = [x for x in srv.log_text().splitlines() if 'upgrade: schema 4 -> 5' in x]
+    assert line and ' from 0 votes' not in line[0], srv.log_text()[-2000:]
+    c = await Client.connect(srv)
+    after = [await c.ok('gallery.get', **q) for q in queries]
+    await c.close()
+    for q, b, a in zip(queries, before, after):
+        assert a == b, (q, b, a)
+    srv.restart()
+    assert 'upgrade:' not in srv.log_text()
+
+
 async def drain_to_slow_reader(srv):
     """SIGTERM while a client that reads slowly has ~1 MB of replies coming: the
     shutdown waits until every reply is out of the process, including the tail that
@@ -655,6 +684,7 @@ async def main():
         await watch_resync_comments(srv, ids, 100)
         await watch_resync_comments(srv, ids, 101)
         await reload(srv)
+        await upgrade_tallies(srv)
         await drain_to_slow_reader(srv)
         n = await crash()
         print(f'galleries: ok (slow readers peaked at {int(peak)} queued bytes; '

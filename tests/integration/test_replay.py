@@ -50,14 +50,28 @@ def dump(path):
             out[name] = dict(txn.cursor())
     env.close()
     votes = out.setdefault(b'votes', {})
+    # The tallies count the folded table (server/votes.h) as the node left it, and the
+    # table once folded here.
+    assert out.get(b'tallies', {}) == tallies(votes), path
     for _, entry in sorted(out.pop(b'vote_log', {}).items()):
         key, value = entry[:16], entry[16:]
         if value == b'\x00':
             votes.pop(key, None)
         else:
             votes[key] = value
+    out[b'tallies'] = tallies(votes)
     out.get(b'meta', {}).pop(b'votes.folded', None)
     return out
+
+
+def tallies(votes):
+    """`tallies` as server/votes.c keeps it for a folded table: be64 design → six be32,
+    the design's votes of value -1, 1, 2, 3, 4, 5."""
+    counts = {}
+    for key, value in votes.items():
+        v = struct.unpack('b', value)[0]
+        counts.setdefault(key[:8], [0] * 6)[0 if v < 0 else v] += 1
+    return {k: struct.pack('>6I', *c) for k, c in counts.items()}
 
 
 async def clock(c, t):

@@ -332,12 +332,13 @@ async def upgrade_from_schema_1():
     await bob.close()
     assert 'upgrade: schema 2 -> 3' in srv.log_text()
     assert 'upgrade: schema 3 -> 4, the vote log' in srv.log_text()
+    assert 'upgrade: schema 4 -> 5, the tallies of 0 designs from 0 votes' in srv.log_text()
     srv.restart()  # upgraded once: the next start finds the current schema
     assert 'upgrade:' not in srv.log_text()
     srv.stop()
     env = lmdb_env(srv.data)
     with env.begin() as txn:
-        assert txn.get(b'schema', db=env.open_db(b'meta', txn=txn)) == struct.pack('>Q', 4)
+        assert txn.get(b'schema', db=env.open_db(b'meta', txn=txn)) == struct.pack('>Q', 5)
     env.close()
     print('upgrade from schema 1: blob references built: ok')
 

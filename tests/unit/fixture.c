@@ -8,6 +8,7 @@
 #include "check.h"
 #include "contests.h"
 #include "util.h"
+#include "votes.h"
 
 static int64_t read_clock(void *user)
 {
@@ -81,10 +82,7 @@ void fx_design(struct fixture *f, MDB_txn *txn, uint64_t id, const char *contest
 
 void fx_vote(struct fixture *f, MDB_txn *txn, uint64_t design, uint64_t account, int value)
 {
-    uint8_t key[16], v = (uint8_t)(int8_t)value;
-    put_be64(key, design);
-    put_be64(key + 8, account);
-    ASSERT_EQ(store_put(txn, store_dbs(f->st)->votes, key, 16, &v, 1, 0), 0);
+    ASSERT_EQ(votes_table_set(txn, f->st, design, account, value), 0);
 }
 
 void fx_account(struct fixture *f, MDB_txn *txn, uint64_t id, const char *name)

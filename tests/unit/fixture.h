@@ -34,7 +34,7 @@ void fx_contest(struct fixture *f, MDB_txn *txn, const char *id, const char *sca
 void fx_design(struct fixture *f, MDB_txn *txn, uint64_t id, const char *contest,
                uint64_t creator, int64_t created, const char *status, int hidden,
                const char *tags);
-/* Stores account's vote of value on design. */
+/* Stores account's vote of value on design in the folded table (votes_table_set). */
 void fx_vote(struct fixture *f, MDB_txn *txn, uint64_t design, uint64_t account, int value);
 /* Stores an account record (creators_open reads them). */
 void fx_account(struct fixture *f, MDB_txn *txn, uint64_t id, const char *name);
