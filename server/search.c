@@ -1,6 +1,7 @@
 /* The search index. See search.h. */
 #include "search.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -376,6 +377,7 @@ struct build {
     struct sindex *idx;
     int rc;
     size_t designs;
+    atomic_int stop; /* search_stop: the server is shutting down */
 };
 
 static void build_work(uv_work_t *w)
@@ -390,6 +392,11 @@ static void build_work(uv_work_t *w)
     int rc = mdb_cursor_open(txn, store_dbs(b->st)->designs, &cur);
     MDB_val k, v;
     for (int op = MDB_FIRST; !rc && !(rc = mdb_cursor_get(cur, &k, &v, op)); op = MDB_NEXT) {
+        if (atomic_load_explicit(&b->stop, memory_order_relaxed)) {
+            mdb_cursor_close(cur);
+            store_read_end(b->st, txn);
+            return;
+        }
         json_t *rec = json_loadb(v.mv_data, v.mv_size, 0, NULL);
         if (rec && k.mv_size == 8) {
             json_t *la = design_lookalikes(txn, b->st, get_be64(k.mv_data));
@@ -434,6 +441,12 @@ static void build_after(uv_work_t *w, int status)
         return;
     }
     s->job = NULL;
+    if (atomic_load(&b->stop)) {
+        log_info("search: the index build was stopped (shutting down)");
+        index_free(b->idx);
+        free(b);
+        return;
+    }
     if (status || b->rc) {
         log_error("search: the index could not be built (%s); search stays unavailable",
                   status ? uv_strerror(status) : ccerr_wire(b->rc));
@@ -467,6 +480,12 @@ void search_open(struct search **out, struct server *srv)
         s->job = b;
     }
     *out = s;
+}
+
+void search_stop(struct search *s)
+{
+    if (s && s->job)
+        atomic_store(&s->job->stop, 1);
 }
 
 void search_close(struct search *s)

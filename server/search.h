@@ -38,6 +38,9 @@ struct search_query {
 
 /* Starts the index's build on srv's thread pool. */
 void search_open(struct search **out, struct server *srv);
+/* Shutting down: a build in flight stops at its next record (the loop, which waits for
+ * it, ends soon after) and search stays unavailable. */
+void search_stop(struct search *s);
 /* Frees it (after the loop ran: a build in flight is abandoned in its after-work). */
 void search_close(struct search *s);
 /* Splits text into folded words (at most max of them) into words; returns how many. */

@@ -142,6 +142,7 @@ static void stop_now(struct server *s)
     }
     catalog_stop(s->catalog);
     live_stop(s->live);
+    search_stop(s->search); /* the loop would wait for a build of the index */
     net_stop(s->net);
 }
 

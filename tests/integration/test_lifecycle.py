@@ -3,7 +3,8 @@ flags; --make-brand before and while a server runs; a port already in use; a dat
 from a newer schema (or with a corrupt schema record) refused; LMDB map growth from a
 64 KiB map under 3,000 registrations, durable across a restart; graceful SIGTERM in
 the middle of pipelined registrations (exit 0, every ok durable, no reply lost for a
-request the server read, `busy` changes nothing) and SIGINT."""
+request the server read, `busy` changes nothing) and SIGINT; SIGTERM while the search
+index is still being built stops the build."""
 import asyncio
 import ctypes
 import json
@@ -23,6 +24,8 @@ from harness import (HOST, Client, Server, check_accounts, check_no_sanitizer_re
 FLAGS = ('--listen', '--data', '--make-brand', '--map-size', '--send-queue', '--ws-sndbuf',
          '--drain-ms', '--log-level')
 notes = []
+GENDATA = os.environ.get('CC_GENDATA', os.path.join(os.path.dirname(os.environ.get(
+    'COCREATED', 'build/cocreated')), 'tools', 'bench', 'gendata'))
 
 
 def daemon(*args):
@@ -488,6 +491,26 @@ async def test_drain_deadline():
     notes.append(f'SIGTERM with {int(queued) >> 20} MiB unread: exit 0 after --drain-ms')
 
 
+async def test_stop_while_indexing():
+    """SIGTERM while the search index is still being built after a start (200,000
+    designs): the build stops at its next record and the server exits, rather than
+    finishing an index no one will use before it can."""
+    srv = Server(start=False)
+    subprocess.run([GENDATA, '--data', srv.data, '--designs', '200000', '--votes', '0',
+                    '--accounts', '100'], check=True, capture_output=True, timeout=120)
+    srv.start()
+    c = await Client.connect(srv)
+    r = await c.call('search', q='design')
+    await c.close()
+    assert not r['ok'] and r['error']['code'] == 'busy', r  # the build is running
+    srv.stop()
+    log = srv.log_text()
+    after = log[log.index('SIGTERM'):]
+    assert 'search: the index build was stopped (shutting down)' in after, log[-2000:]
+    assert 'designs indexed' not in log, log[-2000:]
+    notes.append('SIGTERM while the search index builds: the build stops')
+
+
 def step(name):
     """Says which part runs (unbuffered: ctest keeps what a timed-out test printed)."""
     print(f'lifecycle: {name}', flush=True)
@@ -518,6 +541,8 @@ async def main():
     await test_send_queue_burst()
     step('drain deadline')
     await test_drain_deadline()
+    step('stop while indexing')
+    await test_stop_while_indexing()
     print('lifecycle: ok (' + '; '.join(notes) + ')')
 
 
