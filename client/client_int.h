@@ -12,7 +12,7 @@
 #include "cocreate/client.h"
 
 /* What an lws wsi's opaque user data points at (both start with the tag). */
-enum cl_tag { CL_TAG_CONN = 0x434f4e4e, CL_TAG_FETCH = 0x46455443 };
+enum cl_tag { CL_TAG_CONN = 0x434f4e4e, CL_TAG_FETCH = 0x46455443, CL_TAG_CLOSING = 0x434c4f53 };
 
 enum cl_state { CL_CONNECTING, CL_OPEN, CL_CLOSED };
 
@@ -73,6 +73,11 @@ struct cc_conn {
     int depth;         /* our callbacks and blocking waits in progress on the stack */
     int close_asked;   /* cc_close was called: nothing more reaches the caller */
     int tearing_down;
+    /* cc_close of an open connection: its WebSocket, sending our close frame and
+     * waiting for the server's (opaque data &closing_tag), until close_deadline */
+    int closing_tag; /* CL_TAG_CLOSING */
+    struct lws *closing_wsi;
+    uint64_t close_deadline;
     struct cc_sub *subs;
     struct cc_watch *watches;
     struct cl_upload *upload;
@@ -112,6 +117,10 @@ void cl_connect_info(const struct cc_conn *c, struct lws_client_connect_info *ci
 int cl_refuse_blocking(struct cc_conn *c, struct cc_error *err);
 /* (Re)arms the deadline timer for the earliest deadline pending. */
 void cl_arm_timer(struct cc_conn *c);
+/* Now on c's loop in ms, the clock read again: for a deadline set from a caller's call
+ * (the blocking form's loop does not run between calls, so uv_now() is when the last one
+ * ended: a request after a long idle would time out at once). */
+uint64_t cl_now(struct cc_conn *c);
 /* A call with a blocking or an async completion: begin picks the reply callback (the
  * caller's cb, or a waiter) — or refuses a blocking call where none may run
  * (cl_refuse_blocking: CC_ERR_USAGE, call->error filled) —, end waits when blocking. */

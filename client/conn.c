@@ -12,6 +12,7 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,9 @@
 
 /* Teardown: how often the step timer looks whether lws's handles are gone (ms). */
 #define TEARDOWN_POLL_MS 2
+/* cc_close of an open connection waits this long at most for the server's close frame
+ * (RFC 6455's closing handshake) before the socket goes. */
+#define CLOSE_HANDSHAKE_MS 1000
 /* The most file descriptor numbers one context can hold (lws 4.1 keeps a table of them
  * per context: pollfds and wsi pointers, 16 bytes each). */
 #define FD_LIMIT_MAX 65536
@@ -315,7 +319,7 @@ int cl_send_request(struct cc_conn *c, const char *op, json_t *args, cc_reply_fn
     p->id = id;
     p->cb = cb;
     p->user = user;
-    p->deadline = uv_now(c->loop) + (uint64_t)c->timeout_ms;
+    p->deadline = cl_now(c) + (uint64_t)c->timeout_ms;
     p->prev = c->pend_tail;
     if (c->pend_tail)
         c->pend_tail->next = p;
@@ -456,6 +460,12 @@ void cl_arm_timer(struct cc_conn *c)
 }
 
 static void set_closed(struct cc_conn *c, const struct cc_error *why);
+
+uint64_t cl_now(struct cc_conn *c)
+{
+    uv_update_time(c->loop);
+    return uv_now(c->loop);
+}
 
 static void on_timer(uv_timer_t *t)
 {
@@ -644,6 +654,31 @@ static int ws_callback(struct cc_conn *c, struct lws *wsi, enum lws_callback_rea
     }
 }
 
+/* The WebSocket of a connection cc_close closes: at its next writeable it sets its timer,
+ * whose callback asks lws to close it; lws then sends our close frame (lws_close_reason
+ * set the code) and waits for the server's. Not -1 from the writeable callback: lws 4.1
+ * on libuv takes that for a dead socket and drops it without a close frame (as
+ * server/net.c found). Nor the timer set from cc_close: set outside lws's service, it
+ * may wait for something else to wake lws. */
+static int closing_callback(struct lws *wsi, enum lws_callback_reasons reason, int *tag)
+{
+    struct cc_conn *c = (struct cc_conn *)((char *)tag - offsetof(struct cc_conn, closing_tag));
+    switch (reason) {
+    case LWS_CALLBACK_CLIENT_WRITEABLE:
+        lws_set_timer_usecs(wsi, 1);
+        return 0;
+    case LWS_CALLBACK_TIMER:
+        return -1;
+    case LWS_CALLBACK_CLIENT_CLOSED:
+    case LWS_CALLBACK_WSI_DESTROY:
+        lws_set_opaque_user_data(wsi, NULL);
+        c->closing_wsi = NULL;
+        return 0;
+    default:
+        return 0;
+    }
+}
+
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                     size_t len)
 {
@@ -653,6 +688,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         return 0;
     if (*tag == CL_TAG_FETCH)
         return cl_fetch_callback(wsi, reason, (struct cl_fetch *)tag, in, len);
+    if (*tag == CL_TAG_CLOSING)
+        return closing_callback(wsi, reason, tag);
     struct cc_conn *c = (struct cc_conn *)tag;
     if (c->state == CL_CLOSED)
         return reason == LWS_CALLBACK_CLIENT_WRITEABLE ? -1 : 0;
@@ -761,7 +798,7 @@ static int start(struct cc_conn *c, const struct cc_options *opt, struct cc_erro
     uv_timer_init(c->loop, &c->timer);
     c->timer.data = c;
     c->timer_open = 1;
-    c->connect_deadline = uv_now(c->loop) + (uint64_t)c->timeout_ms;
+    c->connect_deadline = cl_now(c) + (uint64_t)c->timeout_ms;
 
     struct lws_client_connect_info ci;
     cl_connect_info(c, &ci, c->path, c, &c->wsi); /* wsi known from the start, NULL
@@ -1012,6 +1049,14 @@ static void on_timer_closed(uv_handle_t *h)
 static void teardown_step(uv_timer_t *t)
 {
     struct cc_conn *c = t->data;
+    if (c->closing_wsi && uv_now(c->loop) < c->close_deadline) {
+        uv_timer_start(&c->timer, teardown_step, TEARDOWN_POLL_MS, 0);
+        return; /* the closing handshake first */
+    }
+    if (c->closing_wsi) { /* no answer: the socket goes with the context */
+        lws_set_opaque_user_data(c->closing_wsi, NULL);
+        c->closing_wsi = NULL;
+    }
     if (c->ctx && !c->tearing_down) {
         c->tearing_down = 1;
         cl_fd_lock();
@@ -1069,8 +1114,17 @@ void cc_close(struct cc_conn *c)
     struct cc_error e = {0};
     cl_error(&e, CC_ERR_CLOSED, "closed by cc_close");
     c->depth++;
+    struct lws *open = c->state == CL_OPEN ? c->wsi : NULL;
     if (c->state != CL_CLOSED)
         set_closed(c, &e);
+    if (open) { /* RFC 6455: our close frame, then the server's, before the socket goes */
+        c->closing_tag = CL_TAG_CLOSING;
+        c->closing_wsi = open;
+        c->close_deadline = cl_now(c) + CLOSE_HANDSHAKE_MS;
+        lws_set_opaque_user_data(open, &c->closing_tag);
+        lws_close_reason(open, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
+        lws_callback_on_writable(open);
+    }
     cl_fetch_abort_all(c, &e);
     cl_live_free_all(c);
     c->depth--;

@@ -282,7 +282,7 @@ int cc_fetch(struct cc_conn *c, const char *path, struct cc_fetch *f)
     x->want = f->headers;
     x->next = c->fetches;
     c->fetches = x;
-    x->deadline = uv_now(c->loop) + (uint64_t)c->timeout_ms;
+    x->deadline = cl_now(c) + (uint64_t)c->timeout_ms;
 
     struct lws_client_connect_info ci;
     cl_connect_info(c, &ci, path, x, &x->wsi);

@@ -76,7 +76,7 @@ static void begin_reply(struct cc_conn *c, json_t *result, const struct cc_error
         return;
     }
     up->phase = UP_SENDING;
-    up->stall_deadline = uv_now(c->loop) + (uint64_t)c->timeout_ms;
+    up->stall_deadline = cl_now(c) + (uint64_t)c->timeout_ms;
     cl_arm_timer(c);
     cl_want_write(c);
 }

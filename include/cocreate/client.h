@@ -139,7 +139,9 @@ int cc_connect_loop(struct cc_conn **out, struct uv_loop_s *loop, const struct c
                     cc_open_fn opened, void *user, struct cc_error *err);
 /* Closes the connection: every call still waiting gets CC_ERR_CLOSED (its callback
  * runs now), subscriptions and watches are freed, and no callback of c runs after this
- * returns. Blocking form: everything is released before it returns. Event-driven
+ * returns. An open connection ends with the WebSocket closing handshake (our close
+ * frame, 1000, then the server's; at most 1 s). Blocking form: everything is released
+ * before it returns. Event-driven
  * form: the libwebsockets context is torn down on the loop over the next iterations
  * (the loop's uv_run returns once that is done, uv_loop_close then succeeds). Safe
  * inside the connection's own callbacks. NULL-safe. */

@@ -1363,6 +1363,42 @@ static void test_event_driven(const char *url)
     fprintf(stderr, "ok: event-driven form on the caller's loop (uv_loop_close == 0)\n");
 }
 
+/* The blocking form's loop does not run between the caller's calls: a request made after
+ * the caller was idle for longer than the timeout gets the whole timeout (the deadline
+ * counted from a clock read then, not from when the last call ended). */
+static void test_idle_then_call(const char *url)
+{
+    struct cc_conn *c = connect_to(url);
+    struct cc_call k = {0};
+    cc_set_timeout(c, 300);
+    usleep(600 * 1000); /* the game's idle time between two calls: the scenario itself */
+    DONE(cc_gallery_get(c, NULL, &k));
+    cc_close(c);
+    fprintf(stderr, "ok: a call after the caller was idle longer than the timeout\n");
+}
+
+/* cc_close of an open connection, in the blocking form and on the caller's loop (from
+ * its opened callback): RFC 6455's closing handshake — our close frame (1000), then the
+ * server's — before the socket goes. CC_CLOSE_URL is a bare WebSocket endpoint
+ * (test_client.py) that records the close code each connection ended with (1006: the
+ * socket went without a close frame) and checks them after this test. */
+static void test_close_handshake(void)
+{
+    const char *url = env("CC_CLOSE_URL");
+    cc_close(connect_to(url));
+    uv_loop_t loop;
+    ASSERT(!uv_loop_init(&loop));
+    struct cc_options o = {.url = url};
+    struct cc_error e = {0};
+    struct cc_conn *c = NULL;
+    int kind = -1;
+    ASSERT(!cc_connect_loop(&c, &loop, &o, ev_dead_opened, &kind, &e));
+    uv_run(&loop, UV_RUN_DEFAULT);
+    ASSERT_EQ(kind, CC_OK);
+    ASSERT_EQ(uv_loop_close(&loop), 0);
+    fprintf(stderr, "ok: cc_close sends a close frame and waits for the server's (both forms)\n");
+}
+
 int main(void)
 {
     const char *url = env("CC_URL");
@@ -1386,6 +1422,8 @@ int main(void)
     test_threads(url);
     test_tls();
     test_broken_servers();
+    test_close_handshake();
+    test_idle_then_call(url);
     cc_close(brand);
     free(ds.big);
     free(ds.small);
