@@ -702,35 +702,40 @@ void changes_cluster_stats(const struct changes *cs, struct changes_cluster_stat
 
 /* ---- offline ---- */
 
-/* Applies c in a transaction of its own, recording seq as the journal's applied
- * sequence when nonzero (start-up replay). */
+struct apply_once {
+    struct change *c;
+    uint64_t seq;
+    int result; /* the apply's: 0, or the refusal it answers */
+};
+
+/* The record applied in txn, and with a journal sequence (start-up replay) that sequence
+ * recorded as applied: a record its apply refuses leaves nothing but its sequence (its
+ * writes rolled back in a nested transaction), which counts all the same. */
+static int apply_in(MDB_txn *txn, struct store *st, void *user)
+{
+    struct apply_once *a = user;
+    if (!a->seq)
+        return a->result = change_apply(a->c, txn, st);
+    MDB_txn *child;
+    uint64_t mark;
+    int rc = store_child_begin(st, txn, &child, &mark);
+    if (rc)
+        return rc;
+    rc = store_child_end(st, child, change_apply(a->c, child, st), mark);
+    if (rc == STORE_EMAPFULL || rc == CC_EINTERNAL)
+        return rc;
+    a->result = rc;
+    return put_u64(txn, st, JOURNAL_SEQ_KEY, a->seq);
+}
+
+/* Applies c in a transaction of its own (grown and retried when the map is full),
+ * recording seq as the journal's applied sequence when nonzero. Returns the apply's
+ * result, or the store's error. */
 static int apply_now(struct store *st, struct change *c, uint64_t seq)
 {
-    for (;;) {
-        MDB_txn *txn;
-        int rc = store_write_begin(st, &txn);
-        if (rc)
-            return rc;
-        rc = change_apply(c, txn, st);
-        int arc = rc;
-        if (seq && (rc == 0 || (rc != STORE_EMAPFULL && rc != CC_EINTERNAL))) {
-            /* a refused record is applied as refused: its sequence counts all the same */
-            if (rc) {
-                store_write_abort(st, txn);
-                if ((rc = store_write_begin(st, &txn)))
-                    return rc;
-            }
-            rc = put_u64(txn, st, JOURNAL_SEQ_KEY, seq);
-        }
-        if (rc)
-            store_write_abort(st, txn);
-        else
-            rc = store_write_commit(st, txn);
-        if (rc != STORE_EMAPFULL)
-            return rc ? rc : arc;
-        if (store_grow(st))
-            return CC_EINTERNAL;
-    }
+    struct apply_once a = {c, seq, 0};
+    int rc = store_write_once(st, apply_in, &a);
+    return rc ? rc : a.result;
 }
 
 int changes_apply_now(struct store *st, struct change *c)
