@@ -1,8 +1,8 @@
 // The brand that can judge (issue 17): a contest made in the dashboard with terms (the
 // creator accepts them at upload), the overview of all contests, the ranking as a grid
 // of thumbnails with tallies and a bulk "Shortlist selected"; members report designs,
-// the brand's review queue shows them with their reasons, the brand hides one with a
-// reason and dismisses another; it hides a comment from the design page and suspends
+// the brand's review queue shows them with their reasons (all contests', or one
+// contest's, kept in the URL), the brand hides one with a reason and dismisses another; it hides a comment from the design page and suspends
 // a spammer from their creator page (whose open page says it was signed out); the
 // moderation log shows who did what, when and why.
 import { scenario, person, register, loginWithToken, go, shot, submitLevel, uploadLevels, adminRow, giveReason, wsCalls, check, checkLabels, noPageErrors } from './lib.mjs';
@@ -40,6 +40,7 @@ await scenario('brand_review', [], async ({ srv, b }) => {
   await shot(maker, 'submit-terms');
   const first = await submitLevel(maker, { title: 'Moon Jump', contest: 'night-levels', terms: true });
   const [second, third] = await uploadLevels(maker, 2, { contest: 'night-levels', prefix: 'Star Path', terms: 'v1' });
+  const [elsewhere] = await uploadLevels(maker, 1, { contest: 'open', prefix: 'Open Path', first: 5 });
 
   // Votes, two reports with reasons, a spam comment; a spammer with a page open.
   const spammer = await person(b, srv, { width: 390, height: 844 });
@@ -48,7 +49,8 @@ await scenario('brand_review', [], async ({ srv, b }) => {
   await wsCalls(spammer, [['auth.register', { name: 'owl' }], ['vote.cast', { design: first, value: 1 }], ['vote.cast', { design: second, value: 1 }],
     ['design.report', { design: first, reason: 'copied from someone else' }]]);
   await wsCalls(spammer, [['auth.register', { name: 'bat' }], ['vote.cast', { design: first, value: 1 }],
-    ['design.report', { design: first, reason: 'offensive' }], ['design.report', { design: third, reason: 'spam' }]]);
+    ['design.report', { design: first, reason: 'offensive' }], ['design.report', { design: third, reason: 'spam' }],
+    ['design.report', { design: elsewhere, reason: 'not a level' }]]);
   await go(spammer, `/design/${second}`);
   await spammer.getByLabel('Add a comment').fill('Buy cheap followers at example.com!!!');
   await spammer.getByRole('button', { name: 'Post comment' }).click();
@@ -85,6 +87,19 @@ await scenario('brand_review', [], async ({ srv, b }) => {
   check((await top.locator('.reasons q').allTextContents()).join('|') === 'copied from someone else|offensive', 'the reasons, oldest first');
   await shot(brand, 'brand-review-queue');
   await checkLabels(brand, 'review queue');
+  // One contest's queue (review.list's contest), kept in the URL; then every contest's.
+  await queue.locator(`li[data-id="${elsewhere}"]`).waitFor();
+  await brand.getByLabel('Contest').selectOption('night-levels');
+  await queue.locator(`li[data-id="${elsewhere}"]`).waitFor({ state: 'detached' });
+  check(await queue.locator('li.review-item').count() === 2, 'the night-levels queue: its two reported designs');
+  check(new URL(brand.url()).searchParams.get('of') === 'night-levels', `the contest in the URL: ${brand.url()}`);
+  await go(brand, '/brand?view=review&of=open');
+  await queue.locator(`li[data-id="${elsewhere}"]`).waitFor();
+  check(await queue.locator('li.review-item').count() === 1, 'the open contest\'s queue: one design');
+  check(await brand.getByLabel('Contest').inputValue() === 'open', 'the picker shows the URL\'s contest');
+  await brand.getByLabel('Contest').selectOption('');
+  await queue.locator(`li[data-id="${first}"]`).waitFor();
+  await queue.locator(`li[data-id="${elsewhere}"]`).waitFor();
   // Dismiss the lone spam report: it leaves the queue (review.dismiss: for every brand
   // session, until a new report).
   await queue.locator(`li[data-id="${third}"]`).getByRole('button', { name: 'Dismiss the reports of Star Path 2' }).click();

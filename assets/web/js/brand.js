@@ -376,9 +376,25 @@ const plural = (n, one, many = one + 's') => `${n} ${n === 1 ? one : many}`;
 function reviewQueue() {
   const open = h('ol.review', { 'data-testid': 'review', 'aria-label': 'Designs to review' });
   const msg = h('p', { role: 'status' });
+  const count = h('p.help', { 'data-testid': 'review-count' });
+  // One contest's queue or every contest's (review.list's `contest`), kept in the URL
+  // (?view=review&of=SLUG) so that a link or a reload shows the same queue.
+  let of = params().get('of') || '';
+  const picker = h('select', { id: 'rq-contest', name: 'of' }, h('option', { value: '' }, 'All contests'),
+    of ? h('option', { value: of, selected: true }, of) : null);
+  contests(true).then((all) => {
+    clear(picker, h('option', { value: '' }, 'All contests'),
+      all.map((c) => h('option', { value: c.id, selected: c.id === of }, c.title)));
+  }).catch((e) => { msg.textContent = errText(e); });
+  picker.addEventListener('change', () => {
+    of = picker.value;
+    history.replaceState(null, '', `/brand?view=review${of ? `&of=${encodeURIComponent(of)}` : ''}`);
+    load();
+  });
   const el = h('section', { 'aria-labelledby': 'rq-h' }, h('h2', { id: 'rq-h' }, 'Review queue'),
     h('p.help', 'Designs members reported, most reported first, with their reasons; then designs uploaded looking like another creator’s, beside it. Hide one (with a reason for the log), or dismiss it to keep it up: it leaves the queue for all of the brand’s staff until someone reports it.'),
-    msg, open);
+    h('div.filters', h('div.field', h('label', { for: 'rq-contest' }, 'Contest'), picker)),
+    msg, count, open);
   let lookup = designLookup();
 
   function item(x, alike) {
@@ -437,9 +453,15 @@ function reviewQueue() {
   async function load() {
     try {
       lookup = designLookup(); // titles, names and hidden marks as of now
-      const r = await api.call('review.list', { limit: REVIEW_LIMIT });
+      const asked = of;
+      const r = await api.call('review.list', of ? { contest: of, limit: REVIEW_LIMIT } : { limit: REVIEW_LIMIT });
       const found = await Promise.all(r.items.map(alikes));
-      clear(open, r.items.length ? r.items.map((x, i) => item(x, found[i])) : h('li.empty', 'Nothing to review: no reported designs or look-alikes waiting.'));
+      if (asked !== of) return; // another contest was picked meanwhile: its load shows
+      count.textContent = r.total > r.items.length
+        ? `The first ${r.items.length} of ${plural(r.total, 'design')} to review: those handled leave the queue and the next come.`
+        : '';
+      clear(open, r.items.length ? r.items.map((x, i) => item(x, found[i]))
+        : h('li.empty', of ? 'Nothing to review in this contest: no reported designs or look-alikes waiting.' : 'Nothing to review: no reported designs or look-alikes waiting.'));
     } catch (e) { msg.textContent = errText(e); }
   }
   load();
