@@ -185,7 +185,9 @@ static int load_tallies(struct part *p, MDB_txn *txn)
             continue;
         struct dmem *d = catalog_design(p->cat, get_be64(k.mv_data));
         for (int i = 0; i < VOTES_VALUES; i++) {
-            if (d && c.n[i])
+            /* (a value its scale refused at the vote cannot be stored: the check keeps
+             * a hand-made one out of the scale's counters) */
+            if (d && c.n[i] && d->gal->scale->valid(votes_value(i)))
                 cat_count_votes(d, votes_value(i), c.n[i]);
             p->votes += c.n[i];
         }
