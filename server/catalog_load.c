@@ -101,8 +101,8 @@ static size_t load_threads(void)
 }
 
 /* One thread's share of the reading: the design records under the keys [from, to) and
- * the tallies of their votes, into its own catalog: the catalog itself for the first part, a
- * shadow of it (merge_part) for the others. A part writes only its designs (the id
+ * the tallies of their votes, into its own catalog: the catalog itself for the first
+ * part, a shadow of it (merge_part) for the others. A part writes only its designs (the id
  * table's slots lo..hi-1, shared but presized), its catalog's arena, galleries and
  * tags: the parts share nothing else and need no lock. */
 struct part {
@@ -130,70 +130,65 @@ static int part_past(const struct part *p, MDB_txn *txn, MDB_dbi dbi, const MDB_
     return !p->last && mdb_cmp(txn, dbi, k, &to) >= 0;
 }
 
-static int load_designs(struct part *p, MDB_txn *txn)
+/* Calls fn for each entry of dbi in the part's key range, in order, until fn returns
+ * nonzero (returned). */
+typedef int (*part_fn)(struct part *p, const MDB_val *k, const MDB_val *v);
+static int part_each(struct part *p, MDB_txn *txn, MDB_dbi dbi, part_fn fn)
 {
-    MDB_dbi dbi = store_dbs(p->cat->store)->designs;
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, dbi, &cur);
     if (rc)
         return store_err(rc);
     MDB_val k, v;
+    int frc = 0;
     for (rc = part_start(p, cur, &k, &v); !rc && !part_past(p, txn, dbi, &k);
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        struct facts f;
-        if (!facts_scan(v.mv_data, v.mv_size, &f)) {
-            json_error_t e;
-            json_t *rec = json_loadb(v.mv_data, v.mv_size, 0, &e);
-            if (rec)
-                cat_facts_from_json(rec, &f);
-            json_decref(rec);
-            if (!rec) {
-                mdb_cursor_close(cur);
-                return CC_EINTERNAL;
-            }
-        }
-        /* Records are stored under their ids: an id elsewhere would be another part's. */
-        if (f.id && (f.id < p->lo || f.id >= p->hi)) {
-            log_error("catalog: design record %llu is not stored under its id",
-                      (unsigned long long)f.id);
-            mdb_cursor_close(cur);
-            return CC_EINTERNAL;
-        }
-        if (!cat_design_new(p->cat, &f)) {
-            mdb_cursor_close(cur);
-            return CC_EINTERNAL;
-        }
-    }
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+        if ((frc = fn(p, &k, &v)))
+            break;
     mdb_cursor_close(cur);
+    if (frc)
+        return frc;
     return rc && rc != MDB_NOTFOUND ? store_err(rc) : 0;
 }
 
-/* The tallies of the folded votes (votes.h: the log is folded before the catalog
- * loads). The part's are those of its designs: the keys from its first design key on. */
-static int load_tallies(struct part *p, MDB_txn *txn)
+/* One design record into the part's catalog (unindexed). */
+static int load_design(struct part *p, const MDB_val *k, const MDB_val *v)
 {
-    MDB_dbi dbi = store_dbs(p->cat->store)->tallies;
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, dbi, &cur);
-    if (rc)
-        return store_err(rc);
-    MDB_val k, v;
-    for (rc = part_start(p, cur, &k, &v); !rc && !part_past(p, txn, dbi, &k);
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        struct vote_counts c;
-        if (k.mv_size != 8 || votes_tally_decode(&v, &c))
-            continue;
-        struct dmem *d = catalog_design(p->cat, get_be64(k.mv_data));
-        for (int i = 0; i < VOTES_VALUES; i++) {
-            /* (a value its scale refused at the vote cannot be stored: the check keeps
-             * a hand-made one out of the scale's counters) */
-            if (d && c.n[i] && d->gal->scale->valid(votes_value(i)))
-                cat_count_votes(d, votes_value(i), c.n[i]);
-            p->votes += c.n[i];
-        }
+    (void)k;
+    struct facts f;
+    if (!facts_scan(v->mv_data, v->mv_size, &f)) {
+        json_error_t e;
+        json_t *rec = json_loadb(v->mv_data, v->mv_size, 0, &e);
+        if (!rec)
+            return CC_EINTERNAL;
+        cat_facts_from_json(rec, &f);
+        json_decref(rec);
     }
-    mdb_cursor_close(cur);
-    return rc && rc != MDB_NOTFOUND ? store_err(rc) : 0;
+    /* Records are stored under their ids: an id elsewhere would be another part's. */
+    if (f.id && (f.id < p->lo || f.id >= p->hi)) {
+        log_error("catalog: design record %llu is not stored under its id",
+                  (unsigned long long)f.id);
+        return CC_EINTERNAL;
+    }
+    return cat_design_new(p->cat, &f) ? 0 : CC_EINTERNAL;
+}
+
+/* One design's tally of its folded votes (votes.h: the log is folded before the catalog
+ * loads) into its counts. */
+static int load_tally(struct part *p, const MDB_val *k, const MDB_val *v)
+{
+    struct vote_counts c;
+    if (k->mv_size != 8 || votes_tally_decode(v, &c))
+        return 0;
+    struct dmem *d = catalog_design(p->cat, get_be64(k->mv_data));
+    for (int i = 0; i < VOTES_VALUES; i++) {
+        /* (a value its scale refused at the vote cannot be stored: the check keeps a
+         * hand-made one out of the scale's counters) */
+        if (d && c.n[i] && d->gal->scale->valid(votes_value(i)))
+            cat_count_votes(d, votes_value(i), c.n[i]);
+        p->votes += c.n[i];
+    }
+    return 0;
 }
 
 /* A part's thread (or the loop thread for the first part): its designs, then their
@@ -206,9 +201,10 @@ static void read_part(void *arg)
     p->rc = store_read_begin(p->cat->store, &txn);
     if (p->rc)
         return;
-    p->rc = load_designs(p, txn);
-    if (!p->rc)
-        p->rc = load_tallies(p, txn);
+    const struct store_dbs *db = store_dbs(p->cat->store);
+    p->rc = part_each(p, txn, db->designs, load_design);
+    if (!p->rc) /* the same key range: tallies are keyed by design id */
+        p->rc = part_each(p, txn, db->tallies, load_tally);
     store_read_end(p->cat->store, txn);
 }
 
