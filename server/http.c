@@ -154,6 +154,9 @@ static void metrics(struct net_http *h, struct server *s)
            "When the server started (Unix time, seconds).", (uint64_t)s->stats.started_unix);
     metric_f(&b, "cocreate_uptime_seconds", "gauge", "Seconds since the server started.",
              (double)(uv_hrtime() - s->stats.started_ns) / 1e9);
+    metric_f(&b, "cocreate_startup_seconds", "gauge",
+             "Seconds the start took, until it listened (data, journal, catalog, state).",
+             (double)s->stats.startup_ns / 1e9);
     metric(&b, "cocreate_connections_open", "gauge", "Open WebSocket connections.",
            ns.conns_open);
     metric(&b, "cocreate_connections_total", "counter", "WebSocket connections accepted.",

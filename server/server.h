@@ -52,6 +52,8 @@ struct server_stats {
     uint64_t errors[14]; /* by -CC_E* code */
     uint64_t started_ns; /* uv_hrtime() when the server started: the uptime */
     int64_t started_unix; /* the wall clock then (Unix seconds) */
+    uint64_t startup_ns;  /* how long the start took: server_run's first step until the
+                             network listened (the data, the journal, the state in memory) */
     /* proto_stats_init: the op table's names by index, and from each request naming a
      * known op its time from the frame to the reply (req.c) */
     const char *op_name[SERVER_OPS_MAX];

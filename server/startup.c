@@ -185,6 +185,7 @@ static void on_signal(uv_signal_t *sig, int signum)
 
 int server_run(const struct server_config *cfg)
 {
+    uint64_t t0 = uv_hrtime();
     struct server s;
     memset(&s, 0, sizeof s);
     s.cfg = *cfg;
@@ -335,8 +336,10 @@ int server_run(const struct server_config *cfg)
     if (cfg->rate.off)
         log_warn("--no-rate-limits: no rate limits (for benchmarks and load tests only)");
     const char *tls_s = cfg->tls_cert ? "s" : "";
-    log_info("listening on ws%s://%s:%d/ws and http%s://%s:%d/ (data in %s)", tls_s, cfg->host,
-             cfg->port, tls_s, cfg->host, cfg->port, cfg->data_dir);
+    s.stats.startup_ns = uv_hrtime() - t0;
+    log_info("listening on ws%s://%s:%d/ws and http%s://%s:%d/ (data in %s; started in %llu ms)",
+             tls_s, cfg->host, cfg->port, tls_s, cfg->host, cfg->port, cfg->data_dir,
+             (unsigned long long)(s.stats.startup_ns / 1000000));
     uv_run(&loop, UV_RUN_DEFAULT);
     rc = 0;
     log_info("stopped");

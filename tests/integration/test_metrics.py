@@ -3,7 +3,8 @@ register, upload, vote, comment and watch, passes `promtool check metrics` (Debi
 prometheus package); then each series this issue added moves by exactly what the load
 did: the per-op latency histograms count every request of their op, the writer's batch
 and commit histograms count every commit, the stored totals equal what was written, the
-live gauges follow subscriptions and watches, the uptime grows, build_info names the
+live gauges follow subscriptions and watches, the uptime grows, the start's duration is
+the log's and stays, build_info names the
 version `hello` reports, and each HTTP route's latency histogram counts the requests made
 to it. docs/operations.md lists the metrics; the alerting rules it
 proposes (docs/alerts.yml) pass `promtool check rules` and name only series the server
@@ -187,6 +188,12 @@ async def main():
     assert after['cocreate_comments'] == 3
     assert after['cocreate_uptime_seconds'] > before['cocreate_uptime_seconds']
     assert after['cocreate_start_time_seconds'] == before['cocreate_start_time_seconds']
+    # how long the start took: the same figure as the log's, fixed once listening
+    took = re.search(r'listening on .*\(data in .*; started in (\d+) ms\)', srv.log_text())
+    assert took, srv.log_text()[-1000:]
+    assert after['cocreate_startup_seconds'] == before['cocreate_startup_seconds'] > 0
+    assert 0 <= after['cocreate_startup_seconds'] * 1000 - int(took.group(1)) < 1.001, \
+        (after['cocreate_startup_seconds'], took.group(1))  # the log's is whole ms
 
     check_alerts(after)
     await check_http_routes(srv, designs, creator)
