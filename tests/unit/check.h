@@ -47,4 +47,12 @@ static inline uint64_t check_rand(uint64_t *state)
     return *state = x;
 }
 
+/* Removes a test's temporary directory (made with mkdtemp) and everything in it. */
+#define CHECK_RMDIR(dir)                                                                \
+    do {                                                                                \
+        char check_cmd_[4200];                                                          \
+        snprintf(check_cmd_, sizeof check_cmd_, "rm -rf '%s'", (dir));                  \
+        ASSERT_EQ(system(check_cmd_), 0);                                               \
+    } while (0)
+
 #endif

@@ -132,9 +132,7 @@ void fx_close(struct fixture *f)
     catalog_close(f->cat);
     ASSERT_EQ(uv_loop_close(&f->loop), 0);
     store_close(f->st);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    ASSERT_EQ(system(cmd), 0);
+    CHECK_RMDIR(f->dir);
 }
 
 size_t fx_page(struct fixture *f, const struct gallery_query *q, uint64_t *ids, size_t max,

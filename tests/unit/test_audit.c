@@ -333,10 +333,7 @@ int main(void)
     ASSERT_STREQ(p1, p2);
     store_close(st);
 
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir2);
-    ASSERT_EQ(system(cmd), 0);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    ASSERT_EQ(system(cmd), 0);
+    CHECK_RMDIR(dir2);
+    CHECK_RMDIR(dir);
     return 0;
 }

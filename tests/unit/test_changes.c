@@ -197,9 +197,7 @@ static void clamped_clock(void)
     ASSERT_EQ(c->out.at, 61);
     change_free(c);
     store_close(st);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    ASSERT_EQ(system(cmd), 0);
+    CHECK_RMDIR(dir);
 }
 
 /* An account record's password must be a stored hash string of ours (password.h): one
@@ -233,9 +231,7 @@ static void password_hashes(void)
         change_free(c);
     }
     store_close(st);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    ASSERT_EQ(system(cmd), 0);
+    CHECK_RMDIR(dir);
 }
 
 int main(void)

@@ -79,9 +79,7 @@ int main(void)
 
     store_close(st);
     journal_close(j);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    ASSERT_EQ(system(cmd), 0);
+    CHECK_RMDIR(dir);
     printf("recover: ok\n");
     return 0;
 }

@@ -425,9 +425,7 @@ int main(void)
     seen();
     fold_limit();
     store_close(st);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    ASSERT_EQ(system(cmd), 0);
+    CHECK_RMDIR(dir);
     printf("votes: ok\n");
     return 0;
 }

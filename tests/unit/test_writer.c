@@ -158,8 +158,6 @@ int main(void)
     ASSERT(store_open(&st, dir, 0, err, sizeof err) != 0);
     ASSERT(strstr(err, "newer") != NULL);
 
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    ASSERT_EQ(system(cmd), 0);
+    CHECK_RMDIR(dir);
     return 0;
 }

@@ -299,8 +299,6 @@ int main(void)
     uv_sem_destroy(&gate_open);
     journal_close(j);
     store_close(st);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    ASSERT_EQ(system(cmd), 0);
+    CHECK_RMDIR(dir);
     return 0;
 }
