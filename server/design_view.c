@@ -100,9 +100,18 @@ static void append_live(const struct dmem *d, int tally, struct ccbuf *out)
 
 /* ---- the record cache ---- */
 
+/* An entry: the stored record, and after it the end of the item it was last shown as
+ * with its tally (design_json: the live fields and the thumbnail that follow the
+ * record's closing brace), kept with the live values it was made from: served again
+ * while the design still has them (a gallery nobody votes in builds no item twice). */
 struct rentry {
-    uint64_t gen; /* the cache's generation when it was read */
-    uint32_t len;
+    uint64_t gen;  /* the cache's generation when it was read */
+    uint32_t len;  /* the record: data[0..len) */
+    uint32_t room; /* bytes data holds */
+    uint32_t tail; /* the item's end, data[len..len + tail) (0: none kept) */
+    uint32_t comments;           /* the live values the tail shows: d->comments, */
+    uint32_t c[SCALE_COUNTERS];  /* d->c (the tally) */
+    double score;                /* and d->score[SORT_TOP] */
     char data[];
 };
 
@@ -114,10 +123,10 @@ struct record_cache {
     uint64_t hits, misses;
 };
 
-/* What an entry of len bytes costs against the bound (its header, malloc's rounding). */
-static size_t entry_cost(size_t len)
+/* What an entry of room bytes costs against the bound (its header, malloc's rounding). */
+static size_t entry_cost(size_t room)
 {
-    return sizeof(struct rentry) + len + 16;
+    return sizeof(struct rentry) + room + 16;
 }
 
 struct record_cache *record_cache_new(size_t max_bytes)
@@ -166,23 +175,26 @@ static void cache_sweep(struct record_cache *c)
             continue;
         struct rentry *e = c->map.vals[i];
         uint64_t key = c->map.keys[i];
-        c->bytes -= entry_cost(e->len);
+        c->bytes -= entry_cost(e->room);
         free(e);
         u64map_del(&c->map, key); /* moves a later entry into slot i: look at it again */
         c->hand = i;
     }
 }
 
-/* The stored record of design id: from the cache, or read in txn and kept. */
+/* The stored record of design id: from the cache, or read in txn and kept. *kept is its
+ * entry when it is in the cache (NULL when read from LMDB and not kept). */
 static int record_of(const struct design_view *v, MDB_txn *txn, uint64_t id, const char **data,
-                     size_t *len)
+                     size_t *len, struct rentry **kept)
 {
     struct record_cache *c = v->records;
     struct rentry *e = c ? u64map_get(&c->map, id) : NULL;
+    *kept = NULL;
     if (e && e->gen == c->gen) {
         c->hits++;
         *data = e->data;
         *len = e->len;
+        *kept = e;
         return 0;
     }
     uint8_t key[8];
@@ -193,23 +205,57 @@ static int record_of(const struct design_view *v, MDB_txn *txn, uint64_t id, con
         return rc;
     *data = val.mv_data;
     *len = val.mv_size;
-    if (!c || val.mv_size > UINT32_MAX || entry_cost(val.mv_size) > c->max / 64)
+    if (!c || val.mv_size > UINT32_MAX / 2 || entry_cost(val.mv_size) > c->max / 64)
         return 0;
     c->misses++;
     if (e) { /* stale: its place is taken again */
-        c->bytes -= entry_cost(e->len);
+        c->bytes -= entry_cost(e->room);
         free(e);
         u64map_del(&c->map, id);
     }
     e = xmalloc(sizeof *e + val.mv_size);
     e->gen = c->gen;
-    e->len = (uint32_t)val.mv_size;
+    e->len = e->room = (uint32_t)val.mv_size;
+    e->tail = 0;
     memcpy(e->data, val.mv_data, val.mv_size);
     u64map_put(&c->map, id, e);
-    c->bytes += entry_cost(val.mv_size);
+    c->bytes += entry_cost(e->room);
     if (c->bytes > c->max)
         cache_sweep(c);
+    else
+        *kept = e; /* (a sweep may have dropped it; *data stays LMDB's, valid in txn) */
     return 0;
+}
+
+/* Whether e's tail shows d's live values now. */
+static int tail_fresh(const struct rentry *e, const struct dmem *d)
+{
+    return e->tail && e->comments == d->comments && e->score == d->score[SORT_TOP] &&
+           !memcmp(e->c, d->c, sizeof e->c);
+}
+
+/* Keeps tail[0..n), d's item end as shown now, in e (grown when it has no room). */
+static void tail_keep(const struct design_view *v, struct rentry *e, const struct dmem *d,
+                      const char *tail, size_t n)
+{
+    struct record_cache *c = v->records;
+    if (n > UINT32_MAX / 2 || entry_cost(e->len + n) > c->max / 64)
+        return;
+    if (e->len + n > e->room) {
+        size_t room = e->len + n + 16; /* a tally a digit longer fits next time */
+        c->bytes -= entry_cost(e->room);
+        e = xrealloc(e, sizeof *e + room);
+        e->room = (uint32_t)room;
+        c->bytes += entry_cost(e->room);
+        u64map_put(&c->map, d->id, e);
+    }
+    memcpy(e->data + e->len, tail, n);
+    e->tail = (uint32_t)n;
+    e->comments = d->comments;
+    memcpy(e->c, d->c, sizeof e->c);
+    e->score = d->score[SORT_TOP];
+    if (c->bytes > c->max)
+        cache_sweep(c);
 }
 
 int design_json(const struct design_view *v, MDB_txn *txn, const struct dmem *d, int tally,
@@ -217,7 +263,8 @@ int design_json(const struct design_view *v, MDB_txn *txn, const struct dmem *d,
 {
     const char *data;
     size_t len;
-    int rc = record_of(v, txn, d->id, &data, &len);
+    struct rentry *e;
+    int rc = record_of(v, txn, d->id, &data, &len, &e);
     if (rc)
         return rc;
     /* The stored record is a compact JSON object: splice the live fields before its
@@ -225,10 +272,17 @@ int design_json(const struct design_view *v, MDB_txn *txn, const struct dmem *d,
     if (len < 2 || data[len - 1] != '}')
         return CC_EINTERNAL;
     ccbuf_append(out, data, len - 1);
+    if (tally && e && tail_fresh(e, d)) {
+        ccbuf_append(out, e->data + e->len, e->tail);
+        return 0;
+    }
+    size_t mark = out->len;
     append_live(d, tally, out);
     ccbuf_append_str(out, ",\"thumb\":\"/t/");
     ccbuf_append_u64(out, d->id);
     ccbuf_append_str(out, ".png\"}");
+    if (tally && e)
+        tail_keep(v, e, d, (const char *)out->data + mark, out->len - mark);
     return 0;
 }
 
@@ -244,9 +298,10 @@ void design_delta_json(const struct dmem *d, int tally, struct ccbuf *out)
 }
 
 /* Starts loading what showing items[0..n) reads — each design's entry, then its slot
- * in the record cache, then its cached record — a step for all of them before the
- * next, so that a page's cache misses (a page at a random offset: ~24 of each, ~10 us
- * when taken one after another) overlap. Changes nothing. */
+ * in the record cache, then its cached entry's header, then the rest of the entry — a
+ * step for all of them before the next, so that a page's cache misses (a page at a
+ * random offset: ~24 of each, ~10 us when taken one after another) overlap. Changes
+ * nothing. */
 static void prefetch_items(const struct design_view *v, struct dmem *const *items, int n)
 {
     for (int i = 0; i < n; i++) {
@@ -258,12 +313,16 @@ static void prefetch_items(const struct design_view *v, struct dmem *const *item
         return;
     for (int i = 0; i < n; i++)
         u64map_prefetch(&c->map, items[i]->id);
-    for (int i = 0; i < n; i++) {
-        const struct rentry *e = u64map_get(&c->map, items[i]->id);
-        if (e) {
-            __builtin_prefetch(e);
-            __builtin_prefetch((const char *)e + 64);
-        }
+    const struct rentry *e[CATALOG_PAGE_MAX];
+    for (int i = 0; i < n; i++)
+        if ((e[i] = u64map_get(&c->map, items[i]->id)))
+            __builtin_prefetch(e[i]); /* its header: how long it is */
+    for (int i = 0; i < n; i++) { /* the rest of it: the record and the item's end */
+        if (!e[i])
+            continue;
+        const char *p = (const char *)e[i], *end = e[i]->data + e[i]->len + e[i]->tail;
+        for (p += 64; p < end; p += 64)
+            __builtin_prefetch(p);
     }
 }
 
