@@ -383,18 +383,18 @@ void design_view_records_written(struct design_view *v)
     record_cache_invalidate(v->records);
 }
 
-/* Whether the page q asks viewer for may be kept: a plain first page, the same for
- * everyone but the brand (which is shown report counts and hidden designs). */
+/* Whether the page q asks viewer for, of the designs items[0..n), may be kept: a plain
+ * first page, the same for everyone but the brand (which is shown report counts and
+ * hidden designs). */
 static int page_keepable(const struct gallery_query *q, const struct session *viewer,
                          const char *prefix, struct dmem *const *items, int n)
 {
-    if (q->random || q->offset || q->creator || q->tag[0] || q->status >= 0 || q->kind ||
-        q->hidden_of || prefix[0] || (viewer && viewer->role == ROLE_BRAND))
+    if (!n || q->random || q->offset || q->creator || q->tag[0] || q->status >= 0 ||
+        q->kind || q->hidden_of || prefix[0] || (viewer && viewer->role == ROLE_BRAND))
         return 0;
-    for (int i = 0; i < n; i++)
-        if (dmem_sealed(items[i])) /* who sees its tally depends on the viewer */
-            return 0;
-    return 1;
+    /* who sees the tallies of a contest that seals them depends on the viewer (a page's
+     * designs are all of its gallery's contest) */
+    return !contest_sealed(catalog_gallery_contest(catalog_gallery_of(items[0])));
 }
 
 static struct page_entry *page_find(struct page_cache *c, const struct cgal *g,
@@ -460,7 +460,7 @@ int gallery_window_json(const struct design_view *v, const struct gallery_query 
     struct page_cache *pc = v->pages;
     const struct cgal *g = NULL;
     struct page_entry *kept = NULL;
-    if (pc && n && page_keepable(q, viewer, prefix, items, n)) {
+    if (pc && page_keepable(q, viewer, prefix, items, n)) {
         g = catalog_gallery_of(items[0]); /* the page's gallery: an empty one is not kept */
         kept = page_find(pc, g, q);
         if (kept && page_fresh(kept, v, items, n, total)) {

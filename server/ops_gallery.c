@@ -62,7 +62,7 @@ int gallery_parse_query(struct req *r, struct gallery_query *q)
         return -1;
     }
     memset(q, 0, sizeof *q);
-    snprintf(q->contest, sizeof q->contest, "%s", contest);
+    str_copy(q->contest, sizeof q->contest, contest);
     int s = strcmp(sort, "random") ? sort_parse(sort) : SORT_NEW;
     if (s < 0) {
         e.field = "sort";
