@@ -15,6 +15,11 @@
 #include "util.h"
 
 #define CLUSTER_HEARTBEAT_NS 1000000000LL /* the stream consumer's idle heartbeat */
+/* How long NATS keeps the stream consumer once nobody listens to it (the node stopped,
+ * or lost its connection): nats-server's default for an ephemeral consumer, set here
+ * so that a stop, which leaves the consumer to NATS (cluster_stop), relies on no
+ * default. A node that reconnects after it has gone makes a new one (the heartbeat). */
+#define CLUSTER_CONSUMER_IDLE_NS 5000000000LL
 /* The timer that publishes unacknowledged parts again. */
 #define CLUSTER_TICK_MS 500
 
@@ -506,6 +511,7 @@ int cluster_start(struct cluster *cl, uint64_t from, uint64_t skip_upto, char *e
      * between the loss and the first delivery again. One heartbeat a second costs
      * a few bytes and bounds that part to 2-4 s. */
     so.Config.Heartbeat = CLUSTER_HEARTBEAT_NS;
+    so.Config.InactiveThreshold = CLUSTER_CONSUMER_IDLE_NS;
     if (from > 1) {
         so.Config.DeliverPolicy = js_DeliverByStartSequence;
         so.Config.OptStartSeq = from;
@@ -801,14 +807,19 @@ void cluster_stop(struct cluster *cl)
     cl->stopped = 1;
     uv_cond_broadcast(&cl->room); /* a delivery thread waiting for room goes on */
     uv_mutex_unlock(&cl->mu);
-    if (cl->sub) {
-        natsSubscription_Unsubscribe(cl->sub);
-        natsSubscription_Destroy(cl->sub);
-        cl->sub = NULL;
-    }
     /* Close the connection (its threads end) before the loop closes our handles, so no
-     * callback of nats.c can wake a closed async. */
+     * callback of nats.c can wake a closed async. The subscription is not unsubscribed:
+     * natsSubscription_Unsubscribe of a JetStream subscription also deletes its consumer
+     * with a request that waits for NATS's answer (5 s, nats.c's default, while NATS is
+     * unreachable or stalled), and the loop never waits on NATS. The closed connection
+     * is the consumer's loss of interest: NATS removes it once idle for its inactive
+     * threshold (CLUSTER_CONSUMER_IDLE_NS). Destroyed after the close (which closed
+     * it), the subscription sends nothing: no UNSUB, no consumer deletion. (The close
+     * itself still flushes bytes not yet written, waiting up to 0.5 s for NATS's PONG:
+     * only when something was published in the ~1 ms before, nats.c 3.4's _close.) */
     natsConnection_Close(cl->nc);
+    natsSubscription_Destroy(cl->sub);
+    cl->sub = NULL;
     uv_timer_stop(&cl->timer);
     uv_close((uv_handle_t *)&cl->timer, NULL);
     uv_close((uv_handle_t *)&cl->async, NULL);

@@ -1088,6 +1088,9 @@ static void test_broken_servers(void)
     snprintf(name, sizeof name, "victim%u", ++name_seq);
     DONE(cc_register(c, name, NULL, NULL, NULL, &k));
     ASSERT(!kill(victim, SIGSTOP));
+    /* kill() returns before every thread of the server stopped (those not reached yet
+     * could still answer): wait until they all have */
+    ASSERT(!check_wait_stopped(victim, WAIT_MS));
     cc_set_timeout(c, 300);
     json_decref(FAILS(cc_hello(c, NULL, &k), CC_ERR_TIMEOUT, "timeout"));
     struct cc_fetch f = {0};

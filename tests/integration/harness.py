@@ -71,7 +71,9 @@ ones that do not, for a checker that reports); all_comments() is every comment o
 design; level() and simple_level()
 make level documents; tmpdir() is a temp dir for a test's own files; daemon_command()
 is the argv running $COCREATED; png_gradient(w, h, seed) is a small PNG; run(main)
-runs an async test.
+runs an async test. freeze(proc) sends SIGSTOP to a child process and returns only once
+the kernel reports it stopped (every thread: kill() returns sooner); thaw(proc) sends
+SIGCONT; threads_stopped(pid) says whether every thread of a process is stopped (/proc).
 
 Cleanup: at exit every server still running is killed, and every Server's dir and every
 tmpdir() is removed, unless the test failed: then they are kept (data and server logs)
@@ -173,6 +175,49 @@ def daemon_command(*args):
     """argv running $COCREATED with args, killed if the test process dies."""
     pre = ['setpriv', '--pdeathsig', 'KILL', '--'] if shutil.which('setpriv') else []
     return pre + [COCREATED, *args]
+
+
+def freeze(proc, what='the process', timeout=WAIT):
+    """SIGSTOP proc (a subprocess.Popen child of this process) and return once the
+    kernel reports it stopped. kill() returns before every thread of a multi-threaded
+    process has stopped (threads not reached yet go on for a few ms), so a test that
+    relies on a silent process must wait for the stop report: waitpid(WUNTRACED) gives
+    it only once every thread stopped. A stop report does not reap the child, so
+    proc.poll()/wait() work as before; if it exited instead, proc.returncode is set
+    from its status (it was reaped here) and AssertionError says so."""
+    assert proc.poll() is None, f'{what} is not running (exited {proc.returncode})'
+    proc.send_signal(signal.SIGSTOP)
+    deadline = time.monotonic() + timeout
+    while True:
+        pid, status = os.waitpid(proc.pid, os.WUNTRACED | os.WNOHANG)
+        if pid == proc.pid and os.WIFSTOPPED(status):
+            return
+        if pid == proc.pid:
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            raise AssertionError(f'{what} exited ({proc.returncode}) instead of stopping')
+        if time.monotonic() >= deadline:
+            raise AssertionError(f'{what} not stopped within {timeout} s of SIGSTOP')
+        time.sleep(0.001)
+
+
+def thaw(proc):
+    """SIGCONT: lets a freeze()d proc run again."""
+    proc.send_signal(signal.SIGCONT)
+
+
+def threads_stopped(pid):
+    """Whether every thread of process pid is stopped: state T in each
+    /proc/PID/task/TID/stat (the field after the command name, which is in parentheses
+    and may hold any character)."""
+    task = f'/proc/{pid}/task'
+    states = []
+    for tid in os.listdir(task):
+        try:
+            with open(f'{task}/{tid}/stat') as f:
+                states.append(f.read().rsplit(')', 1)[1].split()[0])
+        except FileNotFoundError:
+            pass  # a thread that just ended
+    return bool(states) and all(st == 'T' for st in states)
 
 
 def wait_listening(proc, log_path, host, port, timeout=WAIT, ssl_context=None):

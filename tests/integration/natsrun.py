@@ -27,6 +27,10 @@ JetStream store dir in a fresh temp dir (cc-nats-*):
     nc.dir           # the temp dir: nI/nats.conf, nI/store/ (JetStream's store_dir),
                      # nI/nats.R.log (one log per run), certs/, cocreated.creds
     nc.kill9(i)      # SIGKILL server i (0-based): a crash
+    nc.freeze(i)     # SIGSTOP server i, returning only once the kernel reports it
+                     # stopped (kill() returns while some of its threads still run and
+                     # answer for a few ms): from then on it answers nothing
+    nc.thaw(i)       # SIGCONT server i: it goes on where it stopped
     nc.stop_server(i)  # SIGINT server i: a clean shutdown (asserts exit 0)
     nc.restart(i)    # starts server i again: same ports, config and store dir (a killed
                      # or stopped one; a running one is stopped first). No wait: call
@@ -63,6 +67,10 @@ NatsClient — one NATS connection speaking the text protocol (no Python client 
     c.js('STREAM.CREATE.T', {'name': 'T', ...})  # a JetStream API call ($JS.API.*):
                                               # the reply; NatsError on {"error": ...}
     ack = c.js_publish('t.x', data, msg_id=None)  # {'stream', 'seq', 'duplicate'?}
+    c.subscribe('$JS.API.>')  # keeps what comes on subject (wildcards allowed)
+    ms = c.received()        # [Msg] on the subscribed subjects that the server sent before
+                             # it answered a PING sent now (kept, too, while request()
+                             # waited for its reply)
     c.close()
 
 Helpers: wait_for(cond, what, timeout) polls cond() until it returns something true
@@ -94,7 +102,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from harness import HOST, WAIT, free_port, tmpdir
+from harness import HOST, WAIT, free_port, freeze, thaw, tmpdir
 
 NATS_SERVER = os.environ.get('NATS_SERVER', 'nats-server')
 CLUSTER_NAME = 'cocreate'
@@ -428,6 +436,16 @@ class NatsCluster:
         s.proc.kill()
         s.proc.wait()
 
+    def freeze(self, i):
+        """SIGSTOP server i; returns once every thread of it stopped (harness.freeze:
+        nats-server is our child, setpriv execs it)."""
+        s = self.nodes[i]
+        assert s.running(), f'{s.name} is not running:\n{s.log_text()}'
+        freeze(s.proc, f'nats-server {s.name}')
+
+    def thaw(self, i):
+        thaw(self.nodes[i].proc)
+
     def stop_server(self, i):
         """SIGINT (nats-server's clean shutdown, exit 0; SIGTERM exits 1)."""
         s = self.nodes[i]
@@ -533,9 +551,9 @@ class NatsTimeout(NatsError):
 
 
 class Msg:
-    def __init__(self, subject, reply, headers, status, data):
+    def __init__(self, subject, reply, headers, status, data, sid=None):
         self.subject, self.reply, self.headers = subject, reply, headers
-        self.status, self.data = status, data
+        self.status, self.data, self.sid = status, data, sid
 
     def json(self):
         return json.loads(self.data)
@@ -563,6 +581,8 @@ class NatsClient:
         self._next()  # PONG, or NatsError
         self.inbox = f'_INBOX.{secrets.token_hex(8)}'
         self._n = 0
+        self._sids = 1  # sid 1: the inbox; subscribe() takes the next ones
+        self._kept = []
         self._send(f'SUB {self.inbox}.* 1\r\n'.encode())
 
     def _send(self, b):
@@ -601,7 +621,7 @@ class NatsClient:
             elif op == b'MSG':
                 f = line.decode().split()
                 reply = f[3] if len(f) == 5 else None
-                return Msg(f[1], reply, {}, None, self._bytes(int(f[-1])))
+                return Msg(f[1], reply, {}, None, self._bytes(int(f[-1])), f[2])
             elif op == b'HMSG':
                 f = line.decode().split()
                 reply = f[3] if len(f) == 6 else None
@@ -611,7 +631,7 @@ class NatsClient:
                 status = head[0].split()[1] if len(head[0].split()) > 1 else None
                 headers = dict(h.split(':', 1) for h in head[1:] if ':' in h)
                 headers = {k.strip(): v.strip() for k, v in headers.items()}
-                return Msg(f[1], reply, headers, status, raw[hlen:])
+                return Msg(f[1], reply, headers, status, raw[hlen:], f[2])
 
     @staticmethod
     def _frame(subject, data, headers, reply):
@@ -641,10 +661,31 @@ class NatsClient:
                     if m.status == '503':
                         raise NatsError(f'no responders on {subject}')
                     return m
+                self._keep(m)
         except socket.timeout:
             raise NatsTimeout(f'no reply on {subject} within {timeout or self.timeout} s')
         finally:
             self.sock.settimeout(self.timeout)
+
+    def _keep(self, m):
+        if isinstance(m, Msg) and m.sid != '1':  # not a late reply to a request
+            self._kept.append(m)
+
+    def subscribe(self, subject):
+        """Keeps every message on subject (wildcards allowed) for received(); returns
+        once the server has the subscription (it answered a PING sent after it)."""
+        self._sids += 1
+        self._send(f'SUB {subject} {self._sids}\r\n'.encode())
+        self._kept += self.received()
+
+    def received(self):
+        """The messages on subscribe()d subjects the server sent before it answered a
+        PING sent now (it answers in order), with those kept while request() waited."""
+        self._send(b'PING\r\n')
+        while (m := self._next()) != 'PONG':
+            self._keep(m)
+        out, self._kept = self._kept, []
+        return out
 
     def js(self, api, req=None, timeout=None):
         """A JetStream API request ($JS.API.<api>) with req as JSON: the reply object;

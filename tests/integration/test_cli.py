@@ -13,13 +13,12 @@ import json
 import os
 import pty
 import select
-import signal
 import stat
 import subprocess
 import time
 
-from harness import (WAIT, Client, Server, check_no_sanitizer_report, free_port,
-                     png_gradient, register, run, simple_level, tmpdir, until)
+from harness import (WAIT, Client, Server, check_no_sanitizer_report, free_port, freeze,
+                     png_gradient, register, run, simple_level, thaw, tmpdir, until)
 
 CLI = os.environ.get('COCREATE_CLI', 'build/tools/cocreate')
 LEVELS = os.path.join(os.environ.get('CC_TEST_DATA', 'tests/data'), 'levels')
@@ -315,11 +314,13 @@ async def main():
     assert first.startswith('1 designs:'), first
     spy = voters[2]
     await spy.ok('gallery.subscribe', contest='summer', sort='top')
-    p.send_signal(signal.SIGSTOP)
+    # freeze, not a bare SIGSTOP: kill() returns before every thread of the CLI stopped,
+    # and one still running could read the first update alone
+    freeze(p, 'cocreate gallery --watch')
     for value in (4, 3):
         await voters[1].ok('vote.cast', design=d3, value=value)
         await spy.event('gallery.update')
-    p.send_signal(signal.SIGCONT)
+    thaw(p)
     rest = await loop.run_in_executor(None, p.stdout.read)
     assert p.wait(timeout=WAIT) == 0 and rest.count('\n') == 1, rest
     # watch ID piped: a line per design.update
@@ -336,11 +337,11 @@ async def main():
     first = await asyncio.wait_for(loop.run_in_executor(None, p.stdout.readline), WAIT)
     assert first.startswith(f'{d3} "Dune, "the" level"'), first
     await spy.ok('design.watch', design=d3)
-    p.send_signal(signal.SIGSTOP)
+    freeze(p, 'cocreate watch')  # every thread stopped (above)
     for text in ('one', 'two'):
         await voters[0].ok('comment.post', design=d3, text=text)
         await spy.event('design.update')
-    p.send_signal(signal.SIGCONT)
+    thaw(p)
     rest = await loop.run_in_executor(None, p.stdout.read)
     assert p.wait(timeout=WAIT) == 0 and '  voter0: one' in rest and 'two' not in rest, rest
     rc, out, err = cli(bob, 'watch', d3, '--timeout', '1')

@@ -3,10 +3,13 @@
 #ifndef CC_CHECK_H
 #define CC_CHECK_H
 
+#include <dirent.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <time.h>
 
 #define ASSERT(c)                                                                       \
     do {                                                                                \
@@ -54,5 +57,47 @@ static inline uint64_t check_rand(uint64_t *state)
         snprintf(check_cmd_, sizeof check_cmd_, "rm -rf '%s'", (dir));                  \
         ASSERT_EQ(system(check_cmd_), 0);                                               \
     } while (0)
+
+/* Waits until every thread of process pid is stopped (state T in each
+ * /proc/PID/task/TID/stat), after a kill(pid, SIGSTOP) by a process that is not pid's
+ * parent (a parent waits with waitpid(WUNTRACED)): kill() returns before every thread
+ * of a multi-threaded process has stopped, and those not reached yet go on running for
+ * a few ms. 0 once they are all stopped, -1 after timeout_ms. */
+static inline int check_wait_stopped(pid_t pid, long timeout_ms)
+{
+    char dir[64];
+    snprintf(dir, sizeof dir, "/proc/%ld/task", (long)pid);
+    struct timespec t0, now, nap = {0, 1000000};
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        int threads = 0, stopped = 0;
+        DIR *d = opendir(dir);
+        for (struct dirent *e; d && (e = readdir(d));) {
+            char path[sizeof dir + sizeof e->d_name + 8], line[1024];
+            if (e->d_name[0] == '.')
+                continue;
+            snprintf(path, sizeof path, "%s/%s/stat", dir, e->d_name);
+            FILE *f = fopen(path, "r");
+            if (!f)
+                continue; /* a thread that just ended */
+            size_t n = fread(line, 1, sizeof line - 1, f);
+            fclose(f);
+            line[n] = '\0';
+            /* "TID (COMMAND) STATE ...": the command may hold any character */
+            const char *end = strrchr(line, ')');
+            threads++;
+            stopped += end && end[1] == ' ' && end[2] == 'T';
+        }
+        if (d)
+            closedir(d);
+        if (threads && stopped == threads)
+            return 0;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long ms = (now.tv_sec - t0.tv_sec) * 1000L + (now.tv_nsec - t0.tv_nsec) / 1000000;
+        if (ms >= timeout_ms)
+            return -1;
+        nanosleep(&nap, NULL);
+    }
+}
 
 #endif
