@@ -707,12 +707,12 @@ void catalog_stop(struct catalog *cat)
 
 static void free_list_map(struct u64map *m)
 {
-    for (size_t i = 0; i < m->cap; i++)
-        if (m->keys[i]) {
-            struct dvec *v = m->vals[i];
-            free(v->v);
-            free(v);
-        }
+    void *val;
+    for (size_t at = 0; u64map_next(m, &at, NULL, &val);) {
+        struct dvec *v = val;
+        free(v->v);
+        free(v);
+    }
     u64map_free(m);
 }
 
@@ -739,15 +739,15 @@ void catalog_close(struct catalog *cat)
         cat->arena = next;
     }
     free(cat->by_id);
-    for (size_t i = 0; i < cat->tags.cap; i++)
-        if (cat->tags.keys[i]) {
-            struct tag_name *t = cat->tags.vals[i];
-            while (t) {
-                struct tag_name *next = t->next;
-                free(t);
-                t = next;
-            }
+    void *val;
+    for (size_t at = 0; u64map_next(&cat->tags, &at, NULL, &val);) {
+        struct tag_name *t = val;
+        while (t) {
+            struct tag_name *next = t->next;
+            free(t);
+            t = next;
         }
+    }
     u64map_free(&cat->tags);
     free(cat);
 }

@@ -275,9 +275,9 @@ static void merge_part(struct catalog *cat, const struct part *p)
     struct catalog *sh = p->cat;
     uint32_t *tag_to = xcalloc(sh->next_tag + 1, sizeof *tag_to);
     const char **names = xcalloc(sh->next_tag + 1, sizeof *names);
-    for (size_t i = 0; i < sh->tags.cap; i++)
-        for (const struct tag_name *t = sh->tags.keys[i] ? sh->tags.vals[i] : NULL; t;
-             t = t->next)
+    void *val;
+    for (size_t at = 0; u64map_next(&sh->tags, &at, NULL, &val);)
+        for (const struct tag_name *t = val; t; t = t->next)
             names[t->id] = t->name;
     for (uint32_t t = 1; t <= sh->next_tag; t++)
         tag_to[t] = cat_tag_id(cat, names[t], 1);

@@ -344,9 +344,9 @@ int changes_open(struct changes **out, struct server *srv, FILE *record)
 static void free_pending(struct changes *cs)
 {
     struct u64map *m = &cs->pending;
-    for (size_t i = 0; i < m->cap; i++)
-        if (m->keys[i])
-            change_free(m->vals[i]); /* the connection is gone: no reply */
+    void *c;
+    for (size_t at = 0; u64map_next(m, &at, NULL, &c);)
+        change_free(c); /* the connection is gone: no reply */
     u64map_free(m);
 }
 
@@ -358,9 +358,9 @@ void changes_cluster_abandon(struct changes *cs)
     struct u64map *m = &cs->pending;
     struct change **left = xmalloc(cs->npending * sizeof *left);
     size_t n = 0;
-    for (size_t i = 0; i < m->cap; i++)
-        if (m->keys[i])
-            left[n++] = m->vals[i];
+    void *c;
+    for (size_t at = 0; u64map_next(m, &at, NULL, &c);)
+        left[n++] = c;
     u64map_free(m);
     u64map_init(m);
     cs->npending = 0;

@@ -47,12 +47,12 @@ void creators_close(struct creators *cs)
 {
     if (!cs)
         return;
-    for (size_t i = 0; i < cs->by_id.cap; i++)
-        if (cs->by_id.keys[i]) {
-            struct creator *c = cs->by_id.vals[i];
-            free(c->designs);
-            free(c);
-        }
+    void *val;
+    for (size_t at = 0; u64map_next(&cs->by_id, &at, NULL, &val);) {
+        struct creator *c = val;
+        free(c->designs);
+        free(c);
+    }
     u64map_free(&cs->by_id);
     rank_free(cs->top);
     free(cs);

@@ -119,7 +119,7 @@ struct record_cache {
     struct u64map map; /* design id → struct rentry * */
     uint64_t gen;      /* entries of another generation are stale */
     size_t bytes, max;
-    size_t hand; /* where the next sweep starts in map's slots */
+    size_t hand; /* where the next sweep starts: a u64map_next position */
     uint64_t hits, misses;
 };
 
@@ -142,9 +142,9 @@ void record_cache_free(struct record_cache *c)
 {
     if (!c)
         return;
-    for (size_t i = 0; i < c->map.cap; i++)
-        if (c->map.keys[i])
-            free(c->map.vals[i]);
+    void *e;
+    for (size_t at = 0; u64map_next(&c->map, &at, NULL, &e);)
+        free(e);
     u64map_free(&c->map);
     free(c);
 }
@@ -169,16 +169,14 @@ void record_cache_stats(const struct record_cache *c, size_t *bytes, size_t *rec
 static void cache_sweep(struct record_cache *c)
 {
     size_t target = c->max / 4 * 3;
-    for (size_t seen = 0; c->bytes > target && c->map.count && seen < 2 * c->map.cap; seen++) {
-        size_t i = c->hand++ % c->map.cap;
-        if (!c->map.keys[i])
+    void *e;
+    while (c->bytes > target && c->map.count) {
+        if (!u64map_next(&c->map, &c->hand, NULL, &e)) {
+            c->hand = 0; /* round the table again */
             continue;
-        struct rentry *e = c->map.vals[i];
-        uint64_t key = c->map.keys[i];
-        c->bytes -= entry_cost(e->room);
-        free(e);
-        u64map_del(&c->map, key); /* moves a later entry into slot i: look at it again */
-        c->hand = i;
+        }
+        c->bytes -= entry_cost(((struct rentry *)e)->room);
+        free(u64map_del_at(&c->map, &c->hand));
     }
 }
 

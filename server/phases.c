@@ -103,18 +103,15 @@ static void on_tick(uv_timer_t *t)
     json_decref(all);
     /* SPEC §8 milestones the catalog saw votes reach (changes_after.c): a record each,
      * whose apply counts the stored votes */
-    uint64_t sent[64];
-    size_t nsent = 0;
-    for (size_t j = 0; !p->closed && j < srv->milestones_due.cap && nsent < 64; j++) {
-        uint64_t design = srv->milestones_due.keys[j];
-        if (!design)
-            continue;
+    size_t nsent = 0, at = 0;
+    uint64_t design;
+    void *supports;
+    while (!p->closed && nsent < 64 && u64map_next(&srv->milestones_due, &at, &design, &supports)) {
         char id[24];
         snprintf(id, sizeof id, "%llu", (unsigned long long)design);
         struct change *c = change_new(
             CH_MILESTONE, now, 0,
-            json_pack("{sssI}", "design", id, "supports",
-                      (json_int_t)(uintptr_t)srv->milestones_due.vals[j]));
+            json_pack("{sssI}", "design", id, "supports", (json_int_t)(uintptr_t)supports));
         struct pending *pd = xmalloc(sizeof *pd);
         *pd = (struct pending){p, 0};
         if (changes_submit(srv->changes, c, applied, pd)) {
@@ -124,10 +121,9 @@ static void on_tick(uv_timer_t *t)
         }
         p->pending++;
         srv->inflight++;
-        sent[nsent++] = design;
+        nsent++;
+        u64map_del_at(&srv->milestones_due, &at);
     }
-    for (size_t j = 0; j < nsent; j++) /* after the walk: deleting moves entries */
-        u64map_del(&srv->milestones_due, sent[j]);
     /* SPEC §8 stages: designs whose stage came due expire (the apply decides again) */
     uint64_t due[64];
     size_t n = p->closed ? 0 : stages_due(txn, srv->store, now, due, 64);

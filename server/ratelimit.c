@@ -27,7 +27,7 @@ struct rate_table {
     uint64_t n;        /* tokens per period (0: the table is off) */
     uint64_t p;        /* period in ms = scaled units between tokens */
     uint64_t tau;      /* (n − 1) · p */
-    size_t cursor;     /* where eviction sampling resumes */
+    size_t cursor;     /* where eviction sampling resumes (a u64map_next position) */
 };
 
 struct ratelimit {
@@ -240,21 +240,17 @@ void ratelimit_free(struct ratelimit *rl)
  * back memory when the table has shrunk to an eighth of its slots. */
 static void sweep(struct rate_table *t, uint64_t now)
 {
-    uint64_t ts = now * t->n;
+    uint64_t ts = now * t->n, key;
     struct u64map *m = &t->map;
-    for (size_t i = 0; i < m->cap;) {
-        /* A deletion may shift a later entry into slot i: look at i again. */
-        if (m->keys[i] && (uint64_t)(uintptr_t)m->vals[i] <= ts)
-            u64map_del(m, m->keys[i]);
-        else
-            i++;
-    }
+    void *val;
+    for (size_t at = 0; u64map_next(m, &at, NULL, &val);)
+        if ((uint64_t)(uintptr_t)val <= ts)
+            u64map_del_at(m, &at);
     if (m->cap > 64 && m->count * 8 < m->cap) {
         struct u64map small;
         u64map_init(&small);
-        for (size_t i = 0; i < m->cap; i++)
-            if (m->keys[i])
-                u64map_put(&small, m->keys[i], m->vals[i]);
+        for (size_t at = 0; u64map_next(m, &at, &key, &val);)
+            u64map_put(&small, key, val);
         u64map_free(m);
         *m = small;
     }
@@ -267,18 +263,19 @@ static void sweep(struct rate_table *t, uint64_t now)
 static void evict(struct rate_table *t)
 {
     struct u64map *m = &t->map;
-    uint64_t best_key = 0, best_tat = UINT64_MAX;
-    size_t seen = 0;
-    for (size_t i = 0; i < m->cap && seen < 8; i++) {
-        size_t j = (t->cursor + i) & (m->cap - 1);
-        if (!m->keys[j])
-            continue;
-        seen++;
-        if ((uint64_t)(uintptr_t)m->vals[j] < best_tat) {
-            best_tat = (uint64_t)(uintptr_t)m->vals[j];
-            best_key = m->keys[j];
+    uint64_t best_key = 0, best_tat = UINT64_MAX, key;
+    void *val;
+    /* from the cursor on, round the table's end, and no entry twice */
+    for (size_t seen = 0; seen < 8 && seen < m->count; seen++) {
+        if (!u64map_next(m, &t->cursor, &key, &val)) {
+            t->cursor = 0;
+            if (!u64map_next(m, &t->cursor, &key, &val))
+                break;
         }
-        t->cursor = j + 1;
+        if ((uint64_t)(uintptr_t)val < best_tat) {
+            best_tat = (uint64_t)(uintptr_t)val;
+            best_key = key;
+        }
     }
     if (best_key)
         u64map_del(m, best_key);

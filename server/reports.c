@@ -90,10 +90,11 @@ void reports_ranked(const struct reports *rp, uint64_t **ids, size_t *n)
     const struct u64map *m = &rp->counts;
     struct ranked *r = xmalloc((m->count ? m->count : 1) * sizeof *r);
     size_t k = 0;
-    for (size_t i = 0; i < m->cap; i++)
-        if (m->keys[i] && (uintptr_t)m->vals[i] + 1 >
-                              ((uintptr_t)u64map_get(&rp->dismissed, m->keys[i]) ?: 1))
-            r[k++] = (struct ranked){m->keys[i], (uintptr_t)m->vals[i]};
+    uint64_t id;
+    void *n_reports;
+    for (size_t at = 0; u64map_next(m, &at, &id, &n_reports);)
+        if ((uintptr_t)n_reports + 1 > ((uintptr_t)u64map_get(&rp->dismissed, id) ?: 1))
+            r[k++] = (struct ranked){id, (uintptr_t)n_reports};
     qsort(r, k, sizeof *r, by_count);
     *ids = xmalloc((k ? k : 1) * sizeof **ids);
     for (size_t i = 0; i < k; i++)

@@ -172,9 +172,10 @@ static void index_free(struct sindex *x)
             free(x->words[i].post);
     }
     free(x->words);
-    for (size_t i = 0; i < x->docs.cap; i++)
-        if (x->docs.keys[i] && !((struct sdoc *)x->docs.vals[i])->packed)
-            free(x->docs.vals[i]);
+    void *d;
+    for (size_t at = 0; u64map_next(&x->docs, &at, NULL, &d);)
+        if (!((struct sdoc *)d)->packed)
+            free(d);
     while (x->blocks) {
         struct block *b = x->blocks;
         x->blocks = b->next;
@@ -270,13 +271,13 @@ static void index_place_postings(struct sindex *x)
         e->cap = e->n;
         e->n = 0;
     }
-    for (size_t i = 0; i < x->docs.cap; i++) {
-        if (!x->docs.keys[i])
-            continue;
-        const struct sdoc *d = x->docs.vals[i];
+    uint64_t design;
+    void *val;
+    for (size_t pos = 0; u64map_next(&x->docs, &pos, &design, &val);) {
+        const struct sdoc *d = val;
         for (uint32_t j = 0; j < d->n; j++) {
             struct word *e = &x->words[d->e[j] >> 2];
-            e->post[e->n++] = x->docs.keys[i] << 2 | (d->e[j] & 3);
+            e->post[e->n++] = design << 2 | (d->e[j] & 3);
         }
     }
     x->building = 0;
@@ -455,9 +456,9 @@ static void build_after(uv_work_t *w, int status)
         return;
     }
     s->idx = b->idx;
-    for (size_t i = 0; i < s->dirty.cap; i++)
-        if (s->dirty.keys[i])
-            reindex(s, s->dirty.keys[i]);
+    uint64_t design; /* (reindex changes s->idx, never s->dirty) */
+    for (size_t at = 0; u64map_next(&s->dirty, &at, &design, NULL);)
+        reindex(s, design);
     u64map_free(&s->dirty);
     log_info("search: %zu designs indexed, %u words, %zu bytes", b->designs, s->idx->nwords,
              s->idx->bytes);
@@ -604,9 +605,9 @@ void search_flagged(const struct search *s, void (*fn)(void *user, uint64_t desi
 {
     if (!s || !s->idx)
         return;
-    for (size_t i = 0; i < s->idx->flagged.cap; i++)
-        if (s->idx->flagged.keys[i])
-            fn(user, s->idx->flagged.keys[i]);
+    uint64_t design;
+    for (size_t at = 0; u64map_next(&s->idx->flagged, &at, &design, NULL);)
+        fn(user, design);
 }
 
 void search_stats(const struct search *s, size_t *bytes, size_t *words, int *ready)

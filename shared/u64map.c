@@ -66,18 +66,13 @@ void u64map_put(struct u64map *m, uint64_t key, void *val)
     m->vals[i] = val;
 }
 
-void *u64map_del(struct u64map *m, uint64_t key)
+/* Empties slot i (occupied) and returns its value. Backward shift: the later entries of
+ * the probe run move back into the hole when their home allows, so each entry keeps an
+ * unbroken run from its home slot to its slot, with no tombstones. An entry only ever
+ * moves towards its home, never past it: u64map_next's exactly-once rests on that. */
+static void *del_slot(struct u64map *m, size_t i)
 {
-    if (!m->cap)
-        return NULL;
-    size_t i = slot(key, m->cap);
-    while (m->keys[i] != key) {
-        if (!m->keys[i])
-            return NULL;
-        i = (i + 1) & (m->cap - 1);
-    }
     void *val = m->vals[i];
-    /* Backward-shift: pull later entries of the probe run into the hole. */
     for (size_t j = (i + 1) & (m->cap - 1); m->keys[j]; j = (j + 1) & (m->cap - 1)) {
         size_t home = slot(m->keys[j], m->cap);
         /* j's entry may move to i if i lies cyclically within [home, j). */
@@ -91,6 +86,59 @@ void *u64map_del(struct u64map *m, uint64_t key)
     m->vals[i] = NULL;
     m->count--;
     return val;
+}
+
+void *u64map_del(struct u64map *m, uint64_t key)
+{
+    if (!m->cap)
+        return NULL;
+    size_t i = slot(key, m->cap);
+    while (m->keys[i] != key) {
+        if (!m->keys[i])
+            return NULL;
+        i = (i + 1) & (m->cap - 1);
+    }
+    return del_slot(m, i);
+}
+
+/* A walk's position p runs over [0, 2 cap): an entry in slot i sits at p = i, or at
+ * p = cap + i when its probe wrapped past the last slot (its home slot is after i). Each
+ * entry has one position, and a deletion at p only moves entries from later positions to
+ * p or later and from earlier ones to earlier ones (they move towards their home slots,
+ * never past them), so stepping back onto p after one visits each entry exactly once.
+ * Walking slot order alone would not: the deletion of the last slot's entry can move an
+ * entry already visited in slot 0 into it. */
+int u64map_next(const struct u64map *m, size_t *at, uint64_t *key, void **val)
+{
+    for (size_t p = *at; p < 2 * m->cap; p++) {
+        size_t i = p & (m->cap - 1);
+        int wrapped = p >= m->cap;
+        if (!m->keys[i]) {
+            if (wrapped) /* a wrapped entry's run covers every slot from 0 to its own */
+                break;
+            continue;
+        }
+        if ((slot(m->keys[i], m->cap) > i) != wrapped)
+            continue;
+        if (key)
+            *key = m->keys[i];
+        if (val)
+            *val = m->vals[i];
+        *at = p + 1;
+        return 1;
+    }
+    return 0;
+}
+
+void *u64map_del_at(struct u64map *m, size_t *at)
+{
+    if (!*at || *at > 2 * m->cap)
+        return NULL;
+    size_t p = *at - 1, i = p & (m->cap - 1);
+    if (!m->keys[i] || (slot(m->keys[i], m->cap) > i) != (p >= m->cap))
+        return NULL; /* no entry at position p */
+    *at = p;
+    return del_slot(m, i);
 }
 
 void u64map_prefetch(const struct u64map *m, uint64_t key)

@@ -196,9 +196,9 @@ static void out_double(struct ccbuf *b, double x)
 
 static const char *tag_name(const struct catalog *cat, uint32_t id)
 {
-    for (size_t i = 0; i < cat->tags.cap; i++)
-        for (const struct tag_name *t = cat->tags.keys[i] ? cat->tags.vals[i] : NULL; t;
-             t = t->next)
+    void *val;
+    for (size_t at = 0; u64map_next(&cat->tags, &at, NULL, &val);)
+        for (const struct tag_name *t = val; t; t = t->next)
             if (t->id == id)
                 return t->name;
     return "?";

@@ -284,12 +284,13 @@ int auditcheck_compare(struct auditcheck *v, json_t *ranking)
             return auditcheck_fail(v, "design %s: contest.results says status %s, the log's last move "
                         "is to %s", did, status, d->status);
     }
-    for (size_t k = 0; k < v->designs.cap; k++) {
-        struct ac_design *d = v->designs.vals[k];
-        if (v->designs.keys[k] && !d->seen_in_results && !d->hidden && !withdrawn(d) &&
-            d->votes)
+    uint64_t id;
+    void *val;
+    for (size_t at = 0; u64map_next(&v->designs, &at, &id, &val);) {
+        const struct ac_design *d = val;
+        if (!d->seen_in_results && !d->hidden && !withdrawn(d) && d->votes)
             return auditcheck_fail(v, "design %llu: %u votes in the log, but missing from the results",
-                        (unsigned long long)v->designs.keys[k], d->votes);
+                        (unsigned long long)id, d->votes);
     }
     return 0;
 }
@@ -307,9 +308,9 @@ void auditcheck_free(struct auditcheck *v)
 {
     json_decref(v->voters);
     ccbuf_free(&v->line);
-    for (size_t k = 0; k < v->designs.cap; k++)
-        if (v->designs.keys[k])
-            free(v->designs.vals[k]);
+    void *d;
+    for (size_t at = 0; u64map_next(&v->designs, &at, NULL, &d);)
+        free(d);
     u64map_free(&v->designs);
 }
 
