@@ -44,29 +44,8 @@ int moderation_append(MDB_txn *txn, const struct store *st, int64_t at, uint64_t
 json_t *moderation_list(MDB_txn *txn, const struct store *st, uint64_t before, size_t limit,
                         int *more)
 {
-    MDB_cursor *cur;
-    if (mdb_cursor_open(txn, store_dbs(st)->moderation, &cur))
-        return NULL;
     uint8_t seek[8];
     put_be64(seek, before);
-    MDB_val k = {8, seek}, v;
-    int rc = before ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) : MDB_NOTFOUND;
-    rc = mdb_cursor_get(cur, &k, &v, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
-    json_t *list = json_array();
-    *more = 0;
-    for (; !rc; rc = mdb_cursor_get(cur, &k, &v, MDB_PREV)) {
-        if (json_array_size(list) == limit) {
-            *more = 1;
-            break;
-        }
-        json_t *o = json_loadb(v.mv_data, v.mv_size, 0, NULL);
-        if (o)
-            json_array_append_new(list, o);
-    }
-    mdb_cursor_close(cur);
-    if (rc && rc != MDB_NOTFOUND) {
-        json_decref(list);
-        return NULL;
-    }
-    return list;
+    return store_list_back(txn, store_dbs(st)->moderation, before ? seek : NULL, 8, NULL,
+                           NULL, limit, more);
 }

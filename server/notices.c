@@ -69,39 +69,22 @@ int notice_add(MDB_txn *txn, const struct store *st, const struct notice_new *n,
     return rc;
 }
 
+/* Whether key is one of the account's (*user) notices (id 0 is its mark). */
+static int of_account(void *user, const MDB_val *key)
+{
+    return key->mv_size == 16 && get_be64(key->mv_data) == *(const uint64_t *)user &&
+           get_be64((const uint8_t *)key->mv_data + 8);
+}
+
 json_t *notice_list(MDB_txn *txn, const struct store *st, uint64_t account, uint64_t before,
                     size_t limit, int *more)
 {
-    MDB_cursor *cur;
-    if (mdb_cursor_open(txn, store_dbs(st)->notices, &cur))
-        return NULL;
+    /* From the last key before (account, before) — (account + 1, 0) for the newest —
+     * backwards while the keys are this account's notices. */
     uint8_t seek[16];
-    /* The first key at or after (account, before) — (account + 1, 0) for the newest —
-     * then backwards while the keys are this account's notices (id 0 is the mark). */
     key_of(seek, before ? account : account + 1, before);
-    MDB_val k = {16, seek}, v;
-    int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-    rc = mdb_cursor_get(cur, &k, &v, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
-    json_t *list = json_array();
-    *more = 0;
-    for (; !rc; rc = mdb_cursor_get(cur, &k, &v, MDB_PREV)) {
-        if (k.mv_size != 16 || get_be64(k.mv_data) != account ||
-            !get_be64((const uint8_t *)k.mv_data + 8))
-            break;
-        if (json_array_size(list) == limit) {
-            *more = 1;
-            break;
-        }
-        json_t *o = json_loadb(v.mv_data, v.mv_size, 0, NULL);
-        if (o)
-            json_array_append_new(list, o);
-    }
-    mdb_cursor_close(cur);
-    if (rc && rc != MDB_NOTFOUND) {
-        json_decref(list);
-        return NULL;
-    }
-    return list;
+    return store_list_back(txn, store_dbs(st)->notices, seek, 16, of_account, &account, limit,
+                           more);
 }
 
 static uint64_t read_mark(MDB_txn *txn, const struct store *st, uint64_t account)

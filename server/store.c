@@ -476,6 +476,34 @@ int store_each_under(MDB_txn *txn, MDB_dbi dbi, uint64_t id, store_each_fn fn, v
     return rc && rc != MDB_NOTFOUND ? store_err(rc) : 0;
 }
 
+json_t *store_list_back(MDB_txn *txn, MDB_dbi dbi, const void *seek, size_t klen,
+                        store_key_fn in_range, void *user, size_t limit, int *more)
+{
+    MDB_cursor *cur;
+    if (mdb_cursor_open(txn, dbi, &cur))
+        return NULL;
+    MDB_val k = {klen, (void *)seek}, v;
+    int rc = seek ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) : MDB_NOTFOUND;
+    rc = mdb_cursor_get(cur, &k, &v, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
+    json_t *list = json_array();
+    *more = 0;
+    for (; !rc && (!in_range || in_range(user, &k)); rc = mdb_cursor_get(cur, &k, &v, MDB_PREV)) {
+        if (json_array_size(list) == limit) {
+            *more = 1;
+            break;
+        }
+        json_t *o = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+        if (o)
+            json_array_append_new(list, o);
+    }
+    mdb_cursor_close(cur);
+    if (rc && rc != MDB_NOTFOUND) {
+        json_decref(list);
+        return NULL;
+    }
+    return list;
+}
+
 int store_put_record(MDB_txn *txn, MDB_dbi dbi, uint64_t id, const json_t *rec)
 {
     uint8_t key[8];

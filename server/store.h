@@ -166,6 +166,13 @@ int store_put_record(MDB_txn *txn, MDB_dbi dbi, uint64_t id, const json_t *rec);
 typedef int (*store_each_fn)(void *user, uint64_t item, const MDB_val *v);
 int store_each_under(MDB_txn *txn, MDB_dbi dbi, uint64_t id, store_each_fn fn, void *user);
 int store_del(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t klen);
+/* A page of JSON records newest first (the moderation log, an account's notices): from
+ * the last key before seek[0..klen) (seek NULL: from dbi's last key) backwards, while
+ * in_range(user, key) holds (in_range NULL: every key), at most limit of them (records
+ * that do not parse are skipped); *more when one more was there. NULL on a read error. */
+typedef int (*store_key_fn)(void *user, const MDB_val *key);
+json_t *store_list_back(MDB_txn *txn, MDB_dbi dbi, const void *seek, size_t klen,
+                        store_key_fn in_range, void *user, size_t limit, int *more);
 
 /* Writer thread only: returns the next value of the named sequence (1, 2, …), stored
  * in meta under "seq.<name>". Returns 0 or an error as store_put. */
