@@ -74,21 +74,10 @@ void op_comment_list(struct req *r)
     struct dmem *d = design_arg(r);
     if (!d)
         return;
-    struct jargs_err e;
-    const char *before_id = NULL;
-    json_int_t limit = COMMENT_PAGE_DEFAULT;
-    if (jargs_string(r->msg, "before", JARGS_OPTIONAL, 1, 32, &before_id, &e) < 0 ||
-        jargs_int(r->msg, "limit", JARGS_OPTIONAL, 1, COMMENT_PAGE_MAX, &limit, &e) < 0) {
-        req_fail_args(r, &e);
+    uint64_t before;
+    size_t limit;
+    if (req_page_args(r, "a comment id", COMMENT_PAGE_DEFAULT, COMMENT_PAGE_MAX, &before, &limit))
         return;
-    }
-    uint64_t before = 0;
-    if (before_id && !(before = design_parse_id(before_id))) {
-        e.field = "before";
-        snprintf(e.why, sizeof e.why, "must be a comment id");
-        req_fail_args(r, &e);
-        return;
-    }
     struct server *srv = req_server(r);
     struct ccbuf b;
     ccbuf_init(&b);
@@ -98,7 +87,7 @@ void op_comment_list(struct req *r)
     int rc = store_read_begin(srv->store, &txn);
     if (!rc) {
         uint64_t viewer = r->sess->role == ROLE_BRAND ? COMMENTS_ALL : r->sess->account;
-        rc = comment_page(txn, srv->store, d->id, before, (size_t)limit, viewer, &b, &more);
+        rc = comment_page(txn, srv->store, d->id, before, limit, viewer, &b, &more);
         store_read_end(srv->store, txn);
     }
     if (rc) {

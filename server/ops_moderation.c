@@ -172,21 +172,16 @@ void op_account_suspend(struct req *r)
 
 void op_moderation_list(struct req *r)
 {
-    struct jargs_err e;
-    const char *before = NULL;
-    json_int_t limit = 50;
-    if (jargs_string(r->msg, "before", JARGS_OPTIONAL, 1, 24, &before, &e) < 0 ||
-        jargs_int(r->msg, "limit", JARGS_OPTIONAL, 1, MODERATION_PAGE_MAX, &limit, &e) < 0) {
-        req_fail_args(r, &e);
+    uint64_t before;
+    size_t limit;
+    if (req_page_args(r, "a moderation entry id", 50, MODERATION_PAGE_MAX, &before, &limit))
         return;
-    }
     struct server *srv = req_server(r);
     MDB_txn *txn;
     json_t *list = NULL;
     int more = 0;
     if (!store_read_begin(srv->store, &txn)) {
-        list = moderation_list(txn, srv->store, before ? strtoull(before, NULL, 10) : 0,
-                               (size_t)limit, &more);
+        list = moderation_list(txn, srv->store, before, limit, &more);
         store_read_end(srv->store, txn);
     }
     if (!list)

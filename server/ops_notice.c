@@ -26,22 +26,17 @@ static uint64_t unread(struct req *r)
 
 void op_notice_list(struct req *r)
 {
-    struct jargs_err e;
-    const char *before = NULL;
-    json_int_t limit = 50;
-    if (jargs_string(r->msg, "before", JARGS_OPTIONAL, 1, 24, &before, &e) < 0 ||
-        jargs_int(r->msg, "limit", JARGS_OPTIONAL, 1, NOTICE_PAGE_MAX, &limit, &e) < 0) {
-        req_fail_args(r, &e);
+    uint64_t before;
+    size_t limit;
+    if (req_page_args(r, "a notice id", 50, NOTICE_PAGE_MAX, &before, &limit))
         return;
-    }
     struct server *srv = req_server(r);
     MDB_txn *txn;
     json_t *items = NULL;
     int more = 0;
     uint64_t n = 0;
     if (!store_read_begin(srv->store, &txn)) {
-        items = notice_list(txn, srv->store, r->sess->account,
-                            before ? strtoull(before, NULL, 10) : 0, (size_t)limit, &more);
+        items = notice_list(txn, srv->store, r->sess->account, before, limit, &more);
         n = notice_unread(txn, srv->store, r->sess->account);
         store_read_end(srv->store, txn);
     }

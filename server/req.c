@@ -9,6 +9,7 @@
 
 #include "ccerr.h"
 #include "changes.h"
+#include "designs.h"
 #include "histo.h"
 #include "log.h"
 #include "server.h"
@@ -148,6 +149,28 @@ void req_fail_args(struct req *r, const struct jargs_err *e)
     char msg[160];
     snprintf(msg, sizeof msg, "%s %s", e->field, e->why);
     req_fail(r, CC_EBADARGS, msg, json_pack("{ss}", "field", e->field));
+}
+
+int req_page_args(struct req *r, const char *what, size_t dflt, size_t max, uint64_t *before,
+                  size_t *limit)
+{
+    struct jargs_err e;
+    const char *id = NULL;
+    json_int_t n = (json_int_t)dflt;
+    if (jargs_string(r->msg, "before", JARGS_OPTIONAL, 1, 24, &id, &e) < 0 ||
+        jargs_int(r->msg, "limit", JARGS_OPTIONAL, 1, (json_int_t)max, &n, &e) < 0) {
+        req_fail_args(r, &e);
+        return -1;
+    }
+    *before = 0;
+    if (id && !(*before = design_parse_id(id))) {
+        e.field = "before";
+        snprintf(e.why, sizeof e.why, "must be %s", what);
+        req_fail_args(r, &e);
+        return -1;
+    }
+    *limit = (size_t)n;
+    return 0;
 }
 
 void req_fail_rate(struct req *r, enum rate_kind kind, const struct rate_verdict *v)

@@ -60,6 +60,12 @@ void req_reply_send(struct req *r, struct ccbuf *b);
 void req_fail(struct req *r, int err, const char *message, json_t *detail);
 /* Replies bad_args from a jargs error: detail {"field": ...}. */
 void req_fail_args(struct req *r, const struct jargs_err *e);
+/* The paging arguments of a newest-first list (comment.list, moderation.list,
+ * notice.list): before, the id of the last item of the previous page (a decimal string;
+ * *before 0 when absent), and limit, 1..max (dflt when absent). -1 after failing r with
+ * bad_args naming the argument (`what` says what before must be: "a comment id"). */
+int req_page_args(struct req *r, const char *what, size_t dflt, size_t max, uint64_t *before,
+                  size_t *limit);
 /* Takes a token of kind for the request's account and address (ratelimit.h). Returns
  * 0, or fails r with rate_limited (detail {retry_after, kind, scope}) and returns -1.
  * Brand accounts are never limited. */

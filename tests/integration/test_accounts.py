@@ -410,6 +410,9 @@ async def moderation(srv, brand):
     older = await brand.ok('moderation.list', before=page['entries'][0]['id'], limit=100)
     assert older['entries'][0]['id'] == entries[1]['id']
     await brand.err('moderation.list', 'bad_args', limit=101)
+    for before in ('abc', '0', '-1', '12x'):  # an id or nothing (it was read as "newest")
+        e = await brand.err('moderation.list', 'bad_args', before=before)
+        assert e['detail']['field'] == 'before', e
     await mal2.close()
     return mal_id, d, cm, x, anon
 
