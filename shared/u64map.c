@@ -5,7 +5,7 @@
 
 #include "util.h"
 
-static size_t slot(uint64_t key, size_t cap)
+static size_t home_of(uint64_t key, size_t cap)
 {
     key ^= key >> 33;
     key *= 0xff51afd7ed558ccdull;
@@ -15,15 +15,13 @@ static size_t slot(uint64_t key, size_t cap)
 
 void u64map_init(struct u64map *m)
 {
-    m->keys = NULL;
-    m->vals = NULL;
+    m->slot = NULL;
     m->cap = m->count = 0;
 }
 
 void u64map_free(struct u64map *m)
 {
-    free(m->keys);
-    free(m->vals);
+    free(m->slot);
     u64map_init(m);
 }
 
@@ -31,10 +29,10 @@ void *u64map_get(const struct u64map *m, uint64_t key)
 {
     if (!m->cap)
         return NULL;
-    for (size_t i = slot(key, m->cap);; i = (i + 1) & (m->cap - 1)) {
-        if (m->keys[i] == key)
-            return m->vals[i];
-        if (!m->keys[i])
+    for (size_t i = home_of(key, m->cap);; i = (i + 1) & (m->cap - 1)) {
+        if (m->slot[i].key == key)
+            return m->slot[i].val;
+        if (!m->slot[i].key)
             return NULL;
     }
 }
@@ -43,27 +41,25 @@ static void grow(struct u64map *m)
 {
     struct u64map old = *m;
     m->cap = old.cap ? old.cap * 2 : 16;
-    m->keys = xcalloc(m->cap, sizeof *m->keys);
-    m->vals = xcalloc(m->cap, sizeof *m->vals);
+    m->slot = xcalloc(m->cap, sizeof *m->slot);
     m->count = 0;
     for (size_t i = 0; i < old.cap; i++)
-        if (old.keys[i])
-            u64map_put(m, old.keys[i], old.vals[i]);
-    free(old.keys);
-    free(old.vals);
+        if (old.slot[i].key)
+            u64map_put(m, old.slot[i].key, old.slot[i].val);
+    free(old.slot);
 }
 
 void u64map_put(struct u64map *m, uint64_t key, void *val)
 {
     if ((m->count + 1) * 4 > m->cap * 3)
         grow(m);
-    size_t i = slot(key, m->cap);
-    while (m->keys[i] && m->keys[i] != key)
+    size_t i = home_of(key, m->cap);
+    while (m->slot[i].key && m->slot[i].key != key)
         i = (i + 1) & (m->cap - 1);
-    if (!m->keys[i])
+    if (!m->slot[i].key)
         m->count++;
-    m->keys[i] = key;
-    m->vals[i] = val;
+    m->slot[i].key = key;
+    m->slot[i].val = val;
 }
 
 /* Empties slot i (occupied) and returns its value. Backward shift: the later entries of
@@ -72,18 +68,17 @@ void u64map_put(struct u64map *m, uint64_t key, void *val)
  * moves towards its home, never past it: u64map_next's exactly-once rests on that. */
 static void *del_slot(struct u64map *m, size_t i)
 {
-    void *val = m->vals[i];
-    for (size_t j = (i + 1) & (m->cap - 1); m->keys[j]; j = (j + 1) & (m->cap - 1)) {
-        size_t home = slot(m->keys[j], m->cap);
+    void *val = m->slot[i].val;
+    for (size_t j = (i + 1) & (m->cap - 1); m->slot[j].key; j = (j + 1) & (m->cap - 1)) {
+        size_t home = home_of(m->slot[j].key, m->cap);
         /* j's entry may move to i if i lies cyclically within [home, j). */
         if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
-            m->keys[i] = m->keys[j];
-            m->vals[i] = m->vals[j];
+            m->slot[i] = m->slot[j];
             i = j;
         }
     }
-    m->keys[i] = 0;
-    m->vals[i] = NULL;
+    m->slot[i].key = 0;
+    m->slot[i].val = NULL;
     m->count--;
     return val;
 }
@@ -92,9 +87,9 @@ void *u64map_del(struct u64map *m, uint64_t key)
 {
     if (!m->cap)
         return NULL;
-    size_t i = slot(key, m->cap);
-    while (m->keys[i] != key) {
-        if (!m->keys[i])
+    size_t i = home_of(key, m->cap);
+    while (m->slot[i].key != key) {
+        if (!m->slot[i].key)
             return NULL;
         i = (i + 1) & (m->cap - 1);
     }
@@ -113,17 +108,17 @@ int u64map_next(const struct u64map *m, size_t *at, uint64_t *key, void **val)
     for (size_t p = *at; p < 2 * m->cap; p++) {
         size_t i = p & (m->cap - 1);
         int wrapped = p >= m->cap;
-        if (!m->keys[i]) {
+        if (!m->slot[i].key) {
             if (wrapped) /* a wrapped entry's run covers every slot from 0 to its own */
                 break;
             continue;
         }
-        if ((slot(m->keys[i], m->cap) > i) != wrapped)
+        if ((home_of(m->slot[i].key, m->cap) > i) != wrapped)
             continue;
         if (key)
-            *key = m->keys[i];
+            *key = m->slot[i].key;
         if (val)
-            *val = m->vals[i];
+            *val = m->slot[i].val;
         *at = p + 1;
         return 1;
     }
@@ -135,7 +130,7 @@ void *u64map_del_at(struct u64map *m, size_t *at)
     if (!*at || *at > 2 * m->cap)
         return NULL;
     size_t p = *at - 1, i = p & (m->cap - 1);
-    if (!m->keys[i] || (slot(m->keys[i], m->cap) > i) != (p >= m->cap))
+    if (!m->slot[i].key || (home_of(m->slot[i].key, m->cap) > i) != (p >= m->cap))
         return NULL; /* no entry at position p */
     *at = p;
     return del_slot(m, i);
@@ -145,12 +140,11 @@ void u64map_prefetch(const struct u64map *m, uint64_t key)
 {
     if (!m->cap)
         return;
-    size_t i = slot(key, m->cap);
-    __builtin_prefetch(&m->keys[i]);
-    __builtin_prefetch(&m->vals[i]);
+    size_t i = home_of(key, m->cap);
+    __builtin_prefetch(&m->slot[i]);
 }
 
 size_t u64map_memory(const struct u64map *m)
 {
-    return m->cap * (sizeof *m->keys + sizeof *m->vals);
+    return m->cap * sizeof *m->slot;
 }

@@ -6,11 +6,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* count (entries) and cap (slots) may be read; keys and vals are u64map.c's own: walk the
- * entries with u64map_next. */
+/* An entry: a key (0: the slot is empty) and its value side by side, so that a lookup
+ * reads one cache line where two arrays cost two. */
+struct u64slot {
+    uint64_t key;
+    void *val;
+};
+
+/* count (entries) and cap (slots) may be read; slot is u64map.c's own: walk the entries
+ * with u64map_next. */
 struct u64map {
-    uint64_t *keys; /* 0 = empty slot */
-    void **vals;
+    struct u64slot *slot;
     size_t cap, count;
 };
 

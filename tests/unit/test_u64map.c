@@ -28,11 +28,11 @@ static size_t check_layout(const struct u64map *m)
 {
     size_t wrapped = 0;
     for (size_t i = 0; i < m->cap; i++) {
-        if (!m->keys[i])
+        if (!m->slot[i].key)
             continue;
-        size_t h = home(m->keys[i], m->cap);
+        size_t h = home(m->slot[i].key, m->cap);
         for (size_t j = h; j != i; j = (j + 1) & (m->cap - 1))
-            ASSERT(m->keys[j]);
+            ASSERT(m->slot[j].key);
         wrapped += h > i;
     }
     return wrapped;
