@@ -47,8 +47,11 @@ Client — one WebSocket connection (subprotocol cocreate.v1):
     ev = await c.event('gallery.update', pred=lambda e: e['total'] == 3)
                                      # the next pushed event (has "ev", no "id") named
                                      # so, for which pred holds; c.events holds the rest
-    await c.no_event('design.update', 0.5)  # waits, then fails if one came (or had come):
-                                            # only for what must NOT happen (below)
+    ev, before = await c.events_before('design.update', pred=...)  # the same wait:
+                                     # the marker and the events that came ahead of it
+    await c.no_event_until('design.update', 'gallery.update', pred=lambda e: ...)
+                                     # what must NOT happen: fails if a forbidden event
+                                     # (a name, or a predicate) came before the marker
     r = await c.upload(kind, data, title=...)   # begin + bytes + commit: commit's reply
     await c.close()
   Replies are matched by id, so they may arrive in any order. When the connection
@@ -60,9 +63,22 @@ Waiting: a test waits for a condition, never for a fixed time followed by an ass
     v = await until(lambda: srv.metric('cocreate_live_subscriptions') == 3, 'subscribed')
     v = await until(async_fn, what)   # an async condition is awaited each time
   polls cond every 50 ms until it returns a true value (returned), AssertionError naming
-  `what` and the last value after WAIT seconds. The one fixed wait is no_event(): that
-  nothing happens has no moment to wait for, so it waits a few of the server's live
-  intervals (100 ms each) and can only miss a late event, never fail a correct server.
+  `what` and the last value after WAIT seconds.
+  That something does NOT happen has no moment to wait for, so a negative check waits
+  for a barrier instead of a time (no_event_until): after the action that must not
+  send an event, the test causes one that must send a marker event on the same
+  connection, waits for it, and fails if a forbidden event came before it. A
+  connection's messages leave in the order the server queued them, so the marker must
+  be queued after whatever the action could have sent: a notice is sent before the
+  reply to the request that made it, so a marker caused after that reply will do; a
+  live window or watch flushes at most every 100 ms, each on its own schedule, sending
+  to all its subscribers at once, so the marker must come from a later flush of the
+  same window or watch (a later change, once another subscriber had the flush of the
+  first; or one whose content no earlier flush can show), or from a change caused once
+  another subscriber of that window or watch had the flush that would carry the
+  forbidden event. A marker of another window or watch caused at the same time is no
+  barrier. The marker's pred must be one no forbidden event can pass (name the design
+  or the sub), and the events before it must not have been taken (event(), clear()).
 
 Helpers: register(srv, name) is a new client logged in as a new account (c.account,
 c.token); register_many() registers names over several pipelined connections;
@@ -531,12 +547,31 @@ class Client:
             return None
         return await self._wait(take, f'event {name or ""}', timeout)
 
-    async def no_event(self, name, wait=0.5):
-        """Waits `wait` seconds, then asserts no event named name came (or was
-        waiting in self.events)."""
-        await asyncio.sleep(wait)
-        came = [e for e in self.events if e['ev'] == name]
-        assert not came, f'unexpected {name} events: {came}'
+    async def events_before(self, name=None, timeout=WAIT, pred=None):
+        """Waits as event(name, pred=pred) does for a marker event and returns (marker,
+        before): before is the events that arrived ahead of it and are still in
+        self.events (not taken by an earlier event() call), oldest first. The marker
+        is taken out of self.events; the events before it stay there."""
+        def take():
+            for i, ev in enumerate(self.events):
+                if (name is None or ev['ev'] == name) and (pred is None or pred(ev)):
+                    before = self.events[:i]
+                    return self.events.pop(i), before
+            return None
+        return await self._wait(take, f'event {name or ""}', timeout)
+
+    async def no_event_until(self, forbidden, name=None, timeout=WAIT, pred=None):
+        """A negative check with a barrier: waits for the marker event (as
+        event(name, pred=pred)), then asserts that no event which arrived before it
+        is forbidden — forbidden is an event name or a predicate of the event. The
+        marker must be sent after anything the action under test could have sent
+        (see the module docstring) and must not itself look like a forbidden event.
+        Returns the marker."""
+        bad = forbidden if callable(forbidden) else (lambda e: e['ev'] == forbidden)
+        marker, before = await self.events_before(name, timeout, pred)
+        came = [e for e in before if bad(e)]
+        assert not came, f'forbidden events before the marker {marker}: {came}'
+        return marker
 
     async def upload(self, kind, data, title='A design', tags=(), contest=None,
                      chunk=60000):

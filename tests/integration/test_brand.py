@@ -428,9 +428,9 @@ async def hiding(srv, brand, up, st, ann, bob):
     # the live subscriber sees it removed
     ev = await anon.event('gallery.update', pred=lambda e: h not in (e.get('order') or [h]))
     assert ev['total'] == total - 1
-    # the creator's watch is told; the member's is not
+    # the creator's watch is told; the member's is not — checked when h is shown again
+    # below: the member hears nothing while it is hidden
     ev = await wc.event('design.update', pred=lambda e: e['design']['hidden'] is True)
-    await wm.no_event('design.update', 0.5)
     await check_hidden(srv, brand, ann, bob, anon, h, True)
     # the brand's live window keeps it, marked hidden
     ev = await brand.event('gallery.update', pred=lambda e: e['sub'] == bsub['sub'] and any(
@@ -451,6 +451,14 @@ async def hiding(srv, brand, up, st, ann, bob):
     assert res['design']['hidden'] is True
     res = await brand.ok('design.hide', design=h, hidden=False)
     assert res['design']['hidden'] is False
+    # shown again, h is news to the member's watch: the barrier of the check that it
+    # heard nothing while h was hidden. An event showing hidden: false is built by a
+    # flush of h's watch after this unhide; every flush while h was hidden (the hide's,
+    # which the creator's watch had above, the second hide's) came before it, and a
+    # connection's events leave in order.
+    await wm.no_event_until('design.update', 'design.update',
+                            pred=lambda e: e['design']['id'] == h and
+                            e['design']['hidden'] is False)
     ev = await anon.event('gallery.update', pred=lambda e: h in (e.get('order') or []))
     assert ev['total'] == total
     assert [x for x in ev['items'] if x['id'] == h] and all('reports' not in x for x in

@@ -188,11 +188,21 @@ async def live(srv, ids):
     assert ev['design']['id'] == target and ev['design']['tally']['hearts'] == 49
     await a.ok('design.unwatch', design=target)
     await a.err('design.unwatch', 'not_found', design=target)
+    # Unsubscribed, s hears nothing more. A second subscription of the same window, s2,
+    # is the barrier: a window's flush sends to all its subscribers at once (in no
+    # promised order), so once s2 has had the flush of a vote, whatever that flush sent
+    # s came before the flush of a vote cast after it: s2's marker (a connection's
+    # events leave in the order they were queued).
+    s2 = await a.ok('gallery.subscribe', sort='top', limit=5)
     await a.ok('gallery.unsubscribe', sub=s['sub'])
     await a.err('gallery.unsubscribe', 'not_found', sub=s['sub'])
-    a.events.clear()
+    a.events.clear()  # s's updates until now came before the unsubscribe's reply
     await voters[2].ok('vote.clear', design=target)
-    await a.no_event('gallery.update', 0.4)  # a negative check: harness.no_event
+    await a.event('gallery.update', pred=lambda e: e['sub'] == s2['sub'] and hearts(e) == [48])
+    await voters[3].ok('vote.clear', design=target)
+    await a.no_event_until(lambda e: e['ev'] == 'gallery.update' and e['sub'] != s2['sub'],
+                           'gallery.update',
+                           pred=lambda e: e['sub'] == s2['sub'] and hearts(e) == [47])
     for v in voters:
         await v.close()
     await a.close()

@@ -48,6 +48,8 @@ async def main():
     assert (await maker2.ok('auth.login', token=maker.token))['unread'] == 0
     d = (await maker.upload('level', simple_level(variant=1), title='Mine'))['result']['design']['id']
     fan = await register(srv, 'fan1')
+    r = await fan.upload('level', simple_level(variant=3), title='Theirs')
+    f = r['result']['design']['id']
 
     # a comment: the creator's two connections are told, the commenter is not
     await fan.ok('comment.post', design=d, text='Great level!')
@@ -57,9 +59,20 @@ async def main():
         assert n['design'] == d and n['actor'] == fan.account['id'] and \
             n['text'] == 'Great level!' and n['contest'] == 'open', n
     await maker.ok('comment.post', design=d, text='Thanks')  # one's own: no notice
-    await fan.no_event('notice', 0.3)
+    # A notice is pushed before the reply to the request that made it: whatever these
+    # two comments told anyone was sent before the next comment is asked for, so that
+    # one's notice is a barrier. The fan hears of the maker's comment on the fan's own
+    # design, and of nothing before it ...
+    await maker.ok('comment.post', design=f, text='Yours too')
+    await fan.no_event_until('notice', 'notice', pred=lambda e: e['notice']['design'] == f and
+                             e['notice']['kind'] == 'comment' and
+                             e['notice']['actor'] == maker.account['id'])
     await brand.ok('comment.post', design=d, text='We love it')
-    ev = await maker.event('notice', pred=lambda e: e['notice']['kind'] == 'official')
+    # ... and the maker (both connections) hears of the official comment, and of nothing
+    # before it (its own comments, on its design and on the fan's)
+    for c in (maker, maker2):
+        ev = await c.no_event_until('notice', 'notice',
+                                    pred=lambda e: e['notice']['kind'] == 'official')
     # a status move with the public note
     await brand.ok('design.set_status', design=d, status='shortlisted', note='On our list')
     ev = await maker.event('notice', pred=lambda e: e['notice']['kind'] == 'status')
@@ -93,8 +106,12 @@ async def main():
     rest = await maker.ok('notice.list', before=page['items'][-1]['id'], limit=100)
     assert [n['kind'] for n in rest['items']] == kinds[2:]
     await maker.err('notice.list', 'bad_args', limit=101)
+    for before in ('abc', '0', '12x'):  # an id or nothing (it was read as "newest")
+        e = await maker.err('notice.list', 'bad_args', before=before)
+        assert e['detail']['field'] == 'before', e
     await maker.err('notice.read', 'bad_args', upto='x')
-    assert (await fan.ok('notice.list'))['items'] == []
+    assert [(n['kind'], n['design']) for n in (await fan.ok('notice.list'))['items']] == \
+        [('comment', f)]  # only the barrier's
     anon = await Client.connect(srv)
     await anon.err('notice.list', 'unauthorized')
     # read up to the status notice: two remain unread; the mark never moves back

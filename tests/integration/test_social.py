@@ -250,8 +250,14 @@ async def watchers(srv, bob, d, other):
         assert 'comments_gap' not in ev, ev
     assert got == sent, (got, sent)
     assert ev['design']['comments'] == base['comments'] + 6, ev
-    # the watcher of another design heard none of it
-    await w2.no_event('design.update', wait=0.3)
+    # the watcher of another design heard none of it: a watch's flush sends to all its
+    # watchers at once, so w having had the last comment's, whatever d's flushes sent
+    # w2 was sent before a comment on w2's design is asked for; that one's event, after
+    # them on w2's connection, is the barrier
+    o = (await bob.ok('comment.post', design=other, text='for the other watcher'))['comment']
+    await w2.no_event_until('design.update', 'design.update',
+                            pred=lambda e: e['design']['id'] == other and
+                            e.get('comments_new') == [o])
     # 150 comments pipelined: every event carries at most 100, newest first; when
     # some never came, an event said so (comments_gap); the newest always comes
     rids = [await bob.send('comment.post', design=d, text=f'flood {i}') for i in range(150)]
@@ -336,11 +342,16 @@ async def hidden(srv, d):
             ev = await c.event('design.update', pred=lambda e: 'comments_new' in e)
             got += [x['id'] for x in ev['comments_new']]
         assert sorted(got) == sorted([m1['id'], m2['id']]), got
-    for c in (bob, anon):  # their watches hear nothing of it any more
-        await c.no_event('design.update', wait=0.3)
-        assert not [e for e in c.events if 'comments_new' in e], c.events
     # shown again: everyone sees every comment, the hidden-time ones included
     await brand.ok('design.hide', design=d, hidden=False)
+    # bob's and anon's watches heard nothing while d was hidden. An event showing
+    # hidden: false is built by a flush of d's watch after the unhide; every flush while
+    # it was hidden (the hide's, the comments') came before, and a connection's events
+    # leave in order: that event is the barrier
+    for c in (bob, anon):
+        await c.no_event_until('design.update', 'design.update',
+                               pred=lambda e: e['design']['id'] == d and
+                               e['design']['hidden'] is False)
     page = await anon.ok('comment.list', design=d, limit=2)
     assert [x['id'] for x in page['comments']] == [m2['id'], m1['id']], page
     m3 = (await bob.ok('comment.post', design=d, text='back again'))['comment']
