@@ -34,8 +34,11 @@ struct design_view {
 void design_view_records_written(struct design_view *v);
 
 /* The record cache: the stored bytes of design records shown lately, so that a page of
- * 24 designs does not walk LMDB's tree 24 times. Bounded by max_bytes (records and their
- * headers; at the bound a sweep drops about a quarter of them). Exact: the post-commit
+ * 24 designs does not walk LMDB's tree 24 times, each with the end of the design object
+ * last built from it (its live fields and thumbnail), shown again while the design's
+ * tally, comment count and top score are those it was made from. Bounded by max_bytes
+ * (records, their ends and headers; at the bound a sweep drops about a quarter of
+ * them). Exact: the post-commit
  * step of every change that wrote a design record empties it (record_cache_invalidate)
  * before anything is shown again, so it never serves a record older than the last
  * commit shown. Loop thread only. */
