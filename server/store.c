@@ -35,6 +35,11 @@ struct store {
     MDB_txn *pin;     /* a read txn on the last checkpoint: LMDB reuses none of its pages */
     uint64_t cp_txnid;
     _Atomic(struct store_follower *) follower; /* store_follow */
+    /* The opening thread's (the loop's) read txn between its reads, reset: renewed by
+     * the next store_read_begin there (no allocation, no reader-table lock: a page's
+     * read costs ~0.3 us less). Touched by that thread only. */
+    uv_thread_t owner;
+    MDB_txn *idle;
 };
 
 int store_err(int rc)
@@ -123,6 +128,7 @@ int store_open(struct store **out, const char *dir, size_t map_size, char *err, 
     }
     uv_rwlock_init(&s->resize);
     uv_mutex_init(&s->cp_mu);
+    s->owner = uv_thread_self();
     snprintf(s->dir, sizeof s->dir, "%s", dir);
     if ((rc = mdb_env_create(&s->env)))
         goto fail_mdb;
@@ -196,6 +202,8 @@ void store_close(struct store *s)
     OPENSSL_cleanse(s->secret, sizeof s->secret);
     if (s->pin)
         mdb_txn_abort(s->pin);
+    if (s->idle)
+        mdb_txn_abort(s->idle);
     mdb_env_close(s->env);
     uv_rwlock_destroy(&s->resize);
     uv_mutex_destroy(&s->cp_mu);
@@ -303,9 +311,23 @@ static void adopt_map_size(struct store *s)
     uv_rwlock_wrunlock(&s->resize);
 }
 
+/* Whether the calling thread opened s (its idle read txn is this thread's). */
+static int on_owner(const struct store *s)
+{
+    uv_thread_t self = uv_thread_self();
+    return uv_thread_equal(&self, &s->owner);
+}
+
 int store_read_begin(struct store *s, MDB_txn **txn)
 {
     uv_rwlock_rdlock(&s->resize);
+    if (s->idle && on_owner(s)) {
+        *txn = s->idle;
+        s->idle = NULL;
+        if (!mdb_txn_renew(*txn))
+            return 0;
+        mdb_txn_abort(*txn); /* (MDB_MAP_RESIZED: another process grew the map) */
+    }
     int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
     if (rc == MDB_MAP_RESIZED) {
         /* Another process (cocreated --make-brand) grew the map: adopt its size. */
@@ -326,7 +348,12 @@ void store_read_end(struct store *s, MDB_txn *txn)
 {
     if (!txn)
         return;
-    mdb_txn_abort(txn);
+    if (!s->idle && on_owner(s)) {
+        mdb_txn_reset(txn); /* its snapshot let go: it holds back no page */
+        s->idle = txn;
+    } else {
+        mdb_txn_abort(txn);
+    }
     uv_rwlock_rdunlock(&s->resize);
 }
 

@@ -87,7 +87,9 @@ const struct store_dbs *store_dbs(const struct store *s);
 size_t store_map_size(struct store *s);
 
 /* A read-only transaction, from any thread. Keep it short: never across a loop
- * iteration. Returns 0 or CC_EINTERNAL. Pointers into values die with the txn. */
+ * iteration. Returns 0 or CC_EINTERNAL. Pointers into values die with the txn. On the
+ * thread that opened the store (the loop), store_read_end keeps the txn reset and the
+ * next store_read_begin there renews it: it sees the latest commit all the same. */
 int store_read_begin(struct store *s, MDB_txn **txn);
 void store_read_end(struct store *s, MDB_txn *txn);
 

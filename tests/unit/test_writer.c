@@ -86,6 +86,24 @@ static void check_stored(size_t n, int expect_fail_gone)
     store_close(st);
 }
 
+/* mdb_reader_list's rows whose txnid is "-": read txns reset and kept. */
+static int count_reset(const char *msg, void *ctx)
+{
+    unsigned pid;
+    size_t thread;
+    char txnid[32];
+    if (sscanf(msg, " %u %zx %31s", &pid, &thread, txnid) == 3 && !strcmp(txnid, "-"))
+        ++*(int *)ctx;
+    return 0;
+}
+
+static int reset_readers(struct store *st)
+{
+    int n = 0;
+    ASSERT(mdb_reader_list(store_env(st), count_reset, &n) >= 0);
+    return n;
+}
+
 int main(void)
 {
     ASSERT(mkdtemp(dir));
@@ -96,6 +114,12 @@ int main(void)
     /* A small map (256 KiB) so that 3000 values of 512 bytes must grow it. */
     ASSERT_EQ(store_open(&st, dir, 256 << 10, err, sizeof err), 0);
     size_t map0 = store_map_size(st);
+    /* The opening thread's reads reuse one txn, reset between them (store.c): one read
+     * now leaves it idle through the map's growths below. */
+    MDB_txn *first, *again;
+    ASSERT_EQ(store_read_begin(st, &first), 0);
+    store_read_end(st, first);
+    ASSERT_EQ(reset_readers(st), 1); /* kept: its reader slot held, no snapshot */
     struct writer *w;
     ASSERT_EQ(writer_start(&w, &loop, st), 0);
 
@@ -136,6 +160,22 @@ int main(void)
      * re-applied isolated (through the map growths too); the first was not. */
     ASSERT_EQ(ws.isolated, 1);
     ASSERT_EQ(reqs[0].applied, 1);
+    /* The idle read txn, renewed after the growths, sees the latest commit; a read
+     * begun inside another takes a txn of its own. */
+    ASSERT_EQ(store_read_begin(st, &again), 0);
+    ASSERT(again == first);
+    MDB_txn *inner;
+    ASSERT_EQ(store_read_begin(st, &inner), 0);
+    ASSERT(inner != again);
+    for (size_t i = 0; i < n; i += 499) {
+        uint8_t k[8];
+        put_be64(k, reqs[i].key);
+        MDB_val v0, v1;
+        ASSERT_EQ(store_get(again, store_dbs(st)->meta, k, 8, &v0), reqs[i].fail ? CC_ENOTFOUND : 0);
+        ASSERT_EQ(store_get(inner, store_dbs(st)->meta, k, 8, &v1), reqs[i].fail ? CC_ENOTFOUND : 0);
+    }
+    store_read_end(st, inner);
+    store_read_end(st, again);
     uv_sem_destroy(&gate_started);
     uv_sem_destroy(&gate_open);
 
