@@ -95,13 +95,18 @@ int main(void)
     /* the bound: the records' bytes (the map's own table is counted in bytes too) */
     ASSERT(bytes <= max + (size_t)256 * 16 * 4);
 
-    /* the same few again: hits */
-    for (int round = 0; round < 3; round++)
+    /* the same few again: hits. A sweep drops entries in the map's order, not by use, so
+     * the first round's reads may push some of the five out again; but they take far less
+     * than the quarter of the bound a sweep frees, so after a second round there is no
+     * sweep left to come, and the third round is all hits. */
+    uint64_t hits2;
+    for (int round = 0; round < 3; round++) {
+        record_cache_stats(cached.records, &bytes, &records, &hits, &misses);
         for (uint64_t id = 1; id <= 5; id++)
             free(object_of(&cached, &f, id));
-    uint64_t hits2;
+    }
     record_cache_stats(cached.records, &bytes, &records, &hits2, &misses);
-    ASSERT(hits2 >= hits + 10);
+    ASSERT_EQ(hits2, hits + 5);
 
     /* a record rewritten in LMDB: served from the cache until invalidated */
     char *before = object_of(&cached, &f, 3);
