@@ -321,7 +321,7 @@ static int on_owner(const struct store *s)
 int store_read_begin(struct store *s, MDB_txn **txn)
 {
     uv_rwlock_rdlock(&s->resize);
-    if (s->idle && on_owner(s)) {
+    if (on_owner(s) && s->idle) { /* (the owner's test first: idle is its alone) */
         *txn = s->idle;
         s->idle = NULL;
         if (!mdb_txn_renew(*txn))
@@ -348,7 +348,7 @@ void store_read_end(struct store *s, MDB_txn *txn)
 {
     if (!txn)
         return;
-    if (!s->idle && on_owner(s)) {
+    if (on_owner(s) && !s->idle) {
         mdb_txn_reset(txn); /* its snapshot let go: it holds back no page */
         s->idle = txn;
     } else {
