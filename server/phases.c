@@ -103,8 +103,8 @@ static void on_tick(uv_timer_t *t)
     json_decref(all);
     /* SPEC §8 milestones the catalog saw votes reach (changes_after.c): a record each,
      * whose apply counts the stored votes */
+    uint64_t sent[64], design;
     size_t nsent = 0, at = 0;
-    uint64_t design;
     void *supports;
     while (!p->closed && nsent < 64 && u64map_next(&srv->milestones_due, &at, &design, &supports)) {
         char id[24];
@@ -121,9 +121,11 @@ static void on_tick(uv_timer_t *t)
         }
         p->pending++;
         srv->inflight++;
-        nsent++;
-        u64map_del_at(&srv->milestones_due, &at);
+        sent[nsent++] = design;
     }
+    /* after the walk: the submits' effects on the map are not the walk's to know */
+    for (size_t j = 0; j < nsent; j++)
+        u64map_del(&srv->milestones_due, sent[j]);
     /* SPEC §8 stages: designs whose stage came due expire (the apply decides again) */
     uint64_t due[64];
     size_t n = p->closed ? 0 : stages_due(txn, srv->store, now, due, 64);
