@@ -64,6 +64,8 @@ struct dmem {
     uint64_t id;
     uint64_t creator;
     struct cgal *gal;
+    void *shown; /* design_view.c's: its entry in the record cache (NULL: none). One
+                    record cache a catalog */
     double score[SORT_COUNT]; /* the keys it is indexed under; score[SORT_NEW] is the
                                  creation time (Unix seconds, exact in a double): see
                                  catalog_created() */

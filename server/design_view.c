@@ -13,7 +13,6 @@
 #include "designs.h"
 #include "reports.h"
 #include "store.h"
-#include "u64map.h"
 #include "util.h"
 #include "votes.h"
 
@@ -103,7 +102,9 @@ static void append_live(const struct dmem *d, int tally, struct ccbuf *out)
 /* An entry: the stored record, and after it the end of the item it was last shown as
  * with its tally (design_json: the live fields and the thumbnail that follow the
  * record's closing brace), kept with the live values it was made from: served again
- * while the design still has them (a gallery nobody votes in builds no item twice). */
+ * while the design still has them (a gallery nobody votes in builds no item twice).
+ * The design points at its entry (struct dmem's `shown`): a page finds its items'
+ * entries by reading the designs it reads anyway, with no table between. */
 struct rentry {
     uint64_t gen;  /* the cache's generation when it was read */
     uint32_t len;  /* the record: data[0..len) */
@@ -111,15 +112,18 @@ struct rentry {
     uint32_t tail; /* the item's end, data[len..len + tail) (0: none kept) */
     uint32_t comments;           /* the live values the tail shows: d->comments, */
     uint32_t c[SCALE_COUNTERS];  /* d->c (the tally) */
+    uint32_t at;                 /* its place in the cache's held[] */
     double score;                /* and d->score[SORT_TOP] */
+    struct dmem *d;              /* the design it belongs to */
     char data[];
 };
 
 struct record_cache {
-    struct u64map map; /* entry_key(design) → struct rentry * */
+    struct dmem **held; /* the designs with an entry (each d->shown), in no order */
+    size_t n, cap;
     uint64_t gen;      /* entries of another generation are stale */
     size_t bytes, max;
-    size_t hand; /* where the next sweep starts: a u64map_next position */
+    size_t hand; /* where the next sweep starts: a place in held[] */
     uint64_t hits, misses;
 };
 
@@ -132,20 +136,31 @@ static size_t entry_cost(size_t room)
 struct record_cache *record_cache_new(size_t max_bytes)
 {
     struct record_cache *c = xcalloc(1, sizeof *c);
-    u64map_init(&c->map);
     c->max = max_bytes;
     c->gen = 1;
     return c;
+}
+
+/* Drops the entry at held[at]: the last one takes its place. */
+static void entry_drop(struct record_cache *c, size_t at)
+{
+    struct dmem *d = c->held[at];
+    struct rentry *e = d->shown;
+    c->bytes -= entry_cost(e->room);
+    free(e);
+    d->shown = NULL;
+    c->held[at] = c->held[--c->n];
+    if (at < c->n)
+        ((struct rentry *)c->held[at]->shown)->at = (uint32_t)at;
 }
 
 void record_cache_free(struct record_cache *c)
 {
     if (!c)
         return;
-    void *e;
-    for (size_t at = 0; u64map_next(&c->map, &at, NULL, &e);)
-        free(e);
-    u64map_free(&c->map);
+    while (c->n)
+        entry_drop(c, c->n - 1);
+    free(c->held);
     free(c);
 }
 
@@ -158,34 +173,24 @@ void record_cache_invalidate(struct record_cache *c)
 void record_cache_stats(const struct record_cache *c, size_t *bytes, size_t *records,
                         uint64_t *hits, uint64_t *misses)
 {
-    *bytes = c ? c->bytes + u64map_memory(&c->map) : 0;
-    *records = c ? c->map.count : 0;
+    *bytes = c ? c->bytes + c->cap * sizeof *c->held : 0;
+    *records = c ? c->n : 0;
     *hits = c ? c->hits : 0;
     *misses = c ? c->misses : 0;
 }
 
-/* Drops entries from the sweep's hand on (stale or not: the map keeps no order of use),
- * until the cache holds at most three quarters of its bound. */
+/* Drops entries from the sweep's hand on (stale or not: the cache keeps no order of
+ * use), until the cache holds at most three quarters of its bound. The entry that takes
+ * a dropped one's place is passed over: entries made since the hand last passed wait for
+ * its next round. */
 static void cache_sweep(struct record_cache *c)
 {
     size_t target = c->max / 4 * 3;
-    void *e;
-    while (c->bytes > target && c->map.count) {
-        if (!u64map_next(&c->map, &c->hand, NULL, &e)) {
-            c->hand = 0; /* round the table again */
-            continue;
-        }
-        c->bytes -= entry_cost(((struct rentry *)e)->room);
-        free(u64map_del_at(&c->map, &c->hand));
+    while (c->bytes > target && c->n) {
+        if (c->hand >= c->n)
+            c->hand = 0; /* round held[] again */
+        entry_drop(c, c->hand++);
     }
-}
-
-/* The key of d's entry: its address in the catalog (a design's for the catalog's life),
- * not its id, so that a page finds its designs' entries without reading the designs
- * first (prefetch_items: one wait for memory fewer). */
-static uint64_t entry_key(const struct dmem *d)
-{
-    return (uint64_t)(uintptr_t)d;
 }
 
 /* The stored record of d: from the cache, or read in txn and kept. *kept is its entry
@@ -194,7 +199,7 @@ static int record_of(const struct design_view *v, MDB_txn *txn, const struct dme
                      const char **data, size_t *len, struct rentry **kept)
 {
     struct record_cache *c = v->records;
-    struct rentry *e = c ? u64map_get(&c->map, entry_key(d)) : NULL;
+    struct rentry *e = c ? d->shown : NULL;
     *kept = NULL;
     if (e && e->gen == c->gen) {
         c->hits++;
@@ -214,17 +219,21 @@ static int record_of(const struct design_view *v, MDB_txn *txn, const struct dme
     if (!c || val.mv_size > UINT32_MAX / 2 || entry_cost(val.mv_size) > c->max / 64)
         return 0;
     c->misses++;
-    if (e) { /* stale: its place is taken again */
-        c->bytes -= entry_cost(e->room);
-        free(e);
-        u64map_del(&c->map, entry_key(d));
+    if (e) /* stale: its place is taken again */
+        entry_drop(c, e->at);
+    if (c->n == c->cap) {
+        c->cap = c->cap ? 2 * c->cap : 256;
+        c->held = xrealloc(c->held, c->cap * sizeof *c->held);
     }
     e = xmalloc(sizeof *e + val.mv_size);
     e->gen = c->gen;
     e->len = e->room = (uint32_t)val.mv_size;
     e->tail = 0;
+    e->d = (struct dmem *)d;
+    e->at = (uint32_t)c->n;
     memcpy(e->data, val.mv_data, val.mv_size);
-    u64map_put(&c->map, entry_key(d), e);
+    e->d->shown = e;
+    c->held[c->n++] = e->d;
     c->bytes += entry_cost(e->room);
     if (c->bytes > c->max)
         cache_sweep(c);
@@ -253,7 +262,7 @@ static void tail_keep(const struct design_view *v, struct rentry *e, const struc
         e = xrealloc(e, sizeof *e + room);
         e->room = (uint32_t)room;
         c->bytes += entry_cost(e->room);
-        u64map_put(&c->map, entry_key(d), e);
+        e->d->shown = e;
     }
     memcpy(e->data + e->len, tail, n);
     e->tail = (uint32_t)n;
@@ -303,29 +312,24 @@ void design_delta_json(const struct dmem *d, int tally, struct ccbuf *out)
     ccbuf_append_str(out, "\"}");
 }
 
-/* Starts loading what showing items[0..n) reads — each design and its slot in the
- * record cache, then its cached entry — a step for all of them before the next, so
- * that a page's cache misses (a page at a random offset: ~24 of each, ~10 us when taken
- * one after another) overlap. The entries are keyed by the designs' addresses, so the
- * first step needs nothing loaded; an entry's lines are asked for up to ENTRY_PREFETCH
- * bytes without waiting for its header to say how long it is (an item is ~500-600
- * bytes). Changes nothing. */
+/* Starts loading what showing items[0..n) reads — each design, then its cached entry —
+ * a step for all of them before the next, so that a page's cache misses (a page at a
+ * random offset: ~24 of each, ~10 us when taken one after another) overlap. An entry's
+ * lines are asked for up to ENTRY_PREFETCH bytes without waiting for its header to say
+ * how long it is (an item is ~500-600 bytes). Changes nothing. */
 #define ENTRY_PREFETCH 640
 static void prefetch_items(const struct design_view *v, struct dmem *const *items, int n)
 {
-    const struct record_cache *c = v->records;
     for (int i = 0; i < n; i++) {
-        __builtin_prefetch(items[i]);
-        __builtin_prefetch((const char *)items[i] + 64); /* the counters */
-        if (c)
-            u64map_prefetch(&c->map, entry_key(items[i]));
+        prefetch(items[i]);
+        prefetch((const char *)items[i] + 64); /* the counters */
     }
-    if (!c)
+    if (!v->records)
         return;
     for (int i = 0; i < n; i++) {
-        const char *e = u64map_get(&c->map, entry_key(items[i]));
+        const char *e = items[i]->shown;
         for (size_t at = 0; e && at < ENTRY_PREFETCH; at += 64)
-            __builtin_prefetch(e + at);
+            prefetch(e + at);
     }
 }
 

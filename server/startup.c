@@ -80,9 +80,9 @@ static void close_state(struct server *s)
     live_close(s->live);
     reports_close(s->reports);
     creators_close(s->creators);
-    catalog_close(s->catalog);
-    record_cache_free(s->view.records);
+    record_cache_free(s->view.records); /* its entries hang off the catalog's designs */
     s->view.records = NULL;
+    catalog_close(s->catalog);
     page_cache_free(s->view.pages);
     s->view.pages = NULL;
     votes_seen_free(s->view.seen);
