@@ -65,9 +65,9 @@ void op_test_clock(struct req *r)
     }
     struct jargs_err e;
     json_int_t now, now_ms;
-    int rc = jargs_int(r->msg, "now_ms", JARGS_OPTIONAL, 0, (json_int_t)1 << 50, &now_ms, &e);
+    int rc = req_int(r, "now_ms", JARGS_OPTIONAL, 0, (json_int_t)1 << 50, &now_ms, &e);
     if (rc == 1) {
-        rc = jargs_int(r->msg, "now", JARGS_REQUIRED, 0, (json_int_t)1 << 40, &now, &e);
+        rc = req_int(r, "now", JARGS_REQUIRED, 0, (json_int_t)1 << 40, &now, &e);
         now_ms = now * 1000;
     }
     if (rc) {
@@ -157,7 +157,7 @@ static int opt_text(struct req *r, const char *field, size_t max, const char **o
 {
     struct jargs_err e;
     *out = NULL;
-    int rc = jargs_string(r->msg, field, JARGS_OPTIONAL, 0, 4 * max, out, &e);
+    int rc = req_str(r, field, JARGS_OPTIONAL, 0, 4 * max, out, &e);
     if (rc < 0) {
         req_fail_args(r, &e);
         return -1;
@@ -191,7 +191,7 @@ static int opt_password(struct req *r, const char *field, const char **out)
 {
     struct jargs_err e;
     *out = NULL;
-    if (jargs_string(r->msg, field, JARGS_OPTIONAL, 0, 4 * PASSWORD_MAX + 4, out, &e) < 0 ||
+    if (req_str(r, field, JARGS_OPTIONAL, 0, 4 * PASSWORD_MAX + 4, out, &e) < 0 ||
         (*out && password_check(*out, field, &e))) {
         req_fail_args(r, &e);
         return -1;
@@ -299,7 +299,7 @@ void op_auth_register(struct req *r)
 {
     struct jargs_err e;
     const char *name, *password, *contact, *device;
-    if (jargs_string(r->msg, "name", JARGS_REQUIRED, 0, 256, &name, &e)) {
+    if (req_str(r, "name", JARGS_REQUIRED, 0, 256, &name, &e)) {
         req_fail_args(r, &e);
         return;
     }
@@ -382,7 +382,7 @@ static void login_verified(struct req *r, struct pw_job *j)
         return;
     }
     /* A new session: its token made here, its hash in the record. */
-    const char *device = json_string_value(json_object_get(r->msg, "device"));
+    const char *device = json_string_value(json_object_get(req_msg(r), "device"));
     char *token = xmalloc(ACCOUNT_TOKEN_LEN + 1), hash[65];
     change_token_new(token, hash);
     r->ctx = token;
@@ -437,10 +437,9 @@ void op_auth_login(struct req *r)
 {
     struct jargs_err e;
     const char *token = NULL, *name = NULL, *password = NULL;
-    if (jargs_string(r->msg, "token", JARGS_OPTIONAL, 1, 256, &token, &e) < 0 ||
-        jargs_string(r->msg, "name", JARGS_OPTIONAL, 1, 256, &name, &e) < 0 ||
-        jargs_string(r->msg, "password", JARGS_OPTIONAL, 1, 4 * PASSWORD_MAX + 4, &password,
-                     &e) < 0) {
+    if (req_str(r, "token", JARGS_OPTIONAL, 1, 256, &token, &e) < 0 ||
+        req_str(r, "name", JARGS_OPTIONAL, 1, 256, &name, &e) < 0 ||
+        req_str(r, "password", JARGS_OPTIONAL, 1, 4 * PASSWORD_MAX + 4, &password, &e) < 0) {
         req_fail_args(r, &e);
         return;
     }
@@ -535,7 +534,7 @@ void op_auth_revoke(struct req *r)
 {
     struct jargs_err e;
     const char *id;
-    if (jargs_string(r->msg, "session", JARGS_REQUIRED, 1, 24, &id, &e)) {
+    if (req_str(r, "session", JARGS_REQUIRED, 1, 24, &id, &e)) {
         req_fail_args(r, &e);
         return;
     }
@@ -650,13 +649,12 @@ void op_auth_set_password(struct req *r)
     struct jargs_err e;
     const char *password, *old = NULL;
     char stored[PASSWORD_HASH_LEN];
-    if (jargs_string(r->msg, "password", JARGS_REQUIRED, 0, 4 * PASSWORD_MAX + 4, &password,
-                     &e) ||
+    if (req_str(r, "password", JARGS_REQUIRED, 0, 4 * PASSWORD_MAX + 4, &password, &e) ||
         password_check(password, "password", &e)) {
         req_fail_args(r, &e);
         return;
     }
-    if (jargs_string(r->msg, "old", JARGS_OPTIONAL, 1, 4 * PASSWORD_MAX + 4, &old, &e) < 0) {
+    if (req_str(r, "old", JARGS_OPTIONAL, 1, 4 * PASSWORD_MAX + 4, &old, &e) < 0) {
         req_fail_args(r, &e);
         return;
     }
@@ -715,8 +713,7 @@ void op_auth_delete(struct req *r)
     struct jargs_err e;
     const char *password = NULL;
     char stored[PASSWORD_HASH_LEN];
-    if (jargs_string(r->msg, "password", JARGS_OPTIONAL, 1, 4 * PASSWORD_MAX + 4, &password,
-                     &e) < 0) {
+    if (req_str(r, "password", JARGS_OPTIONAL, 1, 4 * PASSWORD_MAX + 4, &password, &e) < 0) {
         req_fail_args(r, &e);
         return;
     }

@@ -25,7 +25,7 @@
 static int text_arg(struct req *r, const char *name, int required, size_t max, const char **out)
 {
     struct jargs_err e;
-    int rc = jargs_string(r->msg, name, required, 0, 4 * max, out, &e);
+    int rc = req_str(r, name, required, 0, 4 * max, out, &e);
     if (rc == 0) {
         long n = utf8_count(*out, strlen(*out), NULL);
         if (n >= 1 && (size_t)n <= max)
@@ -83,7 +83,7 @@ void op_design_set_status(struct req *r)
         return;
     struct jargs_err e;
     const char *status, *note = NULL;
-    if (jargs_string(r->msg, "status", JARGS_REQUIRED, 1, 32, &status, &e)) {
+    if (req_str(r, "status", JARGS_REQUIRED, 1, 32, &status, &e)) {
         req_fail_args(r, &e);
         return;
     }
@@ -124,9 +124,8 @@ void op_design_hide(struct req *r)
     struct jargs_err e;
     int hidden;
     const char *reason = NULL;
-    if (jargs_bool(r->msg, "hidden", JARGS_REQUIRED, &hidden, &e) ||
-        jargs_string(r->msg, "reason", JARGS_OPTIONAL, 1, MODERATION_REASON_MAX, &reason, &e) <
-            0) {
+    if (req_bool(r, "hidden", JARGS_REQUIRED, &hidden, &e) ||
+        req_str(r, "reason", JARGS_OPTIONAL, 1, MODERATION_REASON_MAX, &reason, &e) < 0) {
         req_fail_args(r, &e);
         return;
     }

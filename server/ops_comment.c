@@ -43,7 +43,7 @@ void op_comment_post(struct req *r)
     if (!d)
         return;
     struct jargs_err e;
-    json_t *text = json_object_get(r->msg, "text");
+    json_t *text = json_object_get(req_msg(r), "text");
     if (!text || json_is_null(text)) {
         e.field = "text";
         snprintf(e.why, sizeof e.why, "is required");

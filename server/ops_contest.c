@@ -35,7 +35,7 @@ static void contest_reply(struct req *r, struct change *c, int status)
 /* A "contest" record of the request's fields (all but the envelope's). */
 static void submit(struct req *r, int create)
 {
-    json_t *args = json_deep_copy(r->msg);
+    json_t *args = json_deep_copy(req_msg(r));
     json_object_del(args, "id");
     json_object_del(args, "op");
     req_change_new(r, CH_CONTEST, json_pack("{sbso}", "create", create, "args", args),
@@ -51,7 +51,7 @@ void op_contest_update(struct req *r)
 {
     struct jargs_err e;
     const char *id;
-    if (jargs_string(r->msg, "contest", JARGS_REQUIRED, 1, CONTEST_ID_MAX, &id, &e)) {
+    if (req_str(r, "contest", JARGS_REQUIRED, 1, CONTEST_ID_MAX, &id, &e)) {
         req_fail_args(r, &e);
         return;
     }
@@ -62,7 +62,7 @@ void op_contest_get(struct req *r)
 {
     struct jargs_err e;
     const char *id;
-    if (jargs_string(r->msg, "contest", JARGS_REQUIRED, 1, CONTEST_ID_MAX, &id, &e)) {
+    if (req_str(r, "contest", JARGS_REQUIRED, 1, CONTEST_ID_MAX, &id, &e)) {
         req_fail_args(r, &e);
         return;
     }
@@ -88,7 +88,7 @@ void op_contest_list(struct req *r)
 {
     struct jargs_err e;
     const char *phase = NULL;
-    if (jargs_string(r->msg, "phase", JARGS_OPTIONAL, 1, 16, &phase, &e) < 0) {
+    if (req_str(r, "phase", JARGS_OPTIONAL, 1, 16, &phase, &e) < 0) {
         req_fail_args(r, &e);
         return;
     }

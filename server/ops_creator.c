@@ -26,7 +26,7 @@ void op_creator_get(struct req *r)
 {
     struct jargs_err e;
     const char *id;
-    if (jargs_string(r->msg, "account", JARGS_REQUIRED, 1, 32, &id, &e)) {
+    if (req_str(r, "account", JARGS_REQUIRED, 1, 32, &id, &e)) {
         req_fail_args(r, &e);
         return;
     }
@@ -84,8 +84,8 @@ void op_creator_top(struct req *r)
 {
     struct jargs_err e;
     json_int_t limit = CREATOR_TOP_DEFAULT, offset = 0;
-    if (jargs_int(r->msg, "limit", JARGS_OPTIONAL, 1, CREATOR_TOP_MAX, &limit, &e) < 0 ||
-        jargs_int(r->msg, "offset", JARGS_OPTIONAL, 0, INT32_MAX, &offset, &e) < 0) {
+    if (req_int(r, "limit", JARGS_OPTIONAL, 1, CREATOR_TOP_MAX, &limit, &e) < 0 ||
+        req_int(r, "offset", JARGS_OPTIONAL, 0, INT32_MAX, &offset, &e) < 0) {
         req_fail_args(r, &e);
         return;
     }

@@ -22,7 +22,7 @@ struct dmem *design_arg(struct req *r)
 {
     struct jargs_err e;
     const char *id;
-    if (jargs_string(r->msg, "design", JARGS_REQUIRED, 1, 32, &id, &e)) {
+    if (req_str(r, "design", JARGS_REQUIRED, 1, 32, &id, &e)) {
         req_fail_args(r, &e);
         return NULL;
     }
@@ -105,7 +105,7 @@ void op_design_unwatch(struct req *r)
 {
     struct jargs_err e;
     const char *id;
-    if (jargs_string(r->msg, "design", JARGS_REQUIRED, 1, 32, &id, &e)) {
+    if (req_str(r, "design", JARGS_REQUIRED, 1, 32, &id, &e)) {
         req_fail_args(r, &e);
         return;
     }

@@ -21,8 +21,8 @@ static int random_args(struct req *r, struct gallery_query *q)
     struct jargs_err e;
     json_int_t seed;
     const char *until = NULL;
-    int rc = jargs_int(r->msg, "seed", JARGS_OPTIONAL, 0, (json_int_t)1 << 53, &seed, &e);
-    if (rc < 0 || jargs_string(r->msg, "until", JARGS_OPTIONAL, 1, 24, &until, &e) < 0) {
+    int rc = req_int(r, "seed", JARGS_OPTIONAL, 0, (json_int_t)1 << 53, &seed, &e);
+    if (rc < 0 || req_str(r, "until", JARGS_OPTIONAL, 1, 24, &until, &e) < 0) {
         req_fail_args(r, &e);
         return -1;
     }
@@ -50,14 +50,14 @@ int gallery_parse_query(struct req *r, struct gallery_query *q)
     const char *contest = CONTEST_OPEN, *sort, *creator = NULL, *tag = NULL, *status = NULL,
                *kind = NULL;
     json_int_t offset = 0, limit = CATALOG_PAGE_DEFAULT;
-    if (jargs_string(r->msg, "contest", JARGS_OPTIONAL, 1, CONTEST_ID_MAX, &contest, &e) < 0 ||
-        jargs_string(r->msg, "sort", JARGS_REQUIRED, 1, 16, &sort, &e) < 0 ||
-        jargs_int(r->msg, "offset", JARGS_OPTIONAL, 0, INT32_MAX, &offset, &e) < 0 ||
-        jargs_int(r->msg, "limit", JARGS_OPTIONAL, 1, CATALOG_PAGE_MAX, &limit, &e) < 0 ||
-        jargs_string(r->msg, "creator", JARGS_OPTIONAL, 1, 32, &creator, &e) < 0 ||
-        jargs_string(r->msg, "tag", JARGS_OPTIONAL, 1, DESIGN_TAG_MAX, &tag, &e) < 0 ||
-        jargs_string(r->msg, "status", JARGS_OPTIONAL, 1, 32, &status, &e) < 0 ||
-        jargs_string(r->msg, "kind", JARGS_OPTIONAL, 1, 16, &kind, &e) < 0) {
+    if (req_str(r, "contest", JARGS_OPTIONAL, 1, CONTEST_ID_MAX, &contest, &e) < 0 ||
+        req_str(r, "sort", JARGS_REQUIRED, 1, 16, &sort, &e) < 0 ||
+        req_int(r, "offset", JARGS_OPTIONAL, 0, INT32_MAX, &offset, &e) < 0 ||
+        req_int(r, "limit", JARGS_OPTIONAL, 1, CATALOG_PAGE_MAX, &limit, &e) < 0 ||
+        req_str(r, "creator", JARGS_OPTIONAL, 1, 32, &creator, &e) < 0 ||
+        req_str(r, "tag", JARGS_OPTIONAL, 1, DESIGN_TAG_MAX, &tag, &e) < 0 ||
+        req_str(r, "status", JARGS_OPTIONAL, 1, 32, &status, &e) < 0 ||
+        req_str(r, "kind", JARGS_OPTIONAL, 1, 16, &kind, &e) < 0) {
         req_fail_args(r, &e);
         return -1;
     }
@@ -165,7 +165,7 @@ void op_gallery_unsubscribe(struct req *r)
 {
     struct jargs_err e;
     const char *sub;
-    if (jargs_string(r->msg, "sub", JARGS_REQUIRED, 1, 23, &sub, &e)) {
+    if (req_str(r, "sub", JARGS_REQUIRED, 1, 23, &sub, &e)) {
         req_fail_args(r, &e);
         return;
     }

@@ -73,7 +73,8 @@ void op_design_edit(struct req *r)
     char id[24];
     if (!own_arg(r, id))
         return;
-    json_t *title = json_object_get(r->msg, "title"), *tags = json_object_get(r->msg, "tags");
+    json_t *msg = req_msg(r);
+    json_t *title = json_object_get(msg, "title"), *tags = json_object_get(msg, "tags");
     struct jargs_err e = {"title", "or tags is required"};
     json_t *clean = NULL;
     if (!title && !tags) {
@@ -111,7 +112,7 @@ void op_design_withdraw(struct req *r)
 static int reason_arg(struct req *r, const char **reason)
 {
     struct jargs_err e;
-    if (jargs_string(r->msg, "reason", JARGS_REQUIRED, 1, MODERATION_REASON_MAX, reason, &e)) {
+    if (req_str(r, "reason", JARGS_REQUIRED, 1, MODERATION_REASON_MAX, reason, &e)) {
         req_fail_args(r, &e);
         return -1;
     }
@@ -140,8 +141,8 @@ static void toggle(struct req *r, int kind, const char *object, const char *flag
     struct jargs_err e;
     const char *id, *reason;
     int on;
-    if (jargs_string(r->msg, object, JARGS_REQUIRED, 1, 24, &id, &e) ||
-        jargs_bool(r->msg, flag, JARGS_REQUIRED, &on, &e)) {
+    if (req_str(r, object, JARGS_REQUIRED, 1, 24, &id, &e) ||
+        req_bool(r, flag, JARGS_REQUIRED, &on, &e)) {
         req_fail_args(r, &e);
         return;
     }
@@ -248,8 +249,8 @@ void op_review_list(struct req *r)
     struct jargs_err e;
     const char *contest = NULL;
     json_int_t limit = 50;
-    if (jargs_string(r->msg, "contest", JARGS_OPTIONAL, 1, CONTEST_ID_MAX, &contest, &e) < 0 ||
-        jargs_int(r->msg, "limit", JARGS_OPTIONAL, 1, CATALOG_PAGE_MAX, &limit, &e) < 0) {
+    if (req_str(r, "contest", JARGS_OPTIONAL, 1, CONTEST_ID_MAX, &contest, &e) < 0 ||
+        req_int(r, "limit", JARGS_OPTIONAL, 1, CATALOG_PAGE_MAX, &limit, &e) < 0) {
         req_fail_args(r, &e);
         return;
     }

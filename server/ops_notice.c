@@ -60,7 +60,7 @@ void op_notice_read(struct req *r)
 {
     struct jargs_err e;
     const char *upto;
-    if (jargs_string(r->msg, "upto", JARGS_REQUIRED, 1, 24, &upto, &e)) {
+    if (req_str(r, "upto", JARGS_REQUIRED, 1, 24, &upto, &e)) {
         req_fail_args(r, &e);
         return;
     }

@@ -59,7 +59,7 @@ static void results_done(void *user, int status, const struct audit_head *head)
         req_fail(r, status, NULL, NULL);
         return;
     }
-    const char *id = json_string_value(json_object_get(r->msg, "contest"));
+    const char *id = json_string_value(json_object_get(req_msg(r), "contest"));
     MDB_txn *txn;
     json_t *rec = NULL;
     int rc = store_read_begin(srv->store, &txn);
@@ -138,9 +138,9 @@ void op_contest_results(struct req *r)
     struct jargs_err e;
     const char *id;
     json_int_t offset = 0, limit = RESULTS_LIMIT_MAX;
-    if (jargs_string(r->msg, "contest", JARGS_REQUIRED, 1, CONTEST_ID_MAX, &id, &e) ||
-        jargs_int(r->msg, "offset", JARGS_OPTIONAL, 0, INT32_MAX, &offset, &e) < 0 ||
-        jargs_int(r->msg, "limit", JARGS_OPTIONAL, 1, RESULTS_LIMIT_MAX, &limit, &e) < 0) {
+    if (req_str(r, "contest", JARGS_REQUIRED, 1, CONTEST_ID_MAX, &id, &e) ||
+        req_int(r, "offset", JARGS_OPTIONAL, 0, INT32_MAX, &offset, &e) < 0 ||
+        req_int(r, "limit", JARGS_OPTIONAL, 1, RESULTS_LIMIT_MAX, &limit, &e) < 0) {
         req_fail_args(r, &e);
         return;
     }

@@ -17,11 +17,11 @@ void op_search(struct req *r)
     struct jargs_err e;
     const char *text, *contest = NULL, *kind = NULL;
     json_int_t offset = 0, limit = CATALOG_PAGE_DEFAULT;
-    if (jargs_string(r->msg, "q", JARGS_REQUIRED, 1, 4 * SEARCH_Q_MAX, &text, &e) ||
-        jargs_string(r->msg, "contest", JARGS_OPTIONAL, 1, CONTEST_ID_MAX, &contest, &e) < 0 ||
-        jargs_string(r->msg, "kind", JARGS_OPTIONAL, 1, 16, &kind, &e) < 0 ||
-        jargs_int(r->msg, "offset", JARGS_OPTIONAL, 0, INT32_MAX, &offset, &e) < 0 ||
-        jargs_int(r->msg, "limit", JARGS_OPTIONAL, 1, CATALOG_PAGE_MAX, &limit, &e) < 0) {
+    if (req_str(r, "q", JARGS_REQUIRED, 1, 4 * SEARCH_Q_MAX, &text, &e) ||
+        req_str(r, "contest", JARGS_OPTIONAL, 1, CONTEST_ID_MAX, &contest, &e) < 0 ||
+        req_str(r, "kind", JARGS_OPTIONAL, 1, 16, &kind, &e) < 0 ||
+        req_int(r, "offset", JARGS_OPTIONAL, 0, INT32_MAX, &offset, &e) < 0 ||
+        req_int(r, "limit", JARGS_OPTIONAL, 1, CATALOG_PAGE_MAX, &limit, &e) < 0) {
         req_fail_args(r, &e);
         return;
     }

@@ -126,13 +126,11 @@ void op_upload_begin(struct req *r)
     const char *kind_name, *title, *sha_hex, *contest_id = CONTEST_OPEN;
     json_int_t bytes;
     int rc;
-    if ((rc = jargs_string(r->msg, "kind", JARGS_REQUIRED, 1, 32, &kind_name, &e)) ||
-        (rc = jargs_string(r->msg, "title", JARGS_REQUIRED, 0, 4 * DESIGN_TITLE_MAX, &title,
-                           &e)) < 0 ||
-        (rc = jargs_string(r->msg, "contest", JARGS_OPTIONAL, 1, CONTEST_ID_MAX, &contest_id,
-                           &e)) < 0 ||
-        (rc = jargs_int(r->msg, "bytes", JARGS_REQUIRED, 1, INT64_MAX, &bytes, &e)) ||
-        (rc = jargs_string(r->msg, "sha256", JARGS_REQUIRED, 64, 64, &sha_hex, &e))) {
+    if ((rc = req_str(r, "kind", JARGS_REQUIRED, 1, 32, &kind_name, &e)) ||
+        (rc = req_str(r, "title", JARGS_REQUIRED, 0, 4 * DESIGN_TITLE_MAX, &title, &e)) < 0 ||
+        (rc = req_str(r, "contest", JARGS_OPTIONAL, 1, CONTEST_ID_MAX, &contest_id, &e)) < 0 ||
+        (rc = req_int(r, "bytes", JARGS_REQUIRED, 1, INT64_MAX, &bytes, &e)) ||
+        (rc = req_str(r, "sha256", JARGS_REQUIRED, 64, 64, &sha_hex, &e))) {
         req_fail_args(r, &e);
         return;
     }
@@ -160,7 +158,7 @@ void op_upload_begin(struct req *r)
         return;
     }
     json_t *clean_tags;
-    if (design_check_meta(title, json_object_get(r->msg, "tags"), &clean_tags, &e)) {
+    if (design_check_meta(title, json_object_get(req_msg(r), "tags"), &clean_tags, &e)) {
         req_fail_args(r, &e);
         return;
     }
@@ -211,9 +209,8 @@ void op_upload_begin(struct req *r)
 
     /* SPEC §7: a contest with terms takes uploads that accept their version. */
     const char *accepted = NULL;
-    if (c.terms[0] &&
-        (jargs_string(r->msg, "accept_terms", JARGS_OPTIONAL, 0, 64, &accepted, &e) ||
-         strcmp(accepted, c.terms))) {
+    if (c.terms[0] && (req_str(r, "accept_terms", JARGS_OPTIONAL, 0, 64, &accepted, &e) ||
+                       strcmp(accepted, c.terms))) {
         json_decref(clean_tags);
         char msg[256];
         snprintf(msg, sizeof msg, "this contest's terms (version %s) must be accepted: send "
@@ -267,7 +264,7 @@ static struct upload *find_upload(struct req *r)
 {
     struct jargs_err e;
     const char *id;
-    if (jargs_string(r->msg, "upload", JARGS_REQUIRED, 1, 23, &id, &e)) {
+    if (req_str(r, "upload", JARGS_REQUIRED, 1, 23, &id, &e)) {
         req_fail_args(r, &e);
         return NULL;
     }

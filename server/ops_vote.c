@@ -48,7 +48,7 @@ static struct dmem *vote_target(struct req *r)
 {
     struct jargs_err e;
     const char *id;
-    if (jargs_string(r->msg, "design", JARGS_REQUIRED, 1, 32, &id, &e)) {
+    if (req_str(r, "design", JARGS_REQUIRED, 1, 32, &id, &e)) {
         req_fail_args(r, &e);
         return NULL;
     }
@@ -90,7 +90,7 @@ void op_vote_cast(struct req *r)
         return;
     json_int_t value;
     struct jargs_err e;
-    if (jargs_int(r->msg, "value", JARGS_REQUIRED, -1000, 1000, &value, &e)) {
+    if (req_int(r, "value", JARGS_REQUIRED, -1000, 1000, &value, &e)) {
         req_fail_args(r, &e);
         return;
     }

@@ -161,31 +161,37 @@ static void on_text(struct net_conn *c, char *buf, size_t len, void *user)
     struct session *s = net_conn_app(c);
     json_error_t jerr;
     const char *bad_utf8 = NULL;
-    json_t *msg = jflat_load(buf, len); /* most requests; the rest as jansson reads them */
-    if (!msg)
+    json_t *msg = NULL;
+    struct jflat flat; /* most requests: read in place, no tree */
+    int is_flat = !jflat_scan(buf, len, &flat);
+    if (!is_flat) { /* the rest as jansson reads them */
         msg = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!msg)
-        msg = parse_bad_utf8(buf, len, &bad_utf8);
-    if (!msg || !json_is_object(msg)) {
-        char text[200];
-        if (msg)
-            snprintf(text, sizeof text, "a request must be a JSON object");
-        else
-            snprintf(text, sizeof text, "invalid JSON at byte %d: %s", jerr.position, jerr.text);
-        json_decref(msg);
-        req_send_error(s, NULL, CC_EBADJSON, text, NULL);
-        return;
+        if (!msg)
+            msg = parse_bad_utf8(buf, len, &bad_utf8);
+        if (!msg || !json_is_object(msg)) {
+            char text[200];
+            if (msg)
+                snprintf(text, sizeof text, "a request must be a JSON object");
+            else
+                snprintf(text, sizeof text, "invalid JSON at byte %d: %s", jerr.position,
+                         jerr.text);
+            json_decref(msg);
+            req_send_error(s, NULL, CC_EBADJSON, text, NULL);
+            return;
+        }
     }
-    struct req *r = req_new(s, msg);
-    json_t *id = json_object_get(msg, "id");
-    if (!json_is_integer(id)) {
+    struct req *r = req_new(s, msg, is_flat ? &flat : NULL, buf, len);
+    struct jflat_field tmp;
+    const struct jflat_field *id = req_arg(r, "id", &tmp);
+    if (!id || id->type != JFLAT_INT) {
         struct jargs_err e = {"id", "must be an integer"};
         if (!id)
             snprintf(e.why, sizeof e.why, "is required");
         req_fail_args(r, &e);
         return;
     }
-    r->id = id;
+    r->id = id->i;
+    r->has_id = 1;
     char utf8_msg[160];
     if (bad_utf8)
         snprintf(utf8_msg, sizeof utf8_msg,
@@ -196,18 +202,18 @@ static void on_text(struct net_conn *c, char *buf, size_t len, void *user)
         req_fail(r, CC_EBADARGS, utf8_msg, json_pack("{ss}", "field", bad_utf8));
         return;
     }
-    json_t *name = json_object_get(msg, "op");
-    if (!json_is_string(name)) {
+    const struct jflat_field *name = req_arg(r, "op", &tmp);
+    if (!name || name->type != JFLAT_STRING) {
         struct jargs_err e = {"op", "must be a string"};
         if (!name)
             snprintf(e.why, sizeof e.why, "is required");
         req_fail_args(r, &e);
         return;
     }
-    const struct op *op = ops_find(json_string_value(name));
+    const struct op *op = ops_find(name->s);
     if (!op) {
         char text[120];
-        snprintf(text, sizeof text, "unknown op '%.80s'", json_string_value(name));
+        snprintf(text, sizeof text, "unknown op '%.80s'", name->s);
         req_fail(r, CC_EUNKNOWNOP, text, NULL);
         return;
     }

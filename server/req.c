@@ -3,6 +3,7 @@
  * Thread use: loop thread only. */
 #include "req.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +16,23 @@
 #include "server.h"
 #include "util.h"
 
-struct req *req_new(struct session *s, json_t *msg)
+struct req *req_new(struct session *s, json_t *msg, const struct jflat *flat, const char *text,
+                    size_t len)
 {
-    struct req *r = xcalloc(1, sizeof *r);
+    struct req *r;
+    if (flat) { /* the view and the frame it points into, after the request */
+        size_t view = offsetof(struct jflat, f) + flat->n * sizeof flat->f[0];
+        r = xmalloc(sizeof *r + sizeof(struct jflat) + len + 1);
+        memset(r, 0, sizeof *r);
+        r->flat = (struct jflat *)(r + 1);
+        char *copy = (char *)(r->flat + 1);
+        memcpy(copy, text, len);
+        copy[len] = '\0';
+        memcpy(r->flat, flat, view);
+        jflat_move(r->flat, text, copy);
+    } else {
+        r = xcalloc(1, sizeof *r);
+    }
     r->sess = s;
     r->msg = msg;
     net_conn_ref(s->conn);
@@ -41,6 +56,40 @@ static void req_free(struct req *r)
 struct server *req_server(const struct req *r)
 {
     return r->sess->srv;
+}
+
+json_t *req_msg(struct req *r)
+{
+    if (!r->msg && r->flat && !(r->msg = jflat_tree(r->flat)))
+        abort(); /* out of memory */
+    return r->msg;
+}
+
+const struct jflat_field *req_arg(struct req *r, const char *name, struct jflat_field *tmp)
+{
+    if (r->flat)
+        return jflat_get(r->flat, name);
+    return jargs_member(r->msg, name, tmp) ? tmp : NULL;
+}
+
+int req_str(struct req *r, const char *name, int required, size_t minlen, size_t maxlen,
+            const char **out, struct jargs_err *e)
+{
+    struct jflat_field tmp;
+    return jargs_field_string(req_arg(r, name, &tmp), name, required, minlen, maxlen, out, e);
+}
+
+int req_int(struct req *r, const char *name, int required, json_int_t min, json_int_t max,
+            json_int_t *out, struct jargs_err *e)
+{
+    struct jflat_field tmp;
+    return jargs_field_int(req_arg(r, name, &tmp), name, required, min, max, out, e);
+}
+
+int req_bool(struct req *r, const char *name, int required, int *out, struct jargs_err *e)
+{
+    struct jflat_field tmp;
+    return jargs_field_bool(req_arg(r, name, &tmp), name, required, out, e);
 }
 
 /* Serialises obj (taken) and queues it on c. */
@@ -86,9 +135,13 @@ void req_change_new(struct req *r, int kind, json_t *args, req_change_fn reply)
                reply);
 }
 
+/* r's id as JSON (NULL when it has none): new. */
+static json_t *id_json(const struct req *r) { return r->has_id ? json_integer(r->id) : NULL; }
+
 void req_ok(struct req *r, json_t *result)
 {
-    json_t *o = envelope(r->id, 1);
+    json_t *id = id_json(r), *o = envelope(id, 1);
+    json_decref(id);
     json_object_set_new(o, "result", result ? result : json_object());
     send_json(r->sess->conn, o);
     req_free(r);
@@ -100,7 +153,7 @@ void req_reply_open(struct req *r, struct ccbuf *b, size_t hint)
     ccbuf_reserve(b, NET_PRE + 64 + hint);
     b->len = NET_PRE;
     ccbuf_append_str(b, "{\"id\":"); /* without printf: ~1 % of a vote's loop time */
-    ccbuf_append_i64(b, (int64_t)json_integer_value(r->id));
+    ccbuf_append_i64(b, r->id);
     ccbuf_append_str(b, ",\"ok\":true,\"result\":");
 }
 
@@ -140,7 +193,9 @@ void req_fail(struct req *r, int err, const char *message, json_t *detail)
     /* busy always says when to come back (SPEC §6's retry_after, as rate limits do). */
     if (err == CC_EBUSY && !detail)
         detail = json_pack("{si}", "retry_after", 1);
-    req_send_error(r->sess, r->id, err, message, detail);
+    json_t *id = id_json(r);
+    req_send_error(r->sess, id, err, message, detail);
+    json_decref(id);
     req_free(r);
 }
 
@@ -157,8 +212,8 @@ int req_page_args(struct req *r, const char *what, size_t dflt, size_t max, uint
     struct jargs_err e;
     const char *id = NULL;
     json_int_t n = (json_int_t)dflt;
-    if (jargs_string(r->msg, "before", JARGS_OPTIONAL, 1, 24, &id, &e) < 0 ||
-        jargs_int(r->msg, "limit", JARGS_OPTIONAL, 1, (json_int_t)max, &n, &e) < 0) {
+    if (req_str(r, "before", JARGS_OPTIONAL, 1, 24, &id, &e) < 0 ||
+        req_int(r, "limit", JARGS_OPTIONAL, 1, (json_int_t)max, &n, &e) < 0) {
         req_fail_args(r, &e);
         return -1;
     }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "jargs.h"
+#include "jflat.h"
 #include "net.h"
 #include "ratelimit.h"
 #include "session.h"
@@ -24,11 +25,16 @@ struct req;
  * post-commit step. It owns c (change_free) and must end r. */
 typedef void (*req_change_fn)(struct req *r, struct change *c, int status);
 
-/* One request, from its frame to its reply. */
+/* One request, from its frame to its reply. Its arguments are the request object's
+ * members: read them with req_str, req_int, req_bool (or req_msg for a tree). */
 struct req {
     struct session *sess; /* holds a reference on sess->conn */
-    json_t *msg;          /* the request object (owned): args are its members */
-    json_t *id;           /* the client's id (borrowed from msg), NULL if missing */
+    json_t *msg;          /* the request object as a jansson tree (owned): read by
+                             jansson, or built from flat by the first req_msg */
+    struct jflat *flat;   /* the request as jflat read it (NULL: read by jansson), its
+                             strings in the request's own copy of the frame */
+    int64_t id;           /* the client's id (valid when has_id) */
+    int has_id;
     struct write_req wr;  /* for ops that go through the writer */
     void *ctx;            /* op-specific state; the op frees it before replying */
     req_change_fn change_reply; /* req_change's */
@@ -81,7 +87,23 @@ void req_send_event(struct net_conn *c, json_t *ev);
  * dispatcher; detail is taken. */
 void req_send_error(struct session *s, json_t *id, int err, const char *message,
                     json_t *detail);
-/* The dispatcher's (proto.c): a request of session s for the parsed frame msg (taken). */
-struct req *req_new(struct session *s, json_t *msg);
+/* The dispatcher's (proto.c): a request of session s, for a frame read by jansson
+ * (msg, taken) or by jflat (flat, its pointers into text[0..len), copied). */
+struct req *req_new(struct session *s, json_t *msg, const struct jflat *flat, const char *text,
+                    size_t len);
+
+/* The request object as a jansson tree (borrowed from r), built on first use for a
+ * request jflat read: for the arguments the getters below do not read (nested ones). */
+json_t *req_msg(struct req *r);
+/* r's member called name into *tmp: returns tmp (or a member of r's view), or NULL
+ * when r has none. Strings borrowed from r. */
+const struct jflat_field *req_arg(struct req *r, const char *name, struct jflat_field *tmp);
+/* jargs_string, jargs_int and jargs_bool (jargs.h) of r's arguments, with no tree for a
+ * request jflat read; strings borrowed from r. */
+int req_str(struct req *r, const char *name, int required, size_t minlen, size_t maxlen,
+            const char **out, struct jargs_err *e);
+int req_int(struct req *r, const char *name, int required, json_int_t min, json_int_t max,
+            json_int_t *out, struct jargs_err *e);
+int req_bool(struct req *r, const char *name, int required, int *out, struct jargs_err *e);
 
 #endif

@@ -1,6 +1,7 @@
 """ctest `protocol` (issue 2): the envelope and accounts of SPEC §2 and §4 on a real
 cocreated. hello; auth.register / auth.login and the name rules; every envelope error
-(bad_json, bad_args on id and op, unknown_op), ids echoed as sent (to the ends of int64) and the 64 KiB text frame limit at and
+(bad_json, bad_args on id and op, unknown_op), a request read in place or by jansson
+alike, ids echoed as sent (to the ends of int64) and the 64 KiB text frame limit at and
 past it, each followed by a hello on the same connection; pipelined replies matched by
 id; a binary frame with no upload; the /ws path; HTTP /healthz, /metrics and 404."""
 import asyncio
@@ -129,6 +130,34 @@ async def test_envelope(c):
     await still_usable(c)
 
 
+async def test_two_readers(c):
+    """A request is read in place (jflat: a flat object of plain values) or by jansson
+    (anything else: an escape, a nested member); either way its arguments are the same,
+    and so is the reply, errors too."""
+    async def reply(frame):
+        await c.send_raw(frame)
+        m = await c.orphan()
+        m.pop('id')
+        return m
+
+    rid = 1003000
+    for args, code in (('"client":"a"', None), ('"sort":"top","limit":2', None),
+                       ('"sort":"top","offset":0,"limit":1', None),
+                       ('"sort":5', 'bad_args'), ('"sort":null', 'bad_args'), ('', 'bad_args'),
+                       ('"sort":"top","limit":0', 'bad_args'),
+                       ('"sort":"top","limit":"2"', 'bad_args'),
+                       ('"sort":"top","contest":true', 'bad_args')):
+        op = 'hello' if 'client' in args else 'gallery.get'
+        rid += 1
+        flat = '{"id":%d,"op":"%s"%s}' % (rid, op, ',' + args if args else '')
+        tree = '{"id":%d,"op":"%s","unused":[{"x":1}]%s}' % (rid, op, ',' + args if args else '')
+        escaped = flat.replace('"op"', '"\\u006fp"')
+        a, b, e = await reply(flat), await reply(tree), await reply(escaped)
+        assert a == b == e, (flat, a, b, e)
+        assert a['ok'] is (code is None) and (code is None or a['error']['code'] == code), a
+    await still_usable(c)
+
+
 async def test_frames(c):
     await c.send_raw(padded_hello(1002001, LIMIT))
     m = await c.orphan()
@@ -204,6 +233,7 @@ async def main():
     await test_hello(c)
     await test_accounts(srv, c)
     await test_envelope(c)
+    await test_two_readers(c)
     await test_frames(c)
     await test_pipelining(c)
     await test_paths_and_http(srv)

@@ -1,12 +1,16 @@
 /* jflat.c, the requests' fast JSON path: whatever it reads, jansson reads the same
- * (json_equal); what it leaves (NULL) is nesting, escapes, UTF-8, reals, long integers
- * and bad JSON, which jansson then reads or refuses. Named cases at each edge, then
- * 300,000 random mutations of requests held to that promise. */
+ * (json_equal), and its view (jflat_get: what req.c reads a request's arguments from)
+ * shows each member as jansson's tree does (jargs_member), strings NUL-terminated in
+ * place; what it leaves is nesting, escapes, UTF-8, reals, long integers, more than
+ * JFLAT_FIELDS members and bad JSON, which jansson then reads or refuses, and the text
+ * it leaves is untouched. Named cases at each edge, then 300,000 random mutations of
+ * requests held to that promise. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "jargs.h"
 #include "jflat.h"
 
 static json_t *jansson(const char *s, size_t n)
@@ -14,9 +18,55 @@ static json_t *jansson(const char *s, size_t n)
     return json_loadb(s, n, JSON_REJECT_DUPLICATES, NULL);
 }
 
+/* jflat_scan of a copy of s[0..n): when it reads it, each member of the view is
+ * jansson's; when not, the copy is untouched. Returns whether it read it. */
+static int view(const char *s, size_t n)
+{
+    char *copy = malloc(n + 1);
+    memcpy(copy, s, n);
+    copy[n] = 'X';
+    struct jflat v;
+    int read = !jflat_scan(copy, n, &v);
+    ASSERT_EQ(copy[n], 'X'); /* nothing past the text */
+    if (!read) {
+        ASSERT(!memcmp(copy, s, n));
+        free(copy);
+        return 0;
+    }
+    json_t *b = jansson(s, n);
+    ASSERT(b);
+    ASSERT_EQ(v.n, json_object_size(b));
+    for (unsigned k = 0; k < v.n; k++) {
+        const struct jflat_field *f = &v.f[k];
+        ASSERT(f->name >= copy && f->name + f->nlen < copy + n);
+        ASSERT_EQ(f->name[f->nlen], '\0');
+        ASSERT_EQ(strlen(f->name), f->nlen);
+        ASSERT(jflat_get(&v, f->name) == f);
+        struct jflat_field g;
+        ASSERT(jargs_member(b, f->name, &g));
+        ASSERT_EQ(f->type, g.type);
+        if (f->type == JFLAT_STRING) {
+            ASSERT(f->s > copy && f->s + f->slen < copy + n);
+            ASSERT_EQ(f->slen, g.slen);
+            ASSERT(!memcmp(f->s, g.s, f->slen));
+            ASSERT_EQ(f->s[f->slen], '\0');
+        } else if (f->type == JFLAT_INT) {
+            ASSERT_EQ(f->i, g.i);
+        }
+    }
+    ASSERT(!jflat_get(&v, "no such member"));
+    json_t *t = jflat_tree(&v);
+    ASSERT(t && json_equal(t, b));
+    json_decref(t);
+    json_decref(b);
+    free(copy);
+    return 1;
+}
+
 /* The fast path reads s, to what jansson reads. */
 static void fast(const char *s)
 {
+    ASSERT(view(s, strlen(s)));
     json_t *a = jflat_load(s, strlen(s)), *b = jansson(s, strlen(s));
     if (!a || !b || !json_equal(a, b))
         fprintf(stderr, "fast path on %s: %p %p\n", s, (void *)a, (void *)b);
@@ -29,6 +79,7 @@ static void fast(const char *s)
 /* Left to jansson; jansson reads it when good (1) or refuses it (0). */
 static void left(const char *s, size_t n, int good)
 {
+    ASSERT(!view(s, n));
     json_t *a = jflat_load(s, n), *b = jansson(s, n);
     if (a || !b != !good)
         fprintf(stderr, "left to jansson %.*s: %p %p\n", (int)n, s, (void *)a, (void *)b);
@@ -43,6 +94,7 @@ static void left(const char *s, size_t n, int good)
 static int promise(const char *s, size_t n)
 {
     json_t *a = jflat_load(s, n);
+    ASSERT_EQ(view(s, n), !!a);
     if (!a)
         return 0;
     json_t *b = jansson(s, n);
@@ -68,6 +120,12 @@ int main(void)
     fast("{\"n\":-0,\"m\":0,\"x\":-999999999999999999,\"y\":999999999999999999}");
     fast("{\"del\":\"\x7f~ !#$%&'()*+,-./:;<=>?@[]^_`{|}\"}");
     fast("{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9,\"j\":10}");
+    /* JFLAT_FIELDS members, the most it reads; one more is jansson's */
+    fast("{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9,"
+         "\"j\":10,\"k\":\"\",\"l\":null,\"m\":true,\"n\":false,\"o\":\"o\",\"p\":-16}");
+    LEFT("{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9,"
+         "\"j\":10,\"k\":\"\",\"l\":null,\"m\":true,\"n\":false,\"o\":\"o\",\"p\":-16,\"q\":17}",
+         1);
 
     /* left to jansson, which reads them */
     LEFT("{\"id\":1234567890123456789}", 1);      /* 19 digits */
