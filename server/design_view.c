@@ -321,8 +321,10 @@ void design_delta_json(const struct dmem *d, int tally, struct ccbuf *out)
 static void prefetch_items(const struct design_view *v, struct dmem *const *items, int n)
 {
     for (int i = 0; i < n; i++) {
-        prefetch(items[i]);
-        prefetch((const char *)items[i] + 64); /* the counters */
+        const char *d = (const char *)items[i]; /* its lines: two, or three when it */
+        prefetch(d);                            /* starts late in its first */
+        prefetch(d + 64);
+        prefetch(d + sizeof(struct dmem) - 1);
     }
     if (!v->records)
         return;
@@ -485,9 +487,11 @@ int gallery_window_json(const struct design_view *v, const struct gallery_query 
         return rc;
     ccbuf_reserve(out, (size_t)n * 512 + 128); /* one allocation for most pages */
     prefetch_items(v, items, n);
-    char head[96];
-    int len = snprintf(head, sizeof head, "{%s\"total\":%zu,\"items\":[", prefix, total);
-    ccbuf_append(out, head, (size_t)len);
+    ccbuf_append_str(out, "{"); /* {<prefix>"total":N,"items":[, without printf */
+    ccbuf_append_str(out, prefix);
+    ccbuf_append_str(out, "\"total\":");
+    ccbuf_append_u64(out, total);
+    ccbuf_append_str(out, ",\"items\":[");
     for (int i = 0; i < n && !rc; i++) {
         if (i)
             ccbuf_append(out, ",", 1);
