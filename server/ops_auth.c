@@ -382,7 +382,9 @@ static void login_verified(struct req *r, struct pw_job *j)
         return;
     }
     /* A new session: its token made here, its hash in the record. */
-    const char *device = json_string_value(json_object_get(req_msg(r), "device"));
+    struct jflat_field tmp;
+    const struct jflat_field *f = req_arg(r, "device", &tmp);
+    const char *device = f && f->type == JFLAT_STRING ? f->s : NULL;
     char *token = xmalloc(ACCOUNT_TOKEN_LEN + 1), hash[65];
     change_token_new(token, hash);
     r->ctx = token;

@@ -43,20 +43,11 @@ void op_comment_post(struct req *r)
     if (!d)
         return;
     struct jargs_err e;
-    json_t *text = json_object_get(req_msg(r), "text");
-    if (!text || json_is_null(text)) {
-        e.field = "text";
-        snprintf(e.why, sizeof e.why, "is required");
-        req_fail_args(r, &e);
-        return;
-    }
-    if (!json_is_string(text)) {
-        e.field = "text";
-        snprintf(e.why, sizeof e.why, "must be a string");
-        req_fail_args(r, &e);
-        return;
-    }
-    if (comment_check_text(json_string_value(text), json_string_length(text), &e)) {
+    struct jflat_field tmp;
+    const struct jflat_field *f = req_arg(r, "text", &tmp);
+    const char *text;
+    if (jargs_field_string(f, "text", JARGS_REQUIRED, 0, SIZE_MAX, &text, &e) ||
+        comment_check_text(text, f->slen, &e)) {
         req_fail_args(r, &e);
         return;
     }
@@ -64,9 +55,7 @@ void op_comment_post(struct req *r)
         return;
     char id[24];
     snprintf(id, sizeof id, "%llu", (unsigned long long)d->id);
-    req_change_new(r, CH_COMMENT,
-                   json_pack("{ssss}", "design", id, "text", json_string_value(text)),
-                   comment_reply);
+    req_change_new(r, CH_COMMENT, json_pack("{ssss}", "design", id, "text", text), comment_reply);
 }
 
 void op_comment_list(struct req *r)

@@ -59,7 +59,8 @@ static void results_done(void *user, int status, const struct audit_head *head)
         req_fail(r, status, NULL, NULL);
         return;
     }
-    const char *id = json_string_value(json_object_get(req_msg(r), "contest"));
+    struct jflat_field tmp;
+    const char *id = req_arg(r, "contest", &tmp)->s; /* checked by op_contest_results */
     MDB_txn *txn;
     json_t *rec = NULL;
     int rc = store_read_begin(srv->store, &txn);
