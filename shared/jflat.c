@@ -2,7 +2,6 @@
  * this reads, it stops and hands the whole text to jansson. */
 #include "jflat.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 struct in {
@@ -187,17 +186,5 @@ json_t *jflat_tree(const struct jflat *v)
             o = NULL;
         }
     }
-    return o;
-}
-
-json_t *jflat_load(const char *buf, size_t len)
-{
-    char *copy = malloc(len + 1);
-    if (!copy)
-        return NULL;
-    memcpy(copy, buf, len);
-    struct jflat v;
-    json_t *o = jflat_scan(copy, len, &v) ? NULL : jflat_tree(&v);
-    free(copy);
     return o;
 }

@@ -49,8 +49,5 @@ const struct jflat_field *jflat_get(const struct jflat *v, const char *name);
 void jflat_move(struct jflat *v, const char *from, const char *to);
 /* v as a jansson object (its strings copied). NULL only when out of memory. */
 json_t *jflat_tree(const struct jflat *v);
-/* jflat_scan of a copy of buf, then jflat_tree: the object, or NULL when the caller
- * must ask json_loadb. */
-json_t *jflat_load(const char *buf, size_t len);
 
 #endif
