@@ -3,7 +3,8 @@
  * every WebSocket message back, with no JSON, dispatch or storage. What cocreated does
  * beyond this costs the difference between the two in tools/bench/run.
  *
- *   echod [--listen HOST:PORT] [--reply-bytes N]     (default 127.0.0.1:9001, N = 0)
+ *   echod [--listen HOST:PORT] [--reply-bytes N [--records M [--in-order]]]
+ *         (default 127.0.0.1:9001, N = 0: echo)
  *
  * --reply-bytes N (1..65536, SPEC §6's text frame bound): each text message is answered
  * with exactly N bytes instead, the message itself with the contents of its "pad"
@@ -15,6 +16,17 @@
  * text message without a plain "pad":"..." string, or too long to fit in N bytes with
  * its pad emptied, is echoed unchanged and counted ("unpadded" in the exit summary).
  *
+ * --records M (with --reply-bytes N): the pad is filled instead with the bytes of
+ * ECHOD_PAGE_RECORDS records picked at random out of M records of N / ECHOD_PAGE_RECORDS
+ * bytes each, every record a block of its own on the heap (the last one picked cut
+ * where the pad ends) — what a server keeping a gallery's items whole in memory must
+ * read for a page at a random offset, beside the network layer's work: the page's
+ * share of the floor under cocreated's random pages (tools/bench/run). The 24 records
+ * are asked for (prefetched) before any is copied, as cocreated's page does.
+ * --in-order: the 24 are consecutive records from a random first one instead, the
+ * records allocated one after another (adjacent on the heap): a page whose items are
+ * kept in the order the gallery ranks them, read in one sweep.
+ *
  * GET /healthz answers 200 "ok" (readiness); SIGINT/SIGTERM stop it cleanly. */
 #define _GNU_SOURCE /* memmem */
 #include <errno.h>
@@ -24,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "benchlib.h"
 #include "log.h"
 #include "net.h"
 #include "util.h"
@@ -34,6 +47,10 @@
 #define ECHOD_MAX_BINARY (1u << 20)
 /* Descriptors wanted: the fan-out benchmarks hold 10,000+ connections. */
 #define ECHOD_FDS 65536
+/* --records: records a reply is made of (a gallery page's items), and the most records
+ * held (a gallery of 10M designs). */
+#define ECHOD_PAGE_RECORDS 24
+#define ECHOD_RECORDS_MAX 10000000
 
 /* Loop thread only. */
 struct echod {
@@ -43,7 +60,56 @@ struct echod {
     size_t reply_bytes; /* 0: echo as received */
     struct ccbuf reply; /* the padded reply being built (reused) */
     uint64_t unpadded;  /* --reply-bytes: messages echoed unchanged (no pad to resize) */
+    char **records;     /* --records: nrecords blocks of record_bytes (NULL: none) */
+    size_t nrecords, record_bytes;
+    int in_order; /* --in-order: a reply's records are consecutive ones */
+    uint64_t rng; /* which records a reply reads */
 };
+
+/* --records: fills pad[0, len) with the bytes of ECHOD_PAGE_RECORDS records picked at
+ * random, all of them asked for before the first is copied. */
+static void fill_from_records(struct echod *d, uint8_t *pad, size_t len)
+{
+    const char *pick[ECHOD_PAGE_RECORDS];
+    size_t first = 0;
+    if (d->in_order)
+        first = d->nrecords > ECHOD_PAGE_RECORDS
+                    ? bench_rand(&d->rng) % (d->nrecords - ECHOD_PAGE_RECORDS + 1)
+                    : 0;
+    for (int i = 0; i < ECHOD_PAGE_RECORDS; i++) {
+        pick[i] = d->in_order ? d->records[(first + (size_t)i) % d->nrecords]
+                              : d->records[bench_rand(&d->rng) % d->nrecords];
+        for (size_t at = 0; at < d->record_bytes; at += 64)
+            prefetch(pick[i] + at);
+        prefetch(pick[i] + d->record_bytes - 1);
+    }
+    for (int i = 0; i < ECHOD_PAGE_RECORDS && len; i++) {
+        size_t n = len < d->record_bytes ? len : d->record_bytes;
+        memcpy(pad, pick[i], n);
+        pad += n;
+        len -= n;
+    }
+    memset(pad, 'x', len); /* a pad longer than the records (a short message) */
+}
+
+/* --records M: M records of d->record_bytes, each allocated on its own. */
+static void make_records(struct echod *d, size_t m)
+{
+    d->nrecords = m;
+    d->records = xmalloc(m * sizeof *d->records);
+    for (size_t i = 0; i < m; i++) {
+        d->records[i] = xmalloc(d->record_bytes);
+        memset(d->records[i], 'a' + (int)(i % 26), d->record_bytes);
+    }
+    d->rng = 0x9E3779B97F4A7C15ull;
+}
+
+static void free_records(struct echod *d)
+{
+    for (size_t i = 0; i < d->nrecords; i++)
+        free(d->records[i]);
+    free(d->records);
+}
 
 /* Writes into d->reply, after NET_PRE bytes of room, the message buf[0, len) with the
  * contents of its "pad" string resized so that the whole is d->reply_bytes long.
@@ -66,7 +132,10 @@ static int pad_reply(struct echod *d, const char *buf, size_t len)
     d->reply.len = 0;
     uint8_t *p = ccbuf_reserve(&d->reply, NET_PRE + d->reply_bytes) + NET_PRE;
     memcpy(p, buf, head);
-    memset(p + head, 'x', pad);
+    if (d->records)
+        fill_from_records(d, p + head, pad);
+    else
+        memset(p + head, 'x', pad);
     memcpy(p + head + pad, q, tail);
     d->reply.len = NET_PRE + d->reply_bytes;
     return 0;
@@ -171,19 +240,34 @@ static int parse_reply_bytes(const char *arg, size_t *out)
     return 0;
 }
 
-#define USAGE "usage: echod [--listen HOST:PORT] [--reply-bytes N]\n"
+/* --records: a count of records, 1..ECHOD_RECORDS_MAX. */
+static int parse_records(const char *arg, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(arg, &end, 10);
+    if (!*arg || *arg == '-' || *end || errno || v < 1 || v > ECHOD_RECORDS_MAX) {
+        fprintf(stderr, "echod: --records wants a number of records from 1 to %d, not '%s'\n",
+                ECHOD_RECORDS_MAX, arg);
+        return -1;
+    }
+    *out = (size_t)v;
+    return 0;
+}
+
+#define USAGE "usage: echod [--listen HOST:PORT] [--reply-bytes N [--records M [--in-order]]]\n"
 
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"listen", required_argument, NULL, 'l'},
-        {"reply-bytes", required_argument, NULL, 'r'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"listen", required_argument, NULL, 'l'},  {"reply-bytes", required_argument, NULL, 'r'},
+        {"records", required_argument, NULL, 'm'}, {"in-order", no_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     char host[256] = "127.0.0.1";
     int port = 9001, c;
-    size_t reply_bytes = 0;
+    size_t reply_bytes = 0, records = 0;
+    int in_order = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (c == 'l' && !parse_listen(optarg, host, sizeof host, &port))
             continue;
@@ -192,12 +276,26 @@ int main(int argc, char **argv)
                 return 2;
             continue;
         }
+        if (c == 'o') {
+            in_order = 1;
+            continue;
+        }
+        if (c == 'm') {
+            if (parse_records(optarg, &records))
+                return 2;
+            continue;
+        }
         if (c == 'h') {
-            printf(USAGE
-                   "WebSocket echo on ws://HOST:PORT/ws over the cocreated network layer\n"
-                   "(default 127.0.0.1:9001). --reply-bytes N (1..%d): answer each text\n"
-                   "message with exactly N bytes, its \"pad\" string resized to fit.\n",
-                   NET_MAX_TEXT);
+            printf(USAGE "WebSocket echo on ws://HOST:PORT/ws over the cocreated network layer\n"
+                         "(default 127.0.0.1:9001). --reply-bytes N (1..%d): answer each text\n"
+                         "message with exactly N bytes, its \"pad\" string resized to fit.\n"
+                         "--records M (1..%d, with --reply-bytes N >= %d): fill the pad with\n"
+                         "the bytes of %d records picked at random out of M records of\n"
+                         "N / %d bytes, each allocated on its own (a page's items read from\n"
+                         "memory). --in-order: 24 consecutive records instead (a page's items\n"
+                         "kept in rank order).\n",
+                   NET_MAX_TEXT, ECHOD_RECORDS_MAX, ECHOD_PAGE_RECORDS, ECHOD_PAGE_RECORDS,
+                   ECHOD_PAGE_RECORDS);
             return 0;
         }
         fprintf(stderr, USAGE);
@@ -205,6 +303,15 @@ int main(int argc, char **argv)
     }
     if (optind < argc) {
         fprintf(stderr, "echod: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (in_order && !records) {
+        fprintf(stderr, "echod: --in-order wants --records\n");
+        return 2;
+    }
+    if (records && reply_bytes < ECHOD_PAGE_RECORDS) {
+        fprintf(stderr, "echod: --records wants --reply-bytes of at least %d (a byte a record)\n",
+                ECHOD_PAGE_RECORDS);
         return 2;
     }
     log_max_level = LOG_WARN;
@@ -215,6 +322,11 @@ int main(int argc, char **argv)
     memset(&d, 0, sizeof d);
     d.reply_bytes = reply_bytes;
     ccbuf_init(&d.reply);
+    if (records) {
+        d.record_bytes = reply_bytes / ECHOD_PAGE_RECORDS;
+        d.in_order = in_order;
+        make_records(&d, records);
+    }
     if (uv_loop_init(&d.loop)) {
         fprintf(stderr, "echod: cannot create the event loop\n");
         return 1;
@@ -250,6 +362,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "echod: listening on ws://%s:%d/ws", host, port);
         if (reply_bytes)
             fprintf(stderr, ", answering text messages with %zu bytes", reply_bytes);
+        if (records)
+            fprintf(stderr, " read from %d %s of %zu records of %zu bytes", ECHOD_PAGE_RECORDS,
+                    in_order ? "consecutive" : "random", records, d.record_bytes);
         fprintf(stderr, "\n");
     }
     uv_run(&d.loop, UV_RUN_DEFAULT);
@@ -265,6 +380,7 @@ int main(int argc, char **argv)
     }
     net_free(d.net);
     ccbuf_free(&d.reply);
+    free_records(&d);
     if (uv_loop_close(&d.loop)) {
         fprintf(stderr, "echod: the event loop still has open handles at exit\n");
         rc = 1;
