@@ -149,8 +149,11 @@ void ch_vote_post(struct change *c, struct server *srv)
         votes_seen_note(srv->view.seen, srv->store, c->f.vote.design, c->by, c->f.vote.value,
                         c->out.vseq);
     struct dmem *d = catalog_design(srv->catalog, c->f.vote.design);
-    if (d)
-        after_vote(srv, d, c->out.old, c->f.vote.value, c->out.flag);
+    if (!d)
+        return;
+    after_vote(srv, d, c->out.old, c->f.vote.value, c->out.flag);
+    if (c->out.designs_written) /* a stage reached (stages.c): the record shows it */
+        after_record_changed(srv, d);
 }
 
 /* "milestone" {design, supports} by the clock (0): submitted after the commit of a vote
@@ -176,6 +179,7 @@ int ch_milestone_apply(struct change *c, MDB_txn *txn, const struct store *st)
     if (!rc && n >= m) {
         json_object_set_new(rec, "milestone", json_integer(m));
         rc = design_save(txn, st, design, rec);
+        c->out.flag = !rc; /* the post-commit step shows it */
         char text[64];
         snprintf(text, sizeof text, "Your design reached %lld supports.", (long long)m);
         if (!rc)
@@ -184,4 +188,11 @@ int ch_milestone_apply(struct change *c, MDB_txn *txn, const struct store *st)
     }
     json_decref(rec);
     return rc;
+}
+
+void ch_milestone_post(struct change *c, struct server *srv)
+{
+    struct dmem *d = c->out.flag ? catalog_design(srv->catalog, change_id(c, "design")) : NULL;
+    if (d)
+        after_record_changed(srv, d); /* its "milestone" */
 }

@@ -59,7 +59,7 @@ static const struct {
     [CH_DISMISS] = {"review.dismiss", ch_dismiss_apply, ch_dismiss_post},
     [CH_CONTEST_PHASE] = {"contest.phase", ch_contest_phase_apply, ch_contest_phase_post},
     [CH_EXPIRE] = {"expire", ch_expire_apply, ch_expire_post},
-    [CH_MILESTONE] = {"milestone", ch_milestone_apply, NULL},
+    [CH_MILESTONE] = {"milestone", ch_milestone_apply, ch_milestone_post},
     [CH_CLOCK] = {"clock", NULL, NULL},
 };
 

@@ -99,6 +99,12 @@ void after_suspended(struct server *srv, uint64_t account, int on)
         after_hide_bit(srv, v[i], HIDE_SUSPENDED, on);
 }
 
+void after_record_changed(struct server *srv, struct dmem *d)
+{
+    catalog_touch(d);
+    live_design_changed(srv->live, d, no_positions, no_positions);
+}
+
 void after_edited(struct server *srv, struct dmem *d, const char *const *tags, int ntags)
 {
     search_design_changed(srv->search, d->id);

@@ -34,6 +34,10 @@ void after_withdrawn(struct server *srv, struct dmem *d);
 /* account was suspended (on) or reinstated: each of its designs leaves or rejoins
  * the galleries as after_hide does. */
 void after_suspended(struct server *srv, uint64_t account, int on);
+/* An apply wrote d's record beside what the other steps here follow (a milestone, a
+ * stage reached: fields of its design object): its windows get it whole again, its
+ * watchers anew. */
+void after_record_changed(struct server *srv, struct dmem *d);
 /* d's creator edited it (design.edit): tags (when tags) for the filters, then every
  * window of its gallery and its watchers. */
 void after_edited(struct server *srv, struct dmem *d, const char *const *tags, int ntags);

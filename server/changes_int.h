@@ -75,6 +75,7 @@ int ch_vote_to_json(const struct change *c, json_t *o);
 int ch_vote_from_json(struct change *c, json_t *o);
 int ch_vote_encode(const struct change *c, struct ccbuf *out);
 int ch_milestone_apply(struct change *c, MDB_txn *txn, const struct store *st);
+void ch_milestone_post(struct change *c, struct server *srv);
 void ch_vote_post(struct change *c, struct server *srv);
 /* change_comment.c */
 int ch_comment_apply(struct change *c, MDB_txn *txn, const struct store *st);

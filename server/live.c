@@ -202,17 +202,19 @@ static int window_tallies(const struct window *w)
     return w->q.hidden_of || !contest_sealed(catalog_gallery_contest(w->gal));
 }
 
-/* The version of d a window compares with what it sent: without tallies, a vote
- * (which changes only the tally and the score) is no change to show. */
+/* What a window remembers of d as sent: its data's version (the high half: a change
+ * there sends the design whole) and, when the window shows tallies, its tally's (the
+ * low half: a change there alone sends the delta). Without tallies, a vote (which
+ * changes only the tally and the score) is no change to show. */
 static uint32_t seen_version(const struct dmem *d, int tallies)
 {
-    return tallies ? d->version + d->tversion : d->version;
+    return (uint32_t)d->version << 16 | (tallies ? d->tversion : 0);
 }
 
 /* Appends "items":[...] to b: the whole design object of each item, except those
- * marked 1 in delta (already held by the subscribers), which carry only what changes
- * (design_delta_json); items marked 0 in changed are left out; tallies as
- * window_tallies says. For the brand's windows (brand), whole items carry `reports`. */
+ * marked 1 in delta (held by the subscribers, only their tally and score changed),
+ * which carry only what changes (design_delta_json); items marked 0 in changed are left out;
+ * tallies as window_tallies says. For the brand's windows (brand), whole items carry `reports`. */
 static int append_items(struct live *lv, struct ccbuf *b, struct dmem **items, size_t n,
                         const int *changed, const int *delta, int tallies, int brand)
 {
@@ -277,7 +279,8 @@ static int window_event(struct live *lv, struct window *w, int full, struct ccbu
         for (size_t j = 0; j < w->n; j++)
             if (w->ids[j] == items[i]->id) {
                 changed[i] = w->versions[j] != seen_version(items[i], tallies);
-                delta[i] = 1;
+                /* held, and only what a delta carries changed: the delta */
+                delta[i] = w->versions[j] >> 16 == items[i]->version;
                 break;
             }
         any |= changed[i];

@@ -1,6 +1,7 @@
 """Notices (SPEC §8, issue 18): made where they happen and kept — a status move (with
 the public note), a comment and an official comment on one's design, support
-milestones (10 reached once, not again after a clear and a re-vote), a threshold — each
+milestones (10 reached once, not again after a clear and a re-vote; the design's windows
+and watchers get it with its "milestone"), a threshold — each
 pushed live to every connection of the creator and none to the one who caused it;
 notice.list newest first with paging and the unread count (limits at and past them),
 notice.read marks up to an id (never back), auth.login carries `unread`; all of it after
@@ -78,12 +79,22 @@ async def main():
     ev = await maker.event('notice', pred=lambda e: e['notice']['kind'] == 'status')
     assert ev['notice']['text'] == 'On our list' and ev['notice']['status'] == 'shortlisted'
     assert ev['notice']['note'] == 'On our list'
-    # a milestone at 10 supports, once
+    # a milestone at 10 supports, once; the design object shows it ("milestone": 10)
+    # to a gallery window that holds it (sent whole again: its data changed) and to a
+    # watcher, though no vote comes after the clock's milestone record
+    viewer = await Client.connect(srv)
+    win = await viewer.ok('gallery.subscribe', sort='new', limit=100)
+    assert d in [x['id'] for x in win['items']]
+    await viewer.ok('design.watch', design=d)
     voters = [await register(srv, f'voter{i}') for i in range(10)]
     for v in voters:
         await v.ok('vote.cast', design=d, value=1)
     ev = await maker.event('notice', pred=lambda e: e['notice']['kind'] == 'milestone')
     assert ev['notice']['supports'] == 10, ev
+    await viewer.event('gallery.update', pred=lambda e: any(
+        x['id'] == d and x.get('milestone') == 10 and 'title' in x for x in e['items']))
+    await viewer.event('design.update', pred=lambda e: e['design'].get('milestone') == 10)
+    await viewer.close()
     await voters[0].ok('vote.clear', design=d)
     await voters[0].ok('vote.cast', design=d, value=1)
     # a threshold in a threshold contest

@@ -1,6 +1,7 @@
 """Stages (SPEC §8, LEGO Ideas): a contest's stages [{supports, days}] — each stage
 reached within its days of the previous (of its creation for the first) is a milestone
-notice, the last one shortlists the design; one missed expires it by the clock (a
+notice (the design's windows get it again with its stage), the last one shortlists the
+design; one missed expires it by the clock (a
 status notice; no more votes); the brand moves it back to submitted and its stage opens
 again; contest-form limits at and past them; all of it after kill -9."""
 import asyncio
@@ -39,10 +40,16 @@ async def main():
     d2 = (await maker.upload('level', simple_level(variant=2), title='Slow',
                              contest='ideas'))['result']['design']['id']
     fans = [await register(srv, f'fan{i}') for i in range(3)]
+    viewer = await Client.connect(srv)  # a window holding d1
+    await viewer.ok('gallery.subscribe', contest='ideas', sort='new', limit=10)
     for f in fans[:2]:
         await f.ok('vote.cast', design=d1, value=1)
     ev = await maker.event('notice', pred=lambda e: 'stage 1 of 2' in e['notice']['text'])
     assert ev['notice']['kind'] == 'milestone' and ev['notice']['design'] == d1
+    # the design object shows its stage: the window gets it whole again
+    await viewer.event('gallery.update', pred=lambda e: any(
+        x['id'] == d1 and x.get('stage') == 1 and 'title' in x for x in e['items']))
+    await viewer.close()
     # a day and a bit later: d2 missed its first stage and expires; d1 is in its second
     await brand.ok('test.clock', now=T0 + DAY + 10)
     await status_becomes(brand, d2, 'expired')
