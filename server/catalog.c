@@ -128,22 +128,20 @@ double cat_hot_score(const struct dmem *d, int64_t now)
 }
 
 /* Re-keys d in every index it is in after its scores may have changed: the moves are
- * noted (rank_update: made when the order is next read, many at once), or made at once
- * when `at_once` (the rescoring passes: each design once a pass, and a pass's noted
- * moves would hold memory for every design it visits). Returns whether any score
- * changed. */
-static int rescore(struct dmem *d, int64_t now, double mean, int at_once)
+ * noted (rank_update: made when the order is next read, many at once). Returns whether
+ * any score changed. (The rescoring passes re-key the `hot` order as they walk it:
+ * rekey_hot.) */
+static int rescore(struct dmem *d, int64_t now, double mean)
 {
-    int (*move)(struct rank *, double, double, void *) = at_once ? rank_move : rank_update;
     double top = cat_score_top(d, mean), hot = cat_hot_score(d, now);
     int changed = top != d->score[SORT_TOP] || hot != d->score[SORT_HOT];
     if (top != d->score[SORT_TOP])
         catalog_touch_tally(d); /* the design object shows the top score */
     if (!d->hidden) {
         if (top != d->score[SORT_TOP])
-            move(d->gal->rank[SORT_TOP], d->score[SORT_TOP], top, d);
+            rank_update(d->gal->rank[SORT_TOP], d->score[SORT_TOP], top, d);
         if (hot != d->score[SORT_HOT])
-            move(d->gal->rank[SORT_HOT], d->score[SORT_HOT], hot, d);
+            rank_update(d->gal->rank[SORT_HOT], d->score[SORT_HOT], hot, d);
     }
     d->score[SORT_TOP] = top;
     d->score[SORT_HOT] = hot;
@@ -496,7 +494,7 @@ size_t catalog_rank(const struct dmem *d)
 void catalog_vote(struct catalog *cat, struct dmem *d, int old_value, int new_value)
 {
     cat_count_vote(d, old_value, new_value);
-    rescore(d, clock_now(&cat->clock), d->gal->mean_ranked, 0);
+    rescore(d, clock_now(&cat->clock), d->gal->mean_ranked);
     catalog_touch_tally(d);
 }
 
@@ -585,10 +583,35 @@ int catalog_set_status(struct dmem *d, enum dstatus status)
 
 /* ---- rescoring ---- */
 
+/* A rescoring pass's walk of a gallery's `hot` order (rank_rekey). */
+struct rekey {
+    int64_t now;
+    double mean;
+    int changed; /* any score moved */
+};
+
+/* A design's new `hot` score for the walk; its `top` score moved at once (the walk
+ * does not read that index). */
+static double rekey_hot(void *item, void *user)
+{
+    struct dmem *d = item;
+    struct rekey *k = user;
+    double top = cat_score_top(d, k->mean), hot = cat_hot_score(d, k->now);
+    if (top != d->score[SORT_TOP]) {
+        catalog_touch_tally(d); /* the design object shows the top score */
+        rank_move(d->gal->rank[SORT_TOP], d->score[SORT_TOP], top, d);
+        d->score[SORT_TOP] = top;
+        k->changed = 1;
+    }
+    k->changed |= hot != d->score[SORT_HOT];
+    d->score[SORT_HOT] = hot;
+    return hot;
+}
+
 /* Rescoring runs in slices so that no loop turn pauses for long: each second the
  * timer gives every gallery a pass of up to CATALOG_RESCORE_BATCH designs (round
- * robin over `all`), and an idle handle rescores CATALOG_RESCORE_SLICE of them per
- * loop turn, between the turns' I/O, until the passes are done. A pass not finished
+ * robin over its `hot` order), and an idle handle rescores CATALOG_RESCORE_SLICE of
+ * them per loop turn, between the turns' I/O, until the passes are done. A pass not finished
  * when the next tick comes is carried over (capped at the gallery's size), so a
  * loaded loop rescores at its own pace instead of stalling. */
 static void on_slice(uv_idle_t *h)
@@ -601,22 +624,21 @@ static void on_slice(uv_idle_t *h)
         if (!g->rescore_left)
             continue;
         size_t n = g->rescore_left < budget ? g->rescore_left : budget;
-        int changed = 0;
-        /* Round robin over the visible designs in `new` order (rescoring never moves
-         * them there); hidden ones are rescored when they come back. */
-        struct dmem *chunk[256];
+        /* Round robin over the visible designs in `hot` order, re-keyed in place as it
+         * walks them (rank_rekey: no search a design; a design the order moves across
+         * the walk's place is visited twice or waits for the next pass); hidden ones
+         * are rescored when they come back. */
+        struct rekey k = {now, g->mean_ranked, 0};
         for (size_t done = 0; done < n;) {
-            size_t want = n - done < CC_ARRAY_LEN(chunk) ? n - done : CC_ARRAY_LEN(chunk);
-            if (g->rescore_at >= rank_count(g->rank[SORT_NEW]))
+            if (g->rescore_at >= rank_count(g->rank[SORT_HOT]))
                 g->rescore_at = 0;
-            size_t got = rank_page(g->rank[SORT_NEW], g->rescore_at, want, (void **)chunk);
+            size_t got = rank_rekey(g->rank[SORT_HOT], g->rescore_at, n - done, rekey_hot, &k);
             if (!got)
                 break;
-            for (size_t i = 0; i < got; i++)
-                changed |= rescore(chunk[i], now, g->mean_ranked, 1);
             g->rescore_at += got;
             done += got;
         }
+        int changed = k.changed;
         g->rescore_left -= n;
         budget -= n;
         more |= g->rescore_left != 0;
@@ -667,7 +689,7 @@ void catalog_settle(struct catalog *cat, const char *contest)
          (got = rank_page(g->rank[SORT_NEW], pos, CC_ARRAY_LEN(chunk), (void **)chunk));
          pos += got)
         for (size_t i = 0; i < got; i++)
-            changed |= rescore(chunk[i], now, mean, 0);
+            changed |= rescore(chunk[i], now, mean);
     if (changed && cat->on_rescored)
         cat->on_rescored(cat->on_rescored_user, g);
 }

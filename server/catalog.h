@@ -1,16 +1,15 @@
 /* The in-memory catalog: every design's ranking facts (tally, scores, status, tags)
- * and, per contest, the ranked indexes of SPEC §5 (`new`, `top`, `hot`: rank.c skip
- * lists, visible designs only) with secondary indexes for the filters (creator, tag,
- * status). Rebuilt from LMDB at start (designs, then votes); afterwards changed only
- * after the writer committed, so it never runs ahead of what is durable.
- * `hot` scores decay with time and `stars5` scores depend on the contest's mean: both
- * are refreshed by a rescoring timer that visits at most CATALOG_RESCORE_BATCH designs
- * per gallery per second, in slices of CATALOG_RESCORE_SLICE per loop turn (see
- * docs/architecture.md for the staleness bound).
- * The catalog tells nobody about changes: its callers (changes_after.c) pass them on
- * to creators and live views; only the rescoring timer reports, through the hook
- * catalog_on_rescored. The creator filter reads the creators module's lists through
- * catalog_set_designs_of. Thread use: loop thread only. */
+ * and, per contest, the ranked indexes of SPEC §5 (`new`, `top`, `hot`: rank.c
+ * order-statistic trees, visible designs only) with secondary indexes for the filters (creator,
+ * tag, status). Rebuilt from LMDB at start (designs, then votes); afterwards changed only after the
+ * writer committed, so it never runs ahead of what is durable. `hot` scores decay with time and
+ * `stars5` scores depend on the contest's mean: both are refreshed by a rescoring timer that visits
+ * at most CATALOG_RESCORE_BATCH designs per gallery per second, in slices of CATALOG_RESCORE_SLICE
+ * per loop turn, walking the `hot` order and re-keying it in place (rank_rekey; see
+ * docs/architecture.md for the staleness bound). The catalog tells nobody about changes: its
+ * callers (changes_after.c) pass them on to creators and live views; only the rescoring timer
+ * reports, through the hook catalog_on_rescored. The creator filter reads the creators module's
+ * lists through catalog_set_designs_of. Thread use: loop thread only. */
 #ifndef CC_CATALOG_H
 #define CC_CATALOG_H
 

@@ -461,6 +461,17 @@ static struct pend *pend_of(const struct rank *r, const void *item)
     return at ? &r->pend[at - 1] : NULL;
 }
 
+/* Notes that item, at `from` in the tree (and no move waiting), goes to `to`. */
+static void pend_add(struct rank *r, void *item, double from, double to)
+{
+    if (r->npend == r->pend_cap) {
+        r->pend_cap = r->pend_cap ? 2 * r->pend_cap : 64;
+        r->pend = xrealloc(r->pend, r->pend_cap * sizeof *r->pend);
+    }
+    r->pend[r->npend++] = (struct pend){item, from, to};
+    u64map_put(&r->pend_at, (uint64_t)(uintptr_t)item, (void *)(uintptr_t)r->npend);
+}
+
 static void pend_drop(struct rank *r, struct pend *p)
 {
     size_t i = (size_t)(p - r->pend);
@@ -642,12 +653,7 @@ int rank_update(struct rank *r, double old_score, double new_score, void *item)
     }
     if (old_score == new_score)
         return 0;
-    if (r->npend == r->pend_cap) {
-        r->pend_cap = r->pend_cap ? 2 * r->pend_cap : 64;
-        r->pend = xrealloc(r->pend, r->pend_cap * sizeof *r->pend);
-    }
-    r->pend[r->npend++] = (struct pend){item, old_score, new_score};
-    u64map_put(&r->pend_at, (uint64_t)(uintptr_t)item, (void *)(uintptr_t)r->npend);
+    pend_add(r, item, old_score, new_score);
     if (r->npend >= RANK_PEND_MAX)
         rank_settle(r); /* what a settle costs stays bounded: ~12 ms at 1M entries */
     return 0;
@@ -698,6 +704,105 @@ size_t rank_page(struct rank *r, size_t offset, size_t limit, void **out)
         for (; i < l->n && n < limit; i++)
             out[n++] = l->item[i];
     return n;
+}
+
+/* Whether entry i of l, keyed `to` instead, would still lie after the entry before it
+ * and before the one after it. */
+static int fits_at(const struct rank *r, const struct leaf *l, uint32_t i, double to)
+{
+    const void *item = l->item[i];
+    const struct leaf *pl = i ? l : l->prev, *nl = i + 1 < l->n ? l : l->next;
+    uint32_t pi = i ? i - 1 : (pl ? pl->n - 1 : 0), ni = i + 1 < l->n ? i + 1 : 0;
+    return (!pl || cmp(r, pl->k[pi], pl->item[pi], to, item) < 0) &&
+           (!nl || cmp(r, nl->k[ni], nl->item[ni], to, item) > 0);
+}
+
+/* Moves p to the leaf before its own; 0 when it is the first. */
+static int path_prev_leaf(const struct rank *r, struct path *p)
+{
+    int h = 1;
+    while (h <= r->height && p->at[h] == 0)
+        h++;
+    if (h > r->height)
+        return 0;
+    p->at[h]--;
+    void *node = p->node[h]->child[p->at[h]];
+    for (h--; h >= 1; h--) { /* down the right edge of that child */
+        struct inner *in = node;
+        p->node[h] = in;
+        p->at[h] = in->n - 1;
+        node = in->child[in->n - 1];
+    }
+    p->leaf = node;
+    return 1;
+}
+
+size_t rank_rekey(struct rank *r, size_t pos, size_t n, rank_rekey_fn fn, void *user)
+{
+    if (pos >= r->count || n == 0)
+        return 0;
+    if (n > r->count - pos)
+        n = r->count - pos;
+    struct path p;
+    void *node = r->root;
+    size_t offset = pos + n - 1;
+    for (int h = r->height; h > 0; h--) { /* down to the leaf holding the last */
+        struct inner *in = node;
+        uint32_t c = 0;
+        while (c + 1 < in->n && offset >= in->count[c])
+            offset -= in->count[c++];
+        p.node[h] = in;
+        p.at[h] = c;
+        node = in->child[c];
+    }
+    p.leaf = node;
+    /* From the last to the first: an entry's next neighbour has its new key already and
+     * its previous one the old, so scores that all fall (a decay) stay in place (a
+     * leaf's first entry's separator with it). */
+    size_t done = 0;
+    for (uint32_t i = (uint32_t)offset + 1;; i = p.leaf->n) {
+        struct leaf *l = p.leaf;
+        for (uint32_t j = 0; j < i; j++)
+            prefetch(l->item[j]); /* what fn reads, a leaf at a time */
+        while (i > 0 && done < n) {
+            i--;
+            done++;
+            void *item = l->item[i];
+            double to = fn(item, user);
+            struct pend *m = r->npend ? pend_of(r, item) : NULL;
+            if (m) { /* where its move takes it, as rank_update */
+                m->to = to;
+                if (m->to == m->from)
+                    pend_drop(r, m);
+            } else if (to != l->k[i] && fits_at(r, l, i, to)) {
+                l->k[i] = to;
+                p.pos = i;
+                int sl = i == 0 ? sep_level(r, &p) : 0; /* a separator names it */
+                if (sl)
+                    p.node[sl]->sk[p.at[sl]] = to;
+            } else if (to != l->k[i]) {
+                /* Out of its place: moved now (a move noted would leave its old key to
+                 * the neighbours compared with it next, and scores as close as a
+                 * decay's would be noted one after another), and the walk goes on from
+                 * the entry before it, found again. */
+                const struct leaf *pl = i ? l : l->prev;
+                if (!pl) { /* it was the first of all */
+                    move_now(r, l->k[i], to, item);
+                    return done;
+                }
+                uint32_t pi = i ? i - 1 : pl->n - 1;
+                double before_k = pl->k[pi];
+                void *before = pl->item[pi];
+                move_now(r, l->k[i], to, item);
+                descend(r, before_k, before, &p);
+                l = p.leaf;
+                i = p.pos + 1;
+            }
+        }
+        if (done == n || !path_prev_leaf(r, &p))
+            break;
+    }
+    return done;
 }
 
 void rank_each(struct rank *r, int (*fn)(void *item, double score, void *user), void *user)

@@ -46,6 +46,18 @@ int rank_update(struct rank *r, double old_score, double new_score, void *item);
  * noting the moves would only hold memory until they are made. Returns 0, or -1 if
  * that pair is not present. */
 int rank_move(struct rank *r, double old_score, double new_score, void *item);
+/* The new score of item (rank_rekey): the caller's key for it now. */
+typedef double (*rank_rekey_fn)(void *item, void *user);
+/* Gives each of the n items from position pos on (fewer at the end) the score fn
+ * returns for it, walking them from the last to the first: a score that keeps its item
+ * between its neighbours is changed in place, with no search (scores that all fall, as
+ * a decay's, keep their places); any
+ * other is moved at once (an item moved ahead of the walk is visited again, in place
+ * of the first of the n); an item with a move waiting (rank_update) has that move
+ * retargeted. For re-scoring passes over the whole order: O(n) plus a few descents a
+ * move, where re-keying each item would be a descent. fn must not call this index.
+ * Returns how many it visited: n, or fewer at the end. */
+size_t rank_rekey(struct rank *r, size_t pos, size_t n, rank_rekey_fn fn, void *user);
 /* Makes the moves waiting (see rank_update). */
 void rank_settle(struct rank *r);
 /* The number of moves waiting. */

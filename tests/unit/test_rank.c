@@ -4,7 +4,8 @@
  * the in-place path and the move path both) and all at once (a rebuild, after many),
  * deletes of items with a move waiting, moves undone before they are made, moves made
  * at once (rank_move), no more than RANK_PEND_MAX waiting; scores that differ by less
- * than a float's precision (the order is the exact scores'). An item taken out is
+ * than a float's precision (the order is the exact scores'); scores re-keyed in order
+ * (rank_rekey), in place and as moves. An item taken out is
  * poisoned (its score and tie order scrambled, as a freed and reused design would be):
  * an index that still read it (a separator naming a deleted entry) would misplace what
  * it compares with it. Built twice: as the server has it, and (test_rank_small) with
@@ -109,6 +110,19 @@ static void check(struct rank *r)
     }
     for (size_t i = 0; i < n; i += 1 + next_rand() % 13)
         ASSERT_EQ(rank_position(r, model[i]->score, model[i]), i);
+}
+
+/* rank_rekey's new scores: a decay smaller than any two scores' gap, as a pass of the
+ * `hot` scores makes (user NULL), or for one item in four a jump anywhere, a tie with
+ * another score, or no change (user non-NULL). */
+static double rekeyed(void *item, void *user)
+{
+    struct item *it = item;
+    if (!user)
+        it->score *= 1 - 1e-7;
+    else if (next_rand() % 4 == 0)
+        it->score = (double)(next_rand() % 2000) / 10;
+    return it->score;
 }
 
 int main(void)
@@ -302,6 +316,37 @@ int main(void)
         if (step % 8 != 0)
             rank_settle(r); /* one move: in place, or out and in again */
         if (step % 2000 == 0)
+            check(r);
+    }
+    check(r);
+    rank_free(r);
+
+    /* Re-keyed in order (rank_rekey: the rescoring passes): a decay of every score
+     * keeps the order and changes the keys in place (a leaf's first entries are noted
+     * as moves); jumps and ties are noted as moves; an item with a move waiting has it
+     * retargeted; walks from any position, cut at the end. */
+    r = rank_new(tie, key);
+    for (int i = 0; i < N; i++) {
+        items[i].score = 1 + (double)(next_rand() % 100000) / 100;
+        items[i].created = (int64_t)(next_rand() % 50);
+        items[i].present = 1;
+        rank_insert(r, items[i].score, &items[i]);
+    }
+    ASSERT_EQ(rank_rekey(r, 0, N + 5, rekeyed, NULL), N);
+    ASSERT_EQ(rank_pending(r), 0); /* all in place */
+    check(r);
+    ASSERT_EQ(rank_rekey(r, N, 1, rekeyed, NULL), 0);
+    int any = 1;
+    for (int step = 0; step < 300; step++) {
+        for (int k = 0; k < 5; k++) { /* moves waiting, made or not */
+            struct item *it = &items[next_rand() % N];
+            step_on(r, it, (double)(next_rand() % 2000) / 10, 0);
+        }
+        size_t pos = next_rand() % N, len = 1 + next_rand() % 300;
+        size_t want = N - pos < len ? N - pos : len;
+        ASSERT_EQ(rank_rekey(r, pos, len, rekeyed, &any), want);
+        ASSERT(rank_pending(r) < RANK_PEND_MAX);
+        if (step % 10 == 0)
             check(r);
     }
     check(r);
