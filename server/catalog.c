@@ -127,24 +127,33 @@ double cat_hot_score(const struct dmem *d, int64_t now)
     return score_hot(d->gal->scale->hot_points(d->c), now - catalog_created(d));
 }
 
+/* Gives d the top score `top`, re-keyed in its index (when visible) by move
+ * (rank_update or rank_move). Returns whether it changed. */
+static int set_top(struct dmem *d, double top, int (*move)(struct rank *, double, double, void *))
+{
+    if (top == d->score[SORT_TOP])
+        return 0;
+    catalog_touch_tally(d); /* the design object shows the top score */
+    if (!d->hidden)
+        move(d->gal->rank[SORT_TOP], d->score[SORT_TOP], top, d);
+    d->score[SORT_TOP] = top;
+    return 1;
+}
+
 /* Re-keys d in every index it is in after its scores may have changed: the moves are
  * noted (rank_update: made when the order is next read, many at once). Returns whether
  * any score changed. (The rescoring passes re-key the `hot` order as they walk it:
  * rekey_hot.) */
 static int rescore(struct dmem *d, int64_t now, double mean)
 {
-    double top = cat_score_top(d, mean), hot = cat_hot_score(d, now);
-    int changed = top != d->score[SORT_TOP] || hot != d->score[SORT_HOT];
-    if (top != d->score[SORT_TOP])
-        catalog_touch_tally(d); /* the design object shows the top score */
-    if (!d->hidden) {
-        if (top != d->score[SORT_TOP])
-            rank_update(d->gal->rank[SORT_TOP], d->score[SORT_TOP], top, d);
-        if (hot != d->score[SORT_HOT])
+    double hot = cat_hot_score(d, now);
+    int changed = set_top(d, cat_score_top(d, mean), rank_update);
+    if (hot != d->score[SORT_HOT]) {
+        if (!d->hidden)
             rank_update(d->gal->rank[SORT_HOT], d->score[SORT_HOT], hot, d);
+        d->score[SORT_HOT] = hot;
+        changed = 1;
     }
-    d->score[SORT_TOP] = top;
-    d->score[SORT_HOT] = hot;
     return changed;
 }
 
@@ -596,13 +605,8 @@ static double rekey_hot(void *item, void *user)
 {
     struct dmem *d = item;
     struct rekey *k = user;
-    double top = cat_score_top(d, k->mean), hot = cat_hot_score(d, k->now);
-    if (top != d->score[SORT_TOP]) {
-        catalog_touch_tally(d); /* the design object shows the top score */
-        rank_move(d->gal->rank[SORT_TOP], d->score[SORT_TOP], top, d);
-        d->score[SORT_TOP] = top;
-        k->changed = 1;
-    }
+    double hot = cat_hot_score(d, k->now);
+    k->changed |= set_top(d, cat_score_top(d, k->mean), rank_move);
     k->changed |= hot != d->score[SORT_HOT];
     d->score[SORT_HOT] = hot;
     return hot;

@@ -226,6 +226,23 @@ static size_t descend(const struct rank *r, double score, const void *item, stru
     return before;
 }
 
+/* Descends to position offset (< r->count): its leaf and place in it. */
+static void descend_at(const struct rank *r, size_t offset, struct path *p)
+{
+    void *node = r->root;
+    for (int h = r->height; h > 0; h--) {
+        struct inner *in = node;
+        uint32_t c = 0;
+        while (c + 1 < in->n && offset >= in->count[c])
+            offset -= in->count[c++];
+        p->node[h] = in;
+        p->at[h] = c;
+        node = in->child[c];
+    }
+    p->leaf = node;
+    p->pos = (uint32_t)offset;
+}
+
 /* Whether the descent found (score, item) itself. */
 static int found(const struct path *p, double score, const void *item)
 {
@@ -482,6 +499,27 @@ static void pend_drop(struct rank *r, struct pend *p)
     }
 }
 
+/* Whether entry i of l, keyed `to` instead, would still lie after the entry before it
+ * and before the one after it. */
+static int fits_at(const struct rank *r, const struct leaf *l, uint32_t i, double to)
+{
+    const void *item = l->item[i];
+    const struct leaf *pl = i ? l : l->prev, *nl = i + 1 < l->n ? l : l->next;
+    uint32_t pi = i ? i - 1 : (pl ? pl->n - 1 : 0), ni = i + 1 < l->n ? i + 1 : 0;
+    return (!pl || cmp(r, pl->k[pi], pl->item[pi], to, item) < 0) &&
+           (!nl || cmp(r, nl->k[ni], nl->item[ni], to, item) > 0);
+}
+
+/* Keys the entry at p `to` in place (it fits there: fits_at), and the separator that
+ * names it, when one does. */
+static void key_in_place(const struct rank *r, struct path *p, double to)
+{
+    p->leaf->k[p->pos] = to;
+    int sl = p->pos == 0 ? sep_level(r, p) : 0;
+    if (sl)
+        p->node[sl]->sk[p->at[sl]] = to;
+}
+
 /* Moves item from `from` to `to` now. Returns 0, or -1 if (from, item) is not present. */
 static int move_now(struct rank *r, double from, double to, void *item)
 {
@@ -489,18 +527,8 @@ static int move_now(struct rank *r, double from, double to, void *item)
     descend(r, from, item, &p);
     if (!found(&p, from, item))
         return -1;
-    /* Still between its neighbours: change the score in place (and the separator that
-     * names the entry, when one does). */
-    struct leaf *l = p.leaf;
-    uint32_t pos = p.pos;
-    const struct leaf *pl = pos ? l : l->prev, *nl = pos + 1 < l->n ? l : l->next;
-    uint32_t pp = pos ? pos - 1 : (pl ? pl->n - 1 : 0), np = pos + 1 < l->n ? pos + 1 : 0;
-    if ((!pl || cmp(r, pl->k[pp], pl->item[pp], to, item) < 0) &&
-        (!nl || cmp(r, nl->k[np], nl->item[np], to, item) > 0)) {
-        l->k[pos] = to;
-        int sl = pos == 0 ? sep_level(r, &p) : 0;
-        if (sl)
-            p.node[sl]->sk[p.at[sl]] = to;
+    if (fits_at(r, p.leaf, p.pos, to)) { /* still between its neighbours */
+        key_in_place(r, &p, to);
         return 0;
     }
     remove_at(r, &p);
@@ -690,31 +718,14 @@ size_t rank_page(struct rank *r, size_t offset, size_t limit, void **out)
     rank_settle(r);
     if (offset >= r->count || limit == 0)
         return 0;
-    const void *node = r->root;
-    for (int h = r->height; h > 0; h--) { /* down to the leaf holding position offset */
-        const struct inner *in = node;
-        uint32_t c = 0;
-        while (c + 1 < in->n && offset >= in->count[c])
-            offset -= in->count[c++];
-        node = in->child[c];
-    }
-    const struct leaf *l = node;
+    struct path p;
+    descend_at(r, offset, &p);
+    const struct leaf *l = p.leaf;
     size_t n = 0;
-    for (uint32_t i = (uint32_t)offset; l && n < limit; l = l->next, i = 0)
+    for (uint32_t i = p.pos; l && n < limit; l = l->next, i = 0)
         for (; i < l->n && n < limit; i++)
             out[n++] = l->item[i];
     return n;
-}
-
-/* Whether entry i of l, keyed `to` instead, would still lie after the entry before it
- * and before the one after it. */
-static int fits_at(const struct rank *r, const struct leaf *l, uint32_t i, double to)
-{
-    const void *item = l->item[i];
-    const struct leaf *pl = i ? l : l->prev, *nl = i + 1 < l->n ? l : l->next;
-    uint32_t pi = i ? i - 1 : (pl ? pl->n - 1 : 0), ni = i + 1 < l->n ? i + 1 : 0;
-    return (!pl || cmp(r, pl->k[pi], pl->item[pi], to, item) < 0) &&
-           (!nl || cmp(r, nl->k[ni], nl->item[ni], to, item) > 0);
 }
 
 /* Moves p to the leaf before its own; 0 when it is the first. */
@@ -744,23 +755,12 @@ size_t rank_rekey(struct rank *r, size_t pos, size_t n, rank_rekey_fn fn, void *
     if (n > r->count - pos)
         n = r->count - pos;
     struct path p;
-    void *node = r->root;
-    size_t offset = pos + n - 1;
-    for (int h = r->height; h > 0; h--) { /* down to the leaf holding the last */
-        struct inner *in = node;
-        uint32_t c = 0;
-        while (c + 1 < in->n && offset >= in->count[c])
-            offset -= in->count[c++];
-        p.node[h] = in;
-        p.at[h] = c;
-        node = in->child[c];
-    }
-    p.leaf = node;
+    descend_at(r, pos + n - 1, &p); /* the last */
     /* From the last to the first: an entry's next neighbour has its new key already and
      * its previous one the old, so scores that all fall (a decay) stay in place (a
      * leaf's first entry's separator with it). */
     size_t done = 0;
-    for (uint32_t i = (uint32_t)offset + 1;; i = p.leaf->n) {
+    for (uint32_t i = p.pos + 1;; i = p.leaf->n) {
         struct leaf *l = p.leaf;
         for (uint32_t j = 0; j < i; j++)
             prefetch(l->item[j]); /* what fn reads, a leaf at a time */
@@ -775,11 +775,8 @@ size_t rank_rekey(struct rank *r, size_t pos, size_t n, rank_rekey_fn fn, void *
                 if (m->to == m->from)
                     pend_drop(r, m);
             } else if (to != l->k[i] && fits_at(r, l, i, to)) {
-                l->k[i] = to;
                 p.pos = i;
-                int sl = i == 0 ? sep_level(r, &p) : 0; /* a separator names it */
-                if (sl)
-                    p.node[sl]->sk[p.at[sl]] = to;
+                key_in_place(r, &p, to);
             } else if (to != l->k[i]) {
                 /* Out of its place: moved now (a move noted would leave its old key to
                  * the neighbours compared with it next, and scores as close as a

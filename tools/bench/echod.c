@@ -223,34 +223,14 @@ static int parse_listen(const char *arg, char *host, size_t hostlen, int *port)
     return 0;
 }
 
-/* --reply-bytes: a decimal number of bytes, 0 (echo) or 1..NET_MAX_TEXT. */
-static int parse_reply_bytes(const char *arg, size_t *out)
+/* A decimal number in [lo, hi] (--reply-bytes, --records): 0, or -1 (*out untouched). */
+static int parse_number(const char *arg, unsigned long long lo, unsigned long long hi, size_t *out)
 {
     char *end;
     errno = 0;
     unsigned long long v = strtoull(arg, &end, 10);
-    if (!*arg || *arg == '-' || *end || errno || v > NET_MAX_TEXT) {
-        fprintf(stderr,
-                "echod: --reply-bytes wants a number of bytes from 0 (echo) to %d "
-                "(SPEC's text frame bound), not '%s'\n",
-                NET_MAX_TEXT, arg);
+    if (!*arg || *arg == '-' || *end || errno || v < lo || v > hi)
         return -1;
-    }
-    *out = (size_t)v;
-    return 0;
-}
-
-/* --records: a count of records, 1..ECHOD_RECORDS_MAX. */
-static int parse_records(const char *arg, size_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(arg, &end, 10);
-    if (!*arg || *arg == '-' || *end || errno || v < 1 || v > ECHOD_RECORDS_MAX) {
-        fprintf(stderr, "echod: --records wants a number of records from 1 to %d, not '%s'\n",
-                ECHOD_RECORDS_MAX, arg);
-        return -1;
-    }
     *out = (size_t)v;
     return 0;
 }
@@ -272,8 +252,13 @@ int main(int argc, char **argv)
         if (c == 'l' && !parse_listen(optarg, host, sizeof host, &port))
             continue;
         if (c == 'r') {
-            if (parse_reply_bytes(optarg, &reply_bytes))
+            if (parse_number(optarg, 0, NET_MAX_TEXT, &reply_bytes)) {
+                fprintf(stderr,
+                        "echod: --reply-bytes wants a number of bytes from 0 (echo) to %d "
+                        "(SPEC's text frame bound), not '%s'\n",
+                        NET_MAX_TEXT, optarg);
                 return 2;
+            }
             continue;
         }
         if (c == 'o') {
@@ -281,8 +266,12 @@ int main(int argc, char **argv)
             continue;
         }
         if (c == 'm') {
-            if (parse_records(optarg, &records))
+            if (parse_number(optarg, 1, ECHOD_RECORDS_MAX, &records)) {
+                fprintf(stderr,
+                        "echod: --records wants a number of records from 1 to %d, not '%s'\n",
+                        ECHOD_RECORDS_MAX, optarg);
                 return 2;
+            }
             continue;
         }
         if (c == 'h') {
