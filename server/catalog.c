@@ -334,6 +334,11 @@ uint64_t catalog_gallery_gen(const struct cgal *g)
     return g->gen;
 }
 
+size_t catalog_gallery_order(const struct cgal *g, enum sort s, uint64_t *version)
+{
+    *version = rank_version(g->rank[s]);
+    return rank_count(g->rank[s]);
+}
 
 void cat_facts_from_json(const json_t *record, struct facts *f)
 {

@@ -143,6 +143,10 @@ void catalog_touch_tally(struct dmem *d);
 /* Moves whenever anything a page of g shows may have changed but its designs' stored
  * records and their order: a design's data, tally or score, the contest's settings. */
 uint64_t catalog_gallery_gen(const struct cgal *g);
+/* The number of visible designs of g (a plain page's total) and, in *version, the
+ * version of their order in sort s (rank_version): together with the generation above
+ * and the stored records, all that a plain page of g shows. */
+size_t catalog_gallery_order(const struct cgal *g, enum sort s, uint64_t *version);
 /* The design with this id, or NULL. */
 struct dmem *catalog_design(const struct catalog *cat, uint64_t id);
 /* Calls fn for every design, in id order (oldest first). Returns the first non-zero fn

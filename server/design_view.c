@@ -13,6 +13,7 @@
 #include "designs.h"
 #include "reports.h"
 #include "store.h"
+#include "u64map.h"
 #include "util.h"
 #include "votes.h"
 
@@ -334,53 +335,101 @@ static void prefetch_items(const struct design_view *v, struct dmem *const *item
     }
 }
 
-/* ---- first pages ---- */
+/* ---- pages ---- */
 
-#define PAGE_CACHE_SLOTS 16
-#define PAGE_CACHE_BODY_MAX (64 * 1024)
+/* The page cache: the items of plain pages as shown lately, kept by their positions in
+ * a gallery's order in one sort, in blocks of PAGE_BLOCK positions. Each block holds
+ * the stamp it was made under; a page whose every position sits filled in a block of
+ * the gallery's stamp now is copied from the blocks, reading no design and not the
+ * order. A block of another stamp is emptied when an item is next kept in it. */
+#define PAGE_BLOCK 32
 
-struct page_entry {
-    uint64_t used; /* when last served or made (the cache's clock); 0: empty */
-    const struct cgal *g;
-    enum sort sort;
-    size_t limit;
-    uint64_t gen, records_gen; /* the gallery's and the view's when it was made */
-    size_t total;
-    int n;
-    struct dmem *items[CATALOG_PAGE_MAX];
-    struct ccbuf body;
+/* Everything a plain page of a gallery shows, but the stored records: the gallery's
+ * generation (its designs' data, tallies and scores, its settings) and its order's
+ * version in the sort (catalog_gallery_order); and the view's records_gen. */
+struct pstamp {
+    uint64_t gen, order, records;
+};
+
+struct porder; /* a gallery's blocks in one sort */
+
+struct pblock {
+    struct pstamp stamp;
+    uint32_t have;    /* slot i (position PAGE_BLOCK * index + i) is filled: bit i */
+    uint32_t held_at; /* its place in the cache's held[] */
+    int ordered;      /* the text holds the items in their order, a comma between each two */
+    struct porder *order;
+    size_t index;                             /* in order->block[] */
+    uint32_t at[PAGE_BLOCK], len[PAGE_BLOCK]; /* slot i's item: text[at, at + len) */
+    struct ccbuf text;
+};
+
+struct porder {
+    struct pblock **block; /* block i covers positions [PAGE_BLOCK * i, + PAGE_BLOCK) */
+    size_t nblock;
 };
 
 struct page_cache {
-    struct page_entry slot[PAGE_CACHE_SLOTS];
-    uint64_t clock, hits, misses;
-    size_t bytes;
+    struct u64map orders; /* (gallery, sort) → struct porder * */
+    struct pblock **held; /* every block, in no order */
+    size_t n, cap, hand;  /* hand: where the next sweep starts in held[] */
+    size_t bytes, max;
+    uint64_t hits, misses;
 };
 
-struct page_cache *page_cache_new(void)
+/* What a block of text room costs against the bound (its header, malloc's rounding). */
+static size_t block_cost(size_t room) { return sizeof(struct pblock) + room + 32; }
+
+struct page_cache *page_cache_new(size_t max_bytes)
 {
-    return xcalloc(1, sizeof(struct page_cache));
+    struct page_cache *c = xcalloc(1, sizeof *c);
+    c->max = max_bytes;
+    u64map_init(&c->orders);
+    return c;
+}
+
+/* Drops the block at held[at]: the last one takes its place. */
+static void block_drop(struct page_cache *c, size_t at)
+{
+    struct pblock *k = c->held[at];
+    k->order->block[k->index] = NULL;
+    c->bytes -= block_cost(k->text.cap);
+    ccbuf_free(&k->text);
+    free(k);
+    c->held[at] = c->held[--c->n];
+    if (at < c->n)
+        c->held[at]->held_at = (uint32_t)at;
 }
 
 void page_cache_free(struct page_cache *c)
 {
     if (!c)
         return;
-    for (int i = 0; i < PAGE_CACHE_SLOTS; i++)
-        ccbuf_free(&c->slot[i].body);
+    while (c->n)
+        block_drop(c, c->n - 1);
+    size_t at = 0;
+    uint64_t key;
+    void *val;
+    while (u64map_next(&c->orders, &at, &key, &val)) {
+        struct porder *o = val;
+        free(o->block);
+        free(o);
+    }
+    u64map_free(&c->orders);
+    free(c->held);
     free(c);
 }
 
-void page_cache_stats(const struct page_cache *c, size_t *bytes, size_t *pages,
-                      uint64_t *hits, uint64_t *misses)
+void page_cache_stats(const struct page_cache *c, size_t *bytes, size_t *items, uint64_t *hits,
+                      uint64_t *misses)
 {
-    *bytes = *pages = 0;
+    *bytes = *items = 0;
     *hits = *misses = 0;
     if (!c)
         return;
-    *bytes = sizeof *c + c->bytes;
-    for (int i = 0; i < PAGE_CACHE_SLOTS; i++)
-        *pages += c->slot[i].used != 0;
+    *bytes = sizeof *c + c->bytes + c->cap * sizeof *c->held + u64map_memory(&c->orders);
+    for (size_t i = 0; i < c->n; i++)
+        *items += (size_t)__builtin_popcount(c->held[i]->have);
     *hits = c->hits;
     *misses = c->misses;
 }
@@ -391,95 +440,212 @@ void design_view_records_written(struct design_view *v)
     record_cache_invalidate(v->records);
 }
 
-/* Whether the page q asks viewer for, of the designs items[0..n), may be kept: a plain
- * first page, the same for everyone but the brand (which is shown report counts and
- * hidden designs). */
-static int page_keepable(const struct gallery_query *q, const struct session *viewer,
-                         const char *prefix, struct dmem *const *items, int n)
+/* The gallery of the page q asks viewer for when the page may be served from the cache
+ * and kept in it: a plain page (no filter, no hidden designs), the same for everyone
+ * but the brand (who is shown report counts and hidden designs), of a contest that
+ * does not seal its tallies now (who sees a sealed tally depends on the viewer). */
+static const struct cgal *page_keepable(const struct design_view *v, const struct gallery_query *q,
+                                        const struct session *viewer)
 {
-    if (!n || q->random || q->offset || q->creator || q->tag[0] || q->status >= 0 ||
-        q->kind || q->hidden_of || prefix[0] || (viewer && viewer->role == ROLE_BRAND))
-        return 0;
-    /* who sees the tallies of a contest that seals them depends on the viewer (a page's
-     * designs are all of its gallery's contest) */
-    return !contest_sealed(catalog_gallery_contest(catalog_gallery_of(items[0])));
+    if (!v->pages || q->random || q->creator || q->tag[0] || q->status >= 0 || q->kind ||
+        q->hidden_of || (viewer && viewer->role == ROLE_BRAND))
+        return NULL;
+    const struct cgal *g = catalog_gallery(v->catalog, q->contest);
+    return g && !contest_sealed(catalog_gallery_contest(g)) ? g : NULL;
 }
 
-static struct page_entry *page_find(struct page_cache *c, const struct cgal *g,
-                                    const struct gallery_query *q)
+/* g's blocks in sort s (made when make is set; else NULL when it has none). */
+static struct porder *page_order(struct page_cache *c, const struct cgal *g, enum sort s, int make)
 {
-    for (int i = 0; i < PAGE_CACHE_SLOTS; i++) {
-        struct page_entry *e = &c->slot[i];
-        if (e->used && e->g == g && e->sort == q->sort && e->limit == q->limit)
-            return e;
+    uint64_t key = (uint64_t)(uintptr_t)g | (uint64_t)s; /* g is 8-aligned, s < 8 */
+    struct porder *o = u64map_get(&c->orders, key);
+    if (!o && make) {
+        o = xcalloc(1, sizeof *o);
+        u64map_put(&c->orders, key, o);
     }
-    return NULL;
+    return o;
 }
 
-/* Whether e shows what the page of items[0..n), total, would show now. */
-static int page_fresh(const struct page_entry *e, const struct design_view *v,
-                      struct dmem *const *items, int n, size_t total)
+/* The stamp of g's page in sort s now, and its total. */
+static size_t page_stamp(const struct design_view *v, const struct cgal *g, enum sort s,
+                         struct pstamp *st)
 {
-    return e->gen == catalog_gallery_gen(e->g) && e->records_gen == v->records_gen &&
-           e->total == total && e->n == n && !memcmp(e->items, items, n * sizeof *items);
+    size_t total = catalog_gallery_order(g, s, &st->order);
+    st->gen = catalog_gallery_gen(g);
+    st->records = v->records_gen;
+    return total;
 }
 
-/* Keeps the page just made (body[0..len)) in e, or in the empty or least recently used
- * slot when e is NULL. */
-static void page_keep(struct page_cache *c, struct page_entry *e, const struct cgal *g,
-                      const struct gallery_query *q, uint64_t records_gen,
-                      struct dmem *const *items, int n, size_t total, const void *body,
-                      size_t len)
+static int stamp_eq(const struct pstamp *a, const struct pstamp *b)
 {
-    if (!e) {
-        e = &c->slot[0];
-        for (int i = 1; i < PAGE_CACHE_SLOTS && e->used; i++)
-            if (c->slot[i].used < e->used)
-                e = &c->slot[i];
+    return a->gen == b->gen && a->order == b->order && a->records == b->records;
+}
+
+/* The slots of the block holding positions [from, to) that those positions fill. */
+static uint32_t slot_mask(size_t block, size_t from, size_t to)
+{
+    size_t lo = block * PAGE_BLOCK, hi = lo + PAGE_BLOCK;
+    from = from > lo ? from - lo : 0;
+    to = (to < hi ? to : hi) - lo;
+    uint64_t bits = ((uint64_t)1 << to) - ((uint64_t)1 << from);
+    return (uint32_t)bits;
+}
+
+/* Appends the window of positions [from, to) of o (total of them in all) when every one
+ * of them is filled under stamp st; 0 (out unchanged) otherwise. From a block in order,
+ * the page's part of it is one copy. */
+static int page_serve(const struct porder *o, const struct pstamp *st, size_t total, size_t from,
+                      size_t to, const char *prefix, struct ccbuf *out)
+{
+    size_t bytes = 0;
+    for (size_t b = from / PAGE_BLOCK; b <= (to - 1) / PAGE_BLOCK; b++) {
+        const struct pblock *k = b < o->nblock ? o->block[b] : NULL;
+        uint32_t want = slot_mask(b, from, to);
+        if (!k || (k->have & want) != want || !stamp_eq(&k->stamp, st))
+            return 0;
+        bytes += k->text.len;
     }
-    c->bytes -= e->body.cap;
-    if (len > PAGE_CACHE_BODY_MAX) { /* not kept: the slot is emptied */
-        ccbuf_free(&e->body);
-        e->used = 0;
+    /* the items' lines asked for at once, so that their misses overlap */
+    for (size_t p = from; p < to; p++) {
+        const struct pblock *k = o->block[p / PAGE_BLOCK];
+        size_t i = p % PAGE_BLOCK;
+        const char *t = (const char *)k->text.data + k->at[i];
+        for (size_t at = 0; at < k->len[i] + 63; at += 64)
+            prefetch(t + at);
+    }
+    ccbuf_reserve(out, bytes + (to - from) + 64 + strlen(prefix));
+    ccbuf_append_str(out, "{");
+    ccbuf_append_str(out, prefix);
+    ccbuf_append_str(out, "\"total\":");
+    ccbuf_append_u64(out, total);
+    ccbuf_append_str(out, ",\"items\":[");
+    for (size_t p = from; p < to;) {
+        const struct pblock *k = o->block[p / PAGE_BLOCK];
+        size_t i = p % PAGE_BLOCK, end = (p / PAGE_BLOCK + 1) * PAGE_BLOCK;
+        if (end > to)
+            end = to;
+        if (p > from)
+            ccbuf_append(out, ",", 1);
+        if (k->ordered) { /* items i .. j of the block, the commas between them too */
+            size_t j = end - 1 - p / PAGE_BLOCK * PAGE_BLOCK;
+            ccbuf_append(out, k->text.data + k->at[i], k->at[j] + k->len[j] - k->at[i]);
+            p = end;
+            continue;
+        }
+        ccbuf_append(out, k->text.data + k->at[i], k->len[i]);
+        p++;
+    }
+    ccbuf_append(out, "]}", 2);
+    return 1;
+}
+
+/* Lays k's items (every slot filled) out again in their order, a comma between each
+ * two: a page's part of the block is then one copy of sequential memory. */
+static void block_order(struct page_cache *c, struct pblock *k, int slots)
+{
+    struct ccbuf t;
+    ccbuf_init(&t);
+    ccbuf_reserve(&t, k->text.len + (size_t)slots);
+    for (int i = 0; i < slots; i++) {
+        if (i)
+            ccbuf_append(&t, ",", 1);
+        uint32_t at = (uint32_t)t.len;
+        ccbuf_append(&t, k->text.data + k->at[i], k->len[i]);
+        k->at[i] = at;
+    }
+    c->bytes -= k->text.cap;
+    c->bytes += t.cap;
+    ccbuf_free(&k->text);
+    k->text = t;
+    k->ordered = 1;
+}
+
+/* Drops blocks from the sweep's hand on (the cache keeps no order of use) until it
+ * holds at most three quarters of its bound. */
+static void page_sweep(struct page_cache *c)
+{
+    size_t target = c->max / 4 * 3;
+    while (c->bytes > target && c->n) {
+        if (c->hand >= c->n)
+            c->hand = 0;
+        block_drop(c, c->hand++);
+    }
+}
+
+/* Keeps the item at position pos of o (total positions), text[0..len), shown under
+ * stamp st. */
+static void page_keep(struct page_cache *c, struct porder *o, const struct pstamp *st, size_t total,
+                      size_t pos, const void *text, size_t len)
+{
+    size_t b = pos / PAGE_BLOCK, i = pos % PAGE_BLOCK;
+    if (len > UINT32_MAX / 4 || block_cost(len) > c->max / 16)
         return;
+    if (b >= o->nblock) {
+        size_t n = o->nblock ? o->nblock : 8;
+        while (n <= b)
+            n *= 2;
+        o->block = xrealloc(o->block, n * sizeof *o->block);
+        memset(o->block + o->nblock, 0, (n - o->nblock) * sizeof *o->block);
+        c->bytes += (n - o->nblock) * sizeof *o->block;
+        o->nblock = n;
     }
-    e->used = ++c->clock;
-    e->g = g;
-    e->sort = q->sort;
-    e->limit = q->limit;
-    e->gen = catalog_gallery_gen(g);
-    e->records_gen = records_gen;
-    e->total = total;
-    e->n = n;
-    memcpy(e->items, items, n * sizeof *items);
-    e->body.len = 0;
-    ccbuf_append(&e->body, body, len);
-    c->bytes += e->body.cap;
+    struct pblock *k = o->block[b];
+    if (!k) {
+        if (c->n == c->cap) {
+            c->cap = c->cap ? 2 * c->cap : 64;
+            c->held = xrealloc(c->held, c->cap * sizeof *c->held);
+        }
+        k = xcalloc(1, sizeof *k);
+        k->order = o;
+        k->index = b;
+        k->held_at = (uint32_t)c->n;
+        k->stamp = *st;
+        c->held[c->n++] = k;
+        o->block[b] = k;
+        c->bytes += block_cost(0);
+    } else if (!stamp_eq(&k->stamp, st)) { /* stale: emptied */
+        k->stamp = *st;
+        k->have = 0;
+        k->ordered = 0;
+        k->text.len = 0;
+    } else if (k->have & (1u << i)) {
+        return; /* the same stamp: the same text */
+    }
+    size_t cap = k->text.cap;
+    k->at[i] = (uint32_t)k->text.len;
+    k->len[i] = (uint32_t)len;
+    ccbuf_append(&k->text, text, len);
+    k->have |= 1u << i;
+    c->bytes += k->text.cap - cap;
+    uint32_t full = slot_mask(b, 0, total);
+    if (k->have == full)
+        block_order(c, k, __builtin_popcount(full));
 }
+
+/* ---- windows ---- */
 
 int gallery_window_json(const struct design_view *v, const struct gallery_query *q,
                         const struct session *viewer, struct ccbuf *out, const char *prefix)
 {
+    struct page_cache *pc = v->pages;
+    const struct cgal *g = page_keepable(v, q, viewer);
+    struct porder *o = NULL;
+    struct pstamp st;
+    if (g) {
+        size_t total = page_stamp(v, g, q->sort, &st);
+        size_t limit = q->limit > CATALOG_PAGE_MAX ? CATALOG_PAGE_MAX : q->limit;
+        size_t to = q->offset + limit < total ? q->offset + limit : total;
+        o = page_order(pc, g, q->sort, 0);
+        if (q->offset < to && o && page_serve(o, &st, total, q->offset, to, prefix, out)) {
+            pc->hits++;
+            return 0;
+        }
+    }
     struct dmem *items[CATALOG_PAGE_MAX];
     size_t total = 0;
     int n = catalog_page(v->catalog, q, items, &total);
     if (n < 0)
         return n;
-    struct page_cache *pc = v->pages;
-    const struct cgal *g = NULL;
-    struct page_entry *kept = NULL;
-    if (pc && page_keepable(q, viewer, prefix, items, n)) {
-        g = catalog_gallery_of(items[0]); /* the page's gallery: an empty one is not kept */
-        kept = page_find(pc, g, q);
-        if (kept && page_fresh(kept, v, items, n, total)) {
-            ccbuf_append(out, kept->body.data, kept->body.len);
-            kept->used = ++pc->clock;
-            pc->hits++;
-            return 0;
-        }
-        pc->misses++;
-    }
-    size_t start = out->len;
     MDB_txn *txn;
     int rc = store_read_begin(v->store, &txn);
     if (rc)
@@ -491,15 +657,28 @@ int gallery_window_json(const struct design_view *v, const struct gallery_query 
     ccbuf_append_str(out, "\"total\":");
     ccbuf_append_u64(out, total);
     ccbuf_append_str(out, ",\"items\":[");
+    size_t at[CATALOG_PAGE_MAX + 1]; /* item i: out->data[at[i], at[i + 1] - 1) */
     for (int i = 0; i < n && !rc; i++) {
         if (i)
             ccbuf_append(out, ",", 1);
+        at[i] = out->len;
         rc = design_item_json(v, txn, items[i], viewer, out);
     }
+    at[n] = out->len + 1;
     store_read_end(v->store, txn);
     ccbuf_append(out, "]}", 2);
-    if (!rc && g)
-        page_keep(pc, kept, g, q, v->records_gen, items, n, total, out->data + start,
-                  out->len - start);
+    if (!rc && g && n > 0) {
+        /* kept under the stamp of now: the page settled its order's moves waiting,
+         * which changes no order as read (rank_settle) */
+        size_t count = page_stamp(v, g, q->sort, &st);
+        if (!o)
+            o = page_order(pc, g, q->sort, 1);
+        pc->misses++;
+        for (int i = 0; i < n; i++)
+            page_keep(pc, o, &st, count, q->offset + (size_t)i, out->data + at[i],
+                      at[i + 1] - 1 - at[i]);
+        if (pc->bytes > pc->max)
+            page_sweep(pc);
+    }
     return rc;
 }

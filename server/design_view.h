@@ -24,7 +24,7 @@ struct design_view {
     struct catalog *catalog; /* tallies, scores, pages */
     struct reports *reports; /* report counts, shown to the brand */
     struct record_cache *records; /* the design records last read (NULL: none kept) */
-    struct page_cache *pages;     /* first pages last shown (NULL: none kept) */
+    struct page_cache *pages;     /* plain pages' items last shown (NULL: none kept) */
     uint64_t records_gen;         /* moves with every commit that wrote a design record */
     struct votes_seen *seen;      /* the votes the post-commit steps saw (votes.h) */
 };
@@ -50,18 +50,21 @@ void record_cache_invalidate(struct record_cache *c);
 void record_cache_stats(const struct record_cache *c, size_t *bytes, size_t *records,
                         uint64_t *hits, uint64_t *misses);
 
-/* The first pages: the text of the first page of a plain gallery (no filter, offset 0,
- * as anyone but the brand sees it; not empty; its contest not sealing tallies), kept for
- * the next request of the same page, in 16 slots of at most 64 KiB each (the least
- * recently used goes). Exact: a page is served from it only when the gallery gives the
- * same designs in the same order and total, and neither its generation
- * (catalog_gallery_gen: tallies, scores, data, settings) nor the view's records_gen
- * moved since it was made; anything else builds it again. Loop thread only. */
-struct page_cache *page_cache_new(void);
+/* The page cache: the items of plain pages (no filter, as anyone but the brand sees
+ * them; their contest not sealing tallies) as shown lately, kept by their positions in
+ * a gallery's order in one sort, in blocks of 32 positions, each block under the stamp
+ * it was made with: the gallery's generation (catalog_gallery_gen: tallies, scores,
+ * data, settings), its order's version in the sort (catalog_gallery_order) and the
+ * view's records_gen. A page at any offset whose every position is kept under the
+ * stamp of now is copied from the blocks, reading neither its designs nor the order;
+ * any other is built and its items kept. Exact: anything that changes what a plain page
+ * shows moves the stamp. Bounded by max_bytes (blocks, their text and headers; at the
+ * bound a sweep drops about a quarter of them). Loop thread only. */
+struct page_cache *page_cache_new(size_t max_bytes);
 void page_cache_free(struct page_cache *c); /* NULL-safe */
-/* For /metrics: bytes held, pages held, pages served from it, pages built for it. */
-void page_cache_stats(const struct page_cache *c, size_t *bytes, size_t *pages,
-                      uint64_t *hits, uint64_t *misses);
+/* For /metrics: bytes held, items held, pages served from it, plain pages built. */
+void page_cache_stats(const struct page_cache *c, size_t *bytes, size_t *items, uint64_t *hits,
+                      uint64_t *misses);
 
 /* Whether viewer (0 = anonymous) with role may see the design of this stored record:
  * hidden designs only their creator and the brand. */

@@ -315,16 +315,18 @@ static void metrics(struct net_http *h, struct server *s)
            "Design records shown from the cache.", rhits);
     metric(&b, "cocreate_record_cache_misses_total", "counter",
            "Design records read from LMDB and kept.", rmisses);
-    size_t pbytes, ppages;
+    size_t pbytes, pitems;
     uint64_t phits, pmisses;
-    page_cache_stats(s->view.pages, &pbytes, &ppages, &phits, &pmisses);
+    page_cache_stats(s->view.pages, &pbytes, &pitems, &phits, &pmisses);
     metric(&b, "cocreate_page_cache_bytes", "gauge",
-           "Bytes of first pages kept for the next request of the same page.", pbytes);
-    metric(&b, "cocreate_page_cache_pages", "gauge", "First pages kept.", ppages);
+           "Bytes of gallery items kept by their place in the galleries' orders (bounded by "
+           "--page-cache).",
+           pbytes);
+    metric(&b, "cocreate_page_cache_items", "gauge", "Gallery items kept.", pitems);
     metric(&b, "cocreate_page_cache_hits_total", "counter",
-           "First pages served from the cache.", phits);
+           "Plain gallery pages copied from the cache.", phits);
     metric(&b, "cocreate_page_cache_misses_total", "counter",
-           "First pages built again (changed, or not kept).", pmisses);
+           "Plain gallery pages built (changed, or not kept) and kept.", pmisses);
     net_http_respond(h, 200, "text/plain; version=0.0.4", b.data, b.len);
 }
 

@@ -114,6 +114,9 @@ static void usage(FILE *f, const char *web_default)
             "                       that lets more pile up unread is disconnected\n"
             "  --record-cache BYTES design records kept in memory for showing designs\n"
             "                       (default 64M; 0: none): pages read fewer LMDB pages\n"
+            "  --page-cache BYTES   gallery items kept by their place in the galleries'\n"
+            "                       orders (default 64M; 0: none): a page of a gallery\n"
+            "                       that did not change since is copied whole\n"
             "  --ws-sndbuf BYTES    kernel send buffer of a WebSocket connection (default\n"
             "                       %u, SO_SNDBUF); 0 leaves it to the kernel, which grows\n"
             "                       it to megabytes for a client that stops reading\n"
@@ -520,15 +523,20 @@ int main(int argc, char **argv)
         {"tls-cert", required_argument, NULL, 0x140},
         {"tls-key", required_argument, NULL, 0x141},
         {"record-cache", required_argument, NULL, 0x142},
+        {"page-cache", required_argument, NULL, 0x143},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     char host[256] = "127.0.0.1", web_buf[PATH_MAX];
     const char *web_default = default_web_dir(web_buf, sizeof web_buf);
-    struct server_config cfg = {
-        .host = host, .port = 8080, .data_dir = "./var", .web_dir = web_default,
-        .ws_sndbuf = NET_DEFAULT_WS_SNDBUF, .record_cache = SERVER_RECORD_CACHE_DEFAULT};
+    struct server_config cfg = {.host = host,
+                                .port = 8080,
+                                .data_dir = "./var",
+                                .web_dir = web_default,
+                                .ws_sndbuf = NET_DEFAULT_WS_SNDBUF,
+                                .record_cache = SERVER_RECORD_CACHE_DEFAULT,
+                                .page_cache = SERVER_PAGE_CACHE_DEFAULT};
     const char *brand = NULL, *apply = NULL, *backup_to = NULL;
     int rotate = 0;
     rate_config_defaults(&cfg.rate);
@@ -558,6 +566,13 @@ int main(int argc, char **argv)
         case 0x142:
             if (parse_size(optarg, &cfg.record_cache)) {
                 fprintf(stderr, "cocreated: --record-cache wants 0 or a size like 64M, got '%s'\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        case 0x143:
+            if (parse_size(optarg, &cfg.page_cache)) {
+                fprintf(stderr, "cocreated: --page-cache wants 0 or a size like 64M, got '%s'\n",
                         optarg);
                 return 2;
             }

@@ -72,6 +72,7 @@ struct rank {
     void *root;
     int height; /* inner levels above the leaves (0: the root is a leaf) */
     size_t count;
+    uint64_t version; /* rank_version: moves with every change of the order as read */
     size_t bytes;
     rank_tie_fn tie;
     rank_key_fn key;
@@ -158,6 +159,8 @@ size_t rank_count(const struct rank *r)
 {
     return r->count;
 }
+
+uint64_t rank_version(const struct rank *r) { return r->version; }
 
 size_t rank_memory(const struct rank *r)
 {
@@ -279,6 +282,7 @@ static void insert_at(struct rank *r, struct path *p, double k, void *item, int 
     struct leaf *l = p->leaf;
     uint32_t pos = p->pos;
     r->count++;
+    r->version++;
     if (l->n < LEAF_CAP) {
         memmove(l->k + pos + 1, l->k + pos, (l->n - pos) * sizeof *l->k);
         memmove(l->item + pos + 1, l->item + pos, (l->n - pos) * sizeof *l->item);
@@ -410,6 +414,7 @@ static void remove_at(struct rank *r, struct path *p)
     memmove(l->item + pos, l->item + pos + 1, (l->n - pos - 1) * sizeof *l->item);
     l->n--;
     r->count--;
+    r->version++;
     for (int h = 1; h <= r->height; h++)
         p->node[h]->count[p->at[h]]--;
     if (!r->count) { /* empty: one empty leaf again */
@@ -486,6 +491,7 @@ static void pend_add(struct rank *r, void *item, double from, double to)
         r->pend = xrealloc(r->pend, r->pend_cap * sizeof *r->pend);
     }
     r->pend[r->npend++] = (struct pend){item, from, to};
+    r->version++; /* the order as read changed; the tree only when the move is made */
     u64map_put(&r->pend_at, (uint64_t)(uintptr_t)item, (void *)(uintptr_t)r->npend);
 }
 
@@ -622,6 +628,7 @@ void rank_settle(struct rank *r)
 {
     if (!r->npend)
         return;
+    uint64_t version = r->version; /* the moves were counted when noted */
     if (r->npend >= RANK_REBUILD_MIN && r->npend * RANK_REBUILD_SHARE >= r->count) {
         rebuild(r); /* leaves r->pend in another order: the map is dropped whole */
         u64map_free(&r->pend_at);
@@ -634,6 +641,7 @@ void rank_settle(struct rank *r)
         }
     }
     r->npend = 0;
+    r->version = version;
 }
 
 size_t rank_pending(const struct rank *r)
@@ -675,6 +683,7 @@ int rank_update(struct rank *r, double old_score, double new_score, void *item)
         if (m->to != old_score)
             return -1;
         m->to = new_score;
+        r->version++;
         if (m->to == m->from)
             pend_drop(r, m); /* back where it is */
         return 0;
@@ -771,6 +780,7 @@ size_t rank_rekey(struct rank *r, size_t pos, size_t n, rank_rekey_fn fn, void *
             double to = fn(item, user);
             struct pend *m = r->npend ? pend_of(r, item) : NULL;
             if (m) { /* where its move takes it, as rank_update */
+                r->version += m->to != to;
                 m->to = to;
                 if (m->to == m->from)
                     pend_drop(r, m);

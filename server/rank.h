@@ -8,6 +8,7 @@
 #define CC_RANK_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* <0 when item a comes before item b among equal scores, >0 after, 0 only for a == b. */
 typedef int (*rank_tie_fn)(const void *a, const void *b);
@@ -23,6 +24,11 @@ struct rank *rank_new(rank_tie_fn tie, rank_key_fn key);
 void rank_free(struct rank *r);
 /* Number of items. */
 size_t rank_count(const struct rank *r);
+/* Moves whenever the order of the items as read may have changed: an item added or
+ * deleted, a move noted, retargeted or made. A re-key that keeps the item between its
+ * neighbours (rank_rekey, rank_move) leaves it: the order is the same. For caches of
+ * what a page of the order shows. */
+uint64_t rank_version(const struct rank *r);
 /* Adds item with score. The (score, item) pair must not be present. */
 void rank_insert(struct rank *r, double score, void *item);
 /* Adds item, with score key(item), after every item present: O(1) amortised, for

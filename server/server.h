@@ -37,8 +37,10 @@ struct server_config {
     const char *tls_cert;   /* --tls-cert: TLS (wss://, https://) on the port, or NULL */
     const char *tls_key;    /* --tls-key: tls_cert's private key */
     size_t record_cache;    /* --record-cache: bytes of design records kept (design_view.h) */
+    size_t page_cache;      /* --page-cache: bytes of plain pages' items kept (design_view.h) */
 };
 #define SERVER_RECORD_CACHE_DEFAULT ((size_t)64 << 20)
+#define SERVER_PAGE_CACHE_DEFAULT ((size_t)64 << 20)
 
 /* Most ops the op table may hold (ops_check fails beyond it): their latency histograms. */
 #define SERVER_OPS_MAX 64

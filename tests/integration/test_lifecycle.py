@@ -18,11 +18,11 @@ import time
 import websockets
 
 from harness import (HOST, Client, Server, check_accounts, check_no_sanitizer_report,
-                     daemon_command, free_port, register, register_many, run, WAIT,
-                     wait_listening)
+                     daemon_command, free_port, register, register_many, run, simple_level,
+                     WAIT, wait_listening)
 
 FLAGS = ('--listen', '--data', '--make-brand', '--map-size', '--send-queue', '--ws-sndbuf',
-         '--drain-ms', '--log-level')
+         '--drain-ms', '--log-level', '--record-cache', '--page-cache')
 notes = []
 GENDATA = os.environ.get('CC_GENDATA', os.path.join(os.path.dirname(os.environ.get(
     'COCREATED', 'build/cocreated')), 'tools', 'bench', 'gendata'))
@@ -97,6 +97,7 @@ def test_flags():
            ['--map-size', '-1'], ['--map-size', '1T'], ['--send-queue', '12Q'],
            ['--ws-sndbuf', 'x'], ['--ws-sndbuf', '65M'], ['--ws-sndbuf', '-1'],
            ['--drain-ms', '0'], ['--drain-ms', 'soon'], ['--log-level', 'loud'],
+           ['--record-cache', 'lots'], ['--page-cache', '12x'], ['--page-cache', '-1'],
            ['stray-argument'])
     for args in bad:
         rc, out, err = daemon(*args)
@@ -114,6 +115,23 @@ async def test_ws_sndbuf():
         await c.close()
         srv.stop()
     notes.append('--ws-sndbuf 64M and 0 serve; 65M, -1, x refused')
+
+
+async def test_no_caches():
+    """--record-cache 0 and --page-cache 0 keep nothing, and pages are served the same."""
+    srv = Server(['--record-cache', '0', '--page-cache', '0'])
+    c = await register(srv, 'nocache')
+    for i in range(3):
+        assert (await c.upload('level', simple_level(variant=7000 + i), title=f'N{i}'))['ok']
+    for _ in range(2):
+        page = await c.ok('gallery.get', sort='top', offset=1)
+        assert page['total'] == 3 and [d['title'] for d in page['items']] == ['N1', 'N2'], page
+    assert srv.metric('cocreate_page_cache_items') == 0
+    assert srv.metric('cocreate_page_cache_hits_total') == 0
+    assert srv.metric('cocreate_record_cache_records') == 0
+    await c.close()
+    srv.stop()
+    notes.append('--record-cache 0 --page-cache 0 serve pages, keep nothing')
 
 
 async def test_brand_and_port():
@@ -522,6 +540,7 @@ async def main():
     test_listen_address()
     step('ws_sndbuf')
     await test_ws_sndbuf()
+    await test_no_caches()
     step('brand and port')
     srv, token = await test_brand_and_port()
     await test_schema(srv, token)

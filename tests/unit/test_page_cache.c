@@ -1,11 +1,14 @@
-/* The first pages of design_view.c against pages built every time: after each of
- * 4,000 random changes through the catalog (votes, comments, hiding, tags, status
- * moves, record rewrites) the first pages of every sort, at two sizes, are byte for byte
- * those of a view without the cache, as anyone and as a member sees them, and after the
- * rescoring timer moved the hot order; the brand's, a sealed contest's and pages past
- * the first are never kept. Pages asked again with nothing changed are served
- * from the cache (hits), and a record rewritten without the post-commit step's
- * design_view_records_written is served stale: the test would see a missed invalidation. */
+/* The page cache of design_view.c against pages built every time: after each of 4,000
+ * random changes through the catalog (votes, comments, hiding, tags, status moves,
+ * record rewrites) pages of every sort — the first at two sizes, and pages at random
+ * offsets and sizes, across the cache's blocks of 32 positions and past the end — are
+ * byte for byte those of a view without the cache, as anyone and as a member sees
+ * them, through a roomy cache and through one so small that its sweep runs all the
+ * time; and after the rescoring timer moved the hot order (its version alone moves).
+ * The brand's pages, a sealed contest's and filtered ones are never kept. Pages asked
+ * again with nothing changed are served from the cache (hits), and a record rewritten
+ * without the post-commit step's design_view_records_written is served stale: the test
+ * would see a missed invalidation. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,40 +48,50 @@ static char *window(const struct design_view *v, const struct gallery_query *q,
 
 static uint64_t hits(const struct design_view *v)
 {
-    size_t bytes, pages;
+    size_t bytes, items;
     uint64_t h, m;
-    page_cache_stats(v->pages, &bytes, &pages, &h, &m);
-    ASSERT(pages <= 16 && bytes < 16 * 70 * 1024);
+    page_cache_stats(v->pages, &bytes, &items, &h, &m);
+    ASSERT(items <= SORT_COUNT * (DESIGNS + 10));
     return h;
 }
 
-/* Every first page the cache may keep, and two it may not, through both views. */
-static void same_pages(const struct design_view *plain, const struct design_view *cached,
-                       const struct session *member, const struct session *brand)
+/* q's window through plain and each cached view, as viewer: the same text. */
+static void same_page(const struct design_view *plain, const struct design_view *cached,
+                      int ncached, const struct gallery_query *q, const struct session *viewer)
 {
-    static const size_t limits[] = {24, 5};
+    char *a = window(plain, q, viewer);
+    for (int c = 0; c < ncached; c++) {
+        char *b = window(&cached[c], q, viewer);
+        if (strcmp(a, b))
+            fprintf(stderr, "sort %d offset %zu limit %zu view %d:\n%s\n%s\n", q->sort, q->offset,
+                    q->limit, c, a, b);
+        ASSERT_STREQ(a, b);
+        free(b);
+    }
+    free(a);
+}
+
+/* First pages and pages at random places of every sort, through every view, as anyone,
+ * a member and the brand; and filtered pages, which are never kept. */
+static void same_pages(const struct design_view *plain, const struct design_view *cached,
+                       int ncached, const struct session *member, const struct session *brand)
+{
     for (int s = 0; s < SORT_COUNT; s++)
-        for (int l = 0; l < 2; l++) {
+        for (int l = 0; l < 6; l++) {
             struct gallery_query q = fx_query("open", (enum sort)s);
-            q.limit = limits[l];
-            for (int who = 0; who < 3; who++) {
-                const struct session *viewer = who == 0 ? NULL : who == 1 ? member : brand;
-                char *a = window(plain, &q, viewer), *b = window(cached, &q, viewer);
-                if (strcmp(a, b))
-                    fprintf(stderr, "sort %d limit %zu viewer %d:\n%s\n%s\n", s, q.limit, who,
-                            a, b);
-                ASSERT_STREQ(a, b);
-                free(a);
-                free(b);
-            }
+            q.limit = l == 0 ? 24 : l == 1 ? 5 : 1 + next_rand() % CATALOG_PAGE_MAX;
+            q.offset = l < 2 ? 0 : next_rand() % (DESIGNS + 10);
+            for (int who = 0; who < 3; who++)
+                same_page(plain, cached, ncached, &q, who == 0 ? NULL : who == 1 ? member : brand);
         }
     struct gallery_query q = fx_query("open", SORT_TOP);
     q.limit = 24;
-    q.offset = 3; /* not a first page: never kept */
-    uint64_t h = hits(cached);
-    free(window(cached, &q, NULL));
-    free(window(cached, &q, NULL));
-    ASSERT_EQ(hits(cached), h);
+    q.offset = 3;
+    snprintf(q.tag, sizeof q.tag, "red"); /* filtered: never kept */
+    uint64_t h = hits(&cached[0]);
+    same_page(plain, cached, ncached, &q, NULL);
+    same_page(plain, cached, ncached, &q, NULL);
+    ASSERT_EQ(hits(&cached[0]), h);
 }
 
 /* Rewrites design id's title in the store. */
@@ -116,17 +129,37 @@ int main(void)
     struct reports *rp;
     ASSERT_EQ(reports_open(&rp, f.st), 0);
     struct design_view plain = {f.st, f.cat, rp, NULL, NULL, 0, NULL};
-    struct design_view cached = {f.st, f.cat, rp, record_cache_new(1 << 20), page_cache_new(),
-                                 0, NULL};
+    struct design_view cached[2] = {
+        {f.st, f.cat, rp, record_cache_new(1 << 20), page_cache_new(1 << 20), 0, NULL},
+        {f.st, f.cat, rp, NULL, page_cache_new(16 << 10), 0, NULL}, /* sweeps all the time */
+    };
     struct session member = {.account = 99, .role = ROLE_MEMBER};
     struct session brand = {.account = 1, .role = ROLE_BRAND};
     int hearts[DESIGNS + 1] = {0};
-    same_pages(&plain, &cached, &member, &brand);
+    same_pages(&plain, cached, 2, &member, &brand);
 
     /* nothing changed: the same pages again come from the cache */
-    uint64_t h = hits(&cached);
-    same_pages(&plain, &cached, &member, &brand);
-    ASSERT(hits(&cached) >= h + SORT_COUNT * 2 * 2); /* anyone and the member */
+    uint64_t h = hits(&cached[0]);
+    same_pages(&plain, cached, 2, &member, &brand);
+    ASSERT(hits(&cached[0]) >= h + SORT_COUNT * 2 * 2); /* anyone and the member */
+    /* a page across two blocks, asked again: from the cache; and once every position
+     * was shown, any page */
+    struct gallery_query qa = fx_query("open", SORT_TOP);
+    qa.offset = 20;
+    qa.limit = 30;
+    same_page(&plain, cached, 1, &qa, NULL);
+    h = hits(&cached[0]);
+    same_page(&plain, cached, 1, &qa, &member);
+    ASSERT_EQ(hits(&cached[0]), h + 1);
+    for (qa.offset = 0; qa.offset < DESIGNS; qa.offset += qa.limit)
+        same_page(&plain, cached, 1, &qa, NULL);
+    for (int i = 0; i < 20; i++) {
+        qa.offset = next_rand() % DESIGNS;
+        qa.limit = 1 + next_rand() % CATALOG_PAGE_MAX;
+        h = hits(&cached[0]);
+        same_page(&plain, cached, 1, &qa, NULL);
+        ASSERT_EQ(hits(&cached[0]), h + 1);
+    }
 
     static const char *const tagsets[][2] = {{"red", "green"}, {"blue", NULL}};
     char title[32];
@@ -159,24 +192,25 @@ int main(void)
         default: /* a record rewritten, and the post-commit step's call */
             snprintf(title, sizeof title, "title %d", step);
             retitle(&f, id, title);
-            design_view_records_written(&cached);
+            design_view_records_written(&cached[0]);
+            design_view_records_written(&cached[1]);
             break;
         }
         if (step % 7 == 0 || step < 50)
-            same_pages(&plain, &cached, &member, &brand);
+            same_pages(&plain, cached, 2, &member, &brand);
     }
-    same_pages(&plain, &cached, &member, &brand);
+    same_pages(&plain, cached, 2, &member, &brand);
 
     /* Time passes: the rescoring timer moves the hot scores, so the hot order changes
      * while nothing a design shows does; the pages follow. */
     struct gallery_query qh = fx_query("open", SORT_HOT);
     qh.limit = 24;
-    char *hot_before = window(&cached, &qh, NULL);
+    char *hot_before = window(&cached[0], &qh, NULL);
     f.now += 40 * 86400;
     int rescored = f.rescored;
     while (f.rescored == rescored)
         uv_run(&f.loop, UV_RUN_ONCE);
-    same_pages(&plain, &cached, &member, &brand);
+    same_pages(&plain, cached, 2, &member, &brand);
     char *hot_after = window(&plain, &qh, NULL);
     ASSERT(strcmp(hot_before, hot_after)); /* the order moved */
     free(hot_before);
@@ -190,7 +224,7 @@ int main(void)
         for (int who = 0; who < 3; who++) {
             const struct session *viewer = who == 0 ? NULL : who == 1 ? &member : &brand;
             char *a = window(&plain, &qs, viewer);
-            seen[who] = window(&cached, &qs, viewer);
+            seen[who] = window(&cached[0], &qs, viewer);
             ASSERT_STREQ(a, seen[who]);
             ASSERT_EQ(!!strstr(a, "\"tally\":null"), who < 2 && round == 0);
             free(a);
@@ -210,32 +244,37 @@ int main(void)
      * call is for (and proof the pages above came from the cache). */
     struct gallery_query q = fx_query("open", SORT_NEW);
     q.limit = 24;
-    char *before = window(&cached, &q, NULL);
+    char *before = window(&cached[0], &q, NULL);
     struct gallery_query q1 = q;
     q1.limit = 1;
     size_t total;
     uint64_t newest;
     ASSERT_EQ(fx_page(&f, &q1, &newest, 1, &total), 1);
     retitle(&f, newest, "told nobody");
-    char *stale = window(&cached, &q, NULL), *truth = window(&plain, &q, NULL);
+    char *stale = window(&cached[0], &q, NULL), *truth = window(&plain, &q, NULL);
     ASSERT_STREQ(stale, before);
     ASSERT(strcmp(truth, before) && strstr(truth, "told nobody"));
-    design_view_records_written(&cached);
-    char *after = window(&cached, &q, NULL);
+    design_view_records_written(&cached[0]);
+    char *after = window(&cached[0], &q, NULL);
     ASSERT_STREQ(after, truth);
     free(before);
     free(stale);
     free(truth);
     free(after);
 
-    size_t bytes, pages;
-    uint64_t hits_total, misses;
-    page_cache_stats(cached.pages, &bytes, &pages, &hits_total, &misses);
-    ASSERT(pages > 0 && hits_total > 0 && misses > 0);
-    printf("test_page_cache: ok (%llu pages served from the cache, %llu built)\n",
-           (unsigned long long)hits_total, (unsigned long long)misses);
-    page_cache_free(cached.pages);
-    record_cache_free(cached.records);
+    for (int c = 0; c < 2; c++) {
+        size_t bytes, items;
+        uint64_t hits_total, misses;
+        page_cache_stats(cached[c].pages, &bytes, &items, &hits_total, &misses);
+        ASSERT(items > 0 && hits_total > 0 && misses > 0);
+        ASSERT(bytes <= (c ? 16 << 10 : 1 << 20) + 4096); /* its bound, plus its own header */
+        printf("test_page_cache: view %d: %llu pages served from the cache, %llu built, "
+               "%zu items in %zu bytes\n",
+               c, (unsigned long long)hits_total, (unsigned long long)misses, items, bytes);
+        page_cache_free(cached[c].pages);
+        record_cache_free(cached[c].records);
+    }
+    printf("test_page_cache: ok\n");
     reports_close(rp);
     fx_close(&f);
     return 0;

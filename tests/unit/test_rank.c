@@ -5,7 +5,8 @@
  * deletes of items with a move waiting, moves undone before they are made, moves made
  * at once (rank_move), no more than RANK_PEND_MAX waiting; scores that differ by less
  * than a float's precision (the order is the exact scores'); scores re-keyed in order
- * (rank_rekey), in place and as moves. An item taken out is
+ * (rank_rekey), in place and as moves; the index's version moved whenever the order
+ * did since the last check, and not for a decay re-keyed in place. An item taken out is
  * poisoned (its score and tie order scrambled, as a freed and reused design would be):
  * an index that still read it (a separator naming a deleted entry) would misplace what
  * it compares with it. Built twice: as the server has it, and (test_rank_small) with
@@ -14,6 +15,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -95,10 +97,21 @@ static size_t build_model(void)
     return n;
 }
 
+/* The order at the last check, and the index's version then. */
+static const struct rank *last_r;
+static uint64_t last_version;
+static struct item *last_order[N];
+static size_t last_n;
+
 static void check(struct rank *r)
 {
     size_t n = build_model();
     ASSERT_EQ(rank_count(r), n);
+    /* an order changed since the last check moved the version (the page cache's
+     * promise); reading it (settling the moves waiting) does not */
+    uint64_t version = rank_version(r);
+    if (r == last_r && version == last_version)
+        ASSERT(n == last_n && !memcmp(model, last_order, n * sizeof *model));
     void *page[64];
     for (size_t off = 0; off <= n; off += 1 + next_rand() % 97) {
         size_t lim = 1 + next_rand() % 64;
@@ -110,6 +123,11 @@ static void check(struct rank *r)
     }
     for (size_t i = 0; i < n; i += 1 + next_rand() % 13)
         ASSERT_EQ(rank_position(r, model[i]->score, model[i]), i);
+    ASSERT_EQ(rank_version(r), version);
+    last_r = r;
+    last_version = version;
+    last_n = n;
+    memcpy(last_order, model, n * sizeof *model);
 }
 
 /* rank_rekey's new scores: a decay smaller than any two scores' gap, as a pass of the
@@ -122,6 +140,15 @@ static double rekeyed(void *item, void *user)
         it->score *= 1 - 1e-7;
     else if (next_rand() % 4 == 0)
         it->score = (double)(next_rand() % 2000) / 10;
+    return it->score;
+}
+
+/* rank_rekey's new score for one item: a jump of one. */
+static double jumped(void *item, void *user)
+{
+    (void)user;
+    struct item *it = item;
+    it->score += 1;
     return it->score;
 }
 
@@ -332,8 +359,11 @@ int main(void)
         items[i].present = 1;
         rank_insert(r, items[i].score, &items[i]);
     }
+    check(r);
+    uint64_t version = rank_version(r);
     ASSERT_EQ(rank_rekey(r, 0, N + 5, rekeyed, NULL), N);
     ASSERT_EQ(rank_pending(r), 0); /* all in place */
+    ASSERT_EQ(rank_version(r), version); /* the same order */
     check(r);
     ASSERT_EQ(rank_rekey(r, N, 1, rekeyed, NULL), 0);
     int any = 1;
@@ -350,6 +380,26 @@ int main(void)
             check(r);
     }
     check(r);
+    /* Moves noted and retargeted alone, between checks: the version moves with them. */
+    for (int step = 0; step < 300; step++) {
+        struct item *it = &items[next_rand() % N];
+        for (int k = 0; k < 1 + step % 3; k++)
+            step_on(r, it, (double)(next_rand() % 2000) / 10, 0);
+        /* a move waiting retargeted, by an update and by a walk over it */
+        size_t pos = rank_position(r, it->score, it); /* (made now) */
+        uint64_t before = rank_version(r);
+        step_on(r, it, it->score + 1000, 0);
+        ASSERT_EQ(rank_pending(r), 1);
+        ASSERT(rank_version(r) != before);
+        before = rank_version(r);
+        step_on(r, it, it->score + 1, 0);
+        ASSERT(rank_version(r) != before);
+        before = rank_version(r);
+        ASSERT_EQ(rank_rekey(r, pos, 1, jumped, NULL), 1);
+        ASSERT_EQ(rank_pending(r), 1);
+        ASSERT(rank_version(r) != before);
+        check(r);
+    }
     rank_free(r);
     return 0;
 }
