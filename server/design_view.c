@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <uv.h>
 
 #include "ccerr.h"
 #include "contests.h"
@@ -367,6 +368,8 @@ struct pblock {
 struct porder {
     struct pblock **block; /* block i covers positions [PAGE_BLOCK * i, + PAGE_BLOCK) */
     size_t nblock;
+    struct pstamp seen; /* the stamp a page built last saw, */
+    uint64_t seen_at;   /* first seen then (uv_hrtime, ns) */
 };
 
 struct page_cache {
@@ -374,16 +377,18 @@ struct page_cache {
     struct pblock **held; /* every block, in no order */
     size_t n, cap, hand;  /* hand: where the next sweep starts in held[] */
     size_t bytes, max;
+    uint64_t quiet_ns; /* how long a stamp must have stood before items are kept under it */
     uint64_t hits, misses;
 };
 
 /* What a block of text room costs against the bound (its header, malloc's rounding). */
 static size_t block_cost(size_t room) { return sizeof(struct pblock) + room + 32; }
 
-struct page_cache *page_cache_new(size_t max_bytes)
+struct page_cache *page_cache_new(size_t max_bytes, unsigned quiet_ms)
 {
     struct page_cache *c = xcalloc(1, sizeof *c);
     c->max = max_bytes;
+    c->quiet_ns = (uint64_t)quiet_ms * 1000000;
     u64map_init(&c->orders);
     return c;
 }
@@ -462,6 +467,7 @@ static struct porder *page_order(struct page_cache *c, const struct cgal *g, enu
     if (!o && make) {
         o = xcalloc(1, sizeof *o);
         u64map_put(&c->orders, key, o);
+        c->bytes += sizeof *o;
     }
     return o;
 }
@@ -635,8 +641,8 @@ int gallery_window_json(const struct design_view *v, const struct gallery_query 
         size_t total = page_stamp(v, g, q->sort, &st);
         size_t limit = q->limit > CATALOG_PAGE_MAX ? CATALOG_PAGE_MAX : q->limit;
         size_t to = q->offset + limit < total ? q->offset + limit : total;
-        o = page_order(pc, g, q->sort, 0);
-        if (q->offset < to && o && page_serve(o, &st, total, q->offset, to, prefix, out)) {
+        o = page_order(pc, g, q->sort, 1);
+        if (q->offset < to && page_serve(o, &st, total, q->offset, to, prefix, out)) {
             pc->hits++;
             return 0;
         }
@@ -668,17 +674,25 @@ int gallery_window_json(const struct design_view *v, const struct gallery_query 
     store_read_end(v->store, txn);
     ccbuf_append(out, "]}", 2);
     if (!rc && g && n > 0) {
-        /* kept under the stamp of now: the page settled its order's moves waiting,
-         * which changes no order as read (rank_settle) */
-        size_t count = page_stamp(v, g, q->sort, &st);
-        if (!o)
-            o = page_order(pc, g, q->sort, 1);
+        /* Kept under the stamp of now (the page settled its order's moves waiting,
+         * which changes no order as read: rank_settle), once that stamp has stood for
+         * the cache's quiet time: in a gallery whose stamp moves faster (votes coming
+         * in all the time) items kept would be stale before another page could use
+         * them, so none are. */
         pc->misses++;
-        for (int i = 0; i < n; i++)
-            page_keep(pc, o, &st, count, q->offset + (size_t)i, out->data + at[i],
-                      at[i + 1] - 1 - at[i]);
-        if (pc->bytes > pc->max)
-            page_sweep(pc);
+        size_t count = page_stamp(v, g, q->sort, &st);
+        uint64_t now = uv_hrtime();
+        if (!stamp_eq(&o->seen, &st)) {
+            o->seen = st;
+            o->seen_at = now;
+        }
+        if (now - o->seen_at >= pc->quiet_ns) {
+            for (int i = 0; i < n; i++)
+                page_keep(pc, o, &st, count, q->offset + (size_t)i, out->data + at[i],
+                          at[i + 1] - 1 - at[i]);
+            if (pc->bytes > pc->max)
+                page_sweep(pc);
+        }
     }
     return rc;
 }

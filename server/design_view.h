@@ -57,12 +57,14 @@ void record_cache_stats(const struct record_cache *c, size_t *bytes, size_t *rec
  * data, settings), its order's version in the sort (catalog_gallery_order) and the
  * view's records_gen. A page at any offset whose every position is kept under the
  * stamp of now is copied from the blocks, reading neither its designs nor the order;
- * any other is built and its items kept. Exact: anything that changes what a plain page
- * shows moves the stamp. Bounded by max_bytes (blocks, their text and headers; at the
- * bound a sweep drops about a quarter of them). Loop thread only. */
-struct page_cache *page_cache_new(size_t max_bytes);
+ * any other is built, and its items kept once the gallery's stamp has stood quiet_ms
+ * (a gallery taking votes all the time keeps none: they would be stale before another
+ * page could use them). Exact: anything that changes what a plain page shows moves the
+ * stamp. Bounded by max_bytes (blocks, their text and headers; at the bound a sweep
+ * drops about a quarter of them). Loop thread only. */
+struct page_cache *page_cache_new(size_t max_bytes, unsigned quiet_ms);
 void page_cache_free(struct page_cache *c); /* NULL-safe */
-/* For /metrics: bytes held, items held, pages served from it, plain pages built. */
+/* For /metrics: bytes held, items held, plain pages served from it, plain pages built. */
 void page_cache_stats(const struct page_cache *c, size_t *bytes, size_t *items, uint64_t *hits,
                       uint64_t *misses);
 

@@ -326,7 +326,7 @@ static void metrics(struct net_http *h, struct server *s)
     metric(&b, "cocreate_page_cache_hits_total", "counter",
            "Plain gallery pages copied from the cache.", phits);
     metric(&b, "cocreate_page_cache_misses_total", "counter",
-           "Plain gallery pages built (changed, or not kept) and kept.", pmisses);
+           "Plain gallery pages built (their gallery changed since, or not kept yet).", pmisses);
     net_http_respond(h, 200, "text/plain; version=0.0.4", b.data, b.len);
 }
 

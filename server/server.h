@@ -41,6 +41,9 @@ struct server_config {
 };
 #define SERVER_RECORD_CACHE_DEFAULT ((size_t)64 << 20)
 #define SERVER_PAGE_CACHE_DEFAULT ((size_t)64 << 20)
+/* How long a gallery must show the same (no vote, edit... in it) before the page cache
+ * keeps its items (design_view.h). */
+#define SERVER_PAGE_QUIET_MS 20
 
 /* Most ops the op table may hold (ops_check fails beyond it): their latency histograms. */
 #define SERVER_OPS_MAX 64

@@ -63,14 +63,14 @@ static int open_state(struct server *s)
         rc = reports_open(&s->reports, s->store);
     if (rc)
         return rc;
-    s->view =
-        (struct design_view){s->store,
-                             s->catalog,
-                             s->reports,
-                             s->cfg.record_cache ? record_cache_new(s->cfg.record_cache) : NULL,
-                             s->cfg.page_cache ? page_cache_new(s->cfg.page_cache) : NULL,
-                             0,
-                             votes_seen_new()};
+    s->view = (struct design_view){
+        s->store,
+        s->catalog,
+        s->reports,
+        s->cfg.record_cache ? record_cache_new(s->cfg.record_cache) : NULL,
+        s->cfg.page_cache ? page_cache_new(s->cfg.page_cache, SERVER_PAGE_QUIET_MS) : NULL,
+        0,
+        votes_seen_new()};
     catalog_set_designs_of(s->catalog, creators_designs_of, s->creators);
     catalog_on_rescored(s->catalog, after_rescored, s);
     search_open(&s->search, s); /* built on the pool: search is `busy` until it is */

@@ -4,7 +4,8 @@
  * offsets and sizes, across the cache's blocks of 32 positions and past the end — are
  * byte for byte those of a view without the cache, as anyone and as a member sees
  * them, through a roomy cache and through one so small that its sweep runs all the
- * time; and after the rescoring timer moved the hot order (its version alone moves).
+ * time (neither waiting for a stamp to stand: quiet time 0), and through one that keeps
+ * nothing (a stamp must stand an hour); and after the rescoring timer moved the hot order (its version alone moves).
  * The brand's pages, a sealed contest's and filtered ones are never kept. Pages asked
  * again with nothing changed are served from the cache (hits), and a record rewritten
  * without the post-commit step's design_view_records_written is served stale: the test
@@ -130,8 +131,8 @@ int main(void)
     ASSERT_EQ(reports_open(&rp, f.st), 0);
     struct design_view plain = {f.st, f.cat, rp, NULL, NULL, 0, NULL};
     struct design_view cached[2] = {
-        {f.st, f.cat, rp, record_cache_new(1 << 20), page_cache_new(1 << 20), 0, NULL},
-        {f.st, f.cat, rp, NULL, page_cache_new(16 << 10), 0, NULL}, /* sweeps all the time */
+        {f.st, f.cat, rp, record_cache_new(1 << 20), page_cache_new(1 << 20, 0), 0, NULL},
+        {f.st, f.cat, rp, NULL, page_cache_new(16 << 10, 0), 0, NULL}, /* sweeps all the time */
     };
     struct session member = {.account = 99, .role = ROLE_MEMBER};
     struct session brand = {.account = 1, .role = ROLE_BRAND};
@@ -261,6 +262,18 @@ int main(void)
     free(stale);
     free(truth);
     free(after);
+
+    /* A cache that keeps items only under a stamp that stood an hour keeps none here,
+     * and serves the same pages. */
+    struct design_view patient = {f.st, f.cat, rp, NULL, page_cache_new(1 << 20, 3600000), 0,
+                                  NULL};
+    for (int i = 0; i < 3; i++)
+        same_page(&plain, &patient, 1, &q, NULL);
+    size_t pbytes, pitems;
+    uint64_t phits, pmisses;
+    page_cache_stats(patient.pages, &pbytes, &pitems, &phits, &pmisses);
+    ASSERT(pitems == 0 && phits == 0 && pmisses == 3);
+    page_cache_free(patient.pages);
 
     for (int c = 0; c < 2; c++) {
         size_t bytes, items;
