@@ -459,12 +459,12 @@ static const struct cgal *page_keepable(const struct design_view *v, const struc
     return g && !contest_sealed(catalog_gallery_contest(g)) ? g : NULL;
 }
 
-/* g's blocks in sort s (made when make is set; else NULL when it has none). */
-static struct porder *page_order(struct page_cache *c, const struct cgal *g, enum sort s, int make)
+/* g's blocks in sort s (made on first use). */
+static struct porder *page_order(struct page_cache *c, const struct cgal *g, enum sort s)
 {
     uint64_t key = (uint64_t)(uintptr_t)g | (uint64_t)s; /* g is 8-aligned, s < 8 */
     struct porder *o = u64map_get(&c->orders, key);
-    if (!o && make) {
+    if (!o) {
         o = xcalloc(1, sizeof *o);
         u64map_put(&c->orders, key, o);
         c->bytes += sizeof *o;
@@ -503,23 +503,23 @@ static uint32_t slot_mask(size_t block, size_t from, size_t to)
 static int page_serve(const struct porder *o, const struct pstamp *st, size_t total, size_t from,
                       size_t to, const char *prefix, struct ccbuf *out)
 {
-    size_t bytes = 0;
     for (size_t b = from / PAGE_BLOCK; b <= (to - 1) / PAGE_BLOCK; b++) {
         const struct pblock *k = b < o->nblock ? o->block[b] : NULL;
         uint32_t want = slot_mask(b, from, to);
         if (!k || (k->have & want) != want || !stamp_eq(&k->stamp, st))
             return 0;
-        bytes += k->text.len;
     }
     /* the items' lines asked for at once, so that their misses overlap */
+    size_t bytes = 0;
     for (size_t p = from; p < to; p++) {
         const struct pblock *k = o->block[p / PAGE_BLOCK];
         size_t i = p % PAGE_BLOCK;
         const char *t = (const char *)k->text.data + k->at[i];
         for (size_t at = 0; at < k->len[i] + 63; at += 64)
             prefetch(t + at);
+        bytes += k->len[i] + 1;
     }
-    ccbuf_reserve(out, bytes + (to - from) + 64 + strlen(prefix));
+    ccbuf_reserve(out, bytes + 64 + strlen(prefix));
     ccbuf_append_str(out, "{");
     ccbuf_append_str(out, prefix);
     ccbuf_append_str(out, "\"total\":");
@@ -641,7 +641,7 @@ int gallery_window_json(const struct design_view *v, const struct gallery_query 
         size_t total = page_stamp(v, g, q->sort, &st);
         size_t limit = q->limit > CATALOG_PAGE_MAX ? CATALOG_PAGE_MAX : q->limit;
         size_t to = q->offset + limit < total ? q->offset + limit : total;
-        o = page_order(pc, g, q->sort, 1);
+        o = page_order(pc, g, q->sort);
         if (q->offset < to && page_serve(o, &st, total, q->offset, to, prefix, out)) {
             pc->hits++;
             return 0;
