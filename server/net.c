@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <libwebsockets.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
@@ -87,11 +88,54 @@ void net_msg_unref(struct net_msg *m)
         free(m);
 }
 
-static void outmsg_free(struct outmsg *m)
+/* Frees buf, a message's malloc'd buffer, or keeps it for net_buf_take. */
+static void buf_give(struct net *n, unsigned char *buf)
 {
+    size_t cap = buf ? malloc_usable_size(buf) : 0;
+    if (cap < NET_SPARE_MIN || cap > NET_SPARE_MAX || n->nspare == NET_SPARE_BUFS) {
+        free(buf);
+        return;
+    }
+    n->spare[n->nspare++] = (struct spare_buf){buf, cap};
+}
+
+unsigned char *net_buf_take(struct net_conn *c, size_t min, size_t *cap)
+{
+    struct net *n = c->net;
+    for (int i = n->nspare - 1; i >= 0; i--)
+        if (n->spare[i].cap >= min) {
+            unsigned char *buf = n->spare[i].buf;
+            *cap = n->spare[i].cap;
+            n->spare[i] = n->spare[--n->nspare];
+            return buf;
+        }
+    *cap = min < NET_SPARE_MIN ? min : (min + NET_SPARE_MIN - 1) / NET_SPARE_MIN * NET_SPARE_MIN;
+    return xmalloc(*cap);
+}
+
+/* A message header with no bytes of its own (they are shared or owned). */
+static struct outmsg *outmsg_head(struct net *n)
+{
+    struct outmsg *m = n->free_heads;
+    if (!m)
+        return xmalloc(sizeof *m);
+    n->free_heads = m->next;
+    n->nfree_heads--;
+    return m;
+}
+
+static void outmsg_free(struct net *n, struct outmsg *m)
+{
+    int head = m->shared || m->owned; /* (else its bytes follow it: freed) */
     net_msg_unref(m->shared);
-    free(m->owned);
-    free(m);
+    buf_give(n, m->owned);
+    if (!head || n->nfree_heads == NET_FREE_HEADS_MAX) {
+        free(m);
+        return;
+    }
+    m->next = n->free_heads;
+    n->free_heads = m;
+    n->nfree_heads++;
 }
 
 static unsigned char *outmsg_data(struct outmsg *m)
@@ -104,7 +148,7 @@ static void drop_queue(struct net_conn *c)
     struct outmsg *m = c->q_head;
     while (m) {
         struct outmsg *next = m->next;
-        outmsg_free(m);
+        outmsg_free(c->net, m);
         m = next;
     }
     c->net->queued_total -= c->queued;
@@ -231,10 +275,10 @@ int net_conn_send_take(struct net_conn *c, unsigned char *buf, size_t len)
 {
     int rc;
     if (!can_queue(c, len, &rc) || write_now(c, buf + LWS_PRE, len, 0)) {
-        free(buf); /* dropped, written, or the socket failed */
+        buf_give(c->net, buf); /* dropped, written, or the socket failed */
         return rc;
     }
-    struct outmsg *m = xmalloc(sizeof *m);
+    struct outmsg *m = outmsg_head(c->net);
     m->shared = NULL;
     m->owned = buf;
     m->len = len;
@@ -253,7 +297,7 @@ int net_conn_send_msg(struct net_conn *c, struct net_msg *msg)
      * this one thread. */
     if (write_now(c, msg->buf + LWS_PRE, msg->len, 0))
         return 0;
-    struct outmsg *m = xmalloc(sizeof *m);
+    struct outmsg *m = outmsg_head(c->net);
     m->shared = net_msg_ref(msg);
     m->owned = NULL;
     m->len = msg->len;
@@ -299,7 +343,7 @@ static int write_queue(struct net_conn *c, int ask_kernel)
         c->net->queued_total -= m->len;
         c->net->stats.msgs_out++;
         c->net->stats.bytes_out += m->len;
-        outmsg_free(m);
+        outmsg_free(c->net, m);
     }
     return 0;
 }
@@ -735,5 +779,12 @@ void net_free(struct net *n)
         lws_context_destroy(n->ctx);
     ccbuf_free(&n->scratch);
     free(n->cork_list);
+    while (n->nspare)
+        free(n->spare[--n->nspare].buf);
+    while (n->free_heads) {
+        struct outmsg *m = n->free_heads;
+        n->free_heads = m->next;
+        free(m);
+    }
     free(n);
 }

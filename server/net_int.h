@@ -112,6 +112,11 @@ struct pss {
     struct net_http *http;
 };
 
+#define NET_SPARE_BUFS 16 /* buffers kept, each of NET_SPARE_MIN to NET_SPARE_MAX bytes */
+#define NET_SPARE_MIN 4096
+#define NET_SPARE_MAX (256 * 1024)
+#define NET_FREE_HEADS_MAX 4096
+
 struct net {
     struct lws_context *ctx;
     struct lws_protocols protocols[2];
@@ -130,6 +135,13 @@ struct net {
     struct net_conn **cork_list; /* connections whose queues net_uncork writes */
     size_t cork_n, cork_cap;
     char iface[INET_ADDRSTRLEN]; /* the listen address as lws wants it (kept by lws) */
+    struct spare_buf {           /* big messages' buffers the net freed last */
+        unsigned char *buf;      /* (net_buf_take): reused, not given back to malloc */
+        size_t cap;
+    } spare[NET_SPARE_BUFS];
+    int nspare;
+    struct outmsg *free_heads; /* headers of messages sent (no bytes of their own), */
+    size_t nfree_heads;        /* reused: 64 replies a loop turn outrun malloc's cache */
 };
 
 /* net_http.c, called from net.c's lws callback. */
