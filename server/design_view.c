@@ -358,7 +358,8 @@ struct pblock {
     struct pstamp stamp;
     uint32_t have;    /* slot i (position PAGE_BLOCK * index + i) is filled: bit i */
     uint32_t held_at; /* its place in the cache's held[] */
-    int ordered;      /* the text holds the items in their order, a comma between each two */
+    uint32_t ordered; /* slots [0, ordered) lie at the text's start in their order, a
+                         comma between each two: a run of them is one copy */
     struct porder *order;
     size_t index;                             /* in order->block[] */
     uint32_t at[PAGE_BLOCK], len[PAGE_BLOCK]; /* slot i's item: text[at, at + len) */
@@ -532,8 +533,8 @@ static int page_serve(const struct porder *o, const struct pstamp *st, size_t to
             end = to;
         if (p > from)
             ccbuf_append(out, ",", 1);
-        if (k->ordered) { /* items i .. j of the block, the commas between them too */
-            size_t j = end - 1 - p / PAGE_BLOCK * PAGE_BLOCK;
+        size_t j = end - 1 - p / PAGE_BLOCK * PAGE_BLOCK;
+        if (j < k->ordered) { /* items i .. j of the block, the commas between them too */
             ccbuf_append(out, k->text.data + k->at[i], k->at[j] + k->len[j] - k->at[i]);
             p = end;
             continue;
@@ -549,6 +550,8 @@ static int page_serve(const struct porder *o, const struct pstamp *st, size_t to
  * two: a page's part of the block is then one copy of sequential memory. */
 static void block_order(struct page_cache *c, struct pblock *k, int slots)
 {
+    if (k->ordered == (uint32_t)slots)
+        return; /* kept in order from the first */
     struct ccbuf t;
     ccbuf_init(&t);
     ccbuf_reserve(&t, k->text.len + (size_t)slots);
@@ -563,7 +566,7 @@ static void block_order(struct page_cache *c, struct pblock *k, int slots)
     c->bytes += t.cap;
     ccbuf_free(&k->text);
     k->text = t;
-    k->ordered = 1;
+    k->ordered = (uint32_t)slots;
 }
 
 /* Drops blocks from the sweep's hand on (the cache keeps no order of use) until it
@@ -618,9 +621,14 @@ static void page_keep(struct page_cache *c, struct porder *o, const struct pstam
         return; /* the same stamp: the same text */
     }
     size_t cap = k->text.cap;
+    uint32_t o_end = k->ordered ? k->at[k->ordered - 1] + k->len[k->ordered - 1] : 0;
+    int in_order = i == k->ordered && k->text.len == o_end; /* the ordered run goes on */
+    if (in_order && i)
+        ccbuf_append(&k->text, ",", 1);
     k->at[i] = (uint32_t)k->text.len;
     k->len[i] = (uint32_t)len;
     ccbuf_append(&k->text, text, len);
+    k->ordered += (uint32_t)in_order;
     k->have |= 1u << i;
     c->bytes += k->text.cap - cap;
     uint32_t full = slot_mask(b, 0, total);
