@@ -167,6 +167,10 @@ static void metrics(struct net_http *h, struct server *s)
            ns.msgs_out);
     metric(&b, "cocreate_send_queue_bytes", "gauge", "Bytes waiting in send queues.",
            net_queued_total(s->net));
+    metric(&b, "cocreate_send_spare_bytes", "gauge",
+           "Bytes of sent messages' buffers and headers kept for the next replies (at most "
+           "16 buffers of 256 KiB and 4,096 headers).",
+           net_spare_bytes(s->net));
     metric(&b, "cocreate_send_queue_overflows_total", "counter",
            "Connections closed for not reading.", ns.queue_overflows);
     metric(&b, "cocreate_http_requests_total", "counter", "HTTP requests.", ns.http_requests);

@@ -738,6 +738,14 @@ size_t net_queued_total(const struct net *n)
     return n->queued_total;
 }
 
+size_t net_spare_bytes(const struct net *n)
+{
+    size_t bytes = n->nfree_heads * sizeof(struct outmsg);
+    for (int i = 0; i < n->nspare; i++)
+        bytes += n->spare[i].cap;
+    return bytes;
+}
+
 void net_get_stats(const struct net *n, struct net_stats *out)
 {
     *out = n->stats;

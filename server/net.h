@@ -88,6 +88,8 @@ int net_tls_check(const char *cert, const char *key, char *err, size_t errlen);
 void net_refuse_new(struct net *n);
 /* Bytes waiting in all send queues. */
 size_t net_queued_total(const struct net *n);
+/* Bytes the net keeps for reuse (net_buf_take's buffers, queued messages' headers). */
+size_t net_spare_bytes(const struct net *n);
 void net_get_stats(const struct net *n, struct net_stats *out);
 /* Graceful shutdown: closes every WebSocket connection with status 1001 (going away)
  * once its queue is sent, by the closing handshake: lws sends the close frame and

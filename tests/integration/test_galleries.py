@@ -112,6 +112,8 @@ async def votes_and_pages(srv):
     await until(lambda: served_again(dict(sort='top', limit=5), first), 'a kept first page')
     assert srv.metric('cocreate_page_cache_items') >= 5
     assert srv.metric('cocreate_page_cache_bytes') > 0
+    # the pages' reply buffers went back to the net's spares (bounded), not to malloc
+    assert 0 < srv.metric('cocreate_send_spare_bytes') <= 16 * 256 * 1024 + 4096 * 64
     later = await anon.ok('gallery.get', sort='top', offset=3, limit=20)
     await until(lambda: served_again(dict(sort='top', offset=3, limit=20), later),
                 'a kept page at an offset')
