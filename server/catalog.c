@@ -381,15 +381,9 @@ static void *arena_alloc(struct catalog *cat, size_t size)
 
 void cat_reserve_id(struct catalog *cat, uint64_t id)
 {
-    if (id < cat->cap_id)
-        return;
-    size_t cap = cat->cap_id ? cat->cap_id : 1024;
-    while (cap <= id)
-        cap *= 2;
-    cat->by_id = xrealloc(cat->by_id, cap * sizeof *cat->by_id);
-    memset(cat->by_id + cat->cap_id, 0, (cap - cat->cap_id) * sizeof *cat->by_id);
-    cat->bytes += (cap - cat->cap_id) * sizeof *cat->by_id;
-    cat->cap_id = cap;
+    size_t had = cat->cap_id;
+    cat->by_id = xgrow_zeroed(cat->by_id, &cat->cap_id, id, sizeof *cat->by_id, 1024);
+    cat->bytes += (cat->cap_id - had) * sizeof *cat->by_id;
 }
 
 /* Makes d for the record's facts, not yet indexed; NULL when malformed or known. */

@@ -589,15 +589,9 @@ static void page_keep(struct page_cache *c, struct porder *o, const struct pstam
     size_t b = pos / PAGE_BLOCK, i = pos % PAGE_BLOCK;
     if (len > UINT32_MAX / 4 || block_cost(len) > c->max / 16)
         return;
-    if (b >= o->nblock) {
-        size_t n = o->nblock ? o->nblock : 8;
-        while (n <= b)
-            n *= 2;
-        o->block = xrealloc(o->block, n * sizeof *o->block);
-        memset(o->block + o->nblock, 0, (n - o->nblock) * sizeof *o->block);
-        c->bytes += (n - o->nblock) * sizeof *o->block;
-        o->nblock = n;
-    }
+    size_t had = o->nblock;
+    o->block = xgrow_zeroed(o->block, &o->nblock, b, sizeof *o->block, 8);
+    c->bytes += (o->nblock - had) * sizeof *o->block;
     struct pblock *k = o->block[b];
     if (!k) {
         if (c->n == c->cap) {

@@ -39,6 +39,19 @@ void *xrealloc(void *p, size_t n)
     return q;
 }
 
+void *xgrow_zeroed(void *p, size_t *n, size_t index, size_t size, size_t first)
+{
+    if (index < *n)
+        return p;
+    size_t cap = *n ? *n : first;
+    while (cap <= index)
+        cap *= 2;
+    p = xrealloc(p, cap * size);
+    memset((char *)p + *n * size, 0, (cap - *n) * size);
+    *n = cap;
+    return p;
+}
+
 char *xstrdup(const char *s)
 {
     size_t n = strlen(s) + 1;

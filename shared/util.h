@@ -15,6 +15,10 @@ void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
+/* Grows array p of *n elements of size bytes so that it holds element index: *n doubled
+ * (from first when 0) until past it, the new elements zeroed. Returns the array (p when
+ * it held index already); aborts on OOM. */
+void *xgrow_zeroed(void *p, size_t *n, size_t index, size_t size, size_t first);
 
 /* A growable byte buffer. init/free pair; free is safe on a zeroed buffer. */
 struct ccbuf {
