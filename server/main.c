@@ -564,16 +564,10 @@ int main(int argc, char **argv)
             }
             break;
         case 0x142:
-            if (parse_size(optarg, &cfg.record_cache)) {
-                fprintf(stderr, "cocreated: --record-cache wants 0 or a size like 64M, got '%s'\n",
-                        optarg);
-                return 2;
-            }
-            break;
         case 0x143:
-            if (parse_size(optarg, &cfg.page_cache)) {
-                fprintf(stderr, "cocreated: --page-cache wants 0 or a size like 64M, got '%s'\n",
-                        optarg);
+            if (parse_size(optarg, c == 0x142 ? &cfg.record_cache : &cfg.page_cache)) {
+                fprintf(stderr, "cocreated: --%s wants 0 or a size like 64M, got '%s'\n",
+                        c == 0x142 ? "record-cache" : "page-cache", optarg);
                 return 2;
             }
             break;
