@@ -639,12 +639,13 @@ int gallery_window_json(const struct design_view *v, const struct gallery_query 
     const struct cgal *g = page_keepable(v, q, viewer);
     struct porder *o = NULL;
     struct pstamp st;
+    size_t count = 0; /* g's visible designs */
     if (g) {
-        size_t total = page_stamp(v, g, q->sort, &st);
+        count = page_stamp(v, g, q->sort, &st);
         size_t limit = q->limit > CATALOG_PAGE_MAX ? CATALOG_PAGE_MAX : q->limit;
-        size_t to = q->offset + limit < total ? q->offset + limit : total;
+        size_t to = q->offset + limit < count ? q->offset + limit : count;
         o = page_order(pc, g, q->sort);
-        if (q->offset < to && page_serve(o, &st, total, q->offset, to, prefix, out)) {
+        if (q->offset < to && page_serve(o, &st, count, q->offset, to, prefix, out)) {
             pc->hits++;
             return 0;
         }
@@ -676,13 +677,12 @@ int gallery_window_json(const struct design_view *v, const struct gallery_query 
     store_read_end(v->store, txn);
     ccbuf_append(out, "]}", 2);
     if (!rc && g && n > 0) {
-        /* Kept under the stamp of now (the page settled its order's moves waiting,
-         * which changes no order as read: rank_settle), once that stamp has stood for
-         * the cache's quiet time: in a gallery whose stamp moves faster (votes coming
-         * in all the time) items kept would be stale before another page could use
-         * them, so none are. */
+        /* Kept under the stamp taken above (building the page changed none of it: the
+         * moves waiting it settled change no order as read, rank_settle), once that
+         * stamp has stood for the cache's quiet time: in a gallery whose stamp moves
+         * faster (votes coming in all the time) items kept would be stale before
+         * another page could use them, so none are. */
         pc->misses++;
-        size_t count = page_stamp(v, g, q->sort, &st);
         uint64_t now = uv_hrtime();
         if (!stamp_eq(&o->seen, &st)) {
             o->seen = st;
